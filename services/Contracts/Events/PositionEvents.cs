@@ -1,0 +1,57 @@
+namespace TradeEngine.Contracts.Events;
+
+// MassTransit routes on the full type name: this namespace and these names never change.
+// Amounts are USDT decimals; quantities are absolute sizes in the base asset.
+
+public enum PositionSide
+{
+    Long = 1,
+    Short = 2,
+}
+
+/// <summary>A position record was opened (or added to, on the same side) in the Ledger.</summary>
+public sealed record PositionOpened(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    Guid PositionId,
+    string Venue,
+    string Symbol,
+    PositionSide Side,
+    decimal Quantity,
+    decimal EntryPrice,
+    int Leverage,
+    string MarginType,
+    decimal Fee,
+    string? Strategy);
+
+/// <summary>Part of a position was closed; <see cref="RealizedPnl"/> is the part's PnL before fees.</summary>
+public sealed record PositionReduced(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    Guid PositionId,
+    string Venue,
+    string Symbol,
+    PositionSide Side,
+    decimal ReducedQuantity,
+    decimal RemainingQuantity,
+    decimal ExitPrice,
+    decimal RealizedPnl,
+    decimal Fee,
+    string? Reason);
+
+/// <summary>A position was closed (by us, or liquidated by the venue).</summary>
+public sealed record PositionClosed(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    Guid PositionId,
+    string Venue,
+    string Symbol,
+    PositionSide Side,
+    decimal Quantity,
+    decimal EntryPrice,
+    decimal ExitPrice,
+    decimal RealizedPnl,
+    decimal Fees,
+    decimal Funding,
+    string? ExitReason,
+    bool Liquidated);

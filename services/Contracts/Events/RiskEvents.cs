@@ -1,0 +1,41 @@
+namespace TradeEngine.Contracts.Events;
+
+public enum MarginAlertAction
+{
+    /// <summary>Margin ratio below 1 + buffer: open nothing new and halve the largest position.</summary>
+    Reduce = 1,
+
+    /// <summary>Margin ratio below 1: flatten everything; the kill switch is on.</summary>
+    LiquidateAll = 2,
+}
+
+/// <summary>The margin monitor found the account in a worse margin state than before (one event per change).</summary>
+public sealed record MarginAlertRaised(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    MarginAlertAction Action,
+    decimal? MarginRatio,
+    decimal Equity,
+    decimal MaintenanceMargin,
+    string Reason);
+
+/// <summary>The kill switch changed state. <see cref="Active"/> false means an operator reset it.</summary>
+public sealed record KillSwitchTriggered(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    bool Active,
+    string Trigger,
+    string Reason,
+    string Actor);
+
+/// <summary>A risk event was recorded in the Ledger.</summary>
+public sealed record RiskEventLogged(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    Guid RiskEventId,
+    string EventType,
+    string Severity,
+    string Reason,
+    string? Symbol,
+    decimal? MetricValue,
+    decimal? LimitValue);
