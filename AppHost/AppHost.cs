@@ -1,0 +1,44 @@
+using TradeEngine.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Containers when a container runtime answers; otherwise the local Debian servers as executables.
+var useContainers = ContainerRuntime.IsAvailable();
+IResourceBuilder<IResourceWithConnectionString> ledgerdb = useContainers
+    ? builder.AddPostgres("postgres").AddDatabase("ledgerdb")
+    : builder.AddLocalPostgres("ledgerdb");
+IResourceBuilder<IResourceWithConnectionString> eventbus = useContainers
+    ? builder.AddRabbitMQ("eventbus")
+    : builder.AddLocalRabbitMq("eventbus");
+
+var venue = builder.AddVenue();
+
+var ledger = builder.AddProject<Projects.TradeEngine_Ledger>("ledger")
+    .WithReference(ledgerdb).WaitFor(ledgerdb)
+    .WithReference(eventbus).WaitFor(eventbus)
+    .WithGrpcHealthCheck();
+
+var funding = builder.AddProject<Projects.TradeEngine_Funding>("funding")
+    .WithVenue(venue)
+    .WithReference(ledger).WaitFor(ledger)
+    .WithReference(eventbus).WaitFor(eventbus)
+    .WithGrpcHealthCheck();
+
+var risk = builder.AddProject<Projects.TradeEngine_Risk>("risk")
+    .WithReference(ledger).WaitFor(ledger)
+    .WithReference(funding)
+    .WithReference(eventbus).WaitFor(eventbus)
+    .WithGrpcHealthCheck();
+
+var execution = builder.AddProject<Projects.TradeEngine_Execution>("execution")
+    .WithVenue(venue)
+    .WithReference(risk).WaitFor(risk)
+    .WithReference(funding).WaitFor(funding)
+    .WithReference(ledger).WaitFor(ledger)
+    .WithReference(eventbus).WaitFor(eventbus)
+    .WithGrpcHealthCheck();
+
+// The margin monitor reads the account and positions from Execution.
+risk.WithReference(execution);
+
+builder.Build().Run();

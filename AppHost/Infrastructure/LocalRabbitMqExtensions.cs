@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace TradeEngine.AppHost.Infrastructure;
+
+/// <summary>A RabbitMQ node run from the locally installed Debian package, as an AMQP connection string.</summary>
+public sealed class LocalRabbitMqResource(string name, string command, string workingDirectory, int port)
+    : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
+{
+    public int Port { get; } = port;
+
+    // The default guest user may only connect from loopback, which is the only address the node listens on.
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"amqp://guest:guest@127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/");
+}
+
+public static class LocalRabbitMqExtensions
+{
+    private const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+
+    /// <summary>
+    /// Runs <c>rabbitmq-server</c> from the Debian package as user <c>rabbitmq</c>, with its own node name, AMQP and
+    /// distribution ports and a data directory in the AppHost's state folder, no plugins, and an AMQP handshake health check.
+    /// </summary>
+    public static IResourceBuilder<LocalRabbitMqResource> AddLocalRabbitMq(this IDistributedApplicationBuilder builder, string name)
+    {
+        if (!File.Exists(ServerScript))
+        {
+            throw new InvalidOperationException(
+                "No container runtime answers and RabbitMQ is not installed. Install the 'rabbitmq-server' package (./run.sh does) or start Docker.");
+        }
+
+        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "rabbitmq");
+        File.WriteAllText(Path.Combine(stateDir, "enabled_plugins"), "[].\n");
+        File.WriteAllText(Path.Combine(stateDir, "rabbitmq.conf"), "loopback_users.guest = true\nlog.console = true\nlog.file = false\n");
+        var asRabbit = Environment.UserName == "root";
+        if (asRabbit)
+        {
+            LocalProcess.Run("chown", ["-R", "rabbitmq:rabbitmq", stateDir]);
+        }
+
+        var port = LocalProcess.FreePort();
+        var distPort = LocalProcess.FreePort();
+        // One node name per state folder, so a second AppHost (tests) with its own folder never clashes with this one.
+        var nodeName = $"tradeengine-{(uint)stateDir.GetHashCode(StringComparison.Ordinal):x8}@localhost";
+
+        var resource = new LocalRabbitMqResource(name, asRabbit ? "runuser" : ServerScript, stateDir, port);
+        var healthKey = $"{name}-amqp";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthKey, _ => new AmqpHandshakeHealthCheck(port), null, null));
+
+        var rabbit = builder.AddResource(resource)
+            .WithEnvironment("RABBITMQ_NODENAME", nodeName)
+            .WithEnvironment("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+            .WithEnvironment("RABBITMQ_NODE_PORT", port.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("RABBITMQ_DIST_PORT", distPort.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("RABBITMQ_MNESIA_BASE", Path.Combine(stateDir, "mnesia"))
+            .WithEnvironment("RABBITMQ_LOG_BASE", Path.Combine(stateDir, "log"))
+            .WithEnvironment("RABBITMQ_CONFIG_FILE", Path.Combine(stateDir, "rabbitmq.conf"))
+            .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", Path.Combine(stateDir, "enabled_plugins"))
+            .WithEnvironment("RABBITMQ_PID_FILE", Path.Combine(stateDir, "rabbitmq.pid"))
+            .WithEnvironment("HOME", "/var/lib/rabbitmq")
+            .WithEndpoint(name: "tcp", port: port, targetPort: port, scheme: "tcp", isProxied: false)
+            .WithHealthCheck(healthKey);
+        if (asRabbit)
+        {
+            rabbit.WithArgs("-u", "rabbitmq", "--", ServerScript);
+        }
+
+        return rabbit;
+    }
+
+    /// <summary>Healthy once the node answers the AMQP 0-9-1 protocol header with a Connection.Start method frame.</summary>
+    private sealed class AmqpHandshakeHealthCheck(int port) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", port, cancellationToken).ConfigureAwait(false);
+                var stream = client.GetStream();
+                await stream.WriteAsync("AMQP\0\0\u0009\u0001"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                var frame = new byte[1];
+                var read = await stream.ReadAsync(frame, cancellationToken).ConfigureAwait(false);
+                return read == 1 && frame[0] == 1 ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("no AMQP Connection.Start");
+            }
+            catch (Exception ex) when (ex is SocketException or IOException)
+            {
+                return HealthCheckResult.Unhealthy("AMQP port not answering", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Google.Protobuf.WellKnownTypes;
+using TradeEngine.Domain;
+
+namespace TradeEngine.ServiceDefaults.Grpc;
+
+/// <summary>
+/// Strict parsing of proto fields at the service boundary. Decimals travel as invariant-culture strings;
+/// anything <see cref="DecimalText"/> does not accept exactly is a <see cref="RequestValidationException"/>
+/// naming the field, which the interceptor turns into INVALID_ARGUMENT.
+/// </summary>
+public static class Wire
+{
+    public static decimal Decimal(string? text, string field)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            throw new RequestValidationException(field, "is required");
+        }
+
+        if (!DecimalText.TryParse(text, out var value, out var error))
+        {
+            throw new RequestValidationException(field, error ?? "is not a valid decimal");
+        }
+
+        return value;
+    }
+
+    /// <summary>An optional decimal: empty means absent.</summary>
+    public static decimal? OptionalDecimal(string? text, string field) =>
+        string.IsNullOrEmpty(text) ? null : Decimal(text, field);
+
+    public static decimal Positive(string? text, string field)
+    {
+        var value = Decimal(text, field);
+        return value > 0 ? value : throw new RequestValidationException(field, "must be greater than zero");
+    }
+
+    public static decimal NonNegative(string? text, string field)
+    {
+        var value = Decimal(text, field);
+        return value >= 0 ? value : throw new RequestValidationException(field, "must not be negative");
+    }
+
+    public static decimal? OptionalPositive(string? text, string field) =>
+        string.IsNullOrEmpty(text) ? null : Positive(text, field);
+
+    public static string Required(string? text, string field, int maxLength = 256) =>
+        string.IsNullOrWhiteSpace(text)
+            ? throw new RequestValidationException(field, "is required")
+            : text.Length > maxLength
+                ? throw new RequestValidationException(field, $"must be at most {maxLength} characters")
+                : text;
+
+    /// <summary>A proto enum value: <c>*_UNSPECIFIED</c> (0) and values this build does not know are refused.</summary>
+    public static TEnum Enum<TEnum>(TEnum value, string field)
+        where TEnum : struct, System.Enum
+    {
+        if (Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            throw new RequestValidationException(field, "must be specified");
+        }
+
+        return System.Enum.IsDefined(value) ? value : throw new RequestValidationException(field, "is not a known value");
+    }
+
+    public static DateTimeOffset Instant(Timestamp? timestamp, string field) =>
+        timestamp is null ? throw new RequestValidationException(field, "is required") : timestamp.ToDateTimeOffset();
+
+    public static DateTimeOffset? OptionalInstant(Timestamp? timestamp) => timestamp?.ToDateTimeOffset();
+
+    public static string Format(decimal value) => DecimalText.Format(value);
+
+    public static string Format(decimal? value) => value is { } v ? DecimalText.Format(v) : string.Empty;
+
+    public static Timestamp Timestamp(DateTimeOffset value) => Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(value);
+}

@@ -1,0 +1,9 @@
+namespace TradeEngine.Execution.Extensions;
+
+public static class ExecutionServiceCollectionExtensions
+{
+    public static IHostApplicationBuilder AddExecutionServices(this IHostApplicationBuilder builder)
+    {
+        return builder;
+    }
+}

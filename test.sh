@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test: unit, integration (real PostgreSQL and RabbitMQ) and end to end (the whole AppHost).
+# Fails when a test fails or when no test ran.
+set -euo pipefail
+cd "$(dirname "$0")"
+source eng/prerequisites.sh
+te_ensure_servers
+dotnet build TradeEngine.Services.sln -c Release -warnaserror
+log=$(mktemp)
+status=0
+dotnet test TradeEngine.Services.sln -c Release --no-build "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over every test assembly: "N passed, N failed".
+read -r passed failed skipped < <(sed -E 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+  /^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { v = $(i+1); gsub(/,/, "", v)
+      if ($i == "Passed:") p += v; if ($i == "Failed:") f += v; if ($i == "Skipped:") s += v } }
+  END { printf "%d %d %d\n", p, f, s }')
+rm -f "$log"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then exit 1; fi
+if [ "$passed" -eq 0 ]; then echo "No test ran." >&2; exit 1; fi
+if [ "$skipped" -ne 0 ]; then echo "Skipped tests are not allowed: a missing dependency must fail the suite." >&2; exit 1; fi
