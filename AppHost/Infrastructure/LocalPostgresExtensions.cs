@@ -59,7 +59,10 @@ public static class LocalPostgresExtensions
     private static void InitializeCluster(string binDir, string stateDir, string dataDir, string passwordFile, string database, bool asPostgres)
     {
         File.WriteAllText(passwordFile, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
-        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         if (asPostgres)
         {
             LocalProcess.Run("chown", ["-R", "postgres:postgres", stateDir]);
