@@ -1,0 +1,95 @@
+using Google.Rpc;
+using Grpc.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Risk.Services;
+using TradeEngine.Risk.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using TradeEngine.Testing.Hosting;
+
+namespace TradeEngine.ServiceDefaults.Tests.Grpc;
+
+/// <summary>
+/// The gRPC defaults as a client sees them, against the real Risk service on Kestrel over loopback: service discovery
+/// from <c>services__risk__http__0</c>, validation errors naming the field, and the message size limit.
+/// </summary>
+public sealed class RiskOverLoopbackTests : IAsyncLifetime
+{
+    private readonly LoopbackServiceHost<RiskGrpcService> risk = new();
+
+    public Task InitializeAsync() => risk.StartAsync();
+
+    public async Task DisposeAsync() => await risk.DisposeAsync();
+
+    [Fact]
+    public async Task AddServiceGrpcClient_ServicesRiskHttpConfigured_ReachesRiskAtThatAddress()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["services:risk:http:0"] = risk.Address.ToString() })
+            .Build());
+        services.AddLogging();
+        services.AddServiceDiscovery();
+        services.AddServiceGrpcClient<RiskService.RiskServiceClient>("risk");
+        await using var provider = services.BuildServiceProvider();
+
+        var limits = await provider.GetRequiredService<RiskService.RiskServiceClient>().GetLimitsAsync(new GetLimitsRequest());
+
+        Assert.Equal("10000", limits.HardMaxPositionNotional);
+    }
+
+    [Theory]
+    [InlineData("1e5")]
+    [InlineData("NaN")]
+    [InlineData("1,5")]
+    [InlineData("12345678901234567890123456789")]
+    public async Task ValidateLeverage_MalformedDecimal_InvalidArgumentNamingField(string notional)
+    {
+        var client = new RiskService.RiskServiceClient(risk.Channel);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            client.ValidateLeverageAsync(new ValidateLeverageRequest { Symbol = "BTCUSDT", Leverage = 3, Notional = notional }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "notional");
+    }
+
+    [Fact]
+    public async Task GetLiquidationPrice_UnspecifiedMethod_InvalidArgumentNamingField()
+    {
+        var client = new RiskService.RiskServiceClient(risk.Channel);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5,
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "method");
+    }
+
+    [Fact]
+    public async Task GetLiquidationPrice_OversizedMessage_RefusedBySizeLimit()
+    {
+        var client = new RiskService.RiskServiceClient(risk.Channel);
+        var huge = new string('A', GrpcServerExtensions.MaxMessageBytes + 1);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest { Symbol = huge }).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task GetLiquidationPrice_SimpleFormula_PlanFigure()
+    {
+        var client = new RiskService.RiskServiceClient(risk.Channel);
+
+        var reply = await client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Simple, Symbol = "BTCUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5,
+        });
+
+        Assert.Equal(40200.00m, decimal.Parse(reply.LiquidationPrice, System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,65 @@
+using TradeEngine.Common.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.ServiceDefaults.Tests.Grpc;
+
+public sealed class WireTests
+{
+    [Theory]
+    [InlineData("1e5")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("1,5")]
+    [InlineData("1.000.0")]
+    [InlineData(" 1")]
+    [InlineData("+1")]
+    [InlineData("0x10")]
+    [InlineData("12345678901234567890123456789")] // 29 significant digits
+    public void Decimal_MalformedText_ThrowsNamingField(string text)
+    {
+        var ex = Assert.Throws<RequestValidationException>(() => Wire.Decimal(text, "order.quantity"));
+
+        Assert.Equal("order.quantity", Assert.Single(ex.Violations).Field);
+    }
+
+    [Fact]
+    public void Decimal_Empty_ThrowsRequired()
+    {
+        var ex = Assert.Throws<RequestValidationException>(() => Wire.Decimal("", "price"));
+
+        Assert.Equal(new FieldViolation("price", "is required"), Assert.Single(ex.Violations));
+    }
+
+    [Theory]
+    [InlineData("0.00000001", "0.00000001")]
+    [InlineData("12345678901.12345678", "12345678901.12345678")]
+    [InlineData("-3", "-3")]
+    public void Decimal_ValidText_RoundTripsExactly(string text, string expected)
+    {
+        Assert.Equal(expected, Wire.Format(Wire.Decimal(text, "amount")));
+    }
+
+    [Fact]
+    public void Positive_Zero_Throws()
+    {
+        var ex = Assert.Throws<RequestValidationException>(() => Wire.Positive("0", "quantity"));
+
+        Assert.Equal("must be greater than zero", Assert.Single(ex.Violations).Description);
+    }
+
+    [Fact]
+    public void Enum_Unspecified_ThrowsNamingField()
+    {
+        var ex = Assert.Throws<RequestValidationException>(() => Wire.Enum(Side.Unspecified, "side"));
+
+        Assert.Equal(new FieldViolation("side", "must be specified"), Assert.Single(ex.Violations));
+    }
+
+    [Fact]
+    public void Enum_UnknownValue_Throws()
+    {
+        var ex = Assert.Throws<RequestValidationException>(() => Wire.Enum((Side)42, "side"));
+
+        Assert.Equal("is not a known value", Assert.Single(ex.Violations).Description);
+    }
+}
