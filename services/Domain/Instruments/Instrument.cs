@@ -1,0 +1,24 @@
+using TradeEngine.Domain.Funding;
+
+namespace TradeEngine.Domain.Instruments;
+
+/// <summary>
+/// Everything Domain needs to know about a perpetual: its filters, its leverage brackets and
+/// its funding interval. The funding rate cap and floor are null when not known; the rate is
+/// then used as published.
+/// </summary>
+public sealed record Instrument(
+    Symbol Symbol,
+    SymbolFilters Filters,
+    BracketTable Brackets,
+    FundingSchedule Funding,
+    decimal? FundingRateCap = null,
+    decimal? FundingRateFloor = null)
+{
+    public string BaseAsset { get; init; } = string.Empty;
+
+    public string QuoteAsset { get; init; } = Money.Usdt;
+
+    /// <summary>Highest leverage the exchange allows on this symbol (bracket 1).</summary>
+    public int MaxLeverage => Brackets.MaxLeverage;
+}

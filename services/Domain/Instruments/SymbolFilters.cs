@@ -1,0 +1,122 @@
+namespace TradeEngine.Domain.Instruments;
+
+/// <summary>
+/// A symbol's trading filters as Binance USD-M publishes them in exchangeInfo: PRICE_FILTER
+/// (tickSize), LOT_SIZE (stepSize, minQty, maxQty), MARKET_LOT_SIZE (market min/max) and
+/// MIN_NOTIONAL (notional). Checks return typed results; construction throws on nonsense.
+/// </summary>
+public readonly record struct SymbolFilters
+{
+    /// <summary>The smallest notional any order may have when a symbol states none (the plan's 5 USDT).</summary>
+    public const decimal DefaultMinNotional = 5m;
+
+    public SymbolFilters(
+        decimal tickSize,
+        decimal stepSize,
+        decimal minQty,
+        decimal maxQty,
+        decimal marketMinQty,
+        decimal marketMaxQty,
+        decimal minNotional = DefaultMinNotional,
+        int pricePrecision = 2,
+        int quantityPrecision = 3)
+    {
+        TickSize = Guard.Positive(tickSize, "tickSize");
+        StepSize = Guard.Positive(stepSize, "stepSize");
+        MinQty = Guard.Positive(minQty, "minQty");
+        MaxQty = Guard.Positive(maxQty, "maxQty");
+        MarketMinQty = Guard.Positive(marketMinQty, "marketMinQty");
+        MarketMaxQty = Guard.Positive(marketMaxQty, "marketMaxQty");
+        MinNotional = Guard.NonNegative(minNotional, "minNotional");
+        if (maxQty < minQty)
+        {
+            Guard.Fail("maxQty", "must not be below minQty");
+        }
+
+        if (marketMaxQty < marketMinQty)
+        {
+            Guard.Fail("marketMaxQty", "must not be below marketMinQty");
+        }
+
+        if (pricePrecision is < 0 or > 28 || quantityPrecision is < 0 or > 28)
+        {
+            Guard.Fail("precision", "must be from 0 to 28");
+        }
+
+        PricePrecision = pricePrecision;
+        QuantityPrecision = quantityPrecision;
+    }
+
+    public decimal TickSize { get; }
+    public decimal StepSize { get; }
+    public decimal MinQty { get; }
+    public decimal MaxQty { get; }
+    public decimal MarketMinQty { get; }
+    public decimal MarketMaxQty { get; }
+    public decimal MinNotional { get; }
+    public int PricePrecision { get; }
+    public int QuantityPrecision { get; }
+
+    /// <summary>
+    /// LOT_SIZE / MARKET_LOT_SIZE and MIN_NOTIONAL for an order of <paramref name="quantity"/> at
+    /// <paramref name="price"/>. Binance's step rule is (quantity − minQty) % stepSize == 0.
+    /// </summary>
+    public FilterCheck ValidateQuantity(decimal quantity, decimal price, bool isMarket = false)
+    {
+        if (quantity <= 0m || price <= 0m)
+        {
+            return new FilterCheck(FilterViolation.NotPositive);
+        }
+
+        var violations = FilterViolation.None;
+        var min = isMarket ? MarketMinQty : MinQty;
+        var max = isMarket ? MarketMaxQty : MaxQty;
+        if ((quantity - MinQty) % StepSize != 0m)
+        {
+            violations |= FilterViolation.QuantityOffStep;
+        }
+
+        if (quantity < min)
+        {
+            violations |= FilterViolation.QuantityBelowMinimum;
+        }
+
+        if (quantity > max)
+        {
+            violations |= FilterViolation.QuantityAboveMaximum;
+        }
+
+        if (quantity * price < MinNotional)
+        {
+            violations |= FilterViolation.NotionalBelowMinimum;
+        }
+
+        return new FilterCheck(violations);
+    }
+
+    /// <summary>PRICE_FILTER: the price is positive and a whole number of ticks.</summary>
+    public FilterCheck ValidatePrice(decimal price)
+    {
+        if (price <= 0m)
+        {
+            return new FilterCheck(FilterViolation.NotPositive);
+        }
+
+        return new FilterCheck(price % TickSize == 0m ? FilterViolation.None : FilterViolation.PriceOffTick);
+    }
+
+    /// <summary>The largest multiple of the step not above <paramref name="quantity"/> (never rounds up).</summary>
+    public decimal FloorToStep(decimal quantity) => FloorToIncrement(quantity, StepSize);
+
+    /// <summary>Rounds a price down to the tick; callers that must round up say so with <see cref="CeilingToTick"/>.</summary>
+    public decimal FloorToTick(decimal price) => FloorToIncrement(price, TickSize);
+
+    public decimal CeilingToTick(decimal price)
+    {
+        var floor = FloorToIncrement(price, TickSize);
+        return floor == price ? floor : floor + TickSize;
+    }
+
+    internal static decimal FloorToIncrement(decimal value, decimal increment) =>
+        Math.Floor(value / increment) * increment;
+}

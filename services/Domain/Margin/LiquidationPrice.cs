@@ -1,0 +1,93 @@
+using TradeEngine.Domain.Instruments;
+
+namespace TradeEngine.Domain.Margin;
+
+/// <summary>Liquidation prices: the plan's simple estimate and the exchange's bracket formula.</summary>
+public static class LiquidationPrice
+{
+    public const decimal DefaultMaintenanceMarginRate = 0.004m;
+
+    /// <summary>
+    /// The plan's estimate, rounded to 0.01 half to even: long entry × (1 − 1/leverage + mmr),
+    /// short entry × (1 + 1/leverage − mmr). 50,000 at 5× long = 40,200.00. It ignores fees,
+    /// cum and brackets; use <see cref="Exchange"/> for the exchange's own figure.
+    /// </summary>
+    public static decimal Simple(decimal entry, int leverage, Side side, decimal mmr = DefaultMaintenanceMarginRate)
+    {
+        Guard.Positive(entry, nameof(entry));
+        var lev = new Leverage(leverage);
+        if (mmr is < 0m or >= 1m)
+        {
+            Guard.Fail(nameof(mmr), "must be from 0 to less than 1");
+        }
+
+        var factor = 1m / lev.Value;
+        var price = Guard.Sign(side, nameof(side)) > 0
+            ? entry * (1m - factor + mmr)
+            : entry * (1m + factor - mmr);
+        return Math.Round(price, 2, MidpointRounding.ToEven);
+    }
+
+    /// <summary>
+    /// Binance USD-M, one-way mode ("How to Calculate Liquidation Price of USDⓈ-M Futures Contracts"):
+    /// LP = (WB − TMM1 + UPNL1 + cumB − Side1 × Position1 × EP1) / (Position1 × MMR_B − Side1 × Position1),
+    /// Side1 = +1 long, −1 short. Isolated: WB is the isolated wallet and TMM1 = UPNL1 = 0.
+    ///
+    /// Bracket choice: maintenance margin is charged on the notional at the liquidation price,
+    /// Position1 × LP, not at entry. We start in the entry notional's bracket and step one
+    /// bracket toward where Position1 × LP landed until it lands inside the bracket used.
+    /// Because cum makes maintenance margin continuous and the margin balance minus maintenance
+    /// is monotone in price, each step moves toward the one true root and never back, so the
+    /// walk ends at the exact solution within the table's length. Exact decimal; not rounded.
+    /// </summary>
+    public static LiquidationResult Exchange(in LiquidationInput input)
+    {
+        var brackets = input.Brackets ?? throw new DomainException("brackets", "are required");
+        var sign = Guard.Sign(input.Side, "side");
+        var quantity = Guard.Positive(input.Quantity, "quantity");
+        var entry = Guard.Positive(input.EntryPrice, "entryPrice");
+        if (Guard.Defined(input.MarginType, "marginType") == MarginType.Isolated
+            && (input.OtherMaintenanceMargin != 0m || input.OtherUnrealizedPnl != 0m))
+        {
+            Guard.Fail("otherMaintenanceMargin", "must be 0 in isolated mode (TMM1 = UPNL1 = 0)");
+        }
+
+        Guard.NonNegative(input.OtherMaintenanceMargin, "otherMaintenanceMargin");
+
+        var index = brackets.IndexOf(quantity * entry);
+        if (index < 0)
+        {
+            Guard.Fail("quantity", "puts the notional above the symbol's last bracket");
+        }
+
+        // Everything but cumB and MMR_B is the same in every bracket.
+        var signedNotional = sign * quantity * entry;
+        var numeratorBase = input.WalletBalance - input.OtherMaintenanceMargin + input.OtherUnrealizedPnl - signedNotional;
+        var last = brackets.Count - 1;
+        LeverageBracket bracket;
+        decimal price;
+        for (var steps = 0; ; steps++)
+        {
+            bracket = brackets[index];
+            price = (numeratorBase + bracket.Cum) / (quantity * bracket.MaintMarginRatio - sign * quantity);
+            var notional = quantity * price;
+            if (notional < bracket.NotionalFloor && index > 0 && steps <= last)
+            {
+                index--;
+            }
+            else if (notional > bracket.NotionalCap && index < last && steps <= last)
+            {
+                index++;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        var outcome = price > 0m ? LiquidationOutcome.AtPrice
+            : sign > 0 ? LiquidationOutcome.Never
+            : LiquidationOutcome.Immediate;
+        return new LiquidationResult(outcome, outcome == LiquidationOutcome.AtPrice ? price : 0m, bracket.Bracket, bracket.MaintMarginRatio, bracket.Cum);
+    }
+}

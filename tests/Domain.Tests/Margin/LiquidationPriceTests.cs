@@ -1,0 +1,156 @@
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
+
+namespace TradeEngine.Domain.Tests.Margin;
+
+/// <summary>
+/// Worked examples of Binance's USD-M one-way formula, derived by hand:
+/// LP = (WB − TMM1 + UPNL1 + cumB − Side1 × Position1 × EP1) / (Position1 × MMR_B − Side1 × Position1).
+/// </summary>
+public class LiquidationPriceTests
+{
+    private static readonly BracketTable Btc = InstrumentCatalog.BtcUsdt.Brackets;
+    private static readonly BracketTable Eth = InstrumentCatalog.EthUsdt.Brackets;
+
+    [Fact]
+    public void Simple_PlanLongFiveX_Is40200()
+    {
+        // 50,000 × (1 − 1/5 + 0.004) = 50,000 × 0.804 = 40,200.00
+        Assert.Equal(40_200.00m, LiquidationPrice.Simple(50_000m, 5, Side.Long));
+    }
+
+    [Fact]
+    public void Simple_ShortFiveX_Is59800()
+    {
+        // 50,000 × (1 + 1/5 − 0.004) = 50,000 × 1.196 = 59,800.00
+        Assert.Equal(59_800.00m, LiquidationPrice.Simple(50_000m, 5, Side.Short));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(126)]
+    public void Simple_LeverageOutOfRange_Throws(int leverage) =>
+        Assert.Equal("leverage", Assert.Throws<DomainException>(() => LiquidationPrice.Simple(50_000m, leverage, Side.Long)).Field);
+
+    [Fact]
+    public void Exchange_IsolatedLongBracket1_MatchesHandArithmetic()
+    {
+        // 0.1 BTC at 50,000: notional 5,000 → bracket 1 (MMR 0.004, cum 0). WB 1,000 (5×).
+        // LP = (1,000 + 0 − 1 × 0.1 × 50,000) / (0.1 × 0.004 − 1 × 0.1) = −4,000 / −0.0996
+        //    = 40,160.642570281124497991967871…; notional at LP 4,016.06 stays in bracket 1.
+        // (The simple formula says 40,200: it charges maintenance on the entry notional.)
+        var result = Isolated(Side.Long, 0.1m, 50_000m, 1_000m, Btc);
+        AssertPrice(40_160.6425702811m, 1, result);
+    }
+
+    [Fact]
+    public void Exchange_IsolatedShortBracket1_MatchesHandArithmetic()
+    {
+        // LP = (1,000 + 0 + 0.1 × 50,000) / (0.1 × 0.004 + 0.1) = 6,000 / 0.1004 = 59,760.956175298804780876…
+        var result = Isolated(Side.Short, 0.1m, 50_000m, 1_000m, Btc);
+        AssertPrice(59_760.9561752988m, 1, result);
+    }
+
+    [Fact]
+    public void Exchange_IsolatedLongBracket2_MatchesHandArithmetic()
+    {
+        // 2 BTC at 50,000: notional 100,000 → bracket 2 (MMR 0.005, cum 50). WB 10,000 (10×).
+        // LP = (10,000 + 50 − 2 × 50,000) / (2 × 0.005 − 2) = −89,950 / −1.99 = 45,201.005025125628140703…
+        // notional at LP 90,402.01 is inside bracket 2 (50,000–250,000).
+        var result = Isolated(Side.Long, 2m, 50_000m, 10_000m, Btc);
+        AssertPrice(45_201.0050251256m, 2, result);
+    }
+
+    [Fact]
+    public void Exchange_IsolatedShortBracket2_MatchesHandArithmetic()
+    {
+        // LP = (10,000 + 50 + 2 × 50,000) / (2 × 0.005 + 2) = 110,050 / 2.01 = 54,751.243781094527363184…
+        var result = Isolated(Side.Short, 2m, 50_000m, 10_000m, Btc);
+        AssertPrice(54_751.2437810945m, 2, result);
+    }
+
+    [Fact]
+    public void Exchange_LongEntryInBracket2_LiquidatesInBracket1()
+    {
+        // 1 BTC at 60,000: entry notional 60,000 is bracket 2, WB 12,000 (5×).
+        // Bracket 2: (12,000 + 50 − 60,000) / (0.005 − 1) = −47,950 / −0.995 = 48,190.95…, notional 48,190.95
+        //   is below bracket 2's floor of 50,000, so maintenance there is charged at bracket 1's rate.
+        // Bracket 1: (12,000 + 0 − 60,000) / (0.004 − 1) = −48,000 / −0.996 = 48,192.771084337349397590…
+        //   notional 48,192.77 is inside bracket 1: consistent. Check: equity = 12,000 + (LP − 60,000)
+        //   = 192.771084…, maintenance = LP × 0.004 = 192.771084…: equal, as a liquidation price must be.
+        var result = Isolated(Side.Long, 1m, 60_000m, 12_000m, Btc);
+        AssertPrice(48_192.7710843373m, 1, result);
+    }
+
+    [Fact]
+    public void Exchange_CrossLongWithOtherPositions_MatchesHandArithmetic()
+    {
+        // 0.5 BTC at 40,000 (notional 20,000, bracket 1). Cross wallet 5,000; other positions
+        // hold TMM1 = 100 maintenance and UPNL1 = −300.
+        // LP = (5,000 − 100 + (−300) + 0 − 0.5 × 40,000) / (0.5 × 0.004 − 0.5) = −15,400 / −0.498
+        //    = 30,923.694779116465863453…
+        var result = LiquidationPrice.Exchange(new LiquidationInput
+        {
+            MarginType = MarginType.Cross, Side = Side.Long, Quantity = 0.5m, EntryPrice = 40_000m,
+            WalletBalance = 5_000m, OtherMaintenanceMargin = 100m, OtherUnrealizedPnl = -300m, Brackets = Btc,
+        });
+        AssertPrice(30_923.6947791165m, 1, result);
+    }
+
+    [Fact]
+    public void Exchange_CrossShortEthBracket2_MatchesHandArithmetic()
+    {
+        // 10 ETH at 3,000: notional 30,000 → ETH bracket 2 (10,000–100,000, MMR 0.0065, cum 15).
+        // Cross wallet 4,000, TMM1 = 50, UPNL1 = +200.
+        // LP = (4,000 − 50 + 200 + 15 + 10 × 3,000) / (10 × 0.0065 + 10) = 34,165 / 10.065
+        //    = 3,394.436164927968206656…; notional 33,944.36 stays in bracket 2.
+        var result = LiquidationPrice.Exchange(new LiquidationInput
+        {
+            MarginType = MarginType.Cross, Side = Side.Short, Quantity = 10m, EntryPrice = 3_000m,
+            WalletBalance = 4_000m, OtherMaintenanceMargin = 50m, OtherUnrealizedPnl = 200m, Brackets = Eth,
+        });
+        AssertPrice(3_394.4361649280m, 2, result);
+    }
+
+    [Fact]
+    public void Exchange_OvercollateralisedLong_NeverLiquidates()
+    {
+        // (6,000 − 5,000) / −0.0996 < 0: the margin covers a fall to zero.
+        var result = Isolated(Side.Long, 0.1m, 50_000m, 6_000m, Btc);
+        Assert.Equal(LiquidationOutcome.Never, result.Outcome);
+        Assert.False(result.HasPrice);
+    }
+
+    [Fact]
+    public void Exchange_IsolatedWithOtherPositionFigures_Throws()
+    {
+        var input = new LiquidationInput
+        {
+            MarginType = MarginType.Isolated, Side = Side.Long, Quantity = 1m, EntryPrice = 1_000m,
+            WalletBalance = 100m, OtherMaintenanceMargin = 1m, Brackets = Btc,
+        };
+        Assert.Equal("otherMaintenanceMargin", Assert.Throws<DomainException>(() => LiquidationPrice.Exchange(input)).Field);
+    }
+
+    [Fact]
+    public void Exchange_UndefinedSide_Throws() =>
+        Assert.Equal("side", Assert.Throws<DomainException>(() => Isolated((Side)0, 1m, 1_000m, 100m, Btc)).Field);
+
+    [Fact]
+    public void Exchange_ZeroQuantity_Throws() =>
+        Assert.Equal("quantity", Assert.Throws<DomainException>(() => Isolated(Side.Long, 0m, 1_000m, 100m, Btc)).Field);
+
+    private static LiquidationResult Isolated(Side side, decimal quantity, decimal entry, decimal wallet, BracketTable brackets) =>
+        LiquidationPrice.Exchange(new LiquidationInput
+        {
+            MarginType = MarginType.Isolated, Side = side, Quantity = quantity, EntryPrice = entry,
+            WalletBalance = wallet, Brackets = brackets,
+        });
+
+    private static void AssertPrice(decimal expectedTo10Places, int expectedBracket, LiquidationResult result)
+    {
+        Assert.Equal(LiquidationOutcome.AtPrice, result.Outcome);
+        Assert.Equal(expectedTo10Places, Math.Round(result.Price, 10));
+        Assert.Equal(expectedBracket, result.Bracket);
+    }
+}
