@@ -1,0 +1,31 @@
+using Grpc.Core;
+using Npgsql;
+
+namespace TradeEngine.Ledger.Data;
+
+/// <summary>
+/// Constraint violations the contract explains to the caller: which constraint, which status, which field.
+/// Anything not listed stays an internal error (a bug, not bad input).
+/// </summary>
+public static class ConstraintErrors
+{
+    private static readonly Dictionary<string, (StatusCode Code, string Message)> Known = new(StringComparer.Ordinal)
+    {
+        ["trades_venue_exchange_trade_id_key"] = (StatusCode.AlreadyExists, "exchange_trade_id is already recorded for this venue."),
+        ["trades_client_order_id_key"] = (StatusCode.AlreadyExists, "client_order_id is already recorded."),
+        ["trades_position_id_fkey"] = (StatusCode.NotFound, "position_id: no such position."),
+        ["funding_events_position_id_fkey"] = (StatusCode.NotFound, "position_id: no such position."),
+        ["funding_events_position_id_funding_time_key"] =
+            (StatusCode.AlreadyExists, "funding_time: a funding event is already recorded for this position and time."),
+        ["positions_one_open"] = (StatusCode.FailedPrecondition, "An open position already exists for this account, venue and symbol."),
+    };
+
+    public static RpcException? Translate(PostgresException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return exception.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.ForeignKeyViolation
+               && exception.ConstraintName is { } name && Known.TryGetValue(name, out var known)
+            ? new RpcException(new Status(known.Code, known.Message))
+            : null;
+    }
+}

@@ -1,0 +1,56 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Funding;
+using TradeEngine.Ledger.Idempotency;
+using TradeEngine.Ledger.Inbox;
+using TradeEngine.Ledger.Outbox;
+using TradeEngine.Ledger.Pnl;
+using TradeEngine.Ledger.Positions;
+using TradeEngine.Ledger.Risk;
+using TradeEngine.Ledger.Trades;
+using TradeEngine.Messaging;
+
+namespace TradeEngine.Ledger.Extensions;
+
+public static class LedgerServiceCollectionExtensions
+{
+    /// <summary>The Aspire resource name of the Ledger's database: <c>ConnectionStrings:ledgerdb</c>.</summary>
+    public const string DatabaseName = "ledgerdb";
+
+    public static IHostApplicationBuilder AddLedgerServices(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // NpgsqlDataSource with its health check (readiness depends on PostgreSQL), tracing and metrics.
+        builder.AddNpgsqlDataSource(DatabaseName);
+
+        // The Ledger only publishes, from its outbox. A broker outage must not make it unready: writes go on and the
+        // relay catches up, so the bus reports at most Degraded.
+        builder.AddEventBus(bus => bus.ConfigureHealthCheckOptions(o => o.MinimalFailureStatus = HealthStatus.Degraded));
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.Configure<OutboxOptions>(builder.Configuration.GetSection(OutboxOptions.Section));
+
+        // Migrations run before anything else that touches the database.
+        services.AddSingleton<MigrationRunner>();
+        services.AddHostedService<MigrationHostedService>();
+
+        services.AddSingleton<IdempotentWriter>();
+        services.AddSingleton<TradeStore>();
+        services.AddSingleton<PositionStore>();
+        services.AddSingleton<PositionQueries>();
+        services.AddSingleton<RiskEventStore>();
+        services.AddSingleton<FundingStore>();
+        services.AddSingleton<PnlStore>();
+        services.AddSingleton<KillSwitchStore>();
+        services.AddSingleton<InboxStore>();
+
+        services.AddSingleton<OutboxMetrics>();
+        services.AddHostedService<OutboxRelay>();
+        services.AddHostedService<OutboxBacklogMonitor>();
+        return builder;
+    }
+}

@@ -1,0 +1,100 @@
+using MassTransit;
+using Npgsql;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Idempotency;
+using TradeEngine.Ledger.Outbox;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using static TradeEngine.Ledger.Mapping.LedgerWire;
+
+namespace TradeEngine.Ledger.Funding;
+
+/// <summary>
+/// Funding settlements: one per position and funding time (a unique constraint, so a settlement is never counted
+/// twice, whatever key it arrives with). Posting adds the payment to the position's funding and publishes
+/// <see cref="FundingPaid"/> in the position's event order. Payment is positive when we paid.
+/// </summary>
+public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter writer)
+{
+    private const string Columns =
+        "funding_event_id, position_id, symbol, venue, funding_rate, position_size, mark_price, notional, payment, funding_time";
+
+    public Task<LogFundingEventResponse> LogAsync(LogFundingEventRequest r, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var key = Key(r.IdempotencyKey, "idempotency_key");
+        var positionId = Id(r.PositionId, "position_id");
+        var symbol = Text(r.Symbol, "symbol", 32);
+        var venue = Text(r.Venue, "venue", 32);
+        var rate = Money(r.FundingRate, "funding_rate");
+        var size = Money(r.PositionSize, "position_size");
+        var mark = Positive(r.MarkPrice, "mark_price");
+        var notional = Money(r.Notional, "notional");
+        var payment = Money(r.Payment, "payment");
+        var fundingTime = Wire.Instant(r.FundingTime, "funding_time");
+
+        var fundingEventId = NewId.NextGuid();
+        var eventId = NewId.NextGuid();
+        var paid = new FundingPaid(eventId, fundingTime, fundingEventId, positionId, venue, symbol, rate, size, mark, payment, fundingTime);
+        var call = new IdempotencyContext<LogFundingEventResponse>(
+            "LogFundingEvent", key, "idempotency_key", r, LogFundingEventResponse.Parser, x => x.Replayed = true);
+        return writer.ExecuteBatchAsync(call, new LogFundingEventResponse { FundingEventId = fundingEventId.ToString() },
+        [
+            Sql.Batch(
+                $"INSERT INTO funding_events ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                fundingEventId, positionId, symbol, venue, rate, size, mark, notional, payment, fundingTime),
+            Sql.Batch("UPDATE positions SET funding = funding + $2, updated_at = now() WHERE position_id = $1", positionId, payment),
+            OutboxWriter.Command(eventId, positionId.ToString(), paid),
+        ], cancellationToken);
+    }
+
+    public async Task<GetFundingHistoryResponse> HistoryAsync(GetFundingHistoryRequest r, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var symbol = OptionalText(r.Symbol, "symbol", 32);
+        var venue = OptionalText(r.Venue, "venue", 32);
+        var (start, end) = Range(r.Range);
+        var (size, offset) = Page(r.Page);
+        const string Filter =
+            "WHERE ($1::text IS NULL OR symbol = $1) AND ($2::text IS NULL OR venue = $2) AND funding_time >= $3 AND funding_time < $4";
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var response = new GetFundingHistoryResponse();
+        await using (var page = Sql.Command(
+            $"SELECT {Columns} FROM funding_events {Filter} ORDER BY funding_time, funding_event_id LIMIT $5 OFFSET $6",
+            connection, null, symbol, venue, start, end, size + 1, offset))
+        await using (var reader = await page.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                response.Events.Add(Read(reader));
+            }
+        }
+
+        response.NextPageToken = NextToken(offset, size, response.Events.Count > size);
+        while (response.Events.Count > size)
+        {
+            response.Events.RemoveAt(response.Events.Count - 1);
+        }
+
+        await using var total = Sql.Command(
+            $"SELECT COALESCE(SUM(payment), 0) FROM funding_events {Filter}", connection, null, symbol, venue, start, end);
+        response.TotalPayment = Format((decimal)(await total.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+        return response;
+    }
+
+    private static FundingEvent Read(NpgsqlDataReader reader) => new()
+    {
+        FundingEventId = reader.GetGuid(0).ToString(),
+        PositionId = reader.GetGuid(1).ToString(),
+        Symbol = reader.GetString(2),
+        Venue = reader.GetString(3),
+        FundingRate = Format(reader.GetDecimal(4)),
+        PositionSize = Format(reader.GetDecimal(5)),
+        MarkPrice = Format(reader.GetDecimal(6)),
+        Notional = Format(reader.GetDecimal(7)),
+        Payment = Format(reader.GetDecimal(8)),
+        FundingTime = Timestamp(reader.Instant(9)),
+    };
+}

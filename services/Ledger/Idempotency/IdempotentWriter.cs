@@ -1,0 +1,172 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Npgsql;
+using TradeEngine.Ledger.Data;
+
+namespace TradeEngine.Ledger.Idempotency;
+
+/// <summary>
+/// Runs a mutating RPC once per idempotency key. The key row (RPC, key, SHA-256 of the request, response) is
+/// inserted in the transaction that does the work, so it commits with it or not at all. A concurrent or later call
+/// with the same key collides on the key's primary key (waiting for the first to commit): the same request gets the
+/// stored response with <c>replayed</c> set, a different one ALREADY_EXISTS; neither writes anything.
+/// </summary>
+public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogger<IdempotentWriter> logger)
+{
+    private const string KeyConstraint = "idempotency_keys_pkey";
+    private const int MaxAttempts = 3;
+
+    /// <summary>Work that reads before it writes: the key row goes first, the response is stored at the end.</summary>
+    public async Task<TResponse> ExecuteAsync<TResponse>(
+        IdempotencyContext<TResponse> call,
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<TResponse>> work,
+        CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentNullException.ThrowIfNull(work);
+        var hash = SHA256.HashData(call.Request.ToByteArray());
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (var claim = Sql.Command(
+                    "INSERT INTO idempotency_keys (rpc, key, request_hash) VALUES ($1, $2, $3)",
+                    connection, transaction, call.Rpc, call.Key, hash))
+                {
+                    await claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var response = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
+                await using (var store = Sql.Command(
+                    "UPDATE idempotency_keys SET response = $3 WHERE rpc = $1 AND key = $2",
+                    connection, transaction, call.Rpc, call.Key, response.ToByteArray()))
+                {
+                    await store.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return response;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == KeyConstraint)
+            {
+                if (await ReplayAsync(connection, call, hash, cancellationToken).ConfigureAwait(false) is { } replay)
+                {
+                    return replay;
+                }
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && attempt < MaxAttempts
+                                               && ex.ConstraintName is { } constraint && call.RetryOnConstraint?.Contains(constraint) == true)
+            {
+                // A concurrent call won a race this call can now see (e.g. the first open of a symbol): run again.
+                LogRetry(logger, call.Rpc, ex.ConstraintName ?? string.Empty);
+                continue;
+            }
+            catch (PostgresException ex) when (ConstraintErrors.Translate(ex) is { } translated)
+            {
+                throw translated;
+            }
+
+            if (attempt >= MaxAttempts)
+            {
+                throw new RpcException(new Status(StatusCode.Aborted, "The call collided with a concurrent one; retry it."));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Work that only inserts, with the response known up front: the key row and the work's statements go to the
+    /// server in one batch, then COMMIT (two round trips in all, as a bare INSERT + COMMIT).
+    /// </summary>
+    public async Task<TResponse> ExecuteBatchAsync<TResponse>(
+        IdempotencyContext<TResponse> call,
+        TResponse response,
+        IEnumerable<NpgsqlBatchCommand> commands,
+        CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(commands);
+        var hash = SHA256.HashData(call.Request.ToByteArray());
+        var statements = commands.ToList();
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                batch.BatchCommands.Add(Sql.Batch(
+                    "INSERT INTO idempotency_keys (rpc, key, request_hash, response) VALUES ($1, $2, $3, $4)",
+                    call.Rpc, call.Key, hash, response.ToByteArray()));
+                foreach (var statement in statements)
+                {
+                    batch.BatchCommands.Add(statement);
+                }
+
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return response;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == KeyConstraint)
+            {
+                if (await ReplayAsync(connection, call, hash, cancellationToken).ConfigureAwait(false) is { } replay)
+                {
+                    return replay;
+                }
+
+                // The batch's commands belong to the failed batch; a new attempt needs fresh copies.
+                statements = statements.Select(Clone).ToList();
+            }
+            catch (PostgresException ex) when (ConstraintErrors.Translate(ex) is { } translated)
+            {
+                throw translated;
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.Aborted, "The call collided with a concurrent one; retry it."));
+    }
+
+    /// <summary>The stored response when the request matches; null when the first call rolled back meanwhile.</summary>
+    private static async Task<TResponse?> ReplayAsync<TResponse>(
+        NpgsqlConnection connection, IdempotencyContext<TResponse> call, byte[] hash, CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>
+    {
+        await using var read = Sql.Command(
+            "SELECT request_hash, response FROM idempotency_keys WHERE rpc = $1 AND key = $2", connection, null, call.Rpc, call.Key);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return default;
+        }
+
+        var storedHash = reader.GetFieldValue<byte[]>(0);
+        if (!CryptographicOperations.FixedTimeEquals(storedHash, hash))
+        {
+            throw new RpcException(new Status(
+                StatusCode.AlreadyExists, $"{call.KeyField} was already used with a different request; nothing was changed."));
+        }
+
+        var response = call.Parser.ParseFrom(reader.GetFieldValue<byte[]>(1));
+        call.MarkReplayed(response);
+        return response;
+    }
+
+    private static NpgsqlBatchCommand Clone(NpgsqlBatchCommand command)
+    {
+        var copy = new NpgsqlBatchCommand(command.CommandText);
+        foreach (NpgsqlParameter parameter in command.Parameters)
+        {
+            copy.Parameters.Add(new NpgsqlParameter { Value = parameter.Value });
+        }
+
+        return copy;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Rpc} collided on {Constraint}; running it again")]
+    private static partial void LogRetry(ILogger logger, string rpc, string constraint);
+}

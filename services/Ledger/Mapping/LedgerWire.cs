@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text;
+using Google.Protobuf.WellKnownTypes;
+using TradeEngine.Common.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Ledger.Mapping;
+
+/// <summary>
+/// The Ledger's rules on top of <see cref="Wire"/>: amounts must fit NUMERIC(28,8) exactly (at most 8 decimal places
+/// and 20 integer digits, so PostgreSQL never rounds what it stores), text must fit its column, ids are UUIDs.
+/// Every failure names the field and becomes INVALID_ARGUMENT.
+/// </summary>
+public static class LedgerWire
+{
+    public const int MoneyScale = 8;
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+    public const int KeyLength = 128;
+    private const decimal MoneyLimit = 100_000_000_000_000_000_000m; // 10^20: NUMERIC(28,8) holds 20 integer digits.
+
+    public static decimal Money(string? text, string field) => Fit(Wire.Decimal(text, field), field);
+
+    public static decimal Positive(string? text, string field) => Fit(Wire.Positive(text, field), field);
+
+    public static decimal NonNegative(string? text, string field) => Fit(Wire.NonNegative(text, field), field);
+
+    /// <summary>An optional amount that defaults to zero (fees).</summary>
+    public static decimal NonNegativeOrZero(string? text, string field) => string.IsNullOrEmpty(text) ? 0m : NonNegative(text, field);
+
+    public static decimal? OptionalMoney(string? text, string field) => string.IsNullOrEmpty(text) ? null : Money(text, field);
+
+    public static decimal? OptionalPositive(string? text, string field) => string.IsNullOrEmpty(text) ? null : Positive(text, field);
+
+    public static string Key(string? text, string field) => Wire.Required(text, field, KeyLength);
+
+    public static string Text(string? text, string field, int maxLength) => Wire.Required(text, field, maxLength);
+
+    public static string? OptionalText(string? text, string field, int maxLength) =>
+        string.IsNullOrEmpty(text) ? null
+        : text.Length > maxLength ? throw new RequestValidationException(field, $"must be at most {maxLength} characters")
+        : text;
+
+    public static Guid Id(string? text, string field) =>
+        string.IsNullOrEmpty(text) ? throw new RequestValidationException(field, "is required")
+        : Guid.TryParse(text, out var id) ? id
+        : throw new RequestValidationException(field, "is not a UUID");
+
+    public static Guid? OptionalId(string? text, string field) => string.IsNullOrEmpty(text) ? null : Id(text, field);
+
+    /// <summary>An optional instant: unset means now.</summary>
+    public static DateTimeOffset InstantOrNow(Timestamp? timestamp, TimeProvider time) =>
+        timestamp?.ToDateTimeOffset() ?? time.GetUtcNow();
+
+    /// <summary>Page size (0 means 100; 1..1000 allowed) and the offset the token carries.</summary>
+    public static (int Size, int Offset) Page(PageRequest? page, string field = "page")
+    {
+        var size = page?.PageSize ?? 0;
+        if (size < 0 || size > MaxPageSize)
+        {
+            throw new RequestValidationException($"{field}.page_size", $"must be between 1 and {MaxPageSize} (0 means {DefaultPageSize})");
+        }
+
+        return (size == 0 ? DefaultPageSize : size, DecodeToken(page?.PageToken, $"{field}.page_token"));
+    }
+
+    /// <summary>The token of the next page, or empty when this page was the last (fewer rows than asked, read one extra).</summary>
+    public static string NextToken(int offset, int size, bool hasMore) =>
+        hasMore ? Convert.ToBase64String(Encoding.ASCII.GetBytes("o:" + (offset + size).ToString(CultureInfo.InvariantCulture))) : string.Empty;
+
+    public static (DateTimeOffset Start, DateTimeOffset End) Range(TimeRange? range, string field = "range")
+    {
+        var start = Wire.Instant(range?.Start, $"{field}.start");
+        var end = Wire.Instant(range?.End, $"{field}.end");
+        return end > start ? (start, end) : throw new RequestValidationException($"{field}.end", "must be after range.start");
+    }
+
+    public static string Format(decimal value) => Wire.Format(value);
+
+    public static string Format(decimal? value) => Wire.Format(value);
+
+    public static Timestamp Timestamp(DateTimeOffset value) => Wire.Timestamp(value);
+
+    public static Timestamp? Timestamp(DateTimeOffset? value) => value is { } v ? Wire.Timestamp(v) : null;
+
+    /// <summary>Rounds a computed amount (average entry, PnL) to the column's 8 places, half away from zero as PostgreSQL does.</summary>
+    public static decimal Round(decimal value) => decimal.Round(value, MoneyScale, MidpointRounding.AwayFromZero);
+
+    private static decimal Fit(decimal value, string field)
+    {
+        if (decimal.Round(value, MoneyScale) != value)
+        {
+            throw new RequestValidationException(field, $"has more than {MoneyScale} decimal places");
+        }
+
+        return Math.Abs(value) < MoneyLimit ? value : throw new RequestValidationException(field, "has more than 20 integer digits");
+    }
+
+    private static int DecodeToken(string? token, string field)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return 0;
+        }
+
+        try
+        {
+            var text = Encoding.ASCII.GetString(Convert.FromBase64String(token));
+            if (text.StartsWith("o:", StringComparison.Ordinal)
+                && int.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+            {
+                return offset;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new RequestValidationException(field, "is not a token this service issued");
+    }
+}

@@ -1,0 +1,207 @@
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using TradeEngine.Ledger.Data;
+
+namespace TradeEngine.Ledger.Outbox;
+
+/// <summary>
+/// Publishes outbox rows to RabbitMQ and marks them sent. One relay at a time across Ledger instances (a session
+/// advisory lock), rows in id order, and rows of one aggregate one after another, so events of an aggregate arrive
+/// in the order they were written. It sleeps on <c>LISTEN ledger_outbox</c> and wakes when a writing transaction
+/// commits. While the broker is down it retries with exponential back-off; nothing is lost and nothing skipped.
+/// A crash after a publish and before the row is marked means one more publish of the same event, with the same
+/// MessageId (the event id): consumers' inboxes drop it.
+/// </summary>
+public sealed partial class OutboxRelay(
+    NpgsqlDataSource dataSource,
+    IBus bus,
+    OutboxMetrics metrics,
+    IOptions<OutboxOptions> options,
+    ILogger<OutboxRelay> logger) : BackgroundService
+{
+    private const string Channel = "ledger_outbox";
+    private const long LeaderLockKey = 0x4C65646765724F75; // "LedgerOu"
+    private readonly OutboxOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.RelayEnabled)
+        {
+            LogDisabled(logger);
+            return;
+        }
+
+        await Task.Yield();
+        var backoff = _options.InitialBackoff;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var listener = await dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
+                await ExecuteAsync(listener, $"LISTEN {Channel}", stoppingToken).ConfigureAwait(false);
+                while (!await TryLeadAsync(listener, stoppingToken).ConfigureAwait(false))
+                {
+                    // Another instance relays; take over if it goes away.
+                    await listener.WaitAsync(_options.IdleWait, stoppingToken).ConfigureAwait(false);
+                }
+
+                LogLeading(logger);
+                backoff = _options.InitialBackoff;
+                await RelayAsync(listener, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                LogDatabaseFailed(logger, ex, backoff);
+                await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
+                backoff = Next(backoff);
+            }
+        }
+    }
+
+    private async Task RelayAsync(NpgsqlConnection listener, CancellationToken stoppingToken)
+    {
+        var backoff = _options.InitialBackoff;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                // A NOTIFY that arrived since the fetch is already buffered: WaitAsync returns at once.
+                await listener.WaitAsync(_options.IdleWait, stoppingToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var (sent, failure) = await PublishAsync(batch, stoppingToken).ConfigureAwait(false);
+            await MarkSentAsync(sent).ConfigureAwait(false);
+            metrics.Published(sent.Count);
+            if (failure is null)
+            {
+                backoff = _options.InitialBackoff;
+                continue;
+            }
+
+            metrics.PublishFailed();
+            await RecordFailureAsync(failure.Value.Row, failure.Value.Error, stoppingToken).ConfigureAwait(false);
+            LogPublishFailed(logger, failure.Value.Error, batch.Count - sent.Count, backoff);
+            await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
+            backoff = Next(backoff);
+        }
+    }
+
+    /// <summary>Publishes aggregates in parallel, each aggregate's rows in order; an aggregate stops at its first failure.</summary>
+    private async Task<(List<long> Sent, (OutboxRow Row, Exception Error)? Failure)> PublishAsync(
+        List<OutboxRow> batch, CancellationToken stoppingToken)
+    {
+        var sent = new List<long>(batch.Count);
+        (OutboxRow, Exception)? failure = null;
+        var groups = batch.GroupBy(r => r.AggregateId).Select(async group =>
+        {
+            foreach (var row in group)
+            {
+                try
+                {
+                    await PublishAsync(row, stoppingToken).ConfigureAwait(false);
+                    lock (sent)
+                    {
+                        sent.Add(row.OutboxId);
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    lock (sent)
+                    {
+                        failure ??= (row, ex);
+                    }
+
+                    return;
+                }
+            }
+        });
+        await Task.WhenAll(groups).ConfigureAwait(false);
+        return (sent, failure);
+    }
+
+    private async Task PublishAsync(OutboxRow row, CancellationToken stoppingToken)
+    {
+        var type = OutboxMessageTypes.TypeOf(row.MessageType);
+        var message = JsonSerializer.Deserialize(row.Payload, type, OutboxMessageTypes.Json)
+            ?? throw new InvalidOperationException($"Outbox row {row.OutboxId} has an empty payload.");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(_options.PublishTimeout);
+        await bus.Publish(message, type, context => context.MessageId = row.EventId, timeout.Token).ConfigureAwait(false);
+    }
+
+    private async Task<List<OutboxRow>> FetchAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            "SELECT outbox_id, event_id, aggregate_id, message_type, payload::text FROM outbox WHERE sent_at IS NULL " +
+            "ORDER BY outbox_id LIMIT $1", connection, null, _options.BatchSize);
+        var rows = new List<OutboxRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+        }
+
+        return rows;
+    }
+
+    private async Task MarkSentAsync(List<long> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        // Marking must not be cut short by shutdown: a published event left unmarked would be published again.
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE outbox_id = ANY($1)", connection, null, ids.ToArray());
+        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task RecordFailureAsync(OutboxRow row, Exception error, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var message = $"{error.GetType().Name}: {error.Message}";
+        await using var command = Sql.Command(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE outbox_id = $1", connection, null,
+            row.OutboxId, message.Length > 1024 ? message[..1024] : message);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> TryLeadAsync(NpgsqlConnection listener, CancellationToken cancellationToken)
+    {
+        await using var command = Sql.Command("SELECT pg_try_advisory_lock($1)", listener, null, LeaderLockKey);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private TimeSpan Next(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+
+    private sealed record OutboxRow(long OutboxId, Guid EventId, string AggregateId, string MessageType, string Payload);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox relay disabled by configuration (Ledger:Outbox:RelayEnabled)")]
+    private static partial void LogDisabled(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox relay is the active relay")]
+    private static partial void LogLeading(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing outbox events failed; {Pending} wait, retrying in {Backoff}")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, int pending, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay lost its database connection; retrying in {Backoff}")]
+    private static partial void LogDatabaseFailed(ILogger logger, Exception exception, TimeSpan backoff);
+}

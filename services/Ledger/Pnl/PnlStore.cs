@@ -1,0 +1,128 @@
+using Npgsql;
+using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Idempotency;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using static TradeEngine.Ledger.Mapping.LedgerWire;
+
+namespace TradeEngine.Ledger.Pnl;
+
+/// <summary>
+/// PnL snapshots and what is read from them (peak equity, the equity curve), and the daily PnL summed from the
+/// position journal (realized, fees) and funding events. Trades are the fill log and are not summed again.
+/// </summary>
+public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time)
+{
+    public const int DefaultCurvePoints = 500;
+    public const int MaxCurvePoints = 5000;
+
+    public Task<LogPnlSnapshotResponse> LogSnapshotAsync(LogPnlSnapshotRequest r, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var key = Key(r.IdempotencyKey, "idempotency_key");
+        var balance = Money(r.Balance, "balance");
+        var unrealized = Money(r.UnrealizedPnl, "unrealized_pnl");
+        var realized = Money(r.RealizedPnl, "realized_pnl");
+        var total = Money(r.TotalPnl, "total_pnl");
+        var equity = Money(r.Equity, "equity");
+        var marginRatio = string.IsNullOrEmpty(r.MarginRatio) ? (decimal?)null : NonNegative(r.MarginRatio, "margin_ratio");
+        if (r.OpenPositions < 0)
+        {
+            throw new RequestValidationException("open_positions", "must not be negative");
+        }
+
+        var takenAt = InstantOrNow(r.TakenAt, time);
+        var snapshotId = Guid.CreateVersion7(takenAt);
+        var call = new IdempotencyContext<LogPnlSnapshotResponse>(
+            "LogPnlSnapshot", key, "idempotency_key", r, LogPnlSnapshotResponse.Parser, x => x.Replayed = true);
+        return writer.ExecuteBatchAsync(call, new LogPnlSnapshotResponse { SnapshotId = snapshotId.ToString() },
+        [
+            Sql.Batch(
+                "INSERT INTO pnl_snapshots (snapshot_id, balance, unrealized_pnl, realized_pnl, total_pnl, equity, margin_ratio, " +
+                "open_positions, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                snapshotId, balance, unrealized, realized, total, equity, marginRatio, r.OpenPositions, takenAt),
+        ], cancellationToken);
+    }
+
+    public async Task<GetDailyPnlResponse> DailyAsync(GetDailyPnlRequest r, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var instant = InstantOrNow(r.Day, time).UtcDateTime;
+        var dayStart = new DateTimeOffset(instant.Date, TimeSpan.Zero);
+        var dayEnd = dayStart.AddDays(1);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            """
+            SELECT
+                (SELECT COALESCE(SUM(realized_pnl), 0) FROM position_changes WHERE occurred_at >= $1 AND occurred_at < $2),
+                (SELECT COALESCE(SUM(fee), 0) FROM position_changes WHERE occurred_at >= $1 AND occurred_at < $2),
+                (SELECT COALESCE(SUM(payment), 0) FROM funding_events WHERE funding_time >= $1 AND funding_time < $2),
+                COALESCE(
+                    (SELECT equity FROM pnl_snapshots WHERE taken_at <= $1 ORDER BY taken_at DESC LIMIT 1),
+                    (SELECT equity FROM pnl_snapshots WHERE taken_at >= $1 AND taken_at < $2 ORDER BY taken_at LIMIT 1))
+            """, connection, null, dayStart, dayEnd);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var realized = reader.GetDecimal(0);
+        var fees = reader.GetDecimal(1);
+        var funding = reader.GetDecimal(2);
+        return new GetDailyPnlResponse
+        {
+            DayStart = Timestamp(dayStart),
+            RealizedPnl = Format(realized),
+            Fees = Format(fees),
+            Funding = Format(funding),
+            NetPnl = Format(realized - funding - fees),
+            DayStartEquity = Format(reader.NullableDecimal(3)),
+        };
+    }
+
+    public async Task<GetPeakEquityResponse> PeakAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            "SELECT equity, taken_at FROM pnl_snapshots ORDER BY equity DESC, taken_at LIMIT 1", connection, null);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new GetPeakEquityResponse { PeakEquity = Format(reader.GetDecimal(0)), At = Timestamp(reader.Instant(1)) }
+            : new GetPeakEquityResponse();
+    }
+
+    /// <summary>Snapshots in the range; past <c>max_points</c>, the last snapshot of each of max_points equal time buckets.</summary>
+    public async Task<GetEquityCurveResponse> CurveAsync(GetEquityCurveRequest r, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var (start, end) = Range(r.Range);
+        var maxPoints = r.MaxPoints == 0 ? DefaultCurvePoints : r.MaxPoints;
+        if (maxPoints is < 2 or > MaxCurvePoints)
+        {
+            throw new RequestValidationException("max_points", $"must be between 2 and {MaxCurvePoints} (0 means {DefaultCurvePoints})");
+        }
+
+        var bucketSeconds = (end - start).TotalSeconds / maxPoints;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            """
+            SELECT taken_at, equity, balance, unrealized_pnl FROM (
+                SELECT DISTINCT ON (bucket) taken_at, equity, balance, unrealized_pnl, snapshot_id FROM (
+                    SELECT *, floor(extract(epoch FROM taken_at - $1) / $3) AS bucket
+                    FROM pnl_snapshots WHERE taken_at >= $1 AND taken_at < $2) s
+                ORDER BY bucket, taken_at DESC, snapshot_id DESC) b
+            ORDER BY taken_at
+            """, connection, null, start, end, bucketSeconds);
+        var response = new GetEquityCurveResponse();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            response.Points.Add(new EquityPoint
+            {
+                At = Timestamp(reader.Instant(0)),
+                Equity = Format(reader.GetDecimal(1)),
+                Balance = Format(reader.GetDecimal(2)),
+                UnrealizedPnl = Format(reader.GetDecimal(3)),
+            });
+        }
+
+        return response;
+    }
+}

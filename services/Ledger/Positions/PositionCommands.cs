@@ -1,0 +1,75 @@
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using static TradeEngine.Ledger.Mapping.LedgerWire;
+using DomainSide = TradeEngine.Domain.Side;
+
+namespace TradeEngine.Ledger.Positions;
+
+/// <summary>The validated content of OpenPosition, ReducePosition and ClosePosition requests.</summary>
+public static class PositionCommands
+{
+    /// <summary>The account a position belongs to when the caller names none.</summary>
+    public const string DefaultAccount = "default";
+    public const int MaxLeverage = 125;
+
+    public sealed record OpenCommand(
+        string Key, string Account, string Venue, string Symbol, DomainSide Side, decimal Quantity, decimal EntryPrice,
+        int Leverage, string MarginType, decimal Fee, string? Strategy, DateTimeOffset OpenedAt, decimal? StopLoss, decimal? TakeProfit);
+
+    public sealed record ReduceCommand(string Key, Guid PositionId, decimal Quantity, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason);
+
+    public sealed record CloseCommand(string Key, Guid PositionId, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason, bool Liquidated);
+
+    public static OpenCommand Parse(OpenPositionRequest r, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var side = Wire.Enum(r.Side, "side");
+        var marginType = Wire.Enum(r.MarginType, "margin_type");
+        if (r.Leverage is < 1 or > MaxLeverage)
+        {
+            throw new RequestValidationException("leverage", $"must be between 1 and {MaxLeverage}");
+        }
+
+        return new OpenCommand(
+            Key(r.IdempotencyKey, "idempotency_key"),
+            OptionalText(r.Account, "account", 64) ?? DefaultAccount,
+            Text(r.Venue, "venue", 32),
+            Text(r.Symbol, "symbol", 32),
+            PositionRow.FromProto(side),
+            Positive(r.Quantity, "quantity"),
+            Positive(r.EntryPrice, "entry_price"),
+            r.Leverage,
+            PositionRow.MarginText(marginType),
+            NonNegativeOrZero(r.Fee, "fee"),
+            OptionalText(r.Strategy, "strategy", 64),
+            InstantOrNow(r.OpenedAt, time),
+            OptionalPositive(r.StopLossPrice, "stop_loss_price"),
+            OptionalPositive(r.TakeProfitPrice, "take_profit_price"));
+    }
+
+    public static ReduceCommand Parse(ReducePositionRequest r, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new ReduceCommand(
+            Key(r.IdempotencyKey, "idempotency_key"),
+            Id(r.PositionId, "position_id"),
+            Positive(r.Quantity, "quantity"),
+            Positive(r.ExitPrice, "exit_price"),
+            NonNegativeOrZero(r.Fee, "fee"),
+            InstantOrNow(r.ReducedAt, time),
+            OptionalText(r.Reason, "reason", 256));
+    }
+
+    public static CloseCommand Parse(ClosePositionRequest r, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new CloseCommand(
+            Key(r.IdempotencyKey, "idempotency_key"),
+            Id(r.PositionId, "position_id"),
+            Positive(r.ExitPrice, "exit_price"),
+            NonNegativeOrZero(r.Fee, "fee"),
+            InstantOrNow(r.ClosedAt, time),
+            OptionalText(r.ExitReason, "exit_reason", 256),
+            r.Liquidated);
+    }
+}

@@ -1,0 +1,89 @@
+using Grpc.Core;
+using Npgsql;
+using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using static TradeEngine.Ledger.Mapping.LedgerWire;
+
+namespace TradeEngine.Ledger.Positions;
+
+/// <summary>Reads of position records: one by id or by its open key, a filtered page, or every open one.</summary>
+public sealed class PositionQueries(NpgsqlDataSource dataSource)
+{
+    public async Task<PositionRecord> GetAsync(GetPositionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        NpgsqlCommand command;
+        string missing;
+        switch (request.KeyCase)
+        {
+            case GetPositionRequest.KeyOneofCase.PositionId:
+                var id = Id(request.PositionId, "position_id");
+                command = Sql.Command($"SELECT {PositionRow.Columns} FROM positions WHERE position_id = $1", connection, null, id);
+                missing = $"Position {id} does not exist.";
+                break;
+            case GetPositionRequest.KeyOneofCase.Open:
+                var venue = Text(request.Open.Venue, "open.venue", 32);
+                var symbol = Text(request.Open.Symbol, "open.symbol", 32);
+                command = Sql.Command(
+                    $"SELECT {PositionRow.Columns} FROM positions WHERE venue = $1 AND symbol = $2 AND status = 'open' " +
+                    "ORDER BY opened_at LIMIT 1", connection, null, venue, symbol);
+                missing = $"No open position on {venue} {symbol}.";
+                break;
+            default:
+                throw new RequestValidationException("key", "set position_id or open");
+        }
+
+        await using (command)
+        {
+            var rows = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
+            return rows.Count > 0 ? rows[0].ToProto() : throw new RpcException(new Status(StatusCode.NotFound, missing));
+        }
+    }
+
+    public async Task<GetPositionsResponse> ListAsync(GetPositionsRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var venue = OptionalText(request.Venue, "venue", 32);
+        var symbol = OptionalText(request.Symbol, "symbol", 32);
+        var status = request.Status == Common.V1.PositionStatus.Unspecified ? null
+            : PositionRow.StatusFromProto(request.Status) ?? throw new RequestValidationException("status", "is not a known value");
+        var (size, offset) = Page(request.Page);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            $"SELECT {PositionRow.Columns} FROM positions " +
+            "WHERE ($1::text IS NULL OR venue = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR symbol = $3) " +
+            "ORDER BY opened_at DESC, position_id DESC LIMIT $4 OFFSET $5",
+            connection, null, venue, status, symbol, size + 1, offset);
+        var rows = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
+        var response = new GetPositionsResponse { NextPageToken = NextToken(offset, size, rows.Count > size) };
+        response.Positions.AddRange(rows.Take(size).Select(r => r.ToProto()));
+        return response;
+    }
+
+    public async Task<GetPositionsResponse> ListOpenAsync(GetOpenPositionsRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var venue = OptionalText(request.Venue, "venue", 32);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            $"SELECT {PositionRow.Columns} FROM positions WHERE status = 'open' AND ($1::text IS NULL OR venue = $1) " +
+            "ORDER BY opened_at, position_id", connection, null, venue);
+        var response = new GetPositionsResponse();
+        response.Positions.AddRange((await ReadAsync(command, cancellationToken).ConfigureAwait(false)).Select(r => r.ToProto()));
+        return response;
+    }
+
+    private static async Task<List<PositionRow>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<PositionRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(PositionRow.Read(reader));
+        }
+
+        return rows;
+    }
+}

@@ -1,0 +1,200 @@
+using Grpc.Core;
+using MassTransit;
+using Npgsql;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Domain.Positions;
+using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Idempotency;
+using TradeEngine.Ledger.Outbox;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using static TradeEngine.Ledger.Mapping.LedgerWire;
+using static TradeEngine.Ledger.Positions.PositionCommands;
+
+namespace TradeEngine.Ledger.Positions;
+
+/// <summary>
+/// Opens, adds to, reduces and closes position records. Each change locks the position row, writes the row, a
+/// <c>position_changes</c> journal entry and its event in one transaction, under the call's idempotency key.
+/// </summary>
+public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
+{
+    private static readonly IReadOnlySet<string> RetryOnOpenRace = new HashSet<string> { "positions_one_open" };
+
+    public Task<PositionRecord> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
+    {
+        var command = Parse(request, time);
+        var call = Context("OpenPosition", command.Key, request) with { RetryOnConstraint = RetryOnOpenRace };
+        return writer.ExecuteAsync(call, async (connection, transaction, ct) =>
+        {
+            await using var find = Sql.Command(
+                $"SELECT {PositionRow.Columns} FROM positions WHERE account = $1 AND venue = $2 AND symbol = $3 AND status = 'open' FOR UPDATE",
+                connection, transaction, command.Account, command.Venue, command.Symbol);
+            var existing = await ReadOneAsync(find, ct).ConfigureAwait(false);
+            return existing is null
+                ? await InsertAsync(connection, transaction, command, ct).ConfigureAwait(false)
+                : await AddAsync(connection, transaction, existing, command, ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    public Task<PositionRecord> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken)
+    {
+        var command = Parse(request, time);
+        return writer.ExecuteAsync(Context("ReducePosition", command.Key, request), async (connection, transaction, ct) =>
+        {
+            var row = await LockOpenAsync(connection, transaction, command.PositionId, command.At, "reduced_at", ct).ConfigureAwait(false);
+            if (command.Quantity > row.Quantity)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"quantity {Format(command.Quantity)} exceeds the open quantity {Format(row.Quantity)}."));
+            }
+
+            return command.Quantity == row.Quantity
+                ? await CloseAsync(connection, transaction, row, new CloseCommand(
+                    command.Key, row.PositionId, command.ExitPrice, command.Fee, command.At, command.Reason, Liquidated: false), ct).ConfigureAwait(false)
+                : await ReducePartAsync(connection, transaction, row, command, ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    public Task<PositionRecord> CloseAsync(ClosePositionRequest request, CancellationToken cancellationToken)
+    {
+        var command = Parse(request, time);
+        return writer.ExecuteAsync(Context("ClosePosition", command.Key, request), async (connection, transaction, ct) =>
+        {
+            var row = await LockOpenAsync(connection, transaction, command.PositionId, command.At, "closed_at", ct).ConfigureAwait(false);
+            return await CloseAsync(connection, transaction, row, command, ct).ConfigureAwait(false);
+        }, cancellationToken);
+    }
+
+    private static async Task<PositionRecord> InsertAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, OpenCommand c, CancellationToken ct)
+    {
+        await using var insert = Sql.Command(
+            "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, leverage, margin_type, status, " +
+            "fees, strategy, stop_loss_price, take_profit_price, opened_at) " +
+            $"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13, $14) RETURNING {PositionRow.Columns}",
+            connection, transaction, NewId.NextGuid(), c.Account, c.Venue, c.Symbol, PositionRow.SideText(c.Side), c.Quantity,
+            c.EntryPrice, c.Leverage, c.MarginType, c.Fee, c.Strategy, c.StopLoss, c.TakeProfit, c.OpenedAt);
+        var row = (await ReadOneAsync(insert, ct).ConfigureAwait(false))!;
+        await JournalAsync(connection, transaction, row, "open", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
+            Opened(row, c), ct).ConfigureAwait(false);
+        return row.ToProto();
+    }
+
+    private static async Task<PositionRecord> AddAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow existing, OpenCommand c, CancellationToken ct)
+    {
+        if (existing.Side != c.Side)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"An open {PositionRow.SideText(existing.Side)} position {existing.PositionId} exists on {c.Venue} {c.Symbol}; " +
+                "close it before opening the other side."));
+        }
+
+        var quantity = existing.Quantity + c.Quantity;
+        var entry = Round(PositionMath.AverageEntryAfterAdd(existing.Quantity, existing.EntryPrice, c.Quantity, c.EntryPrice));
+        await using var update = Sql.Command(
+            "UPDATE positions SET quantity = $2, entry_price = $3, fees = fees + $4, " +
+            "stop_loss_price = COALESCE($5::numeric, stop_loss_price), take_profit_price = COALESCE($6::numeric, take_profit_price), " +
+            $"updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
+            connection, transaction, existing.PositionId, quantity, entry, c.Fee, c.StopLoss, c.TakeProfit);
+        var row = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
+        await JournalAsync(connection, transaction, row, "add", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
+            Opened(row, c), ct).ConfigureAwait(false);
+        return row.ToProto();
+    }
+
+    private static async Task<PositionRecord> ReducePartAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow row, ReduceCommand c, CancellationToken ct)
+    {
+        var pnl = Round(PositionMath.RealizedPnl(row.Side, c.Quantity, row.EntryPrice, c.ExitPrice, 0m));
+        var (exit, closedQuantity) = AverageExit(row, c.Quantity, c.ExitPrice);
+        await using var update = Sql.Command(
+            "UPDATE positions SET quantity = quantity - $2, exit_price = $3, closed_quantity = $4, realized_pnl = realized_pnl + $5, " +
+            $"fees = fees + $6, updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
+            connection, transaction, row.PositionId, c.Quantity, exit, closedQuantity, pnl, c.Fee);
+        var after = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
+        var reduced = new PositionReduced(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
+            c.Quantity, after.Quantity, c.ExitPrice, pnl, c.Fee, c.Reason);
+        await JournalAsync(connection, transaction, after, "reduce", c.Quantity, c.ExitPrice, pnl, c.Fee, c.Reason, c.At, (reduced.EventId, reduced), ct)
+            .ConfigureAwait(false);
+        return after.ToProto();
+    }
+
+    private static async Task<PositionRecord> CloseAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow row, CloseCommand c, CancellationToken ct)
+    {
+        var pnl = Round(PositionMath.RealizedPnl(row.Side, row.Quantity, row.EntryPrice, c.ExitPrice, 0m));
+        var (exit, closedQuantity) = AverageExit(row, row.Quantity, c.ExitPrice);
+        await using var update = Sql.Command(
+            "UPDATE positions SET exit_price = $2, closed_quantity = $3, realized_pnl = realized_pnl + $4, fees = fees + $5, " +
+            $"status = $6, closed_at = $7, exit_reason = $8, updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
+            connection, transaction, row.PositionId, exit, closedQuantity, pnl, c.Fee,
+            c.Liquidated ? PositionRow.Liquidated : PositionRow.Closed, c.At, c.Reason);
+        var after = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
+        var closed = new PositionClosed(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
+            row.Quantity, after.EntryPrice, exit, after.RealizedPnl, after.Fees, after.Funding, c.Reason, c.Liquidated);
+        await JournalAsync(connection, transaction, after, c.Liquidated ? "liquidate" : "close", row.Quantity, c.ExitPrice, pnl, c.Fee,
+            c.Reason, c.At, (closed.EventId, closed), ct).ConfigureAwait(false);
+        return after.ToProto();
+    }
+
+    private static async Task<PositionRow> LockOpenAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid positionId, DateTimeOffset at, string atField, CancellationToken ct)
+    {
+        await using var find = Sql.Command(
+            $"SELECT {PositionRow.Columns} FROM positions WHERE position_id = $1 FOR UPDATE", connection, transaction, positionId);
+        var row = await ReadOneAsync(find, ct).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Position {positionId} does not exist."));
+        if (!row.IsOpen)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Position {positionId} is already {row.Status}."));
+        }
+
+        return at < row.OpenedAt
+            ? throw new RequestValidationException(atField, "must not be before the position's opened_at")
+            : row;
+    }
+
+    private static (decimal Exit, decimal ClosedQuantity) AverageExit(PositionRow row, decimal quantity, decimal price)
+    {
+        var closed = row.ClosedQuantity + quantity;
+        var exit = row.ExitPrice is { } previous ? Round(((previous * row.ClosedQuantity) + (price * quantity)) / closed) : price;
+        return (exit, closed);
+    }
+
+    private static (Guid, PositionOpened) Opened(PositionRow row, OpenCommand c)
+    {
+        var eventId = NewId.NextGuid();
+        return (eventId, new PositionOpened(eventId, c.OpenedAt, row.PositionId, row.Venue, row.Symbol, row.EventSide, row.Quantity, row.EntryPrice,
+            row.Leverage, row.MarginType, c.Fee, row.Strategy));
+    }
+
+    private static async Task JournalAsync<TEvent>(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow row, string kind, decimal quantity, decimal price,
+        decimal pnl, decimal fee, string? reason, DateTimeOffset at, (Guid EventId, TEvent Message) outbox, CancellationToken ct)
+        where TEvent : class
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                Sql.Batch(
+                    "INSERT INTO position_changes (position_id, kind, quantity, price, realized_pnl, fee, reason, occurred_at) " +
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    row.PositionId, kind, quantity, price, pnl, fee, reason, at),
+                OutboxWriter.Command(outbox.EventId, row.PositionId.ToString(), outbox.Message),
+            },
+        };
+        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task<PositionRow?> ReadOneAsync(NpgsqlCommand command, CancellationToken ct)
+    {
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? PositionRow.Read(reader) : null;
+    }
+
+    private static IdempotencyContext<PositionRecord> Context(string rpc, string key, Google.Protobuf.IMessage request) =>
+        new(rpc, key, "idempotency_key", request, PositionRecord.Parser, r => r.Replayed = true);
+}

@@ -1,0 +1,82 @@
+using MassTransit;
+using Npgsql;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Idempotency;
+using TradeEngine.Ledger.Outbox;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using static TradeEngine.Ledger.Mapping.LedgerWire;
+
+namespace TradeEngine.Ledger.Risk;
+
+/// <summary>
+/// The kill switch's durable state (so it survives restarts of Risk), every change to it, and a
+/// <see cref="KillSwitchTriggered"/> event per change, in order (one aggregate).
+/// </summary>
+public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time)
+{
+    private const string Aggregate = "kill-switch";
+
+    public async Task<KillSwitchState> GetAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            "SELECT active, trigger, reason, actor, changed_at FROM kill_switch WHERE id = 1", connection, null);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : new KillSwitchState { Active = false };
+    }
+
+    public Task<KillSwitchState> SetAsync(SetKillSwitchRequest r, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var key = Key(r.IdempotencyKey, "idempotency_key");
+        var trigger = r.Active ? Text(r.Trigger, "trigger", 64) : OptionalText(r.Trigger, "trigger", 64) ?? "operator";
+        var reason = OptionalText(r.Reason, "reason", 1024) ?? string.Empty;
+        var actor = Text(r.Actor, "actor", 128);
+        var changedAt = time.GetUtcNow();
+        var eventId = NewId.NextGuid();
+        var state = new KillSwitchState { Active = r.Active, Trigger = trigger, Reason = reason, Actor = actor, ChangedAt = Timestamp(changedAt) };
+        var call = new IdempotencyContext<KillSwitchState>("SetKillSwitch", key, "idempotency_key", r, KillSwitchState.Parser, x => x.Replayed = true);
+        return writer.ExecuteBatchAsync(call, state,
+        [
+            Sql.Batch(
+                "INSERT INTO kill_switch (id, active, trigger, reason, actor, changed_at) VALUES (1, $1, $2, $3, $4, $5) " +
+                "ON CONFLICT (id) DO UPDATE SET active = $1, trigger = $2, reason = $3, actor = $4, changed_at = $5",
+                r.Active, trigger, reason, actor, changedAt),
+            Sql.Batch(
+                "INSERT INTO kill_switch_history (active, trigger, reason, actor, changed_at) VALUES ($1, $2, $3, $4, $5)",
+                r.Active, trigger, reason, actor, changedAt),
+            OutboxWriter.Command(eventId, Aggregate, new KillSwitchTriggered(eventId, changedAt, r.Active, trigger, reason, actor)),
+        ], cancellationToken);
+    }
+
+    public async Task<GetKillSwitchHistoryResponse> HistoryAsync(GetKillSwitchHistoryRequest r, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var (size, offset) = Page(r.Page);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            "SELECT active, trigger, reason, actor, changed_at FROM kill_switch_history ORDER BY change_id DESC LIMIT $1 OFFSET $2",
+            connection, null, size + 1, offset);
+        var changes = new List<KillSwitchState>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            changes.Add(Read(reader));
+        }
+
+        var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken(offset, size, changes.Count > size) };
+        response.Changes.AddRange(changes.Take(size));
+        return response;
+    }
+
+    private static KillSwitchState Read(NpgsqlDataReader reader) => new()
+    {
+        Active = reader.GetBoolean(0),
+        Trigger = reader.GetString(1),
+        Reason = reader.GetString(2),
+        Actor = reader.GetString(3),
+        ChangedAt = Timestamp(reader.Instant(4)),
+    };
+}

@@ -1,0 +1,51 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace TradeEngine.Messaging;
+
+public static class EventBusExtensions
+{
+    /// <summary>The connection-string name Aspire gives the RabbitMQ resource: <c>ConnectionStrings:eventbus</c>, an amqp URI.</summary>
+    public const string ConnectionName = "eventbus";
+
+    /// <summary>
+    /// MassTransit over RabbitMQ at <c>ConnectionStrings:eventbus</c>, with kebab-case endpoint names and one receive
+    /// endpoint per consumer. The caller lists its consumers explicitly:
+    /// <code>builder.AddEventBus(bus => bus.AddConsumer&lt;MarginAlertRaisedConsumer&gt;());</code>
+    /// Consumers that derive from <see cref="Inbox.InboxConsumer{TMessage}"/> also need <c>AddLedgerInbox()</c>.
+    /// Every endpoint retries a failed message a few times with growing intervals before it goes to the error queue.
+    /// </summary>
+    public static IHostApplicationBuilder AddEventBus(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{ConnectionName} (an amqp URI) is not configured; the event bus cannot start.");
+        }
+
+        var broker = BrokerAddress.Parse(connectionString);
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
+                endpoint.UseMessageRetry(r => r.Intervals(100, 500, 2_000, 5_000)));
+            configure?.Invoke(bus);
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.Host(broker.Host, broker.Port, broker.VirtualHost, h =>
+                {
+                    h.Username(broker.Username);
+                    h.Password(broker.Password);
+                });
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        return builder;
+    }
+}

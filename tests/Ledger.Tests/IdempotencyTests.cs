@@ -1,0 +1,129 @@
+using Grpc.Core;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Messaging.Events;
+using TradeEngine.Testing.Servers;
+using static TradeEngine.Ledger.Tests.Support.Requests;
+
+namespace TradeEngine.Ledger.Tests;
+
+[Collection(LedgerCollection.Name)]
+public sealed class IdempotencyTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+{
+    private LedgerHost _ledger = null!;
+
+    public async Task InitializeAsync() => _ledger = await LedgerHost.StartAsync(postgres, rabbit);
+
+    public async Task DisposeAsync() => await _ledger.DisposeAsync();
+
+    [Fact]
+    public async Task RecordTrade_FiftyConcurrentCallsOneKey_OneRowOneEvent()
+    {
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, _ledger.Client);
+        var request = Trade();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => _ledger.Client.RecordTradeAsync(request).ResponseAsync));
+
+        Assert.Single(responses.Select(r => r.TradeId).Distinct());
+        Assert.Equal(1, responses.Count(r => !r.Replayed));
+        Assert.Equal(1, await _ledger.CountAsync("trades"));
+        Assert.Equal(1, await _ledger.CountAsync("outbox"));
+        await consumer.Recorder.WaitForAsync(r => r.Count >= 1, TimeSpan.FromSeconds(15));
+        await Task.Delay(500);
+        var recorded = Assert.Single(consumer.Recorder.Of<TradeRecorded>());
+        Assert.Equal(responses[0].TradeId, recorded.TradeId.ToString());
+    }
+
+    [Fact]
+    public async Task OpenPosition_FiftyConcurrentCallsOneKey_OnePositionOneEvent()
+    {
+        var request = Open();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => _ledger.Client.OpenPositionAsync(request).ResponseAsync));
+
+        Assert.Single(responses.Select(r => r.PositionId).Distinct());
+        Assert.All(responses, r => Assert.Equal("1", r.Quantity));
+        Assert.Equal(49, responses.Count(r => r.Replayed));
+        Assert.Equal(1, await _ledger.CountAsync("positions"));
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+        Assert.Equal(1, await _ledger.CountAsync("outbox"));
+    }
+
+    [Fact]
+    public async Task RecordTrade_SameKeySamePayloadLater_FirstResultReplayedNothingWritten()
+    {
+        var request = Trade();
+        var first = await _ledger.Client.RecordTradeAsync(request);
+
+        var again = await _ledger.Client.RecordTradeAsync(request);
+
+        Assert.True(again.Replayed);
+        Assert.Equal(first.TradeId, again.TradeId);
+        Assert.Equal(1, await _ledger.CountAsync("trades"));
+        Assert.Equal(1, await _ledger.CountAsync("outbox"));
+    }
+
+    [Fact]
+    public async Task RecordTrade_SameKeyDifferentPayload_AlreadyExistsNothingChanged()
+    {
+        var request = Trade();
+        await _ledger.Client.RecordTradeAsync(request);
+        var changed = request.Clone();
+        changed.Quantity = "2";
+
+        await RpcAssert.FailsWith(StatusCode.AlreadyExists, () => _ledger.Client.RecordTradeAsync(changed).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE quantity = 0.00000001"));
+        Assert.Equal(1, await _ledger.CountAsync("outbox"));
+    }
+
+    [Fact]
+    public async Task ClosePosition_SameKeyDifferentPayload_AlreadyExistsPositionUnchanged()
+    {
+        var opened = await _ledger.Client.OpenPositionAsync(Open());
+        var close = new V1.ClosePositionRequest { IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "110" };
+        var closed = await _ledger.Client.ClosePositionAsync(close);
+        var other = close.Clone();
+        other.ExitPrice = "120";
+
+        await RpcAssert.FailsWith(StatusCode.AlreadyExists, () => _ledger.Client.ClosePositionAsync(other).ResponseAsync);
+        var replay = await _ledger.Client.ClosePositionAsync(close);
+
+        Assert.True(replay.Replayed);
+        Assert.Equal(closed.RealizedPnl, replay.RealizedPnl);
+        Assert.Equal("10", replay.RealizedPnl);
+        Assert.Equal(2, await _ledger.CountAsync("position_changes"));
+    }
+
+    [Fact]
+    public async Task RecordTrade_OtherKeySameExchangeTradeId_AlreadyExists()
+    {
+        var request = Trade();
+        await _ledger.Client.RecordTradeAsync(request);
+        var other = request.Clone();
+        other.ClientOrderId = Key();
+
+        await RpcAssert.FailsWith(StatusCode.AlreadyExists, () => _ledger.Client.RecordTradeAsync(other).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("trades"));
+        Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
+    }
+
+    [Fact]
+    public async Task LogFundingEvent_OtherKeySamePositionAndTime_AlreadyExistsCountedOnce()
+    {
+        var opened = await _ledger.Client.OpenPositionAsync(Open());
+        var request = new V1.LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+            PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(T0.AddHours(8)),
+        };
+        await _ledger.Client.LogFundingEventAsync(request);
+        var other = request.Clone();
+        other.IdempotencyKey = Key();
+
+        await RpcAssert.FailsWith(StatusCode.AlreadyExists, () => _ledger.Client.LogFundingEventAsync(other).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE funding = 0.01"));
+    }
+}

@@ -1,0 +1,179 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Ledger.Outbox;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Messaging.Events;
+using TradeEngine.Testing.Servers;
+using static TradeEngine.Ledger.Tests.Support.Requests;
+
+namespace TradeEngine.Ledger.Tests;
+
+/// <summary>The transactional outbox over a real RabbitMQ, to consumers that deduplicate through the Ledger's inbox.</summary>
+[Collection(LedgerCollection.Name)]
+public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task RecordTrade_Committed_PublishedWithMessageIdEqualToEventId()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
+
+        var response = await ledger.Client.RecordTradeAsync(Trade());
+
+        await consumer.Recorder.WaitForAsync(r => r.Count == 1, Arrival);
+        var recorded = Assert.Single(consumer.Recorder.Of<TradeRecorded>());
+        Assert.Equal(response.TradeId, recorded.TradeId.ToString());
+        Assert.Equal(12345678901.12345678m, recorded.Price);
+        Assert.Equal(0.00000001m, recorded.Quantity);
+        Assert.Equal(recorded.EventId, consumer.Recorder.MessageIdOf(recorded.EventId));
+        await WaitUntilAsync(async () => await ledger.CountAsync("outbox WHERE sent_at IS NULL") == 0);
+    }
+
+    [Fact]
+    public async Task PositionEvents_OneAggregate_ArriveInWrittenOrder()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
+
+        var opened = await ledger.Client.OpenPositionAsync(Open(quantity: "3"));
+        await ledger.Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1", ExitPrice = "101", ReducedAt = At(T0.AddMinutes(1)),
+        });
+        await ledger.Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "102", ClosedAt = At(T0.AddMinutes(2)),
+        });
+
+        await consumer.Recorder.WaitForAsync(r => r.Count == 3, Arrival);
+        var openedAt = consumer.Recorder.ReceivedAt(Assert.Single(consumer.Recorder.Of<PositionOpened>()).EventId);
+        var reduced = Assert.Single(consumer.Recorder.Of<PositionReduced>());
+        var closed = Assert.Single(consumer.Recorder.Of<PositionClosed>());
+        Assert.True(openedAt <= consumer.Recorder.ReceivedAt(reduced.EventId));
+        Assert.True(consumer.Recorder.ReceivedAt(reduced.EventId) <= consumer.Recorder.ReceivedAt(closed.EventId));
+        Assert.Equal(2m, closed.Quantity);
+        Assert.Equal(5m, closed.RealizedPnl);
+    }
+
+    [Fact]
+    public async Task Outbox_LedgerDiesBetweenCommitAndPublish_PublishedExactlyOnceAfterRestart()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+
+        // The first Ledger commits its rows and events but dies before its relay publishes any of them.
+        var crashed = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        var opened = await crashed.Client.OpenPositionAsync(Open());
+        await crashed.Client.ClosePositionAsync(new ClosePositionRequest { IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "99" });
+        await crashed.Client.RecordTradeAsync(Trade());
+        await crashed.Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "margin_reduce", Severity = RiskEventSeverity.Warning, Reason = "r",
+        });
+        await crashed.Client.SetKillSwitchAsync(new SetKillSwitchRequest { IdempotencyKey = Key(), Active = true, Trigger = "operator", Actor = "t" });
+        Assert.Equal(5, await crashed.CountAsync("outbox WHERE sent_at IS NULL"));
+        await crashed.DisposeAsync();
+
+        // A consumer elsewhere, whose inbox is kept by a Ledger instance that does not relay.
+        await using var inboxLedger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, inboxLedger.Client);
+
+        // The restarted Ledger's relay publishes what the dead one left.
+        await using var restarted = await LedgerHost.StartAsync(postgres, rabbit, database);
+        await consumer.Recorder.WaitForAsync(r => r.Count == 5, Arrival);
+        await WaitUntilAsync(async () => await restarted.CountAsync("outbox WHERE sent_at IS NULL") == 0);
+
+        // Now a crash after the publish but before the rows were marked: every event goes out a second time.
+        await restarted.ExecuteAsync("UPDATE outbox SET sent_at = NULL");
+        await WaitUntilAsync(async () => await restarted.CountAsync("outbox WHERE sent_at IS NOT NULL AND attempts = 2") == 5);
+        await Task.Delay(1000);
+
+        Assert.Equal(5, consumer.Recorder.ActedOn.Count);
+        Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));
+        Assert.Equal(5, await restarted.CountAsync("inbox"));
+    }
+
+    [Fact]
+    public async Task Outbox_RabbitMqDownTenSecondsWhileWriting_EveryEventArrivesOnce()
+    {
+        await using var broker = new RabbitMqServer();
+        await broker.StartAsync();
+        await using var ledger = await LedgerHost.StartAsync(postgres, broker);
+        await using var consumer = await EventConsumerHost.StartAsync(broker.ConnectionString, ledger.Client);
+        var metrics = ledger.Services.GetRequiredService<OutboxMetrics>();
+
+        var tradeIds = new List<string>();
+        var maxBacklog = 0L;
+        async Task WriteForAsync(TimeSpan duration)
+        {
+            var until = DateTime.UtcNow + duration;
+            while (DateTime.UtcNow < until)
+            {
+                tradeIds.Add((await ledger.Client.RecordTradeAsync(Trade())).TradeId);
+                maxBacklog = Math.Max(maxBacklog, metrics.Backlog);
+                await Task.Delay(50);
+            }
+        }
+
+        await WriteForAsync(TimeSpan.FromSeconds(1));
+        await broker.StopAsync();
+        await WriteForAsync(TimeSpan.FromSeconds(10));
+        await broker.StartAsync();
+        await WriteForAsync(TimeSpan.FromSeconds(1));
+
+        await consumer.Recorder.WaitForAsync(r => r.Count == tradeIds.Count, TimeSpan.FromSeconds(60));
+        await WaitUntilAsync(async () => await ledger.CountAsync("outbox WHERE sent_at IS NULL") == 0);
+        await Task.Delay(1000);
+        Assert.Equal(tradeIds.Order(), consumer.Recorder.Of<TradeRecorded>().Select(t => t.TradeId.ToString()).Order());
+        Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));
+        Assert.True(maxBacklog > 0, "The backlog metric never showed the events waiting for the broker.");
+    }
+
+    [Fact]
+    public async Task OutboxMetrics_RelayOff_ExportsBacklogAndOldestAge()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false);
+        for (var i = 0; i < 3; i++)
+        {
+            await ledger.Client.RecordTradeAsync(Trade());
+        }
+
+        var measured = new Dictionary<string, double>();
+        using var listener = new MeterListener();
+        var factory = ledger.Services.GetRequiredService<IMeterFactory>();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == OutboxMetrics.MeterName && instrument.Meter.Scope == factory)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, _, _) => { lock (measured) { measured[i.Name] = v; } });
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => { lock (measured) { measured[i.Name] = v; } });
+        listener.Start();
+
+        await WaitUntilAsync(() =>
+        {
+            listener.RecordObservableInstruments();
+            lock (measured)
+            {
+                return Task.FromResult(measured.GetValueOrDefault("tradeengine.ledger.outbox.backlog") == 3
+                                       && measured.GetValueOrDefault("tradeengine.ledger.outbox.oldest_age") > 0);
+            }
+        });
+        Assert.StartsWith("TradeEngine.", OutboxMetrics.MeterName, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 30 s.");
+            await Task.Delay(50);
+        }
+    }
+}

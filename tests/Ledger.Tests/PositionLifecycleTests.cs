@@ -1,0 +1,171 @@
+using Grpc.Core;
+using TradeEngine.Common.V1;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Servers;
+using static TradeEngine.Ledger.Tests.Support.Requests;
+
+namespace TradeEngine.Ledger.Tests;
+
+[Collection(LedgerCollection.Name)]
+public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+{
+    private LedgerHost _ledger = null!;
+
+    private LedgerService.LedgerServiceClient Client => _ledger.Client;
+
+    public async Task InitializeAsync() => _ledger = await LedgerHost.StartAsync(postgres, rabbit);
+
+    public async Task DisposeAsync() => await _ledger.DisposeAsync();
+
+    [Fact]
+    public async Task OpenPosition_SameSideAlreadyOpen_AddsAndAveragesEntry()
+    {
+        var first = await Client.OpenPositionAsync(Open(quantity: "1", price: "100"));
+        var added = await Client.OpenPositionAsync(Open(quantity: "3", price: "200"));
+
+        Assert.Equal(first.PositionId, added.PositionId);
+        Assert.Equal("4", added.Quantity);
+        Assert.Equal("175", added.EntryPrice);
+        Assert.Equal("0.2", added.Fees);
+        Assert.Equal(1, await _ledger.CountAsync("positions"));
+        Assert.Equal(2, await _ledger.CountAsync("outbox WHERE message_type = 'PositionOpened'"));
+    }
+
+    [Fact]
+    public async Task OpenPosition_OppositeSideOpen_FailedPreconditionNothingWritten()
+    {
+        await Client.OpenPositionAsync(Open(side: Side.Long));
+
+        await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => Client.OpenPositionAsync(Open(side: Side.Short)).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("positions"));
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+        Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
+    }
+
+    [Fact]
+    public async Task OpenPosition_TenConcurrentKeysSameSymbol_OneOpenPositionWithEveryAdd()
+    {
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Client.OpenPositionAsync(Open()).ResponseAsync));
+
+        Assert.Single(responses.Select(r => r.PositionId).Distinct());
+        var position = await Client.GetPositionAsync(new GetPositionRequest { PositionId = responses[0].PositionId });
+        Assert.Equal("10", position.Quantity);
+        Assert.Equal(1, await _ledger.CountAsync("positions"));
+    }
+
+    [Fact]
+    public async Task OpenPosition_AfterClose_OpensNewPosition()
+    {
+        var first = await Client.OpenPositionAsync(Open());
+        await Client.ClosePositionAsync(new ClosePositionRequest { IdempotencyKey = Key(), PositionId = first.PositionId, ExitPrice = "90", ClosedAt = At(T0.AddHours(1)) });
+
+        var second = await Client.OpenPositionAsync(Open(side: Side.Short));
+
+        Assert.NotEqual(first.PositionId, second.PositionId);
+        Assert.Equal(Side.Short, second.Side);
+    }
+
+    [Fact]
+    public async Task ReducePosition_Partial_RealizesPnlOfPartAndKeepsEntry()
+    {
+        var opened = await Client.OpenPositionAsync(Open(side: Side.Short, quantity: "4", price: "100"));
+
+        var reduced = await Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1", ExitPrice = "90", Fee = "0.05", ReducedAt = At(T0.AddHours(1)),
+        });
+
+        Assert.Equal("3", reduced.Quantity);
+        Assert.Equal("100", reduced.EntryPrice);
+        Assert.Equal("10", reduced.RealizedPnl);
+        Assert.Equal(PositionStatus.Open, reduced.Status);
+        Assert.Equal(1, await _ledger.CountAsync("outbox WHERE message_type = 'PositionReduced'"));
+    }
+
+    [Fact]
+    public async Task ReducePosition_WholeQuantity_ClosesPosition()
+    {
+        var opened = await Client.OpenPositionAsync(Open(quantity: "2"));
+
+        var reduced = await Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "2", ExitPrice = "101", ReducedAt = At(T0.AddHours(1)),
+        });
+
+        Assert.Equal(PositionStatus.Closed, reduced.Status);
+        Assert.Equal("2", reduced.RealizedPnl);
+        Assert.Equal(1, await _ledger.CountAsync("outbox WHERE message_type = 'PositionClosed'"));
+    }
+
+    [Fact]
+    public async Task ReducePosition_MoreThanOpen_FailedPreconditionNothingWritten()
+    {
+        var opened = await Client.OpenPositionAsync(Open(quantity: "1"));
+
+        await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1.5", ExitPrice = "101",
+        }).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+    }
+
+    [Fact]
+    public async Task ClosePosition_AlreadyClosed_FailedPrecondition()
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+        await Client.ClosePositionAsync(new ClosePositionRequest { IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "90" });
+
+        await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => Client.ClosePositionAsync(
+            new ClosePositionRequest { IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "95" }).ResponseAsync);
+
+        Assert.Equal(2, await _ledger.CountAsync("position_changes"));
+        Assert.Equal(2, await _ledger.CountAsync("outbox"));
+    }
+
+    [Fact]
+    public async Task ClosePosition_Liquidated_StatusLiquidated()
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+
+        var closed = await Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "80", Liquidated = true, ExitReason = "liquidation",
+        });
+
+        Assert.Equal(PositionStatus.Liquidated, closed.Status);
+        Assert.Equal("-20", closed.RealizedPnl);
+    }
+
+    [Fact]
+    public async Task ClosePosition_UnknownPosition_NotFound()
+    {
+        await RpcAssert.FailsWith(StatusCode.NotFound, () => Client.ClosePositionAsync(
+            new ClosePositionRequest { IdempotencyKey = Key(), PositionId = Guid.NewGuid().ToString(), ExitPrice = "95" }).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("idempotency_keys"));
+    }
+
+    [Fact]
+    public async Task GetPosition_UnknownPosition_NotFound()
+    {
+        await RpcAssert.FailsWith(StatusCode.NotFound, () => Client.GetPositionAsync(
+            new GetPositionRequest { PositionId = Guid.NewGuid().ToString() }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task ClosePosition_ExitBeforeEntry_InvalidArgumentNamingClosedAt()
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+
+        await RpcAssert.InvalidArgument("closed_at", () => Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "95", ClosedAt = At(T0.AddSeconds(-1)),
+        }).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE status = 'open'"));
+        Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
+    }
+}

@@ -1,0 +1,255 @@
+using TradeEngine.Common.V1;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Servers;
+using static TradeEngine.Ledger.Tests.Support.Requests;
+
+namespace TradeEngine.Ledger.Tests;
+
+/// <summary>Every RPC over real gRPC and PostgreSQL keeps the smallest and the largest amounts exactly.</summary>
+[Collection(LedgerCollection.Name)]
+public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+{
+    private LedgerHost _ledger = null!;
+
+    private LedgerService.LedgerServiceClient Client => _ledger.Client;
+
+    public async Task InitializeAsync() => _ledger = await LedgerHost.StartAsync(postgres, rabbit);
+
+    public async Task DisposeAsync() => await _ledger.DisposeAsync();
+
+    [Fact]
+    public async Task RecordTrade_ExtremeDecimals_StoredExactly()
+    {
+        var request = Trade();
+        var response = await Client.RecordTradeAsync(request);
+
+        Assert.Equal(1, await _ledger.CountAsync(
+            "trades WHERE trade_id = $1 AND price::text = '12345678901.12345678' AND quantity::text = '0.00000001' " +
+            "AND fee::text = '0.00000001' AND realized_pnl::text = '-12345678901.12345678'", Guid.Parse(response.TradeId)));
+    }
+
+    [Fact]
+    public async Task OpenPositionAndGetPosition_ExtremeDecimals_ReturnedExactly()
+    {
+        var open = Open(quantity: Tiny, price: Huge);
+        open.Fee = Tiny;
+        open.StopLossPrice = Tiny;
+        open.TakeProfitPrice = Huge;
+        var opened = await Client.OpenPositionAsync(open);
+        var read = await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId });
+
+        foreach (var record in new[] { opened, read })
+        {
+            Assert.Equal(Tiny, record.Quantity);
+            Assert.Equal(Huge, record.EntryPrice);
+            Assert.Equal(Tiny, record.Fees);
+            Assert.Equal(Tiny, record.StopLossPrice);
+            Assert.Equal(Huge, record.TakeProfitPrice);
+            Assert.Equal(PositionStatus.Open, record.Status);
+        }
+
+        var byKey = await Client.GetPositionAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = "binance", Symbol = "BTCUSDT" } });
+        Assert.Equal(opened.PositionId, byKey.PositionId);
+    }
+
+    [Fact]
+    public async Task ReduceAndClosePosition_ExtremeDecimals_PnlAndFeesExact()
+    {
+        var open = Open(quantity: "0.00000002", price: Huge);
+        open.Fee = Tiny;
+        var opened = await Client.OpenPositionAsync(open);
+
+        var reduced = await Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = Tiny, ExitPrice = "12345678902.12345678", Fee = Tiny,
+            ReducedAt = At(T0.AddMinutes(1)), Reason = "take profit",
+        });
+        Assert.Equal(Tiny, reduced.Quantity);
+        Assert.Equal(Tiny, reduced.RealizedPnl);
+        Assert.Equal("0.00000002", reduced.Fees);
+        Assert.Equal("12345678902.12345678", reduced.ExitPrice);
+
+        var closed = await Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = Huge, Fee = Tiny, ClosedAt = At(T0.AddMinutes(2)),
+            ExitReason = "done",
+        });
+        Assert.Equal(PositionStatus.Closed, closed.Status);
+        Assert.Equal(Tiny, closed.RealizedPnl);
+        Assert.Equal("0.00000003", closed.Fees);
+        Assert.Equal("12345678901.62345678", closed.ExitPrice);
+        Assert.Equal("done", closed.ExitReason);
+        Assert.Equal(At(T0.AddMinutes(2)), closed.ClosedAt);
+    }
+
+    [Fact]
+    public async Task LogFundingEventAndHistory_ExtremeDecimals_ExactAndPostedToPosition()
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+        var logged = await Client.LogFundingEventAsync(new LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.00010000",
+            PositionSize = "-" + Tiny, MarkPrice = Huge, Notional = Huge, Payment = Tiny, FundingTime = At(T0.AddHours(8)),
+        });
+        Assert.False(logged.Replayed);
+
+        var history = await Client.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Symbol = "BTCUSDT", Venue = "binance", Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(1)) },
+        });
+        var e = Assert.Single(history.Events);
+        Assert.Equal(logged.FundingEventId, e.FundingEventId);
+        Assert.Equal("0.0001", e.FundingRate);
+        Assert.Equal("-" + Tiny, e.PositionSize);
+        Assert.Equal(Huge, e.MarkPrice);
+        Assert.Equal(Huge, e.Notional);
+        Assert.Equal(Tiny, e.Payment);
+        Assert.Equal(Tiny, history.TotalPayment);
+        Assert.Equal(Tiny, (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+    }
+
+    [Fact]
+    public async Task PnlSnapshots_ExtremeDecimals_PeakCurveAndDailyExact()
+    {
+        await Client.LogPnlSnapshotAsync(Snapshot(Huge, T0));
+        await Client.LogPnlSnapshotAsync(Snapshot(Tiny, T0.AddHours(1)));
+
+        var peak = await Client.GetPeakEquityAsync(new GetPeakEquityRequest());
+        Assert.Equal(Huge, peak.PeakEquity);
+        Assert.Equal(At(T0), peak.At);
+
+        var curve = await Client.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TimeRange { Start = At(T0.AddHours(-1)), End = At(T0.AddHours(2)) }, MaxPoints = 100,
+        });
+        Assert.Equal([Huge, Tiny], curve.Points.Select(p => p.Equity));
+        Assert.Equal(Tiny, curve.Points[0].UnrealizedPnl);
+
+        var daily = await Client.GetDailyPnlAsync(new GetDailyPnlRequest { Day = At(T0.AddHours(5)) });
+        Assert.Equal(At(new DateTimeOffset(2025, 3, 1, 0, 0, 0, TimeSpan.Zero)), daily.DayStart);
+        Assert.Equal(Huge, daily.DayStartEquity);
+    }
+
+    [Fact]
+    public async Task GetEquityCurve_MorePointsThanMax_DownsampledToLastOfEachBucket()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            await Client.LogPnlSnapshotAsync(Snapshot(i.ToString(System.Globalization.CultureInfo.InvariantCulture), T0.AddMinutes(i)));
+        }
+
+        var curve = await Client.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TimeRange { Start = At(T0), End = At(T0.AddMinutes(10)) }, MaxPoints = 2,
+        });
+
+        Assert.Equal(["4", "9"], curve.Points.Select(p => p.Equity));
+    }
+
+    [Fact]
+    public async Task GetDailyPnl_ClosedPositionAndFunding_NetIsRealizedMinusFundingMinusFees()
+    {
+        var open = Open(quantity: "2", price: "100");
+        open.Fee = Tiny;
+        var opened = await Client.OpenPositionAsync(open);
+        await Client.LogFundingEventAsync(new LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+            PositionSize = "2", MarkPrice = "100", Notional = "200", Payment = "0.02", FundingTime = At(T0.AddHours(1)),
+        });
+        await Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100.00000001", Fee = Tiny, ClosedAt = At(T0.AddHours(2)),
+        });
+
+        var daily = await Client.GetDailyPnlAsync(new GetDailyPnlRequest { Day = At(T0) });
+
+        Assert.Equal("0.00000002", daily.RealizedPnl);
+        Assert.Equal("0.00000002", daily.Fees);
+        Assert.Equal("0.02", daily.Funding);
+        Assert.Equal("-0.02", daily.NetPnl);
+        Assert.Equal(string.Empty, daily.DayStartEquity);
+    }
+
+    [Fact]
+    public async Task LogRiskEvent_ExtremeDecimals_StoredExactly()
+    {
+        var response = await Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "daily_loss_limit", Severity = RiskEventSeverity.Critical, Reason = "limit hit",
+            Symbol = "ETHUSDT", MetricValue = "-" + Huge, LimitValue = Tiny, OccurredAt = At(T0),
+        });
+
+        Assert.Equal(1, await _ledger.CountAsync(
+            "risk_events WHERE risk_event_id = $1 AND metric_value::text = '-12345678901.12345678' AND limit_value::text = '0.00000001' " +
+            "AND severity = 'critical'", Guid.Parse(response.RiskEventId)));
+    }
+
+    [Fact]
+    public async Task SetKillSwitch_ActivatedThenReset_StateAndHistoryRoundTrip()
+    {
+        Assert.False((await Client.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        await Client.SetKillSwitchAsync(new SetKillSwitchRequest
+        {
+            IdempotencyKey = Key(), Active = true, Trigger = "daily_loss", Reason = "loss 5%", Actor = "risk",
+        });
+        await Client.SetKillSwitchAsync(new SetKillSwitchRequest { IdempotencyKey = Key(), Active = false, Reason = "reset", Actor = "ops" });
+
+        var state = await Client.GetKillSwitchAsync(new GetKillSwitchRequest());
+        var history = await Client.GetKillSwitchHistoryAsync(new GetKillSwitchHistoryRequest { Page = new PageRequest { PageSize = 1 } });
+        var rest = await Client.GetKillSwitchHistoryAsync(new GetKillSwitchHistoryRequest
+        {
+            Page = new PageRequest { PageSize = 1, PageToken = history.NextPageToken },
+        });
+
+        Assert.False(state.Active);
+        Assert.Equal("ops", state.Actor);
+        Assert.False(Assert.Single(history.Changes).Active);
+        Assert.NotEmpty(history.NextPageToken);
+        var first = Assert.Single(rest.Changes);
+        Assert.True(first.Active);
+        Assert.Equal("daily_loss", first.Trigger);
+        Assert.Empty(rest.NextPageToken);
+    }
+
+    [Fact]
+    public async Task RecordInbox_SameEventTwice_FirstTimeOnlyOnceAndCheckSeesIt()
+    {
+        var eventId = Guid.NewGuid().ToString();
+        Assert.False((await Client.CheckInboxAsync(new CheckInboxRequest { Consumer = "c1", EventId = eventId })).Processed);
+        Assert.True((await Client.RecordInboxAsync(new RecordInboxRequest { Consumer = "c1", EventId = eventId })).FirstTime);
+        Assert.False((await Client.RecordInboxAsync(new RecordInboxRequest { Consumer = "c1", EventId = eventId })).FirstTime);
+        Assert.True((await Client.CheckInboxAsync(new CheckInboxRequest { Consumer = "c1", EventId = eventId })).Processed);
+        Assert.False((await Client.CheckInboxAsync(new CheckInboxRequest { Consumer = "c2", EventId = eventId })).Processed);
+    }
+
+    [Fact]
+    public async Task GetPositionsAndOpenPositions_Filters_PageThroughAll()
+    {
+        foreach (var symbol in new[] { "AUSDT", "BUSDT", "CUSDT" })
+        {
+            await Client.OpenPositionAsync(Open(symbol));
+        }
+
+        var first = await Client.GetPositionsAsync(new GetPositionsRequest { Venue = "binance", Page = new PageRequest { PageSize = 2 } });
+        var second = await Client.GetPositionsAsync(new GetPositionsRequest
+        {
+            Venue = "binance", Page = new PageRequest { PageSize = 2, PageToken = first.NextPageToken },
+        });
+        var open = await Client.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = "binance" });
+        var bySymbol = await Client.GetPositionsAsync(new GetPositionsRequest { Symbol = "BUSDT", Status = PositionStatus.Open });
+
+        Assert.Equal(2, first.Positions.Count);
+        Assert.Single(second.Positions);
+        Assert.Empty(second.NextPageToken);
+        Assert.Equal(3, open.Positions.Count);
+        Assert.Equal("BUSDT", Assert.Single(bySymbol.Positions).Symbol);
+    }
+
+    private static LogPnlSnapshotRequest Snapshot(string equity, DateTimeOffset at) => new()
+    {
+        IdempotencyKey = Key(), Balance = Huge, UnrealizedPnl = Tiny, RealizedPnl = Tiny, TotalPnl = Tiny, Equity = equity,
+        MarginRatio = Tiny, OpenPositions = 1, TakenAt = At(at),
+    };
+}

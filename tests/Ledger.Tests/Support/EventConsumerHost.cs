@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Messaging;
+using TradeEngine.Messaging.Events;
+using TradeEngine.Messaging.Inbox;
+
+namespace TradeEngine.Ledger.Tests.Support;
+
+/// <summary>
+/// A consuming service as the other services are built: MassTransit through <c>AddEventBus</c>, consumers derived from
+/// <see cref="InboxConsumer{TMessage}"/>, the inbox kept by a Ledger over gRPC. It records every event acted on.
+/// </summary>
+public sealed class EventConsumerHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private EventConsumerHost(IHost host) => _host = host;
+
+    public EventRecorder Recorder => _host.Services.GetRequiredService<EventRecorder>();
+
+    public static async Task<EventConsumerHost> StartAsync(string amqpUri, LedgerService.LedgerServiceClient inboxLedger)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:eventbus"] = amqpUri,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.Services.AddSingleton<EventRecorder>();
+        builder.Services.AddSingleton<IInbox>(new LedgerInbox(inboxLedger));
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        builder.AddEventBus(bus =>
+        {
+            // Durable queues with names of their own: no test sees another's events, and they survive a broker restart.
+            bus.AddConsumer<TradeRecordedRecorder>().Endpoint(e => e.Name = "test-trade-recorded-" + suffix);
+            bus.AddConsumer<PositionOpenedRecorder>().Endpoint(e => e.Name = "test-position-opened-" + suffix);
+            bus.AddConsumer<PositionReducedRecorder>().Endpoint(e => e.Name = "test-position-reduced-" + suffix);
+            bus.AddConsumer<PositionClosedRecorder>().Endpoint(e => e.Name = "test-position-closed-" + suffix);
+            bus.AddConsumer<FundingPaidRecorder>().Endpoint(e => e.Name = "test-funding-paid-" + suffix);
+            bus.AddConsumer<RiskEventLoggedRecorder>().Endpoint(e => e.Name = "test-risk-event-logged-" + suffix);
+            bus.AddConsumer<KillSwitchTriggeredRecorder>().Endpoint(e => e.Name = "test-kill-switch-triggered-" + suffix);
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return new EventConsumerHost(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
+
+/// <summary>What the consumers acted on: per event id, how many times, the MessageId it came with, and the message.</summary>
+public sealed class EventRecorder
+{
+    private readonly ConcurrentDictionary<Guid, int> _actedOn = new();
+    private readonly ConcurrentDictionary<Guid, (Guid? MessageId, object Message, DateTimeOffset At)> _events = new();
+
+    public IReadOnlyDictionary<Guid, int> ActedOn => _actedOn;
+
+    public int Count => _events.Count;
+
+    public void Record(Guid eventId, Guid? messageId, object message)
+    {
+        _actedOn.AddOrUpdate(eventId, 1, (_, n) => n + 1);
+        _events.TryAdd(eventId, (messageId, message, DateTimeOffset.UtcNow));
+    }
+
+    public IEnumerable<T> Of<T>() => _events.Values.Select(v => v.Message).OfType<T>();
+
+    public Guid? MessageIdOf(Guid eventId) => _events.TryGetValue(eventId, out var e) ? e.MessageId : null;
+
+    public DateTimeOffset? ReceivedAt(Guid eventId) => _events.TryGetValue(eventId, out var e) ? e.At : null;
+
+    public async Task WaitForAsync(Func<EventRecorder, bool> condition, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (!condition(this))
+        {
+            try
+            {
+                await Task.Delay(20, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The expected events did not arrive within {timeout} ({Count} arrived).");
+            }
+        }
+    }
+}
+
+public abstract class RecordingConsumer<T>(IInbox inbox, ILogger logger, EventRecorder recorder) : InboxConsumer<T>(inbox, logger)
+    where T : class
+{
+    protected override Task ConsumeOnce(ConsumeContext<T> context)
+    {
+        recorder.Record(EventIdOf(context), context.MessageId, context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class TradeRecordedRecorder(IInbox i, ILogger<TradeRecordedRecorder> l, EventRecorder r) : RecordingConsumer<TradeRecorded>(i, l, r);
+
+public sealed class PositionOpenedRecorder(IInbox i, ILogger<PositionOpenedRecorder> l, EventRecorder r) : RecordingConsumer<PositionOpened>(i, l, r);
+
+public sealed class PositionReducedRecorder(IInbox i, ILogger<PositionReducedRecorder> l, EventRecorder r) : RecordingConsumer<PositionReduced>(i, l, r);
+
+public sealed class PositionClosedRecorder(IInbox i, ILogger<PositionClosedRecorder> l, EventRecorder r) : RecordingConsumer<PositionClosed>(i, l, r);
+
+public sealed class FundingPaidRecorder(IInbox i, ILogger<FundingPaidRecorder> l, EventRecorder r) : RecordingConsumer<FundingPaid>(i, l, r);
+
+public sealed class RiskEventLoggedRecorder(IInbox i, ILogger<RiskEventLoggedRecorder> l, EventRecorder r) : RecordingConsumer<RiskEventLogged>(i, l, r);
+
+public sealed class KillSwitchTriggeredRecorder(IInbox i, ILogger<KillSwitchTriggeredRecorder> l, EventRecorder r)
+    : RecordingConsumer<KillSwitchTriggered>(i, l, r);

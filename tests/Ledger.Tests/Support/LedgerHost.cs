@@ -1,0 +1,80 @@
+using Npgsql;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Hosting;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Ledger.Tests.Support;
+
+/// <summary>The real Ledger (its Program) on Kestrel loopback, on its own database, with a gRPC client.</summary>
+public sealed class LedgerHost : IAsyncDisposable
+{
+    private LedgerHost(LoopbackServiceHost<Program> host, string connectionString)
+    {
+        Host = host;
+        ConnectionString = connectionString;
+        Client = new LedgerService.LedgerServiceClient(host.Channel);
+    }
+
+    public LoopbackServiceHost<Program> Host { get; }
+
+    public string ConnectionString { get; }
+
+    public LedgerService.LedgerServiceClient Client { get; }
+
+    public IServiceProvider Services => Host.Services;
+
+    public static async Task<LedgerHost> StartAsync(
+        PostgresServer postgres, RabbitMqServer rabbit, string? connectionString = null, bool relay = true, string? amqpUri = null)
+    {
+        connectionString ??= await postgres.CreateDatabaseAsync();
+        var host = new LoopbackServiceHost<Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:ledgerdb"] = connectionString,
+            ["ConnectionStrings:eventbus"] = amqpUri ?? rabbit.ConnectionString,
+            ["Ledger:Outbox:RelayEnabled"] = relay ? "true" : "false",
+            ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
+            ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
+            ["Ledger:Outbox:BacklogRefresh"] = "00:00:00.200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+
+        return new LedgerHost(host, connectionString);
+    }
+
+    public async Task<long> CountAsync(string sqlFrom, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM " + sqlFrom, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecuteAsync(string sql, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public ValueTask DisposeAsync() => Host.DisposeAsync();
+}

@@ -1,0 +1,50 @@
+using Google.Protobuf.WellKnownTypes;
+using TradeEngine.Common.V1;
+using TradeEngine.Ledger.V1;
+
+namespace TradeEngine.Ledger.Tests.Support;
+
+/// <summary>Valid requests to start from; tests change the field they are about.</summary>
+public static class Requests
+{
+    public const string Tiny = "0.00000001";
+    public const string Huge = "12345678901.12345678";
+
+    public static readonly DateTimeOffset T0 = new(2025, 3, 1, 8, 0, 0, TimeSpan.Zero);
+
+    public static Timestamp At(DateTimeOffset t) => Timestamp.FromDateTimeOffset(t);
+
+    public static string Key() => Guid.NewGuid().ToString("N");
+
+    public static RecordTradeRequest Trade(string? clientOrderId = null) => new()
+    {
+        ClientOrderId = clientOrderId ?? Key(),
+        Venue = "binance",
+        ExchangeTradeId = Key(),
+        ExchangeOrderId = "778899",
+        Symbol = "BTCUSDT",
+        Side = TradeSide.Buy,
+        Price = Huge,
+        Quantity = Tiny,
+        Fee = Tiny,
+        RealizedPnl = "-" + Huge,
+        ExecutedAt = At(T0),
+        Strategy = "funding-carry",
+    };
+
+    public static OpenPositionRequest Open(string symbol = "BTCUSDT", Side side = Side.Long, string quantity = "1", string price = "100") => new()
+    {
+        IdempotencyKey = Key(),
+        Account = "main",
+        Venue = "binance",
+        Symbol = symbol,
+        Side = side,
+        Quantity = quantity,
+        EntryPrice = price,
+        Leverage = 5,
+        MarginType = MarginType.Isolated,
+        Fee = "0.1",
+        Strategy = "s1",
+        OpenedAt = At(T0),
+    };
+}

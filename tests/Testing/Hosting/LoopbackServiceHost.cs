@@ -1,0 +1,88 @@
+using System.Net;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TradeEngine.Testing.Hosting;
+
+/// <summary>
+/// Hosts a service (its real <c>Program</c>) on Kestrel at 127.0.0.1 on an ephemeral port, speaking HTTP/2 without
+/// TLS, so tests make real gRPC calls over loopback. Configuration keys (for example <c>ConnectionStrings:ledgerdb</c>)
+/// come from <paramref name="settings"/>; <paramref name="configureServices"/> may add test doubles or consumers.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var host = new LoopbackServiceHost&lt;Program&gt;(new() { ["ConnectionStrings:ledgerdb"] = db });
+/// await host.StartAsync();
+/// var client = new LedgerService.LedgerServiceClient(host.Channel);
+/// </code>
+/// </example>
+public class LoopbackServiceHost<TProgram> : WebApplicationFactory<TProgram>
+    where TProgram : class
+{
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _configureServices;
+    private GrpcChannel? _channel;
+
+    public LoopbackServiceHost(
+        IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        _settings = settings ?? new Dictionary<string, string?>();
+        _configureServices = configureServices;
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+    }
+
+    /// <summary>The address Kestrel bound, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>A gRPC channel to the service (created at start, disposed with the host).</summary>
+    public GrpcChannel Channel => _channel ?? throw new InvalidOperationException("Call StartAsync first.");
+
+    /// <summary>Builds and starts the host; throws what the service threw if it cannot start.</summary>
+    public Task StartAsync()
+    {
+        // StartServer blocks while the host starts (migrations run here): keep it off the test's thread.
+        return Task.Run(() =>
+        {
+            StartServer();
+            var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()
+                ?? throw new InvalidOperationException("The server exposes no addresses.");
+            Address = new Uri(addresses.Addresses.First());
+            _channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler() });
+        });
+    }
+
+    /// <summary>An HttpClient speaking HTTP/2 (prior knowledge) to the service, e.g. for <c>/health</c>.</summary>
+    public HttpClient CreateHttp2Client() => new()
+    {
+        BaseAddress = Address,
+        DefaultRequestVersion = HttpVersion.Version20,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (_configureServices is not null)
+        {
+            builder.ConfigureServices(_configureServices);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _channel?.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+
+namespace TradeEngine.Testing.Servers;
+
+/// <summary>
+/// A server process started from a locally installed package, optionally as another user (<c>runuser -u</c>)
+/// because PostgreSQL and RabbitMQ refuse to run as root. Its output is kept (the tail, for error messages),
+/// and the whole process tree is killed on <see cref="Kill"/>, on dispose, and when the test process exits.
+/// </summary>
+public sealed class LocalProcess : IDisposable
+{
+    private const int KeptOutputLines = 200;
+    private static readonly ConcurrentDictionary<LocalProcess, byte> Running = new();
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    static LocalProcess()
+    {
+        // A test run that ends without disposing its fixtures must not leave servers behind.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var p in Running.Keys)
+            {
+                p.Kill();
+            }
+        };
+    }
+
+    private LocalProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the process wrote to stdout and stderr.</summary>
+    public string OutputTail => string.Join(Environment.NewLine, _output);
+
+    /// <summary>True when this process runs as root, so servers must be started as their own user.</summary>
+    public static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>Starts <paramref name="fileName"/> as <paramref name="user"/> (when we are root) with the given environment.</summary>
+    public static LocalProcess Start(
+        string fileName,
+        IEnumerable<string> arguments,
+        string? user = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? workingDirectory = null)
+    {
+        var info = CreateStartInfo(fileName, arguments, user, environment, workingDirectory);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var local = new LocalProcess(process);
+        process.OutputDataReceived += (_, e) => local.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => local.Keep(e.Data);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"Could not start {fileName}.");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Running[local] = 0;
+        return local;
+    }
+
+    /// <summary>Runs a command to completion and throws with its output when it fails.</summary>
+    public static async Task<string> RunAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        string? user = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        TimeSpan? timeout = null)
+    {
+        var info = CreateStartInfo(fileName, arguments, user, environment, workingDirectory: null);
+        using var process = new Process { StartInfo = info };
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} did not finish in time: {output}");
+        }
+
+        return process.ExitCode == 0
+            ? output.ToString()
+            : throw new InvalidOperationException($"{fileName} {string.Join(' ', info.ArgumentList)} exited with {process.ExitCode}: {output}");
+    }
+
+    /// <summary>Kills the process and every child it started, at once (SIGKILL).</summary>
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        Running.TryRemove(this, out _);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > KeptOutputLines && _output.TryDequeue(out _))
+        {
+        }
+    }
+
+    private static ProcessStartInfo CreateStartInfo(
+        string fileName,
+        IEnumerable<string> arguments,
+        string? user,
+        IReadOnlyDictionary<string, string>? environment,
+        string? workingDirectory)
+    {
+        var info = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
+        };
+
+        if (user is not null && IsRoot)
+        {
+            // runuser resets the environment's user fields; everything else is passed through env.
+            info.FileName = "runuser";
+            info.ArgumentList.Add("-u");
+            info.ArgumentList.Add(user);
+            info.ArgumentList.Add("--");
+            info.ArgumentList.Add("env");
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            {
+                info.ArgumentList.Add($"{key}={value}");
+            }
+
+            info.ArgumentList.Add(fileName);
+        }
+        else
+        {
+            info.FileName = fileName;
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return info;
+    }
+}
