@@ -9,7 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Npgsql;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Messaging;
-using TradeEngine.Messaging.Events;
+using TradeEngine.Contracts.Events;
 using TradeEngine.Testing.Hosting;
 using TradeEngine.Testing.Servers;
 

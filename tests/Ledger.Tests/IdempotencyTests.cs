@@ -1,6 +1,6 @@
 using Grpc.Core;
 using TradeEngine.Ledger.Tests.Support;
-using TradeEngine.Messaging.Events;
+using TradeEngine.Contracts.Events;
 using TradeEngine.Testing.Servers;
 using static TradeEngine.Ledger.Tests.Support.Requests;
 

@@ -4,7 +4,6 @@ using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Ledger.V1;
-using TradeEngine.Messaging.Events;
 using TradeEngine.Testing.Servers;
 using static TradeEngine.Ledger.Tests.Support.Requests;
 

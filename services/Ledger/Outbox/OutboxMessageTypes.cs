@@ -1,6 +1,5 @@
 using System.Text.Json;
 using TradeEngine.Contracts.Events;
-using TradeEngine.Messaging.Events;
 
 namespace TradeEngine.Ledger.Outbox;
 

@@ -3,7 +3,7 @@ using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Idempotency;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
-using TradeEngine.Messaging.Events;
+using TradeEngine.Contracts.Events;
 using TradeEngine.ServiceDefaults.Grpc;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
 

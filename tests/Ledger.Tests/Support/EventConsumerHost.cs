@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Messaging;
-using TradeEngine.Messaging.Events;
 using TradeEngine.Messaging.Inbox;
 
 namespace TradeEngine.Ledger.Tests.Support;
