@@ -1,0 +1,128 @@
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Internal;
+using TradeEngine.Binance.Internal.Dto;
+using TradeEngine.Binance.Models;
+using MarginType = TradeEngine.Domain.MarginType;
+
+namespace TradeEngine.Binance;
+
+public sealed partial class BinanceClient
+{
+    public async Task<IReadOnlyList<SymbolBrackets>> GetLeverageBracketsAsync(string? symbol = null, CancellationToken ct = default)
+    {
+        IReadOnlyList<SymbolBrackets> result;
+        if (symbol is null)
+        {
+            var dto = await _transport.SendAsync(SignedRequest(HttpMethod.Get, "fapi/v1/leverageBracket", 1), VenueJsonContext.Default.ListSymbolBracketsDto, ct)
+                .ConfigureAwait(false);
+            result = dto.Select(BinanceParse.Brackets).ToList();
+        }
+        else
+        {
+            RequireSymbolText(symbol);
+            var dto = await _transport.SendAsync(
+                SignedRequest(HttpMethod.Get, "fapi/v1/leverageBracket", 1).Add("symbol", symbol), VenueJsonContext.Default.SymbolBracketsDto, ct)
+                .ConfigureAwait(false);
+            result = [BinanceParse.Brackets(dto)];
+        }
+
+        _instruments.Store(result);
+        return result;
+    }
+
+    /// <summary>Refused before sending when <paramref name="leverage"/> is outside 1..the symbol's top bracket leverage.</summary>
+    public async Task<LeverageSetting> ChangeLeverageAsync(string symbol, int leverage, CancellationToken ct = default)
+    {
+        RequireSymbolText(symbol);
+        if (leverage < 1)
+        {
+            throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidLeverage, "leverage", $"{leverage} is below 1");
+        }
+
+        var brackets = await _instruments.BracketsAsync(symbol, token => GetLeverageBracketsAsync(symbol, token), ct).ConfigureAwait(false)
+            ?? throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidSymbol, "symbol", $"'{symbol}' has no leverage brackets");
+        if (leverage > brackets.MaxLeverage)
+        {
+            throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidLeverage, "leverage",
+                $"{leverage} is above {symbol}'s maximum of {brackets.MaxLeverage}");
+        }
+
+        var request = SignedRequest(HttpMethod.Post, "fapi/v1/leverage", 1).Add("symbol", symbol).Add("leverage", leverage);
+        var dto = await _transport.SendAsync(request, VenueJsonContext.Default.LeverageDto, ct).ConfigureAwait(false);
+        return BinanceParse.Leverage(dto);
+    }
+
+    public async Task<MarginTypeChange> ChangeMarginTypeAsync(string symbol, MarginType marginType, CancellationToken ct = default)
+    {
+        RequireSymbolText(symbol);
+        var request = SignedRequest(HttpMethod.Post, "fapi/v1/marginType", 1).Add("symbol", symbol).Add("marginType", VenueText.Margin(marginType));
+        try
+        {
+            await _transport.SendAsync(request, VenueJsonContext.Default.CodeMsgDto, ct).ConfigureAwait(false);
+            return new MarginTypeChange(symbol, marginType, Changed: true);
+        }
+        catch (BinanceApiException e) when (e.Code == BinanceErrors.NoNeedToChangeMarginType)
+        {
+            return new MarginTypeChange(symbol, marginType, Changed: false);
+        }
+    }
+
+    /// <summary><c>/fapi/v2/positionRisk</c>: leverage, margin type and liquidation price per symbol.</summary>
+    public async Task<IReadOnlyList<PositionRisk>> GetPositionsAsync(string? symbol = null, CancellationToken ct = default)
+    {
+        var request = SignedRequest(HttpMethod.Get, "fapi/v2/positionRisk", 5).Add("symbol", symbol);
+        var dto = await _transport.SendAsync(request, VenueJsonContext.Default.ListPositionRiskDto, ct).ConfigureAwait(false);
+        return dto.Select(BinanceParse.Position).ToList();
+    }
+
+    public async Task<IReadOnlyList<AccountBalance>> GetBalancesAsync(CancellationToken ct = default)
+    {
+        var dto = await _transport.SendAsync(SignedRequest(HttpMethod.Get, "fapi/v3/balance", 5), VenueJsonContext.Default.ListBalanceDto, ct)
+            .ConfigureAwait(false);
+        return dto.Select(BinanceParse.Balance).ToList();
+    }
+
+    public async Task<AccountInfo> GetAccountAsync(CancellationToken ct = default)
+    {
+        var dto = await _transport.SendAsync(SignedRequest(HttpMethod.Get, "fapi/v3/account", 5), VenueJsonContext.Default.AccountDto, ct)
+            .ConfigureAwait(false);
+        return BinanceParse.Account(dto);
+    }
+
+    public async Task<IReadOnlyList<IncomeEntry>> GetIncomeHistoryAsync(IncomeQuery query, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > 1000)
+        {
+            throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidParameter, "limit", "must be 1..1000");
+        }
+
+        var request = SignedRequest(HttpMethod.Get, "fapi/v1/income", 30)
+            .Add("symbol", query.Symbol)
+            .Add("incomeType", query.IncomeType is { } t ? VenueText.Income(t) : null)
+            .Add("startTime", query.StartTime)
+            .Add("endTime", query.EndTime)
+            .Add("limit", query.Limit);
+        var dto = await _transport.SendAsync(request, VenueJsonContext.Default.ListIncomeDto, ct).ConfigureAwait(false);
+        return dto.Select(BinanceParse.Income).ToList();
+    }
+
+    public async Task<IReadOnlyList<UserTrade>> GetUserTradesAsync(UserTradesQuery query, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        RequireSymbolText(query.Symbol);
+        if (query.Limit is < 1 or > 1000)
+        {
+            throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidParameter, "limit", "must be 1..1000");
+        }
+
+        var request = SignedRequest(HttpMethod.Get, "fapi/v1/userTrades", 5)
+            .Add("symbol", query.Symbol)
+            .Add("startTime", query.StartTime)
+            .Add("endTime", query.EndTime)
+            .Add("fromId", query.FromId)
+            .Add("limit", query.Limit);
+        var dto = await _transport.SendAsync(request, VenueJsonContext.Default.ListUserTradeDto, ct).ConfigureAwait(false);
+        return dto.Select(BinanceParse.Trade).ToList();
+    }
+}

@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TradeEngine.Binance;
+
+/// <summary>
+/// Bound from the configuration section <c>Binance</c> (<c>Binance__BaseUrl</c>, <c>Binance__ApiKey</c>, ...).
+/// </summary>
+/// <remarks>
+/// The key and secret come from user secrets or the environment, never from a committed file.
+/// <see cref="ToString"/> never prints them.
+/// </remarks>
+public sealed class BinanceOptions
+{
+    public const string SectionName = "Binance";
+    public const string LiveBaseUrl = "https://fapi.binance.com";
+    public const string TestnetBaseUrl = "https://testnet.binancefuture.com";
+
+    /// <summary>The venue's REST root. Empty: the live or testnet URL, as <see cref="Testnet"/> says.</summary>
+    public string? BaseUrl { get; set; }
+
+    public string? ApiKey { get; set; }
+
+    public string? ApiSecret { get; set; }
+
+    public bool Testnet { get; set; }
+
+    /// <summary>Milliseconds after <c>timestamp</c> that a signed request stays valid (Binance's default is 5000).</summary>
+    [Range(1, 60_000)]
+    public int RecvWindow { get; set; } = 5_000;
+
+    /// <summary>Per-attempt timeout of every outbound call.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest <c>Retry-After</c> the client sleeps through by itself; a longer one surfaces as an error.</summary>
+    public TimeSpan MaxRetryAfterWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times an order is sent at most (each resend only after the order was looked up and not found).</summary>
+    [Range(1, 5)]
+    public int MaxOrderAttempts { get; set; } = 3;
+
+    /// <summary>Fraction of each exchangeInfo rate limit the client allows itself (headroom for other processes on the same IP).</summary>
+    [Range(0.1, 1.0)]
+    public double RateLimitUsage { get; set; } = 0.9;
+
+    /// <summary>How long exchangeInfo and leverage brackets are reused for pre-send validation.</summary>
+    public TimeSpan InstrumentCacheTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    public Uri ResolveBaseUri() =>
+        new(string.IsNullOrWhiteSpace(BaseUrl) ? (Testnet ? TestnetBaseUrl : LiveBaseUrl) : BaseUrl.TrimEnd('/') + "/");
+
+    public bool HasCredentials => !string.IsNullOrEmpty(ApiKey) && !string.IsNullOrEmpty(ApiSecret);
+
+    public override string ToString() =>
+        $"BinanceOptions {{ BaseUrl = {ResolveBaseUri()}, Testnet = {Testnet}, RecvWindow = {RecvWindow}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "<none>" : "<redacted>")}, ApiSecret = {(string.IsNullOrEmpty(ApiSecret) ? "<none>" : "<redacted>")} }}";
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Options;
+
+namespace TradeEngine.Binance.DependencyInjection;
+
+public static class BinanceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IBinanceClient"/> over a typed HttpClient with options from the <c>Binance</c> section.
+    /// No generic resilience handler: the client's own policy never resends an order whose outcome is unknown.
+    /// HttpClient logging is removed so no request URI (whose query holds a signature) is ever logged.
+    /// </summary>
+    public static IHttpClientBuilder AddBinanceClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<BinanceOptions>()
+            .Bind(configuration.GetSection(BinanceOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        var builder = services.AddHttpClient<IBinanceClient, BinanceClient>((sp, http) =>
+            {
+                var options = sp.GetRequiredService<IOptions<BinanceOptions>>().Value;
+                http.BaseAddress = options.ResolveBaseUri();
+                // Per-attempt timeouts are the client's own; this is only a backstop.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .RemoveAllLoggers();
+        services.TryAddTransient(sp => (BinanceClient)sp.GetRequiredService<IBinanceClient>());
+        return builder;
+    }
+}

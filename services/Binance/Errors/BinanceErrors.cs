@@ -1,0 +1,97 @@
+using System.Collections.Frozen;
+
+namespace TradeEngine.Binance.Errors;
+
+/// <summary>
+/// Binance USD-M error codes, mapped once. Messages are the documented ones
+/// (developers.binance.com, "Error Codes" of USDⓈ-M futures); PaperExchange answers with the same pairs.
+/// </summary>
+public static class BinanceErrors
+{
+    public const int Unknown = -1000;
+    public const int Disconnected = -1001;
+    public const int Unauthorized = -1002;
+    public const int TooManyRequests = -1003;
+    public const int Timeout = -1007;
+    public const int InvalidTimestamp = -1021;
+    public const int InvalidSignature = -1022;
+    public const int IllegalChars = -1100;
+    public const int MandatoryParamEmptyOrMalformed = -1102;
+    public const int BadPrecision = -1111;
+    public const int InvalidParameter = -1130;
+    public const int InvalidOrderType = -1116;
+    public const int InvalidSide = -1117;
+    public const int ParamNotRequired = -1106;
+    public const int InvalidRecvWindow = -1131;
+    public const int PostOnlyRejected = -5022;
+    public const int MarginTypeChangeWithPosition = -4048;
+    public const int MaxPositionForLeverage = -2027;
+    public const int BadSymbol = -1121;
+    public const int NoSuchOrder = -2013;
+    public const int BadApiKeyFormat = -2014;
+    public const int RejectedMbxKey = -2015;
+    public const int MarginNotSufficient = -2019;
+    public const int OrderWouldImmediatelyTrigger = -2021;
+    public const int ReduceOnlyReject = -2022;
+    public const int QuantityLessThanZero = -4003;
+    public const int QuantityGreaterThanMax = -4005;
+    public const int PriceNotIncreasedByTickSize = -4014;
+    public const int InvalidLeverage = -4028;
+    public const int StepSizeMismatch = -4023;
+    public const int NoNeedToChangeMarginType = -4046;
+    public const int NoNeedToChangeLeverage = -4059;
+    public const int DuplicatedClientOrderId = -4116;
+    public const int UnsupportedOrderTypeOnEndpoint = -4120;
+    public const int MinNotional = -4164;
+
+    private static readonly FrozenDictionary<int, (BinanceErrorKind Kind, string Message)> Map =
+        new Dictionary<int, (BinanceErrorKind, string)>
+        {
+            [Unknown] = (BinanceErrorKind.Unknown, "An unknown error occured while processing the request."),
+            [Disconnected] = (BinanceErrorKind.ServerBusy, "Internal error; unable to process your request. Please try again."),
+            [Unauthorized] = (BinanceErrorKind.Unauthorized, "You are not authorized to execute this request."),
+            [TooManyRequests] = (BinanceErrorKind.TooManyRequests, "Too many requests; please use the websocket for live updates."),
+            [Timeout] = (BinanceErrorKind.ServerBusy, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."),
+            [InvalidTimestamp] = (BinanceErrorKind.InvalidTimestamp, "Timestamp for this request is outside of the recvWindow."),
+            [InvalidSignature] = (BinanceErrorKind.InvalidSignature, "Signature for this request is not valid."),
+            [IllegalChars] = (BinanceErrorKind.InvalidParameter, "Illegal characters found in a parameter."),
+            [MandatoryParamEmptyOrMalformed] = (BinanceErrorKind.MandatoryParameter, "A mandatory parameter was not sent, was empty/null, or malformed."),
+            [BadPrecision] = (BinanceErrorKind.BadPrecision, "Precision is over the maximum defined for this asset."),
+            [InvalidParameter] = (BinanceErrorKind.InvalidParameter, "Invalid data sent for a parameter."),
+            [InvalidOrderType] = (BinanceErrorKind.InvalidParameter, "Invalid orderType."),
+            [InvalidSide] = (BinanceErrorKind.InvalidParameter, "Invalid side."),
+            [ParamNotRequired] = (BinanceErrorKind.InvalidParameter, "Parameter was sent when not required."),
+            [InvalidRecvWindow] = (BinanceErrorKind.InvalidParameter, "recvWindow must be less than 60000"),
+            [PostOnlyRejected] = (BinanceErrorKind.InvalidParameter, "Due to the order could not be executed as maker, the Post Only order will be rejected."),
+            [MarginTypeChangeWithPosition] = (BinanceErrorKind.InvalidParameter, "Margin type cannot be changed if there exists position."),
+            [MaxPositionForLeverage] = (BinanceErrorKind.InvalidLeverage, "Exceeded the maximum allowable position at current leverage."),
+            [BadSymbol] = (BinanceErrorKind.InvalidSymbol, "Invalid symbol."),
+            [NoSuchOrder] = (BinanceErrorKind.OrderNotFound, "Order does not exist."),
+            [BadApiKeyFormat] = (BinanceErrorKind.InvalidApiKey, "API-key format invalid."),
+            [RejectedMbxKey] = (BinanceErrorKind.InvalidApiKey, "Invalid API-key, IP, or permissions for action."),
+            [MarginNotSufficient] = (BinanceErrorKind.MarginInsufficient, "Margin is insufficient."),
+            [OrderWouldImmediatelyTrigger] = (BinanceErrorKind.OrderWouldTrigger, "Order would immediately trigger."),
+            [ReduceOnlyReject] = (BinanceErrorKind.ReduceOnlyRejected, "ReduceOnly Order is rejected."),
+            [QuantityLessThanZero] = (BinanceErrorKind.QuantityTooSmall, "Quantity less than or equal to zero."),
+            [QuantityGreaterThanMax] = (BinanceErrorKind.QuantityTooLarge, "Quantity greater than max quantity."),
+            [PriceNotIncreasedByTickSize] = (BinanceErrorKind.PriceOffTick, "Price not increased by tick size."),
+            [StepSizeMismatch] = (BinanceErrorKind.QuantityOffStep, "Qty not increased by step size."),
+            [InvalidLeverage] = (BinanceErrorKind.InvalidLeverage, "Leverage is not valid"),
+            [NoNeedToChangeMarginType] = (BinanceErrorKind.NoNeedToChangeMarginType, "No need to change margin type."),
+            [NoNeedToChangeLeverage] = (BinanceErrorKind.NoNeedToChangeLeverage, "No need to change position side."),
+            [DuplicatedClientOrderId] = (BinanceErrorKind.DuplicateClientOrderId, "ClientOrderId is duplicated."),
+            [UnsupportedOrderTypeOnEndpoint] = (BinanceErrorKind.UnsupportedOrderType, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead."),
+            [MinNotional] = (BinanceErrorKind.MinNotional, "Order's notional must be no smaller than 5 (unless you choose reduce only)."),
+        }.ToFrozenDictionary();
+
+    public static BinanceErrorKind KindOf(int code) => Map.TryGetValue(code, out var e) ? e.Kind : BinanceErrorKind.Unknown;
+
+    /// <summary>The documented message for a code (PaperExchange answers with it).</summary>
+    public static string MessageOf(int code) => Map.TryGetValue(code, out var e) ? e.Message : "An unknown error occured while processing the request.";
+
+    /// <summary>
+    /// Codes that say the request was refused before it did anything; resending the same request cannot create
+    /// a second order (contrast with a 5xx or <see cref="Timeout"/>, whose outcome is unknown).
+    /// </summary>
+    public static bool IsDefiniteRejection(int code) => code is not (Unknown or Disconnected or Timeout);
+}

@@ -1,0 +1,61 @@
+using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
+
+namespace TradeEngine.Binance;
+
+/// <summary>
+/// The Binance USD-M futures REST subset the services use. Every call honours its <see cref="CancellationToken"/>,
+/// has a per-attempt timeout, and raises only <see cref="Errors.BinanceException"/> subtypes for venue failures.
+/// </summary>
+public interface IBinanceClient
+{
+    // Market data (public)
+    Task<DateTimeOffset> GetServerTimeAsync(CancellationToken ct = default);
+
+    Task<ExchangeInfo> GetExchangeInfoAsync(CancellationToken ct = default);
+
+    Task<PremiumIndex> GetPremiumIndexAsync(string symbol, CancellationToken ct = default);
+
+    Task<IReadOnlyList<PremiumIndex>> GetPremiumIndexesAsync(CancellationToken ct = default);
+
+    Task<IReadOnlyList<FundingRateEntry>> GetFundingRateHistoryAsync(FundingRateQuery query, CancellationToken ct = default);
+
+    IAsyncEnumerable<FundingRateEntry> GetFundingRateHistoryPagedAsync(string symbol, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default);
+
+    Task<IReadOnlyList<FundingInfo>> GetFundingInfoAsync(CancellationToken ct = default);
+
+    Task<TickerPrice> GetTickerPriceAsync(string symbol, CancellationToken ct = default);
+
+    // Trading and account (signed)
+    Task<IReadOnlyList<SymbolBrackets>> GetLeverageBracketsAsync(string? symbol = null, CancellationToken ct = default);
+
+    Task<OrderPlacement> PlaceOrderAsync(NewOrder order, string idempotencyKey, CancellationToken ct = default);
+
+    Task<ConditionalOrderInfo> PlaceConditionalOrderAsync(NewConditionalOrder order, string idempotencyKey, CancellationToken ct = default);
+
+    Task<OrderInfo?> GetOrderAsync(string symbol, string clientOrderId, CancellationToken ct = default);
+
+    Task<ConditionalOrderInfo?> GetConditionalOrderAsync(string clientAlgoId, CancellationToken ct = default);
+
+    Task<IReadOnlyList<OrderInfo>> GetOpenOrdersAsync(string? symbol = null, CancellationToken ct = default);
+
+    Task<IReadOnlyList<ConditionalOrderInfo>> GetOpenConditionalOrdersAsync(string? symbol = null, CancellationToken ct = default);
+
+    Task CancelAllOpenOrdersAsync(string symbol, CancellationToken ct = default);
+
+    Task CancelAllOpenConditionalOrdersAsync(string symbol, CancellationToken ct = default);
+
+    Task<LeverageSetting> ChangeLeverageAsync(string symbol, int leverage, CancellationToken ct = default);
+
+    Task<MarginTypeChange> ChangeMarginTypeAsync(string symbol, MarginType marginType, CancellationToken ct = default);
+
+    Task<IReadOnlyList<PositionRisk>> GetPositionsAsync(string? symbol = null, CancellationToken ct = default);
+
+    Task<IReadOnlyList<AccountBalance>> GetBalancesAsync(CancellationToken ct = default);
+
+    Task<AccountInfo> GetAccountAsync(CancellationToken ct = default);
+
+    Task<IReadOnlyList<IncomeEntry>> GetIncomeHistoryAsync(IncomeQuery query, CancellationToken ct = default);
+
+    Task<IReadOnlyList<UserTrade>> GetUserTradesAsync(UserTradesQuery query, CancellationToken ct = default);
+}

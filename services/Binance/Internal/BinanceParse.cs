@@ -1,0 +1,358 @@
+using System.Globalization;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Internal.Dto;
+using TradeEngine.Binance.Models;
+using TradeEngine.Domain.Instruments;
+using MarginType = TradeEngine.Domain.MarginType;
+
+namespace TradeEngine.Binance.Internal;
+
+/// <summary>
+/// Pure functions from venue DTOs (strings as received) to the public models. A malformed value raises
+/// <see cref="BinanceProtocolException"/> naming the endpoint and the field; nothing is defaulted silently.
+/// </summary>
+internal static class BinanceParse
+{
+    public static decimal Dec(string endpoint, string field, string? text)
+    {
+        if (!VenueText.TryParseDecimal(text, out var value, out var error))
+        {
+            throw new BinanceProtocolException(endpoint, field, error ?? "malformed decimal");
+        }
+
+        return value;
+    }
+
+    /// <summary>Builds a Domain value; its validation failure becomes a protocol error naming the field.</summary>
+    private static T Domain<T>(string endpoint, string field, Func<T> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (TradeEngine.Domain.DomainException e)
+        {
+            throw new BinanceProtocolException(endpoint, field, e.Message, e);
+        }
+    }
+
+    public static decimal? OptionalDec(string endpoint, string field, string? text) =>
+        string.IsNullOrEmpty(text) ? null : Dec(endpoint, field, text);
+
+    public static string Text(string endpoint, string field, string? text) =>
+        string.IsNullOrEmpty(text) ? throw new BinanceProtocolException(endpoint, field, "missing") : text;
+
+    public static OrderSide Side(string endpoint, string? text) => text switch
+    {
+        "BUY" => OrderSide.Buy,
+        "SELL" => OrderSide.Sell,
+        _ => throw new BinanceProtocolException(endpoint, "side", $"unknown side '{text}'"),
+    };
+
+    public static OrderStatus Status(string endpoint, string? text) => text switch
+    {
+        "NEW" => OrderStatus.New,
+        "PARTIALLY_FILLED" => OrderStatus.PartiallyFilled,
+        "FILLED" => OrderStatus.Filled,
+        "CANCELED" => OrderStatus.Canceled,
+        "REJECTED" => OrderStatus.Rejected,
+        "EXPIRED" => OrderStatus.Expired,
+        "EXPIRED_IN_MATCH" => OrderStatus.ExpiredInMatch,
+        _ => throw new BinanceProtocolException(endpoint, "status", $"unknown status '{text}'"),
+    };
+
+    public static AlgoStatus AlgoStatusOf(string endpoint, string? text) => text switch
+    {
+        "NEW" => AlgoStatus.New,
+        "CANCELED" => AlgoStatus.Canceled,
+        "TRIGGERING" => AlgoStatus.Triggering,
+        "TRIGGERED" => AlgoStatus.Triggered,
+        "FINISHED" => AlgoStatus.Finished,
+        "REJECTED" => AlgoStatus.Rejected,
+        "EXPIRED" => AlgoStatus.Expired,
+        _ => throw new BinanceProtocolException(endpoint, "algoStatus", $"unknown status '{text}'"),
+    };
+
+    public static MarginType Margin(string endpoint, string? text) => text?.ToUpperInvariant() switch
+    {
+        "ISOLATED" => MarginType.Isolated,
+        "CROSS" or "CROSSED" => MarginType.Cross,
+        _ => throw new BinanceProtocolException(endpoint, "marginType", $"unknown margin type '{text}'"),
+    };
+
+    public static IncomeType Income(string? text) => text switch
+    {
+        "TRANSFER" => IncomeType.Transfer,
+        "REALIZED_PNL" => IncomeType.RealizedPnl,
+        "FUNDING_FEE" => IncomeType.FundingFee,
+        "COMMISSION" => IncomeType.Commission,
+        "INSURANCE_CLEAR" => IncomeType.InsuranceClear,
+        _ => IncomeType.Other,
+    };
+
+    public static DateTimeOffset ServerTime(ServerTimeDto dto) => VenueText.FromMillis(dto.ServerTime);
+
+    public static ExchangeInfo ExchangeInfo(ExchangeInfoDto dto)
+    {
+        const string ep = "exchangeInfo";
+        var limits = (dto.RateLimits ?? []).Select(r => new RateLimit(
+            Text(ep, "rateLimitType", r.RateLimitType), Text(ep, "interval", r.Interval), r.IntervalNum, r.Limit)).ToList();
+        var symbols = new List<SymbolInfo>();
+        foreach (var s in dto.Symbols ?? [])
+        {
+            var symbol = Text(ep, "symbol", s.Symbol);
+            var filters = s.Filters ?? [];
+            FilterDto Filter(string type) => filters.FirstOrDefault(f => f.FilterType == type)
+                ?? throw new BinanceProtocolException(ep, $"{symbol}.filters.{type}", "missing");
+            var price = Filter("PRICE_FILTER");
+            var lot = Filter("LOT_SIZE");
+            var market = filters.FirstOrDefault(f => f.FilterType == "MARKET_LOT_SIZE") ?? lot;
+            var notional = filters.FirstOrDefault(f => f.FilterType == "MIN_NOTIONAL");
+            var symbolFilters = Domain(ep, symbol, () => new SymbolFilters(
+                tickSize: Dec(ep, $"{symbol}.tickSize", price.TickSize),
+                stepSize: Dec(ep, $"{symbol}.stepSize", lot.StepSize),
+                minQty: Dec(ep, $"{symbol}.minQty", lot.MinQty),
+                maxQty: Dec(ep, $"{symbol}.maxQty", lot.MaxQty),
+                marketMinQty: Dec(ep, $"{symbol}.MARKET_LOT_SIZE.minQty", market.MinQty),
+                marketMaxQty: Dec(ep, $"{symbol}.MARKET_LOT_SIZE.maxQty", market.MaxQty),
+                minNotional: notional is null ? 0m : Dec(ep, $"{symbol}.notional", notional.Notional),
+                pricePrecision: s.PricePrecision,
+                quantityPrecision: s.QuantityPrecision));
+            symbols.Add(new SymbolInfo(
+                symbol,
+                Text(ep, $"{symbol}.status", s.Status),
+                s.ContractType ?? "",
+                s.BaseAsset ?? "",
+                s.QuoteAsset ?? "",
+                s.MarginAsset ?? "",
+                symbolFilters,
+                Dec(ep, $"{symbol}.minPrice", price.MinPrice),
+                Dec(ep, $"{symbol}.maxPrice", price.MaxPrice),
+                OptionalDec(ep, $"{symbol}.liquidationFee", s.LiquidationFee) ?? 0m));
+        }
+
+        return new ExchangeInfo(VenueText.FromMillis(dto.ServerTime), limits, symbols);
+    }
+
+    public static PremiumIndex PremiumIndex(PremiumIndexDto d)
+    {
+        const string ep = "premiumIndex";
+        return new PremiumIndex(
+            Text(ep, "symbol", d.Symbol),
+            Dec(ep, "markPrice", d.MarkPrice),
+            Dec(ep, "indexPrice", d.IndexPrice),
+            OptionalDec(ep, "estimatedSettlePrice", d.EstimatedSettlePrice) ?? 0m,
+            Dec(ep, "lastFundingRate", d.LastFundingRate),
+            OptionalDec(ep, "interestRate", d.InterestRate) ?? 0m,
+            VenueText.FromMillis(d.NextFundingTime),
+            VenueText.FromMillis(d.Time));
+    }
+
+    public static FundingRateEntry FundingRate(FundingRateDto d)
+    {
+        const string ep = "fundingRate";
+        return new FundingRateEntry(
+            Text(ep, "symbol", d.Symbol),
+            Dec(ep, "fundingRate", d.FundingRate),
+            VenueText.FromMillis(d.FundingTime),
+            OptionalDec(ep, "markPrice", d.MarkPrice));
+    }
+
+    public static FundingInfo FundingInfo(FundingInfoDto d)
+    {
+        const string ep = "fundingInfo";
+        if (d.FundingIntervalHours <= 0)
+        {
+            throw new BinanceProtocolException(ep, "fundingIntervalHours", $"{d.FundingIntervalHours} is not a positive interval");
+        }
+
+        return new FundingInfo(
+            Text(ep, "symbol", d.Symbol),
+            Dec(ep, "adjustedFundingRateCap", d.AdjustedFundingRateCap),
+            Dec(ep, "adjustedFundingRateFloor", d.AdjustedFundingRateFloor),
+            d.FundingIntervalHours);
+    }
+
+    public static TickerPrice Ticker(TickerPriceDto d)
+    {
+        const string ep = "ticker/price";
+        return new TickerPrice(Text(ep, "symbol", d.Symbol), Dec(ep, "price", d.Price), VenueText.FromMillis(d.Time));
+    }
+
+    public static SymbolBrackets Brackets(SymbolBracketsDto d)
+    {
+        const string ep = "leverageBracket";
+        var brackets = (d.Brackets ?? []).Select(b => Domain(ep, "brackets", () => new LeverageBracket(
+            b.Bracket,
+            b.InitialLeverage,
+            Dec(ep, "notionalCap", b.NotionalCap),
+            Dec(ep, "notionalFloor", b.NotionalFloor),
+            Dec(ep, "maintMarginRatio", b.MaintMarginRatio),
+            Dec(ep, "cum", b.Cum)))).OrderBy(b => b.Bracket).ToList();
+        return new SymbolBrackets(Text(ep, "symbol", d.Symbol), OptionalDec(ep, "notionalCoef", d.NotionalCoef), brackets);
+    }
+
+    public static OrderInfo Order(OrderDto d)
+    {
+        const string ep = "order";
+        return new OrderInfo(
+            Text(ep, "symbol", d.Symbol),
+            d.OrderId,
+            Text(ep, "clientOrderId", d.ClientOrderId),
+            Side(ep, d.Side),
+            Text(ep, "type", d.Type),
+            Status(ep, d.Status),
+            Dec(ep, "origQty", d.OrigQty),
+            Dec(ep, "executedQty", d.ExecutedQty),
+            Dec(ep, "price", d.Price),
+            Dec(ep, "avgPrice", d.AvgPrice),
+            Dec(ep, "cumQuote", d.CumQuote),
+            OptionalDec(ep, "stopPrice", d.StopPrice) ?? 0m,
+            d.ReduceOnly,
+            d.ClosePosition,
+            d.PositionSide ?? "BOTH",
+            d.TimeInForce ?? "",
+            VenueText.FromMillis(d.UpdateTime != 0 ? d.UpdateTime : d.Time));
+    }
+
+    public static ConditionalOrderInfo AlgoOrder(AlgoOrderDto d)
+    {
+        const string ep = "algoOrder";
+        var type = d.OrderType switch
+        {
+            "STOP_MARKET" => ConditionalOrderType.StopMarket,
+            "TAKE_PROFIT_MARKET" => ConditionalOrderType.TakeProfitMarket,
+            _ => throw new BinanceProtocolException(ep, "orderType", $"unsupported conditional type '{d.OrderType}'"),
+        };
+        return new ConditionalOrderInfo(
+            Text(ep, "symbol", d.Symbol),
+            d.AlgoId,
+            Text(ep, "clientAlgoId", d.ClientAlgoId),
+            Side(ep, d.Side),
+            type,
+            AlgoStatusOf(ep, d.AlgoStatus),
+            Dec(ep, "triggerPrice", d.TriggerPrice),
+            OptionalDec(ep, "quantity", d.Quantity) ?? 0m,
+            d.ClosePosition,
+            d.ReduceOnly,
+            d.WorkingType == "CONTRACT_PRICE" ? WorkingType.ContractPrice : WorkingType.MarkPrice,
+            VenueText.FromMillis(d.CreateTime),
+            VenueText.FromMillis(d.UpdateTime));
+    }
+
+    public static LeverageSetting Leverage(LeverageDto d)
+    {
+        const string ep = "leverage";
+        return new LeverageSetting(Text(ep, "symbol", d.Symbol), d.Leverage, Dec(ep, "maxNotionalValue", d.MaxNotionalValue));
+    }
+
+    public static PositionRisk Position(PositionRiskDto d)
+    {
+        const string ep = "positionRisk";
+        if (!int.TryParse(d.Leverage, NumberStyles.None, CultureInfo.InvariantCulture, out var leverage))
+        {
+            throw new BinanceProtocolException(ep, "leverage", $"'{d.Leverage}' is not an integer");
+        }
+
+        return new PositionRisk(
+            Text(ep, "symbol", d.Symbol),
+            Dec(ep, "positionAmt", d.PositionAmt),
+            Dec(ep, "entryPrice", d.EntryPrice),
+            OptionalDec(ep, "breakEvenPrice", d.BreakEvenPrice) ?? 0m,
+            Dec(ep, "markPrice", d.MarkPrice),
+            Dec(ep, "unRealizedProfit", d.UnRealizedProfit),
+            Dec(ep, "liquidationPrice", d.LiquidationPrice),
+            leverage,
+            Dec(ep, "maxNotionalValue", d.MaxNotionalValue),
+            Margin(ep, d.MarginType),
+            Dec(ep, "isolatedMargin", d.IsolatedMargin),
+            OptionalDec(ep, "isolatedWallet", d.IsolatedWallet) ?? 0m,
+            Dec(ep, "notional", d.Notional),
+            d.PositionSide ?? "BOTH",
+            VenueText.FromMillis(d.UpdateTime));
+    }
+
+    public static AccountBalance Balance(BalanceDto d)
+    {
+        const string ep = "balance";
+        return new AccountBalance(
+            Text(ep, "asset", d.Asset),
+            Dec(ep, "balance", d.Balance),
+            Dec(ep, "crossWalletBalance", d.CrossWalletBalance),
+            Dec(ep, "crossUnPnl", d.CrossUnPnl),
+            Dec(ep, "availableBalance", d.AvailableBalance),
+            Dec(ep, "maxWithdrawAmount", d.MaxWithdrawAmount),
+            VenueText.FromMillis(d.UpdateTime));
+    }
+
+    public static AccountInfo Account(AccountDto d)
+    {
+        const string ep = "account";
+        var assets = (d.Assets ?? []).Select(a => new AccountBalance(
+            Text(ep, "assets.asset", a.Asset),
+            Dec(ep, "assets.walletBalance", a.WalletBalance),
+            Dec(ep, "assets.crossWalletBalance", a.CrossWalletBalance),
+            Dec(ep, "assets.crossUnPnl", a.CrossUnPnl),
+            Dec(ep, "assets.availableBalance", a.AvailableBalance),
+            Dec(ep, "assets.maxWithdrawAmount", a.MaxWithdrawAmount),
+            VenueText.FromMillis(a.UpdateTime))).ToList();
+        var positions = (d.Positions ?? []).Select(p => new AccountPosition(
+            Text(ep, "positions.symbol", p.Symbol),
+            p.PositionSide ?? "BOTH",
+            Dec(ep, "positions.positionAmt", p.PositionAmt),
+            Dec(ep, "positions.unrealizedProfit", p.UnrealizedProfit),
+            Dec(ep, "positions.isolatedMargin", p.IsolatedMargin),
+            Dec(ep, "positions.notional", p.Notional),
+            Dec(ep, "positions.isolatedWallet", p.IsolatedWallet),
+            Dec(ep, "positions.initialMargin", p.InitialMargin),
+            Dec(ep, "positions.maintMargin", p.MaintMargin),
+            VenueText.FromMillis(p.UpdateTime))).ToList();
+        return new AccountInfo(
+            Dec(ep, "totalInitialMargin", d.TotalInitialMargin),
+            Dec(ep, "totalMaintMargin", d.TotalMaintMargin),
+            Dec(ep, "totalWalletBalance", d.TotalWalletBalance),
+            Dec(ep, "totalUnrealizedProfit", d.TotalUnrealizedProfit),
+            Dec(ep, "totalMarginBalance", d.TotalMarginBalance),
+            Dec(ep, "totalCrossWalletBalance", d.TotalCrossWalletBalance),
+            Dec(ep, "availableBalance", d.AvailableBalance),
+            Dec(ep, "maxWithdrawAmount", d.MaxWithdrawAmount),
+            assets,
+            positions);
+    }
+
+    public static IncomeEntry Income(IncomeDto d)
+    {
+        const string ep = "income";
+        var raw = Text(ep, "incomeType", d.IncomeType);
+        return new IncomeEntry(
+            d.Symbol ?? "",
+            Income(raw),
+            raw,
+            Dec(ep, "income", d.Income),
+            Text(ep, "asset", d.Asset),
+            d.Info ?? "",
+            VenueText.FromMillis(d.Time),
+            d.TranId,
+            d.TradeId ?? "");
+    }
+
+    public static UserTrade Trade(UserTradeDto d)
+    {
+        const string ep = "userTrades";
+        return new UserTrade(
+            Text(ep, "symbol", d.Symbol),
+            d.Id,
+            d.OrderId,
+            Side(ep, d.Side),
+            Dec(ep, "price", d.Price),
+            Dec(ep, "qty", d.Qty),
+            Dec(ep, "quoteQty", d.QuoteQty),
+            Dec(ep, "realizedPnl", d.RealizedPnl),
+            Dec(ep, "commission", d.Commission),
+            d.CommissionAsset ?? "",
+            d.Buyer,
+            d.Maker,
+            d.PositionSide ?? "BOTH",
+            VenueText.FromMillis(d.Time));
+    }
+}

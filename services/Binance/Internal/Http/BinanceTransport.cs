@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Internal.Dto;
+using TradeEngine.Binance.Signing;
+
+namespace TradeEngine.Binance.Internal.Http;
+
+/// <summary>
+/// Sends one venue request: signing, clock offset, rate-limit headers, per-attempt timeout and error mapping.
+/// Retries only what cannot duplicate an effect (-1021 after a re-sync, 429 within the allowed wait, and an
+/// idempotent call after a failure); orders get their unknown-outcome handling from <see cref="BinanceClient"/>.
+/// </summary>
+internal sealed partial class BinanceTransport
+{
+    public static readonly ActivitySource ActivitySource = new("TradeEngine.Binance");
+
+    private readonly HttpClient _http;
+    private readonly BinanceOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly byte[]? _secret;
+    private readonly string? _apiKey;
+
+    public BinanceTransport(HttpClient http, BinanceOptions options, TimeProvider time, ILogger logger)
+    {
+        _http = http;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _apiKey = string.IsNullOrEmpty(options.ApiKey) ? null : options.ApiKey;
+        _secret = string.IsNullOrEmpty(options.ApiSecret) ? null : Encoding.UTF8.GetBytes(options.ApiSecret);
+        Clock = new ClockSync(time);
+        Governor = new RateLimitGovernor(time, Clock.ServerNow, options.MaxRetryAfterWait, options.RateLimitUsage);
+        if (_http.BaseAddress is null)
+        {
+            _http.BaseAddress = options.ResolveBaseUri();
+        }
+    }
+
+    public ClockSync Clock { get; }
+
+    public RateLimitGovernor Governor { get; }
+
+    public bool HasCredentials => _apiKey is not null && _secret is not null;
+
+    /// <summary>Sends with the retries that are always safe; an unknown outcome surfaces as <see cref="OutcomeUnknownException"/>.</summary>
+    public async Task<T> SendAsync<T>(VenueRequest request, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        if (request.Signed && !HasCredentials)
+        {
+            throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidApiKey, "Binance:ApiKey",
+                "a signed endpoint needs Binance:ApiKey and Binance:ApiSecret");
+        }
+
+        var resynced = false;
+        var rateLimitRetries = 0;
+        var transientRetries = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (request.Signed && !Clock.IsSynced)
+            {
+                await SyncClockAsync(ct).ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await SendOnceAsync(request, type, ct).ConfigureAwait(false);
+            }
+            catch (BinanceApiException e) when (e.Code == BinanceErrors.InvalidTimestamp && request.Signed && !resynced)
+            {
+                // The venue refused on timing alone, so nothing executed: re-sync and send again, once.
+                LogResync(_logger, request.Endpoint);
+                resynced = true;
+                await SyncClockAsync(ct).ConfigureAwait(false);
+            }
+            catch (BinanceRateLimitException e) when (!e.IsBan && rateLimitRetries < 2 && e.RetryAt - _time.GetUtcNow() <= _options.MaxRetryAfterWait)
+            {
+                // 429 means "not executed"; WaitTurnAsync sleeps until Retry-After before the next attempt.
+                rateLimitRetries++;
+            }
+            catch (OutcomeUnknownException e) when (!request.IsOrder && transientRetries < 1 && !ct.IsCancellationRequested)
+            {
+                transientRetries++;
+                LogTransientRetry(_logger, request.Endpoint, e.Reason);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), _time, ct).ConfigureAwait(false);
+            }
+            catch (OutcomeUnknownException e) when (!request.IsOrder)
+            {
+                throw new BinanceUnavailableException(request.Endpoint, e.Reason, e.InnerException);
+            }
+        }
+    }
+
+    private async Task SyncClockAsync(CancellationToken ct)
+    {
+        var stamp = Clock.SyncStamp;
+        await Clock.SyncAsync(async token =>
+        {
+            var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, token)
+                .ConfigureAwait(false);
+            return dto.ServerTime;
+        }, stamp, ct).ConfigureAwait(false);
+    }
+
+    private async Task<T> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct).ConfigureAwait(false);
+
+        using var activity = ActivitySource.StartActivity("binance " + request.Endpoint, ActivityKind.Client);
+        activity?.SetTag("binance.endpoint", request.Endpoint);
+        if (request.Get("symbol") is { } symbol)
+        {
+            activity?.SetTag("binance.symbol", symbol);
+        }
+
+        using var message = BuildMessage(request);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.RequestTimeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, "timeout");
+            LogUnknownOutcome(_logger, request.Endpoint, "timeout");
+            throw new OutcomeUnknownException(request.Endpoint, "timeout", e);
+        }
+        catch (HttpRequestException e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, "transport");
+            LogUnknownOutcome(_logger, request.Endpoint, e.HttpRequestError.ToString());
+            throw new OutcomeUnknownException(request.Endpoint, "connection: " + e.HttpRequestError, e);
+        }
+
+        using (response)
+        {
+            ObserveHeaders(response);
+            var status = (int)response.StatusCode;
+            activity?.SetTag("http.response.status_code", status);
+            byte[] body;
+            try
+            {
+                body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+            {
+                throw new OutcomeUnknownException(request.Endpoint, "response body lost", e);
+            }
+
+            if (response.IsSuccessStatusCode)
+            {
+                try
+                {
+                    return JsonSerializer.Deserialize(body, type) ?? throw new BinanceProtocolException(request.Endpoint, "body", "null");
+                }
+                catch (JsonException e)
+                {
+                    throw new BinanceProtocolException(request.Endpoint, e.Path ?? "body", "not the documented shape", e);
+                }
+            }
+
+            if (response.StatusCode is HttpStatusCode.TooManyRequests || status == 418)
+            {
+                var retryAt = _time.GetUtcNow() + RetryAfter(response);
+                Governor.BackOff(status, retryAt);
+                activity?.SetStatus(ActivityStatusCode.Error, status.ToString(CultureInfo.InvariantCulture));
+                LogRateLimited(_logger, request.Endpoint, status, retryAt);
+                throw new BinanceRateLimitException(status, retryAt, request.Endpoint);
+            }
+
+            var error = TryReadError(body);
+            if (status >= 500 || error is null || !BinanceErrors.IsDefiniteRejection(error.Code))
+            {
+                // Binance: a 5xx (notably 503 "Unknown error, please check your request or try again later.")
+                // means the request may or may not have executed.
+                activity?.SetStatus(ActivityStatusCode.Error, status.ToString(CultureInfo.InvariantCulture));
+                LogUnknownOutcome(_logger, request.Endpoint, "HTTP " + status.ToString(CultureInfo.InvariantCulture));
+                throw new OutcomeUnknownException(request.Endpoint, "HTTP " + status.ToString(CultureInfo.InvariantCulture));
+            }
+
+            activity?.SetTag("binance.error_code", error.Code);
+            activity?.SetStatus(ActivityStatusCode.Error, error.Code.ToString(CultureInfo.InvariantCulture));
+            LogRejected(_logger, request.Endpoint, status, error.Code);
+            throw new BinanceApiException(error.Code, error.Msg ?? BinanceErrors.MessageOf(error.Code), status, request.Endpoint);
+        }
+    }
+
+    private HttpRequestMessage BuildMessage(VenueRequest request)
+    {
+        var query = request.BuildQuery(request.Signed ? Clock.ServerNowMilliseconds() : null, _options.RecvWindow);
+        if (request.Signed)
+        {
+            var signature = BinanceSigner.Sign(_secret, query);
+            query = query + "&signature=" + signature;
+        }
+
+        HttpRequestMessage message;
+        if (request.Method == HttpMethod.Post || request.Method == HttpMethod.Put)
+        {
+            // Parameters travel in the form body, so the signature never sits in a URL that a log or trace could keep.
+            message = new HttpRequestMessage(request.Method, request.Path)
+            {
+                Content = new StringContent(query, Encoding.UTF8, "application/x-www-form-urlencoded"),
+            };
+        }
+        else
+        {
+            message = new HttpRequestMessage(request.Method, query.Length == 0 ? request.Path : request.Path + "?" + query);
+        }
+
+        if (request.Signed)
+        {
+            message.Headers.TryAddWithoutValidation("X-MBX-APIKEY", _apiKey);
+        }
+
+        return message;
+    }
+
+    private void ObserveHeaders(HttpResponseMessage response)
+    {
+        Governor.Observe(Header(response, "X-MBX-USED-WEIGHT-1M"), Header(response, "X-MBX-ORDER-COUNT-10S"), Header(response, "X-MBX-ORDER-COUNT-1M"));
+    }
+
+    private static int? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values)
+        && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    private static TimeSpan RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is { } ra)
+        {
+            if (ra.Delta is { } delta)
+            {
+                return delta;
+            }
+
+            if (ra.Date is { } date)
+            {
+                var d = date - DateTimeOffset.UtcNow;
+                return d > TimeSpan.Zero ? d : TimeSpan.Zero;
+            }
+        }
+
+        // No Retry-After: back off a full minute rather than hammer.
+        return TimeSpan.FromMinutes(1);
+    }
+
+    private static ErrorDto? TryReadError(byte[] body)
+    {
+        if (body.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(body, VenueJsonContext.Default.ErrorDto);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binance {Endpoint} rejected the request: HTTP {Status}, code {Code}")]
+    private static partial void LogRejected(ILogger logger, string endpoint, int status, int code);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binance {Endpoint} rate limited (HTTP {Status}); no request before {RetryAt}")]
+    private static partial void LogRateLimited(ILogger logger, string endpoint, int status, DateTimeOffset retryAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binance {Endpoint}: outcome unknown ({Reason})")]
+    private static partial void LogUnknownOutcome(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Binance {Endpoint} answered -1021; re-syncing the clock offset")]
+    private static partial void LogResync(ILogger logger, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Binance {Endpoint} failed ({Reason}); retrying once")]
+    private static partial void LogTransientRetry(ILogger logger, string endpoint, string reason);
+}

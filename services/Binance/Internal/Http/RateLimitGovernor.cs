@@ -1,0 +1,169 @@
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
+
+namespace TradeEngine.Binance.Internal.Http;
+
+/// <summary>
+/// Keeps the client under the limits exchangeInfo states, from the usage the venue reports in
+/// <c>X-MBX-USED-WEIGHT-1M</c> and <c>X-MBX-ORDER-COUNT-10S/1M</c>, plus what this client sent since;
+/// and after a 429/418 holds every request back until <c>Retry-After</c> has passed.
+/// </summary>
+internal sealed class RateLimitGovernor
+{
+    private readonly TimeProvider _time;
+    private readonly Func<DateTimeOffset> _serverNow;
+    private readonly TimeSpan _maxWait;
+    private readonly double _usage;
+    private readonly Lock _lock = new();
+    private Window _weight = new(TimeSpan.FromMinutes(1), 2400);
+    private Window _orders10s = new(TimeSpan.FromSeconds(10), 300);
+    private Window _orders1m = new(TimeSpan.FromMinutes(1), 1200);
+    private DateTimeOffset _blockedUntil = DateTimeOffset.MinValue;
+    private int _blockedStatus;
+
+    public RateLimitGovernor(TimeProvider time, Func<DateTimeOffset> serverNow, TimeSpan maxWait, double usage)
+    {
+        _time = time;
+        _serverNow = serverNow;
+        _maxWait = maxWait;
+        _usage = usage;
+    }
+
+    public DateTimeOffset BlockedUntil
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _blockedUntil;
+            }
+        }
+    }
+
+    public void ApplyLimits(IEnumerable<RateLimit> limits)
+    {
+        lock (_lock)
+        {
+            foreach (var l in limits)
+            {
+                if (l.Type == "REQUEST_WEIGHT" && l.Window == TimeSpan.FromMinutes(1))
+                {
+                    _weight = _weight with { Limit = l.Limit };
+                }
+                else if (l.Type == "ORDERS" && l.Window == TimeSpan.FromSeconds(10))
+                {
+                    _orders10s = _orders10s with { Limit = l.Limit };
+                }
+                else if (l.Type == "ORDERS" && l.Window == TimeSpan.FromMinutes(1))
+                {
+                    _orders1m = _orders1m with { Limit = l.Limit };
+                }
+            }
+        }
+    }
+
+    /// <summary>Waits until a request of this weight fits; throws when the wait would exceed the configured maximum.</summary>
+    public async Task WaitTurnAsync(int weight, bool isOrder, string endpoint, CancellationToken ct)
+    {
+        while (true)
+        {
+            TimeSpan delay;
+            lock (_lock)
+            {
+                var now = _time.GetUtcNow();
+                if (now < _blockedUntil)
+                {
+                    if (_blockedUntil - now > _maxWait || _blockedStatus == 418)
+                    {
+                        throw new BinanceRateLimitException(_blockedStatus, _blockedUntil, endpoint);
+                    }
+
+                    delay = _blockedUntil - now;
+                }
+                else
+                {
+                    var server = _serverNow();
+                    delay = Max(
+                        _weight.DelayFor(weight, server, _usage),
+                        isOrder ? _orders10s.DelayFor(1, server, _usage) : TimeSpan.Zero,
+                        isOrder ? _orders1m.DelayFor(1, server, _usage) : TimeSpan.Zero);
+                    if (delay <= TimeSpan.Zero)
+                    {
+                        _weight = _weight.Count(weight, server);
+                        if (isOrder)
+                        {
+                            _orders10s = _orders10s.Count(1, server);
+                            _orders1m = _orders1m.Count(1, server);
+                        }
+
+                        return;
+                    }
+                }
+            }
+
+            await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes the venue's own counts (they include other clients on the same IP).</summary>
+    public void Observe(int? usedWeight1m, int? orders10s, int? orders1m)
+    {
+        lock (_lock)
+        {
+            var server = _serverNow();
+            if (usedWeight1m is { } w)
+            {
+                _weight = _weight.Report(w, server);
+            }
+
+            if (orders10s is { } o10)
+            {
+                _orders10s = _orders10s.Report(o10, server);
+            }
+
+            if (orders1m is { } o1)
+            {
+                _orders1m = _orders1m.Report(o1, server);
+            }
+        }
+    }
+
+    public void BackOff(int status, DateTimeOffset until)
+    {
+        lock (_lock)
+        {
+            if (until > _blockedUntil)
+            {
+                _blockedUntil = until;
+                _blockedStatus = status;
+            }
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b, TimeSpan c) => a > b ? (a > c ? a : c) : (b > c ? b : c);
+
+    /// <summary>A fixed window aligned to the epoch, as Binance counts (the minute or the 10 seconds of server time).</summary>
+    private readonly record struct Window(TimeSpan Length, int Limit, long Index = -1, int Used = 0)
+    {
+        private long IndexOf(DateTimeOffset t) => t.ToUnixTimeMilliseconds() / (long)Length.TotalMilliseconds;
+
+        private int UsedAt(DateTimeOffset t) => IndexOf(t) == Index ? Used : 0;
+
+        public TimeSpan DelayFor(int cost, DateTimeOffset server, double usage)
+        {
+            var budget = Math.Max(1, (int)(Limit * usage));
+            if (UsedAt(server) + cost <= budget)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var nextStart = (IndexOf(server) + 1) * (long)Length.TotalMilliseconds;
+            return TimeSpan.FromMilliseconds(nextStart - server.ToUnixTimeMilliseconds() + 1);
+        }
+
+        public Window Count(int cost, DateTimeOffset server) => this with { Index = IndexOf(server), Used = UsedAt(server) + cost };
+
+        public Window Report(int used, DateTimeOffset server) =>
+            this with { Index = IndexOf(server), Used = Math.Max(used, UsedAt(server)) };
+    }
+}

@@ -1,0 +1,25 @@
+namespace TradeEngine.PaperExchange.Control;
+
+// Request bodies of the control API (/paper/v1/...). Decimals may be JSON numbers or strings.
+
+public sealed record SetPriceRequest(string Symbol, decimal Price, decimal? MarkPrice = null);
+
+public sealed record SetPathRequest(string Symbol, IReadOnlyList<decimal> Prices, bool Immediate = false);
+
+public sealed record SetVolatilityRequest(string Symbol, decimal Volatility);
+
+public sealed record SetFundingRateRequest(string Symbol, decimal Rate);
+
+public sealed record AdvanceClockRequest(long? Seconds = null, long? Milliseconds = null);
+
+public sealed record ClockSpeedRequest(double Speed);
+
+public sealed record SetFeesRequest(decimal? MakerRate = null, decimal? TakerRate = null);
+
+public sealed record SetSlippageRequest(decimal Bps);
+
+public sealed record FaultRequest(string Kind, string? Path = null, int Count = 1, int RetryAfterSeconds = 1, int LatencyMs = 0);
+
+public sealed record ResetRequest(decimal? Balance = null);
+
+public sealed record ClockResponse(long ServerTime, double Speed);

@@ -1,0 +1,265 @@
+using TradeEngine.Domain;
+
+namespace TradeEngine.PaperExchange.Engine;
+
+/// <summary>What the control API can see of one order (every order ever placed, not only open ones).</summary>
+public sealed record OrderSummary(long OrderId, string ClientOrderId, string Symbol, string Side, string Type, string Status, decimal ExecutedQty);
+
+public sealed record MarketSummary(string Symbol, decimal MarkPrice, decimal IndexPrice, decimal FundingRate, int FundingIntervalHours, long NextFundingTime);
+
+public sealed record PositionSummary(string Symbol, decimal Amount, decimal EntryPrice, int Leverage, bool Isolated, decimal IsolatedWallet, decimal? LiquidationPrice);
+
+public sealed record EngineSummary(
+    long ServerTime,
+    double ClockSpeed,
+    decimal CrossWalletBalance,
+    decimal TakerFeeRate,
+    decimal MakerFeeRate,
+    decimal SlippageBps,
+    IReadOnlyList<MarketSummary> Markets,
+    IReadOnlyList<PositionSummary> Positions);
+
+public sealed partial class PaperEngine
+{
+    /// <summary>Sets the index and mark price (mark defaults to the index) and runs triggers and liquidation on it.</summary>
+    public void SetPrice(string symbol, decimal indexPrice, decimal? markPrice)
+    {
+        if (indexPrice <= 0m || markPrice <= 0m)
+        {
+            throw new DomainException("price", "must be greater than 0");
+        }
+
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            SetMarketPrice(Market(symbol), indexPrice, markPrice ?? indexPrice, now);
+        }
+    }
+
+    /// <summary>
+    /// Queues prices to replay one per price step as the clock moves; with <paramref name="immediate"/> they are
+    /// applied now, one after another, each running triggers and liquidation (a path crossed in a single call).
+    /// </summary>
+    public void SetPath(string symbol, IReadOnlyList<decimal> prices, bool immediate)
+    {
+        if (prices.Any(p => p <= 0m))
+        {
+            throw new DomainException("prices", "must all be greater than 0");
+        }
+
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            var market = Market(symbol);
+            if (immediate)
+            {
+                foreach (var price in prices)
+                {
+                    SetMarketPrice(market, price, price, now);
+                }
+            }
+            else
+            {
+                market.PendingPath = [.. prices];
+                _version++;
+            }
+        }
+    }
+
+    public void SetVolatility(string symbol, decimal volatility)
+    {
+        if (volatility is < 0m or > 0.1m)
+        {
+            throw new DomainException("volatility", "must be from 0 to 0.1");
+        }
+
+        lock (_lock)
+        {
+            SyncLocked();
+            Market(symbol).Volatility = volatility;
+            _version++;
+        }
+    }
+
+    /// <summary>The rate charged at the symbol's next funding times (positive: longs pay shorts), within its cap and floor.</summary>
+    public void SetFundingRate(string symbol, decimal rate)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            var market = Market(symbol);
+            var def = _definitions[market.Symbol];
+            if (rate > def.FundingRateCap || rate < def.FundingRateFloor)
+            {
+                throw new DomainException("rate", "is outside the symbol's funding cap and floor");
+            }
+
+            market.FundingRate = rate;
+            _version++;
+        }
+    }
+
+    public void SetFees(decimal? makerRate, decimal? takerRate)
+    {
+        if (makerRate is < 0m or > 0.01m || takerRate is < 0m or > 0.01m)
+        {
+            throw new DomainException("feeRate", "must be from 0 to 0.01");
+        }
+
+        lock (_lock)
+        {
+            _makerFee = makerRate ?? _makerFee;
+            _takerFee = takerRate ?? _takerFee;
+            _version++;
+        }
+    }
+
+    public void SetSlippage(decimal bps)
+    {
+        if (bps is < 0m or > 1000m)
+        {
+            throw new DomainException("slippageBps", "must be from 0 to 1000");
+        }
+
+        lock (_lock)
+        {
+            _slippageBps = bps;
+            _version++;
+        }
+    }
+
+    /// <summary>Moves the simulated clock forward and settles everything that falls due on the way.</summary>
+    public long Advance(TimeSpan delta)
+    {
+        _clock.Advance(delta);
+        lock (_lock)
+        {
+            return SyncLocked();
+        }
+    }
+
+    public void Reset(decimal? balance)
+    {
+        lock (_lock)
+        {
+            ResetLocked(balance ?? _options.StartingBalance);
+        }
+    }
+
+    public IReadOnlyList<OrderSummary> Orders(string? clientOrderId)
+    {
+        lock (_lock)
+        {
+            return _ordersById.Values
+                .Where(o => clientOrderId is null || o.ClientOrderId == clientOrderId)
+                .OrderBy(o => o.OrderId)
+                .Select(o => new OrderSummary(o.OrderId, o.ClientOrderId, o.Symbol, o.Side, o.Type, o.Status, o.ExecutedQty))
+                .ToList();
+        }
+    }
+
+    public EngineSummary Summary()
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            return new EngineSummary(
+                now,
+                _clock.Speed,
+                _crossWallet,
+                _takerFee,
+                _makerFee,
+                _slippageBps,
+                _markets.Values.Select(m => new MarketSummary(m.Symbol, m.MarkPrice, m.IndexPrice, m.FundingRate, m.FundingIntervalHours, m.NextFundingTime)).ToList(),
+                _positions.Values.Where(p => p.Amount != 0m)
+                    .Select(p => new PositionSummary(p.Symbol, p.Amount, p.EntryPrice, p.Leverage, p.Isolated, p.IsolatedWallet, LiquidationOf(p) is { HasPrice: true } l ? l.Price : null))
+                    .ToList());
+        }
+    }
+
+    /// <summary>The state serialized under the lock (cheaper than a deep copy).</summary>
+    public byte[] SerializeSnapshot()
+    {
+        lock (_lock)
+        {
+            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(BuildSnapshot(), State.StateJsonContext.Default.EngineSnapshot);
+        }
+    }
+
+    private EngineSnapshot BuildSnapshot() => new()
+    {
+        ClockOffsetMs = (long)_clock.OffsetFromReal.TotalMilliseconds,
+        ClockSpeed = _clock.Speed,
+        LastSync = _lastSync,
+        CrossWallet = _crossWallet,
+        TakerFeeRate = _takerFee,
+        MakerFeeRate = _makerFee,
+        SlippageBps = _slippageBps,
+        NextOrderId = _nextOrderId,
+        NextTradeId = _nextTradeId,
+        NextTranId = _nextTranId,
+        RandomState = _random,
+        Markets = [.. _markets.Values],
+        Positions = [.. _positions.Values],
+        Orders = [.. _ordersById.Values],
+        AlgoOrders = [.. _algoById.Values],
+        Trades = _trades,
+        Income = _income,
+        FundingHistory = _fundingHistory,
+    };
+
+    /// <summary>Restores a saved state. The clock keeps its saved offset from real time, so downtime passes as it would on a venue.</summary>
+    public void Restore(EngineSnapshot s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        lock (_lock)
+        {
+            ResetLocked(0m);
+            _income.Clear();
+            _clock.SetOffsetFromReal(TimeSpan.FromMilliseconds(s.ClockOffsetMs));
+            _clock.SetSpeed(s.ClockSpeed);
+            _crossWallet = s.CrossWallet;
+            _takerFee = s.TakerFeeRate;
+            _makerFee = s.MakerFeeRate;
+            _slippageBps = s.SlippageBps;
+            _nextOrderId = s.NextOrderId;
+            _nextTradeId = s.NextTradeId;
+            _nextTranId = s.NextTranId;
+            _random = s.RandomState;
+            _lastSync = s.LastSync;
+            foreach (var m in s.Markets.Where(m => _definitions.ContainsKey(m.Symbol)))
+            {
+                _markets[m.Symbol] = m;
+            }
+
+            foreach (var p in s.Positions.Where(p => _definitions.ContainsKey(p.Symbol)))
+            {
+                _positions[p.Symbol] = p;
+            }
+
+            foreach (var o in s.Orders)
+            {
+                Register(o);
+                if (o.Status == "NEW")
+                {
+                    _openOrders.Add(o);
+                }
+            }
+
+            foreach (var a in s.AlgoOrders)
+            {
+                _algoById[a.AlgoId] = a;
+                _algoByClientId[a.ClientAlgoId] = a;
+                if (a.AlgoStatus == "NEW")
+                {
+                    _openAlgo.Add(a);
+                }
+            }
+
+            _trades.AddRange(s.Trades);
+            _income.AddRange(s.Income);
+            _fundingHistory.AddRange(s.FundingHistory);
+            _version++;
+        }
+    }
+}

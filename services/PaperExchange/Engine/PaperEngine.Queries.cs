@@ -1,0 +1,314 @@
+using System.Text.Json;
+using TradeEngine.PaperExchange.Markets;
+using TradeEngine.PaperExchange.Venue;
+
+namespace TradeEngine.PaperExchange.Engine;
+
+public sealed partial class PaperEngine
+{
+    private const long SevenDaysMs = 7L * 24 * 3_600_000;
+
+    public void ServerTime(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("serverTime", NowMs);
+        w.WriteEndObject();
+    }
+
+    public void ExchangeInfo(Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            MarketJson.ExchangeInfo(w, _definitions.Values, now, _options);
+        }
+    }
+
+    public void PremiumIndex(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            if (p.Get("symbol") is { } symbol)
+            {
+                MarketJson.PremiumIndex(w, Market(symbol), now);
+                return;
+            }
+
+            w.WriteStartArray();
+            foreach (var m in _markets.Values)
+            {
+                MarketJson.PremiumIndex(w, m, now);
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    public void TickerPrice(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            if (p.Get("symbol") is { } symbol)
+            {
+                MarketJson.Ticker(w, Market(symbol), now);
+                return;
+            }
+
+            w.WriteStartArray();
+            foreach (var m in _markets.Values)
+            {
+                MarketJson.Ticker(w, m, now);
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    public void FundingInfo(Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            w.WriteStartArray();
+            foreach (var m in _markets.Values)
+            {
+                var def = _definitions[m.Symbol];
+                w.WriteStartObject();
+                w.WriteString("symbol", m.Symbol);
+                w.WriteString("adjustedFundingRateCap", VenueJson.Fixed(def.FundingRateCap, 8));
+                w.WriteString("adjustedFundingRateFloor", VenueJson.Fixed(def.FundingRateFloor, 8));
+                w.WriteNumber("fundingIntervalHours", m.FundingIntervalHours);
+                w.WriteBoolean("disclaimer", false);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    /// <summary>GET /fapi/v1/fundingRate: ascending; without a time range the most recent records.</summary>
+    public void FundingRateHistory(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            var symbol = p.Get("symbol");
+            if (symbol is not null)
+            {
+                Market(symbol);
+            }
+
+            var limit = Limit(p, 100, 1000);
+            var start = p.Long("startTime");
+            var end = p.Long("endTime");
+            IEnumerable<FundingRecordState> rows = _fundingHistory.Where(f =>
+                (symbol is null || f.Symbol == symbol) && (start is null || f.FundingTime >= start) && (end is null || f.FundingTime <= end));
+            rows = start is null && end is null ? rows.TakeLast(limit) : rows.Take(limit);
+            w.WriteStartArray();
+            foreach (var f in rows)
+            {
+                VenueJson.Funding(w, f);
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    public void LeverageBrackets(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            if (p.Get("symbol") is { } symbol)
+            {
+                MarketJson.Brackets(w, _definitions[Market(symbol).Symbol]);
+                return;
+            }
+
+            w.WriteStartArray();
+            foreach (var d in _definitions.Values)
+            {
+                MarketJson.Brackets(w, d);
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    /// <summary>GET /fapi/v1/order by orderId or origClientOrderId.</summary>
+    public void QueryOrder(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            var market = Market(p.Required("symbol"));
+            OrderState? order = null;
+            if (p.Long("orderId") is { } id)
+            {
+                order = _ordersById.GetValueOrDefault(id) is { } o && o.Symbol == market.Symbol ? o : null;
+            }
+            else if (p.Get("origClientOrderId") is { } cid)
+            {
+                order = _ordersByClientId.GetValueOrDefault((market.Symbol, cid));
+            }
+            else
+            {
+                throw VenueErrors.Mandatory("orderId");
+            }
+
+            VenueJson.Order(w, order ?? throw VenueErrors.NoSuchOrder(), VenueJson.OrderShape.Query);
+        }
+    }
+
+    public void OpenOrders(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            var symbol = p.Get("symbol");
+            if (symbol is not null)
+            {
+                Market(symbol);
+            }
+
+            w.WriteStartArray();
+            foreach (var o in _openOrders)
+            {
+                if (symbol is null || o.Symbol == symbol)
+                {
+                    VenueJson.Order(w, o, VenueJson.OrderShape.Query);
+                }
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    /// <summary>GET /fapi/v1/algoOrder by algoId or clientAlgoId.</summary>
+    public void QueryAlgoOrder(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            AlgoOrderState? algo;
+            if (p.Long("algoId") is { } id)
+            {
+                algo = _algoById.GetValueOrDefault(id);
+            }
+            else if (p.Get("clientAlgoId") is { } cid)
+            {
+                algo = _algoByClientId.GetValueOrDefault(cid);
+            }
+            else
+            {
+                throw VenueErrors.Mandatory("algoId");
+            }
+
+            VenueJson.AlgoOrder(w, algo ?? throw VenueErrors.NoSuchOrder());
+        }
+    }
+
+    public void OpenAlgoOrders(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            SyncLocked();
+            var symbol = p.Get("symbol");
+            if (symbol is not null)
+            {
+                Market(symbol);
+            }
+
+            w.WriteStartArray();
+            foreach (var a in _openAlgo)
+            {
+                if (symbol is null || a.Symbol == symbol)
+                {
+                    VenueJson.AlgoOrder(w, a);
+                }
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    public void Income(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            var symbol = p.Get("symbol");
+            var type = p.Get("incomeType");
+            var limit = Limit(p, 100, 1000);
+            var start = p.Long("startTime");
+            var end = p.Long("endTime");
+            if (start is null && end is null)
+            {
+                start = now - SevenDaysMs;
+            }
+
+            w.WriteStartArray();
+            var written = 0;
+            foreach (var i in _income)
+            {
+                if (written >= limit)
+                {
+                    break;
+                }
+
+                if ((symbol is null || i.Symbol == symbol) && (type is null || i.IncomeType == type)
+                    && (start is null || i.Time >= start) && (end is null || i.Time <= end))
+                {
+                    VenueJson.Income(w, i);
+                    written++;
+                }
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    public void UserTrades(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            var market = Market(p.Required("symbol"));
+            var limit = Limit(p, 500, 1000);
+            var fromId = p.Long("fromId");
+            var start = p.Long("startTime");
+            var end = p.Long("endTime");
+            if (fromId is null && start is null && end is null)
+            {
+                start = now - SevenDaysMs;
+            }
+
+            w.WriteStartArray();
+            var written = 0;
+            foreach (var t in _trades)
+            {
+                if (written >= limit)
+                {
+                    break;
+                }
+
+                if (t.Symbol == market.Symbol && (fromId is null || t.Id >= fromId)
+                    && (start is null || t.Time >= start) && (end is null || t.Time <= end))
+                {
+                    VenueJson.Trade(w, t);
+                    written++;
+                }
+            }
+
+            w.WriteEndArray();
+        }
+    }
+
+    private static int Limit(VenueParams p, int defaultLimit, int max)
+    {
+        var limit = p.Long("limit") ?? defaultLimit;
+        return limit < 1 || limit > max ? throw VenueErrors.IllegalValue("limit") : (int)limit;
+    }
+}

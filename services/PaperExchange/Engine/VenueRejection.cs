@@ -1,0 +1,77 @@
+namespace TradeEngine.PaperExchange.Engine;
+
+/// <summary>A request refused with one of Binance's codes; the venue layer turns it into <c>{"code":..,"msg":..}</c>.</summary>
+public sealed class VenueRejection(int code, string message, int httpStatus = 400) : Exception(message)
+{
+    public int Code { get; } = code;
+
+    public int HttpStatus { get; } = httpStatus;
+}
+
+/// <summary>Binance USD-M error codes and messages as the simulator answers them.</summary>
+public static class VenueErrors
+{
+    public static VenueRejection BadSymbol() => new(-1121, "Invalid symbol.");
+
+    public static VenueRejection Mandatory(string name) =>
+        new(-1102, $"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.");
+
+    public static VenueRejection IllegalValue(string name) => new(-1130, $"Data sent for parameter '{name}' is not valid.");
+
+    public static VenueRejection NoSuchOrder() => new(-2013, "Order does not exist.");
+
+    public static VenueRejection MarginInsufficient() => new(-2019, "Margin is insufficient.");
+
+    public static VenueRejection WouldTrigger() => new(-2021, "Order would immediately trigger.");
+
+    public static VenueRejection ReduceOnlyRejected() => new(-2022, "ReduceOnly Order is rejected.");
+
+    public static VenueRejection QuantityTooSmall() => new(-4003, "Quantity less than or equal to zero.");
+
+    public static VenueRejection QuantityTooLarge() => new(-4005, "Quantity greater than max quantity.");
+
+    public static VenueRejection PriceTooLow() => new(-4013, "Price less than min price.");
+
+    public static VenueRejection PriceTooHigh() => new(-4016, "Price more than max price.");
+
+    public static VenueRejection PriceOffTick() => new(-4014, "Price not increased by tick size.");
+
+    public static VenueRejection QtyOffStep() => new(-4023, "Qty not increased by step size.");
+
+    public static VenueRejection BadPrecision() => new(-1111, "Precision is over the maximum defined for this asset.");
+
+    public static VenueRejection InvalidLeverage(int leverage) => new(-4028, $"Leverage {leverage} is not valid");
+
+    public static VenueRejection NoNeedToChangeMarginType() => new(-4046, "No need to change margin type.");
+
+    public static VenueRejection MarginTypeWithPosition() => new(-4048, "Margin type cannot be changed if there exists position.");
+
+    public static VenueRejection MaxPositionAtLeverage() => new(-2027, "Exceeded the maximum allowable position at current leverage.");
+
+    public static VenueRejection DuplicateClientOrderId() => new(-4116, "ClientOrderId is duplicated.");
+
+    public static VenueRejection UseAlgoEndpoint() =>
+        new(-4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.");
+
+    public static VenueRejection InvalidOrderType() => new(-1116, "Invalid orderType.");
+
+    public static VenueRejection InvalidSide() => new(-1117, "Invalid side.");
+
+    public static VenueRejection NotRequired(string name) => new(-1106, $"Parameter '{name}' sent when not required.");
+
+    public static VenueRejection PostOnly() =>
+        new(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.");
+
+    public static VenueRejection MinNotional(decimal min) =>
+        new(-4164, $"Order's notional must be no smaller than {TradeEngine.Domain.DecimalText.Format(min)} (unless you choose reduce only).");
+
+    public static VenueRejection InvalidTimestamp() => new(-1021, "Timestamp for this request is outside of the recvWindow.");
+
+    public static VenueRejection InvalidSignature() => new(-1022, "Signature for this request is not valid.");
+
+    public static VenueRejection BadApiKeyFormat() => new(-2014, "API-key format invalid.", 401);
+
+    public static VenueRejection RejectedKey() => new(-2015, "Invalid API-key, IP, or permissions for action.", 401);
+
+    public static VenueRejection RecvWindow() => new(-1131, "recvWindow must be less than 60000");
+}

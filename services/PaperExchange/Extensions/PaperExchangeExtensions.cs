@@ -1,0 +1,52 @@
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using TradeEngine.PaperExchange.Clock;
+using TradeEngine.PaperExchange.Control;
+using TradeEngine.PaperExchange.Engine;
+using TradeEngine.PaperExchange.Options;
+using TradeEngine.PaperExchange.State;
+using TradeEngine.PaperExchange.Venue;
+
+namespace TradeEngine.PaperExchange.Extensions;
+
+public static class PaperExchangeExtensions
+{
+    /// <summary>Registers the simulator: options (section <c>Paper</c>), its clock, the engine, the venue pipeline and the background services.</summary>
+    public static IHostApplicationBuilder AddPaperExchange(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<PaperOptions>()
+            .Bind(builder.Configuration.GetSection(PaperOptions.SectionName))
+            .Validate(o => o.ApiKey.Length > 0 && o.ApiSecret.Length > 0, "Paper:ApiKey and Paper:ApiSecret must be configured (appsettings.Development.json has fake ones)")
+            .ValidateOnStart();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<PaperOptions>>().Value;
+            return new SimulatedClock(TimeProvider.System, o.StartTime, o.ClockSpeed);
+        });
+        services.AddSingleton(sp => new PaperEngine(
+            sp.GetRequiredService<SimulatedClock>(),
+            sp.GetRequiredService<IOptions<PaperOptions>>().Value,
+            sp.GetRequiredService<ILogger<PaperEngine>>()));
+        services.AddSingleton<RequestAuthenticator>();
+        services.AddSingleton<FaultInjector>();
+        services.AddSingleton<RateCounters>();
+        services.AddSingleton<VenueGate>();
+        services.AddHostedService<StatePersistenceService>();
+        services.AddHostedService<EngineTicker>();
+        // MapDefaultEndpoints maps the gRPC health service, which needs the gRPC services registered.
+        services.AddGrpc();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowReadingFromString);
+        return builder;
+    }
+
+    /// <summary>Maps Binance's REST subset at Binance's paths and the control API under <c>/paper/v1</c>.</summary>
+    public static WebApplication MapPaperExchange(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapBinanceSurface();
+        app.MapPaperControl();
+        return app;
+    }
+}

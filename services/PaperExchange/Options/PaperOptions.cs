@@ -1,0 +1,77 @@
+namespace TradeEngine.PaperExchange.Options;
+
+/// <summary>
+/// Simulator configuration, section <c>Paper</c> (<c>Paper__ApiKey</c>, <c>Paper__StateFile</c>, ...).
+/// None of this is part of Binance's surface.
+/// </summary>
+public sealed class PaperOptions
+{
+    public const string SectionName = "Paper";
+
+    /// <summary>The one accepted API key. Development defaults live in appsettings.Development.json and are fake.</summary>
+    public string ApiKey { get; set; } = "";
+
+    public string ApiSecret { get; set; } = "";
+
+    /// <summary>When set, state is saved here (atomically: temp file + rename) and loaded at start.</summary>
+    public string? StateFile { get; set; }
+
+    /// <summary>How often a changed state is written, at most.</summary>
+    public TimeSpan StateSaveInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    public decimal StartingBalance { get; set; } = 10_000m;
+
+    /// <summary>Taker fee rate (0.0005 = 0.05 %), charged as COMMISSION income.</summary>
+    public decimal TakerFeeRate { get; set; } = 0.0005m;
+
+    public decimal MakerFeeRate { get; set; } = 0.0002m;
+
+    /// <summary>Market orders fill this many basis points worse than the mark price.</summary>
+    public decimal SlippageBps { get; set; }
+
+    /// <summary>Seed of the random walk; the same seed and clock give the same prices.</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>The price path moves one step per this much simulated time.</summary>
+    public TimeSpan PriceStep { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Simulated-clock start (ISO 8601). Empty: the real time.</summary>
+    public DateTimeOffset? StartTime { get; set; }
+
+    /// <summary>Simulated seconds per real second (0 freezes the clock; the control API changes it at run time).</summary>
+    public double ClockSpeed { get; set; } = 1.0;
+
+    /// <summary>Answer 429 once a window's limit is used up (otherwise the limits are only reported in headers).</summary>
+    public bool EnforceRateLimits { get; set; }
+
+    public int RequestWeightLimitPerMinute { get; set; } = 2400;
+
+    public int OrderLimitPerMinute { get; set; } = 1200;
+
+    public int OrderLimitPer10Seconds { get; set; } = 300;
+
+    /// <summary>Per-symbol settings, keyed by symbol (BTCUSDT, ETHUSDT, SOLUSDT).</summary>
+    public Dictionary<string, PaperMarketOptions> Markets { get; set; } = new(StringComparer.Ordinal);
+
+    public override string ToString() => $"PaperOptions {{ StateFile = {StateFile}, ApiKey = <redacted>, ApiSecret = <redacted> }}";
+}
+
+/// <summary>
+/// One simulated market. <see cref="FundingIntervalHours"/> is simulator configuration: SOLUSDT defaults to 4 h here
+/// so a 4-hour symbol exists to test against, whatever the live exchange uses for it today.
+/// </summary>
+public sealed class PaperMarketOptions
+{
+    public decimal? InitialPrice { get; set; }
+
+    public int? FundingIntervalHours { get; set; }
+
+    /// <summary>The funding rate charged at each funding time until changed (positive: longs pay shorts).</summary>
+    public decimal? FundingRate { get; set; }
+
+    /// <summary>Random-walk step size as a fraction of price (0.0005 = up to ±5 bp a step); 0 holds the price still.</summary>
+    public decimal? Volatility { get; set; }
+
+    /// <summary>A file of prices, one per line (optionally "epochMillis,price"), replayed one per step, then held.</summary>
+    public string? ReplayFile { get; set; }
+}

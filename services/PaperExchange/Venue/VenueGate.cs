@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using TradeEngine.Domain;
+using TradeEngine.PaperExchange.Control;
+using TradeEngine.PaperExchange.Engine;
+using TradeEngine.PaperExchange.Options;
+
+namespace TradeEngine.PaperExchange.Venue;
+
+/// <summary>How an endpoint is guarded and counted.</summary>
+public sealed record EndpointSpec(bool Signed, int Weight, bool IsOrder = false);
+
+/// <summary>
+/// The pipeline of every Binance-surface request: injected faults, parameter decoding, signature and timestamp,
+/// rate-limit counting and headers, the operation itself, and Binance-shaped errors.
+/// </summary>
+public sealed partial class VenueGate(
+    PaperEngine engine,
+    RequestAuthenticator authenticator,
+    FaultInjector faults,
+    RateCounters counters,
+    IOptions<PaperOptions> options,
+    ILogger<VenueGate> logger)
+{
+    private const string UnknownErrorMessage = "Unknown error, please check your request or try again later.";
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    public async Task HandleAsync(HttpContext ctx, EndpointSpec spec, Action<VenueParams, Utf8JsonWriter> operation)
+    {
+        var path = ctx.Request.Path.Value ?? "";
+        faults.CountRequest(ctx.Request.Method + " " + path);
+        var fault = faults.Take(path);
+        if (fault is not null && await ApplyBeforeAsync(ctx, fault).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(512);
+        int status;
+        int weightUsed;
+        int orders10s;
+        int orders1m;
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            var now = engine.NowMs;
+            (weightUsed, orders10s, orders1m, var retryAfterMs) = counters.Count(now, spec.Weight, spec.IsOrder);
+            var o = options.Value;
+            if (o.EnforceRateLimits && (weightUsed > o.RequestWeightLimitPerMinute || (spec.IsOrder && (orders1m > o.OrderLimitPerMinute || orders10s > o.OrderLimitPer10Seconds))))
+            {
+                ctx.Response.Headers.RetryAfter = ((retryAfterMs + 999) / 1000).ToString(CultureInfo.InvariantCulture);
+                VenueJson.Error(writer, -1003, "Too many requests; current limit is exceeded. Please use the websocket for live updates to avoid polling the API.");
+                status = 429;
+            }
+            else
+            {
+                status = await RunAsync(ctx, spec, operation, writer, buffer).ConfigureAwait(false);
+            }
+        }
+
+        if (fault is not null && status == 200)
+        {
+            if (fault.Kind == FaultKind.DropAfterExecute)
+            {
+                ctx.Abort();
+                return;
+            }
+
+            if (fault.Kind == FaultKind.UnknownAfterExecute)
+            {
+                buffer.Clear();
+                using var writer = new Utf8JsonWriter(buffer, WriterOptions);
+                VenueJson.Error(writer, -1000, UnknownErrorMessage);
+                writer.Flush();
+                status = 503;
+            }
+        }
+
+        var headers = ctx.Response.Headers;
+        headers["X-MBX-USED-WEIGHT-1M"] = weightUsed.ToString(CultureInfo.InvariantCulture);
+        if (spec.IsOrder)
+        {
+            headers["X-MBX-ORDER-COUNT-10S"] = orders10s.ToString(CultureInfo.InvariantCulture);
+            headers["X-MBX-ORDER-COUNT-1M"] = orders1m.ToString(CultureInfo.InvariantCulture);
+        }
+
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = buffer.WrittenCount;
+        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task<int> RunAsync(HttpContext ctx, EndpointSpec spec, Action<VenueParams, Utf8JsonWriter> operation, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    {
+        try
+        {
+            var query = ctx.Request.QueryString.HasValue ? ctx.Request.QueryString.Value![1..] : "";
+            var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
+            var parameters = new VenueParams();
+            parameters.AddEncoded(query);
+            parameters.AddEncoded(body);
+            if (spec.Signed)
+            {
+                authenticator.Verify(ctx.Request.Headers["X-MBX-APIKEY"].ToString(), query, body, parameters, engine.NowMs);
+            }
+
+            operation(parameters, writer);
+            writer.Flush();
+            return 200;
+        }
+        catch (Exception e) when (e is VenueRejection or DomainException)
+        {
+            writer.Reset();
+            buffer.Clear();
+            var (code, msg, http) = e is VenueRejection r ? (r.Code, r.Message, r.HttpStatus) : (-1130, "Data sent for parameter is not valid.", 400);
+            VenueJson.Error(writer, code, msg);
+            writer.Flush();
+            LogRejected(logger, ctx.Request.Path.Value ?? "", code);
+            return http;
+        }
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpContext ctx)
+    {
+        if (ctx.Request.ContentLength is 0 || !(HttpMethods.IsPost(ctx.Request.Method) || HttpMethods.IsPut(ctx.Request.Method) || HttpMethods.IsDelete(ctx.Request.Method)))
+        {
+            return "";
+        }
+
+        using var reader = new StreamReader(ctx.Request.Body, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        return await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies a fault that answers instead of the venue; false when the request should still run.</summary>
+    private static async Task<bool> ApplyBeforeAsync(HttpContext ctx, FaultRule fault)
+    {
+        if (fault.LatencyMs > 0)
+        {
+            await Task.Delay(fault.LatencyMs, ctx.RequestAborted).ConfigureAwait(false);
+        }
+
+        switch (fault.Kind)
+        {
+            case FaultKind.RateLimit:
+            case FaultKind.Ban:
+                ctx.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await WriteErrorAsync(ctx, fault.Kind == FaultKind.Ban ? 418 : 429, -1003,
+                    "Too many requests; current limit is exceeded. Please use the websocket for live updates to avoid polling the API.").ConfigureAwait(false);
+                return true;
+            case FaultKind.Timestamp:
+                await WriteErrorAsync(ctx, 400, -1021, "Timestamp for this request is outside of the recvWindow.").ConfigureAwait(false);
+                return true;
+            case FaultKind.Unavailable:
+                await WriteErrorAsync(ctx, 503, -1001, "Service Unavailable.").ConfigureAwait(false);
+                return true;
+            case FaultKind.DropBeforeExecute:
+                ctx.Abort();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpContext ctx, int status, int code, string msg)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            VenueJson.Error(writer, code, msg);
+        }
+
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = buffer.WrittenCount;
+        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected {Path} with {Code}")]
+    private static partial void LogRejected(ILogger logger, string path, int code);
+}

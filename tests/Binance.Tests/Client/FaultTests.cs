@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
+using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.PaperExchange.Control;
+
+namespace TradeEngine.Binance.Tests.Client;
+
+/// <summary>The client against the simulator's injected faults: never two orders, never hammering, re-sync on -1021.</summary>
+public class FaultTests : PaperTest
+{
+    private const string OrderPath = "/fapi/v1/order";
+    private static readonly NewOrder Buy = new("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m);
+
+    [Fact]
+    public async Task PlaceOrderAsync_503AfterTheOrderWasPlaced_ReturnsThatOrderAndPlacesNoSecond()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, OrderPath);
+        var placed = await Client.PlaceOrderAsync(Buy, "unknown-1");
+        Assert.True(placed.RecoveredByLookup);
+        Assert.Equal(OrderStatus.Filled, placed.Order.Status);
+        Assert.Single(await Paper.OrdersAsync("unknown-1"));
+        Assert.Equal(0.010m, (await Client.GetPositionsAsync("BTCUSDT")).Single().PositionAmt);
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_ConnectionDroppedAfterPlacement_ExactlyOneOrderExists()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.DropAfterExecute, OrderPath);
+        var placed = await Client.PlaceOrderAsync(Buy, "drop-1");
+        Assert.True(placed.RecoveredByLookup);
+        Assert.Single(await Paper.OrdersAsync("drop-1"));
+        Assert.Equal(1, await Paper.RequestCountAsync("POST " + OrderPath));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_503BeforePlacement_LooksUpThenSendsOnceMore()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.Unavailable, OrderPath);
+        var placed = await Client.PlaceOrderAsync(Buy, "retry-1");
+        Assert.Equal((2, false), (placed.Attempts, placed.RecoveredByLookup));
+        Assert.Single(await Paper.OrdersAsync("retry-1"));
+        Assert.Equal(2, await Paper.RequestCountAsync("POST " + OrderPath));
+        Assert.True(await Paper.RequestCountAsync("POST " + OrderPath) <= 2);
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_VenueSlowerThanTimeout_LooksUpBeforeResendingAndPlacesOne()
+    {
+        var client = Paper.CreateClient(o => o.RequestTimeout = TimeSpan.FromMilliseconds(300));
+        await client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.Latency, OrderPath, latencyMs: 2_000);
+        var placed = await client.PlaceOrderAsync(Buy, "slow-1");
+        Assert.Equal(OrderStatus.Filled, placed.Order.Status);
+        Assert.Single(await Paper.OrdersAsync("slow-1"));
+        Assert.True(await Paper.RequestCountAsync("POST /fapi/v1/order") >= 2);
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_UnknownOutcomeAndLookupsFail_ThrowsUnknownOutcomeWithoutResending()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, OrderPath);
+        await Paper.InjectFaultAsync(FaultKind.Unavailable, OrderPath, count: 10);
+        var e = await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "lost-1"));
+        Assert.Equal("lost-1", e.ClientOrderId);
+        Assert.Single(await Paper.OrdersAsync("lost-1"));
+    }
+
+    [Fact]
+    public async Task GetServerTimeAsync_429WithRetryAfter_WaitsThenSucceedsWithoutHammering()
+    {
+        await Paper.InjectFaultAsync(FaultKind.RateLimit, "/fapi/v1/time", retryAfterSeconds: 1);
+        var watch = Stopwatch.StartNew();
+        await Client.GetServerTimeAsync();
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(950), $"waited only {watch.Elapsed}");
+        Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/time"));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_429_WaitsRetryAfterAndPlacesExactlyOnce()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.RateLimit, OrderPath, retryAfterSeconds: 1);
+        var watch = Stopwatch.StartNew();
+        var placed = await Client.PlaceOrderAsync(Buy, "after-429");
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(950));
+        Assert.Equal(OrderStatus.Filled, placed.Order.Status);
+        Assert.Single(await Paper.OrdersAsync("after-429"));
+    }
+
+    [Fact]
+    public async Task AnyCall_After418Ban_ThrowsAndSendsNothingUntilRetryAfter()
+    {
+        await Paper.InjectFaultAsync(FaultKind.Ban, "/fapi/v1/ticker/price", retryAfterSeconds: 120);
+        var first = await Assert.ThrowsAsync<BinanceRateLimitException>(() => Client.GetTickerPriceAsync("BTCUSDT"));
+        Assert.True(first.IsBan);
+        await Assert.ThrowsAsync<BinanceRateLimitException>(() => Client.GetPremiumIndexAsync("BTCUSDT"));
+        Assert.Equal(1, await Paper.RequestCountAsync("GET /fapi/v1/ticker/price"));
+        Assert.Equal(0, await Paper.RequestCountAsync("GET /fapi/v1/premiumIndex"));
+        Assert.True(Client.RateLimitedUntil > DateTimeOffset.UtcNow.AddSeconds(100));
+    }
+
+    [Fact]
+    public async Task GetAccountAsync_Injected1021_ResyncsClockAndSucceeds()
+    {
+        await Client.GetAccountAsync();
+        var timeCalls = await Paper.RequestCountAsync("GET /fapi/v1/time");
+        await Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v3/account");
+        var account = await Client.GetAccountAsync();
+        Assert.Equal(10_000m, account.TotalWalletBalance);
+        Assert.Equal(timeCalls + 1, await Paper.RequestCountAsync("GET /fapi/v1/time"));
+        Assert.Equal(3, await Paper.RequestCountAsync("GET /fapi/v3/account"));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_VenueClockJumpedAhead_RealMinus1021ThenResyncAndPlace()
+    {
+        await Client.GetAccountAsync();
+        await Paper.AdvanceAsync(TimeSpan.FromMinutes(5));
+        var placed = await Client.PlaceOrderAsync(Buy, "after-jump");
+        Assert.Equal(OrderStatus.Filled, placed.Order.Status);
+        Assert.Equal(2, await Paper.RequestCountAsync("POST " + OrderPath));
+        Assert.InRange(Client.ServerNow - await Client.GetServerTimeAsync(), TimeSpan.FromSeconds(-2), TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task PlaceConditionalOrderAsync_503AfterPlaced_ExactlyOneAlgoOrder()
+    {
+        await Client.PlaceOrderAsync(Buy, "pos-for-sl");
+        await Paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, "/fapi/v1/algoOrder");
+        var sl = await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 55000m), "sl-unknown");
+        Assert.Equal(AlgoStatus.New, sl.Status);
+        Assert.Single(await Client.GetOpenConditionalOrdersAsync("BTCUSDT"));
+    }
+
+    [Fact]
+    public async Task GetPositionsAsync_CallerCancels_ThrowsOperationCanceled()
+    {
+        await Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v2/positionRisk", latencyMs: 3_000);
+        await Client.GetServerTimeAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client.GetPositionsAsync(ct: cts.Token));
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Time.Testing;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Internal.Http;
+using TradeEngine.Binance.Models;
+
+namespace TradeEngine.Binance.Tests.Client;
+
+public class RateLimitGovernorTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 10, 0, 30, TimeSpan.Zero);
+
+    [Fact]
+    public async Task WaitTurnAsync_ReportedWeightAtTheLimit_WaitsForTheNextMinute()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: 89, orders10s: null, orders1m: null);
+
+        await governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None);
+        var blocked = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(29));
+        Assert.False(blocked.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await blocked.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(blocked.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task WaitTurnAsync_OrderCountAt10SecondLimit_HoldsOrdersButNotOtherCalls()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 1.0);
+        governor.ApplyLimits([new RateLimit("ORDERS", "SECOND", 10, 5)]);
+        governor.Observe(null, orders10s: 5, orders1m: 5);
+        var order = governor.WaitTurnAsync(0, isOrder: true, "POST order", CancellationToken.None);
+        await governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None);
+        Assert.False(order.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(11));
+        await order.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task WaitTurnAsync_BackOffLongerThanAllowed_ThrowsWithoutWaiting()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(5), usage: 0.9);
+        governor.BackOff(429, Start.AddMinutes(2));
+        var e = await Assert.ThrowsAsync<BinanceRateLimitException>(() => governor.WaitTurnAsync(1, false, "GET x", CancellationToken.None));
+        Assert.Equal(Start.AddMinutes(2), e.RetryAt);
+    }
+}

@@ -1,0 +1,176 @@
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
+using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
+
+namespace TradeEngine.Binance.Tests.Client;
+
+public class TradingTests : PaperTest
+{
+    private static NewOrder MarketBuy(decimal qty, string symbol = "BTCUSDT") => new(symbol, OrderSide.Buy, OrderType.Market, qty);
+
+    [Fact]
+    public async Task PlaceOrderAsync_MarketBuy_FillsAtMarkWithTakerCommission()
+    {
+        var placed = await Client.PlaceOrderAsync(MarketBuy(0.010m), "buy-1");
+        Assert.Equal((OrderStatus.Filled, 60000m, 0.010m, 1, false), (placed.Order.Status, placed.Order.AvgPrice, placed.Order.ExecutedQty, placed.Attempts, placed.RecoveredByLookup));
+        var trade = (await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT"))).Single();
+        Assert.Equal(600m * 0.0005m, trade.Commission);
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_SameIdempotencyKeyTwice_ReturnsTheFirstOrderAndPlacesNoSecond()
+    {
+        var first = await Client.PlaceOrderAsync(MarketBuy(0.010m), "intent with spaces #1");
+        var second = await Client.PlaceOrderAsync(MarketBuy(0.010m), "intent with spaces #1");
+        Assert.Equal(first.Order.OrderId, second.Order.OrderId);
+        Assert.True(second.RecoveredByLookup);
+        Assert.Single(await Paper.OrdersAsync(first.Order.ClientOrderId));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_LimitBelowMarket_RestsUntilCancelled()
+    {
+        var placed = await Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Limit, 0.010m, 55000m, TimeInForce.Gtc), "rest-1");
+        Assert.Equal(OrderStatus.New, placed.Order.Status);
+        Assert.Single(await Client.GetOpenOrdersAsync("BTCUSDT"));
+        await Client.CancelAllOpenOrdersAsync("BTCUSDT");
+        Assert.Empty(await Client.GetOpenOrdersAsync());
+        Assert.Equal(OrderStatus.Canceled, (await Client.GetOrderAsync("BTCUSDT", "rest-1"))!.Status);
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_RestingLimitThenPriceReachesIt_FillsAsMakerAtLimit()
+    {
+        await Client.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Limit, 0.100m, 2900m, TimeInForce.Gtc), "maker-1");
+        await Paper.SetPriceAsync("ETHUSDT", 2899.50m);
+        var order = await Client.GetOrderAsync("ETHUSDT", "maker-1");
+        Assert.Equal((OrderStatus.Filled, 2900m), (order!.Status, order.AvgPrice));
+        var trade = (await Client.GetUserTradesAsync(new UserTradesQuery("ETHUSDT"))).Single();
+        Assert.True(trade.Maker);
+        Assert.Equal(290m * 0.0002m, trade.Commission);
+    }
+
+    [Fact]
+    public async Task GetOrderAsync_UnknownClientOrderId_ReturnsNull()
+    {
+        Assert.Null(await Client.GetOrderAsync("BTCUSDT", "never-placed"));
+    }
+
+    [Fact]
+    public async Task PlaceConditionalOrderAsync_StopLossClosePosition_TriggersOnMarkAndClosesPosition()
+    {
+        await Client.PlaceOrderAsync(MarketBuy(0.020m), "long-1");
+        var stop = await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 58000m), "sl-1");
+        Assert.Equal((AlgoStatus.New, true), (stop.Status, stop.ClosePosition));
+        await Paper.SetPriceAsync("BTCUSDT", 58500m);
+        Assert.Equal(AlgoStatus.New, (await Client.GetConditionalOrderAsync("sl-1"))!.Status);
+        await Paper.SetPriceAsync("BTCUSDT", 57990m);
+        Assert.Equal(AlgoStatus.Finished, (await Client.GetConditionalOrderAsync("sl-1"))!.Status);
+        var position = (await Client.GetPositionsAsync("BTCUSDT")).Single();
+        Assert.Equal(0m, position.PositionAmt);
+        var pnl = await Client.GetIncomeHistoryAsync(new IncomeQuery("BTCUSDT", IncomeType.RealizedPnl));
+        Assert.Equal(0.020m * (57990m - 60000m), pnl.Single().Income);
+    }
+
+    [Fact]
+    public async Task PlaceConditionalOrderAsync_TakeProfit_ListedUntilCancelAll()
+    {
+        await Client.PlaceOrderAsync(MarketBuy(0.100m, "ETHUSDT"), "long-eth");
+        await Client.PlaceConditionalOrderAsync(
+            new NewConditionalOrder("ETHUSDT", OrderSide.Sell, ConditionalOrderType.TakeProfitMarket, 3300m, ClosePosition: false, Quantity: 0.050m), "tp-1");
+        var open = await Client.GetOpenConditionalOrdersAsync("ETHUSDT");
+        Assert.Equal(("tp-1", 0.050m, true), (open.Single().ClientAlgoId, open.Single().Quantity, open.Single().ReduceOnly));
+        await Client.CancelAllOpenConditionalOrdersAsync("ETHUSDT");
+        Assert.Empty(await Client.GetOpenConditionalOrdersAsync());
+        Assert.Equal(AlgoStatus.Canceled, (await Client.GetConditionalOrderAsync("tp-1"))!.Status);
+    }
+
+    [Fact]
+    public async Task PlaceConditionalOrderAsync_TriggerAlreadyCrossed_IsRejectedWith2021()
+    {
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() =>
+            Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 61000m), "sl-bad"));
+        Assert.Equal((-2021, BinanceErrorKind.OrderWouldTrigger), (e.Code, e.Kind));
+    }
+
+    [Fact]
+    public async Task ChangeLeverageAsync_WithinBracket_ReturnsLeverageAndItsMaxNotional()
+    {
+        var setting = await Client.ChangeLeverageAsync("BTCUSDT", 50);
+        Assert.Equal((50, 3_000_000m), (setting.Leverage, setting.MaxNotionalValue));
+        Assert.Equal(50, (await Client.GetPositionsAsync("BTCUSDT")).Single().Leverage);
+    }
+
+    [Fact]
+    public async Task ChangeMarginTypeAsync_SameTypeTwice_SecondReportsUnchanged()
+    {
+        Assert.True((await Client.ChangeMarginTypeAsync("SOLUSDT", MarginType.Isolated)).Changed);
+        Assert.False((await Client.ChangeMarginTypeAsync("SOLUSDT", MarginType.Isolated)).Changed);
+        Assert.Equal(MarginType.Isolated, (await Client.GetPositionsAsync("SOLUSDT")).Single().MarginType);
+    }
+
+    [Fact]
+    public async Task GetPositionsAsync_IsolatedLong_ShowsDomainLiquidationPrice()
+    {
+        await Client.ChangeMarginTypeAsync("BTCUSDT", MarginType.Isolated);
+        await Client.ChangeLeverageAsync("BTCUSDT", 20);
+        await Client.PlaceOrderAsync(MarketBuy(0.100m), "iso-long");
+        var position = (await Client.GetPositionsAsync("BTCUSDT")).Single();
+        var expected = LiquidationPrice.Exchange(new LiquidationInput
+        {
+            MarginType = TradeEngine.Domain.MarginType.Isolated,
+            Side = Side.Long,
+            Quantity = 0.1m,
+            EntryPrice = 60000m,
+            WalletBalance = 300m,
+            Brackets = BracketTables.For(new Symbol("BTCUSDT")),
+        });
+        Assert.Equal((0.100m, 60000m, 300m), (position.PositionAmt, position.EntryPrice, position.IsolatedWallet));
+        Assert.Equal(Math.Round(expected.Price, 8), position.LiquidationPrice);
+    }
+
+    [Fact]
+    public async Task GetAccountAsync_AfterRoundTrip_WalletMovesByPnlAndCommission()
+    {
+        await Client.PlaceOrderAsync(MarketBuy(0.010m), "rt-open");
+        await Paper.SetPriceAsync("BTCUSDT", 61000m);
+        await Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.010m, ReduceOnly: true), "rt-close");
+        var account = await Client.GetAccountAsync();
+        var commission = (600m + 610m) * 0.0005m;
+        Assert.Equal(10_000m + 10m - commission, account.TotalWalletBalance);
+        Assert.Empty(account.Positions);
+        var balance = (await Client.GetBalancesAsync()).Single();
+        Assert.Equal(("USDT", account.TotalWalletBalance), (balance.Asset, balance.Balance));
+        var income = await Client.GetIncomeHistoryAsync(new IncomeQuery("BTCUSDT"));
+        Assert.Equal(2, income.Count(i => i.IncomeType == IncomeType.Commission));
+        Assert.Equal(10m, income.Single(i => i.IncomeType == IncomeType.RealizedPnl).Income);
+        Assert.Equal(2, (await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT"))).Count);
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_MoreThanMarginAllows_ThrowsMarginInsufficient()
+    {
+        await Client.ChangeLeverageAsync("BTCUSDT", 1);
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() => Client.PlaceOrderAsync(MarketBuy(1.000m), "too-big"));
+        Assert.Equal((-2019, BinanceErrorKind.MarginInsufficient), (e.Code, e.Kind));
+        Assert.Empty(await Paper.OrdersAsync());
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_MarketNotionalBelowMinimum_ThrowsMinNotional()
+    {
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() => Client.PlaceOrderAsync(MarketBuy(0.001m), "tiny"));
+        Assert.Equal((-4164, BinanceErrorKind.MinNotional), (e.Code, e.Kind));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_ReduceOnlyWithoutPosition_ThrowsReduceOnlyRejected()
+    {
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() =>
+            Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.010m, ReduceOnly: true), "ro"));
+        Assert.Equal((-2022, BinanceErrorKind.ReduceOnlyRejected), (e.Code, e.Kind));
+    }
+}

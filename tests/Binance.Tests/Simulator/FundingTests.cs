@@ -1,0 +1,52 @@
+using TradeEngine.Binance.Models;
+using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.Domain.Funding;
+
+namespace TradeEngine.Binance.Tests.Simulator;
+
+public class FundingTests : PaperTest
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 1, TimeSpan.Zero);
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Paper:StartTime"] = Start.ToString("O") };
+
+    [Fact]
+    public async Task Funding_EachSymbolAtItsOwnInterval_SettlesWithTheMarkPriceAtThatTime()
+    {
+        await Paper.SetFundingRateAsync("BTCUSDT", 0.0001m);
+        await Paper.SetFundingRateAsync("SOLUSDT", 0.0002m);
+        await Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.100m), "btc-long");
+        await Client.PlaceOrderAsync(new NewOrder("SOLUSDT", OrderSide.Sell, OrderType.Market, 10m), "sol-short");
+
+        await Paper.SetPriceAsync("SOLUSDT", 152m);
+        await Paper.AdvanceAsync(TimeSpan.FromHours(4));      // 04:00:01 — SOL (4 h) settles, BTC (8 h) does not
+        await Paper.SetPriceAsync("SOLUSDT", 160m);
+        await Paper.SetPriceAsync("BTCUSDT", 61000m);
+        await Paper.AdvanceAsync(TimeSpan.FromHours(4));      // 08:00:01 — both settle
+
+        var funding = await Client.GetIncomeHistoryAsync(new IncomeQuery(IncomeType: IncomeType.FundingFee, StartTime: Start, EndTime: Start.AddDays(1)));
+        var sol = funding.Where(f => f.Symbol == "SOLUSDT").ToList();
+        var btc = funding.Where(f => f.Symbol == "BTCUSDT").ToList();
+        Assert.Equal([Start.AddSeconds(-1).AddHours(4), Start.AddSeconds(-1).AddHours(8)], sol.Select(f => f.Time));
+        // Income is the account's side: the negative of Domain's cost (a short receives when the rate is positive).
+        Assert.Equal([-FundingMath.SettlementAmount(-10m, 152m, 0.0002m), -FundingMath.SettlementAmount(-10m, 160m, 0.0002m)], sol.Select(f => f.Income));
+        Assert.Equal(Start.AddSeconds(-1).AddHours(8), btc.Single().Time);
+        Assert.Equal(-FundingMath.SettlementAmount(0.1m, 61000m, 0.0001m), btc.Single().Income);
+        Assert.Equal(-6.1m, btc.Single().Income * 10m);
+
+        var history = await Client.GetFundingRateHistoryAsync(new FundingRateQuery("SOLUSDT"));
+        Assert.Equal([152m, 160m], history.Select(h => h.MarkPrice!.Value));
+    }
+
+    [Fact]
+    public async Task Funding_IsolatedPosition_ComesOutOfItsIsolatedMargin()
+    {
+        await Client.ChangeMarginTypeAsync("ETHUSDT", TradeEngine.Domain.MarginType.Isolated);
+        await Client.ChangeLeverageAsync("ETHUSDT", 10);
+        await Client.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1.000m), "eth-iso");
+        await Paper.SetFundingRateAsync("ETHUSDT", 0.001m);
+        await Paper.AdvanceAsync(TimeSpan.FromHours(8));
+        var position = (await Client.GetPositionsAsync("ETHUSDT")).Single();
+        Assert.Equal(300m - 3m, position.IsolatedWallet);
+    }
+}
