@@ -22,6 +22,8 @@ public static class HealthEndpoints
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        // The gRPC health service needs gRPC itself, also in a service that otherwise speaks only REST.
+        builder.Services.AddGrpc();
         builder.Services.AddGrpcHealthChecks(o =>
         {
             // The overall service ("") and each hosted service report readiness: every registered check.

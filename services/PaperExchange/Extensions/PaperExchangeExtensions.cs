@@ -35,8 +35,6 @@ public static class PaperExchangeExtensions
         services.AddSingleton<VenueGate>();
         services.AddHostedService<StatePersistenceService>();
         services.AddHostedService<EngineTicker>();
-        // MapDefaultEndpoints maps the gRPC health service, which needs the gRPC services registered.
-        services.AddGrpc();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowReadingFromString);
         return builder;
     }
