@@ -47,9 +47,30 @@ public static class Wire
     public static string Required(string? text, string field, int maxLength = 256) =>
         string.IsNullOrWhiteSpace(text)
             ? throw new RequestValidationException(field, "is required")
-            : text.Length > maxLength
-                ? throw new RequestValidationException(field, $"must be at most {maxLength} characters")
-                : text;
+            : Text(text, field, maxLength);
+
+    /// <summary>Optional text: empty means absent.</summary>
+    public static string? OptionalText(string? text, string field, int maxLength = 256) =>
+        string.IsNullOrEmpty(text) ? null : Text(text, field, maxLength);
+
+    private static string Text(string text, string field, int maxLength)
+    {
+        if (text.Length > maxLength)
+        {
+            throw new RequestValidationException(field, $"must be at most {maxLength} characters");
+        }
+
+        // Control characters (NUL above all, which PostgreSQL refuses in text) have no place in our fields.
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                throw new RequestValidationException(field, "must not contain control characters");
+            }
+        }
+
+        return text;
+    }
 
     /// <summary>A proto enum value: <c>*_UNSPECIFIED</c> (0) and values this build does not know are refused.</summary>
     public static TEnum Enum<TEnum>(TEnum value, string field)
@@ -64,9 +85,32 @@ public static class Wire
     }
 
     public static DateTimeOffset Instant(Timestamp? timestamp, string field) =>
-        timestamp is null ? throw new RequestValidationException(field, "is required") : timestamp.ToDateTimeOffset();
+        timestamp is null ? throw new RequestValidationException(field, "is required") : ToInstant(timestamp, field);
 
-    public static DateTimeOffset? OptionalInstant(Timestamp? timestamp) => timestamp?.ToDateTimeOffset();
+    public static DateTimeOffset? OptionalInstant(Timestamp? timestamp, string field) =>
+        timestamp is null ? null : ToInstant(timestamp, field);
+
+    /// <summary>Earliest and latest instants we accept: anything outside is a client bug, not a trading time.</summary>
+    public static readonly DateTimeOffset MinInstant = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static readonly DateTimeOffset MaxInstant = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static DateTimeOffset ToInstant(Timestamp timestamp, string field)
+    {
+        // ToDateTimeOffset throws on a denormalized value (negative nanos, nanos >= 1e9): that is bad input, not INTERNAL.
+        if (timestamp.Nanos is < 0 or > 999_999_999)
+        {
+            throw new RequestValidationException(field, "is not a valid timestamp (nanos out of range)");
+        }
+
+        var seconds = timestamp.Seconds;
+        if (seconds < MinInstant.ToUnixTimeSeconds() || seconds >= MaxInstant.ToUnixTimeSeconds())
+        {
+            throw new RequestValidationException(field, "must be between 2000-01-01 and 2200-01-01 UTC");
+        }
+
+        return timestamp.ToDateTimeOffset();
+    }
 
     public static string Format(decimal value) => DecimalText.Format(value);
 

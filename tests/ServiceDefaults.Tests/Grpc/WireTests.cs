@@ -62,4 +62,35 @@ public sealed class WireTests
 
         Assert.Equal("is not a known value", Assert.Single(ex.Violations).Description);
     }
+
+    [Theory]
+    [InlineData(1_700_000_000L, -5)]
+    [InlineData(1_700_000_000L, 1_000_000_000)]
+    [InlineData(1L, 0)]
+    [InlineData(253_402_300_799L, 0)]
+    public void Instant_MalformedOrAbsurdTimestamp_ThrowsNamingField(long seconds, int nanos)
+    {
+        var ex = Assert.Throws<RequestValidationException>(() =>
+            Wire.Instant(new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = seconds, Nanos = nanos }, "executed_at"));
+
+        Assert.Equal("executed_at", Assert.Single(ex.Violations).Field);
+    }
+
+    [Fact]
+    public void Instant_ValidTimestamp_Converts()
+    {
+        var instant = Wire.Instant(new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 1_700_000_000L, Nanos = 5 }, "at");
+
+        Assert.Equal(1_700_000_000L, instant.ToUnixTimeSeconds());
+    }
+
+    [Theory]
+    [InlineData("BTC\0USDT")]
+    [InlineData("BTC\nUSDT")]
+    public void Required_ControlCharacter_Throws(string text)
+    {
+        var ex = Assert.Throws<RequestValidationException>(() => Wire.Required(text, "symbol"));
+
+        Assert.Equal("must not contain control characters", Assert.Single(ex.Violations).Description);
+    }
 }
