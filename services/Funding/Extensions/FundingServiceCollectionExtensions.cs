@@ -1,9 +1,58 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using TradeEngine.Binance.DependencyInjection;
+using TradeEngine.Funding.Accrual;
+using TradeEngine.Funding.Market;
+using TradeEngine.Funding.Options;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Messaging;
+using TradeEngine.ServiceDefaults.Grpc;
+
 namespace TradeEngine.Funding.Extensions;
 
 public static class FundingServiceCollectionExtensions
 {
+    /// <summary>
+    /// The venue client (section <c>Binance</c>), the cached market data, and, when the Ledger's address is
+    /// configured and <c>Funding:Accrual:Enabled</c>, the accrual of each settlement to the Ledger. Schedule-change
+    /// alerts go on the event bus when <c>ConnectionStrings:eventbus</c> is set.
+    /// </summary>
     public static IHostApplicationBuilder AddFundingServices(this IHostApplicationBuilder builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<FundingOptions>().Bind(configuration.GetSection(FundingOptions.SectionName))
+            .Validate(o => o.HighFundingThreshold >= 0m, "Funding:HighFundingThreshold must not be negative.")
+            .Validate(o => o.RateCacheTtlSeconds is >= 1 and <= 3600, "Funding:RateCacheTtlSeconds must be from 1 to 3600.")
+            .Validate(o => o.FundingInfoTtlSeconds is >= 1 and <= 86400, "Funding:FundingInfoTtlSeconds must be from 1 to 86400.")
+            .Validate(o => o.Accrual.PollSeconds is >= 1 and <= 3600, "Funding:Accrual:PollSeconds must be from 1 to 3600.")
+            .Validate(o => o.Accrual.MaxBackfillDays is >= 1 and <= 365, "Funding:Accrual:MaxBackfillDays must be from 1 to 365.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Venue) && o.Venue.Length <= 32, "Funding:Venue must be 1 to 32 characters.")
+            .ValidateOnStart();
+
+        services.AddBinanceClient(configuration);
+        services.AddSingleton<FundingMarketData>();
+
+        if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString(EventBusExtensions.ConnectionName)))
+        {
+            builder.AddEventBus();
+            services.TryAddSingleton<IFundingAlerts, BusFundingAlerts>();
+        }
+        else
+        {
+            services.TryAddSingleton<IFundingAlerts, LoggingFundingAlerts>();
+        }
+
+        var accrual = configuration.GetSection(FundingOptions.SectionName).Get<FundingOptions>()?.Accrual ?? new FundingAccrualOptions();
+        if (accrual.Enabled && !string.IsNullOrWhiteSpace(configuration["services:ledger:http:0"]))
+        {
+            services.AddServiceGrpcClient<LedgerService.LedgerServiceClient>("ledger");
+            services.AddSingleton<IncomeReconciler>();
+            services.AddSingleton<FundingAccrual>();
+            services.AddHostedService<FundingAccrualService>();
+        }
+
         return builder;
     }
 }

@@ -1,11 +1,168 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Models;
+using TradeEngine.Domain.Funding;
+using TradeEngine.Funding.Mapping;
+using TradeEngine.Funding.Market;
+using TradeEngine.Funding.Options;
 using TradeEngine.Funding.V1;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Funding.Services;
 
 /// <summary>
-/// Hosts the funding v1 contract. RPCs not implemented yet answer UNIMPLEMENTED (the generated base's default),
-/// never a made-up value.
+/// The funding v1 contract over the venue's market data and Domain's funding math. Sign convention (Domain's): a
+/// positive rate means longs pay shorts; a cost is positive when we pay. Estimates round to 0.01 half to even.
 /// </summary>
-public sealed class FundingGrpcService : FundingService.FundingServiceBase
+public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient venue, IOptions<FundingOptions> options)
+    : FundingService.FundingServiceBase
 {
+    public override async Task<GetCurrentRateResponse> GetCurrentRate(GetCurrentRateRequest request, ServerCallContext context)
+    {
+        var symbol = FundingWire.Symbol(request.Symbol);
+        var current = await market.GetCurrentAsync(symbol, context.CancellationToken).ConfigureAwait(false);
+        return new GetCurrentRateResponse
+        {
+            Symbol = symbol.Value,
+            FundingRate = Wire.Format(current.FundingRate),
+            MarkPrice = Wire.Format(current.MarkPrice),
+            IndexPrice = Wire.Format(current.IndexPrice),
+            NextFundingTime = Wire.Timestamp(current.NextFundingTime),
+            FundingIntervalHours = current.Terms.IntervalHours,
+            RateCap = Wire.Format(current.Terms.Cap),
+            RateFloor = Wire.Format(current.Terms.Floor),
+            AsOf = Wire.Timestamp(current.AsOf),
+        };
+    }
+
+    public override async Task<GetFundingHistoryResponse> GetFundingHistory(GetFundingHistoryRequest request, ServerCallContext context)
+    {
+        var symbol = FundingWire.Symbol(request.Symbol);
+        if (request.Range is null)
+        {
+            throw new RequestValidationException("range", "is required");
+        }
+
+        var start = Wire.Instant(request.Range.Start, "range.start");
+        var end = Wire.Instant(request.Range.End, "range.end");
+        if (end <= start)
+        {
+            throw new RequestValidationException("range.end", "must be after range.start");
+        }
+
+        var size = FundingWire.PageSize(request.Page?.PageSize ?? 0);
+        var from = FundingWire.PageStart(request.Page?.PageToken) ?? start;
+        if (from < start || from >= end)
+        {
+            throw new RequestValidationException("page.page_token", "does not belong to this range");
+        }
+
+        // Validates the symbol against the venue (cached), so an unknown one is INVALID_ARGUMENT, not an empty page.
+        await market.GetCurrentAsync(symbol, context.CancellationToken).ConfigureAwait(false);
+        var ct = context.CancellationToken;
+        // The venue's endTime is inclusive and ours exclusive; one page is at most the venue's limit (1000).
+        var page = await VenueCall.Run(() => venue.GetFundingRateHistoryAsync(
+            new FundingRateQuery(symbol.Value, from, end.AddMilliseconds(-1), size), ct)).ConfigureAwait(false);
+        var response = new GetFundingHistoryResponse();
+        foreach (var entry in page.Where(e => e.FundingTime >= from && e.FundingTime < end).OrderBy(e => e.FundingTime))
+        {
+            response.Rates.Add(new FundingRateRecord
+            {
+                Symbol = entry.Symbol,
+                FundingRate = Wire.Format(entry.FundingRate),
+                FundingTime = Wire.Timestamp(entry.FundingTime),
+                MarkPrice = Wire.Format(entry.MarkPrice),
+            });
+        }
+
+        if (page.Count >= size && response.Rates.Count > 0)
+        {
+            var next = response.Rates[^1].FundingTime.ToDateTimeOffset().AddMilliseconds(1);
+            response.NextPageToken = next < end ? FundingWire.PageToken(next) : string.Empty;
+        }
+
+        return response;
+    }
+
+    public override async Task<EstimateCostResponse> EstimateCost(EstimateCostRequest request, ServerCallContext context)
+    {
+        var symbol = FundingWire.Symbol(request.Symbol);
+        var side = FundingWire.Side(request.Side);
+        var quantity = Wire.Positive(request.Quantity, "quantity");
+        var givenPrice = Wire.OptionalPositive(request.Price, "price");
+        var givenRate = FundingWire.OptionalRate(request.FundingRate, "funding_rate");
+        var horizonCase = request.HorizonCase;
+        switch (horizonCase)
+        {
+            case EstimateCostRequest.HorizonOneofCase.Settlements when request.Settlements is < 1 or > FundingWire.MaxSettlements:
+                throw new RequestValidationException("settlements", $"must be from 1 to {FundingWire.MaxSettlements}");
+            case EstimateCostRequest.HorizonOneofCase.HorizonHours when request.HorizonHours is < 1 or > FundingWire.MaxHorizonHours:
+                throw new RequestValidationException("horizon_hours", $"must be from 1 to {FundingWire.MaxHorizonHours} (a year)");
+            case EstimateCostRequest.HorizonOneofCase.None:
+                throw new RequestValidationException("horizon", "set settlements or horizon_hours");
+        }
+
+        var terms = await market.GetTermsAsync(symbol, context.CancellationToken).ConfigureAwait(false);
+        decimal price;
+        decimal rate;
+        if (givenPrice is { } p && givenRate is { } r)
+        {
+            // Still checks the symbol exists at the venue: an unknown one is refused, not priced.
+            await market.GetCurrentAsync(symbol, context.CancellationToken).ConfigureAwait(false);
+            (price, rate) = (p, r);
+        }
+        else
+        {
+            var current = await market.GetCurrentAsync(symbol, context.CancellationToken).ConfigureAwait(false);
+            (price, rate) = (givenPrice ?? current.MarkPrice, givenRate ?? current.ClampedRate);
+        }
+
+        var schedule = terms.Schedule;
+        var settlements = horizonCase == EstimateCostRequest.HorizonOneofCase.Settlements
+            ? request.Settlements
+            : schedule.SettlementsInHorizon(TimeSpan.FromHours(request.HorizonHours));
+        var signed = side == Domain.Side.Long ? quantity : -quantity;
+        return new EstimateCostResponse
+        {
+            Cost = FundingWire.Estimate(FundingMath.EstimateRounded(signed, price, rate, settlements)),
+            ExactCost = Wire.Format(FundingMath.Cost(signed, price, rate, settlements)),
+            Settlements = settlements,
+            FundingIntervalHours = schedule.IntervalHours,
+            FundingRate = Wire.Format(rate),
+            Price = Wire.Format(price),
+        };
+    }
+
+    public override async Task<EstimateDailyCostResponse> EstimateDailyCost(EstimateDailyCostRequest request, ServerCallContext context)
+    {
+        var symbol = FundingWire.Symbol(request.Symbol);
+        var side = FundingWire.Side(request.Side);
+        var quantity = Wire.Positive(request.Quantity, "quantity");
+        var givenPrice = Wire.OptionalPositive(request.Price, "price");
+        var current = await market.GetCurrentAsync(symbol, context.CancellationToken).ConfigureAwait(false);
+        var price = givenPrice ?? current.MarkPrice;
+        var rate = current.ClampedRate;
+        var schedule = current.Terms.Schedule;
+        var signed = side == Domain.Side.Long ? quantity : -quantity;
+        var daily = FundingMath.EstimateDaily(signed, price, rate, schedule);
+        var threshold = options.Value.HighFundingThreshold;
+        var response = new EstimateDailyCostResponse
+        {
+            DailyCost = FundingWire.Estimate(daily),
+            SettlementsPerDay = schedule.SettlementsPerDay,
+            FundingRate = Wire.Format(rate),
+            Price = Wire.Format(price),
+            HighFundingWarning = daily > threshold,
+            WarningThreshold = Wire.Format(threshold),
+        };
+        if (response.HighFundingWarning)
+        {
+            response.Warnings.Add(
+                $"Estimated daily funding cost {response.DailyCost} USDT on {symbol} is above {Wire.Format(threshold)} USDT " +
+                $"({schedule.SettlementsPerDay} settlements a day at rate {Wire.Format(rate)})");
+        }
+
+        return response;
+    }
 }

@@ -1,9 +1,78 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using TradeEngine.Execution.V1;
+using TradeEngine.Funding.V1;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Messaging;
+using TradeEngine.Risk.Checks;
+using TradeEngine.Risk.Consumers;
+using TradeEngine.Risk.KillSwitch;
+using TradeEngine.Risk.Monitor;
+using TradeEngine.Risk.Options;
+using TradeEngine.Risk.State;
+using TradeEngine.ServiceDefaults.Grpc;
+
 namespace TradeEngine.Risk.Extensions;
 
 public static class RiskServiceCollectionExtensions
 {
+    /// <summary>
+    /// Limits from <c>Risk</c> (validated at start-up: a looser value than a hard limit stops the service), the
+    /// Ledger-backed risk state, the kill switch, and, when their dependencies are configured, the event bus
+    /// (<c>ConnectionStrings:eventbus</c>) and the margin monitor (Execution at <c>services__execution__http__0</c>).
+    /// The pure RPCs (limits, leverage, liquidation price, margin health) need none of them.
+    /// </summary>
     public static IHostApplicationBuilder AddRiskServices(this IHostApplicationBuilder builder)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<RiskOptions>().Bind(configuration.GetSection(RiskOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RiskOptions>, RiskOptionsValidator>();
+
+        services.AddServiceGrpcClient<LedgerService.LedgerServiceClient>("ledger");
+        services.AddServiceGrpcClient<FundingService.FundingServiceClient>("funding");
+        services.TryAddSingleton<IRiskStateSource, LedgerRiskStateSource>();
+        services.AddSingleton<RiskStateCache>();
+        services.AddHostedService<RiskStateRefresher>();
+        services.AddSingleton<KillSwitchService>();
+        services.AddSingleton<PreTradeEvaluator>();
+        services.AddSingleton<PositionPreviewer>();
+        services.TryAddSingleton<IFundingQuotes, FundingServiceQuotes>();
+
+        var hasBus = !string.IsNullOrWhiteSpace(configuration.GetConnectionString(EventBusExtensions.ConnectionName));
+        if (hasBus)
+        {
+            builder.AddEventBus(bus => bus.AddConsumer<KillSwitchTriggeredConsumer>()
+                .Endpoint(e =>
+                {
+                    e.InstanceId = $"{Environment.ProcessId}-{Guid.NewGuid():N}";
+                    e.Temporary = true;
+                }));
+            services.TryAddSingleton<IMarginAlertPublisher, BusMarginAlertPublisher>();
+        }
+
+        var monitor = configuration.GetSection(RiskOptions.SectionName).Get<RiskOptions>()?.MarginMonitor ?? new MarginMonitorOptions();
+        var hasExecution = !string.IsNullOrWhiteSpace(configuration["services:execution:http:0"]);
+        if (hasExecution)
+        {
+            services.AddServiceGrpcClient<ExecutionService.ExecutionServiceClient>("execution");
+            services.TryAddSingleton<IAccountSource, ExecutionAccountSource>();
+        }
+
+        if (monitor.Enabled ?? hasExecution)
+        {
+            if (!hasBus)
+            {
+                throw new InvalidOperationException(
+                    "Risk:MarginMonitor is on but ConnectionStrings:eventbus is not configured: margin alerts could not be published.");
+            }
+
+            services.AddSingleton<MarginMonitor>();
+            services.AddHostedService(sp => sp.GetRequiredService<MarginMonitor>());
+        }
+
         return builder;
     }
 }

@@ -1,11 +1,213 @@
+using Grpc.Core;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
+using TradeEngine.Domain.Risk;
+using TradeEngine.Risk.Checks;
+using TradeEngine.Risk.KillSwitch;
+using TradeEngine.Risk.Mapping;
+using TradeEngine.Risk.State;
 using TradeEngine.Risk.V1;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Risk.Services;
 
 /// <summary>
-/// Hosts the risk v1 contract. RPCs not implemented yet answer UNIMPLEMENTED (the generated base's default),
-/// never a made-up value.
+/// The risk v1 contract: map proto to Domain, call Domain, map back. A denial is a value in the response; bad input
+/// is INVALID_ARGUMENT naming the field; Ledger state that cannot be read is UNAVAILABLE (fail closed).
+/// ValidateLeverage, GetLimits, GetLiquidationPrice and GetMarginHealth are pure: no Ledger, no venue.
 /// </summary>
-public sealed class RiskGrpcService : RiskService.RiskServiceBase
+public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreviewer previewer, KillSwitchService killSwitch)
+    : RiskService.RiskServiceBase
 {
+    public override async Task<CheckPreTradeResponse> CheckPreTrade(CheckPreTradeRequest request, ServerCallContext context)
+    {
+        var order = PreTradeEvaluator.Parse(request.Order, "order");
+        var account = RiskWire.Account(request.Account, "account");
+        var outcome = await evaluator.EvaluateAsync(order, account, context.CancellationToken).ConfigureAwait(false);
+        var figures = outcome.Decision.Figures;
+        var response = new CheckPreTradeResponse
+        {
+            Allowed = outcome.Allowed,
+            NotionalAfter = Wire.Format(figures.NotionalAfter),
+            RequiredMargin = Wire.Format(figures.RequiredMargin),
+            DailyLoss = Wire.Format(figures.DailyLoss),
+            Drawdown = Wire.Format(figures.Drawdown),
+        };
+        PreTradeEvaluator.AddReasons(outcome, response.Reasons);
+        return response;
+    }
+
+    public override Task<PreviewPositionResponse> PreviewPosition(PreviewPositionRequest request, ServerCallContext context) =>
+        previewer.PreviewAsync(request, context.CancellationToken);
+
+    public override Task<GetLiquidationPriceResponse> GetLiquidationPrice(GetLiquidationPriceRequest request, ServerCallContext context)
+    {
+        var method = Wire.Enum(request.Method, "method");
+        var side = RiskWire.Side(request.Side, "side");
+        var entry = Wire.Positive(request.EntryPrice, "entry_price");
+        var leverage = RiskWire.Leverage(request.Leverage, "leverage");
+        if (method == LiquidationMethod.Simple)
+        {
+            RiskWire.Symbol(request.Symbol, "symbol");
+            var mmr = Wire.OptionalDecimal(request.MaintenanceMarginRate, "maintenance_margin_rate") ?? LiquidationPrice.DefaultMaintenanceMarginRate;
+            var price = LiquidationPrice.Simple(entry, leverage.Value, side, mmr);
+            return Task.FromResult(new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) });
+        }
+
+        var symbol = RiskWire.Symbol(request.Symbol, "symbol");
+        if (!BracketTables.TryFor(symbol, out var brackets))
+        {
+            throw new RequestValidationException("symbol", "has no leverage bracket table");
+        }
+
+        var marginType = RiskWire.MarginType(request.MarginType, "margin_type");
+        var isolated = marginType == Domain.MarginType.Isolated;
+        var result = LiquidationPrice.Exchange(new LiquidationInput
+        {
+            MarginType = marginType,
+            Side = side,
+            Quantity = Wire.Positive(request.Quantity, "quantity"),
+            EntryPrice = entry,
+            WalletBalance = Wire.Decimal(request.WalletBalance, "wallet_balance"),
+            OtherMaintenanceMargin = isolated ? 0m : Wire.OptionalDecimal(request.OtherMaintenanceMargin, "other_maintenance_margin") ?? 0m,
+            OtherUnrealizedPnl = isolated ? 0m : Wire.OptionalDecimal(request.OtherUnrealizedPnl, "other_unrealized_pnl") ?? 0m,
+            Brackets = brackets,
+        });
+        if (result.Outcome == LiquidationOutcome.Immediate)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "wallet_balance: the margin is already below maintenance at any price"));
+        }
+
+        return Task.FromResult(new GetLiquidationPriceResponse
+        {
+            // A long whose margin covers a fall to zero has no liquidation price: empty, as Binance shows "--".
+            LiquidationPrice = result.HasPrice ? Wire.Format(Math.Round(result.Price, 8, MidpointRounding.ToEven)) : string.Empty,
+            Bracket = result.Bracket,
+            MaintenanceMarginRate = Wire.Format(result.MaintMarginRatio),
+            MaintenanceAmount = Wire.Format(result.Cum),
+        });
+    }
+
+    public override Task<GetMarginHealthResponse> GetMarginHealth(GetMarginHealthRequest request, ServerCallContext context)
+    {
+        var account = RiskWire.Account(request.Account, "account");
+        var buffer = evaluator.Limits.LiquidationBuffer;
+        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, buffer);
+        var exchangeRatio = MarginMath.ExchangeMarginRatio(account.MaintenanceMargin, account.WalletBalance + account.UnrealizedPnl);
+        return Task.FromResult(new GetMarginHealthResponse
+        {
+            Action = RiskWire.Action(health.Action),
+            MarginRatio = Wire.Format(health.Ratio),
+            ExchangeMarginRatio = Wire.Format(exchangeRatio),
+            Buffer = Wire.Format(buffer),
+            Reason = health.Action switch
+            {
+                MarginAction.LiquidateAll => "Margin ratio at or below 1: flatten everything",
+                MarginAction.Reduce => "Margin ratio below 1 + buffer: open nothing new and halve the largest position",
+                _ => health.Ratio is null ? "No positions" : "Margin ratio above 1 + buffer",
+            },
+        });
+    }
+
+    public override Task<ValidateLeverageResponse> ValidateLeverage(ValidateLeverageRequest request, ServerCallContext context)
+    {
+        var instrument = RiskWire.Instrument(request.Symbol, "symbol");
+        var leverage = RiskWire.Leverage(request.Leverage, "leverage");
+        var notional = Wire.OptionalDecimal(request.Notional, "notional");
+        if (notional < 0m)
+        {
+            throw new RequestValidationException("notional", "must not be negative");
+        }
+
+        var bracketMax = instrument.MaxLeverage;
+        if (notional is { } n)
+        {
+            if (instrument.Brackets.IndexOf(n) < 0)
+            {
+                throw new RequestValidationException("notional", "is above the symbol's last leverage bracket");
+            }
+
+            bracketMax = instrument.Brackets.MaxLeverageFor(n);
+        }
+
+        var limit = evaluator.Limits.MaxLeverage;
+        var max = Math.Min(limit, bracketMax);
+        var valid = leverage.Value <= max;
+        return Task.FromResult(new ValidateLeverageResponse
+        {
+            Valid = valid,
+            MaxLeverage = max,
+            Reason = valid ? string.Empty
+                : leverage.Value > limit ? $"Leverage {leverage.Value} is above the risk limit {limit}"
+                : $"Leverage {leverage.Value} is above the bracket maximum {bracketMax} for this notional",
+        });
+    }
+
+    public override Task<GetLimitsResponse> GetLimits(GetLimitsRequest request, ServerCallContext context)
+    {
+        var limits = evaluator.Limits;
+        return Task.FromResult(new GetLimitsResponse
+        {
+            MaxPositionNotional = Wire.Format(limits.MaxNotional),
+            DailyLossLimit = Wire.Format(limits.DailyLossLimit),
+            MaxDrawdown = Wire.Format(limits.MaxDrawdown),
+            MaxLeverage = limits.MaxLeverage,
+            LiquidationBuffer = Wire.Format(limits.LiquidationBuffer),
+            MinNotional = Wire.Format(limits.MinNotional),
+            HardMaxPositionNotional = Wire.Format(RiskLimits.HardMaxNotional),
+            HardDailyLossLimit = Wire.Format(RiskLimits.HardDailyLossLimit),
+            HardMaxDrawdown = Wire.Format(RiskLimits.HardMaxDrawdown),
+        });
+    }
+
+    public override async Task<KillSwitchStatus> GetKillSwitch(GetKillSwitchRequest request, ServerCallContext context) =>
+        ToStatus(await killSwitch.GetAsync(context.CancellationToken).ConfigureAwait(false));
+
+    public override async Task<KillSwitchStatus> TriggerKillSwitch(TriggerKillSwitchRequest request, ServerCallContext context)
+    {
+        var key = Wire.Required(request.IdempotencyKey, "idempotency_key", 128);
+        var trigger = Wire.Enum(request.Trigger, "trigger");
+        var reason = Wire.Required(request.Reason, "reason", 1024);
+        var actor = Wire.Required(request.Actor, "actor", 128);
+        var view = await killSwitch.TriggerAsync(
+            "trigger:" + key, KillSwitchTriggers.ToText(trigger), reason, actor, null, null, context.CancellationToken).ConfigureAwait(false);
+        return ToStatus(view);
+    }
+
+    public override async Task<KillSwitchStatus> ResetKillSwitch(ResetKillSwitchRequest request, ServerCallContext context)
+    {
+        var violations = new List<FieldViolation>();
+        Check(request.IdempotencyKey, "idempotency_key", 128, violations);
+        Check(request.Operator, "operator", 128, violations);
+        Check(request.Reason, "reason", 1024, violations);
+        if (violations.Count > 0)
+        {
+            throw new RequestValidationException(violations);
+        }
+
+        var view = await killSwitch.ResetAsync("reset:" + request.IdempotencyKey, request.Operator, request.Reason, context.CancellationToken)
+            .ConfigureAwait(false);
+        return ToStatus(view);
+    }
+
+    private static void Check(string value, string field, int maxLength, List<FieldViolation> violations)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            violations.Add(new FieldViolation(field, "is required"));
+        }
+        else if (value.Length > maxLength)
+        {
+            violations.Add(new FieldViolation(field, $"must be at most {maxLength} characters"));
+        }
+    }
+
+    private static KillSwitchStatus ToStatus(KillSwitchView view) => new()
+    {
+        Active = view.Active,
+        Trigger = KillSwitchTriggers.FromText(view.Trigger),
+        Reason = view.Reason,
+        Actor = view.Actor,
+        ChangedAt = view.ChangedAt is { } at ? Wire.Timestamp(at) : null,
+    };
 }

@@ -48,7 +48,7 @@ public sealed class ExceptionInterceptorTests
     [Fact]
     public async Task UnaryServerHandler_RpcException_PassesThroughUnchanged()
     {
-        var original = new RpcException(new Grpc.Core.Status(StatusCode.NotFound, "position not found"));
+        var original = new RpcException(new global::Grpc.Core.Status(StatusCode.NotFound, "position not found"));
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
             "request", new TestServerCallContext("/t/M"), (_, _) => throw original));

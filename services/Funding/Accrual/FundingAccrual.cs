@@ -1,0 +1,159 @@
+using System.Globalization;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Funding;
+using TradeEngine.Funding.Market;
+using TradeEngine.Funding.Options;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Funding.Accrual;
+
+/// <summary>
+/// One accrual pass: every open position in the Ledger gets a funding event for each of its symbol's funding times
+/// between its opening (or <see cref="FundingAccrualOptions.MaxBackfillDays"/> ago) and now, at the settled rate and
+/// the mark price the venue reports for that funding time: payment = signed size × mark × rate (Domain's
+/// <see cref="FundingMath.SettlementAmount"/>; positive when we pay). The event is keyed by position and funding
+/// time, so however often a pass runs, after however long a downtime, each settlement is posted once.
+/// </summary>
+/// <remarks>
+/// The size used is the position's current size: a position added to or reduced after a missed settlement is
+/// backfilled at its size now. With a live account, <see cref="IncomeReconciler"/> compares against the venue's income.
+/// </remarks>
+public sealed partial class FundingAccrual(
+    LedgerService.LedgerServiceClient ledger,
+    IBinanceClient venue,
+    FundingMarketData market,
+    IncomeReconciler reconciler,
+    TimeProvider time,
+    IOptions<FundingOptions> options,
+    ILogger<FundingAccrual> logger)
+{
+    private static readonly TimeSpan MatchTolerance = TimeSpan.FromMinutes(1);
+    private readonly HashSet<(string PositionId, long FundingTimeMs)> _posted = [];
+
+    /// <summary>Runs one pass; returns how many settlements were newly posted (replays not counted).</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var settings = options.Value;
+        var open = await ledger.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = settings.Venue }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        var posted = 0;
+        foreach (var bySymbol in open.Positions.GroupBy(p => p.Symbol, StringComparer.Ordinal))
+        {
+            posted += await AccrueSymbolAsync(bySymbol.Key, bySymbol.ToList(), now, cancellationToken).ConfigureAwait(false);
+        }
+
+        await reconciler.RunAsync(now, cancellationToken).ConfigureAwait(false);
+        _posted.RemoveWhere(p => p.FundingTimeMs < now.AddDays(-settings.Accrual.MaxBackfillDays - 1).ToUnixTimeMilliseconds());
+        return posted;
+    }
+
+    private async Task<int> AccrueSymbolAsync(string symbolText, List<PositionRecord> positions, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Symbol.TryParse(symbolText, out var symbol))
+        {
+            return 0;
+        }
+
+        var schedule = (await market.GetTermsAsync(symbol, cancellationToken).ConfigureAwait(false)).Schedule;
+        var earliest = now.AddDays(-options.Value.Accrual.MaxBackfillDays);
+        var due = new List<(PositionRecord Position, DateTimeOffset FundingTime)>();
+        foreach (var position in positions)
+        {
+            var openedAt = position.OpenedAt?.ToDateTimeOffset() ?? now;
+            var from = openedAt > earliest ? openedAt : earliest;
+            foreach (var t in schedule.SettlementTimes(from, now))
+            {
+                if (!_posted.Contains((position.PositionId, t.ToUnixTimeMilliseconds())))
+                {
+                    due.Add((position, t));
+                }
+            }
+        }
+
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        var first = due.Min(d => d.FundingTime);
+        var settled = new List<FundingRateEntry>();
+        await foreach (var entry in venue.GetFundingRateHistoryPagedAsync(symbol.Value, first - MatchTolerance, now, cancellationToken).ConfigureAwait(false))
+        {
+            settled.Add(entry);
+        }
+
+        var posted = 0;
+        foreach (var (position, t) in due)
+        {
+            var entry = settled.FirstOrDefault(e => (e.FundingTime - t).Duration() < MatchTolerance);
+            if (entry?.MarkPrice is not { } mark)
+            {
+                // The venue has not published this settlement (or its mark price) yet: try again next pass.
+                LogNotSettled(logger, symbol.Value, t);
+                continue;
+            }
+
+            if (await PostAsync(position, symbol, t, entry.FundingRate, mark, cancellationToken).ConfigureAwait(false))
+            {
+                posted++;
+            }
+        }
+
+        return posted;
+    }
+
+    private async Task<bool> PostAsync(PositionRecord position, Symbol symbol, DateTimeOffset t, decimal rate, decimal mark, CancellationToken cancellationToken)
+    {
+        var quantity = DecimalText.Parse(position.Quantity, "quantity");
+        var signed = position.Side == Common.V1.Side.Short ? -quantity : quantity;
+        var payment = FundingMath.SettlementAmount(signed, mark, rate);
+        var ms = t.ToUnixTimeMilliseconds();
+        var key = string.Create(CultureInfo.InvariantCulture, $"funding:{position.PositionId}:{ms}");
+        try
+        {
+            var response = await ledger.LogFundingEventAsync(new LogFundingEventRequest
+            {
+                IdempotencyKey = key,
+                PositionId = position.PositionId,
+                Symbol = symbol.Value,
+                Venue = position.Venue,
+                FundingRate = Wire.Format(rate),
+                PositionSize = Wire.Format(signed),
+                MarkPrice = Wire.Format(mark),
+                Notional = Wire.Format(Math.Abs(signed) * mark),
+                Payment = Wire.Format(payment),
+                FundingTime = Wire.Timestamp(t),
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _posted.Add((position.PositionId, ms));
+            reconciler.Expect(position.PositionId, symbol, t, payment);
+            if (!response.Replayed)
+            {
+                LogPosted(logger, position.PositionId, symbol.Value, t, payment);
+            }
+
+            return !response.Replayed;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        {
+            // The Ledger holds a different posting for this position and time (or refuses this one): never post twice.
+            _posted.Add((position.PositionId, ms));
+            LogRefused(logger, position.PositionId, t, ex.Status.Detail);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Funding posted: position {PositionId} {Symbol} at {FundingTime}: {Payment}")]
+    private static partial void LogPosted(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, decimal payment);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Funding of {Symbol} at {FundingTime} is not settled at the venue yet")]
+    private static partial void LogNotSettled(ILogger logger, string symbol, DateTimeOffset fundingTime);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger refused the funding event of position {PositionId} at {FundingTime}: {Detail}")]
+    private static partial void LogRefused(ILogger logger, string positionId, DateTimeOffset fundingTime, string detail);
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Options;
+using TradeEngine.Funding.Options;
+
+namespace TradeEngine.Funding.Accrual;
+
+/// <summary>
+/// Runs <see cref="FundingAccrual"/> at start (which backfills what was missed while the service was down) and then
+/// every <see cref="FundingAccrualOptions.PollSeconds"/>, so each funding time is posted within one poll of it.
+/// "Now" comes from the injected <see cref="TimeProvider"/>, so a simulation can drive it with the venue's clock.
+/// </summary>
+public sealed partial class FundingAccrualService(
+    FundingAccrual accrual,
+    IOptions<FundingOptions> options,
+    ILogger<FundingAccrualService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // A real-time timer: the poll is about load, the settlement times come from the clock.
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.Accrual.PollSeconds));
+        do
+        {
+            try
+            {
+                await accrual.RunOnceAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogPassFailed(logger, ex.GetType().Name, ex.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Funding accrual pass failed; retrying next poll: {ErrorType}: {Error}")]
+    private static partial void LogPassFailed(ILogger logger, string errorType, string error);
+}

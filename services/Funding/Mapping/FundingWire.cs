@@ -1,0 +1,60 @@
+using System.Globalization;
+using TradeEngine.Domain;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Funding.Mapping;
+
+/// <summary>Proto ↔ Domain for the funding contract.</summary>
+public static class FundingWire
+{
+    public const int MaxSettlements = 10_000;
+    public const int MaxHorizonHours = 8_784;
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1_000;
+
+    public static Symbol Symbol(string? text, string field = "symbol") =>
+        Domain.Symbol.TryParse(text, out var symbol)
+            ? symbol
+            : throw new RequestValidationException(field, "must be 1 to 20 characters of A-Z and 0-9");
+
+    public static Side Side(Common.V1.Side side, string field = "side") => Wire.Enum(side, field) switch
+    {
+        Common.V1.Side.Long => Domain.Side.Long,
+        Common.V1.Side.Short => Domain.Side.Short,
+        _ => throw new RequestValidationException(field, "is not a known value"),
+    };
+
+    /// <summary>A rate as given on the wire, inside Domain's sanity bound (|rate| &lt; 1).</summary>
+    public static decimal? OptionalRate(string? text, string field)
+    {
+        var rate = Wire.OptionalDecimal(text, field);
+        return rate is { } r && (r <= -FundingRate.SanityBound || r >= FundingRate.SanityBound)
+            ? throw new RequestValidationException(field, "must be greater than -1 and less than 1")
+            : rate;
+    }
+
+    /// <summary>An estimate as shown to people: 0.01 USDT, always two decimals ("2.50", "-3.00").</summary>
+    public static string Estimate(decimal rounded) => rounded.ToString("0.00", CultureInfo.InvariantCulture);
+
+    public static int PageSize(int requested) => requested switch
+    {
+        0 => DefaultPageSize,
+        >= 1 and <= MaxPageSize => requested,
+        _ => throw new RequestValidationException("page.page_size", $"must be from 1 to {MaxPageSize} (0 means {DefaultPageSize})"),
+    };
+
+    /// <summary>The page token is the first funding time (Unix ms) of the next page, as text.</summary>
+    public static DateTimeOffset? PageStart(string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        return long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms is > 0 and < 253_402_300_800_000
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : throw new RequestValidationException("page.page_token", "is not a token this service issued");
+    }
+
+    public static string PageToken(DateTimeOffset next) => next.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+}

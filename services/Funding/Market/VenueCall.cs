@@ -1,0 +1,37 @@
+using Grpc.Core;
+using TradeEngine.Binance.Errors;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Funding.Market;
+
+/// <summary>
+/// Venue failures as gRPC statuses: an unknown symbol is INVALID_ARGUMENT naming the field, a refused request is
+/// INVALID_ARGUMENT naming the client's field, and an unreachable, throttling or unreadable venue is UNAVAILABLE.
+/// </summary>
+public static class VenueCall
+{
+    public static async Task<T> Run<T>(Func<Task<T>> call, string symbolField = "symbol")
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (BinanceApiException ex) when (ex.Kind == BinanceErrorKind.InvalidSymbol)
+        {
+            throw new RequestValidationException(symbolField, "is not a symbol the venue lists");
+        }
+        catch (BinanceRequestRefusedException ex)
+        {
+            throw new RequestValidationException(ex.Field == "symbol" ? symbolField : ex.Field, ex.Reason);
+        }
+        catch (BinanceException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "The venue could not answer: " + ex.GetType().Name), ex.Message);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "The venue cannot be reached."), ex.Message);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+namespace TradeEngine.Funding.Options;
+
+/// <summary>Configuration section <c>Funding</c>.</summary>
+public sealed class FundingOptions
+{
+    public const string SectionName = "Funding";
+
+    /// <summary>An estimated daily cost above this (USDT, positive when we pay) comes back as a warning.</summary>
+    public decimal HighFundingThreshold { get; set; } = 10m;
+
+    /// <summary>The current rate is reused until the next funding time, or at most this long.</summary>
+    public int RateCacheTtlSeconds { get; set; } = 15;
+
+    /// <summary>How long the venue's funding info (interval, cap, floor) is reused.</summary>
+    public int FundingInfoTtlSeconds { get; set; } = 300;
+
+    /// <summary>The venue name positions carry in the Ledger (the same as Execution's <c>Execution:Venue</c>).</summary>
+    public string Venue { get; set; } = "binance";
+
+    public FundingAccrualOptions Accrual { get; set; } = new();
+}
+
+/// <summary>Section <c>Funding:Accrual</c>: posting each settlement of each open position to the Ledger.</summary>
+public sealed class FundingAccrualOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often (real seconds) open positions are checked for settlements that are due.</summary>
+    public int PollSeconds { get; set; } = 10;
+
+    /// <summary>After downtime, settlements up to this far back are backfilled.</summary>
+    public int MaxBackfillDays { get; set; } = 30;
+
+    /// <summary>
+    /// With an API key, compare each posting with the venue's FUNDING_FEE income (the truth for a live account);
+    /// a difference above <see cref="ReconciliationTolerance"/> is logged as a risk event.
+    /// </summary>
+    public bool ReconcileIncome { get; set; } = true;
+
+    public decimal ReconciliationTolerance { get; set; } = 0.01m;
+
+    /// <summary>Income is compared once the settlement is this old (seconds of venue time), so the venue has booked it.</summary>
+    public int ReconcileAfterSeconds { get; set; } = 60;
+}

@@ -1,0 +1,35 @@
+using Grpc.Core;
+using TradeEngine.Domain;
+using TradeEngine.Funding.V1;
+
+namespace TradeEngine.Risk.Checks;
+
+/// <summary>The current funding rate and interval of a symbol, from the Funding service.</summary>
+public readonly record struct FundingQuote(decimal Rate, int IntervalHours);
+
+public interface IFundingQuotes
+{
+    /// <summary>Null when Funding cannot be reached: the preview then leaves its funding fields empty.</summary>
+    Task<FundingQuote?> GetAsync(Symbol symbol, CancellationToken cancellationToken);
+}
+
+public sealed partial class FundingServiceQuotes(FundingService.FundingServiceClient funding, ILogger<FundingServiceQuotes> logger) : IFundingQuotes
+{
+    public async Task<FundingQuote?> GetAsync(Symbol symbol, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var rate = await funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = symbol.Value }, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return new FundingQuote(DecimalText.Parse(rate.FundingRate, "funding_rate"), rate.FundingIntervalHours);
+        }
+        catch (Exception ex) when (ex is RpcException or HttpRequestException or InvalidOperationException or DomainException)
+        {
+            LogUnavailable(logger, symbol.Value, ex.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Funding rate of {Symbol} unavailable for a preview: {Error}")]
+    private static partial void LogUnavailable(ILogger logger, string symbol, string error);
+}

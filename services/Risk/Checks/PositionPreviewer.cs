@@ -1,0 +1,99 @@
+using TradeEngine.Domain;
+using TradeEngine.Domain.Funding;
+using TradeEngine.Domain.Margin;
+using TradeEngine.Domain.Positions;
+using TradeEngine.Risk.Mapping;
+using TradeEngine.Risk.State;
+using TradeEngine.Risk.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Risk.Checks;
+
+/// <summary>
+/// The what-if of a trade, without trading and without touching the kill switch: the position after the fill
+/// (Domain's <see cref="Position.Apply"/>), its liquidation price at the exchange formula, its initial and
+/// maintenance margin, the account's margin ratio after it, funding over N settlements, and every limit it breaches.
+/// </summary>
+public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCache cache, IFundingQuotes funding)
+{
+    public const int MaxSettlements = 10_000;
+
+    public async Task<PreviewPositionResponse> PreviewAsync(PreviewPositionRequest request, CancellationToken cancellationToken)
+    {
+        var order = PreTradeEvaluator.Parse(request.Order, "order");
+        var account = RiskWire.Account(request.Account, "account");
+        if (request.FundingSettlements is < 0 or > MaxSettlements)
+        {
+            throw new RequestValidationException("funding_settlements", $"must be from 0 to {MaxSettlements} (0 means one day)");
+        }
+
+        var state = await cache.GetAsync(cancellationToken).ConfigureAwait(false);
+        var outcome = evaluator.Evaluate(order, account, state);
+        var instrument = order.Instrument;
+        var existing = Existing(account, instrument.Symbol);
+        var after = existing.Apply(order.Side, order.Quantity.Value, order.Price.Value, 0m).After;
+
+        var response = new PreviewPositionResponse { Allowed = outcome.Allowed };
+        PreTradeEvaluator.AddReasons(outcome, response.Breaches);
+        var notional = after.IsFlat ? 0m : MarginMath.Notional(after.SignedSize, order.Price.Value);
+        if (notional > instrument.Brackets.MaxNotional)
+        {
+            throw new RequestValidationException("order.quantity", "puts the position above the symbol's last leverage bracket");
+        }
+
+        var positionMaintenance = MarginMath.MaintenanceMargin(notional, instrument.Brackets);
+        var initial = MarginMath.InitialMargin(notional, order.Leverage.Value);
+        var existingMaintenance = existing.IsFlat ? 0m : MarginMath.MaintenanceMargin(MarginMath.Notional(existing.SignedSize, order.Price.Value), instrument.Brackets);
+        var accountMaintenance = Math.Max(0m, account.MaintenanceMargin - existingMaintenance) + positionMaintenance;
+        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, accountMaintenance, evaluator.Limits.LiquidationBuffer);
+        response.InitialMargin = Wire.Format(Round(initial));
+        response.MaintenanceMargin = Wire.Format(Round(positionMaintenance));
+        response.MarginRatio = Wire.Format(health.Ratio is { } r ? Round(r) : null);
+        response.LiquidationPrice = after.IsFlat ? string.Empty : Liquidation(order, account, after, initial, existing, accountMaintenance - positionMaintenance);
+
+        var quote = await funding.GetAsync(instrument.Symbol, cancellationToken).ConfigureAwait(false);
+        if (quote is { } q && !after.IsFlat)
+        {
+            var settlements = request.FundingSettlements == 0 ? new FundingSchedule(q.IntervalHours).SettlementsPerDay : request.FundingSettlements;
+            response.FundingRate = Wire.Format(q.Rate);
+            response.FundingSettlements = settlements;
+            response.FundingCost = Wire.Format(FundingMath.EstimateRounded(after.SignedSize, order.Price.Value, q.Rate, settlements));
+        }
+
+        return response;
+    }
+
+    private static string Liquidation(ParsedOrder order, AccountView account, Position after, decimal initial, Position existing, decimal otherMaintenance)
+    {
+        var isolated = order.MarginType == Domain.MarginType.Isolated;
+        var otherUnrealized = account.UnrealizedPnl - (existing.IsFlat ? 0m : existing.UnrealizedPnl(order.Price.Value));
+        var result = LiquidationPrice.Exchange(new LiquidationInput
+        {
+            MarginType = order.MarginType,
+            Side = after.SignedSize > 0m ? Domain.Side.Long : Domain.Side.Short,
+            Quantity = Math.Abs(after.SignedSize),
+            EntryPrice = after.EntryPrice,
+            WalletBalance = isolated ? initial : account.WalletBalance,
+            OtherMaintenanceMargin = isolated ? 0m : otherMaintenance,
+            OtherUnrealizedPnl = isolated ? 0m : otherUnrealized,
+            Brackets = order.Instrument.Brackets,
+        });
+        return result.HasPrice ? Wire.Format(Round(result.Price)) : string.Empty;
+    }
+
+    private static Position Existing(AccountView account, Symbol symbol)
+    {
+        foreach (var p in account.Positions)
+        {
+            if (p.Symbol == symbol && p.SignedSize != 0m)
+            {
+                return new Position(symbol, p.SignedSize, p.EntryPrice);
+            }
+        }
+
+        return Position.Flat(symbol);
+    }
+
+    // Figures shown on the wire keep 8 decimals, half to even, like the Ledger's NUMERIC(.., 8).
+    private static decimal Round(decimal value) => Math.Round(value, 8, MidpointRounding.ToEven);
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Options;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
+using TradeEngine.Domain.Risk;
+using TradeEngine.Risk.KillSwitch;
+using TradeEngine.Risk.Mapping;
+using TradeEngine.Risk.Options;
+using TradeEngine.Risk.State;
+using TradeEngine.Risk.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using RiskReason = TradeEngine.Risk.V1.RiskReason;
+using RiskReasonCode = TradeEngine.Risk.V1.RiskReasonCode;
+
+namespace TradeEngine.Risk.Checks;
+
+/// <summary>A parsed order: the instrument and the Domain values of the intent.</summary>
+public readonly record struct ParsedOrder(Instrument Instrument, Domain.Side Side, Quantity Quantity, Price Price, Leverage Leverage, Domain.MarginType MarginType);
+
+/// <summary>The decision with the margin health of the account it was taken on.</summary>
+public readonly record struct PreTradeOutcome(RiskDecision Decision, MarginHealthResult Health, bool ReduceOnly)
+{
+    public bool Allowed => Decision.Allowed && !ReduceOnly;
+}
+
+/// <summary>
+/// The pre-trade check: the caller's order and account, plus the kill switch, day-start and peak equity Risk keeps
+/// through the Ledger (cached), judged by Domain's <see cref="PreTradeCheck"/>. An account already inside the margin
+/// buffer may open nothing new (MARGIN_HEALTH_REDUCE_ONLY). A daily-loss or drawdown breach latches the kill switch.
+/// </summary>
+public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService killSwitch, IOptions<RiskOptions> options)
+{
+    private readonly RiskLimits _limits = options.Value.ToLimits();
+
+    public RiskLimits Limits => _limits;
+
+    public static ParsedOrder Parse(OrderIntent? order, string field)
+    {
+        if (order is null)
+        {
+            throw new RequestValidationException(field, "is required");
+        }
+
+        var instrument = RiskWire.Instrument(order.Symbol, field + ".symbol");
+        var side = RiskWire.Side(order.Side, field + ".side");
+        var quantity = new Quantity(Wire.Positive(order.Quantity, field + ".quantity"));
+        var price = new Price(Wire.Positive(order.Price, field + ".price"));
+        var leverage = RiskWire.Leverage(order.Leverage, field + ".leverage");
+        var marginType = order.MarginType == Common.V1.MarginType.Unspecified
+            ? Domain.MarginType.Cross
+            : RiskWire.MarginType(order.MarginType, field + ".margin_type");
+        return new ParsedOrder(instrument, side, quantity, price, leverage, marginType);
+    }
+
+    public async ValueTask<PreTradeOutcome> EvaluateAsync(ParsedOrder order, AccountView account, CancellationToken cancellationToken)
+    {
+        var state = cache.TryGetFresh(out var fresh) ? fresh : await cache.GetAsync(cancellationToken).ConfigureAwait(false);
+        var outcome = Evaluate(order, account, state);
+        if (outcome.Decision.LatchesKillSwitch && !state.KillSwitch.Active)
+        {
+            var daily = outcome.Decision.Has(Domain.Risk.RiskReasonCode.DailyLossLimitBreached);
+            var figures = outcome.Decision.Figures;
+            await killSwitch.LatchAsync(
+                state,
+                daily ? KillSwitchTriggers.DailyLoss : KillSwitchTriggers.Drawdown,
+                outcome.Decision.ToString(),
+                Wire.Format(daily ? figures.DailyLoss : figures.Drawdown),
+                Wire.Format(daily ? figures.DailyLossLimit : figures.MaxDrawdown),
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Pure: no I/O. Day-start and peak equity default to the current equity until the Ledger has a snapshot.</summary>
+    public PreTradeOutcome Evaluate(ParsedOrder order, AccountView account, RiskState state)
+    {
+        var request = new PreTradeRequest
+        {
+            Symbol = order.Instrument.Symbol,
+            Side = order.Side,
+            Quantity = order.Quantity,
+            Price = order.Price,
+            Leverage = order.Leverage,
+            ExistingPositionSize = account.SizeOn(order.Instrument.Symbol),
+            AvailableBalance = account.AvailableBalance,
+            Balance = account.WalletBalance,
+            EquityAtStartOfDay = state.DayStartEquity ?? account.Equity,
+            CurrentEquity = account.Equity,
+            PeakEquity = Math.Max(state.PeakEquity ?? account.Equity, account.Equity),
+            KillSwitchActive = state.KillSwitch.Active,
+        };
+        var decision = PreTradeCheck.Evaluate(request, _limits, order.Instrument.Filters);
+        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, _limits.LiquidationBuffer);
+        return new PreTradeOutcome(decision, health, health.Action != MarginAction.Ok);
+    }
+
+    public static void AddReasons(PreTradeOutcome outcome, Google.Protobuf.Collections.RepeatedField<RiskReason> reasons)
+    {
+        if (!outcome.Decision.Allowed)
+        {
+            foreach (var reason in outcome.Decision.Reasons)
+            {
+                reasons.Add(new RiskReason
+                {
+                    Code = RiskWire.Code(reason.Code),
+                    Message = reason.ToString(),
+                    Limit = Wire.Format(reason.Limit),
+                    Actual = Wire.Format(reason.Actual),
+                });
+            }
+        }
+
+        if (outcome.ReduceOnly)
+        {
+            reasons.Add(new RiskReason
+            {
+                Code = RiskReasonCode.MarginHealthReduceOnly,
+                Message = $"Margin health is {outcome.Health.Action}: no new positions until the margin ratio is back above 1 + buffer",
+                Limit = string.Empty,
+                Actual = Wire.Format(outcome.Health.Ratio),
+            });
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using Grpc.Core;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Risk.State;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Risk.KillSwitch;
+
+/// <summary>
+/// Changes to the kill switch. Its state lives in the Ledger (so it survives restarts of every service); the
+/// Ledger's outbox publishes <c>KillSwitchTriggered</c> for each change, in the same transaction. Every change is
+/// also a risk event. Triggering an active switch changes nothing (the first cause is kept); only an operator with
+/// a reason clears it.
+/// </summary>
+public sealed partial class KillSwitchService(
+    LedgerService.LedgerServiceClient ledger,
+    RiskStateCache cache,
+    TimeProvider time,
+    ILogger<KillSwitchService> logger)
+{
+    public async Task<KillSwitchView> GetAsync(CancellationToken cancellationToken)
+    {
+        var state = await LedgerCall.Run(() => ledger.GetKillSwitchAsync(new GetKillSwitchRequest(), cancellationToken: cancellationToken).ResponseAsync)
+            .ConfigureAwait(false);
+        var view = LedgerRiskStateSource.ToView(state);
+        cache.Apply(view);
+        return view;
+    }
+
+    /// <summary>Latches the switch unless it is already active. <paramref name="idempotencyKey"/> makes a retry harmless.</summary>
+    public async Task<KillSwitchView> TriggerAsync(
+        string idempotencyKey, string trigger, string reason, string actor, string? metric, string? limit, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(cancellationToken).ConfigureAwait(false);
+        if (current.Active)
+        {
+            return current;
+        }
+
+        var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(new SetKillSwitchRequest
+        {
+            IdempotencyKey = "ks:" + idempotencyKey,
+            Active = true,
+            Trigger = trigger,
+            Reason = reason,
+            Actor = actor,
+        }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        var view = LedgerRiskStateSource.ToView(state);
+        cache.Apply(view);
+        LogTriggered(logger, trigger, actor, reason);
+        await LogEventAsync("re:" + idempotencyKey, "kill_switch_" + trigger, RiskEventSeverity.Critical, reason, metric, limit, cancellationToken)
+            .ConfigureAwait(false);
+        return view;
+    }
+
+    /// <summary>Latches the switch for a limit breach found by a check or the monitor; keyed by the current state, so once per breach.</summary>
+    public Task<KillSwitchView> LatchAsync(RiskState state, string trigger, string reason, string? metric, string? limit, CancellationToken cancellationToken)
+    {
+        var generation = state.KillSwitch.ChangedAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0";
+        return TriggerAsync($"latch:{trigger}:{generation}", trigger, reason, "risk", metric, limit, cancellationToken);
+    }
+
+    /// <summary>Clears the switch. Operator and reason are validated by the caller; a switch already off is left alone.</summary>
+    public async Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(cancellationToken).ConfigureAwait(false);
+        if (!current.Active)
+        {
+            return current;
+        }
+
+        var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(new SetKillSwitchRequest
+        {
+            IdempotencyKey = "ks:" + idempotencyKey,
+            Active = false,
+            Trigger = KillSwitchTriggers.Operator,
+            Reason = reason,
+            Actor = @operator,
+        }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        var view = LedgerRiskStateSource.ToView(state);
+        cache.Apply(view);
+        LogReset(logger, @operator, reason);
+        await LogEventAsync("re:" + idempotencyKey, "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null, cancellationToken)
+            .ConfigureAwait(false);
+        return view;
+    }
+
+    public Task LogEventAsync(
+        string idempotencyKey, string eventType, RiskEventSeverity severity, string reason, string? metric, string? limit, CancellationToken cancellationToken) =>
+        LedgerCall.Run(() => ledger.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = idempotencyKey,
+            EventType = eventType,
+            Severity = severity,
+            Reason = reason,
+            MetricValue = metric ?? string.Empty,
+            LimitValue = limit ?? string.Empty,
+            OccurredAt = Wire.Timestamp(time.GetUtcNow()),
+        }, cancellationToken: cancellationToken).ResponseAsync);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kill switch triggered ({Trigger}) by {Actor}: {Reason}")]
+    private static partial void LogTriggered(ILogger logger, string trigger, string actor, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kill switch reset by {Operator}: {Reason}")]
+    private static partial void LogReset(ILogger logger, string @operator, string reason);
+}

@@ -1,0 +1,41 @@
+using TradeEngine.Domain;
+
+namespace TradeEngine.Risk.Mapping;
+
+/// <summary>One open position as Risk needs it: signed size (long positive), entry and mark price.</summary>
+public readonly record struct PositionView(
+    Symbol Symbol,
+    decimal SignedSize,
+    decimal EntryPrice,
+    decimal MarkPrice,
+    int Leverage,
+    MarginType? MarginType,
+    decimal UnrealizedPnl);
+
+/// <summary>
+/// The account at one instant, in USDT, whatever it came from (a caller's snapshot, Execution's GetAccount).
+/// Equity is wallet balance + unrealized PnL.
+/// </summary>
+public sealed record AccountView(
+    decimal WalletBalance,
+    decimal AvailableBalance,
+    decimal UnrealizedPnl,
+    decimal Equity,
+    decimal MaintenanceMargin,
+    IReadOnlyList<PositionView> Positions)
+{
+    /// <summary>Signed size held on <paramref name="symbol"/>; 0 when flat.</summary>
+    public decimal SizeOn(Symbol symbol)
+    {
+        var size = 0m;
+        foreach (var p in Positions)
+        {
+            if (p.Symbol == symbol)
+            {
+                size += p.SignedSize;
+            }
+        }
+
+        return size;
+    }
+}

@@ -1,0 +1,130 @@
+using TradeEngine.Common.V1;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
+using TradeEngine.ServiceDefaults.Grpc;
+using DomainCode = TradeEngine.Domain.Risk.RiskReasonCode;
+using ProtoCode = TradeEngine.Risk.V1.RiskReasonCode;
+
+namespace TradeEngine.Risk.Mapping;
+
+/// <summary>Proto ↔ Domain for the risk contract. Every parse names the proto field it read.</summary>
+public static class RiskWire
+{
+    public static Domain.Side Side(Common.V1.Side side, string field) => Wire.Enum(side, field) switch
+    {
+        Common.V1.Side.Long => Domain.Side.Long,
+        Common.V1.Side.Short => Domain.Side.Short,
+        _ => throw new RequestValidationException(field, "is not a known value"),
+    };
+
+    public static Domain.MarginType MarginType(Common.V1.MarginType type, string field) => Wire.Enum(type, field) switch
+    {
+        Common.V1.MarginType.Isolated => Domain.MarginType.Isolated,
+        Common.V1.MarginType.Cross => Domain.MarginType.Cross,
+        _ => throw new RequestValidationException(field, "is not a known value"),
+    };
+
+    public static Symbol Symbol(string? text, string field) =>
+        Domain.Symbol.TryParse(text, out var symbol)
+            ? symbol
+            : throw new RequestValidationException(field, "must be 1 to 20 characters of A-Z and 0-9");
+
+    /// <summary>A symbol Risk has filters and brackets for; any other is INVALID_ARGUMENT naming the field.</summary>
+    public static Instrument Instrument(string? text, string field)
+    {
+        var symbol = Symbol(text, field);
+        return InstrumentCatalog.TryGet(symbol, out var instrument)
+            ? instrument
+            : throw new RequestValidationException(field, $"is not a known symbol ({string.Join(", ", InstrumentCatalog.All.Select(i => i.Symbol.Value))})");
+    }
+
+    public static Leverage Leverage(int value, string field) =>
+        value is >= Domain.Leverage.Min and <= Domain.Leverage.Max
+            ? new Leverage(value)
+            : throw new RequestValidationException(field, "must be an integer from 1 to 125");
+
+    /// <summary>
+    /// An account snapshot. Equity defaults to wallet + unrealized; maintenance margin, when absent, is computed from
+    /// the positions with each symbol's brackets at its mark price.
+    /// </summary>
+    public static AccountView Account(AccountSnapshot? snapshot, string field)
+    {
+        if (snapshot is null)
+        {
+            throw new RequestValidationException(field, "is required");
+        }
+
+        var wallet = Wire.Decimal(snapshot.WalletBalance, field + ".wallet_balance");
+        var available = Wire.Decimal(snapshot.AvailableBalance, field + ".available_balance");
+        var unrealized = Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") ?? 0m;
+        var equity = Wire.OptionalDecimal(snapshot.Equity, field + ".equity") ?? wallet + unrealized;
+        var positions = new PositionView[snapshot.Positions.Count];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            positions[i] = Position(snapshot.Positions[i], $"{field}.positions[{i}]");
+        }
+
+        var maintenance = Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin")
+            ?? MaintenanceOf(positions, field + ".positions");
+        if (maintenance < 0m)
+        {
+            throw new RequestValidationException(field + ".maintenance_margin", "must not be negative");
+        }
+
+        return new AccountView(wallet, available, unrealized, equity, maintenance, positions);
+    }
+
+    public static PositionView Position(PositionSnapshot p, string field)
+    {
+        var symbol = Symbol(p.Symbol, field + ".symbol");
+        var side = Side(p.Side, field + ".side");
+        var quantity = Wire.Positive(p.Quantity, field + ".quantity");
+        var entry = Wire.Positive(p.EntryPrice, field + ".entry_price");
+        var mark = Wire.OptionalPositive(p.MarkPrice, field + ".mark_price") ?? entry;
+        var signed = side == Domain.Side.Long ? quantity : -quantity;
+        var unrealized = Wire.OptionalDecimal(p.UnrealizedPnl, field + ".unrealized_pnl") ?? signed * (mark - entry);
+        var marginType = p.MarginType == Common.V1.MarginType.Unspecified ? (Domain.MarginType?)null : MarginType(p.MarginType, field + ".margin_type");
+        return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized);
+    }
+
+    public static decimal MaintenanceOf(IReadOnlyList<PositionView> positions, string field)
+    {
+        var total = 0m;
+        foreach (var p in positions)
+        {
+            if (!BracketTables.TryFor(p.Symbol, out var brackets))
+            {
+                throw new RequestValidationException(field, $"has {p.Symbol}, which has no bracket table; send maintenance_margin");
+            }
+
+            total += MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), brackets);
+        }
+
+        return total;
+    }
+
+    public static ProtoCode Code(DomainCode code) => code switch
+    {
+        DomainCode.KillSwitchActive => ProtoCode.KillSwitchActive,
+        DomainCode.LeverageOutOfRange => ProtoCode.LeverageOutOfRange,
+        DomainCode.NotionalAboveLimit => ProtoCode.NotionalAboveLimit,
+        DomainCode.InsufficientMargin => ProtoCode.InsufficientMargin,
+        DomainCode.NotionalAboveBalanceTimesLeverage => ProtoCode.NotionalAboveBalanceTimesLeverage,
+        DomainCode.QuantityOffStep => ProtoCode.QuantityOffStep,
+        DomainCode.QuantityBelowMinimum => ProtoCode.QuantityBelowMinimum,
+        DomainCode.QuantityAboveMaximum => ProtoCode.QuantityAboveMaximum,
+        DomainCode.NotionalBelowExchangeMinimum => ProtoCode.NotionalBelowExchangeMinimum,
+        DomainCode.DailyLossLimitBreached => ProtoCode.DailyLossLimitBreached,
+        DomainCode.DrawdownLimitBreached => ProtoCode.DrawdownLimitBreached,
+        _ => ProtoCode.Unspecified,
+    };
+
+    public static Common.V1.MarginAction Action(Domain.Margin.MarginAction action) => action switch
+    {
+        Domain.Margin.MarginAction.Ok => Common.V1.MarginAction.Ok,
+        Domain.Margin.MarginAction.Reduce => Common.V1.MarginAction.Reduce,
+        Domain.Margin.MarginAction.LiquidateAll => Common.V1.MarginAction.LiquidateAll,
+        _ => Common.V1.MarginAction.Unspecified,
+    };
+}

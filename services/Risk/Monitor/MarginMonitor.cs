@@ -1,0 +1,190 @@
+using System.Globalization;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Domain.Margin;
+using TradeEngine.Domain.Risk;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Risk.Checks;
+using TradeEngine.Risk.KillSwitch;
+using TradeEngine.Risk.Mapping;
+using TradeEngine.Risk.Options;
+using TradeEngine.Risk.State;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Risk.Monitor;
+
+/// <summary>
+/// Every <see cref="MarginMonitorOptions.IntervalSeconds"/>: reads the account, evaluates margin health, daily loss
+/// and drawdown, writes a PnL snapshot to the Ledger, and raises <see cref="MarginAlertRaised"/> when the margin
+/// state changes into Reduce or LiquidateAll: one alert per change, not per tick. LiquidateAll, a daily-loss breach
+/// and a drawdown breach each latch the kill switch.
+/// </summary>
+public sealed partial class MarginMonitor(
+    IAccountSource accounts,
+    RiskStateCache cache,
+    KillSwitchService killSwitch,
+    PreTradeEvaluator evaluator,
+    LedgerService.LedgerServiceClient ledger,
+    IMarginAlertPublisher alerts,
+    TimeProvider time,
+    IOptions<RiskOptions> options,
+    ILogger<MarginMonitor> logger) : BackgroundService
+{
+    private MarginAction _last = MarginAction.Ok;
+
+    /// <summary>The margin state of the last tick (for health and tests).</summary>
+    public MarginAction LastAction => _last;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.MarginMonitor.IntervalSeconds), time);
+        do
+        {
+            try
+            {
+                await TickAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // The next tick tries again; an account that cannot be read raises no alert and changes no state.
+                LogTickFailed(logger, ex.GetType().Name, ex.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        var account = await accounts.GetAccountAsync(cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var limits = evaluator.Limits;
+        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, limits.LiquidationBuffer);
+
+        // The Ledger being down must not silence a margin alert: its parts are best effort, the alert is not.
+        var state = await TryAsync(() => cache.GetAsync(cancellationToken).AsTask(), cancellationToken).ConfigureAwait(false);
+        if (state is not null)
+        {
+            await TryAsync(() => SnapshotAsync(account, state, health, now, cancellationToken), cancellationToken).ConfigureAwait(false);
+            cache.ObserveEquity(account.Equity);
+            await TryAsync(() => CheckLossLimitsAsync(account, state, limits, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (health.Action == _last)
+        {
+            return;
+        }
+
+        LogStateChanged(logger, _last, health.Action, Wire.Format(health.Ratio));
+        if (health.Action is MarginAction.Reduce or MarginAction.LiquidateAll)
+        {
+            // Only a published alert moves the state on: if publishing fails, the next tick raises it again.
+            await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        _last = health.Action;
+    }
+
+    private async Task RaiseAsync(AccountView account, RiskState? state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var liquidate = health.Action == MarginAction.LiquidateAll;
+        var ratio = Wire.Format(health.Ratio);
+        var reason = liquidate
+            ? $"Margin ratio {ratio} at or below 1: flatten everything"
+            : $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half";
+        await alerts.PublishAsync(new MarginAlertRaised(
+            NewId.NextGuid(), now, liquidate ? MarginAlertAction.LiquidateAll : MarginAlertAction.Reduce,
+            health.Ratio, account.Equity, account.MaintenanceMargin, reason), cancellationToken).ConfigureAwait(false);
+        LogAlert(logger, health.Action, ratio);
+
+        var stamp = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        await TryAsync(() => killSwitch.LogEventAsync(
+            $"margin:{health.Action}:{stamp}", liquidate ? "margin_liquidate_all" : "margin_reduce",
+            liquidate ? Ledger.V1.RiskEventSeverity.Critical : Ledger.V1.RiskEventSeverity.Warning,
+            reason, ratio, Wire.Format(1m + evaluator.Limits.LiquidationBuffer), cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (liquidate && state is not null)
+        {
+            await TryAsync(() => killSwitch.LatchAsync(state, KillSwitchTriggers.LiquidateAll, reason, ratio, "1", cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
+    private async Task<T?> TryAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStepFailed(logger, ex.GetType().Name, ex.Message);
+            return null;
+        }
+    }
+
+    private async Task TryAsync(Func<Task> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStepFailed(logger, ex.GetType().Name, ex.Message);
+        }
+    }
+
+    private async Task CheckLossLimitsAsync(AccountView account, RiskState state, RiskLimits limits, CancellationToken cancellationToken)
+    {
+        if (state.KillSwitch.Active)
+        {
+            return;
+        }
+
+        var dailyLoss = EquityMath.DailyLoss(state.DayStartEquity ?? account.Equity, account.Equity);
+        var drawdown = EquityMath.Drawdown(Math.Max(state.PeakEquity ?? account.Equity, account.Equity), account.Equity);
+        if (dailyLoss > limits.DailyLossLimit)
+        {
+            await killSwitch.LatchAsync(state, KillSwitchTriggers.DailyLoss,
+                $"Daily loss {Wire.Format(dailyLoss)} above the limit {Wire.Format(limits.DailyLossLimit)}",
+                Wire.Format(dailyLoss), Wire.Format(limits.DailyLossLimit), cancellationToken).ConfigureAwait(false);
+        }
+        else if (drawdown > limits.MaxDrawdown)
+        {
+            await killSwitch.LatchAsync(state, KillSwitchTriggers.Drawdown,
+                $"Drawdown {Wire.Format(drawdown)} above the limit {Wire.Format(limits.MaxDrawdown)}",
+                Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private Task SnapshotAsync(AccountView account, RiskState state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken) =>
+        LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+        {
+            IdempotencyKey = "risk:pnl:" + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+            Balance = Wire.Format(account.WalletBalance),
+            UnrealizedPnl = Wire.Format(account.UnrealizedPnl),
+            RealizedPnl = Wire.Format(state.RealizedPnlToday),
+            TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
+            Equity = Wire.Format(account.Equity),
+            MarginRatio = Wire.Format(health.Ratio is { } r ? Math.Max(0m, Math.Round(r, 8, MidpointRounding.ToEven)) : null),
+            OpenPositions = account.Positions.Count,
+            TakenAt = Wire.Timestamp(now),
+        }, cancellationToken: cancellationToken).ResponseAsync);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin monitor tick failed: {ErrorType}: {Error}")]
+    private static partial void LogTickFailed(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin monitor step failed: {ErrorType}: {Error}")]
+    private static partial void LogStepFailed(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Margin state {Previous} -> {Current} (ratio {Ratio})")]
+    private static partial void LogStateChanged(ILogger logger, MarginAction previous, MarginAction current, string ratio);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert raised: {Action} (ratio {Ratio})")]
+    private static partial void LogAlert(ILogger logger, MarginAction action, string ratio);
+}

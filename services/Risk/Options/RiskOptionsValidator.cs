@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using TradeEngine.Domain;
+
+namespace TradeEngine.Risk.Options;
+
+/// <summary>Refuses, at start-up, limits looser than the hard ones, and intervals that make no sense.</summary>
+public sealed class RiskOptionsValidator : IValidateOptions<RiskOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RiskOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        try
+        {
+            options.ToLimits();
+        }
+        catch (DomainException ex)
+        {
+            failures.Add($"Risk:{ConfigKey(ex.Field)} {ex.Rule}.");
+        }
+
+        if (options.StateRefreshSeconds is < 1 or > 3600)
+        {
+            failures.Add("Risk:StateRefreshSeconds must be from 1 to 3600.");
+        }
+
+        if (options.StateMaxAgeSeconds < options.StateRefreshSeconds)
+        {
+            failures.Add("Risk:StateMaxAgeSeconds must not be below Risk:StateRefreshSeconds.");
+        }
+
+        if (options.MarginMonitor.IntervalSeconds is < 1 or > 3600)
+        {
+            failures.Add("Risk:MarginMonitor:IntervalSeconds must be from 1 to 3600.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // Domain names the limit by its property; configuration calls the notional limit MaxPositionNotional.
+    private static string ConfigKey(string field) => field == "MaxNotional" ? "MaxPositionNotional" : field;
+}

@@ -1,0 +1,20 @@
+namespace TradeEngine.Risk.State;
+
+/// <summary>The kill switch as the Ledger keeps it. <see cref="Trigger"/> is the Ledger's text ("daily_loss", ...).</summary>
+public sealed record KillSwitchView(bool Active, string Trigger, string Reason, string Actor, DateTimeOffset? ChangedAt)
+{
+    public static KillSwitchView Inactive { get; } = new(false, string.Empty, string.Empty, string.Empty, null);
+}
+
+/// <summary>
+/// What the pre-trade check adds to the caller's account snapshot, read from the Ledger: the kill switch, the
+/// equity at 00:00 UTC of <see cref="Day"/> (null when no snapshot exists yet), the realized PnL of the day, and the
+/// peak equity (null when no snapshot exists yet).
+/// </summary>
+public sealed record RiskState(
+    KillSwitchView KillSwitch,
+    DateOnly Day,
+    decimal? DayStartEquity,
+    decimal RealizedPnlToday,
+    decimal? PeakEquity,
+    DateTimeOffset LoadedAt);

@@ -1,0 +1,136 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using TradeEngine.Risk.Options;
+
+namespace TradeEngine.Risk.State;
+
+/// <summary>
+/// The Ledger's risk state kept in memory so that a pre-trade check is not a Ledger round trip. Refreshed
+/// periodically (<see cref="RiskStateRefresher"/>), on every <c>KillSwitchTriggered</c> event, and after Risk
+/// itself changes the kill switch. Fails closed: state that was never loaded, is older than
+/// <see cref="RiskOptions.StateMaxAgeSeconds"/> or belongs to another UTC day is unknown, and a check then
+/// answers UNAVAILABLE instead of guessing that the switch is off.
+/// </summary>
+public sealed partial class RiskStateCache(
+    IRiskStateSource source,
+    TimeProvider time,
+    IOptions<RiskOptions> options,
+    ILogger<RiskStateCache> logger)
+{
+    private readonly TimeSpan _maxAge = TimeSpan.FromSeconds(options.Value.StateMaxAgeSeconds);
+    private readonly Lock _lock = new();
+    private volatile RiskState? _state;
+    private Task<RiskState>? _refreshing;
+
+    public RiskState? Current => _state;
+
+    /// <summary>The state if it is fresh enough to decide on; no I/O.</summary>
+    public bool TryGetFresh(out RiskState state)
+    {
+        var current = _state;
+        var now = time.GetUtcNow();
+        if (current is not null && now - current.LoadedAt <= _maxAge && current.Day == DateOnly.FromDateTime(now.UtcDateTime))
+        {
+            state = current;
+            return true;
+        }
+
+        state = null!;
+        return false;
+    }
+
+    /// <summary>Fresh state, refreshing once if needed; UNAVAILABLE when the Ledger cannot give it.</summary>
+    public async ValueTask<RiskState> GetAsync(CancellationToken cancellationToken)
+    {
+        if (TryGetFresh(out var state))
+        {
+            return state;
+        }
+
+        try
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogRefreshFailed(logger, ex.GetType().Name, ex.Message);
+        }
+
+        return TryGetFresh(out state)
+            ? state
+            : throw new RpcException(new Status(
+                StatusCode.Unavailable,
+                "The kill switch, day-start and peak equity could not be read from the Ledger; refusing to decide (fail closed)."));
+    }
+
+    /// <summary>Reloads from the Ledger; concurrent callers share one request.</summary>
+    public Task<RiskState> RefreshAsync(CancellationToken cancellationToken)
+    {
+        Task<RiskState> task;
+        lock (_lock)
+        {
+            task = _refreshing ??= LoadAsync();
+        }
+
+        return task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Applies a kill switch change Risk made or heard of, unless a newer one is already known.</summary>
+    public void Apply(KillSwitchView killSwitch)
+    {
+        lock (_lock)
+        {
+            var current = _state;
+            if (current is null)
+            {
+                return;
+            }
+
+            if (current.KillSwitch.ChangedAt is { } known && killSwitch.ChangedAt is { } incoming && incoming < known)
+            {
+                return;
+            }
+
+            _state = current with { KillSwitch = killSwitch };
+        }
+    }
+
+    /// <summary>Raises the cached peak when equity reaches a new high (the monitor's snapshot makes it durable).</summary>
+    public void ObserveEquity(decimal equity)
+    {
+        lock (_lock)
+        {
+            var current = _state;
+            if (current is not null && (current.PeakEquity is null || equity > current.PeakEquity))
+            {
+                _state = current with { PeakEquity = equity };
+            }
+        }
+    }
+
+    private async Task<RiskState> LoadAsync()
+    {
+        try
+        {
+            // Not the caller's token: a shared load must not die with the first caller that gives up.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var loaded = await source.LoadAsync(time.GetUtcNow(), timeout.Token).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _state = loaded;
+            }
+
+            return loaded;
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _refreshing = null;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Risk state could not be refreshed from the Ledger: {ErrorType}: {Error}")]
+    private static partial void LogRefreshFailed(ILogger logger, string errorType, string error);
+}

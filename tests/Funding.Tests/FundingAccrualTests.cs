@@ -1,0 +1,92 @@
+using System.Globalization;
+using TradeEngine.Common.V1;
+using TradeEngine.Funding.Tests.Support;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Funding.Tests;
+
+/// <summary>
+/// Accrual end to end: positions opened in the real Ledger, settlements made by PaperExchange as its clock moves,
+/// and Funding posting each settlement to the Ledger once, at the venue's mark price and rate for that time.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task Accrual_OneDay_FourHourSymbolSixTimesEightHourSymbolThree()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.OpenPositionAsync("SOLUSDT", Side.Long, "10", "150");
+        await world.OpenPositionAsync("BTCUSDT", Side.Short, "0.1", "60000");
+
+        world.Paper.Engine.Advance(TimeSpan.FromHours(24));
+
+        var sol = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("SOLUSDT"), r => r.Events.Count >= 6);
+        var btc = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 3);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more passes run; nothing more may be posted
+        sol = await world.LedgerFundingAsync("SOLUSDT");
+        btc = await world.LedgerFundingAsync("BTCUSDT");
+
+        Assert.Equal(6, sol.Events.Count);
+        Assert.Equal(3, btc.Events.Count);
+        // Long 10 SOL × 150 × 0.00005 = 0.075 paid each time; short 0.1 BTC × 60,000 × 0.0001 = 0.6 received.
+        Assert.All(sol.Events, e => Assert.Equal(0.075m, Dec(e.Payment)));
+        Assert.All(btc.Events, e => Assert.Equal(-0.6m, Dec(e.Payment)));
+        Assert.Equal(0.45m, Dec(sol.TotalPayment));
+        Assert.Equal(-1.8m, Dec(btc.TotalPayment));
+        Assert.Equal(
+            Enumerable.Range(1, 3).Select(i => FundingWorld.Start.AddMinutes(-30).AddHours(8 * i)),
+            btc.Events.Select(e => e.FundingTime.ToDateTimeOffset()));
+    }
+
+    [Fact]
+    public async Task Accrual_StoppedAcrossFundingTime_MissedSettlementPostedOnceOnStart()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.2", "60000");
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+        var before = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+        Assert.Single(before.Events);
+
+        await world.StopFundingAsync();
+        world.Paper.Engine.SetPrice("BTCUSDT", 61000m, null);
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);
+
+        await world.StartFundingAsync();
+        var after = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 2);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await world.StopFundingAsync();
+        await world.StartFundingAsync(); // a second restart must not post it again either
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        after = await world.LedgerFundingAsync("BTCUSDT");
+
+        Assert.Equal(2, after.Events.Count);
+        Assert.Equal(2, await world.CountAsync("SELECT count(*) FROM funding_events"));
+        // The missed settlement uses the mark price at its own funding time (61,000), not the one before.
+        Assert.Equal(0.2m * 61000m * 0.0001m, Dec(after.Events[1].Payment));
+        Assert.Equal(0.2m * 60000m * 0.0001m, Dec(after.Events[0].Payment));
+    }
+
+    [Fact]
+    public async Task Accrual_VenueBookedNoFunding_MismatchLoggedAsRiskEvent()
+    {
+        // The Ledger holds a position the venue account does not: the venue's income (the truth) shows no funding.
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: new Dictionary<string, string?>
+        {
+            ["Funding:Accrual:ReconcileIncome"] = "true",
+            ["Funding:Accrual:ReconcileAfterSeconds"] = "0",
+        });
+        await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.5", "60000");
+
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+
+        var mismatches = await FundingWorld.EventuallyAsync(
+            () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 1);
+        Assert.Equal(1, mismatches);
+        Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);
+    }
+
+    private static decimal Dec(string text) => decimal.Parse(text, CultureInfo.InvariantCulture);
+}

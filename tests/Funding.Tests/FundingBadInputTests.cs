@@ -1,0 +1,114 @@
+using Google.Rpc;
+using Grpc.Core;
+using TradeEngine.Common.V1;
+using TradeEngine.Funding.Tests.Support;
+using TradeEngine.Funding.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Funding.Tests;
+
+/// <summary>Bad input is INVALID_ARGUMENT naming the field, over loopback gRPC, and nothing is posted.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+{
+    private FundingWorld world = null!;
+
+    public async Task InitializeAsync() => world = await FundingWorld.StartAsync(postgres, rabbit);
+
+    public async Task DisposeAsync() => await world.DisposeAsync();
+
+    [Theory]
+    [InlineData("DOGEUSDT")]
+    [InlineData("btcusdt")]
+    [InlineData("")]
+    public async Task GetCurrentRate_UnknownSymbol_InvalidArgumentNamingSymbol(string symbol)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = symbol }).ResponseAsync);
+
+        AssertField(ex, "symbol");
+    }
+
+    [Fact]
+    public async Task EstimateCost_UnknownSymbol_InvalidArgumentNamingSymbol()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateCostAsync(new EstimateCostRequest
+        {
+            Symbol = "DOGEUSDT", Side = Side.Long, Quantity = "1", Price = "1", FundingRate = "0.0001", Settlements = 1,
+        }).ResponseAsync);
+
+        AssertField(ex, "symbol");
+    }
+
+    [Fact]
+    public async Task GetFundingHistory_EndBeforeStart_InvalidArgumentNamingRangeEnd()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Symbol = "BTCUSDT",
+            Range = new TimeRange
+            {
+                Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(FundingWorld.Start),
+                End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(FundingWorld.Start.AddHours(-1)),
+            },
+        }).ResponseAsync);
+
+        AssertField(ex, "range.end");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(8785)]
+    [InlineData(-1)]
+    public async Task EstimateCost_HorizonOutOfRange_InvalidArgumentNamingHorizonHours(int hours)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateCostAsync(new EstimateCostRequest
+        {
+            Symbol = "BTCUSDT", Side = Side.Long, Quantity = "1", HorizonHours = hours,
+        }).ResponseAsync);
+
+        AssertField(ex, "horizon_hours");
+    }
+
+    [Fact]
+    public async Task EstimateCost_NoHorizon_InvalidArgumentNamingHorizon()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateCostAsync(new EstimateCostRequest
+        {
+            Symbol = "BTCUSDT", Side = Side.Long, Quantity = "1",
+        }).ResponseAsync);
+
+        AssertField(ex, "horizon");
+    }
+
+    [Theory]
+    [InlineData("0", "quantity")]
+    [InlineData("1e5", "quantity")]
+    [InlineData("-1", "quantity")]
+    public async Task EstimateDailyCost_BadQuantity_InvalidArgumentNamingQuantity(string quantity, string field)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateDailyCostAsync(new EstimateDailyCostRequest
+        {
+            Symbol = "BTCUSDT", Side = Side.Long, Quantity = quantity,
+        }).ResponseAsync);
+
+        AssertField(ex, field);
+    }
+
+    [Fact]
+    public async Task EstimateCost_UnspecifiedSide_InvalidArgumentNamingSide()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateCostAsync(new EstimateCostRequest
+        {
+            Symbol = "BTCUSDT", Quantity = "1", Settlements = 1,
+        }).ResponseAsync);
+
+        AssertField(ex, "side");
+        Assert.Equal(0, await world.CountAsync("SELECT count(*) FROM funding_events"));
+    }
+
+    private static void AssertField(RpcException ex, string field)
+    {
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == field);
+    }
+}

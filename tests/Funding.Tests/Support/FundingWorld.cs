@@ -1,0 +1,166 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using TradeEngine.Funding.Services;
+using TradeEngine.Funding.V1;
+using TradeEngine.Ledger.Services;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Hosting;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Funding.Tests.Support;
+
+/// <summary>
+/// The real services over loopback: the Ledger on its own PostgreSQL database and RabbitMQ, PaperExchange as the
+/// venue, and Funding pointed at both, driven by the venue's simulated clock. Funding can be stopped and started.
+/// </summary>
+public sealed class FundingWorld : IAsyncDisposable
+{
+    private readonly Dictionary<string, string?> _fundingSettings;
+    private LoopbackServiceHost<FundingGrpcService>? _funding;
+
+    private FundingWorld(string database, LoopbackServiceHost<LedgerGrpcService> ledger, PaperHost paper, Dictionary<string, string?> fundingSettings)
+    {
+        Database = database;
+        LedgerHost = ledger;
+        Paper = paper;
+        Ledger = new LedgerService.LedgerServiceClient(ledger.Channel);
+        _fundingSettings = fundingSettings;
+    }
+
+    /// <summary>00:30 UTC two days ago: a simulated start half an hour after a settlement of every interval.</summary>
+    public static DateTimeOffset Start { get; } = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-2).AddMinutes(30);
+
+    public string Database { get; }
+
+    public LoopbackServiceHost<LedgerGrpcService> LedgerHost { get; }
+
+    public PaperHost Paper { get; }
+
+    public LedgerService.LedgerServiceClient Ledger { get; }
+
+    public FundingService.FundingServiceClient Funding =>
+        new((_funding ?? throw new InvalidOperationException("Funding is stopped.")).Channel);
+
+    public static async Task<FundingWorld> StartAsync(
+        PostgresServer postgres, RabbitMqServer rabbit, bool startFunding = true, IDictionary<string, string?>? funding = null)
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var ledger = new LoopbackServiceHost<LedgerGrpcService>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:ledgerdb"] = database,
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        await ledger.StartAsync();
+        var paper = new PaperHost(Start);
+        await paper.StartAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Binance:BaseUrl"] = paper.Address.ToString(),
+            ["Binance:ApiKey"] = PaperHost.ApiKey,
+            ["Binance:ApiSecret"] = PaperHost.ApiSecret,
+            ["services:ledger:http:0"] = ledger.Address.ToString(),
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+            ["Funding:Accrual:PollSeconds"] = "1",
+            ["Funding:Accrual:ReconcileIncome"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in funding ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var world = new FundingWorld(database, ledger, paper, settings);
+        if (startFunding)
+        {
+            await world.StartFundingAsync();
+        }
+
+        return world;
+    }
+
+    public async Task StartFundingAsync()
+    {
+        if (_funding is not null)
+        {
+            return;
+        }
+
+        var clock = Paper.Clock;
+        var host = new LoopbackServiceHost<FundingGrpcService>(_fundingSettings, s => s.AddSingleton<TimeProvider>(clock));
+        await host.StartAsync();
+        _funding = host;
+    }
+
+    public async Task StopFundingAsync()
+    {
+        if (_funding is not null)
+        {
+            await _funding.DisposeAsync();
+            _funding = null;
+        }
+    }
+
+    /// <summary>Opens a position record in the Ledger, as Execution does after a fill, at the simulated time.</summary>
+    public async Task<PositionRecord> OpenPositionAsync(string symbol, Common.V1.Side side, string quantity, string entry)
+    {
+        return await Ledger.OpenPositionAsync(new OpenPositionRequest
+        {
+            IdempotencyKey = "open-" + Guid.NewGuid().ToString("N"),
+            Account = "main",
+            Venue = "binance",
+            Symbol = symbol,
+            Side = side,
+            Quantity = quantity,
+            EntryPrice = entry,
+            Leverage = 3,
+            MarginType = Common.V1.MarginType.Cross,
+            Fee = "0",
+            OpenedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Paper.Clock.GetUtcNow()),
+        });
+    }
+
+    public async Task<Ledger.V1.GetFundingHistoryResponse> LedgerFundingAsync(string symbol) =>
+        await Ledger.GetFundingHistoryAsync(new Ledger.V1.GetFundingHistoryRequest
+        {
+            Symbol = symbol,
+            Venue = "binance",
+            Range = new Common.V1.TimeRange
+            {
+                Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Start.AddDays(-1)),
+                End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Start.AddDays(30)),
+            },
+            Page = new Common.V1.PageRequest { PageSize = 1000 },
+        });
+
+    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns the last value.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var value = await read();
+            if (condition(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    public async Task<long> CountAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopFundingAsync();
+        await Paper.DisposeAsync();
+        await LedgerHost.DisposeAsync();
+    }
+}

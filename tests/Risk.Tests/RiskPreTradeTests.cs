@@ -1,0 +1,199 @@
+using System.Globalization;
+using Google.Rpc;
+using Grpc.Core;
+using TradeEngine.Risk.Tests.Support;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Risk.Tests;
+
+/// <summary>
+/// The pre-trade check over loopback gRPC with its durable state in the real Ledger: every hard limit refused with
+/// its reason, and the kill switch latched by a daily-loss breach, surviving restarts until an operator resets it.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    public static TheoryData<string, int, decimal, RiskReasonCode> Breaches => new()
+    {
+        // quantity, leverage, current equity, expected reason; day-start and peak equity are 10,000.
+        { "0.2", 5, 10_000m, RiskReasonCode.NotionalAboveLimit },            // 12,000 > 10,000
+        { "0.1", 6, 10_000m, RiskReasonCode.LeverageOutOfRange },            // 6 > 5
+        { "0.1", 5, 9_400m, RiskReasonCode.DailyLossLimitBreached },         // loss 600 > 500
+        { "0.0105", 5, 10_000m, RiskReasonCode.QuantityOffStep },            // step 0.001
+        { "0.001", 5, 10_000m, RiskReasonCode.NotionalBelowExchangeMinimum }, // 60 < 100 (BTCUSDT minimum)
+    };
+
+    [Theory]
+    [MemberData(nameof(Breaches))]
+    public async Task CheckPreTrade_HardLimitBreached_RefusedWithReason(string quantity, int leverage, decimal equity, RiskReasonCode expected)
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order(quantity, leverage),
+            Account = RiskWorld.Account(equity),
+        });
+
+        Assert.False(reply.Allowed);
+        var reason = Assert.Single(reply.Reasons);
+        Assert.Equal(expected, reason.Code);
+        Assert.NotEmpty(reason.Message);
+    }
+
+    [Fact]
+    public async Task CheckPreTrade_DrawdownFromOldPeak_RefusedWithDrawdownReason()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: async w =>
+        {
+            var today = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
+            await w.SnapshotAsync(11_500m, today.AddDays(-3)); // the peak
+            await w.SnapshotAsync(10_100m, today.AddMinutes(-1)); // equity at 00:00 UTC
+        });
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.1"),
+            Account = RiskWorld.Account(10_000m),
+        });
+
+        Assert.False(reply.Allowed);
+        var reason = Assert.Single(reply.Reasons);
+        Assert.Equal(RiskReasonCode.DrawdownLimitBreached, reason.Code);
+        Assert.Equal("1500", reason.Actual);
+        Assert.Equal("1000", reason.Limit);
+        Assert.Equal("100", reply.DailyLoss);
+    }
+
+    [Fact]
+    public async Task CheckPreTrade_WithinEveryLimit_AllowedWithFigures()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.1"),
+            Account = RiskWorld.Account(10_000m),
+        });
+
+        Assert.True(reply.Allowed);
+        Assert.Empty(reply.Reasons);
+        Assert.Equal("6000", reply.NotionalAfter);
+        Assert.Equal("1200", reply.RequiredMargin);
+        Assert.Equal("0", reply.DailyLoss);
+    }
+
+    [Fact]
+    public async Task CheckPreTrade_DailyLossBreach_LatchesKillSwitchThatSurvivesRestartsUntilOperatorReset()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var healthy = new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m) };
+
+        var breach = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(9_400m) });
+        Assert.Contains(breach.Reasons, r => r.Code == RiskReasonCode.DailyLossLimitBreached);
+        var latched = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
+        Assert.True(latched.Active);
+        Assert.Equal(KillSwitchTrigger.DailyLoss, latched.Trigger);
+
+        // The loss recovers, but the switch stays latched; restart both services on the same database.
+        await world.StopRiskAsync();
+        await world.StopLedgerAsync();
+        await world.StartLedgerAsync();
+        await world.StartRiskAsync();
+        Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        var refused = await world.Risk.CheckPreTradeAsync(healthy);
+        Assert.False(refused.Allowed);
+        Assert.Equal(RiskReasonCode.KillSwitchActive, Assert.Single(refused.Reasons).Code);
+
+        // A reset without an operator or reason changes nothing.
+        var noOperator = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
+        {
+            IdempotencyKey = "reset-1", Reason = "loss understood",
+        }).ResponseAsync);
+        AssertField(noOperator, "operator");
+        var noReason = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
+        {
+            IdempotencyKey = "reset-1", Operator = "alice",
+        }).ResponseAsync);
+        AssertField(noReason, "reason");
+        Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+
+        var reset = await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
+        {
+            IdempotencyKey = "reset-2", Operator = "alice", Reason = "loss understood, limits reviewed",
+        });
+        Assert.False(reset.Active);
+        Assert.Equal("alice", reset.Actor);
+        Assert.True((await world.Risk.CheckPreTradeAsync(healthy)).Allowed);
+        var history = await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest());
+        Assert.Equal(2, history.Changes.Count);
+    }
+
+    [Fact]
+    public async Task TriggerKillSwitch_Operator_ActiveAndSecondTriggerKeepsFirstCause()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+
+        var first = await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = "t-1", Trigger = KillSwitchTrigger.Operator, Reason = "exchange incident", Actor = "bob",
+        });
+        var second = await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = "t-2", Trigger = KillSwitchTrigger.EmergencyCloseAll, Reason = "again", Actor = "carol",
+        });
+
+        Assert.True(first.Active);
+        Assert.Equal("bob", second.Actor);
+        Assert.Equal(KillSwitchTrigger.Operator, second.Trigger);
+        var check = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m) });
+        Assert.Contains(check.Reasons, r => r.Code == RiskReasonCode.KillSwitchActive);
+    }
+
+    [Fact]
+    public async Task CheckPreTrade_LedgerUnreachable_UnavailableFailClosed()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, new Dictionary<string, string?>
+        {
+            ["Risk:StateMaxAgeSeconds"] = "2",
+        });
+        await world.StopLedgerAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m),
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task PreviewPosition_TenthBitcoinIsolatedAtFiveX_FiguresAndNoKillSwitchChange()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+
+        var order = RiskWorld.Order("0.1", 5, "50000");
+        order.MarginType = Common.V1.MarginType.Isolated;
+        var reply = await world.Risk.PreviewPositionAsync(new PreviewPositionRequest
+        {
+            Order = order,
+            Account = RiskWorld.Account(9_400m),
+        });
+
+        Assert.False(reply.Allowed);
+        Assert.Contains(reply.Breaches, b => b.Code == RiskReasonCode.DailyLossLimitBreached);
+        Assert.Equal(1000m, decimal.Parse(reply.InitialMargin, CultureInfo.InvariantCulture));
+        Assert.True(decimal.Parse(reply.MaintenanceMargin, CultureInfo.InvariantCulture) > 0m);
+        // Isolated with 1,000 of margin: liquidated a little above the plan's 40,200 (the bracket's mmr and cum).
+        Assert.InRange(decimal.Parse(reply.LiquidationPrice, CultureInfo.InvariantCulture), 40_000m, 41_000m);
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    private static void AssertField(RpcException ex, string field)
+    {
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == field);
+    }
+}

@@ -1,0 +1,162 @@
+using System.Globalization;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Common.V1;
+using TradeEngine.Ledger.Services;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Risk.Services;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Hosting;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Risk.Tests.Support;
+
+/// <summary>
+/// The real Ledger (own PostgreSQL database, RabbitMQ) and the real Risk over loopback gRPC. Either can be restarted:
+/// the Ledger on the same database, Risk pointed at wherever the Ledger now listens.
+/// </summary>
+public sealed class RiskWorld : IAsyncDisposable
+{
+    private readonly RabbitMqServer _rabbit;
+    private readonly Dictionary<string, string?> _riskSettings;
+    private readonly Action<IServiceCollection>? _riskServices;
+    private LoopbackServiceHost<LedgerGrpcService>? _ledger;
+    private LoopbackServiceHost<RiskGrpcService>? _risk;
+
+    private RiskWorld(RabbitMqServer rabbit, string database, Dictionary<string, string?> riskSettings, Action<IServiceCollection>? riskServices)
+    {
+        _rabbit = rabbit;
+        Database = database;
+        _riskSettings = riskSettings;
+        _riskServices = riskServices;
+    }
+
+    public string Database { get; }
+
+    public LedgerService.LedgerServiceClient Ledger => new((_ledger ?? throw new InvalidOperationException("Ledger stopped.")).Channel);
+
+    public RiskService.RiskServiceClient Risk => new((_risk ?? throw new InvalidOperationException("Risk stopped.")).Channel);
+
+    public IServiceProvider RiskServices => (_risk ?? throw new InvalidOperationException("Risk stopped.")).Services;
+
+    public static async Task<RiskWorld> StartAsync(
+        PostgresServer postgres, RabbitMqServer rabbit, IDictionary<string, string?>? risk = null,
+        Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+            ["Risk:StateRefreshSeconds"] = "1",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in risk ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var world = new RiskWorld(rabbit, await postgres.CreateDatabaseAsync(), settings, riskServices);
+        await world.StartLedgerAsync();
+        if (beforeRisk is not null)
+        {
+            await beforeRisk(world);
+        }
+
+        await world.StartRiskAsync();
+        return world;
+    }
+
+    public async Task StartLedgerAsync()
+    {
+        var host = new LoopbackServiceHost<LedgerGrpcService>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:ledgerdb"] = Database,
+            ["ConnectionStrings:eventbus"] = _rabbit.ConnectionString,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        await host.StartAsync();
+        _ledger = host;
+    }
+
+    public async Task StartRiskAsync()
+    {
+        _riskSettings["services:ledger:http:0"] = (_ledger ?? throw new InvalidOperationException("Start the Ledger first.")).Address.ToString();
+        var host = new LoopbackServiceHost<RiskGrpcService>(_riskSettings, _riskServices);
+        await host.StartAsync();
+        _risk = host;
+    }
+
+    public async Task StopRiskAsync()
+    {
+        if (_risk is not null)
+        {
+            await _risk.DisposeAsync();
+            _risk = null;
+        }
+    }
+
+    public async Task StopLedgerAsync()
+    {
+        if (_ledger is not null)
+        {
+            await _ledger.DisposeAsync();
+            _ledger = null;
+        }
+    }
+
+    /// <summary>An equity snapshot in the Ledger, as the margin monitor writes them.</summary>
+    public async Task SnapshotAsync(decimal equity, DateTimeOffset takenAt) =>
+        await Ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+        {
+            IdempotencyKey = "test-snapshot-" + Guid.NewGuid().ToString("N"),
+            Balance = Text(equity),
+            UnrealizedPnl = "0",
+            RealizedPnl = "0",
+            TotalPnl = "0",
+            Equity = Text(equity),
+            OpenPositions = 0,
+            TakenAt = Timestamp.FromDateTimeOffset(takenAt),
+        });
+
+    public static AccountSnapshot Account(decimal equity, decimal? available = null) => new()
+    {
+        WalletBalance = Text(equity),
+        AvailableBalance = Text(available ?? equity),
+        UnrealizedPnl = "0",
+        Equity = Text(equity),
+        MaintenanceMargin = "0",
+    };
+
+    public static OrderIntent Order(string quantity, int leverage = 5, string price = "60000", string symbol = "BTCUSDT") => new()
+    {
+        Symbol = symbol,
+        Side = Side.Long,
+        Quantity = quantity,
+        Price = price,
+        Leverage = leverage,
+        MarginType = MarginType.Cross,
+    };
+
+    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns the last value.</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var value = await read();
+            if (condition(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    public static string Text(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopRiskAsync();
+        await StopLedgerAsync();
+    }
+}
