@@ -1,6 +1,6 @@
 using Google.Rpc;
 using Grpc.Core;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Risk.Services;
 using TradeEngine.Risk.V1;
@@ -24,16 +24,14 @@ public sealed class RiskOverLoopbackTests : IAsyncLifetime
     [Fact]
     public async Task AddServiceGrpcClient_ServicesRiskHttpConfigured_ReachesRiskAtThatAddress()
     {
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["services:risk:http:0"] = risk.Address.ToString() })
-            .Build());
-        services.AddLogging();
-        services.AddServiceDiscovery();
-        services.AddServiceGrpcClient<RiskService.RiskServiceClient>("risk");
-        await using var provider = services.BuildServiceProvider();
+        // Wired as a service wires itself: the defaults plus a typed client for "risk".
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["services:risk:http:0"] = risk.Address.ToString();
+        builder.AddServiceDefaults();
+        builder.Services.AddServiceGrpcClient<RiskService.RiskServiceClient>("risk");
+        using var host = builder.Build();
 
-        var limits = await provider.GetRequiredService<RiskService.RiskServiceClient>().GetLimitsAsync(new GetLimitsRequest());
+        var limits = await host.Services.GetRequiredService<RiskService.RiskServiceClient>().GetLimitsAsync(new GetLimitsRequest());
 
         Assert.Equal("10000", limits.HardMaxPositionNotional);
     }
