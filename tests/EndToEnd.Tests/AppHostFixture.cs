@@ -28,7 +28,10 @@ public sealed class AppHostFixture : IAsyncLifetime
 
         // A state folder of its own, traversable by the postgres and rabbitmq users the local servers run as.
         stateDir = Directory.CreateTempSubdirectory("tradeengine-e2e-");
-        File.SetUnixFileMode(stateDir.FullName, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(stateDir.FullName, (UnixFileMode)0b111_101_101);
+        }
         Environment.SetEnvironmentVariable("TRADEENGINE_STATE_DIR", stateDir.FullName);
 
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.TradeEngine_AppHost>();
