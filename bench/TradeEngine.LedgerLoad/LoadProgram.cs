@@ -7,28 +7,39 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Messaging;
-using TradeEngine.Contracts.Events;
 using TradeEngine.Testing.Hosting;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.LedgerLoad;
 
+/// <summary>
+/// <c>dotnet run -c Release --project bench/TradeEngine.LedgerLoad [maxOps] [maxSeconds] [process|inproc]</c>.
+/// In one run on one PostgreSQL: (a) a bare INSERT + COMMIT, (b) the Ledger's RecordTrade over gRPC with its idempotency
+/// key and outbox row, and the outbox-to-consumer latency through the relay and RabbitMQ. The Ledger runs in its own
+/// process by default (as deployed); <c>inproc</c> hosts it inside this tool, as the tests do.
+/// </summary>
 internal static class LoadProgram
 {
+    private const int Callers = 16;
+    private const int WarmupOperations = 3_000;
+
     public static async Task<int> Main(string[] args)
     {
-        // Bounded in count and time: each scenario stops at MaxOperations or MaxDuration, whichever comes first.
-        const int Callers = 16;
-        const int Warmup = 500;
+        // Bounded in count and time: each scenario stops at maxOps or maxSeconds, whichever comes first.
         var maxOperations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
         var maxDuration = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15);
+        var inProcess = args.Length > 2 && args[2] == "inproc";
+        var loadBefore = LoadAverage();
 
         await using var postgres = new PostgresServer();
         await using var rabbit = new RabbitMqServer();
         await Task.WhenAll(postgres.StartAsync(), rabbit.StartAsync());
-        Console.WriteLine($"PostgreSQL: {postgres.Source}, RabbitMQ: {rabbit.Source}; {Callers} callers, at most {maxOperations} ops or {maxDuration.TotalSeconds} s each");
+        Console.WriteLine($"PostgreSQL: {postgres.Source}, RabbitMQ: {rabbit.Source}; Ledger {(inProcess ? "in this process" : "in its own process")}; " +
+                          $"{Callers} callers, at most {maxOperations} ops or {maxDuration.TotalSeconds} s each; load average {loadBefore}");
+        var runner = new ScenarioRunner(Callers, WarmupOperations, maxOperations, maxDuration);
 
         // (a) A bare INSERT + COMMIT of a trade-shaped row.
         var rawDb = await postgres.CreateDatabaseAsync();
@@ -40,7 +51,7 @@ internal static class LoadProgram
             await create.ExecuteNonQueryAsync();
         }
 
-        async Task RawInsertAsync()
+        var rawResult = await runner.RunAsync("(a) Npgsql INSERT + COMMIT", async () =>
         {
             await using var connection = await raw.OpenConnectionAsync();
             await using var transaction = await connection.BeginTransactionAsync();
@@ -51,111 +62,119 @@ internal static class LoadProgram
             };
             await insert.ExecuteNonQueryAsync();
             await transaction.CommitAsync();
-        }
-
-        var rawResult = await RunAsync("(a) Npgsql INSERT + COMMIT", _ => RawInsertAsync());
+        });
         Console.WriteLine(rawResult);
 
-        // (b) The Ledger's RecordTrade over gRPC on loopback (idempotency key, trade row and outbox row in one transaction),
-        // with a consumer measuring commit-to-delivery latency through the outbox relay and RabbitMQ.
+        // A consumer noting when each TradeRecorded arrives (commit-to-delivery latency through the relay and RabbitMQ).
         var received = new ConcurrentDictionary<Guid, long>();
-        var consumerBuilder = Host.CreateApplicationBuilder();
-        consumerBuilder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        consumerBuilder.Services.AddSingleton(received);
-        consumerBuilder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
-        consumerBuilder.AddEventBus(bus => bus.AddConsumer<LatencyConsumer>());
-        using var consumer = consumerBuilder.Build();
-        await consumer.StartAsync();
+        using var consumer = await StartConsumerAsync(rabbit.ConnectionString, received);
 
-        // Outside a test project WebApplicationFactory cannot guess the service's content root: it is this folder.
-        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_TRADEENGINE_LEDGER", AppContext.BaseDirectory);
-        await using var ledger = new LoopbackServiceHost<Program>(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:ledgerdb"] = await postgres.CreateDatabaseAsync(),
-            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        await ledger.StartAsync();
+        var ledgerDb = await postgres.CreateDatabaseAsync();
+        await using var ledger = await LedgerUnderTest.StartAsync(inProcess, ledgerDb, rabbit.ConnectionString);
         var client = new LedgerService.LedgerServiceClient(ledger.Channel);
         var committed = new ConcurrentDictionary<Guid, long>();
         var executedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
 
-        var rpcResult = await RunAsync("(b) RecordTrade RPC + outbox row", async i =>
+        async Task RecordAsync(string price)
         {
             var response = await client.RecordTradeAsync(new RecordTradeRequest
             {
                 ClientOrderId = Guid.NewGuid().ToString("N"), Venue = "binance", ExchangeTradeId = Guid.NewGuid().ToString("N"),
-                Symbol = "BTCUSDT", Side = TradeSide.Buy, Price = "12345678901.12345678", Quantity = "0.00000001", Fee = "0.00000001",
+                Symbol = "BTCUSDT", Side = TradeSide.Buy, Price = price, Quantity = "0.00000001", Fee = "0.00000001",
                 ExecutedAt = executedAt,
             });
             committed[Guid.Parse(response.TradeId)] = Stopwatch.GetTimestamp();
-        });
-        Console.WriteLine(rpcResult);
-
-        var drainUntil = DateTime.UtcNow.AddSeconds(30);
-        while (committed.Keys.Any(k => !received.ContainsKey(k)) && DateTime.UtcNow < drainUntil)
-        {
-            await Task.Delay(100);
         }
 
-        var latencies = committed
-            .Where(c => received.ContainsKey(c.Key))
-            .Select(c => Math.Max(0, Stopwatch.GetElapsedTime(c.Value, received[c.Key]).TotalMilliseconds))
-            .ToList();
-        var delivery = new LoadResult("outbox -> consumer (after commit)", latencies, rpcResult.Elapsed);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"outbox -> consumer                 delivered {latencies.Count}/{committed.Count}  p50={delivery.Percentile(50):F3} ms  p99={delivery.Percentile(99):F3} ms"));
+        var cpu = new CpuMeter(ledger);
+        var rpcResult = await runner.RunAsync("(b) RecordTrade RPC + outbox row", () => RecordAsync("12345678901.12345678"),
+            onMeasureStart: () => { committed.Clear(); cpu.Start(); });
+        var (ledgerCpu, toolCpu) = cpu.Stop();
+        Console.WriteLine(rpcResult);
+
+        var delivery = await DeliveryAsync("outbox -> consumer under load", committed, received, rpcResult.Elapsed, TimeSpan.FromSeconds(30));
+        Console.WriteLine(delivery.Summary);
+
         // Delivery latency when the relay is not saturated: one caller, a write every 5 ms, for at most 5 s.
         committed.Clear();
         var paced = Stopwatch.StartNew();
         for (var i = 0; i < 1000 && paced.Elapsed < TimeSpan.FromSeconds(5); i++)
         {
-            var response = await client.RecordTradeAsync(new RecordTradeRequest
-            {
-                ClientOrderId = Guid.NewGuid().ToString("N"), Venue = "binance", ExchangeTradeId = Guid.NewGuid().ToString("N"),
-                Symbol = "BTCUSDT", Side = TradeSide.Sell, Price = "1", Quantity = "1", ExecutedAt = executedAt,
-            });
-            committed[Guid.Parse(response.TradeId)] = Stopwatch.GetTimestamp();
+            await RecordAsync("1");
             await Task.Delay(5);
         }
 
-        await Task.Delay(1000);
-        var pacedLatencies = committed.Where(c => received.ContainsKey(c.Key))
-            .Select(c => Math.Max(0, Stopwatch.GetElapsedTime(c.Value, received[c.Key]).TotalMilliseconds)).ToList();
-        var pacedDelivery = new LoadResult("paced", pacedLatencies, paced.Elapsed);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"outbox -> consumer, paced ~200/s   delivered {pacedLatencies.Count}/{committed.Count}  p50={pacedDelivery.Percentile(50):F3} ms  p99={pacedDelivery.Percentile(99):F3} ms"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio (b) p50 / (a) p50 = {rpcResult.Percentile(50) / rawResult.Percentile(50):F2}   (b) throughput = {rpcResult.Throughput:F0} writes/s"));
+        var pacedDelivery = await DeliveryAsync("outbox -> consumer, paced ~150/s", committed, received, paced.Elapsed, TimeSpan.FromSeconds(10));
+        Console.WriteLine(pacedDelivery.Summary);
         await consumer.StopAsync();
+
+        var ratio = rpcResult.Percentile(50) / rawResult.Percentile(50);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+            | measure                                  | p50 ms | p99 ms | throughput | goal |
+            | ---------------------------------------- | -----: | -----: | ---------: | ---- |
+            | (a) INSERT + COMMIT, {Callers} callers           | {rawResult.Percentile(50),6:F2} | {rawResult.Percentile(99),6:F2} | {rawResult.Throughput,7:F0}/s |  |
+            | (b) RecordTrade RPC, {Callers} callers           | {rpcResult.Percentile(50),6:F2} | {rpcResult.Percentile(99),6:F2} | {rpcResult.Throughput,7:F0}/s | >= 2000/s |
+            | (b)/(a) p50                              | {ratio,6:F2} |        |            | <= 2 |
+            | outbox -> consumer, under (b)'s load     | {delivery.Result.Percentile(50),6:F2} | {delivery.Result.Percentile(99),6:F2} | {delivery.Delivered}/{delivery.Committed} |  |
+            | outbox -> consumer, paced                | {pacedDelivery.Result.Percentile(50),6:F2} | {pacedDelivery.Result.Percentile(99),6:F2} | {pacedDelivery.Delivered}/{pacedDelivery.Committed} | p99 < 50 ms |
+            | CPU per (b) write: Ledger / this tool    | {ledgerCpu.TotalMicroseconds / Math.Max(1, rpcResult.LatenciesMs.Count),6:F0} µs | {toolCpu.TotalMicroseconds / Math.Max(1, rpcResult.LatenciesMs.Count),6:F0} µs | | |
+            load average before {loadBefore}, after {LoadAverage()}
+            """));
         return 0;
+    }
 
-        async Task<LoadResult> RunAsync(string name, Func<int, Task> operation)
+    private static async Task<IHost> StartConsumerAsync(string amqpUri, ConcurrentDictionary<Guid, long> received)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            for (var i = 0; i < Warmup; i++)
+            ["ConnectionStrings:eventbus"] = amqpUri,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.Services.AddSingleton(received);
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        builder.AddEventBus(bus =>
+        {
+            bus.AddConsumer<LatencyConsumer>();
+            // The consumer does nothing but note a timestamp: let the broker push ahead so delivery is not the bottleneck.
+            bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
             {
-                await operation(i);
-            }
-
-            var latencies = new ConcurrentBag<double>();
-            var next = -1;
-            var deadline = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, Callers).Select(_ => Task.Run(async () =>
-            {
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < maxOperations && deadline.Elapsed < maxDuration)
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbitEndpoint)
                 {
-                    var started = Stopwatch.GetTimestamp();
-                    await operation(i);
-                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    rabbitEndpoint.PrefetchCount = 256;
                 }
-            })));
-            return new LoadResult(name, latencies.ToList(), deadline.Elapsed);
+            });
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static async Task<Delivery> DeliveryAsync(
+        string name, ConcurrentDictionary<Guid, long> committed, ConcurrentDictionary<Guid, long> received, TimeSpan elapsed, TimeSpan drain)
+    {
+        var until = Stopwatch.StartNew();
+        while (committed.Keys.Any(k => !received.ContainsKey(k)) && until.Elapsed < drain)
+        {
+            await Task.Delay(50);
         }
+
+        // The RPC's response time stamps the commit; the consumer stamps arrival (the same monotonic clock).
+        var latencies = committed
+            .Where(c => received.ContainsKey(c.Key))
+            .Select(c => Math.Max(0, Stopwatch.GetElapsedTime(c.Value, received[c.Key]).TotalMilliseconds))
+            .ToList();
+        return new Delivery(new LoadResult(name, latencies, elapsed), latencies.Count, committed.Count);
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private sealed record Delivery(LoadResult Result, int Delivered, int Committed)
+    {
+        public string Summary => string.Create(CultureInfo.InvariantCulture,
+            $"{Result.Name,-34} delivered {Delivered}/{Committed}  p50={Result.Percentile(50):F3} ms  p99={Result.Percentile(99):F3} ms");
     }
 }
 

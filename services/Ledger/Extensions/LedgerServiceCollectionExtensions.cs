@@ -19,12 +19,26 @@ public static class LedgerServiceCollectionExtensions
     /// <summary>The Aspire resource name of the Ledger's database: <c>ConnectionStrings:ledgerdb</c>.</summary>
     public const string DatabaseName = "ledgerdb";
 
+    // About the number of distinct hot statements (writes, relay, reads), with room to spare.
+    private const int MaxAutoPrepare = 64;
+    private const int AutoPrepareMinUsages = 2;
+
     public static IHostApplicationBuilder AddLedgerServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        // NpgsqlDataSource with its health check (readiness depends on PostgreSQL), tracing and metrics.
-        builder.AddNpgsqlDataSource(DatabaseName);
+        // NpgsqlDataSource with its health check (readiness depends on PostgreSQL), tracing and metrics. The Ledger
+        // runs a handful of statements over and over, so they are prepared once per connection (auto-prepare) and
+        // PostgreSQL skips parsing and planning them on every call. A connection string that sets these keeps its values.
+        builder.AddNpgsqlDataSource(DatabaseName, configureDataSourceBuilder: source =>
+        {
+            var settings = source.ConnectionStringBuilder;
+            if (settings.MaxAutoPrepare == 0)
+            {
+                settings.MaxAutoPrepare = MaxAutoPrepare;
+                settings.AutoPrepareMinUsages = AutoPrepareMinUsages;
+            }
+        });
 
         // The Ledger only publishes, from its outbox. A broker outage must not make it unready: writes go on and the
         // relay catches up, so the bus reports at most Degraded.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
@@ -26,7 +27,7 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
     {
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(work);
-        var hash = SHA256.HashData(call.Request.ToByteArray());
+        var hash = HashOf(call.Request);
         for (var attempt = 1; ; attempt++)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -79,7 +80,10 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
 
     /// <summary>
     /// Work that only inserts, with the response known up front: the key row and the work's statements go to the
-    /// server in one batch, then COMMIT (two round trips in all, as a bare INSERT + COMMIT).
+    /// server as one batch, in one round trip. The batch carries no BEGIN: PostgreSQL runs the statements before a
+    /// protocol Sync (Npgsql sends one per batch) as one implicit transaction, committed at the Sync when every
+    /// statement succeeded and rolled back as a whole when any fails. So the key, the row and its outbox row still
+    /// commit together or not at all, with one round trip fewer than BEGIN … COMMIT.
     /// </summary>
     public async Task<TResponse> ExecuteBatchAsync<TResponse>(
         IdempotencyContext<TResponse> call,
@@ -91,15 +95,14 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
         ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(commands);
-        var hash = SHA256.HashData(call.Request.ToByteArray());
+        var hash = HashOf(call.Request);
         var statements = commands.ToList();
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using var batch = new NpgsqlBatch(connection, transaction);
+                await using var batch = new NpgsqlBatch(connection);
                 batch.BatchCommands.Add(Sql.Batch(
                     "INSERT INTO idempotency_keys (rpc, key, request_hash, response) VALUES ($1, $2, $3, $4)",
                     call.Rpc, call.Key, hash, response.ToByteArray()));
@@ -109,7 +112,6 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
                 }
 
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return response;
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == KeyConstraint)
@@ -154,6 +156,22 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
         var response = call.Parser.ParseFrom(reader.GetFieldValue<byte[]>(1));
         call.MarkReplayed(response);
         return response;
+    }
+
+    /// <summary>SHA-256 of the request's protobuf bytes, serialized into a pooled buffer rather than a new array per call.</summary>
+    private static byte[] HashOf(IMessage request)
+    {
+        var size = request.CalculateSize();
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            request.WriteTo(buffer.AsSpan(0, size));
+            return SHA256.HashData(buffer.AsSpan(0, size));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static NpgsqlBatchCommand Clone(NpgsqlBatchCommand command)

@@ -23,6 +23,13 @@ public sealed partial class OutboxRelay(
 {
     private const string Channel = "ledger_outbox";
     private const long LeaderLockKey = 0x4C65646765724F75; // "LedgerOu"
+
+    private const string FetchSql =
+        "SELECT outbox_id, event_id, aggregate_id, message_type, payload::text FROM outbox WHERE sent_at IS NULL " +
+        "ORDER BY outbox_id LIMIT $1";
+
+    private const string MarkSentSql = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE outbox_id = ANY($1)";
+
     private readonly OutboxOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,7 +56,18 @@ public sealed partial class OutboxRelay(
 
                 LogLeading(logger);
                 backoff = _options.InitialBackoff;
-                await RelayAsync(listener, stoppingToken).ConfigureAwait(false);
+                using var listening = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var wake = new OutboxWakeSignal();
+                var listen = wake.ListenAsync(listener, listening.Token);
+                try
+                {
+                    await RelayAsync(wake, listen, stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await listening.CancelAsync().ConfigureAwait(false);
+                    await OutboxWakeSignal.StopAsync(listen).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -64,33 +82,37 @@ public sealed partial class OutboxRelay(
         }
     }
 
-    private async Task RelayAsync(NpgsqlConnection listener, CancellationToken stoppingToken)
+    private async Task RelayAsync(OutboxWakeSignal wake, Task listen, CancellationToken stoppingToken)
     {
         var backoff = _options.InitialBackoff;
+        var batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
-                // A NOTIFY that arrived since the fetch is already buffered: WaitAsync returns at once.
-                await listener.WaitAsync(_options.IdleWait, stoppingToken).ConfigureAwait(false);
+                // A commit since the fetch has already set the signal, so this returns at once; many commits set it once.
+                await wake.WaitAsync(listen, _options.IdleWait, stoppingToken).ConfigureAwait(false);
+                batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
                 continue;
             }
 
             var (sent, failure) = await PublishAsync(batch, stoppingToken).ConfigureAwait(false);
-            await MarkSentAsync(sent).ConfigureAwait(false);
             metrics.Published(sent.Count);
             if (failure is null)
             {
+                // Marking this batch and fetching the next share one round trip.
+                batch = await MarkSentAndFetchAsync(sent).ConfigureAwait(false);
                 backoff = _options.InitialBackoff;
                 continue;
             }
 
+            await MarkSentAsync(sent).ConfigureAwait(false);
             metrics.PublishFailed();
             await RecordFailureAsync(failure.Value.Row, failure.Value.Error, stoppingToken).ConfigureAwait(false);
             LogPublishFailed(logger, failure.Value.Error, batch.Count - sent.Count, backoff);
             await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
             backoff = Next(backoff);
+            batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
         }
     }
 
@@ -140,15 +162,39 @@ public sealed partial class OutboxRelay(
     private async Task<List<OutboxRow>> FetchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Sql.Command(
-            "SELECT outbox_id, event_id, aggregate_id, message_type, payload::text FROM outbox WHERE sent_at IS NULL " +
-            "ORDER BY outbox_id LIMIT $1", connection, null, _options.BatchSize);
-        var rows = new List<OutboxRow>();
+        await using var command = Sql.Command(FetchSql, connection, null, _options.BatchSize);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        return await ReadRowsAsync(reader, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Marks the published rows sent in one UPDATE and, in the same round trip, fetches the next batch. Both run in
+    /// one implicit transaction, so the SELECT sees the rows just marked as sent and skips them.
+    /// </summary>
+    private async Task<List<OutboxRow>> MarkSentAndFetchAsync(List<long> ids)
+    {
+        // Marking must not be cut short by shutdown: a published event left unmarked would be published again.
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection)
         {
-            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+            BatchCommands = { Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize) },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+        return await ReadRowsAsync(reader, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static async Task<List<OutboxRow>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        // The rows are the batch's only result set; an UPDATE before the SELECT yields none.
+        var rows = new List<OutboxRow>();
+        do
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+            }
         }
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
 
         return rows;
     }
@@ -160,10 +206,8 @@ public sealed partial class OutboxRelay(
             return;
         }
 
-        // Marking must not be cut short by shutdown: a published event left unmarked would be published again.
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var command = Sql.Command(
-            "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE outbox_id = ANY($1)", connection, null, ids.ToArray());
+        await using var command = Sql.Command(MarkSentSql, connection, null, ids.ToArray());
         await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
     }
 

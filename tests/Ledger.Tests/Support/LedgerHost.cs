@@ -24,10 +24,11 @@ public sealed class LedgerHost : IAsyncDisposable
     public IServiceProvider Services => Host.Services;
 
     public static async Task<LedgerHost> StartAsync(
-        PostgresServer postgres, RabbitMqServer rabbit, string? connectionString = null, bool relay = true, string? amqpUri = null)
+        PostgresServer postgres, RabbitMqServer rabbit, string? connectionString = null, bool relay = true, string? amqpUri = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         connectionString ??= await postgres.CreateDatabaseAsync();
-        var host = new LoopbackServiceHost<Program>(new Dictionary<string, string?>
+        var configuration = new Dictionary<string, string?>
         {
             ["ConnectionStrings:ledgerdb"] = connectionString,
             ["ConnectionStrings:eventbus"] = amqpUri ?? rabbit.ConnectionString,
@@ -36,7 +37,13 @@ public sealed class LedgerHost : IAsyncDisposable
             ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
             ["Ledger:Outbox:BacklogRefresh"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configuration[key] = value;
+        }
+
+        var host = new LoopbackServiceHost<Program>(configuration);
         try
         {
             await host.StartAsync();

@@ -1,0 +1,98 @@
+using Grpc.Core;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Testing.Servers;
+using static TradeEngine.Ledger.Tests.Support.Requests;
+
+namespace TradeEngine.Ledger.Tests;
+
+/// <summary>
+/// What the write path and relay optimisations must keep: a one-round-trip write still commits all or nothing, one
+/// NOTIFY per wake-up still wakes the relay after a burst, and batches are marked sent once each.
+/// </summary>
+[Collection(LedgerCollection.Name)]
+public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(30);
+
+    // Long enough that only a NOTIFY, never the idle safety net, can explain a prompt delivery.
+    private static readonly Dictionary<string, string?> NoIdlePolling = new() { ["Ledger:Outbox:IdleWait"] = "00:10:00" };
+
+    [Fact]
+    public async Task RecordTrade_OutboxInsertFails_KeyAndTradeRolledBackKeyReusable()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false);
+        // The outbox insert is the batch's last statement: its failure must undo the key and trade inserted before it.
+        await ledger.ExecuteAsync("""
+            CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END; $$;
+            CREATE TRIGGER test_refuse BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION test_refuse();
+            """);
+        var request = Trade();
+
+        await Assert.ThrowsAsync<RpcException>(() => ledger.Client.RecordTradeAsync(request).ResponseAsync);
+
+        Assert.Equal(0, await ledger.CountAsync("trades"));
+        Assert.Equal(0, await ledger.CountAsync("idempotency_keys"));
+        Assert.Equal(0, await ledger.CountAsync("outbox"));
+
+        await ledger.ExecuteAsync("DROP TRIGGER test_refuse ON outbox");
+        var response = await ledger.Client.RecordTradeAsync(request);
+        Assert.False(response.Replayed);
+        Assert.Equal(1, await ledger.CountAsync("trades"));
+        Assert.Equal(1, await ledger.CountAsync("outbox"));
+    }
+
+    [Fact]
+    public async Task Relay_BurstThenIdleThenOneWrite_NotifyWakesRelayEachTime()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, settings: NoIdlePolling);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
+
+        // A burst: many commits notify while the relay is busy; their wake-ups coalesce.
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => ledger.Client.RecordTradeAsync(Trade()).ResponseAsync));
+        await consumer.Recorder.WaitForAsync(r => r.Count == 200, Arrival);
+
+        // Idle, then single writes: each must still wake the relay (the idle wait is ten minutes).
+        for (var i = 1; i <= 3; i++)
+        {
+            await Task.Delay(300);
+            await ledger.Client.RecordTradeAsync(Trade());
+            await consumer.Recorder.WaitForAsync(r => r.Count == 200 + i, TimeSpan.FromSeconds(10));
+        }
+
+        Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task Relay_BacklogOfSeveralBatches_EachRowPublishedOnceAndMarkedOnce()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using (var writer = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false))
+        {
+            for (var i = 0; i < 120; i++)
+            {
+                await writer.Client.RecordTradeAsync(Trade());
+            }
+        }
+
+        await using var consumerLedger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, consumerLedger.Client);
+        // Batches of 50: the relay marks one batch and fetches the next in one round trip, three times over.
+        await using var relay = await LedgerHost.StartAsync(postgres, rabbit, database, settings: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:BatchSize"] = "50",
+        });
+
+        await consumer.Recorder.WaitForAsync(r => r.Count == 120, Arrival);
+        var deadline = DateTime.UtcNow + Arrival;
+        while (await relay.CountAsync("outbox WHERE sent_at IS NULL") > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Rows were published but not marked sent.");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(120, await relay.CountAsync("outbox WHERE sent_at IS NOT NULL AND attempts = 1"));
+        Assert.Equal(120, consumer.Recorder.Of<TradeRecorded>().Count());
+        Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));
+    }
+}
