@@ -9,12 +9,25 @@ namespace TradeEngine.Testing.Servers;
 /// because PostgreSQL and RabbitMQ refuse to run as root. Its output is kept (the tail, for error messages),
 /// and the whole process tree is killed on <see cref="Kill"/>, on dispose, and when the test process exits.
 /// </summary>
+/// <remarks>
+/// A test host that dies without running its exit handlers (a crash, SIGKILL) is covered by a watchdog: a small
+/// <c>sh</c> per server that blocks reading a pipe only the test host holds open; when the host is gone the read
+/// returns and the watchdog kills the server's process tree.
+/// </remarks>
 public sealed class LocalProcess : IDisposable
 {
     private const int KeptOutputLines = 200;
     private static readonly ConcurrentDictionary<LocalProcess, byte> Running = new();
+    private const string WatchdogScript =
+        "read -r _; " +
+        "pids=$(ps -e -o pid= -o ppid= | awk -v root=\"$1\" '{ parent[$1] = $2 } END { found[root] = 1; " +
+        "do { changed = 0; for (c in parent) if (!(c in found) && (parent[c] in found)) { found[c] = 1; changed = 1 } } " +
+        "while (changed); for (p in found) print p }'); " +
+        "kill -KILL $pids 2>/dev/null; exit 0";
+
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private Process? _watchdog;
 
     static LocalProcess()
     {
@@ -61,6 +74,7 @@ public sealed class LocalProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         Running[local] = 0;
+        local._watchdog = StartWatchdog(process.Id);
         return local;
     }
 
@@ -99,6 +113,7 @@ public sealed class LocalProcess : IDisposable
     /// <summary>Kills the process and every child it started, at once (SIGKILL).</summary>
     public void Kill()
     {
+        StopWatchdog();
         try
         {
             if (!_process.HasExited)
@@ -119,6 +134,55 @@ public sealed class LocalProcess : IDisposable
     {
         Kill();
         _process.Dispose();
+    }
+
+    private static Process? StartWatchdog(int pid)
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = false,
+            RedirectStandardError = false,
+            UseShellExecute = false,
+            WorkingDirectory = "/",
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(WatchdogScript);
+        info.ArgumentList.Add("te-watchdog");
+        info.ArgumentList.Add(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        try
+        {
+            // Never written to: the pipe closes when the test host ends, however it ends.
+            return Process.Start(info);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    private void StopWatchdog()
+    {
+        var watchdog = Interlocked.Exchange(ref _watchdog, null);
+        if (watchdog is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!watchdog.HasExited)
+            {
+                watchdog.Kill();
+                watchdog.WaitForExit(5_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        watchdog.Dispose();
     }
 
     private void Keep(string? line)

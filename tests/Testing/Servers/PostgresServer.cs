@@ -20,6 +20,7 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
     public const string EnvironmentVariable = "TEST_POSTGRES";
     private const string PostgresUser = "postgres";
     private const string Password = "postgres";
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
     private PostgreSqlContainer? _container;
     private LocalProcess? _process;
     private string? _root;
@@ -29,6 +30,15 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
     public string ConnectionString => _connectionString ?? throw new InvalidOperationException("The server is not started.");
 
     public ServerSource Source { get; private set; }
+
+    /// <summary>
+    /// The port a local server tries first (for tests of this fixture); when another process holds it, a free one
+    /// is chosen instead. Null (the default): a free port chosen by the kernel.
+    /// </summary>
+    public int? PreferredPort { get; init; }
+
+    /// <summary>The data directory of a local server (its unique name is also its <c>cluster_name</c>); null otherwise.</summary>
+    public string? DataDirectory => _root is null || _connectionString is null ? null : Path.Combine(_root, "data");
 
     /// <summary>How long the last start took (initdb included for a local server).</summary>
     public TimeSpan StartupTime { get; private set; }
@@ -50,16 +60,33 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
         else if (await DockerProbe.IsAvailableAsync().ConfigureAwait(false))
         {
             Source = ServerSource.Container;
-            _container = new PostgreSqlBuilder("postgres:17-alpine")
-                .WithCommand("-c", "fsync=off", "-c", "max_connections=300")
-                .Build();
-            await _container.StartAsync(cancellationToken).ConfigureAwait(false);
-            _connectionString = _container.GetConnectionString();
+            try
+            {
+                _container = new PostgreSqlBuilder("postgres:17-alpine")
+                    .WithCommand("-c", "fsync=off", "-c", "max_connections=300")
+                    .Build();
+                await _container.StartAsync(cancellationToken).ConfigureAwait(false);
+                _connectionString = _container.GetConnectionString();
+            }
+            catch (Exception ex)
+            {
+                await StopAsync().ConfigureAwait(false);
+                throw new InvalidOperationException("The PostgreSQL test container did not start: " + ex.Message, ex);
+            }
         }
         else
         {
             Source = ServerSource.Local;
-            _connectionString = await StartLocalAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _connectionString = await StartLocalAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Nothing may outlive a failed start: no postgres process, no temporary folder.
+                CleanUp();
+                throw;
+            }
         }
 
         StartupTime = started.Elapsed;
@@ -95,14 +122,7 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
             _container = null;
         }
 
-        _process?.Dispose();
-        _process = null;
-        if (_root is not null && Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-
-        _root = null;
+        CleanUp();
         _connectionString = null;
     }
 
@@ -136,7 +156,8 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
                 "No PostgreSQL for the tests: no Docker endpoint answered, TEST_POSTGRES is not set, and no local " +
                 "server is installed under /usr/lib/postgresql (apt-get install postgresql).");
 
-        _root = Path.Combine(Path.GetTempPath(), "te-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        var name = "te-pg-" + Guid.NewGuid().ToString("N")[..12];
+        _root = Path.Combine(Path.GetTempPath(), name);
         var data = Path.Combine(_root, "data");
         Directory.CreateDirectory(_root);
         if (LocalProcess.IsRoot)
@@ -150,15 +171,20 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
             ["-D", data, "-U", PostgresUser, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
             PostgresUser).ConfigureAwait(false);
 
-        Exception? last = null;
-        for (var attempt = 0; attempt < 3; attempt++)
+        var failures = new List<Exception>();
+        for (var attempt = 0; attempt < 5; attempt++)
         {
-            var port = FreePort.Next();
+            var port = attempt == 0 && PreferredPort is { } preferred ? preferred : FreePort.Next();
+            var portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            // cluster_name is this server's identity: it is checked over TCP (a foreign server on the port has another)
+            // and appears in every backend's process title.
             _process = LocalProcess.Start(
                 Path.Combine(bin, "postgres"),
                 [
-                    "-D", data, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-k", data,
-                    "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
+                    "-D", data, "-p", portText, "-k", data,
+                    "-c", "listen_addresses=127.0.0.1", "-c", "cluster_name=" + name,
+                    "-c", "fsync=off", "-c", "full_page_writes=off",
                     "-c", "max_connections=300", "-c", "shared_buffers=64MB",
                 ],
                 PostgresUser);
@@ -173,41 +199,110 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
             }.ConnectionString;
             try
             {
-                await WaitUntilReadyAsync(connectionString, cancellationToken).ConfigureAwait(false);
+                await WaitUntilReadyAsync(data, port, cancellationToken).ConfigureAwait(false);
+                await VerifyIdentityAsync(connectionString, name, cancellationToken).ConfigureAwait(false);
                 return connectionString;
             }
-            catch (InvalidOperationException ex)
+            catch (PortTakenException ex)
             {
-                // Most likely another process took the port between choosing and binding it.
-                last = ex;
+                // Another process took the port between choosing and binding it: try another one.
+                failures.Add(ex);
                 _process.Dispose();
                 _process = null;
             }
         }
 
-        throw new InvalidOperationException("The local PostgreSQL server did not start.", last);
+        throw new InvalidOperationException(
+            "The local PostgreSQL server did not start: every port tried was taken by another process.",
+            new AggregateException(failures));
     }
 
-    private async Task WaitUntilReadyAsync(string connectionString, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until OUR postmaster accepts connections on its own Unix socket (in our data directory, so no other
+    /// server can answer there). The postmaster opens its TCP socket before its Unix socket and exits when it cannot
+    /// bind the TCP port, so "exited" or "no Unix socket while something answers on the port" means the port was taken.
+    /// </summary>
+    private async Task WaitUntilReadyAsync(string socketDirectory, int port, CancellationToken cancellationToken)
     {
+        var local = new NpgsqlConnectionStringBuilder
+        {
+            Host = socketDirectory,
+            Port = port,
+            Username = PostgresUser,
+            Database = "postgres",
+            Timeout = 5,
+            Pooling = false,
+        }.ConnectionString;
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             if (_process!.HasExited)
             {
-                throw new InvalidOperationException("postgres exited: " + _process.OutputTail);
+                var tail = _process.OutputTail;
+                if (tail.Contains("could not bind", StringComparison.Ordinal) ||
+                    tail.Contains("could not create any TCP/IP sockets", StringComparison.Ordinal) ||
+                    tail.Contains("already in use", StringComparison.Ordinal))
+                {
+                    throw new PortTakenException($"Port {port} is taken by another process: {tail}");
+                }
+
+                throw new InvalidOperationException("postgres exited before accepting connections: " + tail);
             }
 
             try
             {
-                await using var connection = new NpgsqlConnection(connectionString);
+                await using var connection = new NpgsqlConnection(local);
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (NpgsqlException) when (deadline.Elapsed < TimeSpan.FromSeconds(30))
+            catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException)
             {
-                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+                if (deadline.Elapsed > ReadyTimeout)
+                {
+                    throw new InvalidOperationException(
+                        $"The local PostgreSQL server did not accept connections within {ReadyTimeout.TotalSeconds:0} s. " +
+                        _process.OutputTail, ex);
+                }
+
+                await Task.Delay(25, cancellationToken).ConfigureAwait(false);
             }
         }
     }
+
+    /// <summary>The server answering on 127.0.0.1:port must be the one we started (its cluster_name).</summary>
+    private static async Task VerifyIdentityAsync(string connectionString, string name, CancellationToken cancellationToken)
+    {
+        string? actual;
+        try
+        {
+            var probe = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+            await using var connection = new NpgsqlConnection(probe);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand("SELECT current_setting('cluster_name')", connection);
+            actual = (string?)await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException)
+        {
+            throw new PortTakenException($"Our server is up, but 127.0.0.1 does not answer as it: {ex.Message}", ex);
+        }
+
+        if (actual != name)
+        {
+            throw new PortTakenException($"A foreign PostgreSQL server (cluster_name '{actual}', expected '{name}') answers on our port.");
+        }
+    }
+
+    private void CleanUp()
+    {
+        _process?.Dispose();
+        _process = null;
+        if (_root is not null && Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+
+        _root = null;
+    }
+
+    private sealed class PortTakenException(string message, Exception? inner = null) : Exception(message, inner);
 }
