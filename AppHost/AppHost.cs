@@ -41,4 +41,10 @@ var execution = builder.AddProject<Projects.TradeEngine_Execution>("execution")
 // The margin monitor reads the account and positions from Execution.
 risk.WithReference(execution);
 
+// The plan's integration example: runs once the services are healthy (open 0.001 BTCUSDT 3x, monitor, close, PnL).
+builder.AddProject<Projects.TradeEngine_Demo>("demo")
+    .WithReference(execution).WaitFor(execution)
+    .WithReference(funding).WaitFor(funding)
+    .WithReference(risk).WaitFor(risk);
+
 builder.Build().Run();

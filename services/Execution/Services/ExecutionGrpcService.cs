@@ -1,11 +1,72 @@
+using Grpc.Core;
+using TradeEngine.Execution.Positions;
+using TradeEngine.Execution.Streaming;
 using TradeEngine.Execution.V1;
 
 namespace TradeEngine.Execution.Services;
 
-/// <summary>
-/// Hosts the execution v1 contract. RPCs not implemented yet answer UNIMPLEMENTED (the generated base's default),
-/// never a made-up value.
-/// </summary>
-public sealed class ExecutionGrpcService : ExecutionService.ExecutionServiceBase
+/// <summary>The execution v1 contract: each RPC hands its request to the handler that owns it.</summary>
+public sealed class ExecutionGrpcService(
+    OpenPositionHandler opener,
+    ClosePositionHandler closer,
+    CloseAllHandler closeAll,
+    AccountQueries queries,
+    SettingsHandler settings,
+    PositionUpdateHub updates) : ExecutionService.ExecutionServiceBase
 {
+    public override Task<OpenPositionResponse> OpenPosition(OpenPositionRequest request, ServerCallContext context) =>
+        opener.OpenAsync(request, context.CancellationToken);
+
+    public override Task<ClosePositionResponse> ClosePosition(ClosePositionRequest request, ServerCallContext context) =>
+        closer.CloseAsync(request, context.CancellationToken);
+
+    public override Task<ReducePositionResponse> ReducePosition(ReducePositionRequest request, ServerCallContext context) =>
+        closer.ReduceAsync(request, context.CancellationToken);
+
+    public override Task<CloseAllPositionsResponse> CloseAllPositions(CloseAllPositionsRequest request, ServerCallContext context) =>
+        closeAll.CloseAllAsync(request, context.CancellationToken);
+
+    public override Task<ListPositionsResponse> ListPositions(ListPositionsRequest request, ServerCallContext context) =>
+        queries.ListAsync(context.CancellationToken);
+
+    public override Task<Position> GetPosition(GetPositionRequest request, ServerCallContext context) =>
+        queries.GetAsync(request, context.CancellationToken);
+
+    public override Task<Account> GetAccount(GetAccountRequest request, ServerCallContext context) =>
+        queries.GetAccountAsync(context.CancellationToken);
+
+    public override Task<SetLeverageResponse> SetLeverage(SetLeverageRequest request, ServerCallContext context) =>
+        settings.SetLeverageAsync(request, context.CancellationToken);
+
+    public override Task<SetMarginTypeResponse> SetMarginType(SetMarginTypeRequest request, ServerCallContext context) =>
+        settings.SetMarginTypeAsync(request, context.CancellationToken);
+
+    /// <summary>The current positions first (SNAPSHOT), then every change as it happens, until the caller hangs up.</summary>
+    public override async Task StreamPositionUpdates(
+        StreamPositionUpdatesRequest request, IServerStreamWriter<PositionUpdate> responseStream, ServerCallContext context)
+    {
+        var symbol = request.Symbol;
+        using var subscription = updates.Subscribe();
+        var account = await queries.GetAccountAsync(context.CancellationToken).ConfigureAwait(false);
+        foreach (var position in account.Positions.Where(p => symbol.Length == 0 || p.Symbol == symbol))
+        {
+            await responseStream.WriteAsync(new PositionUpdate { Kind = PositionUpdateKind.Snapshot, Position = position, At = account.AsOf })
+                .ConfigureAwait(false);
+        }
+
+        try
+        {
+            await foreach (var update in subscription.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            {
+                if (symbol.Length == 0 || update.Position.Symbol == symbol)
+                {
+                    await responseStream.WriteAsync(update).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The caller hung up: the stream ends normally.
+        }
+    }
 }

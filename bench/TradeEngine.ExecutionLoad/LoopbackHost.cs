@@ -1,0 +1,35 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace TradeEngine.ExecutionLoad;
+
+/// <summary>A service's real Program on 127.0.0.1:<see cref="Port"/> (never another interface).</summary>
+public sealed class LoopbackHost<TEntryPoint> : WebApplicationFactory<TEntryPoint>
+    where TEntryPoint : class
+{
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    public LoopbackHost(int port, HttpProtocols protocols, IReadOnlyDictionary<string, string?> settings)
+    {
+        Port = port;
+        _settings = settings;
+        UseKestrel(o => o.Listen(IPAddress.Loopback, port, l => l.Protocols = protocols));
+    }
+
+    public int Port { get; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}/");
+
+    public Task StartAsync() => Task.Run(StartServer);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}

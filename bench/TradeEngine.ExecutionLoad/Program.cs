@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Common.V1;
+using TradeEngine.Execution.Reconciliation;
+using TradeEngine.Execution.Services;
+using TradeEngine.Execution.V1;
+using TradeEngine.ExecutionLoad;
+using TradeEngine.Funding.Services;
+using TradeEngine.Ledger.Services;
+using TradeEngine.PaperExchange.Engine;
+using TradeEngine.Risk.Services;
+using TradeEngine.Testing.Servers;
+
+// Usage: dotnet run -c Release --project bench/TradeEngine.ExecutionLoad [-- --clients 8 --round-trips 200 --warmup 20]
+// Bounded: every client stops after its round trips, and the whole run after 10 minutes.
+var clients = Arg("--clients", 8);
+var roundTrips = Arg("--round-trips", 200);
+var warmup = Arg("--warmup", 20);
+using var runLimit = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+LoopbackHosts.UseContentRootsFromManifest();
+
+await using var postgres = new PostgresServer();
+await using var rabbit = new RabbitMqServer();
+await postgres.StartAsync(runLimit.Token);
+await rabbit.StartAsync(runLimit.Token);
+var quiet = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Error" };
+const string key = "load-paper-key-FAKE";
+const string secret = "load-paper-secret-FAKE-0123456789";
+
+await using var paper = new LoopbackHost<PaperEngine>(FreePort.Next(), HttpProtocols.Http1, With(quiet, new()
+{
+    ["Paper:ApiKey"] = key, ["Paper:ApiSecret"] = secret, ["Paper:SlippageBps"] = "0", ["Paper:TakerFeeRate"] = "0", ["Paper:MakerFeeRate"] = "0",
+    ["Paper:StartingBalance"] = "1000000",
+    // The venue's request-weight and order-rate limits (which the client keeps under) would pace the run, not Execution.
+    ["Paper:RequestWeightLimitPerMinute"] = "10000000", ["Paper:OrderLimitPerMinute"] = "10000000", ["Paper:OrderLimitPer10Seconds"] = "10000000",
+    ["Paper:Markets:BTCUSDT:InitialPrice"] = "100000", ["Paper:Markets:BTCUSDT:Volatility"] = "0",
+    ["Paper:Markets:ETHUSDT:InitialPrice"] = "3000", ["Paper:Markets:ETHUSDT:Volatility"] = "0",
+    ["Paper:Markets:SOLUSDT:InitialPrice"] = "150", ["Paper:Markets:SOLUSDT:Volatility"] = "0",
+}));
+await paper.StartAsync();
+var venue = new Dictionary<string, string?> { ["Binance:BaseUrl"] = paper.Address.ToString(), ["Binance:ApiKey"] = key, ["Binance:ApiSecret"] = secret };
+
+await using var ledger = new LoopbackHost<LedgerGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, new()
+{
+    ["ConnectionStrings:ledgerdb"] = await postgres.CreateDatabaseAsync(cancellationToken: runLimit.Token),
+    ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+}));
+await ledger.StartAsync();
+await using var funding = new LoopbackHost<FundingGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
+{
+    ["services:ledger:http:0"] = ledger.Address.ToString(), ["Funding:Accrual:Enabled"] = "false",
+}));
+await funding.StartAsync();
+await using var risk = new LoopbackHost<RiskGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, new()
+{
+    ["services:ledger:http:0"] = ledger.Address.ToString(), ["services:funding:http:0"] = funding.Address.ToString(),
+    ["ConnectionStrings:eventbus"] = rabbit.ConnectionString, ["Risk:MarginMonitor:Enabled"] = "false",
+}));
+await risk.StartAsync();
+await using var execution = new LoopbackHost<ExecutionGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
+{
+    ["services:ledger:http:0"] = ledger.Address.ToString(), ["services:funding:http:0"] = funding.Address.ToString(),
+    ["services:risk:http:0"] = risk.Address.ToString(), ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+}));
+await execution.StartAsync();
+var reconciliation = execution.Services.GetRequiredService<ReconciliationState>();
+while (!reconciliation.IsReady)
+{
+    await Task.Delay(50, runLimit.Token);
+}
+
+using var channel = GrpcChannel.ForAddress(execution.Address);
+var client = new ExecutionService.ExecutionServiceClient(channel);
+var health = new Health.HealthClient(channel);
+
+// Distinct symbols only: two clients on one symbol would add to each other's position. The venue and Risk know
+// the symbols below; more clients than symbols are capped (and the cap is printed).
+string[] symbols = ["BTCUSDT", "ETHUSDT"];
+var sizes = new Dictionary<string, string> { ["BTCUSDT"] = "0.001", ["ETHUSDT"] = "0.01" };
+var active = Math.Min(clients, symbols.Length);
+Console.WriteLine($"Execution load: {active} concurrent client(s) on distinct symbols (asked for {clients}; the venue and Risk list {symbols.Length} tradable symbols), {roundTrips} round trips each after {warmup} warm-up");
+
+var emptyCalls = new List<double>();
+var opens = new List<double>();
+var closes = new List<double>();
+var trips = new List<double>();
+// The empty unary call, on the same channel and server, in the same run: sequential, then beside the load at a
+// bounded pace (one call every 2 ms), so it measures the transport without starving the load of CPU.
+for (var n = 0; n < 2_000; n++)
+{
+    var t = Stopwatch.GetTimestamp();
+    await health.CheckAsync(new HealthCheckRequest());
+    emptyCalls.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+}
+
+using var stopEmpty = new CancellationTokenSource();
+var emptyTask = Task.Run(async () =>
+{
+    while (!stopEmpty.IsCancellationRequested)
+    {
+        var t = Stopwatch.GetTimestamp();
+        await health.CheckAsync(new HealthCheckRequest());
+        lock (emptyCalls)
+        {
+            emptyCalls.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        await Task.Delay(2);
+    }
+});
+
+var wall = Stopwatch.StartNew();
+var measuredStart = TimeSpan.Zero;
+await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
+{
+    var symbol = symbols[i];
+    for (var n = 0; n < warmup + roundTrips; n++)
+    {
+        runLimit.Token.ThrowIfCancellationRequested();
+        var id = $"ld{i}-{n}-{Guid.NewGuid():N}"[..30];
+        var t0 = Stopwatch.GetTimestamp();
+        var opened = await client.OpenPositionAsync(new OpenPositionRequest
+        {
+            ClientOrderId = id + "o", Symbol = symbol, Side = Side.Long, Quantity = sizes[symbol], Leverage = 2, MarginType = MarginType.Cross,
+        });
+        var t1 = Stopwatch.GetTimestamp();
+        if (opened.Denials.Count > 0)
+        {
+            throw new InvalidOperationException($"{symbol}: open refused: {opened.Denials[0].Message}");
+        }
+
+        await client.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = id + "c", Symbol = symbol });
+        var t2 = Stopwatch.GetTimestamp();
+        if (n < warmup)
+        {
+            continue;
+        }
+
+        lock (trips)
+        {
+            if (measuredStart == TimeSpan.Zero)
+            {
+                measuredStart = wall.Elapsed;
+            }
+
+            opens.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
+            closes.Add(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
+            trips.Add(Stopwatch.GetElapsedTime(t0, t2).TotalMilliseconds);
+        }
+    }
+}, runLimit.Token)));
+var measured = wall.Elapsed - measuredStart;
+await stopEmpty.CancelAsync();
+await emptyTask;
+
+Report("empty unary gRPC call (grpc.health.v1 Check on Execution)", emptyCalls);
+Report("OpenPosition", opens);
+Report("ClosePosition", closes);
+Report("open+close round trip", trips);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"round trips/s: {trips.Count / measured.TotalSeconds:F1} ({trips.Count} in {measured.TotalSeconds:F2} s with {active} clients)"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"open p50 / empty p50: {Percentile(opens, 50) / Percentile(emptyCalls, 50):F1}x; open p99 / empty p99: {Percentile(opens, 99) / Percentile(emptyCalls, 99):F1}x"));
+return 0;
+
+static void Report(string name, List<double> samples) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{name,-58} n={samples.Count,6}  p50={Percentile(samples, 50),8:F3} ms  p99={Percentile(samples, 99),8:F3} ms"));
+
+static double Percentile(List<double> samples, int p)
+{
+    if (samples.Count == 0)
+    {
+        return double.NaN;
+    }
+
+    var sorted = samples.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(p / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+}
+
+static Dictionary<string, string?> With(params Dictionary<string, string?>[] parts)
+{
+    var result = new Dictionary<string, string?>();
+    foreach (var part in parts)
+    {
+        foreach (var (k, v) in part)
+        {
+            result[k] = v;
+        }
+    }
+
+    return result;
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Core;
+using TradeEngine.Common.V1;
+using TradeEngine.Execution.V1;
+using TradeEngine.Funding.V1;
+using TradeEngine.Risk.V1;
+
+namespace TradeEngine.Demo;
+
+/// <summary>
+/// Opens 0.001 BTCUSDT long at 3x, shows entry, liquidation price and funding, runs a margin monitor pass, closes and
+/// prints the PnL: the plan's examples/perpetual_futures_demo.py over gRPC, one trace across every service.
+/// </summary>
+public sealed class PerpetualFuturesDemo(
+    ExecutionService.ExecutionServiceClient execution,
+    FundingService.FundingServiceClient funding,
+    RiskService.RiskServiceClient risk)
+{
+    public const string SourceName = "TradeEngine.Demo";
+    public const string Symbol = "BTCUSDT";
+    public const string Size = "0.001";
+    public const int Leverage = 3;
+    private static readonly ActivitySource Source = new(SourceName);
+
+    public async Task<int> RunAsync(TextWriter output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var activity = Source.StartActivity("perpetual futures demo");
+        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
+
+        await output.WriteLineAsync($"Opening long position on {Symbol}: {Size} at {Leverage}x...").ConfigureAwait(false);
+        var opened = await RetryWhileUnavailableAsync(() => execution.OpenPositionAsync(new OpenPositionRequest
+        {
+            ClientOrderId = "demo-open-" + stamp,
+            Symbol = Symbol,
+            Side = Side.Long,
+            Quantity = Size,
+            Leverage = Leverage,
+            MarginType = MarginType.Isolated,
+            Strategy = "demo",
+        }, cancellationToken: cancellationToken).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        if (opened.Denials.Count > 0)
+        {
+            await output.WriteLineAsync("Failed to open position; Risk refused it:").ConfigureAwait(false);
+            foreach (var denial in opened.Denials)
+            {
+                await output.WriteLineAsync($"  {denial.Code}: {denial.Message}").ConfigureAwait(false);
+            }
+
+            return 1;
+        }
+
+        await output.WriteLineAsync(
+            $"Position opened: entry {opened.EntryPrice}, liquidation {opened.LiquidationPrice}, funding rate {opened.FundingRate}, " +
+            $"estimated daily funding {opened.EstimatedDailyFunding} USDT, fee {opened.Fee}").ConfigureAwait(false);
+        foreach (var warning in opened.Warnings)
+        {
+            await output.WriteLineAsync("  warning: " + warning).ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync("Monitoring position...").ConfigureAwait(false);
+        var account = await execution.GetAccountAsync(new GetAccountRequest(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var snapshot = new AccountSnapshot
+        {
+            WalletBalance = account.WalletBalance,
+            AvailableBalance = account.AvailableBalance,
+            UnrealizedPnl = account.UnrealizedPnl,
+            Equity = account.Equity,
+            MaintenanceMargin = account.MaintenanceMargin,
+        };
+        var health = await risk.GetMarginHealthAsync(new GetMarginHealthRequest { Account = snapshot }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        await output.WriteLineAsync(
+            $"Margin health: {health.Action}, ratio {health.MarginRatio}, {health.Reason}; equity {account.Equity}, unrealized {account.UnrealizedPnl}")
+            .ConfigureAwait(false);
+
+        var rate = await funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = Symbol }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var daily = await funding.EstimateDailyCostAsync(new EstimateDailyCostRequest
+        {
+            Symbol = Symbol, Side = Side.Long, Quantity = Size, Price = opened.EntryPrice,
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(
+            $"Funding analysis: rate {rate.FundingRate} every {rate.FundingIntervalHours} h, daily cost {daily.DailyCost} USDT " +
+            $"({daily.SettlementsPerDay} settlements)").ConfigureAwait(false);
+
+        await output.WriteLineAsync("Closing position...").ConfigureAwait(false);
+        var closed = await execution.ClosePositionAsync(new ClosePositionRequest
+        {
+            ClientOrderId = "demo-close-" + stamp,
+            Symbol = Symbol,
+            Reason = "Demo completed",
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(
+            $"Position closed: exit {closed.ExitPrice}, realized PnL {closed.RealizedPnl} USDT, fees {closed.Fees}, funding {closed.Funding}")
+            .ConfigureAwait(false);
+        await output.WriteLineAsync("Demo complete!").ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>Execution answers UNAVAILABLE until its first reconciliation: wait for it, for up to a minute.</summary>
+    private static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace TradeEngine.Execution.Concurrency;
+
+/// <summary>
+/// Runs work that must finish once started (an order was sent; its fill must reach the Ledger) apart from the
+/// caller: the caller's cancellation and deadline are not propagated to the outbound calls (the HttpContext does not
+/// flow), while the trace does (the current activity is carried over), so the spans stay under the caller's trace.
+/// The work is bound to the process instead: it stops when the host stops (as in a crash), and the reconciliation at
+/// the next start repairs whatever it left half-done.
+/// </summary>
+public static class Detached
+{
+    public static Task<T> Run<T>(Func<Task<T>> work)
+    {
+        var parent = Activity.Current;
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(() =>
+            {
+                Activity.Current = parent;
+                return work();
+            });
+        }
+    }
+}

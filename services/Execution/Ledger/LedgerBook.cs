@@ -1,0 +1,147 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Models;
+using TradeEngine.Common.V1;
+using TradeEngine.Execution.Logging;
+using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.Options;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Execution.Ledger;
+
+/// <summary>
+/// What Execution writes to and reads from the Ledger. Every write carries a key derived from the client order id
+/// (or event id) and a payload built only from venue facts (fill price, quantity, fill time, fee), so a repeat after
+/// a crash replays the first write instead of adding a row.
+/// </summary>
+public sealed class LedgerBook(
+    LedgerService.LedgerServiceClient ledger,
+    IBinanceClient venue,
+    LedgerWrites writes,
+    IOptions<ExecutionOptions> options,
+    TimeProvider time,
+    ILogger<LedgerBook> logger)
+{
+    public string Venue => options.Value.Venue;
+
+    public string Account => options.Value.Account;
+
+    /// <summary>The open position record of a symbol, or null.</summary>
+    public async Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ledger.GetPositionAsync(
+                new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol } },
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<PositionRecord>> OpenRecordsAsync(CancellationToken cancellationToken)
+    {
+        var response = await ledger.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = Venue }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        return response.Positions;
+    }
+
+    /// <summary>The most recently closed record of a symbol (a resumed close replays against it).</summary>
+    public async Task<PositionRecord?> LastClosedRecordAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var response = await ledger.GetPositionsAsync(
+            new GetPositionsRequest { Venue = Venue, Symbol = symbol, Status = PositionStatus.Closed, Page = new PageRequest { PageSize = 1000 } },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.Positions.OrderByDescending(p => p.ClosedAt?.ToDateTimeOffset()).FirstOrDefault();
+    }
+
+    /// <summary>Commission of an order, summed over its fills (USDT, positive when paid).</summary>
+    public async Task<decimal> FeeAsync(OrderInfo order, CancellationToken cancellationToken)
+    {
+        var trades = await venue.GetUserTradesAsync(
+            new UserTradesQuery(order.Symbol, StartTime: order.UpdateTime.AddMinutes(-5), Limit: 1000), cancellationToken).ConfigureAwait(false);
+        var fills = trades.Where(t => t.OrderId == order.OrderId).ToList();
+        if (fills.Count == 0)
+        {
+            Log.FeeUnknown(logger, order.Symbol, order.OrderId);
+            return 0m;
+        }
+
+        return fills.Sum(t => t.Commission);
+    }
+
+    public Task<PositionRecord?> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
+    {
+        request.Account = Account;
+        request.Venue = Venue;
+        return writes.WriteAsync("open " + request.IdempotencyKey,
+            async ct => await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+    }
+
+    public Task<PositionRecord?> CloseAsync(ClosePositionRequest request, CancellationToken cancellationToken) =>
+        writes.WriteAsync("close " + request.IdempotencyKey,
+            async ct => await ledger.ClosePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+
+    public Task<PositionRecord?> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken) =>
+        writes.WriteAsync("reduce " + request.IdempotencyKey,
+            async ct => await ledger.ReducePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+
+    /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>
+    public Task<RecordTradeResponse?> RecordTradeAsync(
+        OrderInfo order, decimal fee, decimal realizedPnl, string? positionId, string? strategy, CancellationToken cancellationToken)
+    {
+        var request = new RecordTradeRequest
+        {
+            ClientOrderId = order.ClientOrderId,
+            Venue = Venue,
+            ExchangeTradeId = "order-" + order.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ExchangeOrderId = order.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Symbol = order.Symbol,
+            Side = ExecutionWire.Trade(order.Side),
+            Price = Wire.Format(order.AvgPrice),
+            Quantity = Wire.Format(order.ExecutedQty),
+            Fee = Wire.Format(fee),
+            RealizedPnl = Wire.Format(realizedPnl),
+            ExecutedAt = Wire.Timestamp(order.UpdateTime),
+            PositionId = positionId ?? string.Empty,
+            Strategy = strategy ?? string.Empty,
+        };
+        return writes.WriteAsync("trade " + order.ClientOrderId,
+            async ct => await ledger.RecordTradeAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <summary>Logs a risk event; a failure is logged, never thrown (the event describes what already happened).</summary>
+    public async Task LogRiskEventAsync(
+        string key, string eventType, RiskEventSeverity severity, string reason, string? symbol, CancellationToken cancellationToken,
+        decimal? metric = null, decimal? limit = null)
+    {
+        var request = new LogRiskEventRequest
+        {
+            IdempotencyKey = key,
+            EventType = eventType,
+            Severity = severity,
+            Reason = reason.Length > 1000 ? reason[..1000] : reason,
+            Symbol = symbol ?? string.Empty,
+            MetricValue = Wire.Format(metric),
+            LimitValue = Wire.Format(limit),
+            OccurredAt = Wire.Timestamp(time.GetUtcNow()),
+        };
+        try
+        {
+            await writes.WriteAsync("risk event " + key,
+                async ct => await ledger.LogRiskEventAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            // The same event was logged before (a repeat of the same action at another instant): nothing to add.
+        }
+        catch (RpcException ex)
+        {
+            Log.RiskEventFailed(logger, ex, eventType);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Grpc.Core;
+
+namespace TradeEngine.Execution.Logging;
+
+/// <summary>Every log line of the service, source-generated, with structured fields.</summary>
+public static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Opened {Side} {Quantity} {Symbol} at {EntryPrice} (order {ClientOrderId}, position {PositionId})")]
+    public static partial void Opened(ILogger logger, string symbol, string side, decimal quantity, decimal entryPrice, string clientOrderId, string positionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Open {ClientOrderId} on {Symbol} refused by Risk: {Reasons}")]
+    public static partial void Denied(ILogger logger, string symbol, string clientOrderId, string reasons);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Order {ClientOrderId} on {Symbol} already exists at the venue (status {Status}); resuming instead of sending it again")]
+    public static partial void Resuming(ILogger logger, string symbol, string clientOrderId, string status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stop-loss for {Symbol} (order {ClientOrderId}) could not be placed; closing the position at once")]
+    public static partial void StopLossFailed(ILogger logger, Exception exception, string symbol, string clientOrderId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Take-profit for {Symbol} (order {ClientOrderId}) could not be placed")]
+    public static partial void TakeProfitFailed(ILogger logger, Exception exception, string symbol, string clientOrderId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Quantity} {Symbol} at {ExitPrice} (order {ClientOrderId}): {Reason}")]
+    public static partial void Closed(ILogger logger, string symbol, decimal quantity, decimal exitPrice, string clientOrderId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reduced {Symbol} by {Quantity} at {Price} (order {ClientOrderId}): {Reason}")]
+    public static partial void Reduced(ILogger logger, string symbol, decimal quantity, decimal price, string clientOrderId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Emergency close-all ({Key}): {Reason}")]
+    public static partial void CloseAllStarted(ILogger logger, string key, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Emergency close-all could not close {Symbol}; continuing with the others")]
+    public static partial void CloseAllSymbolFailed(ILogger logger, Exception exception, string symbol);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Emergency close-all could not trigger the kill switch")]
+    public static partial void KillSwitchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ledger write {Description} failed ({Status}), attempt {Attempt}; retrying")]
+    public static partial void LedgerWriteRetry(ILogger logger, string description, int attempt, StatusCode status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ledger write {Description} still failing ({Status}); queued to retry in the background until it lands")]
+    public static partial void LedgerWriteQueued(ILogger logger, string description, StatusCode status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queued Ledger write {Description} landed")]
+    public static partial void LedgerWriteLanded(ILogger logger, string description);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Queued Ledger write {Description} was refused ({Status}); the reconciliation will repair the record")]
+    public static partial void LedgerWriteRefused(ILogger logger, Exception exception, string description, StatusCode status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: {Kind} on {Symbol}: {Detail}")]
+    public static partial void Mismatch(ILogger logger, string kind, string symbol, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation pass finished: {Mismatches} difference(s) found and repaired")]
+    public static partial void Reconciled(ILogger logger, int mismatches);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconciliation pass failed; opening stays closed until one succeeds")]
+    public static partial void ReconcileFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconciliation could not repair {Symbol}")]
+    public static partial void RepairFailed(ILogger logger, Exception exception, string symbol);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert {EventId}: {Action} (ratio {Ratio})")]
+    public static partial void MarginAlert(ILogger logger, Guid eventId, string action, string ratio);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Margin alert {EventId}: no open position to reduce")]
+    public static partial void NothingToReduce(ILogger logger, Guid eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kill switch {EventId} is on ({Trigger}, {Reason}); flattening every position")]
+    public static partial void KillSwitchOn(ILogger logger, Guid eventId, string trigger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not log risk event {EventType}")]
+    public static partial void RiskEventFailed(ILogger logger, Exception exception, string eventType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No fills found for order {OrderId} on {Symbol}; fee recorded as 0")]
+    public static partial void FeeUnknown(ILogger logger, string symbol, long orderId);
+}

@@ -1,0 +1,235 @@
+using Grpc.Core;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Models;
+using TradeEngine.Execution.Concurrency;
+using TradeEngine.Execution.Ledger;
+using TradeEngine.Execution.Logging;
+using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.V1;
+using TradeEngine.Execution.Venue;
+using TradeEngine.ServiceDefaults.Grpc;
+using LedgerV1 = TradeEngine.Ledger.V1;
+
+namespace TradeEngine.Execution.Positions;
+
+/// <summary>
+/// Close and reduce, keyed by the client order id like an open: the venue order carries it, a retry finds it at the
+/// venue and resumes, and the Ledger writes are keyed by it. Closing cancels the symbol's protective orders first.
+/// </summary>
+public sealed class ClosePositionHandler(
+    IBinanceClient venue,
+    InstrumentDirectory instruments,
+    RequestDeduplicator deduplicator,
+    SymbolLocks locks,
+    ProtectiveOrders protective,
+    LedgerBook ledger,
+    FillRecorder fills,
+    IHostApplicationLifetime lifetime,
+    ILogger<ClosePositionHandler> logger)
+{
+    public async Task<ClosePositionResponse> CloseAsync(ClosePositionRequest request, CancellationToken cancellationToken)
+    {
+        var clientOrderId = ExecutionWire.ClientOrderId(request.ClientOrderId);
+        var symbol = await RequireSymbolAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
+        var reason = string.IsNullOrWhiteSpace(request.Reason) ? "Manual close" : Wire.Required(request.Reason, "reason", 256);
+        var (response, replayed) = await deduplicator.RunAsync(
+            "close", clientOrderId, request, () => Detached.Run(() => CloseSymbolAsync(symbol, clientOrderId, reason))).ConfigureAwait(false);
+        if (!replayed)
+        {
+            return response;
+        }
+
+        var copy = response.Clone();
+        copy.Replayed = true;
+        return copy;
+    }
+
+    public async Task<ReducePositionResponse> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken)
+    {
+        var clientOrderId = ExecutionWire.ClientOrderId(request.ClientOrderId);
+        var symbol = await RequireSymbolAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
+        decimal? fraction = null;
+        decimal? quantity = null;
+        switch (request.AmountCase)
+        {
+            case ReducePositionRequest.AmountOneofCase.Fraction:
+                fraction = Wire.Positive(request.Fraction, "fraction");
+                if (fraction >= 1m)
+                {
+                    throw new RequestValidationException("fraction", "must be between 0 and 1 (use ClosePosition to close it all)");
+                }
+
+                break;
+            case ReducePositionRequest.AmountOneofCase.Quantity:
+                quantity = Wire.Positive(request.Quantity, "quantity");
+                break;
+            default:
+                throw new RequestValidationException("amount", "fraction or quantity is required");
+        }
+
+        var reason = string.IsNullOrWhiteSpace(request.Reason) ? "Manual reduce" : Wire.Required(request.Reason, "reason", 256);
+        var (response, replayed) = await deduplicator.RunAsync(
+            "reduce", clientOrderId, request,
+            () => Detached.Run(() => ReduceSymbolAsync(symbol, clientOrderId, fraction, quantity, reason))).ConfigureAwait(false);
+        if (!replayed)
+        {
+            return response;
+        }
+
+        var copy = response.Clone();
+        copy.Replayed = true;
+        return copy;
+    }
+
+    /// <summary>Closes the whole position on <paramref name="symbol"/> with a reduce-only market order keyed by <paramref name="clientOrderId"/>.</summary>
+    public async Task<ClosePositionResponse> CloseSymbolAsync(string symbol, string clientOrderId, string reason)
+    {
+        var ct = lifetime.ApplicationStopping;
+        using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+        var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
+        var positionsTask = venue.GetPositionsAsync(symbol, ct);
+        var recordTask = ledger.OpenRecordAsync(symbol, ct);
+        var existing = await existingTask.ConfigureAwait(false);
+        var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
+        var record = await recordTask.ConfigureAwait(false);
+        OrderInfo order;
+        if (existing is not null)
+        {
+            Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
+            order = existing;
+            record ??= await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            if (open is null)
+            {
+                throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
+            }
+
+            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+            var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
+            order = (await venue.PlaceOrderAsync(
+                new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
+                clientOrderId, ct).ConfigureAwait(false)).Order;
+        }
+
+        Log.Closed(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
+        var closed = record is null ? null : await fills.RecordCloseAsync(record, order, reason, "close:" + clientOrderId, ct).ConfigureAwait(false);
+        if (record is null)
+        {
+            await ledger.LogRiskEventAsync("close-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
+                $"Closed {symbol} at the venue, but the Ledger had no open record of it", symbol, ct).ConfigureAwait(false);
+        }
+
+        return new ClosePositionResponse
+        {
+            PositionId = closed?.PositionId ?? record?.PositionId ?? string.Empty,
+            Symbol = symbol,
+            ExitPrice = Wire.Format(order.AvgPrice),
+            Quantity = Wire.Format(order.ExecutedQty),
+            RealizedPnl = closed?.RealizedPnl ?? string.Empty,
+            Fees = closed?.Fees ?? string.Empty,
+            Funding = closed?.Funding ?? string.Empty,
+            Replayed = existing is not null,
+            ClosedAt = Wire.Timestamp(order.UpdateTime),
+        };
+    }
+
+    /// <summary>Reduces the position on <paramref name="symbol"/> by a fraction (rounded down to the step) or a quantity.</summary>
+    public async Task<ReducePositionResponse> ReduceSymbolAsync(string symbol, string clientOrderId, decimal? fraction, decimal? quantity, string reason)
+    {
+        var ct = lifetime.ApplicationStopping;
+        using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+        var info = await instruments.FindAsync(symbol, ct).ConfigureAwait(false)
+            ?? throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
+        var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
+        var positionsTask = venue.GetPositionsAsync(symbol, ct);
+        var recordTask = ledger.OpenRecordAsync(symbol, ct);
+        var existing = await existingTask.ConfigureAwait(false);
+        var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
+        var record = await recordTask.ConfigureAwait(false);
+        OrderInfo order;
+        if (existing is not null)
+        {
+            Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
+            order = existing;
+        }
+        else
+        {
+            if (open is null)
+            {
+                throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
+            }
+
+            var size = Math.Abs(open.PositionAmt);
+            var amount = quantity ?? info.Filters.FloorToStep(size * fraction!.Value);
+            var field = quantity is null ? "fraction" : "quantity";
+            if (amount <= 0m)
+            {
+                throw new RequestValidationException(field, $"reduces less than one step ({Wire.Format(info.Filters.StepSize)}) of the {Wire.Format(size)} position");
+            }
+
+            if (amount >= size)
+            {
+                throw new RequestValidationException(field, $"must leave part of the {Wire.Format(size)} position (use ClosePosition to close it all)");
+            }
+
+            if (amount % info.Filters.StepSize != 0m)
+            {
+                throw new RequestValidationException(field, $"must be on the symbol's step size {Wire.Format(info.Filters.StepSize)}");
+            }
+
+            var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
+            order = (await venue.PlaceOrderAsync(
+                new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, amount, ReduceOnly: true),
+                clientOrderId, ct).ConfigureAwait(false)).Order;
+        }
+
+        Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
+        var fee = await ledger.FeeAsync(order, ct).ConfigureAwait(false);
+        LedgerV1.PositionRecord? after = null;
+        var realized = 0m;
+        if (record is not null)
+        {
+            after = await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
+            {
+                IdempotencyKey = "reduce:" + clientOrderId,
+                PositionId = record.PositionId,
+                Quantity = Wire.Format(order.ExecutedQty),
+                ExitPrice = Wire.Format(order.AvgPrice),
+                Fee = Wire.Format(fee),
+                ReducedAt = Wire.Timestamp(order.UpdateTime),
+                Reason = reason,
+            }, ct).ConfigureAwait(false);
+            realized = Domain.Positions.PositionMath.RealizedPnl(
+                record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
+                order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
+            await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
+            fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
+        }
+
+        var venueSize = Math.Abs(open?.PositionAmt ?? 0m);
+        var remaining = existing is not null ? venueSize : venueSize - order.ExecutedQty;
+        return new ReducePositionResponse
+        {
+            PositionId = record?.PositionId ?? string.Empty,
+            Symbol = symbol,
+            ReducedQuantity = Wire.Format(order.ExecutedQty),
+            RemainingQuantity = Wire.Format(remaining),
+            FillPrice = Wire.Format(order.AvgPrice),
+            RealizedPnl = Wire.Format(realized),
+            Replayed = existing is not null,
+        };
+    }
+
+    private async Task<string> RequireSymbolAsync(string symbol, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(symbol))
+        {
+            throw new RequestValidationException("symbol", "is required");
+        }
+
+        return (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false))?.Symbol
+            ?? throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
+    }
+}

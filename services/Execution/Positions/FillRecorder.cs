@@ -1,0 +1,213 @@
+using Grpc.Core;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
+using TradeEngine.Execution.Ledger;
+using TradeEngine.Execution.Logging;
+using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.Streaming;
+using TradeEngine.Execution.V1;
+using TradeEngine.Risk.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using LedgerV1 = TradeEngine.Ledger.V1;
+
+namespace TradeEngine.Execution.Positions;
+
+/// <summary>
+/// What follows an opening fill: the protective orders (a stop-loss that cannot be placed closes the position at
+/// once), the Ledger records and the answer. Runs the same on a first attempt and on a resumed one: every venue
+/// order and Ledger write is keyed, so a resumed run finds what the first one did.
+/// </summary>
+public sealed class FillRecorder(
+    IBinanceClient venue,
+    RiskService.RiskServiceClient risk,
+    ProtectiveOrders protective,
+    LedgerBook ledger,
+    PositionUpdateHub updates,
+    TimeProvider time,
+    IHostApplicationLifetime lifetime,
+    ILogger<FillRecorder> logger)
+{
+    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed)
+    {
+        var ct = lifetime.ApplicationStopping;
+        if (order.ExecutedQty <= 0m)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"order: the venue did not fill order {order.ClientOrderId} (status {order.Status})"));
+        }
+
+        var warnings = new List<string>(quote.Warnings);
+        var feeTask = ledger.FeeAsync(order, ct);
+        var stopTask = command.StopLoss is { } sl
+            ? protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
+            : null;
+        var takeTask = command.TakeProfit is { } tp
+            ? protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct)
+            : null;
+        var fee = await feeTask.ConfigureAwait(false);
+        Exception? stopFailure = null;
+        if (stopTask is not null)
+        {
+            try
+            {
+                await stopTask.ConfigureAwait(false);
+            }
+            catch (BinanceException ex)
+            {
+                stopFailure = ex;
+            }
+        }
+
+        if (takeTask is not null)
+        {
+            try
+            {
+                await takeTask.ConfigureAwait(false);
+            }
+            catch (BinanceException ex)
+            {
+                Log.TakeProfitFailed(logger, ex, command.Symbol, command.ClientOrderId);
+                warnings.Add("take_profit_price: the take-profit could not be placed: " + ex.Message);
+            }
+        }
+
+        var record = await RecordOpenAsync(command, order, fee, ct).ConfigureAwait(false);
+        if (stopFailure is not null)
+        {
+            Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
+            await CloseUnprotectedAsync(command, record, ct).ConfigureAwait(false);
+            throw new RpcException(new Status(StatusCode.Aborted,
+                $"stop_loss_price: the stop-loss could not be placed ({stopFailure.Message}); the position was closed at once"));
+        }
+
+        if (record is null)
+        {
+            warnings.Add("ledger: the fill is recorded in the background (the Ledger is not answering); it will land");
+        }
+
+        var liquidation = await risk.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Simple,
+            Symbol = command.Symbol,
+            Side = ExecutionWire.Side(command.Side),
+            EntryPrice = Wire.Format(order.AvgPrice),
+            Leverage = command.Leverage,
+        }, cancellationToken: ct).ConfigureAwait(false);
+
+        var response = new OpenPositionResponse
+        {
+            PositionId = record?.PositionId ?? string.Empty,
+            Symbol = command.Symbol,
+            Side = ExecutionWire.Side(command.Side),
+            Quantity = Wire.Format(order.ExecutedQty),
+            EntryPrice = Wire.Format(order.AvgPrice),
+            LiquidationPrice = liquidation.LiquidationPrice,
+            FundingRate = quote.Rate,
+            EstimatedDailyFunding = quote.DailyCost,
+            Warnings = { warnings },
+            Replayed = resumed,
+            VenueOrderId = order.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Fee = Wire.Format(fee),
+            OpenedAt = Wire.Timestamp(order.UpdateTime),
+        };
+        Log.Opened(logger, command.Symbol, command.Side.ToString(), order.ExecutedQty, order.AvgPrice, command.ClientOrderId, response.PositionId);
+        Publish(PositionUpdateKind.Opened, record, order.AvgPrice);
+        return response;
+    }
+
+    /// <summary>
+    /// Records the opening fill. A Ledger record that already matches the venue position (adopted by a
+    /// reconciliation after a crash) is used as it is, so a resumed open never counts the fill twice.
+    /// </summary>
+    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, decimal fee, CancellationToken ct)
+    {
+        var existing = await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false);
+        LedgerV1.PositionRecord? record;
+        if (existing is not null && IsAdoptionOf(existing, order))
+        {
+            record = existing;
+        }
+        else
+        {
+            record = await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
+            {
+                IdempotencyKey = "open:" + command.ClientOrderId,
+                Symbol = command.Symbol,
+                Side = ExecutionWire.Side(command.Side),
+                Quantity = Wire.Format(order.ExecutedQty),
+                EntryPrice = Wire.Format(order.AvgPrice),
+                Leverage = command.Leverage,
+                MarginType = ExecutionWire.MarginType(command.MarginType),
+                Fee = Wire.Format(fee),
+                Strategy = command.Strategy ?? string.Empty,
+                OpenedAt = Wire.Timestamp(order.UpdateTime),
+                StopLossPrice = Wire.Format(command.StopLoss),
+                TakeProfitPrice = Wire.Format(command.TakeProfit),
+            }, ct).ConfigureAwait(false);
+        }
+
+        await ledger.RecordTradeAsync(order, fee, 0m, record?.PositionId, command.Strategy, ct).ConfigureAwait(false);
+        return record;
+    }
+
+    /// <summary>A reconciliation adopts with key "adopt:…" and the venue's entry; such a record already holds this fill.</summary>
+    private static bool IsAdoptionOf(LedgerV1.PositionRecord record, OrderInfo order) =>
+        string.Equals(record.Strategy, Reconciliation.Reconciler.AdoptedStrategy, StringComparison.Ordinal)
+        && record.OpenedAt is not null && record.OpenedAt.ToDateTimeOffset() >= order.UpdateTime.AddMinutes(-1);
+
+    private async Task CloseUnprotectedAsync(OpenCommand command, LedgerV1.PositionRecord? record, CancellationToken ct)
+    {
+        var closeId = ExecutionWire.Derived(command.ClientOrderId, "slfail");
+        await protective.CancelAllAsync(command.Symbol, ct).ConfigureAwait(false);
+        var positions = await venue.GetPositionsAsync(command.Symbol, ct).ConfigureAwait(false);
+        var open = positions.FirstOrDefault(p => p.PositionAmt != 0m);
+        var existing = await venue.GetOrderAsync(command.Symbol, closeId, ct).ConfigureAwait(false);
+        var order = existing ?? (open is null ? null : (await venue.PlaceOrderAsync(
+            new NewOrder(command.Symbol, ExecutionWire.ClosingOrder(command.Side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
+            closeId, ct).ConfigureAwait(false)).Order);
+        if (order is null || record is null)
+        {
+            return;
+        }
+
+        await RecordCloseAsync(record, order, "stop-loss could not be placed", "close:" + closeId, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Records a closing fill of the whole position: the trade and the closed record.</summary>
+    public async Task<LedgerV1.PositionRecord?> RecordCloseAsync(
+        LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct)
+    {
+        var fee = await ledger.FeeAsync(order, ct).ConfigureAwait(false);
+        var closed = await ledger.CloseAsync(new LedgerV1.ClosePositionRequest
+        {
+            IdempotencyKey = key,
+            PositionId = record.PositionId,
+            ExitPrice = Wire.Format(order.AvgPrice),
+            Fee = Wire.Format(fee),
+            ClosedAt = Wire.Timestamp(order.UpdateTime),
+            ExitReason = reason,
+        }, ct).ConfigureAwait(false);
+        var realized = Domain.Positions.PositionMath.RealizedPnl(
+            record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
+            order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
+        await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
+        Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
+        return closed;
+    }
+
+    public void Publish(PositionUpdateKind kind, LedgerV1.PositionRecord? record, decimal price)
+    {
+        if (record is null || updates.SubscriberCount == 0)
+        {
+            return;
+        }
+
+        updates.Publish(new PositionUpdate
+        {
+            Kind = kind,
+            At = Wire.Timestamp(time.GetUtcNow()),
+            Position = PositionMapping.FromRecord(record, price),
+        });
+    }
+}

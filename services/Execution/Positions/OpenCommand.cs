@@ -1,0 +1,112 @@
+using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
+using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using DomainMarginType = TradeEngine.Domain.MarginType;
+using DomainSide = TradeEngine.Domain.Side;
+
+namespace TradeEngine.Execution.Positions;
+
+/// <summary>An OpenPosition request that passed every check that needs no price; nothing has been sent anywhere yet.</summary>
+public sealed record OpenCommand(
+    OpenPositionRequest Request,
+    string ClientOrderId,
+    SymbolInfo Instrument,
+    DomainSide Side,
+    decimal Quantity,
+    int Leverage,
+    DomainMarginType MarginType,
+    decimal? StopLoss,
+    decimal? TakeProfit,
+    string? Strategy)
+{
+    public string Symbol => Instrument.Symbol;
+
+    /// <summary>Every field violation at once, so the caller fixes them in one go.</summary>
+    public static OpenCommand Parse(OpenPositionRequest request, Func<string, SymbolInfo?> findSymbol)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var violations = new List<FieldViolation>();
+        var clientOrderId = Try(violations, () => ExecutionWire.ClientOrderId(request.ClientOrderId));
+        var instrument = Try(violations, () => string.IsNullOrEmpty(request.Symbol)
+            ? throw new RequestValidationException("symbol", "is required")
+            : findSymbol(request.Symbol) ?? throw new RequestValidationException("symbol", $"'{request.Symbol}' is not a symbol the venue lists"));
+        var side = Try(violations, () => ExecutionWire.Side(request.Side, "side"));
+        var quantity = Try(violations, () => Wire.Positive(request.Quantity, "quantity"));
+        var leverage = Try(violations, () => request.Leverage is >= Domain.Leverage.Min and <= Domain.Leverage.Max
+            ? request.Leverage
+            : throw new RequestValidationException("leverage", $"must be from {Domain.Leverage.Min} to {Domain.Leverage.Max}"));
+        var marginType = Try(violations, () => ExecutionWire.MarginType(request.MarginType, "margin_type"));
+        var stopLoss = Try(violations, () => Wire.OptionalPositive(request.StopLossPrice, "stop_loss_price"));
+        var takeProfit = Try(violations, () => Wire.OptionalPositive(request.TakeProfitPrice, "take_profit_price"));
+        if (request.Strategy.Length > 64)
+        {
+            violations.Add(new FieldViolation("strategy", "must be at most 64 characters"));
+        }
+
+        if (instrument is not null && quantity > 0m)
+        {
+            var filters = instrument.Filters;
+            if ((quantity - filters.MinQty) % filters.StepSize != 0m)
+            {
+                violations.Add(new FieldViolation("quantity", $"must be on the symbol's step size {Wire.Format(filters.StepSize)}"));
+            }
+
+            CheckTick(violations, stopLoss, filters.TickSize, "stop_loss_price");
+            CheckTick(violations, takeProfit, filters.TickSize, "take_profit_price");
+        }
+
+        if (violations.Count > 0)
+        {
+            throw new RequestValidationException(violations);
+        }
+
+        return new OpenCommand(request, clientOrderId!, instrument!, side, quantity, leverage, marginType, stopLoss, takeProfit,
+            string.IsNullOrEmpty(request.Strategy) ? null : request.Strategy);
+    }
+
+    /// <summary>A long's stop-loss sits below the entry and its take-profit above; a short's the other way round.</summary>
+    public void CheckProtectiveSides(decimal price)
+    {
+        var violations = new List<FieldViolation>();
+        var isLong = Side == DomainSide.Long;
+        if (StopLoss is { } sl && (isLong ? sl >= price : sl <= price))
+        {
+            violations.Add(new FieldViolation("stop_loss_price",
+                $"must be {(isLong ? "below" : "above")} the entry price {Wire.Format(price)} for a {(isLong ? "long" : "short")}"));
+        }
+
+        if (TakeProfit is { } tp && (isLong ? tp <= price : tp >= price))
+        {
+            violations.Add(new FieldViolation("take_profit_price",
+                $"must be {(isLong ? "above" : "below")} the entry price {Wire.Format(price)} for a {(isLong ? "long" : "short")}"));
+        }
+
+        if (violations.Count > 0)
+        {
+            throw new RequestValidationException(violations);
+        }
+    }
+
+    private static void CheckTick(List<FieldViolation> violations, decimal? price, decimal tick, string field)
+    {
+        if (price is { } p && p % tick != 0m)
+        {
+            violations.Add(new FieldViolation(field, $"must be on the symbol's tick size {Wire.Format(tick)}"));
+        }
+    }
+
+    private static T? Try<T>(List<FieldViolation> violations, Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (RequestValidationException ex)
+        {
+            violations.AddRange(ex.Violations);
+            return default;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using Grpc.Core;
+using TradeEngine.Binance;
+using TradeEngine.Execution.Concurrency;
+using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.V1;
+using TradeEngine.Execution.Venue;
+using TradeEngine.Risk.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Execution.Positions;
+
+/// <summary>
+/// Leverage and margin type of a symbol. Leverage is validated here, then Risk decides (its limit and the symbol's
+/// bracket); when Risk says invalid the answer is FAILED_PRECONDITION naming the rule and nothing goes to the venue.
+/// </summary>
+public sealed class SettingsHandler(
+    IBinanceClient venue,
+    RiskService.RiskServiceClient risk,
+    InstrumentDirectory instruments,
+    SymbolLocks locks)
+{
+    public async Task<SetLeverageResponse> SetLeverageAsync(SetLeverageRequest request, CancellationToken cancellationToken)
+    {
+        var violations = new List<FieldViolation>();
+        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 128)
+        {
+            violations.Add(new FieldViolation("idempotency_key", "is required (at most 128 characters)"));
+        }
+
+        if (request.Leverage is < Domain.Leverage.Min or > Domain.Leverage.Max)
+        {
+            violations.Add(new FieldViolation("leverage", $"must be from {Domain.Leverage.Min} to {Domain.Leverage.Max}"));
+        }
+
+        var symbol = await SymbolAsync(request.Symbol, violations, cancellationToken).ConfigureAwait(false);
+        if (violations.Count > 0)
+        {
+            throw new RequestValidationException(violations);
+        }
+
+        var verdict = await risk.ValidateLeverageAsync(
+            new ValidateLeverageRequest { Symbol = symbol, Leverage = request.Leverage }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!verdict.Valid)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"leverage: {verdict.Reason} (risk rule: leverage_limit, maximum {verdict.MaxLeverage})"));
+        }
+
+        using var held = await locks.AcquireAsync(symbol, cancellationToken).ConfigureAwait(false);
+        var setting = await venue.ChangeLeverageAsync(symbol, request.Leverage, cancellationToken).ConfigureAwait(false);
+        return new SetLeverageResponse
+        {
+            Symbol = setting.Symbol,
+            Leverage = setting.Leverage,
+            MaxNotionalValue = Wire.Format(setting.MaxNotionalValue),
+        };
+    }
+
+    public async Task<SetMarginTypeResponse> SetMarginTypeAsync(SetMarginTypeRequest request, CancellationToken cancellationToken)
+    {
+        var violations = new List<FieldViolation>();
+        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 128)
+        {
+            violations.Add(new FieldViolation("idempotency_key", "is required (at most 128 characters)"));
+        }
+
+        Domain.MarginType marginType = default;
+        try
+        {
+            marginType = ExecutionWire.MarginType(request.MarginType, "margin_type");
+        }
+        catch (RequestValidationException ex)
+        {
+            violations.AddRange(ex.Violations);
+        }
+
+        var symbol = await SymbolAsync(request.Symbol, violations, cancellationToken).ConfigureAwait(false);
+        if (violations.Count > 0)
+        {
+            throw new RequestValidationException(violations);
+        }
+
+        using var held = await locks.AcquireAsync(symbol, cancellationToken).ConfigureAwait(false);
+        var change = await venue.ChangeMarginTypeAsync(symbol, marginType, cancellationToken).ConfigureAwait(false);
+        return new SetMarginTypeResponse { Symbol = change.Symbol, MarginType = ExecutionWire.MarginType(change.MarginType) };
+    }
+
+    private async Task<string> SymbolAsync(string symbol, List<FieldViolation> violations, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(symbol))
+        {
+            violations.Add(new FieldViolation("symbol", "is required"));
+            return string.Empty;
+        }
+
+        if (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false) is null)
+        {
+            violations.Add(new FieldViolation("symbol", $"'{symbol}' is not a symbol the venue lists"));
+        }
+
+        return symbol;
+    }
+}

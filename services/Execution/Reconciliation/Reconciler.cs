@@ -1,0 +1,215 @@
+using System.Globalization;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Models;
+using TradeEngine.Execution.Concurrency;
+using TradeEngine.Execution.Ledger;
+using TradeEngine.Execution.Logging;
+using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.Positions;
+using TradeEngine.ServiceDefaults.Grpc;
+using LedgerV1 = TradeEngine.Ledger.V1;
+
+namespace TradeEngine.Execution.Reconciliation;
+
+/// <summary>
+/// Compares the venue's positions and open conditional orders with the Ledger's open records, symbol by symbol
+/// under the symbol's lock (so no open or close is half-way), and repairs every difference: a position the Ledger
+/// lacks is adopted, a record the venue no longer has is closed, a size difference is booked, a missing protective
+/// order is restored, and an orphaned one is cancelled. Every difference is logged as a risk event.
+/// </summary>
+public sealed class Reconciler(
+    IBinanceClient venue,
+    LedgerBook ledger,
+    SymbolLocks locks,
+    ProtectiveOrders protective,
+    TimeProvider time,
+    ILogger<Reconciler> logger)
+{
+    /// <summary>The strategy of a record the reconciliation adopted from the venue.</summary>
+    public const string AdoptedStrategy = "reconciled";
+
+    private const string EventType = "reconciliation_mismatch";
+
+    /// <summary>One pass; returns how many differences it found (and repaired). Throws when it could not finish.</summary>
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var positionsTask = venue.GetPositionsAsync(null, cancellationToken);
+        var recordsTask = ledger.OpenRecordsAsync(cancellationToken);
+        var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, cancellationToken);
+        var symbols = (await positionsTask.ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).Select(p => p.Symbol)
+            .Concat((await recordsTask.ConfigureAwait(false)).Select(r => r.Symbol))
+            .Concat((await conditionalTask.ConfigureAwait(false)).Select(o => o.Symbol))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        var mismatches = 0;
+        List<Exception>? failures = null;
+        foreach (var symbol in symbols)
+        {
+            try
+            {
+                using var held = await locks.AcquireAsync(symbol, cancellationToken).ConfigureAwait(false);
+                mismatches += await ReconcileSymbolAsync(symbol, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.RepairFailed(logger, ex, symbol);
+                (failures ??= []).Add(ex);
+            }
+        }
+
+        if (failures is not null)
+        {
+            throw new AggregateException("Reconciliation could not repair every symbol", failures);
+        }
+
+        Log.Reconciled(logger, mismatches);
+        return mismatches;
+    }
+
+    private async Task<int> ReconcileSymbolAsync(string symbol, CancellationToken ct)
+    {
+        var positionsTask = venue.GetPositionsAsync(symbol, ct);
+        var conditionalTask = venue.GetOpenConditionalOrdersAsync(symbol, ct);
+        var recordTask = ledger.OpenRecordAsync(symbol, ct);
+        var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
+        var conditional = await conditionalTask.ConfigureAwait(false);
+        var record = await recordTask.ConfigureAwait(false);
+        var stamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var mismatches = 0;
+
+        if (record is not null && (open is null || ExecutionWire.SideOfSize(open.PositionAmt) != record.Side))
+        {
+            mismatches++;
+            var price = open?.MarkPrice ?? (await venue.GetTickerPriceAsync(symbol, ct).ConfigureAwait(false)).Price;
+            await ReportAsync("close-record", symbol, $"the Ledger's open {record.Side} record {record.PositionId} has no position at the venue; closed at {Wire.Format(price)}", stamp, ct)
+                .ConfigureAwait(false);
+            await ledger.CloseAsync(new LedgerV1.ClosePositionRequest
+            {
+                IdempotencyKey = "reconcile-close:" + record.PositionId,
+                PositionId = record.PositionId,
+                ExitPrice = Wire.Format(price),
+                Fee = "0",
+                ClosedAt = Wire.Timestamp(time.GetUtcNow()),
+                ExitReason = "reconciliation: the venue no longer has this position",
+            }, ct).ConfigureAwait(false);
+            record = null;
+        }
+
+        if (open is not null && record is null)
+        {
+            mismatches++;
+            await ReportAsync("adopt", symbol, $"the venue holds {Wire.Format(open.PositionAmt)} that the Ledger lacks; adopted at entry {Wire.Format(open.EntryPrice)}", stamp, ct)
+                .ConfigureAwait(false);
+            record = await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
+            {
+                IdempotencyKey = "adopt:" + symbol + ":" + open.UpdateTime.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
+                    + ":" + Wire.Format(open.PositionAmt),
+                Symbol = symbol,
+                Side = ExecutionWire.SideOfSize(open.PositionAmt),
+                Quantity = Wire.Format(Math.Abs(open.PositionAmt)),
+                EntryPrice = Wire.Format(open.EntryPrice),
+                Leverage = open.Leverage,
+                MarginType = ExecutionWire.MarginType(open.MarginType),
+                Fee = "0",
+                Strategy = AdoptedStrategy,
+                OpenedAt = Wire.Timestamp(open.UpdateTime),
+                StopLossPrice = ProtectivePrice(conditional, ConditionalOrderType.StopMarket),
+                TakeProfitPrice = ProtectivePrice(conditional, ConditionalOrderType.TakeProfitMarket),
+            }, ct).ConfigureAwait(false);
+        }
+        else if (open is not null && record is not null)
+        {
+            mismatches += await BookSizeDifferenceAsync(symbol, open, record, stamp, ct).ConfigureAwait(false);
+            mismatches += await RestoreProtectionAsync(symbol, open, record, conditional, stamp, ct).ConfigureAwait(false);
+        }
+
+        if (open is null && conditional.Count > 0)
+        {
+            mismatches++;
+            await ReportAsync("orphan-orders", symbol, $"{conditional.Count} protective order(s) at the venue with no position; cancelled", stamp, ct)
+                .ConfigureAwait(false);
+            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+        }
+
+        return mismatches;
+    }
+
+    private async Task<int> BookSizeDifferenceAsync(string symbol, PositionRisk open, LedgerV1.PositionRecord record, string stamp, CancellationToken ct)
+    {
+        var venueSize = Math.Abs(open.PositionAmt);
+        var recorded = Wire.Decimal(record.Quantity, "quantity");
+        if (venueSize == recorded)
+        {
+            return 0;
+        }
+
+        var difference = venueSize - recorded;
+        await ReportAsync("size", symbol, $"the venue holds {Wire.Format(venueSize)}, the Ledger {Wire.Format(recorded)}; booked the difference at mark {Wire.Format(open.MarkPrice)}", stamp, ct)
+            .ConfigureAwait(false);
+        var key = "reconcile-size:" + record.PositionId + ":" + Wire.Format(recorded) + ":" + Wire.Format(venueSize);
+        if (difference > 0m)
+        {
+            await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
+            {
+                IdempotencyKey = key,
+                Symbol = symbol,
+                Side = record.Side,
+                Quantity = Wire.Format(difference),
+                EntryPrice = Wire.Format(open.MarkPrice),
+                Leverage = open.Leverage,
+                MarginType = ExecutionWire.MarginType(open.MarginType),
+                Fee = "0",
+                Strategy = record.Strategy,
+                OpenedAt = Wire.Timestamp(time.GetUtcNow()),
+            }, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
+            {
+                IdempotencyKey = key,
+                PositionId = record.PositionId,
+                Quantity = Wire.Format(-difference),
+                ExitPrice = Wire.Format(open.MarkPrice),
+                Fee = "0",
+                ReducedAt = Wire.Timestamp(time.GetUtcNow()),
+                Reason = "reconciliation: the venue holds less",
+            }, ct).ConfigureAwait(false);
+        }
+
+        return 1;
+    }
+
+    private async Task<int> RestoreProtectionAsync(
+        string symbol, PositionRisk open, LedgerV1.PositionRecord record, IReadOnlyList<ConditionalOrderInfo> conditional, string stamp, CancellationToken ct)
+    {
+        var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
+        var restored = 0;
+        if (Wire.OptionalPositive(record.StopLossPrice, "stop_loss_price") is { } sl && !conditional.Any(o => o.Type == ConditionalOrderType.StopMarket))
+        {
+            restored++;
+            await ReportAsync("stop-loss", symbol, $"the stop-loss at {Wire.Format(sl)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
+            await protective.PlaceStopLossAsync(symbol, side, sl, ExecutionWire.Derived("restore-sl:" + record.PositionId, stamp), ct).ConfigureAwait(false);
+        }
+
+        if (Wire.OptionalPositive(record.TakeProfitPrice, "take_profit_price") is { } tp && !conditional.Any(o => o.Type == ConditionalOrderType.TakeProfitMarket))
+        {
+            restored++;
+            await ReportAsync("take-profit", symbol, $"the take-profit at {Wire.Format(tp)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
+            await protective.PlaceTakeProfitAsync(symbol, side, tp, ExecutionWire.Derived("restore-tp:" + record.PositionId, stamp), ct).ConfigureAwait(false);
+        }
+
+        return restored;
+    }
+
+    private static string ProtectivePrice(IReadOnlyList<ConditionalOrderInfo> orders, ConditionalOrderType type) =>
+        orders.FirstOrDefault(o => o.Type == type) is { } order ? Wire.Format(order.TriggerPrice) : string.Empty;
+
+    private Task ReportAsync(string kind, string symbol, string detail, string stamp, CancellationToken ct)
+    {
+        Log.Mismatch(logger, kind, symbol, detail);
+        return ledger.LogRiskEventAsync($"reconcile:{kind}:{symbol}:{stamp}", EventType, LedgerV1.RiskEventSeverity.Warning, detail, symbol, ct);
+    }
+}

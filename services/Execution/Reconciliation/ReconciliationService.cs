@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using TradeEngine.Execution.Logging;
+using TradeEngine.Execution.Options;
+
+namespace TradeEngine.Execution.Reconciliation;
+
+/// <summary>Runs a reconciliation at start (retrying until one succeeds: opening stays closed until then) and every interval after.</summary>
+public sealed class ReconciliationService(
+    Reconciler reconciler,
+    ReconciliationState state,
+    IOptions<ExecutionOptions> options,
+    TimeProvider time,
+    ILogger<ReconciliationService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                var mismatches = await reconciler.ReconcileAsync(stoppingToken).ConfigureAwait(false);
+                state.MarkSucceeded(time.GetUtcNow(), mismatches);
+                wait = options.Value.ReconcileInterval;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                Log.ReconcileFailed(logger, ex);
+                wait = state.IsReady ? options.Value.ReconcileInterval : options.Value.ReconcileRetryDelay;
+            }
+
+            try
+            {
+                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Common.V1;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>The margin monitor's alerts, acted on by Execution through the shared inbox.</summary>
+[Collection(StackCollection.Name)]
+public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task MarginAlerts_PricePathToReduceThenLiquidateAll_LargestHalvesThenAllClosedAndOpensRefused()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, marginMonitor: true,
+            paperSettings: new Dictionary<string, string?> { ["Paper:StartingBalance"] = "1000" });
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.02", leverage: 5));
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 5));
+
+        // Drive BTC down until the plan's ratio (equity / maintenance) sits between 1 and 1 + buffer: Reduce.
+        var account = await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        var wallet = Parse(account.WalletBalance);
+        var btcPrice = PriceForRatio(wallet, 1.07m);
+        await stack.Paper.SetPriceAsync("BTCUSDT", btcPrice);
+
+        // ETH (0.5 × 3000 = 1500) is now the largest by notional (BTC 0.02 × ~50,600 ≈ 1,012): it halves.
+        await WaitUntilAsync(async () => (await QuantityAsync(stack, "ETHUSDT")) == 0.25m, TimeSpan.FromSeconds(30));
+        Assert.Equal(0.02m, await QuantityAsync(stack, "BTCUSDT"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.25"));
+
+        // Below 1 the venue liquidates by itself at the same instant the monitor would alert, so the liquidate-all
+        // alert is delivered as the monitor publishes it; delivered twice, it is acted on once.
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.LiquidateAll, 0.95m, 12m, 12.6m, "ratio below 1");
+        var bus = stack.ExecutionHost.Services.GetRequiredService<IBus>();
+        await bus.Publish(alert);
+        await bus.Publish(alert);
+
+        await WaitUntilAsync(async () => (await stack.Execution.ListPositionsAsync(new ListPositionsRequest())).Positions.Count == 0, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(async () => (await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active, TimeSpan.FromSeconds(10));
+        await Task.Delay(1000);
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+        Assert.Equal(2, (await stack.Paper.OrdersAsync()).Count(o => o.ClientOrderId.StartsWith("ex-", StringComparison.Ordinal)));
+        var refused = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1", leverage: 2));
+        Assert.Contains(refused.Denials, d => d.Code == RiskReasonCode.KillSwitchActive);
+    }
+
+    [Fact]
+    public async Task KillSwitchTriggered_OperatorPullsIt_ExecutionFlattensEveryPosition()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 2));
+
+        await stack.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = Orders.NewId("ks"), Trigger = KillSwitchTrigger.Operator, Reason = "operator test", Actor = "tester",
+        });
+
+        await WaitUntilAsync(async () => (await stack.Execution.ListPositionsAsync(new ListPositionsRequest())).Positions.Count == 0, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(10));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
+    }
+
+    /// <summary>The BTC price at which (wallet + unrealized) / maintenance margin equals <paramref name="ratio"/>, ETH held at 3000.</summary>
+    private static decimal PriceForRatio(decimal wallet, decimal ratio)
+    {
+        var btc = BracketTables.For(new Symbol("BTCUSDT"));
+        var eth = BracketTables.For(new Symbol("ETHUSDT"));
+        var ethMaintenance = MarginMath.MaintenanceMargin(0.5m * 3000m, eth);
+        decimal Ratio(decimal p) => (wallet + 0.02m * (p - 100_000m)) / (MarginMath.MaintenanceMargin(0.02m * p, btc) + ethMaintenance);
+        decimal low = 30_000m, high = 100_000m;
+        for (var i = 0; i < 60; i++)
+        {
+            var mid = (low + high) / 2m;
+            if (Ratio(mid) < ratio)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        return Math.Round(high, 1, MidpointRounding.ToPositiveInfinity);
+    }
+
+    private static decimal Parse(string text) => decimal.Parse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+
+    private static async Task<decimal> QuantityAsync(ExecutionStack stack, string symbol)
+    {
+        var positions = await stack.Execution.ListPositionsAsync(new ListPositionsRequest());
+        return positions.Positions.Where(p => p.Symbol == symbol).Select(p => Parse(p.Quantity)).SingleOrDefault();
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (!await condition())
+        {
+            await Task.Delay(100, cts.Token);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using TradeEngine.Contracts.Events;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+[Collection(StackCollection.Name)]
+public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task OpenPosition_ThenClosePosition_LedgerRowsEventsAndProtectiveOrdersFollowThePosition()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var open = Orders.Open(quantity: "0.01", leverage: 3, stopLoss: "95000", takeProfit: "110000");
+
+        var opened = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.Empty(opened.Denials);
+        Assert.False(opened.Replayed);
+        Assert.Equal("100000", opened.EntryPrice);
+        Assert.Equal("0.01", opened.Quantity);
+        Assert.NotEmpty(opened.PositionId);
+        Assert.NotEmpty(opened.LiquidationPrice);
+        Assert.True(decimal.Parse(opened.LiquidationPrice, System.Globalization.CultureInfo.InvariantCulture) < 100000m);
+        Assert.NotEmpty(opened.FundingRate);
+        Assert.NotEmpty(opened.EstimatedDailyFunding);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+        var venueOrders = await OpenConditionalAsync(stack);
+        Assert.Equal(2, venueOrders);
+
+        var closed = await stack.Execution.ClosePositionAsync(Orders.Close());
+
+        Assert.Equal(opened.PositionId, closed.PositionId);
+        Assert.Equal("0.01", closed.Quantity);
+        Assert.NotEmpty(closed.RealizedPnl);
+        Assert.Equal(0, await OpenConditionalAsync(stack));
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(2, await stack.CountAsync("trades"));
+        await stack.Events.Received.WaitForAsync(
+            r => r.Of<PositionOpened>().Count >= 1 && r.Of<PositionClosed>().Count >= 1, TimeSpan.FromSeconds(20));
+        await Task.Delay(500);
+        Assert.Single(stack.Events.Received.Of<PositionOpened>(), e => e.PositionId == Guid.Parse(opened.PositionId));
+        Assert.Single(stack.Events.Received.Of<PositionClosed>(), e => e.PositionId == Guid.Parse(opened.PositionId));
+    }
+
+    [Fact]
+    public async Task OpenPosition_SameClientOrderIdTwiceConcurrently_OneOrderAndTheSecondAnswerReplays()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var open = Orders.Open(quantity: "0.01");
+
+        var answers = await Task.WhenAll(
+            stack.Execution.OpenPositionAsync(open).ResponseAsync,
+            stack.Execution.OpenPositionAsync(open).ResponseAsync);
+        var retry = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal(answers[0].PositionId, answers[1].PositionId);
+        Assert.Single(answers, a => a.Replayed);
+        Assert.True(retry.Replayed);
+        Assert.Equal(answers[0].EntryPrice, retry.EntryPrice);
+        Assert.Equal("0.01", (await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "BTCUSDT" })).Quantity);
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+    }
+
+    [Fact]
+    public async Task OpenPosition_Venue503AfterPlacingTheOrder_OneOrderAndOnePosition()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.UnknownAfterExecute, "/fapi/v1/order");
+        var open = Orders.Open(quantity: "0.01");
+
+        var opened = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.Empty(opened.Denials);
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal("0.01", (await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "BTCUSDT" })).Quantity);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open'"));
+    }
+
+    [Fact]
+    public async Task ReducePosition_ByFractionThenByQuantity_VenueAndLedgerShrinkTogether()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+
+        var half = await stack.Execution.ReducePositionAsync(new ReducePositionRequest
+        {
+            ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Fraction = "0.5", Reason = "test",
+        });
+        var part = await stack.Execution.ReducePositionAsync(new ReducePositionRequest
+        {
+            ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.2", Reason = "test",
+        });
+
+        Assert.Equal(("0.5", "0.5"), (half.ReducedQuantity, half.RemainingQuantity));
+        Assert.Equal(("0.2", "0.3"), (part.ReducedQuantity, part.RemainingQuantity));
+        Assert.Equal("0.3", (await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" })).Quantity);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.3"));
+    }
+
+    [Fact]
+    public async Task StreamPositionUpdates_OpenThenClose_SendsSnapshotOpenedAndClosed()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var call = stack.Execution.StreamPositionUpdates(new StreamPositionUpdatesRequest(), cancellationToken: cts.Token);
+        var stream = call.ResponseStream;
+
+        Assert.True(await stream.MoveNext(cts.Token));
+        Assert.Equal((PositionUpdateKind.Snapshot, "ETHUSDT"), (stream.Current.Kind, stream.Current.Position.Symbol));
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        Assert.True(await stream.MoveNext(cts.Token));
+        Assert.Equal((PositionUpdateKind.Opened, "BTCUSDT"), (stream.Current.Kind, stream.Current.Position.Symbol));
+        await stack.Execution.ClosePositionAsync(Orders.Close("BTCUSDT"));
+        Assert.True(await stream.MoveNext(cts.Token));
+        Assert.Equal((PositionUpdateKind.Closed, "BTCUSDT"), (stream.Current.Kind, stream.Current.Position.Symbol));
+    }
+
+    private static async Task<int> OpenConditionalAsync(ExecutionStack stack)
+    {
+        var client = new Binance.BinanceClient(
+            new HttpClient { BaseAddress = stack.Paper.Address },
+            Microsoft.Extensions.Options.Options.Create(new Binance.BinanceOptions
+            {
+                BaseUrl = stack.Paper.Address.ToString(), ApiKey = PaperHost.ApiKey, ApiSecret = PaperHost.ApiSecret,
+            }));
+        return (await client.GetOpenConditionalOrdersAsync("BTCUSDT")).Count;
+    }
+}

@@ -1,0 +1,102 @@
+using Grpc.Core;
+using TradeEngine.Common.V1;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>Everything Execution refuses: nothing of it may reach the venue.</summary>
+[Collection(StackCollection.Name)]
+public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task OpenPosition_EachHardLimitBreached_DeniedWithItsReasonAndNoOrderSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var cases = new (OpenPositionRequest Request, RiskReasonCode Expected)[]
+        {
+            (Orders.Open(quantity: "0.01", leverage: 6), RiskReasonCode.LeverageOutOfRange),
+            (Orders.Open(quantity: "0.2", leverage: 5), RiskReasonCode.NotionalAboveLimit),
+            (Orders.Open(symbol: "ETHUSDT", quantity: "0.001", leverage: 2), RiskReasonCode.NotionalBelowExchangeMinimum),
+        };
+
+        foreach (var (request, expected) in cases)
+        {
+            var answer = await stack.Execution.OpenPositionAsync(request);
+            Assert.Contains(answer.Denials, d => d.Code == expected);
+            Assert.All(answer.Denials, d => Assert.NotEmpty(d.Message));
+            Assert.Empty(answer.EntryPrice);
+        }
+
+        await stack.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = Orders.NewId("ks"), Trigger = KillSwitchTrigger.Operator, Reason = "test", Actor = "tester",
+        });
+        var afterKill = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
+        Assert.Contains(afterKill.Denials, d => d.Code == RiskReasonCode.KillSwitchActive);
+
+        Assert.Equal(0, await stack.Paper.OrderRequestsAsync());
+        Assert.Empty(await stack.Paper.OrdersAsync());
+        Assert.Equal(0, await stack.CountAsync("positions"));
+    }
+
+    [Fact]
+    public async Task OpenPosition_BadInput_RefusedNamingTheFieldAndNoOrderSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var execution = stack.Execution;
+
+        await Orders.InvalidArgument("symbol", () => execution.OpenPositionAsync(Orders.Open(symbol: "DOGEUSDT")).ResponseAsync);
+        await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "0")).ResponseAsync);
+        await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "-0.01")).ResponseAsync);
+        await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "1e-2")).ResponseAsync);
+        await Orders.InvalidArgument("leverage", () => execution.OpenPositionAsync(Orders.Open(leverage: 126)).ResponseAsync);
+        await Orders.InvalidArgument("leverage", () => execution.OpenPositionAsync(Orders.Open(leverage: 0)).ResponseAsync);
+        await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: "has space")).ResponseAsync);
+        await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: new string('a', 37))).ResponseAsync);
+        await Orders.InvalidArgument("side", () => execution.OpenPositionAsync(Orders.Open(side: Side.Unspecified)).ResponseAsync);
+        await Orders.InvalidArgument("stop_loss_price", () => execution.OpenPositionAsync(Orders.Open(stopLoss: "101000")).ResponseAsync);
+        await Orders.InvalidArgument("take_profit_price", () => execution.OpenPositionAsync(Orders.Open(takeProfit: "99000")).ResponseAsync);
+        await Orders.InvalidArgument("stop_loss_price", () =>
+            execution.OpenPositionAsync(Orders.Open(side: Side.Short, stopLoss: "99000")).ResponseAsync);
+        Assert.Equal(0, await stack.Paper.OrderRequestsAsync());
+
+        await execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
+        var before = await stack.Paper.OrderRequestsAsync();
+        var opposite = await Orders.FailsWith(StatusCode.FailedPrecondition,
+            () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01", side: Side.Short)).ResponseAsync);
+        Assert.Contains("opposite_position", opposite.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.Paper.OrderRequestsAsync());
+    }
+
+    [Fact]
+    public async Task SetLeverage_AboveTheRiskLimit_FailedPreconditionNamingTheRuleAndVenueUnchanged()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var set = await stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-1", Symbol = "BTCUSDT", Leverage = 4 });
+        Assert.Equal(4, set.Leverage);
+
+        var refused = await Orders.FailsWith(StatusCode.FailedPrecondition,
+            () => stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-2", Symbol = "BTCUSDT", Leverage = 20 }).ResponseAsync);
+
+        Assert.Contains("leverage", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("limit", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(4, await LeverageAtVenueAsync(stack));
+        await Orders.InvalidArgument("leverage",
+            () => stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-3", Symbol = "BTCUSDT", Leverage = 0 }).ResponseAsync);
+        await Orders.InvalidArgument("symbol",
+            () => stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-4", Symbol = "NOPEUSDT", Leverage = 2 }).ResponseAsync);
+    }
+
+    private static async Task<int> LeverageAtVenueAsync(ExecutionStack stack)
+    {
+        using var http = new HttpClient { BaseAddress = stack.Paper.Address };
+        var client = new Binance.BinanceClient(http, Microsoft.Extensions.Options.Options.Create(new Binance.BinanceOptions
+        {
+            BaseUrl = stack.Paper.Address.ToString(), ApiKey = PaperHost.ApiKey, ApiSecret = PaperHost.ApiSecret,
+        }));
+        return (await client.GetPositionsAsync("BTCUSDT")).Single().Leverage;
+    }
+}

@@ -1,0 +1,184 @@
+using Npgsql;
+using TradeEngine.Execution.Reconciliation;
+using TradeEngine.Execution.Services;
+using TradeEngine.Execution.V1;
+using TradeEngine.Funding.Services;
+using TradeEngine.Ledger.Services;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Risk.Services;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Servers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TradeEngine.Execution.Tests.Support;
+
+/// <summary>
+/// The whole system in this process, each service its real Program on Kestrel loopback: PaperExchange as the venue,
+/// the Ledger on its own PostgreSQL database and the shared RabbitMQ, Funding, Risk and Execution. Events the Ledger
+/// publishes are recorded by <see cref="Events"/>.
+/// </summary>
+public sealed class ExecutionStack : IAsyncDisposable
+{
+    private readonly Dictionary<string, string?> _executionSettings;
+    private GrpcServiceHost<ExecutionGrpcService>? _execution;
+
+    private ExecutionStack(
+        PaperHost paper, GrpcServiceHost<LedgerGrpcService> ledger, GrpcServiceHost<FundingGrpcService> funding,
+        GrpcServiceHost<RiskGrpcService> risk, EventRecorderHost events, string database, Dictionary<string, string?> executionSettings, int executionPort)
+    {
+        Paper = paper;
+        LedgerHost = ledger;
+        FundingHost = funding;
+        RiskHost = risk;
+        Events = events;
+        Database = database;
+        _executionSettings = executionSettings;
+        ExecutionPort = executionPort;
+    }
+
+    public PaperHost Paper { get; }
+
+    public GrpcServiceHost<LedgerGrpcService> LedgerHost { get; }
+
+    public GrpcServiceHost<FundingGrpcService> FundingHost { get; }
+
+    public GrpcServiceHost<RiskGrpcService> RiskHost { get; }
+
+    public EventRecorderHost Events { get; }
+
+    public string Database { get; }
+
+    public int ExecutionPort { get; }
+
+    public GrpcServiceHost<ExecutionGrpcService> ExecutionHost => _execution ?? throw new InvalidOperationException("Execution is not running");
+
+    public ExecutionService.ExecutionServiceClient Execution => new(ExecutionHost.Channel);
+
+    public LedgerService.LedgerServiceClient Ledger => new(LedgerHost.Channel);
+
+    public RiskService.RiskServiceClient Risk => new(RiskHost.Channel);
+
+    public static async Task<ExecutionStack> StartAsync(
+        PostgresServer postgres, RabbitMqServer rabbit, bool marginMonitor = false, IDictionary<string, string?>? paperSettings = null)
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var paper = await PaperHost.StartAsync(paperSettings);
+        var executionPort = FreePort.Next();
+        var quiet = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["Logging:LogLevel:TradeEngine"] = Environment.GetEnvironmentVariable("EXEC_TEST_LOG") ?? "Warning" };
+        var venue = new Dictionary<string, string?>
+        {
+            ["Binance:BaseUrl"] = paper.Address.ToString(),
+            ["Binance:ApiKey"] = PaperHost.ApiKey,
+            ["Binance:ApiSecret"] = PaperHost.ApiSecret,
+        };
+
+        var ledger = new GrpcServiceHost<LedgerGrpcService>(FreePort.Next(), Merge(quiet, new()
+        {
+            ["ConnectionStrings:ledgerdb"] = database,
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+            ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
+            ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
+        }));
+        await ledger.StartAsync();
+        var events = await EventRecorderHost.StartAsync(rabbit.ConnectionString);
+
+        var funding = new GrpcServiceHost<FundingGrpcService>(FreePort.Next(), Merge(quiet, venue, new()
+        {
+            ["services:ledger:http:0"] = ledger.Address.ToString(),
+            ["Funding:Accrual:Enabled"] = "false",
+        }));
+        await funding.StartAsync();
+
+        var riskSettings = Merge(quiet, new()
+        {
+            ["services:ledger:http:0"] = ledger.Address.ToString(),
+            ["services:funding:http:0"] = funding.Address.ToString(),
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+            ["Risk:StateRefreshSeconds"] = "1",
+            ["Risk:MarginMonitor:Enabled"] = marginMonitor ? "true" : "false",
+            ["Risk:MarginMonitor:IntervalSeconds"] = "1",
+        });
+        if (marginMonitor)
+        {
+            riskSettings["services:execution:http:0"] = $"http://127.0.0.1:{executionPort}";
+        }
+
+        var risk = new GrpcServiceHost<RiskGrpcService>(FreePort.Next(), riskSettings);
+        await risk.StartAsync();
+
+        var executionSettings = Merge(quiet, venue, new()
+        {
+            ["services:ledger:http:0"] = ledger.Address.ToString(),
+            ["services:funding:http:0"] = funding.Address.ToString(),
+            ["services:risk:http:0"] = risk.Address.ToString(),
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+            ["Execution:ReconcileRetryDelay"] = "00:00:00.200",
+        });
+        var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, executionSettings, executionPort);
+        await stack.StartExecutionAsync();
+        return stack;
+    }
+
+    /// <summary>Starts Execution (again, on the same port) and waits until its first reconciliation succeeded.</summary>
+    public async Task StartExecutionAsync()
+    {
+        _execution = new GrpcServiceHost<ExecutionGrpcService>(ExecutionPort, _executionSettings);
+        await _execution.StartAsync();
+        var state = _execution.Services.GetRequiredService<ReconciliationState>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!state.IsReady)
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    /// <summary>Stops Execution abruptly: in-flight work is abandoned as in a crash.</summary>
+    public async Task StopExecutionAsync()
+    {
+        if (_execution is not null)
+        {
+            await _execution.DisposeAsync();
+            _execution = null;
+        }
+    }
+
+    /// <summary>One reconciliation pass now; returns the number of differences repaired.</summary>
+    public Task<int> ReconcileAsync() => ExecutionHost.Services.GetRequiredService<Reconciler>().ReconcileAsync(CancellationToken.None);
+
+    public async Task<long> CountAsync(string sqlFrom, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM " + sqlFrom, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopExecutionAsync();
+        await RiskHost.DisposeAsync();
+        await FundingHost.DisposeAsync();
+        await Events.DisposeAsync();
+        await LedgerHost.DisposeAsync();
+        await Paper.DisposeAsync();
+    }
+
+    private static Dictionary<string, string?> Merge(params Dictionary<string, string?>[] parts)
+    {
+        var result = new Dictionary<string, string?>();
+        foreach (var part in parts)
+        {
+            foreach (var (key, value) in part)
+            {
+                result[key] = value;
+            }
+        }
+
+        return result;
+    }
+}
