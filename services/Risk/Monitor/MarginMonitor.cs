@@ -92,7 +92,7 @@ public sealed partial class MarginMonitor(
     private async Task RaiseAsync(AccountView account, RiskState? state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var liquidate = health.Action == MarginAction.LiquidateAll;
-        var ratio = Wire.Format(health.Ratio);
+        var ratio = Wire.Format(RecordedRatio(health.Ratio));
         var reason = liquidate
             ? $"Margin ratio {ratio} at or below 1: flatten everything"
             : $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half";
@@ -171,10 +171,17 @@ public sealed partial class MarginMonitor(
             RealizedPnl = Wire.Format(state.RealizedPnlToday),
             TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
             Equity = Wire.Format(account.Equity),
-            MarginRatio = Wire.Format(health.Ratio is { } r ? Math.Max(0m, Math.Round(r, 8, MidpointRounding.ToEven)) : null),
+            MarginRatio = Wire.Format(RecordedRatio(health.Ratio)),
             OpenPositions = account.Positions.Count,
             TakenAt = Wire.Timestamp(now),
         }, cancellationToken: cancellationToken).ResponseAsync);
+
+    /// <summary>
+    /// The ratio as the Ledger records it: 8 decimals (its money precision), half to even, never negative. Domain keeps
+    /// the exact ratio for decisions; this is only the figure written down.
+    /// </summary>
+    private static decimal? RecordedRatio(decimal? ratio) =>
+        ratio is { } r ? Math.Max(0m, Math.Round(r, 8, MidpointRounding.ToEven)) : null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin monitor tick failed: {ErrorType}: {Error}")]
     private static partial void LogTickFailed(ILogger logger, string errorType, string error);
