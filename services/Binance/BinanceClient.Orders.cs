@@ -10,13 +10,26 @@ namespace TradeEngine.Binance;
 
 public sealed partial class BinanceClient
 {
-    private static readonly TimeSpan[] LookupBackoff = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(1)];
+    /// <summary>Pauses between look-ups of an order whose outcome is unknown; the last one repeats.</summary>
+    private static readonly TimeSpan[] LookupBackoff =
+        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800), TimeSpan.FromSeconds(1)];
+
+    /// <summary>Failed look-ups tolerated once the order can no longer execute, before giving up as unknown.</summary>
+    private const int LookupFailuresAfterExpiry = 2;
 
     /// <summary>
     /// Places a MARKET or LIMIT order with <c>newClientOrderId</c> derived from <paramref name="idempotencyKey"/>.
-    /// After an unknown outcome (5xx, timeout, dropped connection) the order is looked up by that id first and
-    /// sent again only when the venue says it does not exist, so one key never yields two orders.
+    /// After an unknown outcome (5xx, timeout, dropped connection, an unlisted error code, an unreadable 200) the
+    /// order is looked up by that id until it is found or can no longer execute; see <see cref="PlaceIdempotentAsync"/>.
     /// </summary>
+    /// <remarks>
+    /// Within one call a key never yields two orders. Across calls the venue only helps while the first order is open:
+    /// Binance accepts the id of a filled or cancelled order again, so a caller repeating a key looks it up first
+    /// (<see cref="GetOrderAsync"/>).
+    /// </remarks>
+    /// <exception cref="BinanceUnknownOrderOutcomeException">The outcome could not be settled; reconcile by client order id.</exception>
+    /// <exception cref="BinanceUnavailableException">The order was definitely not placed (never sent, or proven expired); safe to retry with the same key.</exception>
+    /// <exception cref="BinanceApiException">A definite rejection: nothing executed.</exception>
     public async Task<OrderPlacement> PlaceOrderAsync(NewOrder order, string idempotencyKey, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(order);
@@ -35,14 +48,15 @@ public sealed partial class BinanceClient
             .Add("newClientOrderId", clientOrderId)
             .Add("newOrderRespType", "RESULT");
 
-        var (dto, attempts, recovered) = await PlaceIdempotentAsync(
+        var (placed, attempts, recovered) = await PlaceIdempotentAsync(
             request,
             VenueJsonContext.Default.OrderDto,
+            BinanceParse.Order,
             token => GetOrderDtoAsync(order.Symbol, clientOrderId, token),
             order.Symbol,
             clientOrderId,
             ct).ConfigureAwait(false);
-        return new OrderPlacement(BinanceParse.Order(dto), attempts, recovered);
+        return new OrderPlacement(placed, attempts, recovered);
     }
 
     /// <summary>
@@ -69,14 +83,15 @@ public sealed partial class BinanceClient
             .Add("reduceOnly", order.ClosePosition ? null : "true")
             .Add("clientAlgoId", clientAlgoId);
 
-        var (dto, _, _) = await PlaceIdempotentAsync(
+        var (placed, _, _) = await PlaceIdempotentAsync(
             request,
             VenueJsonContext.Default.AlgoOrderDto,
+            BinanceParse.AlgoOrder,
             token => GetAlgoOrderDtoAsync(clientAlgoId, token),
             order.Symbol,
             clientAlgoId,
             ct).ConfigureAwait(false);
-        return BinanceParse.AlgoOrder(dto);
+        return placed;
     }
 
     public async Task<OrderInfo?> GetOrderAsync(string symbol, string clientOrderId, CancellationToken ct = default)
@@ -147,75 +162,164 @@ public sealed partial class BinanceClient
     }
 
     /// <summary>
-    /// Send; on an unknown outcome look the order up by its client id (a few times, backing off) and return it if
-    /// it exists; send again only after the venue said it does not. A duplicate-id rejection also resolves by look-up.
+    /// Sends an order and settles an unknown outcome without ever creating a second order for one client id.
     /// </summary>
-    private async Task<(T Dto, int Attempts, bool Recovered)> PlaceIdempotentAsync<T>(
+    /// <remarks>
+    /// The rule, and why: on Binance a 5xx, -1000/-1001/-1006/-1007, a timeout or a dropped connection means the
+    /// order may still be queued and execute later, and a "does not exist" (-2013) answer only says it has not
+    /// executed YET. Binance USD-M refuses a reused <c>newClientOrderId</c> only while the first order is open
+    /// ("a unique id among open orders"), so a resend after the original filled would be accepted: a double position.
+    /// What bounds the original is its own <c>timestamp</c>: the venue rejects a request it handles after
+    /// <c>timestamp + recvWindow</c>. So after an unknown outcome the client:
+    /// <list type="number">
+    /// <item>looks the order up by client id, backing off, and returns it as soon as it exists;</item>
+    /// <item>takes "does not exist" as final only from a look-up sent after <c>timestamp + recvWindow + margin</c>
+    /// (venue clock), when the original can no longer execute: the order was not placed. By default
+    /// (<see cref="BinanceOptions.MaxOrderAttempts"/> = 1) that is reported as <see cref="BinanceUnavailableException"/>;
+    /// with more attempts allowed the same request is sent again with the same id;</item>
+    /// <item>turns every other failure once a copy may have reached the venue (a look-up refused with any code, an
+    /// unreadable answer, the caller's cancellation, look-ups still failing after the window) into
+    /// <see cref="BinanceUnknownOrderOutcomeException"/> carrying the client id, so the caller reconciles.</item>
+    /// </list>
+    /// A failure before any copy left (clock sync, a rate-limit hold) or a definite rejection propagates as is.
+    /// </remarks>
+    private async Task<(TResult Result, int Attempts, bool Recovered)> PlaceIdempotentAsync<TDto, TResult>(
         VenueRequest request,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type,
-        Func<CancellationToken, Task<T?>> lookup,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TDto> type,
+        Func<TDto, TResult> parse,
+        Func<CancellationToken, Task<TDto?>> lookup,
         string symbol,
         string clientId,
         CancellationToken ct)
-        where T : class
+        where TDto : class
     {
         using var activity = BinanceTransport.ActivitySource.StartActivity("binance place " + request.Path);
         activity?.SetTag("binance.symbol", symbol);
         activity?.SetTag("binance.client_order_id", clientId);
         for (var attempt = 1; ; attempt++)
         {
+            Exception cause;
             try
             {
-                return (await _transport.SendAsync(request, type, ct).ConfigureAwait(false), attempt, false);
+                var dto = await _transport.SendAsync(request, type, ct).ConfigureAwait(false);
+                return (parse(dto), attempt, false);
             }
-            catch (BinanceApiException e) when (e.Code == BinanceErrors.DuplicatedClientOrderId)
+            catch (BinanceApiException e) when (e.Code == BinanceErrors.DuplicatedClientOrderId && !request.MayHaveExecuted)
             {
-                var existing = await lookup(ct).ConfigureAwait(false);
+                // An open order already carries this id (an earlier call with the same key): that one is the answer.
+                var existing = await LookupOnceAsync(lookup, symbol, clientId, e, ct).ConfigureAwait(false);
                 if (existing is not null)
                 {
-                    return (existing, attempt, true);
+                    return (ParseOrUnknown(parse, existing, symbol, clientId), attempt, true);
                 }
 
                 throw;
             }
-            catch (OutcomeUnknownException e)
+            catch (Exception e) when (request.MayHaveExecuted)
             {
-                LogOrderOutcomeUnknown(_logger, symbol, clientId, attempt, e.Reason);
-                var found = await LookupAfterUnknownAsync(lookup, symbol, clientId, e, ct).ConfigureAwait(false);
-                if (found is not null)
-                {
-                    activity?.SetTag("binance.recovered_by_lookup", true);
-                    return (found, attempt, true);
-                }
+                cause = e;
+            }
 
-                if (attempt >= _options.MaxOrderAttempts)
+            if (ct.IsCancellationRequested)
+            {
+                throw new BinanceUnknownOrderOutcomeException(symbol, clientId, cause);
+            }
+
+            LogOrderOutcomeUnknown(_logger, symbol, clientId, attempt, cause is OutcomeUnknownException u ? u.Reason : cause.GetType().Name);
+            var found = await ResolveUnknownOutcomeAsync(request, lookup, symbol, clientId, cause, ct).ConfigureAwait(false);
+            if (found is not null)
+            {
+                activity?.SetTag("binance.recovered_by_lookup", true);
+                return (ParseOrUnknown(parse, found, symbol, clientId), attempt, true);
+            }
+
+            // Proven: the venue handled no copy in time, and none can execute any more.
+            if (attempt >= _options.MaxOrderAttempts)
+            {
+                throw new BinanceUnavailableException(request.Endpoint,
+                    $"order {clientId} was not placed (outcome unknown, then not found after its recvWindow expired); it is safe to send again with the same key", cause);
+            }
+
+            LogResendAfterExpiry(_logger, symbol, clientId, attempt + 1);
+            request.MayHaveExecuted = false;
+        }
+    }
+
+    /// <summary>
+    /// Looks the order up until it exists (returned) or a look-up sent after every copy expired says it does not
+    /// (null). Throws <see cref="BinanceUnknownOrderOutcomeException"/> when neither can be established.
+    /// </summary>
+    private async Task<TDto?> ResolveUnknownOutcomeAsync<TDto>(
+        VenueRequest request, Func<CancellationToken, Task<TDto?>> lookup, string symbol, string clientId, Exception cause, CancellationToken ct)
+        where TDto : class
+    {
+        // Venue-clock millisecond after which no copy of the order can execute any more.
+        var expiry = (request.LastSentTimestamp ?? _transport.Clock.ServerNowMilliseconds())
+            + _options.RecvWindow + (long)_options.UnknownOutcomeMargin.TotalMilliseconds;
+        var failuresAfterExpiry = 0;
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                await Task.Delay(LookupBackoff[Math.Min(i, LookupBackoff.Length - 1)], _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e)
+            {
+                throw new BinanceUnknownOrderOutcomeException(symbol, clientId, e);
+            }
+
+            var expired = _transport.Clock.ServerNowMilliseconds() > expiry;
+            try
+            {
+                var found = await lookup(ct).ConfigureAwait(false);
+                if (found is not null || expired)
+                {
+                    return found;
+                }
+            }
+            catch (BinanceException e) when ((e is BinanceUnavailableException or BinanceRateLimitException) && !ct.IsCancellationRequested)
+            {
+                LogLookupFailed(_logger, symbol, clientId, e.GetType().Name);
+                if (expired && ++failuresAfterExpiry >= LookupFailuresAfterExpiry)
                 {
                     throw new BinanceUnknownOrderOutcomeException(symbol, clientId, e);
                 }
-
-                // The venue says the order does not exist: sending it again (same client id) cannot duplicate it.
+            }
+            catch (Exception e)
+            {
+                // A refused look-up (-1021 after a re-sync, -1022, -2015), an unreadable answer or the caller's
+                // cancellation: waiting will not settle it, and it says nothing about the order. The caller reconciles.
+                LogLookupFailed(_logger, symbol, clientId, e.GetType().Name);
+                throw new BinanceUnknownOrderOutcomeException(symbol, clientId, new AggregateException(cause, e));
             }
         }
     }
 
-    private async Task<T?> LookupAfterUnknownAsync<T>(
-        Func<CancellationToken, Task<T?>> lookup, string symbol, string clientId, Exception cause, CancellationToken ct)
-        where T : class
+    /// <summary>One look-up where an order with this id is known to exist; any failure leaves its state unknown.</summary>
+    private async Task<TDto?> LookupOnceAsync<TDto>(Func<CancellationToken, Task<TDto?>> lookup, string symbol, string clientId, Exception cause, CancellationToken ct)
+        where TDto : class
     {
-        foreach (var delay in LookupBackoff)
+        try
         {
-            await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-            try
-            {
-                return await lookup(ct).ConfigureAwait(false);
-            }
-            catch (BinanceException e) when (e is BinanceUnavailableException or BinanceRateLimitException)
-            {
-                LogLookupFailed(_logger, symbol, clientId, e.GetType().Name);
-            }
+            return await lookup(ct).ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            LogLookupFailed(_logger, symbol, clientId, e.GetType().Name);
+            throw new BinanceUnknownOrderOutcomeException(symbol, clientId, new AggregateException(cause, e));
+        }
+    }
 
-        throw new BinanceUnknownOrderOutcomeException(symbol, clientId, cause);
+    private static TResult ParseOrUnknown<TDto, TResult>(Func<TDto, TResult> parse, TDto dto, string symbol, string clientId)
+    {
+        try
+        {
+            return parse(dto);
+        }
+        catch (BinanceProtocolException e)
+        {
+            throw new BinanceUnknownOrderOutcomeException(symbol, clientId, e);
+        }
     }
 
     private async Task<SymbolInfo> RequireSymbolAsync(string symbol, CancellationToken ct)
@@ -228,6 +332,9 @@ public sealed partial class BinanceClient
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Order {ClientOrderId} on {Symbol}: outcome unknown on attempt {Attempt} ({Reason}); looking it up before any resend")]
     private static partial void LogOrderOutcomeUnknown(ILogger logger, string symbol, string clientOrderId, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {ClientOrderId} on {Symbol} was not placed and can no longer execute; sending it again (attempt {Attempt}) with the same id")]
+    private static partial void LogResendAfterExpiry(ILogger logger, string symbol, string clientOrderId, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Look-up of order {ClientOrderId} on {Symbol} failed ({Error})")]
     private static partial void LogLookupFailed(ILogger logger, string symbol, string clientOrderId, string error);

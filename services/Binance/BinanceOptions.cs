@@ -34,9 +34,20 @@ public sealed class BinanceOptions
     /// <summary>The longest <c>Retry-After</c> the client sleeps through by itself; a longer one surfaces as an error.</summary>
     public TimeSpan MaxRetryAfterWait { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many times an order is sent at most (each resend only after the order was looked up and not found).</summary>
+    /// <summary>
+    /// How many times an order is sent at most. The default, 1, never resends: after an unknown outcome the client
+    /// looks the order up until the first copy can no longer execute (its <c>timestamp</c> + <see cref="RecvWindow"/>
+    /// + <see cref="UnknownOutcomeMargin"/> on the venue's clock) and then either returns the order or reports it as
+    /// not placed. Above 1, that proven "not placed" is followed by a resend with the same client order id.
+    /// </summary>
     [Range(1, 5)]
-    public int MaxOrderAttempts { get; set; } = 3;
+    public int MaxOrderAttempts { get; set; } = 1;
+
+    /// <summary>
+    /// Added to <c>timestamp + recvWindow</c> before an order whose outcome is unknown is taken as never executed:
+    /// covers the error of our estimate of the venue's clock.
+    /// </summary>
+    public TimeSpan UnknownOutcomeMargin { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Fraction of each exchangeInfo rate limit the client allows itself (headroom for other processes on the same IP).</summary>
     [Range(0.1, 1.0)]

@@ -12,7 +12,9 @@ public static class BinanceErrors
     public const int Disconnected = -1001;
     public const int Unauthorized = -1002;
     public const int TooManyRequests = -1003;
+    public const int UnexpectedResponse = -1006;
     public const int Timeout = -1007;
+    public const int TooManyOrders = -1015;
     public const int InvalidTimestamp = -1021;
     public const int InvalidSignature = -1022;
     public const int IllegalChars = -1100;
@@ -51,6 +53,8 @@ public static class BinanceErrors
             [Disconnected] = (BinanceErrorKind.ServerBusy, "Internal error; unable to process your request. Please try again."),
             [Unauthorized] = (BinanceErrorKind.Unauthorized, "You are not authorized to execute this request."),
             [TooManyRequests] = (BinanceErrorKind.TooManyRequests, "Too many requests; please use the websocket for live updates."),
+            [UnexpectedResponse] = (BinanceErrorKind.Unknown, "An unexpected response was received from the message bus. Execution status unknown."),
+            [TooManyOrders] = (BinanceErrorKind.TooManyRequests, "Too many new orders."),
             [Timeout] = (BinanceErrorKind.ServerBusy, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."),
             [InvalidTimestamp] = (BinanceErrorKind.InvalidTimestamp, "Timestamp for this request is outside of the recvWindow."),
             [InvalidSignature] = (BinanceErrorKind.InvalidSignature, "Signature for this request is not valid."),
@@ -90,8 +94,33 @@ public static class BinanceErrors
     public static string MessageOf(int code) => Map.TryGetValue(code, out var e) ? e.Message : "An unknown error occured while processing the request.";
 
     /// <summary>
-    /// Codes that say the request was refused before it did anything; resending the same request cannot create
-    /// a second order (contrast with a 5xx or <see cref="Timeout"/>, whose outcome is unknown).
+    /// The codes that say an order was refused before it reached the matching engine. This is an allowlist on
+    /// purpose: Binance documents -1000, -1001, -1006 and -1007 as "execution status unknown", and a code we have
+    /// not mapped (a new one, or one Binance sends in a case we never saw) must be treated the same way, so an
+    /// order is only ever called rejected when the code is known to mean that nothing executed.
     /// </summary>
-    public static bool IsDefiniteRejection(int code) => code is not (Unknown or Disconnected or Timeout);
+    private static readonly FrozenSet<int> DefiniteOrderRejections = new[]
+    {
+        Unauthorized, TooManyRequests, TooManyOrders, InvalidTimestamp, InvalidSignature, IllegalChars,
+        MandatoryParamEmptyOrMalformed, BadPrecision, InvalidParameter, InvalidOrderType, InvalidSide, ParamNotRequired,
+        InvalidRecvWindow, PostOnlyRejected, MaxPositionForLeverage, BadSymbol, BadApiKeyFormat, RejectedMbxKey,
+        MarginNotSufficient, OrderWouldImmediatelyTrigger, ReduceOnlyReject, QuantityLessThanZero, QuantityGreaterThanMax,
+        PriceNotIncreasedByTickSize, InvalidLeverage, StepSizeMismatch, DuplicatedClientOrderId,
+        UnsupportedOrderTypeOnEndpoint, MinNotional,
+    }.ToFrozenSet();
+
+    /// <summary>Codes Binance documents as "execution status unknown" (or an internal failure that may have run).</summary>
+    private static readonly FrozenSet<int> UnknownOutcomeCodes = new[] { Unknown, Disconnected, UnexpectedResponse, Timeout }.ToFrozenSet();
+
+    /// <summary>
+    /// True only for codes that say an order was refused before it could execute, so sending the same order again
+    /// cannot create a second one. Anything else (including codes not in the allowlist) means the outcome is unknown.
+    /// </summary>
+    public static bool IsDefiniteRejection(int code) => DefiniteOrderRejections.Contains(code);
+
+    /// <summary>
+    /// For calls that are not orders: the codes after which the call may be repeated (nothing to duplicate). Other
+    /// codes on a read are the venue's answer and surface as <see cref="BinanceApiException"/>.
+    /// </summary>
+    public static bool IsUnknownOutcome(int code) => UnknownOutcomeCodes.Contains(code);
 }

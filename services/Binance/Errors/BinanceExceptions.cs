@@ -56,7 +56,12 @@ public sealed class BinanceRateLimitException : BinanceException
     public string Endpoint { get; }
 }
 
-/// <summary>The venue could not be reached or failed (5xx, timeout, dropped connection) on a call that is not an order.</summary>
+/// <summary>
+/// The venue could not be reached or failed (5xx, timeout, dropped connection). On a call that is not an order it is
+/// the plain failure; on an order it is definite: the order was NOT placed (it was never sent, e.g. the clock sync
+/// failed, or its outcome was unknown until a look-up after its recvWindow expired found nothing), so sending it
+/// again with the same idempotency key is safe.
+/// </summary>
 public sealed class BinanceUnavailableException : BinanceException
 {
     public BinanceUnavailableException(string endpoint, string reason, Exception? inner = null)

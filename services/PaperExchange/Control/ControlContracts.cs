@@ -18,7 +18,16 @@ public sealed record SetFeesRequest(decimal? MakerRate = null, decimal? TakerRat
 
 public sealed record SetSlippageRequest(decimal Bps);
 
-public sealed record FaultRequest(string Kind, string? Path = null, int Count = 1, int RetryAfterSeconds = 1, int LatencyMs = 0);
+public sealed record FaultRequest(
+    string Kind,
+    string? Path = null,
+    int Count = 1,
+    int RetryAfterSeconds = 1,
+    int LatencyMs = 0,
+    int? Status = null,
+    int? Code = null,
+    string? Message = null,
+    bool RetryAfterAsDate = false);
 
 public sealed record ResetRequest(decimal? Balance = null);
 

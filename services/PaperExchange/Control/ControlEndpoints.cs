@@ -6,8 +6,10 @@ using TradeEngine.PaperExchange.Venue;
 namespace TradeEngine.PaperExchange.Control;
 
 /// <summary>
-/// The simulator's control API, under <c>/paper/v1</c>: not part of Binance's surface and not signed. It binds
-/// wherever the simulator binds (loopback in development and tests); never expose it beyond that.
+/// The simulator's control API, under <c>/paper/v1</c>: not part of Binance's surface and NOT authenticated (anyone
+/// who reaches it can move prices, the clock and balances). It shares the venue's port, so it is mapped only when
+/// <c>Paper:EnableControlApi</c> is true; unset, that is true in Development and Testing and false in any other
+/// environment (see <see cref="Extensions.PaperExchangeExtensions.MapPaperExchange"/>).
 /// </summary>
 public static class ControlEndpoints
 {
@@ -57,7 +59,7 @@ public static class ControlEndpoints
 
             try
             {
-                f.Add(new FaultRule(kind, r.Path, r.Count, r.RetryAfterSeconds, r.LatencyMs));
+                f.Add(new FaultRule(kind, r.Path, r.Count, r.RetryAfterSeconds, r.LatencyMs, r.Status, r.Code, r.Message, r.RetryAfterAsDate));
             }
             catch (ArgumentOutOfRangeException ex)
             {

@@ -5,7 +5,11 @@ namespace TradeEngine.PaperExchange.Control;
 /// <summary>Kinds of injected fault. "After" kinds execute the request first, so its effect is real but the answer is lost.</summary>
 public enum FaultKind
 {
-    /// <summary>Delay the answer by <see cref="FaultRule.LatencyMs"/>, then answer normally.</summary>
+    /// <summary>
+    /// Hold the request for <see cref="FaultRule.LatencyMs"/> before it reaches the engine, then run it and answer.
+    /// A client that gives up first takes the request with it: nothing executes (a slow network in front of the
+    /// venue). For a venue that executes after the client has gone, use <see cref="ExecuteLate"/>.
+    /// </summary>
     Latency,
 
     /// <summary>HTTP 429 with Retry-After, code -1003; nothing executed.</summary>
@@ -17,7 +21,7 @@ public enum FaultKind
     /// <summary>HTTP 400, code -1021 (timestamp outside recvWindow); nothing executed.</summary>
     Timestamp,
 
-    /// <summary>HTTP 503 "Service Unavailable."; nothing executed.</summary>
+    /// <summary>HTTP 503 with Binance's body for -1001 ("Internal error; unable to process your request. Please try again."); nothing executed.</summary>
     Unavailable,
 
     /// <summary>Execute, then HTTP 503 "Unknown error, please check your request or try again later." (the order WAS placed).</summary>
@@ -28,9 +32,36 @@ public enum FaultKind
 
     /// <summary>Execute, then drop the connection before answering.</summary>
     DropAfterExecute,
+
+    /// <summary>
+    /// A slow matching engine: the request is taken in at once and executed after <see cref="FaultRule.LatencyMs"/>
+    /// whether or not the client is still waiting (then answered if it is). As on Binance, the execution still checks
+    /// <c>timestamp</c> + <c>recvWindow</c>, so a delay past the window ends in -1021 and nothing executes.
+    /// </summary>
+    ExecuteLate,
+
+    /// <summary>Execute, then answer with <see cref="FaultRule.Status"/> (default 400) and error <see cref="FaultRule.Code"/> (default -1006).</summary>
+    ErrorAfterExecute,
+
+    /// <summary>Execute, then answer HTTP 200 with a body that is not the documented shape (truncated JSON).</summary>
+    GarbledAfterExecute,
 }
 
-public sealed record FaultRule(FaultKind Kind, string? Path, int Count, int RetryAfterSeconds = 1, int LatencyMs = 0);
+/// <summary>
+/// One queued fault. <see cref="Status"/>, <see cref="Code"/> and <see cref="Message"/> shape the answer of
+/// <see cref="FaultKind.ErrorAfterExecute"/>; <see cref="RetryAfterAsDate"/> sends Retry-After as an HTTP date
+/// (of the simulated clock) instead of seconds.
+/// </summary>
+public sealed record FaultRule(
+    FaultKind Kind,
+    string? Path,
+    int Count,
+    int RetryAfterSeconds = 1,
+    int LatencyMs = 0,
+    int? Status = null,
+    int? Code = null,
+    string? Message = null,
+    bool RetryAfterAsDate = false);
 
 /// <summary>Queued faults for the Binance surface, consumed by matching requests; plus per-path request counts.</summary>
 public sealed class FaultInjector
@@ -43,9 +74,9 @@ public sealed class FaultInjector
     public void Add(FaultRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        if (rule.Count < 1 || rule.RetryAfterSeconds < 0 || rule.LatencyMs is < 0 or > 120_000)
+        if (rule.Count < 1 || rule.RetryAfterSeconds < 0 || rule.LatencyMs is < 0 or > 120_000 || rule.Status is < 200 or > 599)
         {
-            throw new ArgumentOutOfRangeException(nameof(rule), "count ≥ 1, retryAfterSeconds ≥ 0, latencyMs 0..120000");
+            throw new ArgumentOutOfRangeException(nameof(rule), "count ≥ 1, retryAfterSeconds ≥ 0, latencyMs 0..120000, status 200..599");
         }
 
         lock (_lock)

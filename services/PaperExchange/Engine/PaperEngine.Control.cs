@@ -237,7 +237,8 @@ public sealed partial class PaperEngine
                 _positions[p.Symbol] = p;
             }
 
-            foreach (var o in s.Orders)
+            // Oldest first, so an id used by several orders resolves to the newest, as when they were placed.
+            foreach (var o in s.Orders.OrderBy(o => o.OrderId))
             {
                 Register(o);
                 if (o.Status == "NEW")
@@ -246,7 +247,7 @@ public sealed partial class PaperEngine
                 }
             }
 
-            foreach (var a in s.AlgoOrders)
+            foreach (var a in s.AlgoOrders.OrderBy(a => a.AlgoId))
             {
                 _algoById[a.AlgoId] = a;
                 _algoByClientId[a.ClientAlgoId] = a;

@@ -177,7 +177,9 @@ public sealed partial class PaperEngine
                 throw VenueErrors.IllegalValue("clientAlgoId");
             }
 
-            if (_algoByClientId.ContainsKey(clientAlgoId))
+            // Same rule as newClientOrderId: unique among open algo orders unless StrictClientOrderIds.
+            if (_algoByClientId.TryGetValue(clientAlgoId, out var existingAlgo)
+                && (_options.StrictClientOrderIds || _openAlgo.Contains(existingAlgo)))
             {
                 throw VenueErrors.DuplicateClientOrderId();
             }
@@ -270,9 +272,11 @@ public sealed partial class PaperEngine
             throw VenueErrors.IllegalValue("newClientOrderId");
         }
 
-        // Stricter than Binance (which checks open orders only): an id is never reused, so a resend after an
-        // unknown outcome can never become a second order.
-        if (_ordersByClientId.ContainsKey((symbol, requested)))
+        // Binance USD-M: newClientOrderId is "a unique id among open orders". An id whose order is filled, cancelled
+        // or expired is accepted again, which is exactly why a client must not resend blindly after an unknown
+        // outcome. StrictClientOrderIds keeps the older, stricter rule (an id is never reused).
+        if (_ordersByClientId.TryGetValue((symbol, requested), out var existing)
+            && (_options.StrictClientOrderIds || _openOrders.Contains(existing)))
         {
             throw VenueErrors.DuplicateClientOrderId();
         }

@@ -39,12 +39,23 @@ public static class PaperExchangeExtensions
         return builder;
     }
 
-    /// <summary>Maps Binance's REST subset at Binance's paths and the control API under <c>/paper/v1</c>.</summary>
+    /// <summary>
+    /// Maps Binance's REST subset at Binance's paths, and the control API under <c>/paper/v1</c> only when
+    /// <c>Paper:EnableControlApi</c> allows it. The control API has no authentication and shares the venue's port, so
+    /// anyone who can reach the simulator could move its prices and clock: unset, it is on only in Development and
+    /// Testing (where the simulator binds to loopback) and off everywhere else.
+    /// </summary>
     public static WebApplication MapPaperExchange(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapBinanceSurface();
-        app.MapPaperControl();
+        var enabled = app.Services.GetRequiredService<IOptions<PaperOptions>>().Value.EnableControlApi
+            ?? (app.Environment.IsDevelopment() || app.Environment.IsEnvironment("Testing"));
+        if (enabled)
+        {
+            app.MapPaperControl();
+        }
+
         return app;
     }
 }

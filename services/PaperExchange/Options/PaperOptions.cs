@@ -41,6 +41,19 @@ public sealed class PaperOptions
     /// <summary>Simulated seconds per real second (0 freezes the clock; the control API changes it at run time).</summary>
     public double ClockSpeed { get; set; } = 1.0;
 
+    /// <summary>
+    /// Off (default), as Binance USD-M: a client order id must be unique among OPEN orders of the symbol, so the id of
+    /// a filled, cancelled or expired order may be used again (and the query by that id then finds the newest order).
+    /// On: an id is never accepted twice; stricter than Binance, for tests that want that guarantee from the venue.
+    /// </summary>
+    public bool StrictClientOrderIds { get; set; }
+
+    /// <summary>
+    /// Maps the unauthenticated control API (<c>/paper/v1/*</c>) on the venue's port. Unset: on in the Development
+    /// and Testing environments, off in any other.
+    /// </summary>
+    public bool? EnableControlApi { get; set; }
+
     /// <summary>Answer 429 once a window's limit is used up (otherwise the limits are only reported in headers).</summary>
     public bool EnforceRateLimits { get; set; }
 

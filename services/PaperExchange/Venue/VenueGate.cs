@@ -22,9 +22,11 @@ public sealed partial class VenueGate(
     FaultInjector faults,
     RateCounters counters,
     IOptions<PaperOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<VenueGate> logger)
 {
     private const string UnknownErrorMessage = "Unknown error, please check your request or try again later.";
+    private const string TooManyRequestsMessage = "Too many requests; current limit is exceeded. Please use the websocket for live updates to avoid polling the API.";
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
     public async Task HandleAsync(HttpContext ctx, EndpointSpec spec, Action<VenueParams, Utf8JsonWriter> operation)
@@ -32,9 +34,25 @@ public sealed partial class VenueGate(
         var path = ctx.Request.Path.Value ?? "";
         faults.CountRequest(ctx.Request.Method + " " + path);
         var fault = faults.Take(path);
-        if (fault is not null && await ApplyBeforeAsync(ctx, fault).ConfigureAwait(false))
+        if (fault is not null && await ApplyBeforeAsync(ctx, fault, engine.NowMs).ConfigureAwait(false))
         {
             return;
+        }
+
+        // Read the request now: an ExecuteLate fault runs it after the client may have gone.
+        var query = ctx.Request.QueryString.HasValue ? ctx.Request.QueryString.Value![1..] : "";
+        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        if (fault?.Kind == FaultKind.ExecuteLate)
+        {
+            try
+            {
+                // Not ctx.RequestAborted: a slow venue executes even when the client has stopped waiting.
+                await Task.Delay(fault.LatencyMs, lifetime.ApplicationStopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
 
         var buffer = new ArrayBufferWriter<byte>(512);
@@ -47,34 +65,56 @@ public sealed partial class VenueGate(
             var now = engine.NowMs;
             (weightUsed, orders10s, orders1m, var retryAfterMs) = counters.Count(now, spec.Weight, spec.IsOrder);
             var o = options.Value;
-            if (o.EnforceRateLimits && (weightUsed > o.RequestWeightLimitPerMinute || (spec.IsOrder && (orders1m > o.OrderLimitPerMinute || orders10s > o.OrderLimitPer10Seconds))))
+            var ordersOver = spec.IsOrder && (orders1m > o.OrderLimitPerMinute || orders10s > o.OrderLimitPer10Seconds);
+            if (o.EnforceRateLimits && (weightUsed > o.RequestWeightLimitPerMinute || ordersOver))
             {
                 ctx.Response.Headers.RetryAfter = ((retryAfterMs + 999) / 1000).ToString(CultureInfo.InvariantCulture);
-                VenueJson.Error(writer, -1003, "Too many requests; current limit is exceeded. Please use the websocket for live updates to avoid polling the API.");
+                if (weightUsed > o.RequestWeightLimitPerMinute)
+                {
+                    VenueJson.Error(writer, -1003, TooManyRequestsMessage);
+                }
+                else
+                {
+                    // Binance answers the order-count limits with -1015 TOO_MANY_ORDERS, not the IP weight's -1003.
+                    var (limit, window) = orders10s > o.OrderLimitPer10Seconds ? (o.OrderLimitPer10Seconds, "10 SECOND") : (o.OrderLimitPerMinute, "1 MINUTE");
+                    VenueJson.Error(writer, -1015, string.Create(CultureInfo.InvariantCulture, $"Too many new orders; current limit is {limit} orders per {window}."));
+                }
+
                 status = 429;
             }
             else
             {
-                status = await RunAsync(ctx, spec, operation, writer, buffer).ConfigureAwait(false);
+                status = RunOperation(ctx, spec, operation, query, body, writer, buffer);
             }
         }
 
         if (fault is not null && status == 200)
         {
-            if (fault.Kind == FaultKind.DropAfterExecute)
+            switch (fault.Kind)
             {
-                ctx.Abort();
-                return;
+                case FaultKind.DropAfterExecute:
+                    ctx.Abort();
+                    return;
+                case FaultKind.UnknownAfterExecute:
+                    status = Rewrite(buffer, 503, -1000, UnknownErrorMessage);
+                    break;
+                case FaultKind.ErrorAfterExecute:
+                    var code = fault.Code ?? -1006;
+                    status = Rewrite(buffer, fault.Status ?? 400, code,
+                        fault.Message ?? (code == -1006 ? "An unexpected response was received from the message bus. Execution status unknown." : "Injected error."));
+                    break;
+                case FaultKind.GarbledAfterExecute:
+                    var truncated = buffer.WrittenSpan[..(buffer.WrittenCount / 2)].ToArray();
+                    buffer.Clear();
+                    buffer.Write(truncated);
+                    break;
             }
+        }
 
-            if (fault.Kind == FaultKind.UnknownAfterExecute)
-            {
-                buffer.Clear();
-                using var writer = new Utf8JsonWriter(buffer, WriterOptions);
-                VenueJson.Error(writer, -1000, UnknownErrorMessage);
-                writer.Flush();
-                status = 503;
-            }
+        if (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client left (an ExecuteLate fault ran after it timed out): the effect is real, the answer goes nowhere.
+            return;
         }
 
         var headers = ctx.Response.Headers;
@@ -88,15 +128,29 @@ public sealed partial class VenueGate(
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = buffer.WrittenCount;
-        await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            await ctx.Response.Body.WriteAsync(buffer.WrittenMemory, ctx.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away while the answer was written.
+        }
     }
 
-    private async Task<int> RunAsync(HttpContext ctx, EndpointSpec spec, Action<VenueParams, Utf8JsonWriter> operation, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    private static int Rewrite(ArrayBufferWriter<byte> buffer, int status, int code, string msg)
+    {
+        buffer.Clear();
+        using var writer = new Utf8JsonWriter(buffer, WriterOptions);
+        VenueJson.Error(writer, code, msg);
+        writer.Flush();
+        return status;
+    }
+
+    private int RunOperation(HttpContext ctx, EndpointSpec spec, Action<VenueParams, Utf8JsonWriter> operation, string query, string body, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
     {
         try
         {
-            var query = ctx.Request.QueryString.HasValue ? ctx.Request.QueryString.Value![1..] : "";
-            var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
             var parameters = new VenueParams();
             parameters.AddEncoded(query);
             parameters.AddEncoded(body);
@@ -133,10 +187,11 @@ public sealed partial class VenueGate(
     }
 
     /// <summary>Applies a fault that answers instead of the venue; false when the request should still run.</summary>
-    private static async Task<bool> ApplyBeforeAsync(HttpContext ctx, FaultRule fault)
+    private static async Task<bool> ApplyBeforeAsync(HttpContext ctx, FaultRule fault, long nowMs)
     {
-        if (fault.LatencyMs > 0)
+        if (fault.LatencyMs > 0 && fault.Kind != FaultKind.ExecuteLate)
         {
+            // Tied to the client: if it gives up, the request dies here and never reaches the engine.
             await Task.Delay(fault.LatencyMs, ctx.RequestAborted).ConfigureAwait(false);
         }
 
@@ -144,15 +199,17 @@ public sealed partial class VenueGate(
         {
             case FaultKind.RateLimit:
             case FaultKind.Ban:
-                ctx.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                await WriteErrorAsync(ctx, fault.Kind == FaultKind.Ban ? 418 : 429, -1003,
-                    "Too many requests; current limit is exceeded. Please use the websocket for live updates to avoid polling the API.").ConfigureAwait(false);
+                ctx.Response.Headers.RetryAfter = fault.RetryAfterAsDate
+                    ? DateTimeOffset.FromUnixTimeMilliseconds(nowMs).AddSeconds(fault.RetryAfterSeconds).ToString("R", CultureInfo.InvariantCulture)
+                    : fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await WriteErrorAsync(ctx, fault.Kind == FaultKind.Ban ? 418 : 429, -1003, TooManyRequestsMessage).ConfigureAwait(false);
                 return true;
             case FaultKind.Timestamp:
                 await WriteErrorAsync(ctx, 400, -1021, "Timestamp for this request is outside of the recvWindow.").ConfigureAwait(false);
                 return true;
             case FaultKind.Unavailable:
-                await WriteErrorAsync(ctx, 503, -1001, "Service Unavailable.").ConfigureAwait(false);
+                // Binance's documented -1001 DISCONNECTED body, which it sends with a 5xx.
+                await WriteErrorAsync(ctx, 503, -1001, "Internal error; unable to process your request. Please try again.").ConfigureAwait(false);
                 return true;
             case FaultKind.DropBeforeExecute:
                 ctx.Abort();

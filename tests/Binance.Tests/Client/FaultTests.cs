@@ -36,38 +36,75 @@ public class FaultTests : PaperTest
     }
 
     [Fact]
-    public async Task PlaceOrderAsync_503BeforePlacement_LooksUpThenSendsOnceMore()
+    public async Task PlaceOrderAsync_503BeforePlacementWithResendAllowed_ResendsOnlyAfterTheOriginalExpiredAndPlacesOne()
     {
-        await Client.GetExchangeInfoAsync();
+        var client = Paper.CreateClient(o => ShortWindow(o, maxAttempts: 2));
+        await client.GetExchangeInfoAsync();
         await Paper.InjectFaultAsync(FaultKind.Unavailable, OrderPath);
-        var placed = await Client.PlaceOrderAsync(Buy, "retry-1");
+        var watch = Stopwatch.StartNew();
+        var placed = await client.PlaceOrderAsync(Buy, "retry-1");
         Assert.Equal((2, false), (placed.Attempts, placed.RecoveredByLookup));
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(1_300), $"resent after {watch.Elapsed}, before timestamp + recvWindow + margin");
         Assert.Single(await Paper.OrdersAsync("retry-1"));
         Assert.Equal(2, await Paper.RequestCountAsync("POST " + OrderPath));
-        Assert.True(await Paper.RequestCountAsync("POST " + OrderPath) <= 2);
     }
 
     [Fact]
-    public async Task PlaceOrderAsync_VenueSlowerThanTimeout_LooksUpBeforeResendingAndPlacesOne()
+    public async Task PlaceOrderAsync_503BeforePlacementByDefault_ReportsNotPlacedWithoutResending()
     {
-        var client = Paper.CreateClient(o => o.RequestTimeout = TimeSpan.FromMilliseconds(300));
+        var client = Paper.CreateClient(o => ShortWindow(o));
+        await client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.Unavailable, OrderPath);
+        await Assert.ThrowsAsync<BinanceUnavailableException>(() => client.PlaceOrderAsync(Buy, "not-placed-1"));
+        Assert.Empty(await Paper.OrdersAsync("not-placed-1"));
+        Assert.Equal(1, await Paper.RequestCountAsync("POST " + OrderPath));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_RequestLostInSlowNetworkBeforeTheVenue_ReportsNotPlacedAndSendsOnce()
+    {
+        // Latency holds the request in front of the engine; the client times out and the request dies with it.
+        var client = Paper.CreateClient(o => ShortWindow(o, timeout: TimeSpan.FromMilliseconds(300)));
         await client.GetExchangeInfoAsync();
         await Paper.InjectFaultAsync(FaultKind.Latency, OrderPath, latencyMs: 2_000);
-        var placed = await client.PlaceOrderAsync(Buy, "slow-1");
-        Assert.Equal(OrderStatus.Filled, placed.Order.Status);
-        Assert.Single(await Paper.OrdersAsync("slow-1"));
-        Assert.True(await Paper.RequestCountAsync("POST /fapi/v1/order") >= 2);
+        await Assert.ThrowsAsync<BinanceUnavailableException>(() => client.PlaceOrderAsync(Buy, "slow-1"));
+        Assert.Empty(await Paper.OrdersAsync("slow-1"));
+        Assert.Equal(1, await Paper.RequestCountAsync("POST " + OrderPath));
     }
 
     [Fact]
     public async Task PlaceOrderAsync_UnknownOutcomeAndLookupsFail_ThrowsUnknownOutcomeWithoutResending()
     {
-        await Client.GetExchangeInfoAsync();
+        var client = Paper.CreateClient(o => ShortWindow(o, maxAttempts: 3));
+        await client.GetExchangeInfoAsync();
         await Paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, OrderPath);
-        await Paper.InjectFaultAsync(FaultKind.Unavailable, OrderPath, count: 10);
-        var e = await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "lost-1"));
+        await Paper.InjectFaultAsync(FaultKind.Unavailable, OrderPath, count: 1_000);
+        var e = await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => client.PlaceOrderAsync(Buy, "lost-1"));
         Assert.Equal("lost-1", e.ClientOrderId);
+        Assert.Equal(1, await Paper.RequestCountAsync("POST " + OrderPath));
         Assert.Single(await Paper.OrdersAsync("lost-1"));
+    }
+
+    [Fact]
+    public async Task GetServerTimeAsync_429WithRetryAfterDate_MeasuresTheDateOnTheInjectedClock()
+    {
+        // The injected clock runs 10 minutes ahead of the machine: a Retry-After date 5 s after the venue's "now" is
+        // already past for it, so the client retries at once. Measured on DateTimeOffset.UtcNow it would wait 5 s of
+        // fake time that never passes.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(10));
+        var client = Paper.CreateClient(time: time);
+        await Paper.InjectFaultAsync(FaultKind.RateLimit, "/fapi/v1/time", retryAfterSeconds: 5, retryAfterAsDate: true);
+        await client.GetServerTimeAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/time"));
+    }
+
+    /// <summary>A short recvWindow, so the wait until an unknown order can no longer execute stays short in tests.</summary>
+    internal static void ShortWindow(BinanceOptions o, int maxAttempts = 1, TimeSpan? timeout = null)
+    {
+        o.RecvWindow = 1_000;
+        o.UnknownOutcomeMargin = TimeSpan.FromMilliseconds(300);
+        o.MaxOrderAttempts = maxAttempts;
+        o.RequestTimeout = timeout ?? o.RequestTimeout;
     }
 
     [Fact]

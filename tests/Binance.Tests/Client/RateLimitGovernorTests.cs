@@ -49,4 +49,20 @@ public class RateLimitGovernorTests
         var e = await Assert.ThrowsAsync<BinanceRateLimitException>(() => governor.WaitTurnAsync(1, false, "GET x", CancellationToken.None));
         Assert.Equal(Start.AddMinutes(2), e.RetryAt);
     }
+
+    [Fact]
+    public async Task WaitTurnAsync_RequestHeavierThanTheWholeBudget_GoesAloneInAFreshWindowInsteadOfWaitingForever()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: 10, orders10s: null, orders1m: null);
+
+        var heavy = governor.WaitTurnAsync(200, isOrder: false, "GET heavy", CancellationToken.None);
+        Assert.False(heavy.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(31));
+        await heavy.WaitAsync(TimeSpan.FromSeconds(5));
+        var next = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None);
+        Assert.False(next.IsCompleted);
+    }
 }

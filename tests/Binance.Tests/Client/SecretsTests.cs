@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using TradeEngine.Binance.DependencyInjection;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
 using TradeEngine.Binance.Tests.Infrastructure;
@@ -40,6 +43,38 @@ public class SecretsTests : PaperTest
             Assert.DoesNotContain(PaperExchangeHost.ApiKey, text, StringComparison.Ordinal);
             Assert.DoesNotContain(PaperExchangeHost.ApiSecret, text, StringComparison.Ordinal);
             Assert.DoesNotContain("signature=", text, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public async Task AddBinanceClient_LogsAtTraceThroughTheDiPath_ContainNoKeySecretOrSignature()
+    {
+        var sink = new ListLoggerProvider();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Binance:BaseUrl"] = Paper.Address.ToString(),
+            ["Binance:ApiKey"] = PaperExchangeHost.ApiKey,
+            ["Binance:ApiSecret"] = PaperExchangeHost.ApiSecret,
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(sink));
+        services.AddBinanceClient(configuration);
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IBinanceClient>();
+
+        await Paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, "/fapi/v1/order");
+        await Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v3/balance");
+        await client.GetAccountAsync();
+        await client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "di-logged");
+        await client.GetBalancesAsync();
+        await client.GetIncomeHistoryAsync(new IncomeQuery(Symbol: "BTCUSDT"));
+
+        Assert.NotEmpty(sink.Messages);
+        foreach (var text in sink.Messages)
+        {
+            Assert.DoesNotContain(PaperExchangeHost.ApiKey, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(PaperExchangeHost.ApiSecret, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("signature", text, StringComparison.OrdinalIgnoreCase);
         }
     }
 

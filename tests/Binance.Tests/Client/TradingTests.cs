@@ -21,10 +21,13 @@ public class TradingTests : PaperTest
     }
 
     [Fact]
-    public async Task PlaceOrderAsync_SameIdempotencyKeyTwice_ReturnsTheFirstOrderAndPlacesNoSecond()
+    public async Task PlaceOrderAsync_SameIdempotencyKeyWhileTheFirstIsOpen_ReturnsTheFirstOrderAndPlacesNoSecond()
     {
-        var first = await Client.PlaceOrderAsync(MarketBuy(0.010m), "intent with spaces #1");
-        var second = await Client.PlaceOrderAsync(MarketBuy(0.010m), "intent with spaces #1");
+        // Binance refuses a reused client order id only while the first order is open (-4116); once it is filled or
+        // cancelled the id is free again, so a caller retrying a key looks the order up first (GetOrderAsync).
+        var resting = new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Limit, 0.010m, 55000m, TimeInForce.Gtc);
+        var first = await Client.PlaceOrderAsync(resting, "intent with spaces #1");
+        var second = await Client.PlaceOrderAsync(resting, "intent with spaces #1");
         Assert.Equal(first.Order.OrderId, second.Order.OrderId);
         Assert.True(second.RecoveredByLookup);
         Assert.Single(await Paper.OrdersAsync(first.Order.ClientOrderId));

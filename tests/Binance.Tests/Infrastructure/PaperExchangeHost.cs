@@ -100,8 +100,10 @@ public sealed class PaperExchangeHost : WebApplicationFactory<Program>
 
     public Task AdvanceAsync(TimeSpan delta) => PostAsync("paper/v1/clock/advance", new AdvanceClockRequest(Milliseconds: (long)delta.TotalMilliseconds));
 
-    public Task InjectFaultAsync(FaultKind kind, string? path = null, int count = 1, int retryAfterSeconds = 1, int latencyMs = 0) =>
-        PostAsync("paper/v1/faults", new FaultRequest(kind.ToString(), path, count, retryAfterSeconds, latencyMs));
+    public Task InjectFaultAsync(
+        FaultKind kind, string? path = null, int count = 1, int retryAfterSeconds = 1, int latencyMs = 0,
+        int? status = null, int? code = null, bool retryAfterAsDate = false) =>
+        PostAsync("paper/v1/faults", new FaultRequest(kind.ToString(), path, count, retryAfterSeconds, latencyMs, status, code, RetryAfterAsDate: retryAfterAsDate));
 
     public Task ResetAsync(decimal? balance = null) => PostAsync("paper/v1/reset", new ResetRequest(balance));
 

@@ -49,7 +49,11 @@ internal sealed partial class BinanceTransport
 
     public bool HasCredentials => _apiKey is not null && _secret is not null;
 
-    /// <summary>Sends with the retries that are always safe; an unknown outcome surfaces as <see cref="OutcomeUnknownException"/>.</summary>
+    /// <summary>
+    /// Sends with the retries that are always safe. For an order, an unknown outcome surfaces as
+    /// <see cref="OutcomeUnknownException"/> (and <see cref="VenueRequest.MayHaveExecuted"/> stays true); any failure
+    /// before a copy left (clock sync, rate-limit hold) is definite: the order was not sent.
+    /// </summary>
     public async Task<T> SendAsync<T>(VenueRequest request, JsonTypeInfo<T> type, CancellationToken ct)
     {
         if (request.Signed && !HasCredentials)
@@ -66,7 +70,7 @@ internal sealed partial class BinanceTransport
             ct.ThrowIfCancellationRequested();
             if (request.Signed && !Clock.IsSynced)
             {
-                await SyncClockAsync(ct).ConfigureAwait(false);
+                await SyncClockAsync(request, ct).ConfigureAwait(false);
             }
 
             try
@@ -78,7 +82,7 @@ internal sealed partial class BinanceTransport
                 // The venue refused on timing alone, so nothing executed: re-sync and send again, once.
                 LogResync(_logger, request.Endpoint);
                 resynced = true;
-                await SyncClockAsync(ct).ConfigureAwait(false);
+                await SyncClockAsync(request, ct).ConfigureAwait(false);
             }
             catch (BinanceRateLimitException e) when (!e.IsBan && rateLimitRetries < 2 && e.RetryAt - _time.GetUtcNow() <= _options.MaxRetryAfterWait)
             {
@@ -98,15 +102,26 @@ internal sealed partial class BinanceTransport
         }
     }
 
-    private async Task SyncClockAsync(CancellationToken ct)
+    /// <summary>
+    /// Re-syncs the clock offset. A failure here happens before <paramref name="request"/> is (re)sent, so it is a
+    /// plain "venue unavailable": for an order it means the order was not sent by this step.
+    /// </summary>
+    private async Task SyncClockAsync(VenueRequest request, CancellationToken ct)
     {
         var stamp = Clock.SyncStamp;
-        await Clock.SyncAsync(async token =>
+        try
         {
-            var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, token)
-                .ConfigureAwait(false);
-            return dto.ServerTime;
-        }, stamp, ct).ConfigureAwait(false);
+            await Clock.SyncAsync(async token =>
+            {
+                var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, token)
+                    .ConfigureAwait(false);
+                return dto.ServerTime;
+            }, stamp, ct).ConfigureAwait(false);
+        }
+        catch (OutcomeUnknownException e)
+        {
+            throw new BinanceUnavailableException(request.Endpoint, "clock sync (GET fapi/v1/time) failed: " + e.Reason, e.InnerException);
+        }
     }
 
     private async Task<T> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, CancellationToken ct)
@@ -121,6 +136,8 @@ internal sealed partial class BinanceTransport
         }
 
         using var message = BuildMessage(request);
+        // From here a copy may reach the venue: until a definite answer says otherwise, an order may have executed.
+        request.MayHaveExecuted = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.RequestTimeout);
         HttpResponseMessage response;
@@ -160,6 +177,8 @@ internal sealed partial class BinanceTransport
             {
                 try
                 {
+                    // A 200 on an order means it executed; MayHaveExecuted stays true so a body the caller cannot
+                    // read either is still resolved by look-up, never reported as a rejection.
                     return JsonSerializer.Deserialize(body, type) ?? throw new BinanceProtocolException(request.Endpoint, "body", "null");
                 }
                 catch (JsonException e)
@@ -170,7 +189,9 @@ internal sealed partial class BinanceTransport
 
             if (response.StatusCode is HttpStatusCode.TooManyRequests || status == 418)
             {
-                var retryAt = _time.GetUtcNow() + RetryAfter(response);
+                // 429/418: refused, nothing executed.
+                request.MayHaveExecuted = false;
+                var retryAt = _time.GetUtcNow() + RetryAfter(response, Clock.ServerNow());
                 Governor.BackOff(status, retryAt);
                 activity?.SetStatus(ActivityStatusCode.Error, status.ToString(CultureInfo.InvariantCulture));
                 LogRateLimited(_logger, request.Endpoint, status, retryAt);
@@ -178,15 +199,20 @@ internal sealed partial class BinanceTransport
             }
 
             var error = TryReadError(body);
-            if (status >= 500 || error is null || !BinanceErrors.IsDefiniteRejection(error.Code))
+            var outcomeUnknown = request.IsOrder
+                ? !BinanceErrors.IsDefiniteRejection(error?.Code ?? 0)
+                : error is null || BinanceErrors.IsUnknownOutcome(error.Code);
+            if (status >= 500 || outcomeUnknown || error is null)
             {
                 // Binance: a 5xx (notably 503 "Unknown error, please check your request or try again later.")
-                // means the request may or may not have executed.
+                // means the request may or may not have executed. On an order, so does any code that is not on the
+                // allowlist of definite rejections (-1006, -1007, a code we have never seen, a body we cannot read).
                 activity?.SetStatus(ActivityStatusCode.Error, status.ToString(CultureInfo.InvariantCulture));
                 LogUnknownOutcome(_logger, request.Endpoint, "HTTP " + status.ToString(CultureInfo.InvariantCulture));
                 throw new OutcomeUnknownException(request.Endpoint, "HTTP " + status.ToString(CultureInfo.InvariantCulture));
             }
 
+            request.MayHaveExecuted = false;
             activity?.SetTag("binance.error_code", error.Code);
             activity?.SetStatus(ActivityStatusCode.Error, error.Code.ToString(CultureInfo.InvariantCulture));
             LogRejected(_logger, request.Endpoint, status, error.Code);
@@ -196,7 +222,9 @@ internal sealed partial class BinanceTransport
 
     private HttpRequestMessage BuildMessage(VenueRequest request)
     {
-        var query = request.BuildQuery(request.Signed ? Clock.ServerNowMilliseconds() : null, _options.RecvWindow);
+        long? timestamp = request.Signed ? Clock.ServerNowMilliseconds() : null;
+        request.LastSentTimestamp = timestamp ?? request.LastSentTimestamp;
+        var query = request.BuildQuery(timestamp, _options.RecvWindow);
         if (request.Signed)
         {
             var signature = BinanceSigner.Sign(_secret, query);
@@ -234,7 +262,9 @@ internal sealed partial class BinanceTransport
         response.Headers.TryGetValues(name, out var values)
         && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
 
-    private static TimeSpan RetryAfter(HttpResponseMessage response)
+    /// <summary>How long Retry-After asks for. A date is the venue's clock, so it is measured against our estimate of it
+    /// (the injected <see cref="TimeProvider"/> plus the synced offset), never the machine's wall clock.</summary>
+    private static TimeSpan RetryAfter(HttpResponseMessage response, DateTimeOffset venueNow)
     {
         if (response.Headers.RetryAfter is { } ra)
         {
@@ -245,7 +275,7 @@ internal sealed partial class BinanceTransport
 
             if (ra.Date is { } date)
             {
-                var d = date - DateTimeOffset.UtcNow;
+                var d = date - venueNow;
                 return d > TimeSpan.Zero ? d : TimeSpan.Zero;
             }
         }

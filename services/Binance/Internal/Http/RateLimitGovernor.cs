@@ -152,7 +152,10 @@ internal sealed class RateLimitGovernor
         public TimeSpan DelayFor(int cost, DateTimeOffset server, double usage)
         {
             var budget = Math.Max(1, (int)(Limit * usage));
-            if (UsedAt(server) + cost <= budget)
+            var used = UsedAt(server);
+            // A request heavier than the whole budget would never fit: it goes alone, as the first of a fresh
+            // window (the venue's own limit, above our headroom, decides), instead of waiting forever.
+            if (used + cost <= budget || used == 0)
             {
                 return TimeSpan.Zero;
             }

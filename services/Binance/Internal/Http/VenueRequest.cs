@@ -18,6 +18,15 @@ internal sealed class VenueRequest(HttpMethod method, string path, bool signed, 
     /// <summary>Counts against the order-rate limits (X-MBX-ORDER-COUNT-*).</summary>
     public bool IsOrder { get; } = isOrder;
 
+    /// <summary>
+    /// True from the moment a copy of this request leaves for the venue until a definite answer comes back (a
+    /// response, a 4xx with a code that means "refused", a 429). While true, an order may have executed.
+    /// </summary>
+    public bool MayHaveExecuted { get; set; }
+
+    /// <summary>The <c>timestamp</c> (venue clock, ms) of the last signed copy sent; with recvWindow it bounds when that copy can still execute.</summary>
+    public long? LastSentTimestamp { get; set; }
+
     /// <summary>The endpoint's name for errors, logs and traces; never the query.</summary>
     public string Endpoint => Method.Method + " " + Path;
 

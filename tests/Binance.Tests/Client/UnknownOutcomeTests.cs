@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
+using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.PaperExchange.Control;
+
+namespace TradeEngine.Binance.Tests.Client;
+
+/// <summary>
+/// Orders whose outcome the client cannot see at once, against a simulator that accepts a client order id again once
+/// the first order is no longer open (as Binance USD-M does): one idempotency key must never give two fills.
+/// </summary>
+public class UnknownOutcomeTests : PaperTest
+{
+    private const string OrderPath = "/fapi/v1/order";
+    private static readonly NewOrder Buy = new("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m);
+
+    [Fact]
+    public async Task PlaceOrderAsync_VenueExecutesAfterTheClientTimedOut_OneFillForTheKeyEvenWithResendsAllowed()
+    {
+        var client = Paper.CreateClient(o => { o.RequestTimeout = TimeSpan.FromMilliseconds(300); o.MaxOrderAttempts = 3; });
+        await client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 1_500);
+        var watch = Stopwatch.StartNew();
+
+        var placed = await client.PlaceOrderAsync(Buy, "late-1");
+
+        // Let the late execution land whatever the client did, then count.
+        if (watch.Elapsed < TimeSpan.FromMilliseconds(1_800))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(1_800) - watch.Elapsed);
+        }
+
+        var orders = await Paper.OrdersAsync("late-1");
+        Assert.Single(orders);
+        Assert.Equal(orders[0].OrderId, placed.Order.OrderId);
+        Assert.True(placed.RecoveredByLookup);
+        Assert.Equal(1, await Paper.RequestCountAsync("POST " + OrderPath));
+        Assert.Equal(0.010m, (await client.GetPositionsAsync("BTCUSDT")).Single().PositionAmt);
+    }
+
+    [Theory]
+    [InlineData(400, -1006)] // "An unexpected response was received from the message bus. Execution status unknown."
+    [InlineData(400, -4999)] // a code the client has never mapped
+    [InlineData(500, -1100)] // a "definite" code, but on a 5xx
+    public async Task PlaceOrderAsync_ErrorCodeNotOnTheRejectionAllowlist_ResolvesByLookupInsteadOfReportingRejection(int status, int code)
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.ErrorAfterExecute, OrderPath, status: status, code: code);
+        var placed = await Client.PlaceOrderAsync(Buy, "odd-code");
+        Assert.True(placed.RecoveredByLookup);
+        Assert.Single(await Paper.OrdersAsync("odd-code"));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_AllowlistedRejection_ThrowsApiExceptionAtOnce()
+    {
+        await Client.GetExchangeInfoAsync();
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() =>
+            Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.001m), "too-small"));
+        Assert.Equal(BinanceErrors.MinNotional, e.Code);
+        Assert.Equal(0, await Paper.RequestCountAsync("GET " + OrderPath));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_LookupAfterUnknownOutcomeRefusedWithMinus2015_ThrowsUnknownOutcomeWithTheId()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, OrderPath);
+        await Paper.InjectFaultAsync(FaultKind.ErrorAfterExecute, OrderPath, status: 401, code: -2015);
+        var e = await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "refused-lookup"));
+        Assert.Equal("refused-lookup", e.ClientOrderId);
+        Assert.Single(await Paper.OrdersAsync("refused-lookup"));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_Unreadable200AfterExecution_ResolvesByLookup()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.GarbledAfterExecute, OrderPath);
+        var placed = await Client.PlaceOrderAsync(Buy, "garbled");
+        Assert.True(placed.RecoveredByLookup);
+        Assert.Equal(OrderStatus.Filled, placed.Order.Status);
+        Assert.Single(await Paper.OrdersAsync("garbled"));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_CallerCancelsWhileTheOrderIsInFlight_ThrowsUnknownOutcomeNotCancellation()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Client.GetAccountAsync();
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var e = await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "cancelled", cts.Token));
+        Assert.Equal("cancelled", e.ClientOrderId);
+        await Task.Delay(TimeSpan.FromMilliseconds(900));
+        Assert.Single(await Paper.OrdersAsync("cancelled"));
+    }
+
+    [Fact]
+    public async Task PlaceOrderAsync_ClockSyncFailsBeforeSending_ThrowsUnavailableAndSendsNoOrder()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/time");
+        await Assert.ThrowsAsync<BinanceUnavailableException>(() => Client.PlaceOrderAsync(Buy, "never-sent"));
+        Assert.Equal(0, await Paper.RequestCountAsync("POST " + OrderPath));
+        Assert.Empty(await Paper.OrdersAsync("never-sent"));
+    }
+
+    [Fact]
+    public async Task GetAccountAsync_ClockSyncTimesOut_ThrowsBinanceUnavailable()
+    {
+        var client = Paper.CreateClient(o => o.RequestTimeout = TimeSpan.FromMilliseconds(300));
+        await Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/time", latencyMs: 2_000);
+        await Assert.ThrowsAsync<BinanceUnavailableException>(() => client.GetAccountAsync());
+    }
+}

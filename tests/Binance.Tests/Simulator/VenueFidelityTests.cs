@@ -1,0 +1,139 @@
+using System.Net;
+using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.PaperExchange.Control;
+
+namespace TradeEngine.Binance.Tests.Simulator;
+
+/// <summary>
+/// The simulator behaves as Binance USD-M documents, not stricter: client order ids ("a unique id among open orders",
+/// New Order (TRADE), developers.binance.com), order-count limits (-1015), the 503 body of -1001, and a venue that
+/// executes after the client has gone.
+/// </summary>
+public class VenueFidelityTests : PaperTest
+{
+    private const string Market = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010&newClientOrderId=";
+    private const string RestingLimit = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.010&price=50000&newClientOrderId=";
+
+    [Fact]
+    public async Task NewOrder_IdOfAFilledOrder_IsAcceptedAgainAndTheQueryFindsTheNewest()
+    {
+        var (first, a) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", Market + "reused");
+        var (second, b) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", Market + "reused");
+        Assert.Equal((200, 200), (first, second));
+        Assert.NotEqual(a.GetProperty("orderId").GetInt64(), b.GetProperty("orderId").GetInt64());
+        Assert.Equal(2, (await Paper.OrdersAsync("reused")).Count);
+        var (_, found) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=reused");
+        Assert.Equal(b.GetProperty("orderId").GetInt64(), found.GetProperty("orderId").GetInt64());
+    }
+
+    [Fact]
+    public async Task NewOrder_IdOfAnOpenOrder_IsRefusedWithMinus4116()
+    {
+        var (first, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", RestingLimit + "open-id");
+        var (second, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", Market + "open-id");
+        Assert.Equal((200, 400), (first, second));
+        Assert.Equal(-4116, body.GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task NewOrder_IdOfACancelledOrder_IsAcceptedAgain()
+    {
+        await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", RestingLimit + "cancelled-id");
+        await SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/allOpenOrders", "symbol=BTCUSDT");
+        var (status, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", RestingLimit + "cancelled-id");
+        Assert.Equal(200, status);
+    }
+
+    [Fact]
+    public async Task ExecuteLateFault_ClientGoneBeforeExecution_OrderStillExecutes()
+    {
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, "/fapi/v1/order", latencyMs: 600);
+        using var impatient = new HttpClient { BaseAddress = Paper.Address, Timeout = TimeSpan.FromMilliseconds(200) };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SignedHttp.SendAsync(impatient, HttpMethod.Post, "fapi/v1/order", Market + "late-raw"));
+        Assert.Empty(await Paper.OrdersAsync("late-raw"));
+        await Task.Delay(TimeSpan.FromMilliseconds(900));
+        Assert.Single(await Paper.OrdersAsync("late-raw"));
+    }
+
+    [Fact]
+    public async Task LatencyFault_ClientGoneBeforeExecution_NothingExecutes()
+    {
+        await Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", latencyMs: 600);
+        using var impatient = new HttpClient { BaseAddress = Paper.Address, Timeout = TimeSpan.FromMilliseconds(200) };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SignedHttp.SendAsync(impatient, HttpMethod.Post, "fapi/v1/order", Market + "lost-raw"));
+        await Task.Delay(TimeSpan.FromMilliseconds(900));
+        Assert.Empty(await Paper.OrdersAsync("lost-raw"));
+    }
+
+    [Fact]
+    public async Task UnavailableFault_Answers503WithBinancesMinus1001Body()
+    {
+        await Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/ticker/price");
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/ticker/price", "symbol=BTCUSDT", signed: false);
+        Assert.Equal(503, status);
+        Assert.Equal(-1001, body.GetProperty("code").GetInt32());
+        Assert.Equal("Internal error; unable to process your request. Please try again.", body.GetProperty("msg").GetString());
+    }
+}
+
+public class StrictClientOrderIdTests : PaperTest
+{
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?> { ["Paper:StrictClientOrderIds"] = "true" };
+
+    [Fact]
+    public async Task NewOrder_StrictModeAndIdOfAFilledOrder_IsRefusedWithMinus4116()
+    {
+        const string order = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010&newClientOrderId=strict";
+        var (first, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", order);
+        var (second, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", order);
+        Assert.Equal((200, 400), (first, second));
+        Assert.Equal(-4116, body.GetProperty("code").GetInt32());
+    }
+}
+
+public class OrderRateLimitTests : PaperTest
+{
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Paper:EnforceRateLimits"] = "true",
+        ["Paper:OrderLimitPer10Seconds"] = "1",
+    };
+
+    [Fact]
+    public async Task NewOrder_OverTheOrderCountLimit_Answers429WithMinus1015()
+    {
+        const string order = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010";
+        var (first, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", order);
+        var (second, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", order);
+        Assert.Equal((200, 429), (first, second));
+        Assert.Equal(-1015, body.GetProperty("code").GetInt32());
+    }
+}
+
+public class ControlApiExposureTests
+{
+    [Fact]
+    public async Task ControlApi_TestingEnvironmentByDefault_IsMapped()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        using var response = await paper.Http.GetAsync("paper/v1/state");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ControlApi_DisabledByConfiguration_IsNotMapped()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync(new Dictionary<string, string?> { ["Paper:EnableControlApi"] = "false" });
+        using var response = await paper.Http.GetAsync("paper/v1/state");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await paper.Http.GetAsync("fapi/v1/time")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ControlApi_ProductionEnvironmentAndUnset_IsNotMapped()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync(new Dictionary<string, string?> { ["environment"] = "Production" });
+        using var response = await paper.Http.PostAsync("paper/v1/clock/advance", new StringContent("{\"seconds\":60}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
