@@ -31,6 +31,8 @@ public static class VenueExtensions
         var paper = builder.AddProject<Projects.TradeEngine_PaperExchange>("paper-exchange")
             .WithEnvironment("Paper__ApiKey", key)
             .WithEnvironment("Paper__ApiSecret", secret)
+            // The simulator's control API (price, clock, faults) is for local runs and tests; off by default elsewhere.
+            .WithEnvironment("Paper__EnableControlApi", "true")
             .WithEnvironment("Paper__StateFile", Path.Combine(LocalProcess.StateDirectory(builder.AppHostDirectory, "paper"), "state.json"))
             .WithHttpHealthCheck("/health");
         return new Venue(paper, null, key, secret);
