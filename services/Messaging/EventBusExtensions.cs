@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using TradeEngine.Messaging.Inbox;
 
 namespace TradeEngine.Messaging;
 
@@ -10,12 +11,18 @@ public static class EventBusExtensions
     /// <summary>The connection-string name Aspire gives the RabbitMQ resource: <c>ConnectionStrings:eventbus</c>, an amqp URI.</summary>
     public const string ConnectionName = "eventbus";
 
+    private static readonly TimeSpan[] InProgressRetryIntervals =
+        [.. new[] { 0.5, 1, 2, 4, 8, 15, 30, 35 }.Select(TimeSpan.FromSeconds)];
+
     /// <summary>
     /// MassTransit over RabbitMQ at <c>ConnectionStrings:eventbus</c>, with kebab-case endpoint names and one receive
     /// endpoint per consumer. The caller lists its consumers explicitly:
     /// <code>builder.AddEventBus(bus => bus.AddConsumer&lt;MarginAlertRaisedConsumer&gt;());</code>
     /// Consumers that derive from <see cref="Inbox.InboxConsumer{TMessage}"/> also need <c>AddLedgerInbox()</c>.
     /// Every endpoint retries a failed message a few times with growing intervals before it goes to the error queue.
+    /// A message whose event another delivery is processing (<see cref="InboxEventInProgressException"/>) is retried
+    /// apart, on a schedule longer than an inbox claim's lease (60 s by default), so it is never dead-lettered while
+    /// the holder may still finish or its lease may still expire.
     /// </summary>
     public static IHostApplicationBuilder AddEventBus(
         this IHostApplicationBuilder builder,
@@ -34,7 +41,20 @@ public static class EventBusExtensions
         {
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
-                endpoint.UseMessageRetry(r => r.Intervals(100, 500, 2_000, 5_000)));
+            {
+                // Outer: wait for the claim's holder; about 95 s in all.
+                endpoint.UseMessageRetry(r =>
+                {
+                    r.Handle<InboxEventInProgressException>();
+                    r.Intervals(InProgressRetryIntervals);
+                });
+                // Inner: every other failure.
+                endpoint.UseMessageRetry(r =>
+                {
+                    r.Ignore<InboxEventInProgressException>();
+                    r.Intervals(100, 500, 2_000, 5_000);
+                });
+            });
             configure?.Invoke(bus);
             bus.UsingRabbitMq((context, cfg) =>
             {

@@ -126,4 +126,38 @@ public sealed class IdempotencyTests(PostgresServer postgres, RabbitMqServer rab
         Assert.Equal(1, await _ledger.CountAsync("funding_events"));
         Assert.Equal(1, await _ledger.CountAsync("positions WHERE funding = 0.01"));
     }
+
+    [Fact]
+    public async Task RecordTrade_SecondFillOfOneOrder_BothRecordedEachReplayable()
+    {
+        // A market order that fills in two trades: one client order id, two exchange trade ids.
+        var first = Trade();
+        var second = Trade(first.ClientOrderId);
+        second.Quantity = "0.00000002";
+
+        var one = await _ledger.Client.RecordTradeAsync(first);
+        var two = await _ledger.Client.RecordTradeAsync(second);
+        var replay = await _ledger.Client.RecordTradeAsync(second);
+
+        Assert.NotEqual(one.TradeId, two.TradeId);
+        Assert.False(two.Replayed);
+        Assert.True(replay.Replayed);
+        Assert.Equal(two.TradeId, replay.TradeId);
+        Assert.Equal(2, await _ledger.CountAsync("trades WHERE client_order_id = $1", first.ClientOrderId));
+        Assert.Equal(2, await _ledger.CountAsync("outbox WHERE message_type = 'TradeRecorded'"));
+    }
+
+    [Fact]
+    public async Task RecordTrade_SameFillOtherVenue_BothRecorded()
+    {
+        var request = Trade();
+        var other = request.Clone();
+        other.Venue = "paper";
+
+        await _ledger.Client.RecordTradeAsync(request);
+        var response = await _ledger.Client.RecordTradeAsync(other);
+
+        Assert.False(response.Replayed);
+        Assert.Equal(2, await _ledger.CountAsync("trades WHERE exchange_trade_id = $1", request.ExchangeTradeId));
+    }
 }

@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Testing.Servers;
@@ -69,5 +72,70 @@ public sealed class MigrationTests(PostgresServer postgres, RabbitMqServer rabbi
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => LedgerHost.StartAsync(postgres, rabbit, database));
 
         Assert.Contains("changed after it was applied", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_TradeRecordedBeforeV0002_RetryAfterUpgradeReplaysIt()
+    {
+        // A database at V0001 holding a trade recorded under the old key (the client order id).
+        var database = await postgres.CreateDatabaseAsync();
+        var v1 = Migration.LoadEmbedded().Single(m => m.Version == 1);
+        var request = Requests.Trade();
+        var tradeId = Guid.NewGuid();
+        var response = new V1.RecordTradeResponse { TradeId = tradeId.ToString() };
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            await using (var schema = new NpgsqlCommand(v1.Sql, connection))
+            {
+                await schema.ExecuteNonQueryAsync();
+            }
+
+            await using var setup = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    new("""
+                        CREATE TABLE schema_migrations (version integer PRIMARY KEY, name varchar(128) NOT NULL, checksum char(64) NOT NULL,
+                            applied_at timestamptz NOT NULL DEFAULT now())
+                        """),
+                    new("INSERT INTO schema_migrations (version, name, checksum) VALUES (1, $1, $2)")
+                    {
+                        Parameters = { new() { Value = v1.Name }, new() { Value = v1.Checksum } },
+                    },
+                    new("""
+                        INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, symbol, side, price, quantity, fee, executed_at)
+                        VALUES ($1, $2, $3, $4, 'BTCUSDT', 'buy', 1, 1, 0, now())
+                        """)
+                    {
+                        Parameters =
+                        {
+                            new() { Value = tradeId }, new() { Value = request.ClientOrderId }, new() { Value = request.Venue },
+                            new() { Value = request.ExchangeTradeId },
+                        },
+                    },
+                    new("INSERT INTO idempotency_keys (rpc, key, request_hash, response) VALUES ('RecordTrade', $1, $2, $3)")
+                    {
+                        Parameters =
+                        {
+                            new() { Value = request.ClientOrderId }, new() { Value = SHA256.HashData(request.ToByteArray()) },
+                            new() { Value = response.ToByteArray() },
+                        },
+                    },
+                },
+            };
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        var replay = await ledger.Client.RecordTradeAsync(request);
+        var secondFill = Requests.Trade(request.ClientOrderId);
+        var second = await ledger.Client.RecordTradeAsync(secondFill);
+
+        Assert.Contains(2, ledger.Services.GetRequiredService<MigrationRunner>().Applied);
+        Assert.True(replay.Replayed);
+        Assert.Equal(tradeId.ToString(), replay.TradeId);
+        Assert.False(second.Replayed);
+        Assert.Equal(2, await ledger.CountAsync("trades WHERE client_order_id = $1", request.ClientOrderId));
     }
 }

@@ -35,28 +35,79 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
     [Fact]
     public async Task PositionEvents_OneAggregate_ArriveInWrittenOrder()
     {
-        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit);
-        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
-
-        var opened = await ledger.Client.OpenPositionAsync(Open(quantity: "3"));
-        await ledger.Client.ReducePositionAsync(new ReducePositionRequest
+        // Every event is written before the relay runs, so it finds them all waiting in one batch and publishes two
+        // aggregates side by side: only its per-aggregate ordering, not the pace of the writes, can keep the order.
+        var database = await postgres.CreateDatabaseAsync();
+        var writer = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        var a = await writer.Client.OpenPositionAsync(Open("AUSDT", quantity: "10"));
+        var b = await writer.Client.OpenPositionAsync(Open("BUSDT", quantity: "10"));
+        for (var i = 1; i <= 8; i++)
         {
-            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1", ExitPrice = "101", ReducedAt = At(T0.AddMinutes(1)),
-        });
-        await ledger.Client.ClosePositionAsync(new ClosePositionRequest
-        {
-            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "102", ClosedAt = At(T0.AddMinutes(2)),
-        });
+            await writer.Client.ReducePositionAsync(Reduce(a.PositionId, "1", i));
+            await writer.Client.OpenPositionAsync(Open("AUSDT", quantity: "1"));
+            await writer.Client.ReducePositionAsync(Reduce(b.PositionId, "1", i));
+        }
 
-        await consumer.Recorder.WaitForAsync(r => r.Count == 3, Arrival);
-        var openedAt = consumer.Recorder.ReceivedAt(Assert.Single(consumer.Recorder.Of<PositionOpened>()).EventId);
-        var reduced = Assert.Single(consumer.Recorder.Of<PositionReduced>());
+        await writer.Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = a.PositionId, ExitPrice = "102", ClosedAt = At(T0.AddMinutes(10)),
+        });
+        var writtenA = await writer.ScalarAsync<Guid[]>(
+            "SELECT array_agg(event_id ORDER BY outbox_id) FROM outbox WHERE aggregate_id = $1", a.PositionId);
+        var writtenB = await writer.ScalarAsync<Guid[]>(
+            "SELECT array_agg(event_id ORDER BY outbox_id) FROM outbox WHERE aggregate_id = $1", b.PositionId);
+        await writer.DisposeAsync();
+        Assert.Equal(18, writtenA.Length);
+        Assert.Equal(9, writtenB.Length);
+
+        await using var inboxLedger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, inboxLedger.Client, positionEventsInOneQueue: true);
+        await using var relay = await LedgerHost.StartAsync(postgres, rabbit, database);
+        await consumer.Recorder.WaitForAsync(r => r.Count == writtenA.Length + writtenB.Length, Arrival);
+
+        foreach (var written in new[] { writtenA, writtenB })
+        {
+            var arrivals = written.Select(id => consumer.Recorder.ArrivalOf(id)!.Value).ToList();
+            Assert.Equal(arrivals.Order(), arrivals);
+        }
+
         var closed = Assert.Single(consumer.Recorder.Of<PositionClosed>());
-        Assert.True(openedAt <= consumer.Recorder.ReceivedAt(reduced.EventId));
-        Assert.True(consumer.Recorder.ReceivedAt(reduced.EventId) <= consumer.Recorder.ReceivedAt(closed.EventId));
-        Assert.Equal(2m, closed.Quantity);
-        Assert.Equal(5m, closed.RealizedPnl);
+        Assert.Equal(10m, closed.Quantity);
+        Assert.Equal(writtenA[^1], closed.EventId);
     }
+
+    [Fact]
+    public async Task RecordTrade_OfPositionBeingChanged_WaitsForPositionLock()
+    {
+        // A funding posting (an UPDATE of the row: a no-key-update lock) is in flight on the position. A trade of that
+        // position must wait for it, or its TradeRecorded could be published before the FundingPaid written first.
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false);
+        var opened = await ledger.Client.OpenPositionAsync(Open());
+        await using var connection = new Npgsql.NpgsqlConnection(ledger.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand(
+            "SELECT 1 FROM positions WHERE position_id = $1 FOR NO KEY UPDATE", connection, transaction)
+            { Parameters = { new() { Value = Guid.Parse(opened.PositionId) } } })
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var trade = Trade();
+        trade.PositionId = opened.PositionId;
+        var call = ledger.Client.RecordTradeAsync(trade).ResponseAsync;
+        var finishedWhileHeld = await Task.WhenAny(call, Task.Delay(700)) == call;
+        await transaction.CommitAsync();
+        await call;
+
+        Assert.False(finishedWhileHeld, "The trade was written while another writer held the position.");
+        Assert.Equal(1, await ledger.CountAsync("trades WHERE position_id = $1", Guid.Parse(opened.PositionId)));
+    }
+
+    private static ReducePositionRequest Reduce(string positionId, string quantity, int minute) => new()
+    {
+        IdempotencyKey = Key(), PositionId = positionId, Quantity = quantity, ExitPrice = "101", ReducedAt = At(T0.AddMinutes(minute)),
+    };
 
     [Fact]
     public async Task Outbox_LedgerDiesBetweenCommitAndPublish_PublishedExactlyOnceAfterRestart()

@@ -168,4 +168,43 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(1, await _ledger.CountAsync("positions WHERE status = 'open'"));
         Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
     }
+
+    [Fact]
+    public async Task LogFundingEvent_OutsidePositionLife_FailedPreconditionNothingPosted()
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+        await Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", ClosedAt = At(T0.AddHours(10)),
+        });
+
+        var before = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => Client.LogFundingEventAsync(Funding(opened, T0.AddHours(-8))).ResponseAsync);
+        var after = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => Client.LogFundingEventAsync(Funding(opened, T0.AddHours(16))).ResponseAsync);
+        // A settlement inside the position's life is still posted after the close (a late posting).
+        var within = await Client.LogFundingEventAsync(Funding(opened, T0.AddHours(8)));
+
+        Assert.StartsWith("funding_time:", before.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("funding_time:", after.Status.Detail, StringComparison.Ordinal);
+        Assert.False(within.Replayed);
+        Assert.Equal(1, await _ledger.CountAsync("funding_events"));
+        Assert.Equal("0.01", (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+        Assert.Equal(1, await _ledger.CountAsync("outbox WHERE message_type = 'FundingPaid'"));
+    }
+
+    [Fact]
+    public async Task LogFundingEvent_OpenPositionAtOpeningInstant_Posted()
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+
+        var response = await Client.LogFundingEventAsync(Funding(opened, T0));
+
+        Assert.False(response.Replayed);
+        Assert.Equal(1, await _ledger.CountAsync("funding_events"));
+    }
+
+    private static LogFundingEventRequest Funding(PositionRecord position, DateTimeOffset at) => new()
+    {
+        IdempotencyKey = Key(), PositionId = position.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+        PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(at),
+    };
 }

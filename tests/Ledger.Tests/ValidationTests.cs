@@ -177,4 +177,189 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         await RpcAssert.InvalidArgument("event_id", () => Client.CheckInboxAsync(
             new CheckInboxRequest { Consumer = "c", EventId = "42" }).ResponseAsync);
     }
+
+    public static TheoryData<string> BadTimestampCases => ["nanos-negative", "nanos-too-big", "year-10000", "year-1"];
+
+    private static Google.Protobuf.WellKnownTypes.Timestamp BadTimestamp(string kind) => kind switch
+    {
+        "nanos-negative" => new() { Seconds = At(T0).Seconds, Nanos = -1 },
+        "nanos-too-big" => new() { Seconds = At(T0).Seconds, Nanos = 1_000_000_000 },
+        "year-10000" => new() { Seconds = 253_402_300_800 },
+        _ => new() { Seconds = -62_135_596_801 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTimestampCases))]
+    public async Task Timestamps_Malformed_InvalidArgumentNamingFieldNothingWritten(string kind)
+    {
+        var ts = BadTimestamp(kind);
+        var open = Open();
+        open.OpenedAt = ts;
+        await RpcAssert.InvalidArgument("opened_at", () => Client.OpenPositionAsync(open).ResponseAsync);
+        var opened = await Client.OpenPositionAsync(Open());
+        await RpcAssert.InvalidArgument("reduced_at", () => Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "100", ReducedAt = ts,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("closed_at", () => Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", ClosedAt = ts,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("occurred_at", () => Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "t", Severity = RiskEventSeverity.Info, Reason = "r", OccurredAt = ts,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("taken_at", () => Client.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+        {
+            IdempotencyKey = Key(), Balance = "1", UnrealizedPnl = "0", RealizedPnl = "0", TotalPnl = "0", Equity = "1", TakenAt = ts,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("day", () => Client.GetDailyPnlAsync(new GetDailyPnlRequest { Day = ts }).ResponseAsync);
+        var trade = Trade();
+        trade.ExecutedAt = ts;
+        await RpcAssert.InvalidArgument("executed_at", () => Client.RecordTradeAsync(trade).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+    }
+
+    [Theory]
+    [InlineData("strategy")]
+    [InlineData("account")]
+    [InlineData("symbol")]
+    [InlineData("exit_reason")]
+    [InlineData("reason")]
+    [InlineData("exchange_order_id")]
+    [InlineData("actor")]
+    public async Task TextFields_NulCharacter_InvalidArgumentNamingField(string field)
+    {
+        const string Nul = "a\0b";
+        Func<Task> call;
+        switch (field)
+        {
+            case "strategy" or "account" or "symbol":
+                var open = Open();
+                if (field == "strategy") { open.Strategy = Nul; } else if (field == "account") { open.Account = Nul; } else { open.Symbol = Nul; }
+                call = () => Client.OpenPositionAsync(open).ResponseAsync;
+                break;
+            case "exit_reason":
+                var opened = await Client.OpenPositionAsync(Open());
+                call = () => Client.ClosePositionAsync(new ClosePositionRequest
+                {
+                    IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", ExitReason = Nul,
+                }).ResponseAsync;
+                break;
+            case "reason":
+                call = () => Client.LogRiskEventAsync(new LogRiskEventRequest
+                {
+                    IdempotencyKey = Key(), EventType = "t", Severity = RiskEventSeverity.Info, Reason = Nul,
+                }).ResponseAsync;
+                break;
+            case "exchange_order_id":
+                var trade = Trade();
+                trade.ExchangeOrderId = Nul;
+                call = () => Client.RecordTradeAsync(trade).ResponseAsync;
+                break;
+            default:
+                call = () => Client.SetKillSwitchAsync(new SetKillSwitchRequest
+                {
+                    IdempotencyKey = Key(), Active = true, Trigger = "operator", Actor = Nul,
+                }).ResponseAsync;
+                break;
+        }
+
+        await RpcAssert.InvalidArgument(field, call);
+        Assert.Equal(0, await _ledger.CountAsync("outbox WHERE message_type <> 'PositionOpened'"));
+    }
+
+    [Fact]
+    public async Task OpenPosition_AbsurdNotional_InvalidArgumentNamingQuantityNothingWritten()
+    {
+        // Each value fits NUMERIC(28,8); their product overflows decimal, and closing such a position used to fail INTERNAL.
+        await RpcAssert.InvalidArgument("quantity", () => Client.OpenPositionAsync(
+            Open(quantity: "99999999999999999999", price: "99999999999999999999")).ResponseAsync);
+        await RpcAssert.InvalidArgument("quantity", () => Client.OpenPositionAsync(
+            Open(quantity: "1000000000", price: "1000.00000001")).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("positions"));
+        Assert.Equal(0, await _ledger.CountAsync("idempotency_keys"));
+    }
+
+    [Fact]
+    public async Task AbsurdNotionals_TradeReduceCloseFunding_InvalidArgumentNamingField()
+    {
+        var trade = Trade();
+        trade.Quantity = "99999999999999999999";
+        trade.Price = "99999999999999999999";
+        await RpcAssert.InvalidArgument("quantity", () => Client.RecordTradeAsync(trade).ResponseAsync);
+
+        var opened = await Client.OpenPositionAsync(Open(quantity: "1", price: "100"));
+        await RpcAssert.InvalidArgument("quantity", () => Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "99999999999999999999",
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("exit_price", () => Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "99999999999999999999",
+        }).ResponseAsync);
+
+        LogFundingEventRequest Funding() => new()
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+            PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(T0.AddHours(8)),
+        };
+        var size = Funding();
+        size.PositionSize = "-99999999999999999999";
+        size.MarkPrice = "99999999999999999999";
+        await RpcAssert.InvalidArgument("position_size", () => Client.LogFundingEventAsync(size).ResponseAsync);
+        var notional = Funding();
+        notional.Notional = "10000000000000";
+        await RpcAssert.InvalidArgument("notional", () => Client.LogFundingEventAsync(notional).ResponseAsync);
+        var payment = Funding();
+        payment.Payment = "-99999999999999999999";
+        await RpcAssert.InvalidArgument("payment", () => Client.LogFundingEventAsync(payment).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("trades"));
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+    }
+
+    [Fact]
+    public async Task OpenPosition_AddsPastColumn_FailedPreconditionNamingQuantityPositionUnchanged()
+    {
+        // Each add is within every bound (notional 5e11); their sum, 10^20, no longer fits NUMERIC(28,8).
+        await Client.OpenPositionAsync(Open(quantity: "50000000000000000000", price: "0.00000001"));
+
+        var ex = await RpcAssert.FailsWith(Grpc.Core.StatusCode.FailedPrecondition, () => Client.OpenPositionAsync(
+            Open(quantity: "50000000000000000000", price: "0.00000001")).ResponseAsync);
+
+        Assert.StartsWith("quantity:", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE quantity = 50000000000000000000"));
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+    }
+
+    [Fact]
+    public async Task LegacyAbsurdPosition_CloseAndFundingOverflow_FailedPreconditionNotInternal()
+    {
+        // A row written before the notional bound (notional 10^28 at entry): a close within every bound (notional 10^6)
+        // realizes about -10^28, past the realized_pnl column; one more funding payment takes funding past its column.
+        var opened = await Client.OpenPositionAsync(Open(quantity: "1", price: "100"));
+        await _ledger.ExecuteAsync(
+            "UPDATE positions SET quantity = 1000000000, entry_price = 10000000000000000000, funding = 99999999999999999999 " +
+            "WHERE position_id = $1", Guid.Parse(opened.PositionId));
+
+        var close = await RpcAssert.FailsWith(Grpc.Core.StatusCode.FailedPrecondition, () => Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "0.001",
+        }).ResponseAsync);
+        var funding = await RpcAssert.FailsWith(Grpc.Core.StatusCode.FailedPrecondition, () => Client.LogFundingEventAsync(new LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+            PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "1", FundingTime = At(T0.AddHours(8)),
+        }).ResponseAsync);
+
+        Assert.StartsWith("realized_pnl:", close.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("funding:", funding.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE status = 'open'"));
+    }
 }

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using MassTransit;
 using Npgsql;
 using TradeEngine.Contracts.Events;
@@ -12,8 +13,9 @@ namespace TradeEngine.Ledger.Funding;
 
 /// <summary>
 /// Funding settlements: one per position and funding time (a unique constraint, so a settlement is never counted
-/// twice, whatever key it arrives with). Posting adds the payment to the position's funding and publishes
-/// <see cref="FundingPaid"/> in the position's event order. Payment is positive when we paid.
+/// twice, whatever key it arrives with), within the position's life (opened_at ≤ funding_time ≤ closed_at, or the
+/// position still open; FAILED_PRECONDITION otherwise). Posting adds the payment to the position's funding and
+/// publishes <see cref="FundingPaid"/> in the position's event order. Payment is positive when we paid.
 /// </summary>
 public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter writer)
 {
@@ -30,23 +32,62 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         var rate = Money(r.FundingRate, "funding_rate");
         var size = Money(r.PositionSize, "position_size");
         var mark = Positive(r.MarkPrice, "mark_price");
-        var notional = Money(r.Notional, "notional");
-        var payment = Money(r.Payment, "payment");
+        Notional(size, mark, "position_size");
+        var notional = Bounded(Money(r.Notional, "notional"), "notional");
+        var payment = Bounded(Money(r.Payment, "payment"), "payment");
         var fundingTime = Wire.Instant(r.FundingTime, "funding_time");
 
         var fundingEventId = NewId.NextGuid();
         var eventId = NewId.NextGuid();
         var paid = new FundingPaid(eventId, fundingTime, fundingEventId, positionId, venue, symbol, rate, size, mark, payment, fundingTime);
         var call = new IdempotencyContext<LogFundingEventResponse>(
-            "LogFundingEvent", key, "idempotency_key", r, LogFundingEventResponse.Parser, x => x.Replayed = true);
-        return writer.ExecuteBatchAsync(call, new LogFundingEventResponse { FundingEventId = fundingEventId.ToString() },
-        [
-            Sql.Batch(
-                $"INSERT INTO funding_events ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                fundingEventId, positionId, symbol, venue, rate, size, mark, notional, payment, fundingTime),
-            Sql.Batch("UPDATE positions SET funding = funding + $2, updated_at = now() WHERE position_id = $1", positionId, payment),
-            OutboxWriter.Command(eventId, positionId.ToString(), paid),
-        ], cancellationToken);
+            "LogFundingEvent", key, "idempotency_key", r, LogFundingEventResponse.Parser, x => x.Replayed = true) { TotalsField = "funding" };
+        return writer.ExecuteAsync(call, async (connection, transaction, ct) =>
+        {
+            // The position's row lock: it orders this FundingPaid among the position's other events (see OutboxWriter)
+            // and holds opened_at and closed_at still while the settlement is checked against them.
+            await using (var find = Sql.Command(
+                "SELECT opened_at, closed_at, status FROM positions WHERE position_id = $1 FOR UPDATE", connection, transaction, positionId))
+            await using (var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, "position_id: no such position."));
+                }
+
+                CheckWithinLife(fundingTime, reader.Instant(0), reader.NullableInstant(1), reader.GetString(2));
+            }
+
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Sql.Batch(
+                        $"INSERT INTO funding_events ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        fundingEventId, positionId, symbol, venue, rate, size, mark, notional, payment, fundingTime),
+                    Sql.Batch("UPDATE positions SET funding = funding + $2, updated_at = now() WHERE position_id = $1", positionId, payment),
+                    OutboxWriter.Command(eventId, positionId.ToString(), paid),
+                },
+            };
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return new LogFundingEventResponse { FundingEventId = fundingEventId.ToString() };
+        }, cancellationToken);
+    }
+
+    /// <summary>A settlement belongs to the position's life: opened_at ≤ funding_time, and ≤ closed_at once it is closed.</summary>
+    private static void CheckWithinLife(DateTimeOffset fundingTime, DateTimeOffset openedAt, DateTimeOffset? closedAt, string status)
+    {
+        if (fundingTime < openedAt)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"funding_time: {fundingTime:O} is before the position opened ({openedAt:O})."));
+        }
+
+        if (closedAt is { } closed && fundingTime > closed)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"funding_time: {fundingTime:O} is after the position was {status} ({closed:O})."));
+        }
     }
 
     public async Task<GetFundingHistoryResponse> HistoryAsync(GetFundingHistoryRequest r, CancellationToken cancellationToken)
@@ -80,7 +121,16 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
 
         await using var total = Sql.Command(
             $"SELECT COALESCE(SUM(payment), 0) FROM funding_events {Filter}", connection, null, symbol, venue, start, end);
-        response.TotalPayment = Format((decimal)(await total.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+        try
+        {
+            response.TotalPayment = Format((decimal)(await total.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+        }
+        catch (Exception ex) when (ex is OverflowException or InvalidCastException)
+        {
+            // A sum of in-range payments past what decimal holds.
+            throw TotalOutOfRange("total_payment");
+        }
+
         return response;
     }
 

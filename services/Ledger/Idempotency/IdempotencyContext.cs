@@ -14,4 +14,10 @@ public sealed record IdempotencyContext<TResponse>(
 {
     /// <summary>Unique constraints whose violation means "a concurrent call changed what this one read": run again.</summary>
     public IReadOnlySet<string>? RetryOnConstraint { get; init; }
+
+    /// <summary>
+    /// The running total this call adds to (e.g. <c>funding</c>), named when the write overflows (SQLSTATE 22003, or an
+    /// <see cref="OverflowException"/> in the work): FAILED_PRECONDITION, since every request value was validated.
+    /// </summary>
+    public string TotalsField { get; init; } = "total";
 }

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Npgsql;
 using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Mapping;
 
 namespace TradeEngine.Ledger.Idempotency;
 
@@ -70,6 +71,10 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
             {
                 throw translated;
             }
+            catch (Exception ex) when (IsOverflow(ex))
+            {
+                throw LedgerWire.TotalOutOfRange(call.TotalsField);
+            }
 
             if (attempt >= MaxAttempts)
             {
@@ -128,10 +133,21 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
             {
                 throw translated;
             }
+            catch (Exception ex) when (IsOverflow(ex))
+            {
+                throw LedgerWire.TotalOutOfRange(call.TotalsField);
+            }
         }
 
         throw new RpcException(new Status(StatusCode.Aborted, "The call collided with a concurrent one; retry it."));
     }
+
+    /// <summary>
+    /// A total that no longer fits: PostgreSQL's numeric_value_out_of_range (a sum past NUMERIC(28,8)) or decimal
+    /// arithmetic in the work. Request values are bounded before any work runs, so what overflows here is a total.
+    /// </summary>
+    private static bool IsOverflow(Exception ex) =>
+        ex is OverflowException || (ex is PostgresException pg && pg.SqlState == PostgresErrorCodes.NumericValueOutOfRange);
 
     /// <summary>The stored response when the request matches; null when the first call rolled back meanwhile.</summary>
     private static async Task<TResponse?> ReplayAsync<TResponse>(

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
 using TradeEngine.Common.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 
@@ -8,9 +10,16 @@ namespace TradeEngine.Ledger.Mapping;
 
 /// <summary>
 /// The Ledger's rules on top of <see cref="Wire"/>: amounts must fit NUMERIC(28,8) exactly (at most 8 decimal places
-/// and 20 integer digits, so PostgreSQL never rounds what it stores), text must fit its column, ids are UUIDs.
-/// Every failure names the field and becomes INVALID_ARGUMENT.
+/// and 20 integer digits, so PostgreSQL never rounds what it stores), a notional (quantity × price) must be at most
+/// <see cref="MaxNotional"/>, text must fit its column and hold no control characters, timestamps must be valid
+/// instants, ids are UUIDs. Every failure names the field and becomes INVALID_ARGUMENT.
 /// </summary>
+/// <remarks>
+/// Why a notional bound: each amount alone fits its column, but their products and sums need not (a close of
+/// 99999999999999999999 at 99999999999999999999 overflows <see cref="decimal"/>). Bounding every notional a request
+/// brings keeps each computed PnL within about 2 × <see cref="MaxNotional"/>; a running total that still outgrows its
+/// column is refused as FAILED_PRECONDITION (<see cref="TotalOutOfRange"/>).
+/// </remarks>
 public static class LedgerWire
 {
     public const int MoneyScale = 8;
@@ -18,6 +27,9 @@ public static class LedgerWire
     public const int MaxPageSize = 1000;
     public const int KeyLength = 128;
     private const decimal MoneyLimit = 100_000_000_000_000_000_000m; // 10^20: NUMERIC(28,8) holds 20 integer digits.
+
+    /// <summary>The largest notional (quantity × price, in the quote asset: USDT) one request may bring: 10^12.</summary>
+    public const decimal MaxNotional = 1_000_000_000_000m;
 
     public static decimal Money(string? text, string field) => Fit(Wire.Decimal(text, field), field);
 
@@ -36,10 +48,7 @@ public static class LedgerWire
 
     public static string Text(string? text, string field, int maxLength) => Wire.Required(text, field, maxLength);
 
-    public static string? OptionalText(string? text, string field, int maxLength) =>
-        string.IsNullOrEmpty(text) ? null
-        : text.Length > maxLength ? throw new RequestValidationException(field, $"must be at most {maxLength} characters")
-        : text;
+    public static string? OptionalText(string? text, string field, int maxLength) => Wire.OptionalText(text, field, maxLength);
 
     public static Guid Id(string? text, string field) =>
         string.IsNullOrEmpty(text) ? throw new RequestValidationException(field, "is required")
@@ -48,9 +57,47 @@ public static class LedgerWire
 
     public static Guid? OptionalId(string? text, string field) => string.IsNullOrEmpty(text) ? null : Id(text, field);
 
-    /// <summary>An optional instant: unset means now.</summary>
-    public static DateTimeOffset InstantOrNow(Timestamp? timestamp, TimeProvider time) =>
-        timestamp?.ToDateTimeOffset() ?? time.GetUtcNow();
+    /// <summary>An optional instant: unset means now; a malformed or absurd one is INVALID_ARGUMENT naming the field.</summary>
+    public static DateTimeOffset InstantOrNow(Timestamp? timestamp, string field, TimeProvider time) =>
+        Wire.OptionalInstant(timestamp, field) ?? time.GetUtcNow();
+
+    /// <summary>An amount at most <see cref="MaxNotional"/> in size (a fee, a funding payment, a notional itself).</summary>
+    public static decimal Bounded(decimal value, string field) =>
+        Math.Abs(value) <= MaxNotional ? value
+        : throw new RequestValidationException(field, $"must be at most {Format(MaxNotional)} in size");
+
+    /// <summary>Refuses a quantity whose notional at <paramref name="price"/> exceeds <see cref="MaxNotional"/>, naming <paramref name="field"/>.</summary>
+    public static void Notional(decimal quantity, decimal price, string field)
+    {
+        // Divide rather than multiply: the product of two in-range amounts can overflow decimal, the quotient cannot.
+        var size = Math.Abs(quantity);
+        var at = Math.Abs(price);
+        if (at > 0 && size > MaxNotional / at)
+        {
+            throw new RequestValidationException(field, $"notional (quantity × price) must be at most {Format(MaxNotional)}");
+        }
+    }
+
+    /// <summary>True when <paramref name="value"/> fits NUMERIC(28,8)'s integer digits.</summary>
+    public static bool FitsColumn(decimal value) => Math.Abs(value) < MoneyLimit;
+
+    /// <summary>
+    /// FAILED_PRECONDITION for a running total (a position's quantity, realized PnL, fees or funding, a sum over a
+    /// range) that would no longer fit: each request value was in range, the total is not. Names the field in the
+    /// message and in a <c>google.rpc.PreconditionFailure</c>.
+    /// </summary>
+    public static RpcException TotalOutOfRange(string field)
+    {
+        var description = $"the resulting total would exceed what the ledger holds (NUMERIC(28,8), below 10^20)";
+        var failure = new PreconditionFailure();
+        failure.Violations.Add(new PreconditionFailure.Types.Violation { Type = "TOTAL_OUT_OF_RANGE", Subject = field, Description = description });
+        return new Google.Rpc.Status
+        {
+            Code = (int)Code.FailedPrecondition,
+            Message = $"{field}: {description}",
+            Details = { Any.Pack(failure) },
+        }.ToRpcException();
+    }
 
     /// <summary>Page size (0 means 100; 1..1000 allowed) and the offset the token carries.</summary>
     public static (int Size, int Offset) Page(PageRequest? page, string field = "page")

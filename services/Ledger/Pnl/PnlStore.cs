@@ -31,7 +31,7 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             throw new RequestValidationException("open_positions", "must not be negative");
         }
 
-        var takenAt = InstantOrNow(r.TakenAt, time);
+        var takenAt = InstantOrNow(r.TakenAt, "taken_at", time);
         var snapshotId = Guid.CreateVersion7(takenAt);
         var call = new IdempotencyContext<LogPnlSnapshotResponse>(
             "LogPnlSnapshot", key, "idempotency_key", r, LogPnlSnapshotResponse.Parser, x => x.Replayed = true);
@@ -47,7 +47,7 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
     public async Task<GetDailyPnlResponse> DailyAsync(GetDailyPnlRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var instant = InstantOrNow(r.Day, time).UtcDateTime;
+        var instant = InstantOrNow(r.Day, "day", time).UtcDateTime;
         var dayStart = new DateTimeOffset(instant.Date, TimeSpan.Zero);
         var dayEnd = dayStart.AddDays(1);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -63,18 +63,26 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             """, connection, null, dayStart, dayEnd);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var realized = reader.GetDecimal(0);
-        var fees = reader.GetDecimal(1);
-        var funding = reader.GetDecimal(2);
-        return new GetDailyPnlResponse
+        try
         {
-            DayStart = Timestamp(dayStart),
-            RealizedPnl = Format(realized),
-            Fees = Format(fees),
-            Funding = Format(funding),
-            NetPnl = Format(realized - funding - fees),
-            DayStartEquity = Format(reader.NullableDecimal(3)),
-        };
+            var realized = reader.GetDecimal(0);
+            var fees = reader.GetDecimal(1);
+            var funding = reader.GetDecimal(2);
+            return new GetDailyPnlResponse
+            {
+                DayStart = Timestamp(dayStart),
+                RealizedPnl = Format(realized),
+                Fees = Format(fees),
+                Funding = Format(funding),
+                NetPnl = Format(realized - funding - fees),
+                DayStartEquity = Format(reader.NullableDecimal(3)),
+            };
+        }
+        catch (Exception ex) when (ex is OverflowException or InvalidCastException)
+        {
+            // Sums of in-range amounts past what decimal holds: the day's totals, not the request, are out of range.
+            throw TotalOutOfRange("net_pnl");
+        }
     }
 
     public async Task<GetPeakEquityResponse> PeakAsync(CancellationToken cancellationToken)

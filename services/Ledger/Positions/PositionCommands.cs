@@ -30,19 +30,22 @@ public static class PositionCommands
             throw new RequestValidationException("leverage", $"must be between 1 and {MaxLeverage}");
         }
 
+        var quantity = Positive(r.Quantity, "quantity");
+        var entryPrice = Positive(r.EntryPrice, "entry_price");
+        Notional(quantity, entryPrice, "quantity");
         return new OpenCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             OptionalText(r.Account, "account", 64) ?? DefaultAccount,
             Text(r.Venue, "venue", 32),
             Text(r.Symbol, "symbol", 32),
             PositionRow.FromProto(side),
-            Positive(r.Quantity, "quantity"),
-            Positive(r.EntryPrice, "entry_price"),
+            quantity,
+            entryPrice,
             r.Leverage,
             PositionRow.MarginText(marginType),
-            NonNegativeOrZero(r.Fee, "fee"),
+            Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee"),
             OptionalText(r.Strategy, "strategy", 64),
-            InstantOrNow(r.OpenedAt, time),
+            InstantOrNow(r.OpenedAt, "opened_at", time),
             OptionalPositive(r.StopLossPrice, "stop_loss_price"),
             OptionalPositive(r.TakeProfitPrice, "take_profit_price"));
     }
@@ -50,13 +53,16 @@ public static class PositionCommands
     public static ReduceCommand Parse(ReducePositionRequest r, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(r);
+        var quantity = Positive(r.Quantity, "quantity");
+        var exitPrice = Positive(r.ExitPrice, "exit_price");
+        Notional(quantity, exitPrice, "quantity");
         return new ReduceCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             Id(r.PositionId, "position_id"),
-            Positive(r.Quantity, "quantity"),
-            Positive(r.ExitPrice, "exit_price"),
-            NonNegativeOrZero(r.Fee, "fee"),
-            InstantOrNow(r.ReducedAt, time),
+            quantity,
+            exitPrice,
+            Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee"),
+            InstantOrNow(r.ReducedAt, "reduced_at", time),
             OptionalText(r.Reason, "reason", 256));
     }
 
@@ -67,8 +73,8 @@ public static class PositionCommands
             Key(r.IdempotencyKey, "idempotency_key"),
             Id(r.PositionId, "position_id"),
             Positive(r.ExitPrice, "exit_price"),
-            NonNegativeOrZero(r.Fee, "fee"),
-            InstantOrNow(r.ClosedAt, time),
+            Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee"),
+            InstantOrNow(r.ClosedAt, "closed_at", time),
             OptionalText(r.ExitReason, "exit_reason", 256),
             r.Liquidated);
     }

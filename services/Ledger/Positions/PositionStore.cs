@@ -24,7 +24,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
     public Task<PositionRecord> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
     {
         var command = Parse(request, time);
-        var call = Context("OpenPosition", command.Key, request) with { RetryOnConstraint = RetryOnOpenRace };
+        var call = Context("OpenPosition", command.Key, request) with { RetryOnConstraint = RetryOnOpenRace, TotalsField = "quantity" };
         return writer.ExecuteAsync(call, async (connection, transaction, ct) =>
         {
             await using var find = Sql.Command(
@@ -40,7 +40,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
     public Task<PositionRecord> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken)
     {
         var command = Parse(request, time);
-        return writer.ExecuteAsync(Context("ReducePosition", command.Key, request), async (connection, transaction, ct) =>
+        return writer.ExecuteAsync(Context("ReducePosition", command.Key, request) with { TotalsField = "realized_pnl" }, async (connection, transaction, ct) =>
         {
             var row = await LockOpenAsync(connection, transaction, command.PositionId, command.At, "reduced_at", ct).ConfigureAwait(false);
             if (command.Quantity > row.Quantity)
@@ -59,9 +59,11 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
     public Task<PositionRecord> CloseAsync(ClosePositionRequest request, CancellationToken cancellationToken)
     {
         var command = Parse(request, time);
-        return writer.ExecuteAsync(Context("ClosePosition", command.Key, request), async (connection, transaction, ct) =>
+        return writer.ExecuteAsync(Context("ClosePosition", command.Key, request) with { TotalsField = "realized_pnl" }, async (connection, transaction, ct) =>
         {
             var row = await LockOpenAsync(connection, transaction, command.PositionId, command.At, "closed_at", ct).ConfigureAwait(false);
+            // The whole open quantity is closed at exit_price: that notional is bounded like any other.
+            Notional(row.Quantity, command.ExitPrice, "exit_price");
             return await CloseAsync(connection, transaction, row, command, ct).ConfigureAwait(false);
         }, cancellationToken);
     }
@@ -91,7 +93,14 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
                 "close it before opening the other side."));
         }
 
+        // Each add is bounded, their sum is not: the position's quantity and its notional at entry are totals, held to
+        // the column and to MaxNotional (so every later close, itself one fill, stays within the bound too).
         var quantity = existing.Quantity + c.Quantity;
+        if (!FitsColumn(quantity) || (existing.Quantity * existing.EntryPrice) + (c.Quantity * c.EntryPrice) > MaxNotional)
+        {
+            throw TotalOutOfRange("quantity");
+        }
+
         var entry = Round(PositionMath.AverageEntryAfterAdd(existing.Quantity, existing.EntryPrice, c.Quantity, c.EntryPrice));
         await using var update = Sql.Command(
             "UPDATE positions SET quantity = $2, entry_price = $3, fees = fees + $4, " +

@@ -34,21 +34,43 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
         var trigger = r.Active ? Text(r.Trigger, "trigger", 64) : OptionalText(r.Trigger, "trigger", 64) ?? "operator";
         var reason = OptionalText(r.Reason, "reason", 1024) ?? string.Empty;
         var actor = Text(r.Actor, "actor", 128);
-        var changedAt = time.GetUtcNow();
-        var eventId = NewId.NextGuid();
-        var state = new KillSwitchState { Active = r.Active, Trigger = trigger, Reason = reason, Actor = actor, ChangedAt = Timestamp(changedAt) };
         var call = new IdempotencyContext<KillSwitchState>("SetKillSwitch", key, "idempotency_key", r, KillSwitchState.Parser, x => x.Replayed = true);
-        return writer.ExecuteBatchAsync(call, state,
-        [
-            Sql.Batch(
-                "INSERT INTO kill_switch (id, active, trigger, reason, actor, changed_at) VALUES (1, $1, $2, $3, $4, $5) " +
-                "ON CONFLICT (id) DO UPDATE SET active = $1, trigger = $2, reason = $3, actor = $4, changed_at = $5",
-                r.Active, trigger, reason, actor, changedAt),
-            Sql.Batch(
-                "INSERT INTO kill_switch_history (active, trigger, reason, actor, changed_at) VALUES ($1, $2, $3, $4, $5)",
-                r.Active, trigger, reason, actor, changedAt),
-            OutboxWriter.Command(eventId, Aggregate, new KillSwitchTriggered(eventId, changedAt, r.Active, trigger, reason, actor)),
-        ], cancellationToken);
+        return writer.ExecuteAsync(call, async (connection, transaction, ct) =>
+        {
+            // The state row's lock first, the time after it: concurrent changes are stamped in the order they commit,
+            // so the state, the history (change_id) and the events never go back in time. Never before the previous
+            // change either, should another instance's clock be ahead.
+            // (The first change ever inserts a placeholder row, dated before any change, that the batch below overwrites.)
+            DateTimeOffset previous;
+            await using (var lockRow = Sql.Command(
+                "INSERT INTO kill_switch (id, active, trigger, reason, actor, changed_at) VALUES (1, false, '', '', '', $1) " +
+                "ON CONFLICT (id) DO UPDATE SET active = kill_switch.active RETURNING changed_at",
+                connection, transaction, Wire.MinInstant))
+            await using (var reader = await lockRow.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                await reader.ReadAsync(ct).ConfigureAwait(false);
+                previous = reader.Instant(0);
+            }
+
+            var now = time.GetUtcNow();
+            var changedAt = previous > now ? previous : now;
+            var eventId = NewId.NextGuid();
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Sql.Batch(
+                        "UPDATE kill_switch SET active = $1, trigger = $2, reason = $3, actor = $4, changed_at = $5 WHERE id = 1",
+                        r.Active, trigger, reason, actor, changedAt),
+                    Sql.Batch(
+                        "INSERT INTO kill_switch_history (active, trigger, reason, actor, changed_at) VALUES ($1, $2, $3, $4, $5)",
+                        r.Active, trigger, reason, actor, changedAt),
+                    OutboxWriter.Command(eventId, Aggregate, new KillSwitchTriggered(eventId, changedAt, r.Active, trigger, reason, actor)),
+                },
+            };
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return new KillSwitchState { Active = r.Active, Trigger = trigger, Reason = reason, Actor = actor, ChangedAt = Timestamp(changedAt) };
+        }, cancellationToken);
     }
 
     public async Task<GetKillSwitchHistoryResponse> HistoryAsync(GetKillSwitchHistoryRequest r, CancellationToken cancellationToken)

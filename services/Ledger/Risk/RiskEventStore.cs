@@ -27,7 +27,7 @@ public sealed class RiskEventStore(IdempotentWriter writer, TimeProvider time)
         var symbol = OptionalText(r.Symbol, "symbol", 32);
         var metric = OptionalMoney(r.MetricValue, "metric_value");
         var limit = OptionalMoney(r.LimitValue, "limit_value");
-        var occurredAt = InstantOrNow(r.OccurredAt, time);
+        var occurredAt = InstantOrNow(r.OccurredAt, "occurred_at", time);
 
         var riskEventId = NewId.NextGuid();
         var eventId = NewId.NextGuid();

@@ -80,4 +80,13 @@ public sealed class LedgerGrpcService(
 
     public override Task<RecordInboxResponse> RecordInbox(RecordInboxRequest request, ServerCallContext context) =>
         inbox.RecordAsync(request, context.CancellationToken);
+
+    public override Task<ClaimInboxResponse> ClaimInbox(ClaimInboxRequest request, ServerCallContext context) =>
+        inbox.ClaimAsync(request, context.CancellationToken);
+
+    public override Task<CompleteInboxResponse> CompleteInbox(CompleteInboxRequest request, ServerCallContext context) =>
+        inbox.CompleteAsync(request, context.CancellationToken);
+
+    public override Task<ReleaseInboxResponse> ReleaseInbox(ReleaseInboxRequest request, ServerCallContext context) =>
+        inbox.ReleaseAsync(request, context.CancellationToken);
 }

@@ -1,20 +1,32 @@
 using MassTransit;
+using Npgsql;
+using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Idempotency;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
-using TradeEngine.Contracts.Events;
 using TradeEngine.ServiceDefaults.Grpc;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
 
 namespace TradeEngine.Ledger.Trades;
 
 /// <summary>
-/// Records fills. The client order id is the idempotency key; the exchange trade id is unique per venue. The trade row,
-/// its key and its <see cref="TradeRecorded"/> outbox row go to PostgreSQL in one batch and commit together.
+/// Records fills. A fill is identified by its venue and exchange trade id: that pair is unique and is the idempotency
+/// key, so one order (one client order id) may fill in several trades and each is recorded. The trade row, its key
+/// and its <see cref="TradeRecorded"/> outbox row go to PostgreSQL in one batch and commit together.
 /// </summary>
 public sealed class TradeStore(IdempotentWriter writer)
 {
+    /// <summary>The idempotency namespace of fills (V0002); the key is venue + U+001F + exchange trade id.</summary>
+    public const string Rpc = "RecordTrade/fill";
+
+    // Neither part may hold a control character (Wire refuses them), so the separator keeps keys unambiguous.
+    private const char KeySeparator = '\u001F';
+
+    // Events of a position are published in the order the position's row lock orders them (see OutboxWriter): take it
+    // first, as every other writer of a position does, before the trade's foreign key takes a weaker lock on the row.
+    private const string LockPositionSql = "SELECT 1 FROM positions WHERE position_id = $1 FOR UPDATE";
+
     public Task<RecordTradeResponse> RecordAsync(RecordTradeRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -26,7 +38,8 @@ public sealed class TradeStore(IdempotentWriter writer)
         var side = Wire.Enum(r.Side, "side") == TradeSide.Buy ? "buy" : "sell";
         var price = Positive(r.Price, "price");
         var quantity = Positive(r.Quantity, "quantity");
-        var fee = NonNegativeOrZero(r.Fee, "fee");
+        Notional(quantity, price, "quantity");
+        var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
         var realizedPnl = OptionalMoney(r.RealizedPnl, "realized_pnl") ?? 0m;
         var executedAt = Wire.Instant(r.ExecutedAt, "executed_at");
         var positionId = OptionalId(r.PositionId, "position_id");
@@ -37,15 +50,19 @@ public sealed class TradeStore(IdempotentWriter writer)
         var recorded = new TradeRecorded(eventId, executedAt, tradeId, clientOrderId, venue, exchangeTradeId, symbol, side, price,
             quantity, fee, realizedPnl, executedAt, positionId);
         var call = new IdempotencyContext<RecordTradeResponse>(
-            "RecordTrade", clientOrderId, "client_order_id", r, RecordTradeResponse.Parser, x => x.Replayed = true);
-        return writer.ExecuteBatchAsync(call, new RecordTradeResponse { TradeId = tradeId.ToString() },
-        [
-            Sql.Batch(
-                "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
-                "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                tradeId, clientOrderId, venue, exchangeTradeId, exchangeOrderId, symbol, side, price, quantity, fee, realizedPnl,
-                executedAt, positionId, strategy),
-            OutboxWriter.Command(eventId, (positionId ?? tradeId).ToString(), recorded),
-        ], cancellationToken);
+            Rpc, venue + KeySeparator + exchangeTradeId, "exchange_trade_id", r, RecordTradeResponse.Parser, x => x.Replayed = true);
+        var commands = new List<NpgsqlBatchCommand>(3);
+        if (positionId is { } position)
+        {
+            commands.Add(Sql.Batch(LockPositionSql, position));
+        }
+
+        commands.Add(Sql.Batch(
+            "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
+            "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            tradeId, clientOrderId, venue, exchangeTradeId, exchangeOrderId, symbol, side, price, quantity, fee, realizedPnl,
+            executedAt, positionId, strategy));
+        commands.Add(OutboxWriter.Command(eventId, (positionId ?? tradeId).ToString(), recorded));
+        return writer.ExecuteBatchAsync(call, new RecordTradeResponse { TradeId = tradeId.ToString() }, commands, cancellationToken);
     }
 }

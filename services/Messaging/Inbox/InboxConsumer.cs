@@ -6,42 +6,71 @@ using Microsoft.Extensions.Logging;
 namespace TradeEngine.Messaging.Inbox;
 
 /// <summary>
-/// Base class of every consumer outside the Ledger: the event is handed to <see cref="ConsumeOnce"/> only if this
-/// consumer has not processed it before, and recorded as processed after it succeeds. The event id is the message's
-/// <c>EventId</c> property (every contract event has one), else the MassTransit MessageId, which the Ledger's outbox
-/// sets to the event id.
+/// Base class of every consumer outside the Ledger: the event is handed to <see cref="ConsumeOnce"/> only by the
+/// delivery that claims it in the inbox. The event id is the message's <c>EventId</c> property (every contract event
+/// has one), else the MassTransit MessageId, which the Ledger's outbox sets to the event id.
 /// </summary>
 /// <remarks>
-/// The check comes before the work and the record after it, so a crash in between means the event is processed
-/// again on redelivery (at least once, never silently lost); <see cref="ConsumeOnce"/> should tolerate that rare
-/// repeat. If the inbox cannot be reached the call throws and the endpoint's retry policy redelivers.
+/// <para>Claim first, then act: <list type="bullet">
+/// <item>ALREADY_PROCESSED: the delivery is acknowledged and nothing runs.</item>
+/// <item>IN_PROGRESS (another delivery holds a live claim): <see cref="InboxEventInProgressException"/> is thrown and
+/// the endpoint's retry (see <c>AddEventBus</c>) delivers it again later, by when the holder has completed (then it is
+/// skipped), released (then it is claimed) or let its lease expire (then it is claimed again).</item>
+/// <item>CLAIMED: <see cref="ConsumeOnce"/> runs. On success the claim is completed, retried a few times; on failure
+/// the claim is released and the exception rethrown, so the retry runs the work again.</item>
+/// </list></para>
+/// <para>What remains: a process that dies while acting, or a completion that still fails after its retries, leaves
+/// the claim to expire after <see cref="ClaimLease"/>, and a later delivery runs the work again. So a handler derives
+/// its downstream idempotency keys (client order ids, Ledger keys) from the event id, as Execution's consumers do,
+/// and finishes well within the lease.</para>
 /// </remarks>
 public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logger) : IConsumer<TMessage>
     where TMessage : class
 {
     private static readonly ConcurrentDictionary<Type, PropertyInfo?> EventIdProperties = new();
+    private static readonly ConcurrentDictionary<Type, string> DefaultNames = new();
+    private static readonly TimeSpan[] CompleteRetryDelays = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2)];
 
-    /// <summary>The name the inbox keys processed events by; defaults to the consumer's type name.</summary>
-    protected virtual string ConsumerName => GetType().Name;
+    /// <summary>
+    /// The name the inbox keys processed events by, unique across services: by default <c>service/Namespace.TypeName</c>,
+    /// where service is <c>OTEL_SERVICE_NAME</c> (Aspire sets it to the resource name) or else the entry assembly's
+    /// name. It must be the same in every replica of a service and must not change once events are recorded under it.
+    /// </summary>
+    protected virtual string ConsumerName => DefaultNames.GetOrAdd(GetType(), InboxConsumerName.For);
+
+    /// <summary>How long a claim holds without a completion; longer than the work takes, shorter than the endpoint's in-progress retries.</summary>
+    protected virtual TimeSpan ClaimLease => TimeSpan.FromSeconds(60);
 
     public async Task Consume(ConsumeContext<TMessage> context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var eventId = EventIdOf(context);
-        if (await inbox.IsProcessedAsync(ConsumerName, eventId, context.CancellationToken).ConfigureAwait(false))
+        var consumer = ConsumerName;
+        var claim = await inbox.ClaimAsync(consumer, eventId, ClaimLease, context.CancellationToken).ConfigureAwait(false);
+        switch (claim.Status)
         {
-            LogDuplicate(logger, ConsumerName, eventId);
-            return;
+            case InboxClaimStatus.AlreadyProcessed:
+                LogDuplicate(logger, consumer, eventId);
+                return;
+            case InboxClaimStatus.InProgress:
+                LogInProgress(logger, consumer, eventId);
+                throw new InboxEventInProgressException(consumer, eventId, claim.LeaseUntil);
         }
 
-        await ConsumeOnce(context).ConfigureAwait(false);
-        if (!await inbox.MarkProcessedAsync(ConsumerName, eventId, context.CancellationToken).ConfigureAwait(false))
+        try
         {
-            LogRaced(logger, ConsumerName, eventId);
+            await ConsumeOnce(context).ConfigureAwait(false);
         }
+        catch (Exception work)
+        {
+            await ReleaseAsync(consumer, eventId, claim, work).ConfigureAwait(false);
+            throw;
+        }
+
+        await CompleteAsync(consumer, eventId).ConfigureAwait(false);
     }
 
-    /// <summary>Acts on an event this consumer has not processed before.</summary>
+    /// <summary>Acts on an event this consumer has claimed (see the remarks on the class for when it may run again).</summary>
     protected abstract Task ConsumeOnce(ConsumeContext<TMessage> context);
 
     /// <summary>The event id of a message: its <c>Guid EventId</c> property, else the MessageId.</summary>
@@ -62,9 +91,58 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
             $"{typeof(TMessage).Name} carries neither an EventId nor a MessageId; it cannot be deduplicated.");
     }
 
+    /// <summary>
+    /// The work is done: record it. Not cut short by shutdown or the delivery's cancellation. If every attempt fails
+    /// the delivery is still acknowledged (retrying it could only run the work again); the claim expires after its lease.
+    /// </summary>
+    private async Task CompleteAsync(string consumer, Guid eventId)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await inbox.CompleteAsync(consumer, eventId, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (attempt < CompleteRetryDelays.Length)
+            {
+                LogCompleteRetry(logger, ex, consumer, eventId, attempt + 1);
+                await Task.Delay(CompleteRetryDelays[attempt]).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogCompleteFailed(logger, ex, consumer, eventId, ClaimLease);
+                return;
+            }
+        }
+    }
+
+    private async Task ReleaseAsync(string consumer, Guid eventId, InboxClaim claim, Exception work)
+    {
+        try
+        {
+            await inbox.ReleaseAsync(consumer, eventId, claim, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The work's exception is what the retry must see; an unreleased claim only waits for its lease.
+            LogReleaseFailed(logger, ex, consumer, eventId, work.GetType().Name);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "{Consumer} skipped event {EventId}: already processed")]
     private static partial void LogDuplicate(ILogger logger, string consumer, Guid eventId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Consumer} processed event {EventId}, which a concurrent delivery had recorded first")]
-    private static partial void LogRaced(ILogger logger, string consumer, Guid eventId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Consumer} deferred event {EventId}: another delivery is processing it")]
+    private static partial void LogInProgress(ILogger logger, string consumer, Guid eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Consumer} could not record event {EventId} as processed (attempt {Attempt}); retrying")]
+    private static partial void LogCompleteRetry(ILogger logger, Exception exception, string consumer, Guid eventId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "{Consumer} processed event {EventId} but could not record it; a redelivery after the lease ({Lease}) may run it again")]
+    private static partial void LogCompleteFailed(ILogger logger, Exception exception, string consumer, Guid eventId, TimeSpan lease);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Consumer} could not release its claim on event {EventId} after {Failure}; it waits for its lease")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string consumer, Guid eventId, string failure);
 }

@@ -3,22 +3,61 @@ using TradeEngine.Ledger.V1;
 
 namespace TradeEngine.Messaging.Inbox;
 
-/// <summary>The inbox kept in the Ledger's <c>inbox</c> table through its CheckInbox and RecordInbox RPCs.</summary>
+/// <summary>The inbox kept in the Ledger's <c>inbox</c> table through its ClaimInbox, CompleteInbox and ReleaseInbox RPCs.</summary>
 public sealed class LedgerInbox(LedgerService.LedgerServiceClient ledger) : IInbox
 {
     public async Task<bool> IsProcessedAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
     {
         var response = await ledger.CheckInboxAsync(
-            new CheckInboxRequest { Consumer = consumer, EventId = eventId.ToString("D", CultureInfo.InvariantCulture) },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            new CheckInboxRequest { Consumer = consumer, EventId = Text(eventId) }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.Processed;
     }
 
     public async Task<bool> MarkProcessedAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
     {
         var response = await ledger.RecordInboxAsync(
-            new RecordInboxRequest { Consumer = consumer, EventId = eventId.ToString("D", CultureInfo.InvariantCulture) },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            new RecordInboxRequest { Consumer = consumer, EventId = Text(eventId) }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.FirstTime;
     }
+
+    public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var response = await ledger.ClaimInboxAsync(new ClaimInboxRequest
+        {
+            Consumer = consumer,
+            EventId = Text(eventId),
+            LeaseSeconds = (int)Math.Clamp(Math.Ceiling(lease.TotalSeconds), 1, 3600),
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var status = response.Outcome switch
+        {
+            InboxClaimOutcome.Claimed => InboxClaimStatus.Claimed,
+            InboxClaimOutcome.AlreadyProcessed => InboxClaimStatus.AlreadyProcessed,
+            InboxClaimOutcome.InProgress => InboxClaimStatus.InProgress,
+            _ => throw new InvalidOperationException($"The Ledger answered ClaimInbox with {response.Outcome}."),
+        };
+        return new InboxClaim(status, string.IsNullOrEmpty(response.ClaimToken) ? null : response.ClaimToken,
+            response.LeaseUntil?.ToDateTimeOffset());
+    }
+
+    public async Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
+    {
+        var response = await ledger.CompleteInboxAsync(
+            new CompleteInboxRequest { Consumer = consumer, EventId = Text(eventId) }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.FirstTime;
+    }
+
+    public async Task ReleaseAsync(string consumer, Guid eventId, InboxClaim claim, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        if (claim.Token is null)
+        {
+            return;
+        }
+
+        await ledger.ReleaseInboxAsync(
+            new ReleaseInboxRequest { Consumer = consumer, EventId = Text(eventId), ClaimToken = claim.Token },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string Text(Guid eventId) => eventId.ToString("D", CultureInfo.InvariantCulture);
 }

@@ -23,7 +23,12 @@ public sealed class EventConsumerHost : IAsyncDisposable
 
     public EventRecorder Recorder => _host.Services.GetRequiredService<EventRecorder>();
 
-    public static async Task<EventConsumerHost> StartAsync(string amqpUri, LedgerService.LedgerServiceClient inboxLedger)
+    /// <param name="positionEventsInOneQueue">
+    /// Position events (opened, reduced, closed) go to one queue taken one message at a time, so the order they are
+    /// acted on is the order the broker received them in (separate queues, or parallel consumers, would blur it).
+    /// </param>
+    public static async Task<EventConsumerHost> StartAsync(
+        string amqpUri, LedgerService.LedgerServiceClient inboxLedger, bool positionEventsInOneQueue = false)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -39,9 +44,26 @@ public sealed class EventConsumerHost : IAsyncDisposable
         {
             // Durable queues with names of their own: no test sees another's events, and they survive a broker restart.
             bus.AddConsumer<TradeRecordedRecorder>().Endpoint(e => e.Name = "test-trade-recorded-" + suffix);
-            bus.AddConsumer<PositionOpenedRecorder>().Endpoint(e => e.Name = "test-position-opened-" + suffix);
-            bus.AddConsumer<PositionReducedRecorder>().Endpoint(e => e.Name = "test-position-reduced-" + suffix);
-            bus.AddConsumer<PositionClosedRecorder>().Endpoint(e => e.Name = "test-position-closed-" + suffix);
+            if (positionEventsInOneQueue)
+            {
+                void OneAtATime(IEndpointRegistrationConfigurator e)
+                {
+                    e.Name = "test-position-events-" + suffix;
+                    e.ConcurrentMessageLimit = 1;
+                    e.PrefetchCount = 1;
+                }
+
+                bus.AddConsumer<PositionOpenedRecorder>().Endpoint(OneAtATime);
+                bus.AddConsumer<PositionReducedRecorder>().Endpoint(OneAtATime);
+                bus.AddConsumer<PositionClosedRecorder>().Endpoint(OneAtATime);
+            }
+            else
+            {
+                bus.AddConsumer<PositionOpenedRecorder>().Endpoint(e => e.Name = "test-position-opened-" + suffix);
+                bus.AddConsumer<PositionReducedRecorder>().Endpoint(e => e.Name = "test-position-reduced-" + suffix);
+                bus.AddConsumer<PositionClosedRecorder>().Endpoint(e => e.Name = "test-position-closed-" + suffix);
+            }
+
             bus.AddConsumer<FundingPaidRecorder>().Endpoint(e => e.Name = "test-funding-paid-" + suffix);
             bus.AddConsumer<RiskEventLoggedRecorder>().Endpoint(e => e.Name = "test-risk-event-logged-" + suffix);
             bus.AddConsumer<KillSwitchTriggeredRecorder>().Endpoint(e => e.Name = "test-kill-switch-triggered-" + suffix);
@@ -58,11 +80,12 @@ public sealed class EventConsumerHost : IAsyncDisposable
     }
 }
 
-/// <summary>What the consumers acted on: per event id, how many times, the MessageId it came with, and the message.</summary>
+/// <summary>What the consumers acted on: per event id, how many times, the MessageId it came with, the message and its arrival number.</summary>
 public sealed class EventRecorder
 {
     private readonly ConcurrentDictionary<Guid, int> _actedOn = new();
-    private readonly ConcurrentDictionary<Guid, (Guid? MessageId, object Message, DateTimeOffset At)> _events = new();
+    private readonly ConcurrentDictionary<Guid, (Guid? MessageId, object Message, DateTimeOffset At, long Arrival)> _events = new();
+    private long _arrivals;
 
     public IReadOnlyDictionary<Guid, int> ActedOn => _actedOn;
 
@@ -71,7 +94,7 @@ public sealed class EventRecorder
     public void Record(Guid eventId, Guid? messageId, object message)
     {
         _actedOn.AddOrUpdate(eventId, 1, (_, n) => n + 1);
-        _events.TryAdd(eventId, (messageId, message, DateTimeOffset.UtcNow));
+        _events.TryAdd(eventId, (messageId, message, DateTimeOffset.UtcNow, Interlocked.Increment(ref _arrivals)));
     }
 
     public IEnumerable<T> Of<T>() => _events.Values.Select(v => v.Message).OfType<T>();
@@ -79,6 +102,9 @@ public sealed class EventRecorder
     public Guid? MessageIdOf(Guid eventId) => _events.TryGetValue(eventId, out var e) ? e.MessageId : null;
 
     public DateTimeOffset? ReceivedAt(Guid eventId) => _events.TryGetValue(eventId, out var e) ? e.At : null;
+
+    /// <summary>1 for the first event acted on, 2 for the second, …; null when it has not arrived.</summary>
+    public long? ArrivalOf(Guid eventId) => _events.TryGetValue(eventId, out var e) ? e.Arrival : null;
 
     public async Task WaitForAsync(Func<EventRecorder, bool> condition, TimeSpan timeout)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Testing.Hosting;
@@ -25,7 +26,7 @@ public sealed class LedgerHost : IAsyncDisposable
 
     public static async Task<LedgerHost> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, string? connectionString = null, bool relay = true, string? amqpUri = null,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
         connectionString ??= await postgres.CreateDatabaseAsync();
         var configuration = new Dictionary<string, string?>
@@ -43,7 +44,7 @@ public sealed class LedgerHost : IAsyncDisposable
             configuration[key] = value;
         }
 
-        var host = new LoopbackServiceHost<Program>(configuration);
+        var host = new LoopbackServiceHost<Program>(configuration, configureServices);
         try
         {
             await host.StartAsync();
@@ -81,6 +82,19 @@ public sealed class LedgerHost : IAsyncDisposable
         }
 
         await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     public ValueTask DisposeAsync() => Host.DisposeAsync();

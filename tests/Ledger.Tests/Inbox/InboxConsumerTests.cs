@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Messaging;
+using TradeEngine.Messaging.Inbox;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Ledger.Tests.Inbox;
+
+/// <summary>
+/// <see cref="InboxConsumer{TMessage}"/> as a service runs it: MassTransit over a real RabbitMQ (<c>AddEventBus</c>),
+/// the inbox kept by a real Ledger over gRPC. The work must run once per event, whatever the deliveries do.
+/// </summary>
+[Collection(LedgerCollection.Name)]
+public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+{
+    private LedgerHost _ledger = null!;
+
+    public async Task InitializeAsync() => _ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false);
+
+    public async Task DisposeAsync() => await _ledger.DisposeAsync();
+
+    [Fact]
+    public async Task Consume_TwoConcurrentDeliveriesOfOneEvent_WorkRunsOnce()
+    {
+        var inbox = new ObservedInbox(new LedgerInbox(_ledger.Client));
+        var work = new ProbeWork { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
+        var probe = new InboxProbe(Guid.NewGuid());
+
+        // Both deliveries are in flight together: the first holds the work open until the second has asked the inbox.
+        await consumer.SendAsync(probe);
+        await consumer.SendAsync(probe);
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1 && inbox.Lookups >= 2);
+        await Task.Delay(500);
+        work.Gate.SetResult();
+
+        // The second delivery is retried until the first has completed, and then skipped.
+        await WaitUntilAsync(() => inbox.Outcomes.Contains(InboxClaimStatus.AlreadyProcessed), TimeSpan.FromSeconds(10), mustHold: false);
+        await Task.Delay(300);
+
+        Assert.Equal(1, work.Runs(probe.EventId));
+        Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
+    }
+
+    [Fact]
+    public async Task Consume_RecordingFailsAfterWork_WorkNotRepeatedWhileLeaseHolds()
+    {
+        var inbox = new ObservedInbox(new LedgerInbox(_ledger.Client)) { FailRecording = true };
+        var work = new ProbeWork();
+        await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
+        var probe = new InboxProbe(Guid.NewGuid());
+
+        await consumer.SendAsync(probe);
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1 && inbox.RecordAttempts >= 4);
+        // The event is delivered again (an outbox republish, a redelivery): the claim still holds it.
+        await consumer.SendAsync(probe);
+        await WaitUntilAsync(() => inbox.Outcomes.Count(o => o == InboxClaimStatus.InProgress) >= 2, TimeSpan.FromSeconds(10), mustHold: false);
+
+        Assert.Equal(1, work.Runs(probe.EventId));
+        Assert.Equal(1, await _ledger.CountAsync("inbox WHERE event_id = $1 AND status = 'in_progress'", probe.EventId));
+    }
+
+    [Fact]
+    public async Task Consume_WorkFails_ClaimReleasedAndRetryRunsIt()
+    {
+        var inbox = new ObservedInbox(new LedgerInbox(_ledger.Client));
+        var work = new ProbeWork { FailFirst = true };
+        await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
+        var probe = new InboxProbe(Guid.NewGuid());
+
+        await consumer.SendAsync(probe);
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 2 && inbox.RecordAttempts >= 1);
+
+        Assert.Equal(2, work.Runs(probe.EventId));
+        Assert.Equal(1, inbox.Releases);
+        Assert.Equal(1, await _ledger.CountAsync("inbox WHERE event_id = $1 AND status = 'processed'", probe.EventId));
+    }
+
+    [Fact]
+    public void ConsumerName_Default_ServiceAndNamespaceQualifiedTypeName()
+    {
+        var name = InboxConsumerName.For(typeof(ProbeConsumer));
+        var longName = InboxConsumerName.For(typeof(Dictionary<string, Dictionary<string, Dictionary<string, Dictionary<string, ProbeConsumer>>>>));
+
+        Assert.Equal(InboxConsumerName.Service + "/TradeEngine.Ledger.Tests.Inbox.ProbeConsumer", name);
+        Assert.NotEmpty(InboxConsumerName.Service);
+        Assert.True(longName.Length <= InboxConsumerName.MaxLength);
+        Assert.NotEqual(longName, InboxConsumerName.For(typeof(Dictionary<string, Dictionary<string, Dictionary<string, Dictionary<string, InboxProbe>>>>)));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, bool mustHold = true)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.False(mustHold, "The condition did not hold in time.");
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
+
+public sealed record InboxProbe(Guid EventId);
+
+/// <summary>What the probe consumer did: how often the work ran per event, optionally held open or failing once.</summary>
+public sealed class ProbeWork
+{
+    private readonly ConcurrentDictionary<Guid, int> _runs = new();
+
+    public TaskCompletionSource? Gate { get; init; }
+
+    public bool FailFirst { get; init; }
+
+    public string ConsumerName { get; set; } = string.Empty;
+
+    public int Runs(Guid eventId) => _runs.GetValueOrDefault(eventId);
+
+    public async Task RunAsync(Guid eventId)
+    {
+        var run = _runs.AddOrUpdate(eventId, 1, (_, n) => n + 1);
+        if (Gate is not null)
+        {
+            await Gate.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        if (FailFirst && run == 1)
+        {
+            throw new InvalidOperationException("The work failed.");
+        }
+    }
+}
+
+public sealed class ProbeConsumer(IInbox inbox, ILogger<ProbeConsumer> logger, ProbeWork work) : InboxConsumer<InboxProbe>(inbox, logger)
+{
+    protected override Task ConsumeOnce(ConsumeContext<InboxProbe> context)
+    {
+        work.ConsumerName = ConsumerName;
+        return work.RunAsync(context.Message.EventId);
+    }
+}
+
+/// <summary>The Ledger's inbox, counted, and with recording (CompleteInbox and RecordInbox) failing when asked.</summary>
+public sealed class ObservedInbox(IInbox inner) : IInbox
+{
+    private int _lookups;
+    private int _recordAttempts;
+    private int _releases;
+
+    public bool FailRecording { get; init; }
+
+    public int Lookups => Volatile.Read(ref _lookups);
+
+    public int RecordAttempts => Volatile.Read(ref _recordAttempts);
+
+    public int Releases => Volatile.Read(ref _releases);
+
+    public ConcurrentQueue<InboxClaimStatus> Outcomes { get; } = new();
+
+    public Task<bool> IsProcessedAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _lookups);
+        return inner.IsProcessedAsync(consumer, eventId, cancellationToken);
+    }
+
+    public Task<bool> MarkProcessedAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _recordAttempts);
+        return FailRecording ? Task.FromException<bool>(Unavailable()) : inner.MarkProcessedAsync(consumer, eventId, cancellationToken);
+    }
+
+    public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _lookups);
+        var claim = await inner.ClaimAsync(consumer, eventId, lease, cancellationToken);
+        Outcomes.Enqueue(claim.Status);
+        return claim;
+    }
+
+    public Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _recordAttempts);
+        return FailRecording ? Task.FromException<bool>(Unavailable()) : inner.CompleteAsync(consumer, eventId, cancellationToken);
+    }
+
+    public Task ReleaseAsync(string consumer, Guid eventId, InboxClaim claim, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _releases);
+        return inner.ReleaseAsync(consumer, eventId, claim, cancellationToken);
+    }
+
+    private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The Ledger is unreachable (test)."));
+}
+
+/// <summary>A consuming service with one <see cref="ProbeConsumer"/> endpoint of its own, taking several messages at once.</summary>
+public sealed class ProbeHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly string _queue;
+
+    private ProbeHost(IHost host, string queue)
+    {
+        _host = host;
+        _queue = queue;
+    }
+
+    public static async Task<ProbeHost> StartAsync(string amqpUri, IInbox inbox, ProbeWork work)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:eventbus"] = amqpUri,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.Services.AddSingleton(inbox);
+        builder.Services.AddSingleton(work);
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StopTimeout = TimeSpan.FromSeconds(5);
+        });
+        var queue = "test-inbox-probe-" + Guid.NewGuid().ToString("N")[..8];
+        builder.AddEventBus(bus => bus.AddConsumer<ProbeConsumer>().Endpoint(e =>
+        {
+            e.Name = queue;
+            e.ConcurrentMessageLimit = 4;
+        }));
+        var host = builder.Build();
+        await host.StartAsync();
+        return new ProbeHost(host, queue);
+    }
+
+    public async Task SendAsync(InboxProbe probe)
+    {
+        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri("queue:" + _queue));
+        await endpoint.Send(probe);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _host.StopAsync(stop.Token);
+        _host.Dispose();
+    }
+}

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Servers;
+using static TradeEngine.Ledger.Tests.Support.Requests;
+
+namespace TradeEngine.Ledger.Tests;
+
+[Collection(LedgerCollection.Name)]
+public sealed class KillSwitchTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task SetKillSwitch_SlowCallOvertaken_ChangesStampedInCommitOrder()
+    {
+        // The first call's clock reading is held back for a while: if it is read before the state row is locked, the
+        // second call commits first with a later time and the first then commits an earlier one after it.
+        var clock = new HoldingClock();
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false,
+            configureServices: services => services.AddSingleton<TimeProvider>(clock));
+
+        var slow = ledger.Client.SetKillSwitchAsync(Set(active: true)).ResponseAsync;
+        await clock.Holding.WaitAsync(TimeSpan.FromSeconds(10));
+        var fast = ledger.Client.SetKillSwitchAsync(Set(active: false)).ResponseAsync;
+        await Task.Delay(500);
+        clock.Release();
+        await Task.WhenAll(slow, fast);
+
+        var history = await ledger.Client.GetKillSwitchHistoryAsync(new GetKillSwitchHistoryRequest());
+        var newestFirst = history.Changes.Select(c => c.ChangedAt.ToDateTimeOffset()).ToList();
+        var state = await ledger.Client.GetKillSwitchAsync(new GetKillSwitchRequest());
+
+        Assert.Equal(2, newestFirst.Count);
+        Assert.True(newestFirst[0] >= newestFirst[1], $"History went back in time: {newestFirst[1]:O} then {newestFirst[0]:O}.");
+        Assert.Equal(history.Changes[0].ChangedAt, state.ChangedAt);
+        Assert.Equal(history.Changes[0].Active, state.Active);
+    }
+
+    private static SetKillSwitchRequest Set(bool active) => new()
+    {
+        IdempotencyKey = Key(), Active = active, Trigger = "operator", Reason = "test", Actor = "t",
+    };
+
+    /// <summary>The system clock, except that the first reading the kill switch takes is held until released.</summary>
+    private sealed class HoldingClock : TimeProvider
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private readonly SemaphoreSlim _holding = new(0);
+        private int _held;
+
+        public SemaphoreSlim Holding => _holding;
+
+        public void Release() => _release.Set();
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            var now = System.GetUtcNow();
+            if (Environment.StackTrace.Contains("KillSwitchStore", StringComparison.Ordinal) && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                _holding.Release();
+                _release.Wait(TimeSpan.FromSeconds(10));
+            }
+
+            return now;
+        }
+    }
+}
