@@ -25,6 +25,7 @@ var funding = builder.AddProject<Projects.TradeEngine_Funding>("funding")
     .WithGrpcHealthCheck();
 
 var risk = builder.AddProject<Projects.TradeEngine_Risk>("risk")
+    .WithVenue(venue)
     .WithReference(ledger).WaitFor(ledger)
     .WithReference(funding)
     .WithReference(eventbus).WaitFor(eventbus)

@@ -56,6 +56,12 @@ public sealed class BinanceOptions
     /// <summary>How long exchangeInfo and leverage brackets are reused for pre-send validation.</summary>
     public TimeSpan InstrumentCacheTtl { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long <see cref="Instruments.VenueInstrumentCatalog"/> serves a read of exchangeInfo, leverage brackets and
+    /// funding info before it refreshes them in the background (a funding interval or cap change shows within this).
+    /// </summary>
+    public TimeSpan InstrumentCatalogTtl { get; set; } = TimeSpan.FromMinutes(5);
+
     public Uri ResolveBaseUri() =>
         new(string.IsNullOrWhiteSpace(BaseUrl) ? (Testnet ? TestnetBaseUrl : LiveBaseUrl) : BaseUrl.TrimEnd('/') + "/");
 

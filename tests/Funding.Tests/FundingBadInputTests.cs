@@ -18,7 +18,7 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
     public async Task DisposeAsync() => await world.DisposeAsync();
 
     [Theory]
-    [InlineData("DOGEUSDT")]
+    [InlineData("NOSUCHUSDT")]
     [InlineData("btcusdt")]
     [InlineData("")]
     public async Task GetCurrentRate_UnknownSymbol_InvalidArgumentNamingSymbol(string symbol)
@@ -33,7 +33,7 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateCostAsync(new EstimateCostRequest
         {
-            Symbol = "DOGEUSDT", Side = Side.Long, Quantity = "1", Price = "1", FundingRate = "0.0001", Settlements = 1,
+            Symbol = "NOSUCHUSDT", Side = Side.Long, Quantity = "1", Price = "1", FundingRate = "0.0001", Settlements = 1,
         }).ResponseAsync);
 
         AssertField(ex, "symbol");

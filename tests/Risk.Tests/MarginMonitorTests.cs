@@ -11,6 +11,7 @@ using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.Monitor;
 using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Risk.Tests;
@@ -18,7 +19,7 @@ namespace TradeEngine.Risk.Tests;
 /// <summary>
 /// The margin monitor with the real Ledger, the real RabbitMQ and, for the account, PaperExchange read through the
 /// Binance client (the venue path Execution's GetAccount takes; the end-to-end version through Execution belongs to
-/// the Execution suite).
+/// the Execution suite). Prices move only along the simulator's price paths.
 /// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer rabbit)
@@ -32,22 +33,21 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     [Fact]
     public async Task MarginMonitor_PriceMovesIntoBuffer_OneReduceAlertAndDailyLossLatch()
     {
-        await using var paper = new PaperHost();
-        await paper.StartAsync();
-        paper.Engine.Reset(1_000m);
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await paper.ResetAsync(1_000m);
         await using var provider = VenueClient(paper);
         var venue = provider.GetRequiredService<IBinanceClient>();
         await venue.ChangeLeverageAsync("BTCUSDT", 20);
         await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-1");
         var source = new VenueAccountSource(venue);
-        var reducePrice = ReducePrice(await source.GetAccountAsync(CancellationToken.None));
+        var (reducePrice, _) = Prices(await source.GetAccountAsync(CancellationToken.None));
         await using var alerts = await AlertListener.StartAsync(rabbit.ConnectionString);
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
 
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Empty(alerts.Alerts);
 
-        paper.Engine.SetPrice("BTCUSDT", reducePrice, null);
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await RiskWorld.EventuallyAsync(() => Task.FromResult(alerts.Count(MarginAlertAction.Reduce)), n => n >= 1);
         await Task.Delay(TimeSpan.FromSeconds(3)); // three more ticks in the same state
 
@@ -60,24 +60,40 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         Assert.Equal(KillSwitchTrigger.DailyLoss, killSwitch.Trigger);
     }
 
+    /// <summary>
+    /// A thin account (400 USDT, 0.1 BTC at 20x) so that neither the daily-loss nor the drawdown limit is reached on the
+    /// way down: the kill switch can only be latched by the liquidate-all state. The simulator's liquidation engine is
+    /// paused, as on a venue whose liquidations lag a fast market, so the account can sit below its maintenance margin.
+    /// </summary>
     [Fact]
-    public async Task MarginMonitor_ReduceThenLiquidateAll_EachAlertOnceAndKillSwitchLatched()
+    public async Task MarginMonitor_PricePathThroughReduceToLiquidateAll_EachAlertOnceAndKillSwitchLatched()
     {
-        var source = new ScriptedAccountSource(Account(unrealized: 0m));
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await paper.ResetAsync(400m);
+        await using var provider = VenueClient(paper);
+        var venue = provider.GetRequiredService<IBinanceClient>();
+        await venue.ChangeLeverageAsync("BTCUSDT", 20);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-2");
+        var source = new VenueAccountSource(venue);
+        var (reducePrice, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
         await using var alerts = await AlertListener.StartAsync(rabbit.ConnectionString);
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
         await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Empty(alerts.Alerts);
+        await paper.SetLiquidationPausedAsync(true);
 
-        source.Account = Account(unrealized: -440m); // equity 560 / maintenance 500 = 1.12
+        // One price a simulated second, as the market falls; the monitor ticks every second on the way.
+        await paper.SetPathAsync("BTCUSDT", [59_000m, 58_000m, 57_500m, reducePrice], immediate: false);
         await RiskWorld.EventuallyAsync(() => Task.FromResult(alerts.Count(MarginAlertAction.Reduce)), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
-        source.Account = Account(unrealized: -500m); // equity 500 = maintenance: ratio 1
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state
+        await paper.SetPathAsync("BTCUSDT", [liquidatePrice + 10m, liquidatePrice], immediate: false);
         await RiskWorld.EventuallyAsync(() => Task.FromResult(alerts.Count(MarginAlertAction.LiquidateAll)), n => n >= 1);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
 
-        Assert.Equal(1, alerts.Count(MarginAlertAction.Reduce));
-        Assert.Equal(1, alerts.Count(MarginAlertAction.LiquidateAll));
         Assert.Equal([MarginAlertAction.Reduce, MarginAlertAction.LiquidateAll], alerts.Alerts.Select(a => a.Action));
+        Assert.InRange(alerts.Alerts.Last().MarginRatio!.Value, 0m, 1m);
+        // The venue still holds the position: only Risk saw the account below maintenance.
+        Assert.Single((await paper.StateAsync()).Positions);
         var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
         Assert.True(killSwitch.Active);
         Assert.Equal(KillSwitchTrigger.LiquidateAll, killSwitch.Trigger);
@@ -92,10 +108,11 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         Assert.True(curve.Points.Count >= 5, $"one PnL snapshot per tick expected, got {curve.Points.Count}");
     }
 
-    private static AccountView Account(decimal unrealized) => new(1_000m, 0m, unrealized, 1_000m + unrealized, 500m, []);
-
-    /// <summary>A price inside the 15 % buffer but above the exchange liquidation price, checked with Domain.</summary>
-    private static decimal ReducePrice(AccountView account)
+    /// <summary>
+    /// For a single cross long: a price inside the 15 % buffer but above the exchange liquidation price, and one below
+    /// it (at or under maintenance), each checked with Domain.
+    /// </summary>
+    private static (decimal Reduce, decimal LiquidateAll) Prices(AccountView account)
     {
         var position = Assert.Single(account.Positions);
         var brackets = BracketTables.For(new Symbol("BTCUSDT"));
@@ -104,21 +121,19 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
             MarginType = MarginType.Cross, Side = Side.Long, Quantity = position.SignedSize, EntryPrice = position.EntryPrice,
             WalletBalance = account.WalletBalance, Brackets = brackets,
         });
-        var price = Math.Ceiling((liquidation.Price + 5m) * 10m) / 10m;
-        var equity = account.WalletBalance + (position.SignedSize * (price - position.EntryPrice));
-        var health = MarginHealth.Evaluate(account.WalletBalance, equity - account.WalletBalance, brackets.MaintenanceMargin(position.SignedSize * price));
-        Assert.Equal(MarginAction.Reduce, health.Action);
-        return price;
+        var reduce = Math.Ceiling((liquidation.Price + 5m) * 10m) / 10m;
+        var liquidateAll = Math.Floor((liquidation.Price - 20m) * 10m) / 10m;
+        Assert.Equal(MarginAction.Reduce, HealthAt(reduce).Action);
+        Assert.Equal(MarginAction.LiquidateAll, HealthAt(liquidateAll).Action);
+        return (reduce, liquidateAll);
+
+        MarginHealthResult HealthAt(decimal price) => MarginHealth.Evaluate(
+            account.WalletBalance, position.SignedSize * (price - position.EntryPrice), brackets.MaintenanceMargin(position.SignedSize * price));
     }
 
-    private static ServiceProvider VenueClient(PaperHost paper)
+    private static ServiceProvider VenueClient(PaperExchangeHost paper)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Binance:BaseUrl"] = paper.Address.ToString(),
-            ["Binance:ApiKey"] = PaperHost.ApiKey,
-            ["Binance:ApiSecret"] = PaperHost.ApiSecret,
-        }).Build();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(paper.BinanceSettings()).Build();
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddBinanceClient(configuration);

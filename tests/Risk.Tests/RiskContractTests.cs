@@ -4,22 +4,33 @@ using Grpc.Core;
 using TradeEngine.Risk.Services;
 using TradeEngine.Risk.V1;
 using TradeEngine.Testing.Hosting;
+using TradeEngine.Testing.Paper;
 
 namespace TradeEngine.Risk.Tests;
 
 /// <summary>
-/// The RPCs that need no Ledger and no venue (pure Domain and configuration), against Risk started with nothing
-/// else configured, as Execution's SetLeverage uses it.
+/// The RPCs that need no Ledger (Domain, configuration and the venue's instruments), against Risk started with only
+/// the venue (PaperExchange) configured, as Execution's SetLeverage uses it.
 /// </summary>
 public sealed class RiskContractTests : IAsyncLifetime
 {
-    private readonly LoopbackServiceHost<RiskGrpcService> host = new(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" });
+    private PaperExchangeHost paper = null!;
+    private LoopbackServiceHost<RiskGrpcService> host = null!;
 
     private RiskService.RiskServiceClient Client => new(host.Channel);
 
-    public Task InitializeAsync() => host.StartAsync();
+    public async Task InitializeAsync()
+    {
+        paper = await PaperExchangeHost.StartAsync();
+        host = new(new Dictionary<string, string?>(paper.BinanceSettings()) { ["Logging:LogLevel:Default"] = "Warning" });
+        await host.StartAsync();
+    }
 
-    public async Task DisposeAsync() => await host.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await paper.DisposeAsync();
+    }
 
     [Fact]
     public async Task GetLiquidationPrice_SimpleLongFiftyThousandAtFiveX_PlanFigure40200()
@@ -66,7 +77,8 @@ public sealed class RiskContractTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("DOGEUSDT", 3, "symbol")]
+    [InlineData("NOSUCHUSDT", 3, "symbol")]
+    [InlineData("btcusdt", 3, "symbol")]
     [InlineData("BTCUSDT", 0, "leverage")]
     [InlineData("BTCUSDT", 126, "leverage")]
     public async Task ValidateLeverage_BadInput_InvalidArgumentNamingField(string symbol, int leverage, string field)
@@ -76,6 +88,61 @@ public sealed class RiskContractTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
         Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == field);
+    }
+
+    [Fact]
+    public async Task ValidateLeverage_SolUsdtFourHourVenueSymbol_ValidWithinRiskLimit()
+    {
+        var reply = await Client.ValidateLeverageAsync(new ValidateLeverageRequest { Symbol = "SOLUSDT", Leverage = 3, Notional = "1500" });
+
+        Assert.True(reply.Valid);
+        Assert.Equal(5, reply.MaxLeverage);
+    }
+
+    [Fact]
+    public async Task GetLiquidationPrice_ExchangeSolUsdt_UsesTheVenueBracket()
+    {
+        var reply = await Client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Exchange, Symbol = "SOLUSDT", Side = Common.V1.Side.Long, EntryPrice = "150", Leverage = 5,
+            Quantity = "10", MarginType = Common.V1.MarginType.Isolated, WalletBalance = "300",
+        });
+
+        // The simulator's SOLUSDT table (its leverageBracket), not Domain's catalog, which has no SOLUSDT: 1 % in bracket 1.
+        Assert.Equal(1, reply.Bracket);
+        Assert.Equal(0.01m, decimal.Parse(reply.MaintenanceMarginRate, CultureInfo.InvariantCulture));
+        Assert.InRange(decimal.Parse(reply.LiquidationPrice, CultureInfo.InvariantCulture), 100m, 150m);
+    }
+
+    [Fact]
+    public async Task GetLiquidationPrice_UnknownSymbol_InvalidArgumentNamingSymbol()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Exchange, Symbol = "NOSUCHUSDT", Side = Common.V1.Side.Long, EntryPrice = "150", Leverage = 5,
+            Quantity = "10", MarginType = Common.V1.MarginType.Isolated, WalletBalance = "300",
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        var violation = Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations);
+        Assert.Equal("symbol", violation.Field);
+        Assert.Contains("unknown symbol", violation.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetMarginHealth_PositionOnUnknownSymbolWithoutMaintenance_InvalidArgumentNamingPositionSymbol()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.GetMarginHealthAsync(new GetMarginHealthRequest
+        {
+            Account = new Common.V1.AccountSnapshot
+            {
+                WalletBalance = "1000", AvailableBalance = "1000",
+                Positions = { new Common.V1.PositionSnapshot { Symbol = "NOSUCHUSDT", Side = Common.V1.Side.Long, Quantity = "1", EntryPrice = "10" } },
+            },
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "account.positions[0].symbol");
     }
 
     [Fact]

@@ -43,6 +43,45 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     [Fact]
+    public async Task CheckPreTrade_SolUsdtFourHourVenueSymbol_AllowedOnTheVenueFilters()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("10", 5, price: "150", symbol: "SOLUSDT"),
+            Account = RiskWorld.Account(10_000m),
+        });
+        var offStep = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("10.5", 5, price: "150", symbol: "SOLUSDT"),
+            Account = RiskWorld.Account(10_000m),
+        });
+
+        Assert.True(reply.Allowed, string.Join("; ", reply.Reasons.Select(r => r.Message)));
+        Assert.Equal(1500m, decimal.Parse(reply.NotionalAfter, CultureInfo.InvariantCulture));
+        // SOLUSDT's step (1) is the venue's; Domain's catalog does not list the symbol at all.
+        Assert.Equal(RiskReasonCode.QuantityOffStep, Assert.Single(offStep.Reasons).Code);
+    }
+
+    [Theory]
+    [InlineData("NOSUCHUSDT")]
+    [InlineData("solusdt")]
+    public async Task CheckPreTrade_UnknownSymbol_InvalidArgumentNamingOrderSymbol(string symbol)
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("1", 5, price: "150", symbol: symbol),
+            Account = RiskWorld.Account(10_000m),
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("order.symbol", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
+    [Fact]
     public async Task CheckPreTrade_DrawdownFromOldPeak_RefusedWithDrawdownReason()
     {
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: async w =>

@@ -60,7 +60,18 @@ public sealed partial class FundingAccrual(
             return 0;
         }
 
-        var schedule = (await market.GetTermsAsync(symbol, cancellationToken).ConfigureAwait(false)).Schedule;
+        FundingSchedule schedule;
+        try
+        {
+            schedule = (await market.GetTermsAsync(symbol, cancellationToken).ConfigureAwait(false)).Schedule;
+        }
+        catch (RequestValidationException)
+        {
+            // A position on a symbol the venue no longer lists: nothing to settle there; the other symbols go on.
+            LogUnlisted(logger, symbolText, positions.Count);
+            return 0;
+        }
+
         var earliest = now.AddDays(-options.Value.Accrual.MaxBackfillDays);
         var due = new List<(PositionRecord Position, DateTimeOffset FundingTime)>();
         foreach (var position in positions)
@@ -150,6 +161,9 @@ public sealed partial class FundingAccrual(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Funding posted: position {PositionId} {Symbol} at {FundingTime}: {Payment}")]
     private static partial void LogPosted(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, decimal payment);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} open position(s) on {Symbol}, which the venue does not list: no funding accrued")]
+    private static partial void LogUnlisted(ILogger logger, string symbol, int count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Funding of {Symbol} at {FundingTime} is not settled at the venue yet")]
     private static partial void LogNotSettled(ILogger logger, string symbol, DateTimeOffset fundingTime);

@@ -12,7 +12,8 @@ namespace TradeEngine.Funding.Extensions;
 public static class FundingServiceCollectionExtensions
 {
     /// <summary>
-    /// The venue client (section <c>Binance</c>), the cached market data, and, when the Ledger's address is
+    /// The venue client and its instrument catalog (section <c>Binance</c>; interval, cap and floor refresh every
+    /// <c>Binance:InstrumentCatalogTtl</c>), the cached market data, and, when the Ledger's address is
     /// configured and <c>Funding:Accrual:Enabled</c>, the accrual of each settlement to the Ledger. Schedule-change
     /// alerts go on the event bus when <c>ConnectionStrings:eventbus</c> is set.
     /// </summary>
@@ -25,7 +26,6 @@ public static class FundingServiceCollectionExtensions
         services.AddOptions<FundingOptions>().Bind(configuration.GetSection(FundingOptions.SectionName))
             .Validate(o => o.HighFundingThreshold >= 0m, "Funding:HighFundingThreshold must not be negative.")
             .Validate(o => o.RateCacheTtlSeconds is >= 1 and <= 3600, "Funding:RateCacheTtlSeconds must be from 1 to 3600.")
-            .Validate(o => o.FundingInfoTtlSeconds is >= 1 and <= 86400, "Funding:FundingInfoTtlSeconds must be from 1 to 86400.")
             .Validate(o => o.Accrual.PollSeconds is >= 1 and <= 3600, "Funding:Accrual:PollSeconds must be from 1 to 3600.")
             .Validate(o => o.Accrual.MaxBackfillDays is >= 1 and <= 365, "Funding:Accrual:MaxBackfillDays must be from 1 to 365.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Venue) && o.Venue.Length <= 32, "Funding:Venue must be 1 to 32 characters.")

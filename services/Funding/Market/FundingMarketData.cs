@@ -2,56 +2,67 @@ using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using TradeEngine.Binance;
-using TradeEngine.Binance.Models;
+using TradeEngine.Binance.Instruments;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Domain;
 using TradeEngine.Funding.Options;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Funding.Market;
 
 /// <summary>
-/// The venue's funding data, cached. The current rate of a symbol (premium index) is reused until its next funding
-/// time or <see cref="FundingOptions.RateCacheTtlSeconds"/>, whichever comes first; funding info (interval, cap,
-/// floor) for <see cref="FundingOptions.FundingInfoTtlSeconds"/>. However many callers wait, one request per symbol
-/// is in flight. A change of a symbol's interval, cap or floor between two funding-info reads raises
-/// <see cref="FundingScheduleChanged"/>.
+/// The venue's funding data. The current rate of a symbol (premium index) is cached until its next funding time or
+/// <see cref="FundingOptions.RateCacheTtlSeconds"/>, whichever comes first, with one request per symbol in flight
+/// however many callers wait. Interval, cap and floor are the venue's instrument catalog's
+/// (<see cref="VenueInstrumentCatalog"/>: fundingInfo, refreshed every <c>Binance:InstrumentCatalogTtl</c>), read on
+/// every call, so a change shows as soon as the catalog has it. A symbol the venue does not list is INVALID_ARGUMENT
+/// naming <c>symbol</c>. When a refresh changes a listed symbol's interval, cap or floor, the first reader of the
+/// new snapshot raises <see cref="FundingScheduleChanged"/>, once per change.
 /// </summary>
 public sealed partial class FundingMarketData(
     IBinanceClient venue,
+    VenueInstrumentCatalog instruments,
     IFundingAlerts alerts,
     TimeProvider time,
     IOptions<FundingOptions> options,
     ILogger<FundingMarketData> logger)
 {
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(15);
-    private readonly ConcurrentDictionary<string, CacheEntry<SymbolFunding>> _rates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CacheEntry<RateQuote>> _rates = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
-    private CacheEntry<IReadOnlyDictionary<string, FundingTerms>>? _terms;
-    private IReadOnlyDictionary<string, FundingTerms>? _lastTerms;
+    private VenueInstrumentSnapshot? _seen;
 
     /// <summary>Rate, mark and index price, next funding time and terms of <paramref name="symbol"/>.</summary>
-    public Task<SymbolFunding> GetCurrentAsync(Symbol symbol, CancellationToken cancellationToken)
+    public async Task<SymbolFunding> GetCurrentAsync(Symbol symbol, CancellationToken cancellationToken)
     {
+        var terms = await GetTermsAsync(symbol, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
-        CacheEntry<SymbolFunding> entry;
+        CacheEntry<RateQuote> entry;
         lock (_lock)
         {
             if (!_rates.TryGetValue(symbol.Value, out entry!) || entry.IsStale(now))
             {
-                entry = new CacheEntry<SymbolFunding>();
+                entry = new CacheEntry<RateQuote>();
                 entry.Start(() => LoadRateAsync(symbol, entry));
                 _rates[symbol.Value] = entry;
             }
         }
 
-        return entry.Task.WaitAsync(cancellationToken);
+        var quote = await entry.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new SymbolFunding(symbol, quote.Rate, quote.Mark, quote.Index, quote.NextFundingTime, terms, quote.AsOf);
     }
 
-    /// <summary>The funding terms of a symbol: from fundingInfo, or Binance's default 8 h when the symbol is absent there.</summary>
+    /// <summary>The funding terms of a symbol the venue lists (fundingInfo; Binance's default 8 h when absent there).</summary>
     public async Task<FundingTerms> GetTermsAsync(Symbol symbol, CancellationToken cancellationToken)
     {
-        var all = await GetAllTermsAsync(cancellationToken).ConfigureAwait(false);
-        return all.TryGetValue(symbol.Value, out var terms) ? terms : FundingTerms.Default;
+        var snapshot = await VenueCall.Run(() => instruments.GetSnapshotAsync(cancellationToken).AsTask()).ConfigureAwait(false);
+        await AnnounceChangesAsync(snapshot).ConfigureAwait(false);
+        if (!snapshot.TryGet(symbol, out var instrument))
+        {
+            throw new RequestValidationException("symbol", $"unknown symbol: the venue does not list {symbol}");
+        }
+
+        return FundingTerms.Of(instrument);
     }
 
     /// <summary>Drops every cached value (the next call reads the venue).</summary>
@@ -60,60 +71,34 @@ public sealed partial class FundingMarketData(
         lock (_lock)
         {
             _rates.Clear();
-            _terms = null;
-        }
-    }
-
-    private Task<IReadOnlyDictionary<string, FundingTerms>> GetAllTermsAsync(CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        CacheEntry<IReadOnlyDictionary<string, FundingTerms>> entry;
-        lock (_lock)
-        {
-            if (_terms is null || _terms.IsStale(now))
-            {
-                var fresh = new CacheEntry<IReadOnlyDictionary<string, FundingTerms>>();
-                fresh.Start(() => LoadTermsAsync(fresh));
-                _terms = fresh;
-            }
-
-            entry = _terms;
         }
 
-        return entry.Task.WaitAsync(cancellationToken);
+        instruments.Invalidate();
     }
 
-    private async Task<SymbolFunding> LoadRateAsync(Symbol symbol, CacheEntry<SymbolFunding> entry)
+    private async Task<RateQuote> LoadRateAsync(Symbol symbol, CacheEntry<RateQuote> entry)
     {
         using var timeout = new CancellationTokenSource(LoadTimeout);
         var index = await VenueCall.Run(() => venue.GetPremiumIndexAsync(symbol.Value, timeout.Token)).ConfigureAwait(false);
-        var terms = await GetTermsAsync(symbol, timeout.Token).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var ttl = now.AddSeconds(options.Value.RateCacheTtlSeconds);
         entry.ExpiresAt = index.NextFundingTime > now && index.NextFundingTime < ttl ? index.NextFundingTime : ttl;
-        return new SymbolFunding(symbol, index.LastFundingRate, index.MarkPrice, index.IndexPrice, index.NextFundingTime, terms, index.Time);
+        return new RateQuote(index.LastFundingRate, index.MarkPrice, index.IndexPrice, index.NextFundingTime, index.Time);
     }
 
-    private async Task<IReadOnlyDictionary<string, FundingTerms>> LoadTermsAsync(CacheEntry<IReadOnlyDictionary<string, FundingTerms>> entry)
+    /// <summary>Compares a snapshot not seen before with the previous one; only the caller that swaps them announces.</summary>
+    private async Task AnnounceChangesAsync(VenueInstrumentSnapshot current)
     {
-        using var timeout = new CancellationTokenSource(LoadTimeout);
-        var info = await VenueCall.Run(() => venue.GetFundingInfoAsync(timeout.Token)).ConfigureAwait(false);
-        var terms = info.ToDictionary(
-            i => i.Symbol,
-            i => new FundingTerms(i.FundingIntervalHours, i.AdjustedFundingRateCap, i.AdjustedFundingRateFloor),
-            StringComparer.Ordinal);
-        entry.ExpiresAt = time.GetUtcNow().AddSeconds(options.Value.FundingInfoTtlSeconds);
-        await AnnounceChangesAsync(terms, timeout.Token).ConfigureAwait(false);
-        return terms;
-    }
-
-    private async Task AnnounceChangesAsync(Dictionary<string, FundingTerms> current, CancellationToken cancellationToken)
-    {
-        IReadOnlyDictionary<string, FundingTerms>? previous;
+        VenueInstrumentSnapshot? previous;
         lock (_lock)
         {
-            previous = _lastTerms;
-            _lastTerms = current;
+            previous = _seen;
+            if (ReferenceEquals(previous, current) || (previous is not null && previous.LoadedAt > current.LoadedAt))
+            {
+                return;
+            }
+
+            _seen = current;
         }
 
         if (previous is null)
@@ -121,23 +106,25 @@ public sealed partial class FundingMarketData(
             return;
         }
 
-        foreach (var symbol in previous.Keys.Union(current.Keys))
+        using var timeout = new CancellationTokenSource(LoadTimeout);
+        foreach (var (symbol, after) in current.Instruments)
         {
-            var before = previous.GetValueOrDefault(symbol, FundingTerms.Default);
-            var after = current.GetValueOrDefault(symbol, FundingTerms.Default);
-            if (before == after)
+            // A symbol listed or delisted between two reads is not a schedule change.
+            if (!previous.Instruments.TryGetValue(symbol, out var before) || FundingTerms.Of(before) == FundingTerms.Of(after))
             {
                 continue;
             }
 
-            LogTermsChanged(logger, symbol, before.IntervalHours, after.IntervalHours);
+            var was = FundingTerms.Of(before);
+            var now = FundingTerms.Of(after);
+            LogTermsChanged(logger, symbol, was.IntervalHours, now.IntervalHours);
             try
             {
                 await alerts.ScheduleChangedAsync(new FundingScheduleChanged(
-                    NewId.NextGuid(), time.GetUtcNow(), symbol, before.IntervalHours, after.IntervalHours,
-                    before.Cap, after.Cap, before.Floor, after.Floor), cancellationToken).ConfigureAwait(false);
+                    NewId.NextGuid(), time.GetUtcNow(), symbol, was.IntervalHours, now.IntervalHours,
+                    was.Cap, now.Cap, was.Floor, now.Floor), timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
                 LogAlertFailed(logger, symbol, ex.Message);
             }
@@ -149,6 +136,8 @@ public sealed partial class FundingMarketData(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not publish the funding schedule change of {Symbol}: {Error}")]
     private static partial void LogAlertFailed(ILogger logger, string symbol, string error);
+
+    private sealed record RateQuote(decimal Rate, decimal Mark, decimal Index, DateTimeOffset NextFundingTime, DateTimeOffset AsOf);
 
     /// <summary>One cached value: its load (shared by every waiting caller) and when it goes stale.</summary>
     private sealed class CacheEntry<T>

@@ -1,5 +1,6 @@
 using TradeEngine.Domain;
 using TradeEngine.Domain.Funding;
+using TradeEngine.Domain.Instruments;
 
 namespace TradeEngine.Funding.Market;
 
@@ -8,6 +9,13 @@ public readonly record struct FundingTerms(int IntervalHours, decimal? Cap, deci
 {
     /// <summary>Binance's default for a symbol absent from fundingInfo: every 8 hours, cap and floor unknown.</summary>
     public static FundingTerms Default { get; } = new(8, null, null);
+
+    /// <summary>The terms of a venue instrument (its catalog already applies the 8 h default).</summary>
+    public static FundingTerms Of(Instrument instrument)
+    {
+        ArgumentNullException.ThrowIfNull(instrument);
+        return new FundingTerms(instrument.Funding.IntervalHours, instrument.FundingRateCap, instrument.FundingRateFloor);
+    }
 
     public FundingSchedule Schedule => new(IntervalHours);
 }

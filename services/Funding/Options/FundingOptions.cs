@@ -11,9 +11,6 @@ public sealed class FundingOptions
     /// <summary>The current rate is reused until the next funding time, or at most this long.</summary>
     public int RateCacheTtlSeconds { get; set; } = 15;
 
-    /// <summary>How long the venue's funding info (interval, cap, floor) is reused.</summary>
-    public int FundingInfoTtlSeconds { get; set; } = 300;
-
     /// <summary>The venue name positions carry in the Ledger (the same as Execution's <c>Execution:Venue</c>).</summary>
     public string Venue { get; set; } = "binance";
 

@@ -10,6 +10,11 @@ public sealed record SetVolatilityRequest(string Symbol, decimal Volatility);
 
 public sealed record SetFundingRateRequest(string Symbol, decimal Rate);
 
+/// <summary>Funding terms as fundingInfo shows them; a null term is left as it is.</summary>
+public sealed record SetFundingInfoRequest(string Symbol, int? FundingIntervalHours = null, decimal? AdjustedFundingRateCap = null, decimal? AdjustedFundingRateFloor = null);
+
+public sealed record SetLiquidationRequest(bool Paused);
+
 public sealed record AdvanceClockRequest(long? Seconds = null, long? Milliseconds = null);
 
 public sealed record ClockSpeedRequest(double Speed);

@@ -25,6 +25,9 @@ public static class ControlEndpoints
         g.MapPost("/path", (SetPathRequest r, PaperEngine e) => Run(() => e.SetPath(r.Symbol, r.Prices, r.Immediate)));
         g.MapPost("/volatility", (SetVolatilityRequest r, PaperEngine e) => Run(() => e.SetVolatility(r.Symbol, r.Volatility)));
         g.MapPost("/funding-rate", (SetFundingRateRequest r, PaperEngine e) => Run(() => e.SetFundingRate(r.Symbol, r.Rate)));
+        g.MapPost("/funding-info", (SetFundingInfoRequest r, PaperEngine e) =>
+            Run(() => e.SetFundingTerms(r.Symbol, r.FundingIntervalHours, r.AdjustedFundingRateCap, r.AdjustedFundingRateFloor)));
+        g.MapPost("/liquidation", (SetLiquidationRequest r, PaperEngine e) => Run(() => e.SetLiquidationPaused(r.Paused)));
         g.MapPost("/clock/advance", (AdvanceClockRequest r, PaperEngine e) =>
         {
             var delta = TimeSpan.FromSeconds(r.Seconds ?? 0) + TimeSpan.FromMilliseconds(r.Milliseconds ?? 0);

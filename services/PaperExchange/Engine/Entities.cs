@@ -14,6 +14,12 @@ public sealed class MarketState
     public decimal Volatility { get; set; }
     public List<decimal> PendingPath { get; set; } = [];
     public long LastPriceChange { get; set; }
+
+    /// <summary>The funding rate cap set through the control API; null: the market definition's.</summary>
+    public decimal? FundingRateCap { get; set; }
+
+    /// <summary>The funding rate floor set through the control API; null: the market definition's.</summary>
+    public decimal? FundingRateFloor { get; set; }
 }
 
 public sealed class PositionState

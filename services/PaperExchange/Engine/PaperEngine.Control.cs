@@ -1,11 +1,14 @@
 using TradeEngine.Domain;
+using TradeEngine.Domain.Funding;
 
 namespace TradeEngine.PaperExchange.Engine;
 
 /// <summary>What the control API can see of one order (every order ever placed, not only open ones).</summary>
 public sealed record OrderSummary(long OrderId, string ClientOrderId, string Symbol, string Side, string Type, string Status, decimal ExecutedQty);
 
-public sealed record MarketSummary(string Symbol, decimal MarkPrice, decimal IndexPrice, decimal FundingRate, int FundingIntervalHours, long NextFundingTime);
+public sealed record MarketSummary(
+    string Symbol, decimal MarkPrice, decimal IndexPrice, decimal FundingRate, int FundingIntervalHours, long NextFundingTime,
+    decimal FundingRateCap, decimal FundingRateFloor);
 
 public sealed record PositionSummary(string Symbol, decimal Amount, decimal EntryPrice, int Leverage, bool Isolated, decimal IsolatedWallet, decimal? LiquidationPrice);
 
@@ -17,7 +20,8 @@ public sealed record EngineSummary(
     decimal MakerFeeRate,
     decimal SlippageBps,
     IReadOnlyList<MarketSummary> Markets,
-    IReadOnlyList<PositionSummary> Positions);
+    IReadOnlyList<PositionSummary> Positions,
+    bool LiquidationPaused);
 
 public sealed partial class PaperEngine
 {
@@ -88,13 +92,62 @@ public sealed partial class PaperEngine
         {
             SyncLocked();
             var market = Market(symbol);
-            var def = _definitions[market.Symbol];
-            if (rate > def.FundingRateCap || rate < def.FundingRateFloor)
+            if (rate > CapOf(market) || rate < FloorOf(market))
             {
                 throw new DomainException("rate", "is outside the symbol's funding cap and floor");
             }
 
             market.FundingRate = rate;
+            _version++;
+        }
+    }
+
+    /// <summary>
+    /// Changes a symbol's funding terms as the venue would announce them in fundingInfo: the interval (the next
+    /// funding time moves to the next boundary of the new interval) and the rate cap and floor. Null leaves a term
+    /// as it is. The current rate is clamped at settlement, so it may lie outside new bounds.
+    /// </summary>
+    public void SetFundingTerms(string symbol, int? intervalHours, decimal? cap, decimal? floor)
+    {
+        var schedule = intervalHours is { } hours ? new FundingSchedule(hours) : (FundingSchedule?)null;
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            var market = Market(symbol);
+            var newCap = cap ?? CapOf(market);
+            var newFloor = floor ?? FloorOf(market);
+            if (newCap < 0m || newFloor > 0m || newCap > 1m || newFloor < -1m)
+            {
+                throw new DomainException("cap", "the cap must be from 0 to 1 and the floor from -1 to 0");
+            }
+
+            market.FundingRateCap = newCap;
+            market.FundingRateFloor = newFloor;
+            if (schedule is { } s)
+            {
+                market.FundingIntervalHours = s.IntervalHours;
+                market.NextFundingTime = s.NextFundingTime(DateTimeOffset.FromUnixTimeMilliseconds(now)).ToUnixTimeMilliseconds();
+            }
+
+            _version++;
+        }
+    }
+
+    /// <summary>
+    /// Holds the liquidation engine back (a venue whose liquidations lag a fast market), so an account can sit at or
+    /// below its maintenance margin. Resuming liquidates at once whatever is due at the current mark prices.
+    /// </summary>
+    public void SetLiquidationPaused(bool paused)
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            _liquidationPaused = paused;
+            if (!paused)
+            {
+                CheckLiquidations(now);
+            }
+
             _version++;
         }
     }
@@ -170,10 +223,12 @@ public sealed partial class PaperEngine
                 _takerFee,
                 _makerFee,
                 _slippageBps,
-                _markets.Values.Select(m => new MarketSummary(m.Symbol, m.MarkPrice, m.IndexPrice, m.FundingRate, m.FundingIntervalHours, m.NextFundingTime)).ToList(),
+                _markets.Values.Select(m => new MarketSummary(
+                    m.Symbol, m.MarkPrice, m.IndexPrice, m.FundingRate, m.FundingIntervalHours, m.NextFundingTime, CapOf(m), FloorOf(m))).ToList(),
                 _positions.Values.Where(p => p.Amount != 0m)
                     .Select(p => new PositionSummary(p.Symbol, p.Amount, p.EntryPrice, p.Leverage, p.Isolated, p.IsolatedWallet, LiquidationOf(p) is { HasPrice: true } l ? l.Price : null))
-                    .ToList());
+                    .ToList(),
+                _liquidationPaused);
         }
     }
 

@@ -74,11 +74,10 @@ public sealed partial class PaperEngine
             w.WriteStartArray();
             foreach (var m in _markets.Values)
             {
-                var def = _definitions[m.Symbol];
                 w.WriteStartObject();
                 w.WriteString("symbol", m.Symbol);
-                w.WriteString("adjustedFundingRateCap", VenueJson.Fixed(def.FundingRateCap, 8));
-                w.WriteString("adjustedFundingRateFloor", VenueJson.Fixed(def.FundingRateFloor, 8));
+                w.WriteString("adjustedFundingRateCap", VenueJson.Fixed(CapOf(m), 8));
+                w.WriteString("adjustedFundingRateFloor", VenueJson.Fixed(FloorOf(m), 8));
                 w.WriteNumber("fundingIntervalHours", m.FundingIntervalHours);
                 w.WriteBoolean("disclaimer", false);
                 w.WriteEndObject();

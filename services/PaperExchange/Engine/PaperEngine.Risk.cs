@@ -21,8 +21,7 @@ public sealed partial class PaperEngine
     /// </summary>
     private void SettleFunding(MarketState m, long time)
     {
-        var def = _definitions[m.Symbol];
-        var rate = FundingMath.ClampRate(m.FundingRate, def.FundingRateCap, def.FundingRateFloor);
+        var rate = FundingMath.ClampRate(m.FundingRate, CapOf(m), FloorOf(m));
         if (_positions.TryGetValue(m.Symbol, out var p) && p.Amount != 0m)
         {
             var cost = FundingMath.SettlementAmount(p.Amount, m.MarkPrice, rate);
@@ -46,6 +45,10 @@ public sealed partial class PaperEngine
         _version++;
         CheckLiquidations(time);
     }
+
+    private decimal CapOf(MarketState m) => m.FundingRateCap ?? _definitions[m.Symbol].FundingRateCap;
+
+    private decimal FloorOf(MarketState m) => m.FundingRateFloor ?? _definitions[m.Symbol].FundingRateFloor;
 
     private void CheckMargin(MarketDefinition def, PositionState position, int sign, decimal qty, decimal price)
     {
@@ -159,6 +162,12 @@ public sealed partial class PaperEngine
     /// <summary>Liquidates, one at a time, every position whose mark price reached its Domain liquidation price.</summary>
     private void CheckLiquidations(long now)
     {
+        if (_liquidationPaused)
+        {
+            // The control API holds the liquidation engine back (a venue lagging a fast market); resuming catches up.
+            return;
+        }
+
         for (var guard = 0; guard < 16; guard++)
         {
             PositionState? victim = null;

@@ -45,6 +45,7 @@ public sealed partial class PaperEngine
     private long _lastSync;
     private ulong _random;
     private long _version;
+    private bool _liquidationPaused;
 
     public PaperEngine(SimulatedClock clock, PaperOptions options, ILogger<PaperEngine> logger)
     {
@@ -205,6 +206,7 @@ public sealed partial class PaperEngine
         _takerFee = _options.TakerFeeRate;
         _makerFee = _options.MakerFeeRate;
         _slippageBps = _options.SlippageBps;
+        _liquidationPaused = false;
         _nextOrderId = 1_000_001;
         _nextTradeId = 5_000_001;
         _nextTranId = 9_000_000_001;

@@ -63,7 +63,7 @@ public sealed class PaperOptions
 
     public int OrderLimitPer10Seconds { get; set; } = 300;
 
-    /// <summary>Per-symbol settings, keyed by symbol (BTCUSDT, ETHUSDT, SOLUSDT).</summary>
+    /// <summary>Per-symbol settings, keyed by symbol (BTCUSDT, ETHUSDT and the simulated markets: SOLUSDT, BNBUSDT, ...).</summary>
     public Dictionary<string, PaperMarketOptions> Markets { get; set; } = new(StringComparer.Ordinal);
 
     public override string ToString() => $"PaperOptions {{ StateFile = {StateFile}, ApiKey = <redacted>, ApiSecret = <redacted> }}";

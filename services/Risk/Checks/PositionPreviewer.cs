@@ -2,6 +2,7 @@ using TradeEngine.Domain;
 using TradeEngine.Domain.Funding;
 using TradeEngine.Domain.Margin;
 using TradeEngine.Domain.Positions;
+using TradeEngine.Risk.Instruments;
 using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.State;
 using TradeEngine.Risk.V1;
@@ -14,14 +15,14 @@ namespace TradeEngine.Risk.Checks;
 /// (Domain's <see cref="Position.Apply"/>), its liquidation price at the exchange formula, its initial and
 /// maintenance margin, the account's margin ratio after it, funding over N settlements, and every limit it breaches.
 /// </summary>
-public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCache cache, IFundingQuotes funding)
+public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCache cache, IFundingQuotes funding, RiskInstruments instruments)
 {
     public const int MaxSettlements = 10_000;
 
     public async Task<PreviewPositionResponse> PreviewAsync(PreviewPositionRequest request, CancellationToken cancellationToken)
     {
-        var order = PreTradeEvaluator.Parse(request.Order, "order");
-        var account = RiskWire.Account(request.Account, "account");
+        var order = await PreTradeEvaluator.ParseAsync(request.Order, "order", instruments, cancellationToken).ConfigureAwait(false);
+        var account = await instruments.AccountAsync(request.Account, "account", cancellationToken).ConfigureAwait(false);
         if (request.FundingSettlements is < 0 or > MaxSettlements)
         {
             throw new RequestValidationException("funding_settlements", $"must be from 0 to {MaxSettlements} (0 means one day)");

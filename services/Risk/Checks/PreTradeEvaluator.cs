@@ -3,6 +3,7 @@ using TradeEngine.Domain;
 using TradeEngine.Domain.Instruments;
 using TradeEngine.Domain.Margin;
 using TradeEngine.Domain.Risk;
+using TradeEngine.Risk.Instruments;
 using TradeEngine.Risk.KillSwitch;
 using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.Options;
@@ -34,14 +35,16 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
 
     public RiskLimits Limits => _limits;
 
-    public static ParsedOrder Parse(OrderIntent? order, string field)
+    /// <summary>The order with its instrument from the venue; an unlisted symbol is INVALID_ARGUMENT naming <c>field.symbol</c>.</summary>
+    public static async ValueTask<ParsedOrder> ParseAsync(OrderIntent? order, string field, RiskInstruments instruments, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(instruments);
         if (order is null)
         {
             throw new RequestValidationException(field, "is required");
         }
 
-        var instrument = RiskWire.Instrument(order.Symbol, field + ".symbol");
+        var instrument = await instruments.GetAsync(order.Symbol, field + ".symbol", cancellationToken).ConfigureAwait(false);
         var side = RiskWire.Side(order.Side, field + ".side");
         var quantity = new Quantity(Wire.Positive(order.Quantity, field + ".quantity"));
         var price = new Price(Wire.Positive(order.Price, field + ".price"));

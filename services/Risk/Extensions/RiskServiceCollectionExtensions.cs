@@ -1,11 +1,13 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using TradeEngine.Binance.DependencyInjection;
 using TradeEngine.Execution.V1;
 using TradeEngine.Funding.V1;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Messaging;
 using TradeEngine.Risk.Checks;
 using TradeEngine.Risk.Consumers;
+using TradeEngine.Risk.Instruments;
 using TradeEngine.Risk.KillSwitch;
 using TradeEngine.Risk.Monitor;
 using TradeEngine.Risk.Options;
@@ -17,10 +19,10 @@ namespace TradeEngine.Risk.Extensions;
 public static class RiskServiceCollectionExtensions
 {
     /// <summary>
-    /// Limits from <c>Risk</c> (validated at start-up: a looser value than a hard limit stops the service), the
-    /// Ledger-backed risk state, the kill switch, and, when their dependencies are configured, the event bus
+    /// Limits from <c>Risk</c> (validated at start-up: a looser value than a hard limit stops the service), the venue's
+    /// instruments (section <c>Binance</c>: filters, brackets, funding terms), the Ledger-backed risk state, the kill switch, and, when their dependencies are configured, the event bus
     /// (<c>ConnectionStrings:eventbus</c>) and the margin monitor (Execution at <c>services__execution__http__0</c>).
-    /// The pure RPCs (limits, leverage, liquidation price, margin health) need none of them.
+    /// Limits, leverage, liquidation price and margin health need none of the latter.
     /// </summary>
     public static IHostApplicationBuilder AddRiskServices(this IHostApplicationBuilder builder)
     {
@@ -31,6 +33,9 @@ public static class RiskServiceCollectionExtensions
         services.AddOptions<RiskOptions>().Bind(configuration.GetSection(RiskOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RiskOptions>, RiskOptionsValidator>();
 
+        // Filters and brackets come from the venue (section Binance), through its cached instrument catalog.
+        services.AddBinanceClient(configuration);
+        services.AddSingleton<RiskInstruments>();
         services.AddServiceGrpcClient<LedgerService.LedgerServiceClient>("ledger");
         services.AddServiceGrpcClient<FundingService.FundingServiceClient>("funding");
         services.TryAddSingleton<IRiskStateSource, LedgerRiskStateSource>();

@@ -30,15 +30,6 @@ public static class RiskWire
             ? symbol
             : throw new RequestValidationException(field, "must be 1 to 20 characters of A-Z and 0-9");
 
-    /// <summary>A symbol Risk has filters and brackets for; any other is INVALID_ARGUMENT naming the field.</summary>
-    public static Instrument Instrument(string? text, string field)
-    {
-        var symbol = Symbol(text, field);
-        return InstrumentCatalog.TryGet(symbol, out var instrument)
-            ? instrument
-            : throw new RequestValidationException(field, $"is not a known symbol ({string.Join(", ", InstrumentCatalog.All.Select(i => i.Symbol.Value))})");
-    }
-
     public static Leverage Leverage(int value, string field) =>
         value is >= Domain.Leverage.Min and <= Domain.Leverage.Max
             ? new Leverage(value)
@@ -46,9 +37,9 @@ public static class RiskWire
 
     /// <summary>
     /// An account snapshot. Equity defaults to wallet + unrealized; maintenance margin, when absent, is computed from
-    /// the positions with each symbol's brackets at its mark price.
+    /// the positions with each symbol's brackets (<paramref name="brackets"/>, the venue's) at its mark price.
     /// </summary>
-    public static AccountView Account(AccountSnapshot? snapshot, string field)
+    public static AccountView Account(AccountSnapshot? snapshot, string field, IReadOnlyDictionary<Symbol, BracketTable>? brackets)
     {
         if (snapshot is null)
         {
@@ -66,7 +57,7 @@ public static class RiskWire
         }
 
         var maintenance = Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin")
-            ?? MaintenanceOf(positions, field + ".positions");
+            ?? MaintenanceOf(positions, brackets, field + ".positions");
         if (maintenance < 0m)
         {
             throw new RequestValidationException(field + ".maintenance_margin", "must not be negative");
@@ -88,17 +79,18 @@ public static class RiskWire
         return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized);
     }
 
-    public static decimal MaintenanceOf(IReadOnlyList<PositionView> positions, string field)
+    public static decimal MaintenanceOf(IReadOnlyList<PositionView> positions, IReadOnlyDictionary<Symbol, BracketTable>? brackets, string field)
     {
         var total = 0m;
-        foreach (var p in positions)
+        for (var i = 0; i < positions.Count; i++)
         {
-            if (!BracketTables.TryFor(p.Symbol, out var brackets))
+            var p = positions[i];
+            if (brackets is null || !brackets.TryGetValue(p.Symbol, out var table))
             {
-                throw new RequestValidationException(field, $"has {p.Symbol}, which has no bracket table; send maintenance_margin");
+                throw new RequestValidationException($"{field}[{i}].symbol", $"unknown symbol: the venue does not list {p.Symbol}; send maintenance_margin");
             }
 
-            total += MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), brackets);
+            total += MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), table);
         }
 
         return total;

@@ -1,11 +1,12 @@
 using TradeEngine.Common.V1;
 using TradeEngine.Execution.V1;
+using TradeEngine.Risk.Instruments;
 using TradeEngine.Risk.Mapping;
 
 namespace TradeEngine.Risk.Monitor;
 
 /// <summary>The account as Execution reports it (service "execution", from <c>services__execution__http__0</c>).</summary>
-public sealed class ExecutionAccountSource(ExecutionService.ExecutionServiceClient execution) : IAccountSource
+public sealed class ExecutionAccountSource(ExecutionService.ExecutionServiceClient execution, RiskInstruments instruments) : IAccountSource
 {
     public async Task<AccountView> GetAccountAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +35,6 @@ public sealed class ExecutionAccountSource(ExecutionService.ExecutionServiceClie
             });
         }
 
-        return RiskWire.Account(snapshot, "execution.account");
+        return await instruments.AccountAsync(snapshot, "execution.account", cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,8 +1,8 @@
 using Grpc.Core;
-using TradeEngine.Domain.Instruments;
 using TradeEngine.Domain.Margin;
 using TradeEngine.Domain.Risk;
 using TradeEngine.Risk.Checks;
+using TradeEngine.Risk.Instruments;
 using TradeEngine.Risk.KillSwitch;
 using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.State;
@@ -14,15 +14,16 @@ namespace TradeEngine.Risk.Services;
 /// <summary>
 /// The risk v1 contract: map proto to Domain, call Domain, map back. A denial is a value in the response; bad input
 /// is INVALID_ARGUMENT naming the field; Ledger state that cannot be read is UNAVAILABLE (fail closed).
-/// ValidateLeverage, GetLimits, GetLiquidationPrice and GetMarginHealth are pure: no Ledger, no venue.
+/// Filters and brackets are the venue's (<see cref="RiskInstruments"/>, cached). ValidateLeverage, GetLimits,
+/// GetLiquidationPrice and GetMarginHealth read no Ledger state.
 /// </summary>
-public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreviewer previewer, KillSwitchService killSwitch)
+public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreviewer previewer, KillSwitchService killSwitch, RiskInstruments instruments)
     : RiskService.RiskServiceBase
 {
     public override async Task<CheckPreTradeResponse> CheckPreTrade(CheckPreTradeRequest request, ServerCallContext context)
     {
-        var order = PreTradeEvaluator.Parse(request.Order, "order");
-        var account = RiskWire.Account(request.Account, "account");
+        var order = await PreTradeEvaluator.ParseAsync(request.Order, "order", instruments, context.CancellationToken).ConfigureAwait(false);
+        var account = await instruments.AccountAsync(request.Account, "account", context.CancellationToken).ConfigureAwait(false);
         var outcome = await evaluator.EvaluateAsync(order, account, context.CancellationToken).ConfigureAwait(false);
         var figures = outcome.Decision.Figures;
         var response = new CheckPreTradeResponse
@@ -40,7 +41,7 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
     public override Task<PreviewPositionResponse> PreviewPosition(PreviewPositionRequest request, ServerCallContext context) =>
         previewer.PreviewAsync(request, context.CancellationToken);
 
-    public override Task<GetLiquidationPriceResponse> GetLiquidationPrice(GetLiquidationPriceRequest request, ServerCallContext context)
+    public override async Task<GetLiquidationPriceResponse> GetLiquidationPrice(GetLiquidationPriceRequest request, ServerCallContext context)
     {
         var method = Wire.Enum(request.Method, "method");
         var side = RiskWire.Side(request.Side, "side");
@@ -51,14 +52,10 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
             RiskWire.Symbol(request.Symbol, "symbol");
             var mmr = Wire.OptionalDecimal(request.MaintenanceMarginRate, "maintenance_margin_rate") ?? LiquidationPrice.DefaultMaintenanceMarginRate;
             var price = LiquidationPrice.Simple(entry, leverage.Value, side, mmr);
-            return Task.FromResult(new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) });
+            return new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) };
         }
 
-        var symbol = RiskWire.Symbol(request.Symbol, "symbol");
-        if (!BracketTables.TryFor(symbol, out var brackets))
-        {
-            throw new RequestValidationException("symbol", "has no leverage bracket table");
-        }
+        var brackets = (await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false)).Brackets;
 
         var marginType = RiskWire.MarginType(request.MarginType, "margin_type");
         var isolated = marginType == Domain.MarginType.Isolated;
@@ -78,23 +75,23 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "wallet_balance: the margin is already below maintenance at any price"));
         }
 
-        return Task.FromResult(new GetLiquidationPriceResponse
+        return new GetLiquidationPriceResponse
         {
             // A long whose margin covers a fall to zero has no liquidation price: empty, as Binance shows "--".
             LiquidationPrice = result.HasPrice ? Wire.Format(Math.Round(result.Price, 8, MidpointRounding.ToEven)) : string.Empty,
             Bracket = result.Bracket,
             MaintenanceMarginRate = Wire.Format(result.MaintMarginRatio),
             MaintenanceAmount = Wire.Format(result.Cum),
-        });
+        };
     }
 
-    public override Task<GetMarginHealthResponse> GetMarginHealth(GetMarginHealthRequest request, ServerCallContext context)
+    public override async Task<GetMarginHealthResponse> GetMarginHealth(GetMarginHealthRequest request, ServerCallContext context)
     {
-        var account = RiskWire.Account(request.Account, "account");
+        var account = await instruments.AccountAsync(request.Account, "account", context.CancellationToken).ConfigureAwait(false);
         var buffer = evaluator.Limits.LiquidationBuffer;
         var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, buffer);
         var exchangeRatio = MarginMath.ExchangeMarginRatio(account.MaintenanceMargin, account.WalletBalance + account.UnrealizedPnl);
-        return Task.FromResult(new GetMarginHealthResponse
+        return new GetMarginHealthResponse
         {
             Action = RiskWire.Action(health.Action),
             MarginRatio = Wire.Format(health.Ratio),
@@ -106,12 +103,12 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
                 MarginAction.Reduce => "Margin ratio below 1 + buffer: open nothing new and halve the largest position",
                 _ => health.Ratio is null ? "No positions" : "Margin ratio above 1 + buffer",
             },
-        });
+        };
     }
 
-    public override Task<ValidateLeverageResponse> ValidateLeverage(ValidateLeverageRequest request, ServerCallContext context)
+    public override async Task<ValidateLeverageResponse> ValidateLeverage(ValidateLeverageRequest request, ServerCallContext context)
     {
-        var instrument = RiskWire.Instrument(request.Symbol, "symbol");
+        var instrument = await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false);
         var leverage = RiskWire.Leverage(request.Leverage, "leverage");
         var notional = Wire.OptionalDecimal(request.Notional, "notional");
         if (notional < 0m)
@@ -133,14 +130,14 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
         var limit = evaluator.Limits.MaxLeverage;
         var max = Math.Min(limit, bracketMax);
         var valid = leverage.Value <= max;
-        return Task.FromResult(new ValidateLeverageResponse
+        return new ValidateLeverageResponse
         {
             Valid = valid,
             MaxLeverage = max,
             Reason = valid ? string.Empty
                 : leverage.Value > limit ? $"Leverage {leverage.Value} is above the risk limit {limit}"
                 : $"Leverage {leverage.Value} is above the bracket maximum {bracketMax} for this notional",
-        });
+        };
     }
 
     public override Task<GetLimitsResponse> GetLimits(GetLimitsRequest request, ServerCallContext context)

@@ -117,6 +117,13 @@ public sealed partial class RiskStateCache(
             var loaded = await source.LoadAsync(time.GetUtcNow(), timeout.Token).ConfigureAwait(false);
             lock (_lock)
             {
+                // The load read the Ledger before it returned: a kill switch change applied meanwhile (by this service or
+                // an event) is newer than what the load saw and must survive it, or a trigger could be undone for a tick.
+                if (_state is { } current && IsNewer(current.KillSwitch, loaded.KillSwitch))
+                {
+                    loaded = loaded with { KillSwitch = current.KillSwitch };
+                }
+
                 _state = loaded;
             }
 
@@ -130,6 +137,9 @@ public sealed partial class RiskStateCache(
             }
         }
     }
+
+    private static bool IsNewer(KillSwitchView candidate, KillSwitchView than) =>
+        candidate.ChangedAt is { } candidateAt && (than.ChangedAt is not { } thanAt || candidateAt > thanAt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Risk state could not be refreshed from the Ledger: {ErrorType}: {Error}")]
     private static partial void LogRefreshFailed(ILogger logger, string errorType, string error);

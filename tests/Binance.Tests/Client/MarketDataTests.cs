@@ -25,7 +25,9 @@ public class MarketDataTests : PaperTest
         Assert.Equal(InstrumentCatalog.BtcUsdt.Filters, btc.Filters);
         Assert.Contains(info.RateLimits, r => r is { Type: "REQUEST_WEIGHT", Limit: 2400 } && r.Window == TimeSpan.FromMinutes(1));
         Assert.Contains(info.RateLimits, r => r is { Type: "ORDERS", Limit: 300 } && r.Window == TimeSpan.FromSeconds(10));
-        Assert.Equal(["BTCUSDT", "ETHUSDT", "SOLUSDT"], info.Symbols.Select(s => s.Symbol).Order());
+        Assert.Equal(
+            ["ADAUSDT", "BNBUSDT", "BTCUSDT", "DOGEUSDT", "ETHUSDT", "LINKUSDT", "SOLUSDT", "XRPUSDT"],
+            info.Symbols.Select(s => s.Symbol).Order());
     }
 
     [Fact]
@@ -40,7 +42,7 @@ public class MarketDataTests : PaperTest
         Assert.Equal(0, index.NextFundingTime.UtcDateTime.Hour % 4);
         Assert.Equal(TimeSpan.Zero, index.NextFundingTime.UtcDateTime.TimeOfDay - TimeSpan.FromHours(index.NextFundingTime.UtcDateTime.Hour));
         var all = await Client.GetPremiumIndexesAsync();
-        Assert.Equal(3, all.Count);
+        Assert.Equal(8, all.Count);
     }
 
     [Fact]
@@ -49,6 +51,8 @@ public class MarketDataTests : PaperTest
         var info = await Client.GetFundingInfoAsync();
         Assert.Equal(4, info.Single(i => i.Symbol == "SOLUSDT").FundingIntervalHours);
         Assert.Equal(8, info.Single(i => i.Symbol == "BTCUSDT").FundingIntervalHours);
+        Assert.Equal(4, info.Single(i => i.Symbol == "DOGEUSDT").FundingIntervalHours);
+        Assert.Equal(1, info.Single(i => i.Symbol == "LINKUSDT").FundingIntervalHours);
         Assert.True(info.All(i => i.AdjustedFundingRateCap > 0m && i.AdjustedFundingRateFloor < 0m));
     }
 
@@ -81,6 +85,6 @@ public class MarketDataTests : PaperTest
         Assert.Equal(BracketTables.For(new Symbol("BTCUSDT")).Brackets.ToArray(), brackets.Brackets);
         Assert.Equal(125, brackets.MaxLeverage);
         var all = await Client.GetLeverageBracketsAsync();
-        Assert.Equal(3, all.Count);
+        Assert.Equal(8, all.Count);
     }
 }

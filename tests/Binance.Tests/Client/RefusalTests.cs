@@ -14,7 +14,7 @@ public class RefusalTests : PaperTest
     [InlineData("BTCUSDT", "0.001", "60000", BinanceErrorKind.MinNotional)]
     [InlineData("BTCUSDT", "5000", null, BinanceErrorKind.QuantityTooLarge)]
     [InlineData("SOLUSDT", "0.5", null, BinanceErrorKind.QuantityOffStep)]
-    [InlineData("DOGEUSDT", "1", null, BinanceErrorKind.InvalidSymbol)]
+    [InlineData("NOSUCHUSDT", "1", null, BinanceErrorKind.InvalidSymbol)]
     public async Task PlaceOrderAsync_OffTheSymbolFilters_IsRefusedBeforeSending(string symbol, string qty, string? price, BinanceErrorKind kind)
     {
         var limit = price is null ? (decimal?)null : decimal.Parse(price, System.Globalization.CultureInfo.InvariantCulture);

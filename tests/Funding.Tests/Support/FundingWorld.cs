@@ -5,6 +5,7 @@ using TradeEngine.Funding.V1;
 using TradeEngine.Ledger.Services;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Testing.Hosting;
+using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Funding.Tests.Support;
@@ -18,7 +19,7 @@ public sealed class FundingWorld : IAsyncDisposable
     private readonly Dictionary<string, string?> _fundingSettings;
     private LoopbackServiceHost<FundingGrpcService>? _funding;
 
-    private FundingWorld(string database, LoopbackServiceHost<LedgerGrpcService> ledger, PaperHost paper, Dictionary<string, string?> fundingSettings)
+    private FundingWorld(string database, LoopbackServiceHost<LedgerGrpcService> ledger, PaperExchangeHost paper, Dictionary<string, string?> fundingSettings)
     {
         Database = database;
         LedgerHost = ledger;
@@ -34,7 +35,7 @@ public sealed class FundingWorld : IAsyncDisposable
 
     public LoopbackServiceHost<LedgerGrpcService> LedgerHost { get; }
 
-    public PaperHost Paper { get; }
+    public PaperExchangeHost Paper { get; }
 
     public LedgerService.LedgerServiceClient Ledger { get; }
 
@@ -52,13 +53,10 @@ public sealed class FundingWorld : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         });
         await ledger.StartAsync();
-        var paper = new PaperHost(Start);
-        await paper.StartAsync();
-        var settings = new Dictionary<string, string?>
+        // The venue's clock is frozen at Start; tests move it (and Funding, which runs on it) forward.
+        var paper = await PaperExchangeHost.StartAsync(start: Start, clockSpeed: 0);
+        var settings = new Dictionary<string, string?>(paper.BinanceSettings())
         {
-            ["Binance:BaseUrl"] = paper.Address.ToString(),
-            ["Binance:ApiKey"] = PaperHost.ApiKey,
-            ["Binance:ApiSecret"] = PaperHost.ApiSecret,
             ["services:ledger:http:0"] = ledger.Address.ToString(),
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
             ["Funding:Accrual:PollSeconds"] = "1",

@@ -7,31 +7,41 @@ using TradeEngine.Ledger.V1;
 using TradeEngine.Risk.Services;
 using TradeEngine.Risk.V1;
 using TradeEngine.Testing.Hosting;
+using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Risk.Tests.Support;
 
 /// <summary>
-/// The real Ledger (own PostgreSQL database, RabbitMQ) and the real Risk over loopback gRPC. Either can be restarted:
-/// the Ledger on the same database, Risk pointed at wherever the Ledger now listens.
+/// The real Ledger (own PostgreSQL database, RabbitMQ), PaperExchange as the venue Risk reads its instruments from,
+/// and the real Risk over loopback gRPC. Either service can be restarted: the Ledger on the same database, Risk
+/// pointed at wherever the Ledger now listens. A test that drives the venue itself may pass its own simulator.
 /// </summary>
 public sealed class RiskWorld : IAsyncDisposable
 {
     private readonly RabbitMqServer _rabbit;
     private readonly Dictionary<string, string?> _riskSettings;
     private readonly Action<IServiceCollection>? _riskServices;
+    private readonly bool _ownsPaper;
     private LoopbackServiceHost<LedgerGrpcService>? _ledger;
     private LoopbackServiceHost<RiskGrpcService>? _risk;
 
-    private RiskWorld(RabbitMqServer rabbit, string database, Dictionary<string, string?> riskSettings, Action<IServiceCollection>? riskServices)
+    private RiskWorld(
+        RabbitMqServer rabbit, string database, PaperExchangeHost paper, bool ownsPaper, Dictionary<string, string?> riskSettings,
+        Action<IServiceCollection>? riskServices)
     {
         _rabbit = rabbit;
         Database = database;
+        Paper = paper;
+        _ownsPaper = ownsPaper;
         _riskSettings = riskSettings;
         _riskServices = riskServices;
     }
 
     public string Database { get; }
+
+    /// <summary>The venue: Risk's filters and brackets come from its exchangeInfo and leverageBracket.</summary>
+    public PaperExchangeHost Paper { get; }
 
     public LedgerService.LedgerServiceClient Ledger => new((_ledger ?? throw new InvalidOperationException("Ledger stopped.")).Channel);
 
@@ -41,9 +51,10 @@ public sealed class RiskWorld : IAsyncDisposable
 
     public static async Task<RiskWorld> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, IDictionary<string, string?>? risk = null,
-        Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null)
+        Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null, PaperExchangeHost? paper = null)
     {
-        var settings = new Dictionary<string, string?>
+        var venue = paper ?? await PaperExchangeHost.StartAsync();
+        var settings = new Dictionary<string, string?>(venue.BinanceSettings())
         {
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
             ["Risk:StateRefreshSeconds"] = "1",
@@ -54,7 +65,7 @@ public sealed class RiskWorld : IAsyncDisposable
             settings[key] = value;
         }
 
-        var world = new RiskWorld(rabbit, await postgres.CreateDatabaseAsync(), settings, riskServices);
+        var world = new RiskWorld(rabbit, await postgres.CreateDatabaseAsync(), venue, paper is null, settings, riskServices);
         await world.StartLedgerAsync();
         if (beforeRisk is not null)
         {
@@ -158,5 +169,9 @@ public sealed class RiskWorld : IAsyncDisposable
     {
         await StopRiskAsync();
         await StopLedgerAsync();
+        if (_ownsPaper)
+        {
+            await Paper.DisposeAsync();
+        }
     }
 }

@@ -1,0 +1,61 @@
+using Grpc.Core;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Instruments;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Risk.Mapping;
+using TradeEngine.Common.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Risk.Instruments;
+
+/// <summary>
+/// Filters and brackets of the symbols the venue lists (<see cref="IInstrumentSource"/>, the venue's instrument
+/// catalog), as the risk contract needs them: a symbol the venue does not list is INVALID_ARGUMENT naming the field,
+/// a venue that cannot be read is UNAVAILABLE (fail closed: no check passes on guessed filters).
+/// </summary>
+public sealed class RiskInstruments(IInstrumentSource source)
+{
+    public async ValueTask<Instrument> GetAsync(string? text, string field, CancellationToken cancellationToken)
+    {
+        var symbol = RiskWire.Symbol(text, field);
+        return await FindAsync(symbol, cancellationToken).ConfigureAwait(false)
+            ?? throw new RequestValidationException(field, $"unknown symbol: the venue does not list {symbol}");
+    }
+
+    /// <summary>
+    /// The account of a snapshot. When it states no maintenance margin, the positions' brackets are read here so
+    /// <see cref="RiskWire.Account"/> can compute it; a position on an unlisted symbol is then INVALID_ARGUMENT naming it.
+    /// </summary>
+    public async ValueTask<AccountView> AccountAsync(AccountSnapshot? snapshot, string field, CancellationToken cancellationToken)
+    {
+        if (snapshot is null || !string.IsNullOrWhiteSpace(snapshot.MaintenanceMargin) || snapshot.Positions.Count == 0)
+        {
+            return RiskWire.Account(snapshot, field, null);
+        }
+
+        var brackets = new Dictionary<Symbol, BracketTable>();
+        for (var i = 0; i < snapshot.Positions.Count; i++)
+        {
+            var symbol = RiskWire.Symbol(snapshot.Positions[i].Symbol, $"{field}.positions[{i}].symbol");
+            if (!brackets.ContainsKey(symbol) && await FindAsync(symbol, cancellationToken).ConfigureAwait(false) is { } instrument)
+            {
+                brackets[symbol] = instrument.Brackets;
+            }
+        }
+
+        return RiskWire.Account(snapshot, field, brackets);
+    }
+
+    private async ValueTask<Instrument?> FindAsync(Symbol symbol, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await source.TryGetAsync(symbol, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is BinanceException or HttpRequestException)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "The venue's instruments could not be read."), ex.Message);
+        }
+    }
+}

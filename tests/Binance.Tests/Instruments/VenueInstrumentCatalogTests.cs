@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Instruments;
+using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.Domain;
+
+namespace TradeEngine.Binance.Tests.Instruments;
+
+/// <summary>The venue instrument catalog over the simulator: Domain instruments from exchangeInfo, brackets and fundingInfo.</summary>
+public class VenueInstrumentCatalogTests : PaperTest
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+
+    [Fact]
+    public async Task GetAsync_FourHourSimulatorSymbol_InstrumentFromTheVenue()
+    {
+        var catalog = Catalog();
+
+        var sol = await catalog.GetAsync(new Symbol("SOLUSDT"));
+
+        Assert.Equal((1m, 1m, 5m), (sol.Filters.StepSize, sol.Filters.MinQty, sol.Filters.MinNotional));
+        Assert.Equal(50, sol.MaxLeverage);
+        Assert.Equal(0.01m, sol.Brackets[0].MaintMarginRatio);
+        Assert.Equal(4, sol.Funding.IntervalHours);
+        Assert.Equal((0.02m, -0.02m), (sol.FundingRateCap, sol.FundingRateFloor));
+        Assert.Equal("SOL", sol.BaseAsset);
+        var snapshot = await catalog.GetSnapshotAsync();
+        Assert.Equal(8, snapshot.Instruments.Count);
+        Assert.Equal(1, (await catalog.GetAsync(new Symbol("LINKUSDT"))).Funding.IntervalHours);
+    }
+
+    [Fact]
+    public async Task GetAsync_UnknownSymbol_RefusedNamingSymbol_TryGetNull()
+    {
+        var catalog = Catalog();
+
+        var refused = await Assert.ThrowsAsync<BinanceRequestRefusedException>(() => catalog.GetAsync(new Symbol("NOSUCHUSDT")).AsTask());
+
+        Assert.Equal((BinanceErrorKind.InvalidSymbol, "symbol"), (refused.Kind, refused.Field));
+        Assert.Contains("unknown symbol", refused.Reason, StringComparison.Ordinal);
+        Assert.Null(await catalog.TryGetAsync(new Symbol("NOSUCHUSDT")));
+    }
+
+    [Fact]
+    public async Task GetAsync_ManyConcurrentCallersCold_OneVenueReadOfEach()
+    {
+        var catalog = Catalog();
+
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(i => catalog.GetAsync(new Symbol(i % 2 == 0 ? "BTCUSDT" : "ETHUSDT")).AsTask()));
+
+        Assert.Equal(1, await Paper.RequestCountAsync("GET /fapi/v1/exchangeInfo"));
+        Assert.Equal(1, await Paper.RequestCountAsync("GET /fapi/v1/leverageBracket"));
+        Assert.Equal(1, await Paper.RequestCountAsync("GET /fapi/v1/fundingInfo"));
+    }
+
+    [Fact]
+    public async Task GetAsync_AfterTtl_ServesTheCachedSnapshotAndRefreshesOnceInTheBackground()
+    {
+        var catalog = Catalog();
+        var symbol = new Symbol("ETHUSDT");
+        await catalog.GetAsync(symbol);
+        await Paper.SetFundingInfoAsync("ETHUSDT", intervalHours: 4);
+
+        var withinTtl = await catalog.GetAsync(symbol);
+        _time.Advance(Ttl);
+        var stale = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => catalog.GetAsync(symbol).AsTask()));
+        var fresh = await Eventually(async () => await catalog.GetAsync(symbol), i => i.Funding.IntervalHours == 4);
+
+        Assert.Equal(8, withinTtl.Funding.IntervalHours);
+        Assert.All(stale, i => Assert.Equal(8, i.Funding.IntervalHours));
+        Assert.Equal(4, fresh.Funding.IntervalHours);
+        Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/exchangeInfo"));
+    }
+
+    [Fact]
+    public async Task RefreshAsync_VenueFails_KeepsTheLastSnapshot()
+    {
+        var catalog = Catalog();
+        var before = await catalog.GetSnapshotAsync();
+        await Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Unavailable, "/fapi/v1/exchangeInfo", count: 10);
+
+        var after = await catalog.RefreshAsync();
+
+        Assert.Same(before, after);
+        Assert.NotNull(await catalog.TryGetAsync(new Symbol("BTCUSDT")));
+    }
+
+    [Fact]
+    public async Task GetAsync_NoCredentials_RefusedAsConfiguration()
+    {
+        var catalog = new VenueInstrumentCatalog(Paper.CreateClient(o => (o.ApiKey, o.ApiSecret) = (null, null)), Options.Create(new BinanceOptions()), _time);
+
+        var refused = await Assert.ThrowsAsync<BinanceRequestRefusedException>(() => catalog.GetAsync(new Symbol("BTCUSDT")).AsTask());
+
+        Assert.Equal(BinanceErrorKind.InvalidApiKey, refused.Kind);
+    }
+
+    private VenueInstrumentCatalog Catalog() =>
+        new(Paper.CreateClient(), Options.Create(new BinanceOptions { InstrumentCatalogTtl = Ttl }), _time);
+
+    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline)
+            {
+                return value;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using TradeEngine.Funding.Tests.Support;
+using TradeEngine.Funding.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Funding.Tests;
+
+/// <summary>
+/// A change of a symbol's funding interval, cap or floor at the venue (PaperExchange's fundingInfo, changed through
+/// its control API) reaches Funding through the venue's instrument catalog and is announced once on the real RabbitMQ.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class FundingScheduleTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    // The catalog refreshes after one second of the venue's (frozen, test-driven) clock.
+    private static readonly Dictionary<string, string?> FastCatalog = new() { ["Binance:InstrumentCatalogTtl"] = "00:00:01" };
+
+    [Fact]
+    public async Task FundingScheduleChanged_IntervalAndCapChangeAtVenue_PublishedOnce()
+    {
+        await using var listener = await ScheduleChangeListener.StartAsync(rabbit.ConnectionString);
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: FastCatalog);
+        var before = await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" });
+        Assert.Equal(4, before.FundingIntervalHours);
+        Assert.Equal("0.02", before.RateCap);
+
+        await world.Paper.SetFundingInfoAsync("SOLUSDT", intervalHours: 1, cap: 0.01m, floor: -0.01m);
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(2));
+        var after = await FundingWorld.EventuallyAsync(
+            () => world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" }).ResponseAsync,
+            r => r.FundingIntervalHours == 1);
+        await FundingWorld.EventuallyAsync(() => Task.FromResult(listener.Changes.Count), n => n >= 1);
+        // More reads and another refresh with the same terms: no second announcement.
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(2));
+        for (var i = 0; i < 5; i++)
+        {
+            await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" });
+            await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" });
+            await Task.Delay(200);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, after.FundingIntervalHours);
+        Assert.Equal("0.01", after.RateCap);
+        Assert.Equal("-0.01", after.RateFloor);
+        var change = Assert.Single(listener.Changes);
+        Assert.Equal("SOLUSDT", change.Symbol);
+        Assert.Equal((4, 1), (change.PreviousIntervalHours, change.IntervalHours));
+        Assert.Equal((0.02m, 0.01m), (change.PreviousCap, change.Cap));
+        Assert.Equal((-0.02m, -0.01m), (change.PreviousFloor, change.Floor));
+    }
+
+    [Fact]
+    public async Task EstimateDailyCost_SymbolMovedToOneHourAtVenue_ChargedTwentyFourTimes()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: FastCatalog);
+        await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" });
+
+        await world.Paper.SetFundingInfoAsync("BTCUSDT", intervalHours: 1);
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(2));
+        var daily = await FundingWorld.EventuallyAsync(
+            () => world.Funding.EstimateDailyCostAsync(new EstimateDailyCostRequest { Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "1" }).ResponseAsync,
+            r => r.SettlementsPerDay == 24);
+
+        Assert.Equal(24, daily.SettlementsPerDay);
+    }
+}
