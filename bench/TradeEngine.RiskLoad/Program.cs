@@ -24,6 +24,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Environme
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
 builder.Services.AddSingleton<IRiskStateSource, FixedRiskStateSource>();
+builder.Services.AddSingleton<TradeEngine.Binance.Instruments.IInstrumentSource, CatalogInstrumentSource>();
 builder.AddServiceDefaults();
 builder.AddGrpcServerDefaults();
 builder.AddRiskServices();
