@@ -2,6 +2,10 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using TradeEngine.Binance;
 
 namespace TradeEngine.ExecutionLoad;
 
@@ -10,11 +14,13 @@ public sealed class LoopbackHost<TEntryPoint> : WebApplicationFactory<TEntryPoin
     where TEntryPoint : class
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public LoopbackHost(int port, HttpProtocols protocols, IReadOnlyDictionary<string, string?> settings)
+    public LoopbackHost(int port, HttpProtocols protocols, IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
     {
         Port = port;
         _settings = settings;
+        _services = services;
         UseKestrel(o => o.Listen(IPAddress.Loopback, port, l => l.Protocols = protocols));
     }
 
@@ -31,5 +37,20 @@ public sealed class LoopbackHost<TEntryPoint> : WebApplicationFactory<TEntryPoin
         {
             builder.UseSetting(key, value);
         }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
+    }
+
+    /// <summary>
+    /// One venue client per service, as Execution registers it: emulates the fix proposed for services/Binance (one
+    /// rate-limit governor per process, which knows the venue's stated limits) in Funding and Risk. Off by default.
+    /// </summary>
+    public static void OneVenueClient(IServiceCollection services)
+    {
+        var typed = services.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
+        services.Replace(ServiceDescriptor.Singleton<IBinanceClient>(sp => (IBinanceClient)typed.ImplementationFactory!(sp)));
     }
 }

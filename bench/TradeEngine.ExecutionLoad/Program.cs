@@ -18,6 +18,11 @@ using TradeEngine.Testing.Servers;
 // Usage: dotnet run -c Release --project bench/TradeEngine.ExecutionLoad [-- --clients 8 --round-trips 200 --warmup 20]
 // Bounded: every client stops after its round trips, and the whole run after 10 minutes.
 var clients = Arg("--clients", 8);
+// --profile: every outbound HTTP and gRPC call and every server call in the process, timed, grouped and counted per
+// round trip (it costs a little CPU, so figures from a profiled run are not the headline ones).
+using var profile = args.Contains("--profile") ? new CallProfile() : null;
+// --one-venue-client: Funding and Risk also use one venue client each (the proposed services/Binance fix, emulated).
+Action<IServiceCollection>? venueFix = args.Contains("--one-venue-client") ? LoopbackHost<PaperEngine>.OneVenueClient : null;
 var roundTrips = Arg("--round-trips", 200);
 var warmup = Arg("--warmup", 20);
 using var runLimit = new CancellationTokenSource(TimeSpan.FromMinutes(10));
@@ -37,10 +42,7 @@ await using var paper = new LoopbackHost<PaperEngine>(FreePort.Next(), HttpProto
     ["Paper:StartingBalance"] = "1000000",
     // The venue's request-weight and order-rate limits (which the client keeps under) would pace the run, not Execution.
     ["Paper:RequestWeightLimitPerMinute"] = "10000000", ["Paper:OrderLimitPerMinute"] = "10000000", ["Paper:OrderLimitPer10Seconds"] = "10000000",
-    ["Paper:Markets:BTCUSDT:InitialPrice"] = "100000", ["Paper:Markets:BTCUSDT:Volatility"] = "0",
-    ["Paper:Markets:ETHUSDT:InitialPrice"] = "3000", ["Paper:Markets:ETHUSDT:Volatility"] = "0",
-    ["Paper:Markets:SOLUSDT:InitialPrice"] = "150", ["Paper:Markets:SOLUSDT:Volatility"] = "0",
-}));
+}, Markets.Select(m => new KeyValuePair<string, string?>($"Paper:Markets:{m.Symbol}:Volatility", "0")).ToDictionary()));
 await paper.StartAsync();
 var venue = new Dictionary<string, string?> { ["Binance:BaseUrl"] = paper.Address.ToString(), ["Binance:ApiKey"] = key, ["Binance:ApiSecret"] = secret };
 
@@ -53,13 +55,13 @@ await ledger.StartAsync();
 await using var funding = new LoopbackHost<FundingGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
 {
     ["services:ledger:http:0"] = ledger.Address.ToString(), ["Funding:Accrual:Enabled"] = "false",
-}));
+}), venueFix);
 await funding.StartAsync();
-await using var risk = new LoopbackHost<RiskGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, new()
+await using var risk = new LoopbackHost<RiskGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
 {
     ["services:ledger:http:0"] = ledger.Address.ToString(), ["services:funding:http:0"] = funding.Address.ToString(),
     ["ConnectionStrings:eventbus"] = rabbit.ConnectionString, ["Risk:MarginMonitor:Enabled"] = "false",
-}));
+}), venueFix);
 await risk.StartAsync();
 await using var execution = new LoopbackHost<ExecutionGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
 {
@@ -77,12 +79,10 @@ using var channel = GrpcChannel.ForAddress(execution.Address);
 var client = new ExecutionService.ExecutionServiceClient(channel);
 var health = new Health.HealthClient(channel);
 
-// Distinct symbols only: two clients on one symbol would add to each other's position. The venue and Risk know
-// the symbols below; more clients than symbols are capped (and the cap is printed).
-string[] symbols = ["BTCUSDT", "ETHUSDT"];
-var sizes = new Dictionary<string, string> { ["BTCUSDT"] = "0.001", ["ETHUSDT"] = "0.01" };
-var active = Math.Min(clients, symbols.Length);
-Console.WriteLine($"Execution load: {active} concurrent client(s) on distinct symbols (asked for {clients}; the venue and Risk list {symbols.Length} tradable symbols), {roundTrips} round trips each after {warmup} warm-up");
+// Distinct symbols only: two clients on one symbol would add to each other's position. More clients than the
+// simulator's symbols are capped (and the cap is printed).
+var active = Math.Min(clients, Markets.Length);
+Console.WriteLine($"Execution load: {active} concurrent client(s) on distinct symbols (asked for {clients}; the venue lists {Markets.Length}), {roundTrips} round trips each after {warmup} warm-up");
 
 var emptyCalls = new List<double>();
 var opens = new List<double>();
@@ -117,7 +117,7 @@ var wall = Stopwatch.StartNew();
 var measuredStart = TimeSpan.Zero;
 await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
 {
-    var symbol = symbols[i];
+    var (symbol, size) = Markets[i];
     for (var n = 0; n < warmup + roundTrips; n++)
     {
         runLimit.Token.ThrowIfCancellationRequested();
@@ -125,7 +125,7 @@ await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
         var t0 = Stopwatch.GetTimestamp();
         var opened = await client.OpenPositionAsync(new OpenPositionRequest
         {
-            ClientOrderId = id + "o", Symbol = symbol, Side = Side.Long, Quantity = sizes[symbol], Leverage = 2, MarginType = MarginType.Cross,
+            ClientOrderId = id + "o", Symbol = symbol, Side = Side.Long, Quantity = size, Leverage = 2, MarginType = MarginType.Cross,
         });
         var t1 = Stopwatch.GetTimestamp();
         if (opened.Denials.Count > 0)
@@ -145,6 +145,7 @@ await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
             if (measuredStart == TimeSpan.Zero)
             {
                 measuredStart = wall.Elapsed;
+                profile?.Reset();
             }
 
             opens.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
@@ -154,6 +155,8 @@ await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
     }
 }, runLimit.Token)));
 var measured = wall.Elapsed - measuredStart;
+profile?.Print(Console.Out, trips.Count);
+profile?.PrintMedianTrace(Console.Out, "ExecutionService/OpenPosition");
 await stopEmpty.CancelAsync();
 await emptyTask;
 
@@ -169,7 +172,7 @@ return 0;
 
 static void Report(string name, List<double> samples) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name,-58} n={samples.Count,6}  p50={Percentile(samples, 50),8:F3} ms  p99={Percentile(samples, 99),8:F3} ms"));
+        $"{name,-58} n={samples.Count,6}  p50={Percentile(samples, 50),8:F3} ms  p99={Percentile(samples, 99),8:F3} ms  max={Percentile(samples, 100),9:F3} ms"));
 
 static double Percentile(List<double> samples, int p)
 {
@@ -200,4 +203,14 @@ static Dictionary<string, string?> With(params Dictionary<string, string?>[] par
     }
 
     return result;
+}
+
+public partial class Program
+{
+    /// <summary>The simulator's eight symbols, each with a size on its step and above its minimum notional at the starting price.</summary>
+    private static readonly (string Symbol, string Size)[] Markets =
+    [
+        ("BTCUSDT", "0.001"), ("ETHUSDT", "0.01"), ("SOLUSDT", "1"), ("BNBUSDT", "0.1"),
+        ("XRPUSDT", "50"), ("DOGEUSDT", "500"), ("ADAUSDT", "100"), ("LINKUSDT", "3"),
+    ];
 }

@@ -20,10 +20,12 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
     [Fact]
     public async Task MarginAlerts_PricePathToReduceThenLiquidateAll_LargestHalvesThenAllClosedAndOpensRefused()
     {
+        // Small enough that the loss which drives the ratio down stays under the 500 USDT daily-loss hard limit
+        // (a breach would pull the kill switch first and flatten everything before any reduce).
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, marginMonitor: true,
-            paperSettings: new Dictionary<string, string?> { ["Paper:StartingBalance"] = "1000" });
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.02", leverage: 5));
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 5));
+            paperSettings: new Dictionary<string, string?> { ["Paper:StartingBalance"] = "200" });
+        Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.004", leverage: 5))).Denials);
+        Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.15", leverage: 5))).Denials);
 
         // Drive BTC down until the plan's ratio (equity / maintenance) sits between 1 and 1 + buffer: Reduce.
         var account = await stack.Execution.GetAccountAsync(new GetAccountRequest());
@@ -31,10 +33,11 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         var btcPrice = PriceForRatio(wallet, 1.07m);
         await stack.Paper.SetPriceAsync("BTCUSDT", btcPrice);
 
-        // ETH (0.5 × 3000 = 1500) is now the largest by notional (BTC 0.02 × ~50,600 ≈ 1,012): it halves.
-        await WaitUntilAsync(async () => (await QuantityAsync(stack, "ETHUSDT")) == 0.25m, TimeSpan.FromSeconds(30));
-        Assert.Equal(0.02m, await QuantityAsync(stack, "BTCUSDT"));
-        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.25"));
+        // ETH (0.15 × 3000 = 450) is the largest by notional (BTC 0.004 × ~51,000 ≈ 204): it halves.
+        await WaitUntilAsync(async () => (await QuantityAsync(stack, "ETHUSDT")) == 0.075m, TimeSpan.FromSeconds(30));
+        Assert.Equal(0.004m, await QuantityAsync(stack, "BTCUSDT"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.075"));
+        Assert.False((await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
 
         // Below 1 the venue liquidates by itself at the same instant the monitor would alert, so the liquidate-all
         // alert is delivered as the monitor publishes it; delivered twice, it is acted on once.
@@ -73,9 +76,9 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
     {
         var btc = BracketTables.For(new Symbol("BTCUSDT"));
         var eth = BracketTables.For(new Symbol("ETHUSDT"));
-        var ethMaintenance = MarginMath.MaintenanceMargin(0.5m * 3000m, eth);
-        decimal Ratio(decimal p) => (wallet + 0.02m * (p - 100_000m)) / (MarginMath.MaintenanceMargin(0.02m * p, btc) + ethMaintenance);
-        decimal low = 30_000m, high = 100_000m;
+        var ethMaintenance = MarginMath.MaintenanceMargin(0.15m * 3000m, eth);
+        decimal Ratio(decimal p) => (wallet + 0.004m * (p - 100_000m)) / (MarginMath.MaintenanceMargin(0.004m * p, btc) + ethMaintenance);
+        decimal low = 1_000m, high = 100_000m;
         for (var i = 0; i < 60; i++)
         {
             var mid = (low + high) / 2m;

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
 using TradeEngine.Testing.Servers;
@@ -39,6 +41,64 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT'"));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 1"));
         Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task OpenPosition_LedgerDownAfterTheFill_AnsweredWithAWarningAndTheFillLandsWhenTheLedgerIsBack()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        // The fee look-up right after the fill is slow; the Ledger goes down in that window.
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
+        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
+        await stack.StopLedgerAsync();
+
+        var opened = await inFlight.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Empty(opened.Denials);
+        Assert.Equal(("1", "3000"), (opened.Quantity, opened.EntryPrice));
+        Assert.Contains(opened.Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        Assert.True(writes.Backlog > 0);
+        Assert.Equal(0, await stack.CountAsync("positions"));
+        // While the fill is queued the reconciliation does not compare (it would adopt the position twice).
+        await Assert.ThrowsAsync<InvalidOperationException>(stack.ReconcileAsync);
+
+        await stack.StartLedgerAsync();
+
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued writes");
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
+        Assert.Equal(1, await stack.CountAsync(
+            "trades t JOIN positions p ON p.position_id = t.position_id WHERE t.client_order_id = $1 AND p.symbol = 'ETHUSDT'", open.ClientOrderId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.NotEmpty((await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" })).PositionId);
+    }
+
+    [Fact]
+    public async Task OpenPosition_SameClientOrderIdAfterTheFirstOrderFilledAndExecutionRestarted_NeverPlacesASecondOrder()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var open = Orders.Open(quantity: "0.01");
+        var first = await stack.Execution.OpenPositionAsync(open);
+        await stack.Execution.ClosePositionAsync(Orders.Close());
+        // The venue accepts a filled order's client id again (ids are unique only among open orders), and a restart
+        // empties Execution's memory of answers: only the look-up at the venue stands between a retry and a second order.
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        var requests = await stack.Paper.OrderRequestsAsync();
+
+        var retried = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal((first.PositionId, first.EntryPrice, first.Quantity), (retried.PositionId, retried.EntryPrice, retried.Quantity));
+        Assert.Equal(requests, await stack.Paper.OrderRequestsAsync());
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal(1, await stack.CountAsync("positions"));
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var execution = stack.Execution;
 
-        await Orders.InvalidArgument("symbol", () => execution.OpenPositionAsync(Orders.Open(symbol: "DOGEUSDT")).ResponseAsync);
+        await Orders.InvalidArgument("symbol", () => execution.OpenPositionAsync(Orders.Open(symbol: "NOPEUSDT")).ResponseAsync);
         await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "0")).ResponseAsync);
         await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "-0.01")).ResponseAsync);
         await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "1e-2")).ResponseAsync);

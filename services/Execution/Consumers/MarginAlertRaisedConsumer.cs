@@ -38,10 +38,14 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var positions = (await venue.GetPositionsAsync(null, context.CancellationToken).ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).ToList();
-        var info = await instruments.GetAsync(context.CancellationToken).ConfigureAwait(false);
-        var marked = positions
-            .Select(p => new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, info.Find(p.Symbol)?.Filters.StepSize ?? 0.001m))
-            .ToArray();
+        var marked = new MarkedPosition[positions.Count];
+        for (var i = 0; i < positions.Count; i++)
+        {
+            var p = positions[i];
+            var step = (await instruments.FindAsync(p.Symbol, context.CancellationToken).ConfigureAwait(false))?.Filters.StepSize ?? 0.001m;
+            marked[i] = new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, step);
+        }
+
         if (!ReducePlanner.TryChooseReduceByHalf(marked, out var order))
         {
             Log.NothingToReduce(logger, alert.EventId);

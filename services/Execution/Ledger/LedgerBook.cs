@@ -60,10 +60,16 @@ public sealed class LedgerBook(
     }
 
     /// <summary>Commission of an order, summed over its fills (USDT, positive when paid).</summary>
+    /// <remarks>
+    /// Only the order's own moments are read: its fills happen by its last update (a market order fills in one
+    /// matching event), so the window ends there and starts a little before. A wider window returned every trade of
+    /// the symbol in the last minutes, which under load was hundreds of rows per open.
+    /// </remarks>
     public async Task<decimal> FeeAsync(OrderInfo order, CancellationToken cancellationToken)
     {
         var trades = await venue.GetUserTradesAsync(
-            new UserTradesQuery(order.Symbol, StartTime: order.UpdateTime.AddMinutes(-5), Limit: 1000), cancellationToken).ConfigureAwait(false);
+            new UserTradesQuery(order.Symbol, StartTime: order.UpdateTime.AddSeconds(-10), EndTime: order.UpdateTime, Limit: 1000), cancellationToken)
+            .ConfigureAwait(false);
         var fills = trades.Where(t => t.OrderId == order.OrderId).ToList();
         if (fills.Count == 0)
         {
@@ -90,11 +96,35 @@ public sealed class LedgerBook(
         writes.WriteAsync("reduce " + request.IdempotencyKey,
             async ct => await ledger.ReducePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
 
+    /// <summary>
+    /// Opens the position record and records its opening trade, linked to it, as one write unit: retried (and, past the
+    /// inline budget, queued) together, so the trade never lands without its position. Both writes are keyed, so
+    /// running the unit again replays what already landed.
+    /// </summary>
+    public Task<PositionRecord?> OpenWithTradeAsync(
+        OpenPositionRequest request, OrderInfo order, decimal fee, string? strategy, CancellationToken cancellationToken)
+    {
+        request.Account = Account;
+        request.Venue = Venue;
+        return writes.WriteAsync("open " + request.IdempotencyKey + " and its trade", async ct =>
+        {
+            var record = await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false);
+            await ledger.RecordTradeAsync(TradeRequest(order, fee, 0m, record.PositionId, strategy), cancellationToken: ct).ConfigureAwait(false);
+            return record;
+        }, cancellationToken);
+    }
+
     /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>
     public Task<RecordTradeResponse?> RecordTradeAsync(
         OrderInfo order, decimal fee, decimal realizedPnl, string? positionId, string? strategy, CancellationToken cancellationToken)
     {
-        var request = new RecordTradeRequest
+        var request = TradeRequest(order, fee, realizedPnl, positionId, strategy);
+        return writes.WriteAsync("trade " + order.ClientOrderId,
+            async ct => await ledger.RecordTradeAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+    }
+
+    private RecordTradeRequest TradeRequest(OrderInfo order, decimal fee, decimal realizedPnl, string? positionId, string? strategy) =>
+        new()
         {
             ClientOrderId = order.ClientOrderId,
             Venue = Venue,
@@ -110,9 +140,6 @@ public sealed class LedgerBook(
             PositionId = positionId ?? string.Empty,
             Strategy = strategy ?? string.Empty,
         };
-        return writes.WriteAsync("trade " + order.ClientOrderId,
-            async ct => await ledger.RecordTradeAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
-    }
 
     /// <summary>Logs a risk event; a failure is logged, never thrown (the event describes what already happened).</summary>
     public async Task LogRiskEventAsync(

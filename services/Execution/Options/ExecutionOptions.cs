@@ -20,9 +20,6 @@ public sealed class ExecutionOptions
     /// <summary>How long a request keeps retrying a Ledger write after a fill before the write moves to the background queue.</summary>
     public TimeSpan LedgerWriteInlineBudget { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long exchangeInfo (symbols, filters) is reused.</summary>
-    public TimeSpan InstrumentCacheTtl { get; set; } = TimeSpan.FromMinutes(10);
-
     /// <summary>How many completed open/close results are kept in memory to answer retries without a venue look-up.</summary>
     public int ResultCacheSize { get; set; } = 10_000;
 }

@@ -229,7 +229,7 @@ public sealed class ClosePositionHandler(
             throw new RequestValidationException("symbol", "is required");
         }
 
-        return (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false))?.Symbol
+        return (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false))?.Symbol.Value
             ?? throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
     }
 }

@@ -28,7 +28,11 @@ public sealed class FillRecorder(
     IHostApplicationLifetime lifetime,
     ILogger<FillRecorder> logger)
 {
-    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed)
+    /// <param name="positionOpen">
+    /// Whether the venue holds a position on the symbol. A resumed open whose position is gone (closed since) places no
+    /// protective orders: they would guard nothing.
+    /// </param>
+    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true)
     {
         var ct = lifetime.ApplicationStopping;
         if (order.ExecutedQty <= 0m)
@@ -39,10 +43,20 @@ public sealed class FillRecorder(
 
         var warnings = new List<string>(quote.Warnings);
         var feeTask = ledger.FeeAsync(order, ct);
-        var stopTask = command.StopLoss is { } sl
+        // The liquidation price needs only the fill: ask for it while the fee, the protective orders and the Ledger run.
+        var liquidationTask = risk.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Simple,
+            Symbol = command.Symbol,
+            Side = ExecutionWire.Side(command.Side),
+            EntryPrice = Wire.Format(order.AvgPrice),
+            Leverage = command.Leverage,
+        }, cancellationToken: ct).ResponseAsync;
+        var protect = positionOpen || !resumed;
+        var stopTask = protect && command.StopLoss is { } sl
             ? protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
             : null;
-        var takeTask = command.TakeProfit is { } tp
+        var takeTask = protect && command.TakeProfit is { } tp
             ? protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct)
             : null;
         var fee = await feeTask.ConfigureAwait(false);
@@ -72,10 +86,11 @@ public sealed class FillRecorder(
             }
         }
 
-        var record = await RecordOpenAsync(command, order, fee, ct).ConfigureAwait(false);
+        var record = await RecordOpenAsync(command, order, fee, resumed, ct).ConfigureAwait(false);
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
+            ObserveQuietly(liquidationTask);
             await CloseUnprotectedAsync(command, record, ct).ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.Aborted,
                 $"stop_loss_price: the stop-loss could not be placed ({stopFailure.Message}); the position was closed at once"));
@@ -86,14 +101,7 @@ public sealed class FillRecorder(
             warnings.Add("ledger: the fill is recorded in the background (the Ledger is not answering); it will land");
         }
 
-        var liquidation = await risk.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
-        {
-            Method = LiquidationMethod.Simple,
-            Symbol = command.Symbol,
-            Side = ExecutionWire.Side(command.Side),
-            EntryPrice = Wire.Format(order.AvgPrice),
-            Leverage = command.Leverage,
-        }, cancellationToken: ct).ConfigureAwait(false);
+        var liquidation = await liquidationTask.ConfigureAwait(false);
 
         var response = new OpenPositionResponse
         {
@@ -120,36 +128,40 @@ public sealed class FillRecorder(
     /// Records the opening fill. A Ledger record that already matches the venue position (adopted by a
     /// reconciliation after a crash) is used as it is, so a resumed open never counts the fill twice.
     /// </summary>
-    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, decimal fee, CancellationToken ct)
+    /// <remarks>
+    /// Only a resumed open can meet an adopted record: a first attempt holds the symbol's lock from before its order
+    /// was sent, so no reconciliation ran in between, and it skips that read. The position and its trade are one
+    /// write unit: if the Ledger does not answer, both wait in the background queue together, in order, so the trade
+    /// lands linked to its position.
+    /// </remarks>
+    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, decimal fee, bool resumed, CancellationToken ct)
     {
-        var existing = await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false);
-        LedgerV1.PositionRecord? record;
+        var existing = resumed ? await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false) : null;
         if (existing is not null && IsAdoptionOf(existing, order))
         {
-            record = existing;
-        }
-        else
-        {
-            record = await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
-            {
-                IdempotencyKey = "open:" + command.ClientOrderId,
-                Symbol = command.Symbol,
-                Side = ExecutionWire.Side(command.Side),
-                Quantity = Wire.Format(order.ExecutedQty),
-                EntryPrice = Wire.Format(order.AvgPrice),
-                Leverage = command.Leverage,
-                MarginType = ExecutionWire.MarginType(command.MarginType),
-                Fee = Wire.Format(fee),
-                Strategy = command.Strategy ?? string.Empty,
-                OpenedAt = Wire.Timestamp(order.UpdateTime),
-                StopLossPrice = Wire.Format(command.StopLoss),
-                TakeProfitPrice = Wire.Format(command.TakeProfit),
-            }, ct).ConfigureAwait(false);
+            await ledger.RecordTradeAsync(order, fee, 0m, existing.PositionId, command.Strategy, ct).ConfigureAwait(false);
+            return existing;
         }
 
-        await ledger.RecordTradeAsync(order, fee, 0m, record?.PositionId, command.Strategy, ct).ConfigureAwait(false);
-        return record;
+        return await ledger.OpenWithTradeAsync(new LedgerV1.OpenPositionRequest
+        {
+            IdempotencyKey = "open:" + command.ClientOrderId,
+            Symbol = command.Symbol,
+            Side = ExecutionWire.Side(command.Side),
+            Quantity = Wire.Format(order.ExecutedQty),
+            EntryPrice = Wire.Format(order.AvgPrice),
+            Leverage = command.Leverage,
+            MarginType = ExecutionWire.MarginType(command.MarginType),
+            Fee = Wire.Format(fee),
+            Strategy = command.Strategy ?? string.Empty,
+            OpenedAt = Wire.Timestamp(order.UpdateTime),
+            StopLossPrice = Wire.Format(command.StopLoss),
+            TakeProfitPrice = Wire.Format(command.TakeProfit),
+        }, order, fee, command.Strategy, ct).ConfigureAwait(false);
     }
+
+    private static void ObserveQuietly(Task task) =>
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>A reconciliation adopts with key "adopt:…" and the venue's entry; such a record already holds this fill.</summary>
     private static bool IsAdoptionOf(LedgerV1.PositionRecord record, OrderInfo order) =>

@@ -1,5 +1,5 @@
-using TradeEngine.Binance.Models;
 using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.V1;
 using TradeEngine.ServiceDefaults.Grpc;
@@ -12,7 +12,7 @@ namespace TradeEngine.Execution.Positions;
 public sealed record OpenCommand(
     OpenPositionRequest Request,
     string ClientOrderId,
-    SymbolInfo Instrument,
+    Instrument Instrument,
     DomainSide Side,
     decimal Quantity,
     int Leverage,
@@ -21,17 +21,18 @@ public sealed record OpenCommand(
     decimal? TakeProfit,
     string? Strategy)
 {
-    public string Symbol => Instrument.Symbol;
+    public string Symbol => Instrument.Symbol.Value;
 
     /// <summary>Every field violation at once, so the caller fixes them in one go.</summary>
-    public static OpenCommand Parse(OpenPositionRequest request, Func<string, SymbolInfo?> findSymbol)
+    /// <param name="instrument">The venue's instrument of <c>request.symbol</c>, or null when the venue does not list it.</param>
+    public static OpenCommand Parse(OpenPositionRequest request, Instrument? instrument)
     {
         ArgumentNullException.ThrowIfNull(request);
         var violations = new List<FieldViolation>();
         var clientOrderId = Try(violations, () => ExecutionWire.ClientOrderId(request.ClientOrderId));
-        var instrument = Try(violations, () => string.IsNullOrEmpty(request.Symbol)
+        instrument = Try(violations, () => string.IsNullOrEmpty(request.Symbol)
             ? throw new RequestValidationException("symbol", "is required")
-            : findSymbol(request.Symbol) ?? throw new RequestValidationException("symbol", $"'{request.Symbol}' is not a symbol the venue lists"));
+            : instrument ?? throw new RequestValidationException("symbol", $"'{request.Symbol}' is not a symbol the venue lists"));
         var side = Try(violations, () => ExecutionWire.Side(request.Side, "side"));
         var quantity = Try(violations, () => Wire.Positive(request.Quantity, "quantity"));
         var leverage = Try(violations, () => request.Leverage is >= Domain.Leverage.Min and <= Domain.Leverage.Max

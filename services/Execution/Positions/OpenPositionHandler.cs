@@ -33,8 +33,8 @@ public sealed class OpenPositionHandler(
 {
     public async Task<OpenPositionResponse> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
     {
-        var info = await instruments.GetAsync(cancellationToken).ConfigureAwait(false);
-        var command = OpenCommand.Parse(request, info.Find);
+        var instrument = await instruments.FindAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
+        var command = OpenCommand.Parse(request, instrument);
         reconciliation.EnsureReady();
         var (response, replayed) = await deduplicator.RunAsync(
             "open", command.ClientOrderId, request, () => Detached.Run(() => ExecuteAsync(command))).ConfigureAwait(false);
@@ -57,20 +57,24 @@ public sealed class OpenPositionHandler(
         // that far (perhaps before a crash). Resume it; never send it again.
         var existingTask = venue.GetOrderAsync(command.Symbol, command.ClientOrderId, ct);
         var accountTask = VenueAccount.ReadAsync(venue, ct);
-        var priceTask = venue.GetTickerPriceAsync(command.Symbol, ct);
         var fundingTask = FundingQuote.GetAsync(funding, command.Symbol, ExecutionWire.Side(command.Side), command.Quantity, ct);
         var existing = await existingTask.ConfigureAwait(false);
         var account = await accountTask.ConfigureAwait(false);
-        var price = (await priceTask.ConfigureAwait(false)).Price;
-        var quote = await fundingTask.ConfigureAwait(false);
         if (existing is not null)
         {
             Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
-            var resumed = await fills.CompleteOpenAsync(command, existing, quote, resumed: true).ConfigureAwait(false);
+            var quoted = await fundingTask.ConfigureAwait(false);
+            var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true, positionOpen: account.FindOpen(command.Symbol) is not null)
+                .ConfigureAwait(false);
             resumed.Replayed = true;
             return resumed;
         }
 
+        // The price is the symbol's mark from positionRisk (v2 lists every symbol, flat ones too): the price the venue
+        // judges margin and triggers the stop-loss on, so no separate ticker read is needed.
+        var price = account.Find(command.Symbol) is { MarkPrice: > 0m } symbolRisk
+            ? symbolRisk.MarkPrice
+            : (await venue.GetTickerPriceAsync(command.Symbol, ct).ConfigureAwait(false)).Price;
         command.CheckProtectiveSides(price);
         var position = account.FindOpen(command.Symbol);
         if (position is not null && Math.Sign(position.PositionAmt) != (command.Side == Domain.Side.Long ? 1 : -1))
@@ -79,7 +83,8 @@ public sealed class OpenPositionHandler(
                 $"opposite_position: {command.Symbol} has an open {(position.PositionAmt > 0 ? "long" : "short")} position; close it before opening a {command.Side.ToString().ToLowerInvariant()}"));
         }
 
-        var check = await risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        // Risk judges while Funding's quote is still coming; both are in before anything is sent.
+        using var checkCall = risk.CheckPreTradeAsync(new CheckPreTradeRequest
         {
             Order = new OrderIntent
             {
@@ -91,7 +96,9 @@ public sealed class OpenPositionHandler(
                 MarginType = ExecutionWire.MarginType(command.MarginType),
             },
             Account = account.ToSnapshot(),
-        }, cancellationToken: ct).ConfigureAwait(false);
+        }, cancellationToken: ct);
+        var quote = await fundingTask.ConfigureAwait(false);
+        var check = await checkCall.ResponseAsync.ConfigureAwait(false);
         if (!check.Allowed)
         {
             Log.Denied(logger, command.Symbol, command.ClientOrderId, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));

@@ -20,6 +20,7 @@ namespace TradeEngine.Execution.Reconciliation;
 public sealed class Reconciler(
     IBinanceClient venue,
     LedgerBook ledger,
+    LedgerWrites writes,
     SymbolLocks locks,
     ProtectiveOrders protective,
     TimeProvider time,
@@ -33,6 +34,14 @@ public sealed class Reconciler(
     /// <summary>One pass; returns how many differences it found (and repaired). Throws when it could not finish.</summary>
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
+        // A fill whose Ledger write waits in the background queue is known to the venue and not yet to the Ledger:
+        // comparing now would adopt it and the queued write would then record it a second time. Wait for the queue.
+        if (writes.Backlog > 0)
+        {
+            throw new InvalidOperationException(
+                $"{writes.Backlog} Ledger write(s) after fills are still queued; the venue and the Ledger are compared once they land");
+        }
+
         var positionsTask = venue.GetPositionsAsync(null, cancellationToken);
         var recordsTask = ledger.OpenRecordsAsync(cancellationToken);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, cancellationToken);

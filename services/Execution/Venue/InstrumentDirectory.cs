@@ -1,49 +1,19 @@
-using Microsoft.Extensions.Options;
-using TradeEngine.Binance;
-using TradeEngine.Binance.Models;
-using TradeEngine.Execution.Options;
+using TradeEngine.Binance.Instruments;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
 
 namespace TradeEngine.Execution.Venue;
 
 /// <summary>
-/// The venue's symbols and trading filters (exchangeInfo), cached for <see cref="ExecutionOptions.InstrumentCacheTtl"/>
-/// with one request in flight however many callers wait. A symbol the venue does not list is unknown.
+/// The symbols the venue lists, with their filters and brackets, from the venue's instrument catalog (exchangeInfo,
+/// leverageBracket and fundingInfo, cached and refreshed in the background): never Domain's static tables. Text that
+/// is not a symbol, or a symbol the venue does not list, is unknown (null); callers answer INVALID_ARGUMENT naming
+/// their field. A venue that cannot be read before the first load throws, and is answered UNAVAILABLE.
 /// </summary>
-public sealed class InstrumentDirectory(IBinanceClient venue, TimeProvider time, IOptions<ExecutionOptions> options)
+public sealed class InstrumentDirectory(VenueInstrumentCatalog catalog)
 {
-    private readonly SemaphoreSlim _refresh = new(1, 1);
-    private ExchangeInfo? _info;
-    private DateTimeOffset _fetchedAt;
-
-    public async ValueTask<SymbolInfo?> FindAsync(string symbol, CancellationToken cancellationToken)
-    {
-        var info = await GetAsync(cancellationToken).ConfigureAwait(false);
-        return info.Find(symbol);
-    }
-
-    public async ValueTask<ExchangeInfo> GetAsync(CancellationToken cancellationToken)
-    {
-        var current = _info;
-        if (current is not null && time.GetUtcNow() - _fetchedAt < options.Value.InstrumentCacheTtl)
-        {
-            return current;
-        }
-
-        await _refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_info is not null && time.GetUtcNow() - _fetchedAt < options.Value.InstrumentCacheTtl)
-            {
-                return _info;
-            }
-
-            _info = await venue.GetExchangeInfoAsync(cancellationToken).ConfigureAwait(false);
-            _fetchedAt = time.GetUtcNow();
-            return _info;
-        }
-        finally
-        {
-            _refresh.Release();
-        }
-    }
+    public async ValueTask<Instrument?> FindAsync(string? symbol, CancellationToken cancellationToken) =>
+        Symbol.TryParse(symbol, out var parsed)
+            ? await catalog.TryGetAsync(parsed, cancellationToken).ConfigureAwait(false)
+            : null;
 }

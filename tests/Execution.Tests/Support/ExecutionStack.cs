@@ -20,14 +20,20 @@ namespace TradeEngine.Execution.Tests.Support;
 public sealed class ExecutionStack : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _executionSettings;
+    private readonly Dictionary<string, string?> _ledgerSettings;
+    private readonly int _ledgerPort;
     private GrpcServiceHost<ExecutionGrpcService>? _execution;
+    private GrpcServiceHost<LedgerGrpcService>? _ledger;
 
     private ExecutionStack(
         PaperHost paper, GrpcServiceHost<LedgerGrpcService> ledger, GrpcServiceHost<FundingGrpcService> funding,
-        GrpcServiceHost<RiskGrpcService> risk, EventRecorderHost events, string database, Dictionary<string, string?> executionSettings, int executionPort)
+        GrpcServiceHost<RiskGrpcService> risk, EventRecorderHost events, string database, Dictionary<string, string?> executionSettings, int executionPort,
+        Dictionary<string, string?> ledgerSettings)
     {
         Paper = paper;
-        LedgerHost = ledger;
+        _ledger = ledger;
+        _ledgerPort = ledger.Port;
+        _ledgerSettings = ledgerSettings;
         FundingHost = funding;
         RiskHost = risk;
         Events = events;
@@ -38,7 +44,7 @@ public sealed class ExecutionStack : IAsyncDisposable
 
     public PaperHost Paper { get; }
 
-    public GrpcServiceHost<LedgerGrpcService> LedgerHost { get; }
+    public GrpcServiceHost<LedgerGrpcService> LedgerHost => _ledger ?? throw new InvalidOperationException("The Ledger is not running");
 
     public GrpcServiceHost<FundingGrpcService> FundingHost { get; }
 
@@ -72,13 +78,14 @@ public sealed class ExecutionStack : IAsyncDisposable
             ["Binance:ApiSecret"] = PaperHost.ApiSecret,
         };
 
-        var ledger = new GrpcServiceHost<LedgerGrpcService>(FreePort.Next(), Merge(quiet, new()
+        var ledgerSettings = Merge(quiet, new()
         {
             ["ConnectionStrings:ledgerdb"] = database,
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
             ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
             ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
-        }));
+        });
+        var ledger = new GrpcServiceHost<LedgerGrpcService>(FreePort.Next(), ledgerSettings);
         await ledger.StartAsync();
         var events = await EventRecorderHost.StartAsync(rabbit.ConnectionString);
 
@@ -89,7 +96,7 @@ public sealed class ExecutionStack : IAsyncDisposable
         }));
         await funding.StartAsync();
 
-        var riskSettings = Merge(quiet, new()
+        var riskSettings = Merge(quiet, venue, new()
         {
             ["services:ledger:http:0"] = ledger.Address.ToString(),
             ["services:funding:http:0"] = funding.Address.ToString(),
@@ -114,7 +121,7 @@ public sealed class ExecutionStack : IAsyncDisposable
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
             ["Execution:ReconcileRetryDelay"] = "00:00:00.200",
         });
-        var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, executionSettings, executionPort);
+        var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, executionSettings, executionPort, ledgerSettings);
         await stack.StartExecutionAsync();
         return stack;
     }
@@ -142,6 +149,41 @@ public sealed class ExecutionStack : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the Ledger (an outage): its clients get UNAVAILABLE until <see cref="StartLedgerAsync"/>.</summary>
+    public async Task StopLedgerAsync()
+    {
+        if (_ledger is not null)
+        {
+            await _ledger.DisposeAsync();
+            _ledger = null;
+        }
+    }
+
+    /// <summary>Starts the Ledger again on the same port and database.</summary>
+    public async Task StartLedgerAsync()
+    {
+        _ledger = new GrpcServiceHost<LedgerGrpcService>(_ledgerPort, _ledgerSettings);
+        await _ledger.StartAsync();
+    }
+
+    /// <summary>A venue client of the test's own, to look at (or tamper with) the venue as an operator would.</summary>
+    public Binance.BinanceClient Venue() =>
+        new(new HttpClient { BaseAddress = Paper.Address }, Microsoft.Extensions.Options.Options.Create(new Binance.BinanceOptions
+        {
+            BaseUrl = Paper.Address.ToString(), ApiKey = PaperHost.ApiKey, ApiSecret = PaperHost.ApiSecret,
+        }));
+
+    /// <summary>Waits until <paramref name="condition"/> holds, polling every 100 ms; fails after <paramref name="timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string? what = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting" + (what is null ? "" : " for " + what));
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>One reconciliation pass now; returns the number of differences repaired.</summary>
     public Task<int> ReconcileAsync() => ExecutionHost.Services.GetRequiredService<Reconciler>().ReconcileAsync(CancellationToken.None);
 
@@ -164,7 +206,7 @@ public sealed class ExecutionStack : IAsyncDisposable
         await RiskHost.DisposeAsync();
         await FundingHost.DisposeAsync();
         await Events.DisposeAsync();
-        await LedgerHost.DisposeAsync();
+        await StopLedgerAsync();
         await Paper.DisposeAsync();
     }
 

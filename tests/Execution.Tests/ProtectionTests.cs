@@ -1,0 +1,74 @@
+using Grpc.Core;
+using TradeEngine.Binance.Models;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.PaperExchange.Control;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>A position never stays unprotected against the caller's wish: at the open and at every reconciliation.</summary>
+[Collection(StackCollection.Name)]
+public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    /// <summary>
+    /// Timestamp ×2: the venue refuses the stop-loss outright (-1021, again after the client's re-sync). Unavailable ×1:
+    /// a 503 whose outcome the client settles by looking the order up until it can no longer execute (about 6 s),
+    /// then "definitely not placed".
+    /// </summary>
+    [Theory]
+    [InlineData(FaultKind.Timestamp, 2)]
+    [InlineData(FaultKind.Unavailable, 1)]
+    public async Task OpenPosition_StopLossCannotBePlaced_PositionClosedAtOnceAndFailureReported(FaultKind fault, int count)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(fault, "/fapi/v1/algoOrder", count);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+
+        var failed = await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.Contains("stop_loss_price", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("closed", failed.Status.Detail, StringComparison.Ordinal);
+        var venue = stack.Venue();
+        Assert.All(await venue.GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Empty(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+        var orders = await stack.Paper.OrdersAsync();
+        Assert.Equal(2, orders.Count);
+        Assert.Single(orders, o => o.ClientOrderId == open.ClientOrderId && o.ExecutedQty == 0.01m);
+        Assert.Single(orders, o => o.ClientOrderId != open.ClientOrderId && o.ExecutedQty == 0.01m && o.Side == "SELL");
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND exit_reason LIKE 'stop-loss could not be placed%'"));
+        Assert.Equal(2, await stack.CountAsync("trades"));
+
+        // The failure is the answer: a retry with the same id gets it again and sends nothing.
+        var requests = await stack.Paper.OrderRequestsAsync();
+        await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+        Assert.Equal(requests, await stack.Paper.OrderRequestsAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_ProtectiveOrdersMissingAtTheVenue_RestoredAtTheRecordedPricesAndRiskEventsLogged()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000", takeProfit: "110000"));
+        var venue = stack.Venue();
+        Assert.Equal(2, (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Count);
+
+        // Someone cancels them at the venue (an operator in the web UI, a venue-side purge).
+        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
+        Assert.Empty(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+
+        var repaired = await stack.ReconcileAsync();
+
+        Assert.Equal(2, repaired);
+        var restored = await venue.GetOpenConditionalOrdersAsync("BTCUSDT");
+        var stop = Assert.Single(restored, o => o.Type == ConditionalOrderType.StopMarket);
+        var take = Assert.Single(restored, o => o.Type == ConditionalOrderType.TakeProfitMarket);
+        Assert.Equal((95000m, OrderSide.Sell, true), (stop.TriggerPrice, stop.Side, stop.ClosePosition));
+        Assert.Equal((110000m, OrderSide.Sell, true), (take.TriggerPrice, take.Side, take.ClosePosition));
+        Assert.Equal(2, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Equal(2, (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Count);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open'"));
+    }
+}
