@@ -31,9 +31,17 @@ public static class BinanceServiceCollectionExtensions
                 // Per-attempt timeouts are the client's own; this is only a backstop.
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
-            .RemoveAllLoggers();
-        services.TryAddTransient(sp => (BinanceClient)sp.GetRequiredService<IBinanceClient>());
-        // One catalog per process over a client of its own (the typed client is transient).
+            .RemoveAllLoggers()
+            // The client lives for the process (below), so its pooled connections are recycled here instead of by the
+            // factory's handler rotation: DNS changes of the venue are still picked up.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
+        // One client per process. Each instance keeps its own rate-limit governor, clock offset and exchangeInfo cache; a
+        // transient instance that never read exchangeInfo kept Binance's default limits while taking the venue's reported
+        // usage (which counts every instance), and held requests until the next minute far below the venue's real limits.
+        var typed = services.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
+        services.Replace(ServiceDescriptor.Singleton<IBinanceClient>(sp => (IBinanceClient)typed.ImplementationFactory!(sp)));
+        services.TryAddSingleton(sp => (BinanceClient)sp.GetRequiredService<IBinanceClient>());
         services.TryAddSingleton(sp => new VenueInstrumentCatalog(
             sp.GetRequiredService<IBinanceClient>(),
             sp.GetRequiredService<IOptions<BinanceOptions>>(),

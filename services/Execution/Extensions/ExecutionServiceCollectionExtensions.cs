@@ -34,7 +34,6 @@ public static class ExecutionServiceCollectionExtensions
         services.Configure<global::Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.Interceptors.Add<VenueExceptionInterceptor>());
 
         services.AddBinanceClient(builder.Configuration);
-        UseOneVenueClient(services);
         services.AddServiceGrpcClient<RiskService.RiskServiceClient>("risk");
         services.AddServiceGrpcClient<FundingService.FundingServiceClient>("funding");
         builder.AddLedgerInbox();
@@ -64,20 +63,5 @@ public static class ExecutionServiceCollectionExtensions
         services.AddHostedService<LedgerWriteDrainer>();
         services.AddHealthChecks().AddCheck<ReconciliationState>("reconciliation");
         return builder;
-    }
-
-    /// <summary>
-    /// The typed venue client is transient, and each instance keeps its own rate-limit governor, clock offset and
-    /// exchangeInfo cache. An instance that never read exchangeInfo itself (Execution's fee look-ups, for one) kept
-    /// Binance's default limits (2,400 weight a minute) while taking the venue's reported usage, which counts every
-    /// client: past 2,160 it held each request until the next minute, whatever limits the venue had stated. One
-    /// instance for the service counts every request Execution sends against the limits the venue states, syncs the
-    /// clock once and validates orders from one cache. (The handler pipeline still comes from IHttpClientFactory;
-    /// its SocketsHttpHandler recycles pooled connections, so DNS changes are still picked up.)
-    /// </summary>
-    private static void UseOneVenueClient(IServiceCollection services)
-    {
-        var typed = services.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
-        services.Replace(ServiceDescriptor.Singleton<IBinanceClient>(sp => (IBinanceClient)typed.ImplementationFactory!(sp)));
     }
 }
