@@ -43,14 +43,4 @@ public sealed class LoopbackHost<TEntryPoint> : WebApplicationFactory<TEntryPoin
             builder.ConfigureTestServices(_services);
         }
     }
-
-    /// <summary>
-    /// One venue client per service, as Execution registers it: emulates the fix proposed for services/Binance (one
-    /// rate-limit governor per process, which knows the venue's stated limits) in Funding and Risk. Off by default.
-    /// </summary>
-    public static void OneVenueClient(IServiceCollection services)
-    {
-        var typed = services.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
-        services.Replace(ServiceDescriptor.Singleton<IBinanceClient>(sp => (IBinanceClient)typed.ImplementationFactory!(sp)));
-    }
 }

@@ -21,8 +21,6 @@ var clients = Arg("--clients", 8);
 // --profile: every outbound HTTP and gRPC call and every server call in the process, timed, grouped and counted per
 // round trip (it costs a little CPU, so figures from a profiled run are not the headline ones).
 using var profile = args.Contains("--profile") ? new CallProfile() : null;
-// --one-venue-client: Funding and Risk also use one venue client each (the proposed services/Binance fix, emulated).
-Action<IServiceCollection>? venueFix = args.Contains("--one-venue-client") ? LoopbackHost<PaperEngine>.OneVenueClient : null;
 var roundTrips = Arg("--round-trips", 200);
 var warmup = Arg("--warmup", 20);
 using var runLimit = new CancellationTokenSource(TimeSpan.FromMinutes(10));
@@ -55,13 +53,13 @@ await ledger.StartAsync();
 await using var funding = new LoopbackHost<FundingGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
 {
     ["services:ledger:http:0"] = ledger.Address.ToString(), ["Funding:Accrual:Enabled"] = "false",
-}), venueFix);
+}));
 await funding.StartAsync();
 await using var risk = new LoopbackHost<RiskGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
 {
     ["services:ledger:http:0"] = ledger.Address.ToString(), ["services:funding:http:0"] = funding.Address.ToString(),
     ["ConnectionStrings:eventbus"] = rabbit.ConnectionString, ["Risk:MarginMonitor:Enabled"] = "false",
-}), venueFix);
+}));
 await risk.StartAsync();
 await using var execution = new LoopbackHost<ExecutionGrpcService>(FreePort.Next(), HttpProtocols.Http2, With(quiet, venue, new()
 {
