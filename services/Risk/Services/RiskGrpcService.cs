@@ -55,19 +55,24 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
             return new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) };
         }
 
-        var brackets = (await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false)).Brackets;
-
         var marginType = RiskWire.MarginType(request.MarginType, "margin_type");
         var isolated = marginType == Domain.MarginType.Isolated;
+        var quantity = Wire.Positive(request.Quantity, "quantity");
+        var walletBalance = Wire.Decimal(request.WalletBalance, "wallet_balance");
+        var otherMaintenance = isolated ? 0m : Wire.OptionalDecimal(request.OtherMaintenanceMargin, "other_maintenance_margin") ?? 0m;
+        var otherUnrealized = isolated ? 0m : Wire.OptionalDecimal(request.OtherUnrealizedPnl, "other_unrealized_pnl") ?? 0m;
+
+        // Brackets come from the venue only once the request itself is known to be well formed.
+        var brackets = (await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false)).Brackets;
         var result = LiquidationPrice.Exchange(new LiquidationInput
         {
             MarginType = marginType,
             Side = side,
-            Quantity = Wire.Positive(request.Quantity, "quantity"),
+            Quantity = quantity,
             EntryPrice = entry,
-            WalletBalance = Wire.Decimal(request.WalletBalance, "wallet_balance"),
-            OtherMaintenanceMargin = isolated ? 0m : Wire.OptionalDecimal(request.OtherMaintenanceMargin, "other_maintenance_margin") ?? 0m,
-            OtherUnrealizedPnl = isolated ? 0m : Wire.OptionalDecimal(request.OtherUnrealizedPnl, "other_unrealized_pnl") ?? 0m,
+            WalletBalance = walletBalance,
+            OtherMaintenanceMargin = otherMaintenance,
+            OtherUnrealizedPnl = otherUnrealized,
             Brackets = brackets,
         });
         if (result.Outcome == LiquidationOutcome.Immediate)
@@ -108,13 +113,15 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
 
     public override async Task<ValidateLeverageResponse> ValidateLeverage(ValidateLeverageRequest request, ServerCallContext context)
     {
-        var instrument = await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false);
+        // The request is checked before anything is read from the venue: bad input is INVALID_ARGUMENT whatever the venue does.
         var leverage = RiskWire.Leverage(request.Leverage, "leverage");
         var notional = Wire.OptionalDecimal(request.Notional, "notional");
         if (notional < 0m)
         {
             throw new RequestValidationException("notional", "must not be negative");
         }
+
+        var instrument = await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false);
 
         var bracketMax = instrument.MaxLeverage;
         if (notional is { } n)

@@ -67,6 +67,22 @@ public sealed class RiskOverLoopbackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetLiquidationPrice_ExchangeMalformedWallet_InvalidArgumentBeforeAnyVenueCall()
+    {
+        // This Risk has no venue at all: the answer can only be INVALID_ARGUMENT if the request is checked first.
+        var client = new RiskService.RiskServiceClient(risk.Channel);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Exchange, Symbol = "BTCUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5,
+            MarginType = Common.V1.MarginType.Isolated, Quantity = "0.1", WalletBalance = "1e3",
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "wallet_balance");
+    }
+
+    [Fact]
     public async Task GetLiquidationPrice_OversizedMessage_RefusedBySizeLimit()
     {
         var client = new RiskService.RiskServiceClient(risk.Channel);
