@@ -8,7 +8,8 @@ te_ensure_servers
 dotnet build TradeEngine.Services.sln -c Release -warnaserror
 log=$(mktemp)
 status=0
-dotnet test TradeEngine.Services.sln -c Release --no-build "$@" 2>&1 | tee "$log" || status=$?
+# A test that hangs fails the run (with the name of the test) instead of eating CI's time.
+dotnet test TradeEngine.Services.sln -c Release --no-build --blame-hang-timeout 10m "$@" 2>&1 | tee "$log" || status=$?
 # One closing line over every test assembly: "N passed, N failed".
 read -r passed failed skipped < <(sed -E 's/\x1b\[[0-9;]*m//g' "$log" | awk '
   /^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { v = $(i+1); gsub(/,/, "", v)

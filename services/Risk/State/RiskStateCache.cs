@@ -69,7 +69,14 @@ public sealed partial class RiskStateCache(
         Task<RiskState> task;
         lock (_lock)
         {
-            task = _refreshing ??= LoadAsync();
+            // A load still running is shared; a finished one is replaced. (Clearing the field from inside LoadAsync
+            // would lose against the assignment here whenever the load completes synchronously, and stick forever.)
+            if (_refreshing is not { IsCompleted: false })
+            {
+                _refreshing = LoadAsync();
+            }
+
+            task = _refreshing;
         }
 
         return task.WaitAsync(cancellationToken);
@@ -110,32 +117,22 @@ public sealed partial class RiskStateCache(
 
     private async Task<RiskState> LoadAsync()
     {
-        try
+        // Not the caller's token: a shared load must not die with the first caller that gives up.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var loaded = await source.LoadAsync(time.GetUtcNow(), timeout.Token).ConfigureAwait(false);
+        lock (_lock)
         {
-            // Not the caller's token: a shared load must not die with the first caller that gives up.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var loaded = await source.LoadAsync(time.GetUtcNow(), timeout.Token).ConfigureAwait(false);
-            lock (_lock)
+            // The load read the Ledger before it returned: a kill switch change applied meanwhile (by this service or
+            // an event) is newer than what the load saw and must survive it, or a trigger could be undone for a tick.
+            if (_state is { } current && IsNewer(current.KillSwitch, loaded.KillSwitch))
             {
-                // The load read the Ledger before it returned: a kill switch change applied meanwhile (by this service or
-                // an event) is newer than what the load saw and must survive it, or a trigger could be undone for a tick.
-                if (_state is { } current && IsNewer(current.KillSwitch, loaded.KillSwitch))
-                {
-                    loaded = loaded with { KillSwitch = current.KillSwitch };
-                }
-
-                _state = loaded;
+                loaded = loaded with { KillSwitch = current.KillSwitch };
             }
 
-            return loaded;
+            _state = loaded;
         }
-        finally
-        {
-            lock (_lock)
-            {
-                _refreshing = null;
-            }
-        }
+
+        return loaded;
     }
 
     private static bool IsNewer(KillSwitchView candidate, KillSwitchView than) =>
