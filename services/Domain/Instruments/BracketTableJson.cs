@@ -7,7 +7,7 @@ namespace TradeEngine.Domain.Instruments;
 /// Reads a bracket table document: <c>{ symbol, takenAt, source, brackets: [ leverageBracket rows ] }</c>,
 /// where each row uses Binance's field names. Decimals may be JSON strings (as Binance sends
 /// them) or numbers; both go through <see cref="DecimalText"/> on their raw text, so no value
-/// ever passes through a binary floating point number.
+/// ever passes through a binary (IEEE 754) number on the way.
 /// </summary>
 public static class BracketTableJson
 {
