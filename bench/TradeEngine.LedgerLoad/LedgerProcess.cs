@@ -50,6 +50,8 @@ internal sealed class LedgerProcess : IAsyncDisposable
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["ASPNETCORE_URLS"] = address.ToString(),
+                // Said explicitly: other projects' appsettings.json may be the one copied next to this tool.
+                ["Kestrel__EndpointDefaults__Protocols"] = "Http2",
                 ["ConnectionStrings__ledgerdb"] = database,
                 ["ConnectionStrings__eventbus"] = eventBus,
                 ["Logging__LogLevel__Default"] = "Warning",
