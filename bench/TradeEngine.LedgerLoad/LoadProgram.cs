@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Health.V1;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,7 @@ using TradeEngine.Testing.Servers;
 namespace TradeEngine.LedgerLoad;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/TradeEngine.LedgerLoad [maxOps] [maxSeconds] [process|inproc]</c>.
+/// <c>dotnet run -c Release --project bench/TradeEngine.LedgerLoad [maxOps] [maxSeconds] [process|inproc] [warmupSeconds]</c>.
 /// In one run on one PostgreSQL: (a) a bare INSERT + COMMIT, (b) the Ledger's RecordTrade over gRPC with its idempotency
 /// key and outbox row, and the outbox-to-consumer latency through the relay and RabbitMQ. The Ledger runs in its own
 /// process by default (as deployed); <c>inproc</c> hosts it inside this tool, as the tests do.
@@ -24,22 +25,23 @@ namespace TradeEngine.LedgerLoad;
 internal static class LoadProgram
 {
     private const int Callers = 16;
-    private const int WarmupOperations = 3_000;
 
     public static async Task<int> Main(string[] args)
     {
-        // Bounded in count and time: each scenario stops at maxOps or maxSeconds, whichever comes first.
+        // Bounded in count and time: each measured scenario stops at maxOps or maxSeconds, whichever comes first.
         var maxOperations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
         var maxDuration = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15);
         var inProcess = args.Length > 2 && args[2] == "inproc";
+        var warmup = TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 20);
         var loadBefore = LoadAverage();
 
         await using var postgres = new PostgresServer();
         await using var rabbit = new RabbitMqServer();
         await Task.WhenAll(postgres.StartAsync(), rabbit.StartAsync());
         Console.WriteLine($"PostgreSQL: {postgres.Source}, RabbitMQ: {rabbit.Source}; Ledger {(inProcess ? "in this process" : "in its own process")}; " +
-                          $"{Callers} callers, at most {maxOperations} ops or {maxDuration.TotalSeconds} s each; load average {loadBefore}");
-        var runner = new ScenarioRunner(Callers, WarmupOperations, maxOperations, maxDuration);
+                          $"warm-up {warmup.TotalSeconds} s at {Callers} callers, then 1 caller and {Callers} callers, at most {maxOperations} ops " +
+                          $"or {maxDuration.TotalSeconds} s each; load average {loadBefore}");
+        var runner = new ScenarioRunner(maxOperations, maxDuration);
 
         // (a) A bare INSERT + COMMIT of a trade-shaped row.
         var rawDb = await postgres.CreateDatabaseAsync();
@@ -51,7 +53,7 @@ internal static class LoadProgram
             await create.ExecuteNonQueryAsync();
         }
 
-        var rawResult = await runner.RunAsync("(a) Npgsql INSERT + COMMIT", async () =>
+        async Task RawInsertAsync()
         {
             await using var connection = await raw.OpenConnectionAsync();
             await using var transaction = await connection.BeginTransactionAsync();
@@ -62,8 +64,14 @@ internal static class LoadProgram
             };
             await insert.ExecuteNonQueryAsync();
             await transaction.CommitAsync();
-        });
-        Console.WriteLine(rawResult);
+        }
+
+        // The bare insert is short code: a quarter of the warm-up settles it.
+        await runner.WarmUpAsync(RawInsertAsync, Callers, warmup / 4);
+        var rawOne = await runner.MeasureAsync("(a) INSERT + COMMIT, 1 caller", RawInsertAsync, 1);
+        Console.WriteLine(rawOne);
+        var rawMany = await runner.MeasureAsync($"(a) INSERT + COMMIT, {Callers} callers", RawInsertAsync, Callers);
+        Console.WriteLine(rawMany);
 
         // A consumer noting when each TradeRecorded arrives (commit-to-delivery latency through the relay and RabbitMQ).
         var received = new ConcurrentDictionary<Guid, long>();
@@ -86,13 +94,25 @@ internal static class LoadProgram
             committed[Guid.Parse(response.TradeId)] = Stopwatch.GetTimestamp();
         }
 
+        Task RecordTradeAsync() => RecordAsync("12345678901.12345678");
+        await runner.WarmUpAsync(RecordTradeAsync, Callers, warmup);
+
+        // The floor under (b): an empty unary gRPC call to the same process (grpc.health.v1 Check answers from memory).
+        var health = new Health.HealthClient(ledger.Channel);
+        async Task EmptyCallAsync() => await health.CheckAsync(new HealthCheckRequest());
+        await runner.WarmUpAsync(EmptyCallAsync, Callers, warmup / 4);
+        var emptyOne = await runner.MeasureAsync("(c) empty gRPC call, 1 caller", EmptyCallAsync, 1);
+        Console.WriteLine(emptyOne);
+        var rpcOne = await runner.MeasureAsync("(b) RecordTrade RPC, 1 caller", RecordTradeAsync, 1);
+        Console.WriteLine(rpcOne);
+
         var cpu = new CpuMeter(ledger);
-        var rpcResult = await runner.RunAsync("(b) RecordTrade RPC + outbox row", () => RecordAsync("12345678901.12345678"),
+        var rpcMany = await runner.MeasureAsync($"(b) RecordTrade RPC, {Callers} callers", RecordTradeAsync, Callers,
             onMeasureStart: () => { committed.Clear(); cpu.Start(); });
         var (ledgerCpu, toolCpu) = cpu.Stop();
-        Console.WriteLine(rpcResult);
+        Console.WriteLine(rpcMany);
 
-        var delivery = await DeliveryAsync("outbox -> consumer under load", committed, received, rpcResult.Elapsed, TimeSpan.FromSeconds(30));
+        var delivery = await DeliveryAsync("outbox -> consumer under load", committed, received, rpcMany.Elapsed, TimeSpan.FromSeconds(30));
         Console.WriteLine(delivery.Summary);
 
         // Delivery latency when the relay is not saturated: one caller, a write every 5 ms, for at most 5 s.
@@ -108,17 +128,23 @@ internal static class LoadProgram
         Console.WriteLine(pacedDelivery.Summary);
         await consumer.StopAsync();
 
-        var ratio = rpcResult.Percentile(50) / rawResult.Percentile(50);
+        var ratioOne = rpcOne.Percentile(50) / rawOne.Percentile(50);
+        var ratioMany = rpcMany.Percentile(50) / rawMany.Percentile(50);
+        var writes = Math.Max(1, rpcMany.LatenciesMs.Count);
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             | measure                                  | p50 ms | p99 ms | throughput | goal |
             | ---------------------------------------- | -----: | -----: | ---------: | ---- |
-            | (a) INSERT + COMMIT, {Callers} callers           | {rawResult.Percentile(50),6:F2} | {rawResult.Percentile(99),6:F2} | {rawResult.Throughput,7:F0}/s |  |
-            | (b) RecordTrade RPC, {Callers} callers           | {rpcResult.Percentile(50),6:F2} | {rpcResult.Percentile(99),6:F2} | {rpcResult.Throughput,7:F0}/s | >= 2000/s |
-            | (b)/(a) p50                              | {ratio,6:F2} |        |            | <= 2 |
+            | (a) INSERT + COMMIT, 1 caller            | {rawOne.Percentile(50),6:F2} | {rawOne.Percentile(99),6:F2} | {rawOne.Throughput,7:F0}/s |  |
+            | (b) RecordTrade RPC, 1 caller            | {rpcOne.Percentile(50),6:F2} | {rpcOne.Percentile(99),6:F2} | {rpcOne.Throughput,7:F0}/s |  |
+            | (b)/(a) p50, 1 caller (latency)          | {ratioOne,6:F2} |        |            | <= 2 |
+            | (c) empty gRPC call, 1 caller            | {emptyOne.Percentile(50),6:F2} | {emptyOne.Percentile(99),6:F2} | {emptyOne.Throughput,7:F0}/s |  |
+            | (a) INSERT + COMMIT, {Callers} callers          | {rawMany.Percentile(50),6:F2} | {rawMany.Percentile(99),6:F2} | {rawMany.Throughput,7:F0}/s |  |
+            | (b) RecordTrade RPC, {Callers} callers          | {rpcMany.Percentile(50),6:F2} | {rpcMany.Percentile(99),6:F2} | {rpcMany.Throughput,7:F0}/s | >= 2000/s |
+            | (b)/(a) p50, {Callers} callers (queueing)       | {ratioMany,6:F2} |        |            |  |
             | outbox -> consumer, under (b)'s load     | {delivery.Result.Percentile(50),6:F2} | {delivery.Result.Percentile(99),6:F2} | {delivery.Delivered}/{delivery.Committed} |  |
             | outbox -> consumer, paced                | {pacedDelivery.Result.Percentile(50),6:F2} | {pacedDelivery.Result.Percentile(99),6:F2} | {pacedDelivery.Delivered}/{pacedDelivery.Committed} | p99 < 50 ms |
-            | CPU per (b) write: Ledger / this tool    | {ledgerCpu.TotalMicroseconds / Math.Max(1, rpcResult.LatenciesMs.Count),6:F0} µs | {toolCpu.TotalMicroseconds / Math.Max(1, rpcResult.LatenciesMs.Count),6:F0} µs | | |
+            | CPU per (b) write: Ledger / this tool    | {ledgerCpu.TotalMicroseconds / writes,6:F0} µs | {toolCpu.TotalMicroseconds / writes,6:F0} µs | | |
             load average before {loadBefore}, after {LoadAverage()}
             """));
         return 0;

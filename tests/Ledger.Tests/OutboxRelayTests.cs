@@ -1,5 +1,7 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Contracts.Events;
+using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Testing.Servers;
 using static TradeEngine.Ledger.Tests.Support.Requests;
@@ -7,15 +9,16 @@ using static TradeEngine.Ledger.Tests.Support.Requests;
 namespace TradeEngine.Ledger.Tests;
 
 /// <summary>
-/// What the write path and relay optimisations must keep: a one-round-trip write still commits all or nothing, one
-/// NOTIFY per wake-up still wakes the relay after a burst, and batches are marked sent once each.
+/// What the write path and relay optimisations must keep: a one-round-trip write still commits all or nothing, a
+/// commit still wakes the relay after a burst (in process, and by NOTIFY from an instance that does not lead), and
+/// batches are marked sent once each.
 /// </summary>
 [Collection(LedgerCollection.Name)]
 public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
     private static readonly TimeSpan Arrival = TimeSpan.FromSeconds(30);
 
-    // Long enough that only a NOTIFY, never the idle safety net, can explain a prompt delivery.
+    // Long enough that only a wake-up, never the idle safety net, can explain a prompt delivery.
     private static readonly Dictionary<string, string?> NoIdlePolling = new() { ["Ledger:Outbox:IdleWait"] = "00:10:00" };
 
     [Fact]
@@ -58,6 +61,36 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
             await Task.Delay(300);
             await ledger.Client.RecordTradeAsync(Trade());
             await consumer.Recorder.WaitForAsync(r => r.Count == 200 + i, TimeSpan.FromSeconds(10));
+        }
+
+        Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task Relay_WritesThroughAnInstanceThatDoesNotLead_NotifyWakesTheLeader()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var leader = await LedgerHost.StartAsync(postgres, rabbit, database, settings: NoIdlePolling);
+        await using var writer = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, writer.Client);
+        var deadline = DateTime.UtcNow + Arrival;
+        while (!leader.Services.GetRequiredService<OutboxNotifier>().LocalRelayLeads)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The first instance's relay never took the lead.");
+            await Task.Delay(20);
+        }
+
+        Assert.False(writer.Services.GetRequiredService<OutboxNotifier>().LocalRelayLeads);
+
+        // The writer's commits cannot set the leader's in-memory signal: its NOTIFYs, sent after each commit and
+        // coalesced over a burst, must wake the leader (the idle wait is ten minutes).
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => writer.Client.RecordTradeAsync(Trade()).ResponseAsync));
+        await consumer.Recorder.WaitForAsync(r => r.Count == 100, Arrival);
+        for (var i = 1; i <= 3; i++)
+        {
+            await Task.Delay(300);
+            await writer.Client.RecordTradeAsync(Trade());
+            await consumer.Recorder.WaitForAsync(r => r.Count == 100 + i, TimeSpan.FromSeconds(10));
         }
 
         Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));

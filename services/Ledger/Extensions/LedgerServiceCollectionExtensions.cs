@@ -63,6 +63,7 @@ public static class LedgerServiceCollectionExtensions
         services.AddSingleton<InboxStore>();
 
         services.AddSingleton<OutboxMetrics>();
+        services.AddSingleton<OutboxNotifier>();
         services.AddHostedService<OutboxRelay>();
         services.AddHostedService<OutboxBacklogMonitor>();
         return builder;

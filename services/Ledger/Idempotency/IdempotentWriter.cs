@@ -5,6 +5,7 @@ using Grpc.Core;
 using Npgsql;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Mapping;
+using TradeEngine.Ledger.Outbox;
 
 namespace TradeEngine.Ledger.Idempotency;
 
@@ -12,9 +13,10 @@ namespace TradeEngine.Ledger.Idempotency;
 /// Runs a mutating RPC once per idempotency key. The key row (RPC, key, SHA-256 of the request, response) is
 /// inserted in the transaction that does the work, so it commits with it or not at all. A concurrent or later call
 /// with the same key collides on the key's primary key (waiting for the first to commit): the same request gets the
-/// stored response with <c>replayed</c> set, a different one ALREADY_EXISTS; neither writes anything.
+/// stored response with <c>replayed</c> set, a different one ALREADY_EXISTS; neither writes anything. After a commit
+/// it wakes the outbox relay (<see cref="OutboxNotifier"/>): every outbox row is written through here.
 /// </summary>
-public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogger<IdempotentWriter> logger)
+public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, OutboxNotifier outbox, ILogger<IdempotentWriter> logger)
 {
     private const string KeyConstraint = "idempotency_keys_pkey";
     private const int MaxAttempts = 3;
@@ -51,6 +53,7 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                outbox.Committed();
                 return response;
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == KeyConstraint)
@@ -117,6 +120,7 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, ILogge
                 }
 
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                outbox.Committed();
                 return response;
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == KeyConstraint)

@@ -18,7 +18,7 @@ public sealed class OutboxOptions
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Longest sleep without a NOTIFY (a safety net; commits wake the relay at once).</summary>
+    /// <summary>Longest sleep without a wake-up (a safety net; commits wake the relay at once).</summary>
     public TimeSpan IdleWait { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often the backlog metrics are refreshed.</summary>

@@ -9,19 +9,20 @@ namespace TradeEngine.Ledger.Outbox;
 /// <summary>
 /// Publishes outbox rows to RabbitMQ and marks them sent. One relay at a time across Ledger instances (a session
 /// advisory lock), rows in id order, and rows of one aggregate one after another, so events of an aggregate arrive
-/// in the order they were written. It sleeps on <c>LISTEN ledger_outbox</c> and wakes when a writing transaction
-/// commits. While the broker is down it retries with exponential back-off; nothing is lost and nothing skipped.
+/// in the order they were written. It sleeps until a writing transaction commits: in this process the writer sets
+/// its wake signal directly, and a writer in another instance sends <c>NOTIFY ledger_outbox</c> (see
+/// <see cref="OutboxNotifier"/>). While the broker is down it retries with exponential back-off; nothing is lost and nothing skipped.
 /// A crash after a publish and before the row is marked means one more publish of the same event, with the same
 /// MessageId (the event id): consumers' inboxes drop it.
 /// </summary>
 public sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
     IBus bus,
+    OutboxNotifier notifier,
     OutboxMetrics metrics,
     IOptions<OutboxOptions> options,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
-    private const string Channel = "ledger_outbox";
     private const long LeaderLockKey = 0x4C65646765724F75; // "LedgerOu"
 
     private const string FetchSql =
@@ -47,7 +48,7 @@ public sealed partial class OutboxRelay(
             try
             {
                 await using var listener = await dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
-                await ExecuteAsync(listener, $"LISTEN {Channel}", stoppingToken).ConfigureAwait(false);
+                await ExecuteAsync(listener, $"LISTEN {OutboxNotifier.Channel}", stoppingToken).ConfigureAwait(false);
                 while (!await TryLeadAsync(listener, stoppingToken).ConfigureAwait(false))
                 {
                     // Another instance relays; take over if it goes away.
@@ -59,12 +60,14 @@ public sealed partial class OutboxRelay(
                 using var listening = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var wake = new OutboxWakeSignal();
                 var listen = wake.ListenAsync(listener, listening.Token);
+                notifier.Lead(wake);
                 try
                 {
                     await RelayAsync(wake, listen, stoppingToken).ConfigureAwait(false);
                 }
                 finally
                 {
+                    notifier.StopLeading();
                     await listening.CancelAsync().ConfigureAwait(false);
                     await OutboxWakeSignal.StopAsync(listen).ConfigureAwait(false);
                 }

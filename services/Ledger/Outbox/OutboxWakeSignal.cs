@@ -4,8 +4,8 @@ using Npgsql;
 namespace TradeEngine.Ledger.Outbox;
 
 /// <summary>
-/// Turns the NOTIFYs on the relay's listening connection into one pending wake-up. Every committing write notifies,
-/// but the relay needs to know only that something arrived since its last fetch: a burst of a thousand commits while
+/// Turns commits into one pending wake-up: those of this process set it directly (<see cref="OutboxNotifier"/>), those
+/// of other instances arrive as NOTIFYs on the relay's listening connection. Every committing write signals, but the relay needs to know only that something arrived since its last fetch: a burst of a thousand commits while
 /// it publishes leaves one wake-up (one fetch), not a thousand empty fetches as it would if each buffered
 /// notification woke it in turn. The connection is read continuously, so notifications never back up in the
 /// socket or in PostgreSQL's notification queue while the relay is busy.

@@ -6,7 +6,7 @@ namespace TradeEngine.Ledger.Outbox;
 
 /// <summary>
 /// Adds an event to the outbox inside the caller's transaction: it commits with the row it describes or not at all.
-/// The insert fires <c>NOTIFY ledger_outbox</c> (a trigger), delivered at commit, which wakes the relay.
+/// The writer wakes the relay after the commit (<see cref="OutboxNotifier"/>, called by IdempotentWriter).
 /// </summary>
 /// <remarks>
 /// <para><b>Per-aggregate order relies on the aggregate's row lock.</b> The relay publishes in <c>outbox_id</c> order,
