@@ -1,3 +1,4 @@
+using TradeEngine.Binance.Models;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
@@ -27,6 +28,17 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.NotEmpty(opened.EstimatedDailyFunding);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT'"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+        // Each fill is recorded under the venue's own trade id, linked to the position, with the venue's price and size.
+        var fills = (await stack.Venue().GetUserTradesAsync(new UserTradesQuery("BTCUSDT", Limit: 1000)))
+            .Where(t => t.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture) == opened.VenueOrderId).ToList();
+        Assert.NotEmpty(fills);
+        foreach (var fill in fills)
+        {
+            Assert.Equal(1, await stack.CountAsync(
+                "trades WHERE exchange_trade_id = $1 AND position_id = $2::uuid AND quantity = $3 AND price = $4 AND fee = $5",
+                fill.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), opened.PositionId, fill.Qty, fill.Price, fill.Commission));
+        }
+
         var venueOrders = await OpenConditionalAsync(stack);
         Assert.Equal(2, venueOrders);
 

@@ -60,12 +60,16 @@ public sealed class LedgerBook(
     }
 
     /// <summary>Commission of an order, summed over its fills (USDT, positive when paid).</summary>
+    public async Task<decimal> FeeAsync(OrderInfo order, CancellationToken cancellationToken) =>
+        (await FillsAsync(order, cancellationToken).ConfigureAwait(false)).Fee;
+
+    /// <summary>An order's fills at the venue and their summed commission (USDT, positive when paid).</summary>
     /// <remarks>
     /// Only the order's own moments are read: its fills happen by its last update (a market order fills in one
     /// matching event), so the window ends there and starts a little before. A wider window returned every trade of
     /// the symbol in the last minutes, which under load was hundreds of rows per open.
     /// </remarks>
-    public async Task<decimal> FeeAsync(OrderInfo order, CancellationToken cancellationToken)
+    public async Task<OrderFills> FillsAsync(OrderInfo order, CancellationToken cancellationToken)
     {
         var trades = await venue.GetUserTradesAsync(
             new UserTradesQuery(order.Symbol, StartTime: order.UpdateTime.AddSeconds(-10), EndTime: order.UpdateTime, Limit: 1000), cancellationToken)
@@ -74,10 +78,10 @@ public sealed class LedgerBook(
         if (fills.Count == 0)
         {
             Log.FeeUnknown(logger, order.Symbol, order.OrderId);
-            return 0m;
+            return new OrderFills(0m, fills);
         }
 
-        return fills.Sum(t => t.Commission);
+        return new OrderFills(fills.Sum(t => t.Commission), fills);
     }
 
     public Task<PositionRecord?> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
@@ -97,19 +101,38 @@ public sealed class LedgerBook(
             async ct => await ledger.ReducePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>
-    /// Opens the position record and records its opening trade, linked to it, as one write unit: retried (and, past the
-    /// inline budget, queued) together, so the trade never lands without its position. Both writes are keyed, so
-    /// running the unit again replays what already landed.
+    /// Opens the position record and records its opening trades, linked to it. When the venue's fills account for the
+    /// whole order, each fill travels inside the OpenPosition call and the Ledger writes the position and its trades in
+    /// one transaction (one call, one commit). Otherwise (a fill not yet listed) the order is recorded as one trade at
+    /// its average price after the position, and the two calls are one write unit: retried (and, past the inline budget,
+    /// queued) together, so the trade never lands without its position. Every write is keyed, so running the unit again
+    /// replays what already landed.
     /// </summary>
     public Task<PositionRecord?> OpenWithTradeAsync(
-        OpenPositionRequest request, OrderInfo order, decimal fee, string? strategy, CancellationToken cancellationToken)
+        OpenPositionRequest request, OrderInfo order, OrderFills fills, string? strategy, CancellationToken cancellationToken)
     {
         request.Account = Account;
         request.Venue = Venue;
+        if (fills.Trades.Count > 0 && fills.Trades.Sum(t => t.Qty) == order.ExecutedQty)
+        {
+            request.Fills.AddRange(fills.Trades.Select(t => new OpeningFill
+            {
+                ClientOrderId = order.ClientOrderId,
+                ExchangeTradeId = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ExchangeOrderId = t.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Price = Wire.Format(t.Price),
+                Quantity = Wire.Format(t.Qty),
+                Fee = Wire.Format(t.Commission),
+                ExecutedAt = Wire.Timestamp(t.Time),
+            }));
+            return writes.WriteAsync("open " + request.IdempotencyKey + " with its fills",
+                async ct => await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+        }
+
         return writes.WriteAsync("open " + request.IdempotencyKey + " and its trade", async ct =>
         {
             var record = await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false);
-            await ledger.RecordTradeAsync(TradeRequest(order, fee, 0m, record.PositionId, strategy), cancellationToken: ct).ConfigureAwait(false);
+            await ledger.RecordTradeAsync(TradeRequest(order, fills.Fee, 0m, record.PositionId, strategy), cancellationToken: ct).ConfigureAwait(false);
             return record;
         }, cancellationToken);
     }
@@ -172,3 +195,6 @@ public sealed class LedgerBook(
         }
     }
 }
+
+/// <summary>An order's fills as the venue lists them, and their summed commission.</summary>
+public sealed record OrderFills(decimal Fee, IReadOnlyList<UserTrade> Trades);

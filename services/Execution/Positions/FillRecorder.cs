@@ -42,7 +42,7 @@ public sealed class FillRecorder(
         }
 
         var warnings = new List<string>(quote.Warnings);
-        var feeTask = ledger.FeeAsync(order, ct);
+        var fillsTask = ledger.FillsAsync(order, ct);
         // The liquidation price needs only the fill: ask for it while the fee, the protective orders and the Ledger run.
         var liquidationTask = risk.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
         {
@@ -59,7 +59,8 @@ public sealed class FillRecorder(
         var takeTask = protect && command.TakeProfit is { } tp
             ? protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct)
             : null;
-        var fee = await feeTask.ConfigureAwait(false);
+        var fills = await fillsTask.ConfigureAwait(false);
+        var fee = fills.Fee;
         Exception? stopFailure = null;
         if (stopTask is not null)
         {
@@ -86,7 +87,7 @@ public sealed class FillRecorder(
             }
         }
 
-        var record = await RecordOpenAsync(command, order, fee, resumed, ct).ConfigureAwait(false);
+        var record = await RecordOpenAsync(command, order, fills, resumed, ct).ConfigureAwait(false);
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
@@ -134,8 +135,9 @@ public sealed class FillRecorder(
     /// write unit: if the Ledger does not answer, both wait in the background queue together, in order, so the trade
     /// lands linked to its position.
     /// </remarks>
-    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, decimal fee, bool resumed, CancellationToken ct)
+    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, CancellationToken ct)
     {
+        var fee = fills.Fee;
         var existing = resumed ? await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false) : null;
         if (existing is not null && IsAdoptionOf(existing, order))
         {
@@ -157,7 +159,7 @@ public sealed class FillRecorder(
             OpenedAt = Wire.Timestamp(order.UpdateTime),
             StopLossPrice = Wire.Format(command.StopLoss),
             TakeProfitPrice = Wire.Format(command.TakeProfit),
-        }, order, fee, command.Strategy, ct).ConfigureAwait(false);
+        }, order, fills, command.Strategy, ct).ConfigureAwait(false);
     }
 
     private static void ObserveQuietly(Task task) =>

@@ -21,15 +21,86 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, Outbox
     private const string KeyConstraint = "idempotency_keys_pkey";
     private const int MaxAttempts = 3;
 
+    private const string ClaimSql = "INSERT INTO idempotency_keys (rpc, key, request_hash) VALUES ($1, $2, $3)";
+    private const string StoreSql = "UPDATE idempotency_keys SET response = $3 WHERE rpc = $1 AND key = $2";
+
     /// <summary>Work that reads before it writes: the key row goes first, the response is stored at the end.</summary>
-    public async Task<TResponse> ExecuteAsync<TResponse>(
+    public Task<TResponse> ExecuteAsync<TResponse>(
         IdempotencyContext<TResponse> call,
         Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<TResponse>> work,
         CancellationToken cancellationToken)
         where TResponse : IMessage<TResponse>
     {
-        ArgumentNullException.ThrowIfNull(call);
         ArgumentNullException.ThrowIfNull(work);
+        return RunAsync(call, async (connection, transaction, hash, ct) =>
+        {
+            await using (var claim = Sql.Command(ClaimSql, connection, transaction, call.Rpc, call.Key, hash))
+            {
+                await claim.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            var response = await work(connection, transaction, ct).ConfigureAwait(false);
+            await using (var store = Sql.Command(StoreSql, connection, transaction, call.Rpc, call.Key, response.ToByteArray()))
+            {
+                await store.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            return response;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Work that reads before it writes, in fewer round trips: the key row and the work's first read (<paramref name="lead"/>,
+    /// read by <paramref name="readLead"/>) share one batch, and the work puts the statement that stores its response
+    /// (the function it is given) into its last batch. Used by the Ledger's busiest read-then-write RPC, OpenPosition.
+    /// </summary>
+    public Task<TResponse> ExecuteAsync<TLead, TResponse>(
+        IdempotencyContext<TResponse> call,
+        Func<NpgsqlBatchCommand> lead,
+        Func<NpgsqlDataReader, CancellationToken, Task<TLead>> readLead,
+        Func<NpgsqlConnection, NpgsqlTransaction, TLead, Func<TResponse, NpgsqlBatchCommand>, CancellationToken, Task<TResponse>> work,
+        CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(lead);
+        ArgumentNullException.ThrowIfNull(readLead);
+        ArgumentNullException.ThrowIfNull(work);
+        return RunAsync(call, async (connection, transaction, hash, ct) =>
+        {
+            TLead first;
+            await using (var batch = new NpgsqlBatch(connection, transaction)
+                         {
+                             BatchCommands = { Sql.Batch(ClaimSql, call.Rpc, call.Key, hash), lead() },
+                         })
+            {
+                await using var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                first = await readLead(reader, ct).ConfigureAwait(false);
+            }
+
+            var stored = false;
+            var response = await work(connection, transaction, first, r =>
+            {
+                stored = true;
+                return Sql.Batch(StoreSql, call.Rpc, call.Key, r.ToByteArray());
+            }, ct).ConfigureAwait(false);
+            if (!stored)
+            {
+                await using var store = Sql.Command(StoreSql, connection, transaction, call.Rpc, call.Key, response.ToByteArray());
+                await store.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            return response;
+        }, cancellationToken);
+    }
+
+    /// <summary>One transaction per attempt around <paramref name="body"/>, with the key collision and constraint rules.</summary>
+    private async Task<TResponse> RunAsync<TResponse>(
+        IdempotencyContext<TResponse> call,
+        Func<NpgsqlConnection, NpgsqlTransaction, byte[], CancellationToken, Task<TResponse>> body,
+        CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(call);
         var hash = HashOf(call.Request);
         for (var attempt = 1; ; attempt++)
         {
@@ -37,21 +108,7 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, Outbox
             try
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                await using (var claim = Sql.Command(
-                    "INSERT INTO idempotency_keys (rpc, key, request_hash) VALUES ($1, $2, $3)",
-                    connection, transaction, call.Rpc, call.Key, hash))
-                {
-                    await claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                var response = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
-                await using (var store = Sql.Command(
-                    "UPDATE idempotency_keys SET response = $3 WHERE rpc = $1 AND key = $2",
-                    connection, transaction, call.Rpc, call.Key, response.ToByteArray()))
-                {
-                    await store.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
+                var response = await body(connection, transaction, hash, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 outbox.Committed();
                 return response;

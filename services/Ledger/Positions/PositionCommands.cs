@@ -14,7 +14,15 @@ public static class PositionCommands
 
     public sealed record OpenCommand(
         string Key, string Account, string Venue, string Symbol, DomainSide Side, decimal Quantity, decimal EntryPrice,
-        int Leverage, string MarginType, decimal Fee, string? Strategy, DateTimeOffset OpenedAt, decimal? StopLoss, decimal? TakeProfit);
+        int Leverage, string MarginType, decimal Fee, string? Strategy, DateTimeOffset OpenedAt, decimal? StopLoss, decimal? TakeProfit,
+        IReadOnlyList<FillCommand> Fills);
+
+    /// <summary>One fill of an opening order (OpenPositionRequest.fills).</summary>
+    public sealed record FillCommand(
+        string ClientOrderId, string ExchangeTradeId, string? ExchangeOrderId, decimal Price, decimal Quantity, decimal Fee, DateTimeOffset ExecutedAt);
+
+    /// <summary>More fills than any market order of a bounded size produces: a request with more is malformed.</summary>
+    public const int MaxFills = 200;
 
     public sealed record ReduceCommand(string Key, Guid PositionId, decimal Quantity, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason);
 
@@ -33,6 +41,8 @@ public static class PositionCommands
         var quantity = Positive(r.Quantity, "quantity");
         var entryPrice = Positive(r.EntryPrice, "entry_price");
         Notional(quantity, entryPrice, "quantity");
+        var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
+        var fills = ParseFills(r, quantity, fee);
         return new OpenCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             OptionalText(r.Account, "account", 64) ?? DefaultAccount,
@@ -43,11 +53,61 @@ public static class PositionCommands
             entryPrice,
             r.Leverage,
             PositionRow.MarginText(marginType),
-            Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee"),
+            fee,
             OptionalText(r.Strategy, "strategy", 64),
             InstantOrNow(r.OpenedAt, "opened_at", time),
             OptionalPositive(r.StopLossPrice, "stop_loss_price"),
-            OptionalPositive(r.TakeProfitPrice, "take_profit_price"));
+            OptionalPositive(r.TakeProfitPrice, "take_profit_price"),
+            fills);
+    }
+
+    /// <summary>
+    /// The opening order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the
+    /// position's quantity and fee (the record and its trades cannot disagree).
+    /// </summary>
+    private static List<FillCommand> ParseFills(OpenPositionRequest r, decimal quantity, decimal fee)
+    {
+        if (r.Fills.Count > MaxFills)
+        {
+            throw new RequestValidationException("fills", $"must hold at most {MaxFills} fills");
+        }
+
+        var fills = new List<FillCommand>(r.Fills.Count);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < r.Fills.Count; i++)
+        {
+            var f = r.Fills[i];
+            var at = $"fills[{i}].";
+            var price = Positive(f.Price, at + "price");
+            var size = Positive(f.Quantity, at + "quantity");
+            Notional(size, price, at + "quantity");
+            var fill = new FillCommand(
+                Text(f.ClientOrderId, at + "client_order_id", 64),
+                Text(f.ExchangeTradeId, at + "exchange_trade_id", 64),
+                OptionalText(f.ExchangeOrderId, at + "exchange_order_id", 64),
+                price,
+                size,
+                Bounded(NonNegativeOrZero(f.Fee, at + "fee"), at + "fee"),
+                Wire.Instant(f.ExecutedAt, at + "executed_at"));
+            if (!ids.Add(fill.ExchangeTradeId))
+            {
+                throw new RequestValidationException(at + "exchange_trade_id", "appears twice in fills");
+            }
+
+            fills.Add(fill);
+        }
+
+        if (fills.Count > 0 && fills.Sum(f => f.Quantity) != quantity)
+        {
+            throw new RequestValidationException("fills", "quantities must add up to quantity");
+        }
+
+        if (fills.Count > 0 && fills.Sum(f => f.Fee) != fee)
+        {
+            throw new RequestValidationException("fills", "fees must add up to fee");
+        }
+
+        return fills;
     }
 
     public static ReduceCommand Parse(ReducePositionRequest r, TimeProvider time)

@@ -25,16 +25,17 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
     {
         var command = Parse(request, time);
         var call = Context("OpenPosition", command.Key, request) with { RetryOnConstraint = RetryOnOpenRace, TotalsField = "quantity" };
-        return writer.ExecuteAsync(call, async (connection, transaction, ct) =>
-        {
-            await using var find = Sql.Command(
+        // Three round trips and the commit: the key claim with the read of the open position, the insert (or update) of the
+        // row, and its journal entry, event, fills and stored response together.
+        return writer.ExecuteAsync(call,
+            () => Sql.Batch(
                 $"SELECT {PositionRow.Columns} FROM positions WHERE account = $1 AND venue = $2 AND symbol = $3 AND status = 'open' FOR UPDATE",
-                connection, transaction, command.Account, command.Venue, command.Symbol);
-            var existing = await ReadOneAsync(find, ct).ConfigureAwait(false);
-            return existing is null
-                ? await InsertAsync(connection, transaction, command, ct).ConfigureAwait(false)
-                : await AddAsync(connection, transaction, existing, command, ct).ConfigureAwait(false);
-        }, cancellationToken);
+                command.Account, command.Venue, command.Symbol),
+            ReadFirstAsync,
+            async (connection, transaction, existing, store, ct) => existing is null
+                ? await InsertAsync(connection, transaction, command, store, ct).ConfigureAwait(false)
+                : await AddAsync(connection, transaction, existing, command, store, ct).ConfigureAwait(false),
+            cancellationToken);
     }
 
     public Task<PositionRecord> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken)
@@ -69,7 +70,8 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
     }
 
     private static async Task<PositionRecord> InsertAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, OpenCommand c, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, OpenCommand c, Func<PositionRecord, NpgsqlBatchCommand> store,
+        CancellationToken ct)
     {
         await using var insert = Sql.Command(
             "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, leverage, margin_type, status, " +
@@ -78,13 +80,15 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
             connection, transaction, NewId.NextGuid(), c.Account, c.Venue, c.Symbol, PositionRow.SideText(c.Side), c.Quantity,
             c.EntryPrice, c.Leverage, c.MarginType, c.Fee, c.Strategy, c.StopLoss, c.TakeProfit, c.OpenedAt);
         var row = (await ReadOneAsync(insert, ct).ConfigureAwait(false))!;
+        var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "open", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
-            Opened(row, c), ct).ConfigureAwait(false);
-        return row.ToProto();
+            Opened(row, c), ct, FillTrades(row, c).Append(store(record))).ConfigureAwait(false);
+        return record;
     }
 
     private static async Task<PositionRecord> AddAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow existing, OpenCommand c, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow existing, OpenCommand c,
+        Func<PositionRecord, NpgsqlBatchCommand> store, CancellationToken ct)
     {
         if (existing.Side != c.Side)
         {
@@ -108,9 +112,10 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
             $"updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
             connection, transaction, existing.PositionId, quantity, entry, c.Fee, c.StopLoss, c.TakeProfit);
         var row = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
+        var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "add", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
-            Opened(row, c), ct).ConfigureAwait(false);
-        return row.ToProto();
+            Opened(row, c), ct, FillTrades(row, c).Append(store(record))).ConfigureAwait(false);
+        return record;
     }
 
     private static async Task<PositionRecord> ReducePartAsync(
@@ -181,7 +186,8 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
 
     private static async Task JournalAsync<TEvent>(
         NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow row, string kind, decimal quantity, decimal price,
-        decimal pnl, decimal fee, string? reason, DateTimeOffset at, (Guid EventId, TEvent Message) outbox, CancellationToken ct)
+        decimal pnl, decimal fee, string? reason, DateTimeOffset at, (Guid EventId, TEvent Message) outbox, CancellationToken ct,
+        IEnumerable<NpgsqlBatchCommand>? more = null)
         where TEvent : class
     {
         await using var batch = new NpgsqlBatch(connection, transaction)
@@ -195,7 +201,49 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
                 OutboxWriter.Command(outbox.EventId, row.PositionId.ToString(), outbox.Message),
             },
         };
+        foreach (var command in more ?? [])
+        {
+            batch.BatchCommands.Add(command);
+        }
+
         await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The opening order's fills as trades of the position, each with its TradeRecorded after the PositionOpened (one
+    /// aggregate, so consumers see the position before its trades). They join the journal's batch: no extra round trip.
+    /// </summary>
+    private static IEnumerable<NpgsqlBatchCommand> FillTrades(PositionRow row, OpenCommand c)
+    {
+        var side = row.Side == Domain.Side.Long ? "buy" : "sell";
+        foreach (var fill in c.Fills)
+        {
+            var tradeId = NewId.NextGuid();
+            var eventId = NewId.NextGuid();
+            yield return Sql.Batch(
+                "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
+                "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
+                tradeId, fill.ClientOrderId, row.Venue, fill.ExchangeTradeId, fill.ExchangeOrderId, row.Symbol, side, fill.Price,
+                fill.Quantity, fill.Fee, fill.ExecutedAt, row.PositionId, c.Strategy);
+            yield return OutboxWriter.Command(eventId, row.PositionId.ToString(), new TradeRecorded(eventId, fill.ExecutedAt, tradeId,
+                fill.ClientOrderId, row.Venue, fill.ExchangeTradeId, row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, 0m,
+                fill.ExecutedAt, row.PositionId));
+        }
+    }
+
+    private static async Task<PositionRow?> ReadFirstAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        // The key claim before the read yields no result set: the first one is the read's.
+        do
+        {
+            if (reader.FieldCount > 0)
+            {
+                return await reader.ReadAsync(ct).ConfigureAwait(false) ? PositionRow.Read(reader) : null;
+            }
+        }
+        while (await reader.NextResultAsync(ct).ConfigureAwait(false));
+
+        return null;
     }
 
     private static async Task<PositionRow?> ReadOneAsync(NpgsqlCommand command, CancellationToken ct)

@@ -312,7 +312,11 @@ public sealed partial class PaperEngine
                 }
             }
 
-            _trades.AddRange(s.Trades);
+            foreach (var trade in s.Trades)
+            {
+                AddTrade(trade);
+            }
+
             _income.AddRange(s.Income);
             _fundingHistory.AddRange(s.FundingHistory);
             _version++;

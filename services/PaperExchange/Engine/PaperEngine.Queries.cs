@@ -285,23 +285,84 @@ public sealed partial class PaperEngine
             }
 
             w.WriteStartArray();
-            var written = 0;
-            foreach (var t in _trades)
+            if (_tradesBySymbol.TryGetValue(market.Symbol, out var trades))
             {
-                if (written >= limit)
+                var written = 0;
+                for (var i = trades.FirstCandidate(fromId, start); i < trades.Items.Count && written < limit; i++)
                 {
-                    break;
-                }
+                    var t = trades.Items[i];
+                    if (end is not null && t.Time > end && trades.TimeOrdered)
+                    {
+                        break;
+                    }
 
-                if (t.Symbol == market.Symbol && (fromId is null || t.Id >= fromId)
-                    && (start is null || t.Time >= start) && (end is null || t.Time <= end))
-                {
-                    VenueJson.Trade(w, t);
-                    written++;
+                    if ((fromId is null || t.Id >= fromId) && (start is null || t.Time >= start) && (end is null || t.Time <= end))
+                    {
+                        VenueJson.Trade(w, t);
+                        written++;
+                    }
                 }
             }
 
             w.WriteEndArray();
+        }
+    }
+
+    private void AddTrade(TradeState trade)
+    {
+        _trades.Add(trade);
+        if (!_tradesBySymbol.TryGetValue(trade.Symbol, out var trades))
+        {
+            trades = new SymbolTrades();
+            _tradesBySymbol.Add(trade.Symbol, trades);
+        }
+
+        trades.Add(trade);
+    }
+
+    /// <summary>One symbol's trades in id order; while their times never decrease, a time window is found by bisection.</summary>
+    private sealed class SymbolTrades
+    {
+        public List<TradeState> Items { get; } = [];
+
+        public bool TimeOrdered { get; private set; } = true;
+
+        public void Add(TradeState trade)
+        {
+            if (Items.Count > 0 && (trade.Time < Items[^1].Time || trade.Id <= Items[^1].Id))
+            {
+                // Not expected (ids grow, the clock never goes back), but then the query scans every trade of the symbol.
+                TimeOrdered = false;
+            }
+
+            Items.Add(trade);
+        }
+
+        /// <summary>The first index that can match: the first trade at or after fromId or startTime; 0 when unordered.</summary>
+        public int FirstCandidate(long? fromId, long? start)
+        {
+            if (!TimeOrdered)
+            {
+                return 0;
+            }
+
+            int low = 0, high = Items.Count;
+            while (low < high)
+            {
+                var mid = (low + high) >>> 1;
+                var t = Items[mid];
+                var before = (fromId is not null && t.Id < fromId) || (start is not null && t.Time < start);
+                if (before)
+                {
+                    low = mid + 1;
+                }
+                else
+                {
+                    high = mid;
+                }
+            }
+
+            return low;
         }
     }
 

@@ -445,7 +445,7 @@ public sealed partial class PaperEngine
             Maker = maker,
             Time = now,
         };
-        _trades.Add(trade);
+        AddTrade(trade);
         var tradeId = trade.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (commission != 0m)
         {

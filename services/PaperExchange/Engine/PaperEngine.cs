@@ -32,6 +32,10 @@ public sealed partial class PaperEngine
     private readonly Dictionary<string, AlgoOrderState> _algoByClientId = new(StringComparer.Ordinal);
     private readonly List<AlgoOrderState> _openAlgo = [];
     private readonly List<TradeState> _trades = [];
+
+    // The same trades per symbol, in id order, for userTrades: a query reads its symbol's trades from where its window
+    // starts instead of every trade of every symbol.
+    private readonly Dictionary<string, SymbolTrades> _tradesBySymbol = new(StringComparer.Ordinal);
     private readonly List<IncomeState> _income = [];
     private readonly List<FundingRecordState> _fundingHistory = [];
 
@@ -200,6 +204,7 @@ public sealed partial class PaperEngine
         _algoByClientId.Clear();
         _openAlgo.Clear();
         _trades.Clear();
+        _tradesBySymbol.Clear();
         _income.Clear();
         _fundingHistory.Clear();
         _crossWallet = balance;

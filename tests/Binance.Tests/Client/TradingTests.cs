@@ -21,6 +21,34 @@ public class TradingTests : PaperTest
     }
 
     [Fact]
+    public async Task GetUserTradesAsync_TwoSymbolsOverTime_WindowsFromIdAndLimitSelectAsBinanceDoes()
+    {
+        // Trades of two symbols interleaved, a minute apart: t0 BTC, t1 ETH, t2 BTC, t3 ETH, t4 BTC.
+        var times = new List<DateTimeOffset>();
+        for (var i = 0; i < 5; i++)
+        {
+            var symbol = i % 2 == 0 ? "BTCUSDT" : "ETHUSDT";
+            await Client.PlaceOrderAsync(MarketBuy(symbol == "BTCUSDT" ? 0.010m : 0.100m, symbol), $"window-{i}");
+            times.Add(Paper.Clock.GetUtcNow());
+            await Paper.AdvanceAsync(TimeSpan.FromMinutes(1));
+        }
+
+        var btc = await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT"));
+        Assert.Equal(3, btc.Count);
+        Assert.All(btc, t => Assert.Equal("BTCUSDT", t.Symbol));
+        Assert.True(btc[0].Id < btc[1].Id && btc[1].Id < btc[2].Id);
+
+        // A window holding only the middle BTC trade; from an id; a limit counts from the window's start.
+        var middle = await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT", times[1], times[3]));
+        Assert.Equal(btc[1].Id, Assert.Single(middle).Id);
+        var fromSecond = await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT", FromId: btc[1].Id));
+        Assert.Equal([btc[1].Id, btc[2].Id], fromSecond.Select(t => t.Id));
+        var firstOnly = await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT", times[0].AddSeconds(-1), times[4], Limit: 1));
+        Assert.Equal(btc[0].Id, Assert.Single(firstOnly).Id);
+        Assert.Empty(await Client.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", times[4].AddSeconds(1), times[4].AddMinutes(1))));
+    }
+
+    [Fact]
     public async Task PlaceOrderAsync_SameIdempotencyKeyWhileTheFirstIsOpen_ReturnsTheFirstOrderAndPlacesNoSecond()
     {
         // Binance refuses a reused client order id only while the first order is open (-4116); once it is filled or

@@ -1,0 +1,116 @@
+using Grpc.Core;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Servers;
+using static TradeEngine.Ledger.Tests.Support.Requests;
+
+namespace TradeEngine.Ledger.Tests;
+
+/// <summary>OpenPosition with the opening order's fills: the position and one trade per fill in one transaction.</summary>
+[Collection(LedgerCollection.Name)]
+public sealed class OpeningFillsTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+{
+    private LedgerHost _ledger = null!;
+
+    private LedgerService.LedgerServiceClient Client => _ledger.Client;
+
+    public async Task InitializeAsync() => _ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false);
+
+    public async Task DisposeAsync() => await _ledger.DisposeAsync();
+
+    [Fact]
+    public async Task OpenPosition_TwoFills_PositionAndBothTradesLinkedWithEventsInOrder()
+    {
+        var request = WithFills(Open(quantity: "1.00000001", price: "100.5"), ("t1", "0.6", "100", "0.06"), ("t2", "0.40000001", "101.25", "0.04"));
+
+        var opened = await Client.OpenPositionAsync(request);
+
+        Assert.Equal(2, await _ledger.CountAsync("trades WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await _ledger.CountAsync(
+            "trades WHERE exchange_trade_id = 't2' AND price = 101.25 AND quantity = 0.40000001 AND fee = 0.04 AND side = 'buy' " +
+            "AND venue = 'binance' AND symbol = 'BTCUSDT' AND strategy = 's1' AND client_order_id = 'order-1'"));
+        // The position's events, in the order the relay publishes them: the position first, then its trades.
+        Assert.Equal(1, await _ledger.CountAsync(
+            "(SELECT array_agg(message_type ORDER BY outbox_id) AS types FROM outbox WHERE aggregate_id = $1) o " +
+            "WHERE types = ARRAY['PositionOpened', 'TradeRecorded', 'TradeRecorded']::varchar[]", opened.PositionId));
+    }
+
+    [Fact]
+    public async Task OpenPosition_SameKeyAgain_ReplaysWithoutMoreTrades()
+    {
+        var request = WithFills(Open(quantity: "1"), ("t1", "1", "100", "0.1"));
+        await Client.OpenPositionAsync(request);
+
+        var again = await Client.OpenPositionAsync(request);
+
+        Assert.True(again.Replayed);
+        Assert.Equal(1, await _ledger.CountAsync("trades"));
+        Assert.Equal(2, await _ledger.CountAsync("outbox"));
+    }
+
+    [Theory]
+    [InlineData("0.5", "0.1")] // quantities add up to 0.5 of 1
+    [InlineData("1", "0.05")] // fees add up to 0.05 of 0.1
+    public async Task OpenPosition_FillsDisagreeWithThePosition_InvalidArgumentNothingWritten(string quantity, string fillFee)
+    {
+        var request = WithFills(Open(quantity: "1"), ("t1", quantity, "100", fillFee));
+        request.Fee = "0.1";
+
+        await RpcAssert.InvalidArgument("fills", () => Client.OpenPositionAsync(request).ResponseAsync);
+
+        await AssertNothingWrittenAsync();
+    }
+
+    [Theory]
+    [InlineData("fills[1].exchange_trade_id", "t1", "100", "0.5")]
+    [InlineData("fills[1].price", "t2", "-1", "0.5")]
+    [InlineData("fills[1].quantity", "t2", "100", "0,5")]
+    public async Task OpenPosition_BadFill_InvalidArgumentNamingTheFillNothingWritten(string field, string id, string price, string quantity)
+    {
+        var request = WithFills(Open(quantity: "1"), ("t1", "0.5", "100", "0.05"), (id, quantity, price, "0.05"));
+
+        await RpcAssert.InvalidArgument(field, () => Client.OpenPositionAsync(request).ResponseAsync);
+
+        await AssertNothingWrittenAsync();
+    }
+
+    [Fact]
+    public async Task OpenPosition_FillAlreadyRecorded_AlreadyExistsAndNoPosition()
+    {
+        var trade = Trade();
+        await Client.RecordTradeAsync(trade);
+
+        await RpcAssert.FailsWith(StatusCode.AlreadyExists,
+            () => Client.OpenPositionAsync(WithFills(Open(quantity: "1"), (trade.ExchangeTradeId, "1", "100", "0.1"))).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("positions"));
+        Assert.Equal(1, await _ledger.CountAsync("trades"));
+        Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
+    }
+
+    private async Task AssertNothingWrittenAsync()
+    {
+        Assert.Equal(0, await _ledger.CountAsync("positions"));
+        Assert.Equal(0, await _ledger.CountAsync("trades"));
+        Assert.Equal(0, await _ledger.CountAsync("outbox"));
+        Assert.Equal(0, await _ledger.CountAsync("idempotency_keys"));
+    }
+
+    private static OpenPositionRequest WithFills(
+        OpenPositionRequest request, params (string Id, string Quantity, string Price, string Fee)[] fills)
+    {
+        var fee = 0m;
+        foreach (var (id, quantity, price, feeText) in fills)
+        {
+            request.Fills.Add(new OpeningFill
+            {
+                ClientOrderId = "order-1", ExchangeTradeId = id, ExchangeOrderId = "42", Price = price, Quantity = quantity, Fee = feeText,
+                ExecutedAt = At(T0),
+            });
+            fee += decimal.TryParse(feeText, System.Globalization.CultureInfo.InvariantCulture, out var f) ? f : 0m;
+        }
+
+        request.Fee = fee.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return request;
+    }
+}
