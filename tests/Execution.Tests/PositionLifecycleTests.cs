@@ -51,6 +51,9 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
         Assert.Equal(2, await stack.CountAsync("trades"));
+        // The closing fill too is the venue's own trade, on the selling side, linked to the position.
+        Assert.Equal(0, await stack.CountAsync("trades WHERE exchange_trade_id LIKE 'order-%'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE side = 'sell' AND position_id = $1::uuid", opened.PositionId));
         await stack.Events.Received.WaitForAsync(
             r => r.Of<PositionOpened>().Count >= 1 && r.Of<PositionClosed>().Count >= 1, TimeSpan.FromSeconds(20));
         await Task.Delay(500);

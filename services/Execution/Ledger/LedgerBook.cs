@@ -113,18 +113,10 @@ public sealed class LedgerBook(
     {
         request.Account = Account;
         request.Venue = Venue;
-        if (fills.Trades.Count > 0 && fills.Trades.Sum(t => t.Qty) == order.ExecutedQty)
+        var ledgerFills = LedgerFills(order, fills);
+        if (ledgerFills.Count > 0)
         {
-            request.Fills.AddRange(fills.Trades.Select(t => new OpeningFill
-            {
-                ClientOrderId = order.ClientOrderId,
-                ExchangeTradeId = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ExchangeOrderId = t.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Price = Wire.Format(t.Price),
-                Quantity = Wire.Format(t.Qty),
-                Fee = Wire.Format(t.Commission),
-                ExecutedAt = Wire.Timestamp(t.Time),
-            }));
+            request.Fills.AddRange(ledgerFills);
             return writes.WriteAsync("open " + request.IdempotencyKey + " with its fills",
                 async ct => await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
         }
@@ -135,6 +127,31 @@ public sealed class LedgerBook(
             await ledger.RecordTradeAsync(TradeRequest(order, fills.Fee, 0m, record.PositionId, strategy), cancellationToken: ct).ConfigureAwait(false);
             return record;
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// An order's fills as the Ledger records them (one trade each, under the venue's trade id) when they account for
+    /// the whole filled quantity; otherwise none, and the caller records the order as one trade at its average price.
+    /// </summary>
+    public static IReadOnlyList<Fill> LedgerFills(OrderInfo order, OrderFills fills)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(fills);
+        if (fills.Trades.Count == 0 || fills.Trades.Sum(t => t.Qty) != order.ExecutedQty)
+        {
+            return [];
+        }
+
+        return fills.Trades.Select(t => new Fill
+        {
+            ClientOrderId = order.ClientOrderId,
+            ExchangeTradeId = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ExchangeOrderId = t.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Price = Wire.Format(t.Price),
+            Quantity = Wire.Format(t.Qty),
+            Fee = Wire.Format(t.Commission),
+            ExecutedAt = Wire.Timestamp(t.Time),
+        }).ToList();
     }
 
     /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>

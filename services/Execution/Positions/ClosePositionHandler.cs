@@ -186,11 +186,15 @@ public sealed class ClosePositionHandler(
         }
 
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
-        var fee = await ledger.FeeAsync(order, ct).ConfigureAwait(false);
+        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        var fee = orderFills.Fee;
         LedgerV1.PositionRecord? after = null;
         var realized = 0m;
         if (record is not null)
         {
+            // Each fill rides in the ReducePosition call (one transaction); an order whose fills are not all listed yet
+            // is recorded as one trade after it.
+            var ledgerFills = LedgerBook.LedgerFills(order, orderFills);
             after = await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
             {
                 IdempotencyKey = "reduce:" + clientOrderId,
@@ -200,11 +204,16 @@ public sealed class ClosePositionHandler(
                 Fee = Wire.Format(fee),
                 ReducedAt = Wire.Timestamp(order.UpdateTime),
                 Reason = reason,
+                Fills = { ledgerFills },
             }, ct).ConfigureAwait(false);
             realized = Domain.Positions.PositionMath.RealizedPnl(
                 record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
                 order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
-            await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
+            if (ledgerFills.Count == 0)
+            {
+                await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
+            }
+
             fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
         }
 

@@ -192,7 +192,11 @@ public sealed class FillRecorder(
     public async Task<LedgerV1.PositionRecord?> RecordCloseAsync(
         LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct)
     {
-        var fee = await ledger.FeeAsync(order, ct).ConfigureAwait(false);
+        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        var fee = orderFills.Fee;
+        // Each fill rides in the ClosePosition call (one transaction) when the order closed exactly the recorded
+        // quantity; otherwise the order is recorded as one trade after the close.
+        var ledgerFills = order.ExecutedQty == Wire.Decimal(record.Quantity, "quantity") ? LedgerBook.LedgerFills(order, orderFills) : [];
         var closed = await ledger.CloseAsync(new LedgerV1.ClosePositionRequest
         {
             IdempotencyKey = key,
@@ -201,11 +205,15 @@ public sealed class FillRecorder(
             Fee = Wire.Format(fee),
             ClosedAt = Wire.Timestamp(order.UpdateTime),
             ExitReason = reason,
+            Fills = { ledgerFills },
         }, ct).ConfigureAwait(false);
         var realized = Domain.Positions.PositionMath.RealizedPnl(
             record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
             order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
-        await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
+        if (ledgerFills.Count == 0)
+        {
+            await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
+        }
         Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
         return closed;
     }

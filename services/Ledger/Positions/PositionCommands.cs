@@ -17,16 +17,20 @@ public static class PositionCommands
         int Leverage, string MarginType, decimal Fee, string? Strategy, DateTimeOffset OpenedAt, decimal? StopLoss, decimal? TakeProfit,
         IReadOnlyList<FillCommand> Fills);
 
-    /// <summary>One fill of an opening order (OpenPositionRequest.fills).</summary>
+    /// <summary>One fill of the order behind an open, reduce or close (the requests' fills).</summary>
     public sealed record FillCommand(
         string ClientOrderId, string ExchangeTradeId, string? ExchangeOrderId, decimal Price, decimal Quantity, decimal Fee, DateTimeOffset ExecutedAt);
 
     /// <summary>More fills than any market order of a bounded size produces: a request with more is malformed.</summary>
     public const int MaxFills = 200;
 
-    public sealed record ReduceCommand(string Key, Guid PositionId, decimal Quantity, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason);
+    public sealed record ReduceCommand(
+        string Key, Guid PositionId, decimal Quantity, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason,
+        IReadOnlyList<FillCommand> Fills);
 
-    public sealed record CloseCommand(string Key, Guid PositionId, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason, bool Liquidated);
+    public sealed record CloseCommand(
+        string Key, Guid PositionId, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason, bool Liquidated,
+        IReadOnlyList<FillCommand> Fills);
 
     public static OpenCommand Parse(OpenPositionRequest r, TimeProvider time)
     {
@@ -42,7 +46,7 @@ public static class PositionCommands
         var entryPrice = Positive(r.EntryPrice, "entry_price");
         Notional(quantity, entryPrice, "quantity");
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
-        var fills = ParseFills(r, quantity, fee);
+        var fills = ParseFills(r.Fills, quantity, fee);
         return new OpenCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             OptionalText(r.Account, "account", 64) ?? DefaultAccount,
@@ -62,21 +66,21 @@ public static class PositionCommands
     }
 
     /// <summary>
-    /// The opening order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the
-    /// position's quantity and fee (the record and its trades cannot disagree).
+    /// An order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the request's
+    /// quantity (when the request states one) and fee, so the record and its trades cannot disagree.
     /// </summary>
-    private static List<FillCommand> ParseFills(OpenPositionRequest r, decimal quantity, decimal fee)
+    private static List<FillCommand> ParseFills(IReadOnlyList<Fill> given, decimal? quantity, decimal fee)
     {
-        if (r.Fills.Count > MaxFills)
+        if (given.Count > MaxFills)
         {
             throw new RequestValidationException("fills", $"must hold at most {MaxFills} fills");
         }
 
-        var fills = new List<FillCommand>(r.Fills.Count);
+        var fills = new List<FillCommand>(given.Count);
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < r.Fills.Count; i++)
+        for (var i = 0; i < given.Count; i++)
         {
-            var f = r.Fills[i];
+            var f = given[i];
             var at = $"fills[{i}].";
             var price = Positive(f.Price, at + "price");
             var size = Positive(f.Quantity, at + "quantity");
@@ -97,7 +101,7 @@ public static class PositionCommands
             fills.Add(fill);
         }
 
-        if (fills.Count > 0 && fills.Sum(f => f.Quantity) != quantity)
+        if (fills.Count > 0 && quantity is not null && fills.Sum(f => f.Quantity) != quantity)
         {
             throw new RequestValidationException("fills", "quantities must add up to quantity");
         }
@@ -116,26 +120,31 @@ public static class PositionCommands
         var quantity = Positive(r.Quantity, "quantity");
         var exitPrice = Positive(r.ExitPrice, "exit_price");
         Notional(quantity, exitPrice, "quantity");
+        var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
         return new ReduceCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             Id(r.PositionId, "position_id"),
             quantity,
             exitPrice,
-            Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee"),
+            fee,
             InstantOrNow(r.ReducedAt, "reduced_at", time),
-            OptionalText(r.Reason, "reason", 256));
+            OptionalText(r.Reason, "reason", 256),
+            ParseFills(r.Fills, quantity, fee));
     }
 
     public static CloseCommand Parse(ClosePositionRequest r, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(r);
+        var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
         return new CloseCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             Id(r.PositionId, "position_id"),
             Positive(r.ExitPrice, "exit_price"),
-            Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee"),
+            fee,
             InstantOrNow(r.ClosedAt, "closed_at", time),
             OptionalText(r.ExitReason, "exit_reason", 256),
-            r.Liquidated);
+            r.Liquidated,
+            // A close covers the open quantity, known once the row is locked: PositionStore checks the fills against it.
+            ParseFills(r.Fills, quantity: null, fee));
     }
 }

@@ -52,7 +52,8 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
 
             return command.Quantity == row.Quantity
                 ? await CloseAsync(connection, transaction, row, new CloseCommand(
-                    command.Key, row.PositionId, command.ExitPrice, command.Fee, command.At, command.Reason, Liquidated: false), ct).ConfigureAwait(false)
+                    command.Key, row.PositionId, command.ExitPrice, command.Fee, command.At, command.Reason, Liquidated: false, command.Fills), ct)
+                    .ConfigureAwait(false)
                 : await ReducePartAsync(connection, transaction, row, command, ct).ConfigureAwait(false);
         }, cancellationToken);
     }
@@ -82,7 +83,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
         var row = (await ReadOneAsync(insert, ct).ConfigureAwait(false))!;
         var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "open", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
-            Opened(row, c), ct, FillTrades(row, c).Append(store(record))).ConfigureAwait(false);
+            Opened(row, c), ct, FillTrades(row, c.Fills, c.Strategy, closing: false).Append(store(record))).ConfigureAwait(false);
         return record;
     }
 
@@ -114,7 +115,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
         var row = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
         var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "add", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
-            Opened(row, c), ct, FillTrades(row, c).Append(store(record))).ConfigureAwait(false);
+            Opened(row, c), ct, FillTrades(row, c.Fills, c.Strategy, closing: false).Append(store(record))).ConfigureAwait(false);
         return record;
     }
 
@@ -130,14 +131,19 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
         var after = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
         var reduced = new PositionReduced(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
             c.Quantity, after.Quantity, c.ExitPrice, pnl, c.Fee, c.Reason);
-        await JournalAsync(connection, transaction, after, "reduce", c.Quantity, c.ExitPrice, pnl, c.Fee, c.Reason, c.At, (reduced.EventId, reduced), ct)
-            .ConfigureAwait(false);
+        await JournalAsync(connection, transaction, after, "reduce", c.Quantity, c.ExitPrice, pnl, c.Fee, c.Reason, c.At, (reduced.EventId, reduced), ct,
+            FillTrades(row, c.Fills, row.Strategy, closing: true)).ConfigureAwait(false);
         return after.ToProto();
     }
 
     private static async Task<PositionRecord> CloseAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow row, CloseCommand c, CancellationToken ct)
     {
+        if (c.Fills.Count > 0 && c.Fills.Sum(f => f.Quantity) != row.Quantity)
+        {
+            throw new RequestValidationException("fills", $"quantities must add up to the open quantity {Format(row.Quantity)}");
+        }
+
         var pnl = Round(PositionMath.RealizedPnl(row.Side, row.Quantity, row.EntryPrice, c.ExitPrice, 0m));
         var (exit, closedQuantity) = AverageExit(row, row.Quantity, c.ExitPrice);
         await using var update = Sql.Command(
@@ -149,7 +155,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
         var closed = new PositionClosed(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
             row.Quantity, after.EntryPrice, exit, after.RealizedPnl, after.Fees, after.Funding, c.Reason, c.Liquidated);
         await JournalAsync(connection, transaction, after, c.Liquidated ? "liquidate" : "close", row.Quantity, c.ExitPrice, pnl, c.Fee,
-            c.Reason, c.At, (closed.EventId, closed), ct).ConfigureAwait(false);
+            c.Reason, c.At, (closed.EventId, closed), ct, FillTrades(row, c.Fills, row.Strategy, closing: true)).ConfigureAwait(false);
         return after.ToProto();
     }
 
@@ -210,23 +216,27 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
     }
 
     /// <summary>
-    /// The opening order's fills as trades of the position, each with its TradeRecorded after the PositionOpened (one
-    /// aggregate, so consumers see the position before its trades). They join the journal's batch: no extra round trip.
+    /// An order's fills as trades of the position, each with its TradeRecorded after the position's own event (one
+    /// aggregate, so consumers see the change before its trades). They join the journal's batch: no extra round trip.
+    /// An opening fill trades on the position's side with no realized PnL; a reducing or closing one on the other side,
+    /// realizing (price − entry) × quantity for a long and (entry − price) × quantity for a short, rounded to 8 places
+    /// half away from zero like every other PnL here (LedgerWire.Round).
     /// </summary>
-    private static IEnumerable<NpgsqlBatchCommand> FillTrades(PositionRow row, OpenCommand c)
+    private static IEnumerable<NpgsqlBatchCommand> FillTrades(PositionRow row, IReadOnlyList<FillCommand> fills, string? strategy, bool closing)
     {
-        var side = row.Side == Domain.Side.Long ? "buy" : "sell";
-        foreach (var fill in c.Fills)
+        var side = (row.Side == Domain.Side.Long) != closing ? "buy" : "sell";
+        foreach (var fill in fills)
         {
             var tradeId = NewId.NextGuid();
             var eventId = NewId.NextGuid();
+            var pnl = closing ? Round(PositionMath.RealizedPnl(row.Side, fill.Quantity, row.EntryPrice, fill.Price, 0m)) : 0m;
             yield return Sql.Batch(
                 "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
-                "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
+                "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 tradeId, fill.ClientOrderId, row.Venue, fill.ExchangeTradeId, fill.ExchangeOrderId, row.Symbol, side, fill.Price,
-                fill.Quantity, fill.Fee, fill.ExecutedAt, row.PositionId, c.Strategy);
+                fill.Quantity, fill.Fee, pnl, fill.ExecutedAt, row.PositionId, strategy);
             yield return OutboxWriter.Command(eventId, row.PositionId.ToString(), new TradeRecorded(eventId, fill.ExecutedAt, tradeId,
-                fill.ClientOrderId, row.Venue, fill.ExchangeTradeId, row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, 0m,
+                fill.ClientOrderId, row.Venue, fill.ExchangeTradeId, row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, pnl,
                 fill.ExecutedAt, row.PositionId));
         }
     }

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using TradeEngine.Common.V1;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Testing.Servers;
@@ -6,9 +7,9 @@ using static TradeEngine.Ledger.Tests.Support.Requests;
 
 namespace TradeEngine.Ledger.Tests;
 
-/// <summary>OpenPosition with the opening order's fills: the position and one trade per fill in one transaction.</summary>
+/// <summary>Open, reduce and close with the order's fills: the position change and one trade per fill in one transaction.</summary>
 [Collection(LedgerCollection.Name)]
-public sealed class OpeningFillsTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
 {
     private LedgerHost _ledger = null!;
 
@@ -88,6 +89,57 @@ public sealed class OpeningFillsTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
     }
 
+    [Fact]
+    public async Task ReduceThenClose_WithFills_TradesOnTheClosingSideWithTheirRealizedPnlAfterEachEvent()
+    {
+        var opened = await Client.OpenPositionAsync(WithFills(Open(quantity: "3", price: "100"), ("o1", "3", "100", "0.3")));
+
+        var reduce = new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1", ExitPrice = "110", Fee = "0.11", ReducedAt = At(T0.AddMinutes(1)),
+            Fills = { Fill("r1", "1", "110", "0.11") },
+        };
+        await Client.ReducePositionAsync(reduce);
+        var close = new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "95.5", Fee = "0.19", ClosedAt = At(T0.AddMinutes(2)),
+            Fills = { Fill("c1", "1.5", "95", "0.1"), Fill("c2", "0.5", "97", "0.09") },
+        };
+        var closed = await Client.ClosePositionAsync(close);
+
+        Assert.Equal(PositionStatus.Closed, closed.Status);
+        // A long closes by selling: (110 − 100) × 1, (95 − 100) × 1.5, (97 − 100) × 0.5.
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'r1' AND side = 'sell' AND realized_pnl = 10"));
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'c1' AND side = 'sell' AND realized_pnl = -7.5"));
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'c2' AND side = 'sell' AND realized_pnl = -1.5 AND fee = 0.09"));
+        Assert.Equal(1, await _ledger.CountAsync(
+            "(SELECT array_agg(message_type ORDER BY outbox_id) AS types FROM outbox WHERE aggregate_id = $1) o WHERE types = " +
+            "ARRAY['PositionOpened', 'TradeRecorded', 'PositionReduced', 'TradeRecorded', 'PositionClosed', 'TradeRecorded', 'TradeRecorded']::varchar[]",
+            opened.PositionId));
+    }
+
+    [Fact]
+    public async Task ClosePosition_FillsShortOfTheOpenQuantity_InvalidArgumentStillOpenNoTrade()
+    {
+        var opened = await Client.OpenPositionAsync(Open(quantity: "2"));
+        var close = new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", Fee = "0.1", ClosedAt = At(T0.AddMinutes(1)),
+            Fills = { Fill("c1", "1.5", "100", "0.1") },
+        };
+
+        await RpcAssert.InvalidArgument("fills", () => Client.ClosePositionAsync(close).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE status = 'open'"));
+        Assert.Equal(0, await _ledger.CountAsync("trades"));
+        Assert.Equal(1, await _ledger.CountAsync("outbox"));
+    }
+
+    private static Fill Fill(string id, string quantity, string price, string fee) => new()
+    {
+        ClientOrderId = "order-2", ExchangeTradeId = id, ExchangeOrderId = "43", Price = price, Quantity = quantity, Fee = fee, ExecutedAt = At(T0.AddMinutes(1)),
+    };
+
     private async Task AssertNothingWrittenAsync()
     {
         Assert.Equal(0, await _ledger.CountAsync("positions"));
@@ -102,7 +154,7 @@ public sealed class OpeningFillsTests(PostgresServer postgres, RabbitMqServer ra
         var fee = 0m;
         foreach (var (id, quantity, price, feeText) in fills)
         {
-            request.Fills.Add(new OpeningFill
+            request.Fills.Add(new Fill
             {
                 ClientOrderId = "order-1", ExchangeTradeId = id, ExchangeOrderId = "42", Price = price, Quantity = quantity, Fee = feeText,
                 ExecutedAt = At(T0),
