@@ -34,7 +34,7 @@ internal sealed class LedgerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<LedgerProcess> StartAsync(string database, string eventBus)
+    public static async Task<LedgerProcess> StartAsync(string database, string eventBus, bool relay = true)
     {
         // The referenced Ledger project is copied next to this tool, with its deps.json, runtimeconfig and appsettings.
         var directory = AppContext.BaseDirectory;
@@ -55,6 +55,7 @@ internal sealed class LedgerProcess : IAsyncDisposable
                 ["ConnectionStrings__ledgerdb"] = database,
                 ["ConnectionStrings__eventbus"] = eventBus,
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["Ledger__Outbox__RelayEnabled"] = relay ? "true" : "false",
             },
         };
         // Runtime knobs to try on the Ledger alone: LEDGERLOAD_LEDGER_DOTNET_gcServer=0 sets DOTNET_gcServer=0 for it.

@@ -8,6 +8,7 @@ internal sealed class LedgerUnderTest : IAsyncDisposable
 {
     private readonly LedgerProcess? _process;
     private readonly LoopbackServiceHost<Program>? _host;
+    private bool _disposed;
 
     private LedgerUnderTest(LedgerProcess? process, LoopbackServiceHost<Program>? host)
     {
@@ -20,11 +21,11 @@ internal sealed class LedgerUnderTest : IAsyncDisposable
     /// <summary>The Ledger's own CPU time; null when it shares this process.</summary>
     public TimeSpan? CpuTime => _process?.CpuTime;
 
-    public static async Task<LedgerUnderTest> StartAsync(bool inProcess, string database, string eventBus)
+    public static async Task<LedgerUnderTest> StartAsync(bool inProcess, string database, string eventBus, bool relay = true)
     {
         if (!inProcess)
         {
-            return new LedgerUnderTest(await LedgerProcess.StartAsync(database, eventBus), null);
+            return new LedgerUnderTest(await LedgerProcess.StartAsync(database, eventBus, relay), null);
         }
 
         // Outside a test project WebApplicationFactory cannot guess the service's content root: it is this folder.
@@ -34,6 +35,7 @@ internal sealed class LedgerUnderTest : IAsyncDisposable
             ["ConnectionStrings:ledgerdb"] = database,
             ["ConnectionStrings:eventbus"] = eventBus,
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Ledger:Outbox:RelayEnabled"] = relay ? "true" : "false",
         });
         await host.StartAsync();
         return new LedgerUnderTest(null, host);
@@ -41,6 +43,13 @@ internal sealed class LedgerUnderTest : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: the tool stops the first Ledger early (before the relay-off run) and its scope disposes it again.
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (_process is not null)
         {
             await _process.DisposeAsync();

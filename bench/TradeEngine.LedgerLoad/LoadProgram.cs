@@ -128,6 +128,24 @@ internal static class LoadProgram
         Console.WriteLine(pacedDelivery.Summary);
         await consumer.StopAsync();
 
+        // The same write path with no relay at work: a second Ledger on its own database with its relay off, so neither
+        // its publishing nor RabbitMQ nor the consumer share these 2 cores. It separates what the RPC costs from what
+        // delivering its event costs when everything runs on one small machine.
+        await ledger.DisposeAsync();
+        await using var quiet = await LedgerUnderTest.StartAsync(inProcess, await postgres.CreateDatabaseAsync(), rabbit.ConnectionString, relay: false);
+        var quietClient = new LedgerService.LedgerServiceClient(quiet.Channel);
+        async Task RecordQuietAsync() => await quietClient.RecordTradeAsync(new RecordTradeRequest
+        {
+            ClientOrderId = Guid.NewGuid().ToString("N"), Venue = "binance", ExchangeTradeId = Guid.NewGuid().ToString("N"),
+            Symbol = "BTCUSDT", Side = TradeSide.Buy, Price = "12345678901.12345678", Quantity = "0.00000001", Fee = "0.00000001",
+            ExecutedAt = executedAt,
+        });
+        await runner.WarmUpAsync(RecordQuietAsync, Callers, warmup);
+        var quietOne = await runner.MeasureAsync("(b') RecordTrade, relay off, 1 caller", RecordQuietAsync, 1);
+        Console.WriteLine(quietOne);
+        var quietMany = await runner.MeasureAsync($"(b') RecordTrade, relay off, {Callers} callers", RecordQuietAsync, Callers);
+        Console.WriteLine(quietMany);
+
         var ratioOne = rpcOne.Percentile(50) / rawOne.Percentile(50);
         var ratioMany = rpcMany.Percentile(50) / rawMany.Percentile(50);
         var writes = Math.Max(1, rpcMany.LatenciesMs.Count);
@@ -142,6 +160,8 @@ internal static class LoadProgram
             | (a) INSERT + COMMIT, {Callers} callers          | {rawMany.Percentile(50),6:F2} | {rawMany.Percentile(99),6:F2} | {rawMany.Throughput,7:F0}/s |  |
             | (b) RecordTrade RPC, {Callers} callers          | {rpcMany.Percentile(50),6:F2} | {rpcMany.Percentile(99),6:F2} | {rpcMany.Throughput,7:F0}/s | >= 2000/s |
             | (b)/(a) p50, {Callers} callers (queueing)       | {ratioMany,6:F2} |        |            |  |
+            | (b') relay off, 1 caller                 | {quietOne.Percentile(50),6:F2} | {quietOne.Percentile(99),6:F2} | {quietOne.Throughput,7:F0}/s | ratio {quietOne.Percentile(50) / rawOne.Percentile(50):F2} |
+            | (b') relay off, {Callers} callers               | {quietMany.Percentile(50),6:F2} | {quietMany.Percentile(99),6:F2} | {quietMany.Throughput,7:F0}/s | ratio {quietMany.Percentile(50) / rawMany.Percentile(50):F2} |
             | outbox -> consumer, under (b)'s load     | {delivery.Result.Percentile(50),6:F2} | {delivery.Result.Percentile(99),6:F2} | {delivery.Delivered}/{delivery.Committed} |  |
             | outbox -> consumer, paced                | {pacedDelivery.Result.Percentile(50),6:F2} | {pacedDelivery.Result.Percentile(99),6:F2} | {pacedDelivery.Delivered}/{pacedDelivery.Committed} | p99 < 50 ms |
             | CPU per (b) write: Ledger / this tool    | {ledgerCpu.TotalMicroseconds / writes,6:F0} µs | {toolCpu.TotalMicroseconds / writes,6:F0} µs | | |
