@@ -70,6 +70,45 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
     }
 
     [Fact]
+    public async Task Accrual_PositionAddedToAfterAMissedSettlement_BackfilledAtTheSizeItHadThen()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.StopFundingAsync();
+        await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.2", "60000");
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8)); // one settlement passes while Funding is down
+        var added = await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.3", "60000"); // then the position grows to 0.5
+
+        await world.StartFundingAsync();
+        var posted = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+
+        Assert.Equal("0.5", added.Quantity);
+        var settlement = Assert.Single(posted.Events);
+        // 0.2 BTC was held at the funding time: 0.2 × 60,000 × 0.0001 = 1.2, not 0.5 × 60,000 × 0.0001 = 3.
+        Assert.Equal(1.2m, Dec(settlement.Payment));
+        Assert.Equal(0.2m, Dec(settlement.PositionSize));
+    }
+
+    [Fact]
+    public async Task GetPositionSizeAt_BeforeOpenAndBetweenChanges_JournalSizes()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        var t0 = world.Paper.Clock.GetUtcNow();
+        var opened = await world.OpenPositionAsync("ETHUSDT", Side.Short, "2", "3000");
+        world.Paper.Engine.Advance(TimeSpan.FromHours(1));
+        await world.OpenPositionAsync("ETHUSDT", Side.Short, "1", "3000");
+        var t1 = world.Paper.Clock.GetUtcNow();
+
+        async Task<string> SizeAt(DateTimeOffset at) => (await world.Ledger.GetPositionSizeAtAsync(new Ledger.V1.GetPositionSizeAtRequest
+        {
+            PositionId = opened.PositionId, At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at),
+        })).Quantity;
+
+        Assert.Equal("0", await SizeAt(t0.AddMinutes(-1)));
+        Assert.Equal("2", await SizeAt(t0.AddMinutes(30)));
+        Assert.Equal("3", await SizeAt(t1));
+    }
+
+    [Fact]
     public async Task Accrual_VenueBookedNoFunding_MismatchLoggedAsRiskEvent()
     {
         // The Ledger holds a position the venue account does not: the venue's income (the truth) shows no funding.

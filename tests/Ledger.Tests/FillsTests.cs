@@ -140,6 +140,34 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
         ClientOrderId = "order-2", ExchangeTradeId = id, ExchangeOrderId = "43", Price = price, Quantity = quantity, Fee = fee, ExecutedAt = At(T0.AddMinutes(1)),
     };
 
+    [Fact]
+    public async Task GetPositionSizeAt_AcrossReduceAndClose_SizeAtEachInstant()
+    {
+        var opened = await Client.OpenPositionAsync(Open(quantity: "3", price: "100"));
+        await Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1", ExitPrice = "110", ReducedAt = At(T0.AddMinutes(10)),
+        });
+        await Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "120", ClosedAt = At(T0.AddMinutes(20)),
+        });
+
+        async Task<string> SizeAt(DateTimeOffset at) =>
+            (await Client.GetPositionSizeAtAsync(new GetPositionSizeAtRequest { PositionId = opened.PositionId, At = At(at) })).Quantity;
+
+        Assert.Equal("0", await SizeAt(T0.AddSeconds(-1)));
+        Assert.Equal("3", await SizeAt(T0));
+        Assert.Equal("2", await SizeAt(T0.AddMinutes(10)));
+        Assert.Equal("0", await SizeAt(T0.AddMinutes(20)));
+        await RpcAssert.FailsWith(StatusCode.NotFound, () => Client.GetPositionSizeAtAsync(
+            new GetPositionSizeAtRequest { PositionId = Guid.NewGuid().ToString(), At = At(T0) }).ResponseAsync);
+        await RpcAssert.InvalidArgument("position_id", () => Client.GetPositionSizeAtAsync(
+            new GetPositionSizeAtRequest { PositionId = "not-a-uuid", At = At(T0) }).ResponseAsync);
+        await RpcAssert.InvalidArgument("at", () => Client.GetPositionSizeAtAsync(
+            new GetPositionSizeAtRequest { PositionId = opened.PositionId }).ResponseAsync);
+    }
+
     private async Task AssertNothingWrittenAsync()
     {
         Assert.Equal(0, await _ledger.CountAsync("positions"));

@@ -20,8 +20,9 @@ namespace TradeEngine.Funding.Accrual;
 /// time, so however often a pass runs, after however long a downtime, each settlement is posted once.
 /// </summary>
 /// <remarks>
-/// The size used is the position's current size: a position added to or reduced after a missed settlement is
-/// backfilled at its size now. With a live account, <see cref="IncomeReconciler"/> compares against the venue's income.
+/// The size used is the position's size at the funding time, from the Ledger's journal of its opens, adds and reduces
+/// (GetPositionSizeAt): a position added to or reduced after a missed settlement is backfilled at the size it had then.
+/// With a live account, <see cref="IncomeReconciler"/> compares against the venue's income.
 /// </remarks>
 public sealed partial class FundingAccrual(
     LedgerService.LedgerServiceClient ledger,
@@ -121,10 +122,20 @@ public sealed partial class FundingAccrual(
 
     private async Task<bool> PostAsync(PositionRecord position, Symbol symbol, DateTimeOffset t, decimal rate, decimal mark, CancellationToken cancellationToken)
     {
-        var quantity = DecimalText.Parse(position.Quantity, "quantity");
-        var signed = position.Side == Common.V1.Side.Short ? -quantity : quantity;
-        var payment = FundingMath.SettlementAmount(signed, mark, rate);
         var ms = t.ToUnixTimeMilliseconds();
+        var size = await ledger.GetPositionSizeAtAsync(
+            new GetPositionSizeAtRequest { PositionId = position.PositionId, At = Wire.Timestamp(t) }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        var quantity = DecimalText.Parse(size.Quantity, "quantity");
+        if (quantity == 0m)
+        {
+            // Not held at that instant (opened just after it): nothing was paid or received.
+            _posted.Add((position.PositionId, ms));
+            return false;
+        }
+
+        var signed = size.Side == Common.V1.Side.Short ? -quantity : quantity;
+        var payment = FundingMath.SettlementAmount(signed, mark, rate);
         var key = string.Create(CultureInfo.InvariantCulture, $"funding:{position.PositionId}:{ms}");
         try
         {

@@ -42,6 +42,35 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         }
     }
 
+    /// <summary>
+    /// The position's size at an instant: the sum over its journal (position_changes) of opens and adds less reduces,
+    /// closes and liquidations that occurred at or before it.
+    /// </summary>
+    public async Task<GetPositionSizeAtResponse> SizeAtAsync(GetPositionSizeAtRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var id = Id(request.PositionId, "position_id");
+        var at = Wire.Instant(request.At, "at");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            "SELECT p.side, COALESCE(SUM(CASE WHEN c.kind IN ('open', 'add') THEN c.quantity ELSE -c.quantity END), 0) " +
+            "FROM positions p LEFT JOIN position_changes c ON c.position_id = p.position_id AND c.occurred_at <= $2 " +
+            "WHERE p.position_id = $1 GROUP BY p.side",
+            connection, null, id, at);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"Position {id} does not exist."));
+        }
+
+        return new GetPositionSizeAtResponse
+        {
+            PositionId = id.ToString(),
+            Side = reader.GetString(0) == "long" ? Common.V1.Side.Long : Common.V1.Side.Short,
+            Quantity = Wire.Format(reader.GetDecimal(1)),
+        };
+    }
+
     public async Task<GetPositionsResponse> ListAsync(GetPositionsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

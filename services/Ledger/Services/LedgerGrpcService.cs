@@ -54,6 +54,9 @@ public sealed class LedgerGrpcService(
     public override Task<GetPositionsResponse> GetOpenPositions(GetOpenPositionsRequest request, ServerCallContext context) =>
         positionQueries.ListOpenAsync(request, context.CancellationToken);
 
+    public override Task<GetPositionSizeAtResponse> GetPositionSizeAt(GetPositionSizeAtRequest request, ServerCallContext context) =>
+        positionQueries.SizeAtAsync(request, context.CancellationToken);
+
     public override Task<GetDailyPnlResponse> GetDailyPnl(GetDailyPnlRequest request, ServerCallContext context) =>
         pnl.DailyAsync(request, context.CancellationToken);
 
