@@ -1,3 +1,4 @@
+using TradeEngine.Testing.Paper;
 using TradeEngine.Binance.Models;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Execution.Tests.Support;
@@ -142,7 +143,7 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
             new HttpClient { BaseAddress = stack.Paper.Address },
             Microsoft.Extensions.Options.Options.Create(new Binance.BinanceOptions
             {
-                BaseUrl = stack.Paper.Address.ToString(), ApiKey = PaperHost.ApiKey, ApiSecret = PaperHost.ApiSecret,
+                BaseUrl = stack.Paper.Address.ToString(), ApiKey = PaperExchangeHost.ApiKey, ApiSecret = PaperExchangeHost.ApiSecret,
             }));
         return (await client.GetOpenConditionalOrdersAsync("BTCUSDT")).Count;
     }

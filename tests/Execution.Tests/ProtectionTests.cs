@@ -41,9 +41,9 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(2, await stack.CountAsync("trades"));
 
         // The failure is the answer: a retry with the same id gets it again and sends nothing.
-        var requests = await stack.Paper.OrderRequestsAsync();
+        var requests = await stack.OrderRequestsAsync();
         await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
-        Assert.Equal(requests, await stack.Paper.OrderRequestsAsync());
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
     }
 
     [Fact]

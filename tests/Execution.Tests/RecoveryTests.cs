@@ -87,13 +87,13 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         // empties Execution's memory of answers: only the look-up at the venue stands between a retry and a second order.
         await stack.StopExecutionAsync();
         await stack.StartExecutionAsync();
-        var requests = await stack.Paper.OrderRequestsAsync();
+        var requests = await stack.OrderRequestsAsync();
 
         var retried = await stack.Execution.OpenPositionAsync(open);
 
         Assert.True(retried.Replayed);
         Assert.Equal((first.PositionId, first.EntryPrice, first.Quantity), (retried.PositionId, retried.EntryPrice, retried.Quantity));
-        Assert.Equal(requests, await stack.Paper.OrderRequestsAsync());
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
         Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
         Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
         Assert.Equal(1, await stack.CountAsync("positions"));

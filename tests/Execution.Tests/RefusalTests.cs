@@ -1,3 +1,4 @@
+using TradeEngine.Testing.Paper;
 using Grpc.Core;
 using TradeEngine.Common.V1;
 using TradeEngine.Execution.Tests.Support;
@@ -37,7 +38,7 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         var afterKill = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
         Assert.Contains(afterKill.Denials, d => d.Code == RiskReasonCode.KillSwitchActive);
 
-        Assert.Equal(0, await stack.Paper.OrderRequestsAsync());
+        Assert.Equal(0, await stack.OrderRequestsAsync());
         Assert.Empty(await stack.Paper.OrdersAsync());
         Assert.Equal(0, await stack.CountAsync("positions"));
     }
@@ -61,14 +62,14 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         await Orders.InvalidArgument("take_profit_price", () => execution.OpenPositionAsync(Orders.Open(takeProfit: "99000")).ResponseAsync);
         await Orders.InvalidArgument("stop_loss_price", () =>
             execution.OpenPositionAsync(Orders.Open(side: Side.Short, stopLoss: "99000")).ResponseAsync);
-        Assert.Equal(0, await stack.Paper.OrderRequestsAsync());
+        Assert.Equal(0, await stack.OrderRequestsAsync());
 
         await execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
-        var before = await stack.Paper.OrderRequestsAsync();
+        var before = await stack.OrderRequestsAsync();
         var opposite = await Orders.FailsWith(StatusCode.FailedPrecondition,
             () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01", side: Side.Short)).ResponseAsync);
         Assert.Contains("opposite_position", opposite.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(before, await stack.Paper.OrderRequestsAsync());
+        Assert.Equal(before, await stack.OrderRequestsAsync());
     }
 
     [Fact]
@@ -95,7 +96,7 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         using var http = new HttpClient { BaseAddress = stack.Paper.Address };
         var client = new Binance.BinanceClient(http, Microsoft.Extensions.Options.Options.Create(new Binance.BinanceOptions
         {
-            BaseUrl = stack.Paper.Address.ToString(), ApiKey = PaperHost.ApiKey, ApiSecret = PaperHost.ApiSecret,
+            BaseUrl = stack.Paper.Address.ToString(), ApiKey = PaperExchangeHost.ApiKey, ApiSecret = PaperExchangeHost.ApiSecret,
         }));
         return (await client.GetPositionsAsync("BTCUSDT")).Single().Leverage;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using TradeEngine.Common.V1;
 using TradeEngine.Funding.Tests.Support;
+using TradeEngine.Testing;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Funding.Tests;
@@ -21,8 +22,8 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         world.Paper.Engine.Advance(TimeSpan.FromHours(24));
 
-        var sol = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("SOLUSDT"), r => r.Events.Count >= 6);
-        var btc = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 3);
+        var sol = await Poll.UntilAsync(() => world.LedgerFundingAsync("SOLUSDT"), r => r.Events.Count >= 6);
+        var btc = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 3);
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // more passes run; nothing more may be posted
         sol = await world.LedgerFundingAsync("SOLUSDT");
         btc = await world.LedgerFundingAsync("BTCUSDT");
@@ -45,7 +46,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         await using var world = await FundingWorld.StartAsync(postgres, rabbit);
         await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.2", "60000");
         world.Paper.Engine.Advance(TimeSpan.FromHours(8));
-        var before = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+        var before = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
         Assert.Single(before.Events);
 
         await world.StopFundingAsync();
@@ -55,7 +56,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);
 
         await world.StartFundingAsync();
-        var after = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 2);
+        var after = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 2);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         await world.StopFundingAsync();
         await world.StartFundingAsync(); // a second restart must not post it again either
@@ -79,7 +80,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         var added = await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.3", "60000"); // then the position grows to 0.5
 
         await world.StartFundingAsync();
-        var posted = await FundingWorld.EventuallyAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+        var posted = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
 
         Assert.Equal("0.5", added.Quantity);
         var settlement = Assert.Single(posted.Events);
@@ -121,7 +122,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         world.Paper.Engine.Advance(TimeSpan.FromHours(8));
 
-        var mismatches = await FundingWorld.EventuallyAsync(
+        var mismatches = await Poll.UntilAsync(
             () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 1);
         Assert.Equal(1, mismatches);
         Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);

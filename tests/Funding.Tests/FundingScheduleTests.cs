@@ -1,5 +1,8 @@
+using TradeEngine.Contracts.Events;
 using TradeEngine.Funding.Tests.Support;
 using TradeEngine.Funding.V1;
+using TradeEngine.Testing;
+using TradeEngine.Testing.Broker;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Funding.Tests;
@@ -17,7 +20,7 @@ public sealed class FundingScheduleTests(PostgresServer postgres, RabbitMqServer
     [Fact]
     public async Task FundingScheduleChanged_IntervalAndCapChangeAtVenue_PublishedOnce()
     {
-        await using var listener = await ScheduleChangeListener.StartAsync(rabbit.ConnectionString);
+        await using var listener = await EventListener<FundingScheduleChanged>.StartAsync(rabbit.ConnectionString, "funding-tests-schedule-");
         await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: FastCatalog);
         var before = await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" });
         Assert.Equal(4, before.FundingIntervalHours);
@@ -25,10 +28,10 @@ public sealed class FundingScheduleTests(PostgresServer postgres, RabbitMqServer
 
         await world.Paper.SetFundingInfoAsync("SOLUSDT", intervalHours: 1, cap: 0.01m, floor: -0.01m);
         await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(2));
-        var after = await FundingWorld.EventuallyAsync(
+        var after = await Poll.UntilAsync(
             () => world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" }).ResponseAsync,
             r => r.FundingIntervalHours == 1);
-        await FundingWorld.EventuallyAsync(() => Task.FromResult(listener.Changes.Count), n => n >= 1);
+        await Poll.UntilAsync(() => Task.FromResult(listener.Received.Count), n => n >= 1);
         // More reads and another refresh with the same terms: no second announcement.
         await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(2));
         for (var i = 0; i < 5; i++)
@@ -43,7 +46,7 @@ public sealed class FundingScheduleTests(PostgresServer postgres, RabbitMqServer
         Assert.Equal(1, after.FundingIntervalHours);
         Assert.Equal("0.01", after.RateCap);
         Assert.Equal("-0.01", after.RateFloor);
-        var change = Assert.Single(listener.Changes);
+        var change = Assert.Single(listener.Received);
         Assert.Equal("SOLUSDT", change.Symbol);
         Assert.Equal((4, 1), (change.PreviousIntervalHours, change.IntervalHours));
         Assert.Equal((0.02m, 0.01m), (change.PreviousCap, change.Cap));
@@ -58,7 +61,7 @@ public sealed class FundingScheduleTests(PostgresServer postgres, RabbitMqServer
 
         await world.Paper.SetFundingInfoAsync("BTCUSDT", intervalHours: 1);
         await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(2));
-        var daily = await FundingWorld.EventuallyAsync(
+        var daily = await Poll.UntilAsync(
             () => world.Funding.EstimateDailyCostAsync(new EstimateDailyCostRequest { Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "1" }).ResponseAsync,
             r => r.SettlementsPerDay == 24);
 

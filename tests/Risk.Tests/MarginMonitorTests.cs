@@ -11,6 +11,8 @@ using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.Monitor;
 using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Risk.V1;
+using TradeEngine.Testing;
+using TradeEngine.Testing.Broker;
 using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
 
@@ -41,17 +43,17 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-1");
         var source = new VenueAccountSource(venue);
         var (reducePrice, _) = Prices(await source.GetAccountAsync(CancellationToken.None));
-        await using var alerts = await AlertListener.StartAsync(rabbit.ConnectionString);
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
 
         await Task.Delay(TimeSpan.FromSeconds(2.5));
-        Assert.Empty(alerts.Alerts);
+        Assert.Empty(alerts.Received);
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        await RiskWorld.EventuallyAsync(() => Task.FromResult(alerts.Count(MarginAlertAction.Reduce)), n => n >= 1);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.Reduce)), n => n >= 1);
         await Task.Delay(TimeSpan.FromSeconds(3)); // three more ticks in the same state
 
-        var reduce = Assert.Single(alerts.Alerts);
+        var reduce = Assert.Single(alerts.Received);
         Assert.Equal(MarginAlertAction.Reduce, reduce.Action);
         Assert.InRange(reduce.MarginRatio!.Value, 1m, 1.15m);
         // Falling to the buffer cost more than the $500 daily limit: the monitor latched the kill switch too.
@@ -76,22 +78,22 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-2");
         var source = new VenueAccountSource(venue);
         var (reducePrice, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
-        await using var alerts = await AlertListener.StartAsync(rabbit.ConnectionString);
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Empty(alerts.Alerts);
+        Assert.Empty(alerts.Received);
         await paper.SetLiquidationPausedAsync(true);
 
         // One price a simulated second, as the market falls; the monitor ticks every second on the way.
         await paper.SetPathAsync("BTCUSDT", [59_000m, 58_000m, 57_500m, reducePrice], immediate: false);
-        await RiskWorld.EventuallyAsync(() => Task.FromResult(alerts.Count(MarginAlertAction.Reduce)), n => n >= 1);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.Reduce)), n => n >= 1);
         await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state
         await paper.SetPathAsync("BTCUSDT", [liquidatePrice + 10m, liquidatePrice], immediate: false);
-        await RiskWorld.EventuallyAsync(() => Task.FromResult(alerts.Count(MarginAlertAction.LiquidateAll)), n => n >= 1);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.LiquidateAll)), n => n >= 1);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
 
-        Assert.Equal([MarginAlertAction.Reduce, MarginAlertAction.LiquidateAll], alerts.Alerts.Select(a => a.Action));
-        Assert.InRange(alerts.Alerts.Last().MarginRatio!.Value, 0m, 1m);
+        Assert.Equal([MarginAlertAction.Reduce, MarginAlertAction.LiquidateAll], alerts.Received.Select(a => a.Action));
+        Assert.InRange(alerts.Received.Last().MarginRatio!.Value, 0m, 1m);
         // The venue still holds the position: only Risk saw the account below maintenance.
         Assert.Single((await paper.StateAsync()).Positions);
         var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());

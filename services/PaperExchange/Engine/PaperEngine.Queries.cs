@@ -24,42 +24,26 @@ public sealed partial class PaperEngine
         }
     }
 
-    public void PremiumIndex(VenueParams p, Utf8JsonWriter w)
+    public void PremiumIndex(VenueParams p, Utf8JsonWriter w) => OneMarketOrAll(p, w, MarketJson.PremiumIndex);
+
+    public void TickerPrice(VenueParams p, Utf8JsonWriter w) => OneMarketOrAll(p, w, MarketJson.Ticker);
+
+    /// <summary>With a symbol, that market's object (an unknown symbol is the venue's error); without, an array of every market's.</summary>
+    private void OneMarketOrAll(VenueParams p, Utf8JsonWriter w, Action<Utf8JsonWriter, MarketState, long> write)
     {
         lock (_lock)
         {
             var now = SyncLocked();
             if (p.Get("symbol") is { } symbol)
             {
-                MarketJson.PremiumIndex(w, Market(symbol), now);
+                write(w, Market(symbol), now);
                 return;
             }
 
             w.WriteStartArray();
             foreach (var m in _markets.Values)
             {
-                MarketJson.PremiumIndex(w, m, now);
-            }
-
-            w.WriteEndArray();
-        }
-    }
-
-    public void TickerPrice(VenueParams p, Utf8JsonWriter w)
-    {
-        lock (_lock)
-        {
-            var now = SyncLocked();
-            if (p.Get("symbol") is { } symbol)
-            {
-                MarketJson.Ticker(w, Market(symbol), now);
-                return;
-            }
-
-            w.WriteStartArray();
-            foreach (var m in _markets.Values)
-            {
-                MarketJson.Ticker(w, m, now);
+                write(w, m, now);
             }
 
             w.WriteEndArray();

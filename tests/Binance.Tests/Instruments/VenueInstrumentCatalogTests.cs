@@ -4,6 +4,7 @@ using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Instruments;
 using TradeEngine.Binance.Tests.Infrastructure;
 using TradeEngine.Domain;
+using TradeEngine.Testing;
 
 namespace TradeEngine.Binance.Tests.Instruments;
 
@@ -66,7 +67,8 @@ public class VenueInstrumentCatalogTests : PaperTest
         var withinTtl = await catalog.GetAsync(symbol);
         _time.Advance(Ttl);
         var stale = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => catalog.GetAsync(symbol).AsTask()));
-        var fresh = await Eventually(async () => await catalog.GetAsync(symbol), i => i.Funding.IntervalHours == 4);
+        var fresh = await Poll.UntilAsync(
+            async () => await catalog.GetAsync(symbol), i => i.Funding.IntervalHours == 4, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
 
         Assert.Equal(8, withinTtl.Funding.IntervalHours);
         Assert.All(stale, i => Assert.Equal(8, i.Funding.IntervalHours));
@@ -99,19 +101,4 @@ public class VenueInstrumentCatalogTests : PaperTest
 
     private VenueInstrumentCatalog Catalog() =>
         new(Paper.CreateClient(), Options.Create(new BinanceOptions { InstrumentCatalogTtl = Ttl }), _time);
-
-    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(50);
-        }
-    }
 }

@@ -7,6 +7,7 @@ using TradeEngine.Ledger.Services;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Risk.Services;
 using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -26,7 +27,7 @@ public sealed class ExecutionStack : IAsyncDisposable
     private GrpcServiceHost<LedgerGrpcService>? _ledger;
 
     private ExecutionStack(
-        PaperHost paper, GrpcServiceHost<LedgerGrpcService> ledger, GrpcServiceHost<FundingGrpcService> funding,
+        PaperExchangeHost paper, GrpcServiceHost<LedgerGrpcService> ledger, GrpcServiceHost<FundingGrpcService> funding,
         GrpcServiceHost<RiskGrpcService> risk, EventRecorderHost events, string database, Dictionary<string, string?> executionSettings, int executionPort,
         Dictionary<string, string?> ledgerSettings)
     {
@@ -42,7 +43,7 @@ public sealed class ExecutionStack : IAsyncDisposable
         ExecutionPort = executionPort;
     }
 
-    public PaperHost Paper { get; }
+    public PaperExchangeHost Paper { get; }
 
     public GrpcServiceHost<LedgerGrpcService> LedgerHost => _ledger ?? throw new InvalidOperationException("The Ledger is not running");
 
@@ -68,14 +69,25 @@ public sealed class ExecutionStack : IAsyncDisposable
         PostgresServer postgres, RabbitMqServer rabbit, bool marginMonitor = false, IDictionary<string, string?>? paperSettings = null)
     {
         var database = await postgres.CreateDatabaseAsync();
-        var paper = await PaperHost.StartAsync(paperSettings);
+        // The shared simulator (tests/Testing), with Execution's prices: BTC at 100,000 and a 10,000 USDT account.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Paper:StartingBalance"] = "10000",
+            ["Paper:Markets:BTCUSDT:InitialPrice"] = "100000",
+        };
+        foreach (var (key, value) in paperSettings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var paper = await PaperExchangeHost.StartAsync(settings);
         var executionPort = FreePort.Next();
         var quiet = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["Logging:LogLevel:TradeEngine"] = Environment.GetEnvironmentVariable("EXEC_TEST_LOG") ?? "Warning" };
         var venue = new Dictionary<string, string?>
         {
             ["Binance:BaseUrl"] = paper.Address.ToString(),
-            ["Binance:ApiKey"] = PaperHost.ApiKey,
-            ["Binance:ApiSecret"] = PaperHost.ApiSecret,
+            ["Binance:ApiKey"] = PaperExchangeHost.ApiKey,
+            ["Binance:ApiSecret"] = PaperExchangeHost.ApiSecret,
         };
 
         var ledgerSettings = Merge(quiet, new()
@@ -170,7 +182,7 @@ public sealed class ExecutionStack : IAsyncDisposable
     public Binance.BinanceClient Venue() =>
         new(new HttpClient { BaseAddress = Paper.Address }, Microsoft.Extensions.Options.Options.Create(new Binance.BinanceOptions
         {
-            BaseUrl = Paper.Address.ToString(), ApiKey = PaperHost.ApiKey, ApiSecret = PaperHost.ApiSecret,
+            BaseUrl = Paper.Address.ToString(), ApiKey = PaperExchangeHost.ApiKey, ApiSecret = PaperExchangeHost.ApiSecret,
         }));
 
     /// <summary>Waits until <paramref name="condition"/> holds, polling every 100 ms; fails after <paramref name="timeout"/>.</summary>
@@ -186,6 +198,10 @@ public sealed class ExecutionStack : IAsyncDisposable
 
     /// <summary>One reconciliation pass now; returns the number of differences repaired.</summary>
     public Task<int> ReconcileAsync() => ExecutionHost.Services.GetRequiredService<Reconciler>().ReconcileAsync(CancellationToken.None);
+
+    /// <summary>Orders (of any kind, protective ones included) the venue has accepted so far.</summary>
+    public async Task<long> OrderRequestsAsync() =>
+        await Paper.RequestCountAsync("POST /fapi/v1/order") + await Paper.RequestCountAsync("POST /fapi/v1/algoOrder");
 
     public async Task<long> CountAsync(string sqlFrom, params object[] values)
     {

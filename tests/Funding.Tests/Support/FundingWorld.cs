@@ -131,22 +131,6 @@ public sealed class FundingWorld : IAsyncDisposable
             Page = new Common.V1.PageRequest { PageSize = 1000 },
         });
 
-    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns the last value.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var value = await read();
-            if (condition(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
     public async Task<long> CountAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(Database);

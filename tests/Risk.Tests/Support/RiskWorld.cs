@@ -147,22 +147,6 @@ public sealed class RiskWorld : IAsyncDisposable
         MarginType = MarginType.Cross,
     };
 
-    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns the last value.</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var value = await read();
-            if (condition(value) || DateTime.UtcNow > deadline)
-            {
-                return value;
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
     public static string Text(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
