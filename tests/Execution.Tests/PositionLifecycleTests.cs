@@ -11,6 +11,35 @@ namespace TradeEngine.Execution.Tests;
 public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
     [Fact]
+    public async Task OpenThenClose_LedgerRefusesTheFills_PositionAndOrderTradeRecordedAnyway()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        // The Ledger already holds a BTCUSDT fill under the id the venue gives its next trade (a simulator restarted
+        // beside a kept Ledger numbers its trades from 5000001 again): the open's fills are refused as duplicates.
+        var taken = new TradeEngine.Ledger.V1.RecordTradeRequest
+        {
+            ClientOrderId = "earlier-order", Venue = "binance", ExchangeTradeId = "5000001", Symbol = "BTCUSDT",
+            Side = TradeEngine.Ledger.V1.TradeSide.Buy, Price = "90000", Quantity = "0.5", Fee = "0",
+            ExecutedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-1)),
+        };
+        await stack.Ledger.RecordTradeAsync(taken);
+
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
+
+        Assert.NotEmpty(opened.PositionId);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND position_id = $1::uuid AND quantity = 0.01", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync(
+            "trades WHERE position_id = $1::uuid AND exchange_trade_id = 'order-' || $2 AND quantity = 0.01", opened.PositionId, opened.VenueOrderId));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE exchange_trade_id = '5000001' AND client_order_id = 'earlier-order'"));
+
+        var closed = await stack.Execution.ClosePositionAsync(Orders.Close());
+
+        Assert.Equal(opened.PositionId, closed.PositionId);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(2, await stack.CountAsync("trades WHERE position_id = $1::uuid", opened.PositionId));
+    }
+
+    [Fact]
     public async Task OpenPosition_ThenClosePosition_LedgerRowsEventsAndProtectiveOrdersFollowThePosition()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);

@@ -109,6 +109,25 @@ public sealed class IdempotencyTests(PostgresServer postgres, RabbitMqServer rab
     }
 
     [Fact]
+    public async Task RecordTrade_SameExchangeTradeIdOnAnotherSymbol_BothRecorded()
+    {
+        // Binance numbers trades per symbol: BTCUSDT's trade 5000001 and ETHUSDT's trade 5000001 are two fills.
+        var btc = Trade();
+        btc.ExchangeTradeId = "5000001";
+        var eth = btc.Clone();
+        eth.Symbol = "ETHUSDT";
+        eth.ClientOrderId = Key();
+
+        var first = await _ledger.Client.RecordTradeAsync(btc);
+        var second = await _ledger.Client.RecordTradeAsync(eth);
+
+        Assert.NotEqual(first.TradeId, second.TradeId);
+        Assert.False(second.Replayed);
+        Assert.Equal(2, await _ledger.CountAsync("trades WHERE exchange_trade_id = '5000001'"));
+        Assert.True((await _ledger.Client.RecordTradeAsync(eth)).Replayed);
+    }
+
+    [Fact]
     public async Task LogFundingEvent_OtherKeySamePositionAndTime_AlreadyExistsCountedOnce()
     {
         var opened = await _ledger.Client.OpenPositionAsync(Open());

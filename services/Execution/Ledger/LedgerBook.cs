@@ -24,6 +24,9 @@ public sealed class LedgerBook(
     TimeProvider time,
     ILogger<LedgerBook> logger)
 {
+    /// <summary>The most fills the Ledger takes in one request (its PositionCommands.MaxFills).</summary>
+    public const int MaxFillsPerRequest = 200;
+
     public string Venue => options.Value.Venue;
 
     public string Account => options.Value.Account;
@@ -101,30 +104,81 @@ public sealed class LedgerBook(
             async ct => await ledger.ReducePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>
-    /// Opens the position record and records its opening trades, linked to it. When the venue's fills account for the
-    /// whole order, each fill travels inside the OpenPosition call and the Ledger writes the position and its trades in
-    /// one transaction (one call, one commit). Otherwise (a fill not yet listed) the order is recorded as one trade at
-    /// its average price after the position, and the two calls are one write unit: retried (and, past the inline budget,
-    /// queued) together, so the trade never lands without its position. Every write is keyed, so running the unit again
-    /// replays what already landed.
+    /// Opens the position record and records its opening trades, linked to it (see <see cref="WithTradesAsync{TRequest}"/>).
     /// </summary>
     public Task<PositionRecord?> OpenWithTradeAsync(
         OpenPositionRequest request, OrderInfo order, OrderFills fills, string? strategy, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
         request.Account = Account;
         request.Venue = Venue;
-        var ledgerFills = LedgerFills(order, fills);
-        if (ledgerFills.Count > 0)
-        {
-            request.Fills.AddRange(ledgerFills);
-            return writes.WriteAsync("open " + request.IdempotencyKey + " with its fills",
-                async ct => await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
-        }
+        return WithTradesAsync("open " + request.IdempotencyKey, request, LedgerFills(order, fills), r => r.Fills,
+            (r, o) => ledger.OpenPositionAsync(r, o), record => TradeRequest(order, fills.Fee, 0m, record.PositionId, strategy), cancellationToken);
+    }
 
-        return writes.WriteAsync("open " + request.IdempotencyKey + " and its trade", async ct =>
+    /// <summary>Reduces the position record and records the reducing order's trades (see <see cref="WithTradesAsync{TRequest}"/>).</summary>
+    public Task<PositionRecord?> ReduceWithTradesAsync(
+        ReducePositionRequest request, OrderInfo order, OrderFills fills, decimal realizedPnl, string? strategy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return WithTradesAsync("reduce " + request.IdempotencyKey, request, LedgerFills(order, fills), r => r.Fills,
+            (r, o) => ledger.ReducePositionAsync(r, o), record => TradeRequest(order, fills.Fee, realizedPnl, record.PositionId, strategy),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Closes the position record and records the closing order's trades (see <see cref="WithTradesAsync{TRequest}"/>);
+    /// the fills travel with the close only when the order closed exactly the recorded quantity.
+    /// </summary>
+    public Task<PositionRecord?> CloseWithTradesAsync(
+        ClosePositionRequest request, decimal recordedQuantity, OrderInfo order, OrderFills fills, decimal realizedPnl, string? strategy,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(order);
+        var ledgerFills = order.ExecutedQty == recordedQuantity ? LedgerFills(order, fills) : [];
+        return WithTradesAsync("close " + request.IdempotencyKey, request, ledgerFills, r => r.Fills,
+            (r, o) => ledger.ClosePositionAsync(r, o), record => TradeRequest(order, fills.Fee, realizedPnl, record.PositionId, strategy),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// A position change and the trades of the order behind it, as one write unit: retried (and, past the inline budget,
+    /// queued) together, so a trade never lands without its change. When the venue's fills account for the whole order,
+    /// each fill travels inside the change's call and the Ledger writes both in one transaction. Otherwise (a fill not
+    /// listed yet, more fills than a request holds), or when the Ledger refuses the fills (a trade id it already holds,
+    /// fills that disagree with the record), the change is written alone and the order recorded after it as one trade
+    /// at its average price: a refusal stores nothing under the key, so the plain change can still land. Every write is
+    /// keyed, so running the unit again replays what already landed.
+    /// </summary>
+    private Task<PositionRecord?> WithTradesAsync<TRequest>(
+        string name,
+        TRequest request,
+        IReadOnlyList<Fill> fills,
+        Func<TRequest, Google.Protobuf.Collections.RepeatedField<Fill>> fillsOf,
+        Func<TRequest, CallOptions, AsyncUnaryCall<PositionRecord>> write,
+        Func<PositionRecord, RecordTradeRequest> orderTrade,
+        CancellationToken cancellationToken)
+        where TRequest : Google.Protobuf.IMessage<TRequest>, Google.Protobuf.IDeepCloneable<TRequest>
+    {
+        return writes.WriteAsync(name + " and its trades", async ct =>
         {
-            var record = await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false);
-            await ledger.RecordTradeAsync(TradeRequest(order, fills.Fee, 0m, record.PositionId, strategy), cancellationToken: ct).ConfigureAwait(false);
+            if (fills.Count > 0)
+            {
+                var withFills = request.Clone();
+                fillsOf(withFills).AddRange(fills);
+                try
+                {
+                    return await write(withFills, new CallOptions(cancellationToken: ct)).ConfigureAwait(false);
+                }
+                catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.InvalidArgument)
+                {
+                    Log.FillsRefused(logger, name, ex.Status.Detail);
+                }
+            }
+
+            var record = await write(request, new CallOptions(cancellationToken: ct)).ConfigureAwait(false);
+            await ledger.RecordTradeAsync(orderTrade(record), cancellationToken: ct).ConfigureAwait(false);
             return record;
         }, cancellationToken);
     }
@@ -137,7 +191,8 @@ public sealed class LedgerBook(
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(fills);
-        if (fills.Trades.Count == 0 || fills.Trades.Sum(t => t.Qty) != order.ExecutedQty)
+        // More fills than one request may carry (the Ledger's limit) are recorded as one trade per order instead.
+        if (fills.Trades.Count == 0 || fills.Trades.Count > MaxFillsPerRequest || fills.Trades.Sum(t => t.Qty) != order.ExecutedQty)
         {
             return [];
         }

@@ -71,6 +71,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not log risk event {EventType}")]
     public static partial void RiskEventFailed(ILogger logger, Exception exception, string eventType);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger refused the fills of {Write} ({Detail}); recording the order as one trade")]
+    public static partial void FillsRefused(ILogger logger, string write, string detail);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "No fills found for order {OrderId} on {Symbol}; fee recorded as 0")]
     public static partial void FeeUnknown(ILogger logger, string symbol, long orderId);
 }

@@ -192,10 +192,10 @@ public sealed class ClosePositionHandler(
         var realized = 0m;
         if (record is not null)
         {
-            // Each fill rides in the ReducePosition call (one transaction); an order whose fills are not all listed yet
-            // is recorded as one trade after it.
-            var ledgerFills = LedgerBook.LedgerFills(order, orderFills);
-            after = await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
+            realized = Domain.Positions.PositionMath.RealizedPnl(
+                record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
+                order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
+            after = await ledger.ReduceWithTradesAsync(new LedgerV1.ReducePositionRequest
             {
                 IdempotencyKey = "reduce:" + clientOrderId,
                 PositionId = record.PositionId,
@@ -204,16 +204,7 @@ public sealed class ClosePositionHandler(
                 Fee = Wire.Format(fee),
                 ReducedAt = Wire.Timestamp(order.UpdateTime),
                 Reason = reason,
-                Fills = { ledgerFills },
-            }, ct).ConfigureAwait(false);
-            realized = Domain.Positions.PositionMath.RealizedPnl(
-                record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
-                order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
-            if (ledgerFills.Count == 0)
-            {
-                await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
-            }
-
+            }, order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
             fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
         }
 

@@ -193,27 +193,18 @@ public sealed class FillRecorder(
         LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct)
     {
         var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
-        var fee = orderFills.Fee;
-        // Each fill rides in the ClosePosition call (one transaction) when the order closed exactly the recorded
-        // quantity; otherwise the order is recorded as one trade after the close.
-        var ledgerFills = order.ExecutedQty == Wire.Decimal(record.Quantity, "quantity") ? LedgerBook.LedgerFills(order, orderFills) : [];
-        var closed = await ledger.CloseAsync(new LedgerV1.ClosePositionRequest
+        var realized = Domain.Positions.PositionMath.RealizedPnl(
+            record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
+            order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
+        var closed = await ledger.CloseWithTradesAsync(new LedgerV1.ClosePositionRequest
         {
             IdempotencyKey = key,
             PositionId = record.PositionId,
             ExitPrice = Wire.Format(order.AvgPrice),
-            Fee = Wire.Format(fee),
+            Fee = Wire.Format(orderFills.Fee),
             ClosedAt = Wire.Timestamp(order.UpdateTime),
             ExitReason = reason,
-            Fills = { ledgerFills },
-        }, ct).ConfigureAwait(false);
-        var realized = Domain.Positions.PositionMath.RealizedPnl(
-            record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
-            order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
-        if (ledgerFills.Count == 0)
-        {
-            await ledger.RecordTradeAsync(order, fee, realized, record.PositionId, record.Strategy, ct).ConfigureAwait(false);
-        }
+        }, Wire.Decimal(record.Quantity, "quantity"), order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
         Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
         return closed;
     }

@@ -11,7 +11,8 @@ public static class ConstraintErrors
 {
     private static readonly Dictionary<string, (StatusCode Code, string Message)> Known = new(StringComparer.Ordinal)
     {
-        ["trades_venue_exchange_trade_id_key"] = (StatusCode.AlreadyExists, "exchange_trade_id is already recorded for this venue."),
+        ["trades_venue_symbol_exchange_trade_id_key"] =
+            (StatusCode.AlreadyExists, "exchange_trade_id is already recorded for this venue and symbol."),
         ["trades_position_id_fkey"] = (StatusCode.NotFound, "position_id: no such position."),
         ["funding_events_position_id_fkey"] = (StatusCode.NotFound, "position_id: no such position."),
         ["funding_events_position_id_funding_time_key"] =

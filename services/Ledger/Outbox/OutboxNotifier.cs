@@ -55,12 +55,20 @@ public sealed partial class OutboxNotifier(NpgsqlDataSource dataSource, ILogger<
     {
         while (true)
         {
-            while (Interlocked.Exchange(ref _requested, 0) == 1)
+            try
             {
-                await NotifyAsync().ConfigureAwait(false);
+                while (Interlocked.Exchange(ref _requested, 0) == 1)
+                {
+                    await NotifyAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                // A full fence (Interlocked), not a volatile write: the read of _requested below must not move before it,
+                // or a request made meanwhile could see the pump running while the pump sees no request, and be lost.
+                Interlocked.Exchange(ref _pumping, 0);
             }
 
-            Volatile.Write(ref _pumping, 0);
             // A request that arrived after the last exchange and saw the pump still running is this loop's to serve.
             if (Volatile.Read(ref _requested) == 0 || Interlocked.CompareExchange(ref _pumping, 1, 0) != 0)
             {
@@ -76,7 +84,7 @@ public sealed partial class OutboxNotifier(NpgsqlDataSource dataSource, ILogger<
             await using var command = dataSource.CreateCommand($"NOTIFY {Channel}");
             await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or ObjectDisposedException)
         {
             // The leading relay's idle wait will find the rows.
             LogNotifyFailed(logger, ex);

@@ -91,6 +91,14 @@ public sealed partial class OutboxRelay(
         var batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (listen.IsCompleted)
+            {
+                // The listening connection, and with it the leader's advisory lock, is gone: another instance may lead
+                // now. Stop relaying (this process's own commits keep the wake signal set, so waiting would not notice).
+                await listen.ConfigureAwait(false);
+                throw new InvalidOperationException("The outbox relay's listening connection stopped.");
+            }
+
             if (batch.Count == 0)
             {
                 // A commit since the fetch has already set the signal, so this returns at once; many commits set it once.

@@ -11,14 +11,15 @@ using static TradeEngine.Ledger.Mapping.LedgerWire;
 namespace TradeEngine.Ledger.Trades;
 
 /// <summary>
-/// Records fills. A fill is identified by its venue and exchange trade id: that pair is unique and is the idempotency
-/// key, so one order (one client order id) may fill in several trades and each is recorded. The trade row, its key
-/// and its <see cref="TradeRecorded"/> outbox row go to PostgreSQL in one batch and commit together.
+/// Records fills. A fill is identified by its venue, symbol and exchange trade id (Binance numbers trades per symbol):
+/// that triple is unique and is the idempotency key, so one order (one client order id) may fill in several trades and
+/// each is recorded. The trade row, its key and its <see cref="TradeRecorded"/> outbox row go to PostgreSQL in one batch
+/// and commit together.
 /// </summary>
 public sealed class TradeStore(IdempotentWriter writer)
 {
-    /// <summary>The idempotency namespace of fills (V0002); the key is venue + U+001F + exchange trade id.</summary>
-    public const string Rpc = "RecordTrade/fill";
+    /// <summary>The idempotency namespace of fills (V0004); the key is venue + U+001F + symbol + U+001F + exchange trade id.</summary>
+    public const string Rpc = "RecordTrade/symbol-fill";
 
     // Neither part may hold a control character (Wire refuses them), so the separator keeps keys unambiguous.
     private const char KeySeparator = '\u001F';
@@ -50,7 +51,7 @@ public sealed class TradeStore(IdempotentWriter writer)
         var recorded = new TradeRecorded(eventId, executedAt, tradeId, clientOrderId, venue, exchangeTradeId, symbol, side, price,
             quantity, fee, realizedPnl, executedAt, positionId);
         var call = new IdempotencyContext<RecordTradeResponse>(
-            Rpc, venue + KeySeparator + exchangeTradeId, "exchange_trade_id", r, RecordTradeResponse.Parser, x => x.Replayed = true);
+            Rpc, venue + KeySeparator + symbol + KeySeparator + exchangeTradeId, "exchange_trade_id", r, RecordTradeResponse.Parser, x => x.Replayed = true);
         var commands = new List<NpgsqlBatchCommand>(3);
         if (positionId is { } position)
         {
