@@ -116,8 +116,19 @@ public sealed partial class BinanceClient
             throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidParameter, "limit", "must be 1..1000");
         }
 
+        if (query.FromId is not null && (query.StartTime is not null || query.EndTime is not null))
+        {
+            throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidParameter, "fromId", "cannot be sent with startTime or endTime");
+        }
+
+        if (query.StartTime is { } start && query.EndTime is { } end && end - start > TimeSpan.FromDays(7))
+        {
+            throw new BinanceRequestRefusedException(BinanceErrorKind.InvalidParameter, "endTime", "must be at most 7 days after startTime");
+        }
+
         var request = SignedRequest(HttpMethod.Get, "fapi/v1/userTrades", 5)
             .Add("symbol", query.Symbol)
+            .Add("orderId", query.OrderId)
             .Add("startTime", query.StartTime)
             .Add("endTime", query.EndTime)
             .Add("fromId", query.FromId)

@@ -94,9 +94,14 @@ public sealed record UserTrade(
     string PositionSide,
     DateTimeOffset Time);
 
+/// <summary>
+/// GET /fapi/v1/userTrades: one symbol's fills, optionally of one order. As Binance documents, <see cref="FromId"/>
+/// cannot be combined with a time window, and a window spans at most 7 days.
+/// </summary>
 public sealed record UserTradesQuery(
     string Symbol,
     DateTimeOffset? StartTime = null,
     DateTimeOffset? EndTime = null,
     long? FromId = null,
-    int? Limit = null);
+    int? Limit = null,
+    long? OrderId = null);

@@ -68,14 +68,13 @@ public sealed class LedgerBook(
 
     /// <summary>An order's fills at the venue and their summed commission (USDT, positive when paid).</summary>
     /// <remarks>
-    /// Only the order's own moments are read: its fills happen by its last update (a market order fills in one
-    /// matching event), so the window ends there and starts a little before. A wider window returned every trade of
-    /// the symbol in the last minutes, which under load was hundreds of rows per open.
+    /// Asked by order id (userTrades' orderId): exactly this order's fills whatever else traded meanwhile, so a resumed
+    /// write builds the same request as the first attempt did.
     /// </remarks>
     public async Task<OrderFills> FillsAsync(OrderInfo order, CancellationToken cancellationToken)
     {
-        var trades = await venue.GetUserTradesAsync(
-            new UserTradesQuery(order.Symbol, StartTime: order.UpdateTime.AddSeconds(-10), EndTime: order.UpdateTime, Limit: 1000), cancellationToken)
+        ArgumentNullException.ThrowIfNull(order);
+        var trades = await venue.GetUserTradesAsync(new UserTradesQuery(order.Symbol, Limit: 1000, OrderId: order.OrderId), cancellationToken)
             .ConfigureAwait(false);
         var fills = trades.Where(t => t.OrderId == order.OrderId).ToList();
         if (fills.Count == 0)

@@ -260,9 +260,22 @@ public sealed partial class PaperEngine
             var now = SyncLocked();
             var market = Market(p.Required("symbol"));
             var limit = Limit(p, 500, 1000);
+            var orderId = p.Long("orderId");
             var fromId = p.Long("fromId");
             var start = p.Long("startTime");
             var end = p.Long("endTime");
+            // As Binance documents GET /fapi/v1/userTrades: fromId cannot be sent with startTime or endTime, a window is
+            // at most 7 days, and without any of the three the last 7 days are read.
+            if (fromId is not null && (start is not null || end is not null))
+            {
+                throw VenueErrors.BadParameterCombination();
+            }
+
+            if (start is not null && end is not null && end - start > SevenDaysMs)
+            {
+                throw VenueErrors.LookupTooLong(7 * 24);
+            }
+
             if (fromId is null && start is null && end is null)
             {
                 start = now - SevenDaysMs;
@@ -280,7 +293,8 @@ public sealed partial class PaperEngine
                         break;
                     }
 
-                    if ((fromId is null || t.Id >= fromId) && (start is null || t.Time >= start) && (end is null || t.Time <= end))
+                    if ((fromId is null || t.Id >= fromId) && (start is null || t.Time >= start) && (end is null || t.Time <= end)
+                        && (orderId is null || t.OrderId == orderId))
                     {
                         VenueJson.Trade(w, t);
                         written++;

@@ -18,6 +18,10 @@ public static class VenueErrors
 
     public static VenueRejection IllegalValue(string name) => new(-1130, $"Data sent for parameter '{name}' is not valid.");
 
+    public static VenueRejection LookupTooLong(int hours) => new(-1127, $"More than {hours} hours between startTime and endTime.");
+
+    public static VenueRejection BadParameterCombination() => new(-1128, "Combination of optional parameters invalid.");
+
     public static VenueRejection NoSuchOrder() => new(-2013, "Order does not exist.");
 
     public static VenueRejection MarginInsufficient() => new(-2019, "Margin is insufficient.");

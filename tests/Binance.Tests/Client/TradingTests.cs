@@ -46,6 +46,12 @@ public class TradingTests : PaperTest
         var firstOnly = await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT", times[0].AddSeconds(-1), times[4], Limit: 1));
         Assert.Equal(btc[0].Id, Assert.Single(firstOnly).Id);
         Assert.Empty(await Client.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", times[4].AddSeconds(1), times[4].AddMinutes(1))));
+
+        // One order's fills by its id; fromId with a window is refused before anything is sent, as Binance refuses it.
+        var ofOrder = await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT", OrderId: btc[1].OrderId));
+        Assert.Equal(btc[1].Id, Assert.Single(ofOrder).Id);
+        await Assert.ThrowsAsync<BinanceRequestRefusedException>(
+            () => Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT", StartTime: times[0], FromId: btc[0].Id)));
     }
 
     [Fact]

@@ -26,6 +26,18 @@ public class VenueFidelityTests : PaperTest
         Assert.Equal(b.GetProperty("orderId").GetInt64(), found.GetProperty("orderId").GetInt64());
     }
 
+    [Theory]
+    [InlineData("symbol=BTCUSDT&fromId=5000001&startTime=1700000000000", -1128)]
+    [InlineData("symbol=BTCUSDT&fromId=5000001&endTime=1700000000000", -1128)]
+    [InlineData("symbol=BTCUSDT&startTime=1700000000000&endTime=1700604800001", -1127)] // 7 days and 1 ms
+    public async Task UserTrades_ParametersBinanceRefuses_RefusedWithItsCode(string query, int code)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/userTrades", query);
+
+        Assert.Equal(400, status);
+        Assert.Equal(code, body.GetProperty("code").GetInt32());
+    }
+
     [Fact]
     public async Task NewOrder_IdOfAnOpenOrder_IsRefusedWithMinus4116()
     {
