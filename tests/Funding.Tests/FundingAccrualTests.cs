@@ -90,6 +90,29 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
     }
 
     [Fact]
+    public async Task Accrual_PositionClosedWhileStopped_SettlementBeforeTheCloseStillPosted()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.StopFundingAsync();
+        var opened = await world.OpenPositionAsync("BTCUSDT", Side.Short, "0.1", "60000");
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8)); // a settlement passes while Funding is down ...
+        await world.Ledger.ClosePositionAsync(new Ledger.V1.ClosePositionRequest // ... and the position is closed after it
+        {
+            IdempotencyKey = "close-" + Guid.NewGuid().ToString("N"), PositionId = opened.PositionId, ExitPrice = "60000",
+            ClosedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(world.Paper.Clock.GetUtcNow()),
+        });
+
+        await world.StartFundingAsync();
+        var posted = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // more passes: nothing more, nothing twice
+
+        // Short 0.1 BTC × 60,000 × 0.0001 = 0.6 received, once.
+        var settlement = Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);
+        Assert.Equal(-0.6m, Dec(settlement.Payment));
+        Assert.Single(posted.Events);
+    }
+
+    [Fact]
     public async Task GetPositionSizeAt_BeforeOpenAndBetweenChanges_JournalSizes()
     {
         await using var world = await FundingWorld.StartAsync(postgres, rabbit);

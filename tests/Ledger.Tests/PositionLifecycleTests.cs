@@ -33,6 +33,30 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
     }
 
     [Fact]
+    public async Task GetPositions_ClosedSince_OnlyPositionsClosedAtOrAfterIt()
+    {
+        var early = await Client.OpenPositionAsync(Open(symbol: "ETHUSDT"));
+        var late = await Client.OpenPositionAsync(Open(symbol: "SOLUSDT"));
+        await Client.OpenPositionAsync(Open(symbol: "BTCUSDT")); // still open
+        foreach (var (position, minutes) in new[] { (early, 10), (late, 30) })
+        {
+            await Client.ClosePositionAsync(new ClosePositionRequest
+            {
+                IdempotencyKey = Key(), PositionId = position.PositionId, ExitPrice = "100", ClosedAt = At(T0.AddMinutes(minutes)),
+            });
+        }
+
+        var since = await Client.GetPositionsAsync(new GetPositionsRequest { Venue = "binance", ClosedSince = At(T0.AddMinutes(30)) });
+
+        Assert.Equal(late.PositionId, Assert.Single(since.Positions).PositionId);
+        Assert.Equal(3, (await Client.GetPositionsAsync(new GetPositionsRequest { Venue = "binance" })).Positions.Count);
+        await RpcAssert.InvalidArgument("closed_since", () => Client.GetPositionsAsync(new GetPositionsRequest
+        {
+            ClosedSince = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 1, Nanos = -1 },
+        }).ResponseAsync);
+    }
+
+    [Fact]
     public async Task OpenPosition_OppositeSideOpen_FailedPreconditionNothingWritten()
     {
         await Client.OpenPositionAsync(Open(side: Side.Long));

@@ -13,8 +13,9 @@ using TradeEngine.ServiceDefaults.Grpc;
 namespace TradeEngine.Funding.Accrual;
 
 /// <summary>
-/// One accrual pass: every open position in the Ledger gets a funding event for each of its symbol's funding times
-/// between its opening (or <see cref="FundingAccrualOptions.MaxBackfillDays"/> ago) and now, at the settled rate and
+/// One accrual pass: every open position in the Ledger, and every one closed within the backfill window, gets a funding
+/// event for each of its symbol's funding times between its opening (or <see cref="FundingAccrualOptions.MaxBackfillDays"/>
+/// ago) and now (or its close), at the settled rate and
 /// the mark price the venue reports for that funding time: payment = signed size × mark × rate (Domain's
 /// <see cref="FundingMath.SettlementAmount"/>; positive when we pay). The event is keyed by position and funding
 /// time, so however often a pass runs, after however long a downtime, each settlement is posted once.
@@ -43,8 +44,12 @@ public sealed partial class FundingAccrual(
         var settings = options.Value;
         var open = await ledger.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = settings.Venue }, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
+        // Positions closed within the backfill window too: one closed while this service was down still owes (or earned)
+        // the settlements between the last pass and its close.
+        var positions = open.Positions.ToList();
+        positions.AddRange(await ClosedSinceAsync(now.AddDays(-settings.Accrual.MaxBackfillDays), cancellationToken).ConfigureAwait(false));
         var posted = 0;
-        foreach (var bySymbol in open.Positions.GroupBy(p => p.Symbol, StringComparer.Ordinal))
+        foreach (var bySymbol in positions.GroupBy(p => p.Symbol, StringComparer.Ordinal))
         {
             posted += await AccrueSymbolAsync(bySymbol.Key, bySymbol.ToList(), now, cancellationToken).ConfigureAwait(false);
         }
@@ -79,7 +84,8 @@ public sealed partial class FundingAccrual(
         {
             var openedAt = position.OpenedAt?.ToDateTimeOffset() ?? now;
             var from = openedAt > earliest ? openedAt : earliest;
-            foreach (var t in schedule.SettlementTimes(from, now))
+            var until = position.ClosedAt?.ToDateTimeOffset() is { } closedAt && closedAt < now ? closedAt : now;
+            foreach (var t in schedule.SettlementTimes(from, until))
             {
                 if (!_posted.Contains((position.PositionId, t.ToUnixTimeMilliseconds())))
                 {
@@ -118,6 +124,28 @@ public sealed partial class FundingAccrual(
         }
 
         return posted;
+    }
+
+    private async Task<List<PositionRecord>> ClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var closed = new List<PositionRecord>();
+        var request = new GetPositionsRequest
+        {
+            Venue = options.Value.Venue,
+            ClosedSince = Wire.Timestamp(since),
+            Page = new Common.V1.PageRequest { PageSize = 1000 },
+        };
+        while (true)
+        {
+            var page = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            closed.AddRange(page.Positions.Where(p => p.ClosedAt is not null));
+            if (string.IsNullOrEmpty(page.NextPageToken))
+            {
+                return closed;
+            }
+
+            request.Page.PageToken = page.NextPageToken;
+        }
     }
 
     private async Task<bool> PostAsync(PositionRecord position, Symbol symbol, DateTimeOffset t, decimal rate, decimal mark, CancellationToken cancellationToken)

@@ -78,13 +78,15 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         var symbol = OptionalText(request.Symbol, "symbol", 32);
         var status = request.Status == Common.V1.PositionStatus.Unspecified ? null
             : PositionRow.StatusFromProto(request.Status) ?? throw new RequestValidationException("status", "is not a known value");
+        var closedSince = Wire.OptionalInstant(request.ClosedSince, "closed_since");
         var (size, offset) = Page(request.Page);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             $"SELECT {PositionRow.Columns} FROM positions " +
             "WHERE ($1::text IS NULL OR venue = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR symbol = $3) " +
+            "AND ($6::timestamptz IS NULL OR closed_at >= $6) " +
             "ORDER BY opened_at DESC, position_id DESC LIMIT $4 OFFSET $5",
-            connection, null, venue, status, symbol, size + 1, offset);
+            connection, null, venue, status, symbol, size + 1, offset, closedSince);
         var rows = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
         var response = new GetPositionsResponse { NextPageToken = NextToken(offset, size, rows.Count > size) };
         response.Positions.AddRange(rows.Take(size).Select(r => r.ToProto()));
