@@ -1,3 +1,4 @@
+using Grpc.Core;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Contracts.Events;
@@ -144,6 +145,52 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(5, consumer.Recorder.ActedOn.Count);
         Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));
         Assert.Equal(5, await restarted.CountAsync("inbox"));
+    }
+
+    [Fact]
+    public async Task Outbox_LedgerProcessKilledWhileWritingAndPublishing_EveryCommittedEventActedOnOnceAfterRestart()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var inboxLedger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, inboxLedger.Client);
+
+        // A Ledger in its own process writes and relays under load, and is SIGKILLed in the middle of it: some writes
+        // committed and published, some committed and not published (or published and not marked), some never answered.
+        var child = await LedgerChildProcess.StartAsync(database, rabbit.ConnectionString);
+        var answered = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    answered.Add((await child.Client.RecordTradeAsync(Trade())).TradeId);
+                }
+                catch (RpcException)
+                {
+                    return; // the process is gone
+                }
+            }
+        })).ToList();
+        await WaitUntilAsync(() => Task.FromResult(answered.Count >= 150));
+        await child.KillAsync();
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+        await child.DisposeAsync();
+
+        // The restarted Ledger's relay publishes whatever the dead one left; the consumer's inbox drops repeats.
+        await using var restarted = await LedgerHost.StartAsync(postgres, rabbit, database);
+        await WaitUntilAsync(async () => await restarted.CountAsync("outbox WHERE sent_at IS NULL") == 0);
+        var committed = await restarted.CountAsync("outbox");
+        await consumer.Recorder.WaitForAsync(r => r.Count == committed, Arrival);
+        await Task.Delay(1000);
+
+        Assert.True(committed >= answered.Count, $"{committed} events for {answered.Count} answered writes");
+        Assert.Equal(committed, consumer.Recorder.ActedOn.Count);
+        Assert.All(consumer.Recorder.ActedOn.Values, n => Assert.Equal(1, n));
+        var delivered = consumer.Recorder.Of<TradeRecorded>().Select(t => t.TradeId.ToString()).ToHashSet();
+        Assert.All(answered, id => Assert.Contains(id, delivered));
     }
 
     [Fact]
