@@ -19,10 +19,13 @@ public sealed class LocalRabbitMqResource(string name, string command, string wo
 public static class LocalRabbitMqExtensions
 {
     private const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+    private static readonly string[] EpmdPaths = ["/usr/bin/epmd", "/usr/lib/erlang/bin/epmd"];
 
     /// <summary>
     /// Runs <c>rabbitmq-server</c> from the Debian package as user <c>rabbitmq</c>, with its own node name, AMQP and
     /// distribution ports and a data directory in the AppHost's state folder, no plugins, and an AMQP handshake health check.
+    /// The node's Erlang port mapper runs as a resource of its own (<c>{name}-epmd</c>, in the foreground on a port of
+    /// its own): left to itself, the node would start <c>epmd -daemon</c>, which outlives the AppHost.
     /// </summary>
     public static IResourceBuilder<LocalRabbitMqResource> AddLocalRabbitMq(this IDistributedApplicationBuilder builder, string name)
     {
@@ -46,6 +49,17 @@ public static class LocalRabbitMqExtensions
         // One node name per state folder, so a second AppHost (tests) with its own folder never clashes with this one.
         var nodeName = $"tradeengine-{(uint)stateDir.GetHashCode(StringComparison.Ordinal):x8}@localhost";
 
+        var epmdPath = EpmdPaths.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("RabbitMQ is installed but epmd (package erlang-base) is not.");
+        var epmdPort = LocalProcess.FreePort().ToString(CultureInfo.InvariantCulture);
+        var epmd = builder.AddExecutable($"{name}-epmd", asRabbit ? "runuser" : epmdPath, stateDir)
+            .WithArgs(asRabbit ? ["-u", "rabbitmq", "--", epmdPath, "-port", epmdPort, "-address", "127.0.0.1"] : ["-port", epmdPort, "-address", "127.0.0.1"])
+            .WithEnvironment("HOME", "/var/lib/rabbitmq");
+        var epmdHealthKey = $"{name}-epmd-listening";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            epmdHealthKey, _ => new ListeningHealthCheck(int.Parse(epmdPort, CultureInfo.InvariantCulture)), null, null));
+        epmd.WithHealthCheck(epmdHealthKey);
+
         var resource = new LocalRabbitMqResource(name, asRabbit ? "runuser" : ServerScript, stateDir, port);
         var healthKey = $"{name}-amqp";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthKey, _ => new AmqpHandshakeHealthCheck(port), null, null));
@@ -61,14 +75,34 @@ public static class LocalRabbitMqExtensions
             .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", Path.Combine(stateDir, "enabled_plugins"))
             .WithEnvironment("RABBITMQ_PID_FILE", Path.Combine(stateDir, "rabbitmq.pid"))
             .WithEnvironment("HOME", "/var/lib/rabbitmq")
+            .WithEnvironment("ERL_EPMD_PORT", epmdPort)
             .WithEndpoint(name: "tcp", port: port, targetPort: port, scheme: "tcp", isProxied: false)
-            .WithHealthCheck(healthKey);
+            .WithHealthCheck(healthKey)
+            .WaitFor(epmd);
         if (asRabbit)
         {
             rabbit.WithArgs("-u", "rabbitmq", "--", ServerScript);
         }
 
         return rabbit;
+    }
+
+    /// <summary>Healthy once something listens on 127.0.0.1:<paramref name="port"/>.</summary>
+    private sealed class ListeningHealthCheck(int port) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", port, cancellationToken).ConfigureAwait(false);
+                return HealthCheckResult.Healthy();
+            }
+            catch (SocketException ex)
+            {
+                return HealthCheckResult.Unhealthy("not listening", ex);
+            }
+        }
     }
 
     /// <summary>Healthy once the node answers the AMQP 0-9-1 protocol header with a Connection.Start method frame.</summary>
