@@ -77,16 +77,17 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, Outbox
                 first = await readLead(reader, ct).ConfigureAwait(false);
             }
 
-            var stored = false;
+            NpgsqlBatchCommand? store = null;
             var response = await work(connection, transaction, first, r =>
             {
-                stored = true;
-                return Sql.Batch(StoreSql, call.Rpc, call.Key, r.ToByteArray());
+                store = Sql.Batch(StoreSql, call.Rpc, call.Key, r.ToByteArray());
+                return store;
             }, ct).ConfigureAwait(false);
-            if (!stored)
+            // The work must have run the statement it was given (one row: this call's key), or the key would commit
+            // without its response and every replay of it would fail.
+            if (store is null || store.RecordsAffected != 1)
             {
-                await using var store = Sql.Command(StoreSql, connection, transaction, call.Rpc, call.Key, response.ToByteArray());
-                await store.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                throw new InvalidOperationException($"{call.Rpc}: the work did not store its response with its key.");
             }
 
             return response;
