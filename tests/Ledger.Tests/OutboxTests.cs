@@ -5,6 +5,7 @@ using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Hosting;
 using TradeEngine.Testing.Servers;
 using static TradeEngine.Ledger.Tests.Support.Requests;
 
@@ -156,7 +157,12 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
 
         // A Ledger in its own process writes and relays under load, and is SIGKILLed in the middle of it: some writes
         // committed and published, some committed and not published (or published and not marked), some never answered.
-        var child = await LedgerChildProcess.StartAsync(database, rabbit.ConnectionString);
+        var child = await ServiceProcess.StartAsync("TradeEngine.Ledger.dll", new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__ledgerdb"] = database,
+            ["ConnectionStrings__eventbus"] = rabbit.ConnectionString,
+        });
+        var childClient = new LedgerService.LedgerServiceClient(child.Channel);
         var answered = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
@@ -165,7 +171,7 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
             {
                 try
                 {
-                    answered.Add((await child.Client.RecordTradeAsync(Trade())).TradeId);
+                    answered.Add((await childClient.RecordTradeAsync(Trade())).TradeId);
                 }
                 catch (RpcException)
                 {
