@@ -86,12 +86,7 @@ public sealed class ClosePositionHandler(
     {
         var ct = lifetime.ApplicationStopping;
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
-        var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
-        var positionsTask = venue.GetPositionsAsync(symbol, ct);
-        var recordTask = ledger.OpenRecordAsync(symbol, ct);
-        var existing = await existingTask.ConfigureAwait(false);
-        var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
-        var record = await recordTask.ConfigureAwait(false);
+        var (existing, open, record) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
         OrderInfo order;
         if (existing is not null)
         {
@@ -142,12 +137,7 @@ public sealed class ClosePositionHandler(
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
         var info = await instruments.FindAsync(symbol, ct).ConfigureAwait(false)
             ?? throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
-        var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
-        var positionsTask = venue.GetPositionsAsync(symbol, ct);
-        var recordTask = ledger.OpenRecordAsync(symbol, ct);
-        var existing = await existingTask.ConfigureAwait(false);
-        var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
-        var record = await recordTask.ConfigureAwait(false);
+        var (existing, open, record) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
         OrderInfo order;
         if (existing is not null)
         {
@@ -231,5 +221,20 @@ public sealed class ClosePositionHandler(
 
         return (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false))?.Symbol.Value
             ?? throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
+    }
+
+    /// <summary>
+    /// What a close or reduce starts from, read together: an order already placed under this client order id (a
+    /// resumed call), the venue's open position on the symbol, and the Ledger's open record of it.
+    /// </summary>
+    private async Task<(OrderInfo? Existing, PositionRisk? Open, LedgerV1.PositionRecord? Record)> ReadSymbolAsync(
+        string symbol, string clientOrderId, CancellationToken ct)
+    {
+        var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
+        var positionsTask = venue.GetPositionsAsync(symbol, ct);
+        var recordTask = ledger.OpenRecordAsync(symbol, ct);
+        var existing = await existingTask.ConfigureAwait(false);
+        var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
+        return (existing, open, await recordTask.ConfigureAwait(false));
     }
 }
