@@ -284,10 +284,13 @@ public sealed partial class PaperEngine
             w.WriteStartArray();
             if (_tradesBySymbol.TryGetValue(market.Symbol, out var trades))
             {
+                // One order's fills are read from its own list (in id order); otherwise from where the window starts.
+                var order = orderId is { } id ? trades.OfOrder(id) : null;
+                var items = order ?? trades.Items;
                 var written = 0;
-                for (var i = trades.FirstCandidate(fromId, start); i < trades.Items.Count && written < limit; i++)
+                for (var i = order is null ? trades.FirstCandidate(fromId, start) : 0; i < items.Count && written < limit; i++)
                 {
-                    var t = trades.Items[i];
+                    var t = items[i];
                     if (end is not null && t.Time > end && trades.TimeOrdered)
                     {
                         break;
@@ -321,7 +324,12 @@ public sealed partial class PaperEngine
     /// <summary>One symbol's trades in id order; while their times never decrease, a time window is found by bisection.</summary>
     private sealed class SymbolTrades
     {
+        private readonly Dictionary<long, List<TradeState>> _byOrder = [];
+
         public List<TradeState> Items { get; } = [];
+
+        /// <summary>The fills of one order, in id order; an empty list when it has none.</summary>
+        public List<TradeState> OfOrder(long orderId) => _byOrder.TryGetValue(orderId, out var fills) ? fills : [];
 
         public bool TimeOrdered { get; private set; } = true;
 
@@ -334,6 +342,13 @@ public sealed partial class PaperEngine
             }
 
             Items.Add(trade);
+            if (!_byOrder.TryGetValue(trade.OrderId, out var fills))
+            {
+                fills = [];
+                _byOrder.Add(trade.OrderId, fills);
+            }
+
+            fills.Add(trade);
         }
 
         /// <summary>The first index that can match: the first trade at or after fromId or startTime; 0 when unordered.</summary>
