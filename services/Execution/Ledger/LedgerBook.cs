@@ -62,10 +62,6 @@ public sealed class LedgerBook(
         return response.Positions.OrderByDescending(p => p.ClosedAt?.ToDateTimeOffset()).FirstOrDefault();
     }
 
-    /// <summary>Commission of an order, summed over its fills (USDT, positive when paid).</summary>
-    public async Task<decimal> FeeAsync(OrderInfo order, CancellationToken cancellationToken) =>
-        (await FillsAsync(order, cancellationToken).ConfigureAwait(false)).Fee;
-
     /// <summary>An order's fills at the venue and their summed commission (USDT, positive when paid).</summary>
     /// <remarks>
     /// Asked by order id (userTrades' orderId): exactly this order's fills whatever else traded meanwhile, so a resumed
@@ -186,7 +182,7 @@ public sealed class LedgerBook(
     /// An order's fills as the Ledger records them (one trade each, under the venue's trade id) when they account for
     /// the whole filled quantity; otherwise none, and the caller records the order as one trade at its average price.
     /// </summary>
-    public static IReadOnlyList<Fill> LedgerFills(OrderInfo order, OrderFills fills)
+    private static IReadOnlyList<Fill> LedgerFills(OrderInfo order, OrderFills fills)
     {
         ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(fills);
@@ -206,6 +202,16 @@ public sealed class LedgerBook(
             Fee = Wire.Format(t.Commission),
             ExecutedAt = Wire.Timestamp(t.Time),
         }).ToList();
+    }
+
+    /// <summary>What a reducing or closing order realizes on a record: its filled quantity from the entry to its average price.</summary>
+    public static decimal RealizedPnl(PositionRecord record, OrderInfo order)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(order);
+        return Domain.Positions.PositionMath.RealizedPnl(
+            record.Side == Side.Long ? Domain.Side.Long : Domain.Side.Short,
+            order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
     }
 
     /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>

@@ -182,9 +182,7 @@ public sealed class ClosePositionHandler(
         var realized = 0m;
         if (record is not null)
         {
-            realized = Domain.Positions.PositionMath.RealizedPnl(
-                record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
-                order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
+            realized = LedgerBook.RealizedPnl(record, order);
             after = await ledger.ReduceWithTradesAsync(new LedgerV1.ReducePositionRequest
             {
                 IdempotencyKey = "reduce:" + clientOrderId,

@@ -193,9 +193,7 @@ public sealed class FillRecorder(
         LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct)
     {
         var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
-        var realized = Domain.Positions.PositionMath.RealizedPnl(
-            record.Side == Common.V1.Side.Long ? Domain.Side.Long : Domain.Side.Short,
-            order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
+        var realized = LedgerBook.RealizedPnl(record, order);
         var closed = await ledger.CloseWithTradesAsync(new LedgerV1.ClosePositionRequest
         {
             IdempotencyKey = key,
