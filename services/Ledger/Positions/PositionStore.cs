@@ -230,14 +230,12 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
             var tradeId = NewId.NextGuid();
             var eventId = NewId.NextGuid();
             var pnl = closing ? Round(PositionMath.RealizedPnl(row.Side, fill.Quantity, row.EntryPrice, fill.Price, 0m)) : 0m;
-            yield return Sql.Batch(
-                "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
-                "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                tradeId, fill.ClientOrderId, row.Venue, fill.ExchangeTradeId, fill.ExchangeOrderId, row.Symbol, side, fill.Price,
-                fill.Quantity, fill.Fee, pnl, fill.ExecutedAt, row.PositionId, strategy);
-            yield return OutboxWriter.Command(eventId, row.PositionId.ToString(), new TradeRecorded(eventId, fill.ExecutedAt, tradeId,
-                fill.ClientOrderId, row.Venue, fill.ExchangeTradeId, row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, pnl,
-                fill.ExecutedAt, row.PositionId));
+            var recorded = new TradeRecorded(eventId, fill.ExecutedAt, tradeId, fill.ClientOrderId, row.Venue, fill.ExchangeTradeId,
+                row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, pnl, fill.ExecutedAt, row.PositionId);
+            foreach (var command in Trades.TradeStore.Commands(recorded, fill.ExchangeOrderId, strategy))
+            {
+                yield return command;
+            }
         }
     }
 

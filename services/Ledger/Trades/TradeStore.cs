@@ -58,12 +58,23 @@ public sealed class TradeStore(IdempotentWriter writer)
             commands.Add(Sql.Batch(LockPositionSql, position));
         }
 
-        commands.Add(Sql.Batch(
+        commands.AddRange(Commands(recorded, exchangeOrderId, strategy));
+        return writer.ExecuteBatchAsync(call, new RecordTradeResponse { TradeId = tradeId.ToString() }, commands, cancellationToken);
+    }
+
+    /// <summary>
+    /// A trade row and its <see cref="TradeRecorded"/> outbox row, from the event (which carries every column but the
+    /// exchange order id and the strategy). The aggregate is the trade's position, or the trade itself without one.
+    /// Used here and by PositionStore for the fills of an open, reduce or close.
+    /// </summary>
+    public static IEnumerable<NpgsqlBatchCommand> Commands(TradeRecorded t, string? exchangeOrderId, string? strategy)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        yield return Sql.Batch(
             "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
             "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            tradeId, clientOrderId, venue, exchangeTradeId, exchangeOrderId, symbol, side, price, quantity, fee, realizedPnl,
-            executedAt, positionId, strategy));
-        commands.Add(OutboxWriter.Command(eventId, (positionId ?? tradeId).ToString(), recorded));
-        return writer.ExecuteBatchAsync(call, new RecordTradeResponse { TradeId = tradeId.ToString() }, commands, cancellationToken);
+            t.TradeId, t.ClientOrderId, t.Venue, t.ExchangeTradeId, exchangeOrderId, t.Symbol, t.Side, t.Price, t.Quantity, t.Fee,
+            t.RealizedPnl, t.ExecutedAt, t.PositionId, strategy);
+        yield return OutboxWriter.Command(t.EventId, (t.PositionId ?? t.TradeId).ToString(), t);
     }
 }
