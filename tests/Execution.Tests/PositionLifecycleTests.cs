@@ -52,10 +52,17 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal("100000", opened.EntryPrice);
         Assert.Equal("0.01", opened.Quantity);
         Assert.NotEmpty(opened.PositionId);
-        Assert.NotEmpty(opened.LiquidationPrice);
-        Assert.True(decimal.Parse(opened.LiquidationPrice, System.Globalization.CultureInfo.InvariantCulture) < 100000m);
-        Assert.NotEmpty(opened.FundingRate);
-        Assert.NotEmpty(opened.EstimatedDailyFunding);
+        // The plan's simple liquidation price at 3x: 100,000 x (1 - 1/3 + 0.004) = 67,066.67, the figure Risk serves.
+        Assert.Equal("67066.67", opened.LiquidationPrice);
+        var riskSays = await stack.Risk.GetLiquidationPriceAsync(new TradeEngine.Risk.V1.GetLiquidationPriceRequest
+        {
+            Method = TradeEngine.Risk.V1.LiquidationMethod.Simple, Symbol = "BTCUSDT", Side = open.Side, EntryPrice = opened.EntryPrice, Leverage = 3,
+        });
+        Assert.Equal(riskSays.LiquidationPrice, opened.LiquidationPrice);
+        // The rate and the daily estimate come from one Funding answer: BTCUSDT pays 0.0001 three times a day, so
+        // 0.01 BTC at 100,000 costs 0.01 x 100,000 x 0.0001 x 3 = 0.30 a day.
+        Assert.Equal(0.0001m, decimal.Parse(opened.FundingRate, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0.30m, decimal.Parse(opened.EstimatedDailyFunding, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT'"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
         // Each fill is recorded under the venue's own trade id, linked to the position, with the venue's price and size.

@@ -2,12 +2,12 @@ using Grpc.Core;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain.Margin;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.Streaming;
 using TradeEngine.Execution.V1;
-using TradeEngine.Risk.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using LedgerV1 = TradeEngine.Ledger.V1;
 
@@ -20,7 +20,6 @@ namespace TradeEngine.Execution.Positions;
 /// </summary>
 public sealed class FillRecorder(
     IBinanceClient venue,
-    RiskService.RiskServiceClient risk,
     ProtectiveOrders protective,
     LedgerBook ledger,
     PositionUpdateHub updates,
@@ -43,15 +42,6 @@ public sealed class FillRecorder(
 
         var warnings = new List<string>(quote.Warnings);
         var fillsTask = ledger.FillsAsync(order, ct);
-        // The liquidation price needs only the fill: ask for it while the fee, the protective orders and the Ledger run.
-        var liquidationTask = risk.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
-        {
-            Method = LiquidationMethod.Simple,
-            Symbol = command.Symbol,
-            Side = ExecutionWire.Side(command.Side),
-            EntryPrice = Wire.Format(order.AvgPrice),
-            Leverage = command.Leverage,
-        }, cancellationToken: ct).ResponseAsync;
         var protect = positionOpen || !resumed;
         var stopTask = protect && command.StopLoss is { } sl
             ? protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
@@ -91,7 +81,6 @@ public sealed class FillRecorder(
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
-            ObserveQuietly(liquidationTask);
             await CloseUnprotectedAsync(command, record, ct).ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.Aborted,
                 $"stop_loss_price: the stop-loss could not be placed ({stopFailure.Message}); the position was closed at once"));
@@ -102,7 +91,9 @@ public sealed class FillRecorder(
             warnings.Add("ledger: the fill is recorded in the background (the Ledger is not answering); it will land");
         }
 
-        var liquidation = await liquidationTask.ConfigureAwait(false);
+        // The plan's simple estimate at the fill, computed with the Domain function Risk's GetLiquidationPrice (SIMPLE)
+        // serves: the same figure, without a call on every open.
+        var liquidation = LiquidationPrice.Simple(order.AvgPrice, command.Leverage, command.Side);
 
         var response = new OpenPositionResponse
         {
@@ -111,7 +102,7 @@ public sealed class FillRecorder(
             Side = ExecutionWire.Side(command.Side),
             Quantity = Wire.Format(order.ExecutedQty),
             EntryPrice = Wire.Format(order.AvgPrice),
-            LiquidationPrice = liquidation.LiquidationPrice,
+            LiquidationPrice = Wire.Format(liquidation),
             FundingRate = quote.Rate,
             EstimatedDailyFunding = quote.DailyCost,
             Warnings = { warnings },
@@ -161,9 +152,6 @@ public sealed class FillRecorder(
             TakeProfitPrice = Wire.Format(command.TakeProfit),
         }, order, fills, command.Strategy, ct).ConfigureAwait(false);
     }
-
-    private static void ObserveQuietly(Task task) =>
-        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>A reconciliation adopts with key "adopt:…" and the venue's entry; such a record already holds this fill.</summary>
     private static bool IsAdoptionOf(LedgerV1.PositionRecord record, OrderInfo order) =>

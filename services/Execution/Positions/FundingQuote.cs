@@ -4,23 +4,21 @@ using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Execution.Positions;
 
-/// <summary>The funding rate and the estimated daily cost of a position (positive when we pay), with Funding's warnings.</summary>
+/// <summary>The funding rate (within the symbol's cap and floor) and the estimated daily cost of a position (positive when we pay), with Funding's warnings.</summary>
 public sealed record FundingQuote(string Rate, string DailyCost, IReadOnlyList<string> Warnings)
 {
     public static async Task<FundingQuote> GetAsync(
         FundingService.FundingServiceClient funding, string symbol, Side side, decimal quantity, CancellationToken ct)
     {
-        var rateCall = funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = symbol }, cancellationToken: ct);
-        var dailyCall = funding.EstimateDailyCostAsync(
-            new EstimateDailyCostRequest { Symbol = symbol, Side = side, Quantity = Wire.Format(quantity) }, cancellationToken: ct);
-        var rate = await rateCall.ResponseAsync.ConfigureAwait(false);
-        var daily = await dailyCall.ResponseAsync.ConfigureAwait(false);
+        // One call: the estimate carries the rate it was computed at (the current rate within the symbol's cap and floor).
+        var daily = await funding.EstimateDailyCostAsync(
+            new EstimateDailyCostRequest { Symbol = symbol, Side = side, Quantity = Wire.Format(quantity) }, cancellationToken: ct).ConfigureAwait(false);
         var warnings = new List<string>(daily.Warnings);
         if (daily.HighFundingWarning && warnings.Count == 0)
         {
             warnings.Add($"High funding cost: estimated {daily.DailyCost} USDT a day at rate {daily.FundingRate} (threshold {daily.WarningThreshold})");
         }
 
-        return new FundingQuote(rate.FundingRate, daily.DailyCost, warnings);
+        return new FundingQuote(daily.FundingRate, daily.DailyCost, warnings);
     }
 }
