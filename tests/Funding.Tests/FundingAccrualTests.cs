@@ -151,5 +151,52 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);
     }
 
+    [Fact]
+    public async Task Accrual_SettlementYoungerThanTheGrace_WaitsThenPostsAtTheSizeTheLateFillMade()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: new Dictionary<string, string?>
+        {
+            ["Funding:Accrual:SettleAfterSeconds"] = "60",
+        });
+        await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.2", "60000");
+        // 30 s past the next funding time (Start is 30 min after one; they come every 8 h).
+        world.Paper.Engine.Advance(TimeSpan.FromHours(7.5) + TimeSpan.FromSeconds(30));
+        var fundingTime = FundingWorld.Start.AddMinutes(-30).AddHours(8);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // passes run each second: none may post it yet
+        Assert.Empty((await world.LedgerFundingAsync("BTCUSDT")).Events);
+        // A fill from just before the funding time reaches the Ledger late (Execution retried it): 0.1 more.
+        await world.Ledger.OpenPositionAsync(new Ledger.V1.OpenPositionRequest
+        {
+            IdempotencyKey = "late-add", Account = "main", Venue = "binance", Symbol = "BTCUSDT", Side = Side.Long, Quantity = "0.1",
+            EntryPrice = "60000", Leverage = 3, MarginType = MarginType.Cross, Fee = "0",
+            OpenedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(fundingTime.AddSeconds(-1)),
+        });
+        world.Paper.Engine.Advance(TimeSpan.FromSeconds(31));
+
+        var posted = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+        var settlement = Assert.Single(posted.Events);
+        Assert.Equal(fundingTime, settlement.FundingTime.ToDateTimeOffset());
+        Assert.Equal(0.3m, Dec(settlement.PositionSize));
+        Assert.Equal(0.3m * 60000m * 0.0001m, Dec(settlement.Payment));
+    }
+
+    [Fact]
+    public async Task Posting_MarkWithEightDecimals_NotionalRoundedToTheLedgersEightAndAccepted()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, startFunding: false);
+        var position = await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.003", "34000");
+        var t = FundingWorld.Start.AddMinutes(-30).AddHours(8);
+
+        // Binance reports marks like 34287.54619963: 0.003 × that = 102.86263859889, 11 decimals.
+        var posting = Accrual.FundingAccrual.Posting(position, Domain.Symbol.Parse("BTCUSDT"), t, 0.0001m, 34287.54619963m, 0.003m, "funding:decimals");
+        var logged = await world.Ledger.LogFundingEventAsync(posting);
+
+        Assert.Equal("102.8626386", posting.Notional);
+        Assert.Equal("0.01028626", posting.Payment); // 0.010286263859889, half to even at 8 places
+        Assert.False(logged.Replayed);
+        Assert.Equal(1, await world.CountAsync("SELECT count(*) FROM funding_events WHERE notional = 102.86263860 AND payment = 0.01028626"));
+    }
+
     private static decimal Dec(string text) => decimal.Parse(text, CultureInfo.InvariantCulture);
 }

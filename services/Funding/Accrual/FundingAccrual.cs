@@ -79,12 +79,14 @@ public sealed partial class FundingAccrual(
         }
 
         var earliest = now.AddDays(-options.Value.Accrual.MaxBackfillDays);
+        // Settlements younger than the grace wait: a fill from just before one may still be on its way to the Ledger.
+        var settledBy = now.AddSeconds(-Math.Max(0, options.Value.Accrual.SettleAfterSeconds));
         var due = new List<(PositionRecord Position, DateTimeOffset FundingTime)>();
         foreach (var position in positions)
         {
             var openedAt = position.OpenedAt?.ToDateTimeOffset() ?? now;
             var from = openedAt > earliest ? openedAt : earliest;
-            var until = position.ClosedAt?.ToDateTimeOffset() is { } closedAt && closedAt < now ? closedAt : now;
+            var until = position.ClosedAt?.ToDateTimeOffset() is { } closedAt && closedAt < settledBy ? closedAt : settledBy;
             foreach (var t in schedule.SettlementTimes(from, until))
             {
                 if (!_posted.Contains((position.PositionId, t.ToUnixTimeMilliseconds())))
@@ -167,19 +169,8 @@ public sealed partial class FundingAccrual(
         var key = string.Create(CultureInfo.InvariantCulture, $"funding:{position.PositionId}:{ms}");
         try
         {
-            var response = await ledger.LogFundingEventAsync(new LogFundingEventRequest
-            {
-                IdempotencyKey = key,
-                PositionId = position.PositionId,
-                Symbol = symbol.Value,
-                Venue = position.Venue,
-                FundingRate = Wire.Format(rate),
-                PositionSize = Wire.Format(signed),
-                MarkPrice = Wire.Format(mark),
-                Notional = Wire.Format(Math.Abs(signed) * mark),
-                Payment = Wire.Format(payment),
-                FundingTime = Wire.Timestamp(t),
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var response = await ledger.LogFundingEventAsync(Posting(position, symbol, t, rate, mark, signed, key), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
             _posted.Add((position.PositionId, ms));
             reconciler.Expect(position.PositionId, symbol, t, payment);
             if (!response.Replayed)
@@ -189,7 +180,14 @@ public sealed partial class FundingAccrual(
 
             return !response.Replayed;
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.FailedPrecondition or StatusCode.InvalidArgument)
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+        {
+            // A posting the Ledger cannot take is a defect here, not a settlement done: it stays due (and loud) so
+            // that nothing owed is silently dropped.
+            LogInvalid(logger, position.PositionId, t, ex.Status.Detail);
+            return false;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.FailedPrecondition)
         {
             // The Ledger holds a different posting for this position and time (or refuses this one): never post twice.
             _posted.Add((position.PositionId, ms));
@@ -198,8 +196,35 @@ public sealed partial class FundingAccrual(
         }
     }
 
+    /// <summary>
+    /// The funding event of one settlement: payment = signed size × mark × rate (<see cref="FundingMath.SettlementAmount"/>)
+    /// and notional = |size| × mark, both rounded to the Ledger's 8 decimals half to even (<see cref="FundingMath.PostedAmount"/>).
+    /// </summary>
+    public static LogFundingEventRequest Posting(PositionRecord position, Symbol symbol, DateTimeOffset t, decimal rate, decimal mark, decimal signed, string key)
+    {
+        var payment = FundingMath.SettlementAmount(signed, mark, rate);
+        return new LogFundingEventRequest
+        {
+            IdempotencyKey = key,
+            PositionId = position.PositionId,
+            Symbol = symbol.Value,
+            Venue = position.Venue,
+            FundingRate = Wire.Format(rate),
+            PositionSize = Wire.Format(signed),
+            MarkPrice = Wire.Format(mark),
+            // The venue's mark has up to 8 decimals, so size × mark can have more than the Ledger's 8: rounded
+            // like the payment (FundingMath.PostedAmount, half to even).
+            Notional = Wire.Format(FundingMath.PostedAmount(Math.Abs(signed) * mark)),
+            Payment = Wire.Format(payment),
+            FundingTime = Wire.Timestamp(t),
+        };
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Funding posted: position {PositionId} {Symbol} at {FundingTime}: {Payment}")]
     private static partial void LogPosted(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, decimal payment);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Funding of position {PositionId} at {FundingTime} refused as invalid by the Ledger; it stays due: {Detail}")]
+    private static partial void LogInvalid(ILogger logger, string positionId, DateTimeOffset fundingTime, string detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} open position(s) on {Symbol}, which the venue does not list: no funding accrued")]
     private static partial void LogUnlisted(ILogger logger, string symbol, int count);

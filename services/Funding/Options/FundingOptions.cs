@@ -25,6 +25,13 @@ public sealed class FundingAccrualOptions
     /// <summary>How often (real seconds) open positions are checked for settlements that are due.</summary>
     public int PollSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// A settlement is posted only once it is this old (seconds of venue time). A fill at or just before a funding time
+    /// reaches the Ledger a little later (at once normally; after Execution's retries when the Ledger blipped), and the
+    /// settlement must be posted at the size that fill made: posting is first-wins, never corrected in place.
+    /// </summary>
+    public int SettleAfterSeconds { get; set; } = 60;
+
     /// <summary>After downtime, settlements up to this far back are backfilled.</summary>
     public int MaxBackfillDays { get; set; } = 30;
 
