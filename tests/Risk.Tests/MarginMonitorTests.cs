@@ -111,6 +111,48 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// The Ledger refuses the kill switch when the account falls to liquidate-all; by the time it takes it again, the
+    /// account is flat (as after Execution's close-all) and healthy. The latch must still land.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_LiquidateAllLatchRefusedByTheLedger_LatchedOnceTheLedgerAnswersEvenAfterTheAccountRecovered()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await paper.ResetAsync(400m);
+        await using var provider = VenueClient(paper);
+        var venue = provider.GetRequiredService<IBinanceClient>();
+        await venue.ChangeLeverageAsync("BTCUSDT", 20);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-3");
+        var source = new VenueAccountSource(venue);
+        var (_, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await paper.SetLiquidationPausedAsync(true);
+
+        // The Ledger answers but refuses every kill-switch write (as with a failing disk or a constraint it trips on).
+        await using var db = new Npgsql.NpgsqlConnection(world.Database);
+        await db.OpenAsync();
+        await ExecuteAsync(db, """
+            CREATE FUNCTION test_refuse_kill_switch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER test_refuse_kill_switch BEFORE INSERT OR UPDATE ON kill_switch FOR EACH ROW EXECUTE FUNCTION test_refuse_kill_switch();
+            """);
+
+        await paper.SetPathAsync("BTCUSDT", [liquidatePrice], immediate: true);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.LiquidateAll)), n => n >= 1);
+        // Flattened (what Execution does on that alert): the account is healthy from here on.
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), "monitor-flatten-3");
+        await Poll.UntilAsync(() => Task.FromResult(world.RiskServices.GetRequiredService<MarginMonitor>().LastAction), a => a == MarginAction.Ok);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+
+        await ExecuteAsync(db, "DROP TRIGGER test_refuse_kill_switch ON kill_switch; DROP FUNCTION test_refuse_kill_switch();");
+        var latched = await Poll.UntilAsync(() => world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
+        Assert.Equal(KillSwitchTrigger.LiquidateAll, latched.Trigger);
+        Assert.Single(alerts.Received, a => a.Action == MarginAlertAction.LiquidateAll);
+    }
+
+    /// <summary>
     /// For a single cross long: a price inside the 15 % buffer but above the exchange liquidation price, and one below
     /// it (at or under maintenance), each checked with Domain.
     /// </summary>
@@ -131,6 +173,12 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
 
         MarginHealthResult HealthAt(decimal price) => MarginHealth.Evaluate(
             account.WalletBalance, position.SignedSize * (price - position.EntryPrice), brackets.MaintenanceMargin(position.SignedSize * price));
+    }
+
+    private static async Task ExecuteAsync(Npgsql.NpgsqlConnection connection, string sql)
+    {
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static ServiceProvider VenueClient(PaperExchangeHost paper)

@@ -124,6 +124,24 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     [Fact]
+    public async Task CheckPreTrade_NoSnapshotAndNoMonitor_FirstCheckAnchorsEquitySoALaterLossIsStillCaught()
+    {
+        // No PnL snapshot and the margin monitor off (RiskWorld's default): nothing else would write one.
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+
+        var first = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m) });
+        Assert.True(first.Allowed);
+        // The Ledger now holds the anchor: the equity of that first check.
+        Assert.Equal(10_000m, decimal.Parse((await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity, System.Globalization.CultureInfo.InvariantCulture));
+
+        var later = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(9_400m) });
+        Assert.False(later.Allowed);
+        Assert.Contains(later.Reasons, r => r.Code == RiskReasonCode.DailyLossLimitBreached);
+        Assert.Equal("600", later.DailyLoss);
+        Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    [Fact]
     public async Task CheckPreTrade_DailyLossBreach_LatchesKillSwitchThatSurvivesRestartsUntilOperatorReset()
     {
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));

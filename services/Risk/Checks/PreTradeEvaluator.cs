@@ -29,7 +29,7 @@ public readonly record struct PreTradeOutcome(RiskDecision Decision, MarginHealt
 /// through the Ledger (cached), judged by Domain's <see cref="PreTradeCheck"/>. An account already inside the margin
 /// buffer may open nothing new (MARGIN_HEALTH_REDUCE_ONLY). A daily-loss or drawdown breach latches the kill switch.
 /// </summary>
-public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService killSwitch, IOptions<RiskOptions> options)
+public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService killSwitch, EquityBaseline baseline, IOptions<RiskOptions> options)
 {
     private readonly RiskLimits _limits = options.Value.ToLimits();
 
@@ -58,6 +58,11 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
     public async ValueTask<PreTradeOutcome> EvaluateAsync(ParsedOrder order, AccountView account, CancellationToken cancellationToken)
     {
         var state = cache.TryGetFresh(out var fresh) ? fresh : await cache.GetAsync(cancellationToken).ConfigureAwait(false);
+        if (EquityBaseline.IsMissing(state))
+        {
+            state = await baseline.AnchorAsync(account, state, cancellationToken).ConfigureAwait(false);
+        }
+
         var outcome = Evaluate(order, account, state);
         if (outcome.Decision.LatchesKillSwitch && !state.KillSwitch.Active)
         {
@@ -75,7 +80,7 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         return outcome;
     }
 
-    /// <summary>Pure: no I/O. Day-start and peak equity default to the current equity until the Ledger has a snapshot.</summary>
+    /// <summary>Pure: no I/O. Day-start and peak equity default to the current equity when the state has none (EvaluateAsync anchors them first).</summary>
     public PreTradeOutcome Evaluate(ParsedOrder order, AccountView account, RiskState state)
     {
         var request = new PreTradeRequest

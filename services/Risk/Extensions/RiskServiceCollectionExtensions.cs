@@ -42,6 +42,7 @@ public static class RiskServiceCollectionExtensions
         services.AddSingleton<RiskStateCache>();
         services.AddHostedService<RiskStateRefresher>();
         services.AddSingleton<KillSwitchService>();
+        services.AddSingleton<EquityBaseline>();
         services.AddSingleton<PreTradeEvaluator>();
         services.AddSingleton<PositionPreviewer>();
         services.TryAddSingleton<IFundingQuotes, FundingServiceQuotes>();

@@ -18,7 +18,7 @@ namespace TradeEngine.Risk.Monitor;
 /// Every <see cref="MarginMonitorOptions.IntervalSeconds"/>: reads the account, evaluates margin health, daily loss
 /// and drawdown, writes a PnL snapshot to the Ledger, and raises <see cref="MarginAlertRaised"/> when the margin
 /// state changes into Reduce or LiquidateAll: one alert per change, not per tick. LiquidateAll, a daily-loss breach
-/// and a drawdown breach each latch the kill switch.
+/// and a drawdown breach each latch the kill switch; a LiquidateAll latch the Ledger did not take is retried each tick.
 /// </summary>
 public sealed partial class MarginMonitor(
     IAccountSource accounts,
@@ -32,6 +32,10 @@ public sealed partial class MarginMonitor(
     ILogger<MarginMonitor> logger) : BackgroundService
 {
     private MarginAction _last = MarginAction.Ok;
+
+    // A liquidate-all whose kill-switch latch has not landed yet (the Ledger did not answer): retried every tick, even
+    // after the account is back to Ok (Execution flattened it), until the switch is on.
+    private (string Reason, string Ratio)? _pendingLatch;
 
     /// <summary>The margin state of the last tick (for health and tests).</summary>
     public MarginAction LastAction => _last;
@@ -72,6 +76,7 @@ public sealed partial class MarginMonitor(
             await TryAsync(() => SnapshotAsync(account, state, health, now, cancellationToken), cancellationToken).ConfigureAwait(false);
             cache.ObserveEquity(account.Equity);
             await TryAsync(() => CheckLossLimitsAsync(account, state, limits, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
         if (health.Action == _last)
@@ -106,10 +111,37 @@ public sealed partial class MarginMonitor(
             $"margin:{health.Action}:{stamp}", liquidate ? "margin_liquidate_all" : "margin_reduce",
             liquidate ? Ledger.V1.RiskEventSeverity.Critical : Ledger.V1.RiskEventSeverity.Warning,
             reason, ratio, Wire.Format(1m + evaluator.Limits.LiquidationBuffer), cancellationToken), cancellationToken).ConfigureAwait(false);
-        if (liquidate && state is not null)
+        if (liquidate)
         {
-            await TryAsync(() => killSwitch.LatchAsync(state, KillSwitchTriggers.LiquidateAll, reason, ratio, "1", cancellationToken), cancellationToken)
-                .ConfigureAwait(false);
+            _pendingLatch = (reason, ratio);
+            if (state is not null)
+            {
+                await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task LatchPendingAsync(RiskState state, CancellationToken cancellationToken)
+    {
+        if (_pendingLatch is not { } pending)
+        {
+            return;
+        }
+
+        if (state.KillSwitch.Active)
+        {
+            _pendingLatch = null;
+            return;
+        }
+
+        try
+        {
+            await killSwitch.LatchAsync(state, KillSwitchTriggers.LiquidateAll, pending.Reason, pending.Ratio, "1", cancellationToken).ConfigureAwait(false);
+            _pendingLatch = null;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStepFailed(logger, ex.GetType().Name, ex.Message);
         }
     }
 

@@ -1,0 +1,48 @@
+using System.Globalization;
+using TradeEngine.Ledger.V1;
+using TradeEngine.Risk.KillSwitch;
+using TradeEngine.Risk.Mapping;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Risk.State;
+
+/// <summary>
+/// Day-start and peak equity come from the Ledger's PnL snapshots, which the margin monitor writes. With no snapshot at
+/// all (a new Ledger, or the monitor switched off or without an account source) both would default to the equity
+/// being judged, and the daily-loss and drawdown limits could never be breached. So the first check that finds no
+/// snapshot writes one from the account it judges, and every later check measures loss and drawdown from there: the
+/// limits cannot be configured away.
+/// </summary>
+public sealed partial class EquityBaseline(
+    LedgerService.LedgerServiceClient ledger, RiskStateCache cache, TimeProvider time, ILogger<EquityBaseline> logger)
+{
+    public static bool IsMissing(RiskState state) => state.DayStartEquity is null || state.PeakEquity is null;
+
+    /// <summary>Writes the anchoring snapshot and returns the state read back after it.</summary>
+    public async Task<RiskState> AnchorAsync(AccountView account, RiskState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(state);
+        var now = time.GetUtcNow();
+        await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+        {
+            IdempotencyKey = "risk:pnl:anchor:" + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+            Balance = Wire.Format(account.WalletBalance),
+            UnrealizedPnl = Wire.Format(account.UnrealizedPnl),
+            RealizedPnl = Wire.Format(state.RealizedPnlToday),
+            TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
+            Equity = Wire.Format(account.Equity),
+            OpenPositions = account.Positions.Count,
+            TakenAt = Wire.Timestamp(now),
+        }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        LogAnchored(logger, account.Equity);
+        var reloaded = await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        return IsMissing(reloaded)
+            ? throw new InvalidOperationException("The Ledger shows no day-start or peak equity after a PnL snapshot was written.")
+            : reloaded;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "No PnL snapshot in the Ledger: day-start and peak equity anchored at {Equity}, the equity of this check")]
+    private static partial void LogAnchored(ILogger logger, decimal equity);
+}
