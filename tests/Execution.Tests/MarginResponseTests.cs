@@ -8,6 +8,7 @@ using TradeEngine.Domain.Instruments;
 using TradeEngine.Domain.Margin;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
+using TradeEngine.PaperExchange.Control;
 using TradeEngine.Risk.V1;
 using TradeEngine.Testing.Servers;
 
@@ -69,6 +70,27 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         await WaitUntilAsync(async () => (await stack.Execution.ListPositionsAsync(new ListPositionsRequest())).Positions.Count == 0, TimeSpan.FromSeconds(30));
         await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(10));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
+    }
+
+    [Fact]
+    public async Task KillSwitchTriggered_OneCloseRefusedByTheVenue_RedeliveryClosesWhatIsLeft()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 2));
+        // The next two order placements are refused (the client's own retry included): the first attempt's close fails.
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/order", 2);
+
+        await stack.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = Orders.NewId("ks"), Trigger = KillSwitchTrigger.Operator, Reason = "operator test", Actor = "tester",
+        });
+
+        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(30));
+        Assert.All(await stack.Venue().GetPositionsAsync("ETHUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
+        // Both attempts are on record: the one that failed and the one that finished.
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE '%0 symbol(s) flattened, 1 failed'"));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE '%1 symbol(s) flattened, 0 failed'"));
     }
 
     /// <summary>The BTC price at which (wallet + unrealized) / maintenance margin equals <paramref name="ratio"/>, ETH held at 3000.</summary>

@@ -47,6 +47,24 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     [Fact]
+    public async Task OpenPosition_StopLossFailsAndTheFillsCannotBeRead_PositionStillClosedAtOnceAndRecorded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOrder", 2);
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/userTrades", 2); // the read and its one retry
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+
+        var failed = await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.Contains("stop_loss_price", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND exit_reason LIKE 'stop-loss could not be placed%'"));
+        // The open without its fills is one trade for the order; the close's fills were readable again.
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+        Assert.Equal(2, await stack.CountAsync("trades"));
+    }
+
+    [Fact]
     public async Task Reconcile_ProtectiveOrdersMissingAtTheVenue_RestoredAtTheRecordedPricesAndRiskEventsLogged()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);

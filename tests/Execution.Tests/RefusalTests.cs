@@ -57,6 +57,12 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         await Orders.InvalidArgument("leverage", () => execution.OpenPositionAsync(Orders.Open(leverage: 0)).ResponseAsync);
         await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: "has space")).ResponseAsync);
         await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: new string('a', 37))).ResponseAsync);
+        // Reserved forms: the venue client hashes a "te-" id (a look-up by the id as given would miss the order, and a
+        // retry would place it again); "ex-" and ':' are the ids Execution derives for its own orders.
+        await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: "te-1")).ResponseAsync);
+        await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: "ex-1")).ResponseAsync);
+        await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: "mine:sl")).ResponseAsync);
+        await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "100000")).ResponseAsync);
         await Orders.InvalidArgument("side", () => execution.OpenPositionAsync(Orders.Open(side: Side.Unspecified)).ResponseAsync);
         await Orders.InvalidArgument("stop_loss_price", () => execution.OpenPositionAsync(Orders.Open(stopLoss: "101000")).ResponseAsync);
         await Orders.InvalidArgument("take_profit_price", () => execution.OpenPositionAsync(Orders.Open(takeProfit: "99000")).ResponseAsync);
@@ -70,6 +76,44 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
             () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01", side: Side.Short)).ResponseAsync);
         Assert.Contains("opposite_position", opposite.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(before, await stack.OrderRequestsAsync());
+    }
+
+    [Fact]
+    public async Task ClosePosition_WithTheOpensClientOrderId_RefusedAsAlreadyUsedAndThePositionStaysOpen()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var open = Orders.Open(quantity: "0.01");
+        await stack.Execution.OpenPositionAsync(open);
+        var before = await stack.OrderRequestsAsync();
+
+        // The venue holds the opening BUY under this id: it must not be taken for a close that already happened.
+        var reused = await Orders.FailsWith(StatusCode.AlreadyExists,
+            () => stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = open.ClientOrderId, Symbol = "BTCUSDT" }).ResponseAsync);
+        Assert.StartsWith("client_order_id:", reused.Status.Detail, StringComparison.Ordinal);
+        var reduced = await Orders.FailsWith(StatusCode.AlreadyExists,
+            () => stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = open.ClientOrderId, Symbol = "BTCUSDT", Fraction = "0.5" }).ResponseAsync);
+        Assert.StartsWith("client_order_id:", reduced.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Equal(before, await stack.OrderRequestsAsync());
+        Assert.Equal(0.01m, (await stack.Venue().GetPositionsAsync("BTCUSDT")).Single(p => p.PositionAmt != 0m).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.01"));
+    }
+
+    [Fact]
+    public async Task SetLeverage_KeyReusedWithAnotherLeverage_AlreadyExistsAndALateRetryNeverPutsTheOldSettingBack()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var first = new SetLeverageRequest { IdempotencyKey = "lev-a", Symbol = "BTCUSDT", Leverage = 2 };
+        Assert.Equal(2, (await stack.Execution.SetLeverageAsync(first)).Leverage);
+
+        var reused = await Orders.FailsWith(StatusCode.AlreadyExists,
+            () => stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-a", Symbol = "BTCUSDT", Leverage = 4 }).ResponseAsync);
+        Assert.Contains("idempotency_key", reused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(3, (await stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-b", Symbol = "BTCUSDT", Leverage = 3 })).Leverage);
+
+        // A late retry of the first call answers as the first time and leaves the venue at the newer 3.
+        Assert.Equal(2, (await stack.Execution.SetLeverageAsync(first)).Leverage);
+        Assert.Equal(3, (await stack.Venue().GetPositionsAsync("BTCUSDT")).Single().Leverage);
     }
 
     [Fact]

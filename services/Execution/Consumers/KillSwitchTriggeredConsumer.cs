@@ -9,7 +9,8 @@ namespace TradeEngine.Execution.Consumers;
 
 /// <summary>
 /// The kill switch went on (a daily-loss or drawdown breach, a liquidate-all state, an operator): flatten every
-/// position. The switch is already on, so it is not pulled again. A reset (Active false) needs no action.
+/// position. The switch is already on, so it is not pulled again. A reset (Active false) needs no action. A symbol that
+/// could not be closed fails the delivery, and the redelivery closes what is left.
 /// </summary>
 public sealed class KillSwitchTriggeredConsumer(
     IInbox inbox,
@@ -26,6 +27,7 @@ public sealed class KillSwitchTriggeredConsumer(
 
         Log.KillSwitchOn(logger, e.EventId, e.Trigger, e.Reason);
         var key = "ks-" + e.EventId.ToString("N", CultureInfo.InvariantCulture);
-        await closeAll.FlattenAsync(key, "Kill switch: " + e.Reason, CloseAllHandler.Actor, trigger: null).ConfigureAwait(false);
+        var result = await closeAll.FlattenAsync(key, "Kill switch: " + e.Reason, CloseAllHandler.Actor, trigger: null).ConfigureAwait(false);
+        CloseAllHandler.ThrowIfIncomplete(result, key);
     }
 }

@@ -33,7 +33,9 @@ public sealed class MarginAlertRaisedConsumer(
         Log.MarginAlert(logger, alert.EventId, alert.Action.ToString(), alert.MarginRatio?.ToString(CultureInfo.InvariantCulture) ?? "none");
         if (alert.Action == MarginAlertAction.LiquidateAll)
         {
-            await closeAll.FlattenAsync(key, "Margin call: " + alert.Reason, CloseAllHandler.Actor, KillSwitchTrigger.LiquidateAll).ConfigureAwait(false);
+            var result = await closeAll.FlattenAsync(key, "Margin call: " + alert.Reason, CloseAllHandler.Actor, KillSwitchTrigger.LiquidateAll)
+                .ConfigureAwait(false);
+            CloseAllHandler.ThrowIfIncomplete(result, key);
             return;
         }
 

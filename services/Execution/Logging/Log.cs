@@ -76,4 +76,7 @@ public static partial class Log
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No fills found for order {OrderId} on {Symbol}; fee recorded as 0")]
     public static partial void FeeUnknown(ILogger logger, string symbol, long orderId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The fills of opening order {OrderId} on {Symbol} could not be read; the position is recorded with the order as one trade, fee 0, and its protection is still seen to")]
+    public static partial void FillsUnreadable(ILogger logger, Exception exception, string symbol, long orderId);
 }

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using TradeEngine.Binance.Models;
 using TradeEngine.Binance.Signing;
 using TradeEngine.ServiceDefaults.Grpc;
@@ -20,9 +21,17 @@ public static class ExecutionWire
             throw new RequestValidationException(field, "is required");
         }
 
-        return ClientOrderIds.IsValid(value)
-            ? value
-            : throw new RequestValidationException(field, "must match ^[.A-Z:/a-z0-9_-]{1,36}$ (the venue's client order id pattern)");
+        if (!ClientOrderIds.IsValid(value))
+        {
+            throw new RequestValidationException(field, "must match ^[.A-Z:/a-z0-9_-]{1,36}$ (the venue's client order id pattern)");
+        }
+
+        // Reserved: the venue client sends an id starting "te-" as a hash of it (so a lookup by the id as given would
+        // miss the order and a retry would place it again), and "ex-" and ':' mark the ids this service derives
+        // (protective orders, emergency closes), which a caller's own id must never collide with.
+        return value.StartsWith("te-", StringComparison.Ordinal) || value.StartsWith("ex-", StringComparison.Ordinal) || value.Contains(':', StringComparison.Ordinal)
+            ? throw new RequestValidationException(field, "must not start with 'te-' or 'ex-' or contain ':' (reserved for ids the service derives)")
+            : value;
     }
 
     public static DomainSide Side(CommonSide side, string field) => Wire.Enum(side, field) == CommonSide.Long ? DomainSide.Long : DomainSide.Short;
@@ -44,6 +53,26 @@ public static class ExecutionWire
     public static OrderSide ClosingOrder(DomainSide side) => side == DomainSide.Long ? OrderSide.Sell : OrderSide.Buy;
 
     public static TradeSide Trade(OrderSide side) => side == OrderSide.Buy ? TradeSide.Buy : TradeSide.Sell;
+
+    /// <summary>
+    /// Refuses to resume <paramref name="existing"/> (found at the venue under the caller's client order id) as the order
+    /// this request would place when it is a different order: the id was used before for something else, and acting
+    /// on that order as if it were this one would record a fill that never happened.
+    /// </summary>
+    public static void RequireSameOrder(OrderInfo existing, string clientOrderId, OrderSide? side, bool reduceOnly, decimal? quantity)
+    {
+        ArgumentNullException.ThrowIfNull(existing);
+        var same = string.Equals(existing.Type, "MARKET", StringComparison.Ordinal)
+            && existing.ReduceOnly == reduceOnly
+            && (side is null || existing.Side == side)
+            && (quantity is null || existing.OrigQty == quantity);
+        if (!same)
+        {
+            throw new RpcException(new Status(StatusCode.AlreadyExists,
+                $"client_order_id: '{clientOrderId}' is already used at the venue by a different order " +
+                $"({existing.Side.ToString().ToUpperInvariant()} {existing.Type} {Wire.Format(existing.OrigQty)}{(existing.ReduceOnly ? " reduce-only" : string.Empty)}); use a new id"));
+        }
+    }
 
     /// <summary>
     /// A venue client order id derived from a key and a purpose, valid for the venue's pattern however long the key:

@@ -88,10 +88,25 @@ public sealed class CloseAllHandler(
 
         response.KillSwitchActive = await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
         var failed = response.Results.Count(r => !r.Closed);
-        await ledger.LogRiskEventAsync("close-all:" + key, "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
+        // Keyed by the outcome too: a repeat that ends the same way replays; one that gets further is logged as well.
+        await ledger.LogRiskEventAsync($"close-all:{key}:{response.Results.Count - failed}/{failed}", "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
             $"{reason}: {response.Results.Count - failed} symbol(s) flattened, {failed} failed", null, ct, metric: response.Results.Count)
             .ConfigureAwait(false);
         return response;
+    }
+
+    /// <summary>
+    /// For an event consumer: a symbol left open fails the delivery, so the broker redelivers it and the next attempt
+    /// closes what is left (its orders derive from the same key, so what was closed is found, not closed again).
+    /// </summary>
+    public static void ThrowIfIncomplete(CloseAllPositionsResponse response, string key)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var failed = response.Results.Where(r => !r.Closed).Select(r => r.Symbol + " (" + r.Error + ")").ToList();
+        if (failed.Count > 0)
+        {
+            throw new InvalidOperationException($"Close-all {key} left {failed.Count} symbol(s) not flattened: {string.Join(", ", failed)}");
+        }
     }
 
     private async Task<bool> TriggerKillSwitchAsync(string key, string reason, string actor, KillSwitchTrigger? trigger, CancellationToken ct)

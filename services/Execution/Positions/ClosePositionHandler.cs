@@ -90,6 +90,7 @@ public sealed class ClosePositionHandler(
         OrderInfo order;
         if (existing is not null)
         {
+            ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity: null);
             Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
             order = existing;
             record ??= await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false);
@@ -141,6 +142,7 @@ public sealed class ClosePositionHandler(
         OrderInfo order;
         if (existing is not null)
         {
+            ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity);
             Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
             order = existing;
         }

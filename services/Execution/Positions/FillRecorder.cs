@@ -49,7 +49,19 @@ public sealed class FillRecorder(
         var takeTask = protect && command.TakeProfit is { } tp
             ? protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct)
             : null;
-        var fills = await fillsTask.ConfigureAwait(false);
+        OrderFills fills;
+        try
+        {
+            fills = await fillsTask.ConfigureAwait(false);
+        }
+        catch (BinanceException ex)
+        {
+            // The position exists at the venue whatever its fills say: it must still be recorded and, above all,
+            // closed at once if its stop-loss failed. Losing the fee detail is the lesser harm.
+            Log.FillsUnreadable(logger, ex, command.Symbol, order.OrderId);
+            fills = new OrderFills(0m, []);
+        }
+
         var fee = fills.Fee;
         Exception? stopFailure = null;
         if (stopTask is not null)

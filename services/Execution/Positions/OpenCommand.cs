@@ -54,6 +54,12 @@ public sealed record OpenCommand(
                 violations.Add(new FieldViolation("quantity", $"must be on the symbol's step size {Wire.Format(filters.StepSize)}"));
             }
 
+            if (quantity < filters.MarketMinQty || quantity > filters.MarketMaxQty)
+            {
+                violations.Add(new FieldViolation("quantity",
+                    $"must be from {Wire.Format(filters.MarketMinQty)} to {Wire.Format(filters.MarketMaxQty)} (the symbol's market order limits)"));
+            }
+
             CheckTick(violations, stopLoss, filters.TickSize, "stop_loss_price");
             CheckTick(violations, takeProfit, filters.TickSize, "take_profit_price");
         }

@@ -12,12 +12,16 @@ namespace TradeEngine.Execution.Positions;
 /// <summary>
 /// Leverage and margin type of a symbol. Leverage is validated here, then Risk decides (its limit and the symbol's
 /// bracket); when Risk says invalid the answer is FAILED_PRECONDITION naming the rule and nothing goes to the venue.
+/// Both are keyed by their idempotency key like every mutating call: a repeat replays the first answer (a late retry of
+/// an old key does not put an old setting back), and the key with a different request is ALREADY_EXISTS.
 /// </summary>
 public sealed class SettingsHandler(
     IBinanceClient venue,
     RiskService.RiskServiceClient risk,
     InstrumentDirectory instruments,
-    SymbolLocks locks)
+    SymbolLocks locks,
+    RequestDeduplicator deduplicator,
+    IHostApplicationLifetime lifetime)
 {
     public async Task<SetLeverageResponse> SetLeverageAsync(SetLeverageRequest request, CancellationToken cancellationToken)
     {
@@ -38,16 +42,24 @@ public sealed class SettingsHandler(
             throw new RequestValidationException(violations);
         }
 
+        var (response, _) = await deduplicator.RunAsync(
+            "set-leverage", request.IdempotencyKey, request, () => Detached.Run(() => ApplyLeverageAsync(symbol, request.Leverage))).ConfigureAwait(false);
+        return response;
+    }
+
+    private async Task<SetLeverageResponse> ApplyLeverageAsync(string symbol, int leverage)
+    {
+        var ct = lifetime.ApplicationStopping;
         var verdict = await risk.ValidateLeverageAsync(
-            new ValidateLeverageRequest { Symbol = symbol, Leverage = request.Leverage }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            new ValidateLeverageRequest { Symbol = symbol, Leverage = leverage }, cancellationToken: ct).ConfigureAwait(false);
         if (!verdict.Valid)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
                 $"leverage: {verdict.Reason} (risk rule: leverage_limit, maximum {verdict.MaxLeverage})"));
         }
 
-        using var held = await locks.AcquireAsync(symbol, cancellationToken).ConfigureAwait(false);
-        var setting = await venue.ChangeLeverageAsync(symbol, request.Leverage, cancellationToken).ConfigureAwait(false);
+        using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+        var setting = await venue.ChangeLeverageAsync(symbol, leverage, ct).ConfigureAwait(false);
         return new SetLeverageResponse
         {
             Symbol = setting.Symbol,
@@ -80,8 +92,16 @@ public sealed class SettingsHandler(
             throw new RequestValidationException(violations);
         }
 
-        using var held = await locks.AcquireAsync(symbol, cancellationToken).ConfigureAwait(false);
-        var change = await venue.ChangeMarginTypeAsync(symbol, marginType, cancellationToken).ConfigureAwait(false);
+        var (response, _) = await deduplicator.RunAsync(
+            "set-margin-type", request.IdempotencyKey, request, () => Detached.Run(() => ApplyMarginTypeAsync(symbol, marginType))).ConfigureAwait(false);
+        return response;
+    }
+
+    private async Task<SetMarginTypeResponse> ApplyMarginTypeAsync(string symbol, Domain.MarginType marginType)
+    {
+        var ct = lifetime.ApplicationStopping;
+        using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+        var change = await venue.ChangeMarginTypeAsync(symbol, marginType, ct).ConfigureAwait(false);
         return new SetMarginTypeResponse { Symbol = change.Symbol, MarginType = ExecutionWire.MarginType(change.MarginType) };
     }
 
