@@ -67,6 +67,27 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
     }
 
     [Fact]
+    public async Task Relay_TrickleOfWrites_WokenRelayLingersAndCarriesThemInOneBatch()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, settings: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:IdleWait"] = "00:10:00", ["Ledger:Outbox:Linger"] = "00:00:00.500",
+        });
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
+
+        // Five writes one after another, well inside the linger: the first wakes the relay, which waits for the rest.
+        for (var i = 0; i < 5; i++)
+        {
+            await ledger.Client.RecordTradeAsync(Trade());
+        }
+
+        await consumer.Recorder.WaitForAsync(r => r.Count == 5, Arrival);
+        // One read and one mark for all five (the mark follows the next linger): one UPDATE stamps them with one sent_at.
+        await TradeEngine.Testing.Poll.UntilAsync(() => ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), n => n == 5);
+        Assert.Equal(1L, await ledger.ScalarAsync<long>("SELECT count(DISTINCT sent_at) FROM outbox"));
+    }
+
+    [Fact]
     public async Task Relay_WritesThroughAnInstanceThatDoesNotLead_NotifyWakesTheLeader()
     {
         var database = await postgres.CreateDatabaseAsync();

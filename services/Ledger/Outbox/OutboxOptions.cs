@@ -18,6 +18,19 @@ public sealed class OutboxOptions
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a woken relay waits before it reads the outbox, so the commits of that moment go out as one batch: one
+    /// read and one mark for many rows instead of one each. Delivery is that much later (the goal is p99 under 50 ms).
+    /// Zero reads at once.
+    /// </summary>
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// After a batch of at least this many rows the relay reads again at once: under heavy load the batches are already
+    /// large, and a wait (which on busy cores lasts far longer than asked) would only let a backlog build.
+    /// </summary>
+    public int LingerBelowRows { get; set; } = 16;
+
     /// <summary>Longest sleep without a wake-up (a safety net; commits wake the relay at once).</summary>
     public TimeSpan IdleWait { get; set; } = TimeSpan.FromSeconds(5);
 

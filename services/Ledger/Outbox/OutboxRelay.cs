@@ -103,6 +103,11 @@ public sealed partial class OutboxRelay(
             {
                 // A commit since the fetch has already set the signal, so this returns at once; many commits set it once.
                 await wake.WaitAsync(listen, _options.IdleWait, stoppingToken).ConfigureAwait(false);
+                if (_options.Linger > TimeSpan.Zero)
+                {
+                    await Task.Delay(_options.Linger, stoppingToken).ConfigureAwait(false);
+                }
+
                 batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
                 continue;
             }
@@ -111,7 +116,13 @@ public sealed partial class OutboxRelay(
             metrics.Published(sent.Count);
             if (failure is null)
             {
-                // Marking this batch and fetching the next share one round trip.
+                // Marking this batch and fetching the next share one round trip. After a small batch, the commits of the
+                // next moment are let in first, so under a steady trickle each read and mark carries several rows.
+                if (batch.Count < _options.LingerBelowRows && _options.Linger > TimeSpan.Zero)
+                {
+                    await Task.Delay(_options.Linger, stoppingToken).ConfigureAwait(false);
+                }
+
                 batch = await MarkSentAndFetchAsync(sent).ConfigureAwait(false);
                 backoff = _options.InitialBackoff;
                 continue;
