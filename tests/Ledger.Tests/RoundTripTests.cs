@@ -30,6 +30,23 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
     }
 
     [Fact]
+    public async Task RecordTrade_EveryIdentifyingFieldAtItsLimit_StoredAndReplayed()
+    {
+        var request = Trade();
+        request.Venue = new string('v', 32);
+        request.Symbol = new string('S', 32);
+        request.ExchangeTradeId = new string('9', 64);
+
+        var first = await Client.RecordTradeAsync(request);
+        var again = await Client.RecordTradeAsync(request);
+
+        Assert.False(first.Replayed);
+        Assert.True(again.Replayed);
+        Assert.Equal(first.TradeId, again.TradeId);
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = $1", request.ExchangeTradeId));
+    }
+
+    [Fact]
     public async Task OpenPositionAndGetPosition_ExtremeDecimals_ReturnedExactly()
     {
         var open = Open(quantity: Tiny, price: Huge);
