@@ -84,6 +84,8 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
     [InlineData("0", "quantity")]
     [InlineData("1e5", "quantity")]
     [InlineData("-1", "quantity")]
+    [InlineData("99999999999999999999", "quantity")] // x the mark overflows decimal: a named refusal, not INTERNAL
+    [InlineData("100000000000000", "quantity")] // 1e14 BTC at ~60,000: over the 1e15 USDT bound
     public async Task EstimateDailyCost_BadQuantity_InvalidArgumentNamingQuantity(string quantity, string field)
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateDailyCostAsync(new EstimateDailyCostRequest
@@ -92,6 +94,17 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
         }).ResponseAsync);
 
         AssertField(ex, field);
+    }
+
+    [Fact]
+    public async Task EstimateCost_QuantityTimesPriceOverflows_InvalidArgumentNamingQuantity()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateCostAsync(new EstimateCostRequest
+        {
+            Symbol = "BTCUSDT", Side = Side.Long, Quantity = "99999999999999999999", Price = "100000000000", Settlements = 1,
+        }).ResponseAsync);
+
+        AssertField(ex, "quantity");
     }
 
     [Fact]

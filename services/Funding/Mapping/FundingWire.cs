@@ -10,6 +10,31 @@ public static class FundingWire
     public const int MaxSettlements = 10_000;
     public const int MaxHorizonHours = 8_784;
     public const int DefaultPageSize = 100;
+
+    /// <summary>
+    /// The largest position value (quantity × price, USDT) an estimate is computed for: a thousand trillion, beyond any
+    /// account, and small enough that cost × rate × settlements stays inside decimal.
+    /// </summary>
+    public const decimal MaxNotional = 1_000_000_000_000_000m;
+
+    /// <summary>Refuses a quantity whose value at <paramref name="price"/> is beyond <see cref="MaxNotional"/>, naming the quantity.</summary>
+    public static void CheckNotional(decimal quantity, decimal price, string field = "quantity")
+    {
+        decimal notional;
+        try
+        {
+            notional = quantity * price;
+        }
+        catch (OverflowException)
+        {
+            notional = decimal.MaxValue;
+        }
+
+        if (notional > MaxNotional)
+        {
+            throw new RequestValidationException(field, $"is too large: quantity × price must be at most {MaxNotional.ToString(CultureInfo.InvariantCulture)} USDT");
+        }
+    }
     public const int MaxPageSize = 1_000;
 
     public static Symbol Symbol(string? text, string field = "symbol") =>

@@ -118,6 +118,7 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
             (price, rate) = (givenPrice ?? current.MarkPrice, givenRate ?? current.ClampedRate);
         }
 
+        FundingWire.CheckNotional(quantity, price);
         var schedule = terms.Schedule;
         var settlements = horizonCase == EstimateCostRequest.HorizonOneofCase.Settlements
             ? request.Settlements
@@ -142,6 +143,7 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
         var givenPrice = Wire.OptionalPositive(request.Price, "price");
         var current = await market.GetCurrentAsync(symbol, context.CancellationToken).ConfigureAwait(false);
         var price = givenPrice ?? current.MarkPrice;
+        FundingWire.CheckNotional(quantity, price);
         var rate = current.ClampedRate;
         var schedule = current.Terms.Schedule;
         var signed = side == Domain.Side.Long ? quantity : -quantity;
