@@ -118,4 +118,36 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'ETHUSDT'"));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
+
+    [Fact]
+    public async Task Reconcile_StopLossTriggeredAtTheVenue_RecordClosedWithTheVenuesFillsFeesAndPnl()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", leverage: 3, stopLoss: "95000"));
+        var venue = stack.Venue();
+
+        // The market falls through the stop: the venue closes the position by itself.
+        await stack.Paper.SetPriceAsync("BTCUSDT", 94000m);
+        await ExecutionStack.WaitUntilAsync(async () => (await venue.GetPositionsAsync("BTCUSDT")).All(p => p.PositionAmt == 0m), TimeSpan.FromSeconds(10));
+        var exitFills = (await venue.GetUserTradesAsync(new TradeEngine.Binance.Models.UserTradesQuery("BTCUSDT", Limit: 1000)))
+            .Where(t => t.Side == TradeEngine.Binance.Models.OrderSide.Sell).ToList();
+        Assert.NotEmpty(exitFills);
+
+        Assert.True(await stack.ReconcileAsync() >= 1);
+
+        var exit = Math.Round(exitFills.Sum(t => t.Price * t.Qty) / exitFills.Sum(t => t.Qty), 8, MidpointRounding.AwayFromZero);
+        var fees = exitFills.Sum(t => t.Commission);
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_price = $2 AND exit_reason LIKE 'venue:%'", opened.PositionId, exit));
+        // The realized PnL is the fall from the entry to the stop's fills, not to a later mark: (exit - 100,000) x 0.01.
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND realized_pnl = $2", opened.PositionId, (exit - 100000m) * 0.01m));
+        foreach (var fill in exitFills)
+        {
+            Assert.Equal(1, await stack.CountAsync("trades WHERE exchange_trade_id = $1 AND position_id = $2::uuid AND fee = $3",
+                fill.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), opened.PositionId, fill.Commission));
+        }
+
+        Assert.True(fees > 0m);
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
 }

@@ -88,7 +88,27 @@ public sealed class Reconciler(
         var stamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var mismatches = 0;
 
-        if (record is not null && (open is null || ExecutionWire.SideOfSize(open.PositionAmt) != record.Side))
+        if (record is not null && open is null && await VenueCloseAsync(symbol, record, ct).ConfigureAwait(false) is { } venueClose)
+        {
+            // The venue closed it with its own order (a stop-loss or take-profit that triggered, a liquidation): record
+            // that close as it happened, with its fills, fees and realized PnL, not at today's mark.
+            mismatches++;
+            var (order, fills) = venueClose;
+            await ReportAsync("closed-at-venue", symbol,
+                $"the venue closed the Ledger's open {record.Side} record {record.PositionId} by its own order(s) at {Wire.Format(order.AvgPrice)}; recorded with its {fills.Trades.Count} fill(s)", stamp, ct)
+                .ConfigureAwait(false);
+            await ledger.CloseWithTradesAsync(new LedgerV1.ClosePositionRequest
+            {
+                IdempotencyKey = "reconcile-venue-close:" + record.PositionId,
+                PositionId = record.PositionId,
+                ExitPrice = Wire.Format(order.AvgPrice),
+                Fee = Wire.Format(fills.Fee),
+                ClosedAt = Wire.Timestamp(order.UpdateTime),
+                ExitReason = "venue: closed by its own order (stop-loss, take-profit or liquidation)",
+            }, Wire.Decimal(record.Quantity, "quantity"), order, fills, LedgerBook.RealizedPnl(record, order), record.Strategy, ct).ConfigureAwait(false);
+            record = null;
+        }
+        else if (record is not null && (open is null || ExecutionWire.SideOfSize(open.PositionAmt) != record.Side))
         {
             mismatches++;
             var price = open?.MarkPrice ?? (await venue.GetTickerPriceAsync(symbol, ct).ConfigureAwait(false)).Price;
@@ -211,6 +231,55 @@ public sealed class Reconciler(
         }
 
         return restored;
+    }
+
+    /// <summary>
+    /// The venue's own close of <paramref name="record"/>: its latest fills on the symbol, all on the closing side, that
+    /// add up exactly to the record's open quantity (fills are whole, and anything Execution itself reduced came
+    /// before them). Read from the record's opening (at most the venue's 7-day window). Null when they do not add up,
+    /// or the window is full: then the record is closed at the mark as before, and the risk event says so.
+    /// </summary>
+    private async Task<(OrderInfo Order, OrderFills Fills)?> VenueCloseAsync(string symbol, LedgerV1.PositionRecord record, CancellationToken ct)
+    {
+        const int Limit = 1000;
+        var now = time.GetUtcNow();
+        var opened = record.OpenedAt?.ToDateTimeOffset() ?? now;
+        var earliest = now - TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1);
+        var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: opened > earliest ? opened : earliest, Limit: Limit), ct)
+            .ConfigureAwait(false);
+        if (trades.Count >= Limit)
+        {
+            return null;
+        }
+
+        var closing = record.Side == Common.V1.Side.Long ? OrderSide.Sell : OrderSide.Buy;
+        var quantity = Wire.Decimal(record.Quantity, "quantity");
+        var picked = new List<UserTrade>();
+        var sum = 0m;
+        foreach (var trade in trades.OrderByDescending(t => t.Time).ThenByDescending(t => t.Id))
+        {
+            if (trade.Side != closing || sum >= quantity)
+            {
+                break;
+            }
+
+            picked.Add(trade);
+            sum += trade.Qty;
+        }
+
+        if (picked.Count == 0 || sum != quantity)
+        {
+            return null;
+        }
+
+        picked.Reverse();
+        var last = picked[^1];
+        // The fills' volume-weighted price, to the Ledger's 8 decimals (half away from zero, the Ledger's rounding).
+        var average = Math.Round(picked.Sum(t => t.Price * t.Qty) / sum, 8, MidpointRounding.AwayFromZero);
+        var order = new OrderInfo(
+            symbol, last.OrderId, "venue-" + last.OrderId.ToString(CultureInfo.InvariantCulture), closing, "MARKET", OrderStatus.Filled, sum, sum, 0m,
+            average, picked.Sum(t => t.QuoteQty), 0m, ReduceOnly: true, ClosePosition: false, "BOTH", string.Empty, last.Time);
+        return (order, new OrderFills(picked.Sum(t => t.Commission), picked));
     }
 
     private static string ProtectivePrice(IReadOnlyList<ConditionalOrderInfo> orders, ConditionalOrderType type) =>
