@@ -194,6 +194,38 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
     }
 
     [Fact]
+    public async Task ReduceAndClose_DatedBeforeTheLastChange_InvalidArgumentAndTheJournalUnchanged()
+    {
+        var opened = await Client.OpenPositionAsync(Open(quantity: "1")); // at T0
+        var add = Open(quantity: "1");
+        add.OpenedAt = At(T0.AddHours(2));
+        await Client.OpenPositionAsync(add);
+
+        // 1.5 reduced "at T0 + 1 h", between the open and the add: the size at T0 + 1.5 h would read -0.5.
+        await RpcAssert.InvalidArgument("reduced_at", () => Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1.5", ExitPrice = "100", ReducedAt = At(T0.AddHours(1)),
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("closed_at", () => Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", ClosedAt = At(T0.AddHours(1)),
+        }).ResponseAsync);
+        var lateAdd = Open(quantity: "1");
+        lateAdd.OpenedAt = At(T0.AddHours(1));
+        await RpcAssert.InvalidArgument("opened_at", () => Client.OpenPositionAsync(lateAdd).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE status = 'open' AND quantity = 2"));
+        Assert.Equal(2, await _ledger.CountAsync("position_changes"));
+        Assert.Equal(2, await _ledger.CountAsync("outbox"));
+        // At the last change's instant, or after it, the same calls go through.
+        var reduced = await Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1.5", ExitPrice = "100", ReducedAt = At(T0.AddHours(2)),
+        });
+        Assert.Equal("0.5", reduced.Quantity);
+    }
+
+    [Fact]
     public async Task LogFundingEvent_OutsidePositionLife_FailedPreconditionNothingPosted()
     {
         var opened = await Client.OpenPositionAsync(Open());

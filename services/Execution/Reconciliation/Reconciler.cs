@@ -178,6 +178,9 @@ public sealed class Reconciler(
         await ReportAsync("size", symbol, $"the venue holds {Wire.Format(venueSize)}, the Ledger {Wire.Format(recorded)}; booked the difference at mark {Wire.Format(open.MarkPrice)}", stamp, ct)
             .ConfigureAwait(false);
         var key = "reconcile-size:" + record.PositionId + ":" + Wire.Format(recorded) + ":" + Wire.Format(venueSize);
+        // Dated at the venue's last change of the position, on the venue's clock like every fill the Ledger holds: the
+        // Ledger refuses a change dated before the position's last one, and this host's clock may run behind the venue's.
+        var at = open.UpdateTime > DateTimeOffset.UnixEpoch ? open.UpdateTime : time.GetUtcNow();
         if (difference > 0m)
         {
             await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
@@ -191,7 +194,7 @@ public sealed class Reconciler(
                 MarginType = ExecutionWire.MarginType(open.MarginType),
                 Fee = "0",
                 Strategy = record.Strategy,
-                OpenedAt = Wire.Timestamp(time.GetUtcNow()),
+                OpenedAt = Wire.Timestamp(at),
             }, ct).ConfigureAwait(false);
         }
         else
@@ -203,7 +206,7 @@ public sealed class Reconciler(
                 Quantity = Wire.Format(-difference),
                 ExitPrice = Wire.Format(open.MarkPrice),
                 Fee = "0",
-                ReducedAt = Wire.Timestamp(time.GetUtcNow()),
+                ReducedAt = Wire.Timestamp(at),
                 Reason = "reconciliation: the venue holds less",
             }, ct).ConfigureAwait(false);
         }

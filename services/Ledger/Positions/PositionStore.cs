@@ -200,9 +200,13 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
         {
             BatchCommands =
             {
+                // A change is never dated before the position's last one: the journal is the position's history (sizes
+                // at past instants, funding owed), and a back-dated reduce could make a past size negative. The guard
+                // costs no round trip: the entry is simply not written, and the check below refuses the call.
                 Sql.Batch(
                     "INSERT INTO position_changes (position_id, kind, quantity, price, realized_pnl, fee, reason, occurred_at) " +
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "SELECT $1, $2, $3, $4, $5, $6, $7, $8 " +
+                    "WHERE NOT EXISTS (SELECT 1 FROM position_changes WHERE position_id = $1 AND occurred_at > $8)",
                     row.PositionId, kind, quantity, price, pnl, fee, reason, at),
                 OutboxWriter.Command(outbox.EventId, row.PositionId.ToString(), outbox.Message),
             },
@@ -213,6 +217,12 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
         }
 
         await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        if (batch.BatchCommands[0].RecordsAffected == 0)
+        {
+            throw new RequestValidationException(
+                kind switch { "reduce" => "reduced_at", "close" or "liquidate" => "closed_at", _ => "opened_at" },
+                "must not be before the position's last change");
+        }
     }
 
     /// <summary>
