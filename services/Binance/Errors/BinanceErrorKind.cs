@@ -28,4 +28,10 @@ public enum BinanceErrorKind
     OrderWouldTrigger,
     UnsupportedOrderType,
     ServerBusy,
+
+    /// <summary>PERCENT_PRICE: the price is too far from the mark price (-4016, -4024, -4131).</summary>
+    PriceOutsideBand,
+
+    /// <summary>The venue refused the order outright (-2010, -2020, -2025, -5021); nothing executed.</summary>
+    OrderRejected,
 }

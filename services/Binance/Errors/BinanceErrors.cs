@@ -21,29 +21,45 @@ public static class BinanceErrors
     public const int MandatoryParamEmptyOrMalformed = -1102;
     public const int BadPrecision = -1111;
     public const int InvalidParameter = -1130;
+    public const int InvalidTimeInForce = -1115;
     public const int InvalidOrderType = -1116;
     public const int InvalidSide = -1117;
     public const int ParamNotRequired = -1106;
     public const int InvalidRecvWindow = -1131;
+    public const int FokOrderRejected = -5021;
     public const int PostOnlyRejected = -5022;
+    public const int MarginTypeChangeWithOpenOrders = -4047;
     public const int MarginTypeChangeWithPosition = -4048;
     public const int MaxPositionForLeverage = -2027;
     public const int BadSymbol = -1121;
     public const int NoSuchOrder = -2013;
     public const int BadApiKeyFormat = -2014;
     public const int RejectedMbxKey = -2015;
+    public const int NewOrderRejected = -2010;
     public const int MarginNotSufficient = -2019;
+    public const int UnableToFill = -2020;
     public const int OrderWouldImmediatelyTrigger = -2021;
     public const int ReduceOnlyReject = -2022;
+    public const int MaxOpenOrderExceeded = -2025;
+    public const int PriceLessThanZero = -4001;
+    public const int PriceGreaterThanMax = -4002;
     public const int QuantityLessThanZero = -4003;
+    public const int QuantityLessThanMin = -4004;
     public const int QuantityGreaterThanMax = -4005;
+    public const int StopPriceLessThanZero = -4006;
+    public const int StopPriceGreaterThanMax = -4007;
+    public const int PriceLessThanMin = -4013;
     public const int PriceNotIncreasedByTickSize = -4014;
+    public const int InvalidClientOrderIdLength = -4015;
+    public const int PriceHigherThanMultiplierUp = -4016;
+    public const int PriceLowerThanMultiplierDown = -4024;
     public const int InvalidLeverage = -4028;
     public const int StepSizeMismatch = -4023;
     public const int NoNeedToChangeMarginType = -4046;
     public const int NoNeedToChangeLeverage = -4059;
     public const int DuplicatedClientOrderId = -4116;
     public const int UnsupportedOrderTypeOnEndpoint = -4120;
+    public const int MarketOrderOutsidePercentPrice = -4131;
     public const int MinNotional = -4164;
 
     private static readonly FrozenDictionary<int, (BinanceErrorKind Kind, string Message)> Map =
@@ -62,29 +78,45 @@ public static class BinanceErrors
             [MandatoryParamEmptyOrMalformed] = (BinanceErrorKind.MandatoryParameter, "A mandatory parameter was not sent, was empty/null, or malformed."),
             [BadPrecision] = (BinanceErrorKind.BadPrecision, "Precision is over the maximum defined for this asset."),
             [InvalidParameter] = (BinanceErrorKind.InvalidParameter, "Invalid data sent for a parameter."),
+            [InvalidTimeInForce] = (BinanceErrorKind.InvalidParameter, "Invalid timeInForce."),
             [InvalidOrderType] = (BinanceErrorKind.InvalidParameter, "Invalid orderType."),
             [InvalidSide] = (BinanceErrorKind.InvalidParameter, "Invalid side."),
             [ParamNotRequired] = (BinanceErrorKind.InvalidParameter, "Parameter was sent when not required."),
             [InvalidRecvWindow] = (BinanceErrorKind.InvalidParameter, "recvWindow must be less than 60000"),
+            [FokOrderRejected] = (BinanceErrorKind.OrderRejected, "Due to the order could not be filled immediately, the FOK order has been rejected."),
             [PostOnlyRejected] = (BinanceErrorKind.InvalidParameter, "Due to the order could not be executed as maker, the Post Only order will be rejected."),
+            [MarginTypeChangeWithOpenOrders] = (BinanceErrorKind.InvalidParameter, "Margin type cannot be changed if there exists open orders."),
             [MarginTypeChangeWithPosition] = (BinanceErrorKind.InvalidParameter, "Margin type cannot be changed if there exists position."),
             [MaxPositionForLeverage] = (BinanceErrorKind.InvalidLeverage, "Exceeded the maximum allowable position at current leverage."),
             [BadSymbol] = (BinanceErrorKind.InvalidSymbol, "Invalid symbol."),
             [NoSuchOrder] = (BinanceErrorKind.OrderNotFound, "Order does not exist."),
             [BadApiKeyFormat] = (BinanceErrorKind.InvalidApiKey, "API-key format invalid."),
             [RejectedMbxKey] = (BinanceErrorKind.InvalidApiKey, "Invalid API-key, IP, or permissions for action."),
+            [NewOrderRejected] = (BinanceErrorKind.OrderRejected, "NEW_ORDER_REJECTED"),
             [MarginNotSufficient] = (BinanceErrorKind.MarginInsufficient, "Margin is insufficient."),
+            [UnableToFill] = (BinanceErrorKind.OrderRejected, "Unable to fill."),
             [OrderWouldImmediatelyTrigger] = (BinanceErrorKind.OrderWouldTrigger, "Order would immediately trigger."),
             [ReduceOnlyReject] = (BinanceErrorKind.ReduceOnlyRejected, "ReduceOnly Order is rejected."),
+            [MaxOpenOrderExceeded] = (BinanceErrorKind.OrderRejected, "Reach max open order limit."),
+            [PriceLessThanZero] = (BinanceErrorKind.InvalidParameter, "Price less than 0."),
+            [PriceGreaterThanMax] = (BinanceErrorKind.InvalidParameter, "Price greater than max price."),
             [QuantityLessThanZero] = (BinanceErrorKind.QuantityTooSmall, "Quantity less than or equal to zero."),
+            [QuantityLessThanMin] = (BinanceErrorKind.QuantityTooSmall, "Quantity less than min quantity."),
             [QuantityGreaterThanMax] = (BinanceErrorKind.QuantityTooLarge, "Quantity greater than max quantity."),
+            [StopPriceLessThanZero] = (BinanceErrorKind.InvalidParameter, "Stop price less than zero."),
+            [StopPriceGreaterThanMax] = (BinanceErrorKind.InvalidParameter, "Stop price greater than max price."),
+            [PriceLessThanMin] = (BinanceErrorKind.InvalidParameter, "Price less than min price."),
             [PriceNotIncreasedByTickSize] = (BinanceErrorKind.PriceOffTick, "Price not increased by tick size."),
+            [InvalidClientOrderIdLength] = (BinanceErrorKind.InvalidParameter, "Client order id is not valid."),
+            [PriceHigherThanMultiplierUp] = (BinanceErrorKind.PriceOutsideBand, "Price is higher than mark price multiplier cap."),
+            [PriceLowerThanMultiplierDown] = (BinanceErrorKind.PriceOutsideBand, "Price is lower than mark price multiplier floor."),
             [StepSizeMismatch] = (BinanceErrorKind.QuantityOffStep, "Qty not increased by step size."),
             [InvalidLeverage] = (BinanceErrorKind.InvalidLeverage, "Leverage is not valid"),
             [NoNeedToChangeMarginType] = (BinanceErrorKind.NoNeedToChangeMarginType, "No need to change margin type."),
             [NoNeedToChangeLeverage] = (BinanceErrorKind.NoNeedToChangeLeverage, "No need to change position side."),
             [DuplicatedClientOrderId] = (BinanceErrorKind.DuplicateClientOrderId, "ClientOrderId is duplicated."),
             [UnsupportedOrderTypeOnEndpoint] = (BinanceErrorKind.UnsupportedOrderType, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead."),
+            [MarketOrderOutsidePercentPrice] = (BinanceErrorKind.PriceOutsideBand, "The counterparty's best price does not meet the PERCENT_PRICE filter limit"),
             [MinNotional] = (BinanceErrorKind.MinNotional, "Order's notional must be no smaller than 5 (unless you choose reduce only)."),
         }.ToFrozenDictionary();
 
@@ -102,11 +134,16 @@ public static class BinanceErrors
     private static readonly FrozenSet<int> DefiniteOrderRejections = new[]
     {
         Unauthorized, TooManyRequests, TooManyOrders, InvalidTimestamp, InvalidSignature, IllegalChars,
-        MandatoryParamEmptyOrMalformed, BadPrecision, InvalidParameter, InvalidOrderType, InvalidSide, ParamNotRequired,
-        InvalidRecvWindow, PostOnlyRejected, MaxPositionForLeverage, BadSymbol, BadApiKeyFormat, RejectedMbxKey,
-        MarginNotSufficient, OrderWouldImmediatelyTrigger, ReduceOnlyReject, QuantityLessThanZero, QuantityGreaterThanMax,
-        PriceNotIncreasedByTickSize, InvalidLeverage, StepSizeMismatch, DuplicatedClientOrderId,
-        UnsupportedOrderTypeOnEndpoint, MinNotional,
+        MandatoryParamEmptyOrMalformed, BadPrecision, InvalidParameter, InvalidTimeInForce, InvalidOrderType, InvalidSide,
+        ParamNotRequired, InvalidRecvWindow, FokOrderRejected, PostOnlyRejected, MaxPositionForLeverage, BadSymbol,
+        BadApiKeyFormat, RejectedMbxKey, NewOrderRejected, MarginNotSufficient, UnableToFill, OrderWouldImmediatelyTrigger,
+        ReduceOnlyReject, MaxOpenOrderExceeded,
+
+        // 40xx filter failures: the order was checked against the symbol's filters and refused.
+        PriceLessThanZero, PriceGreaterThanMax, QuantityLessThanZero, QuantityLessThanMin, QuantityGreaterThanMax,
+        StopPriceLessThanZero, StopPriceGreaterThanMax, PriceLessThanMin, PriceNotIncreasedByTickSize,
+        InvalidClientOrderIdLength, PriceHigherThanMultiplierUp, StepSizeMismatch, PriceLowerThanMultiplierDown,
+        InvalidLeverage, DuplicatedClientOrderId, UnsupportedOrderTypeOnEndpoint, MarketOrderOutsidePercentPrice, MinNotional,
     }.ToFrozenSet();
 
     /// <summary>Codes Binance documents as "execution status unknown" (or an internal failure that may have run).</summary>

@@ -41,17 +41,20 @@ public sealed partial class PaperEngine
         }
     }
 
-    /// <summary>POST /fapi/v1/marginType: ISOLATED or CROSSED; -4046 when unchanged, -4048 with a position or open orders.</summary>
+    /// <summary>
+    /// POST /fapi/v1/marginType: exactly ISOLATED or CROSSED (anything else -1130); -4046 when unchanged, -4048 with a
+    /// position, -4047 with open orders and no position.
+    /// </summary>
     public void ChangeMarginType(VenueParams p, Utf8JsonWriter w)
     {
         lock (_lock)
         {
             SyncLocked();
             var market = Market(p.Required("symbol"));
-            var isolated = p.Required("marginType").ToUpperInvariant() switch
+            var isolated = p.Required("marginType") switch
             {
                 "ISOLATED" => true,
-                "CROSSED" or "CROSS" => false,
+                "CROSSED" => false,
                 _ => throw VenueErrors.IllegalValue("marginType"),
             };
             var position = Position(market.Symbol);
@@ -60,9 +63,14 @@ public sealed partial class PaperEngine
                 throw VenueErrors.NoNeedToChangeMarginType();
             }
 
-            if (position.Amount != 0m || _openOrders.Any(o => o.Symbol == market.Symbol))
+            if (position.Amount != 0m)
             {
                 throw VenueErrors.MarginTypeWithPosition();
+            }
+
+            if (_openOrders.Any(o => o.Symbol == market.Symbol))
+            {
+                throw VenueErrors.MarginTypeWithOpenOrders();
             }
 
             position.Isolated = isolated;

@@ -13,7 +13,7 @@ public sealed partial class PaperEngine
         lock (_lock)
         {
             var now = SyncLocked();
-            var market = Market(p.Get("symbol"));
+            var market = Market(p.Required("symbol"));
             var def = _definitions[market.Symbol];
             var sign = SideSign(p.Required("side"));
             var type = p.Required("type");
@@ -50,7 +50,9 @@ public sealed partial class PaperEngine
                     throw VenueErrors.IllegalValue("timeInForce");
                 }
 
-                limit = CheckPrice(def, p.RequiredDecimal("price"));
+                var price = CheckPrice(def, p.RequiredDecimal("price"));
+                CheckPercentPrice(def, sign, price, market.MarkPrice);
+                limit = price;
             }
 
             var reduceOnly = p.Bool("reduceOnly");
@@ -129,7 +131,7 @@ public sealed partial class PaperEngine
                 throw VenueErrors.IllegalValue("algoType");
             }
 
-            var market = Market(p.Get("symbol"));
+            var market = Market(p.Required("symbol"));
             var def = _definitions[market.Symbol];
             var sign = SideSign(p.Required("side"));
             var type = p.Required("type");
@@ -310,11 +312,11 @@ public sealed partial class PaperEngine
         _ => throw VenueErrors.InvalidSide(),
     };
 
-    private static decimal CheckQuantity(MarketDefinition def, decimal qty, bool isMarket)
+    internal static decimal CheckQuantity(MarketDefinition def, decimal qty, bool isMarket)
     {
         if (qty <= 0m)
         {
-            throw VenueErrors.QuantityTooSmall();
+            throw VenueErrors.QuantityNotPositive();
         }
 
         if (qty.Scale > def.Filters.QuantityPrecision && qty != Math.Round(qty, def.Filters.QuantityPrecision))
@@ -329,7 +331,7 @@ public sealed partial class PaperEngine
 
         if (qty < (isMarket ? def.Filters.MarketMinQty : def.Filters.MinQty))
         {
-            throw VenueErrors.QuantityTooSmall();
+            throw VenueErrors.QuantityBelowMinimum();
         }
 
         if (qty > (isMarket ? def.Filters.MarketMaxQty : def.Filters.MaxQty))
@@ -363,6 +365,23 @@ public sealed partial class PaperEngine
         }
 
         return price > def.MaxPrice ? throw VenueErrors.PriceTooHigh() : price;
+    }
+
+    /// <summary>
+    /// PERCENT_PRICE (USD-M, on the mark price): a BUY must be priced at most mark × multiplierUp (-4016), a SELL at
+    /// least mark × multiplierDown (-4024). Each side has one bound only: a BUY far below the mark may rest.
+    /// </summary>
+    private static void CheckPercentPrice(MarketDefinition def, int sign, decimal price, decimal markPrice)
+    {
+        if (sign > 0 && price > markPrice * def.MultiplierUp)
+        {
+            throw VenueErrors.PriceAboveMultiplierCap();
+        }
+
+        if (sign < 0 && price < markPrice * def.MultiplierDown)
+        {
+            throw VenueErrors.PriceBelowMultiplierFloor();
+        }
     }
 
     /// <summary>A taker fills at the mark price moved against it by the slippage, never beyond a limit price.</summary>

@@ -30,13 +30,21 @@ public static class VenueErrors
 
     public static VenueRejection ReduceOnlyRejected() => new(-2022, "ReduceOnly Order is rejected.");
 
-    public static VenueRejection QuantityTooSmall() => new(-4003, "Quantity less than or equal to zero.");
+    public static VenueRejection QuantityNotPositive() => new(-4003, "Quantity less than or equal to zero.");
+
+    public static VenueRejection QuantityBelowMinimum() => new(-4004, "Quantity less than min quantity.");
 
     public static VenueRejection QuantityTooLarge() => new(-4005, "Quantity greater than max quantity.");
 
     public static VenueRejection PriceTooLow() => new(-4013, "Price less than min price.");
 
-    public static VenueRejection PriceTooHigh() => new(-4016, "Price more than max price.");
+    public static VenueRejection PriceTooHigh() => new(-4002, "Price greater than max price.");
+
+    /// <summary>PERCENT_PRICE: a BUY priced above mark price × multiplierUp.</summary>
+    public static VenueRejection PriceAboveMultiplierCap() => new(-4016, "Price is higher than mark price multiplier cap.");
+
+    /// <summary>PERCENT_PRICE: a SELL priced below mark price × multiplierDown.</summary>
+    public static VenueRejection PriceBelowMultiplierFloor() => new(-4024, "Price is lower than mark price multiplier floor.");
 
     public static VenueRejection PriceOffTick() => new(-4014, "Price not increased by tick size.");
 
@@ -47,6 +55,8 @@ public static class VenueErrors
     public static VenueRejection InvalidLeverage(int leverage) => new(-4028, $"Leverage {leverage} is not valid");
 
     public static VenueRejection NoNeedToChangeMarginType() => new(-4046, "No need to change margin type.");
+
+    public static VenueRejection MarginTypeWithOpenOrders() => new(-4047, "Margin type cannot be changed if there exists open orders.");
 
     public static VenueRejection MarginTypeWithPosition() => new(-4048, "Margin type cannot be changed if there exists position.");
 

@@ -18,4 +18,11 @@ public sealed record MarketDefinition(
     decimal Volatility,
     decimal LiquidationFee,
     long OnboardDate,
-    IReadOnlyList<decimal> Replay);
+    IReadOnlyList<decimal> Replay)
+{
+    /// <summary>PERCENT_PRICE multiplierUp: a LIMIT BUY may be priced at most mark price × this.</summary>
+    public decimal MultiplierUp { get; init; } = 1.0500m;
+
+    /// <summary>PERCENT_PRICE multiplierDown: a LIMIT SELL may be priced at least mark price × this.</summary>
+    public decimal MultiplierDown { get; init; } = 0.9500m;
+}

@@ -95,8 +95,8 @@ public static class MarketJson
         w.WriteEndObject();
         w.WriteStartObject();
         w.WriteString("filterType", "PERCENT_PRICE");
-        w.WriteString("multiplierUp", "1.0500");
-        w.WriteString("multiplierDown", "0.9500");
+        w.WriteString("multiplierUp", VenueJson.Fixed(d.MultiplierUp, 4));
+        w.WriteString("multiplierDown", VenueJson.Fixed(d.MultiplierDown, 4));
         w.WriteString("multiplierDecimal", "4");
         w.WriteEndObject();
         w.WriteEndArray();

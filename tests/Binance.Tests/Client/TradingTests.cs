@@ -203,6 +203,21 @@ public class TradingTests : PaperTest
         Assert.Equal((-4164, BinanceErrorKind.MinNotional), (e.Code, e.Kind));
     }
 
+    [Theory]
+    [InlineData(OrderSide.Buy, "63100", -4016, "Price is higher than mark price multiplier cap.")]
+    [InlineData(OrderSide.Sell, "56900", -4024, "Price is lower than mark price multiplier floor.")]
+    public async Task PlaceOrderAsync_LimitOutsidePercentPrice_ThrowsDefiniteRejectionAndNoOrderExists(OrderSide side, string price, int code, string message)
+    {
+        var limit = decimal.Parse(price, System.Globalization.CultureInfo.InvariantCulture);
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() =>
+            Client.PlaceOrderAsync(new NewOrder("BTCUSDT", side, OrderType.Limit, 0.010m, limit, TimeInForce.Gtc), "band"));
+        Assert.Equal((code, BinanceErrorKind.PriceOutsideBand, message), (e.Code, e.Kind, e.VenueMessage));
+        // A definite rejection: the client did not look the order up as it does after an unknown outcome.
+        Assert.Equal(0, await Paper.RequestCountAsync("GET /fapi/v1/order"));
+        Assert.Empty(await Paper.OrdersAsync());
+        Assert.Null(await Client.GetOrderAsync("BTCUSDT", "band"));
+    }
+
     [Fact]
     public async Task PlaceOrderAsync_ReduceOnlyWithoutPosition_ThrowsReduceOnlyRejected()
     {

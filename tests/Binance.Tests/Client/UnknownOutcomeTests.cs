@@ -62,6 +62,26 @@ public class UnknownOutcomeTests : PaperTest
         Assert.Equal(0, await Paper.RequestCountAsync("GET " + OrderPath));
     }
 
+    [Theory]
+    [InlineData(-1115)] // INVALID_TIF
+    [InlineData(-2010)] // NEW_ORDER_REJECTED
+    [InlineData(-2020)] // UNABLE_TO_FILL
+    [InlineData(-2025)] // MAX_OPEN_ORDER_EXCEEDED
+    [InlineData(-4001)] // PRICE_LESS_THAN_ZERO
+    [InlineData(-4002)] // PRICE_GREATER_THAN_MAX_PRICE
+    [InlineData(-4003)] // QTY_LESS_THAN_ZERO
+    [InlineData(-4004)] // QTY_LESS_THAN_MIN_QTY
+    [InlineData(-4013)] // PRICE_LESS_THAN_MIN_PRICE
+    [InlineData(-4016)] // PRICE_HIGHTER_THAN_MULTIPLIER_UP
+    [InlineData(-4024)] // PRICE_LOWER_THAN_MULTIPLIER_DOWN
+    [InlineData(-4131)] // MARKET_ORDER_REJECT (PERCENT_PRICE)
+    [InlineData(-5021)] // FOK_ORDER_REJECT
+    public void IsDefiniteRejection_DocumentedOrderRejectionCode_IsOnTheAllowlistWithItsMessage(int code)
+    {
+        Assert.True(BinanceErrors.IsDefiniteRejection(code));
+        Assert.NotEqual(BinanceErrors.MessageOf(BinanceErrors.Unknown), BinanceErrors.MessageOf(code));
+    }
+
     [Fact]
     public async Task PlaceOrderAsync_LookupAfterUnknownOutcomeRefusedWithMinus2015_ThrowsUnknownOutcomeWithTheId()
     {

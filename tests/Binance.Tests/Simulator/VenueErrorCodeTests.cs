@@ -1,0 +1,149 @@
+using System.Text.Json;
+using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.PaperExchange.Engine;
+using TradeEngine.PaperExchange.Markets;
+using TradeEngine.PaperExchange.Options;
+
+namespace TradeEngine.Binance.Tests.Simulator;
+
+/// <summary>
+/// The simulator refuses with the code, HTTP status and message Binance USD-M documents ("Error Codes",
+/// developers.binance.com/docs/derivatives/usds-margined-futures/error-code), and enforces the filters its exchangeInfo
+/// advertises (PERCENT_PRICE: BUY price &lt;= markPrice × multiplierUp, SELL price &gt;= markPrice × multiplierDown).
+/// </summary>
+public class VenueErrorCodeTests : PaperTest
+{
+    private const string RestingBuy = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.010&price=50000";
+
+    [Fact]
+    public async Task MarginType_OpenOrderAndNoPosition_Minus4047()
+    {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", RestingBuy));
+
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED");
+
+        AssertError(status, body, -4047, "Margin type cannot be changed if there exists open orders.");
+    }
+
+    [Fact]
+    public async Task MarginType_PositionAndOpenOrder_Minus4048()
+    {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", RestingBuy));
+
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/marginType", "symbol=BTCUSDT&marginType=ISOLATED");
+
+        AssertError(status, body, -4048, "Margin type cannot be changed if there exists position.");
+    }
+
+    [Theory]
+    [InlineData("CROSS")]
+    [InlineData("crossed")]
+    [InlineData("isolated")]
+    [InlineData("Isolated")]
+    public async Task MarginType_NotExactlyIsolatedOrCrossed_Minus1130AndUnchanged(string marginType)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/marginType", "symbol=SOLUSDT&marginType=" + marginType);
+
+        AssertError(status, body, -1130, "Data sent for parameter 'marginType' is not valid.");
+        var (_, positions) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v2/positionRisk", "symbol=SOLUSDT");
+        Assert.Equal("cross", positions[0].GetProperty("marginType").GetString());
+    }
+
+    [Fact]
+    public async Task MarginType_ExactValues_AreAccepted()
+    {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/marginType", "symbol=SOLUSDT&marginType=ISOLATED"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/marginType", "symbol=SOLUSDT&marginType=CROSSED"));
+    }
+
+    [Fact]
+    public async Task NewOrder_PriceAboveMaxPrice_Minus4002()
+    {
+        // A SELL, so PERCENT_PRICE (which bounds a SELL from below only) cannot be what refuses it.
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTC&quantity=0.010&price=5000000");
+
+        AssertError(status, body, -4002, "Price greater than max price.");
+        Assert.Empty(await Paper.OrdersAsync());
+    }
+
+    [Theory]
+    [InlineData("BUY", "63000.1", -4016, "Price is higher than mark price multiplier cap.")] // mark 60000 × 1.05 = 63000
+    [InlineData("SELL", "56999.9", -4024, "Price is lower than mark price multiplier floor.")] // mark 60000 × 0.95 = 57000
+    public async Task NewOrder_LimitOutsidePercentPrice_RefusedAndNothingExecuted(string side, string price, int code, string message)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            $"symbol=BTCUSDT&side={side}&type=LIMIT&timeInForce=GTC&quantity=0.010&price={price}");
+
+        AssertError(status, body, code, message);
+        Assert.Empty(await Paper.OrdersAsync());
+        var (_, positions) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v2/positionRisk", "symbol=BTCUSDT");
+        Assert.Equal("0.000", positions[0].GetProperty("positionAmt").GetString());
+    }
+
+    [Theory]
+    [InlineData("BUY", "63000", "FILLED")] // exactly at the cap: marketable, fills at the mark
+    [InlineData("SELL", "57000", "FILLED")] // exactly at the floor
+    [InlineData("BUY", "40000", "NEW")] // a BUY has no floor: it rests
+    [InlineData("SELL", "80000", "NEW")] // a SELL has no cap: it rests
+    public async Task NewOrder_LimitWithinPercentPrice_IsAccepted(string side, string price, string expected)
+    {
+        var body = await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            $"symbol=BTCUSDT&side={side}&type=LIMIT&timeInForce=GTC&quantity=0.010&price={price}"));
+
+        Assert.Equal(expected, body.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("fapi/v1/order", "side=BUY&type=MARKET&quantity=0.010")]
+    [InlineData("fapi/v1/order", "symbol=&side=BUY&type=MARKET&quantity=0.010")]
+    [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true")]
+    public async Task NewOrder_SymbolMissingOrEmpty_Minus1102(string path, string query)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, path, query);
+
+        AssertError(status, body, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+    }
+
+    [Theory]
+    [InlineData("0.002", false)] // LOT_SIZE minQty 0.005, on the step
+    [InlineData("0.006", true)] // MARKET_LOT_SIZE minQty 0.010, on the step
+    public void CheckQuantity_PositiveButBelowMinQty_Minus4004(string quantity, bool isMarket)
+    {
+        var e = Assert.Throws<VenueRejection>(() => PaperEngine.CheckQuantity(MinQtyAboveStep(), decimal.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture), isMarket));
+
+        Assert.Equal((-4004, "Quantity less than min quantity.", 400), (e.Code, e.Message, e.HttpStatus));
+    }
+
+    [Fact]
+    public void CheckQuantity_Zero_Minus4003()
+    {
+        var e = Assert.Throws<VenueRejection>(() => PaperEngine.CheckQuantity(MinQtyAboveStep(), 0m, isMarket: false));
+
+        Assert.Equal(-4003, e.Code);
+    }
+
+    /// <summary>BTCUSDT with minimum quantities above one step: the only way a positive, on-step quantity is below the minimum.</summary>
+    private static MarketDefinition MinQtyAboveStep() =>
+        MarketCatalog.Build(new PaperOptions()).Single(d => d.Symbol == "BTCUSDT") with
+        {
+            Filters = new SymbolFilters(
+                tickSize: 0.10m, stepSize: 0.001m, minQty: 0.005m, maxQty: 1000m,
+                marketMinQty: 0.010m, marketMaxQty: 120m, minNotional: 100m, pricePrecision: 2, quantityPrecision: 3),
+        };
+
+    private static void AssertError(int status, JsonElement body, int code, string message)
+    {
+        Assert.Equal(400, status);
+        Assert.Equal((code, message), (body.GetProperty("code").GetInt32(), body.GetProperty("msg").GetString()));
+    }
+
+    private static async Task<JsonElement> Ok(Task<(int Status, JsonElement Body)> call)
+    {
+        var (status, body) = await call;
+        Assert.True(status == 200, $"HTTP {status}: {body}");
+        return body;
+    }
+}
