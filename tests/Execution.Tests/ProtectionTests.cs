@@ -89,4 +89,25 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(2, (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Count);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open'"));
     }
+
+    [Fact]
+    public async Task Reconcile_StopLossMissingAndThePriceAlreadyPastIt_PositionClosedAtOnceAndRecorded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        var venue = stack.Venue();
+        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
+        // While nothing protects it, the market falls through the stop.
+        await stack.Paper.SetPriceAsync("BTCUSDT", 94000m);
+
+        await stack.ReconcileAsync();
+
+        Assert.All(await venue.GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Empty(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason LIKE 'stop-loss missing and passed%'", opened.PositionId));
+        Assert.Equal(2, await stack.CountAsync("trades WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '%past it%'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
 }

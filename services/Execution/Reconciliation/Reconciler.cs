@@ -23,6 +23,7 @@ public sealed class Reconciler(
     LedgerWrites writes,
     SymbolLocks locks,
     ProtectiveOrders protective,
+    FillRecorder fills,
     TimeProvider time,
     ILogger<Reconciler> logger)
 {
@@ -222,8 +223,17 @@ public sealed class Reconciler(
         if (Wire.OptionalPositive(record.StopLossPrice, "stop_loss_price") is { } sl && !conditional.Any(o => o.Type == ConditionalOrderType.StopMarket))
         {
             restored++;
-            await ReportAsync("stop-loss", symbol, $"the stop-loss at {Wire.Format(sl)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
-            await protective.PlaceStopLossAsync(symbol, side, sl, ExecutionWire.Derived("restore-sl:" + record.PositionId, stamp), ct).ConfigureAwait(false);
+            try
+            {
+                await protective.PlaceStopLossAsync(symbol, side, sl, ExecutionWire.Derived("restore-sl:" + record.PositionId, stamp), ct).ConfigureAwait(false);
+                await ReportAsync("stop-loss", symbol, $"the stop-loss at {Wire.Format(sl)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
+            }
+            catch (Binance.Errors.BinanceApiException ex) when (ex.Code == Binance.Errors.BinanceErrors.OrderWouldImmediatelyTrigger)
+            {
+                // The market is already through the stop: what the stop-loss was there to do is to be out, now.
+                await CloseThroughMissingStopAsync(symbol, side, open, record, sl, stamp, ct).ConfigureAwait(false);
+                return restored;
+            }
         }
 
         if (Wire.OptionalPositive(record.TakeProfitPrice, "take_profit_price") is { } tp && !conditional.Any(o => o.Type == ConditionalOrderType.TakeProfitMarket))
@@ -234,6 +244,26 @@ public sealed class Reconciler(
         }
 
         return restored;
+    }
+
+    /// <summary>
+    /// A missing stop-loss the market has already passed cannot be restored (the venue refuses it, -2021): the position
+    /// is closed at once with a reduce-only market order, as a stop-loss that could not be placed on an open is, and the
+    /// close is recorded with its fills. Its client id derives from the record, so a repeated pass finds the order.
+    /// </summary>
+    private async Task CloseThroughMissingStopAsync(
+        string symbol, Domain.Side side, PositionRisk open, LedgerV1.PositionRecord record, decimal stop, string stamp, CancellationToken ct)
+    {
+        await ReportAsync("stop-loss-passed", symbol,
+            $"the stop-loss at {Wire.Format(stop)} is missing and the mark {Wire.Format(open.MarkPrice)} is past it; the position is closed at once", stamp, ct)
+            .ConfigureAwait(false);
+        var closeId = ExecutionWire.Derived("restore-sl:" + record.PositionId, "close");
+        await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+        var order = await venue.GetOrderAsync(symbol, closeId, ct).ConfigureAwait(false)
+            ?? (await venue.PlaceOrderAsync(
+                new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true), closeId, ct)
+                .ConfigureAwait(false)).Order;
+        await fills.RecordCloseAsync(record, order, "stop-loss missing and passed: closed at once", "close:" + closeId, ct).ConfigureAwait(false);
     }
 
     /// <summary>
