@@ -73,6 +73,28 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
     }
 
     [Fact]
+    public async Task MarginAlertReduce_RedeliveredAfterItsOrderWasPlaced_FinishesThatReduceAndLeavesTheNextLargestAlone()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2)); // 1,000 USDT
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2)); // ~600 USDT
+        // The first delivery halves BTC, then cannot read the fills (the read and its retry fail): it is redelivered.
+        // Halved, BTC (500) is no longer the largest; planning again would halve ETH too.
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/userTrades", 2);
+
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
+
+        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.005") == 1,
+            TimeSpan.FromSeconds(30));
+        await Task.Delay(1000);
+        Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
+        Assert.Equal(0.2m, await QuantityAsync(stack, "ETHUSDT"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.2"));
+        Assert.Single(await stack.Paper.OrdersAsync(), o => o.ClientOrderId.StartsWith("ma-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task KillSwitchTriggered_OneCloseRefusedByTheVenue_RedeliveryClosesWhatIsLeft()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
