@@ -150,4 +150,59 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.True(fees > 0m);
         Assert.Equal(0, await stack.ReconcileAsync());
     }
+
+    [Fact]
+    public async Task ClosePosition_LedgerDown_ClosedAtTheVenueAtOnceAndRecordedWithItsFillsWhenTheLedgerIsBack()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        await stack.StopLedgerAsync();
+
+        // Closing takes risk off: it must not wait for the bookkeeping.
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT" };
+        var closed = await stack.Execution.ClosePositionAsync(close);
+
+        Assert.Contains(closed.Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+        Assert.Equal("1", closed.Quantity);
+        Assert.All(await stack.Venue().GetPositionsAsync("ETHUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        Assert.True(writes.Backlog > 0);
+
+        await stack.StartLedgerAsync();
+
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the deferred close");
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason = 'Manual close' AND exit_price = $2",
+            opened.PositionId, decimal.Parse(closed.ExitPrice, System.Globalization.CultureInfo.InvariantCulture)));
+        var exitFills = (await stack.Venue().GetUserTradesAsync(new TradeEngine.Binance.Models.UserTradesQuery("ETHUSDT", Limit: 1000)))
+            .Where(t => t.Side == TradeEngine.Binance.Models.OrderSide.Sell).ToList();
+        Assert.NotEmpty(exitFills);
+        foreach (var fill in exitFills)
+        {
+            Assert.Equal(1, await stack.CountAsync("trades WHERE exchange_trade_id = $1 AND position_id = $2::uuid",
+                fill.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), opened.PositionId));
+        }
+
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Shutdown_WithAFillStillQueuedForTheLedger_OneLastAttemptLandsIt()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
+        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
+        await stack.StopLedgerAsync();
+        Assert.Contains((await inFlight.WaitAsync(TimeSpan.FromSeconds(60))).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+        // Long enough down that the queue's back-off is seconds long: the next retry would come after the stop.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+
+        await stack.StartLedgerAsync();
+        await stack.StopExecutionAsync();
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+    }
 }

@@ -46,7 +46,9 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
         for (var i = 1; i <= 8; i++)
         {
             await writer.Client.ReducePositionAsync(Reduce(a.PositionId, "1", i));
-            await writer.Client.OpenPositionAsync(Open("AUSDT", quantity: "1"));
+            var add = Open("AUSDT", quantity: "1");
+            add.OpenedAt = At(T0.AddMinutes(i)); // changes are dated in order: never before the position's last one
+            await writer.Client.OpenPositionAsync(add);
             await writer.Client.ReducePositionAsync(Reduce(b.PositionId, "1", i));
         }
 

@@ -32,6 +32,32 @@ public sealed class LedgerBook(
     public string Account => options.Value.Account;
 
     /// <summary>The open position record of a symbol, or null.</summary>
+    /// <summary>Whether Ledger writes wait in the background queue: a record read now may be missing one of them.</summary>
+    public bool HasQueuedWrites => writes.Backlog > 0;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with the symbol's open record once every write queued before it has landed: how a
+    /// close or reduce done at the venue while its position's record was still queued (or unreadable) gets recorded.
+    /// </summary>
+    public void AfterQueuedWrites(string description, string symbol, Func<PositionRecord?, CancellationToken, Task> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        writes.Defer(description, async ct => await work(await OpenRecordAsync(symbol, ct).ConfigureAwait(false), ct).ConfigureAwait(false));
+    }
+
+    /// <summary>The symbol's open record; <c>Answered</c> false when the Ledger could not be read (transiently).</summary>
+    public async Task<(PositionRecord? Record, bool Answered)> TryOpenRecordAsync(string symbol, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await OpenRecordAsync(symbol, cancellationToken).ConfigureAwait(false), true);
+        }
+        catch (RpcException ex) when (LedgerWrites.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, false);
+        }
+    }
+
     public async Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken)
     {
         try

@@ -49,19 +49,37 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
         }
     }
 
-    /// <summary>The background loop: drains the queue, retrying each write until it lands.</summary>
+    /// <summary>
+    /// Queues <paramref name="work"/> behind every write already waiting, to run when they have landed: a close or
+    /// reduce whose position's own record is still queued (or could not be read) is recorded after it, in order.
+    /// </summary>
+    public void Defer(string description, Func<CancellationToken, Task> work)
+    {
+        Log.LedgerWriteDeferred(logger, description);
+        Interlocked.Increment(ref _backlog);
+        _pending.Writer.TryWrite(new PendingWrite(description, work));
+    }
+
+    /// <summary>
+    /// The background loop: drains the queue in order, retrying each write until it lands. A write leaves the queue only
+    /// once it has landed (or been refused), so one cut short by shutdown is still there for <see cref="FlushAsync"/>.
+    /// </summary>
     public async Task DrainAsync(CancellationToken stoppingToken)
     {
-        await foreach (var write in _pending.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        while (await _pending.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
         {
+            if (!_pending.Reader.TryPeek(out var write))
+            {
+                continue;
+            }
+
             var delay = TimeSpan.FromMilliseconds(200);
             while (true)
             {
                 try
                 {
                     await write.Run(stoppingToken).ConfigureAwait(false);
-                    Interlocked.Decrement(ref _backlog);
-                    Log.LedgerWriteLanded(logger, write.Description);
+                    Landed(write);
                     break;
                 }
                 catch (RpcException ex) when (IsTransient(ex))
@@ -72,12 +90,56 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 catch (RpcException ex)
                 {
                     // A permanent refusal (the Ledger already holds a different record under the key): nothing to retry.
+                    _pending.Reader.TryRead(out _);
                     Interlocked.Decrement(ref _backlog);
                     Log.LedgerWriteRefused(logger, ex, write.Description, ex.StatusCode);
                     break;
                 }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // A deferred write also reads the venue (its fills): a venue failure waits and retries like a Ledger
+                    // one. Nothing may end this loop early: the writes behind would never land.
+                    Log.LedgerWriteRetryAfterError(logger, ex, write.Description);
+                    await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// At shutdown: one more attempt at each queued write, in order, within <paramref name="grace"/> (the Ledger may be
+    /// back by now). Whatever is left is logged write by write as an error: the queue lives in memory, and on the next
+    /// start reconciliation adopts those positions from the venue, without their fills' detail.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken grace)
+    {
+        while (_pending.Reader.TryPeek(out var write))
+        {
+            try
+            {
+                await write.Run(grace).ConfigureAwait(false);
+                Landed(write);
+            }
+            catch (Exception ex) when (ex is RpcException or OperationCanceledException or Binance.Errors.BinanceException or HttpRequestException)
+            {
+                // Still not answering (or out of time): the rest waits behind it, so stop here.
+                break;
+            }
+        }
+
+        while (_pending.Reader.TryRead(out var lost))
+        {
+            Interlocked.Decrement(ref _backlog);
+            Log.LedgerWriteLostAtShutdown(logger, lost.Description);
+        }
+    }
+
+    private void Landed(PendingWrite write)
+    {
+        _pending.Reader.TryRead(out _);
+        Interlocked.Decrement(ref _backlog);
+        Log.LedgerWriteLanded(logger, write.Description);
     }
 
     public static bool IsTransient(RpcException ex) =>
@@ -90,6 +152,9 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
 /// <summary>Runs <see cref="LedgerWrites.DrainAsync"/> for the life of the service.</summary>
 public sealed class LedgerWriteDrainer(LedgerWrites writes) : BackgroundService
 {
+    /// <summary>How long shutdown waits for queued writes (within the host's own shutdown timeout).</summary>
+    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -99,5 +164,8 @@ public sealed class LedgerWriteDrainer(LedgerWrites writes) : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+
+        using var grace = new CancellationTokenSource(ShutdownGrace);
+        await writes.FlushAsync(grace.Token).ConfigureAwait(false);
     }
 }

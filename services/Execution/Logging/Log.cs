@@ -79,4 +79,16 @@ public static partial class Log
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The fills of opening order {OrderId} on {Symbol} could not be read; the position is recorded with the order as one trade, fee 0, and its protection is still seen to")]
     public static partial void FillsUnreadable(ILogger logger, Exception exception, string symbol, long orderId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Write}: queued behind the Ledger writes still waiting")]
+    public static partial void LedgerWriteDeferred(ILogger logger, string write);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Write}: failed ({Message}); retrying")]
+    public static partial void LedgerWriteRetryAfterErrorCore(ILogger logger, Exception exception, string write, string message);
+
+    public static void LedgerWriteRetryAfterError(ILogger logger, Exception exception, string write) =>
+        LedgerWriteRetryAfterErrorCore(logger, exception, write, exception.Message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: still waiting for the Ledger at shutdown and lost with this process; reconciliation adopts the venue's position on the next start, without its fills' detail")]
+    public static partial void LedgerWriteLostAtShutdown(ILogger logger, string write);
 }

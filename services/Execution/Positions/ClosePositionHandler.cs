@@ -86,14 +86,17 @@ public sealed class ClosePositionHandler(
     {
         var ct = lifetime.ApplicationStopping;
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
-        var (existing, open, record) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
+        var (existing, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
         OrderInfo order;
         if (existing is not null)
         {
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity: null);
             Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
             order = existing;
-            record ??= await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false);
+            if (!deferred)
+            {
+                record ??= await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false);
+            }
         }
         else
         {
@@ -110,15 +113,15 @@ public sealed class ClosePositionHandler(
         }
 
         Log.Closed(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
-        var closed = record is null ? null : await fills.RecordCloseAsync(record, order, reason, "close:" + clientOrderId, ct).ConfigureAwait(false);
-        if (record is null)
+        if (deferred)
         {
-            await ledger.LogRiskEventAsync("close-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
-                $"Closed {symbol} at the venue, but the Ledger had no open record of it", symbol, ct).ConfigureAwait(false);
+            ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, (later, ct) => RecordClosedAsync(symbol, later, order, clientOrderId, reason, ct));
         }
 
+        var closed = deferred ? null : await RecordClosedAsync(symbol, record, order, clientOrderId, reason, ct).ConfigureAwait(false);
         return new ClosePositionResponse
         {
+            Warnings = { deferred ? [DeferredWarning] : [] },
             PositionId = closed?.PositionId ?? record?.PositionId ?? string.Empty,
             Symbol = symbol,
             ExitPrice = Wire.Format(order.AvgPrice),
@@ -131,6 +134,20 @@ public sealed class ClosePositionHandler(
         };
     }
 
+    /// <summary>Records a venue close against the symbol's record; without one, logs that the Ledger had none.</summary>
+    private async Task<LedgerV1.PositionRecord?> RecordClosedAsync(
+        string symbol, LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, CancellationToken ct)
+    {
+        if (record is not null)
+        {
+            return await fills.RecordCloseAsync(record, order, reason, "close:" + clientOrderId, ct).ConfigureAwait(false);
+        }
+
+        await ledger.LogRiskEventAsync("close-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
+            $"Closed {symbol} at the venue, but the Ledger had no open record of it", symbol, ct).ConfigureAwait(false);
+        return null;
+    }
+
     /// <summary>Reduces the position on <paramref name="symbol"/> by a fraction (rounded down to the step) or a quantity.</summary>
     public async Task<ReducePositionResponse> ReduceSymbolAsync(string symbol, string clientOrderId, decimal? fraction, decimal? quantity, string reason)
     {
@@ -138,7 +155,7 @@ public sealed class ClosePositionHandler(
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
         var info = await instruments.FindAsync(symbol, ct).ConfigureAwait(false)
             ?? throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
-        var (existing, open, record) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
+        var (existing, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
         OrderInfo order;
         if (existing is not null)
         {
@@ -178,26 +195,16 @@ public sealed class ClosePositionHandler(
         }
 
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
-        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
-        var fee = orderFills.Fee;
-        LedgerV1.PositionRecord? after = null;
-        var realized = 0m;
-        if (record is not null)
+        if (deferred)
         {
-            realized = LedgerBook.RealizedPnl(record, order);
-            after = await ledger.ReduceWithTradesAsync(new LedgerV1.ReducePositionRequest
-            {
-                IdempotencyKey = "reduce:" + clientOrderId,
-                PositionId = record.PositionId,
-                Quantity = Wire.Format(order.ExecutedQty),
-                ExitPrice = Wire.Format(order.AvgPrice),
-                Fee = Wire.Format(fee),
-                ReducedAt = Wire.Timestamp(order.UpdateTime),
-                Reason = reason,
-            }, order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
-            fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
+            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(later, order, clientOrderId, reason, ct));
+        }
+        else
+        {
+            await RecordReducedAsync(record, order, clientOrderId, reason, ct).ConfigureAwait(false);
         }
 
+        var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);
         var venueSize = Math.Abs(open?.PositionAmt ?? 0m);
         var remaining = existing is not null ? venueSize : venueSize - order.ExecutedQty;
         return new ReducePositionResponse
@@ -209,7 +216,31 @@ public sealed class ClosePositionHandler(
             FillPrice = Wire.Format(order.AvgPrice),
             RealizedPnl = Wire.Format(realized),
             Replayed = existing is not null,
+            Warnings = { deferred ? [DeferredWarning] : [] },
         };
+    }
+
+    /// <summary>Records a venue reduce (its fills, fee and realized PnL) against the symbol's record, when there is one.</summary>
+    private async Task RecordReducedAsync(LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, CancellationToken ct)
+    {
+        if (record is null)
+        {
+            return;
+        }
+
+        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        var realized = LedgerBook.RealizedPnl(record, order);
+        var after = await ledger.ReduceWithTradesAsync(new LedgerV1.ReducePositionRequest
+        {
+            IdempotencyKey = "reduce:" + clientOrderId,
+            PositionId = record.PositionId,
+            Quantity = Wire.Format(order.ExecutedQty),
+            ExitPrice = Wire.Format(order.AvgPrice),
+            Fee = Wire.Format(orderFills.Fee),
+            ReducedAt = Wire.Timestamp(order.UpdateTime),
+            Reason = reason,
+        }, order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
+        fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
     }
 
     private async Task<string> RequireSymbolAsync(string symbol, CancellationToken cancellationToken)
@@ -227,14 +258,22 @@ public sealed class ClosePositionHandler(
     /// What a close or reduce starts from, read together: an order already placed under this client order id (a
     /// resumed call), the venue's open position on the symbol, and the Ledger's open record of it.
     /// </summary>
-    private async Task<(OrderInfo? Existing, PositionRisk? Open, LedgerV1.PositionRecord? Record)> ReadSymbolAsync(
+    /// <remarks>
+    /// A Ledger that does not answer does not stop a close or reduce: the venue acts, and the recording waits in the
+    /// background queue (<c>Deferred</c>) behind any write still queued, so it lands after the position's own record.
+    /// </remarks>
+    private async Task<(OrderInfo? Existing, PositionRisk? Open, LedgerV1.PositionRecord? Record, bool Deferred)> ReadSymbolAsync(
         string symbol, string clientOrderId, CancellationToken ct)
     {
         var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
         var positionsTask = venue.GetPositionsAsync(symbol, ct);
-        var recordTask = ledger.OpenRecordAsync(symbol, ct);
+        var recordTask = ledger.TryOpenRecordAsync(symbol, ct);
         var existing = await existingTask.ConfigureAwait(false);
         var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
-        return (existing, open, await recordTask.ConfigureAwait(false));
+        var (record, answered) = await recordTask.ConfigureAwait(false);
+        return (existing, open, record, record is null && (!answered || ledger.HasQueuedWrites));
     }
+
+    private const string DeferredWarning =
+        "ledger: the Ledger could not take this at once (it is not answering, or earlier writes still wait for it); it is recorded in the background and will land";
 }

@@ -180,8 +180,21 @@ public sealed class FillRecorder(
         var order = existing ?? (open is null ? null : (await venue.PlaceOrderAsync(
             new NewOrder(command.Symbol, ExecutionWire.ClosingOrder(command.Side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
             closeId, ct).ConfigureAwait(false)).Order);
-        if (order is null || record is null)
+        if (order is null)
         {
+            return;
+        }
+
+        if (record is null)
+        {
+            // The open's own record is still queued (the Ledger did not answer): the close is recorded right after it.
+            ledger.AfterQueuedWrites($"close {command.Symbol} {closeId}", command.Symbol, async (later, ct2) =>
+            {
+                if (later is not null)
+                {
+                    await RecordCloseAsync(later, order, "stop-loss could not be placed", "close:" + closeId, ct2).ConfigureAwait(false);
+                }
+            });
             return;
         }
 

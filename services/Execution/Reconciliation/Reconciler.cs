@@ -80,6 +80,12 @@ public sealed class Reconciler(
 
     private async Task<int> ReconcileSymbolAsync(string symbol, CancellationToken ct)
     {
+        // Checked again under the symbol's lock: a write queued since the pass began would be adopted, then land too.
+        if (writes.Backlog > 0)
+        {
+            throw new InvalidOperationException($"{writes.Backlog} Ledger write(s) are queued; {symbol} is compared once they land");
+        }
+
         var positionsTask = venue.GetPositionsAsync(symbol, ct);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(symbol, ct);
         var recordTask = ledger.OpenRecordAsync(symbol, ct);
