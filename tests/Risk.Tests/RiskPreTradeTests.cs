@@ -129,12 +129,16 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         // No PnL snapshot and the margin monitor off (RiskWorld's default): nothing else would write one.
         await using var world = await RiskWorld.StartAsync(postgres, rabbit);
 
-        var first = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m) });
-        Assert.True(first.Allowed);
-        // The Ledger now holds the anchor: the equity of that first check.
-        Assert.Equal(10_000m, decimal.Parse((await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity, System.Globalization.CultureInfo.InvariantCulture));
+        // Eight first checks at once (as eight strategies starting together): one anchor, no check refused.
+        // Each sees a slightly different account (positions opening meanwhile): anchors written in the same millisecond
+        // would share a key with different payloads.
+        var first = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m - i) }).ResponseAsync));
+        Assert.All(first, reply => Assert.True(reply.Allowed));
+        var anchored = decimal.Parse((await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(anchored, 9_993m, 10_000m);
 
-        var later = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(9_400m) });
+        var later = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(anchored - 600m) });
         Assert.False(later.Allowed);
         Assert.Contains(later.Reasons, r => r.Code == RiskReasonCode.DailyLossLimitBreached);
         Assert.Equal("600", later.DailyLoss);

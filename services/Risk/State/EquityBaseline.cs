@@ -16,6 +16,9 @@ namespace TradeEngine.Risk.State;
 public sealed partial class EquityBaseline(
     LedgerService.LedgerServiceClient ledger, RiskStateCache cache, TimeProvider time, ILogger<EquityBaseline> logger)
 {
+    // Checks that arrive together before the first snapshot anchor once: the rest find it on their re-read.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
     public static bool IsMissing(RiskState state) => state.DayStartEquity is null || state.PeakEquity is null;
 
     /// <summary>Writes the anchoring snapshot and returns the state read back after it.</summary>
@@ -23,19 +26,41 @@ public sealed partial class EquityBaseline(
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(state);
-        var now = time.GetUtcNow();
-        await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            IdempotencyKey = "risk:pnl:anchor:" + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
-            Balance = Wire.Format(account.WalletBalance),
-            UnrealizedPnl = Wire.Format(account.UnrealizedPnl),
-            RealizedPnl = Wire.Format(state.RealizedPnlToday),
-            TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
-            Equity = Wire.Format(account.Equity),
-            OpenPositions = account.Positions.Count,
-            TakenAt = Wire.Timestamp(now),
-        }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
-        LogAnchored(logger, account.Equity);
+            var current = await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            return IsMissing(current) ? await WriteAnchorAsync(account, current, cancellationToken).ConfigureAwait(false) : current;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<RiskState> WriteAnchorAsync(AccountView account, RiskState state, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        try
+        {
+            await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+            {
+                IdempotencyKey = "risk:pnl:anchor:" + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+                Balance = Wire.Format(account.WalletBalance),
+                UnrealizedPnl = Wire.Format(account.UnrealizedPnl),
+                RealizedPnl = Wire.Format(state.RealizedPnlToday),
+                TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
+                Equity = Wire.Format(account.Equity),
+                OpenPositions = account.Positions.Count,
+                TakenAt = Wire.Timestamp(now),
+            }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+            LogAnchored(logger, account.Equity);
+        }
+        catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.AlreadyExists)
+        {
+            // Another Risk instance anchored in the same millisecond: its snapshot serves.
+        }
+
         var reloaded = await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
         return IsMissing(reloaded)
             ? throw new InvalidOperationException("The Ledger shows no day-start or peak equity after a PnL snapshot was written.")
