@@ -51,7 +51,11 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         await WaitUntilAsync(async () => (await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active, TimeSpan.FromSeconds(10));
         await Task.Delay(1000);
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
-        Assert.Equal(2, (await stack.Paper.OrdersAsync()).Count(o => o.ClientOrderId.StartsWith("ex-", StringComparison.Ordinal)));
+        // One close per symbol under the alert's key, though the alert came twice.
+        var key = "ma-" + alert.EventId.ToString("N", CultureInfo.InvariantCulture);
+        var orders = await stack.Paper.OrdersAsync();
+        Assert.Single(orders, o => o.ClientOrderId == Mapping.ExecutionWire.Derived(key, "BTCUSDT"));
+        Assert.Single(orders, o => o.ClientOrderId == Mapping.ExecutionWire.Derived(key, "ETHUSDT"));
         var refused = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1", leverage: 2));
         Assert.Contains(refused.Denials, d => d.Code == RiskReasonCode.KillSwitchActive);
     }
@@ -91,7 +95,8 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
         Assert.Equal(0.2m, await QuantityAsync(stack, "ETHUSDT"));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.2"));
-        Assert.Single(await stack.Paper.OrdersAsync(), o => o.ClientOrderId.StartsWith("ma-", StringComparison.Ordinal));
+        var reduceId = Mapping.ExecutionWire.Derived("ma-" + alert.EventId.ToString("N", CultureInfo.InvariantCulture), "reduce");
+        Assert.Single(await stack.Paper.OrdersAsync(), o => o.ClientOrderId == reduceId);
     }
 
     [Fact]

@@ -205,4 +205,26 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
     }
+
+    [Fact]
+    public async Task OpenAfterADeferredClose_LandsAfterIt_TheClosedRecordIsNotAddedTo()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var first = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        await stack.StopLedgerAsync();
+        var closed = await stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT" });
+        Assert.Contains(closed.Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+
+        // The Ledger is back, but the close is still queued: a new open must not land first (it would be an add to the
+        // record the close is about to close).
+        await stack.StartLedgerAsync();
+        var second = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 2));
+
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued writes");
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed' AND quantity = 1", first.PositionId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.5"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Equal("0.5", second.Quantity);
+    }
 }

@@ -33,15 +33,32 @@ public sealed class MarginAlertRaisedConsumer(
     /// venue holds a position on, and every symbol the Ledger still has open (a close whose recording failed left the
     /// venue flat there, but not the Ledger).
     /// </summary>
-    private async Task<Binance.Models.OrderInfo?> EarlierAttemptAsync(string key, List<Binance.Models.PositionRisk> positions, CancellationToken ct)
+    private async Task<(Binance.Models.OrderInfo Order, bool IsReduce)?> EarlierAttemptAsync(
+        string key, List<Binance.Models.PositionRisk> positions, CancellationToken ct)
     {
-        var symbols = positions.Select(p => p.Symbol)
-            .Concat((await ledger.OpenRecordsAsync(ct).ConfigureAwait(false)).Select(r => r.Symbol))
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
-        var found = await Task.WhenAll(symbols.Select(symbol => venue.GetOrderAsync(symbol, key, ct))).ConfigureAwait(false);
-        return found.FirstOrDefault(o => o is not null);
+        IEnumerable<string> recorded;
+        try
+        {
+            recorded = (await ledger.OpenRecordsAsync(ct).ConfigureAwait(false)).Select(r => r.Symbol);
+        }
+        catch (global::Grpc.Core.RpcException ex) when (Ledger.LedgerWrites.IsTransient(ex))
+        {
+            // The Ledger being down must not hold up a margin response: the venue's symbols are where a reduce sits.
+            recorded = [];
+        }
+
+        var symbols = positions.Select(p => p.Symbol).Concat(recorded).Distinct(StringComparer.Ordinal).ToList();
+        var reduces = symbols.Select(symbol => venue.GetOrderAsync(symbol, ReduceId(key), ct)).ToList();
+        var closes = symbols.Select(symbol => venue.GetOrderAsync(symbol, CloseId(key), ct)).ToList();
+        var reduce = (await Task.WhenAll(reduces).ConfigureAwait(false)).FirstOrDefault(o => o is not null);
+        var close = (await Task.WhenAll(closes).ConfigureAwait(false)).FirstOrDefault(o => o is not null);
+        return reduce is not null ? (reduce, true) : close is not null ? (close, false) : null;
     }
+
+    // The reduce and the small-position close have ids of their own, so a redelivery knows which one it finds.
+    private static string ReduceId(string key) => Mapping.ExecutionWire.Derived(key, "reduce");
+
+    private static string CloseId(string key) => Mapping.ExecutionWire.Derived(key, "close");
 
     protected override async Task ConsumeOnce(ConsumeContext<MarginAlertRaised> context)
     {
@@ -61,16 +78,16 @@ public sealed class MarginAlertRaisedConsumer(
         {
             // A redelivery after this alert's order was placed (a later step failed): finish that order, on its symbol.
             // Planning again would pick the largest position as it is now, which may be another symbol.
-            Log.Resuming(logger, earlier.Symbol, key, earlier.Status.ToString());
-            if (positions.Any(p => p.Symbol == earlier.Symbol))
+            var (placed, isReduce) = earlier;
+            Log.Resuming(logger, placed.Symbol, key, placed.Status.ToString());
+            if (isReduce)
             {
-                // Part of the position is left: the order was the reduce.
-                await closer.ReduceSymbolAsync(earlier.Symbol, key, fraction: null, quantity: earlier.OrigQty, "Margin alert: reduce the largest position by half")
+                await closer.ReduceSymbolAsync(placed.Symbol, ReduceId(key), fraction: null, quantity: placed.OrigQty, "Margin alert: reduce the largest position by half")
                     .ConfigureAwait(false);
             }
             else
             {
-                await closer.CloseSymbolAsync(earlier.Symbol, key, "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
+                await closer.CloseSymbolAsync(placed.Symbol, CloseId(key), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
             }
 
             return;
@@ -93,11 +110,11 @@ public sealed class MarginAlertRaisedConsumer(
         var size = Math.Abs(marked[order.Index].SignedSize);
         if (order.Quantity >= size)
         {
-            await closer.CloseSymbolAsync(order.Symbol.Value, key, "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
+            await closer.CloseSymbolAsync(order.Symbol.Value, CloseId(key), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
             return;
         }
 
-        await closer.ReduceSymbolAsync(order.Symbol.Value, key, fraction: null, quantity: order.Quantity, "Margin alert: reduce the largest position by half")
+        await closer.ReduceSymbolAsync(order.Symbol.Value, ReduceId(key), fraction: null, quantity: order.Quantity, "Margin alert: reduce the largest position by half")
             .ConfigureAwait(false);
     }
 }

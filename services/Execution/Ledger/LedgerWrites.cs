@@ -20,10 +20,31 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     /// <summary>Writes waiting in the background queue.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
-    /// <summary>Runs <paramref name="write"/> until it lands or the inline budget is spent; null when it was queued.</summary>
+    // Set while the drain loop (or the shutdown flush) runs a queued item: writes made by that item run once, in place,
+    // and a failure fails the item, which the loop retries whole. Re-queueing them at the tail would lose their order.
+    private static readonly AsyncLocal<bool> Draining = new();
+
+    /// <summary>
+    /// Runs <paramref name="write"/> until it lands or the inline budget is spent; null when it was queued. While
+    /// anything is queued, a new write joins the queue at once (null): writes land in the order they were made, so a
+    /// change never lands before an earlier one of the same position (which the Ledger would refuse as back-dated).
+    /// </summary>
     public async Task<T?> WriteAsync<T>(string description, Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)
         where T : class
     {
+        ArgumentNullException.ThrowIfNull(write);
+        if (Draining.Value)
+        {
+            return await write(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (Backlog > 0)
+        {
+            Log.LedgerWriteDeferred(logger, description);
+            Enqueue(new PendingWrite(description, async ct => await write(ct).ConfigureAwait(false)));
+            return null;
+        }
+
         var deadline = time.GetUtcNow() + options.Value.LedgerWriteInlineBudget;
         var delay = TimeSpan.FromMilliseconds(50);
         for (var attempt = 1; ; attempt++)
@@ -37,8 +58,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 if (time.GetUtcNow() + delay >= deadline)
                 {
                     Log.LedgerWriteQueued(logger, description, ex.StatusCode);
-                    Interlocked.Increment(ref _backlog);
-                    _pending.Writer.TryWrite(new PendingWrite(description, async ct => await write(ct).ConfigureAwait(false)));
+                    Enqueue(new PendingWrite(description, async ct => await write(ct).ConfigureAwait(false)));
                     return null;
                 }
 
@@ -56,8 +76,13 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     public void Defer(string description, Func<CancellationToken, Task> work)
     {
         Log.LedgerWriteDeferred(logger, description);
+        Enqueue(new PendingWrite(description, work));
+    }
+
+    private void Enqueue(PendingWrite write)
+    {
         Interlocked.Increment(ref _backlog);
-        _pending.Writer.TryWrite(new PendingWrite(description, work));
+        _pending.Writer.TryWrite(write);
     }
 
     /// <summary>
@@ -66,6 +91,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     /// </summary>
     public async Task DrainAsync(CancellationToken stoppingToken)
     {
+        Draining.Value = true;
         while (await _pending.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
         {
             if (!_pending.Reader.TryPeek(out var write))
@@ -95,6 +121,14 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                     Log.LedgerWriteRefused(logger, ex, write.Description, ex.StatusCode);
                     break;
                 }
+                catch (Binance.Errors.BinanceApiException ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The venue refused a read outright: retrying would refuse again and hold up every write behind it.
+                    _pending.Reader.TryRead(out _);
+                    Interlocked.Decrement(ref _backlog);
+                    Log.LedgerWriteAbandoned(logger, ex, write.Description);
+                    break;
+                }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     // A deferred write also reads the venue (its fills): a venue failure waits and retries like a Ledger
@@ -114,6 +148,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     /// </summary>
     public async Task FlushAsync(CancellationToken grace)
     {
+        Draining.Value = true;
         while (_pending.Reader.TryPeek(out var write))
         {
             try
@@ -121,7 +156,14 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 await write.Run(grace).ConfigureAwait(false);
                 Landed(write);
             }
-            catch (Exception ex) when (ex is RpcException or OperationCanceledException or Binance.Errors.BinanceException or HttpRequestException)
+            catch (RpcException ex) when (!IsTransient(ex) && !grace.IsCancellationRequested)
+            {
+                // Refused for good: as in the loop, drop it and go on with the rest.
+                _pending.Reader.TryRead(out _);
+                Interlocked.Decrement(ref _backlog);
+                Log.LedgerWriteRefused(logger, ex, write.Description, ex.StatusCode);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Still not answering (or out of time): the rest waits behind it, so stop here.
                 break;
@@ -161,8 +203,9 @@ public sealed class LedgerWriteDrainer(LedgerWrites writes) : BackgroundService
         {
             await writes.DrainAsync(stoppingToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception ex) when (stoppingToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
+            // Stopping: whatever cut the loop short, what is queued still gets its last attempt below.
         }
 
         using var grace = new CancellationTokenSource(ShutdownGrace);

@@ -91,4 +91,7 @@ public static partial class Log
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: still waiting for the Ledger at shutdown and lost with this process; reconciliation adopts the venue's position on the next start, without its fills' detail")]
     public static partial void LedgerWriteLostAtShutdown(ILogger logger, string write);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: the venue refused a read it needs; abandoned (reconciliation repairs the Ledger from the venue)")]
+    public static partial void LedgerWriteAbandoned(ILogger logger, Exception exception, string write);
 }

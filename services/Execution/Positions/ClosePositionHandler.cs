@@ -115,7 +115,7 @@ public sealed class ClosePositionHandler(
         Log.Closed(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
         if (deferred)
         {
-            ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, (later, ct) => RecordClosedAsync(symbol, later, order, clientOrderId, reason, ct));
+            ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, (later, ct) => RecordClosedAsync(symbol, OpenedBefore(later, order), order, clientOrderId, reason, ct));
         }
 
         var closed = deferred ? null : await RecordClosedAsync(symbol, record, order, clientOrderId, reason, ct).ConfigureAwait(false);
@@ -133,6 +133,10 @@ public sealed class ClosePositionHandler(
             ClosedAt = Wire.Timestamp(order.UpdateTime),
         };
     }
+
+    /// <summary>The record an order closed or reduced can only be one opened before that order filled.</summary>
+    private static LedgerV1.PositionRecord? OpenedBefore(LedgerV1.PositionRecord? record, OrderInfo order) =>
+        record?.OpenedAt is { } opened && opened.ToDateTimeOffset() > order.UpdateTime ? null : record;
 
     /// <summary>Records a venue close against the symbol's record; without one, logs that the Ledger had none.</summary>
     private async Task<LedgerV1.PositionRecord?> RecordClosedAsync(
@@ -197,7 +201,7 @@ public sealed class ClosePositionHandler(
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
         if (deferred)
         {
-            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(later, order, clientOrderId, reason, ct));
+            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, ct));
         }
         else
         {
@@ -214,7 +218,7 @@ public sealed class ClosePositionHandler(
             ReducedQuantity = Wire.Format(order.ExecutedQty),
             RemainingQuantity = Wire.Format(remaining),
             FillPrice = Wire.Format(order.AvgPrice),
-            RealizedPnl = Wire.Format(realized),
+            RealizedPnl = deferred ? string.Empty : Wire.Format(realized),
             Replayed = existing is not null,
             Warnings = { deferred ? [DeferredWarning] : [] },
         };
@@ -225,6 +229,9 @@ public sealed class ClosePositionHandler(
     {
         if (record is null)
         {
+            await ledger.LogRiskEventAsync("reduce-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
+                $"Reduced {order.Symbol} by {Wire.Format(order.ExecutedQty)} at the venue, but the Ledger had no open record of it", order.Symbol, ct)
+                .ConfigureAwait(false);
             return;
         }
 
@@ -265,13 +272,17 @@ public sealed class ClosePositionHandler(
     private async Task<(OrderInfo? Existing, PositionRisk? Open, LedgerV1.PositionRecord? Record, bool Deferred)> ReadSymbolAsync(
         string symbol, string clientOrderId, CancellationToken ct)
     {
+        // Taken before the read: a queued write of this symbol landing during it would leave the read stale.
+        var queued = ledger.HasQueuedWrites;
         var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
         var positionsTask = venue.GetPositionsAsync(symbol, ct);
         var recordTask = ledger.TryOpenRecordAsync(symbol, ct);
         var existing = await existingTask.ConfigureAwait(false);
         var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
         var (record, answered) = await recordTask.ConfigureAwait(false);
-        return (existing, open, record, record is null && (!answered || ledger.HasQueuedWrites));
+        // Deferred whenever something is queued, record or not: a queued add or reduce changes the record this one is
+        // recorded against (its entry, its size), so it is read again once they have landed.
+        return (existing, open, record, !answered || queued);
     }
 
     private const string DeferredWarning =

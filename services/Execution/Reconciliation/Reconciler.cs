@@ -264,6 +264,8 @@ public sealed class Reconciler(
             $"the stop-loss at {Wire.Format(stop)} is missing and the mark {Wire.Format(open.MarkPrice)} is past it; the position is closed at once", stamp, ct)
             .ConfigureAwait(false);
         var closeId = ExecutionWire.Derived("restore-sl:" + record.PositionId, "close");
+        // Read again: a size difference booked earlier in this pass changed the record.
+        record = await ledger.OpenRecordAsync(symbol, ct).ConfigureAwait(false) ?? record;
         await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
         var order = await venue.GetOrderAsync(symbol, closeId, ct).ConfigureAwait(false)
             ?? (await venue.PlaceOrderAsync(
