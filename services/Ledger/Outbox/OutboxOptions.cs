@@ -29,7 +29,7 @@ public sealed class OutboxOptions
     /// After a batch of at least this many rows the relay reads again at once: under heavy load the batches are already
     /// large, and a wait (which on busy cores lasts far longer than asked) would only let a backlog build.
     /// </summary>
-    public int LingerBelowRows { get; set; } = 16;
+    public int LingerBelowRows { get; set; } = 4;
 
     /// <summary>Longest sleep without a wake-up (a safety net; commits wake the relay at once).</summary>
     public TimeSpan IdleWait { get; set; } = TimeSpan.FromSeconds(5);
