@@ -47,14 +47,9 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task OpenPosition_LedgerDownAfterTheFill_AnsweredWithAWarningAndTheFillLandsWhenTheLedgerIsBack()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        // The fee look-up right after the fill is slow; the Ledger goes down in that window.
-        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
-        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
-        await stack.StopLedgerAsync();
 
-        var opened = await inFlight.WaitAsync(TimeSpan.FromSeconds(60));
+        var opened = await OpenWhileTheLedgerGoesDownAsync(stack, open);
 
         Assert.Empty(opened.Denials);
         Assert.Equal(("1", "3000"), (opened.Quantity, opened.EntryPrice));
@@ -190,12 +185,8 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task Shutdown_WithAFillStillQueuedForTheLedger_OneLastAttemptLandsIt()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
-        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
-        await stack.StopLedgerAsync();
-        Assert.Contains((await inFlight.WaitAsync(TimeSpan.FromSeconds(60))).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+        Assert.Contains((await OpenWhileTheLedgerGoesDownAsync(stack, open)).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
         // Long enough down that the queue's back-off is seconds long: the next retry would come after the stop.
         await Task.Delay(TimeSpan.FromSeconds(6));
 
@@ -226,5 +217,15 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.5"));
         Assert.Equal(0, await stack.ReconcileAsync());
         Assert.Equal("0.5", second.Quantity);
+    }
+
+    /// <summary>Opens with the fee look-up after the fill slowed down, and stops the Ledger in that window.</summary>
+    private static async Task<OpenPositionResponse> OpenWhileTheLedgerGoesDownAsync(ExecutionStack stack, OpenPositionRequest open)
+    {
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
+        await stack.StopLedgerAsync();
+        return await inFlight.WaitAsync(TimeSpan.FromSeconds(60));
     }
 }

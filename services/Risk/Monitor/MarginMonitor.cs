@@ -195,18 +195,8 @@ public sealed partial class MarginMonitor(
     }
 
     private Task SnapshotAsync(AccountView account, RiskState state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken) =>
-        LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
-        {
-            IdempotencyKey = "risk:pnl:" + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
-            Balance = Wire.Format(account.WalletBalance),
-            UnrealizedPnl = Wire.Format(account.UnrealizedPnl),
-            RealizedPnl = Wire.Format(state.RealizedPnlToday),
-            TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
-            Equity = Wire.Format(account.Equity),
-            MarginRatio = Wire.Format(RecordedRatio(health.Ratio)),
-            OpenPositions = account.Positions.Count,
-            TakenAt = Wire.Timestamp(now),
-        }, cancellationToken: cancellationToken).ResponseAsync);
+        LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(
+            EquityBaseline.Snapshot("risk:pnl:", account, state, RecordedRatio(health.Ratio), now), cancellationToken: cancellationToken).ResponseAsync);
 
     /// <summary>
     /// The ratio as the Ledger records it: 8 decimals (its money precision), half to even, never negative. Domain keeps

@@ -43,17 +43,8 @@ public sealed partial class EquityBaseline(
         var now = time.GetUtcNow();
         try
         {
-            await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
-            {
-                IdempotencyKey = "risk:pnl:anchor:" + now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
-                Balance = Wire.Format(account.WalletBalance),
-                UnrealizedPnl = Wire.Format(account.UnrealizedPnl),
-                RealizedPnl = Wire.Format(state.RealizedPnlToday),
-                TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
-                Equity = Wire.Format(account.Equity),
-                OpenPositions = account.Positions.Count,
-                TakenAt = Wire.Timestamp(now),
-            }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+            await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(
+                Snapshot("risk:pnl:anchor:", account, state, marginRatio: null, now), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
             LogAnchored(logger, account.Equity);
         }
         catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.AlreadyExists)
@@ -65,6 +56,25 @@ public sealed partial class EquityBaseline(
         return IsMissing(reloaded)
             ? throw new InvalidOperationException("The Ledger shows no day-start or peak equity after a PnL snapshot was written.")
             : reloaded;
+    }
+
+    /// <summary>A PnL snapshot of <paramref name="account"/> at <paramref name="at"/>, keyed by its prefix and the instant.</summary>
+    public static LogPnlSnapshotRequest Snapshot(string keyPrefix, AccountView account, RiskState state, decimal? marginRatio, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(state);
+        return new LogPnlSnapshotRequest
+        {
+            IdempotencyKey = keyPrefix + at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+            Balance = Wire.Format(account.WalletBalance),
+            UnrealizedPnl = Wire.Format(account.UnrealizedPnl),
+            RealizedPnl = Wire.Format(state.RealizedPnlToday),
+            TotalPnl = Wire.Format(state.RealizedPnlToday + account.UnrealizedPnl),
+            Equity = Wire.Format(account.Equity),
+            MarginRatio = Wire.Format(marginRatio),
+            OpenPositions = account.Positions.Count,
+            TakenAt = Wire.Timestamp(at),
+        };
     }
 
     [LoggerMessage(Level = LogLevel.Warning,
