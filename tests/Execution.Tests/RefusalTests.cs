@@ -63,6 +63,9 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: "ex-1")).ResponseAsync);
         await Orders.InvalidArgument("client_order_id", () => execution.OpenPositionAsync(Orders.Open(clientOrderId: "mine:sl")).ResponseAsync);
         await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "100000")).ResponseAsync);
+        // Below BTCUSDT's minPrice (556.80): the venue would refuse the stop only after the position was opened.
+        await Orders.InvalidArgument("stop_loss_price", () => execution.OpenPositionAsync(Orders.Open(stopLoss: "500")).ResponseAsync);
+        await Orders.InvalidArgument("take_profit_price", () => execution.OpenPositionAsync(Orders.Open(takeProfit: "5000000")).ResponseAsync);
         await Orders.InvalidArgument("side", () => execution.OpenPositionAsync(Orders.Open(side: Side.Unspecified)).ResponseAsync);
         await Orders.InvalidArgument("stop_loss_price", () => execution.OpenPositionAsync(Orders.Open(stopLoss: "101000")).ResponseAsync);
         await Orders.InvalidArgument("take_profit_price", () => execution.OpenPositionAsync(Orders.Open(takeProfit: "99000")).ResponseAsync);

@@ -19,6 +19,12 @@ public sealed record Instrument(
 
     public string QuoteAsset { get; init; } = Money.Usdt;
 
+    /// <summary>PRICE_FILTER's lowest price the venue accepts on an order; null when not known.</summary>
+    public decimal? MinPrice { get; init; }
+
+    /// <summary>PRICE_FILTER's highest price the venue accepts on an order; null when not known.</summary>
+    public decimal? MaxPrice { get; init; }
+
     /// <summary>Highest leverage the exchange allows on this symbol (bracket 1).</summary>
     public int MaxLeverage => Brackets.MaxLeverage;
 }

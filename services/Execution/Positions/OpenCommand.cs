@@ -62,6 +62,10 @@ public sealed record OpenCommand(
 
             CheckTick(violations, stopLoss, filters.TickSize, "stop_loss_price");
             CheckTick(violations, takeProfit, filters.TickSize, "take_profit_price");
+            // The venue would refuse a protective order outside PRICE_FILTER only after the market order filled, and a
+            // refused stop-loss closes the position at once: refused here, before anything is sent.
+            CheckBounds(violations, stopLoss, instrument, "stop_loss_price");
+            CheckBounds(violations, takeProfit, instrument, "take_profit_price");
         }
 
         if (violations.Count > 0)
@@ -101,6 +105,15 @@ public sealed record OpenCommand(
         if (price is { } p && p % tick != 0m)
         {
             violations.Add(new FieldViolation(field, $"must be on the symbol's tick size {Wire.Format(tick)}"));
+        }
+    }
+
+    private static void CheckBounds(List<FieldViolation> violations, decimal? price, Instrument instrument, string field)
+    {
+        if (price is { } p && ((instrument.MinPrice is { } min && p < min) || (instrument.MaxPrice is { } max && p > max)))
+        {
+            violations.Add(new FieldViolation(field,
+                $"must be from {Wire.Format(instrument.MinPrice)} to {Wire.Format(instrument.MaxPrice)} (the symbol's price filter)"));
         }
     }
 
