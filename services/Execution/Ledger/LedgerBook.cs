@@ -31,7 +31,6 @@ public sealed class LedgerBook(
 
     public string Account => options.Value.Account;
 
-    /// <summary>The open position record of a symbol, or null.</summary>
     /// <summary>Whether Ledger writes wait in the background queue: a record read now may be missing one of them.</summary>
     public bool HasQueuedWrites => writes.Backlog > 0;
 
@@ -58,6 +57,7 @@ public sealed class LedgerBook(
         }
     }
 
+    /// <summary>The open position record of a symbol, or null.</summary>
     public async Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken)
     {
         try
@@ -151,6 +151,27 @@ public sealed class LedgerBook(
     /// Closes the position record and records the closing order's trades (see <see cref="WithTradesAsync{TRequest}"/>);
     /// the fills travel with the close only when the order closed exactly the recorded quantity.
     /// </summary>
+    /// <summary>
+    /// Closes <paramref name="record"/> by <paramref name="order"/>: exit at its average price and time, its fills' fees,
+    /// and the PnL it realizes from the record's entry, with its fills as the record's trades.
+    /// </summary>
+    public Task<PositionRecord?> CloseByOrderAsync(
+        PositionRecord record, OrderInfo order, OrderFills fills, string reason, string key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(fills);
+        return CloseWithTradesAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = key,
+            PositionId = record.PositionId,
+            ExitPrice = Wire.Format(order.AvgPrice),
+            Fee = Wire.Format(fills.Fee),
+            ClosedAt = Wire.Timestamp(order.UpdateTime),
+            ExitReason = reason,
+        }, Wire.Decimal(record.Quantity, "quantity"), order, fills, RealizedPnl(record, order), record.Strategy, cancellationToken);
+    }
+
     public Task<PositionRecord?> CloseWithTradesAsync(
         ClosePositionRequest request, decimal recordedQuantity, OrderInfo order, OrderFills fills, decimal realizedPnl, string? strategy,
         CancellationToken cancellationToken)

@@ -206,16 +206,7 @@ public sealed class FillRecorder(
         LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct)
     {
         var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
-        var realized = LedgerBook.RealizedPnl(record, order);
-        var closed = await ledger.CloseWithTradesAsync(new LedgerV1.ClosePositionRequest
-        {
-            IdempotencyKey = key,
-            PositionId = record.PositionId,
-            ExitPrice = Wire.Format(order.AvgPrice),
-            Fee = Wire.Format(orderFills.Fee),
-            ClosedAt = Wire.Timestamp(order.UpdateTime),
-            ExitReason = reason,
-        }, Wire.Decimal(record.Quantity, "quantity"), order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
+        var closed = await ledger.CloseByOrderAsync(record, order, orderFills, reason, key, ct).ConfigureAwait(false);
         Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
         return closed;
     }

@@ -104,15 +104,8 @@ public sealed class Reconciler(
             await ReportAsync("closed-at-venue", symbol,
                 $"the venue closed the Ledger's open {record.Side} record {record.PositionId} by its own order(s) at {Wire.Format(order.AvgPrice)}; recorded with its {fills.Trades.Count} fill(s)", stamp, ct)
                 .ConfigureAwait(false);
-            await ledger.CloseWithTradesAsync(new LedgerV1.ClosePositionRequest
-            {
-                IdempotencyKey = "reconcile-venue-close:" + record.PositionId,
-                PositionId = record.PositionId,
-                ExitPrice = Wire.Format(order.AvgPrice),
-                Fee = Wire.Format(fills.Fee),
-                ClosedAt = Wire.Timestamp(order.UpdateTime),
-                ExitReason = "venue: closed by its own order (stop-loss, take-profit or liquidation)",
-            }, Wire.Decimal(record.Quantity, "quantity"), order, fills, LedgerBook.RealizedPnl(record, order), record.Strategy, ct).ConfigureAwait(false);
+            await ledger.CloseByOrderAsync(record, order, fills, "venue: closed by its own order (stop-loss, take-profit or liquidation)",
+                "reconcile-venue-close:" + record.PositionId, ct).ConfigureAwait(false);
             record = null;
         }
         else if (record is not null && (open is null || ExecutionWire.SideOfSize(open.PositionAmt) != record.Side))
