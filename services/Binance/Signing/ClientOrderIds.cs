@@ -11,7 +11,8 @@ namespace TradeEngine.Binance.Signing;
 public static class ClientOrderIds
 {
     public const int MaxLength = 36;
-    private const string HashedPrefix = "te-";
+    /// <summary>The start of an id derived by hashing a key that is not a valid id itself.</summary>
+    public const string HashedPrefix = "te-";
 
     /// <summary>
     /// A key that already matches <c>^[\.A-Z\:/a-z0-9_-]{1,36}$</c> is used as it is (it stays readable on the venue);

@@ -13,6 +13,9 @@ namespace TradeEngine.Execution.Mapping;
 /// <summary>Proto ↔ Domain ↔ venue conversions used by every handler.</summary>
 public static class ExecutionWire
 {
+    // The start of a derived id that had to be hashed to fit the venue's pattern.
+    private const string DerivedHashPrefix = "ex-";
+
     /// <summary>A client order id becomes the venue's newClientOrderId as it is, so it must match the venue's pattern.</summary>
     public static string ClientOrderId(string? value, string field = "client_order_id")
     {
@@ -29,7 +32,8 @@ public static class ExecutionWire
         // Reserved: the venue client sends an id starting "te-" as a hash of it (so a lookup by the id as given would
         // miss the order and a retry would place it again), and "ex-" and ':' mark the ids this service derives
         // (protective orders, emergency closes), which a caller's own id must never collide with.
-        return value.StartsWith("te-", StringComparison.Ordinal) || value.StartsWith("ex-", StringComparison.Ordinal) || value.Contains(':', StringComparison.Ordinal)
+        return value.StartsWith(ClientOrderIds.HashedPrefix, StringComparison.Ordinal) || value.StartsWith(DerivedHashPrefix, StringComparison.Ordinal)
+            || value.Contains(':', StringComparison.Ordinal)
             ? throw new RequestValidationException(field, "must not start with 'te-' or 'ex-' or contain ':' (reserved for ids the service derives)")
             : value;
     }
@@ -82,12 +86,12 @@ public static class ExecutionWire
     public static string Derived(string key, string purpose)
     {
         var text = key + ":" + purpose;
-        if (ClientOrderIds.IsValid(text) && !text.StartsWith("te-", StringComparison.Ordinal))
+        if (ClientOrderIds.IsValid(text) && !text.StartsWith(ClientOrderIds.HashedPrefix, StringComparison.Ordinal))
         {
             return text;
         }
 
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
-        return "ex-" + System.Buffers.Text.Base64Url.EncodeToString(hash.AsSpan(0, 24));
+        return DerivedHashPrefix + System.Buffers.Text.Base64Url.EncodeToString(hash.AsSpan(0, 24));
     }
 }
