@@ -134,15 +134,11 @@ public sealed partial class MarginMonitor(
             return;
         }
 
-        try
+        await TryAsync(async () =>
         {
             await killSwitch.LatchAsync(state, KillSwitchTriggers.LiquidateAll, pending.Reason, pending.Ratio, "1", cancellationToken).ConfigureAwait(false);
             _pendingLatch = null;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogStepFailed(logger, ex.GetType().Name, ex.Message);
-        }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T?> TryAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
