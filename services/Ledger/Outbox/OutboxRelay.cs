@@ -103,11 +103,7 @@ public sealed partial class OutboxRelay(
             {
                 // A commit since the fetch has already set the signal, so this returns at once; many commits set it once.
                 await wake.WaitAsync(listen, _options.IdleWait, stoppingToken).ConfigureAwait(false);
-                if (_options.Linger > TimeSpan.Zero)
-                {
-                    await Task.Delay(_options.Linger, stoppingToken).ConfigureAwait(false);
-                }
-
+                await LingerAsync(stoppingToken).ConfigureAwait(false);
                 batch = await FetchAsync(stoppingToken).ConfigureAwait(false);
                 continue;
             }
@@ -118,9 +114,9 @@ public sealed partial class OutboxRelay(
             {
                 // Marking this batch and fetching the next share one round trip. After a small batch, the commits of the
                 // next moment are let in first, so under a steady trickle each read and mark carries several rows.
-                if (batch.Count < _options.LingerBelowRows && _options.Linger > TimeSpan.Zero)
+                if (batch.Count < _options.LingerBelowRows)
                 {
-                    await Task.Delay(_options.Linger, stoppingToken).ConfigureAwait(false);
+                    await LingerAsync(stoppingToken).ConfigureAwait(false);
                 }
 
                 batch = await MarkSentAndFetchAsync(sent).ConfigureAwait(false);
@@ -180,6 +176,10 @@ public sealed partial class OutboxRelay(
         timeout.CancelAfter(_options.PublishTimeout);
         await bus.Publish(message, type, context => context.MessageId = row.EventId, timeout.Token).ConfigureAwait(false);
     }
+
+    /// <summary>Lets the commits of the next moment in before a read (<see cref="OutboxOptions.Linger"/>; zero reads at once).</summary>
+    private Task LingerAsync(CancellationToken stoppingToken) =>
+        _options.Linger > TimeSpan.Zero ? Task.Delay(_options.Linger, stoppingToken) : Task.CompletedTask;
 
     private async Task<List<OutboxRow>> FetchAsync(CancellationToken cancellationToken)
     {
