@@ -138,27 +138,13 @@ public sealed partial class BinanceClient
     private async Task<OrderDto?> GetOrderDtoAsync(string symbol, string clientOrderId, CancellationToken ct)
     {
         var request = SignedRequest(HttpMethod.Get, "fapi/v1/order", 1).Add("symbol", symbol).Add("origClientOrderId", clientOrderId);
-        try
-        {
-            return await _transport.SendAsync(request, VenueJsonContext.Default.OrderDto, ct).ConfigureAwait(false);
-        }
-        catch (BinanceApiException e) when (e.Code == BinanceErrors.NoSuchOrder)
-        {
-            return null;
-        }
+        return await _transport.SendOrAbsentAsync(request, VenueJsonContext.Default.OrderDto, BinanceErrors.NoSuchOrder, ct).ConfigureAwait(false);
     }
 
     private async Task<AlgoOrderDto?> GetAlgoOrderDtoAsync(string clientAlgoId, CancellationToken ct)
     {
         var request = SignedRequest(HttpMethod.Get, "fapi/v1/algoOrder", 1).Add("clientAlgoId", clientAlgoId);
-        try
-        {
-            return await _transport.SendAsync(request, VenueJsonContext.Default.AlgoOrderDto, ct).ConfigureAwait(false);
-        }
-        catch (BinanceApiException e) when (e.Code == BinanceErrors.NoSuchOrder)
-        {
-            return null;
-        }
+        return await _transport.SendOrAbsentAsync(request, VenueJsonContext.Default.AlgoOrderDto, BinanceErrors.NoSuchOrder, ct).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
 using TradeEngine.Binance.Tests.Infrastructure;
@@ -91,9 +92,46 @@ public class TradingTests : PaperTest
     }
 
     [Fact]
-    public async Task GetOrderAsync_UnknownClientOrderId_ReturnsNull()
+    public async Task GetOrderAsync_UnknownClientOrderId_ReturnsNullWithoutAWarning()
     {
-        Assert.Null(await Client.GetOrderAsync("BTCUSDT", "never-placed"));
+        // Every open and close looks its client id up before placing it: "does not exist" (-2013) is the usual answer,
+        // an answer and not a failure. It must not log a warning per order (nor throw internally to say so).
+        var sink = new LevelledLogs();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(sink));
+        var client = Paper.CreateClient(loggers: loggers);
+
+        Assert.Null(await client.GetOrderAsync("BTCUSDT", "never-placed"));
+        Assert.Null(await client.GetConditionalOrderAsync("never-placed-algo"));
+
+        Assert.DoesNotContain(sink.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Equal(2, sink.Entries.Count(e => e.Level == LogLevel.Debug && e.Message.Contains("not found (code -2013)", StringComparison.Ordinal)));
+
+        // Any other refusal of the same look-up is still an error, and still warned about.
+        var refused = await Assert.ThrowsAsync<BinanceApiException>(() => client.GetOrderAsync("NOSUCHUSDT", "never-placed"));
+        Assert.NotEqual(BinanceErrors.NoSuchOrder, refused.Code);
+        Assert.Contains(sink.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("fapi/v1/order", StringComparison.Ordinal));
+    }
+
+    private sealed class LevelledLogs : ILoggerProvider
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(Entries);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<(LogLevel, string)> entries) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                entries.Enqueue((logLevel, formatter(state, exception)));
+        }
     }
 
     [Fact]

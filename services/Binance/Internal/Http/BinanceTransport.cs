@@ -54,7 +54,22 @@ internal sealed partial class BinanceTransport
     /// <see cref="OutcomeUnknownException"/> (and <see cref="VenueRequest.MayHaveExecuted"/> stays true); any failure
     /// before a copy left (clock sync, rate-limit hold) is definite: the order was not sent.
     /// </summary>
-    public async Task<T> SendAsync<T>(VenueRequest request, JsonTypeInfo<T> type, CancellationToken ct)
+    public async Task<T> SendAsync<T>(VenueRequest request, JsonTypeInfo<T> type, CancellationToken ct) =>
+        (await SendCoreAsync(request, type, absentCode: 0, ct).ConfigureAwait(false))!;
+
+    /// <summary>
+    /// A look-up whose "not found" is an answer, not a failure: the venue's <paramref name="absentCode"/> (e.g. -2013
+    /// "Order does not exist.") returns null, without an exception or a warning. Every order is looked up by its client
+    /// id before it is placed (the durable idempotency check), so that answer is the normal one.
+    /// </summary>
+    public Task<T?> SendOrAbsentAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
+        where T : class
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(absentCode);
+        return SendCoreAsync(request, type, absentCode, ct);
+    }
+
+    private async Task<T?> SendCoreAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
     {
         if (request.Signed && !HasCredentials)
         {
@@ -75,7 +90,7 @@ internal sealed partial class BinanceTransport
 
             try
             {
-                return await SendOnceAsync(request, type, ct).ConfigureAwait(false);
+                return await SendOnceAsync(request, type, absentCode, ct).ConfigureAwait(false);
             }
             catch (BinanceApiException e) when (e.Code == BinanceErrors.InvalidTimestamp && request.Signed && !resynced)
             {
@@ -113,9 +128,9 @@ internal sealed partial class BinanceTransport
         {
             await Clock.SyncAsync(async token =>
             {
-                var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, token)
+                var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, 0, token)
                     .ConfigureAwait(false);
-                return dto.ServerTime;
+                return dto!.ServerTime;
             }, stamp, ct).ConfigureAwait(false);
         }
         catch (OutcomeUnknownException e)
@@ -124,7 +139,7 @@ internal sealed partial class BinanceTransport
         }
     }
 
-    private async Task<T> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, CancellationToken ct)
+    private async Task<T?> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
     {
         await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct).ConfigureAwait(false);
 
@@ -214,6 +229,13 @@ internal sealed partial class BinanceTransport
 
             request.MayHaveExecuted = false;
             activity?.SetTag("binance.error_code", error.Code);
+            if (absentCode != 0 && error.Code == absentCode && !request.IsOrder)
+            {
+                // The look-up's "not found": the answer the caller asked for, not an error of this span.
+                LogAbsent(_logger, request.Endpoint, error.Code);
+                return default;
+            }
+
             activity?.SetStatus(ActivityStatusCode.Error, error.Code.ToString(CultureInfo.InvariantCulture));
             LogRejected(_logger, request.Endpoint, status, error.Code);
             throw new BinanceApiException(error.Code, error.Msg ?? BinanceErrors.MessageOf(error.Code), status, request.Endpoint);
@@ -300,6 +322,9 @@ internal sealed partial class BinanceTransport
             return null;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Binance {Endpoint}: not found (code {Code})")]
+    private static partial void LogAbsent(ILogger logger, string endpoint, int code);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Binance {Endpoint} rejected the request: HTTP {Status}, code {Code}")]
     private static partial void LogRejected(ILogger logger, string endpoint, int status, int code);
