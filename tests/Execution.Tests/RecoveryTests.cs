@@ -115,6 +115,32 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
+    public async Task Reconcile_LedgerRecordWithoutVenuePosition_VenueClockAheadOfThisHost_ClosedAtTheVenuesTime()
+    {
+        // The venue's clock runs an hour ahead of this host's: the record was opened (on the venue's clock, as every
+        // fill is dated) after this host's "now". A close dated by this host would come before the opening, which the
+        // Ledger refuses, and the record would stay open pass after pass.
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.AdvanceAsync(TimeSpan.FromHours(1));
+        var venueNow = await stack.Venue().GetServerTimeAsync();
+        var openedAt = venueNow.AddSeconds(-1);
+        Assert.True(openedAt > DateTimeOffset.UtcNow.AddMinutes(30));
+        var ghost = await stack.Ledger.OpenPositionAsync(new TradeEngine.Ledger.V1.OpenPositionRequest
+        {
+            IdempotencyKey = "ghost-ahead", Venue = "binance", Symbol = "ETHUSDT", Side = Common.V1.Side.Long, Quantity = "2",
+            EntryPrice = "3000", Leverage = 2, MarginType = Common.V1.MarginType.Cross, Fee = "0",
+            OpenedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(openedAt),
+        });
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND closed_at >= $2 AND closed_at < $3",
+            ghost.PositionId, venueNow.UtcDateTime, venueNow.AddMinutes(5).UtcDateTime));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
     public async Task Reconcile_StopLossTriggeredAtTheVenue_RecordClosedWithTheVenuesFillsFeesAndPnl()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);

@@ -112,6 +112,14 @@ public sealed class Reconciler(
         {
             mismatches++;
             var price = open?.MarkPrice ?? (await venue.GetTickerPriceAsync(symbol, ct).ConfigureAwait(false)).Price;
+            // Dated on the venue's clock, like every fill and change the Ledger holds for the record: the Ledger refuses a
+            // close dated before the record's last change, and this host's clock may run behind the venue's.
+            var closedAt = await venue.GetServerTimeAsync(ct).ConfigureAwait(false);
+            if (record.OpenedAt?.ToDateTimeOffset() is { } opened && opened > closedAt)
+            {
+                closedAt = opened;
+            }
+
             await ReportAsync("close-record", symbol, $"the Ledger's open {record.Side} record {record.PositionId} has no position at the venue; closed at {Wire.Format(price)}", stamp, ct)
                 .ConfigureAwait(false);
             await ledger.CloseAsync(new LedgerV1.ClosePositionRequest
@@ -120,7 +128,7 @@ public sealed class Reconciler(
                 PositionId = record.PositionId,
                 ExitPrice = Wire.Format(price),
                 Fee = "0",
-                ClosedAt = Wire.Timestamp(time.GetUtcNow()),
+                ClosedAt = Wire.Timestamp(closedAt),
                 ExitReason = "reconciliation: the venue no longer has this position",
             }, ct).ConfigureAwait(false);
             record = null;
