@@ -101,6 +101,15 @@ public sealed partial class BinanceClient
         return dto is null ? null : BinanceParse.Order(dto);
     }
 
+    public async Task<OrderInfo?> GetOrderByIdAsync(string symbol, long orderId, CancellationToken ct = default)
+    {
+        RequireSymbolText(symbol);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(orderId);
+        var request = SignedRequest(HttpMethod.Get, "fapi/v1/order", 1).Add("symbol", symbol).Add("orderId", (long?)orderId);
+        var dto = await _transport.SendOrAbsentAsync(request, VenueJsonContext.Default.OrderDto, BinanceErrors.NoSuchOrder, ct).ConfigureAwait(false);
+        return dto is null ? null : BinanceParse.Order(dto);
+    }
+
     public async Task<ConditionalOrderInfo?> GetConditionalOrderAsync(string clientAlgoId, CancellationToken ct = default)
     {
         var dto = await GetAlgoOrderDtoAsync(clientAlgoId, ct).ConfigureAwait(false);

@@ -35,6 +35,9 @@ public interface IBinanceClient
 
     Task<OrderInfo?> GetOrderAsync(string symbol, string clientOrderId, CancellationToken ct = default);
 
+    /// <summary>An order by the venue's own id (GET fapi/v1/order with orderId); null when the venue has no such order.</summary>
+    Task<OrderInfo?> GetOrderByIdAsync(string symbol, long orderId, CancellationToken ct = default);
+
     Task<ConditionalOrderInfo?> GetConditionalOrderAsync(string clientAlgoId, CancellationToken ct = default);
 
     Task<IReadOnlyList<OrderInfo>> GetOpenOrdersAsync(string? symbol = null, CancellationToken ct = default);

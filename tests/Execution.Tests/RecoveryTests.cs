@@ -33,13 +33,29 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         await stack.StartExecutionAsync();
 
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
-        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '%adopted%with its 1 fill(s)%'"));
+        // The fill the crash kept from the Ledger is not lost: the adoption recorded the venue's own fills of the order,
+        // under its client order id, with their trade ids and fees (the position's fees are theirs).
+        var venueFills = await stack.Venue().GetUserTradesAsync(new TradeEngine.Binance.Models.UserTradesQuery("ETHUSDT"));
+        Assert.NotEmpty(venueFills);
+        var fees = venueFills.Sum(t => t.Commission);
+        Assert.True(fees > 0m);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND fees = $1 AND strategy = 'reconciled-with-fills'", fees));
+        foreach (var fill in venueFills)
+        {
+            Assert.Equal(1, await stack.CountAsync(
+                "trades t JOIN positions p ON p.position_id = t.position_id WHERE t.exchange_trade_id = $1 AND t.client_order_id = $2 AND t.fee = $3 AND t.quantity = $4 AND p.symbol = 'ETHUSDT'",
+                fill.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), open.ClientOrderId, fill.Commission, fill.Qty));
+        }
+
         var retried = await stack.Execution.OpenPositionAsync(open);
         Assert.True(retried.Replayed);
         Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
         Assert.Equal("1", (await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" })).Quantity);
         Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT'"));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 1"));
+        // The resumed open found its fills already recorded by the adoption and recorded nothing more.
+        Assert.Equal(venueFills.Count, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
@@ -137,6 +153,46 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync(
             "positions WHERE position_id = $1::uuid AND status = 'closed' AND closed_at >= $2 AND closed_at < $3",
             ghost.PositionId, venueNow.UtcDateTime, venueNow.AddMinutes(5).UtcDateTime));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_VenuePositionBuiltThenPartlyReduced_AdoptedAtTheVenuesEntryWithoutFills()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var venue = stack.Venue();
+        // Bought 2 and sold 1 by hand: the latest fills (the sell) do not build the 1 held, so none is recorded.
+        await venue.PlaceOrderAsync(new TradeEngine.Binance.Models.NewOrder("ETHUSDT", TradeEngine.Binance.Models.OrderSide.Buy, TradeEngine.Binance.Models.OrderType.Market, 2m), "by-hand-buy");
+        await venue.PlaceOrderAsync(new TradeEngine.Binance.Models.NewOrder("ETHUSDT", TradeEngine.Binance.Models.OrderSide.Sell, TradeEngine.Binance.Models.OrderType.Market, 1m, ReduceOnly: true), "by-hand-sell");
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 1 AND fees = 0 AND strategy = 'reconciled'"));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%adopted%without fills%'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_VenuePositionWhoseFillTheLedgerAlreadyHolds_AdoptedWithoutFillsNotRefusedEveryPass()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var venue = stack.Venue();
+        await venue.PlaceOrderAsync(new TradeEngine.Binance.Models.NewOrder("ETHUSDT", TradeEngine.Binance.Models.OrderSide.Buy, TradeEngine.Binance.Models.OrderType.Market, 1m), "by-hand-held");
+        var fill = (await venue.GetUserTradesAsync(new TradeEngine.Binance.Models.UserTradesQuery("ETHUSDT"))).Single();
+        // The Ledger already holds that fill (as a trade of no position): recording it again would be refused.
+        await stack.Ledger.RecordTradeAsync(new TradeEngine.Ledger.V1.RecordTradeRequest
+        {
+            ClientOrderId = "elsewhere", Venue = "binance", ExchangeTradeId = fill.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Symbol = "ETHUSDT", Side = TradeEngine.Ledger.V1.TradeSide.Buy, Price = "3000", Quantity = "1", Fee = "0",
+            ExecutedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(fill.Time),
+        });
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 1 AND strategy = 'reconciled'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%adopted%without fills%'"));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 

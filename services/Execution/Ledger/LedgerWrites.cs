@@ -144,7 +144,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     /// <summary>
     /// At shutdown: one more attempt at each queued write, in order, within <paramref name="grace"/> (the Ledger may be
     /// back by now). Whatever is left is logged write by write as an error: the queue lives in memory, and on the next
-    /// start reconciliation adopts those positions from the venue, without their fills' detail.
+    /// start reconciliation adopts those positions from the venue, with the venue's fills where they account for them.
     /// </summary>
     public async Task FlushAsync(CancellationToken grace)
     {

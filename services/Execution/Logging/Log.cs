@@ -59,6 +59,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Error, Message = "Reconciliation could not repair {Symbol}")]
     public static partial void RepairFailed(ILogger logger, Exception exception, string symbol);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: the Ledger refused {Symbol}'s adoption with the venue's fills; adopting it without them")]
+    public static partial void AdoptedWithoutFills(ILogger logger, Exception exception, string symbol);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert {EventId}: {Action} (ratio {Ratio})")]
     public static partial void MarginAlert(ILogger logger, Guid eventId, string action, string ratio);
 
@@ -89,7 +92,7 @@ public static partial class Log
     public static void LedgerWriteRetryAfterError(ILogger logger, Exception exception, string write) =>
         LedgerWriteRetryAfterErrorCore(logger, exception, write, exception.Message);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: still waiting for the Ledger at shutdown and lost with this process; reconciliation adopts the venue's position on the next start, without its fills' detail")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: still waiting for the Ledger at shutdown and lost with this process; reconciliation adopts the venue's position on the next start, with the venue's fills where they account for it")]
     public static partial void LedgerWriteLostAtShutdown(ILogger logger, string write);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: the venue refused a read it needs; abandoned (reconciliation repairs the Ledger from the venue)")]

@@ -144,7 +144,12 @@ public sealed class FillRecorder(
         var existing = resumed ? await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false) : null;
         if (existing is not null && IsAdoptionOf(existing, order))
         {
-            await ledger.RecordTradeAsync(order, fee, 0m, existing.PositionId, command.Strategy, ct).ConfigureAwait(false);
+            // Adopted with the venue's fills: this order's are among them. Adopted without: record the order as a trade.
+            if (!string.Equals(existing.Strategy, Reconciliation.Reconciler.AdoptedWithFillsStrategy, StringComparison.Ordinal))
+            {
+                await ledger.RecordTradeAsync(order, fee, 0m, existing.PositionId, command.Strategy, ct).ConfigureAwait(false);
+            }
+
             return existing;
         }
 
@@ -167,7 +172,8 @@ public sealed class FillRecorder(
 
     /// <summary>A reconciliation adopts with key "adopt:…" and the venue's entry; such a record already holds this fill.</summary>
     private static bool IsAdoptionOf(LedgerV1.PositionRecord record, OrderInfo order) =>
-        string.Equals(record.Strategy, Reconciliation.Reconciler.AdoptedStrategy, StringComparison.Ordinal)
+        (string.Equals(record.Strategy, Reconciliation.Reconciler.AdoptedStrategy, StringComparison.Ordinal)
+         || string.Equals(record.Strategy, Reconciliation.Reconciler.AdoptedWithFillsStrategy, StringComparison.Ordinal))
         && record.OpenedAt is not null && record.OpenedAt.ToDateTimeOffset() >= order.UpdateTime.AddMinutes(-1);
 
     private async Task CloseUnprotectedAsync(OpenCommand command, LedgerV1.PositionRecord? record, CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Grpc.Core;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Concurrency;
@@ -27,8 +28,11 @@ public sealed class Reconciler(
     TimeProvider time,
     ILogger<Reconciler> logger)
 {
-    /// <summary>The strategy of a record the reconciliation adopted from the venue.</summary>
+    /// <summary>The strategy of a record the reconciliation adopted from the venue, without the fills that built it.</summary>
     public const string AdoptedStrategy = "reconciled";
+
+    /// <summary>The strategy of a record the reconciliation adopted from the venue with the venue's fills that built it.</summary>
+    public const string AdoptedWithFillsStrategy = "reconciled-with-fills";
 
     private const string EventType = "reconciliation_mismatch";
 
@@ -137,24 +141,7 @@ public sealed class Reconciler(
         if (open is not null && record is null)
         {
             mismatches++;
-            await ReportAsync("adopt", symbol, $"the venue holds {Wire.Format(open.PositionAmt)} that the Ledger lacks; adopted at entry {Wire.Format(open.EntryPrice)}", stamp, ct)
-                .ConfigureAwait(false);
-            record = await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
-            {
-                IdempotencyKey = "adopt:" + symbol + ":" + open.UpdateTime.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
-                    + ":" + Wire.Format(open.PositionAmt),
-                Symbol = symbol,
-                Side = ExecutionWire.SideOfSize(open.PositionAmt),
-                Quantity = Wire.Format(Math.Abs(open.PositionAmt)),
-                EntryPrice = Wire.Format(open.EntryPrice),
-                Leverage = open.Leverage,
-                MarginType = ExecutionWire.MarginType(open.MarginType),
-                Fee = "0",
-                Strategy = AdoptedStrategy,
-                OpenedAt = Wire.Timestamp(open.UpdateTime),
-                StopLossPrice = ProtectivePrice(conditional, ConditionalOrderType.StopMarket),
-                TakeProfitPrice = ProtectivePrice(conditional, ConditionalOrderType.TakeProfitMarket),
-            }, ct).ConfigureAwait(false);
+            record = await AdoptAsync(symbol, open, conditional, stamp, ct).ConfigureAwait(false);
         }
         else if (open is not null && record is not null)
         {
@@ -171,6 +158,124 @@ public sealed class Reconciler(
         }
 
         return mismatches;
+    }
+
+    /// <summary>
+    /// Adopts a venue position the Ledger lacks (an open whose Ledger write was lost with a crash, or a position opened
+    /// by hand). It is recorded with the venue's fills that built it, so their trade ids, fees and times are not lost
+    /// (<see cref="VenueOpeningFillsAsync"/>); when the fills do not account for the position, or the Ledger already
+    /// holds one of them, it is adopted at the venue's entry without fills, and the risk event says so.
+    /// </summary>
+    private async Task<LedgerV1.PositionRecord?> AdoptAsync(
+        string symbol, PositionRisk open, IReadOnlyList<ConditionalOrderInfo> conditional, string stamp, CancellationToken ct)
+    {
+        var request = new LedgerV1.OpenPositionRequest
+        {
+            IdempotencyKey = "adopt:" + symbol + ":" + open.UpdateTime.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)
+                + ":" + Wire.Format(open.PositionAmt),
+            Symbol = symbol,
+            Side = ExecutionWire.SideOfSize(open.PositionAmt),
+            Quantity = Wire.Format(Math.Abs(open.PositionAmt)),
+            EntryPrice = Wire.Format(open.EntryPrice),
+            Leverage = open.Leverage,
+            MarginType = ExecutionWire.MarginType(open.MarginType),
+            Fee = "0",
+            Strategy = AdoptedStrategy,
+            OpenedAt = Wire.Timestamp(open.UpdateTime),
+            StopLossPrice = ProtectivePrice(conditional, ConditionalOrderType.StopMarket),
+            TakeProfitPrice = ProtectivePrice(conditional, ConditionalOrderType.TakeProfitMarket),
+        };
+
+        if (await VenueOpeningFillsAsync(symbol, open, ct).ConfigureAwait(false) is { } fills)
+        {
+            var withFills = request.Clone();
+            withFills.Fills.Add(fills);
+            withFills.Fee = Wire.Format(fills.Sum(f => Wire.Decimal(f.Fee, "fee")));
+            withFills.Strategy = AdoptedWithFillsStrategy;
+            LedgerV1.PositionRecord? adopted = null;
+            var refused = false;
+            try
+            {
+                adopted = await ledger.OpenAsync(withFills, ct).ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+            {
+                // A fill the Ledger already holds (under an earlier record): those fills did not build this position
+                // alone. Nothing was written; adopt it without fills.
+                Log.AdoptedWithoutFills(logger, ex, symbol);
+                refused = true;
+            }
+
+            if (!refused)
+            {
+                await ReportAsync("adopt", symbol,
+                    $"the venue holds {Wire.Format(open.PositionAmt)} that the Ledger lacks; adopted at entry {Wire.Format(open.EntryPrice)} with its {fills.Count} fill(s) from the venue", stamp, ct)
+                    .ConfigureAwait(false);
+                return adopted;
+            }
+        }
+
+        var adoptedBare = await ledger.OpenAsync(request, ct).ConfigureAwait(false);
+        await ReportAsync("adopt", symbol,
+            $"the venue holds {Wire.Format(open.PositionAmt)} that the Ledger lacks; adopted at entry {Wire.Format(open.EntryPrice)} without fills (the venue's fills do not account for it alone)", stamp, ct)
+            .ConfigureAwait(false);
+        return adoptedBare;
+    }
+
+    /// <summary>
+    /// The fills that built <paramref name="open"/>: the venue's latest fills on the symbol, all on the opening side, that
+    /// add up exactly to its size (read back within the venue's 7-day window), each with its order's client id. Null when
+    /// they do not add up (a position built and then partly reduced, say), or are more than the window or one Ledger
+    /// request holds.
+    /// </summary>
+    private async Task<IReadOnlyList<LedgerV1.Fill>?> VenueOpeningFillsAsync(string symbol, PositionRisk open, CancellationToken ct)
+    {
+        const int Limit = 1000;
+        var earliest = time.GetUtcNow() - TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1);
+        var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: earliest, Limit: Limit), ct).ConfigureAwait(false);
+        if (trades.Count >= Limit)
+        {
+            return null;
+        }
+
+        var opening = open.PositionAmt > 0m ? OrderSide.Buy : OrderSide.Sell;
+        var size = Math.Abs(open.PositionAmt);
+        var picked = new List<UserTrade>();
+        var sum = 0m;
+        foreach (var trade in trades.OrderByDescending(t => t.Time).ThenByDescending(t => t.Id))
+        {
+            if (trade.Side != opening || sum >= size)
+            {
+                break;
+            }
+
+            picked.Add(trade);
+            sum += trade.Qty;
+        }
+
+        if (picked.Count == 0 || sum != size || picked.Count > LedgerBook.MaxFillsPerRequest)
+        {
+            return null;
+        }
+
+        picked.Reverse();
+        var clientIds = new Dictionary<long, string>();
+        foreach (var orderId in picked.Select(t => t.OrderId).Distinct())
+        {
+            var order = await venue.GetOrderByIdAsync(symbol, orderId, ct).ConfigureAwait(false);
+            clientIds[orderId] = order?.ClientOrderId ?? "venue-" + orderId.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return picked.Select(t => new LedgerV1.Fill
+        {
+            ClientOrderId = clientIds[t.OrderId],
+            ExchangeTradeId = t.Id.ToString(CultureInfo.InvariantCulture),
+            ExchangeOrderId = t.OrderId.ToString(CultureInfo.InvariantCulture),
+            Price = Wire.Format(t.Price),
+            Quantity = Wire.Format(t.Qty),
+            Fee = Wire.Format(t.Commission),
+            ExecutedAt = Wire.Timestamp(t.Time),
+        }).ToList();
     }
 
     private async Task<int> BookSizeDifferenceAsync(string symbol, PositionRisk open, LedgerV1.PositionRecord record, string stamp, CancellationToken ct)

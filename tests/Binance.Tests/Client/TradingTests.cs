@@ -112,6 +112,20 @@ public class TradingTests : PaperTest
         Assert.Contains(sink.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("fapi/v1/order", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task GetOrderByIdAsync_TheVenuesOrderId_TheOrderWithItsClientIdOrNullForAnUnknownOrOtherSymbolsId()
+    {
+        var placed = await Client.PlaceOrderAsync(MarketBuy(0.010m), "by-id-1");
+        var fill = (await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT"))).Single();
+
+        var found = await Client.GetOrderByIdAsync("BTCUSDT", fill.OrderId);
+
+        Assert.NotNull(found);
+        Assert.Equal((placed.Order.OrderId, placed.Order.ClientOrderId, OrderStatus.Filled, 0.010m), (found.OrderId, found.ClientOrderId, found.Status, found.ExecutedQty));
+        Assert.Null(await Client.GetOrderByIdAsync("BTCUSDT", fill.OrderId + 1_000_000));
+        Assert.Null(await Client.GetOrderByIdAsync("ETHUSDT", fill.OrderId));
+    }
+
     private sealed class LevelledLogs : ILoggerProvider
     {
         public System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
