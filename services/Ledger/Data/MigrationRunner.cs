@@ -56,7 +56,17 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
         }
         finally
         {
-            await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", LockKey)).ConfigureAwait(false);
+            try
+            {
+                await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", LockKey)).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Pooled connections go back without a session reset (LedgerServiceCollectionExtensions): should the
+                // unlock fail, this session must end rather than keep the lock in the pool. Clearing the pool closes it
+                // when it is returned.
+                dataSource.Clear();
+            }
         }
     }
 

@@ -48,28 +48,39 @@ public sealed partial class OutboxRelay(
             try
             {
                 await using var listener = await dataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
-                await ExecuteAsync(listener, $"LISTEN {OutboxNotifier.Channel}", stoppingToken).ConfigureAwait(false);
-                while (!await TryLeadAsync(listener, stoppingToken).ConfigureAwait(false))
-                {
-                    // Another instance relays; take over if it goes away.
-                    await listener.WaitAsync(_options.IdleWait, stoppingToken).ConfigureAwait(false);
-                }
-
-                LogLeading(logger);
-                backoff = _options.InitialBackoff;
-                using var listening = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var wake = new OutboxWakeSignal();
-                var listen = wake.ListenAsync(listener, listening.Token);
-                notifier.Lead(wake);
                 try
                 {
-                    await RelayAsync(wake, listen, stoppingToken).ConfigureAwait(false);
+                    await ExecuteAsync(listener, $"LISTEN {OutboxNotifier.Channel}", stoppingToken).ConfigureAwait(false);
+                    while (!await TryLeadAsync(listener, stoppingToken).ConfigureAwait(false))
+                    {
+                        // Another instance relays; take over if it goes away.
+                        await listener.WaitAsync(_options.IdleWait, stoppingToken).ConfigureAwait(false);
+                    }
+
+                    LogLeading(logger);
+                    backoff = _options.InitialBackoff;
+                    using var listening = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    var wake = new OutboxWakeSignal();
+                    var listen = wake.ListenAsync(listener, listening.Token);
+                    notifier.Lead(wake);
+                    try
+                    {
+                        await RelayAsync(wake, listen, stoppingToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        notifier.StopLeading();
+                        await listening.CancelAsync().ConfigureAwait(false);
+                        await OutboxWakeSignal.StopAsync(listen).ConfigureAwait(false);
+                    }
                 }
                 finally
                 {
-                    notifier.StopLeading();
-                    await listening.CancelAsync().ConfigureAwait(false);
-                    await OutboxWakeSignal.StopAsync(listen).ConfigureAwait(false);
+                    // The listening session holds the LISTEN and the leader's advisory lock, and pooled connections go back
+                    // without a reset (see LedgerServiceCollectionExtensions): this one must not. Clearing the pool closes
+                    // it when it is returned (and the idle ones now), so its session, lock and LISTEN end with it. (The
+                    // static NpgsqlConnection.ClearPool does not reach a data source's pool.)
+                    dataSource.Clear();
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
