@@ -198,10 +198,11 @@ public sealed class Reconciler(
             {
                 adopted = await ledger.OpenAsync(withFills, ct).ConfigureAwait(false);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.InvalidArgument)
             {
-                // A fill the Ledger already holds (under an earlier record): those fills did not build this position
-                // alone. Nothing was written; adopt it without fills.
+                // A fill the Ledger already holds (under an earlier record: those fills did not build this position
+                // alone), or one it cannot take as it is. Nothing was written; adopt it without fills rather than fail
+                // every pass (and keep opening closed).
                 Log.AdoptedWithoutFills(logger, ex, symbol);
                 refused = true;
             }
