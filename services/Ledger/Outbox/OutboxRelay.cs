@@ -31,6 +31,18 @@ public sealed partial class OutboxRelay(
 
     private const string MarkSentSql = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE outbox_id = ANY($1)";
 
+    // The relay's statements are prepared (auto-prepare) and PostgreSQL caches a generic plan for each after five runs.
+    // The outbox starts empty and grows by every write while autovacuum has not yet analyzed it (a minute or more on a
+    // new database), so the plan cached then is a sequential scan, and it stays cached as the table grows: each read
+    // and mark then scanned every row ever written (bench/TradeEngine.ExecutionLoad saw 30 such scans a second over
+    // 60,000 rows, a quarter of PostgreSQL's CPU). Planning these two statements for each run, with the batch's actual
+    // ids and the table's actual size, keeps them on the indexes (outbox_pkey, outbox_unsent). set_config(..., true)
+    // holds for this transaction only, so nothing outlives it on the pooled connection.
+    private const string CustomPlansSql = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
+
+    // The columns of an outbox row as FetchSql reads them.
+    private const int RowColumns = 5;
+
     private readonly OutboxOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -195,8 +207,11 @@ public sealed partial class OutboxRelay(
     private async Task<List<OutboxRow>> FetchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Sql.Command(FetchSql, connection, null, _options.BatchSize);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { Sql.Batch(CustomPlansSql), Sql.Batch(FetchSql, _options.BatchSize) },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await ReadRowsAsync(reader, cancellationToken).ConfigureAwait(false);
     }
 
@@ -210,7 +225,7 @@ public sealed partial class OutboxRelay(
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize) },
+            BatchCommands = { Sql.Batch(CustomPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize) },
         };
         await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         return await ReadRowsAsync(reader, CancellationToken.None).ConfigureAwait(false);
@@ -218,11 +233,11 @@ public sealed partial class OutboxRelay(
 
     private static async Task<List<OutboxRow>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
-        // The rows are the batch's only result set; an UPDATE before the SELECT yields none.
+        // The rows are the batch's only result set of their shape: an UPDATE yields none, set_config one of one column.
         var rows = new List<OutboxRow>();
         do
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (reader.FieldCount == RowColumns && await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4)));
             }
@@ -240,8 +255,11 @@ public sealed partial class OutboxRelay(
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var command = Sql.Command(MarkSentSql, connection, null, ids.ToArray());
-        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { Sql.Batch(CustomPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()) },
+        };
+        await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task RecordFailureAsync(OutboxRow row, Exception error, CancellationToken cancellationToken)
