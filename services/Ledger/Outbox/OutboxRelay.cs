@@ -31,14 +31,15 @@ public sealed partial class OutboxRelay(
 
     private const string MarkSentSql = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE outbox_id = ANY($1)";
 
-    // The relay's statements are prepared (auto-prepare) and PostgreSQL caches a generic plan for each after five runs.
+    // The relay's statements are prepared (auto-prepare), and PostgreSQL caches a generic plan for each after five runs.
     // The outbox starts empty and grows by every write while autovacuum has not yet analyzed it (a minute or more on a
-    // new database), so the plan cached then is a sequential scan, and it stays cached as the table grows: each read
-    // and mark then scanned every row ever written (bench/TradeEngine.ExecutionLoad saw 30 such scans a second over
-    // 60,000 rows, a quarter of PostgreSQL's CPU). Planning these two statements for each run, with the batch's actual
-    // ids and the table's actual size, keeps them on the indexes (outbox_pkey, outbox_unsent). set_config(..., true)
-    // holds for this transaction only, so nothing outlives it on the pooled connection.
-    private const string CustomPlansSql = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
+    // new database), so the plan cached then can be a sequential scan, and it stays cached as the table grows: each
+    // read and mark then scanned every row ever written (bench/TradeEngine.ExecutionLoad saw 30 such scans a second
+    // over 60,000 rows, a quarter of PostgreSQL's CPU). Planning each run anew does not help: without statistics a
+    // mark of a few hundred ids is planned as a sequential scan too. Both statements have an index made for them
+    // (outbox_pkey for the ids, outbox_unsent for the unsent rows in id order), so the relay's transactions plan without
+    // sequential scans. set_config(..., true) holds for the transaction only: nothing outlives it on the pooled connection.
+    private const string IndexPlansSql = "SELECT set_config('enable_seqscan', 'off', true)";
 
     // The columns of an outbox row as FetchSql reads them.
     private const int RowColumns = 5;
@@ -209,7 +210,7 @@ public sealed partial class OutboxRelay(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { Sql.Batch(CustomPlansSql), Sql.Batch(FetchSql, _options.BatchSize) },
+            BatchCommands = { Sql.Batch(IndexPlansSql), Sql.Batch(FetchSql, _options.BatchSize) },
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await ReadRowsAsync(reader, cancellationToken).ConfigureAwait(false);
@@ -225,7 +226,7 @@ public sealed partial class OutboxRelay(
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { Sql.Batch(CustomPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize) },
+            BatchCommands = { Sql.Batch(IndexPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize) },
         };
         await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         return await ReadRowsAsync(reader, CancellationToken.None).ConfigureAwait(false);
@@ -257,7 +258,7 @@ public sealed partial class OutboxRelay(
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { Sql.Batch(CustomPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()) },
+            BatchCommands = { Sql.Batch(IndexPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()) },
         };
         await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
     }
