@@ -240,26 +240,11 @@ public sealed class Reconciler(
         }
 
         var opening = open.PositionAmt > 0m ? OrderSide.Buy : OrderSide.Sell;
-        var size = Math.Abs(open.PositionAmt);
-        var picked = new List<UserTrade>();
-        var sum = 0m;
-        foreach (var trade in trades.OrderByDescending(t => t.Time).ThenByDescending(t => t.Id))
-        {
-            if (trade.Side != opening || sum >= size)
-            {
-                break;
-            }
-
-            picked.Add(trade);
-            sum += trade.Qty;
-        }
-
-        if (picked.Count == 0 || sum != size || picked.Count > LedgerBook.MaxFillsPerRequest)
+        if (LatestFillsMaking(trades, opening, Math.Abs(open.PositionAmt)) is not { } picked || picked.Count > LedgerBook.MaxFillsPerRequest)
         {
             return null;
         }
 
-        picked.Reverse();
         var clientIds = new Dictionary<long, string>();
         foreach (var orderId in picked.Select(t => t.OrderId).Distinct())
         {
@@ -401,12 +386,33 @@ public sealed class Reconciler(
         }
 
         var closing = record.Side == Common.V1.Side.Long ? OrderSide.Sell : OrderSide.Buy;
-        var quantity = Wire.Decimal(record.Quantity, "quantity");
+        if (LatestFillsMaking(trades, closing, Wire.Decimal(record.Quantity, "quantity")) is not { } picked)
+        {
+            return null;
+        }
+
+        var sum = picked.Sum(t => t.Qty);
+        var last = picked[^1];
+        // The fills' volume-weighted price, to the Ledger's 8 decimals (half away from zero, the Ledger's rounding).
+        var average = Math.Round(picked.Sum(t => t.Price * t.Qty) / sum, 8, MidpointRounding.AwayFromZero);
+        var order = new OrderInfo(
+            symbol, last.OrderId, "venue-" + last.OrderId.ToString(CultureInfo.InvariantCulture), closing, "MARKET", OrderStatus.Filled, sum, sum, 0m,
+            average, picked.Sum(t => t.QuoteQty), 0m, ReduceOnly: true, ClosePosition: false, "BOTH", string.Empty, last.Time);
+        return (order, new OrderFills(picked.Sum(t => t.Commission), picked));
+    }
+
+    /// <summary>
+    /// The latest of <paramref name="trades"/>, all on <paramref name="side"/>, that add up exactly to
+    /// <paramref name="quantity"/>, oldest first. Fills are whole, and the walk back from the newest stops at the first
+    /// fill of the other side. Null when they do not add up.
+    /// </summary>
+    private static List<UserTrade>? LatestFillsMaking(IEnumerable<UserTrade> trades, OrderSide side, decimal quantity)
+    {
         var picked = new List<UserTrade>();
         var sum = 0m;
         foreach (var trade in trades.OrderByDescending(t => t.Time).ThenByDescending(t => t.Id))
         {
-            if (trade.Side != closing || sum >= quantity)
+            if (trade.Side != side || sum >= quantity)
             {
                 break;
             }
@@ -421,13 +427,7 @@ public sealed class Reconciler(
         }
 
         picked.Reverse();
-        var last = picked[^1];
-        // The fills' volume-weighted price, to the Ledger's 8 decimals (half away from zero, the Ledger's rounding).
-        var average = Math.Round(picked.Sum(t => t.Price * t.Qty) / sum, 8, MidpointRounding.AwayFromZero);
-        var order = new OrderInfo(
-            symbol, last.OrderId, "venue-" + last.OrderId.ToString(CultureInfo.InvariantCulture), closing, "MARKET", OrderStatus.Filled, sum, sum, 0m,
-            average, picked.Sum(t => t.QuoteQty), 0m, ReduceOnly: true, ClosePosition: false, "BOTH", string.Empty, last.Time);
-        return (order, new OrderFills(picked.Sum(t => t.Commission), picked));
+        return picked;
     }
 
     private static string ProtectivePrice(IReadOnlyList<ConditionalOrderInfo> orders, ConditionalOrderType type) =>
