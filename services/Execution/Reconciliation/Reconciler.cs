@@ -188,7 +188,10 @@ public sealed class Reconciler(
 
         if (await VenueOpeningFillsAsync(symbol, open, ct).ConfigureAwait(false) is { } fills)
         {
+            // A key of its own: should the Ledger refuse it, the adoption without fills below is a different request
+            // under a different key, never a reuse of this one with another payload (which would be refused as well).
             var withFills = request.Clone();
+            withFills.IdempotencyKey = "adopt-fills:" + request.IdempotencyKey["adopt:".Length..];
             withFills.Fills.Add(fills);
             withFills.Fee = Wire.Format(fills.Sum(f => Wire.Decimal(f.Fee, "fee")));
             withFills.Strategy = AdoptedWithFillsStrategy;
@@ -232,7 +235,8 @@ public sealed class Reconciler(
     private async Task<IReadOnlyList<LedgerV1.Fill>?> VenueOpeningFillsAsync(string symbol, PositionRisk open, CancellationToken ct)
     {
         const int Limit = 1000;
-        var earliest = time.GetUtcNow() - TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1);
+        // The venue's 7-day window on the venue's clock (this host's may run behind it).
+        var earliest = await venue.GetServerTimeAsync(ct).ConfigureAwait(false) - TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1);
         var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: earliest, Limit: Limit), ct).ConfigureAwait(false);
         if (trades.Count >= Limit)
         {
@@ -375,7 +379,7 @@ public sealed class Reconciler(
     private async Task<(OrderInfo Order, OrderFills Fills)?> VenueCloseAsync(string symbol, LedgerV1.PositionRecord record, CancellationToken ct)
     {
         const int Limit = 1000;
-        var now = time.GetUtcNow();
+        var now = await venue.GetServerTimeAsync(ct).ConfigureAwait(false);
         var opened = record.OpenedAt?.ToDateTimeOffset() ?? now;
         var earliest = now - TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1);
         var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: opened > earliest ? opened : earliest, Limit: Limit), ct)
