@@ -19,54 +19,54 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
     {
         var migrations = Migration.LoadEmbedded();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, "SELECT pg_advisory_lock(@key)", cancellationToken, ("key", LockKey)).ConfigureAwait(false);
         try
         {
-            await ExecuteAsync(connection, """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version     integer      PRIMARY KEY,
-                    name        varchar(128) NOT NULL,
-                    checksum    char(64)     NOT NULL,
-                    applied_at  timestamptz  NOT NULL DEFAULT now()
-                )
-                """, cancellationToken).ConfigureAwait(false);
-
-            var applied = await ReadAppliedAsync(connection, cancellationToken).ConfigureAwait(false);
-            var appliedNow = new List<int>();
-            foreach (var migration in migrations)
-            {
-                if (applied.TryGetValue(migration.Version, out var checksum))
-                {
-                    if (checksum != migration.Checksum)
-                    {
-                        throw new InvalidOperationException(
-                            $"Migration V{migration.Version} ({migration.Name}) changed after it was applied; add a new migration instead.");
-                    }
-
-                    continue;
-                }
-
-                await ApplyAsync(connection, migration, cancellationToken).ConfigureAwait(false);
-                appliedNow.Add(migration.Version);
-                LogApplied(logger, migration.Version, migration.Name);
-            }
-
-            Applied = appliedNow;
-            LogCurrent(logger, migrations.Count == 0 ? 0 : migrations[^1].Version, appliedNow.Count);
-        }
-        finally
-        {
+            await ExecuteAsync(connection, "SELECT pg_advisory_lock(@key)", cancellationToken, ("key", LockKey)).ConfigureAwait(false);
             try
             {
-                await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", LockKey)).ConfigureAwait(false);
+                await ExecuteAsync(connection, """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version     integer      PRIMARY KEY,
+                        name        varchar(128) NOT NULL,
+                        checksum    char(64)     NOT NULL,
+                        applied_at  timestamptz  NOT NULL DEFAULT now()
+                    )
+                    """, cancellationToken).ConfigureAwait(false);
+
+                var applied = await ReadAppliedAsync(connection, cancellationToken).ConfigureAwait(false);
+                var appliedNow = new List<int>();
+                foreach (var migration in migrations)
+                {
+                    if (applied.TryGetValue(migration.Version, out var checksum))
+                    {
+                        if (checksum != migration.Checksum)
+                        {
+                            throw new InvalidOperationException(
+                                $"Migration V{migration.Version} ({migration.Name}) changed after it was applied; add a new migration instead.");
+                        }
+
+                        continue;
+                    }
+
+                    await ApplyAsync(connection, migration, cancellationToken).ConfigureAwait(false);
+                    appliedNow.Add(migration.Version);
+                    LogApplied(logger, migration.Version, migration.Name);
+                }
+
+                Applied = appliedNow;
+                LogCurrent(logger, migrations.Count == 0 ? 0 : migrations[^1].Version, appliedNow.Count);
             }
             finally
             {
-                // Pooled connections go back without a session reset (LedgerServiceCollectionExtensions): should the
-                // unlock fail, this session must end rather than keep the lock in the pool. Clearing the pool closes it
-                // when it is returned.
-                dataSource.Clear();
+                await ExecuteAsync(connection, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", LockKey)).ConfigureAwait(false);
             }
+        }
+        finally
+        {
+            // Pooled connections go back without a session reset (LedgerServiceCollectionExtensions): whatever happened
+            // (a failed unlock, a cancellation just as the lock was granted), this session must end rather than keep
+            // the lock in the pool. Clearing the pool closes it when it is returned.
+            dataSource.Clear();
         }
     }
 
