@@ -208,10 +208,7 @@ public sealed partial class OutboxRelay(
     private async Task<List<OutboxRow>> FetchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands = { Sql.Batch(IndexPlansSql), Sql.Batch(FetchSql, _options.BatchSize) },
-        };
+        await using var batch = IndexPlanned(connection, Sql.Batch(FetchSql, _options.BatchSize));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await ReadRowsAsync(reader, cancellationToken).ConfigureAwait(false);
     }
@@ -224,12 +221,21 @@ public sealed partial class OutboxRelay(
     {
         // Marking must not be cut short by shutdown: a published event left unmarked would be published again.
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands = { Sql.Batch(IndexPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize) },
-        };
+        await using var batch = IndexPlanned(connection, Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize));
         await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         return await ReadRowsAsync(reader, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>The relay's statements as one batch (one implicit transaction), planned without sequential scans (<see cref="IndexPlansSql"/>).</summary>
+    private static NpgsqlBatch IndexPlanned(NpgsqlConnection connection, params NpgsqlBatchCommand[] commands)
+    {
+        var batch = new NpgsqlBatch(connection) { BatchCommands = { Sql.Batch(IndexPlansSql) } };
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        return batch;
     }
 
     private static async Task<List<OutboxRow>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
@@ -256,10 +262,7 @@ public sealed partial class OutboxRelay(
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection)
-        {
-            BatchCommands = { Sql.Batch(IndexPlansSql), Sql.Batch(MarkSentSql, ids.ToArray()) },
-        };
+        await using var batch = IndexPlanned(connection, Sql.Batch(MarkSentSql, ids.ToArray()));
         await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
