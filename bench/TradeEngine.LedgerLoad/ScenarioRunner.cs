@@ -22,6 +22,38 @@ internal sealed class ScenarioRunner(int maxOperations, TimeSpan maxDuration)
         return new LoadResult(name, latencies.ToList(), elapsed);
     }
 
+    /// <summary>
+    /// Measures several operations from one caller each, in turns: <paramref name="rounds"/> rounds, each running every
+    /// operation for a tenth of the count and time bounds in order. Their latencies are compared with one another, and
+    /// this host's speed drifts by ±20% over tens of seconds (a shared VM): phases measured one after the other would
+    /// compare the drift as much as the operations. Returns each operation's pooled latencies, and the ratio of each
+    /// round's p50 of the last operation to that of the first.
+    /// </summary>
+    public async Task<(IReadOnlyList<LoadResult> Results, IReadOnlyList<double> RoundRatios)> MeasureInTurnsAsync(
+        IReadOnlyList<(string Name, Func<Task> Operation)> operations, int rounds)
+    {
+        var pooled = operations.Select(_ => new List<double>()).ToArray();
+        var elapsed = new TimeSpan[operations.Count];
+        var ratios = new List<double>(rounds);
+        for (var round = 0; round < rounds; round++)
+        {
+            var p50s = new double[operations.Count];
+            for (var i = 0; i < operations.Count; i++)
+            {
+                var latencies = new ConcurrentBag<double>();
+                elapsed[i] += await RunCallersAsync(
+                    operations[i].Operation, 1, Math.Max(1, maxOperations / rounds), maxDuration / rounds, latencies);
+                var slice = new LoadResult(operations[i].Name, latencies.ToList(), TimeSpan.Zero);
+                p50s[i] = slice.Percentile(50);
+                pooled[i].AddRange(latencies);
+            }
+
+            ratios.Add(p50s[^1] / p50s[0]);
+        }
+
+        return (operations.Select((o, i) => new LoadResult(o.Name, pooled[i], elapsed[i])).ToList(), ratios);
+    }
+
     private static async Task<TimeSpan> RunCallersAsync(
         Func<Task> operation, int callers, int count, TimeSpan duration, ConcurrentBag<double>? latencies)
     {
