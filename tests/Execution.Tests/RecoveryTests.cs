@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
@@ -193,6 +195,111 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 1 AND strategy = 'reconciled'"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
         Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%adopted%without fills%'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_ReduceWhoseLedgerWriteWasLost_BookedWithTheVenuesFills_AndItsRetryBooksNothingMore()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        var venue = stack.Venue();
+        // A reduce the venue filled and whose Ledger write died with Execution (the write queue is in memory).
+        var reduceId = Orders.NewId("reduce");
+        await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        var venueFills = await venue.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", Limit: 1000));
+        var reduceFills = venueFills.Where(t => t.Side == OrderSide.Sell).ToList();
+        Assert.NotEmpty(reduceFills);
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        // Booked as the venue did it: its fills (trade ids, client id, fees) and its price, not the mark.
+        var exit = Math.Round(reduceFills.Sum(t => t.Price * t.Qty) / 0.5m, 8, MidpointRounding.AwayFromZero);
+        var entry = decimal.Parse(opened.EntryPrice, CultureInfo.InvariantCulture);
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 1.5 AND fees = $2 AND realized_pnl = $3",
+            opened.PositionId, venueFills.Sum(t => t.Commission), Math.Round((exit - entry) * 0.5m, 8, MidpointRounding.AwayFromZero)));
+        foreach (var fill in reduceFills)
+        {
+            Assert.Equal(1, await stack.CountAsync(
+                "trades WHERE exchange_trade_id = $1 AND position_id = $2::uuid AND client_order_id = $3 AND fee = $4 AND quantity = $5 AND side = 'sell'",
+                fill.Id.ToString(CultureInfo.InvariantCulture), opened.PositionId, reduceId, fill.Commission, fill.Qty));
+        }
+
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE $1", $"%booked the difference at%with its {reduceFills.Count} fill(s)%"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+
+        // The caller retries the reduce (its answer was lost with the crash): the venue's order is found, and the Ledger,
+        // which already holds it, is not reduced a second time.
+        var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
+        var trades = await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'");
+        var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
+
+        Assert.True(retried.Replayed);
+        Assert.Equal("1.5", retried.RemainingQuantity);
+        Assert.Single(await stack.Paper.OrdersAsync(reduceId));
+        Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(trades, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_AddWhoseLedgerWriteWasLost_BookedWithTheVenuesFills_AndTheResumedOpenBooksNothingMore()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        var venue = stack.Venue();
+        // An add the venue filled and whose Ledger write died with Execution.
+        var add = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
+        var placed = await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), add.ClientOrderId);
+        var addFills = (await venue.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", Limit: 1000))).Where(t => t.OrderId == placed.Order.OrderId).ToList();
+        Assert.NotEmpty(addFills);
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 2 AND position_id = $1::uuid", opened.PositionId));
+        foreach (var fill in addFills)
+        {
+            Assert.Equal(1, await stack.CountAsync(
+                "trades WHERE exchange_trade_id = $1 AND position_id = $2::uuid AND client_order_id = $3 AND fee = $4 AND side = 'buy'",
+                fill.Id.ToString(CultureInfo.InvariantCulture), opened.PositionId, add.ClientOrderId, fill.Commission));
+        }
+
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE $1", $"%booked the difference at%with its {addFills.Count} fill(s)%"));
+
+        // The caller retries the open (opening waited for that reconciliation): the venue's order is found, and the add
+        // the reconciliation booked is not booked again.
+        var trades = await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'");
+        var retried = await stack.Execution.OpenPositionAsync(add);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal(opened.PositionId, retried.PositionId);
+        Assert.Single(await stack.Paper.OrdersAsync(add.ClientOrderId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 2"));
+        Assert.Equal(trades, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_VenueHoldsLessAndNoFillsExplainIt_BookedAtTheMarkWithoutFills()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        // The Ledger's record says 2; the venue holds 1, bought by hand, and no sell at the venue explains the difference.
+        await stack.Ledger.OpenPositionAsync(new TradeEngine.Ledger.V1.OpenPositionRequest
+        {
+            IdempotencyKey = "two", Venue = "binance", Symbol = "ETHUSDT", Side = Common.V1.Side.Long, Quantity = "2",
+            EntryPrice = "3000", Leverage = 2, MarginType = Common.V1.MarginType.Cross, Fee = "0",
+        });
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), "by-hand-one");
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 1"));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%booked the difference at mark%without fills%'"));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 

@@ -62,6 +62,12 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: the Ledger refused {Symbol}'s adoption with the venue's fills; adopting it without them")]
     public static partial void AdoptedWithoutFills(ILogger logger, Exception exception, string symbol);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Symbol}: resumed order {ClientOrderId} is already booked in the Ledger (its record holds what the venue holds); nothing more to record")]
+    public static partial void AlreadyBooked(ILogger logger, string symbol, string clientOrderId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: the Ledger refused {Symbol}'s size difference with the venue's fills; booking it at the mark without them")]
+    public static partial void SizeBookedWithoutFills(ILogger logger, Exception exception, string symbol);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert {EventId}: {Action} (ratio {Ratio})")]
     public static partial void MarginAlert(ILogger logger, Guid eventId, string action, string ratio);
 

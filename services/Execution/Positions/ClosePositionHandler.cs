@@ -203,6 +203,13 @@ public sealed class ClosePositionHandler(
         {
             ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, ct));
         }
+        else if (existing is not null && record is not null && open is not null
+                 && ExecutionWire.SideOfSize(open.PositionAmt) == record.Side && Math.Abs(open.PositionAmt) == Wire.Decimal(record.Quantity, "quantity"))
+        {
+            // A resumed reduce whose record already holds what the venue holds after it: it was booked (by this reduce's
+            // first attempt, or by a reconciliation after a crash as a size difference). Booking it again would count it twice.
+            Log.AlreadyBooked(logger, symbol, clientOrderId);
+        }
         else
         {
             await RecordReducedAsync(record, order, clientOrderId, reason, ct).ConfigureAwait(false);

@@ -153,6 +153,16 @@ public sealed class FillRecorder(
             return existing;
         }
 
+        if (existing?.OpenedAt is { } openedAt && openedAt.ToDateTimeOffset() < order.UpdateTime
+            && await VenueHoldsAsync(existing, ct).ConfigureAwait(false))
+        {
+            // An add to a record opened before it, and the record already holds what the venue holds: the add was booked
+            // by a reconciliation after a crash (its size difference), since opening waits for one. Booking it again
+            // would count it twice.
+            Log.AlreadyBooked(logger, command.Symbol, command.ClientOrderId);
+            return existing;
+        }
+
         return await ledger.OpenWithTradeAsync(new LedgerV1.OpenPositionRequest
         {
             IdempotencyKey = "open:" + command.ClientOrderId,
@@ -168,6 +178,15 @@ public sealed class FillRecorder(
             StopLossPrice = Wire.Format(command.StopLoss),
             TakeProfitPrice = Wire.Format(command.TakeProfit),
         }, order, fills, command.Strategy, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the venue's position on the record's symbol is the record's side and size.</summary>
+    public async Task<bool> VenueHoldsAsync(LedgerV1.PositionRecord record, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var open = (await venue.GetPositionsAsync(record.Symbol, ct).ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
+        return open is not null && ExecutionWire.SideOfSize(open.PositionAmt) == record.Side
+            && Math.Abs(open.PositionAmt) == Wire.Decimal(record.Quantity, "quantity");
     }
 
     /// <summary>A reconciliation adopts with key "adopt:…" and the venue's entry; such a record already holds this fill.</summary>

@@ -163,7 +163,7 @@ public sealed class Reconciler(
     /// <summary>
     /// Adopts a venue position the Ledger lacks (an open whose Ledger write was lost with a crash, or a position opened
     /// by hand). It is recorded with the venue's fills that built it, so their trade ids, fees and times are not lost
-    /// (<see cref="VenueOpeningFillsAsync"/>); when the fills do not account for the position, or the Ledger already
+    /// (<see cref="LatestVenueFillsAsync"/>); when the fills do not account for the position, or the Ledger already
     /// holds one of them, it is adopted at the venue's entry without fills, and the risk event says so.
     /// </summary>
     private async Task<LedgerV1.PositionRecord?> AdoptAsync(
@@ -186,7 +186,8 @@ public sealed class Reconciler(
             TakeProfitPrice = ProtectivePrice(conditional, ConditionalOrderType.TakeProfitMarket),
         };
 
-        if (await VenueOpeningFillsAsync(symbol, open, ct).ConfigureAwait(false) is { } fills)
+        var opening = open.PositionAmt > 0m ? OrderSide.Buy : OrderSide.Sell;
+        if (await LatestVenueFillsAsync(symbol, opening, Math.Abs(open.PositionAmt), since: null, ct).ConfigureAwait(false) is { } fills)
         {
             // A key of its own: should the Ledger refuse it, the adoption without fills below is a different request
             // under a different key, never a reuse of this one with another payload (which would be refused as well).
@@ -227,24 +228,26 @@ public sealed class Reconciler(
     }
 
     /// <summary>
-    /// The fills that built <paramref name="open"/>: the venue's latest fills on the symbol, all on the opening side, that
-    /// add up exactly to its size (read back within the venue's 7-day window), each with its order's client id. Null when
-    /// they do not add up (a position built and then partly reduced, say), or are more than the window or one Ledger
-    /// request holds.
+    /// The venue's latest fills on <paramref name="symbol"/>, all on <paramref name="side"/>, that add up exactly to
+    /// <paramref name="quantity"/> (see <see cref="LatestFillsMaking"/>), read back from <paramref name="since"/> within
+    /// the venue's 7-day window, each with its order's client id: the fills that built an adopted position, or that made
+    /// a size difference. Null when they do not add up (a position built and then partly reduced, say), or are more than
+    /// the window or one Ledger request holds.
     /// </summary>
-    private async Task<IReadOnlyList<LedgerV1.Fill>?> VenueOpeningFillsAsync(string symbol, PositionRisk open, CancellationToken ct)
+    private async Task<IReadOnlyList<LedgerV1.Fill>?> LatestVenueFillsAsync(
+        string symbol, OrderSide side, decimal quantity, DateTimeOffset? since, CancellationToken ct)
     {
         const int Limit = 1000;
         // The venue's 7-day window on the venue's clock (this host's may run behind it).
         var earliest = await venue.GetServerTimeAsync(ct).ConfigureAwait(false) - TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1);
-        var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: earliest, Limit: Limit), ct).ConfigureAwait(false);
+        var start = since is { } s && s > earliest ? s : earliest;
+        var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: start, Limit: Limit), ct).ConfigureAwait(false);
         if (trades.Count >= Limit)
         {
             return null;
         }
 
-        var opening = open.PositionAmt > 0m ? OrderSide.Buy : OrderSide.Sell;
-        if (LatestFillsMaking(trades, opening, Math.Abs(open.PositionAmt)) is not { } picked || picked.Count > LedgerBook.MaxFillsPerRequest)
+        if (LatestFillsMaking(trades, side, quantity) is not { } picked || picked.Count > LedgerBook.MaxFillsPerRequest)
         {
             return null;
         }
@@ -268,6 +271,14 @@ public sealed class Reconciler(
         }).ToList();
     }
 
+    /// <summary>
+    /// Books a difference between the venue's size and the record's (a reduce or an add whose Ledger write was lost with
+    /// a crash, or one made by hand). It is recorded with the venue's fills that made it, the latest fills on its side
+    /// adding up exactly to the difference (<see cref="LatestVenueFillsAsync"/>), at their volume-weighted price and with
+    /// their fees, trade ids and client ids. When they do not account for it, or the Ledger refuses them (it holds one
+    /// already, or they predate the record's last change), it is booked at the mark without fills, and the risk event
+    /// says which.
+    /// </summary>
     private async Task<int> BookSizeDifferenceAsync(string symbol, PositionRisk open, LedgerV1.PositionRecord record, string stamp, CancellationToken ct)
     {
         var venueSize = Math.Abs(open.PositionAmt);
@@ -278,43 +289,77 @@ public sealed class Reconciler(
         }
 
         var difference = venueSize - recorded;
-        await ReportAsync("size", symbol, $"the venue holds {Wire.Format(venueSize)}, the Ledger {Wire.Format(recorded)}; booked the difference at mark {Wire.Format(open.MarkPrice)}", stamp, ct)
-            .ConfigureAwait(false);
-        var key = "reconcile-size:" + record.PositionId + ":" + Wire.Format(recorded) + ":" + Wire.Format(venueSize);
+        var key = record.PositionId + ":" + Wire.Format(recorded) + ":" + Wire.Format(venueSize);
+        var added = difference > 0m;
+        var side = (record.Side == Common.V1.Side.Long) == added ? OrderSide.Buy : OrderSide.Sell;
+        if (await LatestVenueFillsAsync(symbol, side, Math.Abs(difference), record.OpenedAt?.ToDateTimeOffset(), ct).ConfigureAwait(false) is { } fills)
+        {
+            var price = Math.Round(fills.Sum(f => Wire.Decimal(f.Price, "price") * Wire.Decimal(f.Quantity, "quantity")) / Math.Abs(difference), 8,
+                MidpointRounding.AwayFromZero);
+            var fee = fills.Sum(f => Wire.Decimal(f.Fee, "fee"));
+            try
+            {
+                // A key of its own, as the adoption's: the booking at the mark below is then never a reused key.
+                await BookSizeAsync(record, open, added, "reconcile-size-fills:" + key, Math.Abs(difference), price, fee, fills[^1].ExecutedAt, fills, ct)
+                    .ConfigureAwait(false);
+                await ReportAsync("size", symbol,
+                    $"the venue holds {Wire.Format(venueSize)}, the Ledger {Wire.Format(recorded)}; booked the difference at {Wire.Format(price)} with its {fills.Count} fill(s) from the venue", stamp, ct)
+                    .ConfigureAwait(false);
+                return 1;
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+            {
+                // Nothing was written: book it at the mark rather than fail every pass.
+                Log.SizeBookedWithoutFills(logger, ex, symbol);
+            }
+        }
+
         // Dated at the venue's last change of the position, on the venue's clock like every fill the Ledger holds: the
         // Ledger refuses a change dated before the position's last one, and this host's clock may run behind the venue's.
         var at = open.UpdateTime > DateTimeOffset.UnixEpoch ? open.UpdateTime : time.GetUtcNow();
-        if (difference > 0m)
+        await BookSizeAsync(record, open, added, "reconcile-size:" + key, Math.Abs(difference), open.MarkPrice, 0m, Wire.Timestamp(at), [], ct)
+            .ConfigureAwait(false);
+        await ReportAsync("size", symbol,
+            $"the venue holds {Wire.Format(venueSize)}, the Ledger {Wire.Format(recorded)}; booked the difference at mark {Wire.Format(open.MarkPrice)} without fills (the venue's latest fills do not account for it alone)", stamp, ct)
+            .ConfigureAwait(false);
+        return 1;
+    }
+
+    /// <summary>Adds <paramref name="quantity"/> to the record (the venue holds more) or reduces it by that (less).</summary>
+    private async Task BookSizeAsync(
+        LedgerV1.PositionRecord record, PositionRisk open, bool added, string key, decimal quantity, decimal price, decimal fee,
+        Google.Protobuf.WellKnownTypes.Timestamp at, IReadOnlyList<LedgerV1.Fill> fills, CancellationToken ct)
+    {
+        if (added)
         {
             await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
             {
                 IdempotencyKey = key,
-                Symbol = symbol,
+                Symbol = record.Symbol,
                 Side = record.Side,
-                Quantity = Wire.Format(difference),
-                EntryPrice = Wire.Format(open.MarkPrice),
+                Quantity = Wire.Format(quantity),
+                EntryPrice = Wire.Format(price),
                 Leverage = open.Leverage,
                 MarginType = ExecutionWire.MarginType(open.MarginType),
-                Fee = "0",
+                Fee = Wire.Format(fee),
                 Strategy = record.Strategy,
-                OpenedAt = Wire.Timestamp(at),
+                OpenedAt = at,
+                Fills = { fills },
             }, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
-            {
-                IdempotencyKey = key,
-                PositionId = record.PositionId,
-                Quantity = Wire.Format(-difference),
-                ExitPrice = Wire.Format(open.MarkPrice),
-                Fee = "0",
-                ReducedAt = Wire.Timestamp(at),
-                Reason = "reconciliation: the venue holds less",
-            }, ct).ConfigureAwait(false);
+            return;
         }
 
-        return 1;
+        await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
+        {
+            IdempotencyKey = key,
+            PositionId = record.PositionId,
+            Quantity = Wire.Format(quantity),
+            ExitPrice = Wire.Format(price),
+            Fee = Wire.Format(fee),
+            ReducedAt = at,
+            Reason = "reconciliation: the venue holds less",
+            Fills = { fills },
+        }, ct).ConfigureAwait(false);
     }
 
     private async Task<int> RestoreProtectionAsync(
