@@ -373,13 +373,19 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     [Fact]
     public async Task Shutdown_WithAFillStillQueuedForTheLedger_OneLastAttemptLandsIt()
     {
-        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        // After a failed attempt the queue waits ten minutes: once the Ledger is back, only the last attempt that
+        // shutdown makes can land the queued fill.
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
+        {
+            ["Execution:LedgerWriteRetryDelay"] = "00:10:00", ["Execution:LedgerWriteRetryMaxDelay"] = "00:10:00",
+        });
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
         Assert.Contains((await OpenWhileTheLedgerGoesDownAsync(stack, open)).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
-        // Long enough down that the queue's back-off is seconds long: the next retry would come after the stop.
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
 
         await stack.StartLedgerAsync();
+        Assert.True(writes.Backlog > 0);
+        Assert.Equal(0, await stack.CountAsync("positions"));
         await stack.StopExecutionAsync();
 
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
@@ -406,6 +412,25 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.5"));
         Assert.Equal(0, await stack.ReconcileAsync());
         Assert.Equal("0.5", second.Quantity);
+    }
+
+    [Theory]
+    [InlineData("00:00:00", "00:00:10")]
+    [InlineData("00:00:05", "00:00:01")]
+    public async Task Start_LedgerWriteRetryDelaysOutOfOrder_RefusedAtStartNamingTheSetting(string delay, string maxDelay)
+    {
+        var host = new GrpcServiceHost<TradeEngine.Execution.Services.ExecutionGrpcService>(FreePort.Next(), new Dictionary<string, string?>
+        {
+            ["Execution:LedgerWriteRetryDelay"] = delay, ["Execution:LedgerWriteRetryMaxDelay"] = maxDelay,
+            ["Binance:BaseUrl"] = "http://127.0.0.1:9", ["Binance:ApiKey"] = "k", ["Binance:ApiSecret"] = "s",
+            ["services:ledger:http:0"] = "http://127.0.0.1:9", ["services:funding:http:0"] = "http://127.0.0.1:9",
+            ["services:risk:http:0"] = "http://127.0.0.1:9", ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+        });
+        await using (host)
+        {
+            var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(host.StartAsync);
+            Assert.Contains("Execution:LedgerWriteRetryDelay", refused.Message, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>Opens with the fee look-up after the fill slowed down, and stops the Ledger in that window.</summary>

@@ -99,7 +99,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 continue;
             }
 
-            var delay = TimeSpan.FromMilliseconds(200);
+            var delay = options.Value.LedgerWriteRetryDelay;
             while (true)
             {
                 try
@@ -111,7 +111,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 catch (RpcException ex) when (IsTransient(ex))
                 {
                     await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.LedgerWriteRetryMaxDelay.Ticks));
                 }
                 catch (RpcException ex)
                 {
@@ -135,7 +135,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                     // one. Nothing may end this loop early: the writes behind would never land.
                     Log.LedgerWriteRetryAfterError(logger, ex, write.Description);
                     await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.LedgerWriteRetryMaxDelay.Ticks));
                 }
             }
         }

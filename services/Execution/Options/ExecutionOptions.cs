@@ -20,6 +20,15 @@ public sealed class ExecutionOptions
     /// <summary>How long a request keeps retrying a Ledger write after a fill before the write moves to the background queue.</summary>
     public TimeSpan LedgerWriteInlineBudget { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The background queue's first wait after a failed Ledger write; each further failure doubles it, up to
+    /// <see cref="LedgerWriteRetryMaxDelay"/>. Must be positive and at most that.
+    /// </summary>
+    public TimeSpan LedgerWriteRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest wait between two attempts of a queued Ledger write.</summary>
+    public TimeSpan LedgerWriteRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How many completed open/close results are kept in memory to answer retries without a venue look-up.</summary>
     public int ResultCacheSize { get; set; } = 10_000;
 }

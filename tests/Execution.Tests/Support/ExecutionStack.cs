@@ -66,7 +66,8 @@ public sealed class ExecutionStack : IAsyncDisposable
     public RiskService.RiskServiceClient Risk => new(RiskHost.Channel);
 
     public static async Task<ExecutionStack> StartAsync(
-        PostgresServer postgres, RabbitMqServer rabbit, bool marginMonitor = false, IDictionary<string, string?>? paperSettings = null)
+        PostgresServer postgres, RabbitMqServer rabbit, bool marginMonitor = false, IDictionary<string, string?>? paperSettings = null,
+        IDictionary<string, string?>? executionSettings = null)
     {
         var database = await postgres.CreateDatabaseAsync();
         // The shared simulator (tests/Testing), with Execution's prices: BTC at 100,000 and a 10,000 USDT account.
@@ -125,7 +126,7 @@ public sealed class ExecutionStack : IAsyncDisposable
         var risk = new GrpcServiceHost<RiskGrpcService>(FreePort.Next(), riskSettings);
         await risk.StartAsync();
 
-        var executionSettings = Merge(quiet, venue, new()
+        var execution = Merge(quiet, venue, new()
         {
             ["services:ledger:http:0"] = ledger.Address.ToString(),
             ["services:funding:http:0"] = funding.Address.ToString(),
@@ -133,7 +134,12 @@ public sealed class ExecutionStack : IAsyncDisposable
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
             ["Execution:ReconcileRetryDelay"] = "00:00:00.200",
         });
-        var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, executionSettings, executionPort, ledgerSettings);
+        foreach (var (key, value) in executionSettings ?? new Dictionary<string, string?>())
+        {
+            execution[key] = value;
+        }
+
+        var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, execution, executionPort, ledgerSettings);
         await stack.StartExecutionAsync();
         return stack;
     }
