@@ -11,6 +11,12 @@ public sealed partial class OutboxBacklogMonitor(
 {
     private static readonly TimeSpan CleanupInterval = TimeSpan.FromHours(1);
 
+    /// <summary>The lowest ids one cleanup transaction looks at.</summary>
+    public const int CleanupBatch = 5_000;
+
+    /// <summary>The most cleanup transactions one run makes (a million rows).</summary>
+    public const int CleanupMaxBatches = 200;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var lastCleanup = DateTimeOffset.MinValue;
@@ -45,16 +51,51 @@ public sealed partial class OutboxBacklogMonitor(
         metrics.SetBacklog(reader.GetInt64(0), reader.GetDouble(1));
     }
 
-    private async Task CleanupAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes sent rows past <see cref="OutboxOptions.Retention"/>, oldest first, in short transactions of at most
+    /// <see cref="CleanupBatch"/> rows; returns how many it deleted.
+    /// </summary>
+    /// <remarks>
+    /// The outbox holds the whole retention window (7 days of events) and has no index on <c>sent_at</c>: one
+    /// <c>DELETE … WHERE sent_at &lt; …</c> read every row of it each hour, and removed an hour of rows in one transaction.
+    /// Ids grow with time, so the rows past retention are the oldest ids: each batch looks only at the lowest
+    /// <see cref="CleanupBatch"/> ids (through <c>outbox_pkey</c>) and deletes those of them sent before the cutoff. It
+    /// stops at a batch that deletes nothing: the lowest ids are then all unsent (the relay is held up) or recent. At
+    /// most <see cref="CleanupMaxBatches"/> batches run at a time; the rest waits for the next run.
+    /// </remarks>
+    public async Task<int> CleanupAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Sql.Command(
-            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < now() - $1", connection, null, options.Value.Retention);
-        var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        if (deleted > 0)
+        var total = 0;
+        for (var batch = 0; batch < CleanupMaxBatches; batch++)
         {
-            LogCleaned(logger, deleted);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            // As the relay's statements (see OutboxRelay): no sequential scan, whatever plan was cached while the outbox was small.
+            await using var delete = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    Sql.Batch("SELECT set_config('enable_seqscan', 'off', true)"),
+                    Sql.Batch(
+                        "DELETE FROM outbox o USING (SELECT outbox_id FROM outbox ORDER BY outbox_id LIMIT $2) oldest " +
+                        "WHERE o.outbox_id = oldest.outbox_id AND o.sent_at IS NOT NULL AND o.sent_at < now() - $1",
+                        options.Value.Retention, CleanupBatch),
+                },
+            };
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var deleted = delete.BatchCommands[1].RecordsAffected;
+            total += deleted;
+            if (deleted == 0)
+            {
+                break;
+            }
         }
+
+        if (total > 0)
+        {
+            LogCleaned(logger, total);
+        }
+
+        return total;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the outbox backlog metrics")]

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using TradeEngine.Ledger.Outbox;
+using TradeEngine.Ledger.Tests.Support;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Ledger.Tests;
+
+/// <summary>The outbox keeps its sent rows for the retention window, and never deletes an unsent one.</summary>
+[Collection(LedgerCollection.Name)]
+public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task Cleanup_DeletesOnlySentRowsPastRetention_InBatchesThroughThePrimaryKey()
+    {
+        // Generic plans from the first run on, as a busy new database caches them while the outbox is small: a plan
+        // that scans the table would then be kept however large the table grows.
+        var database = await postgres.CreateDatabaseAsync();
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', current_database()); END $$", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        // The monitor's own run happens at start, on the empty outbox; the next would come in ten minutes.
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false, settings: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:BacklogRefresh"] = "00:10:00",
+        });
+        const string Insert = "INSERT INTO outbox (event_id, aggregate_id, message_type, payload, created_at, sent_at) " +
+                              "SELECT gen_random_uuid(), $1, 'TradeRecorded', '{}'::jsonb, $2, $3 FROM generate_series(1, $4)";
+        var now = DateTime.UtcNow;
+        // Past retention (7 days) and sent: more rows than two batches, with an old row never sent among them.
+        await ledger.ExecuteAsync(Insert, "expired", now.AddDays(-9), now.AddDays(-8), 6_000);
+        await ledger.ExecuteAsync(Insert, "unsent", now.AddDays(-9), DBNull.Value, 1);
+        await ledger.ExecuteAsync(Insert, "expired", now.AddDays(-9), now.AddDays(-8), 6_000);
+        // Written long ago but sent within retention (after an outage), and recent rows.
+        await ledger.ExecuteAsync(Insert, "sent-lately", now.AddDays(-9), now.AddDays(-1), 1);
+        await ledger.ExecuteAsync(Insert, "recent", now, now, 10);
+        var monitor = ledger.Services.GetServices<IHostedService>().OfType<OutboxBacklogMonitor>().Single();
+        var before = await PrimaryKeyScansAsync(ledger);
+
+        var deleted = await monitor.CleanupAsync(CancellationToken.None);
+
+        Assert.Equal(12_000, deleted);
+        Assert.Equal(0, await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'expired'"));
+        Assert.Equal(1, await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'unsent' AND sent_at IS NULL"));
+        Assert.Equal(1, await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'sent-lately'"));
+        Assert.Equal(10, await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'recent'"));
+        Assert.Equal(0, await monitor.CleanupAsync(CancellationToken.None));
+
+        // Each batch found its rows through outbox_pkey (PostgreSQL publishes a backend's statistics within about ten
+        // seconds of its work): at least the lowest-ids scan of each of the four batches.
+        var deadline = DateTime.UtcNow.AddSeconds(25);
+        while (await PrimaryKeyScansAsync(ledger) - before < 4)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The cleanup did not read the outbox through its primary key.");
+            await Task.Delay(250);
+        }
+    }
+
+    private static Task<long> PrimaryKeyScansAsync(LedgerHost ledger) =>
+        ledger.ScalarAsync<long>("SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_pkey'");
+}
