@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Tests.Support;
@@ -44,6 +45,34 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         var requests = await stack.OrderRequestsAsync();
         await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
         Assert.Equal(requests, await stack.OrderRequestsAsync());
+    }
+
+    [Fact]
+    public async Task OpenPosition_StopLossFailsWhileTheLedgerIsDownAndTheOpenNeverLands_TheCloseIsReportedAsARiskEvent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOrder", 2);
+        // The fee look-up after the fill is slow: the Ledger goes down in that window, so the open's write is queued.
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
+        await stack.StopLedgerAsync();
+
+        var failed = await Orders.FailsWith(StatusCode.Aborted, () => inFlight);
+
+        Assert.Contains("stop_loss_price", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        // Meanwhile the open's key was taken with another request: its queued write will be refused, and the close
+        // queued behind it finds no record to close.
+        await stack.ExecuteSqlAsync("INSERT INTO idempotency_keys (rpc, key, request_hash) VALUES ('OpenPosition', $1, '\\x00'::bytea)", "open:" + open.ClientOrderId);
+        await stack.StartLedgerAsync();
+        var writes = stack.ExecutionHost.Services.GetRequiredService<TradeEngine.Execution.Ledger.LedgerWrites>();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued writes");
+
+        Assert.Equal(0, await stack.CountAsync("positions"));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT' AND reason LIKE 'Closed BTCUSDT at the venue (0.01 at %stop-loss could not be placed%no open record%'"));
     }
 
     [Fact]

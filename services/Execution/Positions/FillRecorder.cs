@@ -218,7 +218,14 @@ public sealed class FillRecorder(
                 if (later is not null)
                 {
                     await RecordCloseAsync(later, order, "stop-loss could not be placed", "close:" + closeId, ct2).ConfigureAwait(false);
+                    return;
                 }
+
+                // The open's own write never landed (the Ledger refused it): no record to close, but the close the
+                // venue made is not passed over in silence.
+                await ledger.LogRiskEventAsync("close-unrecorded:" + closeId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
+                    $"Closed {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}: its stop-loss could not be placed), but the Ledger had no open record of it",
+                    command.Symbol, ct2).ConfigureAwait(false);
             });
             return;
         }

@@ -209,6 +209,20 @@ public sealed class ExecutionStack : IAsyncDisposable
     public async Task<long> OrderRequestsAsync() =>
         await Paper.RequestCountAsync("POST /fapi/v1/order") + await Paper.RequestCountAsync("POST /fapi/v1/algoOrder");
 
+    /// <summary>Runs a statement on the Ledger's database directly (to set up what a test needs behind the Ledger's back).</summary>
+    public async Task ExecuteSqlAsync(string sql, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async Task<long> CountAsync(string sqlFrom, params object[] values)
     {
         await using var connection = new NpgsqlConnection(Database);
