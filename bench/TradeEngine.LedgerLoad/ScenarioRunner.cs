@@ -24,10 +24,12 @@ internal sealed class ScenarioRunner(int maxOperations, TimeSpan maxDuration)
 
     /// <summary>
     /// Measures several operations from one caller each, in turns: <paramref name="rounds"/> rounds, each running every
-    /// operation for a tenth of the count and time bounds in order. Their latencies are compared with one another, and
-    /// this host's speed drifts by ±20% over tens of seconds (a shared VM): phases measured one after the other would
-    /// compare the drift as much as the operations. Returns each operation's pooled latencies, and the ratio of each
-    /// round's p50 of the last operation to that of the first.
+    /// operation for a tenth of the count and time bounds. Their latencies are compared with one another, and this
+    /// host's speed drifts by ±20% over tens of seconds (a shared VM): phases measured one after the other would compare
+    /// the drift as much as the operations. The order rotates from round to round, so no operation always follows the
+    /// same one (the work one leaves behind, such as the relay publishing (b)'s events, would always land on the same
+    /// next one), and each slice starts after a pause in which such work settles. Returns each operation's pooled
+    /// latencies, and for each round the ratio of the last operation's p50 to the first one's.
     /// </summary>
     public async Task<(IReadOnlyList<LoadResult> Results, IReadOnlyList<double> RoundRatios)> MeasureInTurnsAsync(
         IReadOnlyList<(string Name, Func<Task> Operation)> operations, int rounds)
@@ -38,8 +40,10 @@ internal sealed class ScenarioRunner(int maxOperations, TimeSpan maxDuration)
         for (var round = 0; round < rounds; round++)
         {
             var p50s = new double[operations.Count];
-            for (var i = 0; i < operations.Count; i++)
+            for (var turn = 0; turn < operations.Count; turn++)
             {
+                var i = (round + turn) % operations.Count;
+                await Task.Delay(SettleBetweenSlices);
                 var latencies = new ConcurrentBag<double>();
                 elapsed[i] += await RunCallersAsync(
                     operations[i].Operation, 1, Math.Max(1, maxOperations / rounds), maxDuration / rounds, latencies);
@@ -53,6 +57,8 @@ internal sealed class ScenarioRunner(int maxOperations, TimeSpan maxDuration)
 
         return (operations.Select((o, i) => new LoadResult(o.Name, pooled[i], elapsed[i])).ToList(), ratios);
     }
+
+    private static readonly TimeSpan SettleBetweenSlices = TimeSpan.FromMilliseconds(200);
 
     private static async Task<TimeSpan> RunCallersAsync(
         Func<Task> operation, int callers, int count, TimeSpan duration, ConcurrentBag<double>? latencies)

@@ -4,6 +4,7 @@ using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
+using TradeEngine.ServiceDefaults.Grpc;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Execution.Tests;
@@ -230,11 +231,17 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
             "risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE $1", $"%booked the difference at%with its {reduceFills.Count} fill(s)%"));
         Assert.Equal(0, await stack.ReconcileAsync());
 
-        // The caller retries the reduce (its answer was lost with the crash): the venue's order is found, and the Ledger,
-        // which already holds it, is not reduced a second time.
+        // The caller retries the reduce (its answer was lost with the crash) while the Ledger is briefly away: the
+        // venue's order is found, its recording waits in the queue, and once the Ledger is back it finds the reduce
+        // already booked and books nothing more.
         var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
         var trades = await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'");
+        await stack.StopLedgerAsync();
         var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        Assert.True(writes.Backlog > 0);
+        await stack.StartLedgerAsync();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued reduce");
 
         Assert.True(retried.Replayed);
         Assert.Equal("1.5", retried.RemainingQuantity);
@@ -242,6 +249,65 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
         Assert.Equal(trades, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task Reconcile_LatestFillsAreOfAnOrderTheLedgerBookedAsOneTrade_BookedAtTheMarkNotWithThoseFills()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        var venue = stack.Venue();
+        // Reduce R's Ledger write was lost; reduce S came after it and was booked as one trade for the order (its fills
+        // could not be listed then), so the venue's latest 0.1 of sells (S's) is already in the books under another id.
+        await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), Orders.NewId("lost"));
+        var s = (await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), Orders.NewId("booked"))).Order;
+        var reducedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(s.UpdateTime);
+        await stack.Ledger.ReducePositionAsync(new TradeEngine.Ledger.V1.ReducePositionRequest
+        {
+            IdempotencyKey = "reduce:" + s.ClientOrderId, PositionId = opened.PositionId, Quantity = "0.1",
+            ExitPrice = Wire.Format(s.AvgPrice), Fee = "0", ReducedAt = reducedAt,
+        });
+        await stack.Ledger.RecordTradeAsync(new TradeEngine.Ledger.V1.RecordTradeRequest
+        {
+            ClientOrderId = s.ClientOrderId, Venue = "binance", ExchangeTradeId = "order-" + s.OrderId.ToString(CultureInfo.InvariantCulture),
+            Symbol = "ETHUSDT", Side = TradeEngine.Ledger.V1.TradeSide.Sell, Price = Wire.Format(s.AvgPrice), Quantity = "0.1", Fee = "0",
+            ExecutedAt = reducedAt, PositionId = opened.PositionId,
+        });
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.8", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", s.ClientOrderId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%booked the difference at mark%without fills%'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task ReducePosition_ResumedAfterItsChangeWasBookedWithoutItsTrade_RecordsTheTradeOnly()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        var venue = stack.Venue();
+        var reduceId = Orders.NewId("reduce");
+        var placed = await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        // The reduce's change is in the Ledger, its trade is not (booked at the mark by a reconciliation, say).
+        await stack.Ledger.ReducePositionAsync(new TradeEngine.Ledger.V1.ReducePositionRequest
+        {
+            IdempotencyKey = "booked-at-mark", PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "3000", Fee = "0",
+            ReducedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(placed.Order.UpdateTime),
+        });
+        var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
+
+        var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
+
+        Assert.True(retried.Replayed);
+        Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        var fee = (await venue.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", Limit: 1000))).Where(t => t.OrderId == placed.Order.OrderId).Sum(t => t.Commission);
+        Assert.Equal(1, await stack.CountAsync(
+            "trades WHERE client_order_id = $1 AND exchange_trade_id = $2 AND position_id = $3::uuid AND quantity = 0.5 AND side = 'sell' AND fee = $4",
+            reduceId, "order-" + placed.Order.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId, fee));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
@@ -417,6 +483,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     [Theory]
     [InlineData("00:00:00", "00:00:10")]
     [InlineData("00:00:05", "00:00:01")]
+    [InlineData("00:00:05", "1.00:00:00")]
     public async Task Start_LedgerWriteRetryDelaysOutOfOrder_RefusedAtStartNamingTheSetting(string delay, string maxDelay)
     {
         var host = new GrpcServiceHost<TradeEngine.Execution.Services.ExecutionGrpcService>(FreePort.Next(), new Dictionary<string, string?>

@@ -37,6 +37,33 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
     }
 
     [Fact]
+    public async Task GetOrderTrades_AnOrdersFills_ReturnedExactlyOldestFirstAndOnlyThatOrders()
+    {
+        var opened = await Client.OpenPositionAsync(
+            WithFills(Open(quantity: "1.00000001", price: "100.5"), ("t1", "0.6", "100", "0.06"), ("t2", "0.40000001", "12345678901.12345678", "0.00000001")));
+        await Client.RecordTradeAsync(Trade("another-order"));
+
+        var found = await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "binance", Symbol = "BTCUSDT", ClientOrderId = "order-1" });
+
+        Assert.False(found.Truncated);
+        Assert.Equal(["t1", "t2"], found.Trades.Select(t => t.ExchangeTradeId));
+        var second = found.Trades[1];
+        Assert.Equal(("12345678901.12345678", "0.40000001", "0.00000001", TradeSide.Buy), (second.Price, second.Quantity, second.Fee, second.Side));
+        Assert.Equal((opened.PositionId, "order-1", "s1"), (second.PositionId, second.ClientOrderId, second.Strategy));
+        Assert.Empty((await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "binance", Symbol = "ETHUSDT", ClientOrderId = "order-1" })).Trades);
+        Assert.Empty((await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "binance", Symbol = "BTCUSDT", ClientOrderId = "no-such-order" })).Trades);
+    }
+
+    [Theory]
+    [InlineData("", "BTCUSDT", "order-1", "venue")]
+    [InlineData("binance", "", "order-1", "symbol")]
+    [InlineData("binance", "BTCUSDT", "", "client_order_id")]
+    [InlineData("binance", "BTCUSDT", "0123456789012345678901234567890123456789012345678901234567890123456789", "client_order_id")]
+    public async Task GetOrderTrades_MissingOrTooLongField_InvalidArgumentNamingIt(string venue, string symbol, string clientOrderId, string field) =>
+        await RpcAssert.InvalidArgument(field, () =>
+            Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = venue, Symbol = symbol, ClientOrderId = clientOrderId }).ResponseAsync);
+
+    [Fact]
     public async Task OpenPosition_SameKeyAgain_ReplaysWithoutMoreTrades()
     {
         var request = WithFills(Open(quantity: "1"), ("t1", "1", "100", "0.1"));

@@ -30,8 +30,9 @@ public static class ExecutionServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddOptions<ExecutionOptions>().Bind(builder.Configuration.GetSection(ExecutionOptions.SectionName))
-            .Validate(o => o.LedgerWriteRetryDelay > TimeSpan.Zero && o.LedgerWriteRetryMaxDelay >= o.LedgerWriteRetryDelay,
-                "Execution:LedgerWriteRetryDelay must be positive and at most Execution:LedgerWriteRetryMaxDelay")
+            .Validate(o => o.LedgerWriteRetryDelay > TimeSpan.Zero && o.LedgerWriteRetryMaxDelay >= o.LedgerWriteRetryDelay
+                           && o.LedgerWriteRetryMaxDelay <= ExecutionOptions.LedgerWriteRetryLimit,
+                "Execution:LedgerWriteRetryDelay must be positive and at most Execution:LedgerWriteRetryMaxDelay, itself at most an hour")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.Configure<global::Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.Interceptors.Add<VenueExceptionInterceptor>());

@@ -34,6 +34,15 @@ public sealed class LedgerBook(
     /// <summary>Whether Ledger writes wait in the background queue: a record read now may be missing one of them.</summary>
     public bool HasQueuedWrites => writes.Backlog > 0;
 
+    /// <summary>Whether Ledger writes made before the caller still wait (see <see cref="LedgerWrites.PendingAhead"/>).</summary>
+    public bool HasWritesPendingAhead => writes.PendingAhead;
+
+    /// <summary>The trades the Ledger holds for one order on this venue (its client order id), oldest first.</summary>
+    public async Task<IReadOnlyList<TradeRecord>> OrderTradesAsync(string symbol, string clientOrderId, CancellationToken cancellationToken) =>
+        (await ledger.GetOrderTradesAsync(
+            new GetOrderTradesRequest { Venue = Venue, Symbol = symbol, ClientOrderId = clientOrderId }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false)).Trades;
+
     /// <summary>
     /// Runs <paramref name="work"/> with the symbol's open record once every write queued before it has landed: how a
     /// close or reduce done at the venue while its position's record was still queued (or unreadable) gets recorded.

@@ -20,6 +20,12 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     /// <summary>Writes waiting in the background queue.</summary>
     public int Backlog => Volatile.Read(ref _backlog);
 
+    /// <summary>
+    /// Whether writes made before the caller still wait: anything queued, unless the caller is a queued item the drain
+    /// loop runs (every write queued before it has landed; those queued after it come after it).
+    /// </summary>
+    public bool PendingAhead => !Draining.Value && Backlog > 0;
+
     // Set while the drain loop (or the shutdown flush) runs a queued item: writes made by that item run once, in place,
     // and a failure fails the item, which the loop retries whole. Re-queueing them at the tail would lose their order.
     private static readonly AsyncLocal<bool> Draining = new();

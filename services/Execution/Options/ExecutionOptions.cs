@@ -26,8 +26,11 @@ public sealed class ExecutionOptions
     /// </summary>
     public TimeSpan LedgerWriteRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The longest wait between two attempts of a queued Ledger write.</summary>
+    /// <summary>The longest wait between two attempts of a queued Ledger write; at most <see cref="LedgerWriteRetryLimit"/>.</summary>
     public TimeSpan LedgerWriteRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most <see cref="LedgerWriteRetryMaxDelay"/> may be: queued fills wait for the Ledger, not for days.</summary>
+    public static readonly TimeSpan LedgerWriteRetryLimit = TimeSpan.FromHours(1);
 
     /// <summary>How many completed open/close results are kept in memory to answer retries without a venue look-up.</summary>
     public int ResultCacheSize { get; set; } = 10_000;

@@ -199,20 +199,14 @@ public sealed class ClosePositionHandler(
         }
 
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
+        var resumed = existing is not null;
         if (deferred)
         {
-            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, ct));
-        }
-        else if (existing is not null && record is not null && open is not null
-                 && ExecutionWire.SideOfSize(open.PositionAmt) == record.Side && Math.Abs(open.PositionAmt) == Wire.Decimal(record.Quantity, "quantity"))
-        {
-            // A resumed reduce whose record already holds what the venue holds after it: it was booked (by this reduce's
-            // first attempt, or by a reconciliation after a crash as a size difference). Booking it again would count it twice.
-            Log.AlreadyBooked(logger, symbol, clientOrderId);
+            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, ct));
         }
         else
         {
-            await RecordReducedAsync(record, order, clientOrderId, reason, ct).ConfigureAwait(false);
+            await RecordReducedAsync(record, order, clientOrderId, reason, resumed, ct).ConfigureAwait(false);
         }
 
         var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);
@@ -232,7 +226,8 @@ public sealed class ClosePositionHandler(
     }
 
     /// <summary>Records a venue reduce (its fills, fee and realized PnL) against the symbol's record, when there is one.</summary>
-    private async Task RecordReducedAsync(LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, CancellationToken ct)
+    private async Task RecordReducedAsync(
+        LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, bool resumed, CancellationToken ct)
     {
         if (record is null)
         {
@@ -242,8 +237,13 @@ public sealed class ClosePositionHandler(
             return;
         }
 
-        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
         var realized = LedgerBook.RealizedPnl(record, order);
+        if (resumed && await fills.AlreadyBookedAsync(record, order, record.Strategy, realized, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
         var after = await ledger.ReduceWithTradesAsync(new LedgerV1.ReducePositionRequest
         {
             IdempotencyKey = "reduce:" + clientOrderId,

@@ -154,12 +154,10 @@ public sealed class FillRecorder(
         }
 
         if (existing?.OpenedAt is { } openedAt && openedAt.ToDateTimeOffset() < order.UpdateTime
-            && await VenueHoldsAsync(existing, ct).ConfigureAwait(false))
+            && await AlreadyBookedAsync(existing, order, command.Strategy, 0m, ct).ConfigureAwait(false))
         {
-            // An add to a record opened before it, and the record already holds what the venue holds: the add was booked
-            // by a reconciliation after a crash (its size difference), since opening waits for one. Booking it again
-            // would count it twice.
-            Log.AlreadyBooked(logger, command.Symbol, command.ClientOrderId);
+            // An add to a record opened before it, already booked (opening waits for a reconciliation, which books an
+            // add lost with a crash as a size difference).
             return existing;
         }
 
@@ -180,13 +178,38 @@ public sealed class FillRecorder(
         }, order, fills, command.Strategy, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Whether the venue's position on the record's symbol is the record's side and size.</summary>
-    public async Task<bool> VenueHoldsAsync(LedgerV1.PositionRecord record, CancellationToken ct)
+    /// <summary>
+    /// For a resumed add or reduce (its order was already at the venue): whether its change is already in
+    /// <paramref name="record"/>, booked by the order's first attempt or, after a crash, by a reconciliation (as a size
+    /// difference). Booking it again would count it twice. It is when no Ledger write made before it still waits and the
+    /// record holds what the venue holds (side and size). The change's trades may still be missing (a first attempt that
+    /// wrote the change alone and lost the order's trade with a crash; a reconciliation that booked it at the mark):
+    /// when the Ledger holds none for the order's client id, the order is recorded as one trade.
+    /// </summary>
+    public async Task<bool> AlreadyBookedAsync(
+        LedgerV1.PositionRecord record, OrderInfo order, string? strategy, decimal realizedPnl, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(order);
+        if (ledger.HasWritesPendingAhead)
+        {
+            return false;
+        }
+
         var open = (await venue.GetPositionsAsync(record.Symbol, ct).ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
-        return open is not null && ExecutionWire.SideOfSize(open.PositionAmt) == record.Side
-            && Math.Abs(open.PositionAmt) == Wire.Decimal(record.Quantity, "quantity");
+        if (open is null || ExecutionWire.SideOfSize(open.PositionAmt) != record.Side || Math.Abs(open.PositionAmt) != Wire.Decimal(record.Quantity, "quantity"))
+        {
+            return false;
+        }
+
+        if ((await ledger.OrderTradesAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false)).Count == 0)
+        {
+            var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+            await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
+        }
+
+        Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
+        return true;
     }
 
     /// <summary>A reconciliation adopts with key "adopt:…" and the venue's entry; such a record already holds this fill.</summary>

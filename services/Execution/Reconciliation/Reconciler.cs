@@ -257,6 +257,13 @@ public sealed class Reconciler(
         {
             var order = await venue.GetOrderByIdAsync(symbol, orderId, ct).ConfigureAwait(false);
             clientIds[orderId] = order?.ClientOrderId ?? "venue-" + orderId.ToString(CultureInfo.InvariantCulture);
+            // An order the Ledger already holds trades of is booked already (a trade per fill, or one per order when its
+            // fills could not be listed, which the trade-id check alone would not catch): these fills are not the
+            // missing ones.
+            if ((await ledger.OrderTradesAsync(symbol, clientIds[orderId], ct).ConfigureAwait(false)).Count > 0)
+            {
+                return null;
+            }
         }
 
         return picked.Select(t => new LedgerV1.Fill
@@ -289,7 +296,10 @@ public sealed class Reconciler(
         }
 
         var difference = venueSize - recorded;
-        var key = record.PositionId + ":" + Wire.Format(recorded) + ":" + Wire.Format(venueSize);
+        // With the venue's time of the change: the same sizes may differ again later (2 to 1.5, back to 2, to 1.5 again),
+        // and a key reused with another payload would be refused on every pass.
+        var key = record.PositionId + ":" + Wire.Format(recorded) + ":" + Wire.Format(venueSize) + ":"
+            + open.UpdateTime.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var added = difference > 0m;
         var side = (record.Side == Common.V1.Side.Long) == added ? OrderSide.Buy : OrderSide.Sell;
         if (await LatestVenueFillsAsync(symbol, side, Math.Abs(difference), record.OpenedAt?.ToDateTimeOffset(), ct).ConfigureAwait(false) is { } fills)

@@ -69,6 +69,7 @@ public static class LedgerServiceCollectionExtensions
         services.AddSingleton<TradeStore>();
         services.AddSingleton<PositionStore>();
         services.AddSingleton<PositionQueries>();
+        services.AddSingleton<TradeQueries>();
         services.AddSingleton<RiskEventStore>();
         services.AddSingleton<FundingStore>();
         services.AddSingleton<PnlStore>();

@@ -16,6 +16,7 @@ namespace TradeEngine.Ledger.Services;
 /// </summary>
 public sealed class LedgerGrpcService(
     TradeStore trades,
+    TradeQueries tradeQueries,
     PositionStore positions,
     PositionQueries positionQueries,
     RiskEventStore riskEvents,
@@ -26,6 +27,9 @@ public sealed class LedgerGrpcService(
 {
     public override Task<RecordTradeResponse> RecordTrade(RecordTradeRequest request, ServerCallContext context) =>
         trades.RecordAsync(request, context.CancellationToken);
+
+    public override Task<GetOrderTradesResponse> GetOrderTrades(GetOrderTradesRequest request, ServerCallContext context) =>
+        tradeQueries.OrderTradesAsync(request, context.CancellationToken);
 
     public override Task<PositionRecord> OpenPosition(OpenPositionRequest request, ServerCallContext context) =>
         positions.OpenAsync(request, context.CancellationToken);

@@ -1,0 +1,58 @@
+using Npgsql;
+using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+using static TradeEngine.Ledger.Mapping.LedgerWire;
+
+namespace TradeEngine.Ledger.Trades;
+
+/// <summary>Reads of recorded fills.</summary>
+public sealed class TradeQueries(NpgsqlDataSource dataSource)
+{
+    /// <summary>The most trades one answer holds: far more than the fills of any market order of a bounded size.</summary>
+    public const int MaxOrderTrades = 1_000;
+
+    /// <summary>The trades of one client order id on a venue and symbol, oldest first (trades_by_client_order_id).</summary>
+    public async Task<GetOrderTradesResponse> OrderTradesAsync(GetOrderTradesRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var venue = Text(request.Venue, "venue", 32);
+        var symbol = Text(request.Symbol, "symbol", 32);
+        var clientOrderId = Text(request.ClientOrderId, "client_order_id", 64);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Sql.Command(
+            "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy " +
+            "FROM trades WHERE client_order_id = $1 AND venue = $2 AND symbol = $3 ORDER BY executed_at, trade_id LIMIT $4",
+            connection, null, clientOrderId, venue, symbol, MaxOrderTrades + 1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var response = new GetOrderTradesResponse();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (response.Trades.Count == MaxOrderTrades)
+            {
+                response.Truncated = true;
+                break;
+            }
+
+            response.Trades.Add(new TradeRecord
+            {
+                TradeId = reader.GetGuid(0).ToString(),
+                ClientOrderId = clientOrderId,
+                Venue = venue,
+                ExchangeTradeId = reader.GetString(1),
+                ExchangeOrderId = reader.IsDBNull(2) ? string.Empty : reader.GetString(2),
+                Symbol = symbol,
+                Side = reader.GetString(3) == "buy" ? TradeSide.Buy : TradeSide.Sell,
+                Price = Wire.Format(reader.GetDecimal(4)),
+                Quantity = Wire.Format(reader.GetDecimal(5)),
+                Fee = Wire.Format(reader.GetDecimal(6)),
+                RealizedPnl = Wire.Format(reader.GetDecimal(7)),
+                ExecutedAt = Wire.Timestamp(reader.GetFieldValue<DateTimeOffset>(8)),
+                PositionId = reader.IsDBNull(9) ? string.Empty : reader.GetGuid(9).ToString(),
+                Strategy = reader.IsDBNull(10) ? string.Empty : reader.GetString(10),
+            });
+        }
+
+        return response;
+    }
+}
