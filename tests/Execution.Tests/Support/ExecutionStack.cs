@@ -55,7 +55,8 @@ public sealed class ExecutionStack : IAsyncDisposable
 
     public string Database { get; }
 
-    public int ExecutionPort { get; }
+    /// <summary>Execution's port, kept across restarts (0 until it first starts).</summary>
+    public int ExecutionPort { get; private set; }
 
     public GrpcServiceHost<ExecutionGrpcService> ExecutionHost => _execution ?? throw new InvalidOperationException("Execution is not running");
 
@@ -81,79 +82,163 @@ public sealed class ExecutionStack : IAsyncDisposable
             settings[key] = value;
         }
 
-        var paper = await PaperExchangeHost.StartAsync(settings);
-        var executionPort = FreePort.Next();
-        var quiet = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["Logging:LogLevel:TradeEngine"] = Environment.GetEnvironmentVariable("EXEC_TEST_LOG") ?? "Warning" };
-        var venue = new Dictionary<string, string?>
+        // Whatever started is stopped again if a later start fails: a host left running (a Ledger relay, Risk, an
+        // Execution whose consumers share RabbitMQ's queues) would take the events of every later test in the process.
+        var started = new Stack<IAsyncDisposable>();
+        try
         {
-            ["Binance:BaseUrl"] = paper.Address.ToString(),
-            ["Binance:ApiKey"] = PaperExchangeHost.ApiKey,
-            ["Binance:ApiSecret"] = PaperExchangeHost.ApiSecret,
-        };
+            var paper = await PaperExchangeHost.StartAsync(settings);
+            started.Push(paper);
+            var quiet = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning", ["Logging:LogLevel:TradeEngine"] = Environment.GetEnvironmentVariable("EXEC_TEST_LOG") ?? "Warning" };
+            var venue = new Dictionary<string, string?>
+            {
+                ["Binance:BaseUrl"] = paper.Address.ToString(),
+                ["Binance:ApiKey"] = PaperExchangeHost.ApiKey,
+                ["Binance:ApiSecret"] = PaperExchangeHost.ApiSecret,
+            };
 
-        var ledgerSettings = Merge(quiet, new()
-        {
-            ["ConnectionStrings:ledgerdb"] = database,
-            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
-            ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
-            ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
-        });
-        var ledger = new GrpcServiceHost<LedgerGrpcService>(FreePort.Next(), ledgerSettings);
-        await ledger.StartAsync();
-        var events = await EventRecorderHost.StartAsync(rabbit.ConnectionString);
+            var ledgerSettings = Merge(quiet, new()
+            {
+                ["ConnectionStrings:ledgerdb"] = database,
+                ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+                ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
+                ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
+            });
+            var ledger = await StartOnFreePortAsync<LedgerGrpcService>(ledgerSettings);
+            started.Push(ledger);
+            var events = await EventRecorderHost.StartAsync(rabbit.ConnectionString);
+            started.Push(events);
 
-        var funding = new GrpcServiceHost<FundingGrpcService>(FreePort.Next(), Merge(quiet, venue, new()
-        {
-            ["services:ledger:http:0"] = ledger.Address.ToString(),
-            ["Funding:Accrual:Enabled"] = "false",
-        }));
-        await funding.StartAsync();
+            var funding = await StartOnFreePortAsync<FundingGrpcService>(Merge(quiet, venue, new()
+            {
+                ["services:ledger:http:0"] = ledger.Address.ToString(),
+                ["Funding:Accrual:Enabled"] = "false",
+            }));
+            started.Push(funding);
 
-        var riskSettings = Merge(quiet, venue, new()
-        {
-            ["services:ledger:http:0"] = ledger.Address.ToString(),
-            ["services:funding:http:0"] = funding.Address.ToString(),
-            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
-            ["Risk:StateRefreshSeconds"] = "1",
-            ["Risk:MarginMonitor:Enabled"] = marginMonitor ? "true" : "false",
-            ["Risk:MarginMonitor:IntervalSeconds"] = "1",
-        });
-        if (marginMonitor)
-        {
-            riskSettings["services:execution:http:0"] = $"http://127.0.0.1:{executionPort}";
+            var riskSettings = Merge(quiet, venue, new()
+            {
+                ["services:ledger:http:0"] = ledger.Address.ToString(),
+                ["services:funding:http:0"] = funding.Address.ToString(),
+                ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+                ["Risk:StateRefreshSeconds"] = "1",
+                ["Risk:MarginMonitor:Enabled"] = marginMonitor ? "true" : "false",
+                ["Risk:MarginMonitor:IntervalSeconds"] = "1",
+            });
+            // Risk's margin monitor reads Execution: its port is fixed before Risk starts. Otherwise it is chosen when
+            // Execution first starts, so no other process can take it in between.
+            int? executionPort = marginMonitor ? FreePort.Next() : null;
+            if (executionPort is { } monitored)
+            {
+                riskSettings["services:execution:http:0"] = $"http://127.0.0.1:{monitored}";
+            }
+
+            var risk = await StartOnFreePortAsync<RiskGrpcService>(riskSettings);
+            started.Push(risk);
+
+            var execution = Merge(quiet, venue, new()
+            {
+                ["services:ledger:http:0"] = ledger.Address.ToString(),
+                ["services:funding:http:0"] = funding.Address.ToString(),
+                ["services:risk:http:0"] = risk.Address.ToString(),
+                ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+                ["Execution:ReconcileRetryDelay"] = "00:00:00.200",
+            });
+            foreach (var (key, value) in executionSettings ?? new Dictionary<string, string?>())
+            {
+                execution[key] = value;
+            }
+
+            var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, execution, executionPort ?? 0, ledgerSettings);
+            started.Clear();
+            started.Push(stack);
+            await stack.StartExecutionAsync();
+            return stack;
         }
-
-        var risk = new GrpcServiceHost<RiskGrpcService>(FreePort.Next(), riskSettings);
-        await risk.StartAsync();
-
-        var execution = Merge(quiet, venue, new()
+        catch
         {
-            ["services:ledger:http:0"] = ledger.Address.ToString(),
-            ["services:funding:http:0"] = funding.Address.ToString(),
-            ["services:risk:http:0"] = risk.Address.ToString(),
-            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
-            ["Execution:ReconcileRetryDelay"] = "00:00:00.200",
-        });
-        foreach (var (key, value) in executionSettings ?? new Dictionary<string, string?>())
-        {
-            execution[key] = value;
+            while (started.TryPop(out var host))
+            {
+                await DisposeQuietlyAsync(host);
+            }
+
+            throw;
         }
-
-        var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, execution, executionPort, ledgerSettings);
-        await stack.StartExecutionAsync();
-        return stack;
     }
 
-    /// <summary>Starts Execution (again, on the same port) and waits until its first reconciliation succeeded.</summary>
+    /// <summary>
+    /// Starts Execution (again, on the same port) and waits until its first reconciliation succeeded. On failure it is
+    /// stopped again.
+    /// </summary>
     public async Task StartExecutionAsync()
     {
-        _execution = new GrpcServiceHost<ExecutionGrpcService>(ExecutionPort, _executionSettings);
-        await _execution.StartAsync();
-        var state = _execution.Services.GetRequiredService<ReconciliationState>();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!state.IsReady)
+        _execution = await StartOnFreePortAsync<ExecutionGrpcService>(_executionSettings, ExecutionPort == 0 ? null : ExecutionPort);
+        ExecutionPort = _execution.Port;
+        try
         {
-            await Task.Delay(50, cts.Token);
+            var state = _execution.Services.GetRequiredService<ReconciliationState>();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!state.IsReady)
+            {
+                await Task.Delay(50, cts.Token);
+            }
+        }
+        catch
+        {
+            await StopExecutionAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts a service on <paramref name="port"/>, or on a free port: the kernel hands out a free one, and another
+    /// process (a test project running beside this one) may take it before it is bound, so a start refused for an address
+    /// in use tries another (up to three). A host that did not start is disposed.
+    /// </summary>
+    private static async Task<GrpcServiceHost<T>> StartOnFreePortAsync<T>(IReadOnlyDictionary<string, string?> settings, int? port = null)
+        where T : class
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var host = new GrpcServiceHost<T>(port ?? FreePort.Next(), settings);
+            try
+            {
+                await host.StartAsync();
+                return host;
+            }
+            catch (Exception ex)
+            {
+                await DisposeQuietlyAsync(host);
+                if (port is not null || attempt == 3 || !IsAddressInUse(ex))
+                {
+                    throw;
+                }
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task DisposeQuietlyAsync(IAsyncDisposable host)
+    {
+        try
+        {
+            await host.DisposeAsync();
+        }
+        catch (Exception)
+        {
+            // Cleaning up after a failed start: the start's own failure is the one to report.
         }
     }
 
