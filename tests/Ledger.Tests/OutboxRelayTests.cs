@@ -121,17 +121,8 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
     [Fact]
     public async Task Relay_GenericPlansCachedWhileTheOutboxWasSmall_StillMarksThroughThePrimaryKey()
     {
-        // PostgreSQL caches a generic plan for a prepared statement once it judges it no worse than the custom ones. On a
-        // new database under load that happens while the outbox is small and has no statistics, where a sequential
-        // scan is cheapest, and the plan is kept however the table grows. This database makes it happen at once.
-        var database = await postgres.CreateDatabaseAsync();
-        await using (var connection = new NpgsqlConnection(database))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', current_database()); END $$", connection);
-            await command.ExecuteNonQueryAsync();
-        }
+        // A sequential-scan plan cached while the outbox was small would be kept as it grows (see GenericPlans).
+        var database = await GenericPlans.DatabaseAsync(postgres);
 
         await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, settings: new Dictionary<string, string?>
         {
@@ -149,7 +140,7 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
         await ledger.ExecuteAsync(
             "INSERT INTO outbox (event_id, aggregate_id, message_type, payload, sent_at) " +
             "SELECT gen_random_uuid(), 'history', 'TradeRecorded', '{}'::jsonb, now() FROM generate_series(1, 50000)");
-        var before = await PrimaryKeyScansAsync(ledger);
+        var before = await GenericPlans.OutboxPrimaryKeyScansAsync(ledger);
 
         for (var i = 0; i < 12; i++)
         {
@@ -161,15 +152,12 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
         // Each mark found its rows through outbox_pkey rather than by reading all 50,000 (PostgreSQL publishes a
         // backend's statistics within about ten seconds of its work).
         var deadline = DateTime.UtcNow.AddSeconds(25);
-        while (await PrimaryKeyScansAsync(ledger) - before < 12)
+        while (await GenericPlans.OutboxPrimaryKeyScansAsync(ledger) - before < 12)
         {
             Assert.True(DateTime.UtcNow < deadline, "The relay marked rows without the primary key (a cached sequential scan).");
             await Task.Delay(250);
         }
     }
-
-    private static Task<long> PrimaryKeyScansAsync(LedgerHost ledger) =>
-        ledger.ScalarAsync<long>("SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_pkey'");
 
     [Fact]
     public async Task Relay_BacklogOfSeveralBatches_EachRowPublishedOnceAndMarkedOnce()

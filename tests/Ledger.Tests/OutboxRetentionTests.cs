@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Testing.Servers;
@@ -14,16 +13,8 @@ public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer
     [Fact]
     public async Task Cleanup_DeletesOnlySentRowsPastRetention_InBatchesThroughThePrimaryKey()
     {
-        // Generic plans from the first run on, as a busy new database caches them while the outbox is small: a plan
-        // that scans the table would then be kept however large the table grows.
-        var database = await postgres.CreateDatabaseAsync();
-        await using (var connection = new NpgsqlConnection(database))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', current_database()); END $$", connection);
-            await command.ExecuteNonQueryAsync();
-        }
+        // A sequential-scan plan cached while the outbox was small would be kept as it grows (see GenericPlans).
+        var database = await GenericPlans.DatabaseAsync(postgres);
 
         // The monitor's own run happens at start, on the empty outbox; the next would come in ten minutes.
         await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false, settings: new Dictionary<string, string?>
@@ -41,7 +32,7 @@ public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer
         await ledger.ExecuteAsync(Insert, "sent-lately", now.AddDays(-9), now.AddDays(-1), 1);
         await ledger.ExecuteAsync(Insert, "recent", now, now, 10);
         var monitor = ledger.Services.GetServices<IHostedService>().OfType<OutboxBacklogMonitor>().Single();
-        var before = await PrimaryKeyScansAsync(ledger);
+        var before = await GenericPlans.OutboxPrimaryKeyScansAsync(ledger);
 
         var deleted = await monitor.CleanupAsync(CancellationToken.None);
 
@@ -55,13 +46,10 @@ public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer
         // Each batch found its rows through outbox_pkey (PostgreSQL publishes a backend's statistics within about ten
         // seconds of its work): at least the lowest-ids scan of each of the four batches.
         var deadline = DateTime.UtcNow.AddSeconds(25);
-        while (await PrimaryKeyScansAsync(ledger) - before < 4)
+        while (await GenericPlans.OutboxPrimaryKeyScansAsync(ledger) - before < 4)
         {
             Assert.True(DateTime.UtcNow < deadline, "The cleanup did not read the outbox through its primary key.");
             await Task.Delay(250);
         }
     }
-
-    private static Task<long> PrimaryKeyScansAsync(LedgerHost ledger) =>
-        ledger.ScalarAsync<long>("SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_pkey'");
 }

@@ -1,0 +1,32 @@
+using Npgsql;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Ledger.Tests.Support;
+
+/// <summary>
+/// PostgreSQL caches a generic plan for a prepared statement once it judges it no worse than the custom ones. On a new
+/// database under load that happens while the outbox is small and has no statistics, where a sequential scan is
+/// cheapest, and the plan is kept however the table grows. A database made here uses generic plans from the first run,
+/// so a statement that would keep such a plan shows it at once.
+/// </summary>
+public static class GenericPlans
+{
+    public static async Task<string> DatabaseAsync(PostgresServer postgres)
+    {
+        ArgumentNullException.ThrowIfNull(postgres);
+        var database = await postgres.CreateDatabaseAsync();
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_generic_plan', current_database()); END $$", connection);
+        await command.ExecuteNonQueryAsync();
+        return database;
+    }
+
+    /// <summary>Scans of outbox_pkey so far (PostgreSQL publishes a backend's statistics within about ten seconds of its work).</summary>
+    public static Task<long> OutboxPrimaryKeyScansAsync(LedgerHost ledger)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        return ledger.ScalarAsync<long>("SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'outbox_pkey'");
+    }
+}
