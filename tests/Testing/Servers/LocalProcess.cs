@@ -110,7 +110,11 @@ public sealed class LocalProcess : IDisposable
             : throw new InvalidOperationException($"{fileName} {string.Join(' ', info.ArgumentList)} exited with {process.ExitCode}: {output}");
     }
 
-    /// <summary>Kills the process and every child it started, at once (SIGKILL).</summary>
+    /// <summary>
+    /// Kills the process and every child it started, at once (SIGKILL), and returns once all of them are gone (at most
+    /// 10 s): a SIGKILLed process still runs until the kernel has torn it down, which on a loaded machine can be after
+    /// the call that sent the signal returns, and until then it holds its ports (a broker's epmd, say).
+    /// </summary>
     public void Kill()
     {
         StopWatchdog();
@@ -118,8 +122,20 @@ public sealed class LocalProcess : IDisposable
         {
             if (!_process.HasExited)
             {
+                var tree = ProcessTree(_process.Id);
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(10_000);
+                // Any of the tree the kill did not reach (reparented once its parent died first) is killed by its PID.
+                foreach (var pid in tree.Where(IsAlive))
+                {
+                    KillQuietly(pid);
+                }
+
+                var deadline = Stopwatch.StartNew();
+                while (tree.Any(IsAlive) && deadline.Elapsed < TimeSpan.FromSeconds(10))
+                {
+                    Thread.Sleep(20);
+                }
             }
         }
         catch (InvalidOperationException)
@@ -128,6 +144,62 @@ public sealed class LocalProcess : IDisposable
         }
 
         Running.TryRemove(this, out _);
+    }
+
+    private static void KillQuietly(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Gone meanwhile, or not ours to kill.
+        }
+    }
+
+    /// <summary><paramref name="root"/> and its descendants, from /proc (only <paramref name="root"/> where there is no /proc).</summary>
+    private static List<int> ProcessTree(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        if (Directory.Exists("/proc"))
+        {
+            foreach (var directory in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(directory), out var pid) && Stat(pid) is { } stat
+                    && stat.Split(' ', 3) is [_, var ppid, ..] && int.TryParse(ppid, out var parent))
+                {
+                    parents[pid] = parent;
+                }
+            }
+        }
+
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(parents.Where(p => p.Value == tree[i] && !tree.Contains(p.Key)).Select(p => p.Key));
+        }
+
+        return tree;
+    }
+
+    /// <summary>Whether the process exists and is not dead (a zombie, Z, or exiting, X, counts as dead).</summary>
+    private static bool IsAlive(int pid) => Stat(pid) is { } stat && stat.FirstOrDefault() is not ('Z' or 'X');
+
+    /// <summary>/proc/pid/stat from just after "pid (comm) ": the state, then the parent's pid, ...; null when gone.</summary>
+    private static string? Stat(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var end = stat.LastIndexOf(')');
+            return end < 0 || end + 2 > stat.Length ? null : stat[(end + 2)..];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     public void Dispose()
