@@ -115,7 +115,8 @@ internal static class LoadProgram
         Console.WriteLine(rawOne);
         Console.WriteLine(emptyOne);
         Console.WriteLine(rpcOne);
-        var medianRoundRatio = roundRatios.Order().ElementAt(roundRatios.Count / 2);
+        var sortedRatios = roundRatios.Order().ToList();
+        var medianRoundRatio = (sortedRatios[(sortedRatios.Count - 1) / 2] + sortedRatios[sortedRatios.Count / 2]) / 2;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"(b)/(a) p50 in each of the {Rounds} rounds: {string.Join(", ", roundRatios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}; median {medianRoundRatio:F2}"));
 

@@ -181,16 +181,25 @@ public sealed class FillRecorder(
     /// <summary>
     /// For a resumed add or reduce (its order was already at the venue): whether its change is already in
     /// <paramref name="record"/>, booked by the order's first attempt or, after a crash, by a reconciliation (as a size
-    /// difference). Booking it again would count it twice. It is when no Ledger write made before it still waits and the
-    /// record holds what the venue holds (side and size). The change's trades may still be missing (a first attempt that
-    /// wrote the change alone and lost the order's trade with a crash; a reconciliation that booked it at the mark):
-    /// when the Ledger holds none for the order's client id, the order is recorded as one trade.
+    /// difference). Booking it again would count it twice.
+    /// <list type="bullet">
+    /// <item>The Ledger holds trades of the order (its client id): they land with the change or after it, so it is booked.</item>
+    /// <item>Otherwise, when no Ledger write made before it still waits and the record holds what the venue holds (side
+    /// and size), the change is booked without its trade (a first attempt that wrote the change alone and lost the
+    /// order's trade with a crash; a reconciliation that booked it at the mark): the order is recorded as one trade.</item>
+    /// </list>
     /// </summary>
     public async Task<bool> AlreadyBookedAsync(
         LedgerV1.PositionRecord record, OrderInfo order, string? strategy, decimal realizedPnl, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(order);
+        if ((await ledger.OrderTradesAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false)).Count > 0)
+        {
+            Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
+            return true;
+        }
+
         if (ledger.HasWritesPendingAhead)
         {
             return false;
@@ -202,12 +211,8 @@ public sealed class FillRecorder(
             return false;
         }
 
-        if ((await ledger.OrderTradesAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false)).Count == 0)
-        {
-            var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
-            await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
-        }
-
+        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
         Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
         return true;
     }

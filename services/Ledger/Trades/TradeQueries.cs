@@ -12,7 +12,11 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
     /// <summary>The most trades one answer holds: far more than the fills of any market order of a bounded size.</summary>
     public const int MaxOrderTrades = 1_000;
 
-    /// <summary>The trades of one client order id on a venue and symbol, oldest first (trades_by_client_order_id).</summary>
+    /// <summary>
+    /// The trades of one client order id on a venue and symbol, oldest first (trades_by_client_order_id). Fills of one
+    /// instant come in the venue's trade id order: Binance numbers trades per symbol upwards, and a shorter number is a
+    /// smaller one. (trade_id, a time-based uuid, does not sort in insertion order in PostgreSQL.)
+    /// </summary>
     public async Task<GetOrderTradesResponse> OrderTradesAsync(GetOrderTradesRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -22,7 +26,8 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy " +
-            "FROM trades WHERE client_order_id = $1 AND venue = $2 AND symbol = $3 ORDER BY executed_at, trade_id LIMIT $4",
+            "FROM trades WHERE client_order_id = $1 AND venue = $2 AND symbol = $3 " +
+            "ORDER BY executed_at, length(exchange_trade_id), exchange_trade_id LIMIT $4",
             connection, null, clientOrderId, venue, symbol, MaxOrderTrades + 1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var response = new GetOrderTradesResponse();
