@@ -125,10 +125,11 @@ public sealed class LocalProcess : IDisposable
                 var tree = ProcessTree(_process.Id);
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(10_000);
-                // Any of the tree the kill did not reach (reparented once its parent died first) is killed by its PID.
-                foreach (var pid in tree.Where(IsAlive))
+                // Any descendant the kill did not reach (reparented once its parent died first) is killed by its PID, if
+                // that PID is still the same process (its start time): a PID freed meanwhile may be someone else's now.
+                foreach (var member in tree.Skip(1).Where(IsAlive))
                 {
-                    KillQuietly(pid);
+                    KillQuietly(member.Pid);
                 }
 
                 var deadline = Stopwatch.StartNew();
@@ -159,42 +160,54 @@ public sealed class LocalProcess : IDisposable
         }
     }
 
-    /// <summary><paramref name="root"/> and its descendants, from /proc (only <paramref name="root"/> where there is no /proc).</summary>
-    private static List<int> ProcessTree(int root)
+    /// <summary>
+    /// <paramref name="root"/> and its descendants, from /proc, each with its start time (only <paramref name="root"/>
+    /// where there is no /proc).
+    /// </summary>
+    private static List<(int Pid, string? Started)> ProcessTree(int root)
     {
-        var parents = new Dictionary<int, int>();
+        var processes = new Dictionary<int, (int Parent, string Started)>();
         if (Directory.Exists("/proc"))
         {
             foreach (var directory in Directory.EnumerateDirectories("/proc"))
             {
                 if (int.TryParse(Path.GetFileName(directory), out var pid) && Stat(pid) is { } stat
-                    && stat.Split(' ', 3) is [_, var ppid, ..] && int.TryParse(ppid, out var parent))
+                    && int.TryParse(stat[1], out var parent))
                 {
-                    parents[pid] = parent;
+                    processes[pid] = (parent, stat[19]);
                 }
             }
         }
 
-        var tree = new List<int> { root };
+        var tree = new List<(int Pid, string? Started)> { (root, processes.TryGetValue(root, out var r) ? r.Started : null) };
         for (var i = 0; i < tree.Count; i++)
         {
-            tree.AddRange(parents.Where(p => p.Value == tree[i] && !tree.Contains(p.Key)).Select(p => p.Key));
+            var pid = tree[i].Pid;
+            tree.AddRange(processes.Where(p => p.Value.Parent == pid && !tree.Exists(t => t.Pid == p.Key)).Select(p => (p.Key, (string?)p.Value.Started)));
         }
 
         return tree;
     }
 
-    /// <summary>Whether the process exists and is not dead (a zombie, Z, or exiting, X, counts as dead).</summary>
-    private static bool IsAlive(int pid) => Stat(pid) is { } stat && stat.FirstOrDefault() is not ('Z' or 'X');
+    /// <summary>
+    /// Whether the process is alive and is the one recorded (same start time): a zombie (Z) or exiting (X) process
+    /// counts as dead, and so does a PID now used by another process.
+    /// </summary>
+    private static bool IsAlive((int Pid, string? Started) member) =>
+        Stat(member.Pid) is { } stat && stat[0] is not ("Z" or "X") && (member.Started is null || stat[19] == member.Started);
 
-    /// <summary>/proc/pid/stat from just after "pid (comm) ": the state, then the parent's pid, ...; null when gone.</summary>
-    private static string? Stat(int pid)
+    /// <summary>
+    /// The fields of /proc/pid/stat after "pid (comm) " (the name may hold spaces and parentheses): [0] the state,
+    /// [1] the parent's pid, ..., [19] the start time; null when the process is gone.
+    /// </summary>
+    private static string[]? Stat(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var end = stat.LastIndexOf(')');
-            return end < 0 || end + 2 > stat.Length ? null : stat[(end + 2)..];
+            var fields = end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
+            return fields.Length > 19 ? fields : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
