@@ -69,18 +69,11 @@ public sealed partial class OutboxBacklogMonitor(
         for (var batch = 0; batch < CleanupMaxBatches; batch++)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            // As the relay's statements (see OutboxRelay): no sequential scan, whatever plan was cached while the outbox was small.
-            await using var delete = new NpgsqlBatch(connection)
-            {
-                BatchCommands =
-                {
-                    Sql.Batch("SELECT set_config('enable_seqscan', 'off', true)"),
-                    Sql.Batch(
-                        "DELETE FROM outbox o USING (SELECT outbox_id FROM outbox ORDER BY outbox_id LIMIT $2) oldest " +
-                        "WHERE o.outbox_id = oldest.outbox_id AND o.sent_at IS NOT NULL AND o.sent_at < now() - $1",
-                        options.Value.Retention, CleanupBatch),
-                },
-            };
+            // As the relay's statements: no sequential scan, whatever plan was cached while the outbox was small.
+            await using var delete = OutboxRelay.IndexPlanned(connection, Sql.Batch(
+                "DELETE FROM outbox o USING (SELECT outbox_id FROM outbox ORDER BY outbox_id LIMIT $2) oldest " +
+                "WHERE o.outbox_id = oldest.outbox_id AND o.sent_at IS NOT NULL AND o.sent_at < now() - $1",
+                options.Value.Retention, CleanupBatch));
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             var deleted = delete.BatchCommands[1].RecordsAffected;
             total += deleted;

@@ -226,8 +226,11 @@ public sealed partial class OutboxRelay(
         return await ReadRowsAsync(reader, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>The relay's statements as one batch (one implicit transaction), planned without sequential scans (<see cref="IndexPlansSql"/>).</summary>
-    private static NpgsqlBatch IndexPlanned(NpgsqlConnection connection, params NpgsqlBatchCommand[] commands)
+    /// <summary>
+    /// Outbox statements as one batch (one implicit transaction), planned without sequential scans (<see cref="IndexPlansSql"/>):
+    /// the relay's, and the retention cleanup's (OutboxBacklogMonitor).
+    /// </summary>
+    internal static NpgsqlBatch IndexPlanned(NpgsqlConnection connection, params NpgsqlBatchCommand[] commands)
     {
         var batch = new NpgsqlBatch(connection) { BatchCommands = { Sql.Batch(IndexPlansSql) } };
         foreach (var command in commands)
