@@ -304,8 +304,7 @@ public sealed class Reconciler(
         var side = (record.Side == Common.V1.Side.Long) == added ? OrderSide.Buy : OrderSide.Sell;
         if (await LatestVenueFillsAsync(symbol, side, Math.Abs(difference), record.OpenedAt?.ToDateTimeOffset(), ct).ConfigureAwait(false) is { } fills)
         {
-            var price = Math.Round(fills.Sum(f => Wire.Decimal(f.Price, "price") * Wire.Decimal(f.Quantity, "quantity")) / Math.Abs(difference), 8,
-                MidpointRounding.AwayFromZero);
+            var price = VolumeWeighted(fills.Select(f => (Wire.Decimal(f.Price, "price"), Wire.Decimal(f.Quantity, "quantity"))));
             var fee = fills.Sum(f => Wire.Decimal(f.Fee, "fee"));
             try
             {
@@ -452,8 +451,7 @@ public sealed class Reconciler(
 
         var sum = picked.Sum(t => t.Qty);
         var last = picked[^1];
-        // The fills' volume-weighted price, to the Ledger's 8 decimals (half away from zero, the Ledger's rounding).
-        var average = Math.Round(picked.Sum(t => t.Price * t.Qty) / sum, 8, MidpointRounding.AwayFromZero);
+        var average = VolumeWeighted(picked.Select(t => (t.Price, t.Qty)));
         var order = new OrderInfo(
             symbol, last.OrderId, "venue-" + last.OrderId.ToString(CultureInfo.InvariantCulture), closing, "MARKET", OrderStatus.Filled, sum, sum, 0m,
             average, picked.Sum(t => t.QuoteQty), 0m, ReduceOnly: true, ClosePosition: false, "BOTH", string.Empty, last.Time);
@@ -487,6 +485,13 @@ public sealed class Reconciler(
 
         picked.Reverse();
         return picked;
+    }
+
+    /// <summary>Fills' volume-weighted price, to the Ledger's 8 decimals (half away from zero, the Ledger's rounding).</summary>
+    private static decimal VolumeWeighted(IEnumerable<(decimal Price, decimal Quantity)> fills)
+    {
+        var (value, quantity) = fills.Aggregate((0m, 0m), (sum, f) => (sum.Item1 + f.Price * f.Quantity, sum.Item2 + f.Quantity));
+        return Math.Round(value / quantity, 8, MidpointRounding.AwayFromZero);
     }
 
     private static string ProtectivePrice(IReadOnlyList<ConditionalOrderInfo> orders, ConditionalOrderType type) =>
