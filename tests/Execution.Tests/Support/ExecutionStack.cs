@@ -299,12 +299,7 @@ public sealed class ExecutionStack : IAsyncDisposable
     {
         await using var connection = new NpgsqlConnection(Database);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
-        }
-
+        await using var command = Command(connection, sql, values);
         await command.ExecuteNonQueryAsync();
     }
 
@@ -312,13 +307,19 @@ public sealed class ExecutionStack : IAsyncDisposable
     {
         await using var connection = new NpgsqlConnection(Database);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM " + sqlFrom, connection);
+        await using var command = Command(connection, "SELECT count(*) FROM " + sqlFrom, values);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, object[] values)
+    {
+        var command = new NpgsqlCommand(sql, connection);
         foreach (var value in values)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         }
 
-        return (long)(await command.ExecuteScalarAsync())!;
+        return command;
     }
 
     public async ValueTask DisposeAsync()
