@@ -312,6 +312,43 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
+    public async Task ReducePosition_ResumedWhileAnEarlierWriteGetsQueuedAfterTheRead_DecidedWhenItLands_NotBookedTwice()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        var reduceId = Orders.NewId("reduce");
+        var placed = await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        // The reduce's change is in the Ledger, its trade is not (booked at the mark by a reconciliation, say).
+        await stack.Ledger.ReducePositionAsync(new TradeEngine.Ledger.V1.ReducePositionRequest
+        {
+            IdempotencyKey = "booked-at-mark", PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "3000", Fee = "0",
+            ReducedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(placed.Order.UpdateTime),
+        });
+        var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
+
+        // The retry reads the symbol with nothing queued; while the venue is slow to answer it, another write is queued.
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/order", latencyMs: 1500);
+        var retry = stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" }).ResponseAsync;
+        await Task.Delay(500);
+        var earlier = new TaskCompletionSource();
+        writes.Defer("an earlier write", ct => earlier.Task.WaitAsync(ct));
+        var retried = await retry;
+
+        Assert.True(retried.Replayed);
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
+        earlier.SetResult();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued decision");
+
+        Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync(
+            "trades WHERE client_order_id = $1 AND exchange_trade_id = $2 AND position_id = $3::uuid AND quantity = 0.5 AND side = 'sell'",
+            reduceId, "order-" + placed.Order.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
     public async Task Reconcile_AddWhoseLedgerWriteWasLost_BookedWithTheVenuesFills_AndTheResumedOpenBooksNothingMore()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
@@ -346,6 +383,47 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Single(await stack.Paper.OrdersAsync(add.ClientOrderId));
         Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 2"));
         Assert.Equal(trades, await stack.CountAsync("trades WHERE symbol = 'ETHUSDT'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task OpenPosition_ResumedAddBookedWithoutItsTradeWhileEarlierWritesWait_DecidedWhenTheyLand_NotBookedTwice()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        // An add the venue filled, whose Ledger write died with Execution, and whose change a reconciliation then booked
+        // at the mark without its trade (the venue's fills did not explain it).
+        var add = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
+        var placed = await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), add.ClientOrderId);
+        await stack.Ledger.OpenPositionAsync(new TradeEngine.Ledger.V1.OpenPositionRequest
+        {
+            IdempotencyKey = "booked-at-mark", Account = "default", Venue = "binance", Symbol = "ETHUSDT", Side = Common.V1.Side.Long,
+            Quantity = "1", EntryPrice = "3000", Leverage = 2, MarginType = Common.V1.MarginType.Cross, Fee = "0",
+            OpenedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(placed.Order.UpdateTime),
+        });
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 2", opened.PositionId));
+        var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
+
+        // The caller retries the open while a Ledger write made before it still waits in the queue.
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        var earlier = new TaskCompletionSource();
+        writes.Defer("an earlier write", ct => earlier.Task.WaitAsync(ct));
+        var retried = await stack.Execution.OpenPositionAsync(add);
+
+        // Nothing is decided, so nothing is booked, until the earlier write has landed.
+        Assert.True(retried.Replayed);
+        Assert.Contains(retried.Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", add.ClientOrderId));
+        earlier.SetResult();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued decision");
+
+        // Then the record holds what the venue holds: the change stands as booked and the order is recorded as one trade.
+        Assert.Single(await stack.Paper.OrdersAsync(add.ClientOrderId));
+        Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 2"));
+        Assert.Equal(1, await stack.CountAsync(
+            "trades WHERE client_order_id = $1 AND exchange_trade_id = $2 AND position_id = $3::uuid AND quantity = 1 AND side = 'buy'",
+            add.ClientOrderId, "order-" + placed.Order.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 

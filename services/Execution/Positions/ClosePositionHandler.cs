@@ -229,6 +229,15 @@ public sealed class ClosePositionHandler(
     private async Task RecordReducedAsync(
         LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, bool resumed, CancellationToken ct)
     {
+        if (resumed && ledger.HasWritesPendingAhead)
+        {
+            // Writes were queued after the symbol was read: whether a resumed reduce is already in the books can only be
+            // told once they have landed (see FillRecorder.AlreadyBookedAsync). Its booking would wait behind them anyway.
+            ledger.AfterQueuedWrites($"reduce {order.Symbol} {clientOrderId}", order.Symbol,
+                (later, ct2) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, ct2));
+            return;
+        }
+
         if (record is null)
         {
             await ledger.LogRiskEventAsync("reduce-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,

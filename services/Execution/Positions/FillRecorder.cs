@@ -140,8 +140,29 @@ public sealed class FillRecorder(
     /// </remarks>
     private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, CancellationToken ct)
     {
+        if (!resumed)
+        {
+            return await RecordOpenOnAsync(null, command, order, fills, ct).ConfigureAwait(false);
+        }
+
+        if (ledger.HasWritesPendingAhead)
+        {
+            // Whether a resumed order is already in the books can only be told from a record that holds every write
+            // made before it: decide once they have landed. Its booking would wait behind them anyway (no record now).
+            ledger.AfterQueuedWrites($"open {command.Symbol} {command.ClientOrderId}", command.Symbol,
+                async (later, ct2) => await RecordOpenOnAsync(later, command, order, fills, ct2).ConfigureAwait(false));
+            return null;
+        }
+
+        return await RecordOpenOnAsync(await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false), command, order, fills, ct)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Records the opening fill given the symbol's open record (<paramref name="existing"/>; read only when resumed).</summary>
+    private async Task<LedgerV1.PositionRecord?> RecordOpenOnAsync(
+        LedgerV1.PositionRecord? existing, OpenCommand command, OrderInfo order, OrderFills fills, CancellationToken ct)
+    {
         var fee = fills.Fee;
-        var existing = resumed ? await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false) : null;
         if (existing is not null && IsAdoptionOf(existing, order))
         {
             // Adopted with the venue's fills: this order's are among them. Adopted without: record the order as a trade.
@@ -200,6 +221,8 @@ public sealed class FillRecorder(
             return true;
         }
 
+        // Callers ask only once no earlier write waits (they defer into the queue otherwise). One queued in the instant
+        // since leaves the record unsure: the change is taken as not yet booked, as before there was this check.
         if (ledger.HasWritesPendingAhead)
         {
             return false;
