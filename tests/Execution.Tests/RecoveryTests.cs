@@ -312,7 +312,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
-    public async Task ReducePosition_ResumedWhileAnEarlierWriteGetsQueuedAfterTheRead_DecidedWhenItLands_NotBookedTwice()
+    public async Task ReducePosition_ResumedWhileAWriteGetsQueuedAfterItsRead_DecidedOnWhatItRead_NotBookedTwice()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
@@ -326,7 +326,8 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         });
         var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
 
-        // The retry reads the symbol with nothing queued; while the venue is slow to answer it, another write is queued.
+        // The retry reads the symbol with nothing queued; while the venue is slow to answer it, another write is queued
+        // (another symbol's, say). What the retry read still holds every write made before it, so it decides on that.
         var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
         await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/order", latencyMs: 1500);
         var retry = stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" }).ResponseAsync;
@@ -345,6 +346,53 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync(
             "trades WHERE client_order_id = $1 AND exchange_trade_id = $2 AND position_id = $3::uuid AND quantity = 0.5 AND side = 'sell'",
             reduceId, "order-" + placed.Order.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
+    public async Task ReducePosition_ResumedAgainstALedgerOlderThanGetOrderTrades_TheSizesDecide_BookedOnceWithoutATradeTwice()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        // A reduce the venue filled whose Ledger write died with Execution; the Ledger is then an older release.
+        var reduceId = Orders.NewId("reduce");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        await stack.StopLedgerAsync();
+        await stack.StartLedgerAsync(OlderLedger.Without("GetOrderTrades"));
+        var reduce = new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" };
+
+        // The Ledger cannot list the order's trades; the record still holds 2 where the venue holds 1.5: not booked yet.
+        var retried = await stack.Execution.ReducePositionAsync(reduce);
+
+        Assert.True(retried.Replayed);
+        Assert.Empty(retried.Warnings);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        var trades = await stack.CountAsync("trades WHERE client_order_id = $1", reduceId);
+        Assert.True(trades > 0);
+        var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
+
+        // Once more: the sizes agree, so it is booked; its trades are not recorded a second time.
+        Assert.True((await stack.Execution.ReducePositionAsync(reduce)).Replayed);
+        Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(trades, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+    }
+
+    [Fact]
+    public async Task Reconcile_SizeDifferenceAgainstALedgerOlderThanGetOrderTrades_BookedAtTheMarkNotWithFillsItCannotCheck()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        var reduceId = Orders.NewId("reduce");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        await stack.StopLedgerAsync();
+        await stack.StartLedgerAsync(OlderLedger.Without("GetOrderTrades"));
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 1.5", opened.PositionId));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%booked the difference at mark%without fills%'"));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
@@ -387,7 +435,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
-    public async Task OpenPosition_ResumedAddBookedWithoutItsTradeWhileEarlierWritesWait_DecidedWhenTheyLand_NotBookedTwice()
+    public async Task OpenPosition_ResumedAddBookedWithoutItsTradeWhileEarlierWritesWait_DecidedWhenTheyLandOnTheVenueAsItWas_NotBookedTwice()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
@@ -414,13 +462,17 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.True(retried.Replayed);
         Assert.Contains(retried.Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
         Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", add.ClientOrderId));
+        // Meanwhile the venue moves on: a reduce, whose own write waits behind the decision.
+        var reduce = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = Orders.NewId("reduce"), Symbol = "ETHUSDT", Quantity = "0.5" });
+        Assert.NotEmpty(reduce.Warnings);
         earlier.SetResult();
         await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued decision");
 
-        // Then the record holds what the venue holds: the change stands as booked and the order is recorded as one trade.
+        // The decision compared the record with the venue as the retry saw it (2, as booked), not as it is now (1.5): the
+        // add stands as booked, its order is recorded as one trade, and then the reduce lands.
         Assert.Single(await stack.Paper.OrdersAsync(add.ClientOrderId));
-        Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
-        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 2"));
+        Assert.Equal(changes + 1, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND quantity = 1.5"));
         Assert.Equal(1, await stack.CountAsync(
             "trades WHERE client_order_id = $1 AND exchange_trade_id = $2 AND position_id = $3::uuid AND quantity = 1 AND side = 'buy'",
             add.ClientOrderId, "order-" + placed.Order.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId));

@@ -37,11 +37,25 @@ public sealed class LedgerBook(
     /// <summary>Whether Ledger writes made before the caller still wait (see <see cref="LedgerWrites.PendingAhead"/>).</summary>
     public bool HasWritesPendingAhead => writes.PendingAhead;
 
-    /// <summary>The trades the Ledger holds for one order on this venue (its client order id), oldest first.</summary>
-    public async Task<IReadOnlyList<TradeRecord>> OrderTradesAsync(string symbol, string clientOrderId, CancellationToken cancellationToken) =>
-        (await ledger.GetOrderTradesAsync(
-            new GetOrderTradesRequest { Venue = Venue, Symbol = symbol, ClientOrderId = clientOrderId }, cancellationToken: cancellationToken)
-            .ConfigureAwait(false)).Trades;
+    /// <summary>
+    /// The trades the Ledger holds for one order on this venue (its client order id), oldest first; null when the Ledger
+    /// cannot say, being older than its GetOrderTrades (UNIMPLEMENTED, during a rolling upgrade that updated Execution
+    /// first). Callers then decide as if the order might be booked: they never book anything twice on an unknown.
+    /// </summary>
+    public async Task<IReadOnlyList<TradeRecord>?> OrderTradesAsync(string symbol, string clientOrderId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await ledger.GetOrderTradesAsync(
+                new GetOrderTradesRequest { Venue = Venue, Symbol = symbol, ClientOrderId = clientOrderId }, cancellationToken: cancellationToken)
+                .ConfigureAwait(false)).Trades;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+        {
+            Log.OrderTradesUnavailable(logger, symbol, clientOrderId);
+            return null;
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> with the symbol's open record once every write queued before it has landed: how a

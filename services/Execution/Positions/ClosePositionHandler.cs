@@ -202,11 +202,11 @@ public sealed class ClosePositionHandler(
         var resumed = existing is not null;
         if (deferred)
         {
-            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, ct));
+            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, open, ct));
         }
         else
         {
-            await RecordReducedAsync(record, order, clientOrderId, reason, resumed, ct).ConfigureAwait(false);
+            await RecordReducedAsync(record, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
         }
 
         var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);
@@ -227,17 +227,9 @@ public sealed class ClosePositionHandler(
 
     /// <summary>Records a venue reduce (its fills, fee and realized PnL) against the symbol's record, when there is one.</summary>
     private async Task RecordReducedAsync(
-        LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, bool resumed, CancellationToken ct)
+        LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, bool resumed, PositionRisk? venueOpen,
+        CancellationToken ct)
     {
-        if (resumed && ledger.HasWritesPendingAhead)
-        {
-            // Writes were queued after the symbol was read: whether a resumed reduce is already in the books can only be
-            // told once they have landed (see FillRecorder.AlreadyBookedAsync). Its booking would wait behind them anyway.
-            ledger.AfterQueuedWrites($"reduce {order.Symbol} {clientOrderId}", order.Symbol,
-                (later, ct2) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, ct2));
-            return;
-        }
-
         if (record is null)
         {
             await ledger.LogRiskEventAsync("reduce-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
@@ -247,7 +239,7 @@ public sealed class ClosePositionHandler(
         }
 
         var realized = LedgerBook.RealizedPnl(record, order);
-        if (resumed && await fills.AlreadyBookedAsync(record, order, record.Strategy, realized, ct).ConfigureAwait(false))
+        if (resumed && await fills.AlreadyBookedAsync(record, order, venueOpen, null, record.Strategy, realized, ct).ConfigureAwait(false))
         {
             return;
         }

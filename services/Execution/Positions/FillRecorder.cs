@@ -27,12 +27,15 @@ public sealed class FillRecorder(
     IHostApplicationLifetime lifetime,
     ILogger<FillRecorder> logger)
 {
-    /// <param name="positionOpen">
-    /// Whether the venue holds a position on the symbol. A resumed open whose position is gone (closed since) places no
-    /// protective orders: they would guard nothing.
+    /// <param name="venueOpen">
+    /// For a resumed open, the venue's open position on the symbol, read under the symbol's lock after its order filled
+    /// (null: none). A resumed open whose position is gone (closed since) places no protective orders: they would guard
+    /// nothing. It is also what decides whether the order's change is already booked (<see cref="AlreadyBookedAsync"/>).
     /// </param>
-    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true)
+    public async Task<OpenPositionResponse> CompleteOpenAsync(
+        OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, PositionRisk? venueOpen = null)
     {
+        var positionOpen = venueOpen is not null;
         var ct = lifetime.ApplicationStopping;
         if (order.ExecutedQty <= 0m)
         {
@@ -89,7 +92,7 @@ public sealed class FillRecorder(
             }
         }
 
-        var record = await RecordOpenAsync(command, order, fills, resumed, ct).ConfigureAwait(false);
+        var record = await RecordOpenAsync(command, order, fills, resumed, venueOpen, ct).ConfigureAwait(false);
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
@@ -100,7 +103,7 @@ public sealed class FillRecorder(
 
         if (record is null)
         {
-            warnings.Add("ledger: the fill is recorded in the background (the Ledger is not answering); it will land");
+            warnings.Add("ledger: the fill is recorded in the background (the Ledger is not answering, or earlier writes still wait for it); it will land");
         }
 
         // The plan's simple estimate at the fill, computed with the Domain function Risk's GetLiquidationPrice (SIMPLE)
@@ -138,29 +141,34 @@ public sealed class FillRecorder(
     /// write unit: if the Ledger does not answer, both wait in the background queue together, in order, so the trade
     /// lands linked to its position.
     /// </remarks>
-    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, CancellationToken ct)
+    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(
+        OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, PositionRisk? venueOpen, CancellationToken ct)
     {
         if (!resumed)
         {
-            return await RecordOpenOnAsync(null, command, order, fills, ct).ConfigureAwait(false);
+            return await RecordOpenOnAsync(null, command, order, fills, null, ct).ConfigureAwait(false);
         }
 
         if (ledger.HasWritesPendingAhead)
         {
             // Whether a resumed order is already in the books can only be told from a record that holds every write
-            // made before it: decide once they have landed. Its booking would wait behind them anyway (no record now).
+            // made before it: decide once they have landed, against the venue as it was now (later changes' writes
+            // wait behind this one). Its booking would wait behind them anyway (no record now).
             ledger.AfterQueuedWrites($"open {command.Symbol} {command.ClientOrderId}", command.Symbol,
-                async (later, ct2) => await RecordOpenOnAsync(later, command, order, fills, ct2).ConfigureAwait(false));
+                async (later, ct2) => await RecordOpenOnAsync(later, command, order, fills, venueOpen, ct2).ConfigureAwait(false));
             return null;
         }
 
-        return await RecordOpenOnAsync(await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false), command, order, fills, ct)
+        return await RecordOpenOnAsync(await ledger.OpenRecordAsync(command.Symbol, ct).ConfigureAwait(false), command, order, fills, venueOpen, ct)
             .ConfigureAwait(false);
     }
 
-    /// <summary>Records the opening fill given the symbol's open record (<paramref name="existing"/>; read only when resumed).</summary>
+    /// <summary>
+    /// Records the opening fill given the symbol's open record (<paramref name="existing"/>: read only when resumed, when
+    /// no earlier write waited) and, when resumed, the venue's position read with it (<paramref name="venueOpen"/>).
+    /// </summary>
     private async Task<LedgerV1.PositionRecord?> RecordOpenOnAsync(
-        LedgerV1.PositionRecord? existing, OpenCommand command, OrderInfo order, OrderFills fills, CancellationToken ct)
+        LedgerV1.PositionRecord? existing, OpenCommand command, OrderInfo order, OrderFills fills, PositionRisk? venueOpen, CancellationToken ct)
     {
         var fee = fills.Fee;
         if (existing is not null && IsAdoptionOf(existing, order))
@@ -175,7 +183,7 @@ public sealed class FillRecorder(
         }
 
         if (existing?.OpenedAt is { } openedAt && openedAt.ToDateTimeOffset() < order.UpdateTime
-            && await AlreadyBookedAsync(existing, order, command.Strategy, 0m, ct).ConfigureAwait(false))
+            && await AlreadyBookedAsync(existing, order, venueOpen, fills, command.Strategy, 0m, ct).ConfigureAwait(false))
         {
             // An add to a record opened before it, already booked (opening waits for a reconciliation, which books an
             // add lost with a crash as a size difference).
@@ -205,37 +213,44 @@ public sealed class FillRecorder(
     /// difference). Booking it again would count it twice.
     /// <list type="bullet">
     /// <item>The Ledger holds trades of the order (its client id): they land with the change or after it, so it is booked.</item>
-    /// <item>Otherwise, when no Ledger write made before it still waits and the record holds what the venue holds (side
-    /// and size), the change is booked without its trade (a first attempt that wrote the change alone and lost the
+    /// <item>Otherwise, when the record holds what the venue held (side and size) when the call read it, the change is
+    /// booked without its trade (a first attempt that wrote the change alone and lost the
     /// order's trade with a crash; a reconciliation that booked it at the mark): the order is recorded as one trade.</item>
+    /// <item>A Ledger older than GetOrderTrades cannot list the order's trades: the sizes alone decide, and no trade is
+    /// recorded for a change found booked.</item>
     /// </list>
+    /// Both must be seen as of one moment: <paramref name="record"/> read when no Ledger write made before the call still
+    /// waited (or by the drain loop once they have landed), <paramref name="venueOpen"/> read by the call under the
+    /// symbol's lock. The venue read later could hold changes made after the call, whose writes are not in the record.
     /// </summary>
+    /// <param name="fills">The order's fills when the caller has them (else they are read for its trade).</param>
     public async Task<bool> AlreadyBookedAsync(
-        LedgerV1.PositionRecord record, OrderInfo order, string? strategy, decimal realizedPnl, CancellationToken ct)
+        LedgerV1.PositionRecord record, OrderInfo order, PositionRisk? venueOpen, OrderFills? fills, string? strategy, decimal realizedPnl,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(order);
-        if ((await ledger.OrderTradesAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false)).Count > 0)
+        var trades = await ledger.OrderTradesAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false);
+        if (trades?.Count > 0)
         {
             Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
             return true;
         }
 
-        // Callers ask only once no earlier write waits (they defer into the queue otherwise). One queued in the instant
-        // since leaves the record unsure: the change is taken as not yet booked, as before there was this check.
-        if (ledger.HasWritesPendingAhead)
+        if (venueOpen is null || ExecutionWire.SideOfSize(venueOpen.PositionAmt) != record.Side
+            || Math.Abs(venueOpen.PositionAmt) != Wire.Decimal(record.Quantity, "quantity"))
         {
             return false;
         }
 
-        var open = (await venue.GetPositionsAsync(record.Symbol, ct).ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
-        if (open is null || ExecutionWire.SideOfSize(open.PositionAmt) != record.Side || Math.Abs(open.PositionAmt) != Wire.Decimal(record.Quantity, "quantity"))
+        // A Ledger too old to list the order's trades: the change is booked, and its trade may be too. It is not
+        // recorded, so it can never be recorded twice.
+        if (trades is not null)
         {
-            return false;
+            var orderFills = fills ?? await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+            await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
         }
 
-        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
-        await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
         Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
         return true;
     }

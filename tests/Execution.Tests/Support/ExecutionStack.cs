@@ -262,10 +262,10 @@ public sealed class ExecutionStack : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the Ledger again on the same port and database.</summary>
-    public async Task StartLedgerAsync()
+    /// <summary>Starts the Ledger again on the same port and database (<paramref name="configureServices"/> changes it, e.g. <see cref="OlderLedger"/>).</summary>
+    public async Task StartLedgerAsync(Action<IServiceCollection>? configureServices = null)
     {
-        _ledger = new GrpcServiceHost<LedgerGrpcService>(_ledgerPort, _ledgerSettings);
+        _ledger = new GrpcServiceHost<LedgerGrpcService>(_ledgerPort, _ledgerSettings, configureServices);
         await _ledger.StartAsync();
     }
 

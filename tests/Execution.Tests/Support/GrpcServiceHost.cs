@@ -3,6 +3,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TradeEngine.Execution.Tests.Support;
 
@@ -16,12 +17,14 @@ public sealed class GrpcServiceHost<TEntryPoint> : WebApplicationFactory<TEntryP
     where TEntryPoint : class
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _configureServices;
     private GrpcChannel? _channel;
 
-    public GrpcServiceHost(int port, IReadOnlyDictionary<string, string?> settings)
+    public GrpcServiceHost(int port, IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
     {
         Port = port;
         _settings = settings;
+        _configureServices = configureServices;
         UseKestrel(o => o.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
     }
 
@@ -39,6 +42,11 @@ public sealed class GrpcServiceHost<TEntryPoint> : WebApplicationFactory<TEntryP
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_configureServices is not null)
+        {
+            builder.ConfigureServices(_configureServices);
         }
     }
 
