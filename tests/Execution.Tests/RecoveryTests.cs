@@ -1,4 +1,5 @@
 using System.Globalization;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Ledger;
@@ -326,17 +327,21 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         });
         var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
 
-        // The retry reads the symbol with nothing queued; while the venue is slow to answer it, another write is queued
-        // (another symbol's, say). What the retry read still holds every write made before it, so it decides on that.
+        // The retry reads the symbol with nothing queued (it looks the order up at the venue only after that check);
+        // while the venue is slow to show it the position, another write is queued (another symbol's, say). What the
+        // retry read still holds every write made before it, so it decides on that, at once.
         var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
-        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/order", latencyMs: 1500);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v2/positionRisk", count: 2, latencyMs: 2000);
+        var lookups = await stack.Paper.RequestCountAsync("GET /fapi/v1/order");
         var retry = stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" }).ResponseAsync;
-        await Task.Delay(500);
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("GET /fapi/v1/order") > lookups, TimeSpan.FromSeconds(10), "the retry's order lookup");
+        Assert.False(retry.IsCompleted);
         var earlier = new TaskCompletionSource();
         writes.Defer("an earlier write", ct => earlier.Task.WaitAsync(ct));
         var retried = await retry;
 
         Assert.True(retried.Replayed);
+        Assert.Empty(retried.Warnings);
         Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
         earlier.SetResult();
         await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued decision");
@@ -350,49 +355,67 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
-    public async Task ReducePosition_ResumedAgainstALedgerOlderThanGetOrderTrades_TheSizesDecide_BookedOnceWithoutATradeTwice()
+    public async Task ReducePosition_ResumedAgainstALedgerOlderThanGetOrderTrades_RefusedAsUnavailableChangingNothing_BookedOnceUpgraded()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
         // A reduce the venue filled whose Ledger write died with Execution; the Ledger is then an older release.
         var reduceId = Orders.NewId("reduce");
         await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        var older = new OlderLedger("GetOrderTrades");
         await stack.StopLedgerAsync();
-        await stack.StartLedgerAsync(OlderLedger.Without("GetOrderTrades"));
+        await stack.StartLedgerAsync(older.Configure);
+        await stack.WaitUntilExecutionReachesTheLedgerAsync();
         var reduce = new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" };
 
-        // The Ledger cannot list the order's trades; the record still holds 2 where the venue holds 1.5: not booked yet.
+        // Whether the retry is booked already cannot be told without the order's trades: a transient refusal, nothing
+        // decided and nothing written (not UNIMPLEMENTED, which would name a method the caller never called).
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await stack.Execution.ReducePositionAsync(reduce));
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("GetOrderTrades", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.True(older.Refusals > 0);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 2", opened.PositionId));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
+
+        // Once the Ledger is upgraded the retry is booked, once.
+        await stack.StopLedgerAsync();
+        await stack.StartLedgerAsync();
+        await stack.WaitUntilExecutionReachesTheLedgerAsync();
         var retried = await stack.Execution.ReducePositionAsync(reduce);
 
         Assert.True(retried.Replayed);
         Assert.Empty(retried.Warnings);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
-        var trades = await stack.CountAsync("trades WHERE client_order_id = $1", reduceId);
-        Assert.True(trades > 0);
-        var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
-
-        // Once more: the sizes agree, so it is booked; its trades are not recorded a second time.
-        Assert.True((await stack.Execution.ReducePositionAsync(reduce)).Replayed);
-        Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
-        Assert.Equal(trades, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
-        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduceId) > 0);
+        Assert.Equal(0, await stack.ReconcileAsync());
     }
 
     [Fact]
-    public async Task Reconcile_SizeDifferenceAgainstALedgerOlderThanGetOrderTrades_BookedAtTheMarkNotWithFillsItCannotCheck()
+    public async Task ReducePosition_QueuedRetryMeetsALedgerOlderThanGetOrderTrades_WaitsInTheQueueUntilUpgraded_NotDropped()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
         var reduceId = Orders.NewId("reduce");
         await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        // The retry comes while the Ledger is away: its recording waits in the queue. The Ledger comes back older.
         await stack.StopLedgerAsync();
-        await stack.StartLedgerAsync(OlderLedger.Without("GetOrderTrades"));
+        var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
+        Assert.NotEmpty(retried.Warnings);
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        var older = new OlderLedger("GetOrderTrades");
+        await stack.StartLedgerAsync(older.Configure);
 
-        Assert.Equal(1, await stack.ReconcileAsync());
+        // The queue asks again and again rather than dropping the write: it is still there after two refusals.
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(older.Refusals >= 2), TimeSpan.FromSeconds(30), "the queue to ask twice");
+        Assert.True(writes.Backlog > 0);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 2", opened.PositionId));
 
-        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 1.5", opened.PositionId));
-        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
-        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%booked the difference at mark%without fills%'"));
+        await stack.StopLedgerAsync();
+        await stack.StartLedgerAsync();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued reduce");
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduceId) > 0);
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 

@@ -38,11 +38,12 @@ public sealed class LedgerBook(
     public bool HasWritesPendingAhead => writes.PendingAhead;
 
     /// <summary>
-    /// The trades the Ledger holds for one order on this venue (its client order id), oldest first; null when the Ledger
-    /// cannot say, being older than its GetOrderTrades (UNIMPLEMENTED, during a rolling upgrade that updated Execution
-    /// first). Callers then decide as if the order might be booked: they never book anything twice on an unknown.
+    /// The trades the Ledger holds for one order on this venue (its client order id), oldest first. A Ledger older than
+    /// GetOrderTrades (a rolling upgrade that updated Execution first) answers UNIMPLEMENTED: that is passed on as
+    /// UNAVAILABLE, a transient state, so nothing is decided without the answer. A call fails and may be retried, a
+    /// queued write waits and retries until the Ledger is upgraded, and a reconciliation pass retries the symbol.
     /// </summary>
-    public async Task<IReadOnlyList<TradeRecord>?> OrderTradesAsync(string symbol, string clientOrderId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TradeRecord>> OrderTradesAsync(string symbol, string clientOrderId, CancellationToken cancellationToken)
     {
         try
         {
@@ -53,7 +54,8 @@ public sealed class LedgerBook(
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
         {
             Log.OrderTradesUnavailable(logger, symbol, clientOrderId);
-            return null;
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                "ledger: the Ledger cannot list an order's trades yet (GetOrderTrades is UNIMPLEMENTED: it is older than Execution); retry once it is upgraded"));
         }
     }
 

@@ -65,7 +65,7 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "{Symbol}: resumed order {ClientOrderId} is already booked in the Ledger (its record holds what the venue holds); nothing more to record")]
     public static partial void AlreadyBooked(ILogger logger, string symbol, string clientOrderId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger does not list an order's trades (GetOrderTrades is UNIMPLEMENTED: it is older than this Execution); deciding {Symbol} {ClientOrderId} without them. Upgrade the Ledger")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger does not list an order's trades (GetOrderTrades is UNIMPLEMENTED: it is older than this Execution); {Symbol} {ClientOrderId} waits until it is upgraded")]
     public static partial void OrderTradesUnavailable(ILogger logger, string symbol, string clientOrderId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: the Ledger refused {Symbol}'s size difference with the venue's fills; booking it at the mark without them")]

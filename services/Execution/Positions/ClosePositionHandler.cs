@@ -166,6 +166,9 @@ public sealed class ClosePositionHandler(
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity);
             Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
             order = existing;
+            // Read again now the order is known filled: the read made alongside the lookup could predate a fill the
+            // venue made late, and a resumed reduce is judged against this (FillRecorder.AlreadyBookedAsync).
+            open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
         }
         else
         {
@@ -206,7 +209,7 @@ public sealed class ClosePositionHandler(
         }
         else
         {
-            await RecordReducedAsync(record, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
+            await RecordReducedAsync(OpenedBefore(record, order), order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
         }
 
         var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);

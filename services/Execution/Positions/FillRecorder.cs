@@ -27,15 +27,12 @@ public sealed class FillRecorder(
     IHostApplicationLifetime lifetime,
     ILogger<FillRecorder> logger)
 {
-    /// <param name="venueOpen">
-    /// For a resumed open, the venue's open position on the symbol, read under the symbol's lock after its order filled
-    /// (null: none). A resumed open whose position is gone (closed since) places no protective orders: they would guard
-    /// nothing. It is also what decides whether the order's change is already booked (<see cref="AlreadyBookedAsync"/>).
+    /// <param name="positionOpen">
+    /// Whether the venue holds a position on the symbol. A resumed open whose position is gone (closed since) places no
+    /// protective orders: they would guard nothing.
     /// </param>
-    public async Task<OpenPositionResponse> CompleteOpenAsync(
-        OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, PositionRisk? venueOpen = null)
+    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true)
     {
-        var positionOpen = venueOpen is not null;
         var ct = lifetime.ApplicationStopping;
         if (order.ExecutedQty <= 0m)
         {
@@ -92,7 +89,7 @@ public sealed class FillRecorder(
             }
         }
 
-        var record = await RecordOpenAsync(command, order, fills, resumed, venueOpen, ct).ConfigureAwait(false);
+        var record = await RecordOpenAsync(command, order, fills, resumed, ct).ConfigureAwait(false);
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
@@ -141,14 +138,16 @@ public sealed class FillRecorder(
     /// write unit: if the Ledger does not answer, both wait in the background queue together, in order, so the trade
     /// lands linked to its position.
     /// </remarks>
-    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(
-        OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, PositionRisk? venueOpen, CancellationToken ct)
+    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, CancellationToken ct)
     {
         if (!resumed)
         {
             return await RecordOpenOnAsync(null, command, order, fills, null, ct).ConfigureAwait(false);
         }
 
+        // The venue's position now, read after its order was found filled (a read made alongside that lookup could
+        // predate a fill the venue made late) and under the symbol's lock: what a resumed add is judged against.
+        var venueOpen = await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false);
         if (ledger.HasWritesPendingAhead)
         {
             // Whether a resumed order is already in the books can only be told from a record that holds every write
@@ -183,7 +182,7 @@ public sealed class FillRecorder(
         }
 
         if (existing?.OpenedAt is { } openedAt && openedAt.ToDateTimeOffset() < order.UpdateTime
-            && await AlreadyBookedAsync(existing, order, venueOpen, fills, command.Strategy, 0m, ct).ConfigureAwait(false))
+            && await AlreadyBookedAsync(existing, order, venueOpen, fills.Trades.Count > 0 ? fills : null, command.Strategy, 0m, ct).ConfigureAwait(false))
         {
             // An add to a record opened before it, already booked (opening waits for a reconciliation, which books an
             // add lost with a crash as a size difference).
@@ -216,12 +215,11 @@ public sealed class FillRecorder(
     /// <item>Otherwise, when the record holds what the venue held (side and size) when the call read it, the change is
     /// booked without its trade (a first attempt that wrote the change alone and lost the
     /// order's trade with a crash; a reconciliation that booked it at the mark): the order is recorded as one trade.</item>
-    /// <item>A Ledger older than GetOrderTrades cannot list the order's trades: the sizes alone decide, and no trade is
-    /// recorded for a change found booked.</item>
     /// </list>
     /// Both must be seen as of one moment: <paramref name="record"/> read when no Ledger write made before the call still
     /// waited (or by the drain loop once they have landed), <paramref name="venueOpen"/> read by the call under the
-    /// symbol's lock. The venue read later could hold changes made after the call, whose writes are not in the record.
+    /// symbol's lock after the order was found filled (<see cref="OpenAtVenueAsync"/>). A venue read later could hold
+    /// changes made after the call, whose writes are not in the record.
     /// </summary>
     /// <param name="fills">The order's fills when the caller has them (else they are read for its trade).</param>
     public async Task<bool> AlreadyBookedAsync(
@@ -230,8 +228,7 @@ public sealed class FillRecorder(
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(order);
-        var trades = await ledger.OrderTradesAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false);
-        if (trades?.Count > 0)
+        if ((await ledger.OrderTradesAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false)).Count > 0)
         {
             Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
             return true;
@@ -243,17 +240,15 @@ public sealed class FillRecorder(
             return false;
         }
 
-        // A Ledger too old to list the order's trades: the change is booked, and its trade may be too. It is not
-        // recorded, so it can never be recorded twice.
-        if (trades is not null)
-        {
-            var orderFills = fills ?? await ledger.FillsAsync(order, ct).ConfigureAwait(false);
-            await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
-        }
-
+        var orderFills = fills ?? await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
         Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
         return true;
     }
+
+    /// <summary>The venue's open position on <paramref name="symbol"/>, or null when it holds none.</summary>
+    public async Task<PositionRisk?> OpenAtVenueAsync(string symbol, CancellationToken ct) =>
+        (await venue.GetPositionsAsync(symbol, ct).ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
 
     /// <summary>A reconciliation adopts with key "adopt:…" and the venue's entry; such a record already holds this fill.</summary>
     private static bool IsAdoptionOf(LedgerV1.PositionRecord record, OrderInfo order) =>

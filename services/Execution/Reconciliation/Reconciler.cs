@@ -259,8 +259,8 @@ public sealed class Reconciler(
             clientIds[orderId] = order?.ClientOrderId ?? "venue-" + orderId.ToString(CultureInfo.InvariantCulture);
             // An order the Ledger already holds trades of is booked already (a trade per fill, or one per order when its
             // fills could not be listed, which the trade-id check alone would not catch): these fills are not the
-            // missing ones. A Ledger that cannot say (too old) gets the difference at the mark, never a fill twice.
-            if ((await ledger.OrderTradesAsync(symbol, clientIds[orderId], ct).ConfigureAwait(false))?.Count != 0)
+            // missing ones.
+            if ((await ledger.OrderTradesAsync(symbol, clientIds[orderId], ct).ConfigureAwait(false)).Count > 0)
             {
                 return null;
             }

@@ -269,6 +269,14 @@ public sealed class ExecutionStack : IAsyncDisposable
         await _ledger.StartAsync();
     }
 
+    /// <summary>
+    /// Waits until Execution's own Ledger client gets answers again after <see cref="StartLedgerAsync"/> (its channel
+    /// may still be backing off from the outage), so a test's next call is not turned into a deferred one by chance.
+    /// </summary>
+    public Task WaitUntilExecutionReachesTheLedgerAsync() =>
+        WaitUntilAsync(async () => (await ExecutionHost.Services.GetRequiredService<Ledger.LedgerBook>().TryOpenRecordAsync("BTCUSDT", CancellationToken.None)).Answered,
+            TimeSpan.FromSeconds(30), "Execution to reach the Ledger");
+
     /// <summary>A venue client of the test's own, to look at (or tamper with) the venue as an operator would.</summary>
     public Binance.BinanceClient Venue() =>
         new(new HttpClient { BaseAddress = Paper.Address }, Microsoft.Extensions.Options.Options.Create(new Binance.BinanceOptions
