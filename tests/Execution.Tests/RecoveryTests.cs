@@ -358,10 +358,8 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task ReducePosition_ResumedAgainstALedgerOlderThanGetOrderTrades_RefusedAsUnavailableChangingNothing_BookedOnceUpgraded()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
-        // A reduce the venue filled whose Ledger write died with Execution; the Ledger is then an older release.
-        var reduceId = Orders.NewId("reduce");
-        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        var (opened, reduceId) = await OpenWithALostReduceAsync(stack);
+        // The Ledger is then an older release.
         var older = new OlderLedger("GetOrderTrades");
         await stack.StopLedgerAsync();
         await stack.StartLedgerAsync(older.Configure);
@@ -385,18 +383,14 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
 
         Assert.True(retried.Replayed);
         Assert.Empty(retried.Warnings);
-        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
-        Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduceId) > 0);
-        Assert.Equal(0, await stack.ReconcileAsync());
+        await AssertTheLostReduceBookedAsync(stack, opened, reduceId);
     }
 
     [Fact]
     public async Task ReducePosition_QueuedRetryMeetsALedgerOlderThanGetOrderTrades_WaitsInTheQueueUntilUpgraded_NotDropped()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
-        var reduceId = Orders.NewId("reduce");
-        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        var (opened, reduceId) = await OpenWithALostReduceAsync(stack);
         // The retry comes while the Ledger is away: its recording waits in the queue. The Ledger comes back older.
         await stack.StopLedgerAsync();
         var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
@@ -414,9 +408,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         await stack.StartLedgerAsync();
         await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued reduce");
 
-        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
-        Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduceId) > 0);
-        Assert.Equal(0, await stack.ReconcileAsync());
+        await AssertTheLostReduceBookedAsync(stack, opened, reduceId);
     }
 
     [Fact]
@@ -654,6 +646,23 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>Opens with the fee look-up after the fill slowed down, and stops the Ledger in that window.</summary>
+    /// <summary>A 2 ETHUSDT long, then a reduce of 0.5 that the venue filled and whose Ledger write died with Execution.</summary>
+    private static async Task<(OpenPositionResponse Opened, string ReduceId)> OpenWithALostReduceAsync(ExecutionStack stack)
+    {
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        var reduceId = Orders.NewId("reduce");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        return (opened, reduceId);
+    }
+
+    /// <summary>The reduce of <see cref="OpenWithALostReduceAsync"/> is in the books: the record holds 1.5, with the order's trades.</summary>
+    private static async Task AssertTheLostReduceBookedAsync(ExecutionStack stack, OpenPositionResponse opened, string reduceId)
+    {
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+        Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduceId) > 0);
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     private static async Task<OpenPositionResponse> OpenWhileTheLedgerGoesDownAsync(ExecutionStack stack, OpenPositionRequest open)
     {
         await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
