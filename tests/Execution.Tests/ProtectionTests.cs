@@ -76,6 +76,27 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     [Fact]
+    public async Task OpenPosition_ResumedAddWhoseRecordingFailsAndWhoseStopLossFails_StillClosedAtOnce()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
+        // An add whose first attempt got its order filled and then died; the Ledger is now a release that cannot list an
+        // order's trades, so whether the add is booked cannot be told (its recording fails), and its stop-loss fails too.
+        var add = Orders.Open(quantity: "0.01", stopLoss: "95000");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.01m), add.ClientOrderId);
+        await stack.StopLedgerAsync();
+        await stack.StartLedgerAsync(new OlderLedger("GetOrderTrades").Configure);
+        await stack.WaitUntilExecutionReachesTheLedgerAsync();
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOrder", 2);
+
+        var failed = await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(add).ResponseAsync);
+
+        // The unprotected position is closed all the same: the failed bookkeeping does not keep it open.
+        Assert.Contains("stop_loss_price", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+    }
+
+    [Fact]
     public async Task OpenPosition_StopLossFailsAndTheFillsCannotBeRead_PositionStillClosedAtOnceAndRecorded()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);

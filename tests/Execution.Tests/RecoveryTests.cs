@@ -355,7 +355,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
-    public async Task ReducePosition_ResumedAgainstALedgerOlderThanGetOrderTrades_RefusedAsUnavailableChangingNothing_BookedOnceUpgraded()
+    public async Task ReducePosition_ResumedAgainstALedgerOlderThanGetOrderTrades_RefusedNamingTheCauseChangingNothing_BookedOnceUpgraded()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var (opened, reduceId) = await OpenWithALostReduceAsync(stack);
@@ -366,10 +366,10 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         await stack.WaitUntilExecutionReachesTheLedgerAsync();
         var reduce = new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" };
 
-        // Whether the retry is booked already cannot be told without the order's trades: a transient refusal, nothing
-        // decided and nothing written (not UNIMPLEMENTED, which would name a method the caller never called).
+        // Whether the retry is booked already cannot be told without the order's trades: refused, nothing decided and
+        // nothing written (not UNIMPLEMENTED, which would name a method the caller never called).
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await stack.Execution.ReducePositionAsync(reduce));
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains("GetOrderTrades", refused.Status.Detail, StringComparison.Ordinal);
         Assert.True(older.Refusals > 0);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 2", opened.PositionId));
@@ -387,7 +387,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
-    public async Task ReducePosition_QueuedRetryMeetsALedgerOlderThanGetOrderTrades_WaitsInTheQueueUntilUpgraded_NotDropped()
+    public async Task ReducePosition_QueuedRetryMeetsALedgerOlderThanGetOrderTrades_DroppedNotGuessed_ReconciliationBooksItAfterTheUpgrade()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var (opened, reduceId) = await OpenWithALostReduceAsync(stack);
@@ -399,15 +399,16 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         var older = new OlderLedger("GetOrderTrades");
         await stack.StartLedgerAsync(older.Configure);
 
-        // The queue asks again and again rather than dropping the write: it is still there after two refusals.
-        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(older.Refusals >= 2), TimeSpan.FromSeconds(30), "the queue to ask twice");
-        Assert.True(writes.Backlog > 0);
+        // The queued recording cannot be decided: it is dropped (with an error), not guessed, and holds up nothing.
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queue to give the reduce up");
+        Assert.True(older.Refusals > 0);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 2", opened.PositionId));
 
+        // After the upgrade, reconciliation books the difference with the venue's fills of the reduce.
         await stack.StopLedgerAsync();
         await stack.StartLedgerAsync();
-        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued reduce");
-
+        await stack.WaitUntilExecutionReachesTheLedgerAsync();
+        Assert.Equal(1, await stack.ReconcileAsync());
         await AssertTheLostReduceBookedAsync(stack, opened, reduceId);
     }
 

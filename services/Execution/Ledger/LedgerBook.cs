@@ -40,8 +40,9 @@ public sealed class LedgerBook(
     /// <summary>
     /// The trades the Ledger holds for one order on this venue (its client order id), oldest first. A Ledger older than
     /// GetOrderTrades (a rolling upgrade that updated Execution first) answers UNIMPLEMENTED: that is passed on as
-    /// UNAVAILABLE, a transient state, so nothing is decided without the answer. A call fails and may be retried, a
-    /// queued write waits and retries until the Ledger is upgraded, and a reconciliation pass retries the symbol.
+    /// FAILED_PRECONDITION naming the cause, and nothing is decided without the answer. A call fails (retry it after the
+    /// upgrade); a queued write is dropped with an error rather than holding up every write behind it, and the
+    /// reconciliation after the upgrade books what it would have; a reconciliation pass leaves the symbol for the next.
     /// </summary>
     public async Task<IReadOnlyList<TradeRecord>> OrderTradesAsync(string symbol, string clientOrderId, CancellationToken cancellationToken)
     {
@@ -54,8 +55,8 @@ public sealed class LedgerBook(
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
         {
             Log.OrderTradesUnavailable(logger, symbol, clientOrderId);
-            throw new RpcException(new Status(StatusCode.Unavailable,
-                "ledger: the Ledger cannot list an order's trades yet (GetOrderTrades is UNIMPLEMENTED: it is older than Execution); retry once it is upgraded"));
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                "ledger: the Ledger cannot list an order's trades (GetOrderTrades is UNIMPLEMENTED: it is older than Execution); retry once it is upgraded"));
         }
     }
 

@@ -65,7 +65,10 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "{Symbol}: resumed order {ClientOrderId} is already booked in the Ledger (its record holds what the venue holds); nothing more to record")]
     public static partial void AlreadyBooked(ILogger logger, string symbol, string clientOrderId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger does not list an order's trades (GetOrderTrades is UNIMPLEMENTED: it is older than this Execution); {Symbol} {ClientOrderId} waits until it is upgraded")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Open {Symbol} {ClientOrderId}: recording the fill failed and its stop-loss could not be placed; closing the position first")]
+    public static partial void OpenUnrecordedBeforeUnprotectedClose(ILogger logger, Exception exception, string symbol, string clientOrderId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger does not list an order's trades (GetOrderTrades is UNIMPLEMENTED: it is older than this Execution); {Symbol} {ClientOrderId} is not decided until it is upgraded")]
     public static partial void OrderTradesUnavailable(ILogger logger, string symbol, string clientOrderId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: the Ledger refused {Symbol}'s size difference with the venue's fills; booking it at the mark without them")]

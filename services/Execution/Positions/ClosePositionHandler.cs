@@ -203,13 +203,15 @@ public sealed class ClosePositionHandler(
 
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
         var resumed = existing is not null;
+        // A record opened after the order (its position was closed and another opened since) is not the one it reduced.
+        record = OpenedBefore(record, order);
         if (deferred)
         {
             ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, open, ct));
         }
         else
         {
-            await RecordReducedAsync(OpenedBefore(record, order), order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
+            await RecordReducedAsync(record, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
         }
 
         var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);

@@ -27,11 +27,12 @@ public sealed class FillRecorder(
     IHostApplicationLifetime lifetime,
     ILogger<FillRecorder> logger)
 {
-    /// <param name="positionOpen">
-    /// Whether the venue holds a position on the symbol. A resumed open whose position is gone (closed since) places no
-    /// protective orders: they would guard nothing.
-    /// </param>
-    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true)
+    /// <remarks>
+    /// A resumed open reads the venue's position once more, after its order was found filled (a read made alongside
+    /// that lookup could predate a fill the venue made late). A position gone since (closed) gets no protective orders:
+    /// they would guard nothing. The same read is what a resumed add is judged against (<see cref="AlreadyBookedAsync"/>).
+    /// </remarks>
+    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed)
     {
         var ct = lifetime.ApplicationStopping;
         if (order.ExecutedQty <= 0m)
@@ -41,8 +42,9 @@ public sealed class FillRecorder(
         }
 
         var warnings = new List<string>(quote.Warnings);
+        var venueOpen = resumed ? await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false) : null;
         var fillsTask = ledger.FillsAsync(order, ct);
-        var protect = positionOpen || !resumed;
+        var protect = !resumed || venueOpen is not null;
         var stopTask = protect && command.StopLoss is { } sl
             ? protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
             : null;
@@ -89,7 +91,19 @@ public sealed class FillRecorder(
             }
         }
 
-        var record = await RecordOpenAsync(command, order, fills, resumed, ct).ConfigureAwait(false);
+        LedgerV1.PositionRecord? record;
+        try
+        {
+            record = await RecordOpenAsync(command, order, fills, resumed, venueOpen, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (stopFailure is not null && ex is not OperationCanceledException)
+        {
+            // The position stands without its stop-loss: closing it comes first, the bookkeeping that failed after.
+            // Its close is recorded behind whatever waits for the Ledger, or reported if there is nothing to close.
+            Log.OpenUnrecordedBeforeUnprotectedClose(logger, ex, command.Symbol, command.ClientOrderId);
+            record = null;
+        }
+
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
@@ -138,16 +152,14 @@ public sealed class FillRecorder(
     /// write unit: if the Ledger does not answer, both wait in the background queue together, in order, so the trade
     /// lands linked to its position.
     /// </remarks>
-    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, CancellationToken ct)
+    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(
+        OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, PositionRisk? venueOpen, CancellationToken ct)
     {
         if (!resumed)
         {
             return await RecordOpenOnAsync(null, command, order, fills, null, ct).ConfigureAwait(false);
         }
 
-        // The venue's position now, read after its order was found filled (a read made alongside that lookup could
-        // predate a fill the venue made late) and under the symbol's lock: what a resumed add is judged against.
-        var venueOpen = await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false);
         if (ledger.HasWritesPendingAhead)
         {
             // Whether a resumed order is already in the books can only be told from a record that holds every write
