@@ -94,6 +94,13 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         // The unprotected position is closed all the same: the failed bookkeeping does not keep it open.
         Assert.Contains("stop_loss_price", failed.Status.Detail, StringComparison.Ordinal);
         Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        // The Ledger's record lacks the add, so the close is not booked against it (that would close 0.01 with PnL of
+        // 0.02): a risk event says what happened, and reconciliation repairs the record from the venue.
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'open' AND quantity = 0.01"));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT' AND reason LIKE 'Closed BTCUSDT at the venue (0.02 at %recording its open failed%'"));
+        Assert.Equal(1, await stack.ReconcileAsync());
+        Assert.Equal(0, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'open'"));
     }
 
     [Fact]

@@ -27,12 +27,11 @@ public sealed class FillRecorder(
     IHostApplicationLifetime lifetime,
     ILogger<FillRecorder> logger)
 {
-    /// <remarks>
-    /// A resumed open reads the venue's position once more, after its order was found filled (a read made alongside
-    /// that lookup could predate a fill the venue made late). A position gone since (closed) gets no protective orders:
-    /// they would guard nothing. The same read is what a resumed add is judged against (<see cref="AlreadyBookedAsync"/>).
-    /// </remarks>
-    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed)
+    /// <param name="positionOpen">
+    /// Whether the venue holds a position on the symbol. A resumed open whose position is gone (closed since) places no
+    /// protective orders: they would guard nothing.
+    /// </param>
+    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true)
     {
         var ct = lifetime.ApplicationStopping;
         if (order.ExecutedQty <= 0m)
@@ -42,9 +41,8 @@ public sealed class FillRecorder(
         }
 
         var warnings = new List<string>(quote.Warnings);
-        var venueOpen = resumed ? await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false) : null;
         var fillsTask = ledger.FillsAsync(order, ct);
-        var protect = !resumed || venueOpen is not null;
+        var protect = positionOpen || !resumed;
         var stopTask = protect && command.StopLoss is { } sl
             ? protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
             : null;
@@ -92,22 +90,22 @@ public sealed class FillRecorder(
         }
 
         LedgerV1.PositionRecord? record;
+        Exception? recordingFailure = null;
         try
         {
-            record = await RecordOpenAsync(command, order, fills, resumed, venueOpen, ct).ConfigureAwait(false);
+            record = await RecordOpenAsync(command, order, fills, resumed, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (stopFailure is not null && ex is not OperationCanceledException)
         {
             // The position stands without its stop-loss: closing it comes first, the bookkeeping that failed after.
-            // Its close is recorded behind whatever waits for the Ledger, or reported if there is nothing to close.
             Log.OpenUnrecordedBeforeUnprotectedClose(logger, ex, command.Symbol, command.ClientOrderId);
-            record = null;
+            (record, recordingFailure) = (null, ex);
         }
 
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
-            await CloseUnprotectedAsync(command, record, ct).ConfigureAwait(false);
+            await CloseUnprotectedAsync(command, record, recordingFailure, ct).ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.Aborted,
                 $"stop_loss_price: the stop-loss could not be placed ({stopFailure.Message}); the position was closed at once"));
         }
@@ -152,13 +150,16 @@ public sealed class FillRecorder(
     /// write unit: if the Ledger does not answer, both wait in the background queue together, in order, so the trade
     /// lands linked to its position.
     /// </remarks>
-    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(
-        OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, PositionRisk? venueOpen, CancellationToken ct)
+    private async Task<LedgerV1.PositionRecord?> RecordOpenAsync(OpenCommand command, OrderInfo order, OrderFills fills, bool resumed, CancellationToken ct)
     {
         if (!resumed)
         {
             return await RecordOpenOnAsync(null, command, order, fills, null, ct).ConfigureAwait(false);
         }
+
+        // The venue's position now, read after its order was found filled (a read made alongside that lookup could
+        // predate a fill the venue made late) and under the symbol's lock: what a resumed add is judged against.
+        var venueOpen = await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false);
 
         if (ledger.HasWritesPendingAhead)
         {
@@ -268,7 +269,12 @@ public sealed class FillRecorder(
          || string.Equals(record.Strategy, Reconciliation.Reconciler.AdoptedWithFillsStrategy, StringComparison.Ordinal))
         && record.OpenedAt is not null && record.OpenedAt.ToDateTimeOffset() >= order.UpdateTime.AddMinutes(-1);
 
-    private async Task CloseUnprotectedAsync(OpenCommand command, LedgerV1.PositionRecord? record, CancellationToken ct)
+    /// <param name="recordingFailure">
+    /// Why recording the open failed, if it did: then the Ledger's open record (if any) is not the position the venue
+    /// held (it lacks this fill), so the close is not booked against it. A risk event says so, and reconciliation
+    /// repairs the record from the venue.
+    /// </param>
+    private async Task CloseUnprotectedAsync(OpenCommand command, LedgerV1.PositionRecord? record, Exception? recordingFailure, CancellationToken ct)
     {
         var closeId = ExecutionWire.Derived(command.ClientOrderId, "slfail");
         await protective.CancelAllAsync(command.Symbol, ct).ConfigureAwait(false);
@@ -280,6 +286,14 @@ public sealed class FillRecorder(
             closeId, ct).ConfigureAwait(false)).Order);
         if (order is null)
         {
+            return;
+        }
+
+        if (recordingFailure is not null)
+        {
+            await ledger.LogRiskEventAsync("close-unrecorded:" + closeId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
+                $"Closed {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}: its stop-loss could not be placed), but recording its open failed ({recordingFailure.Message}); reconciliation repairs the Ledger from the venue",
+                command.Symbol, ct).ConfigureAwait(false);
             return;
         }
 

@@ -65,7 +65,7 @@ public sealed class OpenPositionHandler(
             ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
             Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
             var quoted = await fundingTask.ConfigureAwait(false);
-            var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true)
+            var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true, positionOpen: account.FindOpen(command.Symbol) is not null)
                 .ConfigureAwait(false);
             resumed.Replayed = true;
             return resumed;
