@@ -94,13 +94,15 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         // The unprotected position is closed all the same: the failed bookkeeping does not keep it open.
         Assert.Contains("stop_loss_price", failed.Status.Detail, StringComparison.Ordinal);
         Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
-        // The Ledger's record lacks the add, so the close is not booked against it (that would close 0.01 with PnL of
-        // 0.02): a risk event says what happened, and reconciliation repairs the record from the venue.
-        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'open' AND quantity = 0.01"));
-        Assert.Equal(1, await stack.CountAsync(
-            "risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT' AND reason LIKE 'Closed BTCUSDT at the venue (0.02 at %recording its open failed%'"));
-        Assert.Equal(1, await stack.ReconcileAsync());
+        // The record (which lacks the add) is closed at the venue's price, so no later open is added to it, and a risk
+        // event says the add's fill is missing from the Ledger.
+        var writes = stack.ExecutionHost.Services.GetRequiredService<TradeEngine.Execution.Ledger.LedgerWrites>();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued close");
         Assert.Equal(0, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'open'"));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT' AND reason LIKE $1",
+            $"Closed BTCUSDT at the venue (0.02 at %recording its open {add.ClientOrderId} failed%missing from the Ledger"));
+        Assert.Equal(0, await stack.ReconcileAsync());
     }
 
     [Fact]

@@ -270,9 +270,9 @@ public sealed class FillRecorder(
         && record.OpenedAt is not null && record.OpenedAt.ToDateTimeOffset() >= order.UpdateTime.AddMinutes(-1);
 
     /// <param name="recordingFailure">
-    /// Why recording the open failed, if it did: then the Ledger's open record (if any) is not the position the venue
-    /// held (it lacks this fill), so the close is not booked against it. A risk event says so, and reconciliation
-    /// repairs the record from the venue.
+    /// Why recording the open failed, if it did. The close is still booked against the symbol's open record, if any, at
+    /// the venue's price, so the record does not stay open (a later open would be added to it). That record lacks this
+    /// fill, so a risk event says what the venue did and that the open's fill is missing from the Ledger.
     /// </param>
     private async Task CloseUnprotectedAsync(OpenCommand command, LedgerV1.PositionRecord? record, Exception? recordingFailure, CancellationToken ct)
     {
@@ -291,10 +291,9 @@ public sealed class FillRecorder(
 
         if (recordingFailure is not null)
         {
-            await ledger.LogRiskEventAsync("close-unrecorded:" + closeId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
-                $"Closed {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}: its stop-loss could not be placed), but recording its open failed ({recordingFailure.Message}); reconciliation repairs the Ledger from the venue",
+            await ledger.LogRiskEventAsync("open-unrecorded:" + closeId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
+                $"Closed {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}: its stop-loss could not be placed), but recording its open {command.ClientOrderId} failed ({recordingFailure.Message}): that fill is missing from the Ledger",
                 command.Symbol, ct).ConfigureAwait(false);
-            return;
         }
 
         if (record is null)
