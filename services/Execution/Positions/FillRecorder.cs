@@ -160,7 +160,6 @@ public sealed class FillRecorder(
         // The venue's position now, read after its order was found filled (a read made alongside that lookup could
         // predate a fill the venue made late) and under the symbol's lock: what a resumed add is judged against.
         var venueOpen = await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false);
-
         if (ledger.HasWritesPendingAhead)
         {
             // Whether a resumed order is already in the books can only be told from a record that holds every write
@@ -278,8 +277,7 @@ public sealed class FillRecorder(
     {
         var closeId = ExecutionWire.Derived(command.ClientOrderId, "slfail");
         await protective.CancelAllAsync(command.Symbol, ct).ConfigureAwait(false);
-        var positions = await venue.GetPositionsAsync(command.Symbol, ct).ConfigureAwait(false);
-        var open = positions.FirstOrDefault(p => p.PositionAmt != 0m);
+        var open = await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false);
         var existing = await venue.GetOrderAsync(command.Symbol, closeId, ct).ConfigureAwait(false);
         var order = existing ?? (open is null ? null : (await venue.PlaceOrderAsync(
             new NewOrder(command.Symbol, ExecutionWire.ClosingOrder(command.Side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
