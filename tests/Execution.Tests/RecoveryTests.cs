@@ -204,11 +204,9 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task Reconcile_ReduceWhoseLedgerWriteWasLost_BookedWithTheVenuesFills_AndItsRetryBooksNothingMore()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
-        var venue = stack.Venue();
         // A reduce the venue filled and whose Ledger write died with Execution (the write queue is in memory).
-        var reduceId = Orders.NewId("reduce");
-        await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        var (opened, reduceId, _) = await OpenWithALostReduceAsync(stack);
+        var venue = stack.Venue();
         var venueFills = await venue.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", Limit: 1000));
         var reduceFills = venueFills.Where(t => t.Side == OrderSide.Sell).ToList();
         Assert.NotEmpty(reduceFills);
@@ -288,16 +286,9 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task ReducePosition_ResumedAfterItsChangeWasBookedWithoutItsTrade_RecordsTheTradeOnly()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        var (opened, reduceId, reduce) = await OpenWithALostReduceAsync(stack);
         var venue = stack.Venue();
-        var reduceId = Orders.NewId("reduce");
-        var placed = await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
-        // The reduce's change is in the Ledger, its trade is not (booked at the mark by a reconciliation, say).
-        await stack.Ledger.ReducePositionAsync(new TradeEngine.Ledger.V1.ReducePositionRequest
-        {
-            IdempotencyKey = "booked-at-mark", PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "3000", Fee = "0",
-            ReducedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(placed.Order.UpdateTime),
-        });
+        await BookWithoutItsTradeAsync(stack, opened, reduce);
         var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
 
         var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
@@ -305,10 +296,10 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.True(retried.Replayed);
         Assert.Equal(changes, await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId));
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
-        var fee = (await venue.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", Limit: 1000))).Where(t => t.OrderId == placed.Order.OrderId).Sum(t => t.Commission);
+        var fee = (await venue.GetUserTradesAsync(new UserTradesQuery("ETHUSDT", Limit: 1000))).Where(t => t.OrderId == reduce.OrderId).Sum(t => t.Commission);
         Assert.Equal(1, await stack.CountAsync(
             "trades WHERE client_order_id = $1 AND exchange_trade_id = $2 AND position_id = $3::uuid AND quantity = 0.5 AND side = 'sell' AND fee = $4",
-            reduceId, "order-" + placed.Order.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId, fee));
+            reduceId, "order-" + reduce.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId, fee));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
@@ -316,15 +307,8 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task ReducePosition_ResumedWhileAWriteGetsQueuedAfterItsRead_DecidedOnWhatItRead_NotBookedTwice()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
-        var reduceId = Orders.NewId("reduce");
-        var placed = await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
-        // The reduce's change is in the Ledger, its trade is not (booked at the mark by a reconciliation, say).
-        await stack.Ledger.ReducePositionAsync(new TradeEngine.Ledger.V1.ReducePositionRequest
-        {
-            IdempotencyKey = "booked-at-mark", PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "3000", Fee = "0",
-            ReducedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(placed.Order.UpdateTime),
-        });
+        var (opened, reduceId, reduce) = await OpenWithALostReduceAsync(stack);
+        await BookWithoutItsTradeAsync(stack, opened, reduce);
         var changes = await stack.CountAsync("position_changes WHERE position_id = $1::uuid", opened.PositionId);
 
         // The retry reads the symbol with nothing queued (it looks the order up at the venue only after that check);
@@ -350,7 +334,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
         Assert.Equal(1, await stack.CountAsync(
             "trades WHERE client_order_id = $1 AND exchange_trade_id = $2 AND position_id = $3::uuid AND quantity = 0.5 AND side = 'sell'",
-            reduceId, "order-" + placed.Order.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId));
+            reduceId, "order-" + reduce.OrderId.ToString(CultureInfo.InvariantCulture), opened.PositionId));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
@@ -358,7 +342,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task ReducePosition_ResumedAgainstALedgerOlderThanGetOrderTrades_RefusedNamingTheCauseChangingNothing_BookedOnceUpgraded()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var (opened, reduceId) = await OpenWithALostReduceAsync(stack);
+        var (opened, reduceId, _) = await OpenWithALostReduceAsync(stack);
         // The Ledger is then an older release.
         var older = new OlderLedger("GetOrderTrades");
         await stack.StopLedgerAsync();
@@ -390,7 +374,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task ReducePosition_QueuedRetryMeetsALedgerOlderThanGetOrderTrades_DroppedNotGuessed_ReconciliationBooksItAfterTheUpgrade()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var (opened, reduceId) = await OpenWithALostReduceAsync(stack);
+        var (opened, reduceId, _) = await OpenWithALostReduceAsync(stack);
         // The retry comes while the Ledger is away: its recording waits in the queue. The Ledger comes back older.
         await stack.StopLedgerAsync();
         var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
@@ -648,13 +632,21 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
 
     /// <summary>Opens with the fee look-up after the fill slowed down, and stops the Ledger in that window.</summary>
     /// <summary>A 2 ETHUSDT long, then a reduce of 0.5 that the venue filled and whose Ledger write died with Execution.</summary>
-    private static async Task<(OpenPositionResponse Opened, string ReduceId)> OpenWithALostReduceAsync(ExecutionStack stack)
+    private static async Task<(OpenPositionResponse Opened, string ReduceId, OrderInfo Reduce)> OpenWithALostReduceAsync(ExecutionStack stack)
     {
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
         var reduceId = Orders.NewId("reduce");
-        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
-        return (opened, reduceId);
+        var placed = await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.5m, ReduceOnly: true), reduceId);
+        return (opened, reduceId, placed.Order);
     }
+
+    /// <summary>The reduce's change is put in the Ledger without its trade (booked at the mark by a reconciliation, say).</summary>
+    private static async Task BookWithoutItsTradeAsync(ExecutionStack stack, OpenPositionResponse opened, OrderInfo reduce) =>
+        await stack.Ledger.ReducePositionAsync(new TradeEngine.Ledger.V1.ReducePositionRequest
+        {
+            IdempotencyKey = "booked-at-mark", PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "3000", Fee = "0",
+            ReducedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(reduce.UpdateTime),
+        });
 
     /// <summary>The reduce of <see cref="OpenWithALostReduceAsync"/> is in the books: the record holds 1.5, with the order's trades.</summary>
     private static async Task AssertTheLostReduceBookedAsync(ExecutionStack stack, OpenPositionResponse opened, string reduceId)
