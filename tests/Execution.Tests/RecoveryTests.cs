@@ -304,6 +304,30 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     [Fact]
+    public async Task ReducePosition_ResumedAfterItsPositionWasClosedAndAnotherOpened_NotBookedAgainstTheNewOne()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var (opened, reduceId, _) = await OpenWithALostReduceAsync(stack);
+        // The rest of that position is closed and a new one of the same size opened, all before the caller retries the
+        // reduce whose answer it lost: the open record now is the new position, which the reduce never touched.
+        await stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT" });
+        var reopened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        Assert.NotEqual(opened.PositionId, reopened.PositionId);
+
+        var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
+
+        Assert.True(retried.Replayed);
+        Assert.Equal(string.Empty, retried.PositionId);
+        Assert.Equal("2", retried.RemainingQuantity);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 2", reopened.PositionId));
+        Assert.Equal(0, await stack.CountAsync("position_changes WHERE position_id = $1::uuid AND kind <> 'open'", reopened.PositionId));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%Reduced ETHUSDT by 0.5 at the venue, but the Ledger had no open record%'"));
+        Assert.Single(await stack.Paper.OrdersAsync(reduceId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    [Fact]
     public async Task ReducePosition_ResumedWhileAWriteGetsQueuedAfterItsRead_DecidedOnWhatItRead_NotBookedTwice()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
@@ -630,7 +654,6 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         }
     }
 
-    /// <summary>Opens with the fee look-up after the fill slowed down, and stops the Ledger in that window.</summary>
     /// <summary>A 2 ETHUSDT long, then a reduce of 0.5 that the venue filled and whose Ledger write died with Execution.</summary>
     private static async Task<(OpenPositionResponse Opened, string ReduceId, OrderInfo Reduce)> OpenWithALostReduceAsync(ExecutionStack stack)
     {
@@ -656,6 +679,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>Opens with the fee look-up after the fill slowed down, and stops the Ledger in that window.</summary>
     private static async Task<OpenPositionResponse> OpenWhileTheLedgerGoesDownAsync(ExecutionStack stack, OpenPositionRequest open)
     {
         await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
