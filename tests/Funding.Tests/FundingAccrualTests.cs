@@ -182,6 +182,35 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
     }
 
     [Fact]
+    public async Task Accrual_PositionOpenedWithinTheGrace_OtherSymbolsSettlementsStillPosted()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: new Dictionary<string, string?>
+        {
+            ["Funding:Accrual:SettleAfterSeconds"] = "60",
+        });
+        await world.StopFundingAsync();
+        var btc = await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.2", "60000");
+        // A settlement passes while Funding is down, and the position is closed two minutes after it ...
+        world.Paper.Engine.Advance(TimeSpan.FromHours(7.5) + TimeSpan.FromMinutes(2));
+        await world.Ledger.ClosePositionAsync(new Ledger.V1.ClosePositionRequest
+        {
+            IdempotencyKey = "close-" + Guid.NewGuid().ToString("N"), PositionId = btc.PositionId, ExitPrice = "60000",
+            ClosedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(world.Paper.Clock.GetUtcNow()),
+        });
+        // ... and another symbol's position is opened just now: it starts inside the grace window, after that window's
+        // end, and has nothing to settle yet. Open positions come first in a pass, so it is looked at before BTCUSDT.
+        await world.OpenPositionAsync("ETHUSDT", Side.Long, "1", "3000");
+
+        await world.StartFundingAsync();
+        var posted = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+
+        var settlement = Assert.Single(posted.Events);
+        Assert.Equal(FundingWorld.Start.AddMinutes(-30).AddHours(8), settlement.FundingTime.ToDateTimeOffset());
+        Assert.Equal(0.2m * 60000m * 0.0001m, Dec(settlement.Payment));
+        Assert.Empty((await world.LedgerFundingAsync("ETHUSDT")).Events);
+    }
+
+    [Fact]
     public async Task Posting_MarkWithEightDecimals_NotionalRoundedToTheLedgersEightAndAccepted()
     {
         await using var world = await FundingWorld.StartAsync(postgres, rabbit, startFunding: false);

@@ -87,6 +87,12 @@ public sealed partial class FundingAccrual(
             var openedAt = position.OpenedAt?.ToDateTimeOffset() ?? now;
             var from = openedAt > earliest ? openedAt : earliest;
             var until = position.ClosedAt?.ToDateTimeOffset() is { } closedAt && closedAt < settledBy ? closedAt : settledBy;
+            if (until <= from)
+            {
+                // Opened inside the grace window (or by a clock ahead of this one): nothing of it is due yet.
+                continue;
+            }
+
             foreach (var t in schedule.SettlementTimes(from, until))
             {
                 if (!_posted.Contains((position.PositionId, t.ToUnixTimeMilliseconds())))
