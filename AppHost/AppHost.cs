@@ -42,10 +42,15 @@ var execution = builder.AddProject<Projects.TradeEngine_Execution>("execution")
 // The margin monitor reads the account and positions from Execution.
 risk.WithReference(execution);
 
-// The plan's integration example: runs once the services are healthy (open 0.001 BTCUSDT 3x, monitor, close, PnL).
-builder.AddProject<Projects.TradeEngine_Demo>("demo")
-    .WithReference(execution).WaitFor(execution)
-    .WithReference(funding).WaitFor(funding)
-    .WithReference(risk).WaitFor(risk);
+// The plan's integration example: runs once the services are healthy (open 0.001 BTCUSDT 3x, a margin-health read,
+// close, PnL). Only against the simulator: with a real venue configured it would place real orders on every start (and
+// on every restart from the dashboard), so it is not part of that model at all.
+if (venue.Paper is not null)
+{
+    builder.AddProject<Projects.TradeEngine_Demo>("demo")
+        .WithReference(execution).WaitFor(execution)
+        .WithReference(funding).WaitFor(funding)
+        .WithReference(risk).WaitFor(risk);
+}
 
 builder.Build().Run();

@@ -22,6 +22,9 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public OtlpTraceReceiver Traces { get; private set; } = null!;
 
+    /// <summary>The names of the AppHost model's resources, as it built them.</summary>
+    public IReadOnlyList<string> ResourceNames { get; private set; } = [];
+
     public async Task InitializeAsync()
     {
         Traces = await OtlpTraceReceiver.StartAsync();
@@ -45,6 +48,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             }));
         }
 
+        ResourceNames = builder.Resources.Select(r => r.Name).ToList();
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(cts.Token);
