@@ -29,10 +29,21 @@ te_ensure_servers() {
   te_say "No container runtime and missing: ${missing[*]}. Installing them with apt-get (Debian packages)..."
   export DEBIAN_FRONTEND=noninteractive
   te_as_root apt-get update -qq
-  # policy-rc.d keeps the packages from starting system-wide services: we run our own throwaway instances.
-  printf '#!/bin/sh\nexit 101\n' | te_as_root tee /usr/sbin/policy-rc.d >/dev/null
-  te_as_root chmod +x /usr/sbin/policy-rc.d
-  te_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  te_as_root rm -f /usr/sbin/policy-rc.d
+  # policy-rc.d keeps the packages from starting system-wide services: we run our own throwaway instances. A policy
+  # the machine already has is put back afterwards, and ours never outlives the install, even a failed one.
+  local policy=/usr/sbin/policy-rc.d saved="" status=0
+  if te_as_root test -e "$policy"; then
+    saved="$policy.tradeengine-saved"
+    te_as_root mv -f "$policy" "$saved"
+  fi
+  printf '#!/bin/sh\nexit 101\n' | te_as_root tee "$policy" >/dev/null
+  te_as_root chmod +x "$policy"
+  te_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  te_as_root rm -f "$policy"
+  if [ -n "$saved" ]; then te_as_root mv -f "$saved" "$policy"; fi
+  if [ "$status" -ne 0 ]; then
+    te_say "apt-get install ${missing[*]} failed (exit $status)."
+    return "$status"
+  fi
   te_say "Installed: ${missing[*]}."
 }

@@ -56,7 +56,30 @@ public static class LocalPostgresExtensions
             .WithHealthCheck(healthKey);
     }
 
+    /// <summary>
+    /// Creates the cluster and its database in a folder beside <paramref name="dataDir"/> and renames it into place only
+    /// when both are done, so a first run cut short (Ctrl+C during initdb) leaves no half-made cluster that later runs
+    /// would take as ready.
+    /// </summary>
     private static void InitializeCluster(string binDir, string stateDir, string dataDir, string passwordFile, string database, bool asPostgres)
+    {
+        var building = dataDir + ".new";
+        if (Directory.Exists(building))
+        {
+            Directory.Delete(building, recursive: true);
+        }
+
+        if (Directory.Exists(dataDir))
+        {
+            // A data folder without PG_VERSION is no cluster (initdb refuses a non-empty folder).
+            Directory.Delete(dataDir, recursive: true);
+        }
+
+        CreateCluster(binDir, stateDir, building, passwordFile, database, asPostgres);
+        Directory.Move(building, dataDir);
+    }
+
+    private static void CreateCluster(string binDir, string stateDir, string dataDir, string passwordFile, string database, bool asPostgres)
     {
         File.WriteAllText(passwordFile, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
         if (!OperatingSystem.IsWindows())

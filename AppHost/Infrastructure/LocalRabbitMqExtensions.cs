@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -46,15 +48,21 @@ public static class LocalRabbitMqExtensions
 
         var port = LocalProcess.FreePort();
         var distPort = LocalProcess.FreePort();
-        // One node name per state folder, so a second AppHost (tests) with its own folder never clashes with this one.
-        var nodeName = $"tradeengine-{(uint)stateDir.GetHashCode(StringComparison.Ordinal):x8}@localhost";
+        // One node name per state folder, so a second AppHost (tests) with its own folder never clashes with this one, and
+        // the same name on every start: the node's data (queued messages included) lives under RABBITMQ_MNESIA_BASE/<node>,
+        // so a new name would start from an empty broker. (string.GetHashCode is randomized per process; a digest is not.)
+        var folderHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(stateDir))))[..8];
+        var nodeName = $"tradeengine-{folderHash}@localhost";
+        // Erlang reads its cookie from $HOME: the rabbitmq user's home when run as that user, else the state folder (an
+        // ordinary user cannot read /var/lib/rabbitmq/.erlang.cookie).
+        var home = asRabbit ? "/var/lib/rabbitmq" : stateDir;
 
         var epmdPath = EpmdPaths.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("RabbitMQ is installed but epmd (package erlang-base) is not.");
         var epmdPort = LocalProcess.FreePort().ToString(CultureInfo.InvariantCulture);
         var epmd = builder.AddExecutable($"{name}-epmd", asRabbit ? "runuser" : epmdPath, stateDir)
             .WithArgs(asRabbit ? ["-u", "rabbitmq", "--", epmdPath, "-port", epmdPort, "-address", "127.0.0.1"] : ["-port", epmdPort, "-address", "127.0.0.1"])
-            .WithEnvironment("HOME", "/var/lib/rabbitmq");
+            .WithEnvironment("HOME", home);
         var epmdHealthKey = $"{name}-epmd-listening";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             epmdHealthKey, _ => new ListeningHealthCheck(int.Parse(epmdPort, CultureInfo.InvariantCulture)), null, null));
@@ -74,7 +82,7 @@ public static class LocalRabbitMqExtensions
             .WithEnvironment("RABBITMQ_CONFIG_FILE", Path.Combine(stateDir, "rabbitmq.conf"))
             .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", Path.Combine(stateDir, "enabled_plugins"))
             .WithEnvironment("RABBITMQ_PID_FILE", Path.Combine(stateDir, "rabbitmq.pid"))
-            .WithEnvironment("HOME", "/var/lib/rabbitmq")
+            .WithEnvironment("HOME", home)
             .WithEnvironment("ERL_EPMD_PORT", epmdPort)
             .WithEndpoint(name: "tcp", port: port, targetPort: port, scheme: "tcp", isProxied: false)
             .WithHealthCheck(healthKey)
