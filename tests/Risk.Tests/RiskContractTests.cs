@@ -129,6 +129,60 @@ public sealed class RiskContractTests : IAsyncLifetime
         Assert.Contains("unknown symbol", violation.Description, StringComparison.Ordinal);
     }
 
+    public static TheoryData<GetLiquidationPriceRequest, string> LiquidationBadInput => new()
+    {
+        // Absurd sizes: quantity × entry past decimal's range used to surface as INTERNAL.
+        { Exchange(quantity: "1000000000000000000000000", entry: "100000"), "quantity" },
+        { Exchange(wallet: "79000000000000000000000000000"), "wallet_balance" },
+        { Exchange(entry: "79000000000000000000000000000"), "entry_price" },
+        { Exchange(otherMaintenance: "-1", margin: Common.V1.MarginType.Cross), "other_maintenance_margin" },
+        { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "BTCUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5, MaintenanceMarginRate = "-0.01" }, "maintenance_margin_rate" },
+        { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "NOSUCHUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5 }, "symbol" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LiquidationBadInput))]
+    public async Task GetLiquidationPrice_BadInput_InvalidArgumentNamingTheWireField(GetLiquidationPriceRequest request, string field)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.GetLiquidationPriceAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal(field, Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task GetMarginHealth_AbsurdPositionSize_InvalidArgumentNamingThePositionsQuantity()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.GetMarginHealthAsync(new GetMarginHealthRequest
+        {
+            Account = new Common.V1.AccountSnapshot
+            {
+                WalletBalance = "1000", AvailableBalance = "1000",
+                Positions = { new Common.V1.PositionSnapshot { Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "1000000000000000000000000", EntryPrice = "100000" } },
+            },
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("account.positions[0].quantity", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
+    private static GetLiquidationPriceRequest Exchange(
+        string quantity = "0.1", string entry = "50000", string wallet = "1000", string? otherMaintenance = null,
+        Common.V1.MarginType margin = Common.V1.MarginType.Isolated)
+    {
+        var request = new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Exchange, Symbol = "BTCUSDT", Side = Common.V1.Side.Long, EntryPrice = entry, Leverage = 5,
+            Quantity = quantity, MarginType = margin, WalletBalance = wallet,
+        };
+        if (otherMaintenance is not null)
+        {
+            request.OtherMaintenanceMargin = otherMaintenance;
+        }
+
+        return request;
+    }
+
     [Fact]
     public async Task GetMarginHealth_PositionOnUnknownSymbolWithoutMaintenance_InvalidArgumentNamingPositionSymbol()
     {

@@ -82,6 +82,23 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     [Fact]
+    public async Task CheckPreTrade_AbsurdSize_InvalidArgumentNamingOrderQuantityNotInternal()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("1000000000000000000000000", 5, price: "100000", symbol: "BTCUSDT"),
+            Account = RiskWorld.Account(10_000m),
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        var violation = Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations);
+        Assert.Equal("order.quantity", violation.Field);
+        Assert.Contains("too large", violation.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CheckPreTrade_DrawdownFromOldPeak_RefusedWithDrawdownReason()
     {
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: async w =>

@@ -48,6 +48,7 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         var side = RiskWire.Side(order.Side, field + ".side");
         var quantity = new Quantity(Wire.Positive(order.Quantity, field + ".quantity"));
         var price = new Price(Wire.Positive(order.Price, field + ".price"));
+        RiskWire.CheckNotional(quantity.Value, price.Value, field + ".quantity");
         var leverage = RiskWire.Leverage(order.Leverage, field + ".leverage");
         var marginType = order.MarginType == Common.V1.MarginType.Unspecified
             ? Domain.MarginType.Cross

@@ -11,6 +11,40 @@ namespace TradeEngine.Risk.Mapping;
 /// <summary>Proto ↔ Domain for the risk contract. Every parse names the proto field it read.</summary>
 public static class RiskWire
 {
+    /// <summary>
+    /// The largest amount (USDT), price or notional (quantity × price) Risk judges, in magnitude. The hard limits cap an
+    /// order at 10,000 USDT; this bound only keeps every figure derived from an input (margins, leverage multiples,
+    /// liquidation prices) inside decimal's range, so an absurd size is refused naming its field instead of overflowing
+    /// into an internal error.
+    /// </summary>
+    public const decimal MaxAmount = 1_000_000_000_000_000m;
+
+    /// <summary><paramref name="value"/> when its magnitude is at most <see cref="MaxAmount"/>; else INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
+    public static decimal Amount(decimal value, string field) =>
+        Math.Abs(value) <= MaxAmount
+            ? value
+            : throw new RequestValidationException(field, $"is out of range: at most {MaxAmount.ToString(System.Globalization.CultureInfo.InvariantCulture)} in magnitude");
+
+    /// <summary>Refuses a quantity whose value at <paramref name="price"/> is beyond <see cref="MaxAmount"/>, naming the quantity.</summary>
+    public static void CheckNotional(decimal quantity, decimal price, string field)
+    {
+        Amount(price, field.EndsWith(".quantity", StringComparison.Ordinal) ? field[..^"quantity".Length] + "price" : "price");
+        decimal notional;
+        try
+        {
+            notional = Math.Abs(quantity * price);
+        }
+        catch (OverflowException)
+        {
+            notional = decimal.MaxValue;
+        }
+
+        if (notional > MaxAmount)
+        {
+            throw new RequestValidationException(field, $"is too large: quantity × price must be at most {MaxAmount.ToString(System.Globalization.CultureInfo.InvariantCulture)} USDT");
+        }
+    }
+
     public static Domain.Side Side(Common.V1.Side side, string field) => Wire.Enum(side, field) switch
     {
         Common.V1.Side.Long => Domain.Side.Long,
@@ -46,18 +80,18 @@ public static class RiskWire
             throw new RequestValidationException(field, "is required");
         }
 
-        var wallet = Wire.Decimal(snapshot.WalletBalance, field + ".wallet_balance");
-        var available = Wire.Decimal(snapshot.AvailableBalance, field + ".available_balance");
-        var unrealized = Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") ?? 0m;
-        var equity = Wire.OptionalDecimal(snapshot.Equity, field + ".equity") ?? wallet + unrealized;
+        var wallet = Amount(Wire.Decimal(snapshot.WalletBalance, field + ".wallet_balance"), field + ".wallet_balance");
+        var available = Amount(Wire.Decimal(snapshot.AvailableBalance, field + ".available_balance"), field + ".available_balance");
+        var unrealized = Amount(Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") ?? 0m, field + ".unrealized_pnl");
+        var equity = Amount(Wire.OptionalDecimal(snapshot.Equity, field + ".equity") ?? wallet + unrealized, field + ".equity");
         var positions = new PositionView[snapshot.Positions.Count];
         for (var i = 0; i < positions.Length; i++)
         {
             positions[i] = Position(snapshot.Positions[i], $"{field}.positions[{i}]");
         }
 
-        var maintenance = Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin")
-            ?? MaintenanceOf(positions, brackets, field + ".positions");
+        var maintenance = Amount(Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin")
+            ?? MaintenanceOf(positions, brackets, field + ".positions"), field + ".maintenance_margin");
         if (maintenance < 0m)
         {
             throw new RequestValidationException(field + ".maintenance_margin", "must not be negative");
@@ -73,8 +107,10 @@ public static class RiskWire
         var quantity = Wire.Positive(p.Quantity, field + ".quantity");
         var entry = Wire.Positive(p.EntryPrice, field + ".entry_price");
         var mark = Wire.OptionalPositive(p.MarkPrice, field + ".mark_price") ?? entry;
+        CheckNotional(quantity, entry, field + ".quantity");
+        CheckNotional(quantity, Amount(mark, field + ".mark_price"), field + ".quantity");
         var signed = side == Domain.Side.Long ? quantity : -quantity;
-        var unrealized = Wire.OptionalDecimal(p.UnrealizedPnl, field + ".unrealized_pnl") ?? signed * (mark - entry);
+        var unrealized = Amount(Wire.OptionalDecimal(p.UnrealizedPnl, field + ".unrealized_pnl") ?? signed * (mark - entry), field + ".unrealized_pnl");
         var marginType = p.MarginType == Common.V1.MarginType.Unspecified ? (Domain.MarginType?)null : MarginType(p.MarginType, field + ".margin_type");
         return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized);
     }

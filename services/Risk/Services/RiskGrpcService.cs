@@ -45,12 +45,18 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
     {
         var method = Wire.Enum(request.Method, "method");
         var side = RiskWire.Side(request.Side, "side");
-        var entry = Wire.Positive(request.EntryPrice, "entry_price");
+        var entry = RiskWire.Amount(Wire.Positive(request.EntryPrice, "entry_price"), "entry_price");
         var leverage = RiskWire.Leverage(request.Leverage, "leverage");
         if (method == LiquidationMethod.Simple)
         {
-            RiskWire.Symbol(request.Symbol, "symbol");
             var mmr = Wire.OptionalDecimal(request.MaintenanceMarginRate, "maintenance_margin_rate") ?? LiquidationPrice.DefaultMaintenanceMarginRate;
+            if (mmr is < 0m or >= 1m)
+            {
+                throw new RequestValidationException("maintenance_margin_rate", "must be from 0 to less than 1");
+            }
+
+            // The estimate needs no brackets, but the symbol must still be one the venue lists.
+            await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false);
             var price = LiquidationPrice.Simple(entry, leverage.Value, side, mmr);
             return new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) };
         }
@@ -58,9 +64,15 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
         var marginType = RiskWire.MarginType(request.MarginType, "margin_type");
         var isolated = marginType == Domain.MarginType.Isolated;
         var quantity = Wire.Positive(request.Quantity, "quantity");
-        var walletBalance = Wire.Decimal(request.WalletBalance, "wallet_balance");
-        var otherMaintenance = isolated ? 0m : Wire.OptionalDecimal(request.OtherMaintenanceMargin, "other_maintenance_margin") ?? 0m;
-        var otherUnrealized = isolated ? 0m : Wire.OptionalDecimal(request.OtherUnrealizedPnl, "other_unrealized_pnl") ?? 0m;
+        RiskWire.CheckNotional(quantity, entry, "quantity");
+        var walletBalance = RiskWire.Amount(Wire.Decimal(request.WalletBalance, "wallet_balance"), "wallet_balance");
+        var otherMaintenance = isolated ? 0m : RiskWire.Amount(Wire.OptionalDecimal(request.OtherMaintenanceMargin, "other_maintenance_margin") ?? 0m, "other_maintenance_margin");
+        if (otherMaintenance < 0m)
+        {
+            throw new RequestValidationException("other_maintenance_margin", "must not be negative");
+        }
+
+        var otherUnrealized = isolated ? 0m : RiskWire.Amount(Wire.OptionalDecimal(request.OtherUnrealizedPnl, "other_unrealized_pnl") ?? 0m, "other_unrealized_pnl");
 
         // Brackets come from the venue only once the request itself is known to be well formed.
         var brackets = (await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false)).Brackets;
@@ -115,7 +127,7 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
     {
         // The request is checked before anything is read from the venue: bad input is INVALID_ARGUMENT whatever the venue does.
         var leverage = RiskWire.Leverage(request.Leverage, "leverage");
-        var notional = Wire.OptionalDecimal(request.Notional, "notional");
+        var notional = Wire.OptionalDecimal(request.Notional, "notional") is { } n0 ? RiskWire.Amount(n0, "notional") : (decimal?)null;
         if (notional < 0m)
         {
             throw new RequestValidationException("notional", "must not be negative");
