@@ -7,6 +7,7 @@ using TradeEngine.Contracts.Events;
 using TradeEngine.Domain;
 using TradeEngine.Domain.Instruments;
 using TradeEngine.Domain.Margin;
+using TradeEngine.Domain.Risk;
 using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.Monitor;
 using TradeEngine.Risk.Tests.Support;
@@ -60,6 +61,57 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
         Assert.True(killSwitch.Active);
         Assert.Equal(KillSwitchTrigger.DailyLoss, killSwitch.Trigger);
+    }
+
+    [Fact]
+    public async Task MarginMonitor_MarkHoveringAtTheReduceBoundary_OneAlertUntilClearlyRecovered()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await paper.ResetAsync(1_000m);
+        await using var provider = VenueClient(paper);
+        var venue = provider.GetRequiredService<IBinanceClient>();
+        await venue.ChangeLeverageAsync("BTCUSDT", 20);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-hover");
+        var source = new VenueAccountSource(venue);
+        var account = await source.GetAccountAsync(CancellationToken.None);
+        var (reducePrice, _) = Prices(account);
+        // The lowest price (to 0.1) at which the account is Ok again, and one clear of the recovery band above it.
+        var okPrice = reducePrice;
+        while (HealthAt(account, okPrice).Action != MarginAction.Ok)
+        {
+            okPrice += 0.1m;
+        }
+
+        var recovered = okPrice;
+        while (HealthAt(account, recovered).Ratio < 1m + RiskLimits.HardLiquidationBuffer + MarginMonitor.RecoveryBand)
+        {
+            recovered += 0.1m;
+        }
+
+        recovered += 1m;
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
+        // The mark hovers: just above the boundary, back below it, just above again, each for a few ticks.
+        foreach (var price in new[] { okPrice, reducePrice, okPrice, reducePrice })
+        {
+            await paper.SetPriceAsync("BTCUSDT", price);
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+        }
+
+        Assert.Equal([MarginAlertAction.Reduce], alerts.Received.Select(a => a.Action));
+
+        // A real recovery, then a new fall: a new episode, a new alert.
+        await paper.SetPriceAsync("BTCUSDT", recovered);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        Assert.Equal([MarginAlertAction.Reduce, MarginAlertAction.Reduce], alerts.Received.Select(a => a.Action));
     }
 
     /// <summary>
@@ -167,11 +219,17 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         });
         var reduce = Math.Ceiling((liquidation.Price + 5m) * 10m) / 10m;
         var liquidateAll = Math.Floor((liquidation.Price - 20m) * 10m) / 10m;
-        Assert.Equal(MarginAction.Reduce, HealthAt(reduce).Action);
-        Assert.Equal(MarginAction.LiquidateAll, HealthAt(liquidateAll).Action);
+        Assert.Equal(MarginAction.Reduce, HealthAt(account, reduce).Action);
+        Assert.Equal(MarginAction.LiquidateAll, HealthAt(account, liquidateAll).Action);
         return (reduce, liquidateAll);
+    }
 
-        MarginHealthResult HealthAt(decimal price) => MarginHealth.Evaluate(
+    /// <summary>The account's margin health with its one BTCUSDT position marked at <paramref name="price"/>.</summary>
+    private static MarginHealthResult HealthAt(AccountView account, decimal price)
+    {
+        var position = Assert.Single(account.Positions);
+        var brackets = BracketTables.For(new Symbol("BTCUSDT"));
+        return MarginHealth.Evaluate(
             account.WalletBalance, position.SignedSize * (price - position.EntryPrice), brackets.MaintenanceMargin(position.SignedSize * price));
     }
 

@@ -17,7 +17,8 @@ namespace TradeEngine.Risk.Monitor;
 /// <summary>
 /// Every <see cref="MarginMonitorOptions.IntervalSeconds"/>: reads the account, evaluates margin health, daily loss
 /// and drawdown, writes a PnL snapshot to the Ledger, and raises <see cref="MarginAlertRaised"/> when the margin
-/// state changes into Reduce or LiquidateAll: one alert per change, not per tick. LiquidateAll, a daily-loss breach
+/// state changes into Reduce or LiquidateAll: one alert per change, not per tick, and not again for a ratio that only
+/// hovers at the boundary (<see cref="RecoveryBand"/>). LiquidateAll, a daily-loss breach
 /// and a drawdown breach each latch the kill switch; a LiquidateAll latch the Ledger did not take is retried each tick.
 /// </summary>
 public sealed partial class MarginMonitor(
@@ -31,6 +32,14 @@ public sealed partial class MarginMonitor(
     IOptions<RiskOptions> options,
     ILogger<MarginMonitor> logger) : BackgroundService
 {
+    /// <summary>
+    /// How far above the Reduce boundary (1 + buffer) the margin ratio must climb before the account counts as recovered.
+    /// Without it a mark hovering at the boundary goes Reduce, Ok, Reduce, ... from tick to tick, and every return to
+    /// Reduce raised a new alert (a new event id), so Execution halved the largest position again before the first halving
+    /// had shown in the account. 0.05 is a third of the hard buffer: about a 0.2% move in the mark at 20x.
+    /// </summary>
+    public const decimal RecoveryBand = 0.05m;
+
     private MarginAction _last = MarginAction.Ok;
 
     // A liquidate-all whose kill-switch latch has not landed yet (the Ledger did not answer): retried every tick, even
@@ -79,19 +88,41 @@ public sealed partial class MarginMonitor(
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
-        if (health.Action == _last)
+        var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
+        if (action == _last)
         {
             return;
         }
 
-        LogStateChanged(logger, _last, health.Action, Wire.Format(health.Ratio));
-        if (health.Action is MarginAction.Reduce or MarginAction.LiquidateAll)
+        LogStateChanged(logger, _last, action, Wire.Format(health.Ratio));
+        if (action is MarginAction.Reduce or MarginAction.LiquidateAll)
         {
             // Only a published alert moves the state on: if publishing fails, the next tick raises it again.
             await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
         }
 
-        _last = health.Action;
+        _last = action;
+    }
+
+    /// <summary>
+    /// The state this tick moves to. Worse states are entered at once; a milder one only once the ratio is clear of the
+    /// band above the Reduce boundary (<see cref="RecoveryBand"/>), or the account holds nothing. From LiquidateAll the
+    /// way back is to Ok, never to Reduce: halving a position the flattening is already closing would only race it.
+    /// </summary>
+    private MarginAction Damped(MarginAction current, decimal? ratio, decimal buffer)
+    {
+        if (_last == MarginAction.Ok || current == _last || current == MarginAction.LiquidateAll)
+        {
+            return current;
+        }
+
+        if (current == MarginAction.Reduce)
+        {
+            // Only reached from LiquidateAll.
+            return _last;
+        }
+
+        return ratio is { } r && r < 1m + buffer + RecoveryBand ? _last : MarginAction.Ok;
     }
 
     private async Task RaiseAsync(AccountView account, RiskState? state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken)
