@@ -123,6 +123,28 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     [Fact]
+    public async Task CheckPreTrade_MonitorOffDrawdownFromAHighOnlyAChecksSaw_RefusedAndKillSwitchLatched()
+    {
+        // The margin monitor is off (RiskWorld's default): the checks' own accounts are the only observations of equity.
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+
+        var high = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(11_200m) });
+        Assert.True(high.Allowed);
+        // The high is in the books, so a refresh from the Ledger or a restart keeps it.
+        Assert.Equal(11_200m, decimal.Parse((await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity, CultureInfo.InvariantCulture));
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_100m) });
+
+        Assert.False(reply.Allowed);
+        var reason = Assert.Single(reply.Reasons);
+        Assert.Equal(RiskReasonCode.DrawdownLimitBreached, reason.Code);
+        Assert.Equal("1100", reason.Actual);
+        var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
+        Assert.True(killSwitch.Active);
+        Assert.Equal(KillSwitchTrigger.Drawdown, killSwitch.Trigger);
+    }
+
+    [Fact]
     public async Task CheckPreTrade_WithinEveryLimit_AllowedWithFigures()
     {
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));

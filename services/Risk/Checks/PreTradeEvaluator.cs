@@ -63,6 +63,11 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         {
             state = await baseline.AnchorAsync(account, state, cancellationToken).ConfigureAwait(false);
         }
+        else if (account.Equity > state.PeakEquity)
+        {
+            // A new high is written down before the decision: a later check must measure drawdown from it.
+            await baseline.RecordPeakAsync(account, state, cancellationToken).ConfigureAwait(false);
+        }
 
         var outcome = Evaluate(order, account, state);
         if (outcome.Decision.LatchesKillSwitch && !state.KillSwitch.Active)

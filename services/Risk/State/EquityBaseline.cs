@@ -38,6 +38,29 @@ public sealed partial class EquityBaseline(
         }
     }
 
+    /// <summary>
+    /// Records a new equity high seen by a check: in the cache at once, and as a PnL snapshot so that the peak survives a
+    /// refresh from the Ledger and a restart. The margin monitor snapshots the account every few seconds; a check may
+    /// still see a high between two ticks, and with the monitor off (or without an account source) checks are the only
+    /// observations of the account: without this the peak would stay at the anchor and drawdown from any later high
+    /// would go unmeasured.
+    /// </summary>
+    public async Task RecordPeakAsync(AccountView account, RiskState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        ArgumentNullException.ThrowIfNull(state);
+        cache.ObserveEquity(account.Equity);
+        try
+        {
+            await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(
+                Snapshot("risk:pnl:peak:", account, state, marginRatio: null, time.GetUtcNow()), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        }
+        catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.AlreadyExists)
+        {
+            // Another check recorded a high in the same millisecond: its snapshot is as good.
+        }
+    }
+
     private async Task<RiskState> WriteAnchorAsync(AccountView account, RiskState state, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
