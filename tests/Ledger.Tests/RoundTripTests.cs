@@ -148,6 +148,26 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         Assert.Equal(Huge, daily.DayStartEquity);
     }
 
+    [Theory]
+    // The last snapshot before midnight is days old: the day's first one is nearer, and it is the day's start.
+    [InlineData(-3 * 24 * 60, 9 * 60, "200")]
+    // Both are near midnight: the nearer one is taken, the earlier one on a tie.
+    [InlineData(-1, 2, "100")]
+    [InlineData(-3, 1, "200")]
+    [InlineData(-2, 2, "100")]
+    public async Task GetDailyPnl_DayStartEquity_TheSnapshotNearestToMidnight(int beforeMinutes, int afterMinutes, string expected)
+    {
+        var midnight = new DateTimeOffset(2031, 5, 10, 0, 0, 0, TimeSpan.Zero);
+        await Client.LogPnlSnapshotAsync(Snapshot("100", midnight.AddMinutes(beforeMinutes)));
+        await Client.LogPnlSnapshotAsync(Snapshot("200", midnight.AddMinutes(afterMinutes)));
+        await Client.LogPnlSnapshotAsync(Snapshot("300", midnight.AddHours(20)));
+
+        var daily = await Client.GetDailyPnlAsync(new GetDailyPnlRequest { Day = At(midnight.AddHours(12)) });
+
+        Assert.Equal(expected, daily.DayStartEquity);
+        Assert.Equal(At(midnight.AddMinutes(expected == "100" ? beforeMinutes : afterMinutes)), daily.DayStartEquityAt);
+    }
+
     [Fact]
     public async Task GetEquityCurve_MorePointsThanMax_DownsampledToLastOfEachBucket()
     {

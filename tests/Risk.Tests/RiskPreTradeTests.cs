@@ -105,7 +105,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         {
             var today = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
             await w.SnapshotAsync(11_500m, today.AddDays(-3)); // the peak
-            await w.SnapshotAsync(10_100m, today.AddMinutes(-1)); // equity at 00:00 UTC
+            await w.SnapshotAsync(10_100m, today); // equity at 00:00 UTC
         });
 
         var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
@@ -145,6 +145,27 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     [Fact]
+    public async Task CheckPreTrade_MonitorOffLastSnapshotDaysOld_DailyLossMeasuredFromTodaysFirstCheck()
+    {
+        // The only snapshot is days old (the monitor is off, as in RiskWorld): equity rose since, unobserved.
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow.AddDays(-3)));
+
+        var first = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(11_000m) });
+        Assert.True(first.Allowed);
+        Assert.Equal("0", first.DailyLoss);
+
+        // 600 lost today: over the 500 limit, although equity is still above the old snapshot's 10,000.
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_400m) });
+
+        Assert.False(reply.Allowed);
+        Assert.Equal(RiskReasonCode.DailyLossLimitBreached, Assert.Single(reply.Reasons).Code);
+        Assert.Equal("600", reply.DailyLoss);
+        var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
+        Assert.True(killSwitch.Active);
+        Assert.Equal(KillSwitchTrigger.DailyLoss, killSwitch.Trigger);
+    }
+
+    [Fact]
     public async Task CheckPreTrade_WithinEveryLimit_AllowedWithFigures()
     {
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
@@ -174,8 +195,10 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         var first = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
             world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m - i) }).ResponseAsync));
         Assert.All(first, reply => Assert.True(reply.Allowed));
-        var anchored = decimal.Parse((await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity, System.Globalization.CultureInfo.InvariantCulture);
+        // The anchor is the day's start; a check that saw more than it also raised the peak.
+        var anchored = decimal.Parse((await world.Ledger.GetDailyPnlAsync(new Ledger.V1.GetDailyPnlRequest())).DayStartEquity, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(anchored, 9_993m, 10_000m);
+        Assert.Equal("10000", (await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity);
 
         var later = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(anchored - 600m) });
         Assert.False(later.Allowed);

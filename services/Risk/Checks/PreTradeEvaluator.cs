@@ -63,7 +63,12 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         {
             state = await baseline.AnchorAsync(account, state, cancellationToken).ConfigureAwait(false);
         }
-        else if (account.Equity > state.PeakEquity)
+        else if (!baseline.ObservedOn(state))
+        {
+            state = await baseline.ObserveDayAsync(account, state, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (account.Equity > state.PeakEquity)
         {
             // A new high is written down before the decision: a later check must measure drawdown from it.
             await baseline.RecordPeakAsync(account, state, cancellationToken).ConfigureAwait(false);
