@@ -20,9 +20,16 @@ public sealed partial class BinanceClient
         else
         {
             RequireSymbolText(symbol);
-            var dto = await _transport.SendAsync(
-                SignedRequest(HttpMethod.Get, "fapi/v1/leverageBracket", 1).Add("symbol", symbol), VenueJsonContext.Default.SymbolBracketsDto, ct)
+            var answer = await _transport.SendAsync(
+                SignedRequest(HttpMethod.Get, "fapi/v1/leverageBracket", 1).Add("symbol", symbol), VenueJsonContext.Default.SymbolBracketsAnswerDto, ct)
                 .ConfigureAwait(false);
+            // One entry, of the symbol asked for: an object as documented, or an array of one as the live API sends.
+            if (answer.Items is not [var dto] || !string.Equals(dto.Symbol, symbol, StringComparison.Ordinal))
+            {
+                throw new BinanceProtocolException("leverageBracket", "symbol",
+                    $"expected the brackets of {symbol} alone, got {answer.Items.Count} entr{(answer.Items.Count == 1 ? "y" : "ies")} ({string.Join(", ", answer.Items.Select(i => i.Symbol))})");
+            }
+
             result = [BinanceParse.Brackets(dto)];
         }
 

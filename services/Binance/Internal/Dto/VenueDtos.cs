@@ -68,6 +68,30 @@ internal sealed record SymbolBracketsDto(
     [property: JsonConverter(typeof(RawTextConverter))] string? NotionalCoef,
     List<BracketDto>? Brackets);
 
+/// <summary>
+/// GET /fapi/v1/leverageBracket with a symbol. The documentation shows one object; the live API answers a one-element
+/// array (reported in sieblyio/binance#310 and confirmed by that SDK's maintainer). Both shapes are read; anything else
+/// is a protocol error.
+/// </summary>
+[JsonConverter(typeof(SymbolBracketsAnswerConverter))]
+internal sealed record SymbolBracketsAnswerDto(List<SymbolBracketsDto> Items);
+
+internal sealed class SymbolBracketsAnswerConverter : JsonConverter<SymbolBracketsAnswerDto>
+{
+    public override SymbolBracketsAnswerDto Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType switch
+        {
+            JsonTokenType.StartArray => new(JsonSerializer.Deserialize(ref reader, VenueJsonContext.Default.ListSymbolBracketsDto)
+                ?? throw new JsonException("leverageBracket: null array")),
+            JsonTokenType.StartObject => new([JsonSerializer.Deserialize(ref reader, VenueJsonContext.Default.SymbolBracketsDto)
+                ?? throw new JsonException("leverageBracket: null object")]),
+            _ => throw new JsonException($"leverageBracket: expected an object or an array, got {reader.TokenType}"),
+        };
+
+    public override void Write(Utf8JsonWriter writer, SymbolBracketsAnswerDto value, JsonSerializerOptions options) =>
+        throw new NotSupportedException("Venue answers are only read.");
+}
+
 internal sealed record OrderDto(
     string? Symbol,
     long OrderId,
@@ -224,6 +248,7 @@ internal sealed record UserTradeDto(
 [JsonSerializable(typeof(TickerPriceDto))]
 [JsonSerializable(typeof(List<SymbolBracketsDto>))]
 [JsonSerializable(typeof(SymbolBracketsDto))]
+[JsonSerializable(typeof(SymbolBracketsAnswerDto))]
 [JsonSerializable(typeof(OrderDto))]
 [JsonSerializable(typeof(List<OrderDto>))]
 [JsonSerializable(typeof(AlgoOrderDto))]
