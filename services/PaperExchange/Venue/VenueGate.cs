@@ -10,7 +10,17 @@ using TradeEngine.PaperExchange.Options;
 namespace TradeEngine.PaperExchange.Venue;
 
 /// <summary>How an endpoint is guarded and counted.</summary>
-public sealed record EndpointSpec(bool Signed, int Weight, bool IsOrder = false);
+/// <summary>
+/// How Binance treats an endpoint: signed or not, its request weight, and whether it counts against the order limits.
+/// <paramref name="WeightWithoutSymbol"/>: the weight when the request names no symbol, for endpoints whose documented
+/// weight depends on it (GET openOrders: 1 with a symbol, 40 without).
+/// </summary>
+public sealed record EndpointSpec(bool Signed, int Weight, bool IsOrder = false, int? WeightWithoutSymbol = null)
+{
+    /// <summary>The weight this request costs.</summary>
+    public int WeightOf(string query, string body) =>
+        WeightWithoutSymbol is { } without && !VenueGate.HasParameter(query, "symbol") && !VenueGate.HasParameter(body, "symbol") ? without : Weight;
+}
 
 /// <summary>
 /// The pipeline of every Binance-surface request: injected faults, parameter decoding, signature and timestamp,
@@ -63,11 +73,17 @@ public sealed partial class VenueGate(
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             var now = engine.NowMs;
-            (weightUsed, orders10s, orders1m, var retryAfterMs) = counters.Count(now, spec.Weight, spec.IsOrder);
+            (weightUsed, orders10s, orders1m, var retryAfterMs) = counters.Count(now, spec.WeightOf(query, body), spec.IsOrder);
             var o = options.Value;
             var ordersOver = spec.IsOrder && (orders1m > o.OrderLimitPerMinute || orders10s > o.OrderLimitPer10Seconds);
             if (o.EnforceRateLimits && (weightUsed > o.RequestWeightLimitPerMinute || ordersOver))
             {
+                // Retry-After is when the limit that tripped resets: the minute's, or only the 10-second window's.
+                if (weightUsed <= o.RequestWeightLimitPerMinute && orders1m <= o.OrderLimitPerMinute)
+                {
+                    retryAfterMs = 10_000 - (now % 10_000);
+                }
+
                 ctx.Response.Headers.RetryAfter = ((retryAfterMs + 999) / 1000).ToString(CultureInfo.InvariantCulture);
                 if (weightUsed > o.RequestWeightLimitPerMinute)
                 {
@@ -235,4 +251,21 @@ public sealed partial class VenueGate(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected {Path} with {Code}")]
     private static partial void LogRejected(ILogger logger, string path, int code);
+
+    /// <summary>Whether a query string or form body (<c>a=1&amp;b=2</c>) carries <paramref name="name"/>.</summary>
+    internal static bool HasParameter(string parameters, string name)
+    {
+        foreach (var range in parameters.AsSpan().Split('&'))
+        {
+            var pair = parameters.AsSpan()[range];
+            var equals = pair.IndexOf('=');
+            var key = equals < 0 ? pair : pair[..equals];
+            if (key.SequenceEqual(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -8,6 +8,14 @@ public static class SignedHttp
 {
     public static async Task<(int Status, JsonElement Body)> SendAsync(HttpClient http, HttpMethod method, string path, string query, bool signed = true)
     {
+        var (status, body, _) = await SendWithHeadersAsync(http, method, path, query, signed);
+        return (status, body);
+    }
+
+    /// <summary>As <see cref="SendAsync"/>, with the response's headers (rate-limit counts, Retry-After).</summary>
+    public static async Task<(int Status, JsonElement Body, System.Net.Http.Headers.HttpResponseHeaders Headers)> SendWithHeadersAsync(
+        HttpClient http, HttpMethod method, string path, string query, bool signed = true)
+    {
         var total = query;
         if (signed)
         {
@@ -24,10 +32,10 @@ public static class SignedHttp
             request.Headers.Add("X-MBX-APIKEY", PaperExchangeHost.ApiKey);
         }
 
-        using var response = await http.SendAsync(request);
+        var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         using var doc = JsonDocument.Parse(text);
-        return ((int)response.StatusCode, doc.RootElement.Clone());
+        return ((int)response.StatusCode, doc.RootElement.Clone(), response.Headers);
     }
 
     public static async Task<long> ServerTimeAsync(HttpClient http)

@@ -56,6 +56,29 @@ public class VenueFidelityTests : PaperTest
         Assert.Equal(200, status);
     }
 
+    [Theory]
+    [InlineData("fapi/v1/openOrders", "symbol=BTCUSDT", 1)]
+    [InlineData("fapi/v1/openOrders", "", 40)]
+    [InlineData("fapi/v1/openAlgoOrders", "symbol=BTCUSDT", 1)]
+    [InlineData("fapi/v1/openAlgoOrders", "", 40)]
+    [InlineData("fapi/v1/ticker/price", "symbol=BTCUSDT", 1)]
+    [InlineData("fapi/v1/ticker/price", "", 2)]
+    [InlineData("fapi/v2/positionRisk", "", 5)]
+    [InlineData("fapi/v1/income", "", 30)]
+    public async Task UsedWeight_EachEndpoint_RisesByItsDocumentedWeight(string path, string query, int weight)
+    {
+        var signed = !path.Contains("ticker", StringComparison.Ordinal);
+        var (_, _, before) = await SignedHttp.SendWithHeadersAsync(Paper.Http, HttpMethod.Get, "fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=none");
+        var (status, _, after) = await SignedHttp.SendWithHeadersAsync(Paper.Http, HttpMethod.Get, path, query, signed);
+
+        Assert.Equal(200, status);
+        // The look-up before costs 1; the serverTime reads made to sign cost 1 each (one per signed call).
+        Assert.Equal(UsedWeight(before) + weight + (signed ? 1 : 0), UsedWeight(after));
+    }
+
+    private static int UsedWeight(System.Net.Http.Headers.HttpResponseHeaders headers) =>
+        int.Parse(headers.GetValues("X-MBX-USED-WEIGHT-1M").Single(), System.Globalization.CultureInfo.InvariantCulture);
+
     [Fact]
     public async Task ExecuteLateFault_ClientGoneBeforeExecution_OrderStillExecutes()
     {
@@ -119,6 +142,18 @@ public class OrderRateLimitTests : PaperTest
         var (second, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", order);
         Assert.Equal((200, 429), (first, second));
         Assert.Equal(-1015, body.GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task NewOrder_OverTheTenSecondOrderLimit_RetryAfterIsThatWindowsRemainder()
+    {
+        const string order = "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010";
+        await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", order);
+        var (status, _, headers) = await SignedHttp.SendWithHeadersAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", order);
+
+        Assert.Equal(429, status);
+        // Only the 10-second window tripped: waiting out the minute (up to 60 s) would stall the client for nothing.
+        Assert.InRange(headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 10);
     }
 }
 
