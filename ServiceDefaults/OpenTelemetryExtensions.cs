@@ -31,14 +31,20 @@ public static class OpenTelemetryExtensions
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TradeEnginePrefix + "*")
                 .AddAspNetCoreInstrumentation(o =>
+                {
                     // Health probes every few seconds would drown the traces that matter.
                     o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthEndpoints.HealthPath)
-                                      && !ctx.Request.Path.StartsWithSegments(HealthEndpoints.AlivePath))
+                                      && !ctx.Request.Path.StartsWithSegments(HealthEndpoints.AlivePath);
+                    o.EnrichWithHttpRequest = TraceRedaction.RedactServerQuery;
+                })
                 .AddGrpcClientInstrumentation()
                 .AddHttpClientInstrumentation(o =>
+                {
                     // gRPC client calls already produce a span of their own; HttpClient would add a second.
                     o.FilterHttpRequestMessage = req => req.Content is null
-                        || req.Content.Headers.ContentType?.MediaType != "application/grpc"));
+                        || req.Content.Headers.ContentType?.MediaType != "application/grpc";
+                    o.EnrichWithHttpRequestMessage = TraceRedaction.RedactClientUrl;
+                }));
 
         builder.AddOpenTelemetryExporters();
         return builder;

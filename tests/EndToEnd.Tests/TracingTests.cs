@@ -25,6 +25,37 @@ public sealed class TracingTests(AppHostFixture fixture)
         Assert.NotEqual(execution.SpanId, risk.SpanId);
     }
 
+    [Fact]
+    public async Task SignedVenueRead_ClientAndSimulatorSpans_CarryNoSignature()
+    {
+        var client = new ExecutionService.ExecutionServiceClient(fixture.Channel("execution"));
+
+        // GET /fapi/v3/account is signed in its query string: timestamp and signature.
+        await client.GetAccountAsync(new GetAccountRequest());
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        IReadOnlyList<ReceivedSpan> spans;
+        while (true)
+        {
+            spans = fixture.Traces.Snapshot();
+            var sent = spans.Any(s => s.ServiceName == "execution" && s.Attributes.TryGetValue("url.full", out var url) && url.Contains("/fapi/v3/account", StringComparison.Ordinal));
+            var received = spans.Any(s => s.ServiceName == "paper-exchange" && s.Attributes.TryGetValue("url.path", out var path) && path == "/fapi/v3/account");
+            if (sent && received)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no client and server spans of GET /fapi/v3/account arrived");
+            await Task.Delay(200);
+        }
+
+        var leaks = spans.SelectMany(s => s.Attributes.Select(a => (s.ServiceName, a.Key, a.Value)))
+            .Where(a => System.Text.RegularExpressions.Regex.IsMatch(a.Value, "signature=(?!REDACTED)", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+            .ToList();
+        Assert.True(leaks.Count == 0, "signatures in span attributes: " + string.Join("; ", leaks.Take(5)));
+        Assert.Contains(spans, s => s.ServiceName == "paper-exchange" && s.Attributes.TryGetValue("url.query", out var q) && q.Contains("signature=REDACTED", StringComparison.Ordinal));
+    }
+
     private async Task<(ReceivedSpan Execution, ReceivedSpan Risk)> WaitForSpans(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -13,7 +13,11 @@ using TradeEngine.EndToEnd.Tests.Telemetry.Otlp;
 namespace TradeEngine.EndToEnd.Tests.Telemetry;
 
 /// <summary>A span as a service exported it over OTLP.</summary>
-public sealed record ReceivedSpan(string ServiceName, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind);
+public sealed record ReceivedSpan(string ServiceName, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind)
+{
+    /// <summary>The span's string attributes (the others are not kept).</summary>
+    public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// An OTLP/gRPC trace receiver on 127.0.0.1 inside the test: the services export to it exactly as they export to the
@@ -64,7 +68,11 @@ public sealed class OtlpTraceReceiver : IAsyncDisposable
                 foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
                 {
                     spans.Enqueue(new ReceivedSpan(service, Convert.ToHexStringLower(span.TraceId.Span),
-                        Convert.ToHexStringLower(span.SpanId.Span), Convert.ToHexStringLower(span.ParentSpanId.Span), span.Name, span.Kind));
+                        Convert.ToHexStringLower(span.SpanId.Span), Convert.ToHexStringLower(span.ParentSpanId.Span), span.Name, span.Kind)
+                    {
+                        Attributes = span.Attributes.Where(a => a.Value?.ValueCase == AnyValue.ValueOneofCase.StringValue)
+                            .GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.Last().Value.StringValue),
+                    });
                 }
             }
 
