@@ -41,6 +41,8 @@ public static class BinanceErrors
     public const int OrderWouldImmediatelyTrigger = -2021;
     public const int ReduceOnlyReject = -2022;
     public const int MaxOpenOrderExceeded = -2025;
+    public const int MaxStopOrderLimit = -4045;
+    public const int PositionSideMismatch = -4061;
     public const int PriceLessThanZero = -4001;
     public const int PriceGreaterThanMax = -4002;
     public const int QuantityLessThanZero = -4003;
@@ -98,6 +100,8 @@ public static class BinanceErrors
             [OrderWouldImmediatelyTrigger] = (BinanceErrorKind.OrderWouldTrigger, "Order would immediately trigger."),
             [ReduceOnlyReject] = (BinanceErrorKind.ReduceOnlyRejected, "ReduceOnly Order is rejected."),
             [MaxOpenOrderExceeded] = (BinanceErrorKind.OrderRejected, "Reach max open order limit."),
+            [MaxStopOrderLimit] = (BinanceErrorKind.OrderRejected, "Reach max stop order limit."),
+            [PositionSideMismatch] = (BinanceErrorKind.OrderRejected, "Order's position side does not match user's setting."),
             [PriceLessThanZero] = (BinanceErrorKind.InvalidParameter, "Price less than 0."),
             [PriceGreaterThanMax] = (BinanceErrorKind.InvalidParameter, "Price greater than max price."),
             [QuantityLessThanZero] = (BinanceErrorKind.QuantityTooSmall, "Quantity less than or equal to zero."),
@@ -137,7 +141,7 @@ public static class BinanceErrors
         MandatoryParamEmptyOrMalformed, BadPrecision, InvalidParameter, InvalidTimeInForce, InvalidOrderType, InvalidSide,
         ParamNotRequired, InvalidRecvWindow, FokOrderRejected, PostOnlyRejected, MaxPositionForLeverage, BadSymbol,
         BadApiKeyFormat, RejectedMbxKey, NewOrderRejected, MarginNotSufficient, UnableToFill, OrderWouldImmediatelyTrigger,
-        ReduceOnlyReject, MaxOpenOrderExceeded,
+        ReduceOnlyReject, MaxOpenOrderExceeded, MaxStopOrderLimit, PositionSideMismatch,
 
         // 40xx filter failures: the order was checked against the symbol's filters and refused.
         PriceLessThanZero, PriceGreaterThanMax, QuantityLessThanZero, QuantityLessThanMin, QuantityGreaterThanMax,

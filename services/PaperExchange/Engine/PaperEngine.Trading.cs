@@ -27,10 +27,7 @@ public sealed partial class PaperEngine
                 throw VenueErrors.InvalidOrderType();
             }
 
-            if (p.Has("positionSide") && p.Get("positionSide") != "BOTH")
-            {
-                throw VenueErrors.IllegalValue("positionSide");
-            }
+            CheckPositionSide(p);
 
             var isMarket = type == "MARKET";
             var qty = CheckQuantity(def, p.RequiredDecimal("quantity"), isMarket);
@@ -47,7 +44,9 @@ public sealed partial class PaperEngine
             {
                 if (tif is not ("GTC" or "IOC" or "FOK" or "GTX"))
                 {
-                    throw VenueErrors.IllegalValue("timeInForce");
+                    // -1115 INVALID_TIF. (GTD, with goodTillDate, is a documented value the simulator does not offer:
+                    // it refuses it the same way rather than treat it as GTC.)
+                    throw VenueErrors.InvalidTimeInForce();
                 }
 
                 var price = CheckPrice(def, p.RequiredDecimal("price"));
@@ -111,6 +110,11 @@ public sealed partial class PaperEngine
             }
             else
             {
+                if (_openOrders.Count(o => o.Symbol == market.Symbol) >= MarketJson.MaxOpenOrdersPerSymbol)
+                {
+                    throw VenueErrors.MaxOpenOrders();
+                }
+
                 Register(order);
                 _openOrders.Add(order);
             }
@@ -139,6 +143,8 @@ public sealed partial class PaperEngine
             {
                 throw VenueErrors.InvalidOrderType();
             }
+
+            CheckPositionSide(p);
 
             var trigger = CheckPrice(def, p.RequiredDecimal("triggerPrice"));
             var workingType = p.Get("workingType") ?? "CONTRACT_PRICE";
@@ -184,6 +190,11 @@ public sealed partial class PaperEngine
                 && (_options.StrictClientOrderIds || _openAlgo.Contains(existingAlgo)))
             {
                 throw VenueErrors.DuplicateClientOrderId();
+            }
+
+            if (_openAlgo.Count(a => a.Symbol == market.Symbol) >= MarketJson.MaxAlgoOrdersPerSymbol)
+            {
+                throw VenueErrors.MaxStopOrders();
             }
 
             var algo = new AlgoOrderState
@@ -574,6 +585,15 @@ public sealed partial class PaperEngine
             Fill(order, qty, TakerPrice(def, m, sign, null), maker: false, now);
             a.ActualOrderId = order.OrderId;
             a.AlgoStatus = "FINISHED";
+        }
+    }
+
+    /// <summary>The simulator runs in one-way mode: positionSide may be absent or BOTH; LONG or SHORT get -4061.</summary>
+    private static void CheckPositionSide(VenueParams p)
+    {
+        if (p.Get("positionSide") is { } side && side != "BOTH")
+        {
+            throw side is "LONG" or "SHORT" ? VenueErrors.PositionSideMismatch() : VenueErrors.IllegalValue("positionSide");
         }
     }
 }

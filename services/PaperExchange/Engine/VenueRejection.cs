@@ -64,10 +64,21 @@ public static class VenueErrors
 
     public static VenueRejection DuplicateClientOrderId() => new(-4116, "ClientOrderId is duplicated.");
 
+    /// <summary>LONG or SHORT sent in one-way mode (the simulator's only mode).</summary>
+    public static VenueRejection PositionSideMismatch() => new(-4061, "Order's position side does not match user's setting.");
+
+    /// <summary>MAX_NUM_ORDERS reached for the symbol.</summary>
+    public static VenueRejection MaxOpenOrders() => new(-2025, "Reach max open order limit.");
+
+    /// <summary>MAX_NUM_ALGO_ORDERS reached for the symbol.</summary>
+    public static VenueRejection MaxStopOrders() => new(-4045, "Reach max stop order limit.");
+
     public static VenueRejection UseAlgoEndpoint() =>
         new(-4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.");
 
     public static VenueRejection InvalidOrderType() => new(-1116, "Invalid orderType.");
+
+    public static VenueRejection InvalidTimeInForce() => new(-1115, "Invalid timeInForce.");
 
     public static VenueRejection InvalidSide() => new(-1117, "Invalid side.");
 

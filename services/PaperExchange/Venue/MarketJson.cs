@@ -8,6 +8,12 @@ namespace TradeEngine.PaperExchange.Venue;
 /// <summary>Market-data shapes: exchangeInfo, premiumIndex, ticker price, leverage brackets.</summary>
 public static class MarketJson
 {
+    /// <summary>exchangeInfo's MAX_NUM_ORDERS: open orders per symbol (-2025 past it).</summary>
+    public const int MaxOpenOrdersPerSymbol = 200;
+
+    /// <summary>exchangeInfo's MAX_NUM_ALGO_ORDERS: open conditional (algo) orders per symbol (-4045 past it).</summary>
+    public const int MaxAlgoOrdersPerSymbol = 10;
+
     public static void ExchangeInfo(Utf8JsonWriter w, IEnumerable<MarketDefinition> markets, long now, PaperOptions options)
     {
         w.WriteStartObject();
@@ -83,11 +89,11 @@ public static class MarketJson
         LotSize(w, "MARKET_LOT_SIZE", f.MarketMaxQty, f.MarketMinQty, f.StepSize);
         w.WriteStartObject();
         w.WriteString("filterType", "MAX_NUM_ORDERS");
-        w.WriteNumber("limit", 200);
+        w.WriteNumber("limit", MaxOpenOrdersPerSymbol);
         w.WriteEndObject();
         w.WriteStartObject();
         w.WriteString("filterType", "MAX_NUM_ALGO_ORDERS");
-        w.WriteNumber("limit", 10);
+        w.WriteNumber("limit", MaxAlgoOrdersPerSymbol);
         w.WriteEndObject();
         w.WriteStartObject();
         w.WriteString("filterType", "MIN_NOTIONAL");

@@ -74,6 +74,8 @@ public class UnknownOutcomeTests : PaperTest
     [InlineData(-4013)] // PRICE_LESS_THAN_MIN_PRICE
     [InlineData(-4016)] // PRICE_HIGHTER_THAN_MULTIPLIER_UP
     [InlineData(-4024)] // PRICE_LOWER_THAN_MULTIPLIER_DOWN
+    [InlineData(-4045)] // MAX_STOP_ORDER_EXCEEDED
+    [InlineData(-4061)] // POSITION_SIDE_NOT_MATCH
     [InlineData(-4131)] // MARKET_ORDER_REJECT (PERCENT_PRICE)
     [InlineData(-5021)] // FOK_ORDER_REJECT
     public void IsDefiniteRejection_DocumentedOrderRejectionCode_IsOnTheAllowlistWithItsMessage(int code)

@@ -97,6 +97,58 @@ public class VenueErrorCodeTests : PaperTest
     }
 
     [Theory]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010&positionSide=LONG")]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.010&positionSide=SHORT")]
+    [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&positionSide=LONG")]
+    public async Task NewOrder_HedgeModePositionSideInOneWayMode_Minus4061AndNothingPlaced(string path, string query)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, path, query);
+
+        AssertError(status, body, -4061, "Order's position side does not match user's setting.");
+        var state = await Paper.StateAsync();
+        Assert.Empty(state.Positions);
+    }
+
+    [Theory]
+    [InlineData("XYZ")]
+    [InlineData("gtc")]
+    public async Task NewOrder_UnknownTimeInForce_Minus1115(string tif)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            $"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce={tif}&quantity=0.010&price=50000");
+
+        AssertError(status, body, -1115, "Invalid timeInForce.");
+    }
+
+    [Fact]
+    public async Task NewOrder_PositionSideBoth_Accepted()
+    {
+        var (status, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010&positionSide=BOTH");
+
+        Assert.Equal(200, status);
+    }
+
+    [Fact]
+    public async Task AlgoOrder_PastMaxNumAlgoOrders_Minus4045()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            var (placed, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+                $"algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice={58000 - i * 10}&closePosition=true");
+            Assert.Equal(200, placed);
+        }
+
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=57000&closePosition=true");
+
+        AssertError(status, body, -4045, "Reach max stop order limit.");
+        // Another symbol has its own limit.
+        var (other, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2000&closePosition=true");
+        Assert.Equal(200, other);
+    }
+
+    [Theory]
     [InlineData("fapi/v1/order", "side=BUY&type=MARKET&quantity=0.010")]
     [InlineData("fapi/v1/order", "symbol=&side=BUY&type=MARKET&quantity=0.010")]
     [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true")]
