@@ -314,6 +314,27 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
     }
 
+    [Fact]
+    public async Task PreviewPosition_IsolatedAddToAnIsolatedPosition_WalletIsTheDepositedMarginsNotTheRepricedTotal()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        // 0.1 BTC from 40,000 at 5x, isolated: 800 deposited. Adding 0.1 at 50,000 at 5x deposits 1,000 more.
+        var account = RiskWorld.Account(10_000m);
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.1", EntryPrice = "40000", MarkPrice = "50000", Leverage = 5,
+            MarginType = Common.V1.MarginType.Isolated,
+        });
+        var order = RiskWorld.Order("0.1", 5, "50000");
+        order.MarginType = Common.V1.MarginType.Isolated;
+
+        var reply = await world.Risk.PreviewPositionAsync(new PreviewPositionRequest { Order = order, Account = account });
+
+        // 0.2 at an average entry of 45,000 with 1,800 of margin, bracket 1 (mmr 0.004, cum 0):
+        // (1,800 - 0.2 × 45,000) / (0.2 × 0.004 - 0.2) = 36,144.578313253...
+        Assert.Equal("36144.57831325", reply.LiquidationPrice);
+    }
+
     private static void AssertField(RpcException ex, string field)
     {
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);

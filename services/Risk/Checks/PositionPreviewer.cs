@@ -50,7 +50,9 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
         response.InitialMargin = Wire.Format(Round(initial));
         response.MaintenanceMargin = Wire.Format(Round(positionMaintenance));
         response.MarginRatio = Wire.Format(health.Ratio is { } r ? Round(r) : null);
-        response.LiquidationPrice = after.IsFlat ? string.Empty : Liquidation(order, account, after, initial, existing, accountMaintenance - positionMaintenance);
+        response.LiquidationPrice = after.IsFlat
+            ? string.Empty
+            : Liquidation(order, account, after, IsolatedWallet(order, account, existing, after), existing, accountMaintenance - positionMaintenance);
 
         var quote = await funding.GetAsync(instrument.Symbol, cancellationToken).ConfigureAwait(false);
         if (quote is { } q && !after.IsFlat)
@@ -64,7 +66,31 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
         return response;
     }
 
-    private static string Liquidation(ParsedOrder order, AccountView account, Position after, decimal initial, Position existing, decimal otherMaintenance)
+    /// <summary>
+    /// The isolated margin the resulting position would hold. Binance keeps what was deposited: an add brings its own
+    /// initial margin (order notional / leverage) on top of the position's; a reduce releases its share; a flip starts
+    /// a new position with its own. The snapshot carries no isolated wallet, so a position's is taken as its initial
+    /// margin at its entry (size × entry / its leverage, the order's when the snapshot has none), not re-priced at the
+    /// order's price: 0.1 BTC from 40,000 at 5x holds 800, and adding 0.1 at 50,000 makes 1,800, not 0.2 × 50,000 / 5.
+    /// </summary>
+    private static decimal IsolatedWallet(ParsedOrder order, AccountView account, Position existing, Position after)
+    {
+        var leverage = order.Leverage.Value;
+        var orderMargin = order.Quantity.Value * order.Price.Value / leverage;
+        if (existing.IsFlat || Math.Sign(existing.SignedSize) != Math.Sign(after.SignedSize))
+        {
+            // New, or flipped: the order's margin for what it leaves open.
+            return Math.Abs(after.SignedSize) * order.Price.Value / leverage;
+        }
+
+        var existingLeverage = account.Positions.FirstOrDefault(p => p.Symbol == existing.Symbol).Leverage is > 0 and var l ? l : leverage;
+        var existingMargin = Math.Abs(existing.SignedSize) * existing.EntryPrice / existingLeverage;
+        return Math.Abs(after.SignedSize) > Math.Abs(existing.SignedSize)
+            ? existingMargin + orderMargin
+            : existingMargin * Math.Abs(after.SignedSize) / Math.Abs(existing.SignedSize);
+    }
+
+    private static string Liquidation(ParsedOrder order, AccountView account, Position after, decimal isolatedWallet, Position existing, decimal otherMaintenance)
     {
         var isolated = order.MarginType == Domain.MarginType.Isolated;
         var otherUnrealized = account.UnrealizedPnl - (existing.IsFlat ? 0m : existing.UnrealizedPnl(order.Price.Value));
@@ -74,7 +100,7 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
             Side = after.SignedSize > 0m ? Domain.Side.Long : Domain.Side.Short,
             Quantity = Math.Abs(after.SignedSize),
             EntryPrice = after.EntryPrice,
-            WalletBalance = isolated ? initial : account.WalletBalance,
+            WalletBalance = isolated ? isolatedWallet : account.WalletBalance,
             OtherMaintenanceMargin = isolated ? 0m : otherMaintenance,
             OtherUnrealizedPnl = isolated ? 0m : otherUnrealized,
             Brackets = order.Instrument.Brackets,
