@@ -37,12 +37,8 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     public async Task MarginMonitor_PriceMovesIntoBuffer_OneReduceAlertAndDailyLossLatch()
     {
         await using var paper = await PaperExchangeHost.StartAsync();
-        await paper.ResetAsync(1_000m);
         await using var provider = VenueClient(paper);
-        var venue = provider.GetRequiredService<IBinanceClient>();
-        await venue.ChangeLeverageAsync("BTCUSDT", 20);
-        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-1");
-        var source = new VenueAccountSource(venue);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-1");
         var (reducePrice, _) = Prices(await source.GetAccountAsync(CancellationToken.None));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
@@ -67,12 +63,8 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     public async Task MarginMonitor_MarkHoveringAtTheReduceBoundary_OneAlertUntilClearlyRecovered()
     {
         await using var paper = await PaperExchangeHost.StartAsync();
-        await paper.ResetAsync(1_000m);
         await using var provider = VenueClient(paper);
-        var venue = provider.GetRequiredService<IBinanceClient>();
-        await venue.ChangeLeverageAsync("BTCUSDT", 20);
-        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-hover");
-        var source = new VenueAccountSource(venue);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-hover");
         var account = await source.GetAccountAsync(CancellationToken.None);
         var (reducePrice, _) = Prices(account);
         // The lowest price (to 0.1) at which the account is Ok again, and one clear of the recovery band above it.
@@ -123,12 +115,8 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     public async Task MarginMonitor_PricePathThroughReduceToLiquidateAll_EachAlertOnceAndKillSwitchLatched()
     {
         await using var paper = await PaperExchangeHost.StartAsync();
-        await paper.ResetAsync(400m);
         await using var provider = VenueClient(paper);
-        var venue = provider.GetRequiredService<IBinanceClient>();
-        await venue.ChangeLeverageAsync("BTCUSDT", 20);
-        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-2");
-        var source = new VenueAccountSource(venue);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 400m, "monitor-open-2");
         var (reducePrice, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
@@ -170,12 +158,8 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     public async Task MarginMonitor_LiquidateAllLatchRefusedByTheLedger_LatchedOnceTheLedgerAnswersEvenAfterTheAccountRecovered()
     {
         await using var paper = await PaperExchangeHost.StartAsync();
-        await paper.ResetAsync(400m);
         await using var provider = VenueClient(paper);
-        var venue = provider.GetRequiredService<IBinanceClient>();
-        await venue.ChangeLeverageAsync("BTCUSDT", 20);
-        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "monitor-open-3");
-        var source = new VenueAccountSource(venue);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 400m, "monitor-open-3");
         var (_, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
@@ -193,7 +177,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await paper.SetPathAsync("BTCUSDT", [liquidatePrice], immediate: true);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.LiquidateAll)), n => n >= 1);
         // Flattened (what Execution does on that alert): the account is healthy from here on.
-        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), "monitor-flatten-3");
+        await provider.GetRequiredService<IBinanceClient>().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), "monitor-flatten-3");
         await Poll.UntilAsync(() => Task.FromResult(world.RiskServices.GetRequiredService<MarginMonitor>().LastAction), a => a == MarginAction.Ok);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
@@ -222,6 +206,16 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         Assert.Equal(MarginAction.Reduce, HealthAt(account, reduce).Action);
         Assert.Equal(MarginAction.LiquidateAll, HealthAt(account, liquidateAll).Action);
         return (reduce, liquidateAll);
+    }
+
+    /// <summary>A fresh simulator account of <paramref name="balance"/> USDT holding 0.1 BTCUSDT long at 20x, read through the Binance client.</summary>
+    private static async Task<VenueAccountSource> OpenTenthBitcoinAt20xAsync(PaperExchangeHost paper, ServiceProvider provider, decimal balance, string clientOrderId)
+    {
+        await paper.ResetAsync(balance);
+        var venue = provider.GetRequiredService<IBinanceClient>();
+        await venue.ChangeLeverageAsync("BTCUSDT", 20);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.1m), clientOrderId);
+        return new VenueAccountSource(venue);
     }
 
     /// <summary>The account's margin health with its one BTCUSDT position marked at <paramref name="price"/>.</summary>

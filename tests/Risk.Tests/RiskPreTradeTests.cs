@@ -139,9 +139,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         var reason = Assert.Single(reply.Reasons);
         Assert.Equal(RiskReasonCode.DrawdownLimitBreached, reason.Code);
         Assert.Equal("1100", reason.Actual);
-        var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
-        Assert.True(killSwitch.Active);
-        Assert.Equal(KillSwitchTrigger.Drawdown, killSwitch.Trigger);
+        await AssertLatchedAsync(world, KillSwitchTrigger.Drawdown);
     }
 
     [Fact]
@@ -160,9 +158,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.False(reply.Allowed);
         Assert.Equal(RiskReasonCode.DailyLossLimitBreached, Assert.Single(reply.Reasons).Code);
         Assert.Equal("600", reply.DailyLoss);
-        var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
-        Assert.True(killSwitch.Active);
-        Assert.Equal(KillSwitchTrigger.DailyLoss, killSwitch.Trigger);
+        await AssertLatchedAsync(world, KillSwitchTrigger.DailyLoss);
     }
 
     [Fact]
@@ -333,6 +329,13 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         // 0.2 at an average entry of 45,000 with 1,800 of margin, bracket 1 (mmr 0.004, cum 0):
         // (1,800 - 0.2 × 45,000) / (0.2 × 0.004 - 0.2) = 36,144.578313253...
         Assert.Equal("36144.57831325", reply.LiquidationPrice);
+    }
+
+    private static async Task AssertLatchedAsync(RiskWorld world, KillSwitchTrigger trigger)
+    {
+        var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
+        Assert.True(killSwitch.Active);
+        Assert.Equal(trigger, killSwitch.Trigger);
     }
 
     private static void AssertField(RpcException ex, string field)
