@@ -149,13 +149,17 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
     }
 
     [Theory]
-    // The last snapshot before midnight is days old: the day's first one is nearer, and it is the day's start.
-    [InlineData(-3 * 24 * 60, 9 * 60, "200")]
-    // Both are near midnight: the nearer one is taken, the earlier one on a tie.
+    // The last snapshot at or before midnight is the day's start, even when the day's first is nearer to midnight:
+    // a loss between the two is the day's loss.
     [InlineData(-1, 2, "100")]
-    [InlineData(-3, 1, "200")]
-    [InlineData(-2, 2, "100")]
-    public async Task GetDailyPnl_DayStartEquity_TheSnapshotNearestToMidnight(int beforeMinutes, int afterMinutes, string expected)
+    [InlineData(-3, 1, "100")]
+    [InlineData(0, 1, "100")]
+    [InlineData(-15 * 60, 12 * 60, "100")]
+    [InlineData(-24 * 60 + 1, 1, "100")]
+    // More than a day old: no day start; the day's first snapshot is.
+    [InlineData(-24 * 60, 9 * 60, "200")]
+    [InlineData(-3 * 24 * 60, 9 * 60, "200")]
+    public async Task GetDailyPnl_DayStartEquity_LastBeforeMidnightWithinADayElseTheDaysFirst(int beforeMinutes, int afterMinutes, string expected)
     {
         var midnight = new DateTimeOffset(2031, 5, 10, 0, 0, 0, TimeSpan.Zero);
         await Client.LogPnlSnapshotAsync(Snapshot("100", midnight.AddMinutes(beforeMinutes)));

@@ -57,19 +57,20 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
                 (SELECT COALESCE(SUM(realized_pnl), 0) FROM position_changes WHERE occurred_at >= $1 AND occurred_at < $2),
                 (SELECT COALESCE(SUM(fee), 0) FROM position_changes WHERE occurred_at >= $1 AND occurred_at < $2),
                 (SELECT COALESCE(SUM(payment), 0) FROM funding_events WHERE funding_time >= $1 AND funding_time < $2),
-                nearest.equity,
-                nearest.taken_at
+                start.equity,
+                start.taken_at
             FROM (SELECT 1) AS one
             LEFT JOIN LATERAL (
+                -- The last snapshot at or before midnight, unless it is more than a day old: then the day's first.
                 SELECT equity, taken_at FROM (
-                    (SELECT equity, taken_at, $1 - taken_at AS distance FROM pnl_snapshots
-                     WHERE taken_at <= $1 ORDER BY taken_at DESC LIMIT 1)
+                    (SELECT equity, taken_at, 0 AS preference FROM pnl_snapshots
+                     WHERE taken_at <= $1 AND taken_at > $1 - interval '1 day' ORDER BY taken_at DESC LIMIT 1)
                     UNION ALL
-                    (SELECT equity, taken_at, taken_at - $1 AS distance FROM pnl_snapshots
+                    (SELECT equity, taken_at, 1 AS preference FROM pnl_snapshots
                      WHERE taken_at > $1 AND taken_at < $2 ORDER BY taken_at LIMIT 1)
                 ) AS candidates
-                ORDER BY distance, taken_at LIMIT 1
-            ) AS nearest ON true
+                ORDER BY preference LIMIT 1
+            ) AS start ON true
             """, connection, null, dayStart, dayEnd);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
