@@ -172,6 +172,7 @@ public sealed class RiskContractTests : IAsyncLifetime
     [InlineData("NOSUCHUSDT", "1", "10", "account.positions[0].symbol")]
     // Absurd size: quantity × entry past decimal's range used to surface as INTERNAL.
     [InlineData("BTCUSDT", "1000000000000000000000000", "100000", "account.positions[0].quantity")]
+    [InlineData("BTCUSDT", "1", "100000000000000000000", "account.positions[0].entry_price")]
     public async Task GetMarginHealth_BadPosition_InvalidArgumentNamingTheField(string symbol, string quantity, string entry, string field)
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => Client.GetMarginHealthAsync(new GetMarginHealthRequest

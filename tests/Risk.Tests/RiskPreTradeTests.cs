@@ -3,6 +3,7 @@ using Google.Rpc;
 using Grpc.Core;
 using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Risk.V1;
+using TradeEngine.Testing;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Risk.Tests;
@@ -130,8 +131,9 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
 
         var high = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(11_200m) });
         Assert.True(high.Allowed);
-        // The high is in the books, so a refresh from the Ledger or a restart keeps it.
-        Assert.Equal(11_200m, decimal.Parse((await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity, CultureInfo.InvariantCulture));
+        // The high reaches the books (written in the background), so a restart keeps it too.
+        var peak = await Poll.UntilAsync(() => world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest()).ResponseAsync, p => p.PeakEquity == "11200");
+        Assert.Equal("11200", peak.PeakEquity);
 
         var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_100m) });
 
@@ -139,6 +141,34 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         var reason = Assert.Single(reply.Reasons);
         Assert.Equal(RiskReasonCode.DrawdownLimitBreached, reason.Code);
         Assert.Equal("1100", reason.Actual);
+        await AssertLatchedAsync(world, KillSwitchTrigger.Drawdown);
+    }
+
+    [Fact]
+    public async Task CheckPreTrade_LedgerRefusesTheHighsSnapshot_CheckStillAnsweredAndTheHighKeptThroughReloads()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        Assert.True((await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_000m) })).Allowed);
+        // From here the Ledger answers but refuses every PnL snapshot (a failing disk, a constraint it trips on).
+        await using (var db = new Npgsql.NpgsqlConnection(world.Database))
+        {
+            await db.OpenAsync();
+            await using var refuse = new Npgsql.NpgsqlCommand("""
+                CREATE FUNCTION test_refuse_snapshot() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+                CREATE TRIGGER test_refuse_snapshot BEFORE INSERT ON pnl_snapshots FOR EACH ROW EXECUTE FUNCTION test_refuse_snapshot();
+                """, db);
+            await refuse.ExecuteNonQueryAsync();
+        }
+
+        // Recording the high fails: the check still decides (it used to fail with the Ledger's error).
+        var high = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(11_200m) });
+        Assert.True(high.Allowed);
+
+        // The process keeps the high through the state's reloads (every second here), which still show the older peak.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal("10000", (await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity);
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_100m) });
+        Assert.Equal(RiskReasonCode.DrawdownLimitBreached, Assert.Single(reply.Reasons).Code);
         await AssertLatchedAsync(world, KillSwitchTrigger.Drawdown);
     }
 

@@ -48,7 +48,7 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         var side = RiskWire.Side(order.Side, field + ".side");
         var quantity = new Quantity(Wire.Positive(order.Quantity, field + ".quantity"));
         var price = new Price(Wire.Positive(order.Price, field + ".price"));
-        RiskWire.CheckNotional(quantity.Value, price.Value, field + ".quantity");
+        RiskWire.CheckNotional(quantity.Value, price.Value, field + ".quantity", field + ".price");
         var leverage = RiskWire.Leverage(order.Leverage, field + ".leverage");
         var marginType = order.MarginType == Common.V1.MarginType.Unspecified
             ? Domain.MarginType.Cross
@@ -70,8 +70,8 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
 
         if (account.Equity > state.PeakEquity)
         {
-            // A new high is written down before the decision: a later check must measure drawdown from it.
-            await baseline.RecordPeakAsync(account, state, cancellationToken).ConfigureAwait(false);
+            // A later check must measure drawdown from this high (this one takes the higher of the two anyway).
+            baseline.RecordPeak(account, state);
         }
 
         var outcome = Evaluate(order, account, state);

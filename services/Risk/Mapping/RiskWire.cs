@@ -25,10 +25,13 @@ public static class RiskWire
             ? value
             : throw new RequestValidationException(field, $"is out of range: at most {MaxAmount.ToString(System.Globalization.CultureInfo.InvariantCulture)} in magnitude");
 
-    /// <summary>Refuses a quantity whose value at <paramref name="price"/> is beyond <see cref="MaxAmount"/>, naming the quantity.</summary>
-    public static void CheckNotional(decimal quantity, decimal price, string field)
+    /// <summary>
+    /// Refuses a price beyond <see cref="MaxAmount"/> (naming <paramref name="priceField"/>), then a quantity whose value
+    /// at that price is beyond it (naming <paramref name="field"/>).
+    /// </summary>
+    public static void CheckNotional(decimal quantity, decimal price, string field, string priceField)
     {
-        Amount(price, field.EndsWith(".quantity", StringComparison.Ordinal) ? field[..^"quantity".Length] + "price" : "price");
+        Amount(price, priceField);
         decimal notional;
         try
         {
@@ -107,8 +110,8 @@ public static class RiskWire
         var quantity = Wire.Positive(p.Quantity, field + ".quantity");
         var entry = Wire.Positive(p.EntryPrice, field + ".entry_price");
         var mark = Wire.OptionalPositive(p.MarkPrice, field + ".mark_price") ?? entry;
-        CheckNotional(quantity, entry, field + ".quantity");
-        CheckNotional(quantity, Amount(mark, field + ".mark_price"), field + ".quantity");
+        CheckNotional(quantity, entry, field + ".quantity", field + ".entry_price");
+        CheckNotional(quantity, mark, field + ".quantity", field + ".mark_price");
         var signed = side == Domain.Side.Long ? quantity : -quantity;
         var unrealized = Amount(Wire.OptionalDecimal(p.UnrealizedPnl, field + ".unrealized_pnl") ?? signed * (mark - entry), field + ".unrealized_pnl");
         var marginType = p.MarginType == Common.V1.MarginType.Unspecified ? (Domain.MarginType?)null : MarginType(p.MarginType, field + ".margin_type");

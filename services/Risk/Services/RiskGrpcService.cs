@@ -64,7 +64,7 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
         var marginType = RiskWire.MarginType(request.MarginType, "margin_type");
         var isolated = marginType == Domain.MarginType.Isolated;
         var quantity = Wire.Positive(request.Quantity, "quantity");
-        RiskWire.CheckNotional(quantity, entry, "quantity");
+        RiskWire.CheckNotional(quantity, entry, "quantity", "entry_price");
         var walletBalance = RiskWire.Amount(Wire.Decimal(request.WalletBalance, "wallet_balance"), "wallet_balance");
         var otherMaintenance = isolated ? 0m : RiskWire.Amount(Wire.OptionalDecimal(request.OtherMaintenanceMargin, "other_maintenance_margin") ?? 0m, "other_maintenance_margin");
         if (otherMaintenance < 0m)

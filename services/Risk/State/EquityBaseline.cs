@@ -16,13 +16,22 @@ namespace TradeEngine.Risk.State;
 /// writes it (<see cref="RecordPeakAsync"/>).
 /// </summary>
 public sealed partial class EquityBaseline(
-    LedgerService.LedgerServiceClient ledger, RiskStateCache cache, TimeProvider time, ILogger<EquityBaseline> logger)
+    LedgerService.LedgerServiceClient ledger, RiskStateCache cache, IRiskStateSource source, TimeProvider time, ILogger<EquityBaseline> logger)
 {
     // Checks that arrive together before the first snapshot anchor once: the rest find it on their re-read.
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    // How long the day's observation may take (write and reload), and how long after a failed one the next is tried.
+    private static readonly TimeSpan ObserveTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ObserveRetry = TimeSpan.FromSeconds(30);
+
+    private readonly Lock _observeLock = new();
+
     // The UTC day (DateOnly.DayNumber) this process last wrote an observation for; -1 before the first.
     private int _observedDay = -1;
+    private int _observingDay = -1;
+    private Task<RiskState?>? _observing;
+    private DateTimeOffset _observeRetryAt = DateTimeOffset.MinValue;
 
     public static bool IsMissing(RiskState state) => state.DayStartEquity is null || state.PeakEquity is null;
 
@@ -59,68 +68,111 @@ public sealed partial class EquityBaseline(
 
     /// <summary>
     /// The first check of a UTC day writes the account it judges as a PnL snapshot, and reads the state again. The day's
-    /// start equity is the snapshot nearest to midnight (the Ledger's GetDailyPnl): with the margin monitor on, one from
-    /// a few seconds either side; with it off, the last one could be days old, and the day's loss would be measured from
-    /// a stale equity (from 10,000 three days ago rather than today's 11,000, hiding a 600 loss). This observation is then
-    /// the day's start unless an older one is nearer to midnight. Once per day per process: cheap, and harmless twice.
+    /// start equity is the last snapshot at or before midnight, or the day's first when that one is more than a day old
+    /// (the Ledger's GetDailyPnl). With the margin monitor on there is always a recent one; with it off, the last one
+    /// could be days old, and the day's loss would be measured from a stale equity (from 10,000 three days ago rather
+    /// than today's 11,000, hiding a 600 loss). Once per day per process: cheap, and harmless twice.
     /// </summary>
+    /// <remarks>
+    /// Best effort, never a reason to refuse: checks that arrive meanwhile share the one attempt, which waits at most
+    /// <see cref="ObserveTimeout"/>; if the Ledger does not take it, the check decides on the state it has (as it did
+    /// before this observation existed) and the next attempt is made after <see cref="ObserveRetry"/>.
+    /// </remarks>
     public async Task<RiskState> ObserveDayAsync(AccountView account, RiskState state, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(state);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        Task<RiskState?> attempt;
+        lock (_observeLock)
         {
-            if (ObservedOn(state))
+            if (ObservedOn(state) || time.GetUtcNow() < _observeRetryAt || !source.RecordsObservations)
             {
-                return await cache.GetAsync(cancellationToken).ConfigureAwait(false);
+                return state;
             }
 
+            if (_observing is null || _observingDay != state.Day.DayNumber)
+            {
+                _observingDay = state.Day.DayNumber;
+                _observing = ObserveAsync(account, state);
+            }
+
+            attempt = _observing;
+        }
+
+        return await attempt.WaitAsync(cancellationToken).ConfigureAwait(false) ?? state;
+    }
+
+    private async Task<RiskState?> ObserveAsync(AccountView account, RiskState state)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(ObserveTimeout);
             try
             {
                 await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(
-                    Snapshot("risk:pnl:day:", account, state, marginRatio: null, time.GetUtcNow()), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+                    Snapshot("risk:pnl:day:", account, state, marginRatio: null, time.GetUtcNow()), cancellationToken: timeout.Token).ResponseAsync).ConfigureAwait(false);
             }
             catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.AlreadyExists)
             {
                 // Another instance observed the account in the same millisecond: its snapshot serves.
             }
 
-            var reloaded = await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            // Twice: a load already running when the snapshot was written may not include it; the second starts after.
+            await cache.RefreshAsync(timeout.Token).ConfigureAwait(false);
+            var reloaded = await cache.RefreshAsync(timeout.Token).ConfigureAwait(false);
             Volatile.Write(ref _observedDay, state.Day.DayNumber);
-            return IsMissing(reloaded)
-                ? throw new InvalidOperationException("The Ledger shows no day-start or peak equity after a PnL snapshot was written.")
-                : reloaded;
+            return IsMissing(reloaded) ? null : reloaded;
         }
-        finally
+        catch (Exception ex)
         {
-            _gate.Release();
+            LogObservationFailed(logger, ex.GetType().Name, ex.Message, ObserveRetry);
+            lock (_observeLock)
+            {
+                _observeRetryAt = time.GetUtcNow() + ObserveRetry;
+                _observing = null;
+            }
+
+            return null;
         }
     }
 
     /// <summary>
-    /// Records a new equity high seen by a check: in the cache at once, and as a PnL snapshot so that the peak survives a
-    /// refresh from the Ledger and a restart. The margin monitor snapshots the account every few seconds; a check may
-    /// still see a high between two ticks, and with the monitor off (or without an account source) checks are the only
-    /// observations of the account: without this the peak would stay at the anchor and drawdown from any later high
-    /// would go unmeasured.
+    /// Records a new equity high seen by a check: in the cache at once (the check itself already judges drawdown from
+    /// the higher of the two), and as a PnL snapshot written in the background so that the peak survives a restart.
+    /// The margin monitor snapshots the account every few seconds; a check may still see a high between two ticks, and
+    /// with the monitor off (or without an account source) checks are the only observations of the account: without
+    /// this the peak would stay at the anchor and drawdown from any later high would go unmeasured. The write never
+    /// delays or fails the check; if the Ledger does not take it, the warning says so and the cache keeps the high.
     /// </summary>
-    public async Task RecordPeakAsync(AccountView account, RiskState state, CancellationToken cancellationToken)
+    public void RecordPeak(AccountView account, RiskState state)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentNullException.ThrowIfNull(state);
         cache.ObserveEquity(account.Equity);
-        try
+        if (!source.RecordsObservations)
         {
-            // The equity is part of the key: two highs seen in the same millisecond are both kept, the higher included.
-            var snapshot = Snapshot("risk:pnl:peak:", account, state, marginRatio: null, time.GetUtcNow());
-            snapshot.IdempotencyKey += ":" + Wire.Format(account.Equity);
-            await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(snapshot, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+            return;
         }
-        catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.AlreadyExists)
+
+        // The equity is part of the key: two highs seen in the same millisecond are both kept, the higher included.
+        var snapshot = Snapshot("risk:pnl:peak:", account, state, marginRatio: null, time.GetUtcNow());
+        snapshot.IdempotencyKey += ":" + Wire.Format(account.Equity);
+        _ = Task.Run(async () =>
         {
-            // Another check recorded the same high in the same millisecond: its snapshot is as good.
-        }
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(snapshot, cancellationToken: timeout.Token).ResponseAsync).ConfigureAwait(false);
+            }
+            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.AlreadyExists)
+            {
+                // Another check recorded the same high in the same millisecond: its snapshot is as good.
+            }
+            catch (Exception ex)
+            {
+                LogPeakNotRecorded(logger, account.Equity, ex.GetType().Name, ex.Message);
+            }
+        });
     }
 
     private async Task<RiskState> WriteAnchorAsync(AccountView account, RiskState state, CancellationToken cancellationToken)
@@ -165,4 +217,12 @@ public sealed partial class EquityBaseline(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "No PnL snapshot in the Ledger: day-start and peak equity anchored at {Equity}, the equity of this check")]
     private static partial void LogAnchored(ILogger logger, decimal equity);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "The day's first observation of the account could not be recorded ({ErrorType}: {Error}); checks go on with the day-start equity they have, next attempt in {Retry}")]
+    private static partial void LogObservationFailed(ILogger logger, string errorType, string error, TimeSpan retry);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "A new equity high of {Equity} could not be recorded in the Ledger ({ErrorType}: {Error}); this process keeps it, a restart would not")]
+    private static partial void LogPeakNotRecorded(ILogger logger, decimal equity, string errorType, string error);
 }

@@ -5,7 +5,8 @@ using TradeEngine.Risk.Options;
 namespace TradeEngine.Risk.State;
 
 /// <summary>
-/// The Ledger's risk state kept in memory so that a pre-trade check is not a Ledger round trip. Refreshed
+/// The Ledger's risk state kept in memory so that a pre-trade check is not a Ledger round trip (but for the day's first
+/// observation of the account, EquityBaseline, which is bounded and never refuses). Refreshed
 /// periodically (<see cref="RiskStateRefresher"/>), on every <c>KillSwitchTriggered</c> event, and after Risk
 /// itself changes the kill switch. Fails closed: state that was never loaded, is older than
 /// <see cref="RiskOptions.StateMaxAgeSeconds"/> or belongs to another UTC day is unknown, and a check then
@@ -102,7 +103,7 @@ public sealed partial class RiskStateCache(
         }
     }
 
-    /// <summary>Raises the cached peak when equity reaches a new high (the monitor's snapshot makes it durable).</summary>
+    /// <summary>Raises the cached peak when equity reaches a new high (a PnL snapshot, the monitor's or a check's, makes it durable).</summary>
     public void ObserveEquity(decimal equity)
     {
         lock (_lock)
@@ -127,6 +128,13 @@ public sealed partial class RiskStateCache(
             if (_state is { } current && IsNewer(current.KillSwitch, loaded.KillSwitch))
             {
                 loaded = loaded with { KillSwitch = current.KillSwitch };
+            }
+
+            // The peak only rises: a high this process saw (EquityBaseline.RecordPeak) whose snapshot has not landed yet
+            // is kept, not undone by a load that predates it.
+            if (_state is { PeakEquity: { } seen } && (loaded.PeakEquity is null || seen > loaded.PeakEquity))
+            {
+                loaded = loaded with { PeakEquity = seen };
             }
 
             _state = loaded;
