@@ -10,6 +10,20 @@ te_container_runtime() {
   command -v docker >/dev/null 2>&1 && timeout 5 docker info >/dev/null 2>&1
 }
 
+TE_POLICY=/usr/sbin/policy-rc.d
+TE_POLICY_SAVED=/usr/sbin/policy-rc.d.tradeengine-saved
+TE_POLICY_MARK="tradeengine: no services started during the install (eng/prerequisites.sh)"
+
+# Removes our policy-rc.d (only ours: it carries the mark) and puts back a saved one.
+te_restore_policy() {
+  if te_as_root test -e "$TE_POLICY" && te_as_root grep -qF "$TE_POLICY_MARK" "$TE_POLICY"; then
+    te_as_root rm -f "$TE_POLICY"
+  fi
+  if te_as_root test -e "$TE_POLICY_SAVED"; then
+    te_as_root mv -f "$TE_POLICY_SAVED" "$TE_POLICY"
+  fi
+}
+
 te_as_root() {
   if [ "$(id -u)" = "0" ]; then "$@"; else sudo "$@"; fi
 }
@@ -30,17 +44,20 @@ te_ensure_servers() {
   export DEBIAN_FRONTEND=noninteractive
   te_as_root apt-get update -qq
   # policy-rc.d keeps the packages from starting system-wide services: we run our own throwaway instances. A policy
-  # the machine already has is put back afterwards, and ours never outlives the install, even a failed one.
-  local policy=/usr/sbin/policy-rc.d saved="" status=0
-  if te_as_root test -e "$policy"; then
-    saved="$policy.tradeengine-saved"
-    te_as_root mv -f "$policy" "$saved"
+  # the machine already has is put back afterwards, and ours never outlives the install: not after a failed install,
+  # not after Ctrl+C (the trap), and a copy left by a run killed outright is put back by the next run first.
+  local status=0
+  te_restore_policy
+  if te_as_root test -e "$TE_POLICY" && ! te_as_root grep -qF "$TE_POLICY_MARK" "$TE_POLICY"; then
+    te_as_root mv -f "$TE_POLICY" "$TE_POLICY_SAVED"
   fi
-  printf '#!/bin/sh\nexit 101\n' | te_as_root tee "$policy" >/dev/null
-  te_as_root chmod +x "$policy"
+  trap 'te_restore_policy; trap - INT TERM EXIT; exit 130' INT TERM
+  trap 'te_restore_policy' EXIT
+  printf '#!/bin/sh\n# %s\nexit 101\n' "$TE_POLICY_MARK" | te_as_root tee "$TE_POLICY" >/dev/null
+  te_as_root chmod +x "$TE_POLICY"
   te_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
-  te_as_root rm -f "$policy"
-  if [ -n "$saved" ]; then te_as_root mv -f "$saved" "$policy"; fi
+  te_restore_policy
+  trap - INT TERM EXIT
   if [ "$status" -ne 0 ]; then
     te_say "apt-get install ${missing[*]} failed (exit $status)."
     return "$status"

@@ -36,7 +36,9 @@ public sealed partial class MarginMonitor(
     /// How far above the Reduce boundary (1 + buffer) the margin ratio must climb before the account counts as recovered.
     /// Without it a mark hovering at the boundary goes Reduce, Ok, Reduce, ... from tick to tick, and every return to
     /// Reduce raised a new alert (a new event id), so Execution halved the largest position again before the first halving
-    /// had shown in the account. 0.05 is a third of the hard buffer: about a 0.2% move in the mark at 20x.
+    /// had shown in the account. 0.05 is a third of the hard buffer. In price terms that is small: the ratio moves by
+    /// 1 / maintenance rate per unit of relative price, so at BTC's first bracket (0.4%) 0.05 is a 0.02% move of the
+    /// mark. It absorbs tick-size jitter at the boundary, not a market swinging across it.
     /// </summary>
     public const decimal RecoveryBand = 0.05m;
 
