@@ -137,7 +137,7 @@ public sealed class RiskContractTests : IAsyncLifetime
         { Exchange(entry: "79000000000000000000000000000"), "entry_price" },
         { Exchange(otherMaintenance: "-1", margin: Common.V1.MarginType.Cross), "other_maintenance_margin" },
         { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "BTCUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5, MaintenanceMarginRate = "-0.01" }, "maintenance_margin_rate" },
-        { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "NOSUCHUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5 }, "symbol" },
+        { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "btc-usdt", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5 }, "symbol" },
     };
 
     [Theory]

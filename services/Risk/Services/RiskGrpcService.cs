@@ -55,8 +55,10 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
                 throw new RequestValidationException("maintenance_margin_rate", "must be from 0 to less than 1");
             }
 
-            // The estimate needs no brackets, but the symbol must still be one the venue lists.
-            await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false);
+            // The plan's estimate is a formula of entry, leverage and rate alone: it needs no brackets and so no venue,
+            // and stays available when the venue is not. The symbol is checked for its form only (EXCHANGE, which reads
+            // the venue's brackets, refuses an unknown one).
+            RiskWire.Symbol(request.Symbol, "symbol");
             var price = LiquidationPrice.Simple(entry, leverage.Value, side, mmr);
             return new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) };
         }

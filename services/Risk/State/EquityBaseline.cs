@@ -93,7 +93,9 @@ public sealed partial class EquityBaseline(
             if (_observing is null || _observingDay != state.Day.DayNumber)
             {
                 _observingDay = state.Day.DayNumber;
-                _observing = ObserveAsync(account, state);
+                // Run outside the lock: a failure that completed synchronously would otherwise clear _observing
+                // before this assignment, and the failed attempt would stand for the rest of the day.
+                _observing = Task.Run(() => ObserveAsync(account, state));
             }
 
             attempt = _observing;
