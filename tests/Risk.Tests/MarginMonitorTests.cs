@@ -112,7 +112,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     /// paused, as on a venue whose liquidations lag a fast market, so the account can sit below its maintenance margin.
     /// </summary>
     [Fact]
-    public async Task MarginMonitor_PricePathThroughReduceToLiquidateAll_EachAlertOnceAndKillSwitchLatched()
+    public async Task MarginMonitor_PricePathThroughReduceToLiquidateAllAndBack_EachAlertOnceAndKillSwitchLatched()
     {
         await using var paper = await PaperExchangeHost.StartAsync();
         await using var provider = VenueClient(paper);
@@ -131,6 +131,10 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await paper.SetPathAsync("BTCUSDT", [liquidatePrice + 10m, liquidatePrice], immediate: false);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.LiquidateAll)), n => n >= 1);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
+        // The mark comes back into the Reduce zone before the flattening: no Reduce alert races it.
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal(MarginAction.LiquidateAll, world.RiskServices.GetRequiredService<MarginMonitor>().LastAction);
 
         Assert.Equal([MarginAlertAction.Reduce, MarginAlertAction.LiquidateAll], alerts.Received.Select(a => a.Action));
         Assert.InRange(alerts.Received.Last().MarginRatio!.Value, 0m, 1m);
