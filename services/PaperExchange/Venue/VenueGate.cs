@@ -18,8 +18,8 @@ namespace TradeEngine.PaperExchange.Venue;
 public sealed record EndpointSpec(bool Signed, int Weight, bool IsOrder = false, int? WeightWithoutSymbol = null)
 {
     /// <summary>The weight this request costs.</summary>
-    public int WeightOf(string query, string body) =>
-        WeightWithoutSymbol is { } without && !VenueGate.HasParameter(query, "symbol") && !VenueGate.HasParameter(body, "symbol") ? without : Weight;
+    public int WeightOf(VenueParams parameters) =>
+        WeightWithoutSymbol is { } without && !parameters.Has("symbol") ? without : Weight;
 }
 
 /// <summary>
@@ -65,6 +65,10 @@ public sealed partial class VenueGate(
             }
         }
 
+        // Decoded once: the weight depends on them for some endpoints, and the operation reads them.
+        var parameters = new VenueParams();
+        parameters.AddEncoded(query);
+        parameters.AddEncoded(body);
         var buffer = new ArrayBufferWriter<byte>(512);
         int status;
         int weightUsed;
@@ -73,7 +77,7 @@ public sealed partial class VenueGate(
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             var now = engine.NowMs;
-            (weightUsed, orders10s, orders1m, var retryAfterMs) = counters.Count(now, spec.WeightOf(query, body), spec.IsOrder);
+            (weightUsed, orders10s, orders1m, var retryAfterMs) = counters.Count(now, spec.WeightOf(parameters), spec.IsOrder);
             var o = options.Value;
             var ordersOver = spec.IsOrder && (orders1m > o.OrderLimitPerMinute || orders10s > o.OrderLimitPer10Seconds);
             if (o.EnforceRateLimits && (weightUsed > o.RequestWeightLimitPerMinute || ordersOver))
@@ -100,7 +104,7 @@ public sealed partial class VenueGate(
             }
             else
             {
-                status = RunOperation(ctx, spec, operation, query, body, writer, buffer);
+                status = RunOperation(ctx, spec, operation, parameters, query, body, writer, buffer);
             }
         }
 
@@ -163,13 +167,12 @@ public sealed partial class VenueGate(
         return status;
     }
 
-    private int RunOperation(HttpContext ctx, EndpointSpec spec, Action<VenueParams, Utf8JsonWriter> operation, string query, string body, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    private int RunOperation(
+        HttpContext ctx, EndpointSpec spec, Action<VenueParams, Utf8JsonWriter> operation, VenueParams parameters, string query, string body,
+        Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
     {
         try
         {
-            var parameters = new VenueParams();
-            parameters.AddEncoded(query);
-            parameters.AddEncoded(body);
             if (spec.Signed)
             {
                 authenticator.Verify(ctx.Request.Headers["X-MBX-APIKEY"].ToString(), query, body, parameters, engine.NowMs);
@@ -251,21 +254,4 @@ public sealed partial class VenueGate(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected {Path} with {Code}")]
     private static partial void LogRejected(ILogger logger, string path, int code);
-
-    /// <summary>Whether a query string or form body (<c>a=1&amp;b=2</c>) carries <paramref name="name"/>.</summary>
-    internal static bool HasParameter(string parameters, string name)
-    {
-        foreach (var range in parameters.AsSpan().Split('&'))
-        {
-            var pair = parameters.AsSpan()[range];
-            var equals = pair.IndexOf('=');
-            var key = equals < 0 ? pair : pair[..equals];
-            if (key.SequenceEqual(name))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
