@@ -32,9 +32,10 @@ public static partial class TraceRedaction
     {
         ArgumentNullException.ThrowIfNull(activity);
         ArgumentNullException.ThrowIfNull(request);
-        if (request.QueryString.Value is { Length: > 0 } query && SignatureParameter().IsMatch(query))
+        // One pass: Regex.Replace returns the very same string when nothing matched.
+        if (request.QueryString.Value is { Length: > 0 } query && RedactSignature(query) is var redacted && !ReferenceEquals(redacted, query))
         {
-            activity.SetTag("url.query", RedactSignature(query));
+            activity.SetTag("url.query", redacted);
         }
     }
 
