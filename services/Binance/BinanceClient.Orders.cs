@@ -144,6 +144,29 @@ public sealed partial class BinanceClient
         await _transport.SendAsync(request, VenueJsonContext.Default.CodeMsgDto, ct).ConfigureAwait(false);
     }
 
+    public async Task<bool> CancelConditionalOrderAsync(string clientAlgoId, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clientAlgoId);
+        var request = SignedRequest(HttpMethod.Delete, "fapi/v1/algoOrder", 1).Add("clientAlgoId", clientAlgoId);
+        var dto = await _transport.SendOrAbsentAsync(request, VenueJsonContext.Default.AlgoCancelDto, BinanceErrors.CancelRejected, ct).ConfigureAwait(false);
+        if (dto is null)
+        {
+            return false;
+        }
+
+        if (dto.AlgoId <= 0 || !string.Equals(dto.ClientAlgoId, clientAlgoId, StringComparison.Ordinal))
+        {
+            throw new BinanceProtocolException("algoOrder", "clientAlgoId", $"a cancel of {clientAlgoId} was answered for '{dto.ClientAlgoId}' (algoId {dto.AlgoId})");
+        }
+
+        if (dto.Code != "200")
+        {
+            throw new BinanceProtocolException("algoOrder", "code", $"a cancel of {clientAlgoId} was answered with code '{dto.Code}' ('{dto.Msg}')");
+        }
+
+        return true;
+    }
+
     private async Task<OrderDto?> GetOrderDtoAsync(string symbol, string clientOrderId, CancellationToken ct)
     {
         var request = SignedRequest(HttpMethod.Get, "fapi/v1/order", 1).Add("symbol", symbol).Add("origClientOrderId", clientOrderId);

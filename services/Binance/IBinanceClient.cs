@@ -48,6 +48,13 @@ public interface IBinanceClient
 
     Task CancelAllOpenConditionalOrdersAsync(string symbol, CancellationToken ct = default);
 
+    /// <summary>
+    /// Cancels one open conditional order by its client id (DELETE fapi/v1/algoOrder). True when this call cancelled it;
+    /// false when the venue holds no such open order (-2011: unknown, triggered or cancelled already), so a repeat of a
+    /// cancel that landed is not an error.
+    /// </summary>
+    Task<bool> CancelConditionalOrderAsync(string clientAlgoId, CancellationToken ct = default);
+
     Task<LeverageSetting> ChangeLeverageAsync(string symbol, int leverage, CancellationToken ct = default);
 
     Task<MarginTypeChange> ChangeMarginTypeAsync(string symbol, MarginType marginType, CancellationToken ct = default);

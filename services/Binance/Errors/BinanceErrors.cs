@@ -33,6 +33,7 @@ public static class BinanceErrors
     public const int MaxPositionForLeverage = -2027;
     public const int BadSymbol = -1121;
     public const int NoSuchOrder = -2013;
+    public const int CancelRejected = -2011;
     public const int BadApiKeyFormat = -2014;
     public const int RejectedMbxKey = -2015;
     public const int NewOrderRejected = -2010;
@@ -92,6 +93,7 @@ public static class BinanceErrors
             [MaxPositionForLeverage] = (BinanceErrorKind.InvalidLeverage, "Exceeded the maximum allowable position at current leverage."),
             [BadSymbol] = (BinanceErrorKind.InvalidSymbol, "Invalid symbol."),
             [NoSuchOrder] = (BinanceErrorKind.OrderNotFound, "Order does not exist."),
+            [CancelRejected] = (BinanceErrorKind.OrderNotFound, "Unknown order sent."),
             [BadApiKeyFormat] = (BinanceErrorKind.InvalidApiKey, "API-key format invalid."),
             [RejectedMbxKey] = (BinanceErrorKind.InvalidApiKey, "Invalid API-key, IP, or permissions for action."),
             [NewOrderRejected] = (BinanceErrorKind.OrderRejected, "NEW_ORDER_REJECTED"),

@@ -244,6 +244,41 @@ public sealed partial class PaperEngine
         }
     }
 
+    /// <summary>
+    /// DELETE /fapi/v1/algoOrder: one open algo order, by algoId or clientAlgoId (one of them is required; algoId wins
+    /// when both are sent, as in the look-up). An order that is not open (unknown, triggered or cancelled already) is -2011.
+    /// </summary>
+    public void CancelAlgoOrder(VenueParams p, Utf8JsonWriter w)
+    {
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            AlgoOrderState? algo;
+            if (p.Long("algoId") is { } id)
+            {
+                algo = _algoById.GetValueOrDefault(id);
+            }
+            else if (p.Get("clientAlgoId") is { } cid)
+            {
+                algo = _algoByClientId.GetValueOrDefault(cid);
+            }
+            else
+            {
+                throw VenueErrors.Mandatory("algoId");
+            }
+
+            if (algo is null || !_openAlgo.Remove(algo))
+            {
+                throw VenueErrors.CancelRejected();
+            }
+
+            algo.AlgoStatus = "CANCELED";
+            algo.UpdateTime = now;
+            _version++;
+            VenueJson.AlgoCancel(w, algo);
+        }
+    }
+
     /// <summary>DELETE /fapi/v1/algoOpenOrders.</summary>
     public void CancelAllAlgoOrders(VenueParams p, Utf8JsonWriter w)
     {

@@ -24,6 +24,9 @@ public static class VenueErrors
 
     public static VenueRejection NoSuchOrder() => new(-2013, "Order does not exist.");
 
+    /// <summary>CANCEL_REJECTED: a cancel of an order the venue does not hold open (unknown, filled, triggered or cancelled).</summary>
+    public static VenueRejection CancelRejected() => new(-2011, "Unknown order sent.");
+
     public static VenueRejection MarginInsufficient() => new(-2019, "Margin is insufficient.");
 
     public static VenueRejection WouldTrigger() => new(-2021, "Order would immediately trigger.");

@@ -42,6 +42,7 @@ public static class VenueEndpoints
         Map("DELETE", "/fapi/v1/allOpenOrders", signedLight, engine.CancelAllOpenOrders);
         Map("POST", "/fapi/v1/algoOrder", signedOrder, engine.PlaceAlgoOrder);
         Map("GET", "/fapi/v1/algoOrder", signedLight, engine.QueryAlgoOrder);
+        Map("DELETE", "/fapi/v1/algoOrder", signedLight, engine.CancelAlgoOrder);
         Map("GET", "/fapi/v1/openAlgoOrders", signedLight with { WeightWithoutSymbol = 40 }, engine.OpenAlgoOrders);
         Map("DELETE", "/fapi/v1/algoOpenOrders", signedLight, engine.CancelAllAlgoOrders);
         Map("POST", "/fapi/v1/leverage", signedLight, engine.ChangeLeverage);

@@ -75,6 +75,17 @@ public static class VenueJson
         w.WriteEndObject();
     }
 
+    /// <summary>DELETE /fapi/v1/algoOrder's answer: the order's ids, and "code" as a string (the documented example).</summary>
+    public static void AlgoCancel(Utf8JsonWriter w, AlgoOrderState a)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("algoId", a.AlgoId);
+        w.WriteString("clientAlgoId", a.ClientAlgoId);
+        w.WriteString("code", "200");
+        w.WriteString("msg", "success");
+        w.WriteEndObject();
+    }
+
     public static void AlgoOrder(Utf8JsonWriter w, AlgoOrderState a)
     {
         w.WriteStartObject();

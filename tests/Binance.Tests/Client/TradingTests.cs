@@ -178,6 +178,25 @@ public class TradingTests : PaperTest
     }
 
     [Fact]
+    public async Task CancelConditionalOrderAsync_OneOfTwo_CancelsOnlyThatOneAndARepeatIsFalse()
+    {
+        await Client.PlaceOrderAsync(MarketBuy(0.020m), "long-c");
+        await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 58000m), "sl-old");
+        await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 57000m), "sl-new");
+
+        Assert.True(await Client.CancelConditionalOrderAsync("sl-old"));
+
+        Assert.Equal("sl-new", (await Client.GetOpenConditionalOrdersAsync("BTCUSDT")).Single().ClientAlgoId);
+        Assert.Equal(AlgoStatus.Canceled, (await Client.GetConditionalOrderAsync("sl-old"))!.Status);
+        // Already cancelled, never placed, or triggered: not open, so nothing to cancel (not an error).
+        Assert.False(await Client.CancelConditionalOrderAsync("sl-old"));
+        Assert.False(await Client.CancelConditionalOrderAsync("sl-never"));
+        await Paper.SetPriceAsync("BTCUSDT", 56990m);
+        Assert.Equal(AlgoStatus.Finished, (await Client.GetConditionalOrderAsync("sl-new"))!.Status);
+        Assert.False(await Client.CancelConditionalOrderAsync("sl-new"));
+    }
+
+    [Fact]
     public async Task PlaceConditionalOrderAsync_TriggerAlreadyCrossed_IsRejectedWith2021()
     {
         var e = await Assert.ThrowsAsync<BinanceApiException>(() =>

@@ -75,6 +75,19 @@ public sealed class ResponseShapeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CancelAlgoOrder_SimulatorResponse_HasDocumentedFieldsAndTypes()
+    {
+        var (placed, _) = await SignedHttp.SendAsync(_paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2500&closePosition=true&workingType=MARK_PRICE&clientAlgoId=shape-cancel");
+        Assert.Equal(200, placed);
+        var (status, actual) = await SignedHttp.SendAsync(_paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "clientAlgoId=shape-cancel");
+        Assert.Equal(200, status);
+        AssertSameShape(Load("cancelAlgoOrder.json"), actual, "cancelAlgoOrder.json");
+        Assert.Equal(("shape-cancel", "200", "success"),
+            (actual.GetProperty("clientAlgoId").GetString(), actual.GetProperty("code").GetString(), actual.GetProperty("msg").GetString()));
+    }
+
+    [Fact]
     public async Task MarginTypeAndCancelAll_SimulatorResponses_AreCodeAndMessage()
     {
         var (s1, margin) = await SignedHttp.SendAsync(_paper.Http, HttpMethod.Post, "fapi/v1/marginType", "symbol=SOLUSDT&marginType=ISOLATED");

@@ -148,6 +148,21 @@ public class VenueErrorCodeTests : PaperTest
         Assert.Equal(200, other);
     }
 
+    [Fact]
+    public async Task CancelAlgoOrder_NotOpenOrUnknown_Minus2011AndNeitherIdIsMinus1102()
+    {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=cancel-me"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "clientAlgoId=cancel-me"));
+
+        var (again, againBody) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "clientAlgoId=cancel-me");
+        AssertError(again, againBody, -2011, "Unknown order sent.");
+        var (unknown, unknownBody) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "algoId=987654321");
+        AssertError(unknown, unknownBody, -2011, "Unknown order sent.");
+        var (neither, neitherBody) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "");
+        AssertError(neither, neitherBody, -1102, "Mandatory parameter 'algoId' was not sent, was empty/null, or malformed.");
+    }
+
     [Theory]
     [InlineData("fapi/v1/order", "side=BUY&type=MARKET&quantity=0.010")]
     [InlineData("fapi/v1/order", "symbol=&side=BUY&type=MARKET&quantity=0.010")]

@@ -138,6 +138,9 @@ internal sealed record AlgoOrderDto(
 
 internal sealed record CodeMsgDto(int Code, string? Msg);
 
+/// <summary>DELETE /fapi/v1/algoOrder: the documented example sends "code" as a string ("200").</summary>
+internal sealed record AlgoCancelDto(long AlgoId, string? ClientAlgoId, string? Code, string? Msg);
+
 internal sealed record LeverageDto(int Leverage, string? MaxNotionalValue, string? Symbol);
 
 internal sealed record PositionRiskDto(
@@ -254,6 +257,7 @@ internal sealed record UserTradeDto(
 [JsonSerializable(typeof(AlgoOrderDto))]
 [JsonSerializable(typeof(List<AlgoOrderDto>))]
 [JsonSerializable(typeof(CodeMsgDto))]
+[JsonSerializable(typeof(AlgoCancelDto))]
 [JsonSerializable(typeof(LeverageDto))]
 [JsonSerializable(typeof(List<PositionRiskDto>))]
 [JsonSerializable(typeof(List<BalanceDto>))]
