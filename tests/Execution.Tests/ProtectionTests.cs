@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Grpc.Core;
 using TradeEngine.Binance.Models;
@@ -121,6 +122,83 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         // The open without its fills is one trade for the order; the close's fills were readable again.
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
         Assert.Equal(2, await stack.CountAsync("trades"));
+    }
+
+    /// <summary>
+    /// Each add with a stop-loss and a take-profit replaces the position's older pair: one of each stays, at the latest
+    /// prices. Before, every add left its pair beside the older ones; the fifth add's stop-loss met the venue's limit of
+    /// ten algo orders per symbol (-4045) and the whole position was closed at once.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_SixAddsEachWithStopLossAndTakeProfit_EachReplacesTheOlderPairAndThePositionStays()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var first = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000", takeProfit: "110000"));
+        var venue = stack.Venue();
+
+        for (var i = 1; i <= 6; i++)
+        {
+            var added = await stack.Execution.OpenPositionAsync(
+                Orders.Open(quantity: "0.01", stopLoss: (95000 - (100 * i)).ToString(CultureInfo.InvariantCulture), takeProfit: (110000 + (100 * i)).ToString(CultureInfo.InvariantCulture)));
+
+            Assert.Equal(first.PositionId, added.PositionId);
+            Assert.DoesNotContain(added.Warnings, w => w.StartsWith("protective_orders", StringComparison.Ordinal));
+            var guarding = await venue.GetOpenConditionalOrdersAsync("BTCUSDT");
+            Assert.Equal(2, guarding.Count);
+            Assert.Equal(95000m - (100 * i), Assert.Single(guarding, o => o.Type == ConditionalOrderType.StopMarket).TriggerPrice);
+            Assert.Equal(110000m + (100 * i), Assert.Single(guarding, o => o.Type == ConditionalOrderType.TakeProfitMarket).TriggerPrice);
+        }
+
+        // An add that names only a new stop-loss keeps the take-profit it had.
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "94000"));
+        var final = await venue.GetOpenConditionalOrdersAsync("BTCUSDT");
+        Assert.Equal(94000m, Assert.Single(final, o => o.Type == ConditionalOrderType.StopMarket).TriggerPrice);
+        Assert.Equal(110600m, Assert.Single(final, o => o.Type == ConditionalOrderType.TakeProfitMarket).TriggerPrice);
+        Assert.Equal(0.08m, Assert.Single(await venue.GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE status = 'open' AND quantity = 0.08 AND stop_loss_price = 94000 AND take_profit_price = 110600"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// The add's cancel of the older stop-loss fails (its listing of the symbol's algo orders is refused): the add still
+    /// succeeds, protected by both, and says so; the next reconciliation cancels the one not at the recorded price.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_AddWhoseOlderStopLossCannotBeCancelled_WarnsAndReconciliationCancelsIt()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/openAlgoOrders", 2);
+
+        var added = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000"));
+
+        Assert.Contains(added.Warnings, w => w.StartsWith("protective_orders: the position's earlier stop-loss", StringComparison.Ordinal));
+        var venue = stack.Venue();
+        Assert.Equal([95000m, 96000m], (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Select(o => o.TriggerPrice).Order().ToArray());
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(96000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '2 stop-loss orders at the venue; kept % at the recorded 96000, cancelled % at 95000'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>Two stop-losses, neither at the recorded price: which one the caller meant cannot be told, so both stay.</summary>
+    [Fact]
+    public async Task Reconcile_TwoStopLossesNeitherAtTheRecordedPrice_NeitherIsCancelled()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        var venue = stack.Venue();
+        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
+        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 94000m), "hand-sl-1");
+        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 96000m), "hand-sl-2");
+
+        Assert.Equal(0, await stack.ReconcileAsync());
+
+        Assert.Equal(2, (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Count);
     }
 
     [Fact]

@@ -20,6 +20,12 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Take-profit for {Symbol} (order {ClientOrderId}) could not be placed")]
     public static partial void TakeProfitFailed(ILogger logger, Exception exception, string symbol, string clientOrderId);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Symbol}: the earlier {Type} {ClientAlgoId} at {TriggerPrice} is replaced by the one of add {ClientOrderId}; cancelled")]
+    public static partial void ProtectionReplaced(ILogger logger, string symbol, string type, string clientAlgoId, decimal triggerPrice, string clientOrderId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol}: the earlier protective orders replaced by add {ClientOrderId} could not be cancelled; they still stand")]
+    public static partial void ProtectionNotReplaced(ILogger logger, Exception exception, string symbol, string clientOrderId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Quantity} {Symbol} at {ExitPrice} (order {ClientOrderId}): {Reason}")]
     public static partial void Closed(ILogger logger, string symbol, decimal quantity, decimal exitPrice, string clientOrderId, string reason);
 

@@ -31,7 +31,13 @@ public sealed class FillRecorder(
     /// Whether the venue holds a position on the symbol. A resumed open whose position is gone (closed since) places no
     /// protective orders: they would guard nothing.
     /// </param>
-    public async Task<OpenPositionResponse> CompleteOpenAsync(OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true)
+    /// <param name="adding">
+    /// Whether the order added to a position the venue already held. Its new stop-loss or take-profit then replaces the
+    /// position's older one of the same kind (<see cref="ProtectiveOrders.CancelSupersededAsync"/>); a resumed open does
+    /// the same, since it cannot tell.
+    /// </param>
+    public async Task<OpenPositionResponse> CompleteOpenAsync(
+        OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, bool adding = false)
     {
         var ct = lifetime.ApplicationStopping;
         if (order.ExecutedQty <= 0m)
@@ -63,12 +69,13 @@ public sealed class FillRecorder(
         }
 
         var fee = fills.Fee;
+        var placed = new List<ConditionalOrderInfo>(2);
         Exception? stopFailure = null;
         if (stopTask is not null)
         {
             try
             {
-                await stopTask.ConfigureAwait(false);
+                placed.Add(await stopTask.ConfigureAwait(false));
             }
             catch (BinanceException ex)
             {
@@ -80,13 +87,18 @@ public sealed class FillRecorder(
         {
             try
             {
-                await takeTask.ConfigureAwait(false);
+                placed.Add(await takeTask.ConfigureAwait(false));
             }
             catch (BinanceException ex)
             {
                 Log.TakeProfitFailed(logger, ex, command.Symbol, command.ClientOrderId);
                 warnings.Add("take_profit_price: the take-profit could not be placed: " + ex.Message);
             }
+        }
+
+        if (stopFailure is null && (adding || resumed) && placed.Count > 0)
+        {
+            await ReplaceOlderProtectionAsync(command, placed, warnings, ct).ConfigureAwait(false);
         }
 
         LedgerV1.PositionRecord? record;
@@ -138,6 +150,28 @@ public sealed class FillRecorder(
         Log.Opened(logger, command.Symbol, command.Side.ToString(), order.ExecutedQty, order.AvgPrice, command.ClientOrderId, response.PositionId);
         Publish(PositionUpdateKind.Opened, record, order.AvgPrice);
         return response;
+    }
+
+    /// <summary>
+    /// After an add placed its stop-loss or take-profit: cancels the position's older ones of the same kind. When that
+    /// fails the position is still protected (by both), and the answer says the older ones still stand; the next
+    /// reconciliation cancels any whose trigger is not the recorded one.
+    /// </summary>
+    private async Task ReplaceOlderProtectionAsync(OpenCommand command, List<ConditionalOrderInfo> placed, List<string> warnings, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var older in await protective.CancelSupersededAsync(command.Symbol, command.Side, placed, ct).ConfigureAwait(false))
+            {
+                Log.ProtectionReplaced(logger, command.Symbol, older.Type.ToString(), older.ClientAlgoId, older.TriggerPrice, command.ClientOrderId);
+            }
+        }
+        catch (BinanceException ex)
+        {
+            Log.ProtectionNotReplaced(logger, ex, command.Symbol, command.ClientOrderId);
+            warnings.Add("protective_orders: the position's earlier stop-loss or take-profit could not be cancelled and still stands beside the new one ("
+                + ex.Message + "); the next reconciliation removes it");
+        }
     }
 
     /// <summary>

@@ -130,6 +130,6 @@ public sealed class OpenPositionHandler(
         var placement = await venue.PlaceOrderAsync(
             new NewOrder(command.Symbol, ExecutionWire.OpeningOrder(command.Side), OrderType.Market, command.Quantity), command.ClientOrderId, ct)
             .ConfigureAwait(false);
-        return await fills.CompleteOpenAsync(command, placement.Order, quote, resumed: false).ConfigureAwait(false);
+        return await fills.CompleteOpenAsync(command, placement.Order, quote, resumed: false, adding: position is not null).ConfigureAwait(false);
     }
 }

@@ -24,6 +24,40 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         venue.PlaceConditionalOrderAsync(
             new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.TakeProfitMarket, trigger), key, ct);
 
+    /// <summary>
+    /// Cancels the protective orders that <paramref name="kept"/> replace: every other open closePosition order of the
+    /// symbol on the closing side of <paramref name="side"/> whose type is one of the kept ones. An add with a new
+    /// stop-loss (or take-profit) leaves one of each at the venue, at the latest price the caller asked for, instead
+    /// of piling them up: older closePosition orders would still close the whole position at their own (perhaps
+    /// tighter) triggers, and every symbol has room for only ten (-4045). Returns the orders this call cancelled.
+    /// </summary>
+    public async Task<IReadOnlyList<ConditionalOrderInfo>> CancelSupersededAsync(
+        string symbol, DomainSide side, IReadOnlyCollection<ConditionalOrderInfo> kept, CancellationToken ct)
+    {
+        if (kept.Count == 0)
+        {
+            return [];
+        }
+
+        var closing = ExecutionWire.ClosingOrder(side);
+        var superseded = (await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false))
+            .Where(o => o.ClosePosition && o.Side == closing
+                && kept.Any(k => k.Type == o.Type)
+                && !kept.Any(k => string.Equals(k.ClientAlgoId, o.ClientAlgoId, StringComparison.Ordinal)))
+            .ToList();
+        var cancels = superseded.Select(o => venue.CancelConditionalOrderAsync(o.ClientAlgoId, ct)).ToList();
+        var cancelled = new List<ConditionalOrderInfo>(superseded.Count);
+        for (var i = 0; i < cancels.Count; i++)
+        {
+            if (await cancels[i].ConfigureAwait(false))
+            {
+                cancelled.Add(superseded[i]);
+            }
+        }
+
+        return cancelled;
+    }
+
     /// <summary>Cancels every open order of the symbol, plain and conditional.</summary>
     public async Task CancelAllAsync(string symbol, CancellationToken ct)
     {

@@ -376,6 +376,10 @@ public sealed class Reconciler(
     {
         var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
         var restored = 0;
+        restored += await CancelSupersededAsync(symbol, side, "stop-loss", ConditionalOrderType.StopMarket,
+            Wire.OptionalPositive(record.StopLossPrice, "stop_loss_price"), conditional, stamp, ct).ConfigureAwait(false);
+        restored += await CancelSupersededAsync(symbol, side, "take-profit", ConditionalOrderType.TakeProfitMarket,
+            Wire.OptionalPositive(record.TakeProfitPrice, "take_profit_price"), conditional, stamp, ct).ConfigureAwait(false);
         if (Wire.OptionalPositive(record.StopLossPrice, "stop_loss_price") is { } sl && !conditional.Any(o => o.Type == ConditionalOrderType.StopMarket))
         {
             restored++;
@@ -400,6 +404,36 @@ public sealed class Reconciler(
         }
 
         return restored;
+    }
+
+    /// <summary>
+    /// More than one closePosition order of a kind guarding the position (an add whose cancel of the older one failed,
+    /// or a crash between the two): the one at the recorded price stays (the newest, if several), the others are
+    /// cancelled, since each would close the whole position at its own trigger. Nothing is cancelled when none is at
+    /// the recorded price: which one the caller meant cannot be told, and a stop-loss is never taken away on a guess.
+    /// </summary>
+    private async Task<int> CancelSupersededAsync(
+        string symbol, Domain.Side side, string kind, ConditionalOrderType type, decimal? recorded, IReadOnlyList<ConditionalOrderInfo> conditional,
+        string stamp, CancellationToken ct)
+    {
+        var closing = ExecutionWire.ClosingOrder(side);
+        var guarding = conditional.Where(o => o.Type == type && o.ClosePosition && o.Side == closing).ToList();
+        if (recorded is not { } price || guarding.Count < 2
+            || guarding.Where(o => o.TriggerPrice == price).MaxBy(o => o.CreateTime) is not { } kept)
+        {
+            return 0;
+        }
+
+        var extra = guarding.Where(o => !ReferenceEquals(o, kept)).ToList();
+        await ReportAsync("superseded-" + kind, symbol,
+            $"{guarding.Count} {kind} orders at the venue; kept {kept.ClientAlgoId} at the recorded {Wire.Format(price)}, cancelled {string.Join(", ", extra.Select(o => o.ClientAlgoId + " at " + Wire.Format(o.TriggerPrice)))}",
+            stamp, ct).ConfigureAwait(false);
+        foreach (var order in extra)
+        {
+            await venue.CancelConditionalOrderAsync(order.ClientAlgoId, ct).ConfigureAwait(false);
+        }
+
+        return 1;
     }
 
     /// <summary>
