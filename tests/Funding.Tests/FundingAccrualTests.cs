@@ -210,6 +210,57 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         Assert.Empty((await world.LedgerFundingAsync("ETHUSDT")).Events);
     }
 
+    /// <summary>
+    /// Binance moved SOLUSDT from 4 h to 8 h while Funding was down. The settlements are the venue's (04:00 and 08:00 at
+    /// 4 h, 16:00 at 8 h), not those of today's interval (which would give 08:00 and 16:00 and lose 04:00's payment).
+    /// </summary>
+    [Fact]
+    public async Task Accrual_IntervalLengthenedWhileStopped_EverySettlementTheVenueListsIsPosted()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.OpenPositionAsync("SOLUSDT", Side.Long, "10", "150");
+        await world.StopFundingAsync();
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+        world.Paper.Engine.SetFundingTerms("SOLUSDT", 8, null, null);
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+
+        await world.StartFundingAsync();
+        await Poll.UntilAsync(() => world.LedgerFundingAsync("SOLUSDT"), r => r.Events.Count >= 3);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more passes run; nothing more may be posted
+        var sol = await world.LedgerFundingAsync("SOLUSDT");
+
+        var midnight = FundingWorld.Start.AddMinutes(-30);
+        Assert.Equal([midnight.AddHours(4), midnight.AddHours(8), midnight.AddHours(16)], sol.Events.Select(e => e.FundingTime.ToDateTimeOffset()));
+        Assert.All(sol.Events, e => Assert.Equal(0.075m, Dec(e.Payment)));
+    }
+
+    /// <summary>
+    /// Binance moved BTCUSDT from 8 h to 4 h while Funding was down: today's interval expects a 04:00 settlement that
+    /// never happened. The venue's list has none, so none is posted, and the passes that follow do not keep asking the
+    /// venue for it (they read its list again only when a settlement can have happened since).
+    /// </summary>
+    [Fact]
+    public async Task Accrual_IntervalShortenedWhileStopped_NoSettlementInventedAndTheVenueNotAskedOnEveryPass()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.OpenPositionAsync("BTCUSDT", Side.Short, "0.1", "60000");
+        await world.StopFundingAsync();
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+        world.Paper.Engine.SetFundingTerms("BTCUSDT", 4, null, null);
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+
+        await world.StartFundingAsync();
+        await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 3);
+        var reads = await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate");
+        await Task.Delay(TimeSpan.FromSeconds(3.5)); // three more passes (one a second)
+        var btc = await world.LedgerFundingAsync("BTCUSDT");
+
+        var midnight = FundingWorld.Start.AddMinutes(-30);
+        Assert.Equal([midnight.AddHours(8), midnight.AddHours(12), midnight.AddHours(16)], btc.Events.Select(e => e.FundingTime.ToDateTimeOffset()));
+        Assert.True(reads > 0);
+        Assert.Equal(reads, await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate"));
+    }
+
     [Fact]
     public async Task Posting_MarkWithEightDecimals_NotionalRoundedToTheLedgersEightAndAccepted()
     {

@@ -14,7 +14,7 @@ namespace TradeEngine.Funding.Accrual;
 
 /// <summary>
 /// One accrual pass: every open position in the Ledger, and every one closed within the backfill window, gets a funding
-/// event for each of its symbol's funding times between its opening (or <see cref="FundingAccrualOptions.MaxBackfillDays"/>
+/// event for each settlement the venue lists for its symbol between its opening (or <see cref="FundingAccrualOptions.MaxBackfillDays"/>
 /// ago) and now (or its close), at the settled rate and
 /// the mark price the venue reports for that funding time: payment = signed size × mark × rate (Domain's
 /// <see cref="FundingMath.SettlementAmount"/>; positive when we pay). The event is keyed by position and funding
@@ -35,7 +35,9 @@ public sealed partial class FundingAccrual(
     ILogger<FundingAccrual> logger)
 {
     private static readonly TimeSpan MatchTolerance = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RetryUnlisted = TimeSpan.FromMinutes(1);
     private readonly HashSet<(string PositionId, long FundingTimeMs)> _posted = [];
+    private readonly Dictionary<string, SettledHistory> _history = new(StringComparer.Ordinal);
 
     /// <summary>Runs one pass; returns how many settlements were newly posted (replays not counted).</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
@@ -81,57 +83,140 @@ public sealed partial class FundingAccrual(
         var earliest = now.AddDays(-options.Value.Accrual.MaxBackfillDays);
         // Settlements younger than the grace wait: a fill from just before one may still be on its way to the Ledger.
         var settledBy = now.AddSeconds(-Math.Max(0, options.Value.Accrual.SettleAfterSeconds));
-        var due = new List<(PositionRecord Position, DateTimeOffset FundingTime)>();
+        var windows = new List<(PositionRecord Position, DateTimeOffset From, DateTimeOffset Until)>();
         foreach (var position in positions)
         {
             var openedAt = position.OpenedAt?.ToDateTimeOffset() ?? now;
             var from = openedAt > earliest ? openedAt : earliest;
             var until = position.ClosedAt?.ToDateTimeOffset() is { } closedAt && closedAt < settledBy ? closedAt : settledBy;
-            if (until <= from)
+            if (until > from)
             {
-                // Opened inside the grace window (or by a clock ahead of this one): nothing of it is due yet.
-                continue;
-            }
-
-            foreach (var t in schedule.SettlementTimes(from, until))
-            {
-                if (!_posted.Contains((position.PositionId, t.ToUnixTimeMilliseconds())))
-                {
-                    due.Add((position, t));
-                }
+                // (Opened inside the grace window, or by a clock ahead of this one: nothing of it is due yet.)
+                windows.Add((position, from, until));
             }
         }
 
-        if (due.Count == 0)
+        if (windows.Count == 0)
         {
             return 0;
         }
 
-        var first = due.Min(d => d.FundingTime);
-        var settled = new List<FundingRateEntry>();
-        await foreach (var entry in venue.GetFundingRateHistoryPagedAsync(symbol.Value, first - MatchTolerance, now, cancellationToken).ConfigureAwait(false))
-        {
-            settled.Add(entry);
-        }
-
+        var history = await SettledAsync(symbol, schedule, windows.Min(w => w.From), settledBy, now, cancellationToken).ConfigureAwait(false);
         var posted = 0;
-        foreach (var (position, t) in due)
+        foreach (var (position, from, until) in windows)
         {
-            var entry = settled.FirstOrDefault(e => (e.FundingTime - t).Duration() < MatchTolerance);
-            if (entry?.MarkPrice is not { } mark)
+            foreach (var (t, entry) in history.Between(from, until))
             {
-                // The venue has not published this settlement (or its mark price) yet: try again next pass.
-                LogNotSettled(logger, symbol.Value, t);
-                continue;
-            }
+                if (_posted.Contains((position.PositionId, t.ToUnixTimeMilliseconds())))
+                {
+                    continue;
+                }
 
-            if (await PostAsync(position, symbol, t, entry.FundingRate, mark, cancellationToken).ConfigureAwait(false))
-            {
-                posted++;
+                if (entry.MarkPrice is not { } mark)
+                {
+                    // The venue has published the settlement without its mark price: it is posted once the mark is there.
+                    LogNotSettled(logger, symbol.Value, t);
+                    continue;
+                }
+
+                if (await PostAsync(position, symbol, t, entry.FundingRate, mark, cancellationToken).ConfigureAwait(false))
+                {
+                    posted++;
+                }
             }
         }
 
         return posted;
+    }
+
+    /// <summary>
+    /// The symbol's settlements as the venue lists them (GET fapi/v1/fundingRate), from <paramref name="from"/> to
+    /// <paramref name="to"/>. The venue's list, not the symbol's current interval, says when settlements happened: Binance
+    /// moves a symbol between 8 h, 4 h and 1 h (when its rate reaches the cap), and a backfill across such a change
+    /// computed from today's interval would miss settlements or wait for ones that never were.
+    /// </summary>
+    /// <remarks>
+    /// Kept per symbol and read again only when a settlement can have happened since: once the window reaches past a
+    /// whole hour (every interval's settlements fall on whole UTC hours), re-reading the last hour so an entry the venue
+    /// published late is found; and, at most once a minute, while the current interval's latest settlement is due and not
+    /// yet listed. A pass every few seconds so costs the venue about one read per symbol per hour.
+    /// </remarks>
+    private async Task<SettledHistory> SettledAsync(
+        Symbol symbol, FundingSchedule schedule, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!_history.TryGetValue(symbol.Value, out var history) || from < history.From)
+        {
+            history = new SettledHistory(from);
+            await history.ReadAsync(venue, symbol.Value, from - MatchTolerance, to, now, cancellationToken).ConfigureAwait(false);
+            _history[symbol.Value] = history;
+        }
+        else if (to > history.To
+            && (WholeHourBetween(history.To, to) || (history.AwaitsLatest(schedule, to) && now - history.ReadAt >= RetryUnlisted)))
+        {
+            await history.ReadAsync(venue, symbol.Value, history.To - TimeSpan.FromHours(1) - MatchTolerance, to, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        history.Forget(now.AddDays(-options.Value.Accrual.MaxBackfillDays - 1));
+        return history;
+    }
+
+    private static bool WholeHourBetween(DateTimeOffset fromExclusive, DateTimeOffset toInclusive) =>
+        toInclusive.UtcTicks / TimeSpan.TicksPerHour > fromExclusive.UtcTicks / TimeSpan.TicksPerHour;
+
+    /// <summary>
+    /// One symbol's settlements read from the venue, keyed by funding time: the venue's stamp rounded to the whole minute
+    /// (it stamps a settlement at the boundary or a few milliseconds after it; the Ledger's key is the boundary).
+    /// </summary>
+    private sealed class SettledHistory(DateTimeOffset from)
+    {
+        private readonly SortedList<DateTimeOffset, FundingRateEntry> _entries = [];
+
+        /// <summary>The window read so far: settlements after <see cref="From"/> up to <see cref="To"/>.</summary>
+        public DateTimeOffset From { get; private set; } = from;
+
+        public DateTimeOffset To { get; private set; } = from;
+
+        public DateTimeOffset ReadAt { get; private set; }
+
+        public async Task ReadAsync(IBinanceClient venue, string symbol, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, CancellationToken ct)
+        {
+            await foreach (var entry in venue.GetFundingRateHistoryPagedAsync(symbol, start, end, ct).ConfigureAwait(false))
+            {
+                _entries[FundingTimeOf(entry)] = entry;
+            }
+
+            (To, ReadAt) = (end > To ? end : To, now);
+        }
+
+        /// <summary>The settlements t with from &lt; t ≤ until, in order.</summary>
+        public IEnumerable<(DateTimeOffset FundingTime, FundingRateEntry Entry)> Between(DateTimeOffset fromExclusive, DateTimeOffset untilInclusive) =>
+            _entries.Where(e => e.Key > fromExclusive && e.Key <= untilInclusive).Select(e => (e.Key, e.Value));
+
+        /// <summary>Whether the current interval's latest settlement at or before <paramref name="to"/> is missing from the list.</summary>
+        public bool AwaitsLatest(FundingSchedule schedule, DateTimeOffset to)
+        {
+            var latest = schedule.NextFundingTime(to - schedule.Interval);
+            return latest <= to && latest > From && !_entries.ContainsKey(latest);
+        }
+
+        public void Forget(DateTimeOffset before)
+        {
+            while (_entries.Count > 0 && _entries.Keys[0] < before)
+            {
+                _entries.RemoveAt(0);
+            }
+
+            if (From < before)
+            {
+                From = before;
+            }
+        }
+
+        private static DateTimeOffset FundingTimeOf(FundingRateEntry entry)
+        {
+            var ticks = entry.FundingTime.UtcTicks + (TimeSpan.TicksPerMinute / 2);
+            return new DateTimeOffset(ticks - (ticks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        }
     }
 
     private async Task<List<PositionRecord>> ClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
