@@ -35,7 +35,13 @@ public sealed class VenueParams
             return null;
         }
 
-        return DecimalText.TryParse(text, out var value, out _) ? value : throw VenueErrors.Mandatory(name);
+        if (text.Length == 0)
+        {
+            throw VenueErrors.Mandatory(name);
+        }
+
+        // Binance checks a decimal's characters against ^([0-9]{1,20})(\.[0-9]{1,20})?$ first: "abc" or "1e-5" is -1100.
+        return DecimalText.TryParse(text, out var value, out _) ? value : throw VenueErrors.IllegalDecimal(name);
     }
 
     public decimal RequiredDecimal(string name) => Decimal(name) ?? throw VenueErrors.Mandatory(name);

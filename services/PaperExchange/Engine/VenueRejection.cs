@@ -16,6 +16,10 @@ public static class VenueErrors
     public static VenueRejection Mandatory(string name) =>
         new(-1102, $"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.");
 
+    /// <summary>A decimal parameter that is not digits with an optional fraction (Binance's answer, regex and all).</summary>
+    public static VenueRejection IllegalDecimal(string name) =>
+        new(-1100, $"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.");
+
     public static VenueRejection IllegalValue(string name) => new(-1130, $"Data sent for parameter '{name}' is not valid.");
 
     public static VenueRejection LookupTooLong(int hours) => new(-1127, $"More than {hours} hours between startTime and endTime.");

@@ -164,6 +164,18 @@ public class VenueErrorCodeTests : PaperTest
     }
 
     [Theory]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=abc", "quantity")]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1e-3", "quantity")]
+    [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000,5&closePosition=true", "triggerPrice")]
+    public async Task NewOrder_MalformedDecimal_Minus1100WithTheLegalRange(string path, string query, string name)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, path, query);
+
+        AssertError(status, body, -1100, $"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.");
+        Assert.DoesNotContain(await Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT");
+    }
+
+    [Theory]
     [InlineData("fapi/v1/order", "side=BUY&type=MARKET&quantity=0.010")]
     [InlineData("fapi/v1/order", "symbol=&side=BUY&type=MARKET&quantity=0.010")]
     [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true")]
