@@ -159,9 +159,15 @@ public sealed partial class BinanceClient
             throw new BinanceProtocolException("algoOrder", "clientAlgoId", $"a cancel of {clientAlgoId} was answered for '{dto.ClientAlgoId}' (algoId {dto.AlgoId})");
         }
 
-        if (dto.Code != "200")
+        var code = dto.Code.ValueKind switch
         {
-            throw new BinanceProtocolException("algoOrder", "code", $"a cancel of {clientAlgoId} was answered with code '{dto.Code}' ('{dto.Msg}')");
+            System.Text.Json.JsonValueKind.String => dto.Code.GetString(),
+            System.Text.Json.JsonValueKind.Number => dto.Code.GetRawText(),
+            _ => null,
+        };
+        if (code != "200")
+        {
+            throw new BinanceProtocolException("algoOrder", "code", $"a cancel of {clientAlgoId} was answered with code '{code}' ('{dto.Msg}')");
         }
 
         return true;

@@ -173,7 +173,7 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
 
         var added = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000"));
 
-        Assert.Contains(added.Warnings, w => w.StartsWith("protective_orders: the position's earlier stop-loss", StringComparison.Ordinal));
+        Assert.Contains(added.Warnings, w => w.StartsWith("protective_orders: an earlier stop-loss or take-profit of the position could not be cancelled", StringComparison.Ordinal));
         var venue = stack.Venue();
         Assert.Equal([95000m, 96000m], (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Select(o => o.TriggerPrice).Order().ToArray());
 
@@ -181,24 +181,55 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
 
         Assert.Equal(96000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
         Assert.Equal(1, await stack.CountAsync(
-            "risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '2 stop-loss orders at the venue; kept % at the recorded 96000, cancelled % at 95000'"));
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '2 stop-loss orders at the venue; kept the newest, % at 96000 (the recorded 96000), cancelled % at 95000'"));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
-    /// <summary>Two stop-losses, neither at the recorded price: which one the caller meant cannot be told, so both stay.</summary>
+    /// <summary>
+    /// A crash between an add's new stop-loss and its cancel of the older one (and before its Ledger write): two stand and
+    /// the record holds the older price. The newest is the caller's latest wish: it stays, and the older one goes.
+    /// </summary>
     [Fact]
-    public async Task Reconcile_TwoStopLossesNeitherAtTheRecordedPrice_NeitherIsCancelled()
+    public async Task Reconcile_TwoStopLossesTheNewestNotAtTheRecordedPrice_TheNewestStays()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
         var venue = stack.Venue();
-        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
-        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 94000m), "hand-sl-1");
-        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 96000m), "hand-sl-2");
+        await stack.Paper.AdvanceAsync(TimeSpan.FromSeconds(1));
+        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 96000m), "newer-sl");
 
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        var kept = Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(("newer-sl", 96000m), (kept.ClientAlgoId, kept.TriggerPrice));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE reason LIKE '2 stop-loss orders at the venue; kept the newest, newer-sl at 96000 (the recorded 95000), cancelled % at 95000'"));
         Assert.Equal(0, await stack.ReconcileAsync());
+    }
 
-        Assert.Equal(2, (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Count);
+    /// <summary>
+    /// Add A's stop-loss was replaced by add B's; then, after a restart, A is retried. Its stop-loss is found (cancelled)
+    /// and not placed again, and B's stays: the older price never comes back over the newer one.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_OlderAddRetriedAfterARestart_ItsReplacedStopLossIsNotPlacedAgain()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        var addA = Orders.Open(quantity: "0.01", stopLoss: "96000");
+        await stack.Execution.OpenPositionAsync(addA);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "97000"));
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+
+        var retried = await stack.Execution.OpenPositionAsync(addA);
+
+        Assert.True(retried.Replayed);
+        var venue = stack.Venue();
+        Assert.Equal(97000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+        Assert.Equal(0.03m, Assert.Single(await venue.GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.03 AND stop_loss_price = 97000"));
+        Assert.Equal(0, await stack.ReconcileAsync());
     }
 
     [Fact]

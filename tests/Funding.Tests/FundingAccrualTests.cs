@@ -259,6 +259,18 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         Assert.Equal([midnight.AddHours(8), midnight.AddHours(12), midnight.AddHours(16)], btc.Events.Select(e => e.FundingTime.ToDateTimeOffset()));
         Assert.True(reads > 0);
         Assert.Equal(reads, await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate"));
+
+        // Time passes within the hour (16:30 to 16:50): no settlement can have happened, and the venue is not asked.
+        world.Paper.Engine.Advance(TimeSpan.FromMinutes(20));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal(reads, await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate"));
+
+        // Past 20:00 (and its grace): one read finds the 4 h settlement, and it is posted.
+        world.Paper.Engine.Advance(TimeSpan.FromMinutes(192));
+        btc = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 4);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal(midnight.AddHours(20), btc.Events[^1].FundingTime.ToDateTimeOffset());
+        Assert.Equal(reads + 1, await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate"));
     }
 
     [Fact]

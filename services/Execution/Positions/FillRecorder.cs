@@ -50,10 +50,12 @@ public sealed class FillRecorder(
         var fillsTask = ledger.FillsAsync(order, ct);
         var protect = positionOpen || !resumed;
         var stopTask = protect && command.StopLoss is { } sl
-            ? protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
+            ? PlaceOrFindAsync(resumed, ProtectiveOrders.StopLossId(command.ClientOrderId),
+                key => protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, key, ct), ct)
             : null;
         var takeTask = protect && command.TakeProfit is { } tp
-            ? protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct)
+            ? PlaceOrFindAsync(resumed, ProtectiveOrders.TakeProfitId(command.ClientOrderId),
+                key => protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, key, ct), ct)
             : null;
         OrderFills fills;
         try
@@ -69,6 +71,7 @@ public sealed class FillRecorder(
         }
 
         var fee = fills.Fee;
+        // The protective orders this call placed or found open: they replace the position's older ones of their kind.
         var placed = new List<ConditionalOrderInfo>(2);
         Exception? stopFailure = null;
         if (stopTask is not null)
@@ -96,6 +99,7 @@ public sealed class FillRecorder(
             }
         }
 
+        placed.RemoveAll(o => o.Status != AlgoStatus.New);
         if (stopFailure is null && (adding || resumed) && placed.Count > 0)
         {
             await ReplaceOlderProtectionAsync(command, placed, warnings, ct).ConfigureAwait(false);
@@ -159,20 +163,39 @@ public sealed class FillRecorder(
     /// </summary>
     private async Task ReplaceOlderProtectionAsync(OpenCommand command, List<ConditionalOrderInfo> placed, List<string> warnings, CancellationToken ct)
     {
+        Exception? failure;
         try
         {
-            foreach (var older in await protective.CancelSupersededAsync(command.Symbol, command.Side, placed, ct).ConfigureAwait(false))
+            var (cancelled, failures) = await protective.CancelSupersededAsync(command.Symbol, command.Side, placed, ct).ConfigureAwait(false);
+            foreach (var older in cancelled)
             {
                 Log.ProtectionReplaced(logger, command.Symbol, older.Type.ToString(), older.ClientAlgoId, older.TriggerPrice, command.ClientOrderId);
             }
+
+            failure = failures.Count > 0 ? failures[0] : null;
         }
         catch (BinanceException ex)
         {
-            Log.ProtectionNotReplaced(logger, ex, command.Symbol, command.ClientOrderId);
-            warnings.Add("protective_orders: the position's earlier stop-loss or take-profit could not be cancelled and still stands beside the new one ("
-                + ex.Message + "); the next reconciliation removes it");
+            failure = ex;
+        }
+
+        if (failure is not null)
+        {
+            Log.ProtectionNotReplaced(logger, failure, command.Symbol, command.ClientOrderId);
+            warnings.Add("protective_orders: an earlier stop-loss or take-profit of the position could not be cancelled and still stands beside the new one ("
+                + failure.Message + "); the next reconciliation cancels it");
         }
     }
+
+    /// <summary>
+    /// Places a protective order; a resumed open first looks for the one its first attempt placed under
+    /// <paramref name="key"/> (<see cref="ProtectiveOrders.FindPlacedAsync"/>) and places it only when there is none.
+    /// </summary>
+    private async Task<ConditionalOrderInfo> PlaceOrFindAsync(
+        bool resumed, string key, Func<string, Task<ConditionalOrderInfo>> place, CancellationToken ct) =>
+        resumed && await protective.FindPlacedAsync(key, ct).ConfigureAwait(false) is { } found
+            ? found
+            : await place(key).ConfigureAwait(false);
 
     /// <summary>
     /// Records the opening fill. A Ledger record that already matches the venue position (adopted by a

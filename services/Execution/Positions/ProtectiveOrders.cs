@@ -1,5 +1,7 @@
 using TradeEngine.Binance;
+using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
+using TradeEngine.Binance.Signing;
 using TradeEngine.Execution.Mapping;
 using DomainSide = TradeEngine.Domain.Side;
 
@@ -25,18 +27,28 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
             new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.TakeProfitMarket, trigger), key, ct);
 
     /// <summary>
+    /// On a resumed open: the conditional order its first attempt placed under <paramref name="key"/>, in whatever state
+    /// it is now, or null when there is none (then it is placed). One that is no longer open (a later add replaced it, it
+    /// triggered, someone cancelled it) is not placed again: the venue would take the id anew, and the old price would
+    /// come back over a newer one.
+    /// </summary>
+    public Task<ConditionalOrderInfo?> FindPlacedAsync(string key, CancellationToken ct) =>
+        venue.GetConditionalOrderAsync(ClientOrderIds.FromIdempotencyKey(key), ct);
+
+    /// <summary>
     /// Cancels the protective orders that <paramref name="kept"/> replace: every other open closePosition order of the
     /// symbol on the closing side of <paramref name="side"/> whose type is one of the kept ones. An add with a new
     /// stop-loss (or take-profit) leaves one of each at the venue, at the latest price the caller asked for, instead
     /// of piling them up: older closePosition orders would still close the whole position at their own (perhaps
-    /// tighter) triggers, and every symbol has room for only ten (-4045). Returns the orders this call cancelled.
+    /// tighter) triggers, and every symbol has room for only ten (-4045). Every cancel is tried; the answer lists the
+    /// orders cancelled and the cancels that failed.
     /// </summary>
-    public async Task<IReadOnlyList<ConditionalOrderInfo>> CancelSupersededAsync(
+    public async Task<(IReadOnlyList<ConditionalOrderInfo> Cancelled, IReadOnlyList<Exception> Failures)> CancelSupersededAsync(
         string symbol, DomainSide side, IReadOnlyCollection<ConditionalOrderInfo> kept, CancellationToken ct)
     {
         if (kept.Count == 0)
         {
-            return [];
+            return ([], []);
         }
 
         var closing = ExecutionWire.ClosingOrder(side);
@@ -45,17 +57,18 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
                 && kept.Any(k => k.Type == o.Type)
                 && !kept.Any(k => string.Equals(k.ClientAlgoId, o.ClientAlgoId, StringComparison.Ordinal)))
             .ToList();
-        var cancels = superseded.Select(o => venue.CancelConditionalOrderAsync(o.ClientAlgoId, ct)).ToList();
-        var cancelled = new List<ConditionalOrderInfo>(superseded.Count);
-        for (var i = 0; i < cancels.Count; i++)
+        var outcomes = await Task.WhenAll(superseded.Select(async o =>
         {
-            if (await cancels[i].ConfigureAwait(false))
+            try
             {
-                cancelled.Add(superseded[i]);
+                return (Order: o, Cancelled: await venue.CancelConditionalOrderAsync(o.ClientAlgoId, ct).ConfigureAwait(false), Failure: (Exception?)null);
             }
-        }
-
-        return cancelled;
+            catch (BinanceException ex)
+            {
+                return (Order: o, Cancelled: false, Failure: (Exception?)ex);
+            }
+        })).ConfigureAwait(false);
+        return (outcomes.Where(x => x.Cancelled).Select(x => x.Order).ToList(), outcomes.Where(x => x.Failure is not null).Select(x => x.Failure!).ToList());
     }
 
     /// <summary>Cancels every open order of the symbol, plain and conditional.</summary>

@@ -182,8 +182,8 @@ public sealed class Reconciler(
             Fee = "0",
             Strategy = AdoptedStrategy,
             OpenedAt = Wire.Timestamp(open.UpdateTime),
-            StopLossPrice = ProtectivePrice(conditional, ConditionalOrderType.StopMarket),
-            TakeProfitPrice = ProtectivePrice(conditional, ConditionalOrderType.TakeProfitMarket),
+            StopLossPrice = ProtectivePrice(conditional, open, ConditionalOrderType.StopMarket),
+            TakeProfitPrice = ProtectivePrice(conditional, open, ConditionalOrderType.TakeProfitMarket),
         };
 
         var opening = open.PositionAmt > 0m ? OrderSide.Buy : OrderSide.Sell;
@@ -408,32 +408,41 @@ public sealed class Reconciler(
 
     /// <summary>
     /// More than one closePosition order of a kind guarding the position (an add whose cancel of the older one failed,
-    /// or a crash between the two): the one at the recorded price stays (the newest, if several), the others are
-    /// cancelled, since each would close the whole position at its own trigger. Nothing is cancelled when none is at
-    /// the recorded price: which one the caller meant cannot be told, and a stop-loss is never taken away on a guess.
+    /// or a crash between the two): the newest stays and the older ones are cancelled, since each would close the whole
+    /// position at its own trigger. The newest is the latest intent: an add places its order before it cancels the
+    /// older ones and before it writes its price to the Ledger, so after a crash the record can still hold the older
+    /// price; the risk event names both.
     /// </summary>
     private async Task<int> CancelSupersededAsync(
         string symbol, Domain.Side side, string kind, ConditionalOrderType type, decimal? recorded, IReadOnlyList<ConditionalOrderInfo> conditional,
         string stamp, CancellationToken ct)
     {
-        var closing = ExecutionWire.ClosingOrder(side);
-        var guarding = conditional.Where(o => o.Type == type && o.ClosePosition && o.Side == closing).ToList();
-        if (recorded is not { } price || guarding.Count < 2
-            || guarding.Where(o => o.TriggerPrice == price).MaxBy(o => o.CreateTime) is not { } kept)
+        var guarding = Guarding(conditional, side, type);
+        if (guarding.Count < 2)
         {
             return 0;
         }
 
-        var extra = guarding.Where(o => !ReferenceEquals(o, kept)).ToList();
+        var kept = guarding[^1];
+        var older = guarding.Take(guarding.Count - 1).ToList();
+        var recordedText = recorded is { } price ? "the recorded " + Wire.Format(price) : "no recorded price";
         await ReportAsync("superseded-" + kind, symbol,
-            $"{guarding.Count} {kind} orders at the venue; kept {kept.ClientAlgoId} at the recorded {Wire.Format(price)}, cancelled {string.Join(", ", extra.Select(o => o.ClientAlgoId + " at " + Wire.Format(o.TriggerPrice)))}",
+            $"{guarding.Count} {kind} orders at the venue; kept the newest, {kept.ClientAlgoId} at {Wire.Format(kept.TriggerPrice)} ({recordedText}), cancelled {string.Join(", ", older.Select(o => o.ClientAlgoId + " at " + Wire.Format(o.TriggerPrice)))}",
             stamp, ct).ConfigureAwait(false);
-        foreach (var order in extra)
+        foreach (var order in older)
         {
             await venue.CancelConditionalOrderAsync(order.ClientAlgoId, ct).ConfigureAwait(false);
         }
 
         return 1;
+    }
+
+    /// <summary>The open closePosition orders of <paramref name="type"/> guarding a <paramref name="side"/> position, oldest first.</summary>
+    private static List<ConditionalOrderInfo> Guarding(IReadOnlyList<ConditionalOrderInfo> conditional, Domain.Side side, ConditionalOrderType type)
+    {
+        var closing = ExecutionWire.ClosingOrder(side);
+        return conditional.Where(o => o.Type == type && o.ClosePosition && o.Side == closing)
+            .OrderBy(o => o.CreateTime).ThenBy(o => o.AlgoId).ToList();
     }
 
     /// <summary>
@@ -528,8 +537,11 @@ public sealed class Reconciler(
         return Math.Round(value / quantity, 8, MidpointRounding.AwayFromZero);
     }
 
-    private static string ProtectivePrice(IReadOnlyList<ConditionalOrderInfo> orders, ConditionalOrderType type) =>
-        orders.FirstOrDefault(o => o.Type == type) is { } order ? Wire.Format(order.TriggerPrice) : string.Empty;
+    /// <summary>The trigger of the newest order of <paramref name="type"/> guarding the position (the one a later pass keeps).</summary>
+    private static string ProtectivePrice(IReadOnlyList<ConditionalOrderInfo> orders, PositionRisk open, ConditionalOrderType type) =>
+        Guarding(orders, open.PositionAmt > 0m ? Domain.Side.Long : Domain.Side.Short, type) is { Count: > 0 } guarding
+            ? Wire.Format(guarding[^1].TriggerPrice)
+            : string.Empty;
 
     private Task ReportAsync(string kind, string symbol, string detail, string stamp, CancellationToken ct)
     {

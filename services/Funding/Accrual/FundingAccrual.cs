@@ -139,7 +139,8 @@ public sealed partial class FundingAccrual(
     /// Kept per symbol and read again only when a settlement can have happened since: once the window reaches past a
     /// whole hour (every interval's settlements fall on whole UTC hours), re-reading the last hour so an entry the venue
     /// published late is found; and, at most once a minute, while the current interval's latest settlement is due and not
-    /// yet listed. A pass every few seconds so costs the venue about one read per symbol per hour.
+    /// yet listed, or a listed one lacks its mark price (read again from that one on). A pass every few seconds so costs
+    /// the venue about one read per symbol per hour.
     /// </remarks>
     private async Task<SettledHistory> SettledAsync(
         Symbol symbol, FundingSchedule schedule, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, CancellationToken cancellationToken)
@@ -151,9 +152,15 @@ public sealed partial class FundingAccrual(
             _history[symbol.Value] = history;
         }
         else if (to > history.To
-            && (WholeHourBetween(history.To, to) || (history.AwaitsLatest(schedule, to) && now - history.ReadAt >= RetryUnlisted)))
+            && (WholeHourBetween(history.To, to) || (history.Awaits(schedule, to) && now - history.ReadAt >= RetryUnlisted)))
         {
-            await history.ReadAsync(venue, symbol.Value, history.To - TimeSpan.FromHours(1) - MatchTolerance, to, now, cancellationToken).ConfigureAwait(false);
+            var start = history.To - TimeSpan.FromHours(1);
+            if (history.EarliestWithoutMark is { } markless && markless < start)
+            {
+                start = markless;
+            }
+
+            await history.ReadAsync(venue, symbol.Value, start - MatchTolerance, to, now, cancellationToken).ConfigureAwait(false);
         }
 
         history.Forget(now.AddDays(-options.Value.Accrual.MaxBackfillDays - 1));
@@ -192,11 +199,18 @@ public sealed partial class FundingAccrual(
         public IEnumerable<(DateTimeOffset FundingTime, FundingRateEntry Entry)> Between(DateTimeOffset fromExclusive, DateTimeOffset untilInclusive) =>
             _entries.Where(e => e.Key > fromExclusive && e.Key <= untilInclusive).Select(e => (e.Key, e.Value));
 
-        /// <summary>Whether the current interval's latest settlement at or before <paramref name="to"/> is missing from the list.</summary>
-        public bool AwaitsLatest(FundingSchedule schedule, DateTimeOffset to)
+        /// <summary>The earliest listed settlement still without its mark price (it cannot be posted until the venue adds it).</summary>
+        public DateTimeOffset? EarliestWithoutMark =>
+            _entries.FirstOrDefault(e => e.Value.MarkPrice is null) is { Value: not null } e ? e.Key : null;
+
+        /// <summary>
+        /// Whether the list waits for something the venue should have by <paramref name="to"/>: the current interval's
+        /// latest settlement, or the mark price of a listed one.
+        /// </summary>
+        public bool Awaits(FundingSchedule schedule, DateTimeOffset to)
         {
             var latest = schedule.NextFundingTime(to - schedule.Interval);
-            return latest <= to && latest > From && !_entries.ContainsKey(latest);
+            return (latest <= to && latest > From && !_entries.ContainsKey(latest)) || EarliestWithoutMark is not null;
         }
 
         public void Forget(DateTimeOffset before)

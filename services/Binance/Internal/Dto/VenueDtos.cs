@@ -138,8 +138,11 @@ internal sealed record AlgoOrderDto(
 
 internal sealed record CodeMsgDto(int Code, string? Msg);
 
-/// <summary>DELETE /fapi/v1/algoOrder: the documented example sends "code" as a string ("200").</summary>
-internal sealed record AlgoCancelDto(long AlgoId, string? ClientAlgoId, string? Code, string? Msg);
+/// <summary>
+/// DELETE /fapi/v1/algoOrder: the documented example sends "code" as a string ("200"), the cancel-all answers send a
+/// number; either form is read (the order is cancelled by then, and a reading failure would hide that).
+/// </summary>
+internal sealed record AlgoCancelDto(long AlgoId, string? ClientAlgoId, JsonElement Code, string? Msg);
 
 internal sealed record LeverageDto(int Leverage, string? MaxNotionalValue, string? Symbol);
 
