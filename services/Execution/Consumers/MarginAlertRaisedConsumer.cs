@@ -69,7 +69,7 @@ public sealed class MarginAlertRaisedConsumer(
         {
             var result = await closeAll.FlattenAsync(key, "Margin call: " + alert.Reason, CloseAllHandler.Actor, KillSwitchTrigger.LiquidateAll)
                 .ConfigureAwait(false);
-            CloseAllHandler.ThrowIfIncomplete(result, key);
+            CloseAllHandler.ThrowIfIncomplete(result, key, killSwitchRequired: true);
             return;
         }
 

@@ -35,7 +35,8 @@ public sealed class CloseAllHandler(
         var actor = string.IsNullOrWhiteSpace(request.Actor) ? Actor : Wire.Required(request.Actor, "actor", 128);
         var (response, replayed) = await deduplicator.RunAsync(
             "close-all", key, request,
-            () => Detached.Run(() => FlattenAsync(key, reason, actor, KillSwitchTrigger.EmergencyCloseAll))).ConfigureAwait(false);
+            () => Detached.Run(async () => RequireKillSwitch(await FlattenAsync(key, reason, actor, KillSwitchTrigger.EmergencyCloseAll).ConfigureAwait(false))))
+            .ConfigureAwait(false);
         if (!replayed)
         {
             return response;
@@ -47,68 +48,145 @@ public sealed class CloseAllHandler(
     }
 
     /// <summary>
-    /// Closes everything. With a <paramref name="trigger"/> the kill switch is pulled through Risk afterwards; null
-    /// when it is already on (the response to a KillSwitchTriggered event).
+    /// Closes everything. With a <paramref name="trigger"/> the kill switch is pulled through Risk first, so nothing new
+    /// is opened while the positions are being closed (and once more at the end if that failed); null when it is already
+    /// on (the response to a KillSwitchTriggered event).
     /// </summary>
+    /// <remarks>
+    /// Each symbol's orders are cancelled, then its position is closed even if the cancel failed (the position matters
+    /// most; the orders left are named in the symbol's error). A symbol whose position went flat meanwhile (a stop-loss
+    /// triggered) counts as closed.
+    /// </remarks>
     public async Task<CloseAllPositionsResponse> FlattenAsync(string key, string reason, string actor, KillSwitchTrigger? trigger)
     {
         var ct = lifetime.ApplicationStopping;
         Log.CloseAllStarted(logger, key, reason);
+        var switchedOn = trigger is not null && await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
         var positionsTask = venue.GetPositionsAsync(null, ct);
         var ordersTask = venue.GetOpenOrdersAsync(null, ct);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, ct);
         var open = (await positionsTask.ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).Select(p => p.Symbol).ToHashSet(StringComparer.Ordinal);
-        var withOrders = (await ordersTask.ConfigureAwait(false)).Select(o => o.Symbol)
-            .Concat((await conditionalTask.ConfigureAwait(false)).Select(o => o.Symbol));
+        var withOrders = new List<string>();
+        foreach (var listing in new Task<IEnumerable<string>>[]
+        {
+            ListedAsync(ordersTask, o => o.Symbol), ListedAsync(conditionalTask, o => o.Symbol),
+        })
+        {
+            withOrders.AddRange(await listing.ConfigureAwait(false));
+        }
+
         var symbols = open.Concat(withOrders).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
         var response = new CloseAllPositionsResponse();
         foreach (var symbol in symbols)
         {
-            var result = new SymbolCloseResult { Symbol = symbol };
-            try
-            {
-                await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
-                if (open.Contains(symbol))
-                {
-                    var closed = await closer.CloseSymbolAsync(symbol, ExecutionWire.Derived(key, symbol), reason).ConfigureAwait(false);
-                    result.RealizedPnl = closed.RealizedPnl;
-                }
-
-                result.Closed = true;
-            }
-            catch (Exception ex) when (ex is RpcException or Binance.Errors.BinanceException or Domain.DomainException)
-            {
-                Log.CloseAllSymbolFailed(logger, ex, symbol);
-                result.Error = ex.Message;
-            }
-
-            response.Results.Add(result);
+            response.Results.Add(await FlattenSymbolAsync(symbol, open.Contains(symbol), key, reason, ct).ConfigureAwait(false));
         }
 
-        response.KillSwitchActive = await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
-        var failed = response.Results.Count(r => !r.Closed);
+        response.KillSwitchActive = switchedOn || await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
+        var failed = response.Results.Count(r => !r.Closed || r.Error.Length > 0);
         // Keyed by the outcome too: a repeat that ends the same way replays; one that gets further is logged as well.
         await ledger.LogRiskEventAsync($"close-all:{key}:{response.Results.Count - failed}/{failed}", "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
-            $"{reason}: {response.Results.Count - failed} symbol(s) flattened, {failed} failed", null, ct, metric: response.Results.Count)
+            $"{reason}: {response.Results.Count - failed} symbol(s) flattened, {failed} failed; kill switch {(response.KillSwitchActive ? "on" : "NOT on")}",
+            null, ct, metric: response.Results.Count)
             .ConfigureAwait(false);
         return response;
     }
 
     /// <summary>
-    /// For an event consumer: a symbol left open fails the delivery, so the broker redelivers it and the next attempt
-    /// closes what is left (its orders derive from the same key, so what was closed is found, not closed again).
+    /// For an event consumer: a symbol left open or with orders left, or a kill switch that was to be pulled and is not
+    /// on, fails the delivery, so the broker redelivers it and the next attempt finishes the job (its orders derive from
+    /// the same key, so what was closed is found, not closed again).
     /// </summary>
-    public static void ThrowIfIncomplete(CloseAllPositionsResponse response, string key)
+    public static void ThrowIfIncomplete(CloseAllPositionsResponse response, string key, bool killSwitchRequired = false)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var failed = response.Results.Where(r => !r.Closed).Select(r => r.Symbol + " (" + r.Error + ")").ToList();
+        var failed = response.Results.Where(r => !r.Closed || r.Error.Length > 0).Select(r => r.Symbol + " (" + r.Error + ")").ToList();
         if (failed.Count > 0)
         {
             throw new InvalidOperationException($"Close-all {key} left {failed.Count} symbol(s) not flattened: {string.Join(", ", failed)}");
         }
+
+        if (killSwitchRequired && !response.KillSwitchActive)
+        {
+            throw new InvalidOperationException($"Close-all {key} flattened every symbol but could not turn the kill switch on");
+        }
     }
 
+    /// <summary>
+    /// The gRPC answer: a kill switch that could not be turned on is UNAVAILABLE (not a final answer: the retry with the
+    /// same key finds what was closed and pulls the switch again), with what was done in the message.
+    /// </summary>
+    private static CloseAllPositionsResponse RequireKillSwitch(CloseAllPositionsResponse response)
+    {
+        if (response.KillSwitchActive)
+        {
+            return response;
+        }
+
+        var flattened = response.Results.Count(r => r.Closed && r.Error.Length == 0);
+        throw new RpcException(new Status(StatusCode.Unavailable,
+            $"kill_switch: Risk did not turn the kill switch on; {flattened} of {response.Results.Count} symbol(s) flattened. Retry with the same idempotency_key"));
+    }
+
+    private async Task<SymbolCloseResult> FlattenSymbolAsync(string symbol, bool open, string key, string reason, CancellationToken ct)
+    {
+        var result = new SymbolCloseResult { Symbol = symbol };
+        string? ordersLeft = null;
+        try
+        {
+            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+        }
+        catch (Binance.Errors.BinanceException ex)
+        {
+            Log.CloseAllSymbolFailed(logger, ex, symbol);
+            ordersLeft = "its open orders could not be cancelled: " + ex.Message;
+        }
+
+        try
+        {
+            if (open)
+            {
+                var closed = await closer.CloseSymbolAsync(symbol, ExecutionWire.Derived(key, symbol), reason, cancelOrders: false).ConfigureAwait(false);
+                result.RealizedPnl = closed.RealizedPnl;
+            }
+
+            result.Closed = true;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            // Flat by the time its close came (a stop-loss or take-profit triggered, a liquidation): nothing to close.
+            result.Closed = true;
+        }
+        catch (Exception ex) when (ex is RpcException or Binance.Errors.BinanceException or Domain.DomainException)
+        {
+            Log.CloseAllSymbolFailed(logger, ex, symbol);
+            result.Error = ex.Message;
+        }
+
+        if (ordersLeft is not null)
+        {
+            result.Error = result.Error.Length > 0 ? result.Error + "; " + ordersLeft : ordersLeft;
+        }
+
+        return result;
+    }
+
+    /// <summary>The symbols of an order listing; a listing that failed counts as none (the positions are closed regardless).</summary>
+    private async Task<IEnumerable<string>> ListedAsync<T>(Task<IReadOnlyList<T>> listing, Func<T, string> symbol)
+    {
+        try
+        {
+            return (await listing.ConfigureAwait(false)).Select(symbol);
+        }
+        catch (Binance.Errors.BinanceException ex)
+        {
+            Log.CloseAllSymbolFailed(logger, ex, "(order listing)");
+            return [];
+        }
+    }
+
+    /// <summary>Pulls the kill switch through Risk (or, with no <paramref name="trigger"/>, reads it); false when Risk did not answer.</summary>
     private async Task<bool> TriggerKillSwitchAsync(string key, string reason, string actor, KillSwitchTrigger? trigger, CancellationToken ct)
     {
         try

@@ -82,7 +82,11 @@ public sealed class ClosePositionHandler(
     }
 
     /// <summary>Closes the whole position on <paramref name="symbol"/> with a reduce-only market order keyed by <paramref name="clientOrderId"/>.</summary>
-    public async Task<ClosePositionResponse> CloseSymbolAsync(string symbol, string clientOrderId, string reason)
+    /// <param name="cancelOrders">
+    /// Whether the symbol's open orders are cancelled first (and a failed cancel fails the close, with nothing done).
+    /// Close-all cancels them itself and closes the position whatever that cancel did.
+    /// </param>
+    public async Task<ClosePositionResponse> CloseSymbolAsync(string symbol, string clientOrderId, string reason, bool cancelOrders = true)
     {
         var ct = lifetime.ApplicationStopping;
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
@@ -105,7 +109,11 @@ public sealed class ClosePositionHandler(
                 throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
             }
 
-            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+            if (cancelOrders)
+            {
+                await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+            }
+
             var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
             order = (await venue.PlaceOrderAsync(
                 new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),

@@ -1,0 +1,89 @@
+using Grpc.Core;
+using TradeEngine.Binance.Models;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.PaperExchange.Control;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>The emergency close-all over gRPC: every position closed, the kill switch on, and nothing stops it early.</summary>
+[Collection(StackCollection.Name)]
+public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task CloseAll_TwoPositionsOneProtected_AllFlatOrdersGoneKillSwitchOnAndNewOpensRefused()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000", takeProfit: "110000"));
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        var request = new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test close-all", Actor = "tester" };
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(request);
+
+        Assert.True(answer.KillSwitchActive);
+        Assert.Equal(["BTCUSDT", "ETHUSDT"], answer.Results.Select(r => r.Symbol));
+        Assert.All(answer.Results, r => Assert.Equal((true, string.Empty), (r.Closed, r.Error)));
+        var venue = stack.Venue();
+        Assert.All(await venue.GetPositionsAsync(), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Empty(await venue.GetOpenConditionalOrdersAsync());
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+        // (The switch goes on first, so Execution's own KillSwitchTriggered consumer flattens too, and finds nothing left.)
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason = 'test close-all: 2 symbol(s) flattened, 0 failed; kill switch on'"));
+        Assert.True((await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        var refused = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        Assert.Contains(refused.Denials, d => d.Code == RiskReasonCode.KillSwitchActive);
+
+        // A retry with the key replays the answer and sends nothing.
+        var requests = await stack.OrderRequestsAsync();
+        Assert.True((await stack.Execution.CloseAllPositionsAsync(request)).Replayed);
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+    }
+
+    /// <summary>
+    /// The venue refuses the cancel of one symbol's protective orders: its position is closed all the same (before, the
+    /// failed cancel skipped the close and left the position open), and its result names the orders left.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_OneSymbolsOrdersCannotBeCancelled_ItsPositionIsStillClosedAndTheErrorSaysSo()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOpenOrders", 2);
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test" });
+
+        var btc = Assert.Single(answer.Results);
+        Assert.True(btc.Closed);
+        Assert.Contains("its open orders could not be cancelled", btc.Error, StringComparison.Ordinal);
+        Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'BTCUSDT'"));
+        Assert.True(answer.KillSwitchActive);
+    }
+
+    /// <summary>
+    /// Risk does not answer: the positions are closed, but the answer is UNAVAILABLE naming the kill switch (not a
+    /// cached success with the switch off), and a retry with the key closes nothing twice.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_RiskUnreachable_PositionsClosedAndTheAnswerIsUnavailableNamingTheKillSwitch()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
+        {
+            ["services:risk:http:0"] = $"http://127.0.0.1:{FreePort.Next()}",
+        });
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.2m), "by-hand-1");
+        await stack.ReconcileAsync(); // adopted
+        var request = new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test" };
+
+        var failed = await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.CloseAllPositionsAsync(request).ResponseAsync);
+
+        Assert.StartsWith("kill_switch: Risk did not turn the kill switch on; 1 of 1 symbol(s) flattened", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        var requests = await stack.OrderRequestsAsync();
+        await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.CloseAllPositionsAsync(request).ResponseAsync);
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
+    }
+}
