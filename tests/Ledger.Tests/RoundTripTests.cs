@@ -156,8 +156,9 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
     [InlineData(0, 1, "100")]
     [InlineData(-15 * 60, 12 * 60, "100")]
     [InlineData(-24 * 60 + 1, 1, "100")]
+    [InlineData(-24 * 60, 1, "100")] // exactly a day old: at most a day, as the proto says
     // More than a day old: no day start; the day's first snapshot is.
-    [InlineData(-24 * 60, 9 * 60, "200")]
+    [InlineData(-24 * 60 - 1, 9 * 60, "200")]
     [InlineData(-3 * 24 * 60, 9 * 60, "200")]
     public async Task GetDailyPnl_DayStartEquity_LastBeforeMidnightWithinADayElseTheDaysFirst(int beforeMinutes, int afterMinutes, string expected)
     {

@@ -152,6 +152,43 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(0, await _ledger.CountAsync("funding_events"));
     }
 
+    /// <summary>A settlement naming a BTCUSDT position but another market would be counted in ETH's history and BTC's totals.</summary>
+    [Theory]
+    [InlineData("symbol", "ETHUSDT", "binance")]
+    [InlineData("venue", "BTCUSDT", "okx")]
+    public async Task LogFundingEvent_MarketNotThePositions_InvalidArgumentNothingPosted(string field, string symbol, string venue)
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+
+        await RpcAssert.InvalidArgument(field, () => Client.LogFundingEventAsync(new LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = symbol, Venue = venue, FundingRate = "0.0001",
+            PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(T0.AddHours(1)),
+        }).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE funding = 0"));
+    }
+
+    [Theory]
+    [InlineData("symbol", "ETHUSDT", "binance")]
+    [InlineData("venue", "BTCUSDT", "okx")]
+    public async Task RecordTrade_MarketNotThePositions_InvalidArgumentNothingWritten(string field, string symbol, string venue)
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+        var trade = Trade();
+        (trade.PositionId, trade.Symbol, trade.Venue) = (opened.PositionId, symbol, venue);
+
+        await RpcAssert.InvalidArgument(field, () => Client.RecordTradeAsync(trade).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("trades WHERE client_order_id = $1", trade.ClientOrderId));
+        // The same trade on the position's own market is taken.
+        (trade.Symbol, trade.Venue) = ("BTCUSDT", "binance");
+        trade.ExchangeTradeId = Key();
+        Assert.False((await Client.RecordTradeAsync(trade)).Replayed);
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE client_order_id = $1 AND position_id = $2::uuid", trade.ClientOrderId, opened.PositionId));
+    }
+
     [Fact]
     public async Task LogFundingEvent_UnknownPosition_NotFoundNothingWritten()
     {

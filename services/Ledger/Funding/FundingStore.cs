@@ -3,6 +3,7 @@ using MassTransit;
 using Npgsql;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Positions;
 using TradeEngine.Ledger.Idempotency;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
@@ -47,7 +48,7 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
             // The position's row lock: it orders this FundingPaid among the position's other events (see OutboxWriter)
             // and holds opened_at and closed_at still while the settlement is checked against them.
             await using (var find = Sql.Command(
-                "SELECT opened_at, closed_at, status FROM positions WHERE position_id = $1 FOR UPDATE", connection, transaction, positionId))
+                "SELECT opened_at, closed_at, status, symbol, venue FROM positions WHERE position_id = $1 FOR UPDATE", connection, transaction, positionId))
             await using (var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 if (!await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -56,6 +57,7 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
                 }
 
                 CheckWithinLife(fundingTime, reader.Instant(0), reader.NullableInstant(1), reader.GetString(2));
+                PositionStore.RequireSameMarket(reader.GetString(3), reader.GetString(4), symbol, venue);
             }
 
             await using var batch = new NpgsqlBatch(connection, transaction)

@@ -62,9 +62,11 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             FROM (SELECT 1) AS one
             LEFT JOIN LATERAL (
                 -- The last snapshot at or before midnight, unless it is more than a day old: then the day's first.
+                -- '24 hours', not '1 day': on a timestamptz a day follows the session's time zone (23 or 25 hours
+                -- across a daylight-saving change); 24 hours does not.
                 SELECT equity, taken_at FROM (
                     (SELECT equity, taken_at, 0 AS preference FROM pnl_snapshots
-                     WHERE taken_at <= $1 AND taken_at > $1 - interval '1 day' ORDER BY taken_at DESC LIMIT 1)
+                     WHERE taken_at <= $1 AND taken_at >= $1 - interval '24 hours' ORDER BY taken_at DESC LIMIT 1)
                     UNION ALL
                     (SELECT equity, taken_at, 1 AS preference FROM pnl_snapshots
                      WHERE taken_at > $1 AND taken_at < $2 ORDER BY taken_at LIMIT 1)

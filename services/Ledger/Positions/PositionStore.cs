@@ -19,6 +19,23 @@ namespace TradeEngine.Ledger.Positions;
 /// </summary>
 public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
 {
+    /// <summary>
+    /// A funding event or a trade that names a position belongs to that position's market: the same symbol and venue,
+    /// or it would be counted in one market's history and another position's totals. INVALID_ARGUMENT naming the field.
+    /// </summary>
+    public static void RequireSameMarket(string positionSymbol, string positionVenue, string symbol, string venue)
+    {
+        if (!string.Equals(positionSymbol, symbol, StringComparison.Ordinal))
+        {
+            throw new RequestValidationException("symbol", $"'{symbol}' is not the symbol of the position ({positionSymbol})");
+        }
+
+        if (!string.Equals(positionVenue, venue, StringComparison.Ordinal))
+        {
+            throw new RequestValidationException("venue", $"'{venue}' is not the venue of the position ({positionVenue})");
+        }
+    }
+
     private static readonly IReadOnlySet<string> RetryOnOpenRace = new HashSet<string> { "positions_one_open" };
 
     public Task<PositionRecord> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
+using Grpc.Core;
 using MassTransit;
+using TradeEngine.Ledger.Positions;
 using Npgsql;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.Data;
@@ -26,7 +28,7 @@ public sealed class TradeStore(IdempotentWriter writer)
 
     // Events of a position are published in the order the position's row lock orders them (see OutboxWriter): take it
     // first, as every other writer of a position does, before the trade's foreign key takes a weaker lock on the row.
-    private const string LockPositionSql = "SELECT 1 FROM positions WHERE position_id = $1 FOR UPDATE";
+    private const string LockPositionSql = "SELECT symbol, venue FROM positions WHERE position_id = $1 FOR UPDATE";
 
     public Task<RecordTradeResponse> RecordAsync(RecordTradeRequest r, CancellationToken cancellationToken)
     {
@@ -52,14 +54,36 @@ public sealed class TradeStore(IdempotentWriter writer)
             quantity, fee, realizedPnl, executedAt, positionId);
         var call = new IdempotencyContext<RecordTradeResponse>(
             Rpc, venue + KeySeparator + symbol + KeySeparator + exchangeTradeId, "exchange_trade_id", r, RecordTradeResponse.Parser, x => x.Replayed = true);
-        var commands = new List<NpgsqlBatchCommand>(3);
-        if (positionId is { } position)
+        var response = new RecordTradeResponse { TradeId = tradeId.ToString() };
+        if (positionId is not { } position)
         {
-            commands.Add(Sql.Batch(LockPositionSql, position));
+            return writer.ExecuteBatchAsync(call, response, Commands(recorded, exchangeOrderId, strategy), cancellationToken);
         }
 
-        commands.AddRange(Commands(recorded, exchangeOrderId, strategy));
-        return writer.ExecuteBatchAsync(call, new RecordTradeResponse { TradeId = tradeId.ToString() }, commands, cancellationToken);
+        return writer.ExecuteAsync(call, async (connection, transaction, ct) =>
+        {
+            // The position's row lock orders this trade's event among the position's (see OutboxWriter), and the trade
+            // must be of the position's market.
+            await using (var find = Sql.Command(LockPositionSql, connection, transaction, position))
+            await using (var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, "position_id: no such position."));
+                }
+
+                PositionStore.RequireSameMarket(reader.GetString(0), reader.GetString(1), symbol, venue);
+            }
+
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var command in Commands(recorded, exchangeOrderId, strategy))
+            {
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return response;
+        }, cancellationToken);
     }
 
     /// <summary>
