@@ -147,7 +147,20 @@ public sealed class CloseAllHandler(
         {
             if (open)
             {
-                var closed = await closer.CloseSymbolAsync(symbol, ExecutionWire.Derived(key, symbol), reason, cancelOrders: false).ConfigureAwait(false);
+                ClosePositionResponse closed;
+                try
+                {
+                    closed = await closer.CloseSymbolAsync(symbol, ExecutionWire.Derived(key, symbol), reason, cancelOrders: false).ConfigureAwait(false);
+                }
+                catch (RpcException ex) when (ex.StatusCode is StatusCode.Aborted or StatusCode.AlreadyExists)
+                {
+                    // The close under the symbol's id filled in part (now, or on an earlier attempt): what is left is
+                    // closed under an id of its own, found again by any later attempt.
+                    Log.CloseAllSymbolFailed(logger, ex, symbol);
+                    closed = await closer.CloseSymbolAsync(symbol, ExecutionWire.Derived(ExecutionWire.Derived(key, symbol), "rest"), reason, cancelOrders: false)
+                        .ConfigureAwait(false);
+                }
+
                 result.RealizedPnl = closed.RealizedPnl;
             }
 

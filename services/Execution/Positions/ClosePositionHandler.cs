@@ -95,6 +95,14 @@ public sealed class ClosePositionHandler(
         if (existing is not null)
         {
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity: null);
+            if (open is not null && record?.OpenedAt is { } recordOpened && recordOpened.ToDateTimeOffset() <= existing.UpdateTime)
+            {
+                // The position that stood when this order filled is still open: the order was not its close (an earlier
+                // reduce's id given again). Taking it as the close would book a close the venue never made.
+                throw new RpcException(new Status(StatusCode.AlreadyExists,
+                    $"client_order_id: {clientOrderId} is order {existing.OrderId} ({Wire.Format(existing.ExecutedQty)} {symbol}), which did not close the position still open ({Wire.Format(open.PositionAmt)}); a close needs a client_order_id of its own"));
+            }
+
             Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
             order = existing;
             if (!deferred)
@@ -118,6 +126,16 @@ public sealed class ClosePositionHandler(
             order = (await venue.PlaceOrderAsync(
                 new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
                 clientOrderId, ct).ConfigureAwait(false)).Order;
+            if (order.ExecutedQty > 0m && order.ExecutedQty < Math.Abs(open.PositionAmt))
+            {
+                await PartialCloseAsync(symbol, open, record, deferred, order, clientOrderId, reason, ct).ConfigureAwait(false);
+            }
+        }
+
+        if (order.ExecutedQty <= 0m)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"order: the venue did not fill close {clientOrderId} (status {order.Status}); nothing was closed"));
         }
 
         Log.Closed(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
@@ -140,6 +158,32 @@ public sealed class ClosePositionHandler(
             Replayed = existing is not null,
             ClosedAt = Wire.Timestamp(order.UpdateTime),
         };
+    }
+
+    /// <summary>
+    /// A close the venue filled only in part (its reduce-only market order expired with the rest, as Binance does when
+    /// the book or the position gave out): the part is recorded as the reduce it was, and the answer is ABORTED saying
+    /// what is still open. It is never booked as a close of the whole position.
+    /// </summary>
+    private async Task PartialCloseAsync(
+        string symbol, PositionRisk open, LedgerV1.PositionRecord? record, bool deferred, OrderInfo order, string clientOrderId, string reason,
+        CancellationToken ct)
+    {
+        var partReason = reason + " (close filled in part)";
+        if (deferred)
+        {
+            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol,
+                (later, ct2) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, partReason, resumed: false, open, ct2));
+        }
+        else
+        {
+            await RecordReducedAsync(OpenedBefore(record, order), order, clientOrderId, partReason, resumed: false, open, ct).ConfigureAwait(false);
+        }
+
+        var size = Math.Abs(open.PositionAmt);
+        var now = Math.Abs((await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false))?.PositionAmt ?? 0m);
+        throw new RpcException(new Status(StatusCode.Aborted,
+            $"order: the venue filled {Wire.Format(order.ExecutedQty)} of the {Wire.Format(size)} {symbol} close {clientOrderId} (status {order.Status}); that part is recorded as a reduce, and the venue now holds {Wire.Format(now)}. Close what is left with a new client_order_id"));
     }
 
     /// <summary>The record an order closed or reduced can only be one opened before that order filled.</summary>

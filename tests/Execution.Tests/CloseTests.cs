@@ -1,0 +1,63 @@
+using Grpc.Core;
+using TradeEngine.Binance.Models;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.PaperExchange.Control;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>A close is booked as a close only when the venue closed the position with it.</summary>
+[Collection(StackCollection.Name)]
+public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    /// <summary>
+    /// ClosePosition with the client order id of an earlier reduce: that order did not close the position (it is still
+    /// open), so it is not taken as the close. Before, the answer was a replayed close and the Ledger closed the record
+    /// at the reduce's price while the venue still held half.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_WithAnEarlierReducesClientOrderId_AlreadyExistsAndNothingBooked()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1"));
+        var reduceId = Orders.NewId("r");
+        await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Fraction = "0.5" });
+
+        var refused = await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.ClosePositionAsync(
+            new ClosePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Reason = "reused id" }).ResponseAsync);
+
+        Assert.StartsWith($"client_order_id: {reduceId} is order ", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0.5m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.5"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// The position shrinks (a reduce by hand) while the close's order is on its way: the reduce-only order fills only
+    /// what is left and expires. That part is booked as a reduce and the answer is ABORTED, not a close of the whole
+    /// record at the part's size.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_VenueFillsOnlyPartOfTheClose_BookedAsAReduceAndAborted()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        // The path's two requests are held: the close's look-up of its id (GET) and its order (POST).
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: 1_500);
+        var sent = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = "test" };
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > sent, TimeSpan.FromSeconds(10), "the close's order");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.004m, ReduceOnly: true), "by-hand-reduce");
+
+        var aborted = await Orders.FailsWith(StatusCode.Aborted, () => inFlight);
+
+        Assert.Contains("filled 0.006 of the 0.01 BTCUSDT close", aborted.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("the venue now holds 0", aborted.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.004"));
+        // The reduce by hand is the venue's own change: the next reconciliation closes what the Ledger still holds.
+        Assert.Equal(1, await stack.ReconcileAsync());
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+    }
+}
