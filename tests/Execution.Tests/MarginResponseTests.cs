@@ -100,6 +100,34 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.Single(await stack.Paper.OrdersAsync(), o => o.ClientOrderId == reduceId);
     }
 
+    /// <summary>
+    /// The largest position is too small to halve (half is under one step), so the alert closes it. A redelivery the
+    /// inbox does not catch (the first delivery died before its entry was completed) finds that close, though the
+    /// symbol is flat at the venue and closed in the Ledger, and does not plan again (which would halve ETH as well).
+    /// </summary>
+    [Fact]
+    public async Task MarginAlertReduce_SmallLargestClosedThenRedeliveredPastTheInbox_NothingElseReduced()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.001", leverage: 2)); // 100 USDT, half under a step
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.02", leverage: 2)); // ~60 USDT
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        var bus = stack.ExecutionHost.Services.GetRequiredService<IBus>();
+        await bus.Publish(alert);
+        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'BTCUSDT'") == 1, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(async () => await stack.CountAsync("inbox WHERE event_id = $1", alert.EventId) == 1, TimeSpan.FromSeconds(10));
+
+        await stack.ExecuteSqlAsync("DELETE FROM inbox WHERE event_id = $1", alert.EventId);
+        await bus.Publish(alert);
+        await WaitUntilAsync(async () => await stack.CountAsync("inbox WHERE event_id = $1", alert.EventId) == 1, TimeSpan.FromSeconds(30));
+        await Task.Delay(500);
+
+        Assert.Equal(0.02m, await QuantityAsync(stack, "ETHUSDT"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.02"));
+        Assert.Single(await stack.Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT" && o.Side == "SELL");
+        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT" && o.Side == "SELL");
+    }
+
     [Fact]
     public async Task KillSwitchTriggered_OneCloseRefusedByTheVenue_RedeliveryClosesWhatIsLeft()
     {

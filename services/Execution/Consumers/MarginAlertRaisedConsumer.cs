@@ -30,16 +30,19 @@ public sealed class MarginAlertRaisedConsumer(
 {
     /// <summary>
     /// The order an earlier delivery of this alert placed, if any: looked up under the alert's key on every symbol the
-    /// venue holds a position on, and every symbol the Ledger still has open (a close whose recording failed left the
-    /// venue flat there, but not the Ledger).
+    /// venue holds a position on, every symbol the Ledger still has open (a close whose recording failed left the
+    /// venue flat there, but not the Ledger), and every symbol whose record was closed since the alert (a small
+    /// position closed, and recorded, by a delivery that died before its inbox entry was completed).
     /// </summary>
     private async Task<(Binance.Models.OrderInfo Order, bool IsReduce)?> EarlierAttemptAsync(
-        string key, List<Binance.Models.PositionRisk> positions, CancellationToken ct)
+        string key, DateTimeOffset alertedAt, List<Binance.Models.PositionRisk> positions, CancellationToken ct)
     {
         IEnumerable<string> recorded;
         try
         {
-            recorded = (await ledger.OpenRecordsAsync(ct).ConfigureAwait(false)).Select(r => r.Symbol);
+            var openTask = ledger.OpenRecordsAsync(ct);
+            var closedTask = ledger.SymbolsClosedSinceAsync(alertedAt.AddMinutes(-1), ct);
+            recorded = (await openTask.ConfigureAwait(false)).Select(r => r.Symbol).Concat(await closedTask.ConfigureAwait(false)).ToList();
         }
         catch (global::Grpc.Core.RpcException ex) when (Ledger.LedgerWrites.IsTransient(ex))
         {
@@ -74,7 +77,7 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var positions = (await venue.GetPositionsAsync(null, context.CancellationToken).ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).ToList();
-        if (await EarlierAttemptAsync(key, positions, context.CancellationToken).ConfigureAwait(false) is { } earlier)
+        if (await EarlierAttemptAsync(key, alert.OccurredAt, positions, context.CancellationToken).ConfigureAwait(false) is { } earlier)
         {
             // A redelivery after this alert's order was placed (a later step failed): finish that order, on its symbol.
             // Planning again would pick the largest position as it is now, which may be another symbol.

@@ -105,6 +105,15 @@ public sealed class LedgerBook(
         return response.Positions;
     }
 
+    /// <summary>The symbols of records closed at or after <paramref name="since"/> (first page of 1,000 is plenty for minutes).</summary>
+    public async Task<IReadOnlyList<string>> SymbolsClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var response = await ledger.GetPositionsAsync(
+            new GetPositionsRequest { Venue = Venue, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 } },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.Positions.Where(p => p.ClosedAt is not null).Select(p => p.Symbol).Distinct(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>The most recently closed record of a symbol (a resumed close replays against it).</summary>
     public async Task<PositionRecord?> LastClosedRecordAsync(string symbol, CancellationToken cancellationToken)
     {
