@@ -60,4 +60,51 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(1, await stack.ReconcileAsync());
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
     }
+
+    /// <summary>
+    /// The venue will not list the close's fills (the read and its retry fail): the close still lands in the Ledger, as
+    /// one trade at the order's average price, and is answered. Before, the caller got UNAVAILABLE for a close that
+    /// happened and nothing was recorded until a reconciliation booked it at the mark.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_FillsCannotBeRead_RecordedAsOneTradeAndAnswered()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/userTrades", 2);
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+
+        var closed = await stack.Execution.ClosePositionAsync(close);
+
+        Assert.Equal("0.2", closed.Quantity);
+        Assert.NotEqual(string.Empty, closed.RealizedPnl);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1 AND quantity = 0.2", close.ClientOrderId));
+    }
+
+    /// <summary>
+    /// The Ledger stops after the close read its record and before the close is written: past the inline budget the
+    /// write is queued, and the answer says so (it had no warning and empty figures).
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_LedgerStopsBeforeTheWrite_AnswerWarnsTheCloseIsQueuedAndItLands()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
+        {
+            ["Execution:LedgerWriteInlineBudget"] = "00:00:01",
+        });
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
+        await stack.StopLedgerAsync();
+
+        var closed = await inFlight;
+
+        Assert.Contains(closed.Warnings, w => w.StartsWith("ledger: ", StringComparison.Ordinal));
+        await stack.StartLedgerAsync();
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'") == 1,
+            TimeSpan.FromSeconds(30), "the queued close");
+    }
 }

@@ -145,9 +145,11 @@ public sealed class ClosePositionHandler(
         }
 
         var closed = deferred ? null : await RecordClosedAsync(symbol, record, order, clientOrderId, reason, ct).ConfigureAwait(false);
+        // A record whose close came back empty was queued: the Ledger did not take it within the inline budget.
+        var queued = deferred || (record is not null && closed is null);
         return new ClosePositionResponse
         {
-            Warnings = { deferred ? [DeferredWarning] : [] },
+            Warnings = { queued ? [DeferredWarning] : [] },
             PositionId = closed?.PositionId ?? record?.PositionId ?? string.Empty,
             Symbol = symbol,
             ExitPrice = Wire.Format(order.AvgPrice),
@@ -261,9 +263,11 @@ public sealed class ClosePositionHandler(
         {
             ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, open, ct));
         }
-        else
+
+        var queued = deferred;
+        if (!deferred)
         {
-            await RecordReducedAsync(record, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
+            queued = await RecordReducedAsync(record, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
         }
 
         var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);
@@ -278,12 +282,15 @@ public sealed class ClosePositionHandler(
             FillPrice = Wire.Format(order.AvgPrice),
             RealizedPnl = deferred ? string.Empty : Wire.Format(realized),
             Replayed = existing is not null,
-            Warnings = { deferred ? [DeferredWarning] : [] },
+            Warnings = { queued ? [DeferredWarning] : [] },
         };
     }
 
-    /// <summary>Records a venue reduce (its fills, fee and realized PnL) against the symbol's record, when there is one.</summary>
-    private async Task RecordReducedAsync(
+    /// <summary>
+    /// Records a venue reduce (its fills, fee and realized PnL) against the symbol's record, when there is one. True when
+    /// the write was queued (the Ledger did not take it within the inline budget): it lands in the background.
+    /// </summary>
+    private async Task<bool> RecordReducedAsync(
         LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, bool resumed, PositionRisk? venueOpen,
         CancellationToken ct)
     {
@@ -292,16 +299,16 @@ public sealed class ClosePositionHandler(
             await ledger.LogRiskEventAsync("reduce-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
                 $"Reduced {order.Symbol} by {Wire.Format(order.ExecutedQty)} at the venue, but the Ledger had no open record of it", order.Symbol, ct)
                 .ConfigureAwait(false);
-            return;
+            return false;
         }
 
         var realized = LedgerBook.RealizedPnl(record, order);
         if (resumed && await fills.AlreadyBookedAsync(record, order, venueOpen, null, record.Strategy, realized, ct).ConfigureAwait(false))
         {
-            return;
+            return false;
         }
 
-        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        var orderFills = await fills.FillsOrNoneAsync(order, ct).ConfigureAwait(false);
         var after = await ledger.ReduceWithTradesAsync(new LedgerV1.ReducePositionRequest
         {
             IdempotencyKey = "reduce:" + clientOrderId,
@@ -313,6 +320,7 @@ public sealed class ClosePositionHandler(
             Reason = reason,
         }, order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
         fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
+        return after is null;
     }
 
     private async Task<string> RequireSymbolAsync(string symbol, CancellationToken cancellationToken)

@@ -309,7 +309,7 @@ public sealed class FillRecorder(
             return false;
         }
 
-        var orderFills = fills ?? await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        var orderFills = fills ?? await FillsOrNoneAsync(order, ct).ConfigureAwait(false);
         await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
         Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
         return true;
@@ -378,10 +378,28 @@ public sealed class FillRecorder(
     public async Task<LedgerV1.PositionRecord?> RecordCloseAsync(
         LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct)
     {
-        var orderFills = await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        var orderFills = await FillsOrNoneAsync(order, ct).ConfigureAwait(false);
         var closed = await ledger.CloseByOrderAsync(record, order, orderFills, reason, key, ct).ConfigureAwait(false);
         Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
         return closed;
+    }
+
+    /// <summary>
+    /// An order's fills, or none when the venue will not list them: the order filled, and recording it (as one trade at
+    /// its average price, without the fee detail) must not wait on a read that fails. The warning log says so.
+    /// </summary>
+    public async Task<OrderFills> FillsOrNoneAsync(OrderInfo order, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        try
+        {
+            return await ledger.FillsAsync(order, ct).ConfigureAwait(false);
+        }
+        catch (BinanceException ex)
+        {
+            Log.FillsUnreadable(logger, ex, order.Symbol, order.OrderId);
+            return new OrderFills(0m, []);
+        }
     }
 
     public void Publish(PositionUpdateKind kind, LedgerV1.PositionRecord? record, decimal price)
