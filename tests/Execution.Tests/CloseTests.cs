@@ -107,4 +107,53 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'") == 1,
             TimeSpan.FromSeconds(30), "the queued close");
     }
+
+    /// <summary>
+    /// A close retried after a restart, once a new position has been opened on the symbol: the retry answers the first
+    /// close. Before, it recorded the old order as the close of the new position's record, while the venue held it.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_RetriedAfterARestartAndANewOpen_AnswersTheFirstCloseAndLeavesTheNewPositionOpen()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+        var first = await stack.Execution.ClosePositionAsync(close);
+        var reopened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.3"));
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+
+        var retried = await stack.Execution.ClosePositionAsync(close);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal((first.PositionId, first.Quantity), (retried.PositionId, retried.Quantity));
+        Assert.Equal(0.3m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND position_id = $1::uuid AND quantity = 0.3", reopened.PositionId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// Execution dies after the close filled and before it was recorded; on the restart the reconciliation records the
+    /// venue's close. The client's retry then answers that close, not FAILED_PRECONDITION "already closed".
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_RetriedAfterACrashTheReconciliationRecorded_AnswersTheClose()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 3_000);
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
+        await stack.StopExecutionAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
+        await stack.StartExecutionAsync();
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
+
+        var retried = await stack.Execution.ClosePositionAsync(close);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal((opened.PositionId, "0.2"), (retried.PositionId, retried.Quantity));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
+    }
 }

@@ -107,7 +107,9 @@ public sealed class ClosePositionHandler(
             order = existing;
             if (!deferred)
             {
-                record ??= await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false);
+                // The record this order closed: not one opened after it (a position opened since its close), but the
+                // last one closed.
+                record = OpenedBefore(record, order) ?? await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false);
             }
         }
         else
@@ -196,6 +198,14 @@ public sealed class ClosePositionHandler(
     private async Task<LedgerV1.PositionRecord?> RecordClosedAsync(
         string symbol, LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, CancellationToken ct)
     {
+        if (record is { Status: Common.V1.PositionStatus.Closed or Common.V1.PositionStatus.Liquidated })
+        {
+            // A resumed close whose record is closed already: by this close's first attempt, or by a reconciliation
+            // that found the venue flat after a crash. Its close is on record; writing it again under this key could
+            // only be refused.
+            return record;
+        }
+
         if (record is not null)
         {
             return await fills.RecordCloseAsync(record, order, reason, "close:" + clientOrderId, ct).ConfigureAwait(false);
