@@ -50,7 +50,9 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
-        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOpenOrders", 2);
+        // Enough for both sweepers: the kill switch goes on first, and Execution's own KillSwitchTriggered consumer
+        // flattens beside this call (each cancel is refused twice: the request and its re-sync retry).
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOpenOrders", 6);
 
         var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test" });
 

@@ -44,7 +44,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
         // The path's two requests are held: the close's look-up of its id (GET) and its order (POST).
-        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: 1_500);
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: 4_000);
         var sent = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
         var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = "test" };
         var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
@@ -94,11 +94,12 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
             ["Execution:LedgerWriteInlineBudget"] = "00:00:01",
         });
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
-        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 5_000);
         var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
         var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
         await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
         await stack.StopLedgerAsync();
+        Assert.False(inFlight.IsCompleted); // the Ledger was down before the close's write began
 
         var closed = await inFlight;
 
@@ -148,7 +149,9 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         await stack.StopExecutionAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
         await stack.StartExecutionAsync();
-        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
+        // Recorded by the restart's reconciliation (the first attempt died before its write), not by the first attempt.
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE status = 'closed' AND position_id = $1::uuid AND exit_reason LIKE 'venue: closed by its own order%'", opened.PositionId));
 
         var retried = await stack.Execution.ClosePositionAsync(close);
 

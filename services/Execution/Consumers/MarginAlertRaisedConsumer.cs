@@ -58,6 +58,22 @@ public sealed class MarginAlertRaisedConsumer(
         return reduce is not null ? (reduce, true) : close is not null ? (close, false) : null;
     }
 
+    /// <summary>
+    /// The small largest position's close. One the venue filled only in part has still reduced it, which is what the
+    /// alert asked: that is the answer (a redelivery would only meet the same partial order again).
+    /// </summary>
+    private async Task CloseSmallAsync(string symbol, string key)
+    {
+        try
+        {
+            await closer.CloseSymbolAsync(symbol, CloseId(key), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
+        }
+        catch (CloseIncompleteException ex) when (ex.StatusCode is global::Grpc.Core.StatusCode.Aborted or global::Grpc.Core.StatusCode.AlreadyExists)
+        {
+            Log.SmallCloseIncomplete(logger, symbol, ex.Status.Detail);
+        }
+    }
+
     // The reduce and the small-position close have ids of their own, so a redelivery knows which one it finds.
     private static string ReduceId(string key) => Mapping.ExecutionWire.Derived(key, "reduce");
 
@@ -90,7 +106,7 @@ public sealed class MarginAlertRaisedConsumer(
             }
             else
             {
-                await closer.CloseSymbolAsync(placed.Symbol, CloseId(key), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
+                await CloseSmallAsync(placed.Symbol, key).ConfigureAwait(false);
             }
 
             return;
@@ -113,7 +129,7 @@ public sealed class MarginAlertRaisedConsumer(
         var size = Math.Abs(marked[order.Index].SignedSize);
         if (order.Quantity >= size)
         {
-            await closer.CloseSymbolAsync(order.Symbol.Value, CloseId(key), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
+            await CloseSmallAsync(order.Symbol.Value, key).ConfigureAwait(false);
             return;
         }
 

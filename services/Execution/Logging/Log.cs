@@ -26,6 +26,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol}: the earlier protective orders replaced by add {ClientOrderId} could not be cancelled; they still stand")]
     public static partial void ProtectionNotReplaced(ILogger logger, Exception exception, string symbol, string clientOrderId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert: the close of the small largest position on {Symbol} was filled in part; it is reduced, and the alert is done: {Detail}")]
+    public static partial void SmallCloseIncomplete(ILogger logger, string symbol, string detail);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Quantity} {Symbol} at {ExitPrice} (order {ClientOrderId}): {Reason}")]
     public static partial void Closed(ILogger logger, string symbol, decimal quantity, decimal exitPrice, string clientOrderId, string reason);
 

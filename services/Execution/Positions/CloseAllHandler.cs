@@ -61,7 +61,8 @@ public sealed class CloseAllHandler(
     {
         var ct = lifetime.ApplicationStopping;
         Log.CloseAllStarted(logger, key, reason);
-        var switchedOn = trigger is not null && await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
+        // Asked first, so nothing new opens while the positions close; not waited for: a slow Risk must not hold the closes.
+        var switchTask = trigger is not null ? TriggerKillSwitchAsync(key, reason, actor, trigger, ct) : null;
         var positionsTask = venue.GetPositionsAsync(null, ct);
         var ordersTask = venue.GetOpenOrdersAsync(null, ct);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, ct);
@@ -83,6 +84,7 @@ public sealed class CloseAllHandler(
             response.Results.Add(await FlattenSymbolAsync(symbol, open.Contains(symbol), key, reason, ct).ConfigureAwait(false));
         }
 
+        var switchedOn = switchTask is not null && await switchTask.ConfigureAwait(false);
         response.KillSwitchActive = switchedOn || await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
         var failed = response.Results.Count(r => !r.Closed || r.Error.Length > 0);
         // Keyed by the outcome too: a repeat that ends the same way replays; one that gets further is logged as well.
@@ -147,21 +149,7 @@ public sealed class CloseAllHandler(
         {
             if (open)
             {
-                ClosePositionResponse closed;
-                try
-                {
-                    closed = await closer.CloseSymbolAsync(symbol, ExecutionWire.Derived(key, symbol), reason, cancelOrders: false).ConfigureAwait(false);
-                }
-                catch (RpcException ex) when (ex.StatusCode is StatusCode.Aborted or StatusCode.AlreadyExists)
-                {
-                    // The close under the symbol's id filled in part (now, or on an earlier attempt): what is left is
-                    // closed under an id of its own, found again by any later attempt.
-                    Log.CloseAllSymbolFailed(logger, ex, symbol);
-                    closed = await closer.CloseSymbolAsync(symbol, ExecutionWire.Derived(ExecutionWire.Derived(key, symbol), "rest"), reason, cancelOrders: false)
-                        .ConfigureAwait(false);
-                }
-
-                result.RealizedPnl = closed.RealizedPnl;
+                result.RealizedPnl = (await CloseWhatIsLeftAsync(symbol, key, reason).ConfigureAwait(false)).RealizedPnl;
             }
 
             result.Closed = true;
@@ -184,6 +172,30 @@ public sealed class CloseAllHandler(
 
         return result;
     }
+
+    /// <summary>
+    /// Closes the symbol under the id derived from the key; when the venue did not complete a close under an id (it
+    /// filled part or nothing), the next one (rest-1, rest-2) closes what is left. The ids are the same on every attempt
+    /// of the key, so a repeat walks the same orders and finds them instead of placing new ones.
+    /// </summary>
+    private async Task<ClosePositionResponse> CloseWhatIsLeftAsync(string symbol, string key, string reason)
+    {
+        var id = ExecutionWire.Derived(key, symbol);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await closer.CloseSymbolAsync(symbol, id, reason, cancelOrders: false).ConfigureAwait(false);
+            }
+            catch (CloseIncompleteException ex) when (attempt < MaxCloseIds)
+            {
+                Log.CloseAllSymbolFailed(logger, ex, symbol);
+                id = ExecutionWire.Derived(ExecutionWire.Derived(key, symbol), "rest-" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    private const int MaxCloseIds = 4;
 
     /// <summary>The symbols of an order listing; a listing that failed counts as none (the positions are closed regardless).</summary>
     private async Task<IEnumerable<string>> ListedAsync<T>(Task<IReadOnlyList<T>> listing, Func<T, string> symbol)

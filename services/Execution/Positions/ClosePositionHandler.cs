@@ -95,11 +95,19 @@ public sealed class ClosePositionHandler(
         if (existing is not null)
         {
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity: null);
-            if (open is not null && record?.OpenedAt is { } recordOpened && recordOpened.ToDateTimeOffset() <= existing.UpdateTime)
+            if (open is not null && StoodBefore(open, record, existing))
             {
                 // The position that stood when this order filled is still open: the order was not its close (an earlier
-                // reduce's id given again). Taking it as the close would book a close the venue never made.
-                throw new RpcException(new Status(StatusCode.AlreadyExists,
+                // reduce's id given again, or a close the venue filled in part). Taking it as the close would book a
+                // close the venue never made; what it did fill is booked as the reduce it was (once: a reduce already
+                // booked is found).
+                if (existing.ExecutedQty > 0m && !deferred)
+                {
+                    await RecordReducedAsync(OpenedBefore(record, existing), existing, clientOrderId, reason + " (close filled in part)", resumed: true, open, ct)
+                        .ConfigureAwait(false);
+                }
+
+                throw new CloseIncompleteException(new Status(StatusCode.AlreadyExists,
                     $"client_order_id: {clientOrderId} is order {existing.OrderId} ({Wire.Format(existing.ExecutedQty)} {symbol}), which did not close the position still open ({Wire.Format(open.PositionAmt)}); a close needs a client_order_id of its own"));
             }
 
@@ -136,7 +144,7 @@ public sealed class ClosePositionHandler(
 
         if (order.ExecutedQty <= 0m)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+            throw new CloseIncompleteException(new Status(StatusCode.FailedPrecondition,
                 $"order: the venue did not fill close {clientOrderId} (status {order.Status}); nothing was closed"));
         }
 
@@ -185,10 +193,27 @@ public sealed class ClosePositionHandler(
         }
 
         var size = Math.Abs(open.PositionAmt);
-        var now = Math.Abs((await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false))?.PositionAmt ?? 0m);
-        throw new RpcException(new Status(StatusCode.Aborted,
-            $"order: the venue filled {Wire.Format(order.ExecutedQty)} of the {Wire.Format(size)} {symbol} close {clientOrderId} (status {order.Status}); that part is recorded as a reduce, and the venue now holds {Wire.Format(now)}. Close what is left with a new client_order_id"));
+        string holds;
+        try
+        {
+            holds = Wire.Format(Math.Abs((await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false))?.PositionAmt ?? 0m));
+        }
+        catch (Binance.Errors.BinanceException)
+        {
+            holds = "an unknown size (its position could not be read)";
+        }
+
+        throw new CloseIncompleteException(new Status(StatusCode.Aborted,
+            $"order: the venue filled {Wire.Format(order.ExecutedQty)} of the {Wire.Format(size)} {symbol} close {clientOrderId} (status {order.Status}); that part is recorded as a reduce, and the venue now holds {holds}. Close what is left with a new client_order_id"));
     }
+
+    /// <summary>
+    /// Whether the venue's open position is the one that stood when <paramref name="order"/> filled: the Ledger's record
+    /// of it was opened before the order or, with no record to go by (the Ledger not answering), the venue has changed
+    /// it at no time since.
+    /// </summary>
+    private static bool StoodBefore(PositionRisk open, LedgerV1.PositionRecord? record, OrderInfo order) =>
+        record?.OpenedAt is { } opened ? opened.ToDateTimeOffset() <= order.UpdateTime : open.UpdateTime <= order.UpdateTime;
 
     /// <summary>The record an order closed or reduced can only be one opened before that order filled.</summary>
     private static LedgerV1.PositionRecord? OpenedBefore(LedgerV1.PositionRecord? record, OrderInfo order) =>
