@@ -289,6 +289,76 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         Assert.Equal("BUSDT", Assert.Single(bySymbol.Positions).Symbol);
     }
 
+    /// <summary>
+    /// Rows written between two pages shift nothing: a newer position does not push one onto the next page again, and a
+    /// position closing under an OPEN filter does not pull one past the cursor (an offset token did both).
+    /// </summary>
+    [Fact]
+    public async Task GetPositions_WrittenBetweenPages_NoRowTwiceAndNoneSkipped()
+    {
+        var opened = new List<PositionRecord>();
+        for (var i = 0; i < 3; i++)
+        {
+            var request = Open("P" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + "USDT");
+            request.OpenedAt = At(T0.AddMinutes(i));
+            opened.Add(await Client.OpenPositionAsync(request));
+        }
+
+        var all = new GetPositionsRequest { Venue = "binance", Page = new PageRequest { PageSize = 2 } };
+        var first = await Client.GetPositionsAsync(all);
+        var newer = Open("P3USDT");
+        newer.OpenedAt = At(T0.AddMinutes(3));
+        await Client.OpenPositionAsync(newer);
+        all.Page.PageToken = first.NextPageToken;
+        var second = await Client.GetPositionsAsync(all);
+
+        Assert.Equal(["P2USDT", "P1USDT"], first.Positions.Select(p => p.Symbol));
+        Assert.Equal(["P0USDT"], second.Positions.Select(p => p.Symbol));
+        Assert.Empty(second.NextPageToken);
+
+        var openOnly = new GetPositionsRequest { Venue = "binance", Status = PositionStatus.Open, Page = new PageRequest { PageSize = 2 } };
+        var openFirst = await Client.GetPositionsAsync(openOnly);
+        await Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = openFirst.Positions[0].PositionId, ExitPrice = "100", ClosedAt = At(T0.AddHours(1)),
+        });
+        openOnly.Page.PageToken = openFirst.NextPageToken;
+        var openSecond = await Client.GetPositionsAsync(openOnly);
+
+        Assert.Equal(["P3USDT", "P2USDT"], openFirst.Positions.Select(p => p.Symbol));
+        Assert.Equal(["P1USDT", "P0USDT"], openSecond.Positions.Select(p => p.Symbol));
+    }
+
+    /// <summary>A settlement back-posted behind the cursor (Funding catching up after a downtime) does not repeat a row.</summary>
+    [Fact]
+    public async Task GetFundingHistory_SettlementBackPostedBetweenPages_NoRowTwice()
+    {
+        var position = await Client.OpenPositionAsync(Open());
+        foreach (var hours in new[] { 8, 16, 24 })
+        {
+            await Client.LogFundingEventAsync(Funding(position.PositionId, T0.AddHours(hours)));
+        }
+
+        var request = new GetFundingHistoryRequest
+        {
+            Symbol = "BTCUSDT", Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(2)) }, Page = new PageRequest { PageSize = 2 },
+        };
+        var first = await Client.GetFundingHistoryAsync(request);
+        await Client.LogFundingEventAsync(Funding(position.PositionId, T0.AddHours(4)));
+        request.Page.PageToken = first.NextPageToken;
+        var second = await Client.GetFundingHistoryAsync(request);
+
+        Assert.Equal([T0.AddHours(8), T0.AddHours(16)], first.Events.Select(e => e.FundingTime.ToDateTimeOffset()));
+        Assert.Equal([T0.AddHours(24)], second.Events.Select(e => e.FundingTime.ToDateTimeOffset()));
+        Assert.Empty(second.NextPageToken);
+    }
+
+    private static LogFundingEventRequest Funding(string positionId, DateTimeOffset at) => new()
+    {
+        IdempotencyKey = Key(), PositionId = positionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+        PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(at),
+    };
+
     private static LogPnlSnapshotRequest Snapshot(string equity, DateTimeOffset at) => new()
     {
         IdempotencyKey = Key(), Balance = Huge, UnrealizedPnl = Tiny, RealizedPnl = Tiny, TotalPnl = Tiny, Equity = equity,

@@ -8,6 +8,7 @@ using TradeEngine.Ledger.Idempotency;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
+using TradeEngine.Ledger.Mapping;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
 
 namespace TradeEngine.Ledger.Funding;
@@ -98,15 +99,17 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         var symbol = OptionalText(r.Symbol, "symbol", 32);
         var venue = OptionalText(r.Venue, "venue", 32);
         var (start, end) = Range(r.Range);
-        var (size, offset) = Page(r.Page);
+        var (size, after) = Page(r.Page, 'f');
         const string Filter =
             "WHERE ($1::text IS NULL OR symbol = $1) AND ($2::text IS NULL OR venue = $2) AND funding_time >= $3 AND funding_time < $4";
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var response = new GetFundingHistoryResponse();
         await using (var page = Sql.Command(
-            $"SELECT {Columns} FROM funding_events {Filter} ORDER BY funding_time, funding_event_id LIMIT $5 OFFSET $6",
-            connection, null, symbol, venue, start, end, size + 1, offset))
+            $"SELECT {Columns} FROM funding_events {Filter} " +
+            "AND ($6::timestamptz IS NULL OR (funding_time, funding_event_id) > ($6, $7::uuid)) " +
+            "ORDER BY funding_time, funding_event_id LIMIT $5",
+            connection, null, symbol, venue, start, end, size + 1, after?.At, after?.Id))
         await using (var reader = await page.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -115,11 +118,14 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
             }
         }
 
-        response.NextPageToken = NextToken(offset, size, response.Events.Count > size);
+        var hasMore = response.Events.Count > size;
         while (response.Events.Count > size)
         {
             response.Events.RemoveAt(response.Events.Count - 1);
         }
+
+        response.NextPageToken = response.Events.Count == 0 ? string.Empty : NextToken('f',
+            PageCursor.Of(response.Events[^1].FundingTime.ToDateTimeOffset(), Guid.Parse(response.Events[^1].FundingEventId)), hasMore);
 
         await using var total = Sql.Command(
             $"SELECT COALESCE(SUM(payment), 0) FROM funding_events {Filter}", connection, null, symbol, venue, start, end);

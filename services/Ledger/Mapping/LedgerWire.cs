@@ -99,8 +99,12 @@ public static class LedgerWire
         }.ToRpcException();
     }
 
-    /// <summary>Page size (0 means 100; 1..1000 allowed) and the offset the token carries.</summary>
-    public static (int Size, int Offset) Page(PageRequest? page, string field = "page")
+    /// <summary>
+    /// Page size (0 means 100; 1..1000 allowed) and the cursor the token carries: the sort key of the last row of the
+    /// page before (null for the first page). A page is the rows after that key, so rows written between two calls shift
+    /// nothing: no row is given twice and none is skipped among those that sort after the cursor (an offset did both).
+    /// </summary>
+    public static (int Size, PageCursor? After) Page(PageRequest? page, char kind, string field = "page")
     {
         var size = page?.PageSize ?? 0;
         if (size < 0 || size > MaxPageSize)
@@ -108,12 +112,22 @@ public static class LedgerWire
             throw new RequestValidationException($"{field}.page_size", $"must be between 1 and {MaxPageSize} (0 means {DefaultPageSize})");
         }
 
-        return (size == 0 ? DefaultPageSize : size, DecodeToken(page?.PageToken, $"{field}.page_token"));
+        return (size == 0 ? DefaultPageSize : size, DecodeToken(page?.PageToken, kind, $"{field}.page_token"));
     }
 
-    /// <summary>The token of the next page, or empty when this page was the last (fewer rows than asked, read one extra).</summary>
-    public static string NextToken(int offset, int size, bool hasMore) =>
-        hasMore ? Convert.ToBase64String(Encoding.ASCII.GetBytes("o:" + (offset + size).ToString(CultureInfo.InvariantCulture))) : string.Empty;
+    /// <summary>The token of the next page (after <paramref name="last"/>), or empty when this page was the last.</summary>
+    public static string NextToken(char kind, PageCursor last, bool hasMore)
+    {
+        if (!hasMore)
+        {
+            return string.Empty;
+        }
+
+        var text = last.Id is { } id
+            ? string.Create(CultureInfo.InvariantCulture, $"k{kind}:{last.Ticks}:{id:N}")
+            : string.Create(CultureInfo.InvariantCulture, $"k{kind}:{last.Ticks}");
+        return Convert.ToBase64String(Encoding.ASCII.GetBytes(text));
+    }
 
     public static (DateTimeOffset Start, DateTimeOffset End) Range(TimeRange? range, string field = "range")
     {
@@ -143,26 +157,35 @@ public static class LedgerWire
         return Math.Abs(value) < MoneyLimit ? value : throw new RequestValidationException(field, "has more than 20 integer digits");
     }
 
-    private static int DecodeToken(string? token, string field)
+    private static PageCursor? DecodeToken(string? token, char kind, string field)
     {
         if (string.IsNullOrEmpty(token))
         {
-            return 0;
+            return null;
         }
 
         try
         {
             var text = Encoding.ASCII.GetString(Convert.FromBase64String(token));
-            if (text.StartsWith("o:", StringComparison.Ordinal)
-                && int.TryParse(text.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+            var parts = text.Split(':');
+            if (parts.Length is 2 or 3 && parts[0] == "k" + kind
+                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
             {
-                return offset;
+                if (parts.Length == 2)
+                {
+                    return new PageCursor(ticks, null);
+                }
+
+                if (Guid.TryParseExact(parts[2], "N", out var id) && ticks <= DateTimeOffset.MaxValue.UtcTicks)
+                {
+                    return new PageCursor(ticks, id);
+                }
             }
         }
         catch (FormatException)
         {
         }
 
-        throw new RequestValidationException(field, "is not a token this service issued");
+        throw new RequestValidationException(field, "is not a token this service issued for this list");
     }
 }

@@ -3,6 +3,7 @@ using Npgsql;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
+using TradeEngine.Ledger.Mapping;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
 
 namespace TradeEngine.Ledger.Positions;
@@ -79,17 +80,22 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         var status = request.Status == Common.V1.PositionStatus.Unspecified ? null
             : PositionRow.StatusFromProto(request.Status) ?? throw new RequestValidationException("status", "is not a known value");
         var closedSince = Wire.OptionalInstant(request.ClosedSince, "closed_since");
-        var (size, offset) = Page(request.Page);
+        var (size, after) = Page(request.Page, 'p');
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             $"SELECT {PositionRow.Columns} FROM positions " +
             "WHERE ($1::text IS NULL OR venue = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR symbol = $3) " +
             "AND ($6::timestamptz IS NULL OR closed_at >= $6) " +
-            "ORDER BY opened_at DESC, position_id DESC LIMIT $4 OFFSET $5",
-            connection, null, venue, status, symbol, size + 1, offset, closedSince);
+            "AND ($5::timestamptz IS NULL OR (opened_at, position_id) < ($5, $7::uuid)) " +
+            "ORDER BY opened_at DESC, position_id DESC LIMIT $4",
+            connection, null, venue, status, symbol, size + 1, after?.At, closedSince, after?.Id);
         var rows = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
-        var response = new GetPositionsResponse { NextPageToken = NextToken(offset, size, rows.Count > size) };
-        response.Positions.AddRange(rows.Take(size).Select(r => r.ToProto()));
+        var page = rows.Take(size).ToList();
+        var response = new GetPositionsResponse
+        {
+            NextPageToken = page.Count == 0 ? string.Empty : NextToken('p', PageCursor.Of(page[^1].OpenedAt, page[^1].PositionId), rows.Count > size),
+        };
+        response.Positions.AddRange(page.Select(r => r.ToProto()));
         return response;
     }
 

@@ -6,6 +6,7 @@ using TradeEngine.Ledger.Idempotency;
 using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
+using TradeEngine.Ledger.Mapping;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
 
 namespace TradeEngine.Ledger.Risk;
@@ -76,19 +77,25 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
     public async Task<GetKillSwitchHistoryResponse> HistoryAsync(GetKillSwitchHistoryRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var (size, offset) = Page(r.Page);
+        var (size, after) = Page(r.Page, 'h');
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
-            "SELECT active, trigger, reason, actor, changed_at FROM kill_switch_history ORDER BY change_id DESC LIMIT $1 OFFSET $2",
-            connection, null, size + 1, offset);
+            "SELECT active, trigger, reason, actor, changed_at, change_id FROM kill_switch_history " +
+            "WHERE ($2::bigint IS NULL OR change_id < $2) ORDER BY change_id DESC LIMIT $1",
+            connection, null, size + 1, after?.Ticks);
         var changes = new List<KillSwitchState>();
+        long last = 0;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             changes.Add(Read(reader));
+            if (changes.Count <= size)
+            {
+                last = reader.GetInt64(5);
+            }
         }
 
-        var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken(offset, size, changes.Count > size) };
+        var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken('h', new PageCursor(last, null), changes.Count > size) };
         response.Changes.AddRange(changes.Take(size));
         return response;
     }
