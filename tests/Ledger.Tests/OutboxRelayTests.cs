@@ -46,6 +46,33 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
         Assert.Equal(1, await ledger.CountAsync("outbox"));
     }
 
+    /// <summary>
+    /// Rows this release cannot publish (a message type a newer Ledger wrote during a rolling upgrade), more than a batch
+    /// of them at the head of the outbox: their aggregate is parked and the others are delivered (before, every fetch
+    /// returned only those rows, and nothing else was ever published). The parked rows stay, unsent, with their error.
+    /// </summary>
+    [Fact]
+    public async Task Relay_MoreThanABatchOfUnpublishableRowsAtTheHead_OtherAggregatesStillDelivered()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, settings: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:BatchSize"] = "5",
+            ["Ledger:Outbox:IdleWait"] = "00:00:00.500",
+        });
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
+        await ledger.ExecuteAsync(
+            "INSERT INTO outbox (event_id, aggregate_id, message_type, payload) " +
+            "SELECT gen_random_uuid(), 'from-a-newer-release', 'PositionSplit', '{}'::jsonb FROM generate_series(1, 6)");
+
+        await ledger.Client.RecordTradeAsync(Trade());
+
+        await consumer.Recorder.WaitForAsync(r => r.Count == 1, Arrival);
+        Assert.Equal(6, await ledger.CountAsync("outbox WHERE aggregate_id = 'from-a-newer-release' AND sent_at IS NULL"));
+        Assert.Equal(1, await ledger.CountAsync(
+            "outbox WHERE aggregate_id = 'from-a-newer-release' AND last_error LIKE '%PositionSplit) cannot be published by this release%'"));
+    }
+
     [Fact]
     public async Task Relay_BurstThenIdleThenOneWrite_NotifyWakesRelayEachTime()
     {

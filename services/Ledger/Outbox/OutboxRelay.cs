@@ -25,9 +25,18 @@ public sealed partial class OutboxRelay(
 {
     private const long LeaderLockKey = 0x4C65646765724F75; // "LedgerOu"
 
+    // Parked aggregates ($2) are left out: one row this relay cannot publish must not hold back the others.
     private const string FetchSql =
         "SELECT outbox_id, event_id, aggregate_id, message_type, payload::text FROM outbox WHERE sent_at IS NULL " +
-        "ORDER BY outbox_id LIMIT $1";
+        "AND NOT (aggregate_id = ANY($2)) ORDER BY outbox_id LIMIT $1";
+
+    /// <summary>How long an aggregate with a row this relay cannot publish is left out before it is tried again.</summary>
+    private static readonly TimeSpan ParkFor = TimeSpan.FromMinutes(1);
+
+    // Aggregates whose head row cannot be published by this release (a message type it does not know, a payload it
+    // cannot read: a newer Ledger wrote it during a rolling upgrade, or a defect). Their rows stay unsent, in order, and
+    // the outbox age metric shows them; every other aggregate goes on.
+    private readonly Dictionary<string, DateTimeOffset> _parked = new(StringComparer.Ordinal);
 
     private const string MarkSentSql = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE outbox_id = ANY($1)";
 
@@ -164,6 +173,7 @@ public sealed partial class OutboxRelay(
     {
         var sent = new List<long>(batch.Count);
         (OutboxRow, Exception)? failure = null;
+        var poison = new List<(OutboxRow Row, Exception Error)>();
         var groups = batch.GroupBy(r => r.AggregateId).Select(async group =>
         {
             foreach (var row in group)
@@ -175,6 +185,15 @@ public sealed partial class OutboxRelay(
                     {
                         sent.Add(row.OutboxId);
                     }
+                }
+                catch (UnpublishableRowException ex)
+                {
+                    lock (sent)
+                    {
+                        poison.Add((row, ex));
+                    }
+
+                    return;
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -188,14 +207,48 @@ public sealed partial class OutboxRelay(
             }
         });
         await Task.WhenAll(groups).ConfigureAwait(false);
+        foreach (var (row, error) in poison)
+        {
+            _parked[row.AggregateId] = DateTimeOffset.UtcNow + ParkFor;
+            LogParked(logger, error, row.OutboxId, row.AggregateId, row.MessageType, ParkFor);
+            await RecordFailureAsync(row, error, stoppingToken).ConfigureAwait(false);
+        }
+
         return (sent, failure);
+    }
+
+    /// <summary>The aggregates left out of the next fetch (those parked until later than now).</summary>
+    private string[] Parked()
+    {
+        if (_parked.Count == 0)
+        {
+            return [];
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        foreach (var expired in _parked.Where(p => p.Value <= now).Select(p => p.Key).ToList())
+        {
+            _parked.Remove(expired);
+        }
+
+        return [.. _parked.Keys];
     }
 
     private async Task PublishAsync(OutboxRow row, CancellationToken stoppingToken)
     {
-        var type = OutboxMessageTypes.TypeOf(row.MessageType);
-        var message = JsonSerializer.Deserialize(row.Payload, type, OutboxMessageTypes.Json)
-            ?? throw new InvalidOperationException($"Outbox row {row.OutboxId} has an empty payload.");
+        object message;
+        Type type;
+        try
+        {
+            type = OutboxMessageTypes.TypeOf(row.MessageType);
+            message = JsonSerializer.Deserialize(row.Payload, type, OutboxMessageTypes.Json)
+                ?? throw new InvalidOperationException($"Outbox row {row.OutboxId} has an empty payload.");
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or JsonException or NotSupportedException)
+        {
+            throw new UnpublishableRowException($"Outbox row {row.OutboxId} ({row.MessageType}) cannot be published by this release: {ex.Message}", ex);
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(_options.PublishTimeout);
         await bus.Publish(message, type, context => context.MessageId = row.EventId, timeout.Token).ConfigureAwait(false);
@@ -208,7 +261,7 @@ public sealed partial class OutboxRelay(
     private async Task<List<OutboxRow>> FetchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = IndexPlanned(connection, Sql.Batch(FetchSql, _options.BatchSize));
+        await using var batch = IndexPlanned(connection, Sql.Batch(FetchSql, _options.BatchSize, Parked()));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await ReadRowsAsync(reader, cancellationToken).ConfigureAwait(false);
     }
@@ -221,7 +274,7 @@ public sealed partial class OutboxRelay(
     {
         // Marking must not be cut short by shutdown: a published event left unmarked would be published again.
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var batch = IndexPlanned(connection, Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize));
+        await using var batch = IndexPlanned(connection, Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize, Parked()));
         await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         return await ReadRowsAsync(reader, CancellationToken.None).ConfigureAwait(false);
     }
@@ -294,6 +347,12 @@ public sealed partial class OutboxRelay(
     private TimeSpan Next(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
 
     private sealed record OutboxRow(long OutboxId, Guid EventId, string AggregateId, string MessageType, string Payload);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox row {OutboxId} of aggregate {AggregateId} ({MessageType}) cannot be published by this release; the aggregate's rows wait (tried again in {ParkFor}), the others go on")]
+    private static partial void LogParked(ILogger logger, Exception exception, long outboxId, string aggregateId, string messageType, TimeSpan parkFor);
+
+    /// <summary>A row this release cannot turn into a message (unknown type, unreadable payload): not a broker failure.</summary>
+    private sealed class UnpublishableRowException(string message, Exception inner) : Exception(message, inner);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox relay disabled by configuration (Ledger:Outbox:RelayEnabled)")]
     private static partial void LogDisabled(ILogger logger);
