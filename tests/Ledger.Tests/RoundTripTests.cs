@@ -289,6 +289,26 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         Assert.Equal("BUSDT", Assert.Single(bySymbol.Positions).Symbol);
     }
 
+    /// <summary>Two accounts each hold an open BTCUSDT position on one venue: the open key and the open list tell them apart.</summary>
+    [Fact]
+    public async Task GetPositionByOpenKeyAndOpenPositions_TwoAccountsOnOneSymbol_EachFindsItsOwn()
+    {
+        var first = Open();
+        first.Account = "alpha";
+        var second = Open();
+        (second.Account, second.OpenedAt) = ("beta", At(T0.AddMinutes(1)));
+        await Client.OpenPositionAsync(first);
+        var beta = await Client.OpenPositionAsync(second);
+
+        var byKey = await Client.GetPositionAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = "binance", Symbol = "BTCUSDT", Account = "beta" } });
+        var betaOpen = await Client.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = "binance", Account = "beta" });
+        var anyOpen = await Client.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = "binance" });
+
+        Assert.Equal(beta.PositionId, byKey.PositionId);
+        Assert.Equal(beta.PositionId, Assert.Single(betaOpen.Positions).PositionId);
+        Assert.Equal(2, anyOpen.Positions.Count);
+    }
+
     /// <summary>
     /// Rows written between two pages shift nothing: a newer position does not push one onto the next page again, and a
     /// position closing under an OPEN filter does not pull one past the cursor (an offset token did both).

@@ -89,7 +89,7 @@ public sealed class LedgerBook(
         try
         {
             return await ledger.GetPositionAsync(
-                new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol } },
+                new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } },
                 cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
@@ -100,7 +100,7 @@ public sealed class LedgerBook(
 
     public async Task<IReadOnlyList<PositionRecord>> OpenRecordsAsync(CancellationToken cancellationToken)
     {
-        var response = await ledger.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = Venue }, cancellationToken: cancellationToken)
+        var response = await ledger.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = Venue, Account = Account }, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return response.Positions;
     }

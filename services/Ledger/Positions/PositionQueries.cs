@@ -27,9 +27,10 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
             case GetPositionRequest.KeyOneofCase.Open:
                 var venue = Text(request.Open.Venue, "open.venue", 32);
                 var symbol = Text(request.Open.Symbol, "open.symbol", 32);
+                var account = OptionalText(request.Open.Account, "open.account", 64);
                 command = Sql.Command(
                     $"SELECT {PositionRow.Columns} FROM positions WHERE venue = $1 AND symbol = $2 AND status = 'open' " +
-                    "ORDER BY opened_at LIMIT 1", connection, null, venue, symbol);
+                    "AND ($3::text IS NULL OR account = $3) ORDER BY opened_at LIMIT 1", connection, null, venue, symbol, account);
                 missing = $"No open position on {venue} {symbol}.";
                 break;
             default:
@@ -103,10 +104,11 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(request);
         var venue = OptionalText(request.Venue, "venue", 32);
+        var account = OptionalText(request.Account, "account", 64);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             $"SELECT {PositionRow.Columns} FROM positions WHERE status = 'open' AND ($1::text IS NULL OR venue = $1) " +
-            "ORDER BY opened_at, position_id", connection, null, venue);
+            "AND ($2::text IS NULL OR account = $2) ORDER BY opened_at, position_id", connection, null, venue, account);
         var response = new GetPositionsResponse();
         response.Positions.AddRange((await ReadAsync(command, cancellationToken).ConfigureAwait(false)).Select(r => r.ToProto()));
         return response;
