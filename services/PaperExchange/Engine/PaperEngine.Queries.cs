@@ -175,22 +175,19 @@ public sealed partial class PaperEngine
         lock (_lock)
         {
             SyncLocked();
-            AlgoOrderState? algo;
-            if (p.Long("algoId") is { } id)
-            {
-                algo = _algoById.GetValueOrDefault(id);
-            }
-            else if (p.Get("clientAlgoId") is { } cid)
-            {
-                algo = _algoByClientId.GetValueOrDefault(cid);
-            }
-            else
-            {
-                throw VenueErrors.Mandatory("algoId");
-            }
-
-            VenueJson.AlgoOrder(w, algo ?? throw VenueErrors.NoSuchOrder());
+            VenueJson.AlgoOrder(w, FindAlgoLocked(p) ?? throw VenueErrors.NoSuchOrder());
         }
+    }
+
+    /// <summary>The algo order a request names by algoId or clientAlgoId (algoId wins when both are sent); one of them is required.</summary>
+    private AlgoOrderState? FindAlgoLocked(VenueParams p)
+    {
+        if (p.Long("algoId") is { } id)
+        {
+            return _algoById.GetValueOrDefault(id);
+        }
+
+        return p.Get("clientAlgoId") is { } cid ? _algoByClientId.GetValueOrDefault(cid) : throw VenueErrors.Mandatory("algoId");
     }
 
     public void OpenAlgoOrders(VenueParams p, Utf8JsonWriter w)

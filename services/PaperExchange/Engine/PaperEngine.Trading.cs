@@ -253,20 +253,7 @@ public sealed partial class PaperEngine
         lock (_lock)
         {
             var now = SyncLocked();
-            AlgoOrderState? algo;
-            if (p.Long("algoId") is { } id)
-            {
-                algo = _algoById.GetValueOrDefault(id);
-            }
-            else if (p.Get("clientAlgoId") is { } cid)
-            {
-                algo = _algoByClientId.GetValueOrDefault(cid);
-            }
-            else
-            {
-                throw VenueErrors.Mandatory("algoId");
-            }
-
+            var algo = FindAlgoLocked(p);
             if (algo is null || !_openAlgo.Remove(algo))
             {
                 throw VenueErrors.CancelRejected();
