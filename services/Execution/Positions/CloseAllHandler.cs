@@ -67,15 +67,8 @@ public sealed class CloseAllHandler(
         var ordersTask = venue.GetOpenOrdersAsync(null, ct);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, ct);
         var open = (await positionsTask.ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).Select(p => p.Symbol).ToHashSet(StringComparer.Ordinal);
-        var withOrders = new List<string>();
-        foreach (var listing in new Task<IEnumerable<string>>[]
-        {
-            ListedAsync(ordersTask, o => o.Symbol), ListedAsync(conditionalTask, o => o.Symbol),
-        })
-        {
-            withOrders.AddRange(await listing.ConfigureAwait(false));
-        }
-
+        var withOrders = (await ListedAsync(ordersTask, o => o.Symbol).ConfigureAwait(false))
+            .Concat(await ListedAsync(conditionalTask, o => o.Symbol).ConfigureAwait(false));
         var symbols = open.Concat(withOrders).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
         var response = new CloseAllPositionsResponse();
@@ -86,7 +79,7 @@ public sealed class CloseAllHandler(
 
         var switchedOn = switchTask is not null && await switchTask.ConfigureAwait(false);
         response.KillSwitchActive = switchedOn || await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
-        var failed = response.Results.Count(r => !r.Closed || r.Error.Length > 0);
+        var failed = response.Results.Count(r => !Flattened(r));
         // Keyed by the outcome too: a repeat that ends the same way replays; one that gets further is logged as well.
         await ledger.LogRiskEventAsync($"close-all:{key}:{response.Results.Count - failed}/{failed}", "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
             $"{reason}: {response.Results.Count - failed} symbol(s) flattened, {failed} failed; kill switch {(response.KillSwitchActive ? "on" : "NOT on")}",
@@ -103,7 +96,7 @@ public sealed class CloseAllHandler(
     public static void ThrowIfIncomplete(CloseAllPositionsResponse response, string key, bool killSwitchRequired = false)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var failed = response.Results.Where(r => !r.Closed || r.Error.Length > 0).Select(r => r.Symbol + " (" + r.Error + ")").ToList();
+        var failed = response.Results.Where(r => !Flattened(r)).Select(r => r.Symbol + " (" + r.Error + ")").ToList();
         if (failed.Count > 0)
         {
             throw new InvalidOperationException($"Close-all {key} left {failed.Count} symbol(s) not flattened: {string.Join(", ", failed)}");
@@ -126,10 +119,13 @@ public sealed class CloseAllHandler(
             return response;
         }
 
-        var flattened = response.Results.Count(r => r.Closed && r.Error.Length == 0);
+        var flattened = response.Results.Count(Flattened);
         throw new RpcException(new Status(StatusCode.Unavailable,
             $"kill_switch: Risk did not turn the kill switch on; {flattened} of {response.Results.Count} symbol(s) flattened. Retry with the same idempotency_key"));
     }
+
+    /// <summary>A symbol is flattened when its position is closed and none of its orders is left.</summary>
+    private static bool Flattened(SymbolCloseResult result) => result.Closed && result.Error.Length == 0;
 
     private async Task<SymbolCloseResult> FlattenSymbolAsync(string symbol, bool open, string key, string reason, CancellationToken ct)
     {

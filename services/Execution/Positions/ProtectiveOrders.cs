@@ -51,11 +51,10 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
             return ([], []);
         }
 
-        var closing = ExecutionWire.ClosingOrder(side);
-        var superseded = (await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false))
-            .Where(o => o.ClosePosition && o.Side == closing
-                && kept.Any(k => k.Type == o.Type)
-                && !kept.Any(k => string.Equals(k.ClientAlgoId, o.ClientAlgoId, StringComparison.Ordinal)))
+        var open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
+        var superseded = kept.Select(k => k.Type).Distinct()
+            .SelectMany(type => Guarding(open, side, type))
+            .Where(o => !kept.Any(k => string.Equals(k.ClientAlgoId, o.ClientAlgoId, StringComparison.Ordinal)))
             .ToList();
         var outcomes = await Task.WhenAll(superseded.Select(async o =>
         {
@@ -69,6 +68,17 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
             }
         })).ConfigureAwait(false);
         return (outcomes.Where(x => x.Cancelled).Select(x => x.Order).ToList(), outcomes.Where(x => x.Failure is not null).Select(x => x.Failure!).ToList());
+    }
+
+    /// <summary>
+    /// The closePosition orders of <paramref name="type"/> that guard a <paramref name="side"/> position (on its closing
+    /// side), oldest first.
+    /// </summary>
+    public static List<ConditionalOrderInfo> Guarding(IEnumerable<ConditionalOrderInfo> orders, DomainSide side, ConditionalOrderType type)
+    {
+        var closing = ExecutionWire.ClosingOrder(side);
+        return orders.Where(o => o.Type == type && o.ClosePosition && o.Side == closing)
+            .OrderBy(o => o.CreateTime).ThenBy(o => o.AlgoId).ToList();
     }
 
     /// <summary>Cancels every open order of the symbol, plain and conditional.</summary>

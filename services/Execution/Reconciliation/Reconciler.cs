@@ -417,7 +417,7 @@ public sealed class Reconciler(
         string symbol, Domain.Side side, string kind, ConditionalOrderType type, decimal? recorded, IReadOnlyList<ConditionalOrderInfo> conditional,
         string stamp, CancellationToken ct)
     {
-        var guarding = Guarding(conditional, side, type);
+        var guarding = ProtectiveOrders.Guarding(conditional, side, type);
         if (guarding.Count < 2)
         {
             return 0;
@@ -435,14 +435,6 @@ public sealed class Reconciler(
         }
 
         return 1;
-    }
-
-    /// <summary>The open closePosition orders of <paramref name="type"/> guarding a <paramref name="side"/> position, oldest first.</summary>
-    private static List<ConditionalOrderInfo> Guarding(IReadOnlyList<ConditionalOrderInfo> conditional, Domain.Side side, ConditionalOrderType type)
-    {
-        var closing = ExecutionWire.ClosingOrder(side);
-        return conditional.Where(o => o.Type == type && o.ClosePosition && o.Side == closing)
-            .OrderBy(o => o.CreateTime).ThenBy(o => o.AlgoId).ToList();
     }
 
     /// <summary>
@@ -539,7 +531,7 @@ public sealed class Reconciler(
 
     /// <summary>The trigger of the newest order of <paramref name="type"/> guarding the position (the one a later pass keeps).</summary>
     private static string ProtectivePrice(IReadOnlyList<ConditionalOrderInfo> orders, PositionRisk open, ConditionalOrderType type) =>
-        Guarding(orders, open.PositionAmt > 0m ? Domain.Side.Long : Domain.Side.Short, type) is { Count: > 0 } guarding
+        ProtectiveOrders.Guarding(orders, open.PositionAmt > 0m ? Domain.Side.Long : Domain.Side.Short, type) is { Count: > 0 } guarding
             ? Wire.Format(guarding[^1].TriggerPrice)
             : string.Empty;
 
