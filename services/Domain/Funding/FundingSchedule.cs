@@ -64,17 +64,6 @@ public readonly record struct FundingSchedule
         return checked((int)count);
     }
 
-    /// <summary>The settlement times t with from &lt; t ≤ to, in order.</summary>
-    public IEnumerable<DateTimeOffset> SettlementTimes(DateTimeOffset fromExclusive, DateTimeOffset toInclusive)
-    {
-        var count = CountSettlements(fromExclusive, toInclusive);
-        var first = NextFundingTime(fromExclusive);
-        for (var i = 0; i < count; i++)
-        {
-            yield return first.AddTicks(i * IntervalTicks);
-        }
-    }
-
     // Ticks count from 0001-01-01T00:00Z, a midnight, and a day is a whole number of intervals,
     // so integer division by the interval aligns every settlement to 00:00 UTC.
     private long IntervalTicks

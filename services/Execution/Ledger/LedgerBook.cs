@@ -111,7 +111,7 @@ public sealed class LedgerBook(
         var response = await ledger.GetPositionsAsync(
             new GetPositionsRequest { Venue = Venue, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 } },
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        return response.Positions.Where(p => p.ClosedAt is not null).Select(p => p.Symbol).Distinct(StringComparer.Ordinal).ToList();
+        return response.Positions.Select(p => p.Symbol).Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The most recently closed record of a symbol (a resumed close replays against it).</summary>

@@ -95,18 +95,19 @@ public sealed class ClosePositionHandler(
         if (existing is not null)
         {
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity: null);
+            if (existing.ExecutedQty <= 0m)
+            {
+                throw Unfilled(clientOrderId, existing);
+            }
+
             if (open is not null && StoodBefore(open, record, existing))
             {
                 // The position that stood when this order filled is still open: the order was not its close (an earlier
                 // reduce's id given again, or a close the venue filled in part). Taking it as the close would book a
                 // close the venue never made; what it did fill is booked as the reduce it was (once: a reduce already
                 // booked is found).
-                if (existing.ExecutedQty > 0m && !deferred)
-                {
-                    await RecordReducedAsync(OpenedBefore(record, existing), existing, clientOrderId, reason + " (close filled in part)", resumed: true, open, ct)
-                        .ConfigureAwait(false);
-                }
-
+                await RecordReduceAsync(symbol, record, deferred, existing, clientOrderId, reason + " (close filled in part)", resumed: true, open, ct)
+                    .ConfigureAwait(false);
                 throw new CloseIncompleteException(new Status(StatusCode.AlreadyExists,
                     $"client_order_id: {clientOrderId} is order {existing.OrderId} ({Wire.Format(existing.ExecutedQty)} {symbol}), which did not close the position still open ({Wire.Format(open.PositionAmt)}); a close needs a client_order_id of its own"));
             }
@@ -144,8 +145,7 @@ public sealed class ClosePositionHandler(
 
         if (order.ExecutedQty <= 0m)
         {
-            throw new CloseIncompleteException(new Status(StatusCode.FailedPrecondition,
-                $"order: the venue did not fill close {clientOrderId} (status {order.Status}); nothing was closed"));
+            throw Unfilled(clientOrderId, order);
         }
 
         Log.Closed(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
@@ -181,16 +181,8 @@ public sealed class ClosePositionHandler(
         string symbol, PositionRisk open, LedgerV1.PositionRecord? record, bool deferred, OrderInfo order, string clientOrderId, string reason,
         CancellationToken ct)
     {
-        var partReason = reason + " (close filled in part)";
-        if (deferred)
-        {
-            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol,
-                (later, ct2) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, partReason, resumed: false, open, ct2));
-        }
-        else
-        {
-            await RecordReducedAsync(OpenedBefore(record, order), order, clientOrderId, partReason, resumed: false, open, ct).ConfigureAwait(false);
-        }
+        await RecordReduceAsync(symbol, record, deferred, order, clientOrderId, reason + " (close filled in part)", resumed: false, open, ct)
+            .ConfigureAwait(false);
 
         var size = Math.Abs(open.PositionAmt);
         string holds;
@@ -214,6 +206,27 @@ public sealed class ClosePositionHandler(
     /// </summary>
     private static bool StoodBefore(PositionRisk open, LedgerV1.PositionRecord? record, OrderInfo order) =>
         record?.OpenedAt is { } opened ? opened.ToDateTimeOffset() <= order.UpdateTime : open.UpdateTime <= order.UpdateTime;
+
+    private static CloseIncompleteException Unfilled(string clientOrderId, OrderInfo order) =>
+        new(new Status(StatusCode.FailedPrecondition, $"order: the venue did not fill close {clientOrderId} (status {order.Status}); nothing was closed"));
+
+    /// <summary>
+    /// Records a reducing order against the record it reduced (one opened before it): now, or, when the Ledger did not
+    /// answer the read (<paramref name="deferred"/>), behind the writes still queued. True when the write was queued.
+    /// </summary>
+    private async Task<bool> RecordReduceAsync(
+        string symbol, LedgerV1.PositionRecord? record, bool deferred, OrderInfo order, string clientOrderId, string reason, bool resumed,
+        PositionRisk? open, CancellationToken ct)
+    {
+        if (deferred)
+        {
+            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol,
+                (later, ct2) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, open, ct2));
+            return true;
+        }
+
+        return await RecordReducedAsync(OpenedBefore(record, order), order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
+    }
 
     /// <summary>The record an order closed or reduced can only be one opened before that order filled.</summary>
     private static LedgerV1.PositionRecord? OpenedBefore(LedgerV1.PositionRecord? record, OrderInfo order) =>
@@ -292,18 +305,9 @@ public sealed class ClosePositionHandler(
 
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
         var resumed = existing is not null;
+        var queued = await RecordReduceAsync(symbol, record, deferred, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
         // A record opened after the order (its position was closed and another opened since) is not the one it reduced.
         record = OpenedBefore(record, order);
-        if (deferred)
-        {
-            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, (later, ct) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, open, ct));
-        }
-
-        var queued = deferred;
-        if (!deferred)
-        {
-            queued = await RecordReducedAsync(record, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
-        }
 
         var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);
         var venueSize = Math.Abs(open?.PositionAmt ?? 0m);

@@ -47,7 +47,7 @@ public sealed class FillRecorder(
         }
 
         var warnings = new List<string>(quote.Warnings);
-        var fillsTask = ledger.FillsAsync(order, ct);
+        var fillsTask = FillsOrNoneAsync(order, ct);
         var protect = positionOpen || !resumed;
         var stopTask = protect && command.StopLoss is { } sl
             ? PlaceOrFindAsync(resumed, ProtectiveOrders.StopLossId(command.ClientOrderId),
@@ -57,18 +57,9 @@ public sealed class FillRecorder(
             ? PlaceOrFindAsync(resumed, ProtectiveOrders.TakeProfitId(command.ClientOrderId),
                 key => protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, key, ct), ct)
             : null;
-        OrderFills fills;
-        try
-        {
-            fills = await fillsTask.ConfigureAwait(false);
-        }
-        catch (BinanceException ex)
-        {
-            // The position exists at the venue whatever its fills say: it must still be recorded and, above all,
-            // closed at once if its stop-loss failed. Losing the fee detail is the lesser harm.
-            Log.FillsUnreadable(logger, ex, command.Symbol, order.OrderId);
-            fills = new OrderFills(0m, []);
-        }
+        // The position exists at the venue whatever its fills say: it must still be recorded and, above all, closed at
+        // once if its stop-loss failed. Losing the fee detail is the lesser harm.
+        var fills = await fillsTask.ConfigureAwait(false);
 
         var fee = fills.Fee;
         // The protective orders this call placed or found open: they replace the position's older ones of their kind.

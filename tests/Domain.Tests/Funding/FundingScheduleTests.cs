@@ -46,10 +46,6 @@ public class FundingScheduleTests
     }
 
     [Fact]
-    public void SettlementTimes_Range_ListsEachTimeInOrder() =>
-        Assert.Equal([Utc(1, 8), Utc(1, 16), Utc(2, 0)], new FundingSchedule(8).SettlementTimes(Utc(1, 7), Utc(2, 0, 0, 1)));
-
-    [Fact]
     public void CountSettlements_WithinOneInterval_IsZero() =>
         Assert.Equal(0, new FundingSchedule(8).CountSettlements(Utc(1, 8, 0, 1), Utc(1, 15, 59)));
 
