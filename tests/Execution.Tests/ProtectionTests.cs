@@ -232,6 +232,27 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>
+    /// The position's stop-loss is gone and the only stop at the venue is on the wrong side (a closePosition BUY above a
+    /// long, which closes nothing of it): the recorded stop-loss is restored. Before, any stop counted as present.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_OnlyAStopOnTheWrongSide_TheRecordedStopLossIsRestored()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        var venue = stack.Venue();
+        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
+        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Buy, ConditionalOrderType.StopMarket, 110000m), "wrong-side");
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        var stops = await venue.GetOpenConditionalOrdersAsync("BTCUSDT");
+        var restored = Assert.Single(stops, o => o.ClientAlgoId != "wrong-side");
+        Assert.Equal((95000m, OrderSide.Sell), (restored.TriggerPrice, restored.Side));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     [Fact]
     public async Task Reconcile_ProtectiveOrdersMissingAtTheVenue_RestoredAtTheRecordedPricesAndRiskEventsLogged()
     {

@@ -375,12 +375,16 @@ public sealed class Reconciler(
         string symbol, PositionRisk open, LedgerV1.PositionRecord record, IReadOnlyList<ConditionalOrderInfo> conditional, string stamp, CancellationToken ct)
     {
         var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
+        var recordedStop = Wire.OptionalPositive(record.StopLossPrice, "stop_loss_price");
+        var recordedTake = Wire.OptionalPositive(record.TakeProfitPrice, "take_profit_price");
+        // Only orders that guard this position count: a stop on the wrong side (a closePosition BUY under a long) closes
+        // nothing of it.
+        var stops = ProtectiveOrders.Guarding(conditional, side, ConditionalOrderType.StopMarket);
+        var takes = ProtectiveOrders.Guarding(conditional, side, ConditionalOrderType.TakeProfitMarket);
         var restored = 0;
-        restored += await CancelSupersededAsync(symbol, side, "stop-loss", ConditionalOrderType.StopMarket,
-            Wire.OptionalPositive(record.StopLossPrice, "stop_loss_price"), conditional, stamp, ct).ConfigureAwait(false);
-        restored += await CancelSupersededAsync(symbol, side, "take-profit", ConditionalOrderType.TakeProfitMarket,
-            Wire.OptionalPositive(record.TakeProfitPrice, "take_profit_price"), conditional, stamp, ct).ConfigureAwait(false);
-        if (Wire.OptionalPositive(record.StopLossPrice, "stop_loss_price") is { } sl && !conditional.Any(o => o.Type == ConditionalOrderType.StopMarket))
+        restored += await CancelSupersededAsync(symbol, side, "stop-loss", stops, recordedStop, stamp, ct).ConfigureAwait(false);
+        restored += await CancelSupersededAsync(symbol, side, "take-profit", takes, recordedTake, stamp, ct).ConfigureAwait(false);
+        if (recordedStop is { } sl && stops.Count == 0)
         {
             restored++;
             try
@@ -396,7 +400,7 @@ public sealed class Reconciler(
             }
         }
 
-        if (Wire.OptionalPositive(record.TakeProfitPrice, "take_profit_price") is { } tp && !conditional.Any(o => o.Type == ConditionalOrderType.TakeProfitMarket))
+        if (recordedTake is { } tp && takes.Count == 0)
         {
             restored++;
             await ReportAsync("take-profit", symbol, $"the take-profit at {Wire.Format(tp)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
@@ -414,10 +418,8 @@ public sealed class Reconciler(
     /// price; the risk event names both.
     /// </summary>
     private async Task<int> CancelSupersededAsync(
-        string symbol, Domain.Side side, string kind, ConditionalOrderType type, decimal? recorded, IReadOnlyList<ConditionalOrderInfo> conditional,
-        string stamp, CancellationToken ct)
+        string symbol, Domain.Side side, string kind, List<ConditionalOrderInfo> guarding, decimal? recorded, string stamp, CancellationToken ct)
     {
-        var guarding = ProtectiveOrders.Guarding(conditional, side, type);
         if (guarding.Count < 2)
         {
             return 0;
@@ -429,9 +431,11 @@ public sealed class Reconciler(
         await ReportAsync("superseded-" + kind, symbol,
             $"{guarding.Count} {kind} orders at the venue; kept the newest, {kept.ClientAlgoId} at {Wire.Format(kept.TriggerPrice)} ({recordedText}), cancelled {string.Join(", ", older.Select(o => o.ClientAlgoId + " at " + Wire.Format(o.TriggerPrice)))}",
             stamp, ct).ConfigureAwait(false);
-        foreach (var order in older)
+        var (_, failures) = await protective.CancelSupersededAsync(symbol, side, [kept], ct).ConfigureAwait(false);
+        if (failures.Count > 0)
         {
-            await venue.CancelConditionalOrderAsync(order.ClientAlgoId, ct).ConfigureAwait(false);
+            // The symbol's pass fails and is tried again; the older orders still guard the position meanwhile.
+            throw failures[0];
         }
 
         return 1;
