@@ -60,30 +60,46 @@ public sealed class TradeStore(IdempotentWriter writer)
             return writer.ExecuteBatchAsync(call, response, Commands(recorded, exchangeOrderId, strategy), cancellationToken);
         }
 
-        return writer.ExecuteAsync(call, async (connection, transaction, ct) =>
-        {
-            // The position's row lock orders this trade's event among the position's (see OutboxWriter), and the trade
-            // must be of the position's market.
-            await using (var find = Sql.Command(LockPositionSql, connection, transaction, position))
-            await using (var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        // Two round trips and the commit: the key claim with the position's row lock and market, then the trade, its
+        // event and the stored response together. The lock orders this trade's event among the position's (see
+        // OutboxWriter), and the trade must be of the position's market.
+        return writer.ExecuteAsync(call,
+            () => Sql.Batch(LockPositionSql, position),
+            ReadMarketAsync,
+            async (connection, transaction, market, store, ct) =>
             {
-                if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+                if (market is not { } m)
                 {
                     throw new RpcException(new Status(StatusCode.NotFound, "position_id: no such position."));
                 }
 
-                PositionStore.RequireSameMarket(reader.GetString(0), reader.GetString(1), symbol, venue);
-            }
+                PositionStore.RequireSameMarket(m.Symbol, m.Venue, symbol, venue);
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                foreach (var command in Commands(recorded, exchangeOrderId, strategy))
+                {
+                    batch.BatchCommands.Add(command);
+                }
 
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var command in Commands(recorded, exchangeOrderId, strategy))
+                batch.BatchCommands.Add(store(response));
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return response;
+            },
+            cancellationToken);
+    }
+
+    private static async Task<(string Symbol, string Venue)?> ReadMarketAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        // The key claim before the read yields no result set: the first one is the lock's.
+        do
+        {
+            if (reader.FieldCount > 0)
             {
-                batch.BatchCommands.Add(command);
+                return await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetString(0), reader.GetString(1)) : null;
             }
+        }
+        while (await reader.NextResultAsync(ct).ConfigureAwait(false));
 
-            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            return response;
-        }, cancellationToken);
+        return null;
     }
 
     /// <summary>
