@@ -52,6 +52,16 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         }
 
         var open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
+        return await CancelSupersededAsync(side, kept, open, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="CancelSupersededAsync(string, DomainSide, IReadOnlyCollection{ConditionalOrderInfo}, CancellationToken)"/>
+    /// on a listing of the symbol's open conditional orders the caller has already read.
+    /// </summary>
+    public async Task<(IReadOnlyList<ConditionalOrderInfo> Cancelled, IReadOnlyList<Exception> Failures)> CancelSupersededAsync(
+        DomainSide side, IReadOnlyCollection<ConditionalOrderInfo> kept, IReadOnlyList<ConditionalOrderInfo> open, CancellationToken ct)
+    {
         var superseded = kept.Select(k => k.Type).Distinct()
             .SelectMany(type => Guarding(open, side, type))
             .Where(o => !kept.Any(k => string.Equals(k.ClientAlgoId, o.ClientAlgoId, StringComparison.Ordinal)))

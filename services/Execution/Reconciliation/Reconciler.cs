@@ -382,8 +382,8 @@ public sealed class Reconciler(
         var stops = ProtectiveOrders.Guarding(conditional, side, ConditionalOrderType.StopMarket);
         var takes = ProtectiveOrders.Guarding(conditional, side, ConditionalOrderType.TakeProfitMarket);
         var restored = 0;
-        restored += await CancelSupersededAsync(symbol, side, "stop-loss", stops, recordedStop, stamp, ct).ConfigureAwait(false);
-        restored += await CancelSupersededAsync(symbol, side, "take-profit", takes, recordedTake, stamp, ct).ConfigureAwait(false);
+        restored += await CancelSupersededAsync(symbol, side, "stop-loss", stops, conditional, recordedStop, stamp, ct).ConfigureAwait(false);
+        restored += await CancelSupersededAsync(symbol, side, "take-profit", takes, conditional, recordedTake, stamp, ct).ConfigureAwait(false);
         if (recordedStop is { } sl && stops.Count == 0)
         {
             restored++;
@@ -418,7 +418,8 @@ public sealed class Reconciler(
     /// price; the risk event names both.
     /// </summary>
     private async Task<int> CancelSupersededAsync(
-        string symbol, Domain.Side side, string kind, List<ConditionalOrderInfo> guarding, decimal? recorded, string stamp, CancellationToken ct)
+        string symbol, Domain.Side side, string kind, List<ConditionalOrderInfo> guarding, IReadOnlyList<ConditionalOrderInfo> conditional,
+        decimal? recorded, string stamp, CancellationToken ct)
     {
         if (guarding.Count < 2)
         {
@@ -431,11 +432,12 @@ public sealed class Reconciler(
         await ReportAsync("superseded-" + kind, symbol,
             $"{guarding.Count} {kind} orders at the venue; kept the newest, {kept.ClientAlgoId} at {Wire.Format(kept.TriggerPrice)} ({recordedText}), cancelled {string.Join(", ", older.Select(o => o.ClientAlgoId + " at " + Wire.Format(o.TriggerPrice)))}",
             stamp, ct).ConfigureAwait(false);
-        var (_, failures) = await protective.CancelSupersededAsync(symbol, side, [kept], ct).ConfigureAwait(false);
+        // On the listing this pass already read (no second read of the venue).
+        var (_, failures) = await protective.CancelSupersededAsync(side, [kept], conditional, ct).ConfigureAwait(false);
         if (failures.Count > 0)
         {
             // The symbol's pass fails and is tried again; the older orders still guard the position meanwhile.
-            throw failures[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures[0]);
         }
 
         return 1;
