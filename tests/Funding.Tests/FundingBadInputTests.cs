@@ -57,6 +57,27 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
 
     [Theory]
     [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1001)]
+    [InlineData(1_000_000)]
+    public async Task GetFundingHistory_PageSizeOutOfRange_InvalidArgumentNamingPageSize(int size)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Symbol = "BTCUSDT",
+            Range = new TimeRange
+            {
+                Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(FundingWorld.Start),
+                End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(FundingWorld.Start.AddHours(8)),
+            },
+            Page = new PageRequest { PageSize = size },
+        }).ResponseAsync);
+
+        AssertField(ex, "page.page_size");
+    }
+
+    [Theory]
+    [InlineData(0)]
     [InlineData(8785)]
     [InlineData(-1)]
     public async Task EstimateCost_HorizonOutOfRange_InvalidArgumentNamingHorizonHours(int hours)

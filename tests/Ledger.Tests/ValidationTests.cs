@@ -1,4 +1,5 @@
 using TradeEngine.Common.V1;
+using TradeEngine.Ledger.Mapping;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Testing.Servers;
@@ -87,6 +88,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
 
     [Theory]
     [InlineData(-1)]
+    [InlineData(0)]
     [InlineData(1001)]
     [InlineData(1_000_000)]
     public async Task GetPositions_PageSizeOutOfRange_InvalidArgumentNamingPageSize(int size)
@@ -96,11 +98,20 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     [Fact]
-    public async Task GetPositions_PageSizeZero_UsesDefault()
+    public async Task GetPositions_PageSizeUnset_UsesDefaultOfOneHundred()
     {
-        var response = await Client.GetPositionsAsync(new GetPositionsRequest { Page = new PageRequest { PageSize = 0 } });
-        Assert.Empty(response.Positions);
-        Assert.Empty(response.NextPageToken);
+        for (var i = 0; i < LedgerWire.DefaultPageSize + 1; i++)
+        {
+            await Client.OpenPositionAsync(Open(symbol: $"P{i:D3}USDT"));
+        }
+
+        var first = await Client.GetPositionsAsync(new GetPositionsRequest { Page = new PageRequest() });
+        var second = await Client.GetPositionsAsync(new GetPositionsRequest { Page = new PageRequest { PageToken = first.NextPageToken } });
+
+        Assert.False(new PageRequest().HasPageSize);
+        Assert.Equal(LedgerWire.DefaultPageSize, first.Positions.Count);
+        Assert.Single(second.Positions);
+        Assert.Empty(second.NextPageToken);
     }
 
     [Fact]

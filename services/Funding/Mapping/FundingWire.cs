@@ -61,12 +61,12 @@ public static class FundingWire
     /// <summary>An estimate as shown to people: 0.01 USDT, always two decimals ("2.50", "-3.00").</summary>
     public static string Estimate(decimal rounded) => rounded.ToString("0.00", CultureInfo.InvariantCulture);
 
-    public static int PageSize(int requested) => requested switch
+    /// <summary>The page size asked for: unset means the default; an explicit 0 is refused like any other size outside 1..1000.</summary>
+    public static int PageSize(Common.V1.PageRequest? page) => page is { HasPageSize: true } ? page.PageSize switch
     {
-        0 => DefaultPageSize,
-        >= 1 and <= MaxPageSize => requested,
-        _ => throw new RequestValidationException("page.page_size", $"must be from 1 to {MaxPageSize} (0 means {DefaultPageSize})"),
-    };
+        >= 1 and <= MaxPageSize => page.PageSize,
+        _ => throw new RequestValidationException("page.page_size", $"must be from 1 to {MaxPageSize} (unset means {DefaultPageSize})"),
+    } : DefaultPageSize;
 
     /// <summary>The page token is the first funding time (Unix ms) of the next page, as text.</summary>
     public static DateTimeOffset? PageStart(string? token)

@@ -51,7 +51,7 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
             throw new RequestValidationException("range.end", "must be after range.start");
         }
 
-        var size = FundingWire.PageSize(request.Page?.PageSize ?? 0);
+        var size = FundingWire.PageSize(request.Page);
         var from = FundingWire.PageStart(request.Page?.PageToken) ?? start;
         if (from < start || from >= end)
         {

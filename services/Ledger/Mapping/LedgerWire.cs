@@ -100,19 +100,19 @@ public static class LedgerWire
     }
 
     /// <summary>
-    /// Page size (0 means 100; 1..1000 allowed) and the cursor the token carries: the sort key of the last row of the
+    /// Page size (unset means 100; 1..1000 allowed, so an explicit 0 is refused as the bad input) and the cursor the token carries: the sort key of the last row of the
     /// page before (null for the first page). A page is the rows after that key, so rows written between two calls shift
     /// nothing: no row is given twice and none is skipped among those that sort after the cursor (an offset did both).
     /// </summary>
     public static (int Size, PageCursor? After) Page(PageRequest? page, char kind, string field = "page")
     {
-        var size = page?.PageSize ?? 0;
-        if (size < 0 || size > MaxPageSize)
+        var size = page is { HasPageSize: true } ? page.PageSize : DefaultPageSize;
+        if (size is < 1 or > MaxPageSize)
         {
-            throw new RequestValidationException($"{field}.page_size", $"must be between 1 and {MaxPageSize} (0 means {DefaultPageSize})");
+            throw new RequestValidationException($"{field}.page_size", $"must be between 1 and {MaxPageSize} (unset means {DefaultPageSize})");
         }
 
-        return (size == 0 ? DefaultPageSize : size, DecodeToken(page?.PageToken, kind, $"{field}.page_token"));
+        return (size, DecodeToken(page?.PageToken, kind, $"{field}.page_token"));
     }
 
     /// <summary>The token of the next page (after <paramref name="last"/>), or empty when this page was the last.</summary>
