@@ -270,6 +270,62 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(1, await _ledger.CountAsync("position_changes"));
     }
 
+    /// <summary>
+    /// A fact dated more than a day ahead of the Ledger's clock is a client's bug (an opened_at a year ahead would refuse
+    /// every close dated now); the venue's clock an hour ahead is not (Execution records the venue's times).
+    /// </summary>
+    [Fact]
+    public async Task RecordedTimes_MoreThanADayAhead_InvalidArgumentNamingFieldNothingWritten_AnHourAheadTaken()
+    {
+        var ahead = At(DateTimeOffset.UtcNow.AddDays(1).AddMinutes(5));
+        var open = Open();
+        open.OpenedAt = ahead;
+        await RpcAssert.InvalidArgument("opened_at", () => Client.OpenPositionAsync(open).ResponseAsync);
+        var withFill = Open();
+        withFill.Fills.Add(new Fill
+        {
+            ClientOrderId = "o-1", ExchangeTradeId = "t-1", Price = "100", Quantity = "1", Fee = "0.1", ExecutedAt = ahead,
+        });
+        await RpcAssert.InvalidArgument("fills[0].executed_at", () => Client.OpenPositionAsync(withFill).ResponseAsync);
+        var opened = await Client.OpenPositionAsync(Open());
+        await RpcAssert.InvalidArgument("reduced_at", () => Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "0.5", ExitPrice = "100", ReducedAt = ahead,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("closed_at", () => Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", ClosedAt = ahead,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("occurred_at", () => Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "t", Severity = RiskEventSeverity.Info, Reason = "r", OccurredAt = ahead,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("taken_at", () => Client.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+        {
+            IdempotencyKey = Key(), Balance = "1", UnrealizedPnl = "0", RealizedPnl = "0", TotalPnl = "0", Equity = "1", TakenAt = ahead,
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("funding_time", () => Client.LogFundingEventAsync(new LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+            PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = ahead,
+        }).ResponseAsync);
+        var trade = Trade();
+        trade.ExecutedAt = ahead;
+        await RpcAssert.InvalidArgument("executed_at", () => Client.RecordTradeAsync(trade).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("idempotency_keys"));
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+        Assert.Equal(0, await _ledger.CountAsync("trades"));
+
+        var hourAhead = DateTimeOffset.UtcNow.AddHours(1);
+        await Client.ClosePositionAsync(new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", ClosedAt = At(hourAhead),
+        });
+        var closed = await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId });
+        Assert.Equal(hourAhead.ToUnixTimeMilliseconds(), closed.ClosedAt.ToDateTimeOffset().ToUnixTimeMilliseconds());
+    }
+
     [Theory]
     [InlineData("strategy")]
     [InlineData("account")]

@@ -46,7 +46,7 @@ public static class PositionCommands
         var entryPrice = Positive(r.EntryPrice, "entry_price");
         Notional(quantity, entryPrice, "quantity");
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
-        var fills = ParseFills(r.Fills, quantity, fee);
+        var fills = ParseFills(r.Fills, quantity, fee, time);
         return new OpenCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             OptionalText(r.Account, "account", 64) ?? DefaultAccount,
@@ -69,7 +69,7 @@ public static class PositionCommands
     /// An order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the request's
     /// quantity (when the request states one) and fee, so the record and its trades cannot disagree.
     /// </summary>
-    private static List<FillCommand> ParseFills(IReadOnlyList<Fill> given, decimal? quantity, decimal fee)
+    private static List<FillCommand> ParseFills(IReadOnlyList<Fill> given, decimal? quantity, decimal fee, TimeProvider time)
     {
         if (given.Count > MaxFills)
         {
@@ -92,7 +92,7 @@ public static class PositionCommands
                 price,
                 size,
                 Bounded(NonNegativeOrZero(f.Fee, at + "fee"), at + "fee"),
-                Wire.Instant(f.ExecutedAt, at + "executed_at"));
+                Recorded(f.ExecutedAt, at + "executed_at", time));
             if (!ids.Add(fill.ExchangeTradeId))
             {
                 throw new RequestValidationException(at + "exchange_trade_id", "appears twice in fills");
@@ -129,7 +129,7 @@ public static class PositionCommands
             fee,
             InstantOrNow(r.ReducedAt, "reduced_at", time),
             OptionalText(r.Reason, "reason", 256),
-            ParseFills(r.Fills, quantity, fee));
+            ParseFills(r.Fills, quantity, fee, time));
     }
 
     public static CloseCommand Parse(ClosePositionRequest r, TimeProvider time)
@@ -145,6 +145,6 @@ public static class PositionCommands
             OptionalText(r.ExitReason, "exit_reason", 256),
             r.Liquidated,
             // A close covers the open quantity, known once the row is locked: PositionStore checks the fills against it.
-            ParseFills(r.Fills, quantity: null, fee));
+            ParseFills(r.Fills, quantity: null, fee, time));
     }
 }

@@ -18,7 +18,7 @@ namespace TradeEngine.Ledger.Trades;
 /// each is recorded. The trade row, its key and its <see cref="TradeRecorded"/> outbox row go to PostgreSQL in one batch
 /// and commit together.
 /// </summary>
-public sealed class TradeStore(IdempotentWriter writer)
+public sealed class TradeStore(IdempotentWriter writer, TimeProvider time)
 {
     /// <summary>The idempotency namespace of fills (V0004); the key is venue + U+001F + symbol + U+001F + exchange trade id.</summary>
     public const string Rpc = "RecordTrade/symbol-fill";
@@ -44,7 +44,7 @@ public sealed class TradeStore(IdempotentWriter writer)
         Notional(quantity, price, "quantity");
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
         var realizedPnl = OptionalMoney(r.RealizedPnl, "realized_pnl") ?? 0m;
-        var executedAt = Wire.Instant(r.ExecutedAt, "executed_at");
+        var executedAt = Recorded(r.ExecutedAt, "executed_at", time);
         var positionId = OptionalId(r.PositionId, "position_id");
         var strategy = OptionalText(r.Strategy, "strategy", 64);
 
