@@ -21,9 +21,12 @@ public sealed class OutboxOptions
     /// <summary>
     /// How long a woken relay waits before it reads the outbox, so the commits of that moment go out as one batch: one
     /// read and one mark for many rows instead of one each. Delivery is that much later (the goal is p99 under 50 ms).
-    /// Zero reads at once.
+    /// Zero reads at once. 10 ms: at one writer's pace (about 2,000 writes/s) a batch carries a dozen rows rather than
+    /// three or four, and the relay's read, publish and mark take that much less of the cores the writes run on
+    /// (LedgerLoad, one sitting: RecordTrade p50 ÷ raw INSERT p50 1.79 and 1.87 against 2.23 and 2.12 with 2 ms; paced
+    /// delivery p99 17–24 ms against 9–15 ms).
     /// </summary>
-    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// After a batch of at least this many rows the relay reads again at once: under heavy load the batches are already
