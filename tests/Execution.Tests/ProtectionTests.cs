@@ -126,8 +126,8 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
 
     /// <summary>
     /// Each add with a stop-loss and a take-profit replaces the position's older pair: one of each stays, at the latest
-    /// prices. Before, every add left its pair beside the older ones; the fifth add's stop-loss met the venue's limit of
-    /// ten algo orders per symbol (-4045) and the whole position was closed at once.
+    /// prices. The venue keeps one closePosition order per type and direction (-4130), so each older one is cancelled
+    /// before its replacement is placed; placed first, the new stop-loss was refused and the whole position was closed.
     /// </summary>
     [Fact]
     public async Task OpenPosition_SixAddsEachWithStopLossAndTakeProfit_EachReplacesTheOlderPairAndThePositionStays()
@@ -161,50 +161,52 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     /// <summary>
-    /// The add's cancel of the older stop-loss fails (its listing of the symbol's algo orders is refused): the add still
-    /// succeeds, protected by both, and says so; the next reconciliation cancels the one not at the recorded price.
+    /// The add's cancel of the older stop-loss fails (its listing of the symbol's algo orders is refused), so its new
+    /// stop-loss cannot be placed (the venue keeps one per direction): that is a stop-loss that could not be placed, and
+    /// the position is closed at once, the older order with it.
     /// </summary>
     [Fact]
-    public async Task OpenPosition_AddWhoseOlderStopLossCannotBeCancelled_WarnsAndReconciliationCancelsIt()
+    public async Task OpenPosition_AddWhoseOlderStopLossCannotBeCancelled_ItsStopLossCannotBePlaced_PositionClosedAtOnce()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        var first = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
         await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/openAlgoOrders", 2);
 
-        var added = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000"));
+        var refused = await Orders.FailsWith(StatusCode.Aborted,
+            () => stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000")).ResponseAsync);
 
-        Assert.Contains(added.Warnings, w => w.StartsWith("protective_orders: an earlier stop-loss or take-profit of the position could not be cancelled", StringComparison.Ordinal));
+        Assert.StartsWith("stop_loss_price: the stop-loss could not be placed", refused.Status.Detail, StringComparison.Ordinal);
         var venue = stack.Venue();
-        Assert.Equal([95000m, 96000m], (await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).Select(o => o.TriggerPrice).Order().ToArray());
-
-        Assert.Equal(1, await stack.ReconcileAsync());
-
-        Assert.Equal(96000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
-        Assert.Equal(1, await stack.CountAsync(
-            "risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '2 stop-loss orders at the venue; kept the newest, % at 96000 (the recorded 96000), cancelled % at 95000'"));
+        Assert.All(await venue.GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Empty(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed'", first.PositionId));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
     /// <summary>
-    /// A crash between an add's new stop-loss and its cancel of the older one (and before its Ledger write): two stand and
-    /// the record holds the older price. The newest is the caller's latest wish: it stays, and the older one goes.
+    /// A position closed at the venue by its take-profit leaves its stop-loss behind (until reconciliation cancels it as
+    /// an orphan). A new position's stop-loss is refused with -4130 while it stands: the orphan is cancelled and the
+    /// new one placed, and the position stays open. Before, the refusal counted as a stop-loss that could not be placed
+    /// and the new position was closed at once.
     /// </summary>
     [Fact]
-    public async Task Reconcile_TwoStopLossesTheNewestNotAtTheRecordedPrice_TheNewestStays()
+    public async Task OpenPosition_AStopLossLeftByAPositionClosedAtItsTakeProfit_IsReplaced_TheNewPositionStays()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000", takeProfit: "101000"));
         var venue = stack.Venue();
-        await stack.Paper.AdvanceAsync(TimeSpan.FromSeconds(1));
-        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 96000m), "newer-sl");
+        await stack.Paper.SetPriceAsync("BTCUSDT", 101500m);
+        await ExecutionStack.WaitUntilAsync(async () => (await venue.GetPositionsAsync("BTCUSDT")).All(p => p.PositionAmt == 0m), TimeSpan.FromSeconds(10));
+        var orphan = Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal((ConditionalOrderType.StopMarket, 95000m), (orphan.Type, orphan.TriggerPrice));
 
-        Assert.Equal(1, await stack.ReconcileAsync());
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000", takeProfit: "110000"));
 
-        var kept = Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
-        Assert.Equal(("newer-sl", 96000m), (kept.ClientAlgoId, kept.TriggerPrice));
-        Assert.Equal(1, await stack.CountAsync(
-            "risk_events WHERE reason LIKE '2 stop-loss orders at the venue; kept the newest, newer-sl at 96000 (the recorded 95000), cancelled % at 95000'"));
-        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Equal(0.01m, Assert.Single(await venue.GetPositionsAsync("BTCUSDT"), p => p.PositionAmt != 0m).PositionAmt);
+        var guarding = await venue.GetOpenConditionalOrdersAsync("BTCUSDT");
+        Assert.Equal(96000m, Assert.Single(guarding, o => o.Type == ConditionalOrderType.StopMarket).TriggerPrice);
+        Assert.Equal(110000m, Assert.Single(guarding, o => o.Type == ConditionalOrderType.TakeProfitMarket).TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND stop_loss_price = 96000", opened.PositionId));
     }
 
     /// <summary>

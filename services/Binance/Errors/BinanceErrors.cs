@@ -62,6 +62,12 @@ public static class BinanceErrors
     public const int NoNeedToChangeLeverage = -4059;
     public const int DuplicatedClientOrderId = -4116;
     public const int UnsupportedOrderTypeOnEndpoint = -4120;
+
+    /// <summary>
+    /// A closePosition conditional order of this type and direction is already open on the symbol: Binance keeps one
+    /// (one STOP_MARKET and one TAKE_PROFIT_MARKET per closing side), so a replacement waits for the old one's cancel.
+    /// </summary>
+    public const int ClosePositionOrderExists = -4130;
     public const int MarketOrderOutsidePercentPrice = -4131;
     public const int MinNotional = -4164;
 
@@ -124,6 +130,7 @@ public static class BinanceErrors
             [UnsupportedOrderTypeOnEndpoint] = (BinanceErrorKind.UnsupportedOrderType, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead."),
             [MarketOrderOutsidePercentPrice] = (BinanceErrorKind.PriceOutsideBand, "The counterparty's best price does not meet the PERCENT_PRICE filter limit"),
             [MinNotional] = (BinanceErrorKind.MinNotional, "Order's notional must be no smaller than 5 (unless you choose reduce only)."),
+            [ClosePositionOrderExists] = (BinanceErrorKind.OrderRejected, "An open stop or take profit order with GTE and closePosition in the direction is existing."),
         }.ToFrozenDictionary();
 
     public static BinanceErrorKind KindOf(int code) => Map.TryGetValue(code, out var e) ? e.Kind : BinanceErrorKind.Unknown;
@@ -150,6 +157,7 @@ public static class BinanceErrors
         StopPriceLessThanZero, StopPriceGreaterThanMax, PriceLessThanMin, PriceNotIncreasedByTickSize,
         InvalidClientOrderIdLength, PriceHigherThanMultiplierUp, StepSizeMismatch, PriceLowerThanMultiplierDown,
         InvalidLeverage, DuplicatedClientOrderId, UnsupportedOrderTypeOnEndpoint, MarketOrderOutsidePercentPrice, MinNotional,
+        ClosePositionOrderExists,
     }.ToFrozenSet();
 
     /// <summary>Codes Binance documents as "execution status unknown" (or an internal failure that may have run).</summary>

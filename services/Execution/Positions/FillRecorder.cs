@@ -33,8 +33,9 @@ public sealed class FillRecorder(
     /// </param>
     /// <param name="adding">
     /// Whether the order added to a position the venue already held. Its new stop-loss or take-profit then replaces the
-    /// position's older one of the same kind (<see cref="ProtectiveOrders.CancelSupersededAsync"/>); a resumed open does
-    /// the same, since it cannot tell.
+    /// position's older one of the same kind, cancelled first (<see cref="ProtectiveOrders.PlaceReplacingAsync"/>); a
+    /// resumed open does the same, since it cannot tell. A replacement that cannot be placed (the older one's cancel
+    /// failed included) is a stop-loss that could not be placed: the position is closed at once.
     /// </param>
     public async Task<OpenPositionResponse> CompleteOpenAsync(
         OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, bool adding = false)
@@ -49,27 +50,26 @@ public sealed class FillRecorder(
         var warnings = new List<string>(quote.Warnings);
         var fillsTask = FillsOrNoneAsync(order, ct);
         var protect = positionOpen || !resumed;
+        // An add (or a resumed open, which cannot tell) replaces the position's stop-loss or take-profit of the kind it
+        // names: Binance keeps one of each per direction, so the older one is cancelled before the new one is placed.
+        var replacing = adding || resumed;
         var stopTask = protect && command.StopLoss is { } sl
-            ? PlaceOrFindAsync(resumed, ProtectiveOrders.StopLossId(command.ClientOrderId),
-                key => protective.PlaceStopLossAsync(command.Symbol, command.Side, sl, key, ct), ct)
+            ? PlaceOrFindAsync(command, resumed, replacing, ConditionalOrderType.StopMarket, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
             : null;
         var takeTask = protect && command.TakeProfit is { } tp
-            ? PlaceOrFindAsync(resumed, ProtectiveOrders.TakeProfitId(command.ClientOrderId),
-                key => protective.PlaceTakeProfitAsync(command.Symbol, command.Side, tp, key, ct), ct)
+            ? PlaceOrFindAsync(command, resumed, replacing, ConditionalOrderType.TakeProfitMarket, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct)
             : null;
         // The position exists at the venue whatever its fills say: it must still be recorded and, above all, closed at
         // once if its stop-loss failed. Losing the fee detail is the lesser harm.
         var fills = await fillsTask.ConfigureAwait(false);
 
         var fee = fills.Fee;
-        // The protective orders this call placed or found open: they replace the position's older ones of their kind.
-        var placed = new List<ConditionalOrderInfo>(2);
         Exception? stopFailure = null;
         if (stopTask is not null)
         {
             try
             {
-                placed.Add(await stopTask.ConfigureAwait(false));
+                await stopTask.ConfigureAwait(false);
             }
             catch (BinanceException ex)
             {
@@ -81,19 +81,13 @@ public sealed class FillRecorder(
         {
             try
             {
-                placed.Add(await takeTask.ConfigureAwait(false));
+                await takeTask.ConfigureAwait(false);
             }
             catch (BinanceException ex)
             {
                 Log.TakeProfitFailed(logger, ex, command.Symbol, command.ClientOrderId);
                 warnings.Add("take_profit_price: the take-profit could not be placed: " + ex.Message);
             }
-        }
-
-        placed.RemoveAll(o => o.Status != AlgoStatus.New);
-        if (stopFailure is null && (adding || resumed) && placed.Count > 0)
-        {
-            await ReplaceOlderProtectionAsync(command, placed, warnings, ct).ConfigureAwait(false);
         }
 
         LedgerV1.PositionRecord? record;
@@ -148,45 +142,27 @@ public sealed class FillRecorder(
     }
 
     /// <summary>
-    /// After an add placed its stop-loss or take-profit: cancels the position's older ones of the same kind. When that
-    /// fails the position is still protected (by both), and the answer says the older ones still stand; the next
-    /// reconciliation cancels any whose trigger is not the recorded one.
-    /// </summary>
-    private async Task ReplaceOlderProtectionAsync(OpenCommand command, List<ConditionalOrderInfo> placed, List<string> warnings, CancellationToken ct)
-    {
-        Exception? failure;
-        try
-        {
-            var (cancelled, failures) = await protective.CancelSupersededAsync(command.Symbol, command.Side, placed, ct).ConfigureAwait(false);
-            foreach (var older in cancelled)
-            {
-                Log.ProtectionReplaced(logger, command.Symbol, older.Type.ToString(), older.ClientAlgoId, older.TriggerPrice, command.ClientOrderId);
-            }
-
-            failure = failures.Count > 0 ? failures[0] : null;
-        }
-        catch (BinanceException ex)
-        {
-            failure = ex;
-        }
-
-        if (failure is not null)
-        {
-            Log.ProtectionNotReplaced(logger, failure, command.Symbol, command.ClientOrderId);
-            warnings.Add("protective_orders: an earlier stop-loss or take-profit of the position could not be cancelled and still stands beside the new one ("
-                + failure.Message + "); the next reconciliation cancels it");
-        }
-    }
-
-    /// <summary>
-    /// Places a protective order; a resumed open first looks for the one its first attempt placed under
-    /// <paramref name="key"/> (<see cref="ProtectiveOrders.FindPlacedAsync"/>) and places it only when there is none.
+    /// Places a protective order (<see cref="ProtectiveOrders.PlaceReplacingAsync"/>: an older one of its kind is
+    /// cancelled first when <paramref name="replacing"/>, or when the venue says one stands). A resumed open first looks
+    /// for the one its first attempt placed under <paramref name="key"/> (<see cref="ProtectiveOrders.FindPlacedAsync"/>)
+    /// and places it only when there is none.
     /// </summary>
     private async Task<ConditionalOrderInfo> PlaceOrFindAsync(
-        bool resumed, string key, Func<string, Task<ConditionalOrderInfo>> place, CancellationToken ct) =>
-        resumed && await protective.FindPlacedAsync(key, ct).ConfigureAwait(false) is { } found
-            ? found
-            : await place(key).ConfigureAwait(false);
+        OpenCommand command, bool resumed, bool replacing, ConditionalOrderType type, decimal trigger, string key, CancellationToken ct)
+    {
+        if (resumed && await protective.FindPlacedAsync(key, ct).ConfigureAwait(false) is { } found)
+        {
+            return found;
+        }
+
+        var (placed, replaced) = await protective.PlaceReplacingAsync(command.Symbol, command.Side, type, trigger, key, replacing, ct).ConfigureAwait(false);
+        foreach (var older in replaced)
+        {
+            Log.ProtectionReplaced(logger, command.Symbol, older.Type.ToString(), older.ClientAlgoId, older.TriggerPrice, command.ClientOrderId);
+        }
+
+        return placed;
+    }
 
     /// <summary>
     /// Records the opening fill. A Ledger record that already matches the venue position (adopted by a

@@ -36,28 +36,53 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         venue.GetConditionalOrderAsync(ClientOrderIds.FromIdempotencyKey(key), ct);
 
     /// <summary>
-    /// Cancels the protective orders that <paramref name="kept"/> replace: every other open closePosition order of the
-    /// symbol on the closing side of <paramref name="side"/> whose type is one of the kept ones. An add with a new
-    /// stop-loss (or take-profit) leaves one of each at the venue, at the latest price the caller asked for, instead
-    /// of piling them up: older closePosition orders would still close the whole position at their own (perhaps
-    /// tighter) triggers, and every symbol has room for only ten (-4045). Every cancel is tried; the answer lists the
-    /// orders cancelled and the cancels that failed.
+    /// Places a stop-loss or take-profit (<paramref name="type"/>) where the venue may already hold a closePosition order
+    /// of that type on the position's closing side: an add's older one, or one a position left when it closed at its
+    /// other trigger. Binance keeps one such order per type and direction (-4130), so the older ones are cancelled
+    /// first and then this one is placed; in between (milliseconds) the position has no order of that type.
+    /// <paramref name="clearFirst"/> (an add, a resumed open) cancels before the first attempt; otherwise (a new
+    /// position) the way is cleared only when the venue answers -4130, so a plain open costs no extra call. A cancel
+    /// that fails fails the placement: the caller's price is not at the venue.
     /// </summary>
-    public async Task<(IReadOnlyList<ConditionalOrderInfo> Cancelled, IReadOnlyList<Exception> Failures)> CancelSupersededAsync(
-        string symbol, DomainSide side, IReadOnlyCollection<ConditionalOrderInfo> kept, CancellationToken ct)
+    /// <returns>The order placed and the older ones cancelled for it.</returns>
+    public async Task<(ConditionalOrderInfo Placed, IReadOnlyList<ConditionalOrderInfo> Replaced)> PlaceReplacingAsync(
+        string symbol, DomainSide side, ConditionalOrderType type, decimal trigger, string key, bool clearFirst, CancellationToken ct)
     {
-        if (kept.Count == 0)
+        var replaced = clearFirst ? await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false) : [];
+        var order = new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), type, trigger);
+        try
         {
-            return ([], []);
+            return (await venue.PlaceConditionalOrderAsync(order, key, ct).ConfigureAwait(false), replaced);
+        }
+        catch (BinanceApiException ex) when (ex.Code == BinanceErrors.ClosePositionOrderExists)
+        {
+            // Refused outright (nothing placed): one of its type stands (placed since the clearing, or never cleared).
+            var more = await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false);
+            return (await venue.PlaceConditionalOrderAsync(order, key, ct).ConfigureAwait(false), [.. replaced, .. more]);
+        }
+    }
+
+    /// <summary>Cancels the open closePosition orders of <paramref name="type"/> guarding the position, other than <paramref name="key"/>'s.</summary>
+    private async Task<List<ConditionalOrderInfo>> CancelGuardingAsync(string symbol, DomainSide side, ConditionalOrderType type, string key, CancellationToken ct)
+    {
+        var own = ClientOrderIds.FromIdempotencyKey(key);
+        var open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
+        var older = Guarding(open, side, type).Where(o => !string.Equals(o.ClientAlgoId, own, StringComparison.Ordinal)).ToList();
+        foreach (var o in older)
+        {
+            // False: it is no longer open (it triggered or was cancelled meanwhile), which clears the way as well.
+            await venue.CancelConditionalOrderAsync(o.ClientAlgoId, ct).ConfigureAwait(false);
         }
 
-        var open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
-        return await CancelSupersededAsync(side, kept, open, ct).ConfigureAwait(false);
+        return older;
     }
 
     /// <summary>
-    /// <see cref="CancelSupersededAsync(string, DomainSide, IReadOnlyCollection{ConditionalOrderInfo}, CancellationToken)"/>
-    /// on a listing of the symbol's open conditional orders the caller has already read.
+    /// Cancels the protective orders that <paramref name="kept"/> replace (every other open closePosition order of the
+    /// symbol on the closing side of <paramref name="side"/> whose type is one of the kept ones) on a listing of the
+    /// symbol's open conditional orders the caller has already read. Binance does not let two stand (-4130); this is
+    /// reconciliation's repair should a listing ever show them. Every cancel is tried; the answer lists the orders
+    /// cancelled and the cancels that failed.
     /// </summary>
     public async Task<(IReadOnlyList<ConditionalOrderInfo> Cancelled, IReadOnlyList<Exception> Failures)> CancelSupersededAsync(
         DomainSide side, IReadOnlyCollection<ConditionalOrderInfo> kept, IReadOnlyList<ConditionalOrderInfo> open, CancellationToken ct)

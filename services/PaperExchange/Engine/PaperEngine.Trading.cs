@@ -192,6 +192,14 @@ public sealed partial class PaperEngine
                 throw VenueErrors.DuplicateClientOrderId();
             }
 
+            // Binance keeps one open closePosition order per type and direction on a symbol (a stop-loss and a
+            // take-profit may stand together): a second is -4130, so a replacement must cancel the one it replaces first.
+            var side = sign > 0 ? "BUY" : "SELL";
+            if (closePosition && _openAlgo.Any(a => a.Symbol == market.Symbol && a.ClosePosition && a.Side == side && a.OrderType == type))
+            {
+                throw VenueErrors.ClosePositionOrderExists();
+            }
+
             if (_openAlgo.Count(a => a.Symbol == market.Symbol) >= MarketJson.MaxAlgoOrdersPerSymbol)
             {
                 throw VenueErrors.MaxStopOrders();
@@ -202,7 +210,7 @@ public sealed partial class PaperEngine
                 AlgoId = _nextOrderId++,
                 ClientAlgoId = clientAlgoId,
                 Symbol = market.Symbol,
-                Side = sign > 0 ? "BUY" : "SELL",
+                Side = side,
                 OrderType = type,
                 TriggerPrice = trigger,
                 Quantity = qty,

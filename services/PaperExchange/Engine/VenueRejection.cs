@@ -80,6 +80,10 @@ public static class VenueErrors
     /// <summary>MAX_NUM_ALGO_ORDERS reached for the symbol.</summary>
     public static VenueRejection MaxStopOrders() => new(-4045, "Reach max stop order limit.");
 
+    /// <summary>A second open closePosition order of one type on one closing side of a symbol.</summary>
+    public static VenueRejection ClosePositionOrderExists() =>
+        new(-4130, "An open stop or take profit order with GTE and closePosition in the direction is existing.");
+
     public static VenueRejection UseAlgoEndpoint() =>
         new(-4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.");
 

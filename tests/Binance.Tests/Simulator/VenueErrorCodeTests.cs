@@ -131,21 +131,52 @@ public class VenueErrorCodeTests : PaperTest
     [Fact]
     public async Task AlgoOrder_PastMaxNumAlgoOrders_Minus4045()
     {
+        // Sized reduce-only stops: only one closePosition order of a type may stand per direction (-4130).
         for (var i = 0; i < 10; i++)
         {
             var (placed, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
-                $"algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice={58000 - i * 10}&closePosition=true");
+                $"algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice={58000 - i * 10}&quantity=0.010&reduceOnly=true");
             Assert.Equal(200, placed);
         }
 
         var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
-            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=57000&closePosition=true");
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=57000&quantity=0.010&reduceOnly=true");
 
         AssertError(status, body, -4045, "Reach max stop order limit.");
         // Another symbol has its own limit.
         var (other, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
             "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2000&closePosition=true");
         Assert.Equal(200, other);
+    }
+
+    /// <summary>
+    /// Binance keeps one open closePosition order per type and direction on a symbol: a second stop-loss on the same
+    /// closing side is -4130 and nothing is placed; a take-profit beside it, a stop on the other side, a sized stop and
+    /// (once the first is cancelled) a replacement are all taken.
+    /// </summary>
+    [Fact]
+    public async Task AlgoOrder_SecondClosePositionOfATypeInOneDirection_Minus4130AndNothingPlaced()
+    {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=first-sl"));
+
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=59000&closePosition=true&clientAlgoId=second-sl");
+
+        AssertError(status, body, -4130, "An open stop or take profit order with GTE and closePosition in the direction is existing.");
+        var (_, open) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/openAlgoOrders", "symbol=BTCUSDT");
+        Assert.Equal("first-sl", Assert.Single(open.EnumerateArray()).GetProperty("clientAlgoId").GetString());
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TAKE_PROFIT_MARKET&triggerPrice=70000&closePosition=true"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=BUY&type=STOP_MARKET&triggerPrice=70000&closePosition=true"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=57000&quantity=0.010&reduceOnly=true"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2000&closePosition=true"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "clientAlgoId=first-sl"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=59000&closePosition=true&clientAlgoId=second-sl"));
     }
 
     [Fact]
