@@ -182,7 +182,8 @@ public class TradingTests : PaperTest
     {
         await Client.PlaceOrderAsync(MarketBuy(0.020m), "long-c");
         await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 58000m), "sl-old");
-        await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 57000m), "sl-new");
+        // One closePosition order per type and direction may stand (-4130): the other one is a take-profit.
+        await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.TakeProfitMarket, 70000m), "sl-new");
 
         Assert.True(await Client.CancelConditionalOrderAsync("sl-old"));
 
@@ -191,7 +192,7 @@ public class TradingTests : PaperTest
         // Already cancelled, never placed, or triggered: not open, so nothing to cancel (not an error).
         Assert.False(await Client.CancelConditionalOrderAsync("sl-old"));
         Assert.False(await Client.CancelConditionalOrderAsync("sl-never"));
-        await Paper.SetPriceAsync("BTCUSDT", 56990m);
+        await Paper.SetPriceAsync("BTCUSDT", 70010m);
         Assert.Equal(AlgoStatus.Finished, (await Client.GetConditionalOrderAsync("sl-new"))!.Status);
         Assert.False(await Client.CancelConditionalOrderAsync("sl-new"));
     }
