@@ -99,6 +99,33 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Contains("too large", violation.Description, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Equity is wallet + unrealized. One that is not would hide a day's loss (wallet 9,400 sent with equity 10,000) or,
+    /// recorded as a new high, stand as the peak and latch the kill switch on every later check: refused naming the
+    /// field, and no high is recorded.
+    /// </summary>
+    [Theory]
+    [InlineData("9400", "0", "10000")]
+    [InlineData("10000", "0", "999999999")]
+    [InlineData("10000", "-100", "10000")]
+    public async Task CheckPreTrade_EquityNotWalletPlusUnrealized_InvalidArgumentNamingAccountEquityAndNoHighRecorded(string wallet, string unrealized, string equity)
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        (account.WalletBalance, account.UnrealizedPnl, account.Equity) = (wallet, unrealized, equity);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.1", 5), Account = account,
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("account.equity", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+        Assert.Equal("10000", (await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity);
+        var consistent = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1", 5), Account = RiskWorld.Account(10_000m) });
+        Assert.True(consistent.Allowed);
+    }
+
     [Fact]
     public async Task CheckPreTrade_DrawdownFromOldPeak_RefusedWithDrawdownReason()
     {
@@ -277,6 +304,36 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.True((await world.Risk.CheckPreTradeAsync(healthy)).Allowed);
         var history = await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest());
         Assert.Equal(2, history.Changes.Count);
+    }
+
+    /// <summary>
+    /// Another Risk instance latched a daily-loss breach and an operator reset it, both since this instance's cache last
+    /// loaded. A breach this instance then sees latches the switch again: its key comes from the switch as the Ledger has
+    /// it now. Keyed from the cache, it was the earlier latch's key, which the Ledger refused (ALREADY_EXISTS: another
+    /// reason), and the check failed with the switch left off.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_BreachAfterALatchAndResetThisInstanceHasNotSeen_LatchesAgain()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, risk: new Dictionary<string, string?> { ["Risk:StateRefreshSeconds"] = "3600", ["Risk:StateMaxAgeSeconds"] = "3600" },
+            beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        Assert.True((await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1", 5), Account = RiskWorld.Account(10_000m) })).Allowed);
+        await world.Ledger.SetKillSwitchAsync(new Ledger.V1.SetKillSwitchRequest
+        {
+            IdempotencyKey = "ks:latch:daily_loss:0", Active = true, Trigger = "daily_loss", Reason = "latched by another instance", Actor = "risk",
+        });
+        await world.Ledger.SetKillSwitchAsync(new Ledger.V1.SetKillSwitchRequest
+        {
+            IdempotencyKey = "ks:operator-reset", Active = false, Trigger = "operator", Reason = "checked the books", Actor = "ops",
+        });
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1", 5), Account = RiskWorld.Account(9_400m) });
+
+        Assert.False(reply.Allowed);
+        Assert.Contains(reply.Reasons, r => r.Code == RiskReasonCode.DailyLossLimitBreached);
+        var state = await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest());
+        Assert.True(state.Active);
+        Assert.Equal(("daily_loss", "risk"), (state.Trigger, state.Actor));
     }
 
     [Fact]

@@ -80,7 +80,6 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
             var daily = outcome.Decision.Has(Domain.Risk.RiskReasonCode.DailyLossLimitBreached);
             var figures = outcome.Decision.Figures;
             await killSwitch.LatchAsync(
-                state,
                 daily ? KillSwitchTriggers.DailyLoss : KillSwitchTriggers.Drawdown,
                 outcome.Decision.ToString(),
                 Wire.Format(daily ? figures.DailyLoss : figures.Drawdown),

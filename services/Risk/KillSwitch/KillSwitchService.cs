@@ -53,11 +53,36 @@ public sealed partial class KillSwitchService(
         return view;
     }
 
-    /// <summary>Latches the switch for a limit breach found by a check or the monitor; keyed by the current state, so once per breach.</summary>
-    public Task<KillSwitchView> LatchAsync(RiskState state, string trigger, string reason, string? metric, string? limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Latches the switch for a limit breach found by a check or the monitor, once per breach: keyed by the switch's
+    /// last change as the Ledger has it now. Not the cache's, which may not have seen a
+    /// latch and reset of the last seconds: its key would be the earlier latch's, which the Ledger refuses
+    /// (ALREADY_EXISTS: same key, another reason). Two latches of one breach at once (the monitor and a check) share a
+    /// key; the one that loses finds the switch on, which is what it asked for.
+    /// </summary>
+    public async Task<KillSwitchView> LatchAsync(string trigger, string reason, string? metric, string? limit, CancellationToken cancellationToken)
     {
-        var generation = state.KillSwitch.ChangedAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0";
-        return TriggerAsync($"latch:{trigger}:{generation}", trigger, reason, "risk", metric, limit, cancellationToken);
+        var current = await GetAsync(cancellationToken).ConfigureAwait(false);
+        if (current.Active)
+        {
+            return current;
+        }
+
+        var generation = current.ChangedAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0";
+        try
+        {
+            return await TriggerAsync($"latch:{trigger}:{generation}", trigger, reason, "risk", metric, limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            var now = await GetAsync(cancellationToken).ConfigureAwait(false);
+            if (now.Active)
+            {
+                return now;
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Clears the switch. Operator and reason are validated by the caller; a switch already off is left alone.</summary>

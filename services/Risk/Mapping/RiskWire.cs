@@ -73,7 +73,7 @@ public static class RiskWire
             : throw new RequestValidationException(field, "must be an integer from 1 to 125");
 
     /// <summary>
-    /// An account snapshot. Equity defaults to wallet + unrealized; maintenance margin, when absent, is computed from
+    /// An account snapshot. Equity is wallet + unrealized (one sent must be exactly that); maintenance margin, when absent, is computed from
     /// the positions with each symbol's brackets (<paramref name="brackets"/>, the venue's) at its mark price.
     /// </summary>
     public static AccountView Account(AccountSnapshot? snapshot, string field, IReadOnlyDictionary<Symbol, BracketTable>? brackets)
@@ -86,7 +86,15 @@ public static class RiskWire
         var wallet = Amount(Wire.Decimal(snapshot.WalletBalance, field + ".wallet_balance"), field + ".wallet_balance");
         var available = Amount(Wire.Decimal(snapshot.AvailableBalance, field + ".available_balance"), field + ".available_balance");
         var unrealized = Amount(Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") ?? 0m, field + ".unrealized_pnl");
-        var equity = Amount(Wire.OptionalDecimal(snapshot.Equity, field + ".equity") ?? wallet + unrealized, field + ".equity");
+        // Equity is wallet + unrealized by definition (the contract says so): one that is not would move the day's loss
+        // and the drawdown wherever the caller liked, and a new high recorded from it would stand as the peak.
+        var equity = wallet + unrealized;
+        if (Wire.OptionalDecimal(snapshot.Equity, field + ".equity") is { } given && given != equity)
+        {
+            throw new RequestValidationException(field + ".equity", $"must equal wallet_balance + unrealized_pnl ({Wire.Format(equity)}); leave it empty to have it computed");
+        }
+
+        equity = Amount(equity, field + ".equity");
         var positions = new PositionView[snapshot.Positions.Count];
         for (var i = 0; i < positions.Length; i++)
         {

@@ -169,7 +169,7 @@ public sealed partial class MarginMonitor(
 
         await TryAsync(async () =>
         {
-            await killSwitch.LatchAsync(state, KillSwitchTriggers.LiquidateAll, pending.Reason, pending.Ratio, "1", cancellationToken).ConfigureAwait(false);
+            await killSwitch.LatchAsync(KillSwitchTriggers.LiquidateAll, pending.Reason, pending.Ratio, "1", cancellationToken).ConfigureAwait(false);
             _pendingLatch = null;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -211,13 +211,13 @@ public sealed partial class MarginMonitor(
         var drawdown = EquityMath.Drawdown(Math.Max(state.PeakEquity ?? account.Equity, account.Equity), account.Equity);
         if (dailyLoss > limits.DailyLossLimit)
         {
-            await killSwitch.LatchAsync(state, KillSwitchTriggers.DailyLoss,
+            await killSwitch.LatchAsync(KillSwitchTriggers.DailyLoss,
                 $"Daily loss {Wire.Format(dailyLoss)} above the limit {Wire.Format(limits.DailyLossLimit)}",
                 Wire.Format(dailyLoss), Wire.Format(limits.DailyLossLimit), cancellationToken).ConfigureAwait(false);
         }
         else if (drawdown > limits.MaxDrawdown)
         {
-            await killSwitch.LatchAsync(state, KillSwitchTriggers.Drawdown,
+            await killSwitch.LatchAsync(KillSwitchTriggers.Drawdown,
                 $"Drawdown {Wire.Format(drawdown)} above the limit {Wire.Format(limits.MaxDrawdown)}",
                 Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), cancellationToken).ConfigureAwait(false);
         }
