@@ -69,7 +69,16 @@ public static class LiquidationPrice
         for (var steps = 0; ; steps++)
         {
             bracket = brackets[index];
-            price = (numeratorBase + bracket.Cum) / (quantity * bracket.MaintMarginRatio - sign * quantity);
+            try
+            {
+                price = (numeratorBase + bracket.Cum) / (quantity * bracket.MaintMarginRatio - sign * quantity);
+            }
+            catch (OverflowException)
+            {
+                // A quantity of 1e-27 against a wallet of 1,000: the price would be past decimal's range.
+                throw new DomainException("quantity", "is too small against the wallet balance for a liquidation price");
+            }
+
             var notional = quantity * price;
             if (notional < bracket.NotionalFloor && index > 0 && steps <= last)
             {

@@ -50,7 +50,17 @@ public static class MarginHealth
         }
 
         var equity = balance + unrealizedPnl;
-        var ratio = equity / maintenanceMargin;
+        decimal ratio;
+        try
+        {
+            ratio = equity / maintenanceMargin;
+        }
+        catch (OverflowException)
+        {
+            // A maintenance margin of 1e-27 against a wallet of 1,000: a ratio past decimal's range, and no venue's figure.
+            throw new DomainException(nameof(maintenanceMargin), "is too small against the equity for a margin ratio");
+        }
+
         if (equity <= maintenanceMargin)
         {
             return new MarginHealthResult(MarginAction.LiquidateAll, ratio);

@@ -29,11 +29,24 @@ public static class MarginMath
     /// reaches 1 (100 %). Not to be confused with the plan's health ratio in
     /// <see cref="MarginHealth"/>, which is the inverse, margin balance / maintenance. Null when
     /// the margin balance is zero or negative: the ratio is then unbounded and the account is
-    /// past liquidation.
+    /// past liquidation; so is a ratio past decimal's range (a margin balance of 1e-27 against a real maintenance).
     /// </summary>
     public static decimal? ExchangeMarginRatio(decimal maintenanceMargin, decimal marginBalance)
     {
         Guard.NonNegative(maintenanceMargin, nameof(maintenanceMargin));
-        return marginBalance > 0m ? maintenanceMargin / marginBalance : null;
+        if (marginBalance <= 0m)
+        {
+            return null;
+        }
+
+        try
+        {
+            return maintenanceMargin / marginBalance;
+        }
+        catch (OverflowException)
+        {
+            // A margin balance so small against the maintenance that the ratio passes decimal's range: unbounded too.
+            return null;
+        }
     }
 }

@@ -43,6 +43,11 @@ public class LiquidationPriceTests
         AssertPrice(40_160.6425702811m, 1, result);
     }
 
+    /// <summary>1,000 of wallet over a quantity of 1e-27 is past decimal's range: bad input naming the quantity, not an OverflowException.</summary>
+    [Fact]
+    public void Exchange_QuantityTooSmallForAPrice_ThrowsNamingQuantity() =>
+        Assert.Equal("quantity", Assert.Throws<DomainException>(() => Isolated(Side.Long, 0.000000000000000000000000001m, 50_000m, 1_000m, Btc)).Field);
+
     [Fact]
     public void Exchange_IsolatedShortBracket1_MatchesHandArithmetic()
     {

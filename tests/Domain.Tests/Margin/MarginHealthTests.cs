@@ -43,6 +43,15 @@ public class MarginHealthTests
     public void Evaluate_NegativeMaintenance_Throws() =>
         Assert.Equal("maintenanceMargin", Assert.Throws<DomainException>(() => MarginHealth.Evaluate(1m, 0m, -1m)).Field);
 
+    /// <summary>A ratio past decimal's range is bad input naming the field, not an OverflowException (INTERNAL over gRPC).</summary>
+    [Fact]
+    public void Evaluate_MaintenanceTooSmallForARatio_ThrowsNamingMaintenance() =>
+        Assert.Equal("maintenanceMargin", Assert.Throws<DomainException>(() => MarginHealth.Evaluate(1_000m, 0m, 0.000000000000000000000000001m)).Field);
+
+    [Fact]
+    public void ExchangeMarginRatio_MarginBalanceTooSmallForARatio_UnboundedLikeNone() =>
+        Assert.Null(MarginMath.ExchangeMarginRatio(1_000_000m, 0.000000000000000000000000001m));
+
     [Fact]
     public void ExchangeMarginRatio_IsMaintenanceOverMarginBalance()
     {
