@@ -45,11 +45,18 @@ public enum FaultKind
 
     /// <summary>Execute, then answer HTTP 200 with a body that is not the documented shape (truncated JSON).</summary>
     GarbledAfterExecute,
+
+    /// <summary>
+    /// Answer with <see cref="FaultRule.Status"/> (default 400) and error <see cref="FaultRule.Code"/> (default -1130)
+    /// without executing: a refusal the venue gives in a state the simulator does not model (Binance's -4509 for a
+    /// stop-loss sent before the position a fill just opened shows on its side).
+    /// </summary>
+    Reject,
 }
 
 /// <summary>
 /// One queued fault. <see cref="Status"/>, <see cref="Code"/> and <see cref="Message"/> shape the answer of
-/// <see cref="FaultKind.ErrorAfterExecute"/>; <see cref="RetryAfterAsDate"/> sends Retry-After as an HTTP date
+/// <see cref="FaultKind.ErrorAfterExecute"/> and <see cref="FaultKind.Reject"/>; <see cref="RetryAfterAsDate"/> sends Retry-After as an HTTP date
 /// (of the simulated clock) instead of seconds.
 /// </summary>
 public sealed record FaultRule(

@@ -12,6 +12,8 @@ public sealed partial class PaperEngine
         FillRestingOrders(m, now);
         TriggerAlgoOrders(m, now);
         CheckLiquidations(now);
+        // After the triggers and liquidations (which iterate the algo orders and positions): what they flattened.
+        ExpireCloseOrdersOfFlatPositions(now);
     }
 
     /// <summary>
@@ -225,6 +227,7 @@ public sealed partial class PaperEngine
         _ordersById[order.OrderId] = order;
         _ordersByClientId.TryAdd((order.Symbol, order.ClientOrderId), order);
         Fill(order, qty, price, maker: false, now, liquidation: true);
+        ExpireCloseOrdersOfFlatPositions(now);
         var clearance = p.Isolated ? Math.Max(0m, isolatedBefore + realizedLoss) : Math.Max(0m, maintenance);
         clearance = Math.Min(clearance, Math.Max(0m, _crossWallet));
         if (clearance > 0m)

@@ -102,6 +102,8 @@ public sealed partial class PaperEngine
                 {
                     order.Status = "EXPIRED";
                 }
+
+                ExpireCloseOrdersOfFlatPositions(now);
             }
             else if (tif is "IOC" or "FOK")
             {
@@ -192,9 +194,16 @@ public sealed partial class PaperEngine
                 throw VenueErrors.DuplicateClientOrderId();
             }
 
-            // Binance keeps one open closePosition order per type and direction on a symbol (a stop-loss and a
-            // take-profit may stand together): a second is -4130, so a replacement must cancel the one it replaces first.
+            // A closePosition order is GTE_GTC on Binance: it exists only with a position to close (-4509 without one;
+            // it expires when the position closes, ExpireCloseOrdersOfFlatPositions), and one open closePosition order
+            // per type and direction may stand (a stop-loss and a take-profit together): a second is -4130, so a
+            // replacement must cancel the one it replaces first.
             var side = sign > 0 ? "BUY" : "SELL";
+            if (closePosition && Position(market.Symbol).Amount == 0m)
+            {
+                throw VenueErrors.GteWithoutPosition();
+            }
+
             if (closePosition && _openAlgo.Any(a => a.Symbol == market.Symbol && a.ClosePosition && a.Side == side && a.OrderType == type))
             {
                 throw VenueErrors.ClosePositionOrderExists();
@@ -615,6 +624,26 @@ public sealed partial class PaperEngine
             Fill(order, qty, TakerPrice(def, m, sign, null), maker: false, now);
             a.ActualOrderId = order.OrderId;
             a.AlgoStatus = "FINISHED";
+        }
+    }
+
+    /// <summary>
+    /// Binance's closePosition orders are GTE_GTC: once the position they close is gone (closed by an order, by the
+    /// other protective order's trigger, by liquidation), they expire, so none is left to close the next position at
+    /// an old trigger.
+    /// </summary>
+    private void ExpireCloseOrdersOfFlatPositions(long now)
+    {
+        for (var i = _openAlgo.Count - 1; i >= 0; i--)
+        {
+            var a = _openAlgo[i];
+            if (a.ClosePosition && (!_positions.TryGetValue(a.Symbol, out var position) || position.Amount == 0m))
+            {
+                _openAlgo.RemoveAt(i);
+                a.AlgoStatus = "EXPIRED";
+                a.UpdateTime = now;
+                _version++;
+            }
         }
     }
 

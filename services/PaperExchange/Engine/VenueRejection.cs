@@ -80,6 +80,9 @@ public static class VenueErrors
     /// <summary>MAX_NUM_ALGO_ORDERS reached for the symbol.</summary>
     public static VenueRejection MaxStopOrders() => new(-4045, "Reach max stop order limit.");
 
+    /// <summary>A closePosition (GTE_GTC) order on a symbol with no position.</summary>
+    public static VenueRejection GteWithoutPosition() => new(-4509, "TIF GTE can only be used with open positions.");
+
     /// <summary>A second open closePosition order of one type on one closing side of a symbol.</summary>
     public static VenueRejection ClosePositionOrderExists() =>
         new(-4130, "An open stop or take profit order with GTE and closePosition in the direction is existing.");

@@ -233,6 +233,9 @@ public sealed partial class VenueGate(
             case FaultKind.DropBeforeExecute:
                 ctx.Abort();
                 return true;
+            case FaultKind.Reject:
+                await WriteErrorAsync(ctx, fault.Status ?? 400, fault.Code ?? -1130, fault.Message ?? "Injected rejection.").ConfigureAwait(false);
+                return true;
             default:
                 return false;
         }

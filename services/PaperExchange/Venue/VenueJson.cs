@@ -96,7 +96,7 @@ public static class VenueJson
         w.WriteString("symbol", a.Symbol);
         w.WriteString("side", a.Side);
         w.WriteString("positionSide", "BOTH");
-        w.WriteString("timeInForce", "GTC");
+        w.WriteString("timeInForce", a.ClosePosition ? "GTE_GTC" : "GTC");
         w.WriteString("quantity", Text(a.Quantity));
         w.WriteString("algoStatus", a.AlgoStatus);
         w.WriteString("triggerPrice", Text(a.TriggerPrice));

@@ -77,6 +77,7 @@ public class UnknownOutcomeTests : PaperTest
     [InlineData(-4045)] // MAX_STOP_ORDER_EXCEEDED
     [InlineData(-4061)] // POSITION_SIDE_NOT_MATCH
     [InlineData(-4130)] // a closePosition order of the type already stands in the direction
+    [InlineData(-4509)] // a closePosition (GTE_GTC) order with no position
     [InlineData(-4131)] // MARKET_ORDER_REJECT (PERCENT_PRICE)
     [InlineData(-5021)] // FOK_ORDER_REJECT
     public void IsDefiniteRejection_DocumentedOrderRejectionCode_IsOnTheAllowlistWithItsMessage(int code)

@@ -77,6 +77,9 @@ public sealed class ResponseShapeTests : IAsyncLifetime
     [Fact]
     public async Task CancelAlgoOrder_SimulatorResponse_HasDocumentedFieldsAndTypes()
     {
+        // A closePosition order needs a position to close (-4509 without one).
+        var (opened, _) = await SignedHttp.SendAsync(_paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=ETHUSDT&side=BUY&type=MARKET&quantity=0.010");
+        Assert.Equal(200, opened);
         var (placed, _) = await SignedHttp.SendAsync(_paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
             "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2500&closePosition=true&workingType=MARK_PRICE&clientAlgoId=shape-cancel");
         Assert.Equal(200, placed);

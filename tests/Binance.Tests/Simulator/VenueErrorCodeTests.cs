@@ -145,7 +145,7 @@ public class VenueErrorCodeTests : PaperTest
         AssertError(status, body, -4045, "Reach max stop order limit.");
         // Another symbol has its own limit.
         var (other, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
-            "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2000&closePosition=true");
+            "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2000&quantity=0.010&reduceOnly=true");
         Assert.Equal(200, other);
     }
 
@@ -157,6 +157,7 @@ public class VenueErrorCodeTests : PaperTest
     [Fact]
     public async Task AlgoOrder_SecondClosePositionOfATypeInOneDirection_Minus4130AndNothingPlaced()
     {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010"));
         await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
             "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=first-sl"));
 
@@ -172,16 +173,64 @@ public class VenueErrorCodeTests : PaperTest
             "algoType=CONDITIONAL&symbol=BTCUSDT&side=BUY&type=STOP_MARKET&triggerPrice=70000&closePosition=true"));
         await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
             "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=57000&quantity=0.010&reduceOnly=true"));
-        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
-            "algoType=CONDITIONAL&symbol=ETHUSDT&side=SELL&type=STOP_MARKET&triggerPrice=2000&closePosition=true"));
         await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "clientAlgoId=first-sl"));
         await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
             "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=59000&closePosition=true&clientAlgoId=second-sl"));
     }
 
+    /// <summary>A closePosition order is GTE_GTC on Binance: with no position to close it is -4509 and nothing is placed.</summary>
+    [Fact]
+    public async Task AlgoOrder_ClosePositionWithNoPosition_Minus4509AndNothingPlaced()
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=no-position");
+
+        AssertError(status, body, -4509, "TIF GTE can only be used with open positions.");
+        var (_, open) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/openAlgoOrders", "symbol=BTCUSDT");
+        Assert.Empty(open.EnumerateArray());
+        // A sized reduce-only stop needs no position.
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&quantity=0.010&reduceOnly=true"));
+    }
+
+    /// <summary>
+    /// closePosition orders (GTE_GTC) expire with the position they close: the take-profit when the stop-loss closed it,
+    /// both when a market order did. None is left to close the next position at an old trigger.
+    /// </summary>
+    [Theory]
+    [InlineData("stop-loss")]
+    [InlineData("market close")]
+    public async Task AlgoOrder_ClosePositionOrders_ExpireWhenThePositionCloses(string closedBy)
+    {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=gte-sl"));
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TAKE_PROFIT_MARKET&triggerPrice=70000&closePosition=true&clientAlgoId=gte-tp"));
+        var (_, placed) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/algoOrder", "clientAlgoId=gte-tp");
+        Assert.Equal("GTE_GTC", placed.GetProperty("timeInForce").GetString());
+
+        if (closedBy == "stop-loss")
+        {
+            await Paper.SetPriceAsync("BTCUSDT", 57990m);
+        }
+        else
+        {
+            await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.010&reduceOnly=true"));
+        }
+
+        var (_, open) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/openAlgoOrders", "symbol=BTCUSDT");
+        Assert.Empty(open.EnumerateArray());
+        var (_, tp) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/algoOrder", "clientAlgoId=gte-tp");
+        Assert.Equal("EXPIRED", tp.GetProperty("algoStatus").GetString());
+        var (_, sl) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/algoOrder", "clientAlgoId=gte-sl");
+        Assert.Equal(closedBy == "stop-loss" ? "FINISHED" : "EXPIRED", sl.GetProperty("algoStatus").GetString());
+    }
+
     [Fact]
     public async Task CancelAlgoOrder_NotOpenOrUnknown_Minus2011AndNeitherIdIsMinus1102()
     {
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010"));
         await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
             "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=cancel-me"));
         await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Delete, "fapi/v1/algoOrder", "clientAlgoId=cancel-me"));
