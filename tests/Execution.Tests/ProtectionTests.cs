@@ -184,29 +184,24 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     /// <summary>
-    /// A position closed at the venue by its take-profit leaves its stop-loss behind (until reconciliation cancels it as
-    /// an orphan). A new position's stop-loss is refused with -4130 while it stands: the orphan is cancelled and the
-    /// new one placed, and the position stays open. Before, the refusal counted as a stop-loss that could not be placed
-    /// and the new position was closed at once.
+    /// Binance can refuse a stop-loss sent right after the opening fill with -4509 ("TIF GTE can only be used with open
+    /// positions") until the position shows on its side. The refusal placed nothing: the stop-loss is sent again after
+    /// a short wait, and the position stays open and protected. Taken as a stop-loss that could not be placed, every
+    /// such open was closed at once.
     /// </summary>
     [Fact]
-    public async Task OpenPosition_AStopLossLeftByAPositionClosedAtItsTakeProfit_IsReplaced_TheNewPositionStays()
+    public async Task OpenPosition_StopLossRefusedWithMinus4509TwiceAfterTheFill_SentAgainAndThePositionStaysProtected()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000", takeProfit: "101000"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Reject, "/fapi/v1/algoOrder", 2, code: -4509);
+
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+
         var venue = stack.Venue();
-        await stack.Paper.SetPriceAsync("BTCUSDT", 101500m);
-        await ExecutionStack.WaitUntilAsync(async () => (await venue.GetPositionsAsync("BTCUSDT")).All(p => p.PositionAmt == 0m), TimeSpan.FromSeconds(10));
-        var orphan = Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
-        Assert.Equal((ConditionalOrderType.StopMarket, 95000m), (orphan.Type, orphan.TriggerPrice));
-
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000", takeProfit: "110000"));
-
         Assert.Equal(0.01m, Assert.Single(await venue.GetPositionsAsync("BTCUSDT"), p => p.PositionAmt != 0m).PositionAmt);
-        var guarding = await venue.GetOpenConditionalOrdersAsync("BTCUSDT");
-        Assert.Equal(96000m, Assert.Single(guarding, o => o.Type == ConditionalOrderType.StopMarket).TriggerPrice);
-        Assert.Equal(110000m, Assert.Single(guarding, o => o.Type == ConditionalOrderType.TakeProfitMarket).TriggerPrice);
-        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND stop_loss_price = 96000", opened.PositionId));
+        Assert.Equal(95000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+        Assert.Equal(3, await stack.Paper.RequestCountAsync("POST /fapi/v1/algoOrder"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND stop_loss_price = 95000", opened.PositionId));
     }
 
     /// <summary>

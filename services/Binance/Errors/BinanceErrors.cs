@@ -68,6 +68,13 @@ public static class BinanceErrors
     /// (one STOP_MARKET and one TAKE_PROFIT_MARKET per closing side), so a replacement waits for the old one's cancel.
     /// </summary>
     public const int ClosePositionOrderExists = -4130;
+
+    /// <summary>
+    /// A closePosition (GTE_GTC) order with no position to close. Binance also answers it for a stop-loss sent right
+    /// after the opening fill, before the position shows on its side (reported by several live clients): worth a
+    /// short retry then.
+    /// </summary>
+    public const int GteWithoutPosition = -4509;
     public const int MarketOrderOutsidePercentPrice = -4131;
     public const int MinNotional = -4164;
 
@@ -131,6 +138,7 @@ public static class BinanceErrors
             [MarketOrderOutsidePercentPrice] = (BinanceErrorKind.PriceOutsideBand, "The counterparty's best price does not meet the PERCENT_PRICE filter limit"),
             [MinNotional] = (BinanceErrorKind.MinNotional, "Order's notional must be no smaller than 5 (unless you choose reduce only)."),
             [ClosePositionOrderExists] = (BinanceErrorKind.OrderRejected, "An open stop or take profit order with GTE and closePosition in the direction is existing."),
+            [GteWithoutPosition] = (BinanceErrorKind.OrderRejected, "TIF GTE can only be used with open positions."),
         }.ToFrozenDictionary();
 
     public static BinanceErrorKind KindOf(int code) => Map.TryGetValue(code, out var e) ? e.Kind : BinanceErrorKind.Unknown;
@@ -157,7 +165,7 @@ public static class BinanceErrors
         StopPriceLessThanZero, StopPriceGreaterThanMax, PriceLessThanMin, PriceNotIncreasedByTickSize,
         InvalidClientOrderIdLength, PriceHigherThanMultiplierUp, StepSizeMismatch, PriceLowerThanMultiplierDown,
         InvalidLeverage, DuplicatedClientOrderId, UnsupportedOrderTypeOnEndpoint, MarketOrderOutsidePercentPrice, MinNotional,
-        ClosePositionOrderExists,
+        ClosePositionOrderExists, GteWithoutPosition,
     }.ToFrozenSet();
 
     /// <summary>Codes Binance documents as "execution status unknown" (or an internal failure that may have run).</summary>

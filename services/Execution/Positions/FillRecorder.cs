@@ -143,7 +143,7 @@ public sealed class FillRecorder(
 
     /// <summary>
     /// Places a protective order (<see cref="ProtectiveOrders.PlaceReplacingAsync"/>: an older one of its kind is
-    /// cancelled first when <paramref name="replacing"/>, or when the venue says one stands). A resumed open first looks
+    /// cancelled first when <paramref name="replacing"/>). A resumed open first looks
     /// for the one its first attempt placed under <paramref name="key"/> (<see cref="ProtectiveOrders.FindPlacedAsync"/>)
     /// and places it only when there is none.
     /// </summary>

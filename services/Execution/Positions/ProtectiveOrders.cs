@@ -19,12 +19,33 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
     public static string TakeProfitId(string clientOrderId) => ExecutionWire.Derived(clientOrderId, "tp");
 
     public Task<ConditionalOrderInfo> PlaceStopLossAsync(string symbol, DomainSide side, decimal trigger, string key, CancellationToken ct) =>
-        venue.PlaceConditionalOrderAsync(
-            new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.StopMarket, trigger), key, ct);
+        PlaceAsync(new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.StopMarket, trigger), key, ct);
 
     public Task<ConditionalOrderInfo> PlaceTakeProfitAsync(string symbol, DomainSide side, decimal trigger, string key, CancellationToken ct) =>
-        venue.PlaceConditionalOrderAsync(
-            new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.TakeProfitMarket, trigger), key, ct);
+        PlaceAsync(new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.TakeProfitMarket, trigger), key, ct);
+
+    /// <summary>
+    /// Waits before each new attempt of a closePosition order Binance refused with -4509 ("TIF GTE can only be used with
+    /// open positions"): sent right after the opening fill, it can reach the venue before the position shows on its
+    /// side (reported by several live clients). The refusal placed nothing, so sending it again is safe.
+    /// </summary>
+    private static readonly TimeSpan[] GteRetryDelays =
+        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800)];
+
+    private async Task<ConditionalOrderInfo> PlaceAsync(NewConditionalOrder order, string key, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await venue.PlaceConditionalOrderAsync(order, key, ct).ConfigureAwait(false);
+            }
+            catch (BinanceApiException ex) when (ex.Code == BinanceErrors.GteWithoutPosition && attempt < GteRetryDelays.Length)
+            {
+                await Task.Delay(GteRetryDelays[attempt], ct).ConfigureAwait(false);
+            }
+        }
+    }
 
     /// <summary>
     /// On a resumed open: the conditional order its first attempt placed under <paramref name="key"/>, in whatever state
@@ -36,30 +57,20 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         venue.GetConditionalOrderAsync(ClientOrderIds.FromIdempotencyKey(key), ct);
 
     /// <summary>
-    /// Places a stop-loss or take-profit (<paramref name="type"/>) where the venue may already hold a closePosition order
-    /// of that type on the position's closing side: an add's older one, or one a position left when it closed at its
-    /// other trigger. Binance keeps one such order per type and direction (-4130), so the older ones are cancelled
-    /// first and then this one is placed; in between (milliseconds) the position has no order of that type.
-    /// <paramref name="clearFirst"/> (an add, a resumed open) cancels before the first attempt; otherwise (a new
-    /// position) the way is cleared only when the venue answers -4130, so a plain open costs no extra call. A cancel
-    /// that fails fails the placement: the caller's price is not at the venue.
+    /// Places a stop-loss or take-profit (<paramref name="type"/>) on a position that may already hold a closePosition
+    /// order of that type on its closing side (an add's older one). Binance keeps one such order per type and direction
+    /// (-4130), so with <paramref name="replacing"/> (an add, a resumed open) the older ones are cancelled first and
+    /// then this one is placed; in between (milliseconds) the position has no order of that type. A cancel that fails
+    /// fails the placement: the caller's price is not at the venue. A new position has none (Binance's closePosition
+    /// orders expire with the position they close), so it places at once.
     /// </summary>
     /// <returns>The order placed and the older ones cancelled for it.</returns>
     public async Task<(ConditionalOrderInfo Placed, IReadOnlyList<ConditionalOrderInfo> Replaced)> PlaceReplacingAsync(
-        string symbol, DomainSide side, ConditionalOrderType type, decimal trigger, string key, bool clearFirst, CancellationToken ct)
+        string symbol, DomainSide side, ConditionalOrderType type, decimal trigger, string key, bool replacing, CancellationToken ct)
     {
-        var replaced = clearFirst ? await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false) : [];
-        var order = new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), type, trigger);
-        try
-        {
-            return (await venue.PlaceConditionalOrderAsync(order, key, ct).ConfigureAwait(false), replaced);
-        }
-        catch (BinanceApiException ex) when (ex.Code == BinanceErrors.ClosePositionOrderExists)
-        {
-            // Refused outright (nothing placed): one of its type stands (placed since the clearing, or never cleared).
-            var more = await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false);
-            return (await venue.PlaceConditionalOrderAsync(order, key, ct).ConfigureAwait(false), [.. replaced, .. more]);
-        }
+        var replaced = replacing ? await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false) : [];
+        var placed = await PlaceAsync(new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), type, trigger), key, ct).ConfigureAwait(false);
+        return (placed, replaced);
     }
 
     /// <summary>Cancels the open closePosition orders of <paramref name="type"/> guarding the position, other than <paramref name="key"/>'s.</summary>
