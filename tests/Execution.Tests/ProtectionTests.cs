@@ -161,26 +161,46 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     /// <summary>
-    /// The add's cancel of the older stop-loss fails (its listing of the symbol's algo orders is refused), so its new
-    /// stop-loss cannot be placed (the venue keeps one per direction): that is a stop-loss that could not be placed, and
-    /// the position is closed at once, the older order with it.
+    /// The add's cancel of the older stop-loss cannot be made (its listing of the symbol's algo orders is refused), so its
+    /// new stop-loss is not placed (the venue keeps one per direction). The older one still guards the position: the add
+    /// stands, the answer says so, and the record keeps the older price, so reconciliation finds nothing to repair.
     /// </summary>
     [Fact]
-    public async Task OpenPosition_AddWhoseOlderStopLossCannotBeCancelled_ItsStopLossCannotBePlaced_PositionClosedAtOnce()
+    public async Task OpenPosition_AddWhoseOlderStopLossCannotBeCancelled_OlderStaysAndTheAnswerSaysSo()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var first = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
         await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/openAlgoOrders", 2);
 
-        var refused = await Orders.FailsWith(StatusCode.Aborted,
-            () => stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000")).ResponseAsync);
+        var added = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000"));
 
-        Assert.StartsWith("stop_loss_price: the stop-loss could not be placed", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(first.PositionId, added.PositionId);
+        Assert.Contains(added.Warnings, w => w.StartsWith("stop_loss_price: the position's earlier stop-loss could not be cancelled", StringComparison.Ordinal));
         var venue = stack.Venue();
-        Assert.All(await venue.GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
-        Assert.Empty(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
-        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed'", first.PositionId));
+        Assert.Equal(0.02m, Assert.Single(await venue.GetPositionsAsync("BTCUSDT"), p => p.PositionAmt != 0m).PositionAmt);
+        Assert.Equal(95000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 0.02 AND stop_loss_price = 95000", first.PositionId));
         Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// A new position's stop-loss refused with -4130 (one of its kind stands, left by something else): the way is cleared
+    /// and it is placed again, once, and the position stays. Taken as a stop-loss that could not be placed, the new
+    /// position was closed at once.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_NewPositionsStopLossRefusedWithMinus4130_ClearedAndPlacedAgain()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(FaultKind.Reject, "/fapi/v1/algoOrder", 1, code: -4130);
+
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+
+        var venue = stack.Venue();
+        Assert.Equal(0.01m, Assert.Single(await venue.GetPositionsAsync("BTCUSDT"), p => p.PositionAmt != 0m).PositionAmt);
+        Assert.Equal(95000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+        Assert.Equal(2, await stack.Paper.RequestCountAsync("POST /fapi/v1/algoOrder"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND stop_loss_price = 95000", opened.PositionId));
     }
 
     /// <summary>

@@ -23,6 +23,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "{Symbol}: the earlier {Type} {ClientAlgoId} at {TriggerPrice} is cancelled for the one of order {ClientOrderId} (the venue keeps one of each kind per direction)")]
     public static partial void ProtectionReplaced(ILogger logger, string symbol, string type, string clientAlgoId, decimal triggerPrice, string clientOrderId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol}: order {ClientOrderId} could not replace the position's earlier protective order, which still guards it")]
+    public static partial void ProtectionNotReplaced(ILogger logger, Exception exception, string symbol, string clientOrderId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert: the close of the small largest position on {Symbol} was filled in part; it is reduced, and the alert is done: {Detail}")]
     public static partial void SmallCloseIncomplete(ILogger logger, string symbol, string detail);
 

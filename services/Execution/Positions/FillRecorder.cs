@@ -34,8 +34,9 @@ public sealed class FillRecorder(
     /// <param name="adding">
     /// Whether the order added to a position the venue already held. Its new stop-loss or take-profit then replaces the
     /// position's older one of the same kind, cancelled first (<see cref="ProtectiveOrders.PlaceReplacingAsync"/>); a
-    /// resumed open does the same, since it cannot tell. A replacement that cannot be placed (the older one's cancel
-    /// failed included) is a stop-loss that could not be placed: the position is closed at once.
+    /// resumed open does the same, since it cannot tell. When the older one cannot be cancelled it stays, guarding the
+    /// position at its price (the answer warns, and the record keeps that price); a new stop-loss that cannot be placed
+    /// once the older one is gone is a stop-loss that could not be placed: the position is closed at once.
     /// </param>
     public async Task<OpenPositionResponse> CompleteOpenAsync(
         OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, bool adding = false)
@@ -65,11 +66,19 @@ public sealed class FillRecorder(
 
         var fee = fills.Fee;
         Exception? stopFailure = null;
+        // What the Ledger records: an add whose older order still stands (not replaced) keeps that price in the record.
+        var recorded = command;
         if (stopTask is not null)
         {
             try
             {
                 await stopTask.ConfigureAwait(false);
+            }
+            catch (ProtectionNotReplacedException ex)
+            {
+                Log.ProtectionNotReplaced(logger, ex, command.Symbol, command.ClientOrderId);
+                warnings.Add("stop_loss_price: " + ex.Message);
+                recorded = recorded with { StopLoss = null };
             }
             catch (BinanceException ex)
             {
@@ -83,6 +92,12 @@ public sealed class FillRecorder(
             {
                 await takeTask.ConfigureAwait(false);
             }
+            catch (ProtectionNotReplacedException ex)
+            {
+                Log.ProtectionNotReplaced(logger, ex, command.Symbol, command.ClientOrderId);
+                warnings.Add("take_profit_price: " + ex.Message);
+                recorded = recorded with { TakeProfit = null };
+            }
             catch (BinanceException ex)
             {
                 Log.TakeProfitFailed(logger, ex, command.Symbol, command.ClientOrderId);
@@ -94,7 +109,7 @@ public sealed class FillRecorder(
         Exception? recordingFailure = null;
         try
         {
-            record = await RecordOpenAsync(command, order, fills, resumed, ct).ConfigureAwait(false);
+            record = await RecordOpenAsync(recorded, order, fills, resumed, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (stopFailure is not null && ex is not OperationCanceledException)
         {

@@ -59,30 +59,62 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
     /// <summary>
     /// Places a stop-loss or take-profit (<paramref name="type"/>) on a position that may already hold a closePosition
     /// order of that type on its closing side (an add's older one). Binance keeps one such order per type and direction
-    /// (-4130), so with <paramref name="replacing"/> (an add, a resumed open) the older ones are cancelled first and
-    /// then this one is placed; in between (milliseconds) the position has no order of that type. A cancel that fails
-    /// fails the placement: the caller's price is not at the venue. A new position has none (Binance's closePosition
-    /// orders expire with the position they close), so it places at once.
+    /// (-4130), so with <paramref name="replacing"/> (an add, a resumed open) the older one is cancelled first and then
+    /// this one is placed; in between (milliseconds) the position has no order of that type, and from the cancel on
+    /// the placement is not given up for a shutdown. When the older one cannot be cancelled (the listing or the
+    /// cancel refused), it still guards the position and nothing is placed: <see cref="ProtectionNotReplacedException"/>.
+    /// A new position has none (Binance's closePosition orders expire with the position they close), so it places at
+    /// once; should the venue still answer -4130, the way is cleared and it places again, once.
     /// </summary>
     /// <returns>The order placed and the older ones cancelled for it.</returns>
     public async Task<(ConditionalOrderInfo Placed, IReadOnlyList<ConditionalOrderInfo> Replaced)> PlaceReplacingAsync(
         string symbol, DomainSide side, ConditionalOrderType type, decimal trigger, string key, bool replacing, CancellationToken ct)
     {
+        var order = new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), type, trigger);
         var replaced = replacing ? await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false) : [];
-        var placed = await PlaceAsync(new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), type, trigger), key, ct).ConfigureAwait(false);
-        return (placed, replaced);
+        try
+        {
+            return (await PlaceAsync(order, key, replaced.Count > 0 ? CancellationToken.None : ct).ConfigureAwait(false), replaced);
+        }
+        catch (BinanceApiException ex) when (ex.Code == BinanceErrors.ClosePositionOrderExists && !replacing)
+        {
+            // Refused outright (nothing placed): one of its type stands, left by something else.
+            var more = await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false);
+            return (await PlaceAsync(order, key, CancellationToken.None).ConfigureAwait(false), more);
+        }
     }
 
-    /// <summary>Cancels the open closePosition orders of <paramref name="type"/> guarding the position, other than <paramref name="key"/>'s.</summary>
+    /// <summary>
+    /// Cancels the open closePosition orders of <paramref name="type"/> guarding the position, other than
+    /// <paramref name="key"/>'s. A listing or a cancel the venue refused leaves them standing:
+    /// <see cref="ProtectionNotReplacedException"/>. A cancel whose outcome is unknown is not caught: the older order
+    /// may be gone.
+    /// </summary>
     private async Task<List<ConditionalOrderInfo>> CancelGuardingAsync(string symbol, DomainSide side, ConditionalOrderType type, string key, CancellationToken ct)
     {
         var own = ClientOrderIds.FromIdempotencyKey(key);
-        var open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
+        IReadOnlyList<ConditionalOrderInfo> open;
+        try
+        {
+            open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
+        }
+        catch (BinanceException ex)
+        {
+            throw new ProtectionNotReplacedException(type, ex);
+        }
+
         var older = Guarding(open, side, type).Where(o => !string.Equals(o.ClientAlgoId, own, StringComparison.Ordinal)).ToList();
         foreach (var o in older)
         {
-            // False: it is no longer open (it triggered or was cancelled meanwhile), which clears the way as well.
-            await venue.CancelConditionalOrderAsync(o.ClientAlgoId, ct).ConfigureAwait(false);
+            try
+            {
+                // False: it is no longer open (it triggered or was cancelled meanwhile), which clears the way as well.
+                await venue.CancelConditionalOrderAsync(o.ClientAlgoId, ct).ConfigureAwait(false);
+            }
+            catch (BinanceApiException ex)
+            {
+                throw new ProtectionNotReplacedException(type, ex);
+            }
         }
 
         return older;
@@ -136,3 +168,11 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         await plain.ConfigureAwait(false);
     }
 }
+
+/// <summary>
+/// A stop-loss or take-profit that was not replaced: the position's older one of its kind could not be cancelled (the
+/// venue refused the listing or the cancel), so it still guards the position, and the new one was not placed (Binance
+/// keeps one per direction).
+/// </summary>
+public sealed class ProtectionNotReplacedException(ConditionalOrderType type, Exception inner)
+    : Exception($"the position's earlier {(type == ConditionalOrderType.StopMarket ? "stop-loss" : "take-profit")} could not be cancelled ({inner.Message}); it still guards the position, and the new price was not placed", inner);

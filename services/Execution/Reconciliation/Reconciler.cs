@@ -411,11 +411,10 @@ public sealed class Reconciler(
     }
 
     /// <summary>
-    /// More than one closePosition order of a kind guarding the position (an add whose cancel of the older one failed,
-    /// or a crash between the two): the newest stays and the older ones are cancelled, since each would close the whole
-    /// position at its own trigger. The newest is the latest intent: an add places its order before it cancels the
-    /// older ones and before it writes its price to the Ledger, so after a crash the record can still hold the older
-    /// price; the risk event names both.
+    /// More than one closePosition order of a kind guarding the position: the newest stays and the older ones are
+    /// cancelled, since each would close the whole position at its own trigger. Binance refuses a second one (-4130)
+    /// and an add cancels the older one before it places its own, so this is a guard for a venue that lets two stand;
+    /// the newest is the latest intent even where the record still holds an older price, and the risk event names both.
     /// </summary>
     private async Task<int> CancelSupersededAsync(
         string symbol, Domain.Side side, string kind, List<ConditionalOrderInfo> guarding, IReadOnlyList<ConditionalOrderInfo> conditional,

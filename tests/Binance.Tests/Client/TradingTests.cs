@@ -183,18 +183,18 @@ public class TradingTests : PaperTest
         await Client.PlaceOrderAsync(MarketBuy(0.020m), "long-c");
         await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 58000m), "sl-old");
         // One closePosition order per type and direction may stand (-4130): the other one is a take-profit.
-        await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.TakeProfitMarket, 70000m), "sl-new");
+        await Client.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.TakeProfitMarket, 70000m), "tp-new");
 
         Assert.True(await Client.CancelConditionalOrderAsync("sl-old"));
 
-        Assert.Equal("sl-new", (await Client.GetOpenConditionalOrdersAsync("BTCUSDT")).Single().ClientAlgoId);
+        Assert.Equal("tp-new", (await Client.GetOpenConditionalOrdersAsync("BTCUSDT")).Single().ClientAlgoId);
         Assert.Equal(AlgoStatus.Canceled, (await Client.GetConditionalOrderAsync("sl-old"))!.Status);
         // Already cancelled, never placed, or triggered: not open, so nothing to cancel (not an error).
         Assert.False(await Client.CancelConditionalOrderAsync("sl-old"));
         Assert.False(await Client.CancelConditionalOrderAsync("sl-never"));
         await Paper.SetPriceAsync("BTCUSDT", 70010m);
-        Assert.Equal(AlgoStatus.Finished, (await Client.GetConditionalOrderAsync("sl-new"))!.Status);
-        Assert.False(await Client.CancelConditionalOrderAsync("sl-new"));
+        Assert.Equal(AlgoStatus.Finished, (await Client.GetConditionalOrderAsync("tp-new"))!.Status);
+        Assert.False(await Client.CancelConditionalOrderAsync("tp-new"));
     }
 
     [Fact]
