@@ -193,6 +193,40 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// The account loses more than the $500 daily limit while the Ledger refuses the kill switch, and makes the loss good
+    /// before the Ledger takes it again. The breach was seen: the latch must still land, with its cause. Before, the
+    /// monitor tried the latch only on ticks that saw the breach, so a recovery in between let it go.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_DailyLossLatchRefusedByTheLedger_LatchedOnceTheLedgerAnswersEvenAfterTheLossWasMadeGood()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-4");
+        var entry = Assert.Single((await source.GetAccountAsync(CancellationToken.None)).Positions).EntryPrice;
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var db = new Npgsql.NpgsqlConnection(world.Database);
+        await db.OpenAsync();
+        await ExecuteAsync(db, """
+            CREATE FUNCTION test_refuse_kill_switch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER test_refuse_kill_switch BEFORE INSERT OR UPDATE ON kill_switch FOR EACH ROW EXECUTE FUNCTION test_refuse_kill_switch();
+            """);
+
+        // 0.1 BTC down 5,100: a loss of 510 (limit 500), with the margin still healthy.
+        await paper.SetPriceAsync("BTCUSDT", entry - 5_100m);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await paper.SetPriceAsync("BTCUSDT", entry);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        Assert.Equal(MarginAction.Ok, world.RiskServices.GetRequiredService<MarginMonitor>().LastAction);
+
+        await ExecuteAsync(db, "DROP TRIGGER test_refuse_kill_switch ON kill_switch; DROP FUNCTION test_refuse_kill_switch();");
+        var latched = await Poll.UntilAsync(() => world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
+        Assert.Equal(KillSwitchTrigger.DailyLoss, latched.Trigger);
+    }
+
+    /// <summary>
     /// For a single cross long: a price inside the 15 % buffer but above the exchange liquidation price, and one below
     /// it (at or under maintenance), each checked with Domain.
     /// </summary>

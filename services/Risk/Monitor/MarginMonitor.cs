@@ -19,7 +19,8 @@ namespace TradeEngine.Risk.Monitor;
 /// and drawdown, writes a PnL snapshot to the Ledger, and raises <see cref="MarginAlertRaised"/> when the margin
 /// state changes into Reduce or LiquidateAll: one alert per change, not per tick, and not again for a ratio that only
 /// hovers at the boundary (<see cref="RecoveryBand"/>). LiquidateAll, a daily-loss breach
-/// and a drawdown breach each latch the kill switch; a LiquidateAll latch the Ledger did not take is retried each tick.
+/// and a drawdown breach each latch the kill switch; a latch the Ledger did not take is retried each tick (a daily-loss
+/// one only within its UTC day).
 /// </summary>
 public sealed partial class MarginMonitor(
     IAccountSource accounts,
@@ -44,9 +45,12 @@ public sealed partial class MarginMonitor(
 
     private MarginAction _last = MarginAction.Ok;
 
-    // A liquidate-all whose kill-switch latch has not landed yet (the Ledger did not answer): retried every tick, even
-    // after the account is back to Ok (Execution flattened it), until the switch is on.
-    private (string Reason, string Ratio)? _pendingLatch;
+    /// <summary>
+    /// A kill-switch latch this monitor owes (LiquidateAll, a daily-loss or drawdown breach) that has not landed yet (the
+    /// Ledger did not answer, or refused): retried every tick, even after the account is back to Ok (Execution flattened
+    /// it, or the loss was made good), until the switch is on. The first cause is kept.
+    /// </summary>
+    private (string Trigger, string Reason, string Metric, string Limit, DateOnly Day)? _pendingLatch;
 
     /// <summary>The margin state of the last tick (for health and tests).</summary>
     public MarginAction LastAction => _last;
@@ -86,7 +90,7 @@ public sealed partial class MarginMonitor(
         {
             await TryAsync(() => SnapshotAsync(account, state, health, now, cancellationToken), cancellationToken).ConfigureAwait(false);
             cache.ObserveEquity(account.Equity);
-            await TryAsync(() => CheckLossLimitsAsync(account, state, limits, cancellationToken), cancellationToken).ConfigureAwait(false);
+            CheckLossLimits(account, state, limits, now);
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
@@ -146,7 +150,8 @@ public sealed partial class MarginMonitor(
             reason, ratio, Wire.Format(1m + evaluator.Limits.LiquidationBuffer), cancellationToken), cancellationToken).ConfigureAwait(false);
         if (liquidate)
         {
-            _pendingLatch = (reason, ratio);
+            // It replaces a loss-limit latch still owed: either turns the switch on, and this is the graver cause.
+            _pendingLatch = (KillSwitchTriggers.LiquidateAll, reason, ratio, "1", DateOnly.FromDateTime(now.UtcDateTime));
             if (state is not null)
             {
                 await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
@@ -161,15 +166,18 @@ public sealed partial class MarginMonitor(
             return;
         }
 
-        if (state.KillSwitch.Active)
+        if (state.KillSwitch.Active
+            || (pending.Trigger == KillSwitchTriggers.DailyLoss && pending.Day != DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)))
         {
+            // On, or a daily loss of a day that is over: the loss it measured no longer counts (a new day starts at 0),
+            // and the switch would flatten every position for it.
             _pendingLatch = null;
             return;
         }
 
         await TryAsync(async () =>
         {
-            await killSwitch.LatchAsync(KillSwitchTriggers.LiquidateAll, pending.Reason, pending.Ratio, "1", cancellationToken).ConfigureAwait(false);
+            await killSwitch.LatchAsync(pending.Trigger, pending.Reason, pending.Metric, pending.Limit, cancellationToken).ConfigureAwait(false);
             _pendingLatch = null;
         }, cancellationToken).ConfigureAwait(false);
     }
@@ -200,9 +208,10 @@ public sealed partial class MarginMonitor(
         }
     }
 
-    private async Task CheckLossLimitsAsync(AccountView account, RiskState state, RiskLimits limits, CancellationToken cancellationToken)
+    /// <summary>A daily-loss or drawdown breach becomes the latch this monitor owes (<see cref="LatchPendingAsync"/> makes it).</summary>
+    private void CheckLossLimits(AccountView account, RiskState state, RiskLimits limits, DateTimeOffset now)
     {
-        if (state.KillSwitch.Active)
+        if (state.KillSwitch.Active || _pendingLatch is not null)
         {
             return;
         }
@@ -211,15 +220,13 @@ public sealed partial class MarginMonitor(
         var drawdown = EquityMath.Drawdown(Math.Max(state.PeakEquity ?? account.Equity, account.Equity), account.Equity);
         if (dailyLoss > limits.DailyLossLimit)
         {
-            await killSwitch.LatchAsync(KillSwitchTriggers.DailyLoss,
-                $"Daily loss {Wire.Format(dailyLoss)} above the limit {Wire.Format(limits.DailyLossLimit)}",
-                Wire.Format(dailyLoss), Wire.Format(limits.DailyLossLimit), cancellationToken).ConfigureAwait(false);
+            _pendingLatch = (KillSwitchTriggers.DailyLoss, $"Daily loss {Wire.Format(dailyLoss)} above the limit {Wire.Format(limits.DailyLossLimit)}",
+                Wire.Format(dailyLoss), Wire.Format(limits.DailyLossLimit), DateOnly.FromDateTime(now.UtcDateTime));
         }
         else if (drawdown > limits.MaxDrawdown)
         {
-            await killSwitch.LatchAsync(KillSwitchTriggers.Drawdown,
-                $"Drawdown {Wire.Format(drawdown)} above the limit {Wire.Format(limits.MaxDrawdown)}",
-                Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), cancellationToken).ConfigureAwait(false);
+            _pendingLatch = (KillSwitchTriggers.Drawdown, $"Drawdown {Wire.Format(drawdown)} above the limit {Wire.Format(limits.MaxDrawdown)}",
+                Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), DateOnly.FromDateTime(now.UtcDateTime));
         }
     }
 
