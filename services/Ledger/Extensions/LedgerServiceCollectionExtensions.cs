@@ -1,3 +1,4 @@
+using TradeEngine.Ledger.Mapping;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -60,6 +61,8 @@ public static class LedgerServiceCollectionExtensions
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.Configure<OutboxOptions>(builder.Configuration.GetSection(OutboxOptions.Section));
+        services.Configure<RecordedTimesOptions>(builder.Configuration.GetSection(RecordedTimesOptions.Section));
+        services.AddSingleton<RecordedTimes>();
 
         // Migrations run before anything else that touches the database.
         services.AddSingleton<MigrationRunner>();

@@ -19,7 +19,7 @@ namespace TradeEngine.Ledger.Funding;
 /// position still open; FAILED_PRECONDITION otherwise). Posting adds the payment to the position's funding and
 /// publishes <see cref="FundingPaid"/> in the position's event order. Payment is positive when we paid.
 /// </summary>
-public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time)
+public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter writer, RecordedTimes times)
 {
     private const string Columns =
         "funding_event_id, position_id, symbol, venue, funding_rate, position_size, mark_price, notional, payment, funding_time";
@@ -37,7 +37,7 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         Notional(size, mark, "position_size");
         var notional = Bounded(Money(r.Notional, "notional"), "notional");
         var payment = Bounded(Money(r.Payment, "payment"), "payment");
-        var fundingTime = Recorded(r.FundingTime, "funding_time", time);
+        var fundingTime = times.Required(r.FundingTime, "funding_time");
 
         var fundingEventId = NewId.NextGuid();
         var eventId = NewId.NextGuid();

@@ -57,27 +57,6 @@ public static class LedgerWire
 
     public static Guid? OptionalId(string? text, string field) => string.IsNullOrEmpty(text) ? null : Id(text, field);
 
-    /// <summary>
-    /// How far ahead of this Ledger's clock the time of a recorded fact (a fill, an open, a close, a settlement, a
-    /// snapshot, a risk event) may be. Execution records the venue's times, and the venue's clock may run ahead of ours
-    /// (reconciliation is tested with it an hour ahead), so this is not a clock-skew bound: it refuses a time that is a
-    /// client's bug, which would otherwise stand in the record (an opened_at a year ahead would refuse every close
-    /// dated now as "before the position's opened_at").
-    /// </summary>
-    public static readonly TimeSpan MaxAheadOfClock = TimeSpan.FromDays(1);
-
-    /// <summary>An optional instant: unset means now; a malformed, absurd or far-future one is INVALID_ARGUMENT naming the field.</summary>
-    public static DateTimeOffset InstantOrNow(Timestamp? timestamp, string field, TimeProvider time) =>
-        Wire.OptionalInstant(timestamp, field) is { } at ? NotAhead(at, field, time) : time.GetUtcNow();
-
-    /// <summary>A required instant of a recorded fact: at most <see cref="MaxAheadOfClock"/> ahead of this Ledger's clock.</summary>
-    public static DateTimeOffset Recorded(Timestamp? timestamp, string field, TimeProvider time) =>
-        NotAhead(Wire.Instant(timestamp, field), field, time);
-
-    private static DateTimeOffset NotAhead(DateTimeOffset at, string field, TimeProvider time) =>
-        at - time.GetUtcNow() <= MaxAheadOfClock ? at
-        : throw new RequestValidationException(field, $"is more than {MaxAheadOfClock.TotalHours:0} hours ahead of the Ledger's clock");
-
     /// <summary>An amount at most <see cref="MaxNotional"/> in size (a fee, a funding payment, a notional itself).</summary>
     public static decimal Bounded(decimal value, string field) =>
         Math.Abs(value) <= MaxNotional ? value

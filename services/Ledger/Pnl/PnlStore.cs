@@ -1,3 +1,4 @@
+using TradeEngine.Ledger.Mapping;
 using Npgsql;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Idempotency;
@@ -11,7 +12,7 @@ namespace TradeEngine.Ledger.Pnl;
 /// PnL snapshots and what is read from them (peak equity, the equity curve), and the daily PnL summed from the
 /// position journal (realized, fees) and funding events. Trades are the fill log and are not summed again.
 /// </summary>
-public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time)
+public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time, RecordedTimes times)
 {
     public const int DefaultCurvePoints = 500;
     public const int MaxCurvePoints = 5000;
@@ -31,7 +32,7 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             throw new RequestValidationException("open_positions", "must not be negative");
         }
 
-        var takenAt = InstantOrNow(r.TakenAt, "taken_at", time);
+        var takenAt = times.OrNow(r.TakenAt, "taken_at");
         var snapshotId = Guid.CreateVersion7(takenAt);
         var call = new IdempotencyContext<LogPnlSnapshotResponse>(
             "LogPnlSnapshot", key, "idempotency_key", r, LogPnlSnapshotResponse.Parser, x => x.Replayed = true);
@@ -47,7 +48,7 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
     public async Task<GetDailyPnlResponse> DailyAsync(GetDailyPnlRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var instant = InstantOrNow(r.Day, "day", time).UtcDateTime;
+        var instant = (Wire.OptionalInstant(r.Day, "day") ?? time.GetUtcNow()).UtcDateTime;
         var dayStart = new DateTimeOffset(instant.Date, TimeSpan.Zero);
         var dayEnd = dayStart.AddDays(1);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using TradeEngine.Ledger.Mapping;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
@@ -32,7 +33,7 @@ public static class PositionCommands
         string Key, Guid PositionId, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason, bool Liquidated,
         IReadOnlyList<FillCommand> Fills);
 
-    public static OpenCommand Parse(OpenPositionRequest r, TimeProvider time)
+    public static OpenCommand Parse(OpenPositionRequest r, RecordedTimes times)
     {
         ArgumentNullException.ThrowIfNull(r);
         var side = Wire.Enum(r.Side, "side");
@@ -46,7 +47,7 @@ public static class PositionCommands
         var entryPrice = Positive(r.EntryPrice, "entry_price");
         Notional(quantity, entryPrice, "quantity");
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
-        var fills = ParseFills(r.Fills, quantity, fee, time);
+        var fills = ParseFills(r.Fills, quantity, fee, times);
         return new OpenCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             OptionalText(r.Account, "account", 64) ?? DefaultAccount,
@@ -59,7 +60,7 @@ public static class PositionCommands
             PositionRow.MarginText(marginType),
             fee,
             OptionalText(r.Strategy, "strategy", 64),
-            InstantOrNow(r.OpenedAt, "opened_at", time),
+            times.OrNow(r.OpenedAt, "opened_at"),
             OptionalPositive(r.StopLossPrice, "stop_loss_price"),
             OptionalPositive(r.TakeProfitPrice, "take_profit_price"),
             fills);
@@ -69,7 +70,7 @@ public static class PositionCommands
     /// An order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the request's
     /// quantity (when the request states one) and fee, so the record and its trades cannot disagree.
     /// </summary>
-    private static List<FillCommand> ParseFills(IReadOnlyList<Fill> given, decimal? quantity, decimal fee, TimeProvider time)
+    private static List<FillCommand> ParseFills(IReadOnlyList<Fill> given, decimal? quantity, decimal fee, RecordedTimes times)
     {
         if (given.Count > MaxFills)
         {
@@ -92,7 +93,7 @@ public static class PositionCommands
                 price,
                 size,
                 Bounded(NonNegativeOrZero(f.Fee, at + "fee"), at + "fee"),
-                Recorded(f.ExecutedAt, at + "executed_at", time));
+                times.Required(f.ExecutedAt, at + "executed_at"));
             if (!ids.Add(fill.ExchangeTradeId))
             {
                 throw new RequestValidationException(at + "exchange_trade_id", "appears twice in fills");
@@ -114,7 +115,7 @@ public static class PositionCommands
         return fills;
     }
 
-    public static ReduceCommand Parse(ReducePositionRequest r, TimeProvider time)
+    public static ReduceCommand Parse(ReducePositionRequest r, RecordedTimes times)
     {
         ArgumentNullException.ThrowIfNull(r);
         var quantity = Positive(r.Quantity, "quantity");
@@ -127,12 +128,12 @@ public static class PositionCommands
             quantity,
             exitPrice,
             fee,
-            InstantOrNow(r.ReducedAt, "reduced_at", time),
+            times.OrNow(r.ReducedAt, "reduced_at"),
             OptionalText(r.Reason, "reason", 256),
-            ParseFills(r.Fills, quantity, fee, time));
+            ParseFills(r.Fills, quantity, fee, times));
     }
 
-    public static CloseCommand Parse(ClosePositionRequest r, TimeProvider time)
+    public static CloseCommand Parse(ClosePositionRequest r, RecordedTimes times)
     {
         ArgumentNullException.ThrowIfNull(r);
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
@@ -141,10 +142,10 @@ public static class PositionCommands
             Id(r.PositionId, "position_id"),
             Positive(r.ExitPrice, "exit_price"),
             fee,
-            InstantOrNow(r.ClosedAt, "closed_at", time),
+            times.OrNow(r.ClosedAt, "closed_at"),
             OptionalText(r.ExitReason, "exit_reason", 256),
             r.Liquidated,
             // A close covers the open quantity, known once the row is locked: PositionStore checks the fills against it.
-            ParseFills(r.Fills, quantity: null, fee, time));
+            ParseFills(r.Fills, quantity: null, fee, times));
     }
 }

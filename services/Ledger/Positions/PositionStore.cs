@@ -1,3 +1,4 @@
+using TradeEngine.Ledger.Mapping;
 using Grpc.Core;
 using MassTransit;
 using Npgsql;
@@ -17,7 +18,7 @@ namespace TradeEngine.Ledger.Positions;
 /// Opens, adds to, reduces and closes position records. Each change locks the position row, writes the row, a
 /// <c>position_changes</c> journal entry and its event in one transaction, under the call's idempotency key.
 /// </summary>
-public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
+public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
 {
     /// <summary>
     /// A funding event or a trade that names a position belongs to that position's market: the same symbol and venue,
@@ -40,7 +41,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
 
     public Task<PositionRecord> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
     {
-        var command = Parse(request, time);
+        var command = Parse(request, times);
         var call = Context("OpenPosition", command.Key, request) with { RetryOnConstraint = RetryOnOpenRace, TotalsField = "quantity" };
         // Three round trips and the commit: the key claim with the read of the open position, the insert (or update) of the
         // row, and its journal entry, event, fills and stored response together.
@@ -57,7 +58,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
 
     public Task<PositionRecord> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken)
     {
-        var command = Parse(request, time);
+        var command = Parse(request, times);
         return writer.ExecuteAsync(Context("ReducePosition", command.Key, request) with { TotalsField = "realized_pnl" }, async (connection, transaction, ct) =>
         {
             var row = await LockOpenAsync(connection, transaction, command.PositionId, command.At, "reduced_at", ct).ConfigureAwait(false);
@@ -77,7 +78,7 @@ public sealed class PositionStore(IdempotentWriter writer, TimeProvider time)
 
     public Task<PositionRecord> CloseAsync(ClosePositionRequest request, CancellationToken cancellationToken)
     {
-        var command = Parse(request, time);
+        var command = Parse(request, times);
         return writer.ExecuteAsync(Context("ClosePosition", command.Key, request) with { TotalsField = "realized_pnl" }, async (connection, transaction, ct) =>
         {
             var row = await LockOpenAsync(connection, transaction, command.PositionId, command.At, "closed_at", ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using TradeEngine.Ledger.Mapping;
 using MassTransit;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Ledger.Data;
@@ -10,7 +11,7 @@ using static TradeEngine.Ledger.Mapping.LedgerWire;
 namespace TradeEngine.Ledger.Risk;
 
 /// <summary>Records risk events (limit breaches, margin actions, reconciliation mismatches) and publishes <see cref="RiskEventLogged"/>.</summary>
-public sealed class RiskEventStore(IdempotentWriter writer, TimeProvider time)
+public sealed class RiskEventStore(IdempotentWriter writer, RecordedTimes times)
 {
     public Task<LogRiskEventResponse> LogAsync(LogRiskEventRequest r, CancellationToken cancellationToken)
     {
@@ -27,7 +28,7 @@ public sealed class RiskEventStore(IdempotentWriter writer, TimeProvider time)
         var symbol = OptionalText(r.Symbol, "symbol", 32);
         var metric = OptionalMoney(r.MetricValue, "metric_value");
         var limit = OptionalMoney(r.LimitValue, "limit_value");
-        var occurredAt = InstantOrNow(r.OccurredAt, "occurred_at", time);
+        var occurredAt = times.OrNow(r.OccurredAt, "occurred_at");
 
         var riskEventId = NewId.NextGuid();
         var eventId = NewId.NextGuid();

@@ -1,3 +1,4 @@
+using TradeEngine.Ledger.Mapping;
 using Grpc.Core;
 using MassTransit;
 using TradeEngine.Ledger.Positions;
@@ -18,7 +19,7 @@ namespace TradeEngine.Ledger.Trades;
 /// each is recorded. The trade row, its key and its <see cref="TradeRecorded"/> outbox row go to PostgreSQL in one batch
 /// and commit together.
 /// </summary>
-public sealed class TradeStore(IdempotentWriter writer, TimeProvider time)
+public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
 {
     /// <summary>The idempotency namespace of fills (V0004); the key is venue + U+001F + symbol + U+001F + exchange trade id.</summary>
     public const string Rpc = "RecordTrade/symbol-fill";
@@ -44,7 +45,7 @@ public sealed class TradeStore(IdempotentWriter writer, TimeProvider time)
         Notional(quantity, price, "quantity");
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
         var realizedPnl = OptionalMoney(r.RealizedPnl, "realized_pnl") ?? 0m;
-        var executedAt = Recorded(r.ExecutedAt, "executed_at", time);
+        var executedAt = times.Required(r.ExecutedAt, "executed_at");
         var positionId = OptionalId(r.PositionId, "position_id");
         var strategy = OptionalText(r.Strategy, "strategy", 64);
 
