@@ -35,10 +35,17 @@ public sealed class PaperOptions
     /// <summary>The price path moves one step per this much simulated time.</summary>
     public TimeSpan PriceStep { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Simulated-clock start (ISO 8601). Empty: the real time.</summary>
+    /// <summary>
+    /// Simulated-clock start (ISO 8601). Empty: the real time. The Ledger refuses facts dated more than
+    /// <c>Ledger:RecordedTimes:MaxAheadOfClock</c> (a day) ahead of its own clock: a start in the future needs it raised.
+    /// </summary>
     public DateTimeOffset? StartTime { get; set; }
 
-    /// <summary>Simulated seconds per real second (0 freezes the clock; the control API changes it at run time).</summary>
+    /// <summary>
+    /// Simulated seconds per real second (0 freezes the clock; the control API changes it at run time). Above 1 the
+    /// venue's clock runs ahead of the services' by more every hour; raise <c>Ledger:RecordedTimes:MaxAheadOfClock</c>
+    /// to match, or the Ledger refuses the fills Execution records with the venue's times.
+    /// </summary>
     public double ClockSpeed { get; set; } = 1.0;
 
     /// <summary>
