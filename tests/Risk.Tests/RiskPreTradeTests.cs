@@ -418,6 +418,38 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal("36144.57831325", reply.LiquidationPrice);
     }
 
+    /// <summary>
+    /// A cross add to a position marked away from the order's price: the account's totals count the position at its mark,
+    /// so that is what comes out of them, leaving the other positions' share (none here). Taken out at the order's price,
+    /// 100 of the position's own loss stayed in as "other" unrealized PnL and the liquidation price moved by about 500.
+    /// </summary>
+    [Fact]
+    public async Task PreviewPosition_CrossAddToAPositionMarkedAwayFromTheOrderPrice_OtherPositionsShareIsNone()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        // 0.1 BTC long from 60,000, marked at 58,000: unrealized -200, maintenance 5,800 × 0.004 = 23.2.
+        var account = new Common.V1.AccountSnapshot
+        {
+            WalletBalance = "10000", AvailableBalance = "9000", UnrealizedPnl = "-200", Equity = "9800", MaintenanceMargin = "23.2",
+            Positions =
+            {
+                new Common.V1.PositionSnapshot
+                {
+                    Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.1", EntryPrice = "60000", MarkPrice = "58000", Leverage = 5,
+                    MarginType = Common.V1.MarginType.Cross, UnrealizedPnl = "-200",
+                },
+            },
+        };
+        var order = RiskWorld.Order("0.1", 5, "59000");
+        order.MarginType = Common.V1.MarginType.Cross;
+
+        var reply = await world.Risk.PreviewPositionAsync(new PreviewPositionRequest { Order = order, Account = account });
+
+        // 0.2 at an average entry of 59,500, the whole wallet, no other position, bracket 1 (mmr 0.004, cum 0):
+        // (10,000 - 0.2 × 59,500) / (0.2 × 0.004 - 0.2) = 9,538.152610441767...
+        Assert.Equal("9538.15261044", reply.LiquidationPrice);
+    }
+
     private static async Task AssertLatchedAsync(RiskWorld world, KillSwitchTrigger trigger)
     {
         var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());

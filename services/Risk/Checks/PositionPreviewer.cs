@@ -44,7 +44,10 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
 
         var positionMaintenance = MarginMath.MaintenanceMargin(notional, instrument.Brackets);
         var initial = MarginMath.InitialMargin(notional, order.Leverage.Value);
-        var existingMaintenance = existing.IsFlat ? 0m : MarginMath.MaintenanceMargin(MarginMath.Notional(existing.SignedSize, order.Price.Value), instrument.Brackets);
+        // The account's totals count the existing position at its mark (as the venue does): that is what comes out of
+        // them to leave the other positions' share. At the order's price the remainder drifted by size × (mark − price).
+        var existingView = account.Positions.FirstOrDefault(p => p.Symbol == instrument.Symbol && p.SignedSize != 0m);
+        var existingMaintenance = existing.IsFlat ? 0m : MarginMath.MaintenanceMargin(MarginMath.Notional(existing.SignedSize, existingView.MarkPrice), instrument.Brackets);
         var accountMaintenance = Math.Max(0m, account.MaintenanceMargin - existingMaintenance) + positionMaintenance;
         var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, accountMaintenance, evaluator.Limits.LiquidationBuffer);
         response.InitialMargin = Wire.Format(Round(initial));
@@ -52,7 +55,7 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
         response.MarginRatio = Wire.Format(health.Ratio is { } r ? Round(r) : null);
         response.LiquidationPrice = after.IsFlat
             ? string.Empty
-            : Liquidation(order, account, after, IsolatedWallet(order, account, existing, after), existing, accountMaintenance - positionMaintenance);
+            : Liquidation(order, account, after, IsolatedWallet(order, account, existing, after), existing.IsFlat ? 0m : existingView.UnrealizedPnl, accountMaintenance - positionMaintenance);
 
         var quote = await funding.GetAsync(instrument.Symbol, cancellationToken).ConfigureAwait(false);
         if (quote is { } q && !after.IsFlat)
@@ -90,10 +93,11 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
             : existingMargin * Math.Abs(after.SignedSize) / Math.Abs(existing.SignedSize);
     }
 
-    private static string Liquidation(ParsedOrder order, AccountView account, Position after, decimal isolatedWallet, Position existing, decimal otherMaintenance)
+    /// <param name="existingUnrealized">The existing position's unrealized PnL as the account counts it (at its mark).</param>
+    private static string Liquidation(ParsedOrder order, AccountView account, Position after, decimal isolatedWallet, decimal existingUnrealized, decimal otherMaintenance)
     {
         var isolated = order.MarginType == Domain.MarginType.Isolated;
-        var otherUnrealized = account.UnrealizedPnl - (existing.IsFlat ? 0m : existing.UnrealizedPnl(order.Price.Value));
+        var otherUnrealized = account.UnrealizedPnl - existingUnrealized;
         var result = LiquidationPrice.Exchange(new LiquidationInput
         {
             MarginType = order.MarginType,
