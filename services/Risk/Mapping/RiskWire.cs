@@ -137,7 +137,15 @@ public static class RiskWire
                 throw new RequestValidationException($"{field}[{i}].symbol", $"unknown symbol: the venue does not list {p.Symbol}; send maintenance_margin");
             }
 
-            total += MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), table);
+            var notional = MarginMath.Notional(p.SignedSize, p.MarkPrice);
+            if (notional > table.MaxNotional)
+            {
+                // Domain would name its own "notional": the caller's field is the position's size.
+                throw new RequestValidationException($"{field}[{i}].quantity",
+                    $"puts the position above {p.Symbol}'s last leverage bracket ({Wire.Format(table.MaxNotional)} USDT at the mark)");
+            }
+
+            total += MarginMath.MaintenanceMargin(notional, table);
         }
 
         return total;
