@@ -161,9 +161,9 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     /// <summary>
-    /// The add's cancel of the older stop-loss cannot be made (its listing of the symbol's algo orders is refused), so its
-    /// new stop-loss is not placed (the venue keeps one per direction). The older one still guards the position: the add
-    /// stands, the answer says so, and the record keeps the older price, so reconciliation finds nothing to repair.
+    /// The add's listing of the symbol's algo orders is refused, so the older stop-loss is not cancelled, and the venue
+    /// refuses the new one (-4130: one per direction). The older one still guards the position: the add stands, the
+    /// answer says so, and the record keeps the older price, so reconciliation finds nothing to repair.
     /// </summary>
     [Fact]
     public async Task OpenPosition_AddWhoseOlderStopLossCannotBeCancelled_OlderStaysAndTheAnswerSaysSo()
@@ -175,12 +175,32 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         var added = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000"));
 
         Assert.Equal(first.PositionId, added.PositionId);
-        Assert.Contains(added.Warnings, w => w.StartsWith("stop_loss_price: the position's earlier stop-loss could not be cancelled", StringComparison.Ordinal));
+        Assert.Contains(added.Warnings, w => w.StartsWith("stop_loss_price: the position's earlier stop-loss could not be replaced", StringComparison.Ordinal));
         var venue = stack.Venue();
         Assert.Equal(0.02m, Assert.Single(await venue.GetPositionsAsync("BTCUSDT"), p => p.PositionAmt != 0m).PositionAmt);
         Assert.Equal(95000m, Assert.Single(await venue.GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 0.02 AND stop_loss_price = 95000", first.PositionId));
         Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// An add with a stop-loss to a position that has none, while the listing of the symbol's algo orders is refused:
+    /// there is nothing to cancel, so the stop-loss is placed all the same. Taken for "the older one still guards it",
+    /// the position was left with no stop-loss and the answer said otherwise.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_AddWithAStopLossToAnUnprotectedPositionWhileTheListingFails_StopLossPlaced()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var first = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/openAlgoOrders", 2);
+
+        var added = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "96000"));
+
+        Assert.Equal(first.PositionId, added.PositionId);
+        Assert.DoesNotContain(added.Warnings, w => w.StartsWith("stop_loss_price", StringComparison.Ordinal));
+        Assert.Equal(96000m, Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 0.02 AND stop_loss_price = 96000", first.PositionId));
     }
 
     /// <summary>

@@ -74,14 +74,16 @@ public sealed class FillRecorder(
             {
                 await stopTask.ConfigureAwait(false);
             }
-            catch (ProtectionNotReplacedException ex)
+            catch (ProtectionNotReplacedException ex) when (adding)
             {
+                // An add: the older stop-loss is the position's, at the price its record holds (which the add keeps).
                 Log.ProtectionNotReplaced(logger, ex, command.Symbol, command.ClientOrderId);
                 warnings.Add("stop_loss_price: " + ex.Message);
                 recorded = recorded with { StopLoss = null };
             }
-            catch (BinanceException ex)
+            catch (Exception ex) when (ex is BinanceException or ProtectionNotReplacedException)
             {
+                // Not an add (a resumed open cannot tell): a stop-loss at a price no record holds is not the caller's.
                 stopFailure = ex;
             }
         }
@@ -92,11 +94,16 @@ public sealed class FillRecorder(
             {
                 await takeTask.ConfigureAwait(false);
             }
-            catch (ProtectionNotReplacedException ex)
+            catch (ProtectionNotReplacedException ex) when (adding)
             {
                 Log.ProtectionNotReplaced(logger, ex, command.Symbol, command.ClientOrderId);
                 warnings.Add("take_profit_price: " + ex.Message);
                 recorded = recorded with { TakeProfit = null };
+            }
+            catch (ProtectionNotReplacedException ex)
+            {
+                Log.TakeProfitFailed(logger, ex, command.Symbol, command.ClientOrderId);
+                warnings.Add("take_profit_price: the take-profit could not be placed: " + ex.Message);
             }
             catch (BinanceException ex)
             {

@@ -61,8 +61,9 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
     /// order of that type on its closing side (an add's older one). Binance keeps one such order per type and direction
     /// (-4130), so with <paramref name="replacing"/> (an add, a resumed open) the older one is cancelled first and then
     /// this one is placed; in between (milliseconds) the position has no order of that type, and from the cancel on
-    /// the placement is not given up for a shutdown. When the older one cannot be cancelled (the listing or the
-    /// cancel refused), it still guards the position and nothing is placed: <see cref="ProtectionNotReplacedException"/>.
+    /// the placement is not given up for a shutdown. A listing that fails does not stop the placement (there may be
+    /// no older order); the venue's -4130 then says one stands. An older order that stands (its cancel refused, or
+    /// -4130) still guards the position, and nothing new is placed: <see cref="ProtectionNotReplacedException"/>.
     /// A new position has none (Binance's closePosition orders expire with the position they close), so it places at
     /// once; should the venue still answer -4130, the way is cleared and it places again, once.
     /// </summary>
@@ -76,9 +77,14 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         {
             return (await PlaceAsync(order, key, replaced.Count > 0 ? CancellationToken.None : ct).ConfigureAwait(false), replaced);
         }
-        catch (BinanceApiException ex) when (ex.Code == BinanceErrors.ClosePositionOrderExists && !replacing)
+        catch (BinanceApiException ex) when (ex.Code == BinanceErrors.ClosePositionOrderExists && replacing)
         {
-            // Refused outright (nothing placed): one of its type stands, left by something else.
+            // Refused outright (nothing placed): an older one stands, which the listing did not show or could not read.
+            throw new ProtectionNotReplacedException(type, ex);
+        }
+        catch (BinanceApiException ex) when (ex.Code == BinanceErrors.ClosePositionOrderExists)
+        {
+            // A new position: one of its type stands, left by something else. Clear the way and place again, once.
             var more = await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false);
             return (await PlaceAsync(order, key, CancellationToken.None).ConfigureAwait(false), more);
         }
@@ -86,9 +92,10 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
 
     /// <summary>
     /// Cancels the open closePosition orders of <paramref name="type"/> guarding the position, other than
-    /// <paramref name="key"/>'s. A listing or a cancel the venue refused leaves them standing:
-    /// <see cref="ProtectionNotReplacedException"/>. A cancel whose outcome is unknown is not caught: the older order
-    /// may be gone.
+    /// <paramref name="key"/>'s. A listing that fails lists none (the placement finds out). A first cancel the venue
+    /// refused (an error answer or a rate limit: not executed) leaves the older order standing:
+    /// <see cref="ProtectionNotReplacedException"/>. A cancel whose outcome is unknown is not caught: the older order may
+    /// be gone.
     /// </summary>
     private async Task<List<ConditionalOrderInfo>> CancelGuardingAsync(string symbol, DomainSide side, ConditionalOrderType type, string key, CancellationToken ct)
     {
@@ -98,20 +105,20 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         {
             open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
         }
-        catch (BinanceException ex)
+        catch (BinanceException)
         {
-            throw new ProtectionNotReplacedException(type, ex);
+            return [];
         }
 
         var older = Guarding(open, side, type).Where(o => !string.Equals(o.ClientAlgoId, own, StringComparison.Ordinal)).ToList();
-        foreach (var o in older)
+        for (var i = 0; i < older.Count; i++)
         {
             try
             {
                 // False: it is no longer open (it triggered or was cancelled meanwhile), which clears the way as well.
-                await venue.CancelConditionalOrderAsync(o.ClientAlgoId, ct).ConfigureAwait(false);
+                await venue.CancelConditionalOrderAsync(older[i].ClientAlgoId, ct).ConfigureAwait(false);
             }
-            catch (BinanceApiException ex)
+            catch (BinanceException ex) when (i == 0 && ex is BinanceApiException or BinanceRateLimitException)
             {
                 throw new ProtectionNotReplacedException(type, ex);
             }
@@ -171,8 +178,8 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
 
 /// <summary>
 /// A stop-loss or take-profit that was not replaced: the position's older one of its kind could not be cancelled (the
-/// venue refused the listing or the cancel), so it still guards the position, and the new one was not placed (Binance
-/// keeps one per direction).
+/// venue refused the cancel, or refused the new one with -4130), so it still guards the position, and the new one was
+/// not placed (Binance keeps one per direction).
 /// </summary>
 public sealed class ProtectionNotReplacedException(ConditionalOrderType type, Exception inner)
-    : Exception($"the position's earlier {(type == ConditionalOrderType.StopMarket ? "stop-loss" : "take-profit")} could not be cancelled ({inner.Message}); it still guards the position, and the new price was not placed", inner);
+    : Exception($"the position's earlier {(type == ConditionalOrderType.StopMarket ? "stop-loss" : "take-profit")} could not be replaced ({inner.Message}); it still guards the position, and the new price was not placed", inner);
