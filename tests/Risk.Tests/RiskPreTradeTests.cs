@@ -450,6 +450,28 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal("9538.15261044", reply.LiquidationPrice);
     }
 
+    /// <summary>
+    /// The same add where the snapshot gives the position neither a mark nor its own unrealized PnL, only the account's
+    /// (-100, counted at the order's price): the position comes out of the totals at the order's price, the nearest
+    /// figure there is, not at its entry (which left its whole loss as other positions').
+    /// </summary>
+    [Fact]
+    public async Task PreviewPosition_CrossAddToAPositionWithNoMarkGiven_TakenOutAtTheOrderPrice()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = new Common.V1.AccountSnapshot
+        {
+            WalletBalance = "10000", AvailableBalance = "9000", UnrealizedPnl = "-100", Equity = "9900", MaintenanceMargin = "23.6",
+            Positions = { new Common.V1.PositionSnapshot { Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.1", EntryPrice = "60000", Leverage = 5 } },
+        };
+        var order = RiskWorld.Order("0.1", 5, "59000");
+        order.MarginType = Common.V1.MarginType.Cross;
+
+        var reply = await world.Risk.PreviewPositionAsync(new PreviewPositionRequest { Order = order, Account = account });
+
+        Assert.Equal("9538.15261044", reply.LiquidationPrice);
+    }
+
     private static async Task AssertLatchedAsync(RiskWorld world, KillSwitchTrigger trigger)
     {
         var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());

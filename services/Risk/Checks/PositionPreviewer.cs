@@ -46,8 +46,14 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
         var initial = MarginMath.InitialMargin(notional, order.Leverage.Value);
         // The account's totals count the existing position at its mark (as the venue does): that is what comes out of
         // them to leave the other positions' share. At the order's price the remainder drifted by size × (mark − price).
+        // A snapshot that gives the position no mark is taken at the order's price, the nearest figure there is, and its
+        // unrealized PnL there too unless the snapshot gives it.
+        var raw = request.Account?.Positions.FirstOrDefault(p => p.Symbol == instrument.Symbol.Value && p.Side != Common.V1.Side.Unspecified);
         var existingView = account.Positions.FirstOrDefault(p => p.Symbol == instrument.Symbol && p.SignedSize != 0m);
-        var existingMaintenance = existing.IsFlat ? 0m : MarginMath.MaintenanceMargin(MarginMath.Notional(existing.SignedSize, existingView.MarkPrice), instrument.Brackets);
+        var existingMark = string.IsNullOrEmpty(raw?.MarkPrice) ? order.Price.Value : existingView.MarkPrice;
+        var existingUnrealized = existing.IsFlat ? 0m
+            : string.IsNullOrEmpty(raw?.UnrealizedPnl) ? existing.UnrealizedPnl(existingMark) : existingView.UnrealizedPnl;
+        var existingMaintenance = existing.IsFlat ? 0m : MarginMath.MaintenanceMargin(MarginMath.Notional(existing.SignedSize, existingMark), instrument.Brackets);
         var accountMaintenance = Math.Max(0m, account.MaintenanceMargin - existingMaintenance) + positionMaintenance;
         var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, accountMaintenance, evaluator.Limits.LiquidationBuffer);
         response.InitialMargin = Wire.Format(Round(initial));
@@ -55,7 +61,7 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
         response.MarginRatio = Wire.Format(health.Ratio is { } r ? Round(r) : null);
         response.LiquidationPrice = after.IsFlat
             ? string.Empty
-            : Liquidation(order, account, after, IsolatedWallet(order, account, existing, after), existing.IsFlat ? 0m : existingView.UnrealizedPnl, accountMaintenance - positionMaintenance);
+            : Liquidation(order, account, after, IsolatedWallet(order, account, existing, after), existingUnrealized, accountMaintenance - positionMaintenance);
 
         var quote = await funding.GetAsync(instrument.Symbol, cancellationToken).ConfigureAwait(false);
         if (quote is { } q && !after.IsFlat)
