@@ -19,10 +19,14 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
     public static string TakeProfitId(string clientOrderId) => ExecutionWire.Derived(clientOrderId, "tp");
 
     public Task<ConditionalOrderInfo> PlaceStopLossAsync(string symbol, DomainSide side, decimal trigger, string key, CancellationToken ct) =>
-        PlaceAsync(new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.StopMarket, trigger), key, ct);
+        PlaceAsync(Closing(symbol, side, ConditionalOrderType.StopMarket, trigger), key, ct);
 
     public Task<ConditionalOrderInfo> PlaceTakeProfitAsync(string symbol, DomainSide side, decimal trigger, string key, CancellationToken ct) =>
-        PlaceAsync(new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), ConditionalOrderType.TakeProfitMarket, trigger), key, ct);
+        PlaceAsync(Closing(symbol, side, ConditionalOrderType.TakeProfitMarket, trigger), key, ct);
+
+    /// <summary>A closePosition order of <paramref name="type"/> on the closing side of a <paramref name="side"/> position.</summary>
+    private static NewConditionalOrder Closing(string symbol, DomainSide side, ConditionalOrderType type, decimal trigger) =>
+        new(symbol, ExecutionWire.ClosingOrder(side), type, trigger);
 
     /// <summary>
     /// Waits before each new attempt of a closePosition order Binance refused with -4509 ("TIF GTE can only be used with
@@ -71,7 +75,7 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
     public async Task<(ConditionalOrderInfo Placed, IReadOnlyList<ConditionalOrderInfo> Replaced)> PlaceReplacingAsync(
         string symbol, DomainSide side, ConditionalOrderType type, decimal trigger, string key, bool replacing, CancellationToken ct)
     {
-        var order = new NewConditionalOrder(symbol, ExecutionWire.ClosingOrder(side), type, trigger);
+        var order = Closing(symbol, side, type, trigger);
         var replaced = replacing ? await CancelGuardingAsync(symbol, side, type, key, ct).ConfigureAwait(false) : [];
         try
         {

@@ -25,8 +25,6 @@ public sealed class RecordedTimes(TimeProvider time, IOptions<RecordedTimesOptio
 {
     private readonly TimeSpan _maxAhead = options.Value.MaxAheadOfClock;
 
-    public TimeProvider Clock => time;
-
     /// <summary>An optional instant: unset means now; a malformed, absurd or far-future one is INVALID_ARGUMENT naming the field.</summary>
     public DateTimeOffset OrNow(Timestamp? timestamp, string field) =>
         Wire.OptionalInstant(timestamp, field) is { } at ? NotAhead(at, field) : time.GetUtcNow();

@@ -151,7 +151,7 @@ public sealed partial class MarginMonitor(
         if (liquidate)
         {
             // It replaces a loss-limit latch still owed: either turns the switch on, and this is the graver cause.
-            _pendingLatch = (KillSwitchTriggers.LiquidateAll, reason, ratio, "1", DateOnly.FromDateTime(now.UtcDateTime));
+            _pendingLatch = (KillSwitchTriggers.LiquidateAll, reason, ratio, "1", DayOf(now));
             if (state is not null)
             {
                 await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
@@ -167,7 +167,7 @@ public sealed partial class MarginMonitor(
         }
 
         if (state.KillSwitch.Active
-            || (pending.Trigger == KillSwitchTriggers.DailyLoss && pending.Day != DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)))
+            || (pending.Trigger == KillSwitchTriggers.DailyLoss && pending.Day != DayOf(time.GetUtcNow())))
         {
             // On, or a daily loss of a day that is over: the loss it measured no longer counts (a new day starts at 0),
             // and the switch would flatten every position for it.
@@ -221,14 +221,17 @@ public sealed partial class MarginMonitor(
         if (dailyLoss > limits.DailyLossLimit)
         {
             _pendingLatch = (KillSwitchTriggers.DailyLoss, $"Daily loss {Wire.Format(dailyLoss)} above the limit {Wire.Format(limits.DailyLossLimit)}",
-                Wire.Format(dailyLoss), Wire.Format(limits.DailyLossLimit), DateOnly.FromDateTime(now.UtcDateTime));
+                Wire.Format(dailyLoss), Wire.Format(limits.DailyLossLimit), DayOf(now));
         }
         else if (drawdown > limits.MaxDrawdown)
         {
             _pendingLatch = (KillSwitchTriggers.Drawdown, $"Drawdown {Wire.Format(drawdown)} above the limit {Wire.Format(limits.MaxDrawdown)}",
-                Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), DateOnly.FromDateTime(now.UtcDateTime));
+                Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), DayOf(now));
         }
     }
+
+    /// <summary>The UTC day of <paramref name="instant"/>: the day a daily loss is measured in.</summary>
+    private static DateOnly DayOf(DateTimeOffset instant) => DateOnly.FromDateTime(instant.UtcDateTime);
 
     private Task SnapshotAsync(AccountView account, RiskState state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken) =>
         LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(
