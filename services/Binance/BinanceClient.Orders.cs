@@ -154,9 +154,9 @@ public sealed partial class BinanceClient
             return false;
         }
 
-        if (dto.AlgoId <= 0 || !string.Equals(dto.ClientAlgoId, clientAlgoId, StringComparison.Ordinal))
+        if (dto.AlgoId is not > 0 || !string.Equals(dto.ClientAlgoId, clientAlgoId, StringComparison.Ordinal))
         {
-            throw new BinanceProtocolException("algoOrder", "clientAlgoId", $"a cancel of {clientAlgoId} was answered for '{dto.ClientAlgoId}' (algoId {dto.AlgoId})");
+            throw new BinanceProtocolException("algoOrder", "clientAlgoId", $"a cancel of {clientAlgoId} was answered for '{dto.ClientAlgoId}' (algoId {dto.AlgoId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"})");
         }
 
         var code = dto.Code.ValueKind switch

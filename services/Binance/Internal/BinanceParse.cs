@@ -39,6 +39,25 @@ internal static class BinanceParse
     public static decimal? OptionalDec(string endpoint, string field, string? text) =>
         string.IsNullOrEmpty(text) ? null : Dec(endpoint, field, text);
 
+    /// <summary>A number or flag the venue must send: absent (or JSON null) is a protocol error, not 0 or false.</summary>
+    public static T Required<T>(string endpoint, string field, T? value)
+        where T : struct =>
+        value ?? throw new BinanceProtocolException(endpoint, field, "missing");
+
+    /// <summary>A required time in Unix milliseconds; one outside DateTimeOffset's range is a protocol error too.</summary>
+    public static DateTimeOffset Time(string endpoint, string field, long? millis)
+    {
+        var ms = Required(endpoint, field, millis);
+        try
+        {
+            return VenueText.FromMillis(ms);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new BinanceProtocolException(endpoint, field, $"{ms} is not a time in milliseconds", e);
+        }
+    }
+
     public static string Text(string endpoint, string field, string? text) =>
         string.IsNullOrEmpty(text) ? throw new BinanceProtocolException(endpoint, field, "missing") : text;
 
@@ -90,13 +109,14 @@ internal static class BinanceParse
         _ => IncomeType.Other,
     };
 
-    public static DateTimeOffset ServerTime(ServerTimeDto dto) => VenueText.FromMillis(dto.ServerTime);
+    public static DateTimeOffset ServerTime(ServerTimeDto dto) => Time("time", "serverTime", dto.ServerTime);
 
     public static ExchangeInfo ExchangeInfo(ExchangeInfoDto dto)
     {
         const string ep = "exchangeInfo";
         var limits = (dto.RateLimits ?? []).Select(r => new RateLimit(
-            Text(ep, "rateLimitType", r.RateLimitType), Text(ep, "interval", r.Interval), r.IntervalNum, r.Limit)).ToList();
+            Text(ep, "rateLimitType", r.RateLimitType), Text(ep, "interval", r.Interval), Required(ep, "intervalNum", r.IntervalNum),
+            Required(ep, "limit", r.Limit))).ToList();
         var symbols = new List<SymbolInfo>();
         foreach (var s in dto.Symbols ?? [])
         {
@@ -116,8 +136,8 @@ internal static class BinanceParse
                 marketMinQty: Dec(ep, $"{symbol}.MARKET_LOT_SIZE.minQty", market.MinQty),
                 marketMaxQty: Dec(ep, $"{symbol}.MARKET_LOT_SIZE.maxQty", market.MaxQty),
                 minNotional: notional is null ? 0m : Dec(ep, $"{symbol}.notional", notional.Notional),
-                pricePrecision: s.PricePrecision,
-                quantityPrecision: s.QuantityPrecision));
+                pricePrecision: Required(ep, $"{symbol}.pricePrecision", s.PricePrecision),
+                quantityPrecision: Required(ep, $"{symbol}.quantityPrecision", s.QuantityPrecision)));
             symbols.Add(new SymbolInfo(
                 symbol,
                 Text(ep, $"{symbol}.status", s.Status),
@@ -131,7 +151,7 @@ internal static class BinanceParse
                 OptionalDec(ep, $"{symbol}.liquidationFee", s.LiquidationFee) ?? 0m));
         }
 
-        return new ExchangeInfo(VenueText.FromMillis(dto.ServerTime), limits, symbols);
+        return new ExchangeInfo(Time(ep, "serverTime", dto.ServerTime), limits, symbols);
     }
 
     public static PremiumIndex PremiumIndex(PremiumIndexDto d)
@@ -144,8 +164,8 @@ internal static class BinanceParse
             OptionalDec(ep, "estimatedSettlePrice", d.EstimatedSettlePrice) ?? 0m,
             Dec(ep, "lastFundingRate", d.LastFundingRate),
             OptionalDec(ep, "interestRate", d.InterestRate) ?? 0m,
-            VenueText.FromMillis(d.NextFundingTime),
-            VenueText.FromMillis(d.Time));
+            Time(ep, "nextFundingTime", d.NextFundingTime),
+            Time(ep, "time", d.Time));
     }
 
     public static FundingRateEntry FundingRate(FundingRateDto d)
@@ -154,37 +174,38 @@ internal static class BinanceParse
         return new FundingRateEntry(
             Text(ep, "symbol", d.Symbol),
             Dec(ep, "fundingRate", d.FundingRate),
-            VenueText.FromMillis(d.FundingTime),
+            Time(ep, "fundingTime", d.FundingTime),
             OptionalDec(ep, "markPrice", d.MarkPrice));
     }
 
     public static FundingInfo FundingInfo(FundingInfoDto d)
     {
         const string ep = "fundingInfo";
-        if (d.FundingIntervalHours <= 0)
+        var hours = Required(ep, "fundingIntervalHours", d.FundingIntervalHours);
+        if (hours <= 0)
         {
-            throw new BinanceProtocolException(ep, "fundingIntervalHours", $"{d.FundingIntervalHours} is not a positive interval");
+            throw new BinanceProtocolException(ep, "fundingIntervalHours", $"{hours} is not a positive interval");
         }
 
         return new FundingInfo(
             Text(ep, "symbol", d.Symbol),
             Dec(ep, "adjustedFundingRateCap", d.AdjustedFundingRateCap),
             Dec(ep, "adjustedFundingRateFloor", d.AdjustedFundingRateFloor),
-            d.FundingIntervalHours);
+            hours);
     }
 
     public static TickerPrice Ticker(TickerPriceDto d)
     {
         const string ep = "ticker/price";
-        return new TickerPrice(Text(ep, "symbol", d.Symbol), Dec(ep, "price", d.Price), VenueText.FromMillis(d.Time));
+        return new TickerPrice(Text(ep, "symbol", d.Symbol), Dec(ep, "price", d.Price), Time(ep, "time", d.Time));
     }
 
     public static SymbolBrackets Brackets(SymbolBracketsDto d)
     {
         const string ep = "leverageBracket";
         var brackets = (d.Brackets ?? []).Select(b => Domain(ep, "brackets", () => new LeverageBracket(
-            b.Bracket,
-            b.InitialLeverage,
+            Required(ep, "bracket", b.Bracket),
+            Required(ep, "initialLeverage", b.InitialLeverage),
             Dec(ep, "notionalCap", b.NotionalCap),
             Dec(ep, "notionalFloor", b.NotionalFloor),
             Dec(ep, "maintMarginRatio", b.MaintMarginRatio),
@@ -197,7 +218,7 @@ internal static class BinanceParse
         const string ep = "order";
         return new OrderInfo(
             Text(ep, "symbol", d.Symbol),
-            d.OrderId,
+            Required(ep, "orderId", d.OrderId),
             Text(ep, "clientOrderId", d.ClientOrderId),
             Side(ep, d.Side),
             Text(ep, "type", d.Type),
@@ -208,11 +229,13 @@ internal static class BinanceParse
             Dec(ep, "avgPrice", d.AvgPrice),
             Dec(ep, "cumQuote", d.CumQuote),
             OptionalDec(ep, "stopPrice", d.StopPrice) ?? 0m,
-            d.ReduceOnly,
-            d.ClosePosition,
+            Required(ep, "reduceOnly", d.ReduceOnly),
+            Required(ep, "closePosition", d.ClosePosition),
             d.PositionSide ?? "BOTH",
             d.TimeInForce ?? "",
-            VenueText.FromMillis(d.UpdateTime != 0 ? d.UpdateTime : d.Time));
+            // Every order answer carries updateTime; a query's also carries time (the creation), which stands in when
+            // updateTime is 0 (not yet updated).
+            Time(ep, "updateTime", d.UpdateTime is 0 && d.Time is { } created ? created : d.UpdateTime));
     }
 
     public static ConditionalOrderInfo AlgoOrder(AlgoOrderDto d)
@@ -226,24 +249,24 @@ internal static class BinanceParse
         };
         return new ConditionalOrderInfo(
             Text(ep, "symbol", d.Symbol),
-            d.AlgoId,
+            Required(ep, "algoId", d.AlgoId),
             Text(ep, "clientAlgoId", d.ClientAlgoId),
             Side(ep, d.Side),
             type,
             AlgoStatusOf(ep, d.AlgoStatus),
             Dec(ep, "triggerPrice", d.TriggerPrice),
             OptionalDec(ep, "quantity", d.Quantity) ?? 0m,
-            d.ClosePosition,
-            d.ReduceOnly,
+            Required(ep, "closePosition", d.ClosePosition),
+            Required(ep, "reduceOnly", d.ReduceOnly),
             d.WorkingType == "CONTRACT_PRICE" ? WorkingType.ContractPrice : WorkingType.MarkPrice,
-            VenueText.FromMillis(d.CreateTime),
-            VenueText.FromMillis(d.UpdateTime));
+            Time(ep, "createTime", d.CreateTime),
+            Time(ep, "updateTime", d.UpdateTime));
     }
 
     public static LeverageSetting Leverage(LeverageDto d)
     {
         const string ep = "leverage";
-        return new LeverageSetting(Text(ep, "symbol", d.Symbol), d.Leverage, Dec(ep, "maxNotionalValue", d.MaxNotionalValue));
+        return new LeverageSetting(Text(ep, "symbol", d.Symbol), Required(ep, "leverage", d.Leverage), Dec(ep, "maxNotionalValue", d.MaxNotionalValue));
     }
 
     public static PositionRisk Position(PositionRiskDto d)
@@ -269,7 +292,7 @@ internal static class BinanceParse
             OptionalDec(ep, "isolatedWallet", d.IsolatedWallet) ?? 0m,
             Dec(ep, "notional", d.Notional),
             d.PositionSide ?? "BOTH",
-            VenueText.FromMillis(d.UpdateTime));
+            Time(ep, "updateTime", d.UpdateTime));
     }
 
     public static AccountBalance Balance(BalanceDto d)
@@ -282,7 +305,7 @@ internal static class BinanceParse
             Dec(ep, "crossUnPnl", d.CrossUnPnl),
             Dec(ep, "availableBalance", d.AvailableBalance),
             Dec(ep, "maxWithdrawAmount", d.MaxWithdrawAmount),
-            VenueText.FromMillis(d.UpdateTime));
+            Time(ep, "updateTime", d.UpdateTime));
     }
 
     public static AccountInfo Account(AccountDto d)
@@ -295,7 +318,7 @@ internal static class BinanceParse
             Dec(ep, "assets.crossUnPnl", a.CrossUnPnl),
             Dec(ep, "assets.availableBalance", a.AvailableBalance),
             Dec(ep, "assets.maxWithdrawAmount", a.MaxWithdrawAmount),
-            VenueText.FromMillis(a.UpdateTime))).ToList();
+            Time(ep, "assets.updateTime", a.UpdateTime))).ToList();
         var positions = (d.Positions ?? []).Select(p => new AccountPosition(
             Text(ep, "positions.symbol", p.Symbol),
             p.PositionSide ?? "BOTH",
@@ -306,7 +329,7 @@ internal static class BinanceParse
             Dec(ep, "positions.isolatedWallet", p.IsolatedWallet),
             Dec(ep, "positions.initialMargin", p.InitialMargin),
             Dec(ep, "positions.maintMargin", p.MaintMargin),
-            VenueText.FromMillis(p.UpdateTime))).ToList();
+            Time(ep, "positions.updateTime", p.UpdateTime))).ToList();
         return new AccountInfo(
             Dec(ep, "totalInitialMargin", d.TotalInitialMargin),
             Dec(ep, "totalMaintMargin", d.TotalMaintMargin),
@@ -331,8 +354,8 @@ internal static class BinanceParse
             Dec(ep, "income", d.Income),
             Text(ep, "asset", d.Asset),
             d.Info ?? "",
-            VenueText.FromMillis(d.Time),
-            d.TranId,
+            Time(ep, "time", d.Time),
+            Required(ep, "tranId", d.TranId),
             d.TradeId ?? "");
     }
 
@@ -341,8 +364,8 @@ internal static class BinanceParse
         const string ep = "userTrades";
         return new UserTrade(
             Text(ep, "symbol", d.Symbol),
-            d.Id,
-            d.OrderId,
+            Required(ep, "id", d.Id),
+            Required(ep, "orderId", d.OrderId),
             Side(ep, d.Side),
             Dec(ep, "price", d.Price),
             Dec(ep, "qty", d.Qty),
@@ -350,9 +373,9 @@ internal static class BinanceParse
             Dec(ep, "realizedPnl", d.RealizedPnl),
             Dec(ep, "commission", d.Commission),
             d.CommissionAsset ?? "",
-            d.Buyer,
-            d.Maker,
+            Required(ep, "buyer", d.Buyer),
+            Required(ep, "maker", d.Maker),
             d.PositionSide ?? "BOTH",
-            VenueText.FromMillis(d.Time));
+            Time(ep, "time", d.Time));
     }
 }

@@ -4,13 +4,14 @@ using System.Text.Json.Serialization;
 namespace TradeEngine.Binance.Internal.Dto;
 
 // Venue shapes, field names as Binance documents them. Decimals stay strings exactly as received; BinanceParse
-// turns them into the public models. None of these types leaves the adapter.
+// turns them into the public models. None of these types leaves the adapter. Numbers and flags are nullable so that
+// a field the venue left out reads as missing (BinanceParse.Required refuses it, naming the field), never as 0 or false.
 
 internal sealed record ErrorDto(int Code, string? Msg);
 
-internal sealed record ServerTimeDto(long ServerTime);
+internal sealed record ServerTimeDto(long? ServerTime);
 
-internal sealed record RateLimitDto(string? RateLimitType, string? Interval, int IntervalNum, int Limit);
+internal sealed record RateLimitDto(string? RateLimitType, string? Interval, int? IntervalNum, int? Limit);
 
 internal sealed record FilterDto(
     string? FilterType,
@@ -31,13 +32,13 @@ internal sealed record SymbolDto(
     string? BaseAsset,
     string? QuoteAsset,
     string? MarginAsset,
-    int PricePrecision,
-    int QuantityPrecision,
+    int? PricePrecision,
+    int? QuantityPrecision,
     string? LiquidationFee,
     string? MarketTakeBound,
     List<FilterDto>? Filters);
 
-internal sealed record ExchangeInfoDto(string? Timezone, long ServerTime, List<RateLimitDto>? RateLimits, List<SymbolDto>? Symbols);
+internal sealed record ExchangeInfoDto(string? Timezone, long? ServerTime, List<RateLimitDto>? RateLimits, List<SymbolDto>? Symbols);
 
 internal sealed record PremiumIndexDto(
     string? Symbol,
@@ -46,18 +47,18 @@ internal sealed record PremiumIndexDto(
     string? EstimatedSettlePrice,
     string? LastFundingRate,
     string? InterestRate,
-    long NextFundingTime,
-    long Time);
+    long? NextFundingTime,
+    long? Time);
 
-internal sealed record FundingRateDto(string? Symbol, string? FundingRate, long FundingTime, string? MarkPrice);
+internal sealed record FundingRateDto(string? Symbol, string? FundingRate, long? FundingTime, string? MarkPrice);
 
-internal sealed record FundingInfoDto(string? Symbol, string? AdjustedFundingRateCap, string? AdjustedFundingRateFloor, int FundingIntervalHours);
+internal sealed record FundingInfoDto(string? Symbol, string? AdjustedFundingRateCap, string? AdjustedFundingRateFloor, int? FundingIntervalHours);
 
-internal sealed record TickerPriceDto(string? Symbol, string? Price, long Time);
+internal sealed record TickerPriceDto(string? Symbol, string? Price, long? Time);
 
 internal sealed record BracketDto(
-    int Bracket,
-    int InitialLeverage,
+    int? Bracket,
+    int? InitialLeverage,
     [property: JsonConverter(typeof(RawTextConverter))] string? NotionalCap,
     [property: JsonConverter(typeof(RawTextConverter))] string? NotionalFloor,
     [property: JsonConverter(typeof(RawTextConverter))] string? MaintMarginRatio,
@@ -94,7 +95,7 @@ internal sealed class SymbolBracketsAnswerConverter : JsonConverter<SymbolBracke
 
 internal sealed record OrderDto(
     string? Symbol,
-    long OrderId,
+    long? OrderId,
     string? ClientOrderId,
     string? Side,
     string? PositionSide,
@@ -109,14 +110,14 @@ internal sealed record OrderDto(
     string? Price,
     string? AvgPrice,
     string? StopPrice,
-    bool ReduceOnly,
-    bool ClosePosition,
+    bool? ReduceOnly,
+    bool? ClosePosition,
     string? WorkingType,
-    long UpdateTime,
-    long Time);
+    long? UpdateTime,
+    long? Time);
 
 internal sealed record AlgoOrderDto(
-    long AlgoId,
+    long? AlgoId,
     string? ClientAlgoId,
     string? AlgoType,
     string? OrderType,
@@ -129,12 +130,12 @@ internal sealed record AlgoOrderDto(
     string? TriggerPrice,
     string? Price,
     string? WorkingType,
-    bool ClosePosition,
-    bool PriceProtect,
-    bool ReduceOnly,
-    long CreateTime,
-    long UpdateTime,
-    long TriggerTime);
+    bool? ClosePosition,
+    bool? PriceProtect,
+    bool? ReduceOnly,
+    long? CreateTime,
+    long? UpdateTime,
+    long? TriggerTime);
 
 internal sealed record CodeMsgDto(int Code, string? Msg);
 
@@ -142,9 +143,9 @@ internal sealed record CodeMsgDto(int Code, string? Msg);
 /// DELETE /fapi/v1/algoOrder: the documented example sends "code" as a string ("200"), the cancel-all answers send a
 /// number; either form is read (the order is cancelled by then, and a reading failure would hide that).
 /// </summary>
-internal sealed record AlgoCancelDto(long AlgoId, string? ClientAlgoId, JsonElement Code, string? Msg);
+internal sealed record AlgoCancelDto(long? AlgoId, string? ClientAlgoId, JsonElement Code, string? Msg);
 
-internal sealed record LeverageDto(int Leverage, string? MaxNotionalValue, string? Symbol);
+internal sealed record LeverageDto(int? Leverage, string? MaxNotionalValue, string? Symbol);
 
 internal sealed record PositionRiskDto(
     string? Symbol,
@@ -162,7 +163,7 @@ internal sealed record PositionRiskDto(
     string? PositionSide,
     string? Notional,
     string? IsolatedWallet,
-    long UpdateTime);
+    long? UpdateTime);
 
 internal sealed record BalanceDto(
     string? AccountAlias,
@@ -172,8 +173,8 @@ internal sealed record BalanceDto(
     string? CrossUnPnl,
     string? AvailableBalance,
     string? MaxWithdrawAmount,
-    bool MarginAvailable,
-    long UpdateTime);
+    bool? MarginAvailable,
+    long? UpdateTime);
 
 internal sealed record AccountAssetDto(
     string? Asset,
@@ -188,7 +189,7 @@ internal sealed record AccountAssetDto(
     string? CrossUnPnl,
     string? AvailableBalance,
     string? MaxWithdrawAmount,
-    long UpdateTime);
+    long? UpdateTime);
 
 internal sealed record AccountPositionDto(
     string? Symbol,
@@ -200,7 +201,7 @@ internal sealed record AccountPositionDto(
     string? IsolatedWallet,
     string? InitialMargin,
     string? MaintMargin,
-    long UpdateTime);
+    long? UpdateTime);
 
 internal sealed record AccountDto(
     string? TotalInitialMargin,
@@ -223,17 +224,17 @@ internal sealed record IncomeDto(
     string? Income,
     string? Asset,
     string? Info,
-    long Time,
-    long TranId,
+    long? Time,
+    long? TranId,
     string? TradeId);
 
 internal sealed record UserTradeDto(
-    bool Buyer,
+    bool? Buyer,
     string? Commission,
     string? CommissionAsset,
-    long Id,
-    bool Maker,
-    long OrderId,
+    long? Id,
+    bool? Maker,
+    long? OrderId,
     string? Price,
     string? Qty,
     string? QuoteQty,
@@ -241,7 +242,7 @@ internal sealed record UserTradeDto(
     string? Side,
     string? PositionSide,
     string? Symbol,
-    long Time);
+    long? Time);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ErrorDto))]

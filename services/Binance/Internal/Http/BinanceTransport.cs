@@ -130,7 +130,7 @@ internal sealed partial class BinanceTransport
             {
                 var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, 0, token)
                     .ConfigureAwait(false);
-                return dto!.ServerTime;
+                return BinanceParse.Required("time", "serverTime", dto!.ServerTime);
             }, stamp, ct).ConfigureAwait(false);
         }
         catch (OutcomeUnknownException e)

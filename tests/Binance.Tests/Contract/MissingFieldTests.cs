@@ -1,0 +1,143 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Internal;
+using TradeEngine.Binance.Internal.Dto;
+
+namespace TradeEngine.Binance.Tests.Contract;
+
+/// <summary>
+/// A number or flag the documentation promises and the client uses must be there: Binance's documented example
+/// (Fixtures/*.json) with that one field left out, or sent as null, is a protocol error naming the field, never read
+/// as 0 or false (an order id 0, a fill time of 1970, a trade id that collides with every other missing one).
+/// </summary>
+public class MissingFieldTests
+{
+    private static JsonNode Fixture(string name) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", name)))!;
+
+    private static T Read<T>(JsonNode node, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        JsonSerializer.Deserialize(node.ToJsonString(), type)!;
+
+    /// <summary>How each documented answer is read, as the client reads it.</summary>
+    private static readonly Dictionary<string, (string Fixture, Action<JsonNode> Parse)> Readers = new()
+    {
+        ["time"] = ("time.json", n => BinanceParse.ServerTime(Read(n, VenueJsonContext.Default.ServerTimeDto))),
+        ["exchangeInfo"] = ("exchangeInfo.json", n => BinanceParse.ExchangeInfo(Read(n, VenueJsonContext.Default.ExchangeInfoDto))),
+        ["premiumIndex"] = ("premiumIndex.json", n => BinanceParse.PremiumIndex(Read(n, VenueJsonContext.Default.PremiumIndexDto))),
+        ["fundingRate"] = ("fundingRate.json", n => Read(n, VenueJsonContext.Default.ListFundingRateDto).ForEach(d => BinanceParse.FundingRate(d))),
+        ["fundingInfo"] = ("fundingInfo.json", n => Read(n, VenueJsonContext.Default.ListFundingInfoDto).ForEach(d => BinanceParse.FundingInfo(d))),
+        ["ticker/price"] = ("tickerPrice.json", n => BinanceParse.Ticker(Read(n, VenueJsonContext.Default.TickerPriceDto))),
+        ["leverageBracket"] = ("leverageBracket.json", n => Read(n, VenueJsonContext.Default.SymbolBracketsAnswerDto).Items.ForEach(d => BinanceParse.Brackets(d))),
+        ["order (query)"] = ("queryOrder.json", n => BinanceParse.Order(Read(n, VenueJsonContext.Default.OrderDto))),
+        ["order (new)"] = ("newOrder.json", n => BinanceParse.Order(Read(n, VenueJsonContext.Default.OrderDto))),
+        // The documented example is a TAKE_PROFIT (limit) order, which the client does not place.
+        ["algoOrder"] = ("algoOrder.json", n =>
+        {
+            n["orderType"] = "TAKE_PROFIT_MARKET";
+            BinanceParse.AlgoOrder(Read(n, VenueJsonContext.Default.AlgoOrderDto));
+        }),
+        ["leverage"] = ("leverage.json", n => BinanceParse.Leverage(Read(n, VenueJsonContext.Default.LeverageDto))),
+        ["positionRisk"] = ("positionRiskV2.json", n => Read(n, VenueJsonContext.Default.ListPositionRiskDto).ForEach(d => BinanceParse.Position(d))),
+        ["balance"] = ("balanceV3.json", n => Read(n, VenueJsonContext.Default.ListBalanceDto).ForEach(d => BinanceParse.Balance(d))),
+        ["account"] = ("accountV3.json", n => BinanceParse.Account(Read(n, VenueJsonContext.Default.AccountDto))),
+        ["income"] = ("income.json", n => Read(n, VenueJsonContext.Default.ListIncomeDto).ForEach(d => BinanceParse.Income(d))),
+        ["userTrades"] = ("userTrades.json", n => Read(n, VenueJsonContext.Default.ListUserTradeDto).ForEach(d => BinanceParse.Trade(d))),
+    };
+
+    [Theory]
+    [MemberData(nameof(ReaderNames))]
+    public void DocumentedExample_Reads(string reader)
+    {
+        var (fixture, parse) = Readers[reader];
+        parse(Fixture(fixture));
+    }
+
+    public static TheoryData<string> ReaderNames() => new(Readers.Keys);
+
+    [Theory]
+    [InlineData("time", "serverTime", "serverTime")]
+    [InlineData("exchangeInfo", "serverTime", "serverTime")]
+    [InlineData("exchangeInfo", "rateLimits.0.intervalNum", "intervalNum")]
+    [InlineData("exchangeInfo", "rateLimits.0.limit", "limit")]
+    [InlineData("exchangeInfo", "symbols.0.pricePrecision", "BLZUSDT.pricePrecision")]
+    [InlineData("exchangeInfo", "symbols.0.quantityPrecision", "BLZUSDT.quantityPrecision")]
+    [InlineData("premiumIndex", "nextFundingTime", "nextFundingTime")]
+    [InlineData("premiumIndex", "time", "time")]
+    [InlineData("fundingRate", "0.fundingTime", "fundingTime")]
+    [InlineData("fundingInfo", "0.fundingIntervalHours", "fundingIntervalHours")]
+    [InlineData("ticker/price", "time", "time")]
+    [InlineData("leverageBracket", "brackets.0.bracket", "bracket")]
+    [InlineData("leverageBracket", "brackets.0.initialLeverage", "initialLeverage")]
+    [InlineData("order (query)", "orderId", "orderId")]
+    [InlineData("order (query)", "reduceOnly", "reduceOnly")]
+    [InlineData("order (query)", "closePosition", "closePosition")]
+    [InlineData("order (query)", "updateTime", "updateTime")]
+    [InlineData("order (new)", "orderId", "orderId")]
+    [InlineData("order (new)", "updateTime", "updateTime")]
+    [InlineData("algoOrder", "algoId", "algoId")]
+    [InlineData("algoOrder", "closePosition", "closePosition")]
+    [InlineData("algoOrder", "reduceOnly", "reduceOnly")]
+    [InlineData("algoOrder", "createTime", "createTime")]
+    [InlineData("algoOrder", "updateTime", "updateTime")]
+    [InlineData("leverage", "leverage", "leverage")]
+    [InlineData("positionRisk", "0.updateTime", "updateTime")]
+    [InlineData("balance", "0.updateTime", "updateTime")]
+    [InlineData("account", "assets.0.updateTime", "assets.updateTime")]
+    [InlineData("account", "positions.0.updateTime", "positions.updateTime")]
+    [InlineData("income", "0.time", "time")]
+    [InlineData("income", "0.tranId", "tranId")]
+    [InlineData("userTrades", "0.id", "id")]
+    [InlineData("userTrades", "0.orderId", "orderId")]
+    [InlineData("userTrades", "0.buyer", "buyer")]
+    [InlineData("userTrades", "0.maker", "maker")]
+    [InlineData("userTrades", "0.time", "time")]
+    public void RequiredField_LeftOutOrNull_IsAProtocolErrorNamingIt(string reader, string path, string field)
+    {
+        var (fixture, parse) = Readers[reader];
+
+        var leftOut = Fixture(fixture);
+        Remove(leftOut, path);
+        var missing = Assert.Throws<BinanceProtocolException>(() => parse(leftOut));
+        Assert.Equal(field, missing.Field);
+        Assert.Contains("missing", missing.Message, StringComparison.Ordinal);
+
+        var nulled = Fixture(fixture);
+        SetNull(nulled, path);
+        Assert.Equal(field, Assert.Throws<BinanceProtocolException>(() => parse(nulled)).Field);
+    }
+
+    [Fact]
+    public void Time_OutsideTheCalendar_IsAProtocolErrorNamingIt()
+    {
+        var node = Fixture("tickerPrice.json");
+        node["time"] = long.MaxValue;
+        var error = Assert.Throws<BinanceProtocolException>(() => Readers["ticker/price"].Parse(node));
+        Assert.Equal("time", error.Field);
+    }
+
+    private static (JsonNode Parent, string Last) Walk(JsonNode root, string path)
+    {
+        var parts = path.Split('.');
+        var node = root;
+        foreach (var part in parts[..^1])
+        {
+            node = int.TryParse(part, out var index) ? node[index]! : node[part]!;
+        }
+
+        return (node, parts[^1]);
+    }
+
+    private static void Remove(JsonNode root, string path)
+    {
+        var (parent, last) = Walk(root, path);
+        Assert.True(parent.AsObject().Remove(last), $"the fixture has no {path}");
+    }
+
+    private static void SetNull(JsonNode root, string path)
+    {
+        var (parent, last) = Walk(root, path);
+        Assert.True(parent.AsObject().ContainsKey(last), $"the fixture has no {path}");
+        parent[last] = null;
+    }
+}
