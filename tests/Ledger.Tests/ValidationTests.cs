@@ -270,6 +270,21 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(1, await _ledger.CountAsync("position_changes"));
     }
 
+    /// <summary>A setting that cannot work stops the Ledger at start, naming its key; nothing is served with it.</summary>
+    [Theory]
+    [InlineData("Ledger:RecordedTimes:MaxAheadOfClock", "00:00:00", "Ledger:RecordedTimes:MaxAheadOfClock")]
+    [InlineData("Ledger:RecordedTimes:MaxAheadOfClock", "-01:00:00", "Ledger:RecordedTimes:MaxAheadOfClock")]
+    [InlineData("Ledger:Outbox:BatchSize", "0", "Ledger:Outbox:BatchSize")]
+    [InlineData("Ledger:Outbox:Linger", "-00:00:01", "Ledger:Outbox:Linger")]
+    [InlineData("Ledger:Outbox:IdleWait", "00:00:00", "Ledger:Outbox:IdleWait")]
+    [InlineData("Ledger:Outbox:MaxBackoff", "00:00:00.010", "Ledger:Outbox:InitialBackoff")]
+    public async Task Start_SettingThatCannotWork_RefusedAtStartNamingIt(string key, string value, string named)
+    {
+        var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            LedgerHost.StartAsync(postgres, rabbit, settings: new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(named, refused.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A fact dated more than a day ahead of the Ledger's clock is a client's bug (an opened_at a year ahead would refuse
     /// every close dated now); the venue's clock an hour ahead is not (Execution records the venue's times).

@@ -60,8 +60,22 @@ public static class LedgerServiceCollectionExtensions
 
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
-        services.Configure<OutboxOptions>(builder.Configuration.GetSection(OutboxOptions.Section));
-        services.Configure<RecordedTimesOptions>(builder.Configuration.GetSection(RecordedTimesOptions.Section));
+        // A setting that cannot work (a relay that never reads, a bound that refuses every write) stops the Ledger at
+        // start, naming the key, rather than failing every write or silently never publishing.
+        services.AddOptions<OutboxOptions>().Bind(builder.Configuration.GetSection(OutboxOptions.Section))
+            .Validate(o => o.BatchSize > 0, $"{OutboxOptions.Section}:BatchSize must be at least 1")
+            .Validate(o => o.PublishTimeout > TimeSpan.Zero, $"{OutboxOptions.Section}:PublishTimeout must be positive")
+            .Validate(o => o.InitialBackoff > TimeSpan.Zero && o.MaxBackoff >= o.InitialBackoff,
+                $"{OutboxOptions.Section}:InitialBackoff must be positive and MaxBackoff at least as long")
+            .Validate(o => o.Linger >= TimeSpan.Zero && o.LingerBelowRows >= 0,
+                $"{OutboxOptions.Section}:Linger and LingerBelowRows must not be negative")
+            .Validate(o => o.IdleWait > TimeSpan.Zero && o.BacklogRefresh > TimeSpan.Zero && o.Retention > TimeSpan.Zero,
+                $"{OutboxOptions.Section}:IdleWait, BacklogRefresh and Retention must be positive")
+            .ValidateOnStart();
+        services.AddOptions<RecordedTimesOptions>().Bind(builder.Configuration.GetSection(RecordedTimesOptions.Section))
+            .Validate(o => o.MaxAheadOfClock > TimeSpan.Zero,
+                $"{RecordedTimesOptions.Section}:MaxAheadOfClock must be positive (a zero or negative bound refuses every fact dated now)")
+            .ValidateOnStart();
         services.AddSingleton<RecordedTimes>();
 
         // Migrations run before anything else that touches the database.
