@@ -76,6 +76,17 @@ public static class BinanceErrors
     /// </summary>
     public const int GteWithoutPosition = -4509;
     public const int MarketOrderOutsidePercentPrice = -4131;
+    public const int PositionNotSufficient = -2024;
+    public const int ReduceOnlyOrderTypeNotSupported = -2026;
+    public const int MinLeverageRatio = -2028;
+    public const int ReduceOnlyMarginCheckFailed = -4118;
+    public const int QuantityWithClosePosition = -4137;
+    public const int ReduceOnlyMustBeTrue = -4138;
+    public const int InvalidOpeningPositionStatus = -4140;
+    public const int SymbolAlreadyClosed = -4141;
+
+    /// <summary>The conditional (algo) order's counterpart of -2021: its trigger price would trigger at once.</summary>
+    public const int StrategyInvalidTriggerPrice = -4142;
     public const int MinNotional = -4164;
 
     private static readonly FrozenDictionary<int, (BinanceErrorKind Kind, string Message)> Map =
@@ -139,6 +150,15 @@ public static class BinanceErrors
             [MinNotional] = (BinanceErrorKind.MinNotional, "Order's notional must be no smaller than 5 (unless you choose reduce only)."),
             [ClosePositionOrderExists] = (BinanceErrorKind.OrderRejected, "An open stop or take profit order with GTE and closePosition in the direction is existing."),
             [GteWithoutPosition] = (BinanceErrorKind.OrderRejected, "TIF GTE can only be used with open positions."),
+            [PositionNotSufficient] = (BinanceErrorKind.ReduceOnlyRejected, "Position is not sufficient."),
+            [ReduceOnlyOrderTypeNotSupported] = (BinanceErrorKind.UnsupportedOrderType, "This OrderType is not supported when reduceOnly."),
+            [MinLeverageRatio] = (BinanceErrorKind.InvalidLeverage, "Leverage is smaller than permitted: insufficient margin balance."),
+            [ReduceOnlyMarginCheckFailed] = (BinanceErrorKind.ReduceOnlyRejected, "ReduceOnly Order Failed. Please check your existing position and open orders"),
+            [QuantityWithClosePosition] = (BinanceErrorKind.InvalidParameter, "Quantity must be zero with closePosition equals true"),
+            [ReduceOnlyMustBeTrue] = (BinanceErrorKind.InvalidParameter, "Reduce only must be true with closePosition equals true"),
+            [InvalidOpeningPositionStatus] = (BinanceErrorKind.OrderRejected, "Invalid symbol status for opening position"),
+            [SymbolAlreadyClosed] = (BinanceErrorKind.OrderRejected, "Symbol is closed"),
+            [StrategyInvalidTriggerPrice] = (BinanceErrorKind.OrderWouldTrigger, "REJECT: take profit or stop order will be triggered immediately"),
         }.ToFrozenDictionary();
 
     public static BinanceErrorKind KindOf(int code) => Map.TryGetValue(code, out var e) ? e.Kind : BinanceErrorKind.Unknown;
@@ -166,6 +186,12 @@ public static class BinanceErrors
         InvalidClientOrderIdLength, PriceHigherThanMultiplierUp, StepSizeMismatch, PriceLowerThanMultiplierDown,
         InvalidLeverage, DuplicatedClientOrderId, UnsupportedOrderTypeOnEndpoint, MarketOrderOutsidePercentPrice, MinNotional,
         ClosePositionOrderExists, GteWithoutPosition,
+
+        // Order-rule refusals from the same list (reduce-only and closePosition rules, the symbol's trading status, a
+        // conditional order that would trigger at once): each is an answer to the order, which did not execute.
+        PositionNotSufficient, ReduceOnlyOrderTypeNotSupported, MinLeverageRatio, ReduceOnlyMarginCheckFailed,
+        QuantityWithClosePosition, ReduceOnlyMustBeTrue, InvalidOpeningPositionStatus, SymbolAlreadyClosed,
+        StrategyInvalidTriggerPrice,
     }.ToFrozenSet();
 
     /// <summary>Codes Binance documents as "execution status unknown" (or an internal failure that may have run).</summary>

@@ -62,6 +62,24 @@ public class UnknownOutcomeTests : PaperTest
         Assert.Equal(0, await Paper.RequestCountAsync("GET " + OrderPath));
     }
 
+    /// <summary>
+    /// A conditional order refused as one that would trigger at once (-4142, the algo counterpart of -2021) or under the
+    /// reduce-only rules (-4118) is a rejection at once, not an unknown outcome looked up for seconds.
+    /// </summary>
+    [Theory]
+    [InlineData(-4142)]
+    [InlineData(-4118)]
+    public async Task PlaceConditionalOrderAsync_OrderRuleRefusal_ThrowsApiExceptionAtOnceWithoutLookups(int code)
+    {
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.Reject, "/fapi/v1/algoOrder", code: code);
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() => Client.PlaceConditionalOrderAsync(
+            new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 58000m), "refused-" + (-code)));
+        Assert.Equal(code, e.Code);
+        Assert.Equal(0, await Paper.RequestCountAsync("GET /fapi/v1/algoOrder"));
+        Assert.Empty(await Client.GetOpenConditionalOrdersAsync("BTCUSDT"));
+    }
+
     [Theory]
     [InlineData(-1115)] // INVALID_TIF
     [InlineData(-2010)] // NEW_ORDER_REJECTED
@@ -80,6 +98,15 @@ public class UnknownOutcomeTests : PaperTest
     [InlineData(-4509)] // a closePosition (GTE_GTC) order with no position
     [InlineData(-4131)] // MARKET_ORDER_REJECT (PERCENT_PRICE)
     [InlineData(-5021)] // FOK_ORDER_REJECT
+    [InlineData(-2024)] // POSITION_NOT_SUFFICIENT
+    [InlineData(-2026)] // REDUCE_ONLY_ORDER_TYPE_NOT_SUPPORTED
+    [InlineData(-2028)] // MIN_LEVERAGE_RATIO
+    [InlineData(-4118)] // REDUCE_ONLY_MARGIN_CHECK_FAILED
+    [InlineData(-4137)] // QUANTITY_EXISTS_WITH_CLOSE_POSITION
+    [InlineData(-4138)] // REDUCE_ONLY_MUST_BE_TRUE
+    [InlineData(-4140)] // INVALID_OPENING_POSITION_STATUS
+    [InlineData(-4141)] // SYMBOL_ALREADY_CLOSED
+    [InlineData(-4142)] // STRATEGY_INVALID_TRIGGER_PRICE
     public void IsDefiniteRejection_DocumentedOrderRejectionCode_IsOnTheAllowlistWithItsMessage(int code)
     {
         Assert.True(BinanceErrors.IsDefiniteRejection(code));
