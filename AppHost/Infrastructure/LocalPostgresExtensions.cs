@@ -29,7 +29,7 @@ public static class LocalPostgresExtensions
     public static IResourceBuilder<LocalPostgresResource> AddLocalPostgres(this IDistributedApplicationBuilder builder, string name)
     {
         var binDir = FindPostgresBin();
-        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "postgres");
+        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "postgres", forOtherUser: Environment.UserName == "root");
         var dataDir = Path.Combine(stateDir, "data");
         var passwordFile = Path.Combine(stateDir, "password");
         var asPostgres = Environment.UserName == "root";

@@ -51,14 +51,47 @@ internal static class LocalProcess
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The directory the AppHost keeps local server data in (git-ignored).</summary>
-    public static string StateDirectory(string appHostDirectory, string name)
+    /// <summary>
+    /// The directory the AppHost keeps local server data in: <c>AppHost/.tradeengine/NAME</c> (git-ignored), or under
+    /// <c>TRADEENGINE_STATE_DIR</c>. A server that runs as its own user (PostgreSQL as <c>postgres</c>, RabbitMQ as
+    /// <c>rabbitmq</c>, when the AppHost runs as root) must be able to reach it: when a folder above it is closed to other
+    /// users (a clone under <c>/root</c>, mode 700), that server's data goes to <c>/var/tmp/tradeengine-HASH/NAME</c>
+    /// instead, one folder per AppHost directory, kept between runs as the default one is.
+    /// </summary>
+    public static string StateDirectory(string appHostDirectory, string name, bool forOtherUser = false)
     {
         var root = Environment.GetEnvironmentVariable("TRADEENGINE_STATE_DIR") is { Length: > 0 } configured
             ? configured
             : Path.Combine(appHostDirectory, ".tradeengine");
+        if (forOtherUser && !SearchableByOthers(root))
+        {
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+                System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(appHostDirectory))))[..12];
+            root = Path.Combine("/var/tmp", "tradeengine-" + hash);
+        }
+
         var dir = Path.Combine(root, name);
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>Whether every existing folder on the way to <paramref name="path"/> lets other users pass (o+x).</summary>
+    internal static bool SearchableByOthers(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return true;
+        }
+
+        for (var dir = new DirectoryInfo(Path.GetFullPath(path)); dir is not null; dir = dir.Parent)
+        {
+            // A folder still to be created gets the default mode (0777 less the umask), which lets others pass.
+            if (dir.Exists && (File.GetUnixFileMode(dir.FullName) & UnixFileMode.OtherExecute) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

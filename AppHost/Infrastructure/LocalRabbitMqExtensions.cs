@@ -37,7 +37,7 @@ public static class LocalRabbitMqExtensions
                 "No container runtime answers and RabbitMQ is not installed. Install the 'rabbitmq-server' package (./run.sh does) or start Docker.");
         }
 
-        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "rabbitmq");
+        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "rabbitmq", forOtherUser: Environment.UserName == "root");
         File.WriteAllText(Path.Combine(stateDir, "enabled_plugins"), "[].\n");
         File.WriteAllText(Path.Combine(stateDir, "rabbitmq.conf"), "loopback_users.guest = true\nlog.console = true\nlog.file = false\n");
         var asRabbit = Environment.UserName == "root";
