@@ -316,8 +316,14 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open'"));
     }
 
-    [Fact]
-    public async Task Reconcile_StopLossMissingAndThePriceAlreadyPastIt_PositionClosedAtOnceAndRecorded()
+    /// <summary>
+    /// The restored stop-loss would trigger at once: the venue says so with -2021 (the simulator's answer) or, as the
+    /// algo order API's own code, -4142. Either way the position is closed through the missing stop.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-4142)]
+    public async Task Reconcile_StopLossMissingAndThePriceAlreadyPastIt_PositionClosedAtOnceAndRecorded(int algoCode)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
@@ -325,6 +331,10 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
         // While nothing protects it, the market falls through the stop.
         await stack.Paper.SetPriceAsync("BTCUSDT", 94000m);
+        if (algoCode != 0)
+        {
+            await stack.Paper.InjectFaultAsync(FaultKind.Reject, "/fapi/v1/algoOrder", 1, code: algoCode);
+        }
 
         await stack.ReconcileAsync();
 

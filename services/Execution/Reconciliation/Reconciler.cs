@@ -392,9 +392,10 @@ public sealed class Reconciler(
                 await protective.PlaceStopLossAsync(symbol, side, sl, ExecutionWire.Derived("restore-sl:" + record.PositionId, stamp), ct).ConfigureAwait(false);
                 await ReportAsync("stop-loss", symbol, $"the stop-loss at {Wire.Format(sl)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
             }
-            catch (Binance.Errors.BinanceApiException ex) when (ex.Code == Binance.Errors.BinanceErrors.OrderWouldImmediatelyTrigger)
+            catch (Binance.Errors.BinanceApiException ex) when (ex.Kind == Binance.Errors.BinanceErrorKind.OrderWouldTrigger)
             {
-                // The market is already through the stop: what the stop-loss was there to do is to be out, now.
+                // The market is already through the stop (-2021, or -4142 from the algo order API): what the stop-loss was
+                // there to do is to be out, now.
                 await CloseThroughMissingStopAsync(symbol, side, open, record, sl, stamp, ct).ConfigureAwait(false);
                 return restored;
             }
