@@ -81,7 +81,18 @@ public static class LocalPostgresExtensions
 
     private static void CreateCluster(string binDir, string stateDir, string dataDir, string passwordFile, string database, bool asPostgres)
     {
-        File.WriteAllText(passwordFile, Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+        // Created readable by its owner only (not 0644 and then narrowed: nobody may read it in between).
+        var secret = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            secret.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var file = new StreamWriter(passwordFile, System.Text.Encoding.ASCII, secret))
+        {
+            file.Write(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
+        }
+
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -51,27 +51,48 @@ internal static class LocalProcess
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Where a local server's data goes when its folder is closed to the user it runs as (see <see cref="StateDirectory"/>).</summary>
+    public const string FallbackBase = "/var/lib/tradeengine";
+
     /// <summary>
     /// The directory the AppHost keeps local server data in: <c>AppHost/.tradeengine/NAME</c> (git-ignored), or under
     /// <c>TRADEENGINE_STATE_DIR</c>. A server that runs as its own user (PostgreSQL as <c>postgres</c>, RabbitMQ as
     /// <c>rabbitmq</c>, when the AppHost runs as root) must be able to reach it: when a folder above it is closed to other
-    /// users (a clone under <c>/root</c>, mode 700), that server's data goes to <c>/var/tmp/tradeengine-HASH/NAME</c>
-    /// instead, one folder per AppHost directory, kept between runs as the default one is.
+    /// users (a clone under <c>/root</c>, mode 700), that server's data goes to <c>/var/lib/tradeengine/HASH/NAME</c>
+    /// instead, HASH naming the state folder it stands for. /var/lib, not /var/tmp: only root can create folders there
+    /// (nobody can plant one, or links in it, before the AppHost does), and nothing cleans it up behind the cluster.
     /// </summary>
-    public static string StateDirectory(string appHostDirectory, string name, bool forOtherUser = false)
+    public static string StateDirectory(string appHostDirectory, string name, bool forOtherUser = false) =>
+        StateDirectoryIn(
+            Environment.GetEnvironmentVariable("TRADEENGINE_STATE_DIR") is { Length: > 0 } configured
+                ? configured
+                : Path.Combine(appHostDirectory, ".tradeengine"),
+            name, forOtherUser, FallbackBase);
+
+    /// <summary><see cref="StateDirectory"/> with its state folder and fallback base given.</summary>
+    internal static string StateDirectoryIn(string root, string name, bool forOtherUser, string fallbackBase)
     {
-        var root = Environment.GetEnvironmentVariable("TRADEENGINE_STATE_DIR") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(appHostDirectory, ".tradeengine");
+        root = Path.GetFullPath(root);
+        List<string> opened = [];
         if (forOtherUser && !SearchableByOthers(root))
         {
-            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-                System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(appHostDirectory))))[..12];
-            root = Path.Combine("/var/tmp", "tradeengine-" + hash);
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..12];
+            root = Path.Combine(fallbackBase, hash);
+            opened.Add(fallbackBase);
         }
 
         var dir = Path.Combine(root, name);
         Directory.CreateDirectory(dir);
+        if (forOtherUser && !OperatingSystem.IsWindows())
+        {
+            // A restrictive umask (027, 077) creates folders closed to the server's user: open them for passing.
+            opened.AddRange([root, dir]);
+            foreach (var folder in opened)
+            {
+                File.SetUnixFileMode(folder, File.GetUnixFileMode(folder) | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            }
+        }
+
         return dir;
     }
 
@@ -85,7 +106,7 @@ internal static class LocalProcess
 
         for (var dir = new DirectoryInfo(Path.GetFullPath(path)); dir is not null; dir = dir.Parent)
         {
-            // A folder still to be created gets the default mode (0777 less the umask), which lets others pass.
+            // A folder still to be created is opened for passing once created (StateDirectoryIn).
             if (dir.Exists && (File.GetUnixFileMode(dir.FullName) & UnixFileMode.OtherExecute) == 0)
             {
                 return false;

@@ -5,47 +5,61 @@ namespace TradeEngine.EndToEnd.Tests;
 /// <summary>
 /// Where the AppHost keeps a local server's data. PostgreSQL and RabbitMQ run as their own users when the AppHost runs
 /// as root, so a clone under a folder closed to other users (/root, mode 700) would leave initdb unable to reach its
-/// data directory: that data goes to a folder under /var/tmp instead, one per AppHost directory.
+/// data directory: that data goes under /var/lib/tradeengine instead, one folder per state folder. The tests give the
+/// state folder and the fallback base themselves (TRADEENGINE_STATE_DIR is set while the suite runs).
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class StateDirectoryTests : IDisposable
 {
+    private const UnixFileMode Open = (UnixFileMode)0b111_101_101;
+    private const UnixFileMode Closed = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private readonly string _base = Directory.CreateTempSubdirectory("te-state-").FullName;
+
+    public StateDirectoryTests() => File.SetUnixFileMode(_base, Open);
+
+    private string Fallback => Path.Combine(_base, "var-lib-tradeengine");
 
     public void Dispose() => Directory.Delete(_base, recursive: true);
 
     [Fact]
-    public void StateDirectory_UnderAFolderClosedToOthers_ServerDataMovesToVarTmpKeyedByTheAppHost()
+    public void StateDirectory_UnderAFolderClosedToOthers_ServerDataMovesToTheFallbackKeyedByTheStateFolder()
     {
         var closed = Path.Combine(_base, "home");
         Directory.CreateDirectory(closed);
-        File.SetUnixFileMode(closed, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var appHost = Path.Combine(closed, "clone", "AppHost");
-        Directory.CreateDirectory(appHost);
+        File.SetUnixFileMode(closed, Closed);
+        var state = Path.Combine(closed, "clone", "AppHost", ".tradeengine");
 
-        var server = LocalProcess.StateDirectory(appHost, "postgres", forOtherUser: true);
-        try
-        {
-            Assert.StartsWith("/var/tmp/tradeengine-", server, StringComparison.Ordinal);
-            Assert.EndsWith("/postgres", server, StringComparison.Ordinal);
-            Assert.True(LocalProcess.SearchableByOthers(server));
-            // The same AppHost finds the same folder on its next run; the paper venue's own state stays in the clone.
-            Assert.Equal(server, LocalProcess.StateDirectory(appHost, "postgres", forOtherUser: true));
-            Assert.Equal(Path.Combine(appHost, ".tradeengine", "paper"), LocalProcess.StateDirectory(appHost, "paper"));
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(server)!, recursive: true);
-        }
+        var server = LocalProcess.StateDirectoryIn(state, "postgres", forOtherUser: true, Fallback);
+
+        Assert.StartsWith(Fallback + "/", server, StringComparison.Ordinal);
+        Assert.EndsWith("/postgres", server, StringComparison.Ordinal);
+        Assert.True(LocalProcess.SearchableByOthers(server));
+        // The same state folder finds the same place on its next run; another state folder gets its own.
+        Assert.Equal(server, LocalProcess.StateDirectoryIn(state, "postgres", forOtherUser: true, Fallback));
+        Assert.NotEqual(server, LocalProcess.StateDirectoryIn(Path.Combine(closed, "other"), "postgres", forOtherUser: true, Fallback));
+        // Data the AppHost's own user reads (the paper venue's state) stays where it was put.
+        Assert.Equal(Path.Combine(state, "paper"), LocalProcess.StateDirectoryIn(state, "paper", forOtherUser: false, Fallback));
     }
 
     [Fact]
-    public void StateDirectory_UnderFoldersOthersCanPass_StaysInTheClone()
+    public void StateDirectory_UnderFoldersOthersCanPass_StaysInPlace()
     {
-        var appHost = Path.Combine(_base, "clone", "AppHost");
-        Directory.CreateDirectory(appHost);
-        File.SetUnixFileMode(_base, (UnixFileMode)0b111_101_101);
+        var state = Path.Combine(_base, "clone", "AppHost", ".tradeengine");
 
-        Assert.Equal(Path.Combine(appHost, ".tradeengine", "postgres"), LocalProcess.StateDirectory(appHost, "postgres", forOtherUser: true));
+        Assert.Equal(Path.Combine(state, "postgres"), LocalProcess.StateDirectoryIn(state, "postgres", forOtherUser: true, Fallback));
+        Assert.False(Directory.Exists(Fallback));
+    }
+
+    [Fact]
+    public void StateDirectory_CreatedUnderARestrictiveUmask_OpenedForPassing()
+    {
+        var state = Path.Combine(_base, "clone", ".tradeengine");
+        Directory.CreateDirectory(state);
+        File.SetUnixFileMode(state, Closed | UnixFileMode.OtherExecute);
+        var server = Path.Combine(state, "rabbitmq");
+        Directory.CreateDirectory(server, Closed);
+
+        Assert.Equal(server, LocalProcess.StateDirectoryIn(state, "rabbitmq", forOtherUser: true, Fallback));
+        Assert.True((File.GetUnixFileMode(server) & UnixFileMode.OtherExecute) != 0);
     }
 }
