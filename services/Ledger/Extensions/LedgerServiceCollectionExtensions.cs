@@ -22,6 +22,7 @@ public static class LedgerServiceCollectionExtensions
 
     // About the number of distinct hot statements (writes, relay, reads), with room to spare.
     private const int MaxAutoPrepare = 64;
+    private static readonly TimeSpan MaxRelayWait = TimeSpan.FromDays(1);
     private const int AutoPrepareMinUsages = 2;
 
     public static IHostApplicationBuilder AddLedgerServices(this IHostApplicationBuilder builder)
@@ -71,6 +72,10 @@ public static class LedgerServiceCollectionExtensions
                 $"{OutboxOptions.Section}:Linger and LingerBelowRows must not be negative")
             .Validate(o => o.IdleWait > TimeSpan.Zero && o.BacklogRefresh > TimeSpan.Zero && o.Retention > TimeSpan.Zero,
                 $"{OutboxOptions.Section}:IdleWait, BacklogRefresh and Retention must be positive")
+            // The relay waits these out with timers, which take at most about 24.8 days; a relay that sleeps for a day
+            // is already not relaying.
+            .Validate(o => new[] { o.PublishTimeout, o.MaxBackoff, o.Linger, o.IdleWait, o.BacklogRefresh }.All(t => t <= MaxRelayWait),
+                $"{OutboxOptions.Section}:PublishTimeout, MaxBackoff, Linger, IdleWait and BacklogRefresh must be at most a day")
             .ValidateOnStart();
         services.AddOptions<RecordedTimesOptions>().Bind(builder.Configuration.GetSection(RecordedTimesOptions.Section))
             .Validate(o => o.MaxAheadOfClock > TimeSpan.Zero,
