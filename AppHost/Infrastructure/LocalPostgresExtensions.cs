@@ -31,8 +31,11 @@ public static class LocalPostgresExtensions
         var binDir = FindPostgresBin();
         var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "postgres", forOtherUser: Environment.UserName == "root");
         var dataDir = Path.Combine(stateDir, "data");
-        var passwordFile = Path.Combine(stateDir, "password");
+        // The password stays with the AppHost's user, beside the server's folder rather than in it: the postgres user
+        // owns that folder and could put a link where root would read or write.
+        var passwordFile = Path.Combine(Path.GetDirectoryName(stateDir)!, "postgres.password");
         var asPostgres = Environment.UserName == "root";
+        MoveEarlierPasswordFile(Path.Combine(stateDir, "password"), passwordFile);
 
         if (!File.Exists(Path.Combine(dataDir, "PG_VERSION")))
         {
@@ -81,32 +84,54 @@ public static class LocalPostgresExtensions
 
     private static void CreateCluster(string binDir, string stateDir, string dataDir, string passwordFile, string database, bool asPostgres)
     {
-        // Created readable by its owner only (not 0644 and then narrowed: nobody may read it in between).
-        var secret = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            secret.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var file = new StreamWriter(passwordFile, System.Text.Encoding.ASCII, secret))
-        {
-            file.Write(Convert.ToHexString(RandomNumberGenerator.GetBytes(16)));
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        LocalProcess.WriteNewFile(passwordFile, password, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         if (asPostgres)
         {
             LocalProcess.Run("chown", ["-R", "postgres:postgres", stateDir]);
         }
 
-        Run(asPostgres, Path.Combine(binDir, "initdb"),
-            ["-D", dataDir, "-U", "postgres", "--auth=scram-sha-256", $"--pwfile={passwordFile}", "-E", "UTF8", "--no-locale"]);
+        // initdb (as postgres) reads the password from a copy only it may read, made where only the AppHost's user writes.
+        var initdbPassword = passwordFile + ".initdb";
+        LocalProcess.WriteNewFile(initdbPassword, password, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            if (asPostgres)
+            {
+                LocalProcess.Run("chown", ["postgres:postgres", initdbPassword]);
+            }
+
+            Run(asPostgres, Path.Combine(binDir, "initdb"),
+                ["-D", dataDir, "-U", "postgres", "--auth=scram-sha-256", $"--pwfile={initdbPassword}", "-E", "UTF8", "--no-locale"]);
+        }
+        finally
+        {
+            File.Delete(initdbPassword);
+        }
 
         // Single-user mode creates the database without a running server or a network port.
         Run(asPostgres, Path.Combine(binDir, "postgres"), ["--single", "-D", dataDir, "postgres"], $"CREATE DATABASE {database};\n");
+    }
+
+    /// <summary>
+    /// A cluster made before the password moved out of the server's folder: its password file is moved beside it, once.
+    /// A link there is refused rather than followed.
+    /// </summary>
+    private static void MoveEarlierPasswordFile(string earlier, string passwordFile)
+    {
+        var old = new FileInfo(earlier);
+        if (!old.Exists || File.Exists(passwordFile))
+        {
+            return;
+        }
+
+        if (old.LinkTarget is not null)
+        {
+            throw new InvalidOperationException($"{earlier} is a link; remove it (and the cluster beside it) to start afresh.");
+        }
+
+        LocalProcess.WriteNewFile(passwordFile, File.ReadAllText(earlier).Trim(), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        old.Delete();
     }
 
     private static void Run(bool asPostgres, string command, string[] args, string? input = null)

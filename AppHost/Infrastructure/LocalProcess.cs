@@ -72,28 +72,66 @@ internal static class LocalProcess
     /// <summary><see cref="StateDirectory"/> with its state folder and fallback base given.</summary>
     internal static string StateDirectoryIn(string root, string name, bool forOtherUser, string fallbackBase)
     {
-        root = Path.GetFullPath(root);
-        List<string> opened = [];
+        root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         if (forOtherUser && !SearchableByOthers(root))
         {
             var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..12];
+            Console.WriteLine($"{root} is closed to other users: the {name} server's data is kept in {Path.Combine(fallbackBase, hash, name)}");
             root = Path.Combine(fallbackBase, hash);
-            opened.Add(fallbackBase);
         }
 
         var dir = Path.Combine(root, name);
+        // The folders this call creates: a restrictive umask (027, 077) would make them closed to the server's user.
+        var created = new List<string>();
+        for (var folder = dir; folder is not null && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+        {
+            created.Add(folder);
+        }
+
         Directory.CreateDirectory(dir);
         if (forOtherUser && !OperatingSystem.IsWindows())
         {
-            // A restrictive umask (027, 077) creates folders closed to the server's user: open them for passing.
-            opened.AddRange([root, dir]);
-            foreach (var folder in opened)
+            const UnixFileMode Pass = UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+            foreach (var folder in created.Append(root).Append(dir).Distinct())
             {
-                File.SetUnixFileMode(folder, File.GetUnixFileMode(folder) | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                var mode = File.GetUnixFileMode(folder);
+                if ((mode & Pass) != Pass)
+                {
+                    File.SetUnixFileMode(folder, mode | Pass);
+                }
             }
         }
 
         return dir;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="path"/> as a new file with <paramref name="mode"/> from its creation: the text goes to a
+    /// fresh name (created exclusively, so no link there is followed) that is then renamed over the path (a rename
+    /// replaces a link rather than writing through it).
+    /// </summary>
+    public static void WriteNewFile(string path, string text, UnixFileMode mode)
+    {
+        var fresh = $"{path}.{Guid.NewGuid():N}";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = mode;
+        }
+
+        try
+        {
+            using (var file = new StreamWriter(fresh, System.Text.Encoding.UTF8, options))
+            {
+                file.Write(text);
+            }
+
+            File.Move(fresh, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(fresh);
+        }
     }
 
     /// <summary>Whether every existing folder on the way to <paramref name="path"/> lets other users pass (o+x).</summary>

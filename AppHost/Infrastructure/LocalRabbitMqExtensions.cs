@@ -38,8 +38,11 @@ public static class LocalRabbitMqExtensions
         }
 
         var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "rabbitmq", forOtherUser: Environment.UserName == "root");
-        File.WriteAllText(Path.Combine(stateDir, "enabled_plugins"), "[].\n");
-        File.WriteAllText(Path.Combine(stateDir, "rabbitmq.conf"), "loopback_users.guest = true\nlog.console = true\nlog.file = false\n");
+        // The rabbitmq user owns this folder: each file is written anew and renamed into place, so a link it put there is
+        // replaced, never written through.
+        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        LocalProcess.WriteNewFile(Path.Combine(stateDir, "enabled_plugins"), "[].\n", Readable);
+        LocalProcess.WriteNewFile(Path.Combine(stateDir, "rabbitmq.conf"), "loopback_users.guest = true\nlog.console = true\nlog.file = false\n", Readable);
         var asRabbit = Environment.UserName == "root";
         if (asRabbit)
         {

@@ -50,6 +50,27 @@ public sealed class StateDirectoryTests : IDisposable
         Assert.False(Directory.Exists(Fallback));
     }
 
+    /// <summary>
+    /// Root writes configuration into folders the server's user owns: a link that user put at the file's name is
+    /// replaced, and what it points to is left alone.
+    /// </summary>
+    [Fact]
+    public void WriteNewFile_OverALink_ReplacesTheLinkNotItsTarget()
+    {
+        var target = Path.Combine(_base, "target");
+        File.WriteAllText(target, "precious");
+        var path = Path.Combine(_base, "rabbitmq.conf");
+        File.CreateSymbolicLink(path, target);
+
+        LocalProcess.WriteNewFile(path, "written", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        Assert.Equal("precious", File.ReadAllText(target));
+        Assert.Null(new FileInfo(path).LinkTarget);
+        Assert.Equal("written", File.ReadAllText(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(["rabbitmq.conf", "target"], Directory.GetFiles(_base).Select(Path.GetFileName).Order());
+    }
+
     [Fact]
     public void StateDirectory_CreatedUnderARestrictiveUmask_OpenedForPassing()
     {
