@@ -278,6 +278,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("Ledger:Outbox:Linger", "-00:00:01", "Ledger:Outbox:Linger")]
     [InlineData("Ledger:Outbox:IdleWait", "00:00:00", "Ledger:Outbox:IdleWait")]
     [InlineData("Ledger:Outbox:IdleWait", "30.00:00:00", "Ledger:Outbox:PublishTimeout, MaxBackoff, Linger, IdleWait")]
+    [InlineData("Ledger:Outbox:Retention", "3651.00:00:00", "Ledger:Outbox:Retention")]
     [InlineData("Ledger:Outbox:MaxBackoff", "00:00:00.010", "Ledger:Outbox:InitialBackoff")]
     public async Task Start_SettingThatCannotWork_RefusedAtStartNamingIt(string key, string value, string named)
     {

@@ -76,6 +76,8 @@ public static class LedgerServiceCollectionExtensions
             // is already not relaying.
             .Validate(o => new[] { o.PublishTimeout, o.MaxBackoff, o.Linger, o.IdleWait, o.BacklogRefresh }.All(t => t <= MaxRelayWait),
                 $"{OutboxOptions.Section}:PublishTimeout, MaxBackoff, Linger, IdleWait and BacklogRefresh must be at most a day")
+            // The clean-up subtracts it from now in SQL: ten years is past any need and far inside timestamptz.
+            .Validate(o => o.Retention <= TimeSpan.FromDays(3650), $"{OutboxOptions.Section}:Retention must be at most 3650 days")
             .ValidateOnStart();
         services.AddOptions<RecordedTimesOptions>().Bind(builder.Configuration.GetSection(RecordedTimesOptions.Section))
             .Validate(o => o.MaxAheadOfClock > TimeSpan.Zero,
