@@ -121,7 +121,7 @@ internal static class LocalProcess
 
         try
         {
-            using (var file = new StreamWriter(fresh, System.Text.Encoding.UTF8, options))
+            using (var file = new StreamWriter(fresh, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options))
             {
                 file.Write(text);
             }
