@@ -29,12 +29,12 @@ public static class LocalPostgresExtensions
     public static IResourceBuilder<LocalPostgresResource> AddLocalPostgres(this IDistributedApplicationBuilder builder, string name)
     {
         var binDir = FindPostgresBin();
-        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "postgres", forOtherUser: Environment.UserName == "root");
+        var asPostgres = Environment.UserName == "root";
+        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "postgres", forOtherUser: asPostgres);
         var dataDir = Path.Combine(stateDir, "data");
         // The password stays with the AppHost's user, beside the server's folder rather than in it: the postgres user
         // owns that folder and could put a link where root would read or write.
         var passwordFile = Path.Combine(Path.GetDirectoryName(stateDir)!, "postgres.password");
-        var asPostgres = Environment.UserName == "root";
         MoveEarlierPasswordFile(Path.Combine(stateDir, "password"), passwordFile);
 
         if (!File.Exists(Path.Combine(dataDir, "PG_VERSION")))

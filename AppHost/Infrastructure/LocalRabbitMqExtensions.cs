@@ -37,13 +37,13 @@ public static class LocalRabbitMqExtensions
                 "No container runtime answers and RabbitMQ is not installed. Install the 'rabbitmq-server' package (./run.sh does) or start Docker.");
         }
 
-        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "rabbitmq", forOtherUser: Environment.UserName == "root");
+        var asRabbit = Environment.UserName == "root";
+        var stateDir = LocalProcess.StateDirectory(builder.AppHostDirectory, "rabbitmq", forOtherUser: asRabbit);
         // The rabbitmq user owns this folder: each file is written anew and renamed into place, so a link it put there is
         // replaced, never written through.
         const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         LocalProcess.WriteNewFile(Path.Combine(stateDir, "enabled_plugins"), "[].\n", Readable);
         LocalProcess.WriteNewFile(Path.Combine(stateDir, "rabbitmq.conf"), "loopback_users.guest = true\nlog.console = true\nlog.file = false\n", Readable);
-        var asRabbit = Environment.UserName == "root";
         if (asRabbit)
         {
             LocalProcess.Run("chown", ["-R", "rabbitmq:rabbitmq", stateDir]);

@@ -22,8 +22,10 @@ public static class LedgerServiceCollectionExtensions
 
     // About the number of distinct hot statements (writes, relay, reads), with room to spare.
     private const int MaxAutoPrepare = 64;
-    private static readonly TimeSpan MaxRelayWait = TimeSpan.FromDays(1);
     private const int AutoPrepareMinUsages = 2;
+
+    // The longest wait the outbox relay may be configured with (see the outbox options' checks).
+    private static readonly TimeSpan MaxRelayWait = TimeSpan.FromDays(1);
 
     public static IHostApplicationBuilder AddLedgerServices(this IHostApplicationBuilder builder)
     {
