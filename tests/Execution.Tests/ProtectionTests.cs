@@ -346,4 +346,29 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '%past it%'"));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
+
+    /// <summary>
+    /// A missing take-profit the market has already passed: the venue refuses to place it (it would trigger at once), and
+    /// before, every reconciliation pass failed on that refusal. The position is closed, as the take-profit would have.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_TakeProfitMissingAndThePriceAlreadyPastIt_PositionClosedAtOnceAndRecorded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", takeProfit: "110000"));
+        var venue = stack.Venue();
+        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
+        // While nothing takes the profit, the market rises through the target.
+        await stack.Paper.SetPriceAsync("BTCUSDT", 111000m);
+
+        await stack.ReconcileAsync();
+
+        Assert.All(await venue.GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Empty(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason LIKE 'take-profit missing and passed%'", opened.PositionId));
+        Assert.Equal(2, await stack.CountAsync("trades WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '%take-profit%past it%'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
 }

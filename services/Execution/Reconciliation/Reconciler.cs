@@ -396,7 +396,7 @@ public sealed class Reconciler(
             {
                 // The market is already through the stop (-2021, or -4142 from the algo order API): what the stop-loss was
                 // there to do is to be out, now.
-                await CloseThroughMissingStopAsync(symbol, side, open, record, sl, stamp, ct).ConfigureAwait(false);
+                await CloseThroughMissingAsync("stop-loss", "restore-sl:", symbol, side, open, record, sl, stamp, ct).ConfigureAwait(false);
                 return restored;
             }
         }
@@ -404,8 +404,17 @@ public sealed class Reconciler(
         if (recordedTake is { } tp && takes.Count == 0)
         {
             restored++;
-            await ReportAsync("take-profit", symbol, $"the take-profit at {Wire.Format(tp)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
-            await protective.PlaceTakeProfitAsync(symbol, side, tp, ExecutionWire.Derived("restore-tp:" + record.PositionId, stamp), ct).ConfigureAwait(false);
+            try
+            {
+                await protective.PlaceTakeProfitAsync(symbol, side, tp, ExecutionWire.Derived("restore-tp:" + record.PositionId, stamp), ct).ConfigureAwait(false);
+                await ReportAsync("take-profit", symbol, $"the take-profit at {Wire.Format(tp)} is missing at the venue; restored", stamp, ct).ConfigureAwait(false);
+            }
+            catch (Binance.Errors.BinanceApiException ex) when (ex.Kind == Binance.Errors.BinanceErrorKind.OrderWouldTrigger)
+            {
+                // The market is already past the target: the take-profit would have closed the position there, so it is
+                // closed now (otherwise every pass would fail on the same refusal).
+                await CloseThroughMissingAsync("take-profit", "restore-tp:", symbol, side, open, record, tp, stamp, ct).ConfigureAwait(false);
+            }
         }
 
         return restored;
@@ -444,17 +453,19 @@ public sealed class Reconciler(
     }
 
     /// <summary>
-    /// A missing stop-loss the market has already passed cannot be restored (the venue refuses it, -2021): the position
-    /// is closed at once with a reduce-only market order, as a stop-loss that could not be placed on an open is, and the
-    /// close is recorded with its fills. Its client id derives from the record, so a repeated pass finds the order.
+    /// A missing stop-loss or take-profit the market has already passed cannot be restored (the venue refuses it, -2021
+    /// or -4142): the position is closed at once with a reduce-only market order, as the order would have closed it (and
+    /// as a stop-loss that could not be placed on an open is), and the close is recorded with its fills. Its client id
+    /// derives from the record, so a repeated pass finds the order.
     /// </summary>
-    private async Task CloseThroughMissingStopAsync(
-        string symbol, Domain.Side side, PositionRisk open, LedgerV1.PositionRecord record, decimal stop, string stamp, CancellationToken ct)
+    private async Task CloseThroughMissingAsync(
+        string kind, string idPrefix, string symbol, Domain.Side side, PositionRisk open, LedgerV1.PositionRecord record, decimal price, string stamp,
+        CancellationToken ct)
     {
-        await ReportAsync("stop-loss-passed", symbol,
-            $"the stop-loss at {Wire.Format(stop)} is missing and the mark {Wire.Format(open.MarkPrice)} is past it; the position is closed at once", stamp, ct)
+        await ReportAsync(kind + "-passed", symbol,
+            $"the {kind} at {Wire.Format(price)} is missing and the mark {Wire.Format(open.MarkPrice)} is past it; the position is closed at once", stamp, ct)
             .ConfigureAwait(false);
-        var closeId = ExecutionWire.Derived("restore-sl:" + record.PositionId, "close");
+        var closeId = ExecutionWire.Derived(idPrefix + record.PositionId, "close");
         // Read again: a size difference booked earlier in this pass changed the record.
         record = await ledger.OpenRecordAsync(symbol, ct).ConfigureAwait(false) ?? record;
         await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
@@ -462,7 +473,7 @@ public sealed class Reconciler(
             ?? (await venue.PlaceOrderAsync(
                 new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true), closeId, ct)
                 .ConfigureAwait(false)).Order;
-        await fills.RecordCloseAsync(record, order, "stop-loss missing and passed: closed at once", "close:" + closeId, ct).ConfigureAwait(false);
+        await fills.RecordCloseAsync(record, order, kind + " missing and passed: closed at once", "close:" + closeId, ct).ConfigureAwait(false);
     }
 
     /// <summary>
