@@ -75,7 +75,9 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         }
 
         var outcome = Evaluate(order, account, state);
-        if (outcome.Decision.LatchesKillSwitch && !state.KillSwitch.Active)
+        // Not gated on the cached switch: the cache may still hold a latch another instance made and an operator has since
+        // reset (the reset's event not yet here). LatchAsync reads the switch from the Ledger and leaves one that is on.
+        if (outcome.Decision.LatchesKillSwitch)
         {
             var daily = outcome.Decision.Has(Domain.Risk.RiskReasonCode.DailyLossLimitBreached);
             var figures = outcome.Decision.Figures;
