@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Common.V1;
 using TradeEngine.Ledger.Mapping;
 using TradeEngine.Ledger.Tests.Support;
@@ -270,7 +272,11 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(1, await _ledger.CountAsync("position_changes"));
     }
 
-    /// <summary>A setting that cannot work stops the Ledger at start, naming its key; nothing is served with it.</summary>
+    /// <summary>
+    /// A setting that cannot work stops the Ledger at start, naming its key; nothing is served with it. Checked through
+    /// the start-up validator the host runs before anything starts (through a whole test host, a refused start
+    /// sometimes surfaced as the host's ObjectDisposedException instead of the refusal).
+    /// </summary>
     [Theory]
     [InlineData("Ledger:RecordedTimes:MaxAheadOfClock", "00:00:00", "Ledger:RecordedTimes:MaxAheadOfClock")]
     [InlineData("Ledger:RecordedTimes:MaxAheadOfClock", "-01:00:00", "Ledger:RecordedTimes:MaxAheadOfClock")]
@@ -282,9 +288,35 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("Ledger:Outbox:MaxBackoff", "00:00:00.010", "Ledger:Outbox:InitialBackoff")]
     public async Task Start_SettingThatCannotWork_RefusedAtStartNamingIt(string key, string value, string named)
     {
-        var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
-            LedgerHost.StartAsync(postgres, rabbit, settings: new Dictionary<string, string?> { [key] = value }));
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:ledgerdb"] = await postgres.CreateDatabaseAsync(),
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+            [key] = value,
+        });
+        TradeEngine.Ledger.Extensions.LedgerServiceCollectionExtensions.AddLedgerServices(builder);
+        await using var services = builder.Services.BuildServiceProvider();
+
+        var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate());
         Assert.Contains(named, refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_DefaultSettings_PassTheStartUpChecks()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:ledgerdb"] = await postgres.CreateDatabaseAsync(),
+            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+        });
+        TradeEngine.Ledger.Extensions.LedgerServiceCollectionExtensions.AddLedgerServices(builder);
+        await using var services = builder.Services.BuildServiceProvider();
+
+        services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+        Assert.Equal(TimeSpan.FromDays(1), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RecordedTimesOptions>>().Value.MaxAheadOfClock);
     }
 
     /// <summary>
