@@ -288,15 +288,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("Ledger:Outbox:MaxBackoff", "00:00:00.010", "Ledger:Outbox:InitialBackoff")]
     public async Task Start_SettingThatCannotWork_RefusedAtStartNamingIt(string key, string value, string named)
     {
-        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:ledgerdb"] = await postgres.CreateDatabaseAsync(),
-            ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
-            [key] = value,
-        });
-        TradeEngine.Ledger.Extensions.LedgerServiceCollectionExtensions.AddLedgerServices(builder);
-        await using var services = builder.Services.BuildServiceProvider();
+        await using var services = await LedgerServicesAsync(new Dictionary<string, string?> { [key] = value });
 
         var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
             services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate());
@@ -306,17 +298,24 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [Fact]
     public async Task Start_DefaultSettings_PassTheStartUpChecks()
     {
+        await using var services = await LedgerServicesAsync([]);
+
+        services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+        Assert.Equal(TimeSpan.FromDays(1), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RecordedTimesOptions>>().Value.MaxAheadOfClock);
+    }
+
+    /// <summary>The Ledger's services as its Program registers them, with <paramref name="settings"/> added, not started.</summary>
+    private async Task<ServiceProvider> LedgerServicesAsync(Dictionary<string, string?> settings)
+    {
         var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:ledgerdb"] = await postgres.CreateDatabaseAsync(),
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
         });
+        builder.Configuration.AddInMemoryCollection(settings);
         TradeEngine.Ledger.Extensions.LedgerServiceCollectionExtensions.AddLedgerServices(builder);
-        await using var services = builder.Services.BuildServiceProvider();
-
-        services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
-        Assert.Equal(TimeSpan.FromDays(1), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RecordedTimesOptions>>().Value.MaxAheadOfClock);
+        return builder.Services.BuildServiceProvider();
     }
 
     /// <summary>
