@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -16,8 +17,10 @@ using TradeEngine.Risk.Services;
 using TradeEngine.Testing.Servers;
 
 // Usage: dotnet run -c Release --project bench/TradeEngine.ExecutionLoad [-- --clients 8 --round-trips 200 --warmup 20]
-// --warmup is in seconds of full load before anything is measured: on this 2-core machine the JIT needs that long to
-// bring five services' hot paths to tier 1 (with 20 round trips of warm-up the open p50 measured 46 ms; warm, 27 ms).
+// --warmup is the least number of seconds of full load before anything is measured. The warm-up then goes on until the
+// JIT is quiet (under 2% of one core over the last 5 s, at most 180 s in all): five services' hot paths take that long
+// to reach tier 1 on a 2-core machine, and how long differs between machines. On one, after a fixed 20 s the JIT's
+// background thread still took a quarter of the CPU, and the open p50 measured 34 ms; quiet, 21 ms.
 // Bounded: every client stops after its round trips, and the whole run after 10 minutes.
 var clients = Arg("--clients", 8);
 // --profile: every outbound HTTP and gRPC call and every server call in the process, timed, grouped and counted per
@@ -25,6 +28,7 @@ var clients = Arg("--clients", 8);
 using var profile = args.Contains("--profile") ? new CallProfile() : null;
 var roundTrips = Arg("--round-trips", 200);
 var warmup = Arg("--warmup", 20);
+var maxWarmup = TimeSpan.FromSeconds(Math.Max(warmup, 180));
 using var runLimit = new CancellationTokenSource(TimeSpan.FromMinutes(10));
 LoopbackHosts.UseContentRootsFromManifest();
 
@@ -82,19 +86,22 @@ var health = new Health.HealthClient(channel);
 // Distinct symbols only: two clients on one symbol would add to each other's position. More clients than the
 // simulator's symbols are capped (and the cap is printed).
 var active = Math.Min(clients, Markets.Length);
-Console.WriteLine($"Execution load: {active} concurrent client(s) on distinct symbols (asked for {clients}; the venue lists {Markets.Length}), {roundTrips} round trips each after {warmup} s of warm-up");
+Console.WriteLine($"Execution load: {active} concurrent client(s) on distinct symbols (asked for {clients}; the venue lists {Markets.Length}), {roundTrips} round trips each after at least {warmup} s of warm-up and until the JIT is quiet");
 
+var idleCalls = new List<double>();
 var emptyCalls = new List<double>();
 var opens = new List<double>();
 var closes = new List<double>();
 var trips = new List<double>();
-// The empty unary call, on the same channel and server, in the same run: sequential, then beside the load at a
-// bounded pace (one call every 2 ms), so it measures the transport without starving the load of CPU.
+// The empty unary call, on the same channel and server, in the same run: sequential with nothing else running (the
+// "idle" row, reported apart), then beside the load at a bounded pace (one call every 2 ms), so it measures the
+// transport under the same load without starving the load of CPU. Only the calls beside the measured round trips are
+// the baseline the ratios use.
 for (var n = 0; n < 2_000; n++)
 {
     var t = Stopwatch.GetTimestamp();
     await health.CheckAsync(new HealthCheckRequest());
-    emptyCalls.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+    idleCalls.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
 }
 
 using var stopEmpty = new CancellationTokenSource();
@@ -104,9 +111,12 @@ var emptyTask = Task.Run(async () =>
     {
         var t = Stopwatch.GetTimestamp();
         await health.CheckAsync(new HealthCheckRequest());
-        lock (emptyCalls)
+        if (Phase.Measuring)
         {
-            emptyCalls.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            lock (emptyCalls)
+            {
+                emptyCalls.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
         }
 
         await Task.Delay(2);
@@ -115,13 +125,34 @@ var emptyTask = Task.Run(async () =>
 
 var wall = Stopwatch.StartNew();
 var measuredStart = TimeSpan.Zero;
+// The warm-up ends for every client at once, when the JIT has gone quiet (or at the cap, which is printed).
+var warmupTask = Task.Run(async () =>
+{
+    var window = TimeSpan.FromSeconds(5);
+    var before = JitInfo.GetCompilationTime();
+    while (true)
+    {
+        await Task.Delay(window, runLimit.Token);
+        var now = JitInfo.GetCompilationTime();
+        var share = (now - before) / window;
+        before = now;
+        if (wall.Elapsed >= TimeSpan.FromSeconds(warmup) && (share < 0.02 || wall.Elapsed >= maxWarmup))
+        {
+            Phase.JitAtStart = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warm-up: {wall.Elapsed.TotalSeconds:F0} s; the JIT took {share:P1} of one core in its last 5 s{(share < 0.02 ? "" : " (still busy: the cap ended it)")}"));
+            Phase.Measuring = true;
+            return;
+        }
+    }
+});
 await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
 {
     var (symbol, size) = Markets[i];
     var warming = 0;
     for (var n = 0; n < warming + roundTrips; n++)
     {
-        var warm = wall.Elapsed < TimeSpan.FromSeconds(warmup);
+        var warm = !Phase.Measuring;
         if (warm)
         {
             warming = n + 1;
@@ -162,17 +193,22 @@ await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
     }
 }, runLimit.Token)));
 var measured = wall.Elapsed - measuredStart;
+var jitAfter = (Count: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
+await warmupTask;
 profile?.Print(Console.Out, trips.Count);
 profile?.PrintMedianTrace(Console.Out, "ExecutionService/OpenPosition");
 await stopEmpty.CancelAsync();
 await emptyTask;
 
-Report("empty unary gRPC call (grpc.health.v1 Check on Execution)", emptyCalls);
+Report("empty unary gRPC call, idle, before the load", idleCalls);
+Report("empty unary gRPC call beside the load (the baseline)", emptyCalls);
 Report("OpenPosition", opens);
 Report("ClosePosition", closes);
 Report("open+close round trip", trips);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"round trips/s: {trips.Count / measured.TotalSeconds:F1} ({trips.Count} in {measured.TotalSeconds:F2} s with {active} clients)"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"JIT while measuring: {jitAfter.Count - Phase.JitAtStart.Count} methods, {(jitAfter.Time - Phase.JitAtStart.Time).TotalMilliseconds:F0} ms ({(jitAfter.Time - Phase.JitAtStart.Time) / measured:P1} of one core)"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"open p50 / empty p50: {Percentile(opens, 50) / Percentile(emptyCalls, 50):F1}x; open p99 / empty p99: {Percentile(opens, 99) / Percentile(emptyCalls, 99):F1}x"));
 return 0;
@@ -220,4 +256,18 @@ public partial class Program
         ("BTCUSDT", "0.001"), ("ETHUSDT", "0.01"), ("SOLUSDT", "1"), ("BNBUSDT", "0.1"),
         ("XRPUSDT", "50"), ("DOGEUSDT", "500"), ("ADAUSDT", "100"), ("LINKUSDT", "3"),
     ];
+}
+
+/// <summary>Whether the warm-up has ended, shared by the clients, the empty calls and the warm-up's watch.</summary>
+internal static class Phase
+{
+    private static volatile bool measuring;
+
+    public static bool Measuring
+    {
+        get => measuring;
+        set => measuring = value;
+    }
+
+    public static (long Count, TimeSpan Time) JitAtStart { get; set; }
 }
