@@ -1,5 +1,6 @@
 using Grpc.Core;
 using TradeEngine.Domain;
+using TradeEngine.Domain.Funding;
 using TradeEngine.Funding.V1;
 
 namespace TradeEngine.Risk.Checks;
@@ -21,7 +22,10 @@ public sealed partial class FundingServiceQuotes(FundingService.FundingServiceCl
         {
             var rate = await funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = symbol.Value }, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
-            return new FundingQuote(DecimalText.Parse(rate.FundingRate, "funding_rate"), rate.FundingIntervalHours);
+            // Funding's figures are checked here, where they arrive: an interval that is no funding schedule (0, or 5 h)
+            // is Funding's fault, not the caller's, and leaves the preview's funding fields empty like an outage does.
+            var schedule = new FundingSchedule(rate.FundingIntervalHours);
+            return new FundingQuote(DecimalText.Parse(rate.FundingRate, "funding_rate"), schedule.IntervalHours);
         }
         catch (Exception ex) when (ex is RpcException or HttpRequestException or InvalidOperationException or DomainException)
         {
