@@ -62,6 +62,55 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// The venue refuses the close's order: the position keeps its stop-loss and take-profit. Before, they were cancelled
+    /// before the order was sent, and a refused, unfilled or unknown close left the position open and unguarded until
+    /// reconciliation put them back.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_VenueRefusesTheCloseOrder_StopLossAndTakeProfitStillGuardThePosition()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000", takeProfit: "150000"));
+        // The close looks its id up first (GET, held here), then sends its order (POST): the refusal is queued once the
+        // look-up has arrived, so it meets the order.
+        var looked = await stack.Paper.RequestCountAsync("GET /fapi/v1/order");
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", latencyMs: 1_500);
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = "test" };
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("GET /fapi/v1/order") > looked, TimeSpan.FromSeconds(10), "the close's look-up");
+        await stack.Paper.InjectFaultAsync(FaultKind.Reject, "/fapi/v1/order", status: 400, code: -2022);
+
+        await Assert.ThrowsAsync<RpcException>(() => inFlight);
+
+        Assert.Empty(await stack.Paper.OrdersAsync(close.ClientOrderId));
+        Assert.Equal(0.01m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+        var guards = await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT");
+        Assert.Contains(guards, o => o.Type == ConditionalOrderType.StopMarket && o.TriggerPrice == 95000m);
+        Assert.Contains(guards, o => o.Type == ConditionalOrderType.TakeProfitMarket && o.TriggerPrice == 150000m);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT'"));
+    }
+
+    /// <summary>
+    /// The close fills and then the venue refuses to cancel the symbol's protective orders: the close stands and is
+    /// recorded, and the answer warns (reconciliation cancels orders left on a symbol with no position).
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_ProtectiveOrdersCannotBeCancelledAfterTheFill_ClosedAndRecordedWithAWarning()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
+        // The cancel and its re-sync retry.
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOpenOrders", 2);
+
+        var closed = await stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = "test" });
+
+        Assert.Equal("0.01", closed.Quantity);
+        Assert.Contains(closed.Warnings, w => w.StartsWith("orders: BTCUSDT's open orders could not be cancelled after the close", StringComparison.Ordinal));
+        Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'BTCUSDT'"));
+    }
+
+    /// <summary>
     /// The venue will not list the close's fills (the read and its retry fail): the close still lands in the Ledger, as
     /// one trade at the order's average price, and is answered. Before, the caller got UNAVAILABLE for a close that
     /// happened and nothing was recorded until a reconciliation booked it at the mark.

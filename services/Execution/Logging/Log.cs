@@ -29,6 +29,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert: the close of the small largest position on {Symbol} was filled in part; it is reduced, and the alert is done: {Detail}")]
     public static partial void SmallCloseIncomplete(ILogger logger, string symbol, string detail);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed {Symbol} (order {ClientOrderId}), but its open orders could not be cancelled; reconciliation cancels them")]
+    public static partial void OrdersLeftAfterClose(ILogger logger, Exception exception, string symbol, string clientOrderId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Quantity} {Symbol} at {ExitPrice} (order {ClientOrderId}): {Reason}")]
     public static partial void Closed(ILogger logger, string symbol, decimal quantity, decimal exitPrice, string clientOrderId, string reason);
 

@@ -14,7 +14,8 @@ namespace TradeEngine.Execution.Positions;
 
 /// <summary>
 /// Close and reduce, keyed by the client order id like an open: the venue order carries it, a retry finds it at the
-/// venue and resumes, and the Ledger writes are keyed by it. Closing cancels the symbol's protective orders first.
+/// venue and resumes, and the Ledger writes are keyed by it. Closing cancels the symbol's protective orders once the close
+/// has filled, never before.
 /// </summary>
 public sealed class ClosePositionHandler(
     IBinanceClient venue,
@@ -83,7 +84,7 @@ public sealed class ClosePositionHandler(
 
     /// <summary>Closes the whole position on <paramref name="symbol"/> with a reduce-only market order keyed by <paramref name="clientOrderId"/>.</summary>
     /// <param name="cancelOrders">
-    /// Whether the symbol's open orders are cancelled first (and a failed cancel fails the close, with nothing done).
+    /// Whether the symbol's open orders are cancelled once the close has filled (<see cref="CancelAfterCloseAsync"/>).
     /// Close-all cancels them itself and closes the position whatever that cancel did.
     /// </param>
     public async Task<ClosePositionResponse> CloseSymbolAsync(string symbol, string clientOrderId, string reason, bool cancelOrders = true)
@@ -128,11 +129,6 @@ public sealed class ClosePositionHandler(
                 throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
             }
 
-            if (cancelOrders)
-            {
-                await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
-            }
-
             var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
             order = (await venue.PlaceOrderAsync(
                 new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
@@ -149,6 +145,7 @@ public sealed class ClosePositionHandler(
         }
 
         Log.Closed(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
+        var ordersLeft = cancelOrders ? await CancelAfterCloseAsync(symbol, clientOrderId, ct).ConfigureAwait(false) : null;
         if (deferred)
         {
             ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, (later, ct) => RecordClosedAsync(symbol, OpenedBefore(later, order), order, clientOrderId, reason, ct));
@@ -159,7 +156,7 @@ public sealed class ClosePositionHandler(
         var queued = deferred || (record is not null && closed is null);
         return new ClosePositionResponse
         {
-            Warnings = { queued ? [DeferredWarning] : [] },
+            Warnings = { queued ? [DeferredWarning] : [], ordersLeft is null ? [] : [ordersLeft] },
             PositionId = closed?.PositionId ?? record?.PositionId ?? string.Empty,
             Symbol = symbol,
             ExitPrice = Wire.Format(order.AvgPrice),
@@ -170,6 +167,27 @@ public sealed class ClosePositionHandler(
             Replayed = existing is not null,
             ClosedAt = Wire.Timestamp(order.UpdateTime),
         };
+    }
+
+    /// <summary>
+    /// The symbol's open orders, its stop-loss and take-profit among them, cancelled once the close has filled: never
+    /// before, so a close the venue refuses, fills in part or leaves unfilled (or whose outcome is unknown) leaves the
+    /// position guarded as it was. A cancel that fails does not undo the close: the answer warns, and reconciliation
+    /// cancels protective orders left on a symbol with no position. The close itself is reduce-only, so a stop-loss that
+    /// triggers in between closes nothing more.
+    /// </summary>
+    private async Task<string?> CancelAfterCloseAsync(string symbol, string clientOrderId, CancellationToken ct)
+    {
+        try
+        {
+            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+            return null;
+        }
+        catch (Binance.Errors.BinanceException ex)
+        {
+            Log.OrdersLeftAfterClose(logger, ex, symbol, clientOrderId);
+            return $"orders: {symbol}'s open orders could not be cancelled after the close ({ex.Message}); reconciliation cancels them, as it does any left on a symbol with no position";
+        }
     }
 
     /// <summary>
@@ -207,8 +225,9 @@ public sealed class ClosePositionHandler(
     private static bool StoodBefore(PositionRisk open, LedgerV1.PositionRecord? record, OrderInfo order) =>
         record?.OpenedAt is { } opened ? opened.ToDateTimeOffset() <= order.UpdateTime : open.UpdateTime <= order.UpdateTime;
 
-    private static CloseIncompleteException Unfilled(string clientOrderId, OrderInfo order) =>
-        new(new Status(StatusCode.FailedPrecondition, $"order: the venue did not fill close {clientOrderId} (status {order.Status}); nothing was closed"));
+    private static CloseIncompleteException Unfilled(string clientOrderId, OrderInfo order, bool reduce = false) =>
+        new(new Status(StatusCode.FailedPrecondition,
+            $"order: the venue did not fill {(reduce ? "reduce" : "close")} {clientOrderId} (status {order.Status}); nothing was {(reduce ? "reduced" : "closed")}"));
 
     /// <summary>
     /// Records a reducing order against the record it reduced (one opened before it): now, or, when the Ledger did not
@@ -301,6 +320,14 @@ public sealed class ClosePositionHandler(
             order = (await venue.PlaceOrderAsync(
                 new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, amount, ReduceOnly: true),
                 clientOrderId, ct).ConfigureAwait(false)).Order;
+        }
+
+        if (order.ExecutedQty <= 0m)
+        {
+            // Nothing reduced (the market order expired unfilled, or a resumed one still stands unfilled): nothing to
+            // record, and no realized PnL of nothing (which the domain refuses, and which a queued write would retry
+            // for ever at the head of the queue).
+            throw Unfilled(clientOrderId, order, reduce: true);
         }
 
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
