@@ -10,6 +10,32 @@ namespace TradeEngine.Execution.Tests;
 [Collection(StackCollection.Name)]
 public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
+    /// <summary>
+    /// The Ledger is down: the account and a position still read, with the venue's figures and a warning, and without
+    /// the records' details. Before, both reads failed, and Risk's margin monitor, which judges the account through
+    /// GetAccount, raised no alert for as long as the Ledger was down.
+    /// </summary>
+    [Fact]
+    public async Task GetAccountAndGetPosition_LedgerDown_VenueFiguresWithAWarningAndNoRecord()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2", stopLoss: "2000"));
+        var before = await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        Assert.Empty(before.Warnings);
+        Assert.Equal(opened.PositionId, Assert.Single(before.Positions).PositionId);
+        await stack.StopLedgerAsync();
+
+        var account = await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        var position = await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" });
+
+        Assert.Equal([Positions.AccountQueries.RecordsMissingWarning], account.Warnings);
+        Assert.Equal(before.WalletBalance, account.WalletBalance);
+        Assert.NotEmpty(account.MarginRatio);
+        var listed = Assert.Single(account.Positions);
+        Assert.Equal(("ETHUSDT", "0.2", ""), (listed.Symbol, listed.Quantity, listed.PositionId));
+        Assert.Equal(("0.2", "", ""), (position.Quantity, position.PositionId, position.StopLossPrice));
+    }
+
     [Fact]
     public async Task OpenThenClose_LedgerRefusesTheFills_PositionAndOrderTradeRecordedAnyway()
     {

@@ -8,15 +8,24 @@ using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Execution.Positions;
 
-/// <summary>Account and positions: the venue's live figures, joined with the Ledger's records (id, strategy, protective prices).</summary>
+/// <summary>
+/// Account and positions: the venue's live figures, joined with the Ledger's records (id, strategy, protective prices).
+/// The records are decoration: a Ledger that does not answer leaves them out (with a warning on the account) and never
+/// fails the read, since Risk's margin monitor judges the account through it and must not go blind with the Ledger.
+/// </summary>
 public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory instruments, LedgerBook ledger, TimeProvider time)
 {
+    /// <summary>The warning an account read carries when the Ledger's records were left out.</summary>
+    public const string RecordsMissingWarning =
+        "ledger: the Ledger did not answer; the venue's figures stand, and positions carry no record (position_id, strategy, stop-loss and take-profit prices)";
+
     public async Task<Account> GetAccountAsync(CancellationToken cancellationToken)
     {
         var accountTask = VenueAccount.ReadAsync(venue, cancellationToken);
-        var recordsTask = ledger.OpenRecordsAsync(cancellationToken);
+        var recordsTask = BestEffortAsync(ledger.OpenRecordsAsync(cancellationToken));
         var account = await accountTask.ConfigureAwait(false);
-        var records = await recordsTask.ConfigureAwait(false);
+        var (records, recordsRead) = await recordsTask.ConfigureAwait(false);
+        records ??= [];
         var info = account.Account;
         var equity = info.TotalWalletBalance + info.TotalUnrealizedProfit;
         var maintenance = info.TotalMaintMargin;
@@ -30,6 +39,7 @@ public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory ins
             // The plan's ratio: (balance + unrealized PnL) / maintenance margin; none without positions.
             MarginRatio = account.Open.Any() && maintenance > 0m ? Wire.Format(Math.Round(equity / maintenance, 8, MidpointRounding.ToZero)) : string.Empty,
             AsOf = Wire.Timestamp(time.GetUtcNow()),
+            Warnings = { recordsRead ? [] : [RecordsMissingWarning] },
         };
         foreach (var p in account.Open.OrderBy(p => p.Symbol, StringComparer.Ordinal))
         {
@@ -54,9 +64,22 @@ public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory ins
         }
 
         var positionsTask = venue.GetPositionsAsync(symbol, cancellationToken);
-        var recordTask = ledger.OpenRecordAsync(symbol, cancellationToken);
+        var recordTask = BestEffortAsync(ledger.OpenRecordAsync(symbol, cancellationToken));
         var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
-        return PositionMapping.FromVenue(open, await recordTask.ConfigureAwait(false));
+        return PositionMapping.FromVenue(open, (await recordTask.ConfigureAwait(false)).Value);
+    }
+
+    /// <summary>A Ledger read whose transient failure (the Ledger down, restarting or past its deadline) is no answer.</summary>
+    private static async Task<(T? Value, bool Read)> BestEffortAsync<T>(Task<T> read)
+    {
+        try
+        {
+            return (await read.ConfigureAwait(false), true);
+        }
+        catch (RpcException ex) when (LedgerWrites.IsTransient(ex))
+        {
+            return (default, false);
+        }
     }
 }
