@@ -42,6 +42,26 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// A close-all with the longest reason it accepts (1,000 characters): the positions are closed and recorded, the
+    /// reason cut to the Ledger's 256. Before, the Ledger refused every close write for its reason after the venue had
+    /// closed the positions, and the records stayed open until reconciliation booked them as the venue's own closes.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_ReasonLongerThanTheLedgersColumn_ClosedAndRecordedWithTheReasonCut()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        var reason = "operator: " + string.Concat(Enumerable.Repeat("the desk is flattening everything; ", 30))[..990];
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = reason });
+
+        Assert.All(answer.Results, r => Assert.Equal((true, ""), (r.Closed, r.Error)));
+        Assert.Equal(2, await stack.CountAsync("positions WHERE status = 'closed' AND char_length(exit_reason) = 256 AND exit_reason LIKE 'operator: the desk%…'"));
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+    }
+
+    /// <summary>
     /// The venue refuses the cancel of one symbol's protective orders: its position is closed all the same (before, the
     /// failed cancel skipped the close and left the position open), and its result names the orders left.
     /// </summary>

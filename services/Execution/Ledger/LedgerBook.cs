@@ -203,7 +203,7 @@ public sealed class LedgerBook(
             ExitPrice = Wire.Format(order.AvgPrice),
             Fee = Wire.Format(fills.Fee),
             ClosedAt = Wire.Timestamp(order.UpdateTime),
-            ExitReason = reason,
+            ExitReason = RecordedReason(reason),
         }, Wire.Decimal(record.Quantity, "quantity"), order, fills, RealizedPnl(record, order), record.Strategy, cancellationToken);
     }
 
@@ -284,6 +284,33 @@ public sealed class LedgerBook(
             Fee = Wire.Format(t.Commission),
             ExecutedAt = Wire.Timestamp(t.Time),
         }).ToList();
+    }
+
+    /// <summary>The Ledger's limit on a close's or reduce's reason (its column).</summary>
+    public const int MaxRecordedReason = 256;
+
+    /// <summary>
+    /// A reason as the Ledger records it on a close or reduce: cut to <see cref="MaxRecordedReason"/> characters, the last
+    /// one an ellipsis, never inside a surrogate pair. Reasons reach here longer than a caller may send (close-all takes
+    /// 1,000 characters, a kill switch's "Kill switch: " prefix, a partial close's suffix), and a write refused for its
+    /// reason after the venue has acted would leave the record open. The cut is deterministic, so a retried write is the
+    /// same write.
+    /// </summary>
+    public static string RecordedReason(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (reason.Length <= MaxRecordedReason)
+        {
+            return reason;
+        }
+
+        var cut = MaxRecordedReason - 1;
+        if (char.IsHighSurrogate(reason[cut - 1]))
+        {
+            cut--;
+        }
+
+        return string.Concat(reason.AsSpan(0, cut), "…");
     }
 
     /// <summary>What a reducing or closing order realizes on a record: its filled quantity from the entry to its average price.</summary>

@@ -383,7 +383,7 @@ public sealed class ClosePositionHandler(
             ExitPrice = Wire.Format(order.AvgPrice),
             Fee = Wire.Format(orderFills.Fee),
             ReducedAt = Wire.Timestamp(order.UpdateTime),
-            Reason = reason,
+            Reason = LedgerBook.RecordedReason(reason),
         }, order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
         fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
         return after is null;
