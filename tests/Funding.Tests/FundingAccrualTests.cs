@@ -112,6 +112,35 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         Assert.Single(posted.Events);
     }
 
+    /// <summary>
+    /// A position closed at the very instant of a settlement pays it (held over (open, close], the Domain's rule). Before,
+    /// the Ledger's size at that instant already counted the close: 0, so nothing was posted and the settlement was
+    /// marked done.
+    /// </summary>
+    [Fact]
+    public async Task Accrual_PositionClosedExactlyAtAFundingTime_ThatSettlementPosted()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.StopFundingAsync();
+        var opened = await world.OpenPositionAsync("BTCUSDT", Side.Short, "0.1", "60000");
+        var openedAt = opened.OpenedAt.ToDateTimeOffset();
+        var eightHours = TimeSpan.FromHours(8);
+        var settlement = new DateTimeOffset((openedAt.UtcTicks / eightHours.Ticks + 1) * eightHours.Ticks, TimeSpan.Zero);
+        world.Paper.Engine.Advance(settlement - world.Paper.Clock.GetUtcNow() + TimeSpan.FromMinutes(1));
+        await world.Ledger.ClosePositionAsync(new Ledger.V1.ClosePositionRequest
+        {
+            IdempotencyKey = "close-" + Guid.NewGuid().ToString("N"), PositionId = opened.PositionId, ExitPrice = "60000",
+            ClosedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(settlement),
+        });
+
+        await world.StartFundingAsync();
+        var posted = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+
+        var paid = Assert.Single(posted.Events);
+        Assert.Equal(settlement, paid.FundingTime.ToDateTimeOffset());
+        Assert.Equal(-0.6m, Dec(paid.Payment));
+    }
+
     [Fact]
     public async Task GetPositionSizeAt_BeforeOpenAndBetweenChanges_JournalSizes()
     {
@@ -129,7 +158,8 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         Assert.Equal("0", await SizeAt(t0.AddMinutes(-1)));
         Assert.Equal("2", await SizeAt(t0.AddMinutes(30)));
-        Assert.Equal("3", await SizeAt(t1));
+        Assert.Equal("2", await SizeAt(t1)); // the add at t1 comes after a settlement at t1
+        Assert.Equal("3", await SizeAt(t1.AddMilliseconds(1)));
     }
 
     [Fact]

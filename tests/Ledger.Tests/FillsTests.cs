@@ -183,10 +183,14 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
         async Task<string> SizeAt(DateTimeOffset at) =>
             (await Client.GetPositionSizeAtAsync(new GetPositionSizeAtRequest { PositionId = opened.PositionId, At = At(at) })).Quantity;
 
+        // A change at the instant asked comes after it (funding's rule: a close at a settlement pays it, an open does not).
         Assert.Equal("0", await SizeAt(T0.AddSeconds(-1)));
-        Assert.Equal("3", await SizeAt(T0));
-        Assert.Equal("2", await SizeAt(T0.AddMinutes(10)));
-        Assert.Equal("0", await SizeAt(T0.AddMinutes(20)));
+        Assert.Equal("0", await SizeAt(T0));
+        Assert.Equal("3", await SizeAt(T0.AddTicks(10)));
+        Assert.Equal("3", await SizeAt(T0.AddMinutes(10)));
+        Assert.Equal("2", await SizeAt(T0.AddMinutes(10).AddTicks(10)));
+        Assert.Equal("2", await SizeAt(T0.AddMinutes(20)));
+        Assert.Equal("0", await SizeAt(T0.AddMinutes(20).AddTicks(10)));
         await RpcAssert.FailsWith(StatusCode.NotFound, () => Client.GetPositionSizeAtAsync(
             new GetPositionSizeAtRequest { PositionId = Guid.NewGuid().ToString(), At = At(T0) }).ResponseAsync);
         await RpcAssert.InvalidArgument("position_id", () => Client.GetPositionSizeAtAsync(

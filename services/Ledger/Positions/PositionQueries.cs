@@ -46,7 +46,10 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The position's size at an instant: the sum over its journal (position_changes) of opens and adds less reduces,
-    /// closes and liquidations that occurred at or before it.
+    /// closes and liquidations that occurred before it. A change at the instant itself comes after it: the Domain's
+    /// funding rule (FundingSchedule: a position held over (from, to] pays at every settlement t with from &lt; t ≤ to), so a
+    /// settlement at the instant of a close pays on the size closed, and one at the instant of an open or add does not
+    /// pay on what it added.
     /// </summary>
     public async Task<GetPositionSizeAtResponse> SizeAtAsync(GetPositionSizeAtRequest request, CancellationToken cancellationToken)
     {
@@ -56,7 +59,7 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             "SELECT p.side, COALESCE(SUM(CASE WHEN c.kind IN ('open', 'add') THEN c.quantity ELSE -c.quantity END), 0) " +
-            "FROM positions p LEFT JOIN position_changes c ON c.position_id = p.position_id AND c.occurred_at <= $2 " +
+            "FROM positions p LEFT JOIN position_changes c ON c.position_id = p.position_id AND c.occurred_at < $2 " +
             "WHERE p.position_id = $1 GROUP BY p.side",
             connection, null, id, at);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
