@@ -181,6 +181,35 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);
     }
 
+    /// <summary>
+    /// Six settlements to reconcile at once (a restart expects every posting of the backfill window again): the venue's
+    /// income is asked for once for the symbol, not once per settlement, and each settlement is still judged on its own.
+    /// Before, each one was a request of weight 30, and 30 days of 1 h symbols were thousands of them.
+    /// </summary>
+    [Fact]
+    public async Task Accrual_ManySettlementsToReconcile_OneIncomeRequestPerSymbolAndEachJudged()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: new Dictionary<string, string?>
+        {
+            ["Funding:Accrual:ReconcileIncome"] = "true",
+            ["Funding:Accrual:ReconcileAfterSeconds"] = "0",
+        });
+        await world.StopFundingAsync();
+        // Held in the Ledger only: the venue books no funding for it, so every settlement is a mismatch.
+        await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.5", "60000");
+        world.Paper.Engine.Advance(TimeSpan.FromHours(48));
+        var asked = await world.Paper.RequestCountAsync("GET /fapi/v1/income");
+
+        await world.StartFundingAsync();
+        var mismatches = await Poll.UntilAsync(
+            () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 6);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // more passes: nothing more to ask
+
+        Assert.Equal(6, mismatches);
+        Assert.Equal(6, (await world.LedgerFundingAsync("BTCUSDT")).Events.Count);
+        Assert.InRange(await world.Paper.RequestCountAsync("GET /fapi/v1/income") - asked, 1, 2);
+    }
+
     [Fact]
     public async Task Accrual_SettlementYoungerThanTheGrace_WaitsThenPostsAtTheSizeTheLateFillMade()
     {

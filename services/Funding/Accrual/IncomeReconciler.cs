@@ -36,39 +36,71 @@ public sealed partial class IncomeReconciler(
         }
     }
 
+    /// <summary>
+    /// Compares every due settlement with the venue's income. The venue is asked once per symbol for the span its due
+    /// settlements cover (paged, in spans of at most <see cref="IncomeSpan"/>), not once per settlement: after a restart
+    /// every settlement of the backfill window is expected again (its posting replays), and 30 days of five 1 h symbols
+    /// asked one by one were 3,600 calls of weight 30, far past the venue's budget of 2,400 a minute, which Execution's
+    /// orders share.
+    /// </summary>
     public async Task RunAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var settings = options.Value.Accrual;
-        foreach (var (key, item) in _pending)
+        var due = _pending.Where(p => now - p.Value.Time >= TimeSpan.FromSeconds(settings.ReconcileAfterSeconds))
+            .GroupBy(p => p.Value.Symbol.Value, StringComparer.Ordinal);
+        foreach (var symbol in due)
         {
-            if (now - item.Time < TimeSpan.FromSeconds(settings.ReconcileAfterSeconds))
+            var items = symbol.OrderBy(p => p.Value.Time).ToList();
+            var income = await IncomeAsync(symbol.Key, items[0].Value.Time.AddMinutes(-1), items[^1].Value.Time.AddMinutes(1), cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var (key, item) in items)
             {
-                continue;
-            }
-
-            var income = await venue.GetIncomeHistoryAsync(
-                new IncomeQuery(item.Symbol.Value, IncomeType.FundingFee, item.Time.AddMinutes(-1), item.Time.AddMinutes(1), 100),
-                cancellationToken).ConfigureAwait(false);
-            var venuePaid = -income.Sum(i => i.Income);
-            var difference = Math.Abs(venuePaid - item.Payment);
-            if (difference > settings.ReconciliationTolerance)
-            {
-                LogMismatch(logger, key.PositionId, item.Symbol.Value, item.Time, item.Payment, venuePaid);
-                await ledger.LogRiskEventAsync(new LogRiskEventRequest
+                // The venue books a settlement at its funding time (to the second, or a little after): ±1 minute.
+                var venuePaid = -income.Where(i => (i.Time - item.Time).Duration() <= TimeSpan.FromMinutes(1)).Sum(i => i.Income);
+                var difference = Math.Abs(venuePaid - item.Payment);
+                if (difference > settings.ReconciliationTolerance)
                 {
-                    IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"funding-recon:{key.PositionId}:{key.Ms}"),
-                    EventType = "funding_reconciliation_mismatch",
-                    Severity = RiskEventSeverity.Warning,
-                    Reason = $"Posted funding {Wire.Format(item.Payment)} but the venue booked {Wire.Format(venuePaid)} for {item.Symbol} at {item.Time:O}",
-                    Symbol = item.Symbol.Value,
-                    MetricValue = Wire.Format(difference),
-                    LimitValue = Wire.Format(settings.ReconciliationTolerance),
-                    OccurredAt = Wire.Timestamp(now),
-                }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
+                    LogMismatch(logger, key.PositionId, item.Symbol.Value, item.Time, item.Payment, venuePaid);
+                    await ledger.LogRiskEventAsync(new LogRiskEventRequest
+                    {
+                        IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"funding-recon:{key.PositionId}:{key.Ms}"),
+                        EventType = "funding_reconciliation_mismatch",
+                        Severity = RiskEventSeverity.Warning,
+                        Reason = $"Posted funding {Wire.Format(item.Payment)} but the venue booked {Wire.Format(venuePaid)} for {item.Symbol} at {item.Time:O}",
+                        Symbol = item.Symbol.Value,
+                        MetricValue = Wire.Format(difference),
+                        LimitValue = Wire.Format(settings.ReconciliationTolerance),
+                        OccurredAt = Wire.Timestamp(now),
+                    }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
 
-            _pending.TryRemove(key, out _);
+                _pending.TryRemove(key, out _);
+            }
         }
+    }
+
+    /// <summary>The longest span one income request covers (Binance returns at most 1,000 rows, oldest first).</summary>
+    public static readonly TimeSpan IncomeSpan = TimeSpan.FromDays(7);
+
+    private const int IncomePage = 1000;
+
+    /// <summary>The symbol's FUNDING_FEE income from <paramref name="from"/> to <paramref name="to"/>, every page of it.</summary>
+    private async Task<List<IncomeEntry>> IncomeAsync(string symbol, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var entries = new List<IncomeEntry>();
+        var start = from;
+        while (start <= to)
+        {
+            var end = start + IncomeSpan < to ? start + IncomeSpan : to;
+            var page = await venue.GetIncomeHistoryAsync(new IncomeQuery(symbol, IncomeType.FundingFee, start, end, IncomePage), cancellationToken)
+                .ConfigureAwait(false);
+            entries.AddRange(page);
+            // A full page may have more behind it: go on from just after its last row. One symbol's FUNDING_FEE rows at
+            // one millisecond are one settlement's single row, so nothing is skipped there.
+            start = page.Count >= IncomePage ? page.Max(e => e.Time).AddMilliseconds(1) : end.AddMilliseconds(1);
+        }
+
+        return entries;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Funding of position {PositionId} {Symbol} at {FundingTime}: posted {Posted}, venue booked {Venue}")]
