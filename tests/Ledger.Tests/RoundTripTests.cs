@@ -173,6 +173,25 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         Assert.Equal(At(midnight.AddMinutes(expected == "100" ? beforeMinutes : afterMinutes)), daily.DayStartEquityAt);
     }
 
+    /// <summary>
+    /// Fewer snapshots than max_points: every one comes back, however close together. Before, a day's range with the
+    /// default 500 points made buckets of 172.8 s, and two snapshots a minute apart shared one (the first was dropped).
+    /// </summary>
+    [Fact]
+    public async Task GetEquityCurve_FewerPointsThanMax_EveryPointEvenWithinOneBucketsWidth()
+    {
+        await Client.LogPnlSnapshotAsync(Snapshot("100", T0));
+        await Client.LogPnlSnapshotAsync(Snapshot("90", T0.AddMinutes(1)));
+        await Client.LogPnlSnapshotAsync(Snapshot("95", T0.AddMinutes(2)));
+
+        var curve = await Client.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(1)) },
+        });
+
+        Assert.Equal(["100", "90", "95"], curve.Points.Select(p => p.Equity));
+    }
+
     [Fact]
     public async Task GetEquityCurve_MorePointsThanMax_DownsampledToLastOfEachBucket()
     {

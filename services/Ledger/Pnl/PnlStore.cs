@@ -111,7 +111,11 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             : new GetPeakEquityResponse();
     }
 
-    /// <summary>Snapshots in the range; past <c>max_points</c>, the last snapshot of each of max_points equal time buckets.</summary>
+    /// <summary>
+    /// Snapshots in the range: every one while they are at most <c>max_points</c>; past that, the last snapshot of each of
+    /// max_points equal time buckets. (Before, the buckets applied to any range, so three snapshots a minute apart in a
+    /// day's range came back as two.)
+    /// </summary>
     public async Task<GetEquityCurveResponse> CurveAsync(GetEquityCurveRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -128,11 +132,12 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             """
             SELECT taken_at, equity, balance, unrealized_pnl FROM (
                 SELECT DISTINCT ON (bucket) taken_at, equity, balance, unrealized_pnl, snapshot_id FROM (
-                    SELECT *, floor(extract(epoch FROM taken_at - $1) / $3) AS bucket
+                    SELECT *, CASE WHEN count(*) OVER () <= $4 THEN row_number() OVER (ORDER BY taken_at, snapshot_id)::float8
+                                   ELSE floor(extract(epoch FROM taken_at - $1) / $3) END AS bucket
                     FROM pnl_snapshots WHERE taken_at >= $1 AND taken_at < $2) s
                 ORDER BY bucket, taken_at DESC, snapshot_id DESC) b
-            ORDER BY taken_at
-            """, connection, null, start, end, bucketSeconds);
+            ORDER BY taken_at, snapshot_id
+            """, connection, null, start, end, bucketSeconds, (long)maxPoints);
         var response = new GetEquityCurveResponse();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
