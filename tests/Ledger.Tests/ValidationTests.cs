@@ -116,11 +116,31 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Empty(second.NextPageToken);
     }
 
-    [Fact]
-    public async Task GetPositions_ForgedPageToken_InvalidArgumentNamingToken()
+    [Theory]
+    [InlineData("%%%")]
+    // A time without its id, past the calendar: it failed as INTERNAL.
+    [InlineData("kp:4000000000000000000")]
+    // A time without its id, in range: it was taken, and rows tying with the time were skipped.
+    [InlineData("kp:638000000000000000")]
+    // Another list's shape and kind.
+    [InlineData("kh:12")]
+    public async Task GetPositions_ForgedPageToken_InvalidArgumentNamingToken(string token)
     {
+        var sent = token == "%%%" ? token : Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(token));
         await RpcAssert.InvalidArgument("page.page_token", () => Client.GetPositionsAsync(
-            new GetPositionsRequest { Page = new PageRequest { PageToken = "%%%" } }).ResponseAsync);
+            new GetPositionsRequest { Page = new PageRequest { PageToken = sent } }).ResponseAsync);
+    }
+
+    [Theory]
+    [InlineData("kf:4000000000000000000")]
+    [InlineData("kf:638000000000000000")]
+    public async Task GetFundingHistory_PageTokenWithoutItsId_InvalidArgumentNamingToken(string token)
+    {
+        await RpcAssert.InvalidArgument("page.page_token", () => Client.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(1)) },
+            Page = new PageRequest { PageToken = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(token)) },
+        }).ResponseAsync);
     }
 
     [Fact]

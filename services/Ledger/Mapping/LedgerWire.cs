@@ -167,12 +167,16 @@ public static class LedgerWire
             if (parts.Length is 2 or 3 && parts[0] == "k" + kind
                 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
             {
-                if (parts.Length == 2)
+                // Each list takes only the shape it issues: a time with its id (positions 'p', funding 'f'), or a
+                // sequence number alone (kill-switch history 'h'). A time without its id would skip every row that
+                // ties with it, and one past the calendar failed as INTERNAL.
+                var keyedByTime = kind is not 'h';
+                if (parts.Length == 2 && !keyedByTime)
                 {
                     return new PageCursor(ticks, null);
                 }
 
-                if (Guid.TryParseExact(parts[2], "N", out var id) && ticks <= DateTimeOffset.MaxValue.UtcTicks)
+                if (parts.Length == 3 && keyedByTime && Guid.TryParseExact(parts[2], "N", out var id) && ticks <= DateTimeOffset.MaxValue.UtcTicks)
                 {
                     return new PageCursor(ticks, id);
                 }
