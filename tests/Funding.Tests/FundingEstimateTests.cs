@@ -121,4 +121,27 @@ public sealed class FundingEstimateTests(PostgresServer postgres, RabbitMqServer
         Assert.Equal(Enumerable.Range(1, 6).Select(i => FundingWorld.Start.AddMinutes(-30).AddHours(4 * i)), times);
         Assert.All(first.Rates.Concat(second.Rates), r => Assert.Equal("150", r.MarkPrice));
     }
+
+    /// <summary>
+    /// A range that ends half a millisecond after a settlement includes it (it is before the end). Before, the venue was
+    /// asked up to end − 1 ms, cut to the millisecond below, and the settlement was left out.
+    /// </summary>
+    [Fact]
+    public async Task GetFundingHistory_EndHalfAMillisecondAfterASettlement_ThatSettlementIncluded()
+    {
+        world.Paper.Engine.Advance(TimeSpan.FromHours(24));
+        var settlement = FundingWorld.Start.AddMinutes(-30).AddHours(4);
+
+        var rates = await world.Funding.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Symbol = "SOLUSDT",
+            Range = new TimeRange
+            {
+                Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(FundingWorld.Start),
+                End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(settlement.AddTicks(TimeSpan.TicksPerMillisecond / 2)),
+            },
+        });
+
+        Assert.Equal(settlement, Assert.Single(rates.Rates).FundingTime.ToDateTimeOffset());
+    }
 }

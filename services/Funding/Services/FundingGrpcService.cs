@@ -61,9 +61,13 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
         // Validates the symbol against the venue (cached), so an unknown one is INVALID_ARGUMENT, not an empty page.
         await market.GetCurrentAsync(symbol, context.CancellationToken).ConfigureAwait(false);
         var ct = context.CancellationToken;
-        // The venue's endTime is inclusive and ours exclusive; one page is at most the venue's limit (1000).
+        // The venue's endTime is inclusive, in milliseconds, and ours exclusive, to the tick: the last millisecond before
+        // end is end rounded up to the millisecond, less one (08:00:00.0005 keeps a settlement at 08:00:00.000, which is
+        // before it). One page is at most the venue's limit (1000).
+        var lastMs = new DateTimeOffset(
+            (end.UtcTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond, TimeSpan.Zero).AddMilliseconds(-1);
         var page = await VenueCall.Run(() => venue.GetFundingRateHistoryAsync(
-            new FundingRateQuery(symbol.Value, from, end.AddMilliseconds(-1), size), ct)).ConfigureAwait(false);
+            new FundingRateQuery(symbol.Value, from, lastMs, size), ct)).ConfigureAwait(false);
         var response = new GetFundingHistoryResponse();
         foreach (var entry in page.Where(e => e.FundingTime >= from && e.FundingTime < end).OrderBy(e => e.FundingTime))
         {
