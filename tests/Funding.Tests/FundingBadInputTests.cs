@@ -28,6 +28,24 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
         AssertField(ex, "symbol");
     }
 
+    /// <summary>
+    /// Funding started without the venue's API key: its answers are FAILED_PRECONDITION naming the settings, not
+    /// INVALID_ARGUMENT blaming the caller's request (the instrument catalog reads a signed endpoint).
+    /// </summary>
+    [Fact]
+    public async Task GetCurrentRate_ServiceWithoutApiKey_FailedPreconditionNotTheCallersFault()
+    {
+        await using var keyless = await FundingWorld.StartAsync(postgres, rabbit, funding: new Dictionary<string, string?>
+        {
+            ["Binance:ApiKey"] = "", ["Binance:ApiSecret"] = "",
+        });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => keyless.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Contains("Binance:ApiKey", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task EstimateCost_UnknownSymbol_InvalidArgumentNamingSymbol()
     {

@@ -6,7 +6,8 @@ namespace TradeEngine.Funding.Market;
 
 /// <summary>
 /// Venue failures as gRPC statuses: an unknown symbol is INVALID_ARGUMENT naming the field, a refused request is
-/// INVALID_ARGUMENT naming the client's field, and an unreachable, throttling or unreadable venue is UNAVAILABLE.
+/// INVALID_ARGUMENT naming the client's field, a service without the venue's API key is FAILED_PRECONDITION (its
+/// configuration, not the caller's fault), and an unreachable, throttling or unreadable venue is UNAVAILABLE.
 /// </summary>
 public static class VenueCall
 {
@@ -20,6 +21,12 @@ public static class VenueCall
         catch (BinanceApiException ex) when (ex.Kind == BinanceErrorKind.InvalidSymbol)
         {
             throw new RequestValidationException(symbolField, "is not a symbol the venue lists");
+        }
+        catch (BinanceRequestRefusedException ex) when (ex.Kind == BinanceErrorKind.InvalidApiKey)
+        {
+            // This service's configuration, not the caller's request: it has no API key for the venue's signed endpoints
+            // (the instrument catalog reads leverageBracket). The reason names the settings, never a value.
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "venue: this service is not configured for the venue: " + ex.Reason));
         }
         catch (BinanceRequestRefusedException ex)
         {
