@@ -169,13 +169,16 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
         var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
         var first = await stack.Execution.ClosePositionAsync(close);
-        var reopened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.3"));
+        // The new position has its own stop-loss and take-profit: the retry of the old close must leave them (a close
+        // cancels the symbol's orders once it has filled, and on a resume only while the venue is flat).
+        var reopened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.3", stopLoss: "2000", takeProfit: "9000"));
         await stack.StopExecutionAsync();
         await stack.StartExecutionAsync();
 
         var retried = await stack.Execution.ClosePositionAsync(close);
 
         Assert.True(retried.Replayed);
+        Assert.Equal(2, (await stack.Venue().GetOpenConditionalOrdersAsync("ETHUSDT")).Count);
         Assert.Equal((first.PositionId, first.Quantity), (retried.PositionId, retried.Quantity));
         Assert.Equal(0.3m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND position_id = $1::uuid AND quantity = 0.3", reopened.PositionId));

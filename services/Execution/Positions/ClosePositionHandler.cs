@@ -145,7 +145,11 @@ public sealed class ClosePositionHandler(
         }
 
         Log.Closed(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
-        var ordersLeft = cancelOrders ? await CancelAfterCloseAsync(symbol, clientOrderId, ct).ConfigureAwait(false) : null;
+        // A resumed close cancels only while the venue is flat: a position standing now was opened after this close
+        // filled (one it left open would have been refused above), and its stop-loss and take-profit are its own.
+        var ordersLeft = cancelOrders && (existing is null || open is null)
+            ? await CancelAfterCloseAsync(symbol, clientOrderId, ct).ConfigureAwait(false)
+            : null;
         if (deferred)
         {
             ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, (later, ct) => RecordClosedAsync(symbol, OpenedBefore(later, order), order, clientOrderId, reason, ct));
