@@ -22,7 +22,7 @@ public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory ins
     public async Task<Account> GetAccountAsync(CancellationToken cancellationToken)
     {
         var accountTask = VenueAccount.ReadAsync(venue, cancellationToken);
-        var recordsTask = BestEffortAsync(ledger.OpenRecordsAsync(cancellationToken));
+        var recordsTask = BestEffortAsync(ledger.OpenRecordsAsync, cancellationToken);
         var account = await accountTask.ConfigureAwait(false);
         var (records, recordsRead) = await recordsTask.ConfigureAwait(false);
         records ??= [];
@@ -64,20 +64,33 @@ public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory ins
         }
 
         var positionsTask = venue.GetPositionsAsync(symbol, cancellationToken);
-        var recordTask = BestEffortAsync(ledger.OpenRecordAsync(symbol, cancellationToken));
+        var recordTask = BestEffortAsync(ct => ledger.OpenRecordAsync(symbol, ct), cancellationToken);
         var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
         return PositionMapping.FromVenue(open, (await recordTask.ConfigureAwait(false)).Value);
     }
 
-    /// <summary>A Ledger read whose transient failure (the Ledger down, restarting or past its deadline) is no answer.</summary>
-    private static async Task<(T? Value, bool Read)> BestEffortAsync<T>(Task<T> read)
+    /// <summary>How long an account read waits for the Ledger's records before it answers without them.</summary>
+    public static readonly TimeSpan LedgerReadBudget = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A Ledger read whose transient failure (the Ledger down, restarting or past its deadline) is no answer. It has a
+    /// budget of its own (<see cref="LedgerReadBudget"/>): a Ledger that hangs rather than refuses (its database
+    /// unreachable) would otherwise hold the read until the caller's own deadline, and the caller would get nothing.
+    /// </summary>
+    private static async Task<(T? Value, bool Read)> BestEffortAsync<T>(Func<CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(LedgerReadBudget);
         try
         {
-            return (await read.ConfigureAwait(false), true);
+            return (await read(budget.Token).ConfigureAwait(false), true);
         }
         catch (RpcException ex) when (LedgerWrites.IsTransient(ex))
+        {
+            return (default, false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return (default, false);
         }
