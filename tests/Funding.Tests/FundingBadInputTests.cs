@@ -46,6 +46,20 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
         Assert.Contains("Binance:ApiKey", ex.Status.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>The venue refuses Funding's key (-2015): FAILED_PRECONDITION too, not UNAVAILABLE, which a caller retries.</summary>
+    [Fact]
+    public async Task GetCurrentRate_VenueRefusesTheServicesKey_FailedPrecondition()
+    {
+        await using var refused = await FundingWorld.StartAsync(postgres, rabbit, startFunding: false);
+        await refused.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Reject, "/fapi/v1/leverageBracket", count: 10, status: 401, code: -2015);
+        await refused.StartFundingAsync();
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => refused.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Contains("refused this service's API key", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task EstimateCost_UnknownSymbol_InvalidArgumentNamingSymbol()
     {

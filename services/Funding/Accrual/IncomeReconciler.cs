@@ -51,8 +51,20 @@ public sealed partial class IncomeReconciler(
         foreach (var symbol in due)
         {
             var items = symbol.OrderBy(p => p.Value.Time).ToList();
-            var income = await IncomeAsync(symbol.Key, items[0].Value.Time.AddMinutes(-1), items[^1].Value.Time.AddMinutes(1), cancellationToken)
-                .ConfigureAwait(false);
+            List<IncomeEntry> income;
+            try
+            {
+                income = await IncomeAsync(symbol.Key, items[0].Value.Time.AddMinutes(-1), items[^1].Value.Time.AddMinutes(1), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (Binance.Errors.BinanceException ex)
+            {
+                // One symbol's read failing (delisted, throttled) leaves its settlements for the next pass and holds up
+                // no other symbol's.
+                LogIncomeUnavailable(logger, symbol.Key, ex.Message);
+                continue;
+            }
+
             foreach (var (key, item) in items)
             {
                 // The venue books a settlement at its funding time (to the second, or a little after): ±1 minute.
@@ -102,6 +114,9 @@ public sealed partial class IncomeReconciler(
 
         return entries;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Income of {Symbol} could not be read for reconciliation; retried next pass: {Error}")]
+    private static partial void LogIncomeUnavailable(ILogger logger, string symbol, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Funding of position {PositionId} {Symbol} at {FundingTime}: posted {Posted}, venue booked {Venue}")]
     private static partial void LogMismatch(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, decimal posted, decimal venue);

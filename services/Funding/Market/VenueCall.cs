@@ -18,6 +18,12 @@ public static class VenueCall
         {
             return await call().ConfigureAwait(false);
         }
+        catch (BinanceApiException ex) when (ex.Kind == BinanceErrorKind.InvalidApiKey)
+        {
+            // The venue refused this service's key (-2014, -2015): its configuration again. The venue's message names
+            // no key.
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "venue: the venue refused this service's API key: " + ex.Message));
+        }
         catch (BinanceApiException ex) when (ex.Kind == BinanceErrorKind.InvalidSymbol)
         {
             throw new RequestValidationException(symbolField, "is not a symbol the venue lists");
