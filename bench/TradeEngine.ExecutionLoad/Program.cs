@@ -193,6 +193,7 @@ await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
     }
 }, runLimit.Token)));
 var measured = wall.Elapsed - measuredStart;
+Phase.Measuring = false; // the empty calls after the load are not beside it
 var jitAfter = (Count: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
 await warmupTask;
 profile?.Print(Console.Out, trips.Count);

@@ -114,7 +114,7 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
     /// <summary>
     /// Snapshots in the range: every one while they are at most <c>max_points</c>; past that, the last snapshot of each of
     /// max_points equal time buckets. (Before, the buckets applied to any range, so three snapshots a minute apart in a
-    /// day's range came back as two.)
+    /// day's range, with 172.8 s buckets, came back as one.)
     /// </summary>
     public async Task<GetEquityCurveResponse> CurveAsync(GetEquityCurveRequest r, CancellationToken cancellationToken)
     {
