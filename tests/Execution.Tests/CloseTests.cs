@@ -91,6 +91,34 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// The position closes at the venue by another order (here by hand; a stop-loss firing is the same) while the close's
+    /// order is on its way: the reduce-only order is refused (-2022), and the answer is NOT_FOUND saying the position
+    /// closed at the venue, as for a close that came a moment later. Before, it was the venue's refusal, and close-all
+    /// counted the symbol as failed.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_PositionClosesAtTheVenueWhileTheOrderIsOnItsWay_NotFoundSayingItClosed()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
+        // The close's look-up of its id (GET) and its order (POST) are held.
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: 3_000);
+        var sent = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = "test" };
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > sent, TimeSpan.FromSeconds(10), "the close's order");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.01m, ReduceOnly: true), "by-hand-close");
+
+        var gone = await Orders.FailsWith(StatusCode.NotFound, () => inFlight);
+
+        Assert.Contains("it closed at the venue", gone.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Empty(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(1, await stack.ReconcileAsync());
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'BTCUSDT'"));
+    }
+
+    /// <summary>
     /// The close fills and then the venue refuses to cancel the symbol's protective orders: the close stands and is
     /// recorded, and the answer warns (reconciliation cancels orders left on a symbol with no position).
     /// </summary>

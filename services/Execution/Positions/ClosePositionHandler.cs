@@ -130,9 +130,28 @@ public sealed class ClosePositionHandler(
             }
 
             var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
-            order = (await venue.PlaceOrderAsync(
-                new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
-                clientOrderId, ct).ConfigureAwait(false)).Order;
+            try
+            {
+                order = (await venue.PlaceOrderAsync(
+                    new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
+                    clientOrderId, ct).ConfigureAwait(false)).Order;
+            }
+            catch (Binance.Errors.BinanceApiException ex) when (ex.Kind == Binance.Errors.BinanceErrorKind.ReduceOnlyRejected)
+            {
+                if (await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false) is not null)
+                {
+                    throw;
+                }
+
+                // The reduce-only close was refused because nothing was left to reduce: the position closed at the venue
+                // between the read and the order (its stop-loss or take-profit fired, or it was liquidated). That is a
+                // symbol with no open position, as if the close had come a moment later; reconciliation books the
+                // venue's close. What the position's own order left behind is cancelled.
+                await CancelAfterCloseAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
+                throw new RpcException(new Status(StatusCode.NotFound,
+                    $"symbol: no open position on {symbol}: it closed at the venue (a stop-loss, take-profit or liquidation) before this close's order arrived; nothing was sent to close it"));
+            }
+
             if (order.ExecutedQty > 0m && order.ExecutedQty < Math.Abs(open.PositionAmt))
             {
                 await PartialCloseAsync(symbol, open, record, deferred, order, clientOrderId, reason, ct).ConfigureAwait(false);
