@@ -258,9 +258,5 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(1, await _ledger.CountAsync("funding_events"));
     }
 
-    private static LogFundingEventRequest Funding(PositionRecord position, DateTimeOffset at) => new()
-    {
-        IdempotencyKey = Key(), PositionId = position.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
-        PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(at),
-    };
+    private static LogFundingEventRequest Funding(PositionRecord position, DateTimeOffset at) => FundingEvent(position.PositionId, at);
 }

@@ -375,7 +375,7 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         var position = await Client.OpenPositionAsync(Open());
         foreach (var hours in new[] { 8, 16, 24 })
         {
-            await Client.LogFundingEventAsync(Funding(position.PositionId, T0.AddHours(hours)));
+            await Client.LogFundingEventAsync(FundingEvent(position.PositionId, T0.AddHours(hours)));
         }
 
         var request = new GetFundingHistoryRequest
@@ -383,7 +383,7 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
             Symbol = "BTCUSDT", Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(2)) }, Page = new PageRequest { PageSize = 2 },
         };
         var first = await Client.GetFundingHistoryAsync(request);
-        await Client.LogFundingEventAsync(Funding(position.PositionId, T0.AddHours(4)));
+        await Client.LogFundingEventAsync(FundingEvent(position.PositionId, T0.AddHours(4)));
         request.Page.PageToken = first.NextPageToken;
         var second = await Client.GetFundingHistoryAsync(request);
 
@@ -391,12 +391,6 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         Assert.Equal([T0.AddHours(24)], second.Events.Select(e => e.FundingTime.ToDateTimeOffset()));
         Assert.Empty(second.NextPageToken);
     }
-
-    private static LogFundingEventRequest Funding(string positionId, DateTimeOffset at) => new()
-    {
-        IdempotencyKey = Key(), PositionId = positionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
-        PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(at),
-    };
 
     private static LogPnlSnapshotRequest Snapshot(string equity, DateTimeOffset at) => new()
     {

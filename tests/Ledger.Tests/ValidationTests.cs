@@ -124,6 +124,10 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("kp:638000000000000000")]
     // Another list's shape and kind.
     [InlineData("kh:12")]
+    // The shape this list issued before tokens carried their filter's fingerprint.
+    [InlineData("kp:638000000000000000:0123456789abcdef0123456789abcdef")]
+    // A fingerprint of no filter.
+    [InlineData("kp:638000000000000000:0123456789abcdef0123456789abcdef:0000000000000000")]
     public async Task GetPositions_ForgedPageToken_InvalidArgumentNamingToken(string token)
     {
         var sent = token == "%%%" ? token : Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(token));
@@ -141,6 +145,61 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
             Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(1)) },
             Page = new PageRequest { PageToken = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(token)) },
         }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task GetPositions_TokenSentWithAnotherFilter_InvalidArgumentNamingToken()
+    {
+        foreach (var symbol in new[] { "AUSDT", "AUSDT", "BUSDT" })
+        {
+            var open = await Client.OpenPositionAsync(Open(symbol));
+            await Client.ClosePositionAsync(Close(open.PositionId));
+        }
+
+        var first = await Client.GetPositionsAsync(new GetPositionsRequest { Symbol = "AUSDT", Page = new PageRequest { PageSize = 1 } });
+        Assert.NotEmpty(first.NextPageToken);
+
+        // The same filter pages on; another symbol, another status, or no filter at all is refused.
+        var same = await Client.GetPositionsAsync(new GetPositionsRequest { Symbol = "AUSDT", Page = new PageRequest { PageSize = 1, PageToken = first.NextPageToken } });
+        Assert.Equal("AUSDT", Assert.Single(same.Positions).Symbol);
+        await RpcAssert.InvalidArgument("page.page_token", () => Client.GetPositionsAsync(new GetPositionsRequest
+        {
+            Symbol = "BUSDT", Page = new PageRequest { PageSize = 1, PageToken = first.NextPageToken },
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("page.page_token", () => Client.GetPositionsAsync(new GetPositionsRequest
+        {
+            Symbol = "AUSDT", Status = PositionStatus.Open, Page = new PageRequest { PageSize = 1, PageToken = first.NextPageToken },
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("page.page_token", () => Client.GetPositionsAsync(new GetPositionsRequest
+        {
+            Page = new PageRequest { PageSize = 1, PageToken = first.NextPageToken },
+        }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task GetFundingHistory_TokenSentWithAnotherRange_InvalidArgumentNamingToken()
+    {
+        var open = await Client.OpenPositionAsync(Open("BTCUSDT"));
+        foreach (var hours in new[] { 0, 8 })
+        {
+            await Client.LogFundingEventAsync(FundingEvent(open.PositionId, T0.AddHours(hours)));
+        }
+
+        var range = new TimeRange { Start = At(T0), End = At(T0.AddDays(1)) };
+        var first = await Client.GetFundingHistoryAsync(new GetFundingHistoryRequest { Range = range, Page = new PageRequest { PageSize = 1 } });
+        Assert.NotEmpty(first.NextPageToken);
+
+        await RpcAssert.InvalidArgument("page.page_token", () => Client.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(2)) }, Page = new PageRequest { PageSize = 1, PageToken = first.NextPageToken },
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("page.page_token", () => Client.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Range = range, Symbol = "ETHUSDT", Page = new PageRequest { PageSize = 1, PageToken = first.NextPageToken },
+        }).ResponseAsync);
+        var rest = await Client.GetFundingHistoryAsync(new GetFundingHistoryRequest { Range = range, Page = new PageRequest { PageSize = 1, PageToken = first.NextPageToken } });
+        Assert.Single(rest.Events);
+        Assert.Empty(rest.NextPageToken);
     }
 
     [Fact]

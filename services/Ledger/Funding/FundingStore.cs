@@ -99,14 +99,15 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         var symbol = OptionalText(r.Symbol, "symbol", 32);
         var venue = OptionalText(r.Venue, "venue", 32);
         var (start, end) = Range(r.Range);
-        var (size, after) = Page(r.Page, 'f');
-        const string Filter =
+        var filter = Filter(symbol, venue, start, end);
+        var (size, after) = Page(r.Page, 'f', filter);
+        const string Where =
             "WHERE ($1::text IS NULL OR symbol = $1) AND ($2::text IS NULL OR venue = $2) AND funding_time >= $3 AND funding_time < $4";
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var response = new GetFundingHistoryResponse();
         await using (var page = Sql.Command(
-            $"SELECT {Columns} FROM funding_events {Filter} " +
+            $"SELECT {Columns} FROM funding_events {Where} " +
             "AND ($6::timestamptz IS NULL OR (funding_time, funding_event_id) > ($6, $7::uuid)) " +
             "ORDER BY funding_time, funding_event_id LIMIT $5",
             connection, null, symbol, venue, start, end, size + 1, after?.At, after?.Id))
@@ -125,10 +126,10 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         }
 
         response.NextPageToken = response.Events.Count == 0 ? string.Empty : NextToken('f',
-            PageCursor.Of(response.Events[^1].FundingTime.ToDateTimeOffset(), Guid.Parse(response.Events[^1].FundingEventId)), hasMore);
+            PageCursor.Of(response.Events[^1].FundingTime.ToDateTimeOffset(), Guid.Parse(response.Events[^1].FundingEventId)), hasMore, filter);
 
         await using var total = Sql.Command(
-            $"SELECT COALESCE(SUM(payment), 0) FROM funding_events {Filter}", connection, null, symbol, venue, start, end);
+            $"SELECT COALESCE(SUM(payment), 0) FROM funding_events {Where}", connection, null, symbol, venue, start, end);
         try
         {
             response.TotalPayment = Format((decimal)(await total.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);

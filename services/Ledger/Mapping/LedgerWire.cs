@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
@@ -100,7 +101,12 @@ public static class LedgerWire
     /// page before (null for the first page). A page is the rows after that key, so rows written between two calls shift
     /// nothing: no row is given twice and none is skipped among those that sort after the cursor (an offset did both).
     /// </summary>
-    public static (int Size, PageCursor? After) Page(PageRequest? page, char kind, string field = "page")
+    /// <param name="filter">
+    /// The request's filter in a canonical text (see <see cref="Filter"/>). A token carries a fingerprint of the filter it
+    /// was issued for, and is refused with any other: a cursor taken from one symbol's list and sent with another's
+    /// would page the other list from a point that means nothing to it, and the caller would see a list with a hole.
+    /// </param>
+    public static (int Size, PageCursor? After) Page(PageRequest? page, char kind, string filter, string field = "page")
     {
         var size = page is { HasPageSize: true } ? page.PageSize : DefaultPageSize;
         if (size is < 1 or > MaxPageSize)
@@ -108,20 +114,42 @@ public static class LedgerWire
             throw new RequestValidationException($"{field}.page_size", $"must be between 1 and {MaxPageSize} (unset means {DefaultPageSize})");
         }
 
-        return (size, DecodeToken(page?.PageToken, kind, $"{field}.page_token"));
+        return (size, DecodeToken(page?.PageToken, kind, filter, $"{field}.page_token"));
+    }
+
+    /// <summary>
+    /// A list request's filter as canonical text for <see cref="Page"/>: each part in order, an absent one as "-", text
+    /// parts length-prefixed so no two filters share a text.
+    /// </summary>
+    public static string Filter(params object?[] parts)
+    {
+        var text = new StringBuilder();
+        foreach (var part in parts)
+        {
+            _ = part switch
+            {
+                null => text.Append("-|"),
+                string s => text.Append(CultureInfo.InvariantCulture, $"{s.Length}:{s}|"),
+                DateTimeOffset t => text.Append(CultureInfo.InvariantCulture, $"t{t.UtcTicks}|"),
+                _ => text.Append(CultureInfo.InvariantCulture, $"v{part}|"),
+            };
+        }
+
+        return text.ToString();
     }
 
     /// <summary>The token of the next page (after <paramref name="last"/>), or empty when this page was the last.</summary>
-    public static string NextToken(char kind, PageCursor last, bool hasMore)
+    public static string NextToken(char kind, PageCursor last, bool hasMore, string filter)
     {
         if (!hasMore)
         {
             return string.Empty;
         }
 
+        var print = Fingerprint(filter);
         var text = last.Id is { } id
-            ? string.Create(CultureInfo.InvariantCulture, $"k{kind}:{last.Ticks}:{id:N}")
-            : string.Create(CultureInfo.InvariantCulture, $"k{kind}:{last.Ticks}");
+            ? string.Create(CultureInfo.InvariantCulture, $"k{kind}:{last.Ticks}:{id:N}:{print}")
+            : string.Create(CultureInfo.InvariantCulture, $"k{kind}:{last.Ticks}:{print}");
         return Convert.ToBase64String(Encoding.ASCII.GetBytes(text));
     }
 
@@ -153,32 +181,33 @@ public static class LedgerWire
         return Math.Abs(value) < MoneyLimit ? value : throw new RequestValidationException(field, "has more than 20 integer digits");
     }
 
-    private static PageCursor? DecodeToken(string? token, char kind, string field)
+    private static PageCursor? DecodeToken(string? token, char kind, string filter, string field)
     {
         if (string.IsNullOrEmpty(token))
         {
             return null;
         }
 
+        PageCursor? cursor = null;
+        string? print = null;
         try
         {
             var text = Encoding.ASCII.GetString(Convert.FromBase64String(token));
             var parts = text.Split(':');
-            if (parts.Length is 2 or 3 && parts[0] == "k" + kind
+            if (parts.Length is 3 or 4 && parts[0] == "k" + kind
                 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
             {
                 // Each list takes only the shape it issues: a time with its id (positions 'p', funding 'f'), or a
                 // sequence number alone (kill-switch history 'h'). A time without its id would skip every row that
                 // ties with it, and one past the calendar failed as INTERNAL.
                 var keyedByTime = kind is not 'h';
-                if (parts.Length == 2 && !keyedByTime)
+                if (parts.Length == 3 && !keyedByTime)
                 {
-                    return new PageCursor(ticks, null);
+                    (cursor, print) = (new PageCursor(ticks, null), parts[2]);
                 }
-
-                if (parts.Length == 3 && keyedByTime && Guid.TryParseExact(parts[2], "N", out var id) && ticks <= DateTimeOffset.MaxValue.UtcTicks)
+                else if (parts.Length == 4 && keyedByTime && Guid.TryParseExact(parts[2], "N", out var id) && ticks <= DateTimeOffset.MaxValue.UtcTicks)
                 {
-                    return new PageCursor(ticks, id);
+                    (cursor, print) = (new PageCursor(ticks, id), parts[3]);
                 }
             }
         }
@@ -186,6 +215,17 @@ public static class LedgerWire
         {
         }
 
-        throw new RequestValidationException(field, "is not a token this service issued for this list");
+        if (cursor is null)
+        {
+            throw new RequestValidationException(field, "is not a token this service issued for this list");
+        }
+
+        return print == Fingerprint(filter)
+            ? cursor
+            : throw new RequestValidationException(field, "was issued for another filter (symbol, venue, status, time range); send the filter it came with, or start again without a token");
     }
+
+    /// <summary>The first 8 bytes of the filter's SHA-256, as hex: enough to tell filters apart, short in a token.</summary>
+    private static string Fingerprint(string filter) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(filter)).AsSpan(0, 8));
 }

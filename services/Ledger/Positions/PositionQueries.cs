@@ -84,7 +84,8 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         var status = request.Status == Common.V1.PositionStatus.Unspecified ? null
             : PositionRow.StatusFromProto(request.Status) ?? throw new RequestValidationException("status", "is not a known value");
         var closedSince = Wire.OptionalInstant(request.ClosedSince, "closed_since");
-        var (size, after) = Page(request.Page, 'p');
+        var filter = Filter(venue, status, symbol, closedSince);
+        var (size, after) = Page(request.Page, 'p', filter);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             $"SELECT {PositionRow.Columns} FROM positions " +
@@ -97,7 +98,7 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         var page = rows.Take(size).ToList();
         var response = new GetPositionsResponse
         {
-            NextPageToken = page.Count == 0 ? string.Empty : NextToken('p', PageCursor.Of(page[^1].OpenedAt, page[^1].PositionId), rows.Count > size),
+            NextPageToken = page.Count == 0 ? string.Empty : NextToken('p', PageCursor.Of(page[^1].OpenedAt, page[^1].PositionId), rows.Count > size, filter),
         };
         response.Positions.AddRange(page.Select(r => r.ToProto()));
         return response;

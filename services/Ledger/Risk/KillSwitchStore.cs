@@ -77,7 +77,7 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
     public async Task<GetKillSwitchHistoryResponse> HistoryAsync(GetKillSwitchHistoryRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var (size, after) = Page(r.Page, 'h');
+        var (size, after) = Page(r.Page, 'h', Filter());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             "SELECT active, trigger, reason, actor, changed_at, change_id FROM kill_switch_history " +
@@ -95,7 +95,7 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
             }
         }
 
-        var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken('h', new PageCursor(last, null), changes.Count > size) };
+        var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken('h', new PageCursor(last, null), changes.Count > size, Filter()) };
         response.Changes.AddRange(changes.Take(size));
         return response;
     }

@@ -47,4 +47,15 @@ public static class Requests
         Strategy = "s1",
         OpenedAt = At(T0),
     };
+
+    public static ClosePositionRequest Close(string positionId, string price = "100") => new()
+    {
+        IdempotencyKey = Key(), PositionId = positionId, ExitPrice = price, Fee = "0.1", ClosedAt = At(T0.AddMinutes(1)), ExitReason = "done",
+    };
+
+    public static LogFundingEventRequest FundingEvent(string positionId, DateTimeOffset at) => new()
+    {
+        IdempotencyKey = Key(), PositionId = positionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+        PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(at),
+    };
 }
