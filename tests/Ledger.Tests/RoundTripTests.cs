@@ -193,11 +193,11 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
     }
 
     [Fact]
-    public async Task GetEquityCurve_MorePointsThanMax_DownsampledToLastOfEachBucket()
+    public async Task GetEquityCurve_MorePointsThanTwo_KeepsTheLowestAndHighest()
     {
-        for (var i = 0; i < 10; i++)
+        foreach (var (equity, i) in new[] { "5", "0", "9", "3" }.Select((e, i) => (e, i)))
         {
-            await Client.LogPnlSnapshotAsync(Snapshot(i.ToString(System.Globalization.CultureInfo.InvariantCulture), T0.AddMinutes(i)));
+            await Client.LogPnlSnapshotAsync(Snapshot(equity, T0.AddMinutes(i)));
         }
 
         var curve = await Client.GetEquityCurveAsync(new GetEquityCurveRequest
@@ -205,7 +205,51 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
             Range = new TimeRange { Start = At(T0), End = At(T0.AddMinutes(10)) }, MaxPoints = 2,
         });
 
-        Assert.Equal(["4", "9"], curve.Points.Select(p => p.Equity));
+        Assert.Equal(["0", "9"], curve.Points.Select(p => p.Equity));
+    }
+
+    /// <summary>
+    /// A spike and a drop inside what were time buckets stay in the curve. Before, four 3-minute buckets kept the last
+    /// of each (101, 104, 106, 109): the peak GetPeakEquity reports and the drawdown's trough were both gone.
+    /// </summary>
+    [Fact]
+    public async Task GetEquityCurve_Downsampled_KeepsFirstPeakTroughAndLast()
+    {
+        string[] equities = ["100", "150", "101", "102", "103", "104", "60", "105", "106", "107", "108", "109"];
+        for (var i = 0; i < equities.Length; i++)
+        {
+            await Client.LogPnlSnapshotAsync(Snapshot(equities[i], T0.AddMinutes(i)));
+        }
+
+        var range = new TimeRange { Start = At(T0), End = At(T0.AddMinutes(12)) };
+        var four = await Client.GetEquityCurveAsync(new GetEquityCurveRequest { Range = range, MaxPoints = 4 });
+        // Eight points: two buckets of six, each its first, lowest, highest and last.
+        var eight = await Client.GetEquityCurveAsync(new GetEquityCurveRequest { Range = range, MaxPoints = 8 });
+
+        Assert.Equal(["100", "150", "60", "109"], four.Points.Select(p => p.Equity));
+        Assert.Equal([T0, T0.AddMinutes(1), T0.AddMinutes(6), T0.AddMinutes(11)], four.Points.Select(p => p.At.ToDateTimeOffset()));
+        Assert.Equal(["100", "150", "104", "60", "109"], eight.Points.Select(p => p.Equity));
+    }
+
+    /// <summary>
+    /// One snapshot over max_points, bunched in the first minutes of a day's range: before, the day's time buckets (6 h
+    /// each for 4 points) folded them into one point.
+    /// </summary>
+    [Fact]
+    public async Task GetEquityCurve_BunchedInPartOfTheRange_FirstLowHighAndLast()
+    {
+        string[] equities = ["100", "90", "120", "95", "104"];
+        for (var i = 0; i < equities.Length; i++)
+        {
+            await Client.LogPnlSnapshotAsync(Snapshot(equities[i], T0.AddMinutes(i)));
+        }
+
+        var curve = await Client.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(1)) }, MaxPoints = 4,
+        });
+
+        Assert.Equal(["100", "90", "120", "104"], curve.Points.Select(p => p.Equity));
     }
 
     [Fact]

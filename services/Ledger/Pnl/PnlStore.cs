@@ -112,10 +112,17 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
     }
 
     /// <summary>
-    /// Snapshots in the range: every one while they are at most <c>max_points</c>; past that, the last snapshot of each of
-    /// max_points equal time buckets. (Before, the buckets applied to any range, so three snapshots a minute apart in a
-    /// day's range, with 172.8 s buckets, came back as one.)
+    /// Snapshots in the range: every one while they are at most <c>max_points</c>. Past that, the snapshots are cut in
+    /// time order into max_points / 4 buckets of equal count, and each bucket keeps its first and last snapshot and its
+    /// lowest and highest equity (the earliest of equal ones); with max_points 2 or 3, one bucket keeps its lowest and
+    /// highest. So the curve always holds the range's peak and trough (a drawdown never vanishes from it, and its peak is
+    /// the one <c>GetPeakEquity</c> reports when the range holds it), and snapshots bunched in part of the range are not
+    /// folded into a few points.
     /// </summary>
+    /// <remarks>
+    /// Before: max_points equal time buckets, the last snapshot of each. A spike inside a bucket was dropped, and one
+    /// snapshot over max_points bunched in a few minutes of a day's range came back as one or two points.
+    /// </remarks>
     public async Task<GetEquityCurveResponse> CurveAsync(GetEquityCurveRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -126,18 +133,23 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             throw new RequestValidationException("max_points", $"must be between 2 and {MaxCurvePoints} (0 means {DefaultCurvePoints})");
         }
 
-        var bucketSeconds = (end - start).TotalSeconds / maxPoints;
+        var buckets = Math.Max(1, maxPoints / 4);
+        var withEdges = maxPoints >= 4;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             """
             SELECT taken_at, equity, balance, unrealized_pnl FROM (
-                SELECT DISTINCT ON (bucket) taken_at, equity, balance, unrealized_pnl, snapshot_id FROM (
-                    SELECT *, CASE WHEN count(*) OVER () <= $4 THEN row_number() OVER (ORDER BY taken_at, snapshot_id)::float8
-                                   ELSE floor(extract(epoch FROM taken_at - $1) / $3) END AS bucket
-                    FROM pnl_snapshots WHERE taken_at >= $1 AND taken_at < $2) s
-                ORDER BY bucket, taken_at DESC, snapshot_id DESC) b
+                SELECT *,
+                       row_number() OVER (PARTITION BY bucket ORDER BY taken_at, snapshot_id) AS first_rank,
+                       row_number() OVER (PARTITION BY bucket ORDER BY taken_at DESC, snapshot_id DESC) AS last_rank,
+                       row_number() OVER (PARTITION BY bucket ORDER BY equity, taken_at, snapshot_id) AS low_rank,
+                       row_number() OVER (PARTITION BY bucket ORDER BY equity DESC, taken_at, snapshot_id) AS high_rank
+                FROM (
+                    SELECT *, count(*) OVER () AS total, ntile($3) OVER (ORDER BY taken_at, snapshot_id) AS bucket
+                    FROM pnl_snapshots WHERE taken_at >= $1 AND taken_at < $2) s) b
+            WHERE total <= $4 OR low_rank = 1 OR high_rank = 1 OR ($5 AND (first_rank = 1 OR last_rank = 1))
             ORDER BY taken_at, snapshot_id
-            """, connection, null, start, end, bucketSeconds, (long)maxPoints);
+            """, connection, null, start, end, buckets, (long)maxPoints, withEdges);
         var response = new GetEquityCurveResponse();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
