@@ -128,6 +128,57 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT" && o.Side == "SELL");
     }
 
+    /// <summary>
+    /// The reduce meets an empty book: the market order expires with nothing filled. Before, every redelivery found that
+    /// spent order under the alert's one id and failed on it; the alert went to the error queue and the position was never
+    /// reduced (the monitor alerts once per change of state). Now the next delivery plans again under a new id.
+    /// </summary>
+    [Fact]
+    public async Task MarginAlertReduce_FirstOrderExpiresUnfilled_NextAttemptHalvesTheLargest()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2)); // 1,000 USDT
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2)); // ~600 USDT
+        await stack.Paper.SetDepthAsync("BTCUSDT", 0m);
+
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        var key = "ma-" + alert.EventId.ToString("N", CultureInfo.InvariantCulture);
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
+        var first = Consumers.MarginAlertRaisedConsumer.ReduceId(key);
+        await WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(first)).Count == 1, TimeSpan.FromSeconds(30));
+        await stack.Paper.SetDepthAsync("BTCUSDT", null);
+
+        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.005") == 1,
+            TimeSpan.FromSeconds(30));
+        Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
+        Assert.Equal(0.2m, await QuantityAsync(stack, "ETHUSDT"));
+        var expired = Assert.Single(await stack.Paper.OrdersAsync(first));
+        Assert.Equal(("EXPIRED", 0m), (expired.Status, expired.ExecutedQty));
+        Assert.Single(await stack.Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT" && o.Side == "SELL" && o.ExecutedQty == 0.005m);
+        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT" && o.Side == "SELL");
+    }
+
+    /// <summary>Every attempt meets an empty book: the operator gets a critical risk event, and nothing else is touched.</summary>
+    [Fact]
+    public async Task MarginAlertReduce_EveryOrderExpiresUnfilled_CriticalRiskEventAndNothingElseReduced()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2));
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2));
+        await stack.Paper.SetDepthAsync("BTCUSDT", 0m);
+
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
+
+        await WaitUntilAsync(async () => await stack.CountAsync(
+            "risk_events WHERE event_type = 'margin_reduce_failed' AND severity = 'critical' AND symbol = 'BTCUSDT'") == 1, TimeSpan.FromSeconds(60));
+        var sells = (await stack.Paper.OrdersAsync()).Where(o => o.Side == "SELL").ToList();
+        Assert.Equal(Consumers.MarginAlertRaisedConsumer.MaxOrderAttempts, sells.Count);
+        Assert.All(sells, o => Assert.Equal(("BTCUSDT", "EXPIRED", 0m), (o.Symbol, o.Status, o.ExecutedQty)));
+        Assert.Equal(0.01m, await QuantityAsync(stack, "BTCUSDT"));
+        Assert.Equal(0.2m, await QuantityAsync(stack, "ETHUSDT"));
+    }
+
     [Fact]
     public async Task KillSwitchTriggered_OneCloseRefusedByTheVenue_RedeliveryClosesWhatIsLeft()
     {

@@ -19,6 +19,12 @@ namespace TradeEngine.Execution.Consumers;
 /// orders it already placed instead of acting twice; a redelivered reduce is finished on the symbol it was placed on,
 /// never planned again (the largest position may be another one by then).
 /// </summary>
+/// <remarks>
+/// An order the venue ended without filling anything (a market order that met an empty book expires) has done
+/// nothing, so the next delivery plans again under the next attempt's id, up to <see cref="MaxOrderAttempts"/>. Before,
+/// every redelivery found that spent order under the alert's one id and failed on it, and the alert went to the error
+/// queue unacted on while the monitor, which alerts once per change of state, raised no other.
+/// </remarks>
 public sealed class MarginAlertRaisedConsumer(
     IInbox inbox,
     IBinanceClient venue,
@@ -28,13 +34,17 @@ public sealed class MarginAlertRaisedConsumer(
     Ledger.LedgerBook ledger,
     ILogger<MarginAlertRaisedConsumer> logger) : InboxConsumer<MarginAlertRaised>(inbox, logger)
 {
+    /// <summary>How many orders one alert may place in all when each ends unfilled (the endpoint retries a failed delivery four times).</summary>
+    public const int MaxOrderAttempts = 5;
+
     /// <summary>
-    /// The order an earlier delivery of this alert placed, if any: looked up under the alert's key on every symbol the
+    /// The latest order an earlier delivery of this alert placed, if any, with its attempt number: looked up under the
+    /// alert's key, attempt by attempt until one finds nothing, on every symbol the
     /// venue holds a position on, every symbol the Ledger still has open (a close whose recording failed left the
     /// venue flat there, but not the Ledger), and every symbol whose record was closed since the alert (a small
     /// position closed, and recorded, by a delivery that died before its inbox entry was completed).
     /// </summary>
-    private async Task<(Binance.Models.OrderInfo Order, bool IsReduce)?> EarlierAttemptAsync(
+    private async Task<(Binance.Models.OrderInfo Order, bool IsReduce, int Attempt)?> EarlierAttemptAsync(
         string key, DateTimeOffset alertedAt, List<Binance.Models.PositionRisk> positions, CancellationToken ct)
     {
         IEnumerable<string> recorded;
@@ -51,22 +61,38 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var symbols = positions.Select(p => p.Symbol).Concat(recorded).Distinct(StringComparer.Ordinal).ToList();
-        var reduces = symbols.Select(symbol => venue.GetOrderAsync(symbol, ReduceId(key), ct)).ToList();
-        var closes = symbols.Select(symbol => venue.GetOrderAsync(symbol, CloseId(key), ct)).ToList();
-        var reduce = (await Task.WhenAll(reduces).ConfigureAwait(false)).FirstOrDefault(o => o is not null);
-        var close = (await Task.WhenAll(closes).ConfigureAwait(false)).FirstOrDefault(o => o is not null);
-        return reduce is not null ? (reduce, true) : close is not null ? (close, false) : null;
+        (Binance.Models.OrderInfo Order, bool IsReduce, int Attempt)? latest = null;
+        for (var attempt = 1; attempt <= MaxOrderAttempts; attempt++)
+        {
+            var reduces = symbols.Select(symbol => venue.GetOrderAsync(symbol, ReduceId(key, attempt), ct)).ToList();
+            var closes = symbols.Select(symbol => venue.GetOrderAsync(symbol, CloseId(key, attempt), ct)).ToList();
+            var reduce = (await Task.WhenAll(reduces).ConfigureAwait(false)).FirstOrDefault(o => o is not null);
+            var close = (await Task.WhenAll(closes).ConfigureAwait(false)).FirstOrDefault(o => o is not null);
+            if (reduce is null && close is null)
+            {
+                break;
+            }
+
+            latest = reduce is not null ? (reduce, true, attempt) : (close!, false, attempt);
+        }
+
+        return latest;
     }
+
+    /// <summary>An order the venue has finished with (expired, cancelled, rejected) that filled nothing: it did nothing.</summary>
+    private static bool SpentUnfilled(Binance.Models.OrderInfo order) =>
+        order.ExecutedQty <= 0m && order.Status is Binance.Models.OrderStatus.Expired or Binance.Models.OrderStatus.ExpiredInMatch
+            or Binance.Models.OrderStatus.Canceled or Binance.Models.OrderStatus.Rejected;
 
     /// <summary>
     /// The small largest position's close. One the venue filled only in part has still reduced it, which is what the
     /// alert asked: that is the answer (a redelivery would only meet the same partial order again).
     /// </summary>
-    private async Task CloseSmallAsync(string symbol, string key)
+    private async Task CloseSmallAsync(string symbol, string key, int attempt)
     {
         try
         {
-            await closer.CloseSymbolAsync(symbol, CloseId(key), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
+            await closer.CloseSymbolAsync(symbol, CloseId(key, attempt), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
         }
         catch (CloseIncompleteException ex) when (ex.StatusCode is global::Grpc.Core.StatusCode.Aborted or global::Grpc.Core.StatusCode.AlreadyExists)
         {
@@ -74,10 +100,11 @@ public sealed class MarginAlertRaisedConsumer(
         }
     }
 
-    // The reduce and the small-position close have ids of their own, so a redelivery knows which one it finds.
-    private static string ReduceId(string key) => Mapping.ExecutionWire.Derived(key, "reduce");
+    // The reduce and the small-position close have ids of their own, so a redelivery knows which one it finds; the first
+    // attempt's ids are the ones every earlier version used.
+    public static string ReduceId(string key, int attempt = 1) => Mapping.ExecutionWire.Derived(key, attempt == 1 ? "reduce" : "reduce" + attempt.ToString(CultureInfo.InvariantCulture));
 
-    private static string CloseId(string key) => Mapping.ExecutionWire.Derived(key, "close");
+    public static string CloseId(string key, int attempt = 1) => Mapping.ExecutionWire.Derived(key, attempt == 1 ? "close" : "close" + attempt.ToString(CultureInfo.InvariantCulture));
 
     protected override async Task ConsumeOnce(ConsumeContext<MarginAlertRaised> context)
     {
@@ -93,23 +120,36 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var positions = (await venue.GetPositionsAsync(null, context.CancellationToken).ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).ToList();
+        var attempt = 1;
         if (await EarlierAttemptAsync(key, alert.OccurredAt, positions, context.CancellationToken).ConfigureAwait(false) is { } earlier)
         {
-            // A redelivery after this alert's order was placed (a later step failed): finish that order, on its symbol.
-            // Planning again would pick the largest position as it is now, which may be another symbol.
-            var (placed, isReduce) = earlier;
-            Log.Resuming(logger, placed.Symbol, key, placed.Status.ToString());
-            if (isReduce)
+            var (placed, isReduce, placedAttempt) = earlier;
+            if (!SpentUnfilled(placed))
             {
-                await closer.ReduceSymbolAsync(placed.Symbol, ReduceId(key), fraction: null, quantity: placed.OrigQty, "Margin alert: reduce the largest position by half")
-                    .ConfigureAwait(false);
-            }
-            else
-            {
-                await CloseSmallAsync(placed.Symbol, key).ConfigureAwait(false);
+                // A redelivery after this alert's order was placed (a later step failed): finish that order, on its
+                // symbol. Planning again would pick the largest position as it is now, which may be another symbol.
+                Log.Resuming(logger, placed.Symbol, key, placed.Status.ToString());
+                if (isReduce)
+                {
+                    await closer.ReduceSymbolAsync(placed.Symbol, ReduceId(key, placedAttempt), fraction: null, quantity: placed.OrigQty,
+                        "Margin alert: reduce the largest position by half").ConfigureAwait(false);
+                }
+                else
+                {
+                    await CloseSmallAsync(placed.Symbol, key, placedAttempt).ConfigureAwait(false);
+                }
+
+                return;
             }
 
-            return;
+            // That order did nothing: plan again, as the first delivery did, under the next attempt's id.
+            if (placedAttempt >= MaxOrderAttempts)
+            {
+                await GiveUpAsync(alert, key, placed.Symbol, placed.Status.ToString(), context.CancellationToken).ConfigureAwait(false);
+            }
+
+            Log.MarginOrderUnfilled(logger, placed.Symbol, placedAttempt, placed.Status.ToString());
+            attempt = placedAttempt + 1;
         }
 
         var marked = new MarkedPosition[positions.Count];
@@ -127,13 +167,30 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var size = Math.Abs(marked[order.Index].SignedSize);
-        if (order.Quantity >= size)
+        try
         {
-            await CloseSmallAsync(order.Symbol.Value, key).ConfigureAwait(false);
-            return;
-        }
+            if (order.Quantity >= size)
+            {
+                await CloseSmallAsync(order.Symbol.Value, key, attempt).ConfigureAwait(false);
+                return;
+            }
 
-        await closer.ReduceSymbolAsync(order.Symbol.Value, ReduceId(key), fraction: null, quantity: order.Quantity, "Margin alert: reduce the largest position by half")
+            await closer.ReduceSymbolAsync(order.Symbol.Value, ReduceId(key, attempt), fraction: null, quantity: order.Quantity,
+                "Margin alert: reduce the largest position by half").ConfigureAwait(false);
+        }
+        catch (CloseIncompleteException ex) when (ex.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition && attempt >= MaxOrderAttempts)
+        {
+            // The last attempt filled nothing either: the endpoint has no retry left to try again.
+            await GiveUpAsync(alert, key, order.Symbol.Value, ex.Status.Detail, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every attempt ended unfilled: a critical risk event for the operator, and the alert goes to the error queue.</summary>
+    private async Task GiveUpAsync(MarginAlertRaised alert, string key, string symbol, string last, CancellationToken ct)
+    {
+        var reason = $"Margin alert {alert.EventId}: {MaxOrderAttempts} orders on {symbol} filled nothing (the last: {last}); the position was not reduced";
+        await ledger.LogRiskEventAsync("margin-unfilled:" + key, "margin_reduce_failed", TradeEngine.Ledger.V1.RiskEventSeverity.Critical, reason, symbol, ct)
             .ConfigureAwait(false);
+        throw new InvalidOperationException(reason);
     }
 }

@@ -183,10 +183,6 @@ public sealed class LedgerBook(
     }
 
     /// <summary>
-    /// Closes the position record and records the closing order's trades (see <see cref="WithTradesAsync{TRequest}"/>);
-    /// the fills travel with the close only when the order closed exactly the recorded quantity.
-    /// </summary>
-    /// <summary>
     /// Closes <paramref name="record"/> by <paramref name="order"/>: exit at its average price and time, its fills' fees,
     /// and the PnL it realizes from the record's entry, with its fills as the record's trades.
     /// </summary>
@@ -207,6 +203,10 @@ public sealed class LedgerBook(
         }, Wire.Decimal(record.Quantity, "quantity"), order, fills, RealizedPnl(record, order), record.Strategy, cancellationToken);
     }
 
+    /// <summary>
+    /// Closes the position record and records the closing order's trades (see <see cref="WithTradesAsync{TRequest}"/>);
+    /// the fills travel with the close only when the order closed exactly the recorded quantity.
+    /// </summary>
     public Task<PositionRecord?> CloseWithTradesAsync(
         ClosePositionRequest request, decimal recordedQuantity, OrderInfo order, OrderFills fills, decimal realizedPnl, string? strategy,
         CancellationToken cancellationToken)

@@ -92,6 +92,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "Margin alert {EventId}: no open position to reduce")]
     public static partial void NothingToReduce(ILogger logger, Guid eventId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert order {Attempt} on {Symbol} ended {Status} with nothing filled; planning the reduce again")]
+    public static partial void MarginOrderUnfilled(ILogger logger, string symbol, int attempt, string status);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kill switch {EventId} is on ({Trigger}, {Reason}); flattening every position")]
     public static partial void KillSwitchOn(ILogger logger, Guid eventId, string trigger, string reason);
 

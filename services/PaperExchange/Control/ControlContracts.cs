@@ -23,6 +23,9 @@ public sealed record SetFeesRequest(decimal? MakerRate = null, decimal? TakerRat
 
 public sealed record SetSlippageRequest(decimal Bps);
 
+/// <summary>The most one marketable order fills on the symbol; null lifts the limit.</summary>
+public sealed record SetDepthRequest(string Symbol, decimal? Quantity);
+
 public sealed record FaultRequest(
     string Kind,
     string? Path = null,

@@ -20,6 +20,12 @@ public sealed class MarketState
 
     /// <summary>The funding rate floor set through the control API; null: the market definition's.</summary>
     public decimal? FundingRateFloor { get; set; }
+
+    /// <summary>
+    /// The most one marketable order fills here, set through the control API (a thin book); null: no limit. The rest
+    /// of the order expires, as a Binance market order does when the book runs out (status EXPIRED).
+    /// </summary>
+    public decimal? Depth { get; set; }
 }
 
 public sealed class PositionState

@@ -167,6 +167,21 @@ public sealed partial class PaperEngine
         }
     }
 
+    /// <summary>The most one marketable order fills on <paramref name="symbol"/> (null: no limit); see <see cref="MarketState.Depth"/>.</summary>
+    public void SetDepth(string symbol, decimal? quantity)
+    {
+        if (quantity is < 0m)
+        {
+            throw new DomainException("quantity", "must be zero or more (or null for no limit)");
+        }
+
+        lock (_lock)
+        {
+            Market(symbol).Depth = quantity;
+            _version++;
+        }
+    }
+
     public void SetSlippage(decimal bps)
     {
         if (bps is < 0m or > 1000m)

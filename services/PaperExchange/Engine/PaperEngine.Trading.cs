@@ -93,13 +93,23 @@ public sealed partial class PaperEngine
                 }
 
                 var fillQty = reduceOnly ? Math.Min(qty, Math.Abs(position.Amount)) : qty;
+                if (market.Depth is { } depth)
+                {
+                    fillQty = Math.Min(fillQty, depth);
+                }
+
                 var fillPrice = TakerPrice(def, market, sign, limit);
                 // Throws -2019 before anything changed when the margin does not cover the opening part.
                 CheckMargin(def, position, sign, fillQty, fillPrice);
                 Register(order);
-                Fill(order, fillQty, fillPrice, maker: false, now);
-                if (reduceOnly && fillQty < qty)
+                if (fillQty > 0m)
                 {
+                    Fill(order, fillQty, fillPrice, maker: false, now);
+                }
+
+                if (fillQty < qty)
+                {
+                    // A reduce-only order larger than the position, or a book thinner than the order: the rest expires.
                     order.Status = "EXPIRED";
                 }
 

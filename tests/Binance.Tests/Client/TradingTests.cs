@@ -290,6 +290,24 @@ public class TradingTests : PaperTest
         Assert.Null(await Client.GetOrderAsync("BTCUSDT", "band"));
     }
 
+    /// <summary>A thin book (the control API's depth): a market order fills what the book holds and the rest expires.</summary>
+    [Fact]
+    public async Task PlaceOrderAsync_MarketOrderLargerThanTheBook_FillsTheDepthAndExpires()
+    {
+        await Paper.SetDepthAsync("BTCUSDT", 0.004m);
+        var partial = (await Client.PlaceOrderAsync(MarketBuy(0.010m), "thin")).Order;
+        await Paper.SetDepthAsync("BTCUSDT", 0m);
+        var none = (await Client.PlaceOrderAsync(MarketBuy(0.010m), "empty")).Order;
+        await Paper.SetDepthAsync("BTCUSDT", null);
+        var full = (await Client.PlaceOrderAsync(MarketBuy(0.010m), "deep")).Order;
+
+        Assert.Equal((OrderStatus.Expired, 0.004m), (partial.Status, partial.ExecutedQty));
+        Assert.Equal((OrderStatus.Expired, 0m, 0m), (none.Status, none.ExecutedQty, none.AvgPrice));
+        Assert.Equal((OrderStatus.Filled, 0.010m), (full.Status, full.ExecutedQty));
+        Assert.Equal(0.014m, Assert.Single(await Client.GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(2, (await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT"))).Count);
+    }
+
     [Fact]
     public async Task PlaceOrderAsync_ReduceOnlyWithoutPosition_ThrowsReduceOnlyRejected()
     {

@@ -145,6 +145,9 @@ public sealed class PaperExchangeHost : WebApplicationFactory<PaperOptions>
     /// <summary>Pauses (or resumes) the simulator's liquidation engine.</summary>
     public Task SetLiquidationPausedAsync(bool paused) => PostAsync("paper/v1/liquidation", new SetLiquidationRequest(paused));
 
+    /// <summary>The most one market order fills on <paramref name="symbol"/> (a thin book; the rest expires); null lifts it.</summary>
+    public Task SetDepthAsync(string symbol, decimal? quantity) => PostAsync("paper/v1/depth", new SetDepthRequest(symbol, quantity));
+
     public Task SetFeesAsync(decimal makerRate, decimal takerRate) => PostAsync("paper/v1/fees", new SetFeesRequest(makerRate, takerRate));
 
     public Task AdvanceAsync(TimeSpan delta) => PostAsync("paper/v1/clock/advance", new AdvanceClockRequest(Milliseconds: (long)delta.TotalMilliseconds));
