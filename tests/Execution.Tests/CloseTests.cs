@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
@@ -211,6 +212,34 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(0.3m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND position_id = $1::uuid AND quantity = 0.3", reopened.PositionId));
         Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// A recorded close retried after a restart while the Ledger is down: the retry's recording waits behind the queue,
+    /// and once the Ledger is back it finds the close on record. Before, the queued path did not look at the closed
+    /// records (the inline path did) and logged a false "close-unrecorded" mismatch.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_RecordedThenRetriedAfterARestartWhileTheLedgerIsDown_NoFalseMismatch()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+        var first = await stack.Execution.ClosePositionAsync(close);
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        await stack.StopLedgerAsync();
+
+        var retried = await stack.Execution.ClosePositionAsync(close);
+        Assert.True(retried.Replayed);
+        Assert.Contains(retried.Warnings, w => w.StartsWith("ledger: ", StringComparison.Ordinal));
+        var writes = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerWrites>();
+        Assert.True(writes.Backlog > 0);
+        await stack.StartLedgerAsync();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued recording");
+
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT' AND position_id = $1::uuid", first.PositionId));
     }
 
     /// <summary>

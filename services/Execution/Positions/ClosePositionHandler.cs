@@ -171,7 +171,16 @@ public sealed class ClosePositionHandler(
             : null;
         if (deferred)
         {
-            ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, (later, ct) => RecordClosedAsync(symbol, OpenedBefore(later, order), order, clientOrderId, reason, ct));
+            // A resumed close looks for the record it closed as the inline path does: not one opened after it, but the
+            // last one closed (its first attempt may have recorded the close); without that fallback it logged a
+            // false "close-unrecorded" mismatch.
+            var resumed = existing is not null;
+            ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, async (later, ct) =>
+            {
+                var closedRecord = OpenedBefore(later, order)
+                                   ?? (resumed ? await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false) : null);
+                await RecordClosedAsync(symbol, closedRecord, order, clientOrderId, reason, ct).ConfigureAwait(false);
+            });
         }
 
         var closed = deferred ? null : await RecordClosedAsync(symbol, record, order, clientOrderId, reason, ct).ConfigureAwait(false);
