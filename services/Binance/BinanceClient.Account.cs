@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Internal;
 using TradeEngine.Binance.Internal.Dto;
@@ -112,6 +113,44 @@ public sealed partial class BinanceClient
             .Add("limit", query.Limit);
         var dto = await _transport.SendAsync(request, VenueJsonContext.Default.ListIncomeDto, ct).ConfigureAwait(false);
         return dto.Select(BinanceParse.Income).ToList();
+    }
+
+    /// <summary>The longest span one paged income request covers: the window Binance answers when none is sent (7 days).</summary>
+    public static readonly TimeSpan IncomeSpan = TimeSpan.FromDays(7);
+
+    private const int MaxIncomePage = 1000;
+
+    /// <summary>
+    /// Every income row of <paramref name="symbol"/> and <paramref name="type"/> in [from, to], oldest first: in spans of
+    /// at most <see cref="IncomeSpan"/>, each read 1,000 rows at a time. A full page may have more behind it; the next
+    /// request starts at its last row's millisecond (not after it: two rows may share one), and the rows already given
+    /// are known by their transaction id (unique per income type), so none is given twice and none is skipped.
+    /// </summary>
+    public async IAsyncEnumerable<IncomeEntry> GetIncomeHistoryPagedAsync(
+        string symbol, IncomeType type, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        RequireSymbolText(symbol);
+        var given = new HashSet<long>();
+        var start = from;
+        while (start <= to)
+        {
+            var end = start + IncomeSpan < to ? start + IncomeSpan : to;
+            var page = await GetIncomeHistoryAsync(new IncomeQuery(symbol, type, start, end, MaxIncomePage), ct).ConfigureAwait(false);
+            var fresh = 0;
+            foreach (var entry in page)
+            {
+                if (given.Add(entry.TranId))
+                {
+                    fresh++;
+                    yield return entry;
+                }
+            }
+
+            // A full page with something new: go on from its last row's millisecond. A full page of nothing new (more
+            // than 1,000 rows in one millisecond, which no account makes) moves on past it rather than ask for ever.
+            var last = page.Count > 0 ? page.Max(e => e.Time) : end;
+            start = page.Count < MaxIncomePage ? end.AddMilliseconds(1) : fresh > 0 ? last : last.AddMilliseconds(1);
+        }
     }
 
     public async Task<IReadOnlyList<UserTrade>> GetUserTradesAsync(UserTradesQuery query, CancellationToken ct = default)

@@ -67,5 +67,8 @@ public interface IBinanceClient
 
     Task<IReadOnlyList<IncomeEntry>> GetIncomeHistoryAsync(IncomeQuery query, CancellationToken ct = default);
 
+    /// <summary>Every income row of one symbol and type in [from, to], oldest first, however many requests it takes.</summary>
+    IAsyncEnumerable<IncomeEntry> GetIncomeHistoryPagedAsync(string symbol, IncomeType type, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default);
+
     Task<IReadOnlyList<UserTrade>> GetUserTradesAsync(UserTradesQuery query, CancellationToken ct = default);
 }

@@ -38,7 +38,7 @@ public sealed partial class IncomeReconciler(
 
     /// <summary>
     /// Compares every due settlement with the venue's income. The venue is asked once per symbol for the span its due
-    /// settlements cover (paged, in spans of at most <see cref="IncomeSpan"/>), not once per settlement: after a restart
+    /// settlements cover (paged by the client, <see cref="Binance.BinanceClient.GetIncomeHistoryPagedAsync"/>), not once per settlement: after a restart
     /// every settlement of the backfill window is expected again (its posting replays), and 30 days of five 1 h symbols
     /// asked one by one were 3,600 calls of weight 30, far past the venue's budget of 2,400 a minute, which Execution's
     /// orders share.
@@ -91,25 +91,13 @@ public sealed partial class IncomeReconciler(
         }
     }
 
-    /// <summary>The longest span one income request covers (Binance returns at most 1,000 rows, oldest first).</summary>
-    public static readonly TimeSpan IncomeSpan = TimeSpan.FromDays(7);
-
-    private const int IncomePage = 1000;
-
     /// <summary>The symbol's FUNDING_FEE income from <paramref name="from"/> to <paramref name="to"/>, every page of it.</summary>
     private async Task<List<IncomeEntry>> IncomeAsync(string symbol, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var entries = new List<IncomeEntry>();
-        var start = from;
-        while (start <= to)
+        await foreach (var entry in venue.GetIncomeHistoryPagedAsync(symbol, IncomeType.FundingFee, from, to, cancellationToken).ConfigureAwait(false))
         {
-            var end = start + IncomeSpan < to ? start + IncomeSpan : to;
-            var page = await venue.GetIncomeHistoryAsync(new IncomeQuery(symbol, IncomeType.FundingFee, start, end, IncomePage), cancellationToken)
-                .ConfigureAwait(false);
-            entries.AddRange(page);
-            // A full page may have more behind it: go on from just after its last row. One symbol's FUNDING_FEE rows at
-            // one millisecond are one settlement's single row, so nothing is skipped there.
-            start = page.Count >= IncomePage ? page.Max(e => e.Time).AddMilliseconds(1) : end.AddMilliseconds(1);
+            entries.Add(entry);
         }
 
         return entries;

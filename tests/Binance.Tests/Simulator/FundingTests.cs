@@ -38,6 +38,33 @@ public class FundingTests : PaperTest
         Assert.Equal([152m, 160m], history.Select(h => h.MarkPrice!.Value));
     }
 
+    /// <summary>
+    /// Ten days of 4-hourly settlements: two 7-day spans, each row once, oldest first, and the other symbol's rows and
+    /// other income types left out.
+    /// </summary>
+    [Fact]
+    public async Task GetIncomeHistoryPagedAsync_TenDays_EachSettlementOnceInOrderInTwoSpans()
+    {
+        await Client.PlaceOrderAsync(new NewOrder("SOLUSDT", OrderSide.Sell, OrderType.Market, 10m), "sol-short");
+        await Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.100m), "btc-long");
+        for (var day = 0; day < 10; day++)
+        {
+            await Paper.AdvanceAsync(TimeSpan.FromDays(1));
+        }
+
+        // The simulated clock jumped ten days: the client's first signed request after it resyncs its clock (-1021, retried).
+        await Client.GetIncomeHistoryAsync(new IncomeQuery("SOLUSDT", Limit: 1));
+        var before = await Paper.RequestCountAsync("GET /fapi/v1/income");
+        var sol = await Client.GetIncomeHistoryPagedAsync("SOLUSDT", IncomeType.FundingFee, Start, Start.AddDays(10)).ToListAsync();
+
+        Assert.Equal(60, sol.Count);
+        Assert.All(sol, e => Assert.Equal(("SOLUSDT", IncomeType.FundingFee), (e.Symbol, e.IncomeType)));
+        Assert.Equal(sol.Select(e => e.Time).Order(), sol.Select(e => e.Time));
+        Assert.Equal(60, sol.Select(e => e.TranId).Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, 60).Select(n => Start.AddSeconds(-1).AddHours(4 * n)), sol.Select(e => e.Time));
+        Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/income") - before);
+    }
+
     [Fact]
     public async Task Funding_IsolatedPosition_ComesOutOfItsIsolatedMargin()
     {
