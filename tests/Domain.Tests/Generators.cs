@@ -90,8 +90,10 @@ public static class Generators
         from current in Decimal(0, 5_000_000, 2)
         from peakAbove in Decimal(0, 300_000, 2)
         from kill in Gen.Frequency((1, Gen.Constant(true)), (4, Gen.Constant(false)))
+        from mark in Gen.Frequency((1, Gen.Constant(0m)), (2, Decimal(100, 10_000_000, 2)))
         select new PreTradeRequest
         {
+            MarkPrice = mark,
             Side = side,
             Quantity = new Quantity(halfSteps * 0.0005m),
             Price = new Price(price),

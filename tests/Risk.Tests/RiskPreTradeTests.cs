@@ -126,6 +126,71 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.True(consistent.Allowed);
     }
 
+    /// <summary>
+    /// An account sent without its unrealized PnL while its position is 640 down: the loss counts (its position's own,
+    /// size × (mark − entry)). Before, the account's unrealized PnL was taken as 0, and the day's loss of 640 (over 500)
+    /// was judged 0 and allowed.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_AccountWithoutUnrealizedPnl_PositionsLossCountsTowardTheDaysLoss()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        (account.UnrealizedPnl, account.Equity) = ("", "");
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.16", EntryPrice = "60000", MarkPrice = "56000", Leverage = 5,
+        });
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.001", 5, symbol: "ETHUSDT", price: "3000"), Account = account });
+
+        Assert.False(reply.Allowed);
+        Assert.Contains(reply.Reasons, r => r.Code == RiskReasonCode.DailyLossLimitBreached && r.Actual == "640");
+    }
+
+    /// <summary>
+    /// A position already over the limit at its mark (0.17 BTC at 60,000: 10,200), added to by an order priced below the
+    /// market (58,000): valued at the mark, 0.171 × 60,000 = 10,260 is refused. Before, at the order's price, 9,918 passed.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_AddPricedBelowTheMark_PositionValuedAtTheMarkAndRefused()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(20_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(20_000m);
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.17", EntryPrice = "60000", MarkPrice = "60000", Leverage = 5, UnrealizedPnl = "0",
+        });
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.001", 5, price: "58000"), Account = account });
+
+        Assert.False(reply.Allowed);
+        var reason = Assert.Single(reply.Reasons, r => r.Code == RiskReasonCode.NotionalAboveLimit);
+        Assert.Equal("10260", reason.Actual);
+    }
+
+    [Fact]
+    public async Task CheckPreTrade_TwoPositionsOnOneSymbol_InvalidArgumentNamingTheSecond()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        foreach (var side in new[] { Common.V1.Side.Long, Common.V1.Side.Short })
+        {
+            account.Positions.Add(new Common.V1.PositionSnapshot
+            {
+                Symbol = "BTCUSDT", Side = side, Quantity = "0.16", EntryPrice = "60000", MarkPrice = "60000", Leverage = 5, UnrealizedPnl = "0",
+            });
+        }
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.16", 5), Account = account,
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("account.positions[1].symbol", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
     [Fact]
     public async Task CheckPreTrade_DrawdownFromOldPeak_RefusedWithDrawdownReason()
     {

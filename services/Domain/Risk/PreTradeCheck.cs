@@ -8,7 +8,7 @@ namespace TradeEngine.Domain.Risk;
 /// what to do with a denial (and latches the kill switch when <see cref="RiskDecision.LatchesKillSwitch"/>).
 ///
 /// Meant for orders that open or add. Notional after the trade is |existing + signed order| ×
-/// price, so an opposite order nets against the position. Closing orders from the margin
+/// max(price, mark), so an opposite order nets against the position. Closing orders from the margin
 /// monitor are reduce-only and do not pass through here.
 /// </summary>
 public static class PreTradeCheck
@@ -43,7 +43,10 @@ public static class PreTradeCheck
         }
 
         var orderNotional = quantity * price;
-        var notionalAfter = Math.Abs(request.ExistingPositionSize + sign * quantity) * price;
+        // Valued at the higher of the order's price and the mark: the whole position is worth what the market says, not
+        // what one order's price says (a buy priced under the market would otherwise shrink a position over the limit).
+        var valuation = Math.Max(price, request.MarkPrice);
+        var notionalAfter = Math.Abs(request.ExistingPositionSize + sign * quantity) * valuation;
         if (notionalAfter > limits.MaxNotional)
         {
             reasons |= RiskDecision.Bit(RiskReasonCode.NotionalAboveLimit);

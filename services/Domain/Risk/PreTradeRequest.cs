@@ -16,6 +16,13 @@ public readonly record struct PreTradeRequest
     /// <summary>The price the order is expected to fill at (the limit price, or mark for a market order).</summary>
     public required Price Price { get; init; }
 
+    /// <summary>
+    /// The symbol's mark price where the caller's account shows one (its position on the symbol); 0 when unknown. The
+    /// position after the trade is valued at the higher of this and <see cref="Price"/>, so an order priced below the
+    /// market cannot make a position over the notional limit look under it.
+    /// </summary>
+    public decimal MarkPrice { get; init; }
+
     public required Leverage Leverage { get; init; }
 
     /// <summary>Signed size already held on the symbol (long positive, 0 when flat). The order adds to it.</summary>

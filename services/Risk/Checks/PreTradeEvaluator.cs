@@ -103,6 +103,7 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
             Price = order.Price,
             Leverage = order.Leverage,
             ExistingPositionSize = account.SizeOn(order.Instrument.Symbol),
+            MarkPrice = account.MarkOn(order.Instrument.Symbol) ?? 0m,
             AvailableBalance = account.AvailableBalance,
             Balance = account.WalletBalance,
             EquityAtStartOfDay = state.DayStartEquity ?? account.Equity,

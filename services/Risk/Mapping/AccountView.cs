@@ -38,4 +38,18 @@ public sealed record AccountView(
 
         return size;
     }
+
+    /// <summary>The mark price of the position on <paramref name="symbol"/>; null when flat.</summary>
+    public decimal? MarkOn(Symbol symbol)
+    {
+        foreach (var p in Positions)
+        {
+            if (p.Symbol == symbol)
+            {
+                return p.MarkPrice;
+            }
+        }
+
+        return null;
+    }
 }

@@ -73,7 +73,8 @@ public static class RiskWire
             : throw new RequestValidationException(field, "must be an integer from 1 to 125");
 
     /// <summary>
-    /// An account snapshot. Equity is wallet + unrealized (one sent must be exactly that); maintenance margin, when absent, is computed from
+    /// An account snapshot. Equity is wallet + unrealized (one sent must be exactly that); unrealized, when absent, is the
+    /// positions' own; at most one position per symbol; maintenance margin, when absent, is computed from
     /// the positions with each symbol's brackets (<paramref name="brackets"/>, the venue's) at its mark price.
     /// </summary>
     public static AccountView Account(AccountSnapshot? snapshot, string field, IReadOnlyDictionary<Symbol, BracketTable>? brackets)
@@ -85,7 +86,25 @@ public static class RiskWire
 
         var wallet = Amount(Wire.Decimal(snapshot.WalletBalance, field + ".wallet_balance"), field + ".wallet_balance");
         var available = Amount(Wire.Decimal(snapshot.AvailableBalance, field + ".available_balance"), field + ".available_balance");
-        var unrealized = Amount(Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") ?? 0m, field + ".unrealized_pnl");
+        var positions = new PositionView[snapshot.Positions.Count];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            positions[i] = Position(snapshot.Positions[i], $"{field}.positions[{i}]");
+            for (var j = 0; j < i; j++)
+            {
+                if (positions[j].Symbol == positions[i].Symbol)
+                {
+                    // One position per symbol (one-way mode, as Execution trades): two would be netted and judged as
+                    // one, while each side stands at the venue on its own.
+                    throw new RequestValidationException($"{field}.positions[{i}].symbol", $"{positions[i].Symbol} is already at positions[{j}]; one position per symbol");
+                }
+            }
+        }
+
+        // Unsent, the account's unrealized PnL is its positions' (each from its mark when it sends none): counting it as
+        // 0 would hide the open losses from the day's loss, the drawdown and margin health.
+        var unrealized = Amount(Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") ?? SumUnrealized(positions, field),
+            field + ".unrealized_pnl");
         // Equity is wallet + unrealized by definition (the contract says so): one that is not would move the day's loss
         // and the drawdown wherever the caller liked, and a new high recorded from it would stand as the peak.
         var equity = wallet + unrealized;
@@ -95,12 +114,6 @@ public static class RiskWire
         }
 
         equity = Amount(equity, field + ".equity");
-        var positions = new PositionView[snapshot.Positions.Count];
-        for (var i = 0; i < positions.Length; i++)
-        {
-            positions[i] = Position(snapshot.Positions[i], $"{field}.positions[{i}]");
-        }
-
         var maintenance = Amount(Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin")
             ?? MaintenanceOf(positions, brackets, field + ".positions"), field + ".maintenance_margin");
         if (maintenance < 0m)
@@ -109,6 +122,18 @@ public static class RiskWire
         }
 
         return new AccountView(wallet, available, unrealized, equity, maintenance, positions);
+    }
+
+    private static decimal SumUnrealized(PositionView[] positions, string field)
+    {
+        try
+        {
+            return positions.Sum(p => p.UnrealizedPnl);
+        }
+        catch (OverflowException)
+        {
+            throw new RequestValidationException(field + ".unrealized_pnl", "the positions' unrealized PnL sums past what an amount holds; send it");
+        }
     }
 
     public static PositionView Position(PositionSnapshot p, string field)

@@ -46,6 +46,21 @@ public class PreTradeCheckTests
         AssertOnly(Healthy() with { ExistingPositionSize = 0.15m, Balance = 5_000m }, RiskReasonCode.NotionalAboveLimit, 10_000m, 12_500m);
 
     [Fact]
+    public void Evaluate_OrderPricedBelowTheMark_PositionValuedAtTheMark() =>
+        // Holding 0.1 BTC marked at 60,000, buying 0.07 at 50,000: 0.17 × 60,000 = 10,200 > 10,000 (at the order's
+        // price, 8,500 would pass).
+        AssertOnly(Healthy() with { Quantity = new Quantity(0.07m), ExistingPositionSize = 0.1m, MarkPrice = 60_000m, Balance = 5_000m },
+            RiskReasonCode.NotionalAboveLimit, 10_000m, 10_200m);
+
+    [Fact]
+    public void Evaluate_OrderPricedAboveTheMark_ValuedAtTheOrdersPrice()
+    {
+        var decision = PreTradeCheck.Evaluate(Healthy() with { ExistingPositionSize = 0.05m, MarkPrice = 40_000m }, RiskLimits.Default, Btc);
+        Assert.True(decision.Allowed);
+        Assert.Equal(7_500m, decision.Figures.NotionalAfter); // 0.15 × 50,000
+    }
+
+    [Fact]
     public void Evaluate_OppositeOrder_NetsAgainstPosition()
     {
         // Short 0.1 against a 0.15 long leaves 0.05 × 50,000 = 2,500.

@@ -19,7 +19,7 @@ public class PreTradePropertyTests
         var r = c.Request;
         var quantity = r.Quantity.Value;
         var price = r.Price.Value;
-        var after = Math.Abs(r.ExistingPositionSize + quantity * r.Side.Sign()) * price;
+        var after = Math.Abs(r.ExistingPositionSize + quantity * r.Side.Sign()) * Math.Max(price, r.MarkPrice);
         Assert.False(r.KillSwitchActive);
         Assert.InRange(r.Leverage.Value, 1, RiskLimits.HardMaxLeverage);
         Assert.True(after <= RiskLimits.HardMaxNotional, $"notional after {after}");
