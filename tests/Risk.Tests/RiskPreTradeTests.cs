@@ -401,6 +401,77 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal(("daily_loss", "risk"), (state.Trigger, state.Actor));
     }
 
+    /// <summary>
+    /// An operator's trigger key used again after a reset triggers again, and a reset key used again after that resets
+    /// again. Before, each replayed its first answer from the Ledger and wrote nothing: the second trigger failed with
+    /// ALREADY_EXISTS and left the switch off.
+    /// </summary>
+    [Fact]
+    public async Task TriggerAndResetKillSwitch_KeysReusedAfterTheSwitchChanged_EachActsAgain()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+        var trigger = new TriggerKillSwitchRequest { IdempotencyKey = "emergency-stop", Trigger = KillSwitchTrigger.Operator, Reason = "exchange incident", Actor = "bob" };
+        var reset = new ResetKillSwitchRequest { IdempotencyKey = "all-clear", Operator = "alice", Reason = "incident over" };
+
+        Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active);
+        Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active); // a plain retry
+        Assert.False((await world.Risk.ResetKillSwitchAsync(reset)).Active);
+        await Task.Delay(5); // the next change has a later millisecond
+        Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active);
+        Assert.True((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+        await Task.Delay(5);
+        Assert.False((await world.Risk.ResetKillSwitchAsync(reset)).Active);
+        Assert.False((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+
+        var history = await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest());
+        Assert.Equal([false, true, false, true], history.Changes.Select(c => c.Active));
+    }
+
+    /// <summary>
+    /// The longest key and reason the contract takes: the trigger (a 128-character key, which the prefixes took past the
+    /// Ledger's 128) turns the switch on, and the reset (a 1,024-character reason, which the operator's name took past the
+    /// Ledger's 1,024 for its risk event) is answered and on record.
+    /// </summary>
+    [Fact]
+    public async Task TriggerAndResetKillSwitch_LongestKeyAndReason_ActAndAreOnRecord()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+
+        var on = await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = new string('k', 128), Trigger = KillSwitchTrigger.Operator, Reason = "exchange incident", Actor = "bob",
+        });
+        var off = await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = new string('r', 128), Operator = "alice", Reason = new string('x', 1024) });
+
+        Assert.True(on.Active);
+        Assert.False(off.Active);
+        Assert.Equal(1, await world.CountAsync("risk_events WHERE event_type = 'kill_switch_reset' AND length(reason) = 1024 AND reason LIKE 'alice: x%…'"));
+    }
+
+    [Theory]
+    [InlineData("wallet_balance")]
+    [InlineData("available_balance")]
+    [InlineData("unrealized_pnl")]
+    [InlineData("maintenance_margin")]
+    public async Task CheckPreTrade_MoneyWithANinthDecimalPlace_InvalidArgumentNamingTheField(string field)
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        account.Equity = "";
+        switch (field)
+        {
+            case "wallet_balance": account.WalletBalance = "10000.000000001"; break;
+            case "available_balance": account.AvailableBalance = "10000.000000001"; break;
+            case "unrealized_pnl": account.UnrealizedPnl = "0.000000001"; break;
+            case "maintenance_margin": account.MaintenanceMargin = "0.000000001"; break;
+        }
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1", 5), Account = account }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("account." + field, Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
     [Fact]
     public async Task TriggerKillSwitch_Operator_ActiveAndSecondTriggerKeepsFirstCause()
     {

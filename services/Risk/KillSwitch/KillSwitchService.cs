@@ -27,7 +27,13 @@ public sealed partial class KillSwitchService(
         return view;
     }
 
-    /// <summary>Latches the switch unless it is already active. <paramref name="idempotencyKey"/> makes a retry harmless.</summary>
+    /// <summary>
+    /// Latches the switch unless it is already active. <paramref name="idempotencyKey"/> makes a retry harmless: the
+    /// Ledger's keys are scoped to the switch's last change (<see cref="ScopedKey"/>), so a retry while the switch is
+    /// still off is the same write, while the same key given again after a later reset is a new trigger. Before, such a
+    /// reused key replayed the first trigger's answer and wrote nothing: the switch stayed off, and the call failed on
+    /// its risk event (ALREADY_EXISTS) or answered "active" for a switch that was not.
+    /// </summary>
     public async Task<KillSwitchView> TriggerAsync(
         string idempotencyKey, string trigger, string reason, string actor, string? metric, string? limit, CancellationToken cancellationToken)
     {
@@ -37,9 +43,10 @@ public sealed partial class KillSwitchService(
             return current;
         }
 
+        var scoped = ScopedKey(idempotencyKey, current);
         var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(new SetKillSwitchRequest
         {
-            IdempotencyKey = "ks:" + idempotencyKey,
+            IdempotencyKey = "ks:" + scoped,
             Active = true,
             Trigger = trigger,
             Reason = reason,
@@ -48,7 +55,7 @@ public sealed partial class KillSwitchService(
         var view = LedgerRiskStateSource.ToView(state);
         cache.Apply(view);
         LogTriggered(logger, trigger, actor, reason);
-        await LogEventAsync("re:" + idempotencyKey, "kill_switch_" + trigger, RiskEventSeverity.Critical, reason, metric, limit, cancellationToken)
+        await LogEventAsync("re:" + scoped, "kill_switch_" + trigger, RiskEventSeverity.Critical, reason, metric, limit, cancellationToken)
             .ConfigureAwait(false);
         return view;
     }
@@ -85,7 +92,11 @@ public sealed partial class KillSwitchService(
         }
     }
 
-    /// <summary>Clears the switch. Operator and reason are validated by the caller; a switch already off is left alone.</summary>
+    /// <summary>
+    /// Clears the switch. Operator and reason are validated by the caller; a switch already off is left alone. Keys are
+    /// scoped as <see cref="TriggerAsync"/>'s are: a reset key reused after a later latch resets that latch, where it
+    /// replayed the first reset's answer (off) and left the switch on.
+    /// </summary>
     public async Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, CancellationToken cancellationToken)
     {
         var current = await GetAsync(cancellationToken).ConfigureAwait(false);
@@ -94,9 +105,10 @@ public sealed partial class KillSwitchService(
             return current;
         }
 
+        var scoped = ScopedKey(idempotencyKey, current);
         var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(new SetKillSwitchRequest
         {
-            IdempotencyKey = "ks:" + idempotencyKey,
+            IdempotencyKey = "ks:" + scoped,
             Active = false,
             Trigger = KillSwitchTriggers.Operator,
             Reason = reason,
@@ -105,10 +117,36 @@ public sealed partial class KillSwitchService(
         var view = LedgerRiskStateSource.ToView(state);
         cache.Apply(view);
         LogReset(logger, @operator, reason);
-        await LogEventAsync("re:" + idempotencyKey, "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null, cancellationToken)
+        await LogEventAsync("re:" + scoped, "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null, cancellationToken)
             .ConfigureAwait(false);
         return view;
     }
+
+    /// <summary>The Ledger's limits on a key and on a risk event's reason.</summary>
+    private const int LedgerKeyLength = 128;
+
+    private const int LedgerReasonLength = 1024;
+
+    /// <summary>
+    /// A caller's key scoped to the switch's last change (its time in ms, 0 before any), fitted to the Ledger's key
+    /// length with the "ks:"/"re:" prefix: a key that would not fit is replaced by its SHA-256 (hex, 64 characters), so
+    /// a long key the contract accepts is never refused by the Ledger after the fact.
+    /// </summary>
+    public static string ScopedKey(string key, KillSwitchView current)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(current);
+        var generation = current.ChangedAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0";
+        var scoped = generation + ":" + key;
+        return scoped.Length + 3 <= LedgerKeyLength
+            ? scoped
+            : generation + ":#" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+    }
+
+    /// <summary>A risk event's reason cut to the Ledger's 1,024 characters (an operator's name before a 1,024-character reason went over).</summary>
+    private static string EventReason(string reason) =>
+        reason.Length <= LedgerReasonLength ? reason
+        : reason[..(char.IsHighSurrogate(reason[LedgerReasonLength - 2]) ? LedgerReasonLength - 2 : LedgerReasonLength - 1)] + "…";
 
     public Task LogEventAsync(
         string idempotencyKey, string eventType, RiskEventSeverity severity, string reason, string? metric, string? limit, CancellationToken cancellationToken) =>
@@ -117,7 +155,7 @@ public sealed partial class KillSwitchService(
             IdempotencyKey = idempotencyKey,
             EventType = eventType,
             Severity = severity,
-            Reason = reason,
+            Reason = EventReason(reason),
             MetricValue = metric ?? string.Empty,
             LimitValue = limit ?? string.Empty,
             OccurredAt = Wire.Timestamp(time.GetUtcNow()),

@@ -25,6 +25,22 @@ public static class RiskWire
             ? value
             : throw new RequestValidationException(field, $"is out of range: at most {MaxAmount.ToString(System.Globalization.CultureInfo.InvariantCulture)} in magnitude");
 
+    /// <summary>The places a money figure carries: the venue's 8, and the Ledger's NUMERIC(28,8) that records them.</summary>
+    public const int MoneyScale = 8;
+
+    /// <summary>
+    /// A money figure as sent: within <see cref="MaxAmount"/> and at most <see cref="MoneyScale"/> decimal places. Risk
+    /// records what it judges (snapshots, risk events with their figures), and a ninth place would be refused by the
+    /// Ledger after the judgement (a latch whose event failed, a first check whose snapshot failed).
+    /// </summary>
+    public static decimal Money(decimal value, string field) =>
+        decimal.Round(value, MoneyScale) == value
+            ? Amount(value, field)
+            : throw new RequestValidationException(field, $"has more than {MoneyScale} decimal places");
+
+    /// <summary>A computed money figure rounded to <see cref="MoneyScale"/> places, half away from zero (as the venue reports them).</summary>
+    public static decimal RoundMoney(decimal value) => decimal.Round(value, MoneyScale, MidpointRounding.AwayFromZero);
+
     /// <summary>
     /// Refuses a price beyond <see cref="MaxAmount"/> (naming <paramref name="priceField"/>), then a quantity whose value
     /// at that price is beyond it (naming <paramref name="field"/>).
@@ -84,8 +100,8 @@ public static class RiskWire
             throw new RequestValidationException(field, "is required");
         }
 
-        var wallet = Amount(Wire.Decimal(snapshot.WalletBalance, field + ".wallet_balance"), field + ".wallet_balance");
-        var available = Amount(Wire.Decimal(snapshot.AvailableBalance, field + ".available_balance"), field + ".available_balance");
+        var wallet = Money(Wire.Decimal(snapshot.WalletBalance, field + ".wallet_balance"), field + ".wallet_balance");
+        var available = Money(Wire.Decimal(snapshot.AvailableBalance, field + ".available_balance"), field + ".available_balance");
         var positions = new PositionView[snapshot.Positions.Count];
         for (var i = 0; i < positions.Length; i++)
         {
@@ -103,19 +119,21 @@ public static class RiskWire
 
         // Unsent, the account's unrealized PnL is its positions' (each from its mark when it sends none): counting it as
         // 0 would hide the open losses from the day's loss, the drawdown and margin health.
-        var unrealized = Amount(Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") ?? SumUnrealized(positions, field),
-            field + ".unrealized_pnl");
+        var unrealized = Wire.OptionalDecimal(snapshot.UnrealizedPnl, field + ".unrealized_pnl") is { } sent
+            ? Money(sent, field + ".unrealized_pnl")
+            : Amount(SumUnrealized(positions, field), field + ".unrealized_pnl");
         // Equity is wallet + unrealized by definition (the contract says so): one that is not would move the day's loss
         // and the drawdown wherever the caller liked, and a new high recorded from it would stand as the peak.
         var equity = wallet + unrealized;
-        if (Wire.OptionalDecimal(snapshot.Equity, field + ".equity") is { } given && given != equity)
+        if (Wire.OptionalDecimal(snapshot.Equity, field + ".equity") is { } given && Money(given, field + ".equity") != equity)
         {
             throw new RequestValidationException(field + ".equity", $"must equal wallet_balance + unrealized_pnl ({Wire.Format(equity)}); leave it empty to have it computed");
         }
 
         equity = Amount(equity, field + ".equity");
-        var maintenance = Amount(Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin")
-            ?? MaintenanceOf(positions, brackets, field + ".positions"), field + ".maintenance_margin");
+        var maintenance = Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin") is { } sentMaintenance
+            ? Money(sentMaintenance, field + ".maintenance_margin")
+            : Amount(MaintenanceOf(positions, brackets, field + ".positions"), field + ".maintenance_margin");
         if (maintenance < 0m)
         {
             throw new RequestValidationException(field + ".maintenance_margin", "must not be negative");
@@ -146,7 +164,11 @@ public static class RiskWire
         CheckNotional(quantity, entry, field + ".quantity", field + ".entry_price");
         CheckNotional(quantity, mark, field + ".quantity", field + ".mark_price");
         var signed = side == Domain.Side.Long ? quantity : -quantity;
-        var unrealized = Amount(Wire.OptionalDecimal(p.UnrealizedPnl, field + ".unrealized_pnl") ?? signed * (mark - entry), field + ".unrealized_pnl");
+        // Unsent, size × (mark − entry) rounded to 8 places as the venue reports it (a size of 3 places times a price of 8
+        // would carry 11).
+        var unrealized = Wire.OptionalDecimal(p.UnrealizedPnl, field + ".unrealized_pnl") is { } sent
+            ? Money(sent, field + ".unrealized_pnl")
+            : Amount(RoundMoney(signed * (mark - entry)), field + ".unrealized_pnl");
         var marginType = p.MarginType == Common.V1.MarginType.Unspecified ? (Domain.MarginType?)null : MarginType(p.MarginType, field + ".margin_type");
         return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized);
     }

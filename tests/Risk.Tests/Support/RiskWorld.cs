@@ -149,6 +149,15 @@ public sealed class RiskWorld : IAsyncDisposable
 
     public static string Text(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Rows of the Ledger's database matching <paramref name="sqlFrom"/> (what follows FROM), read directly.</summary>
+    public async Task<long> CountAsync(string sqlFrom)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM " + sqlFrom, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopRiskAsync();
