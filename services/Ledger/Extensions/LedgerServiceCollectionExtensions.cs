@@ -84,9 +84,6 @@ public static class LedgerServiceCollectionExtensions
         services.AddOptions<RecordedTimesOptions>().Bind(builder.Configuration.GetSection(RecordedTimesOptions.Section))
             .Validate(o => o.MaxAheadOfClock > TimeSpan.Zero,
                 $"{RecordedTimesOptions.Section}:MaxAheadOfClock must be positive (a zero or negative bound refuses every fact dated now)")
-            // A bound past a year guards nothing: a fact dated a year ahead is a client's bug however fast a simulator runs.
-            .Validate(o => o.MaxAheadOfClock <= TimeSpan.FromDays(366),
-                $"{RecordedTimesOptions.Section}:MaxAheadOfClock must be at most 366 days (past that it refuses no client's bug)")
             .ValidateOnStart();
         services.AddSingleton<RecordedTimes>();
 
