@@ -191,9 +191,13 @@ public sealed partial class EquityBaseline(
             // Another Risk instance anchored in the same millisecond: its snapshot serves.
         }
 
+        // Twice, as ObserveDayAsync does: a load the refresher began before the snapshot was written may be shared by the
+        // first refresh and not include it; the second starts after the write.
+        await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
         var reloaded = await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
         return IsMissing(reloaded)
-            ? throw new InvalidOperationException("The Ledger shows no day-start or peak equity after a PnL snapshot was written.")
+            ? throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable,
+                "The Ledger shows no day-start or peak equity after a PnL snapshot was written; retry"))
             : reloaded;
     }
 
