@@ -23,7 +23,7 @@ public sealed record SetFeesRequest(decimal? MakerRate = null, decimal? TakerRat
 
 public sealed record SetSlippageRequest(decimal Bps);
 
-/// <summary>The most one marketable order fills on the symbol; null lifts the limit.</summary>
+/// <summary>The most one market order fills on the symbol (a whole number of its steps); null lifts the limit.</summary>
 public sealed record SetDepthRequest(string Symbol, decimal? Quantity);
 
 public sealed record FaultRequest(

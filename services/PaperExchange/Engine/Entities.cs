@@ -22,8 +22,9 @@ public sealed class MarketState
     public decimal? FundingRateFloor { get; set; }
 
     /// <summary>
-    /// The most one marketable order fills here, set through the control API (a thin book); null: no limit. The rest
-    /// of the order expires, as a Binance market order does when the book runs out (status EXPIRED).
+    /// The most one market order fills here, set through the control API (a thin book); null: no limit. The rest of
+    /// the order expires, as a Binance market order does when the book runs out (status EXPIRED). Limit orders are not
+    /// limited by it.
     /// </summary>
     public decimal? Depth { get; set; }
 }

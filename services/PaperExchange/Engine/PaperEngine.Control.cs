@@ -167,7 +167,7 @@ public sealed partial class PaperEngine
         }
     }
 
-    /// <summary>The most one marketable order fills on <paramref name="symbol"/> (null: no limit); see <see cref="MarketState.Depth"/>.</summary>
+    /// <summary>The most one market order fills on <paramref name="symbol"/> (null: no limit); see <see cref="MarketState.Depth"/>.</summary>
     public void SetDepth(string symbol, decimal? quantity)
     {
         if (quantity is < 0m)
@@ -177,6 +177,11 @@ public sealed partial class PaperEngine
 
         lock (_lock)
         {
+            if (quantity is { } q && q % _definitions[Market(symbol).Symbol].Filters.StepSize != 0m)
+            {
+                throw new DomainException("quantity", "must be a whole number of the symbol's steps (a venue never fills off the step)");
+            }
+
             Market(symbol).Depth = quantity;
             _version++;
         }

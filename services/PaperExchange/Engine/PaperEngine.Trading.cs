@@ -93,14 +93,17 @@ public sealed partial class PaperEngine
                 }
 
                 var fillQty = reduceOnly ? Math.Min(qty, Math.Abs(position.Amount)) : qty;
-                if (market.Depth is { } depth)
+                var fillPrice = TakerPrice(def, market, sign, limit);
+                // Throws -2019 before anything changed when the margin does not cover the opening part (of the whole
+                // order, as the venue judges it, whatever a thin book then fills).
+                CheckMargin(def, position, sign, fillQty, fillPrice);
+                if (isMarket && market.Depth is { } depth)
                 {
+                    // A thin book (MarketState.Depth) limits market orders only: a marketable limit order's rest would
+                    // rest on the book (GTC) or follow its own time in force, which the simulator does not model.
                     fillQty = Math.Min(fillQty, depth);
                 }
 
-                var fillPrice = TakerPrice(def, market, sign, limit);
-                // Throws -2019 before anything changed when the margin does not cover the opening part.
-                CheckMargin(def, position, sign, fillQty, fillPrice);
                 Register(order);
                 if (fillQty > 0m)
                 {

@@ -290,7 +290,7 @@ public class TradingTests : PaperTest
         Assert.Null(await Client.GetOrderAsync("BTCUSDT", "band"));
     }
 
-    /// <summary>A thin book (the control API's depth): a market order fills what the book holds and the rest expires.</summary>
+    /// <summary>A thin book (the control API's depth): a market order fills what the book holds and the rest expires; a limit order is not limited.</summary>
     [Fact]
     public async Task PlaceOrderAsync_MarketOrderLargerThanTheBook_FillsTheDepthAndExpires()
     {
@@ -298,14 +298,18 @@ public class TradingTests : PaperTest
         var partial = (await Client.PlaceOrderAsync(MarketBuy(0.010m), "thin")).Order;
         await Paper.SetDepthAsync("BTCUSDT", 0m);
         var none = (await Client.PlaceOrderAsync(MarketBuy(0.010m), "empty")).Order;
+        // The book's depth limits market orders only; a marketable limit order fills as before.
+        var limit = (await Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Limit, 0.010m, 61_000m, TimeInForce.Gtc), "limit")).Order;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Paper.SetDepthAsync("BTCUSDT", 0.0015m)); // off the 0.001 step
         await Paper.SetDepthAsync("BTCUSDT", null);
         var full = (await Client.PlaceOrderAsync(MarketBuy(0.010m), "deep")).Order;
 
         Assert.Equal((OrderStatus.Expired, 0.004m), (partial.Status, partial.ExecutedQty));
         Assert.Equal((OrderStatus.Expired, 0m, 0m), (none.Status, none.ExecutedQty, none.AvgPrice));
+        Assert.Equal((OrderStatus.Filled, 0.010m), (limit.Status, limit.ExecutedQty));
         Assert.Equal((OrderStatus.Filled, 0.010m), (full.Status, full.ExecutedQty));
-        Assert.Equal(0.014m, Assert.Single(await Client.GetPositionsAsync("BTCUSDT")).PositionAmt);
-        Assert.Equal(2, (await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT"))).Count);
+        Assert.Equal(0.024m, Assert.Single(await Client.GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(3, (await Client.GetUserTradesAsync(new UserTradesQuery("BTCUSDT"))).Count);
     }
 
     [Fact]
