@@ -11,6 +11,15 @@ public static class EventBusExtensions
     /// <summary>The connection-string name Aspire gives the RabbitMQ resource: <c>ConnectionStrings:eventbus</c>, an amqp URI.</summary>
     public const string ConnectionName = "eventbus";
 
+    /// <summary>
+    /// How many times an endpoint retries a failed message (other than one another delivery holds) before it goes to the
+    /// error queue; a consumer whose message must not fail silently can tell its last try by
+    /// <c>context.GetRetryAttempt() == RetryLimit</c>.
+    /// </summary>
+    public const int RetryLimit = 4;
+
+    private static readonly int[] RetryIntervals = [100, 500, 2_000, 5_000];
+
     private static readonly TimeSpan[] InProgressRetryIntervals =
         [.. new[] { 0.5, 1, 2, 4, 8, 15, 30, 35 }.Select(TimeSpan.FromSeconds)];
 
@@ -52,7 +61,7 @@ public static class EventBusExtensions
                 endpoint.UseMessageRetry(r =>
                 {
                     r.Ignore<InboxEventInProgressException>();
-                    r.Intervals(100, 500, 2_000, 5_000);
+                    r.Intervals(RetryIntervals);
                 });
             });
             configure?.Invoke(bus);

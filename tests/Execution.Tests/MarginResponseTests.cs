@@ -152,10 +152,12 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
             TimeSpan.FromSeconds(30));
         Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
         Assert.Equal(0.2m, await QuantityAsync(stack, "ETHUSDT"));
-        var expired = Assert.Single(await stack.Paper.OrdersAsync(first));
-        Assert.Equal(("EXPIRED", 0m), (expired.Status, expired.ExecutedQty));
-        Assert.Single(await stack.Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT" && o.Side == "SELL" && o.ExecutedQty == 0.005m);
-        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT" && o.Side == "SELL");
+        // The attempts in order: every one before the fill expired unfilled, the fill under the next attempt's id, none after.
+        var sells = (await stack.Paper.OrdersAsync()).Where(o => o.Side == "SELL").OrderBy(o => o.OrderId).ToList();
+        Assert.InRange(sells.Count, 2, Consumers.MarginAlertRaisedConsumer.MaxOrderAttempts);
+        Assert.Equal(Enumerable.Range(1, sells.Count).Select(n => Consumers.MarginAlertRaisedConsumer.ReduceId(key, n)), sells.Select(o => o.ClientOrderId));
+        Assert.All(sells.SkipLast(1), o => Assert.Equal(("BTCUSDT", "EXPIRED", 0m), (o.Symbol, o.Status, o.ExecutedQty)));
+        Assert.Equal(("BTCUSDT", "FILLED", 0.005m), (sells[^1].Symbol, sells[^1].Status, sells[^1].ExecutedQty));
     }
 
     /// <summary>Every attempt meets an empty book: the operator gets a critical risk event, and nothing else is touched.</summary>
@@ -177,6 +179,26 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.All(sells, o => Assert.Equal(("BTCUSDT", "EXPIRED", 0m), (o.Symbol, o.Status, o.ExecutedQty)));
         Assert.Equal(0.01m, await QuantityAsync(stack, "BTCUSDT"));
         Assert.Equal(0.2m, await QuantityAsync(stack, "ETHUSDT"));
+    }
+
+    /// <summary>
+    /// Every delivery of a reduce alert fails before it can place anything (the venue will not list positions): the
+    /// last one logs a critical risk event, so the operator learns the margin call was not acted on.
+    /// </summary>
+    [Fact]
+    public async Task MarginAlertReduce_EveryDeliveryFails_LastOneLogsACriticalRiskEvent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2));
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v2/positionRisk", count: 1_000);
+
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
+
+        await WaitUntilAsync(async () => await stack.CountAsync(
+            "risk_events WHERE event_type = 'margin_reduce_failed' AND severity = 'critical' AND reason LIKE $1", $"Margin alert {alert.EventId}: its last delivery failed%") == 1,
+            TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Side == "SELL");
     }
 
     [Fact]

@@ -17,13 +17,15 @@ namespace TradeEngine.Execution.Consumers;
 /// down to the step). Liquidate all: the emergency close-all, kill switch included. The venue client order ids derive
 /// from the event id, so even a redelivery the inbox did not catch (a crash between acting and recording) finds the
 /// orders it already placed instead of acting twice; a redelivered reduce is finished on the symbol it was placed on,
-/// never planned again (the largest position may be another one by then).
+/// not planned again (the largest position may be another one by then), unless it filled nothing (below).
 /// </summary>
 /// <remarks>
 /// An order the venue ended without filling anything (a market order that met an empty book expires) has done
 /// nothing, so the next delivery plans again under the next attempt's id, up to <see cref="MaxOrderAttempts"/>. Before,
 /// every redelivery found that spent order under the alert's one id and failed on it, and the alert went to the error
-/// queue unacted on while the monitor, which alerts once per change of state, raised no other.
+/// queue unacted on while the monitor, which alerts once per change of state, raised no other. A reduce alert whose last
+/// delivery fails, for whatever reason, logs a critical <c>margin_reduce_failed</c> risk event before it goes to the error
+/// queue: the operator must know that a margin call was not acted on.
 /// </remarks>
 public sealed class MarginAlertRaisedConsumer(
     IInbox inbox,
@@ -119,9 +121,25 @@ public sealed class MarginAlertRaisedConsumer(
             return;
         }
 
-        var positions = (await venue.GetPositionsAsync(null, context.CancellationToken).ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).ToList();
+        try
+        {
+            await ReduceAsync(alert, key, context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not MarginResponseFailedException and not InboxEventInProgressException
+                                   && context.GetRetryAttempt() >= Messaging.EventBusExtensions.RetryLimit)
+        {
+            await ledger.LogRiskEventAsync("margin-failed:" + key, "margin_reduce_failed", TradeEngine.Ledger.V1.RiskEventSeverity.Critical,
+                $"Margin alert {alert.EventId}: its last delivery failed ({ex.Message}); the position was not reduced", null, context.CancellationToken)
+                .ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task ReduceAsync(MarginAlertRaised alert, string key, CancellationToken cancellationToken)
+    {
+        var positions = (await venue.GetPositionsAsync(null, cancellationToken).ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).ToList();
         var attempt = 1;
-        if (await EarlierAttemptAsync(key, alert.OccurredAt, positions, context.CancellationToken).ConfigureAwait(false) is { } earlier)
+        if (await EarlierAttemptAsync(key, alert.OccurredAt, positions, cancellationToken).ConfigureAwait(false) is { } earlier)
         {
             var (placed, isReduce, placedAttempt) = earlier;
             if (!SpentUnfilled(placed))
@@ -145,7 +163,7 @@ public sealed class MarginAlertRaisedConsumer(
             // That order did nothing: plan again, as the first delivery did, under the next attempt's id.
             if (placedAttempt >= MaxOrderAttempts)
             {
-                await GiveUpAsync(alert, key, placed.Symbol, placed.Status.ToString(), context.CancellationToken).ConfigureAwait(false);
+                await GiveUpAsync(alert, key, placed.Symbol, placed.Status.ToString(), cancellationToken).ConfigureAwait(false);
             }
 
             Log.MarginOrderUnfilled(logger, placed.Symbol, placedAttempt, placed.Status.ToString());
@@ -156,7 +174,7 @@ public sealed class MarginAlertRaisedConsumer(
         for (var i = 0; i < positions.Count; i++)
         {
             var p = positions[i];
-            var step = (await instruments.FindAsync(p.Symbol, context.CancellationToken).ConfigureAwait(false))?.Filters.StepSize ?? 0.001m;
+            var step = (await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false))?.Filters.StepSize ?? 0.001m;
             marked[i] = new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, step);
         }
 
@@ -181,7 +199,7 @@ public sealed class MarginAlertRaisedConsumer(
         catch (CloseIncompleteException ex) when (ex.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition && attempt >= MaxOrderAttempts)
         {
             // The last attempt filled nothing either: the endpoint has no retry left to try again.
-            await GiveUpAsync(alert, key, order.Symbol.Value, ex.Status.Detail, context.CancellationToken).ConfigureAwait(false);
+            await GiveUpAsync(alert, key, order.Symbol.Value, ex.Status.Detail, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -191,6 +209,9 @@ public sealed class MarginAlertRaisedConsumer(
         var reason = $"Margin alert {alert.EventId}: {MaxOrderAttempts} orders on {symbol} filled nothing (the last: {last}); the position was not reduced";
         await ledger.LogRiskEventAsync("margin-unfilled:" + key, "margin_reduce_failed", TradeEngine.Ledger.V1.RiskEventSeverity.Critical, reason, symbol, ct)
             .ConfigureAwait(false);
-        throw new InvalidOperationException(reason);
+        throw new MarginResponseFailedException(reason);
     }
 }
+
+/// <summary>A margin alert given up on, its critical risk event already logged.</summary>
+public sealed class MarginResponseFailedException(string message) : Exception(message);
