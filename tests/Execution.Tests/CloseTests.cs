@@ -243,6 +243,34 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A close of a position the Ledger never had (opened by hand), retried after a crash: the symbol's older closed
+    /// record is not the one it closed, so the close is reported unrecorded. Before, the retry took the last closed
+    /// record, whenever it closed, answered with its id, and the mismatch was never logged.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_RetriedAfterACrashWithOnlyAnOlderClosedRecord_ReportedUnrecorded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        var older = await stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "first" });
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.3m), "by-hand-open");
+        // Held after the fill: the cancel of the symbol's orders, which comes before the close is recorded.
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/allOpenOrders", latencyMs: 3_000);
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
+        await stack.StopExecutionAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
+        await stack.StartExecutionAsync();
+
+        var retried = await stack.Execution.ClosePositionAsync(close);
+
+        Assert.True(retried.Replayed);
+        Assert.NotEqual(older.PositionId, retried.PositionId);
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE 'Closed ETHUSDT at the venue, but the Ledger had no open record%'"));
+    }
+
+    /// <summary>
     /// Execution dies after the close filled and before it was recorded; on the restart the reconciliation records the
     /// venue's close. The client's retry then answers that close, not FAILED_PRECONDITION "already closed".
     /// </summary>

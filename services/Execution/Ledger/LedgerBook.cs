@@ -114,11 +114,21 @@ public sealed class LedgerBook(
         return response.Positions.Select(p => p.Symbol).Distinct(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The most recently closed record of a symbol (a resumed close replays against it).</summary>
-    public async Task<PositionRecord?> LastClosedRecordAsync(string symbol, CancellationToken cancellationToken)
+    /// <summary>
+    /// The record of a symbol that <paramref name="order"/> closed, as a resumed close replays against it: the last one
+    /// closed, and only at or after the order's fill. A close records the fill's time (the order's update time) and a
+    /// reconciliation the same or a later one; a record closed before the order is another position's, and taking it
+    /// would hide a close the Ledger never recorded.
+    /// </summary>
+    public async Task<PositionRecord?> ClosedByRecordAsync(string symbol, OrderInfo order, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(order);
         var response = await ledger.GetPositionsAsync(
-            new GetPositionsRequest { Venue = Venue, Symbol = symbol, Status = PositionStatus.Closed, Page = new PageRequest { PageSize = 1000 } },
+            new GetPositionsRequest
+            {
+                Venue = Venue, Symbol = symbol, Status = PositionStatus.Closed, ClosedSince = Wire.Timestamp(order.UpdateTime),
+                Page = new PageRequest { PageSize = 1000 },
+            },
             cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.Positions.OrderByDescending(p => p.ClosedAt?.ToDateTimeOffset()).FirstOrDefault();
     }

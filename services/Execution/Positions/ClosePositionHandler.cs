@@ -118,8 +118,8 @@ public sealed class ClosePositionHandler(
             if (!deferred)
             {
                 // The record this order closed: not one opened after it (a position opened since its close), but the
-                // last one closed.
-                record = OpenedBefore(record, order) ?? await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false);
+                // last one closed, at or after the order's fill.
+                record = OpenedBefore(record, order) ?? await ledger.ClosedByRecordAsync(symbol, order, ct).ConfigureAwait(false);
             }
         }
         else
@@ -172,13 +172,13 @@ public sealed class ClosePositionHandler(
         if (deferred)
         {
             // A resumed close looks for the record it closed as the inline path does: not one opened after it, but the
-            // last one closed (its first attempt may have recorded the close); without that fallback it logged a
-            // false "close-unrecorded" mismatch.
+            // one closed at or after its fill (its first attempt may have recorded the close); without that fallback it
+            // logged a false "close-unrecorded" mismatch.
             var resumed = existing is not null;
             ledger.AfterQueuedWrites($"close {symbol} {clientOrderId}", symbol, async (later, ct) =>
             {
                 var closedRecord = OpenedBefore(later, order)
-                                   ?? (resumed ? await ledger.LastClosedRecordAsync(symbol, ct).ConfigureAwait(false) : null);
+                                   ?? (resumed ? await ledger.ClosedByRecordAsync(symbol, order, ct).ConfigureAwait(false) : null);
                 await RecordClosedAsync(symbol, closedRecord, order, clientOrderId, reason, ct).ConfigureAwait(false);
             });
         }
