@@ -229,6 +229,9 @@ public sealed class RiskContractTests : IAsyncLifetime
     [InlineData("Risk:MaxLeverage", "10", "Risk:MaxLeverage")]
     [InlineData("Risk:MaxPositionNotional", "20000", "Risk:MaxPositionNotional")]
     [InlineData("Risk:DailyLossLimit", "501", "Risk:DailyLossLimit")]
+    [InlineData("Risk:MaxDrawdown", "1000.01", "Risk:MaxDrawdown")]
+    [InlineData("Risk:LiquidationBuffer", "0.14", "Risk:LiquidationBuffer")]
+    [InlineData("Risk:MinNotional", "4.99", "Risk:MinNotional")]
     public async Task Start_LooserThanHardLimit_FailsNamingSetting(string key, string value, string expected)
     {
         await using var loose = new LoopbackServiceHost<RiskGrpcService>(new Dictionary<string, string?> { [key] = value });

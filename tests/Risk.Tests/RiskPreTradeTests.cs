@@ -43,6 +43,28 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.NotEmpty(reason.Message);
     }
 
+    /// <summary>
+    /// Limits tightened in configuration are the ones enforced: a 6,000 short under a 5,000 notional limit, and a loss of
+    /// 300 under a 200 daily-loss limit (both within the hard limits), each refused with the configured limit.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_TightenedLimits_RefusedAtTheConfiguredLimit()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit,
+            risk: new Dictionary<string, string?> { ["Risk:MaxPositionNotional"] = "5000", ["Risk:DailyLossLimit"] = "200" },
+            beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var shortOrder = RiskWorld.Order("0.1", 5);
+        shortOrder.Side = Common.V1.Side.Short;
+
+        var notional = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = shortOrder, Account = RiskWorld.Account(10_000m) });
+        var loss = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.05", 5), Account = RiskWorld.Account(9_700m) });
+
+        var tooBig = Assert.Single(notional.Reasons);
+        Assert.Equal((RiskReasonCode.NotionalAboveLimit, "5000", "6000"), (tooBig.Code, tooBig.Limit, tooBig.Actual));
+        var tooMuchLost = Assert.Single(loss.Reasons, r => r.Code == RiskReasonCode.DailyLossLimitBreached);
+        Assert.Equal(("200", "300"), (tooMuchLost.Limit, tooMuchLost.Actual));
+    }
+
     [Fact]
     public async Task CheckPreTrade_SolUsdtFourHourVenueSymbol_AllowedOnTheVenueFilters()
     {
