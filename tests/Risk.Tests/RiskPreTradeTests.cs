@@ -380,6 +380,12 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
             IdempotencyKey = "reset-1", Operator = "alice",
         }).ResponseAsync);
         AssertField(noReason, "reason");
+        // A control character is refused here, naming the field the caller sent (the Ledger refused it as "actor").
+        var controlInOperator = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
+        {
+            IdempotencyKey = "reset-1", Operator = "ali\u0001ce", Reason = "loss understood",
+        }).ResponseAsync);
+        AssertField(controlInOperator, "operator");
         Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
 
         var reset = await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest

@@ -218,6 +218,10 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
         {
             violations.Add(new FieldViolation(field, $"must be at most {maxLength} characters"));
         }
+        else if (value.Any(char.IsControl))
+        {
+            violations.Add(new FieldViolation(field, "must not contain control characters"));
+        }
     }
 
     private static KillSwitchStatus ToStatus(KillSwitchView view) => new()
