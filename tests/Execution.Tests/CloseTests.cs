@@ -195,9 +195,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     public async Task ClosePosition_RetriedAfterARestartAndANewOpen_AnswersTheFirstCloseAndLeavesTheNewPositionOpen()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
-        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
-        var first = await stack.Execution.ClosePositionAsync(close);
+        var (close, first) = await OpenAndCloseAsync(stack);
         // The new position has its own stop-loss and take-profit: the retry of the old close must leave them (a close
         // cancels the symbol's orders once it has filled, and on a resume only while the venue is flat).
         var reopened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.3", stopLoss: "2000", takeProfit: "9000"));
@@ -223,9 +221,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     public async Task ClosePosition_RecordedThenRetriedAfterARestartWhileTheLedgerIsDown_NoFalseMismatch()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
-        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
-        var first = await stack.Execution.ClosePositionAsync(close);
+        var (close, first) = await OpenAndCloseAsync(stack);
         await stack.StopExecutionAsync();
         await stack.StartExecutionAsync();
         await stack.StopLedgerAsync();
@@ -251,17 +247,10 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     public async Task ClosePosition_RetriedAfterACrashWithOnlyAnOlderClosedRecord_ReportedUnrecorded()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
-        var older = await stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "first" });
+        var (_, older) = await OpenAndCloseAsync(stack);
         await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.3m), "by-hand-open");
         // Held after the fill: the cancel of the symbol's orders, which comes before the close is recorded.
-        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/allOpenOrders", latencyMs: 3_000);
-        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
-        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
-        await stack.StopExecutionAsync();
-        await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
-        await stack.StartExecutionAsync();
+        var close = await CloseDyingAfterTheFillAsync(stack, "/fapi/v1/allOpenOrders");
 
         var retried = await stack.Execution.ClosePositionAsync(close);
 
@@ -279,13 +268,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
-        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 3_000);
-        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
-        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
-        await stack.StopExecutionAsync();
-        await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
-        await stack.StartExecutionAsync();
+        var close = await CloseDyingAfterTheFillAsync(stack, "/fapi/v1/userTrades");
         // Recorded by the restart's reconciliation (the first attempt died before its write), not by the first attempt.
         Assert.Equal(1, await stack.CountAsync(
             "positions WHERE status = 'closed' AND position_id = $1::uuid AND exit_reason LIKE 'venue: closed by its own order%'", opened.PositionId));
@@ -295,5 +278,29 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.True(retried.Replayed);
         Assert.Equal((opened.PositionId, "0.2"), (retried.PositionId, retried.Quantity));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
+    }
+
+    /// <summary>Opens 0.2 ETHUSDT and closes it: the close's request (to retry it) and its answer.</summary>
+    private static async Task<(ClosePositionRequest Close, ClosePositionResponse Answer)> OpenAndCloseAsync(ExecutionStack stack)
+    {
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+        return (close, await stack.Execution.ClosePositionAsync(close));
+    }
+
+    /// <summary>
+    /// Closes ETHUSDT with <paramref name="heldPath"/> held for 3 s after the fill, stops Execution while it waits (a crash
+    /// after the venue acted) and starts it again: the close's request, to retry it.
+    /// </summary>
+    private static async Task<ClosePositionRequest> CloseDyingAfterTheFillAsync(ExecutionStack stack, string heldPath)
+    {
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, heldPath, latencyMs: 3_000);
+        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
+        await stack.StopExecutionAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
+        await stack.StartExecutionAsync();
+        return close;
     }
 }
