@@ -44,6 +44,32 @@ public static class Wire
     public static decimal? OptionalPositive(string? text, string field) =>
         string.IsNullOrEmpty(text) ? null : Positive(text, field);
 
+    /// <summary>
+    /// <paramref name="text"/> cut to <paramref name="maxLength"/> characters when longer, the last one an ellipsis, never
+    /// inside a surrogate pair: for text the service itself sends on to a column it must fit (a reason with a prefix or
+    /// suffix added). Deterministic, so a retried write is the same write.
+    /// </summary>
+    public static string Cut(string text, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length <= maxLength)
+        {
+            return text;
+        }
+
+        var cut = maxLength - 1;
+        if (char.IsHighSurrogate(text[cut - 1]))
+        {
+            cut--;
+        }
+
+        return string.Concat(text.AsSpan(0, cut), "…");
+    }
+
+    /// <summary><paramref name="value"/> when it has at most <paramref name="places"/> decimal places; else INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
+    public static decimal AtMostPlaces(decimal value, int places, string field) =>
+        decimal.Round(value, places) == value ? value : throw new RequestValidationException(field, $"has more than {places} decimal places");
+
     public static string Required(string? text, string field, int maxLength = 256) =>
         string.IsNullOrWhiteSpace(text)
             ? throw new RequestValidationException(field, "is required")

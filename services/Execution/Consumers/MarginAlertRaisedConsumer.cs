@@ -104,9 +104,12 @@ public sealed class MarginAlertRaisedConsumer(
 
     // The reduce and the small-position close have ids of their own, so a redelivery knows which one it finds; the first
     // attempt's ids are the ones every earlier version used.
-    public static string ReduceId(string key, int attempt = 1) => Mapping.ExecutionWire.Derived(key, attempt == 1 ? "reduce" : "reduce" + attempt.ToString(CultureInfo.InvariantCulture));
+    public static string ReduceId(string key, int attempt = 1) => AttemptId(key, "reduce", attempt);
 
-    public static string CloseId(string key, int attempt = 1) => Mapping.ExecutionWire.Derived(key, attempt == 1 ? "close" : "close" + attempt.ToString(CultureInfo.InvariantCulture));
+    public static string CloseId(string key, int attempt = 1) => AttemptId(key, "close", attempt);
+
+    private static string AttemptId(string key, string purpose, int attempt) =>
+        Mapping.ExecutionWire.Derived(key, attempt == 1 ? purpose : purpose + attempt.ToString(CultureInfo.InvariantCulture));
 
     protected override async Task ConsumeOnce(ConsumeContext<MarginAlertRaised> context)
     {

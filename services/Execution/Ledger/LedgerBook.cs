@@ -306,22 +306,7 @@ public sealed class LedgerBook(
     /// reason after the venue has acted would leave the record open. The cut is deterministic, so a retried write is the
     /// same write.
     /// </summary>
-    public static string RecordedReason(string reason)
-    {
-        ArgumentNullException.ThrowIfNull(reason);
-        if (reason.Length <= MaxRecordedReason)
-        {
-            return reason;
-        }
-
-        var cut = MaxRecordedReason - 1;
-        if (char.IsHighSurrogate(reason[cut - 1]))
-        {
-            cut--;
-        }
-
-        return string.Concat(reason.AsSpan(0, cut), "…");
-    }
+    public static string RecordedReason(string reason) => Wire.Cut(reason, MaxRecordedReason);
 
     /// <summary>What a reducing or closing order realizes on a record: its filled quantity from the entry to its average price.</summary>
     public static decimal RealizedPnl(PositionRecord record, OrderInfo order)

@@ -171,15 +171,8 @@ public static class LedgerWire
     /// <summary>Rounds a computed amount (average entry, PnL) to the column's 8 places, half away from zero as PostgreSQL does.</summary>
     public static decimal Round(decimal value) => decimal.Round(value, MoneyScale, MidpointRounding.AwayFromZero);
 
-    private static decimal Fit(decimal value, string field)
-    {
-        if (decimal.Round(value, MoneyScale) != value)
-        {
-            throw new RequestValidationException(field, $"has more than {MoneyScale} decimal places");
-        }
-
-        return Math.Abs(value) < MoneyLimit ? value : throw new RequestValidationException(field, "has more than 20 integer digits");
-    }
+    private static decimal Fit(decimal value, string field) =>
+        Math.Abs(Wire.AtMostPlaces(value, MoneyScale, field)) < MoneyLimit ? value : throw new RequestValidationException(field, "has more than 20 integer digits");
 
     private static PageCursor? DecodeToken(string? token, char kind, string filter, string field)
     {

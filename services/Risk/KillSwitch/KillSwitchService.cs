@@ -144,9 +144,7 @@ public sealed partial class KillSwitchService(
     }
 
     /// <summary>A risk event's reason cut to the Ledger's 1,024 characters (an operator's name before a 1,024-character reason went over).</summary>
-    private static string EventReason(string reason) =>
-        reason.Length <= LedgerReasonLength ? reason
-        : reason[..(char.IsHighSurrogate(reason[LedgerReasonLength - 2]) ? LedgerReasonLength - 2 : LedgerReasonLength - 1)] + "…";
+    private static string EventReason(string reason) => Wire.Cut(reason, LedgerReasonLength);
 
     public Task LogEventAsync(
         string idempotencyKey, string eventType, RiskEventSeverity severity, string reason, string? metric, string? limit, CancellationToken cancellationToken) =>

@@ -33,10 +33,7 @@ public static class RiskWire
     /// records what it judges (snapshots, risk events with their figures), and a ninth place would be refused by the
     /// Ledger after the judgement (a latch whose event failed, a first check whose snapshot failed).
     /// </summary>
-    public static decimal Money(decimal value, string field) =>
-        decimal.Round(value, MoneyScale) == value
-            ? Amount(value, field)
-            : throw new RequestValidationException(field, $"has more than {MoneyScale} decimal places");
+    public static decimal Money(decimal value, string field) => Amount(Wire.AtMostPlaces(value, MoneyScale, field), field);
 
     /// <summary>A computed money figure rounded to <see cref="MoneyScale"/> places, half away from zero (as the venue reports them).</summary>
     public static decimal RoundMoney(decimal value) => decimal.Round(value, MoneyScale, MidpointRounding.AwayFromZero);

@@ -93,4 +93,40 @@ public sealed class WireTests
 
         Assert.Equal("must not contain control characters", Assert.Single(ex.Violations).Description);
     }
+
+    [Fact]
+    public void Cut_LongerThanTheLimit_LimitLongEndingInAnEllipsisNeverInsideASurrogatePair()
+    {
+        var plain = Wire.Cut(new string('a', 20), 10);
+        // "😀" is a surrogate pair: placed so the plain cut (9 characters) would split it, it goes whole; one place
+        // earlier, it fits whole.
+        var split = Wire.Cut(new string('a', 8) + "😀" + new string('b', 10), 10);
+        var fits = Wire.Cut(new string('a', 7) + "😀" + new string('b', 10), 10);
+
+        Assert.Equal(new string('a', 9) + "…", plain);
+        Assert.Equal(new string('a', 8) + "…", split);
+        Assert.Equal(new string('a', 7) + "😀…", fits);
+        Assert.Equal("short", Wire.Cut("short", 10));
+        Assert.Equal(new string('c', 10), Wire.Cut(new string('c', 10), 10));
+    }
+
+    [Theory]
+    [InlineData("0.12345678", true)]
+    [InlineData("0.123456789", false)]
+    [InlineData("-12345678901.12345678", true)]
+    [InlineData("1.100000000", true)] // trailing zeros are not places that matter
+    public void AtMostPlaces_EightPlaces_AcceptedANinthRefusedNamingTheField(string text, bool accepted)
+    {
+        var value = Wire.Decimal(text, "amount");
+
+        if (accepted)
+        {
+            Assert.Equal(value, Wire.AtMostPlaces(value, 8, "amount"));
+        }
+        else
+        {
+            var ex = Assert.Throws<RequestValidationException>(() => Wire.AtMostPlaces(value, 8, "amount"));
+            Assert.Equal(new FieldViolation("amount", "has more than 8 decimal places"), Assert.Single(ex.Violations));
+        }
+    }
 }
