@@ -42,6 +42,32 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// An open that passed Risk just before the close-all, its order still on the way to the venue when close-all lists
+    /// the positions: close-all waits it out once the switch is on, lists again, and closes that position too. Before, it
+    /// answered with the position still open (left to the KillSwitchTriggered consumer's sweep, which could miss it too).
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_AnOpenInFlightWhenItLists_ThatPositionClosedToo()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        var orders = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
+        // The open's two order requests (its look-up, then its order) are held 2 s each on the way in.
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", count: 2, latencyMs: 2_000);
+        var inFlight = stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2")).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > orders, TimeSpan.FromSeconds(20),
+            "the open's order, past Risk");
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test" });
+
+        Assert.True(answer.KillSwitchActive);
+        Assert.Equal(["BTCUSDT", "ETHUSDT"], answer.Results.Select(r => r.Symbol));
+        Assert.All(answer.Results, r => Assert.Equal((true, string.Empty), (r.Closed, r.Error)));
+        Assert.All(await stack.Venue().GetPositionsAsync(), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal("0.2", (await inFlight).Quantity);
+    }
+
+    /// <summary>
     /// A close-all with the longest reason it accepts (1,000 characters): the positions are closed and recorded, the
     /// reason cut to the Ledger's 256. Before, the Ledger refused every close write for its reason after the venue had
     /// closed the positions, and the records stayed open until reconciliation booked them as the venue's own closes.

@@ -17,6 +17,9 @@ public sealed class SymbolLocks
         return new Releaser(gate);
     }
 
+    /// <summary>The symbols whose lock someone holds now.</summary>
+    public IReadOnlyList<string> Held() => [.. _locks.Where(kv => kv.Value.CurrentCount == 0).Select(kv => kv.Key)];
+
     public readonly struct Releaser(SemaphoreSlim gate) : IDisposable
     {
         public void Dispose() => gate.Release();

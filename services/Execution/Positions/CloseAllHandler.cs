@@ -22,6 +22,7 @@ public sealed class CloseAllHandler(
     RequestDeduplicator deduplicator,
     ClosePositionHandler closer,
     ProtectiveOrders protective,
+    SymbolLocks locks,
     LedgerBook ledger,
     IHostApplicationLifetime lifetime,
     ILogger<CloseAllHandler> logger)
@@ -55,7 +56,8 @@ public sealed class CloseAllHandler(
     /// <remarks>
     /// Each symbol's orders are cancelled, then its position is closed even if the cancel failed (the position matters
     /// most; the orders left are named in the symbol's error). A symbol whose position went flat meanwhile (a stop-loss
-    /// triggered) counts as closed.
+    /// triggered) counts as closed. Once the switch is on, positions that opens in flight made since the listing are closed
+    /// too (<see cref="OpenedMeanwhileAsync"/>).
     /// </remarks>
     public async Task<CloseAllPositionsResponse> FlattenAsync(string key, string reason, string actor, KillSwitchTrigger? trigger)
     {
@@ -79,6 +81,14 @@ public sealed class CloseAllHandler(
 
         var switchedOn = switchTask is not null && await switchTask.ConfigureAwait(false);
         response.KillSwitchActive = switchedOn || await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
+        if (response.KillSwitchActive)
+        {
+            foreach (var symbol in await OpenedMeanwhileAsync(symbols, ct).ConfigureAwait(false))
+            {
+                response.Results.Add(await FlattenSymbolAsync(symbol, open: true, key, reason, ct).ConfigureAwait(false));
+            }
+        }
+
         var failed = response.Results.Count(r => !Flattened(r));
         // Keyed by the outcome too: a repeat that ends the same way replays; one that gets further is logged as well.
         await ledger.LogRiskEventAsync($"close-all:{key}:{response.Results.Count - failed}/{failed}", "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
@@ -122,6 +132,33 @@ public sealed class CloseAllHandler(
         var flattened = response.Results.Count(Flattened);
         throw new RpcException(new Status(StatusCode.Unavailable,
             $"kill_switch: Risk did not turn the kill switch on; {flattened} of {response.Results.Count} symbol(s) flattened. Retry with the same idempotency_key"));
+    }
+
+    /// <summary>
+    /// Positions opened on symbols the first listing did not have: an open that passed Risk just before the switch went
+    /// on may still be placing its order (it holds its symbol's lock from before its Risk check until it is done). With
+    /// the switch on no new open passes Risk, so once the locks held now are released the venue is listed again, and
+    /// what those opens left is closed too. Before, close-all answered with such a position still open.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> OpenedMeanwhileAsync(List<string> listed, CancellationToken ct)
+    {
+        foreach (var symbol in locks.Held().Except(listed, StringComparer.Ordinal))
+        {
+            using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return (await venue.GetPositionsAsync(null, ct).ConfigureAwait(false))
+                .Where(p => p.PositionAmt != 0m && !listed.Contains(p.Symbol, StringComparer.Ordinal))
+                .Select(p => p.Symbol).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        }
+        catch (Binance.Errors.BinanceException ex)
+        {
+            // The first pass stands; the KillSwitchTriggered consumer's sweep and reconciliation come after.
+            Log.CloseAllSymbolFailed(logger, ex, "(second listing)");
+            return [];
+        }
     }
 
     /// <summary>A symbol is flattened when its position is closed and none of its orders is left.</summary>
