@@ -44,12 +44,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
-        // The path's two requests are held: the close's look-up of its id (GET) and its order (POST).
-        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: 4_000);
-        var sent = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
-        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = "test" };
-        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > sent, TimeSpan.FromSeconds(10), "the close's order");
+        var inFlight = await CloseHeldAtItsOrderAsync(stack, "BTCUSDT", latencyMs: 4_000);
         await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.004m, ReduceOnly: true), "by-hand-reduce");
 
         var aborted = await Orders.FailsWith(StatusCode.Aborted, () => inFlight);
@@ -102,12 +97,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
-        // The close's look-up of its id (GET) and its order (POST) are held.
-        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: 3_000);
-        var sent = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
-        var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = "test" };
-        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > sent, TimeSpan.FromSeconds(10), "the close's order");
+        var inFlight = await CloseHeldAtItsOrderAsync(stack, "BTCUSDT", latencyMs: 3_000);
         await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.01m, ReduceOnly: true), "by-hand-close");
 
         var gone = await Orders.FailsWith(StatusCode.NotFound, () => inFlight);
@@ -302,5 +292,19 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
         await stack.StartExecutionAsync();
         return close;
+    }
+
+    /// <summary>
+    /// Sends a close of <paramref name="symbol"/> whose two requests on the order path (its look-up of its id, GET, and
+    /// its order, POST) are held <paramref name="latencyMs"/> on the way in, and waits until the order has reached the
+    /// venue: the close is then in flight, its order not yet executed, for the test to act by hand meanwhile.
+    /// </summary>
+    private static async Task<Task<ClosePositionResponse>> CloseHeldAtItsOrderAsync(ExecutionStack stack, string symbol, int latencyMs)
+    {
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: latencyMs);
+        var sent = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
+        var inFlight = stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = symbol, Reason = "test" }).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > sent, TimeSpan.FromSeconds(10), "the close's order");
+        return inFlight;
     }
 }
