@@ -226,6 +226,68 @@ public sealed class RiskContractTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("order.quantity", false)]
+    [InlineData("order.leverage", false)]
+    [InlineData("account.wallet_balance", false)]
+    [InlineData("account.positions[0].quantity", false)]
+    [InlineData("order.quantity", true)]
+    [InlineData("account.positions[0].entry_price", true)]
+    [InlineData("funding_settlements", true)]
+    public async Task CheckPreTradeAndPreview_BadInputWhileVenueDown_InvalidArgumentNamingFieldNotUnavailable(string field, bool preview)
+    {
+        // A venue that answers nothing (started, then stopped: its port refuses), so every instrument or bracket
+        // look-up fails; bad input must still be named for what it is.
+        var gone = await PaperExchangeHost.StartAsync();
+        var settings = new Dictionary<string, string?>(gone.BinanceSettings()) { ["Logging:LogLevel:Default"] = "Warning" };
+        await gone.DisposeAsync();
+        await using var blind = new LoopbackServiceHost<RiskGrpcService>(settings);
+        await blind.StartAsync();
+        var risk = new RiskService.RiskServiceClient(blind.Channel);
+        var order = Support.RiskWorld.Order("0.1");
+        // A position with no maintenance margin sent: its brackets would be read from the venue.
+        var account = new Common.V1.AccountSnapshot
+        {
+            WalletBalance = "10000", AvailableBalance = "10000",
+            Positions = { new Common.V1.PositionSnapshot { Symbol = "ETHUSDT", Side = Common.V1.Side.Long, Quantity = "1", EntryPrice = "3000" } },
+        };
+        var settlements = 0;
+        switch (field)
+        {
+            case "order.quantity": order.Quantity = "-0.1"; break;
+            case "order.leverage": order.Leverage = 0; break;
+            case "account.wallet_balance": account.WalletBalance = "1e4"; break;
+            case "account.positions[0].quantity": account.Positions[0].Quantity = "0"; break;
+            case "account.positions[0].entry_price": account.Positions[0].EntryPrice = "3,000"; break;
+            case "funding_settlements": settlements = -1; break;
+        }
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => preview
+            ? risk.PreviewPositionAsync(new PreviewPositionRequest { Order = order, Account = account, FundingSettlements = settlements }).ResponseAsync
+            : risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = order, Account = account }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal(field, Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
+    [Fact]
+    public async Task CheckPreTrade_WellFormedWhileVenueDown_Unavailable()
+    {
+        var gone = await PaperExchangeHost.StartAsync();
+        var settings = new Dictionary<string, string?>(gone.BinanceSettings()) { ["Logging:LogLevel:Default"] = "Warning" };
+        await gone.DisposeAsync();
+        await using var blind = new LoopbackServiceHost<RiskGrpcService>(settings);
+        await blind.StartAsync();
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => new RiskService.RiskServiceClient(blind.Channel).CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = Support.RiskWorld.Order("0.1"), Account = Support.RiskWorld.Account(10_000m),
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Contains("venue", ex.Status.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
     [InlineData("Risk:MaxLeverage", "10", "Risk:MaxLeverage")]
     [InlineData("Risk:MaxPositionNotional", "20000", "Risk:MaxPositionNotional")]
     [InlineData("Risk:DailyLossLimit", "501", "Risk:DailyLossLimit")]

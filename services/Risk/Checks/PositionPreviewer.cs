@@ -21,12 +21,16 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
 
     public async Task<PreviewPositionResponse> PreviewAsync(PreviewPositionRequest request, CancellationToken cancellationToken)
     {
-        var order = await PreTradeEvaluator.ParseAsync(request.Order, "order", instruments, cancellationToken).ConfigureAwait(false);
-        var account = await instruments.AccountAsync(request.Account, "account", cancellationToken).ConfigureAwait(false);
+        // Both parts' form before the venue is read for either (the order's instrument, the positions' brackets).
+        PreTradeEvaluator.CheckForm(request.Order, "order");
+        RiskWire.CheckAccountForm(request.Account, "account");
         if (request.FundingSettlements is < 0 or > MaxSettlements)
         {
             throw new RequestValidationException("funding_settlements", $"must be from 0 to {MaxSettlements} (0 means one day)");
         }
+
+        var order = await PreTradeEvaluator.ParseAsync(request.Order, "order", instruments, cancellationToken).ConfigureAwait(false);
+        var account = await instruments.AccountAsync(request.Account, "account", cancellationToken).ConfigureAwait(false);
 
         var state = await cache.GetAsync(cancellationToken).ConfigureAwait(false);
         var outcome = evaluator.Evaluate(order, account, state);

@@ -39,12 +39,24 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
     public static async ValueTask<ParsedOrder> ParseAsync(OrderIntent? order, string field, RiskInstruments instruments, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(instruments);
+        // The order's form first, its instrument last: bad input is INVALID_ARGUMENT naming its field even while the
+        // venue (which lists the symbols) cannot be read.
+        var (side, quantity, price, leverage, marginType) = Form(order, field);
+        var instrument = await instruments.GetAsync(order!.Symbol, field + ".symbol", cancellationToken).ConfigureAwait(false);
+        return new ParsedOrder(instrument, side, quantity, price, leverage, marginType);
+    }
+
+    /// <summary>Every field of the order checked without the venue (the symbol for its form only).</summary>
+    public static void CheckForm(OrderIntent? order, string field) => Form(order, field);
+
+    private static (Domain.Side Side, Quantity Quantity, Price Price, Leverage Leverage, Domain.MarginType MarginType) Form(OrderIntent? order, string field)
+    {
         if (order is null)
         {
             throw new RequestValidationException(field, "is required");
         }
 
-        var instrument = await instruments.GetAsync(order.Symbol, field + ".symbol", cancellationToken).ConfigureAwait(false);
+        RiskWire.Symbol(order.Symbol, field + ".symbol");
         var side = RiskWire.Side(order.Side, field + ".side");
         var quantity = new Quantity(Wire.Positive(order.Quantity, field + ".quantity"));
         var price = new Price(Wire.Positive(order.Price, field + ".price"));
@@ -53,7 +65,7 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         var marginType = order.MarginType == Common.V1.MarginType.Unspecified
             ? Domain.MarginType.Cross
             : RiskWire.MarginType(order.MarginType, field + ".margin_type");
-        return new ParsedOrder(instrument, side, quantity, price, leverage, marginType);
+        return (side, quantity, price, leverage, marginType);
     }
 
     public async ValueTask<PreTradeOutcome> EvaluateAsync(ParsedOrder order, AccountView account, CancellationToken cancellationToken)

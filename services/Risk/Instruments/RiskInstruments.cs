@@ -34,6 +34,7 @@ public sealed class RiskInstruments(IInstrumentSource source)
             return RiskWire.Account(snapshot, field, null);
         }
 
+        RiskWire.CheckAccountForm(snapshot, field);
         var brackets = new Dictionary<Symbol, BracketTable>();
         for (var i = 0; i < snapshot.Positions.Count; i++)
         {

@@ -90,7 +90,17 @@ public static class RiskWire
     /// positions' own; at most one position per symbol; maintenance margin, when absent, is computed from
     /// the positions with each symbol's brackets (<paramref name="brackets"/>, the venue's) at its mark price.
     /// </summary>
-    public static AccountView Account(AccountSnapshot? snapshot, string field, IReadOnlyDictionary<Symbol, BracketTable>? brackets)
+    public static AccountView Account(AccountSnapshot? snapshot, string field, IReadOnlyDictionary<Symbol, BracketTable>? brackets) =>
+        Account(snapshot, field, brackets, formOnly: false);
+
+    /// <summary>
+    /// Checks every field of a snapshot without the venue: a maintenance margin left to be computed from the brackets
+    /// is not computed (the snapshot is refused for its form only). Callers run it before they read the venue, so bad
+    /// input is INVALID_ARGUMENT naming its field even while the venue cannot be read.
+    /// </summary>
+    public static void CheckAccountForm(AccountSnapshot? snapshot, string field) => Account(snapshot, field, null, formOnly: true);
+
+    private static AccountView Account(AccountSnapshot? snapshot, string field, IReadOnlyDictionary<Symbol, BracketTable>? brackets, bool formOnly)
     {
         if (snapshot is null)
         {
@@ -130,7 +140,7 @@ public static class RiskWire
         equity = Amount(equity, field + ".equity");
         var maintenance = Wire.OptionalDecimal(snapshot.MaintenanceMargin, field + ".maintenance_margin") is { } sentMaintenance
             ? Money(sentMaintenance, field + ".maintenance_margin")
-            : Amount(MaintenanceOf(positions, brackets, field + ".positions"), field + ".maintenance_margin");
+            : formOnly ? 0m : Amount(MaintenanceOf(positions, brackets, field + ".positions"), field + ".maintenance_margin");
         if (maintenance < 0m)
         {
             throw new RequestValidationException(field + ".maintenance_margin", "must not be negative");

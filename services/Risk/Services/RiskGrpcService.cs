@@ -22,6 +22,9 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
 {
     public override async Task<CheckPreTradeResponse> CheckPreTrade(CheckPreTradeRequest request, ServerCallContext context)
     {
+        // Both parts' form before the venue is read for either (the order's instrument, the positions' brackets).
+        PreTradeEvaluator.CheckForm(request.Order, "order");
+        RiskWire.CheckAccountForm(request.Account, "account");
         var order = await PreTradeEvaluator.ParseAsync(request.Order, "order", instruments, context.CancellationToken).ConfigureAwait(false);
         var account = await instruments.AccountAsync(request.Account, "account", context.CancellationToken).ConfigureAwait(false);
         var outcome = await evaluator.EvaluateAsync(order, account, context.CancellationToken).ConfigureAwait(false);
