@@ -65,6 +65,41 @@ public class FundingTests : PaperTest
         Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/income") - before);
     }
 
+    /// <summary>
+    /// More rows in one 7-day span than a page holds (1,005 commissions, 150 to a millisecond): the full first page ends
+    /// inside the seventh millisecond, and the second read starts at that millisecond, leaving out its rows already given;
+    /// every row once, oldest first.
+    /// </summary>
+    [Fact]
+    public async Task GetIncomeHistoryPagedAsync_MoreThanAPageInOneSpan_ContinuesFromTheLastRowsMillisecondEachRowOnce()
+    {
+        const int Fills = 1_005;
+        // The clock stopped, so the fills share a millisecond 150 at a time: the page's last row has 5 rows after it in
+        // its own millisecond, which a read from the next millisecond would miss. It moves 10 s at a time, so the
+        // venue's order-count window (300 in 10 s, on its clock) turns over and the client never waits on it.
+        await Paper.SetClockSpeedAsync(0);
+        for (var i = 0; i < Fills; i++)
+        {
+            await Client.PlaceOrderAsync(new NewOrder("SOLUSDT", i % 2 == 0 ? OrderSide.Buy : OrderSide.Sell, OrderType.Market, 1m), $"sol-{i}");
+            if (i % 150 == 149)
+            {
+                await Paper.AdvanceAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+
+        await Paper.SetClockSpeedAsync(1);
+        await Client.GetIncomeHistoryAsync(new IncomeQuery("SOLUSDT", Limit: 1));
+        var before = await Paper.RequestCountAsync("GET /fapi/v1/income");
+        var all = await Client.GetIncomeHistoryPagedAsync("SOLUSDT", IncomeType.Commission, Start, Start.AddDays(1)).ToListAsync();
+
+        Assert.Equal(Fills, all.Count);
+        Assert.Equal(Fills, all.Select(e => e.TranId).Distinct().Count());
+        Assert.All(all, e => Assert.Equal(("SOLUSDT", IncomeType.Commission), (e.Symbol, e.IncomeType)));
+        Assert.Equal(all.Select(e => e.Time).Order(), all.Select(e => e.Time));
+        Assert.Equal([150, 150, 150, 150, 150, 150, 105], all.GroupBy(e => e.Time).Select(g => g.Count()));
+        Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/income") - before);
+    }
+
     [Fact]
     public async Task Funding_IsolatedPosition_ComesOutOfItsIsolatedMargin()
     {

@@ -150,6 +150,9 @@ public sealed class PaperExchangeHost : WebApplicationFactory<PaperOptions>
 
     public Task SetFeesAsync(decimal makerRate, decimal takerRate) => PostAsync("paper/v1/fees", new SetFeesRequest(makerRate, takerRate));
 
+    /// <summary>Scales the simulator's clock: 0 stops it (every request then lands in one millisecond until it moves), 1 is real time.</summary>
+    public Task SetClockSpeedAsync(double speed) => PostAsync("paper/v1/clock/speed", new ClockSpeedRequest(speed));
+
     public Task AdvanceAsync(TimeSpan delta) => PostAsync("paper/v1/clock/advance", new AdvanceClockRequest(Milliseconds: (long)delta.TotalMilliseconds));
 
     public Task InjectFaultAsync(
