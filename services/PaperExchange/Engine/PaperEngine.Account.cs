@@ -127,7 +127,9 @@ public sealed partial class PaperEngine
         w.WriteString("symbol", m.Symbol);
         w.WriteString("positionSide", "BOTH");
         w.WriteString("positionAmt", VenueJson.Fixed(pos.Amount, qtyDecimals));
-        w.WriteString("entryPrice", VenueJson.Text(pos.EntryPrice));
+        // The average entry is kept exact (a 28-digit quotient after an add at another price) and printed to 8 places,
+        // as breakEvenPrice is: 28 significant digits are more than a client can read exactly.
+        w.WriteString("entryPrice", VenueJson.Text(Math.Round(pos.EntryPrice, 8)));
         w.WriteString("breakEvenPrice", VenueJson.Text(Math.Round(breakEven, 8)));
         w.WriteString("markPrice", VenueJson.Fixed(m.MarkPrice, 8));
         w.WriteString("unRealizedProfit", VenueJson.Fixed(pnl, 8));

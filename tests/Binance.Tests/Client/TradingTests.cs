@@ -21,6 +21,23 @@ public class TradingTests : PaperTest
         Assert.Equal(600m * 0.0005m, trade.Commission);
     }
 
+    /// <summary>
+    /// An add at another price: the average entry (9002 / 3) is printed to 8 places. Before, the simulator printed the
+    /// 28-digit quotient, which the client refuses as unreadable, so every position read failed after such an add.
+    /// </summary>
+    [Fact]
+    public async Task GetPositionsAsync_AddAtAnotherPrice_EntryPriceTo8Places()
+    {
+        await Paper.SetPriceAsync("ETHUSDT", 3000m);
+        await Client.PlaceOrderAsync(MarketBuy(1m, "ETHUSDT"), "eth-1");
+        await Paper.SetPriceAsync("ETHUSDT", 3001m);
+        await Client.PlaceOrderAsync(MarketBuy(2m, "ETHUSDT"), "eth-2");
+
+        var position = Assert.Single(await Client.GetPositionsAsync("ETHUSDT"), p => p.PositionAmt != 0m);
+
+        Assert.Equal((3m, 3000.66666667m), (position.PositionAmt, position.EntryPrice));
+    }
+
     [Fact]
     public async Task GetUserTradesAsync_TwoSymbolsOverTime_WindowsFromIdAndLimitSelectAsBinanceDoes()
     {
