@@ -151,6 +151,32 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A reduce of a position whose entry was averaged over an add (3000.66666667), its fills unreadable: the one trade
+    /// row carries the realized PnL rounded to 8 places (0.5 × 0.33333333 = 0.166666665 → 0.16666667). Before, the
+    /// unrounded figure went to the Ledger, which refused it for its 8 places after the venue had reduced, and the call
+    /// answered INVALID_ARGUMENT naming realized_pnl, a field the caller never sent.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_AveragedEntryAndFillsCannotBeRead_RealizedPnlRoundedTo8PlacesAndRecorded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.SetPriceAsync("ETHUSDT", 3000m);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        await stack.Paper.SetPriceAsync("ETHUSDT", 3001m);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND entry_price = 3000.66666667"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/userTrades", 2);
+        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.5", Reason = "test" };
+
+        var reduced = await stack.Execution.ReducePositionAsync(reduce);
+
+        Assert.Equal(("0.5", "2.5"), (reduced.ReducedQuantity, reduced.RemainingQuantity));
+        Assert.Equal(0.16666667m, decimal.Parse(reduced.RealizedPnl, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1 AND realized_pnl = 0.16666667", reduce.ClientOrderId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 2.5"));
+    }
+
+    /// <summary>
     /// The Ledger stops after the close read its record and before the close is written: past the inline budget the
     /// write is queued, and the answer says so (it had no warning and empty figures).
     /// </summary>

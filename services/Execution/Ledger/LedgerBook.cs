@@ -308,14 +308,19 @@ public sealed class LedgerBook(
     /// </summary>
     public static string RecordedReason(string reason) => Wire.Cut(reason, MaxRecordedReason);
 
-    /// <summary>What a reducing or closing order realizes on a record: its filled quantity from the entry to its average price.</summary>
+    /// <summary>
+    /// What a reducing or closing order realizes on a record: its filled quantity from the entry to its average price,
+    /// rounded to 8 places, half away from zero, as the Ledger rounds each fill's. Unrounded, an entry averaged over adds
+    /// (8 places) times a quantity (3) carries 11, which the Ledger refuses for its 8-place columns after the venue has acted.
+    /// </summary>
     public static decimal RealizedPnl(PositionRecord record, OrderInfo order)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(order);
-        return Domain.Positions.PositionMath.RealizedPnl(
+        var exact = Domain.Positions.PositionMath.RealizedPnl(
             record.Side == Side.Long ? Domain.Side.Long : Domain.Side.Short,
             order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
+        return decimal.Round(exact, 8, MidpointRounding.AwayFromZero);
     }
 
     /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>
