@@ -116,6 +116,38 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
     }
 
+    /// <summary>
+    /// A reduce's client order id given again after a restart, with another fraction: refused, and nothing placed.
+    /// Before, a restart left only the venue's order to judge by, whose quantity a fraction was never compared with,
+    /// and the call answered the first reduce as if it were this one.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_SameIdOtherFractionAfterARestart_AlreadyExistsAndTheSameFractionReplays()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Fraction = "0.5", Reason = "test" };
+        var first = await stack.Execution.ReducePositionAsync(reduce);
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        var requests = await stack.OrderRequestsAsync();
+
+        var other = reduce.Clone();
+        other.Fraction = "0.25";
+        var ex = await Assert.ThrowsAsync<RpcException>(() => stack.Execution.ReducePositionAsync(other).ResponseAsync);
+        var retried = await stack.Execution.ReducePositionAsync(reduce);
+
+        Assert.Equal(StatusCode.AlreadyExists, ex.StatusCode);
+        Assert.Contains("client_order_id", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.True(retried.Replayed);
+        Assert.Equal((first.ReducedQuantity, first.RemainingQuantity), (retried.ReducedQuantity, retried.RemainingQuantity));
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Single(await stack.Paper.OrdersAsync(reduce.ClientOrderId));
+        Assert.Equal(0.5m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.5"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     [Fact]
     public async Task Reconcile_LedgerRecordWithoutVenuePosition_ClosesTheRecordAndLogsARiskEvent()
     {

@@ -102,6 +102,31 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.01"));
     }
 
+    /// <summary>
+    /// A close's client order id given to a reduce once a new position stands: refused, nothing sent. Before, the
+    /// reduce's own key space did not know the id, the venue's look-up found the close's order, and the reduce was
+    /// answered as done (replayed, the whole position "reduced") while nothing happened.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_WithAClosesClientOrderId_AlreadyExistsAndTheNewPositionStays()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        var close = Orders.Close("ETHUSDT");
+        await stack.Execution.ClosePositionAsync(close);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        var before = await stack.OrderRequestsAsync();
+
+        var reused = await Orders.FailsWith(StatusCode.AlreadyExists,
+            () => stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = close.ClientOrderId, Symbol = "ETHUSDT", Fraction = "0.5" }).ResponseAsync);
+
+        Assert.StartsWith("client_order_id", reused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.OrderRequestsAsync());
+        Assert.Equal(1m, (await stack.Venue().GetPositionsAsync("ETHUSDT")).Single(p => p.PositionAmt != 0m).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 1"));
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE reason LIKE '%' || $1 || '%'", close.ClientOrderId));
+    }
+
     [Fact]
     public async Task SetLeverage_KeyReusedWithAnotherLeverage_AlreadyExistsAndALateRetryNeverPutsTheOldSettingBack()
     {

@@ -9,7 +9,8 @@ namespace TradeEngine.Execution.Concurrency;
 
 /// <summary>
 /// The in-process half of idempotency: concurrent calls with one key share one execution, and a finished result is
-/// answered again to a retry (marked replayed by the caller). The same key with a different request is ALREADY_EXISTS.
+/// answered again to a retry (marked replayed by the caller). The same key with a different request is ALREADY_EXISTS;
+/// open, close and reduce keys are client order ids and share one namespace.
 /// The durable half lives at the venue (the order is found by its client order id) and in the Ledger (every write is
 /// keyed), so a retry after a restart resumes instead of acting twice.
 /// </summary>
@@ -26,14 +27,19 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
         string operation, string key, IMessage request, Func<Task<TResponse>> work)
         where TResponse : class
     {
-        var id = operation + "\n" + key;
-        var fingerprint = Convert.ToHexString(SHA256.HashData(request.ToByteArray()));
+        // Open, close and reduce share one namespace, as their client order ids share the venue's: a close's id given
+        // to a reduce is the same key with a different request, not a key of its own (which would find the close's
+        // order at the venue and answer it as this reduce). The operation is part of the fingerprint, so two requests
+        // of different operations that serialize alike still differ.
+        var scope = operation is "open" or "close" or "reduce" ? "order" : operation;
+        var id = scope + "\n" + key;
+        var fingerprint = Fingerprint(operation, request);
         var mine = new Entry(fingerprint, new Lazy<Task<object>>(async () => await work().ConfigureAwait(false)));
         var entry = _entries.GetOrAdd(id, mine);
         if (!string.Equals(entry.Fingerprint, fingerprint, StringComparison.Ordinal))
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists,
-                $"{KeyField(operation)} '{key}' was already used for a different request"));
+                $"{KeyField(operation)}: '{key}' was already used for a different request"));
         }
 
         var replayed = !ReferenceEquals(entry, mine);
@@ -61,6 +67,16 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
 
             throw;
         }
+    }
+
+    private static string Fingerprint(string operation, IMessage request)
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes(operation);
+        var body = request.ToByteArray();
+        var bytes = new byte[name.Length + 1 + body.Length];
+        name.CopyTo(bytes, 0);
+        body.CopyTo(bytes, name.Length + 1);
+        return Convert.ToHexString(SHA256.HashData(bytes));
     }
 
     private static string KeyField(string operation) => operation is "close-all" or "set-leverage" or "set-margin-type" ? "idempotency_key" : "client_order_id";

@@ -322,6 +322,14 @@ public sealed class ClosePositionHandler(
             // Read again now the order is known filled: the read made alongside the lookup could predate a fill the
             // venue made late, and a resumed reduce is judged against this (FillRecorder.AlreadyBookedAsync).
             open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
+            if (fraction is { } asked && !FractionCouldHavePlaced(existing, asked, info.Filters, open, record))
+            {
+                // A retry after a restart (the in-process half of idempotency is gone): the quantity is checked above,
+                // a fraction only here, against the sizes the position could have had when the order was placed.
+                throw new RpcException(new Status(StatusCode.AlreadyExists,
+                    $"client_order_id: '{clientOrderId}' is already used at the venue by a reduce of {Wire.Format(existing.OrigQty)} {symbol}, " +
+                    $"which fraction {Wire.Format(asked)} of the position would not have given; use a new id"));
+            }
         }
         else
         {
@@ -382,6 +390,30 @@ public sealed class ClosePositionHandler(
             Replayed = existing is not null,
             Warnings = { queued ? [DeferredWarning] : [] },
         };
+    }
+
+    /// <summary>
+    /// Whether a reduce by <paramref name="fraction"/> could have placed <paramref name="existing"/>: the fraction of
+    /// the size before it, floored to the step as <see cref="ReduceSymbolAsync"/> does, equals its quantity. The size
+    /// before is not kept anywhere, so each size it could have been is tried: the venue's position now plus what the
+    /// order filled, the Ledger's record (not yet reduced by it), and that record plus the fill (already reduced).
+    /// With neither the venue's position nor a record there is nothing to judge by, and the retry is taken as one.
+    /// </summary>
+    private static bool FractionCouldHavePlaced(OrderInfo existing, decimal fraction, Domain.Instruments.SymbolFilters filters, PositionRisk? open, LedgerV1.PositionRecord? record)
+    {
+        var sizes = new List<decimal>(3);
+        if (open is not null)
+        {
+            sizes.Add(Math.Abs(open.PositionAmt) + existing.ExecutedQty);
+        }
+
+        if (record is not null && Wire.OptionalDecimal(record.Quantity, "quantity") is { } recorded)
+        {
+            sizes.Add(recorded);
+            sizes.Add(recorded + existing.ExecutedQty);
+        }
+
+        return sizes.Count == 0 || sizes.Exists(size => filters.FloorToStep(size * fraction) == existing.OrigQty);
     }
 
     /// <summary>
