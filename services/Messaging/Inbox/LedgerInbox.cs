@@ -1,4 +1,5 @@
 using System.Globalization;
+using Grpc.Core;
 using TradeEngine.Ledger.V1;
 
 namespace TradeEngine.Messaging.Inbox;
@@ -22,12 +23,22 @@ public sealed class LedgerInbox(LedgerService.LedgerServiceClient ledger) : IInb
 
     public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var response = await ledger.ClaimInboxAsync(new ClaimInboxRequest
+        ClaimInboxResponse response;
+        try
         {
-            Consumer = consumer,
-            EventId = Text(eventId),
-            LeaseSeconds = (int)Math.Clamp(Math.Ceiling(lease.TotalSeconds), 1, 3600),
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            response = await ledger.ClaimInboxAsync(new ClaimInboxRequest
+            {
+                Consumer = consumer,
+                EventId = Text(eventId),
+                LeaseSeconds = (int)Math.Clamp(Math.Ceiling(lease.TotalSeconds), 1, 3600),
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (IsOutage(ex, cancellationToken))
+        {
+            // Nothing ran: the delivery waits for the Ledger on the bus's long schedule (AddEventBus).
+            throw new InboxUnavailableException(consumer, eventId, ex);
+        }
+
         var status = response.Outcome switch
         {
             InboxClaimOutcome.Claimed => InboxClaimStatus.Claimed,
@@ -38,6 +49,11 @@ public sealed class LedgerInbox(LedgerService.LedgerServiceClient ledger) : IInb
         return new InboxClaim(status, string.IsNullOrEmpty(response.ClaimToken) ? null : response.ClaimToken,
             response.LeaseUntil?.ToDateTimeOffset());
     }
+
+    /// <summary>The Ledger down, restarting, overloaded or slow; not the delivery's own cancellation (shutdown).</summary>
+    private static bool IsOutage(RpcException ex, CancellationToken cancellationToken) =>
+        ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted
+        || (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested);
 
     public async Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
     {

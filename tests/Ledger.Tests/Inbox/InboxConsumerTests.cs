@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,6 +94,29 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
         Assert.NotEmpty(InboxConsumerName.Service);
         Assert.True(longName.Length <= InboxConsumerName.MaxLength);
         Assert.NotEqual(longName, InboxConsumerName.For(typeof(Dictionary<string, Dictionary<string, Dictionary<string, Dictionary<string, InboxProbe>>>>)));
+    }
+
+    /// <summary>
+    /// The Ledger (the inbox's store) refuses every claim for 12 s, longer than the ordinary retries last (about 8 s):
+    /// the delivery is held and tried again until the inbox answers, and the work then runs once. Before, the fifth
+    /// refused claim sent the event to the error queue, and a kill-switch or margin response was never acted on.
+    /// </summary>
+    [Fact]
+    public async Task Consume_InboxUnreachableLongerThanTheOrdinaryRetries_DeliveryHeldAndTheWorkRunsOnceItAnswers()
+    {
+        var outage = new ClaimOutage(TimeSpan.FromSeconds(12));
+        var inbox = new ObservedInbox(new LedgerInbox(new LedgerService.LedgerServiceClient(_ledger.Host.Channel.Intercept(outage))));
+        var work = new ProbeWork();
+        await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
+        var probe = new InboxProbe(Guid.NewGuid());
+
+        await consumer.SendAsync(probe);
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1, TimeSpan.FromSeconds(45));
+        await Task.Delay(500);
+
+        Assert.Equal(1, work.Runs(probe.EventId));
+        Assert.True(outage.Refused >= 4, $"{outage.Refused} claims refused");
+        Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, bool mustHold = true)
@@ -200,6 +224,29 @@ public sealed class ObservedInbox(IInbox inner) : IInbox
     }
 
     private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The Ledger is unreachable (test)."));
+}
+
+/// <summary>The Ledger's ClaimInbox answering UNAVAILABLE, as a Ledger that is down does, until the outage is over.</summary>
+public sealed class ClaimOutage(TimeSpan length) : Grpc.Core.Interceptors.Interceptor
+{
+    private readonly DateTime _until = DateTime.UtcNow + length;
+    private int _refused;
+
+    public int Refused => Volatile.Read(ref _refused);
+
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        if (context.Method.Name != "ClaimInbox" || DateTime.UtcNow >= _until)
+        {
+            return continuation(request, context);
+        }
+
+        Interlocked.Increment(ref _refused);
+        var refused = new RpcException(new Status(StatusCode.Unavailable, "The Ledger is unreachable (test)."));
+        return new AsyncUnaryCall<TResponse>(
+            Task.FromException<TResponse>(refused), Task.FromResult(new Metadata()), () => refused.Status, () => [], () => { });
+    }
 }
 
 /// <summary>A consuming service with one <see cref="ProbeConsumer"/> endpoint of its own, taking several messages at once.</summary>
