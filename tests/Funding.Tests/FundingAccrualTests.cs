@@ -182,6 +182,38 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
     }
 
     /// <summary>
+    /// A mismatch logged, then Funding restarted: the replayed settlement's mismatch is the same write (not a second
+    /// row), and the next settlement's is logged. Before, the replay sent it again dated at the new pass, the Ledger
+    /// answered ALREADY_EXISTS, every pass failed on it, and no later settlement was reconciled again.
+    /// </summary>
+    [Fact]
+    public async Task Accrual_MismatchLoggedThenRestart_LoggedOnceAndLaterSettlementsStillReconciled()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: new Dictionary<string, string?>
+        {
+            ["Funding:Accrual:ReconcileIncome"] = "true",
+            ["Funding:Accrual:ReconcileAfterSeconds"] = "0",
+        });
+        await world.OpenPositionAsync("BTCUSDT", Side.Long, "0.5", "60000");
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+        await Poll.UntilAsync(
+            () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 1);
+        // The clock moves on before the restart, so the replay's pass runs at another time than the first.
+        world.Paper.Engine.Advance(TimeSpan.FromMinutes(5));
+        await world.StopFundingAsync();
+        await world.StartFundingAsync();
+
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+        var mismatches = await Poll.UntilAsync(
+            () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 2);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // more passes: nothing more to log
+
+        Assert.Equal(2, mismatches);
+        Assert.Equal(2, await world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"));
+        Assert.Equal(2, (await world.LedgerFundingAsync("BTCUSDT")).Events.Count);
+    }
+
+    /// <summary>
     /// Six settlements to reconcile at once (a restart expects every posting of the backfill window again): the venue's
     /// income is asked for once for the symbol, not once per settlement, and each settlement is still judged on its own.
     /// Before, each one was a request of weight 30, and 30 days of 1 h symbols were thousands of them.

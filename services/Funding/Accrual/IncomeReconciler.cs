@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
@@ -73,17 +74,34 @@ public sealed partial class IncomeReconciler(
                 if (difference > settings.ReconciliationTolerance)
                 {
                     LogMismatch(logger, key.PositionId, item.Symbol.Value, item.Time, item.Payment, venuePaid);
-                    await ledger.LogRiskEventAsync(new LogRiskEventRequest
+                    try
                     {
-                        IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"funding-recon:{key.PositionId}:{key.Ms}"),
-                        EventType = "funding_reconciliation_mismatch",
-                        Severity = RiskEventSeverity.Warning,
-                        Reason = $"Posted funding {Wire.Format(item.Payment)} but the venue booked {Wire.Format(venuePaid)} for {item.Symbol} at {item.Time:O}",
-                        Symbol = item.Symbol.Value,
-                        MetricValue = Wire.Format(difference),
-                        LimitValue = Wire.Format(settings.ReconciliationTolerance),
-                        OccurredAt = Wire.Timestamp(now),
-                    }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        // Keyed by the settlement, dated at its funding time: the same mismatch found again (after a
+                        // restart every posting of the backfill window is expected again) is the same write.
+                        await ledger.LogRiskEventAsync(new LogRiskEventRequest
+                        {
+                            IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"funding-recon:{key.PositionId}:{key.Ms}"),
+                            EventType = "funding_reconciliation_mismatch",
+                            Severity = RiskEventSeverity.Warning,
+                            Reason = $"Posted funding {Wire.Format(item.Payment)} but the venue booked {Wire.Format(venuePaid)} for {item.Symbol} at {item.Time:O}",
+                            Symbol = item.Symbol.Value,
+                            MetricValue = Wire.Format(difference),
+                            LimitValue = Wire.Format(settings.ReconciliationTolerance),
+                            OccurredAt = Wire.Timestamp(item.Time),
+                        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+                    {
+                        // This settlement's mismatch is on record already (found before a restart, with the venue's
+                        // figure of then): it is not logged twice.
+                    }
+                    catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // The Ledger did not take it: the settlement stays pending for the next pass, and the others
+                        // are not held up behind it.
+                        LogMismatchUnrecorded(logger, key.PositionId, item.Symbol.Value, item.Time, ex.Status.Detail);
+                        continue;
+                    }
                 }
 
                 _pending.TryRemove(key, out _);
@@ -105,6 +123,9 @@ public sealed partial class IncomeReconciler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Income of {Symbol} could not be read for reconciliation; retried next pass: {Error}")]
     private static partial void LogIncomeUnavailable(ILogger logger, string symbol, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The funding mismatch of position {PositionId} {Symbol} at {FundingTime} could not be recorded; retried next pass: {Error}")]
+    private static partial void LogMismatchUnrecorded(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Funding of position {PositionId} {Symbol} at {FundingTime}: posted {Posted}, venue booked {Venue}")]
     private static partial void LogMismatch(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, decimal posted, decimal venue);
