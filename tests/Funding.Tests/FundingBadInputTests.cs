@@ -60,6 +60,23 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
         Assert.Contains("refused this service's API key", ex.Status.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The venue holds premiumIndex past the rate load's own 15 s: UNAVAILABLE, which a caller retries. Before, the
+    /// load's cancellation reached the caller as INTERNAL ("Internal error"), though its own deadline had not passed.
+    /// </summary>
+    [Fact]
+    public async Task GetCurrentRate_VenueSlowerThanTheLoadsTimeout_UnavailableNotInternal()
+    {
+        await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" }); // the catalog, read once
+        await world.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/premiumIndex", count: 3, latencyMs: 20_000);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.GetCurrentRateAsync(
+            new GetCurrentRateRequest { Symbol = "ETHUSDT" }, deadline: DateTime.UtcNow.AddSeconds(60)).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Contains("did not answer in time", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task EstimateCost_UnknownSymbol_InvalidArgumentNamingSymbol()
     {

@@ -55,7 +55,7 @@ public sealed partial class FundingMarketData(
     /// <summary>The funding terms of a symbol the venue lists (fundingInfo; Binance's default 8 h when absent there).</summary>
     public async Task<FundingTerms> GetTermsAsync(Symbol symbol, CancellationToken cancellationToken)
     {
-        var snapshot = await VenueCall.Run(() => instruments.GetSnapshotAsync(cancellationToken).AsTask()).ConfigureAwait(false);
+        var snapshot = await VenueCall.Run(() => instruments.GetSnapshotAsync(cancellationToken).AsTask(), caller: cancellationToken).ConfigureAwait(false);
         await AnnounceChangesAsync(snapshot).ConfigureAwait(false);
         if (!snapshot.TryGet(symbol, out var instrument))
         {

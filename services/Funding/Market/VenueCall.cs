@@ -7,11 +7,17 @@ namespace TradeEngine.Funding.Market;
 /// <summary>
 /// Venue failures as gRPC statuses: an unknown symbol is INVALID_ARGUMENT naming the field, a refused request is
 /// INVALID_ARGUMENT naming the client's field, a service without the venue's API key is FAILED_PRECONDITION (its
-/// configuration, not the caller's fault), and an unreachable, throttling or unreadable venue is UNAVAILABLE.
+/// configuration, not the caller's fault), and an unreachable, throttling, unreadable or too slow venue is UNAVAILABLE.
 /// </summary>
 public static class VenueCall
 {
-    public static async Task<T> Run<T>(Func<Task<T>> call, string symbolField = "symbol")
+    /// <param name="call">The venue call.</param>
+    /// <param name="symbolField">The request field an unknown symbol is named by.</param>
+    /// <param name="caller">
+    /// The caller's own token: a cancellation by it is the caller's (CANCELLED); any other (a load's own timeout, a
+    /// load shared with callers who gave up) is the venue not answering in time, UNAVAILABLE.
+    /// </param>
+    public static async Task<T> Run<T>(Func<Task<T>> call, string symbolField = "symbol", CancellationToken caller = default)
     {
         ArgumentNullException.ThrowIfNull(call);
         try
@@ -45,6 +51,12 @@ public static class VenueCall
         catch (HttpRequestException ex)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, "The venue cannot be reached."), ex.Message);
+        }
+        catch (OperationCanceledException ex) when (!caller.IsCancellationRequested)
+        {
+            // A timeout of the load itself (the rate's 15 s, the catalog's 30 s), not the caller's: before, INTERNAL,
+            // which no caller retries.
+            throw new RpcException(new Status(StatusCode.Unavailable, "The venue did not answer in time."), ex.Message);
         }
     }
 }

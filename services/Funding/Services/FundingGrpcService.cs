@@ -67,7 +67,7 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
         var lastMs = new DateTimeOffset(
             (end.UtcTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond, TimeSpan.Zero).AddMilliseconds(-1);
         var page = await VenueCall.Run(() => venue.GetFundingRateHistoryAsync(
-            new FundingRateQuery(symbol.Value, from, lastMs, size), ct)).ConfigureAwait(false);
+            new FundingRateQuery(symbol.Value, from, lastMs, size), ct), caller: ct).ConfigureAwait(false);
         var response = new GetFundingHistoryResponse();
         foreach (var entry in page.Where(e => e.FundingTime >= from && e.FundingTime < end).OrderBy(e => e.FundingTime))
         {
