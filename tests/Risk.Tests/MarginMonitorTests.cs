@@ -76,6 +76,64 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         Assert.Equal(KillSwitchTrigger.DailyLoss, killSwitch.Trigger);
     }
 
+    /// <summary>
+    /// The alert reaches the broker but its publish fails (a confirm lost with the connection): the next tick raises it
+    /// again under the same event id, so the consumers' inbox takes it once. Before, each try had a new id, and
+    /// Execution halved the largest position once per try.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_PublishFailsAfterReachingTheBroker_RaisedAgainUnderTheSameEventId()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-unconfirmed");
+        var (reducePrice, _) = Prices(await source.GetAccountAsync(CancellationToken.None));
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        var publisher = new FailsOnceAfterPublishing();
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s =>
+        {
+            s.AddSingleton<IAccountSource>(source);
+            s.AddSingleton<IMarginAlertPublisher>(sp => publisher.Over(new BusMarginAlertPublisher(sp.GetRequiredService<MassTransit.IBus>())));
+        }, paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state: nothing more
+
+        Assert.Equal(2, publisher.Attempts.Count);
+        Assert.Equal(2, alerts.Received.Count);
+        Assert.Single(alerts.Received.Select(a => a.EventId).Distinct());
+        Assert.All(alerts.Received, a => Assert.Equal(MarginAlertAction.Reduce, a.Action));
+    }
+
+    /// <summary>Publishes through the real bus, and fails the first publish after it has reached the broker.</summary>
+    private sealed class FailsOnceAfterPublishing
+    {
+        private IMarginAlertPublisher? _inner;
+
+        public System.Collections.Concurrent.ConcurrentQueue<MarginAlertRaised> Attempts { get; } = new();
+
+        public IMarginAlertPublisher Over(IMarginAlertPublisher inner)
+        {
+            _inner = inner;
+            return new Publisher(this);
+        }
+
+        private sealed class Publisher(FailsOnceAfterPublishing owner) : IMarginAlertPublisher
+        {
+            public async Task PublishAsync(MarginAlertRaised alert, CancellationToken cancellationToken)
+            {
+                owner.Attempts.Enqueue(alert);
+                await owner._inner!.PublishAsync(alert, cancellationToken);
+                if (owner.Attempts.Count == 1)
+                {
+                    throw new InvalidOperationException("The broker's confirm was lost (test).");
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task MarginMonitor_MarkHoveringAtTheReduceBoundary_OneAlertUntilClearlyRecovered()
     {

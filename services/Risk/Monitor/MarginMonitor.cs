@@ -46,6 +46,13 @@ public sealed partial class MarginMonitor(
     private MarginAction _last = MarginAction.Ok;
 
     /// <summary>
+    /// The event id of an alert whose publish failed, kept for the state it was raised for: the next tick's alert for
+    /// that state carries it again, so a publish that reached the broker but failed to confirm is deduplicated by the
+    /// consumers' inbox instead of acted on twice (a position halved twice).
+    /// </summary>
+    private (MarginAction Action, Guid EventId)? _unconfirmed;
+
+    /// <summary>
     /// A kill-switch latch this monitor owes (LiquidateAll, a daily-loss or drawdown breach) that has not landed yet (the
     /// Ledger did not answer, or refused): retried every tick, even after the account is back to Ok (Execution flattened
     /// it, or the loss was made good), until the switch is on. The first cause is kept.
@@ -138,9 +145,12 @@ public sealed partial class MarginMonitor(
         var reason = liquidate
             ? $"Margin ratio {ratio} at or below 1: flatten everything"
             : $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half";
+        var eventId = _unconfirmed is { } kept && kept.Action == health.Action ? kept.EventId : NewId.NextGuid();
+        _unconfirmed = (health.Action, eventId);
         await alerts.PublishAsync(new MarginAlertRaised(
-            NewId.NextGuid(), now, liquidate ? MarginAlertAction.LiquidateAll : MarginAlertAction.Reduce,
+            eventId, now, liquidate ? MarginAlertAction.LiquidateAll : MarginAlertAction.Reduce,
             health.Ratio, account.Equity, account.MaintenanceMargin, reason), cancellationToken).ConfigureAwait(false);
+        _unconfirmed = null;
         LogAlert(logger, health.Action, ratio);
 
         var stamp = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
