@@ -1,3 +1,4 @@
+using Grpc.Core;
 using TradeEngine.Testing.Paper;
 using TradeEngine.Binance.Models;
 using TradeEngine.Contracts.Events;
@@ -178,6 +179,22 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(("0.2", "0.3"), (part.ReducedQuantity, part.RemainingQuantity));
         Assert.Equal("0.3", (await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" })).Quantity);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.3"));
+    }
+
+    /// <summary>A stream for a symbol the venue does not list is refused; before, it opened and never sent anything.</summary>
+    [Theory]
+    [InlineData("btcusdt")]
+    [InlineData("NOPEUSDT")]
+    public async Task StreamPositionUpdates_UnlistedSymbol_InvalidArgumentNamingSymbol(string symbol)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var call = stack.Execution.StreamPositionUpdates(new StreamPositionUpdatesRequest { Symbol = symbol }, cancellationToken: cts.Token);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(cts.Token));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.StartsWith("symbol", ex.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -57,17 +57,25 @@ public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory ins
 
     public async Task<Position> GetAsync(GetPositionRequest request, CancellationToken cancellationToken)
     {
-        var symbol = Wire.Required(request.Symbol, "symbol", 20);
-        if (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false) is null)
-        {
-            throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
-        }
+        var symbol = await RequireListedAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
 
         var positionsTask = venue.GetPositionsAsync(symbol, cancellationToken);
         var recordTask = BestEffortAsync(ct => ledger.OpenRecordAsync(symbol, ct), cancellationToken);
         var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
         return PositionMapping.FromVenue(open, (await recordTask.ConfigureAwait(false)).Value);
+    }
+
+    /// <summary>A symbol the venue lists, else INVALID_ARGUMENT naming <c>symbol</c>.</summary>
+    public async Task<string> RequireListedAsync(string symbol, CancellationToken cancellationToken)
+    {
+        Wire.Required(symbol, "symbol", 20);
+        if (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
+        }
+
+        return symbol;
     }
 
     /// <summary>How long an account read waits for the Ledger's records before it answers without them.</summary>

@@ -46,6 +46,12 @@ public sealed class ExecutionGrpcService(
         StreamPositionUpdatesRequest request, IServerStreamWriter<PositionUpdate> responseStream, ServerCallContext context)
     {
         var symbol = request.Symbol;
+        if (symbol.Length > 0)
+        {
+            // A symbol the venue does not list (or "btcusdt") would open a stream that never sends anything.
+            await queries.RequireListedAsync(symbol, context.CancellationToken).ConfigureAwait(false);
+        }
+
         using var subscription = updates.Subscribe();
         var account = await queries.GetAccountAsync(context.CancellationToken).ConfigureAwait(false);
         foreach (var position in account.Positions.Where(p => symbol.Length == 0 || p.Symbol == symbol))
