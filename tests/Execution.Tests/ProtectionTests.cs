@@ -348,6 +348,39 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     }
 
     /// <summary>
+    /// The stop-loss missing, the market past it, and an empty book: the close at once fills nothing. Nothing is booked
+    /// as a close and the record stays open; once the book is back, the next pass closes it under an id of its own and
+    /// records it. Before, the unfilled close was recorded (the Ledger refused a close of nothing), and every later pass
+    /// found the same spent order and failed again: the position stayed open with nothing guarding it.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_StopLossPassedAndTheBookEmpty_NothingBookedThenClosedOnceTheBookIsBack()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        var venue = stack.Venue();
+        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
+        await stack.Paper.SetPriceAsync("BTCUSDT", 94000m);
+        await stack.Paper.SetDepthAsync("BTCUSDT", 0m);
+
+        await stack.ReconcileAsync();
+
+        Assert.Equal(0.01m, (await venue.GetPositionsAsync("BTCUSDT")).Single(p => p.PositionAmt != 0m).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 0.01", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '%filled 0 of 0.01%tried again next pass%'"));
+
+        await stack.Paper.SetDepthAsync("BTCUSDT", null);
+        await stack.ReconcileAsync();
+
+        Assert.All(await venue.GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason LIKE 'stop-loss missing and passed%'", opened.PositionId));
+        Assert.Equal(2, await stack.CountAsync("trades WHERE position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
     /// A missing take-profit the market has already passed: the venue refuses to place it (it would trigger at once), and
     /// before, every reconciliation pass failed on that refusal. The position is closed, as the take-profit would have.
     /// </summary>

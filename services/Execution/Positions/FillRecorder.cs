@@ -128,7 +128,13 @@ public sealed class FillRecorder(
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
-            await CloseUnprotectedAsync(command, record, recordingFailure, ct).ConfigureAwait(false);
+            var closing = await CloseUnprotectedAsync(command, record, recordingFailure, ct).ConfigureAwait(false);
+            if (closing is not null && closing.ExecutedQty < closing.OrigQty)
+            {
+                throw new RpcException(new Status(StatusCode.Aborted,
+                    $"stop_loss_price: the stop-loss could not be placed ({stopFailure.Message}), and the close at once filled {Wire.Format(closing.ExecutedQty)} of {Wire.Format(closing.OrigQty)}: the position stands at the venue without a stop-loss"));
+            }
+
             throw new RpcException(new Status(StatusCode.Aborted,
                 $"stop_loss_price: the stop-loss could not be placed ({stopFailure.Message}); the position was closed at once"));
         }
@@ -319,10 +325,9 @@ public sealed class FillRecorder(
     /// the venue's price, so the record does not stay open (a later open would be added to it). That record lacks this
     /// fill, so a risk event says what the venue did and that the open's fill is missing from the Ledger.
     /// </param>
-    private async Task CloseUnprotectedAsync(OpenCommand command, LedgerV1.PositionRecord? record, Exception? recordingFailure, CancellationToken ct)
+    private async Task<OrderInfo?> CloseUnprotectedAsync(OpenCommand command, LedgerV1.PositionRecord? record, Exception? recordingFailure, CancellationToken ct)
     {
         var closeId = ExecutionWire.Derived(command.ClientOrderId, "slfail");
-        await protective.CancelAllAsync(command.Symbol, ct).ConfigureAwait(false);
         var open = await OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false);
         var existing = await venue.GetOrderAsync(command.Symbol, closeId, ct).ConfigureAwait(false);
         var order = existing ?? (open is null ? null : (await venue.PlaceOrderAsync(
@@ -330,8 +335,23 @@ public sealed class FillRecorder(
             closeId, ct).ConfigureAwait(false)).Order);
         if (order is null)
         {
-            return;
+            await protective.CancelAllAsync(command.Symbol, ct).ConfigureAwait(false);
+            return null;
         }
+
+        if (order.ExecutedQty < order.OrigQty)
+        {
+            // The book could not take the close (in whole or part): nothing is booked as a close (the open's record
+            // stands, and reconciliation books a part that filled as the size difference it is), the orders still at
+            // the venue (a take-profit) stay, and the caller is told the position stands without its stop-loss.
+            await ledger.LogRiskEventAsync("slfail-unfilled:" + closeId, "unprotected_position", LedgerV1.RiskEventSeverity.Critical,
+                $"{command.Symbol}: the stop-loss of {command.ClientOrderId} could not be placed and the close at once filled {Wire.Format(order.ExecutedQty)} of {Wire.Format(order.OrigQty)} ({order.Status}); the position stands without a stop-loss",
+                command.Symbol, ct).ConfigureAwait(false);
+            return order;
+        }
+
+        // Closed: what else stood for it goes now, not before (it guarded the position until the fill).
+        await protective.CancelAllAsync(command.Symbol, ct).ConfigureAwait(false);
 
         if (recordingFailure is not null)
         {
@@ -357,10 +377,11 @@ public sealed class FillRecorder(
                     $"Closed {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}: its stop-loss could not be placed), but the Ledger had no open record of it",
                     command.Symbol, ct2).ConfigureAwait(false);
             });
-            return;
+            return order;
         }
 
         await RecordCloseAsync(record, order, "stop-loss could not be placed", "close:" + closeId, ct).ConfigureAwait(false);
+        return order;
     }
 
     /// <summary>Records a closing fill of the whole position: the trade and the closed record.</summary>

@@ -468,11 +468,31 @@ public sealed class Reconciler(
         var closeId = ExecutionWire.Derived(idPrefix + record.PositionId, "close");
         // Read again: a size difference booked earlier in this pass changed the record.
         record = await ledger.OpenRecordAsync(symbol, ct).ConfigureAwait(false) ?? record;
+        var order = await venue.GetOrderAsync(symbol, closeId, ct).ConfigureAwait(false);
+        if (order is { Status: OrderStatus.Expired or OrderStatus.Canceled } spent && spent.ExecutedQty < spent.OrigQty)
+        {
+            // An earlier pass's close that the book could not fill (in whole or part): this pass tries again under an
+            // id of its own. Reduce-only, it can never close more than stands.
+            closeId = ExecutionWire.Derived(idPrefix + record.PositionId, "close:" + stamp);
+            order = await venue.GetOrderAsync(symbol, closeId, ct).ConfigureAwait(false);
+        }
+
+        order ??= (await venue.PlaceOrderAsync(
+            new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true), closeId, ct)
+            .ConfigureAwait(false)).Order;
+        if (order.ExecutedQty < order.OrigQty)
+        {
+            // Not closed (no liquidity): nothing is booked as a close, and the orders still at the venue (a take-profit)
+            // stay. A part that filled is booked by the next pass as the size difference it is, and the close is tried
+            // again there.
+            await ReportAsync(kind + "-close-unfilled", symbol,
+                $"the close at once filled {Wire.Format(order.ExecutedQty)} of {Wire.Format(order.OrigQty)} ({order.Status}); the position stays open without its {kind}, and the close is tried again next pass",
+                stamp, ct).ConfigureAwait(false);
+            return;
+        }
+
+        // Closed: what else stood for it at the venue goes now, not before (it guarded the position until the fill).
         await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
-        var order = await venue.GetOrderAsync(symbol, closeId, ct).ConfigureAwait(false)
-            ?? (await venue.PlaceOrderAsync(
-                new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true), closeId, ct)
-                .ConfigureAwait(false)).Order;
         await fills.RecordCloseAsync(record, order, kind + " missing and passed: closed at once", "close:" + closeId, ct).ConfigureAwait(false);
     }
 
