@@ -91,6 +91,37 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.NotEmpty((await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" })).PositionId);
     }
 
+    /// <summary>
+    /// A queued write that can never succeed (the domain refuses its figures) is dropped with an error logged, and the
+    /// writes behind it land. Before, only the venue's refusals were dropped: a DomainException was retried for ever at
+    /// the head of the queue, every later write waited behind it, and reconciliation, which waits for an empty queue,
+    /// never ran again.
+    /// </summary>
+    [Fact]
+    public async Task LedgerWrites_AQueuedWriteTheDomainRefuses_DroppedAndTheWritesBehindItLand()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        var attempts = 0;
+        var behind = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        writes.Defer("a close of nothing", _ =>
+        {
+            Interlocked.Increment(ref attempts);
+            throw new TradeEngine.Domain.DomainException("closedQuantity", "must be greater than 0");
+        });
+        writes.Defer("the write behind it", _ =>
+        {
+            behind.TrySetResult();
+            return Task.CompletedTask;
+        });
+
+        await behind.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(10), "the queue");
+        Assert.Equal(1, Volatile.Read(ref attempts));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     [Fact]
     public async Task OpenPosition_SameClientOrderIdAfterTheFirstOrderFilledAndExecutionRestarted_NeverPlacesASecondOrder()
     {

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Options;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Execution.Ledger;
 
@@ -127,9 +128,11 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                     Log.LedgerWriteRefused(logger, ex, write.Description, ex.StatusCode);
                     break;
                 }
-                catch (Binance.Errors.BinanceApiException ex) when (!stoppingToken.IsCancellationRequested)
+                catch (Exception ex) when (ex is Binance.Errors.BinanceApiException or Domain.DomainException or RequestValidationException
+                    && !stoppingToken.IsCancellationRequested)
                 {
-                    // The venue refused a read outright: retrying would refuse again and hold up every write behind it.
+                    // The venue refused a read outright, or the write is one the domain or our own validation refuses (a
+                    // figure that can never be right): retrying would fail again and hold up every write behind it.
                     _pending.Reader.TryRead(out _);
                     Interlocked.Decrement(ref _backlog);
                     Log.LedgerWriteAbandoned(logger, ex, write.Description);
