@@ -105,6 +105,47 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         Assert.Equal(2, alerts.Received.Count);
         Assert.Single(alerts.Received.Select(a => a.EventId).Distinct());
         Assert.All(alerts.Received, a => Assert.Equal(MarginAlertAction.Reduce, a.Action));
+
+    }
+
+    /// <summary>
+    /// The alert's publish fails after reaching the broker and the account recovers before the next tick: the next fall
+    /// is a new episode and its alert has an id of its own. (Kept for the old state, the first id would come again, and
+    /// the consumers, which took it once, would take the new margin call as done.)
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_PublishFailsThenTheAccountRecoversAndFallsAgain_TheNewAlertHasANewEventId()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-stale");
+        var account = await source.GetAccountAsync(CancellationToken.None);
+        var (reducePrice, _) = Prices(account);
+        var recovered = reducePrice;
+        while (HealthAt(account, recovered).Ratio < 1m + RiskLimits.HardLiquidationBuffer + MarginMonitor.RecoveryBand)
+        {
+            recovered += 0.1m;
+        }
+
+        recovered += 1m;
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        // The failed publish moves the market back before the next tick can raise the alert again.
+        var publisher = new FailsOnceAfterPublishing { OnFailure = () => paper.SetPriceAsync("BTCUSDT", recovered) };
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s =>
+        {
+            s.AddSingleton<IAccountSource>(source);
+            s.AddSingleton<IMarginAlertPublisher>(sp => publisher.Over(new BusMarginAlertPublisher(sp.GetRequiredService<MassTransit.IBus>())));
+        }, paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // ticks in the recovered state
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
+
+        Assert.Equal(2, alerts.Received.Count);
+        Assert.Equal(2, alerts.Received.Select(a => a.EventId).Distinct().Count());
     }
 
     /// <summary>Publishes through the real bus, and fails the first publish after it has reached the broker.</summary>
@@ -113,6 +154,8 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         private IMarginAlertPublisher? _inner;
 
         public System.Collections.Concurrent.ConcurrentQueue<MarginAlertRaised> Attempts { get; } = new();
+
+        public Func<Task>? OnFailure { get; init; }
 
         public IMarginAlertPublisher Over(IMarginAlertPublisher inner)
         {
@@ -128,6 +171,11 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
                 await owner._inner!.PublishAsync(alert, cancellationToken);
                 if (owner.Attempts.Count == 1)
                 {
+                    if (owner.OnFailure is { } onFailure)
+                    {
+                        await onFailure();
+                    }
+
                     throw new InvalidOperationException("The broker's confirm was lost (test).");
                 }
             }

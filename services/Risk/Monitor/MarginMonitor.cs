@@ -102,6 +102,13 @@ public sealed partial class MarginMonitor(
         }
 
         var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
+        if (_unconfirmed is { } unconfirmed && unconfirmed.Action != action)
+        {
+            // The state the unconfirmed alert was raised for is over: a later episode of it is a new alert, with an id of
+            // its own (the consumers took the old id once, and would take a new alert under it as done).
+            _unconfirmed = null;
+        }
+
         if (action == _last)
         {
             return;
