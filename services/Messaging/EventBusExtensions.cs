@@ -20,10 +20,6 @@ public static class EventBusExtensions
 
     private static readonly int[] RetryIntervals = [100, 500, 2_000, 5_000];
 
-    /// <summary>1, 2, 5, 10, 20 s, then every 30 s: about 15 minutes before the delivery goes to the error queue.</summary>
-    public static readonly TimeSpan[] InboxUnavailableRetryIntervals =
-        [.. new[] { 1.0, 2, 5, 10, 20 }.Concat(Enumerable.Repeat(30.0, 28)).Select(TimeSpan.FromSeconds)];
-
     private static readonly TimeSpan[] InProgressRetryIntervals =
         [.. new[] { 0.5, 1, 2, 4, 8, 15, 30, 35 }.Select(TimeSpan.FromSeconds)];
 
@@ -36,9 +32,9 @@ public static class EventBusExtensions
     /// A message whose event another delivery is processing (<see cref="InboxEventInProgressException"/>) is retried
     /// apart, on a schedule longer than an inbox claim's lease (60 s by default), so it is never dead-lettered while
     /// the holder may still finish or its lease may still expire. A message whose claim cannot be made at all (the
-    /// inbox's Ledger down or restarting, <see cref="InboxUnavailableException"/>) is held and retried for about 15
-    /// minutes (<see cref="InboxUnavailableRetryIntervals"/>): an outage of the inbox delays a response, and only one
-    /// longer than that sends it to the error queue.
+    /// inbox's Ledger down or restarting, <see cref="InboxUnavailableException"/>) is held by the consumer itself and
+    /// asked again for about 15 minutes (<see cref="InboxConsumer{TMessage}.InboxUnavailableDelays"/>): an outage of the
+    /// inbox delays a response, and only one longer than that sends it to the error queue.
     /// </summary>
     public static IHostApplicationBuilder AddEventBus(
         this IHostApplicationBuilder builder,
@@ -58,14 +54,9 @@ public static class EventBusExtensions
             bus.SetKebabCaseEndpointNameFormatter();
             bus.AddConfigureEndpointsCallback((_, _, endpoint) =>
             {
-                // Outermost: wait for the inbox itself (the Ledger down or restarting); about 15 minutes in all, under
-                // RabbitMQ's 30-minute delivery acknowledgement timeout. Nothing has run while the claim cannot be made.
-                endpoint.UseMessageRetry(r =>
-                {
-                    r.Handle<InboxUnavailableException>();
-                    r.Intervals(InboxUnavailableRetryIntervals);
-                });
-                // Then: wait for the claim's holder; about 95 s in all.
+                // Outer: wait for the claim's holder; about 95 s in all. (A claim the inbox cannot make at all is waited
+                // out inside InboxConsumer, not by a retry layer here: an outer layer's attempts would count as the inner
+                // one's, and a consumer's "last try" would come on its first.)
                 endpoint.UseMessageRetry(r =>
                 {
                     r.Handle<InboxEventInProgressException>();

@@ -46,7 +46,7 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
         ArgumentNullException.ThrowIfNull(context);
         var eventId = EventIdOf(context);
         var consumer = ConsumerName;
-        var claim = await inbox.ClaimAsync(consumer, eventId, ClaimLease, context.CancellationToken).ConfigureAwait(false);
+        var claim = await ClaimAsync(consumer, eventId, context.CancellationToken).ConfigureAwait(false);
         switch (claim.Status)
         {
             case InboxClaimStatus.AlreadyProcessed:
@@ -68,6 +68,35 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
         }
 
         await CompleteAsync(consumer, eventId).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Between the claims asked while the inbox cannot answer (<see cref="InboxUnavailableException"/>): 1, 2, 5, 10 and
+    /// 20 s, then every 30 s, about 15 minutes in all, under RabbitMQ's 30-minute delivery acknowledgement timeout.
+    /// </summary>
+    public static IReadOnlyList<TimeSpan> InboxUnavailableDelays { get; } =
+        [.. new[] { 1.0, 2, 5, 10, 20 }.Concat(Enumerable.Repeat(30.0, 28)).Select(TimeSpan.FromSeconds)];
+
+    /// <summary>
+    /// The claim, asked again while the inbox cannot answer: the delivery is held (nothing has run), so a short outage
+    /// of the Ledger delays a kill-switch or margin response instead of dropping it to the error queue after the
+    /// endpoint's few quick retries. Held here rather than by a retry layer of the bus, whose attempts a consumer's own
+    /// <c>GetRetryAttempt</c> would count.
+    /// </summary>
+    private async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await inbox.ClaimAsync(consumer, eventId, ClaimLease, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InboxUnavailableException ex) when (attempt < InboxUnavailableDelays.Count)
+            {
+                LogInboxUnavailable(logger, consumer, eventId, attempt + 1, InboxUnavailableDelays[attempt], ex.InnerException?.Message ?? ex.Message);
+                await Task.Delay(InboxUnavailableDelays[attempt], cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Acts on an event this consumer has claimed (see the remarks on the class for when it may run again).</summary>
@@ -135,6 +164,9 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Consumer} deferred event {EventId}: another delivery is processing it")]
     private static partial void LogInProgress(ILogger logger, string consumer, Guid eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Consumer} could not claim event {EventId} (attempt {Attempt}): the inbox did not answer; asked again in {Delay}: {Error}")]
+    private static partial void LogInboxUnavailable(ILogger logger, string consumer, Guid eventId, int attempt, TimeSpan delay, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Consumer} could not record event {EventId} as processed (attempt {Attempt}); retrying")]
     private static partial void LogCompleteRetry(ILogger logger, Exception exception, string consumer, Guid eventId, int attempt);

@@ -2,8 +2,8 @@ namespace TradeEngine.Messaging.Inbox;
 
 /// <summary>
 /// The inbox could not be asked whether an event was processed (its store, the Ledger, is down, restarting or too
-/// slow). Nothing has run, so the delivery is held and tried again; <c>AddEventBus</c> retries it on a schedule of its
-/// own, minutes long, so a short outage of the inbox delays a kill-switch or margin response and never drops it to
+/// slow). Nothing has run, so <see cref="InboxConsumer{TMessage}"/> holds the delivery and asks again on a schedule of
+/// its own, minutes long, so a short outage of the inbox delays a kill-switch or margin response and never drops it to
 /// the error queue.
 /// </summary>
 public sealed class InboxUnavailableException : Exception

@@ -50,9 +50,13 @@ public sealed class LedgerInbox(LedgerService.LedgerServiceClient ledger) : IInb
             response.LeaseUntil?.ToDateTimeOffset());
     }
 
-    /// <summary>The Ledger down, restarting, overloaded or slow; not the delivery's own cancellation (shutdown).</summary>
+    /// <summary>
+    /// The Ledger down, restarting, overloaded, slow or failing inside (the statuses Execution's Ledger writes retry too);
+    /// not the delivery's own cancellation (shutdown).
+    /// </summary>
     private static bool IsOutage(RpcException ex, CancellationToken cancellationToken) =>
         ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted
+            or StatusCode.Internal or StatusCode.Unknown
         || (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested);
 
     public async Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
