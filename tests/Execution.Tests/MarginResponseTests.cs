@@ -201,6 +201,26 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Side == "SELL");
     }
 
+    /// <summary>
+    /// Every delivery of a kill switch's flatten fails (the venue will not list positions): the last one logs a critical
+    /// risk event, as the margin call's does. Before, the event went to the error queue with nothing on record.
+    /// </summary>
+    [Fact]
+    public async Task KillSwitchTriggered_EveryDeliveryFails_LastOneLogsACriticalRiskEvent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 2));
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v2/positionRisk", count: 1_000);
+
+        var on = new KillSwitchTriggered(NewId.NextGuid(), DateTimeOffset.UtcNow, true, "operator", "operator test", "tester");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(on);
+
+        await WaitUntilAsync(async () => await stack.CountAsync(
+            "risk_events WHERE event_type = 'kill_switch_flatten_failed' AND severity = 'critical' AND reason LIKE $1", $"Kill switch {on.EventId}: its last delivery failed%") == 1,
+            TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Side == "SELL");
+    }
+
     [Fact]
     public async Task KillSwitchTriggered_OneCloseRefusedByTheVenue_RedeliveryClosesWhatIsLeft()
     {
