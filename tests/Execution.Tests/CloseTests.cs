@@ -17,18 +17,29 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     /// open), so it is not taken as the close. Before, the answer was a replayed close and the Ledger closed the record
     /// at the reduce's price while the venue still held half.
     /// </summary>
-    [Fact]
-    public async Task ClosePosition_WithAnEarlierReducesClientOrderId_AlreadyExistsAndNothingBooked()
+    /// <remarks>
+    /// In one process the id is refused by the key space open, close and reduce share; after a restart (that memory
+    /// gone) by the venue's order found under it.
+    /// </remarks>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClosePosition_WithAnEarlierReducesClientOrderId_AlreadyExistsAndNothingBooked(bool restarted)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1"));
         var reduceId = Orders.NewId("r");
         await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Fraction = "0.5" });
+        if (restarted)
+        {
+            await stack.StopExecutionAsync();
+            await stack.StartExecutionAsync();
+        }
 
         var refused = await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.ClosePositionAsync(
             new ClosePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Reason = "reused id" }).ResponseAsync);
 
-        Assert.StartsWith($"client_order_id: {reduceId} is order ", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith(restarted ? $"client_order_id: {reduceId} is order " : $"client_order_id: '{reduceId}' was already used", refused.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(0.5m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.5"));
         Assert.Equal(0, await stack.ReconcileAsync());

@@ -81,12 +81,21 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(before, await stack.OrderRequestsAsync());
     }
 
-    [Fact]
-    public async Task ClosePosition_WithTheOpensClientOrderId_RefusedAsAlreadyUsedAndThePositionStaysOpen()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClosePosition_WithTheOpensClientOrderId_RefusedAsAlreadyUsedAndThePositionStaysOpen(bool restarted)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var open = Orders.Open(quantity: "0.01");
         await stack.Execution.OpenPositionAsync(open);
+        if (restarted)
+        {
+            // The key space open, close and reduce share is memory: after a restart the venue's order refuses the id.
+            await stack.StopExecutionAsync();
+            await stack.StartExecutionAsync();
+        }
+
         var before = await stack.OrderRequestsAsync();
 
         // The venue holds the opening BUY under this id: it must not be taken for a close that already happened.

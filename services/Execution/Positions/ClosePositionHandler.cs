@@ -322,10 +322,10 @@ public sealed class ClosePositionHandler(
             // Read again now the order is known filled: the read made alongside the lookup could predate a fill the
             // venue made late, and a resumed reduce is judged against this (FillRecorder.AlreadyBookedAsync).
             open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
-            if (fraction is { } asked && !FractionCouldHavePlaced(existing, asked, info.Filters, open, record))
+            if (fraction is { } asked && !FractionCouldHavePlaced(existing, asked, info.Filters, open))
             {
                 // A retry after a restart (the in-process half of idempotency is gone): the quantity is checked above,
-                // a fraction only here, against the sizes the position could have had when the order was placed.
+                // a fraction only here, against the size the position had when the order was placed, where it is known.
                 throw new RpcException(new Status(StatusCode.AlreadyExists,
                     $"client_order_id: '{clientOrderId}' is already used at the venue by a reduce of {Wire.Format(existing.OrigQty)} {symbol}, " +
                     $"which fraction {Wire.Format(asked)} of the position would not have given; use a new id"));
@@ -395,25 +395,19 @@ public sealed class ClosePositionHandler(
     /// <summary>
     /// Whether a reduce by <paramref name="fraction"/> could have placed <paramref name="existing"/>: the fraction of
     /// the size before it, floored to the step as <see cref="ReduceSymbolAsync"/> does, equals its quantity. The size
-    /// before is not kept anywhere, so each size it could have been is tried: the venue's position now plus what the
-    /// order filled, the Ledger's record (not yet reduced by it), and that record plus the fill (already reduced).
-    /// With neither the venue's position nor a record there is nothing to judge by, and the retry is taken as one.
+    /// before is known only while the venue's position has not changed since the order filled (its update time is not
+    /// later than the order's): then it is the position now plus what the order filled. After any later change (an add,
+    /// another reduce) the size before cannot be told, and the retry is taken as one, as before: refusing an honest
+    /// retry would send its caller to a new id and a second reduce.
     /// </summary>
-    private static bool FractionCouldHavePlaced(OrderInfo existing, decimal fraction, Domain.Instruments.SymbolFilters filters, PositionRisk? open, LedgerV1.PositionRecord? record)
+    private static bool FractionCouldHavePlaced(OrderInfo existing, decimal fraction, Domain.Instruments.SymbolFilters filters, PositionRisk? open)
     {
-        var sizes = new List<decimal>(3);
-        if (open is not null)
+        if (open is null || open.UpdateTime > existing.UpdateTime)
         {
-            sizes.Add(Math.Abs(open.PositionAmt) + existing.ExecutedQty);
+            return true;
         }
 
-        if (record is not null && Wire.OptionalDecimal(record.Quantity, "quantity") is { } recorded)
-        {
-            sizes.Add(recorded);
-            sizes.Add(recorded + existing.ExecutedQty);
-        }
-
-        return sizes.Count == 0 || sizes.Exists(size => filters.FloorToStep(size * fraction) == existing.OrigQty);
+        return filters.FloorToStep((Math.Abs(open.PositionAmt) + existing.ExecutedQty) * fraction) == existing.OrigQty;
     }
 
     /// <summary>

@@ -469,7 +469,8 @@ public sealed class Reconciler(
         // Read again: a size difference booked earlier in this pass changed the record.
         record = await ledger.OpenRecordAsync(symbol, ct).ConfigureAwait(false) ?? record;
         var order = await venue.GetOrderAsync(symbol, closeId, ct).ConfigureAwait(false);
-        if (order is { Status: OrderStatus.Expired or OrderStatus.Canceled } spent && spent.ExecutedQty < spent.OrigQty)
+        if (order is { Status: OrderStatus.Expired or OrderStatus.ExpiredInMatch or OrderStatus.Canceled or OrderStatus.Rejected } spent
+            && spent.ExecutedQty < spent.OrigQty)
         {
             // An earlier pass's close that the book could not fill (in whole or part): this pass tries again under an
             // id of its own. Reduce-only, it can never close more than stands.
@@ -491,8 +492,17 @@ public sealed class Reconciler(
             return;
         }
 
-        // Closed: what else stood for it at the venue goes now, not before (it guarded the position until the fill).
-        await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+        // Closed: what else stood for it at the venue goes now, not before (it guarded the position until the fill). A
+        // cancel that fails does not keep the close from its record; the next pass cancels what is left on a flat symbol.
+        try
+        {
+            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+        }
+        catch (Binance.Errors.BinanceException ex)
+        {
+            Log.OrdersLeftAfterClose(logger, ex, symbol, closeId);
+        }
+
         await fills.RecordCloseAsync(record, order, kind + " missing and passed: closed at once", "close:" + closeId, ct).ConfigureAwait(false);
     }
 
