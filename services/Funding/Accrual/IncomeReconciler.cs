@@ -95,12 +95,19 @@ public sealed partial class IncomeReconciler(
                         // This settlement's mismatch is on record already (found before a restart, with the venue's
                         // figure of then): it is not logged twice.
                     }
-                    catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+                    catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted
+                                                      or StatusCode.Aborted or StatusCode.Internal or StatusCode.Unknown
+                                                  && !cancellationToken.IsCancellationRequested)
                     {
-                        // The Ledger did not take it: the settlement stays pending for the next pass, and the others
-                        // are not held up behind it.
+                        // The Ledger did not answer: the settlement stays pending for the next pass, and the others are
+                        // not held up behind it.
                         LogMismatchUnrecorded(logger, key.PositionId, item.Symbol.Value, item.Time, ex.Status.Detail);
                         continue;
+                    }
+                    catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // Refused for good (a figure the Ledger will never take): asking every pass would change nothing.
+                        LogMismatchRefused(logger, key.PositionId, item.Symbol.Value, item.Time, ex.StatusCode, ex.Status.Detail);
                     }
                 }
 
@@ -123,6 +130,9 @@ public sealed partial class IncomeReconciler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Income of {Symbol} could not be read for reconciliation; retried next pass: {Error}")]
     private static partial void LogIncomeUnavailable(ILogger logger, string symbol, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The funding mismatch of position {PositionId} {Symbol} at {FundingTime} was refused by the Ledger ({Status}) and is dropped: {Error}")]
+    private static partial void LogMismatchRefused(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, StatusCode status, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The funding mismatch of position {PositionId} {Symbol} at {FundingTime} could not be recorded; retried next pass: {Error}")]
     private static partial void LogMismatchUnrecorded(ILogger logger, string positionId, string symbol, DateTimeOffset fundingTime, string error);
