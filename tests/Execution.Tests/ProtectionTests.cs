@@ -347,6 +347,15 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>Opens a position, cancels its protective orders at the venue, and moves the market to <paramref name="price"/>.</summary>
+    private static async Task<OpenPositionResponse> OpenThenUnguardedPastAsync(ExecutionStack stack, OpenPositionRequest open, decimal price)
+    {
+        var opened = await stack.Execution.OpenPositionAsync(open);
+        await stack.Venue().CancelAllOpenConditionalOrdersAsync(open.Symbol);
+        await stack.Paper.SetPriceAsync(open.Symbol, price);
+        return opened;
+    }
+
     /// <summary>
     /// The stop-loss missing, the market past it, and an empty book: the close at once fills nothing. Nothing is booked
     /// as a close and the record stays open; once the book is back, the next pass closes it under an id of its own and
@@ -357,10 +366,8 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     public async Task Reconcile_StopLossPassedAndTheBookEmpty_NothingBookedThenClosedOnceTheBookIsBack()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "95000"));
+        var opened = await OpenThenUnguardedPastAsync(stack, Orders.Open(quantity: "0.01", stopLoss: "95000"), 94000m);
         var venue = stack.Venue();
-        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
-        await stack.Paper.SetPriceAsync("BTCUSDT", 94000m);
         await stack.Paper.SetDepthAsync("BTCUSDT", 0m);
 
         await stack.ReconcileAsync();
@@ -388,11 +395,9 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
     public async Task Reconcile_TakeProfitMissingAndThePriceAlreadyPastIt_PositionClosedAtOnceAndRecorded()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", takeProfit: "110000"));
-        var venue = stack.Venue();
-        await venue.CancelAllOpenConditionalOrdersAsync("BTCUSDT");
         // While nothing takes the profit, the market rises through the target.
-        await stack.Paper.SetPriceAsync("BTCUSDT", 111000m);
+        var opened = await OpenThenUnguardedPastAsync(stack, Orders.Open(quantity: "0.01", takeProfit: "110000"), 111000m);
+        var venue = stack.Venue();
 
         await stack.ReconcileAsync();
 

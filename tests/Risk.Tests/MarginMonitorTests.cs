@@ -77,19 +77,29 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
-    /// The alert reaches the broker but its publish fails (a confirm lost with the connection): the next tick raises it
-    /// again under the same event id, so the consumers' inbox takes it once. Before, each try had a new id, and
-    /// Execution halved the largest position once per try.
+    /// The alert reaches the broker but its publish fails (a confirm lost with the connection). While the state lasts,
+    /// the next tick raises it again under the same event id, so the consumers' inbox takes it once (before, each try had
+    /// a new id, and Execution halved the largest position once per try). If the account recovers first, the next fall
+    /// is a new episode whose alert has an id of its own (kept, the first id would come again, and the consumers, which
+    /// took it once, would take the new margin call as done).
     /// </summary>
-    [Fact]
-    public async Task MarginMonitor_PublishFailsAfterReachingTheBroker_RaisedAgainUnderTheSameEventId()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MarginMonitor_PublishFailsAfterReachingTheBroker_SameIdWhileTheStateLastsANewOneAfterARecovery(bool recoversBeforeTheNextTick)
     {
         await using var paper = await PaperExchangeHost.StartAsync();
         await using var provider = VenueClient(paper);
         var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-unconfirmed");
-        var (reducePrice, _) = Prices(await source.GetAccountAsync(CancellationToken.None));
+        var account = await source.GetAccountAsync(CancellationToken.None);
+        var (reducePrice, _) = Prices(account);
+        var recovered = RecoveredPrice(account, reducePrice);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        var publisher = new FailsOnceAfterPublishing();
+        var publisher = new FailsOnceAfterPublishing
+        {
+            // The failed publish moves the market back before the next tick can raise the alert again.
+            OnFailure = recoversBeforeTheNextTick ? () => paper.SetPriceAsync("BTCUSDT", recovered) : null,
+        };
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s =>
         {
             s.AddSingleton<IAccountSource>(source);
@@ -98,54 +108,18 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await Task.Delay(TimeSpan.FromSeconds(2));
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state: nothing more
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= (recoversBeforeTheNextTick ? 1 : 2));
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks: in the same state nothing more, or recovered
+        if (recoversBeforeTheNextTick)
+        {
+            await paper.SetPriceAsync("BTCUSDT", reducePrice);
+            await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
+        }
 
         Assert.Equal(2, publisher.Attempts.Count);
         Assert.Equal(2, alerts.Received.Count);
-        Assert.Single(alerts.Received.Select(a => a.EventId).Distinct());
+        Assert.Equal(recoversBeforeTheNextTick ? 2 : 1, alerts.Received.Select(a => a.EventId).Distinct().Count());
         Assert.All(alerts.Received, a => Assert.Equal(MarginAlertAction.Reduce, a.Action));
-
-    }
-
-    /// <summary>
-    /// The alert's publish fails after reaching the broker and the account recovers before the next tick: the next fall
-    /// is a new episode and its alert has an id of its own. (Kept for the old state, the first id would come again, and
-    /// the consumers, which took it once, would take the new margin call as done.)
-    /// </summary>
-    [Fact]
-    public async Task MarginMonitor_PublishFailsThenTheAccountRecoversAndFallsAgain_TheNewAlertHasANewEventId()
-    {
-        await using var paper = await PaperExchangeHost.StartAsync();
-        await using var provider = VenueClient(paper);
-        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-stale");
-        var account = await source.GetAccountAsync(CancellationToken.None);
-        var (reducePrice, _) = Prices(account);
-        var recovered = reducePrice;
-        while (HealthAt(account, recovered).Ratio < 1m + RiskLimits.HardLiquidationBuffer + MarginMonitor.RecoveryBand)
-        {
-            recovered += 0.1m;
-        }
-
-        recovered += 1m;
-        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        // The failed publish moves the market back before the next tick can raise the alert again.
-        var publisher = new FailsOnceAfterPublishing { OnFailure = () => paper.SetPriceAsync("BTCUSDT", recovered) };
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s =>
-        {
-            s.AddSingleton<IAccountSource>(source);
-            s.AddSingleton<IMarginAlertPublisher>(sp => publisher.Over(new BusMarginAlertPublisher(sp.GetRequiredService<MassTransit.IBus>())));
-        }, paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
-
-        await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // ticks in the recovered state
-        await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
-
-        Assert.Equal(2, alerts.Received.Count);
-        Assert.Equal(2, alerts.Received.Select(a => a.EventId).Distinct().Count());
     }
 
     /// <summary>Publishes through the real bus, and fails the first publish after it has reached the broker.</summary>
@@ -197,13 +171,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
             okPrice += 0.1m;
         }
 
-        var recovered = okPrice;
-        while (HealthAt(account, recovered).Ratio < 1m + RiskLimits.HardLiquidationBuffer + MarginMonitor.RecoveryBand)
-        {
-            recovered += 0.1m;
-        }
-
-        recovered += 1m;
+        var recovered = RecoveredPrice(account, okPrice);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -380,6 +348,18 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>The account's margin health with its one BTCUSDT position marked at <paramref name="price"/>.</summary>
+    /// <summary>A price (to 0.1, from <paramref name="from"/> up) clear of the recovery band above the Reduce boundary, plus 1.</summary>
+    private static decimal RecoveredPrice(AccountView account, decimal from)
+    {
+        var recovered = from;
+        while (HealthAt(account, recovered).Ratio < 1m + RiskLimits.HardLiquidationBuffer + MarginMonitor.RecoveryBand)
+        {
+            recovered += 0.1m;
+        }
+
+        return recovered + 1m;
+    }
+
     private static MarginHealthResult HealthAt(AccountView account, decimal price)
     {
         var position = Assert.Single(account.Positions);
