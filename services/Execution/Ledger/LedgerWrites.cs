@@ -193,9 +193,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
         Log.LedgerWriteLanded(logger, write.Description);
     }
 
-    public static bool IsTransient(RpcException ex) =>
-        ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown
-            or StatusCode.ResourceExhausted or StatusCode.Aborted or StatusCode.Cancelled;
+    public static bool IsTransient(RpcException ex) => GrpcStatuses.IsTransient(ex);
 
     private sealed record PendingWrite(string Description, Func<CancellationToken, Task> Run);
 }

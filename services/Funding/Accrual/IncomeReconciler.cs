@@ -95,9 +95,7 @@ public sealed partial class IncomeReconciler(
                         // This settlement's mismatch is on record already (found before a restart, with the venue's
                         // figure of then): it is not logged twice.
                     }
-                    catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted
-                                                      or StatusCode.Aborted or StatusCode.Internal or StatusCode.Unknown
-                                                  && !cancellationToken.IsCancellationRequested)
+                    catch (RpcException ex) when (GrpcStatuses.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
                     {
                         // The Ledger did not answer: the settlement stays pending for the next pass, and the others are
                         // not held up behind it.

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Grpc.Core;
 using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Messaging.Inbox;
 
@@ -55,9 +56,7 @@ public sealed class LedgerInbox(LedgerService.LedgerServiceClient ledger) : IInb
     /// not the delivery's own cancellation (shutdown).
     /// </summary>
     private static bool IsOutage(RpcException ex, CancellationToken cancellationToken) =>
-        ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted
-            or StatusCode.Internal or StatusCode.Unknown
-        || (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested);
+        GrpcStatuses.IsTransient(ex) && !(ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested);
 
     public async Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
     {
