@@ -208,19 +208,10 @@ public sealed class ClosePositionHandler(
     /// cancels protective orders left on a symbol with no position. The close itself is reduce-only, so a stop-loss that
     /// triggers in between closes nothing more.
     /// </summary>
-    private async Task<string?> CancelAfterCloseAsync(string symbol, string clientOrderId, CancellationToken ct)
-    {
-        try
-        {
-            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
-            return null;
-        }
-        catch (Binance.Errors.BinanceException ex)
-        {
-            Log.OrdersLeftAfterClose(logger, ex, symbol, clientOrderId);
-            return $"orders: {symbol}'s open orders could not be cancelled after the close ({ex.Message}); reconciliation cancels them, as it does any left on a symbol with no position";
-        }
-    }
+    private async Task<string?> CancelAfterCloseAsync(string symbol, string clientOrderId, CancellationToken ct) =>
+        await protective.CancelAllAfterCloseAsync(symbol, clientOrderId, ct).ConfigureAwait(false) is { } failed
+            ? $"orders: {symbol}'s open orders could not be cancelled after the close ({failed.Message}); reconciliation cancels them, as it does any left on a symbol with no position"
+            : null;
 
     /// <summary>
     /// A close the venue filled only in part (its reduce-only market order expired with the rest, as Binance does when

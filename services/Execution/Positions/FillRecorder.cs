@@ -350,17 +350,8 @@ public sealed class FillRecorder(
             return order;
         }
 
-        // Closed: what else stood for it goes now, not before (it guarded the position until the fill). A cancel that
-        // fails leaves an order with nothing to guard (closePosition, reduce-only): reconciliation cancels it, and the
-        // close is still recorded here.
-        try
-        {
-            await protective.CancelAllAsync(command.Symbol, ct).ConfigureAwait(false);
-        }
-        catch (Binance.Errors.BinanceException ex)
-        {
-            Log.OrdersLeftAfterClose(logger, ex, command.Symbol, closeId);
-        }
+        // Closed: what else stood for it goes now, not before; a cancel that fails still leaves the close to be recorded.
+        await protective.CancelAllAfterCloseAsync(command.Symbol, closeId, ct).ConfigureAwait(false);
 
         if (recordingFailure is not null)
         {

@@ -12,7 +12,7 @@ namespace TradeEngine.Execution.Positions;
 /// triggered on the mark price). Their client ids derive from the opening order's id, so a resumed open finds the
 /// orders it already placed instead of placing them twice.
 /// </summary>
-public sealed class ProtectiveOrders(IBinanceClient venue)
+public sealed class ProtectiveOrders(IBinanceClient venue, ILogger<ProtectiveOrders> logger)
 {
     public static string StopLossId(string clientOrderId) => ExecutionWire.Derived(clientOrderId, "sl");
 
@@ -177,6 +177,25 @@ public sealed class ProtectiveOrders(IBinanceClient venue)
         var plain = venue.CancelAllOpenOrdersAsync(symbol, ct);
         await conditional.ConfigureAwait(false);
         await plain.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The symbol's open orders cancelled once a close has filled (never before: until then they guard the position). A
+    /// cancel that fails does not undo the close, and is logged and returned (null when all went): the orders left have
+    /// nothing to guard (closePosition, reduce-only), and reconciliation cancels orders left on a symbol with no position.
+    /// </summary>
+    public async Task<BinanceException?> CancelAllAfterCloseAsync(string symbol, string closeClientOrderId, CancellationToken ct)
+    {
+        try
+        {
+            await CancelAllAsync(symbol, ct).ConfigureAwait(false);
+            return null;
+        }
+        catch (BinanceException ex)
+        {
+            Logging.Log.OrdersLeftAfterClose(logger, ex, symbol, closeClientOrderId);
+            return ex;
+        }
     }
 }
 

@@ -492,16 +492,8 @@ public sealed class Reconciler(
             return;
         }
 
-        // Closed: what else stood for it at the venue goes now, not before (it guarded the position until the fill). A
-        // cancel that fails does not keep the close from its record; the next pass cancels what is left on a flat symbol.
-        try
-        {
-            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
-        }
-        catch (Binance.Errors.BinanceException ex)
-        {
-            Log.OrdersLeftAfterClose(logger, ex, symbol, closeId);
-        }
+        // Closed: what else stood for it goes now, not before; a cancel that fails still leaves the close to be recorded.
+        await protective.CancelAllAfterCloseAsync(symbol, closeId, ct).ConfigureAwait(false);
 
         await fills.RecordCloseAsync(record, order, kind + " missing and passed: closed at once", "close:" + closeId, ct).ConfigureAwait(false);
     }
