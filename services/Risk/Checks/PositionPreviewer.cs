@@ -22,14 +22,14 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
     public async Task<PreviewPositionResponse> PreviewAsync(PreviewPositionRequest request, CancellationToken cancellationToken)
     {
         // Both parts' form before the venue is read for either (the order's instrument, the positions' brackets).
-        PreTradeEvaluator.CheckForm(request.Order, "order");
+        var form = PreTradeEvaluator.Form(request.Order, "order");
         RiskWire.CheckAccountForm(request.Account, "account");
         if (request.FundingSettlements is < 0 or > MaxSettlements)
         {
             throw new RequestValidationException("funding_settlements", $"must be from 0 to {MaxSettlements} (0 means one day)");
         }
 
-        var order = await PreTradeEvaluator.ParseAsync(request.Order, "order", instruments, cancellationToken).ConfigureAwait(false);
+        var order = await PreTradeEvaluator.ResolveAsync(form, "order", instruments, cancellationToken).ConfigureAwait(false);
         var account = await instruments.AccountAsync(request.Account, "account", cancellationToken).ConfigureAwait(false);
 
         var state = await cache.GetAsync(cancellationToken).ConfigureAwait(false);

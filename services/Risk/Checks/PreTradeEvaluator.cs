@@ -16,6 +16,9 @@ using RiskReasonCode = TradeEngine.Risk.V1.RiskReasonCode;
 namespace TradeEngine.Risk.Checks;
 
 /// <summary>A parsed order: the instrument and the Domain values of the intent.</summary>
+/// <summary>An order's fields, checked; its symbol not yet looked up at the venue.</summary>
+public readonly record struct OrderForm(string Symbol, Domain.Side Side, Quantity Quantity, Price Price, Leverage Leverage, Domain.MarginType MarginType);
+
 public readonly record struct ParsedOrder(Instrument Instrument, Domain.Side Side, Quantity Quantity, Price Price, Leverage Leverage, Domain.MarginType MarginType);
 
 /// <summary>The decision with the margin health of the account it was taken on.</summary>
@@ -35,21 +38,12 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
 
     public RiskLimits Limits => _limits;
 
-    /// <summary>The order with its instrument from the venue; an unlisted symbol is INVALID_ARGUMENT naming <c>field.symbol</c>.</summary>
-    public static async ValueTask<ParsedOrder> ParseAsync(OrderIntent? order, string field, RiskInstruments instruments, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(instruments);
-        // The order's form first, its instrument last: bad input is INVALID_ARGUMENT naming its field even while the
-        // venue (which lists the symbols) cannot be read.
-        var (side, quantity, price, leverage, marginType) = Form(order, field);
-        var instrument = await instruments.GetAsync(order!.Symbol, field + ".symbol", cancellationToken).ConfigureAwait(false);
-        return new ParsedOrder(instrument, side, quantity, price, leverage, marginType);
-    }
-
-    /// <summary>Every field of the order checked without the venue (the symbol for its form only).</summary>
-    public static void CheckForm(OrderIntent? order, string field) => Form(order, field);
-
-    private static (Domain.Side Side, Quantity Quantity, Price Price, Leverage Leverage, Domain.MarginType MarginType) Form(OrderIntent? order, string field)
+    /// <summary>
+    /// Every field of the order checked without the venue (the symbol for its form only). Callers check the whole
+    /// request's form before <see cref="ResolveAsync"/> reads the venue, so bad input is INVALID_ARGUMENT naming its
+    /// field even while the venue (which lists the symbols) cannot be read.
+    /// </summary>
+    public static OrderForm Form(OrderIntent? order, string field)
     {
         if (order is null)
         {
@@ -65,7 +59,15 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
         var marginType = order.MarginType == Common.V1.MarginType.Unspecified
             ? Domain.MarginType.Cross
             : RiskWire.MarginType(order.MarginType, field + ".margin_type");
-        return (side, quantity, price, leverage, marginType);
+        return new OrderForm(order.Symbol, side, quantity, price, leverage, marginType);
+    }
+
+    /// <summary>The order with its instrument from the venue; an unlisted symbol is INVALID_ARGUMENT naming <c>field.symbol</c>.</summary>
+    public static async ValueTask<ParsedOrder> ResolveAsync(OrderForm form, string field, RiskInstruments instruments, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instruments);
+        var instrument = await instruments.GetAsync(form.Symbol, field + ".symbol", cancellationToken).ConfigureAwait(false);
+        return new ParsedOrder(instrument, form.Side, form.Quantity, form.Price, form.Leverage, form.MarginType);
     }
 
     public async ValueTask<PreTradeOutcome> EvaluateAsync(ParsedOrder order, AccountView account, CancellationToken cancellationToken)

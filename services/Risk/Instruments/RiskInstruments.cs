@@ -26,6 +26,7 @@ public sealed class RiskInstruments(IInstrumentSource source)
     /// <summary>
     /// The account of a snapshot. When it states no maintenance margin, the positions' brackets are read here so
     /// <see cref="RiskWire.Account"/> can compute it; a position on an unlisted symbol is then INVALID_ARGUMENT naming it.
+    /// A caller that answers bad input runs <see cref="RiskWire.CheckAccountForm"/> first, before the venue is read.
     /// </summary>
     public async ValueTask<AccountView> AccountAsync(AccountSnapshot? snapshot, string field, CancellationToken cancellationToken)
     {
@@ -34,7 +35,6 @@ public sealed class RiskInstruments(IInstrumentSource source)
             return RiskWire.Account(snapshot, field, null);
         }
 
-        RiskWire.CheckAccountForm(snapshot, field);
         var brackets = new Dictionary<Symbol, BracketTable>();
         for (var i = 0; i < snapshot.Positions.Count; i++)
         {

@@ -23,9 +23,9 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
     public override async Task<CheckPreTradeResponse> CheckPreTrade(CheckPreTradeRequest request, ServerCallContext context)
     {
         // Both parts' form before the venue is read for either (the order's instrument, the positions' brackets).
-        PreTradeEvaluator.CheckForm(request.Order, "order");
+        var form = PreTradeEvaluator.Form(request.Order, "order");
         RiskWire.CheckAccountForm(request.Account, "account");
-        var order = await PreTradeEvaluator.ParseAsync(request.Order, "order", instruments, context.CancellationToken).ConfigureAwait(false);
+        var order = await PreTradeEvaluator.ResolveAsync(form, "order", instruments, context.CancellationToken).ConfigureAwait(false);
         var account = await instruments.AccountAsync(request.Account, "account", context.CancellationToken).ConfigureAwait(false);
         var outcome = await evaluator.EvaluateAsync(order, account, context.CancellationToken).ConfigureAwait(false);
         var figures = outcome.Decision.Figures;
@@ -109,6 +109,7 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
 
     public override async Task<GetMarginHealthResponse> GetMarginHealth(GetMarginHealthRequest request, ServerCallContext context)
     {
+        RiskWire.CheckAccountForm(request.Account, "account");
         var account = await instruments.AccountAsync(request.Account, "account", context.CancellationToken).ConfigureAwait(false);
         var buffer = evaluator.Limits.LiquidationBuffer;
         var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, buffer);
