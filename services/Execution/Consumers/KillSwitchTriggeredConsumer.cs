@@ -35,7 +35,7 @@ public sealed class KillSwitchTriggeredConsumer(
             var result = await closeAll.FlattenAsync(key, "Kill switch: " + e.Reason, CloseAllHandler.Actor, trigger: null).ConfigureAwait(false);
             CloseAllHandler.ThrowIfIncomplete(result, key);
         }
-        catch (Exception ex) when (ex is not InboxEventInProgressException && context.GetRetryAttempt() >= Messaging.EventBusExtensions.RetryLimit)
+        catch (Exception ex) when (IsLastDelivery(context, ex))
         {
             await ledger.LogRiskEventAsync("ks-failed:" + key, "kill_switch_flatten_failed", TradeEngine.Ledger.V1.RiskEventSeverity.Critical,
                 $"Kill switch {e.EventId}: its last delivery failed ({ex.Message}); positions may still be open", null, context.CancellationToken)

@@ -83,8 +83,7 @@ public sealed class MarginAlertRaisedConsumer(
 
     /// <summary>An order the venue has finished with (expired, cancelled, rejected) that filled nothing: it did nothing.</summary>
     private static bool SpentUnfilled(Binance.Models.OrderInfo order) =>
-        order.ExecutedQty <= 0m && order.Status is Binance.Models.OrderStatus.Expired or Binance.Models.OrderStatus.ExpiredInMatch
-            or Binance.Models.OrderStatus.Canceled or Binance.Models.OrderStatus.Rejected;
+        order.ExecutedQty <= 0m && Mapping.ExecutionWire.EndedUnfilled(order);
 
     /// <summary>
     /// The small largest position's close. One the venue filled only in part has still reduced it, which is what the
@@ -128,8 +127,7 @@ public sealed class MarginAlertRaisedConsumer(
         {
             await ReduceAsync(alert, key, context.CancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not MarginResponseFailedException and not InboxEventInProgressException
-                                   && context.GetRetryAttempt() >= Messaging.EventBusExtensions.RetryLimit)
+        catch (Exception ex) when (ex is not MarginResponseFailedException && IsLastDelivery(context, ex))
         {
             await ledger.LogRiskEventAsync("margin-failed:" + key, "margin_reduce_failed", TradeEngine.Ledger.V1.RiskEventSeverity.Critical,
                 $"Margin alert {alert.EventId}: its last delivery failed ({ex.Message}); the position was not reduced", null, context.CancellationToken)

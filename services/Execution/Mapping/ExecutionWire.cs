@@ -59,6 +59,17 @@ public static class ExecutionWire
     public static TradeSide Trade(OrderSide side) => side == OrderSide.Buy ? TradeSide.Buy : TradeSide.Sell;
 
     /// <summary>
+    /// An order the venue has ended (expired, expired in match, cancelled or rejected) with part or all of it unfilled:
+    /// nothing more will fill under it, so what it was placed for must be tried again under another id.
+    /// </summary>
+    public static bool EndedUnfilled(OrderInfo order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        return order.Status is OrderStatus.Expired or OrderStatus.ExpiredInMatch or OrderStatus.Canceled or OrderStatus.Rejected
+            && order.ExecutedQty < order.OrigQty;
+    }
+
+    /// <summary>
     /// Refuses to resume <paramref name="existing"/> (found at the venue under the caller's client order id) as the order
     /// this request would place when it is a different order: the id was used before for something else, and acting
     /// on that order as if it were this one would record a fill that never happened.

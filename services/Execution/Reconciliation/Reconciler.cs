@@ -469,8 +469,7 @@ public sealed class Reconciler(
         // Read again: a size difference booked earlier in this pass changed the record.
         record = await ledger.OpenRecordAsync(symbol, ct).ConfigureAwait(false) ?? record;
         var order = await venue.GetOrderAsync(symbol, closeId, ct).ConfigureAwait(false);
-        if (order is { Status: OrderStatus.Expired or OrderStatus.ExpiredInMatch or OrderStatus.Canceled or OrderStatus.Rejected } spent
-            && spent.ExecutedQty < spent.OrigQty)
+        if (order is not null && ExecutionWire.EndedUnfilled(order))
         {
             // An earlier pass's close that the book could not fill (in whole or part): this pass tries again under an
             // id of its own. Reduce-only, it can never close more than stands.

@@ -99,6 +99,17 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="failure"/> ends the delivery's last try (<see cref="EventBusExtensions.RetryLimit"/>), after
+    /// which the message goes to the error queue: where a consumer records that its event was not acted on. A claim
+    /// another delivery holds is not a failure of the work.
+    /// </summary>
+    protected static bool IsLastDelivery(ConsumeContext context, Exception failure)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return failure is not InboxEventInProgressException && context.GetRetryAttempt() >= EventBusExtensions.RetryLimit;
+    }
+
     /// <summary>Acts on an event this consumer has claimed (see the remarks on the class for when it may run again).</summary>
     protected abstract Task ConsumeOnce(ConsumeContext<TMessage> context);
 
