@@ -66,6 +66,15 @@ public static class Wire
         return string.Concat(text.AsSpan(0, cut), "…");
     }
 
+    /// <summary>The places every money figure carries: the venue's 8, and the Ledger's NUMERIC columns that record them.</summary>
+    public const int MoneyPlaces = 8;
+
+    /// <summary>
+    /// A computed money figure (an average price, a PnL) rounded to <see cref="MoneyPlaces"/>, half away from zero: as
+    /// the venue reports figures and as PostgreSQL rounds into the Ledger's columns, so every service rounds alike.
+    /// </summary>
+    public static decimal RoundMoney(decimal value) => decimal.Round(value, MoneyPlaces, MidpointRounding.AwayFromZero);
+
     /// <summary><paramref name="value"/> when it has at most <paramref name="places"/> decimal places; else INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
     public static decimal AtMostPlaces(decimal value, int places, string field) =>
         decimal.Round(value, places) == value ? value : throw new RequestValidationException(field, $"has more than {places} decimal places");

@@ -320,7 +320,7 @@ public sealed class LedgerBook(
         var exact = Domain.Positions.PositionMath.RealizedPnl(
             record.Side == Side.Long ? Domain.Side.Long : Domain.Side.Short,
             order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
-        return decimal.Round(exact, 8, MidpointRounding.AwayFromZero);
+        return Wire.RoundMoney(exact);
     }
 
     /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>

@@ -564,7 +564,7 @@ public sealed class Reconciler(
     private static decimal VolumeWeighted(IEnumerable<(decimal Price, decimal Quantity)> fills)
     {
         var (value, quantity) = fills.Aggregate((0m, 0m), (sum, f) => (sum.Item1 + f.Price * f.Quantity, sum.Item2 + f.Quantity));
-        return Math.Round(value / quantity, 8, MidpointRounding.AwayFromZero);
+        return Wire.RoundMoney(value / quantity);
     }
 
     /// <summary>The trigger of the newest order of <paramref name="type"/> guarding the position (the one a later pass keeps).</summary>

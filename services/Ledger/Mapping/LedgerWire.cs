@@ -23,7 +23,7 @@ namespace TradeEngine.Ledger.Mapping;
 /// </remarks>
 public static class LedgerWire
 {
-    public const int MoneyScale = 8;
+    public const int MoneyScale = Wire.MoneyPlaces;
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
     public const int KeyLength = 128;
@@ -169,7 +169,7 @@ public static class LedgerWire
     public static Timestamp? Timestamp(DateTimeOffset? value) => value is { } v ? Wire.Timestamp(v) : null;
 
     /// <summary>Rounds a computed amount (average entry, PnL) to the column's 8 places, half away from zero as PostgreSQL does.</summary>
-    public static decimal Round(decimal value) => decimal.Round(value, MoneyScale, MidpointRounding.AwayFromZero);
+    public static decimal Round(decimal value) => Wire.RoundMoney(value);
 
     private static decimal Fit(decimal value, string field) =>
         Math.Abs(Wire.AtMostPlaces(value, MoneyScale, field)) < MoneyLimit ? value : throw new RequestValidationException(field, "has more than 20 integer digits");

@@ -26,7 +26,7 @@ public static class RiskWire
             : throw new RequestValidationException(field, $"is out of range: at most {MaxAmount.ToString(System.Globalization.CultureInfo.InvariantCulture)} in magnitude");
 
     /// <summary>The places a money figure carries: the venue's 8, and the Ledger's NUMERIC(28,8) that records them.</summary>
-    public const int MoneyScale = 8;
+    public const int MoneyScale = Wire.MoneyPlaces;
 
     /// <summary>
     /// A money figure as sent: within <see cref="MaxAmount"/> and at most <see cref="MoneyScale"/> decimal places. Risk
@@ -36,7 +36,7 @@ public static class RiskWire
     public static decimal Money(decimal value, string field) => Amount(Wire.AtMostPlaces(value, MoneyScale, field), field);
 
     /// <summary>A computed money figure rounded to <see cref="MoneyScale"/> places, half away from zero (as the venue reports them).</summary>
-    public static decimal RoundMoney(decimal value) => decimal.Round(value, MoneyScale, MidpointRounding.AwayFromZero);
+    public static decimal RoundMoney(decimal value) => Wire.RoundMoney(value);
 
     /// <summary>
     /// Refuses a price beyond <see cref="MaxAmount"/> (naming <paramref name="priceField"/>), then a quantity whose value
