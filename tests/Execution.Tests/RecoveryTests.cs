@@ -618,6 +618,43 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>
+    /// The venue liquidates a position (its own "autoclose-" order, as Binance names liquidation orders); reconciliation
+    /// records the close as a liquidation: the record's status, its PositionClosed event and a critical risk event say
+    /// so. Before, it was booked as an ordinary close, as if a stop-loss or take-profit had fired.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_PositionLiquidatedAtTheVenue_RecordedAsLiquidatedWithItsFills()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", leverage: 5, marginType: TradeEngine.Common.V1.MarginType.Isolated));
+        Assert.Empty(opened.Denials);
+        var venue = stack.Venue();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var updates = stack.Execution.StreamPositionUpdates(new StreamPositionUpdatesRequest(), cancellationToken: cts.Token);
+        Assert.True(await updates.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal(PositionUpdateKind.Snapshot, updates.ResponseStream.Current.Kind);
+
+        // 5x isolated long from 100,000: liquidated near 80,400; the mark falls to 75,000.
+        await stack.Paper.SetPriceAsync("BTCUSDT", 75000m);
+        await ExecutionStack.WaitUntilAsync(async () => (await venue.GetPositionsAsync("BTCUSDT")).All(p => p.PositionAmt == 0m), TimeSpan.FromSeconds(10));
+        var liquidation = Assert.Single(await stack.Paper.OrdersAsync(), o => o.ClientOrderId.StartsWith("autoclose-", StringComparison.Ordinal));
+
+        Assert.True(await stack.ReconcileAsync() >= 1);
+
+        // Subscribers hear of it as of any close.
+        Assert.True(await updates.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal((PositionUpdateKind.Closed, opened.PositionId), (updates.ResponseStream.Current.Kind, updates.ResponseStream.Current.Position.PositionId));
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'liquidated' AND exit_reason = $2", opened.PositionId, $"venue: liquidated (order {liquidation.ClientOrderId})"));
+        Assert.Equal(1, await stack.CountAsync(
+            "outbox WHERE message_type = 'PositionClosed' AND payload->>'PositionId' = $1 AND payload->>'Liquidated' = 'true'", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE position_id = $1::uuid AND side = 'sell'", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE severity = 'critical' AND symbol = 'BTCUSDT' AND reason LIKE '%liquidated%' AND reason LIKE $1", "%" + liquidation.ClientOrderId + "%"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     [Fact]
     public async Task ClosePosition_LedgerDown_ClosedAtTheVenueAtOnceAndRecordedWithItsFillsWhenTheLedgerIsBack()
     {

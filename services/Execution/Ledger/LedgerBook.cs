@@ -197,7 +197,8 @@ public sealed class LedgerBook(
     /// and the PnL it realizes from the record's entry, with its fills as the record's trades.
     /// </summary>
     public Task<PositionRecord?> CloseByOrderAsync(
-        PositionRecord record, OrderInfo order, OrderFills fills, string reason, string key, CancellationToken cancellationToken)
+        PositionRecord record, OrderInfo order, OrderFills fills, string reason, string key, CancellationToken cancellationToken,
+        bool liquidated = false)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(order);
@@ -210,6 +211,7 @@ public sealed class LedgerBook(
             Fee = Wire.Format(fills.Fee),
             ClosedAt = Wire.Timestamp(order.UpdateTime),
             ExitReason = RecordedReason(reason),
+            Liquidated = liquidated,
         }, Wire.Decimal(record.Quantity, "quantity"), order, fills, RealizedPnl(record, order), record.Strategy, cancellationToken);
     }
 

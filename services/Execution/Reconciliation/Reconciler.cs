@@ -7,6 +7,7 @@ using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.Positions;
+using TradeEngine.Execution.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using LedgerV1 = TradeEngine.Ledger.V1;
 
@@ -104,12 +105,26 @@ public sealed class Reconciler(
             // The venue closed it with its own order (a stop-loss or take-profit that triggered, a liquidation): record
             // that close as it happened, with its fills, fees and realized PnL, not at today's mark.
             mismatches++;
-            var (order, fills) = venueClose;
-            await ReportAsync("closed-at-venue", symbol,
-                $"the venue closed the Ledger's open {record.Side} record {record.PositionId} by its own order(s) at {Wire.Format(order.AvgPrice)}; recorded with its {fills.Trades.Count} fill(s)", stamp, ct)
-                .ConfigureAwait(false);
-            await ledger.CloseByOrderAsync(record, order, fills, "venue: closed by its own order (stop-loss, take-profit or liquidation)",
-                "reconcile-venue-close:" + record.PositionId, ct).ConfigureAwait(false);
+            var (order, closeFills, liquidation) = venueClose;
+            if (liquidation is not null)
+            {
+                // The venue's liquidation engine closed it: recorded as liquidated (the Ledger's status and the
+                // PositionClosed event say so), and reported as critical, not as an ordinary close.
+                await ReportAsync("liquidated-at-venue", symbol,
+                    $"the venue liquidated the Ledger's open {record.Side} record {record.PositionId} (order {liquidation}) at {Wire.Format(order.AvgPrice)}; recorded as liquidated with its {closeFills.Trades.Count} fill(s)",
+                    stamp, ct, LedgerV1.RiskEventSeverity.Critical).ConfigureAwait(false);
+            }
+            else
+            {
+                await ReportAsync("closed-at-venue", symbol,
+                    $"the venue closed the Ledger's open {record.Side} record {record.PositionId} by its own order(s) at {Wire.Format(order.AvgPrice)}; recorded with its {closeFills.Trades.Count} fill(s)", stamp, ct)
+                    .ConfigureAwait(false);
+            }
+
+            var closed = await ledger.CloseByOrderAsync(record, order, closeFills,
+                liquidation is null ? "venue: closed by its own order (stop-loss or take-profit)" : $"venue: liquidated (order {liquidation})",
+                "reconcile-venue-close:" + record.PositionId, ct, liquidated: liquidation is not null).ConfigureAwait(false);
+            fills.Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
             record = null;
         }
         else if (record is not null && (open is null || ExecutionWire.SideOfSize(open.PositionAmt) != record.Side))
@@ -126,7 +141,7 @@ public sealed class Reconciler(
 
             await ReportAsync("close-record", symbol, $"the Ledger's open {record.Side} record {record.PositionId} has no position at the venue; closed at {Wire.Format(price)}", stamp, ct)
                 .ConfigureAwait(false);
-            await ledger.CloseAsync(new LedgerV1.ClosePositionRequest
+            var closed = await ledger.CloseAsync(new LedgerV1.ClosePositionRequest
             {
                 IdempotencyKey = "reconcile-close:" + record.PositionId,
                 PositionId = record.PositionId,
@@ -135,6 +150,7 @@ public sealed class Reconciler(
                 ClosedAt = Wire.Timestamp(closedAt),
                 ExitReason = "reconciliation: the venue no longer has this position",
             }, ct).ConfigureAwait(false);
+            fills.Publish(PositionUpdateKind.Closed, closed ?? record, price);
             record = null;
         }
 
@@ -142,6 +158,7 @@ public sealed class Reconciler(
         {
             mismatches++;
             record = await AdoptAsync(symbol, open, conditional, stamp, ct).ConfigureAwait(false);
+            fills.Publish(PositionUpdateKind.Opened, record, open.MarkPrice);
         }
         else if (open is not null && record is not null)
         {
@@ -337,11 +354,11 @@ public sealed class Reconciler(
     /// <summary>Adds <paramref name="quantity"/> to the record (the venue holds more) or reduces it by that (less).</summary>
     private async Task BookSizeAsync(
         LedgerV1.PositionRecord record, PositionRisk open, bool added, string key, decimal quantity, decimal price, decimal fee,
-        Google.Protobuf.WellKnownTypes.Timestamp at, IReadOnlyList<LedgerV1.Fill> fills, CancellationToken ct)
+        Google.Protobuf.WellKnownTypes.Timestamp at, IReadOnlyList<LedgerV1.Fill> venueFills, CancellationToken ct)
     {
         if (added)
         {
-            await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
+            var grown = await ledger.OpenAsync(new LedgerV1.OpenPositionRequest
             {
                 IdempotencyKey = key,
                 Symbol = record.Symbol,
@@ -353,12 +370,13 @@ public sealed class Reconciler(
                 Fee = Wire.Format(fee),
                 Strategy = record.Strategy,
                 OpenedAt = at,
-                Fills = { fills },
+                Fills = { venueFills },
             }, ct).ConfigureAwait(false);
+            fills.Publish(PositionUpdateKind.Changed, grown, open.MarkPrice);
             return;
         }
 
-        await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
+        var reduced = await ledger.ReduceAsync(new LedgerV1.ReducePositionRequest
         {
             IdempotencyKey = key,
             PositionId = record.PositionId,
@@ -367,8 +385,9 @@ public sealed class Reconciler(
             Fee = Wire.Format(fee),
             ReducedAt = at,
             Reason = "reconciliation: the venue holds less",
-            Fills = { fills },
+            Fills = { venueFills },
         }, ct).ConfigureAwait(false);
+        fills.Publish(PositionUpdateKind.Reduced, reduced, open.MarkPrice);
     }
 
     private async Task<int> RestoreProtectionAsync(
@@ -502,8 +521,10 @@ public sealed class Reconciler(
     /// add up exactly to the record's open quantity (fills are whole, and anything Execution itself reduced came
     /// before them). Read from the record's opening (at most the venue's 7-day window). Null when they do not add up,
     /// or the window is full: then the record is closed at the mark as before, and the risk event says so.
+    /// <c>Liquidation</c> is the client order id of the venue's liquidation order among them, if one is: Binance gives its
+    /// liquidation orders ids starting "autoclose-" (ADL's "adl_autoclose" is a deleveraging, not a liquidation of ours).
     /// </summary>
-    private async Task<(OrderInfo Order, OrderFills Fills)?> VenueCloseAsync(string symbol, LedgerV1.PositionRecord record, CancellationToken ct)
+    private async Task<(OrderInfo Order, OrderFills Fills, string? Liquidation)?> VenueCloseAsync(string symbol, LedgerV1.PositionRecord record, CancellationToken ct)
     {
         const int Limit = 1000;
         var now = await venue.GetServerTimeAsync(ct).ConfigureAwait(false);
@@ -528,7 +549,18 @@ public sealed class Reconciler(
         var order = new OrderInfo(
             symbol, last.OrderId, "venue-" + last.OrderId.ToString(CultureInfo.InvariantCulture), closing, "MARKET", OrderStatus.Filled, sum, sum, 0m,
             average, picked.Sum(t => t.QuoteQty), 0m, ReduceOnly: true, ClosePosition: false, "BOTH", string.Empty, last.Time);
-        return (order, new OrderFills(picked.Sum(t => t.Commission), picked));
+        string? liquidation = null;
+        foreach (var orderId in picked.Select(t => t.OrderId).Distinct())
+        {
+            if (await venue.GetOrderByIdAsync(symbol, orderId, ct).ConfigureAwait(false) is { } placed
+                && placed.ClientOrderId.StartsWith(LiquidationOrderPrefix, StringComparison.Ordinal))
+            {
+                liquidation = placed.ClientOrderId;
+                break;
+            }
+        }
+
+        return (order, new OrderFills(picked.Sum(t => t.Commission), picked), liquidation);
     }
 
     /// <summary>
@@ -573,9 +605,14 @@ public sealed class Reconciler(
             ? Wire.Format(guarding[^1].TriggerPrice)
             : string.Empty;
 
-    private Task ReportAsync(string kind, string symbol, string detail, string stamp, CancellationToken ct)
+    private Task ReportAsync(
+        string kind, string symbol, string detail, string stamp, CancellationToken ct,
+        LedgerV1.RiskEventSeverity severity = LedgerV1.RiskEventSeverity.Warning)
     {
         Log.Mismatch(logger, kind, symbol, detail);
-        return ledger.LogRiskEventAsync($"reconcile:{kind}:{symbol}:{stamp}", EventType, LedgerV1.RiskEventSeverity.Warning, detail, symbol, ct);
+        return ledger.LogRiskEventAsync($"reconcile:{kind}:{symbol}:{stamp}", EventType, severity, detail, symbol, ct);
     }
+
+    /// <summary>How Binance's liquidation orders' client ids begin (USDⓈ-M user data stream, ORDER_TRADE_UPDATE; forceOrders).</summary>
+    public const string LiquidationOrderPrefix = "autoclose-";
 }
