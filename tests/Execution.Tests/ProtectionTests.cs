@@ -290,6 +290,29 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>
+    /// A symbol with no position holds a stop-loss left behind (reduce-only: it would reduce the next position opened)
+    /// and a limit order an operator placed to open one. Reconciliation cancels the stop-loss only. Before, it cancelled
+    /// every order of the symbol, the operator's too, and did so on every pass.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_FlatSymbolWithAStopLossLeftAndAnOperatorsEntryOrder_CancelsOnlyTheStopLoss()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var venue = stack.Venue();
+        await venue.PlaceConditionalOrderAsync(new NewConditionalOrder("BTCUSDT", OrderSide.Sell, ConditionalOrderType.StopMarket, 90000m, ClosePosition: false, Quantity: 0.01m), "left-stop");
+        var entry = (await venue.PlaceOrderAsync(
+            new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Limit, 0.01m, Price: 80000m, TimeInForce: TimeInForce.Gtc), "operator-entry")).Order;
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Empty(await venue.GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(entry.OrderId, Assert.Single(await venue.GetOpenOrdersAsync("BTCUSDT")).OrderId);
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT' AND reason LIKE '1 protective order(s)%'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     [Fact]
     public async Task Reconcile_ProtectiveOrdersMissingAtTheVenue_RestoredAtTheRecordedPricesAndRiskEventsLogged()
     {

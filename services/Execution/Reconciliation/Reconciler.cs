@@ -166,12 +166,19 @@ public sealed class Reconciler(
             mismatches += await RestoreProtectionAsync(symbol, open, record, conditional, stamp, ct).ConfigureAwait(false);
         }
 
-        if (open is null && conditional.Count > 0)
+        // Only protective orders are orphans (closePosition or reduce-only: a stop-loss or take-profit of a position gone,
+        // which would close the next position opened on the symbol). An order that opens (an entry stop or a resting
+        // limit order placed by hand) is the operator's, and stays.
+        var orphans = open is null ? conditional.Where(o => o.ClosePosition || o.ReduceOnly).ToList() : [];
+        if (orphans.Count > 0)
         {
             mismatches++;
-            await ReportAsync("orphan-orders", symbol, $"{conditional.Count} protective order(s) at the venue with no position; cancelled", stamp, ct)
+            await ReportAsync("orphan-orders", symbol, $"{orphans.Count} protective order(s) at the venue with no position; cancelled", stamp, ct)
                 .ConfigureAwait(false);
-            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
+            foreach (var orphan in orphans)
+            {
+                await venue.CancelConditionalOrderAsync(orphan.ClientAlgoId, ct).ConfigureAwait(false);
+            }
         }
 
         return mismatches;
