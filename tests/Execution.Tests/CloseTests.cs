@@ -188,6 +188,33 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A reduce that was booked, retried after a restart once its position has closed: answered from its trades (the
+    /// record it reduced and the PnL it realized). Before, the retry found no open record and answered an empty position
+    /// id and PnL 0, and logged a false "reduce-unrecorded" mismatch.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_BookedThenPositionClosedThenRetriedAfterARestart_AnswersTheReduceNoFalseMismatch()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        await stack.Paper.SetPriceAsync("ETHUSDT", 3100m);
+        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.4", Reason = "test" };
+        var first = await stack.Execution.ReducePositionAsync(reduce);
+        Assert.Equal(opened.PositionId, first.PositionId);
+        await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+
+        var retried = await stack.Execution.ReducePositionAsync(reduce);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal((opened.PositionId, first.RealizedPnl, "0.4", "0"), (retried.PositionId, retried.RealizedPnl, retried.ReducedQuantity, retried.RemainingQuantity));
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", reduce.ClientOrderId));
+        Assert.Single(await stack.Paper.OrdersAsync(reduce.ClientOrderId));
+    }
+
+    /// <summary>
     /// The Ledger stops after the close read its record and before the close is written: past the inline budget the
     /// write is queued, and the answer says so (it had no warning and empty figures).
     /// </summary>

@@ -363,6 +363,23 @@ public sealed class ClosePositionHandler(
 
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
         var resumed = existing is not null;
+        if (resumed && !deferred && OpenedBefore(record, order) is null
+            && await BookedReduceAsync(symbol, clientOrderId, ct).ConfigureAwait(false) is { } booked)
+        {
+            // A retry of a reduce booked before its position closed (or before another opened on the symbol): the record
+            // it reduced is no longer the open one, and its trades say which it was and what it realized.
+            return new ReducePositionResponse
+            {
+                PositionId = booked.PositionId,
+                Symbol = symbol,
+                ReducedQuantity = Wire.Format(order.ExecutedQty),
+                RemainingQuantity = Wire.Format(Math.Abs(open?.PositionAmt ?? 0m)),
+                FillPrice = Wire.Format(order.AvgPrice),
+                RealizedPnl = Wire.Format(booked.RealizedPnl),
+                Replayed = true,
+            };
+        }
+
         var queued = await RecordReduceAsync(symbol, record, deferred, order, clientOrderId, reason, resumed, open, ct).ConfigureAwait(false);
         // A record opened after the order (its position was closed and another opened since) is not the one it reduced.
         record = OpenedBefore(record, order);
@@ -381,6 +398,19 @@ public sealed class ClosePositionHandler(
             Replayed = existing is not null,
             Warnings = { queued ? [DeferredWarning] : [] },
         };
+    }
+
+    /// <summary>
+    /// The record a reduce was booked against and the PnL it realized, from the Ledger's trades of its order; null when
+    /// the Ledger holds none of them (the reduce was never booked).
+    /// </summary>
+    private async Task<(string PositionId, decimal RealizedPnl)?> BookedReduceAsync(string symbol, string clientOrderId, CancellationToken ct)
+    {
+        var trades = (await ledger.OrderTradesAsync(symbol, clientOrderId, ct).ConfigureAwait(false))
+            .Where(t => !string.IsNullOrEmpty(t.PositionId)).ToList();
+        return trades.Count == 0
+            ? null
+            : (trades[0].PositionId, trades.Sum(t => Wire.Decimal(t.RealizedPnl, "realized_pnl")));
     }
 
     /// <summary>
