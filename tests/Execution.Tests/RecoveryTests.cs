@@ -712,6 +712,39 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
     }
 
+    /// <summary>
+    /// At shutdown the queue gets one last attempt in order; a write the domain refuses is dropped there as in the drain
+    /// loop, and the writes behind it still land. Before, the last attempt stopped at it and lost every write behind.
+    /// </summary>
+    [Fact]
+    public async Task Shutdown_AQueuedWriteTheDomainRefuses_DroppedAndTheWritesBehindItStillLand()
+    {
+        // After the first write's failed attempt the queue waits ten minutes: only shutdown's last attempt runs the rest.
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
+        {
+            ["Execution:LedgerWriteRetryDelay"] = "00:10:00", ["Execution:LedgerWriteRetryMaxDelay"] = "00:10:00",
+        });
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        var firstAttempts = 0;
+        var behindLanded = false;
+        writes.Defer("a write the Ledger does not take at first", _ => Interlocked.Increment(ref firstAttempts) == 1
+            ? throw new RpcException(new Status(StatusCode.Unavailable, "not now"))
+            : Task.CompletedTask);
+        writes.Defer("a close of nothing", _ => throw new TradeEngine.Domain.DomainException("closedQuantity", "must be greater than 0"));
+        writes.Defer("the write behind it", _ =>
+        {
+            behindLanded = true;
+            return Task.CompletedTask;
+        });
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref firstAttempts) == 1), TimeSpan.FromSeconds(10), "the first attempt");
+
+        await stack.StopExecutionAsync();
+
+        Assert.Equal(2, Volatile.Read(ref firstAttempts));
+        Assert.True(behindLanded);
+        Assert.Equal(0, writes.Backlog);
+    }
+
     [Fact]
     public async Task OpenAfterADeferredClose_LandsAfterIt_TheClosedRecordIsNotAddedTo()
     {

@@ -128,8 +128,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                     Log.LedgerWriteRefused(logger, ex, write.Description, ex.StatusCode);
                     break;
                 }
-                catch (Exception ex) when (ex is Binance.Errors.BinanceApiException or Domain.DomainException or RequestValidationException
-                    && !stoppingToken.IsCancellationRequested)
+                catch (Exception ex) when (IsRefusedForGood(ex) && !stoppingToken.IsCancellationRequested)
                 {
                     // The venue refused a read outright, or the write is one the domain or our own validation refuses (a
                     // figure that can never be right): retrying would fail again and hold up every write behind it.
@@ -172,6 +171,13 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 Interlocked.Decrement(ref _backlog);
                 Log.LedgerWriteRefused(logger, ex, write.Description, ex.StatusCode);
             }
+            catch (Exception ex) when (IsRefusedForGood(ex) && !grace.IsCancellationRequested)
+            {
+                // As in the loop: a write the venue or the domain refuses would fail again; the writes behind it go on.
+                _pending.Reader.TryRead(out _);
+                Interlocked.Decrement(ref _backlog);
+                Log.LedgerWriteAbandoned(logger, ex, write.Description);
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Still not answering (or out of time): the rest waits behind it, so stop here.
@@ -194,6 +200,13 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     }
 
     public static bool IsTransient(RpcException ex) => GrpcStatuses.IsTransient(ex);
+
+    /// <summary>
+    /// The venue refused a read outright, or the write is one the domain or our own validation refuses (a figure that can
+    /// never be right): trying it again would fail again.
+    /// </summary>
+    private static bool IsRefusedForGood(Exception ex) =>
+        ex is Binance.Errors.BinanceApiException or Domain.DomainException or RequestValidationException;
 
     private sealed record PendingWrite(string Description, Func<CancellationToken, Task> Run);
 }
