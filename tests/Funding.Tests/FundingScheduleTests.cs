@@ -53,6 +53,48 @@ public sealed class FundingScheduleTests(PostgresServer postgres, RabbitMqServer
         Assert.Equal((-0.02m, -0.01m), (change.PreviousFloor, change.Floor));
     }
 
+    /// <summary>
+    /// The broker is Funding's only for its schedule-change alerts: with RabbitMQ unreachable Funding stays ready (the
+    /// bus is reported Degraded) and quotes rates. Before, the bus's health check made it unready, and callers routed
+    /// by readiness lost their funding quotes for the length of a broker outage.
+    /// </summary>
+    [Fact]
+    public async Task Health_BrokerUnreachable_FundingStaysReadyAndQuotes()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:eventbus"] = $"amqp://guest:guest@127.0.0.1:{FreePort.Next()}/",
+        });
+        using var http = world.FundingHost.CreateHttp2Client();
+
+        var health = await http.GetAsync(new Uri("/health", UriKind.Relative));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        Assert.NotEmpty((await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" })).FundingRate);
+    }
+
+    /// <summary>
+    /// A schedule change seen while the broker is unreachable: the quote that sees it answers at once, with the new
+    /// terms; the announcement waits for the broker off the request path. Before, that caller waited for the publish
+    /// (15 s, then the alert was dropped).
+    /// </summary>
+    [Fact]
+    public async Task FundingScheduleChanged_BrokerUnreachable_TheQuoteThatSeesItIsNotHeldUp()
+    {
+        var settings = new Dictionary<string, string?>(FastCatalog) { ["ConnectionStrings:eventbus"] = $"amqp://guest:guest@127.0.0.1:{FreePort.Next()}/" };
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, funding: settings);
+        Assert.Equal(4, (await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" })).FundingIntervalHours);
+
+        await world.Paper.SetFundingInfoAsync("SOLUSDT", intervalHours: 1, cap: 0.01m, floor: -0.01m);
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(2));
+
+        // Every read, the one that swaps the catalog's snapshots and announces among them, answers within 5 s.
+        var after = await Poll.UntilAsync(
+            () => world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" }, deadline: DateTime.UtcNow.AddSeconds(5)).ResponseAsync,
+            r => r.FundingIntervalHours == 1);
+        Assert.Equal("0.01", after.RateCap);
+    }
+
     [Fact]
     public async Task EstimateDailyCost_SymbolMovedToOneHourAtVenue_ChargedTwentyFourTimes()
     {

@@ -1,4 +1,6 @@
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using TradeEngine.Binance.DependencyInjection;
 using TradeEngine.Funding.Accrual;
 using TradeEngine.Funding.Market;
@@ -36,7 +38,9 @@ public static class FundingServiceCollectionExtensions
 
         if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString(EventBusExtensions.ConnectionName)))
         {
-            builder.AddEventBus();
+            // Funding only publishes its schedule-change alerts on the bus; rates and estimates do not need it. A broker
+            // outage must not make Funding unready (Execution's opens wait for its quote), so the bus reports at most Degraded.
+            builder.AddEventBus(bus => bus.ConfigureHealthCheckOptions(o => o.MinimalFailureStatus = HealthStatus.Degraded));
             services.TryAddSingleton<IFundingAlerts, BusFundingAlerts>();
         }
         else

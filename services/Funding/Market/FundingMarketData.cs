@@ -28,6 +28,9 @@ public sealed partial class FundingMarketData(
     ILogger<FundingMarketData> logger)
 {
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a schedule-change announcement waits for the broker (a short outage delays it, not loses it).</summary>
+    private static readonly TimeSpan AlertTimeout = TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<string, CacheEntry<RateQuote>> _rates = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private VenueInstrumentSnapshot? _seen;
@@ -56,7 +59,7 @@ public sealed partial class FundingMarketData(
     public async Task<FundingTerms> GetTermsAsync(Symbol symbol, CancellationToken cancellationToken)
     {
         var snapshot = await VenueCall.Run(() => instruments.GetSnapshotAsync(cancellationToken).AsTask(), caller: cancellationToken).ConfigureAwait(false);
-        await AnnounceChangesAsync(snapshot).ConfigureAwait(false);
+        AnnounceChanges(snapshot);
         if (!snapshot.TryGet(symbol, out var instrument))
         {
             throw new RequestValidationException("symbol", $"unknown symbol: the venue does not list {symbol}");
@@ -86,8 +89,12 @@ public sealed partial class FundingMarketData(
         return new RateQuote(index.LastFundingRate, index.MarkPrice, index.IndexPrice, index.NextFundingTime, index.Time);
     }
 
-    /// <summary>Compares a snapshot not seen before with the previous one; only the caller that swaps them announces.</summary>
-    private async Task AnnounceChangesAsync(VenueInstrumentSnapshot current)
+    /// <summary>
+    /// Compares a snapshot not seen before with the previous one; only the caller that swaps them announces. The
+    /// announcement is published off the request path: a broker that is down or slow must not hold up the caller's
+    /// quote (MassTransit waits for the broker). It is given <see cref="AlertTimeout"/> to get through.
+    /// </summary>
+    private void AnnounceChanges(VenueInstrumentSnapshot current)
     {
         VenueInstrumentSnapshot? previous;
         lock (_lock)
@@ -106,7 +113,7 @@ public sealed partial class FundingMarketData(
             return;
         }
 
-        using var timeout = new CancellationTokenSource(LoadTimeout);
+        var changes = new List<FundingScheduleChanged>();
         foreach (var (symbol, after) in current.Instruments)
         {
             // A symbol listed or delisted between two reads is not a schedule change.
@@ -118,15 +125,28 @@ public sealed partial class FundingMarketData(
             var was = FundingTerms.Of(before);
             var now = FundingTerms.Of(after);
             LogTermsChanged(logger, symbol, was.IntervalHours, now.IntervalHours);
+            changes.Add(new FundingScheduleChanged(
+                NewId.NextGuid(), time.GetUtcNow(), symbol, was.IntervalHours, now.IntervalHours, was.Cap, now.Cap, was.Floor, now.Floor));
+        }
+
+        if (changes.Count > 0)
+        {
+            _ = Task.Run(() => PublishAsync(changes));
+        }
+    }
+
+    private async Task PublishAsync(List<FundingScheduleChanged> changes)
+    {
+        using var timeout = new CancellationTokenSource(AlertTimeout);
+        foreach (var change in changes)
+        {
             try
             {
-                await alerts.ScheduleChangedAsync(new FundingScheduleChanged(
-                    NewId.NextGuid(), time.GetUtcNow(), symbol, was.IntervalHours, now.IntervalHours,
-                    was.Cap, now.Cap, was.Floor, now.Floor), timeout.Token).ConfigureAwait(false);
+                await alerts.ScheduleChangedAsync(change, timeout.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                LogAlertFailed(logger, symbol, ex.Message);
+                LogAlertFailed(logger, change.Symbol, ex.Message);
             }
         }
     }

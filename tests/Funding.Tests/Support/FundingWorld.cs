@@ -39,6 +39,9 @@ public sealed class FundingWorld : IAsyncDisposable
 
     public LedgerService.LedgerServiceClient Ledger { get; }
 
+    /// <summary>The running Funding host (for its HTTP endpoints: /health, /alive).</summary>
+    public LoopbackServiceHost<FundingGrpcService> FundingHost => _funding ?? throw new InvalidOperationException("Funding is stopped.");
+
     public FundingService.FundingServiceClient Funding =>
         new((_funding ?? throw new InvalidOperationException("Funding is stopped.")).Channel);
 
