@@ -17,7 +17,8 @@ public sealed class InboxStore(NpgsqlDataSource dataSource)
     public const int MaxLeaseSeconds = 3600;
     private const int ConsumerLength = 128;
 
-    // Insert a claim, or take over a claim whose lease has expired; otherwise report the row as it stands. When the
+    // Insert a claim, take over a claim whose lease has expired, or renew the caller's own claim (same token: a repeat of
+    // a claim whose answer was lost); otherwise report the row as it stands. When the
     // conflicting row was committed after this statement's snapshot the second SELECT sees nothing: that is a claim
     // another caller has just taken, i.e. IN_PROGRESS.
     private const string ClaimSql = """
@@ -27,7 +28,7 @@ public sealed class InboxStore(NpgsqlDataSource dataSource)
             ON CONFLICT (consumer, event_id) DO UPDATE
                 SET claim_token = EXCLUDED.claim_token, claimed_at = EXCLUDED.claimed_at, lease_until = EXCLUDED.lease_until,
                     claims = inbox.claims + 1
-                WHERE inbox.status = 'in_progress' AND inbox.lease_until <= now()
+                WHERE inbox.status = 'in_progress' AND (inbox.lease_until <= now() OR inbox.claim_token = EXCLUDED.claim_token)
             RETURNING 'claimed'::text AS outcome, lease_until)
         SELECT outcome, lease_until FROM claimed
         UNION ALL
@@ -72,7 +73,7 @@ public sealed class InboxStore(NpgsqlDataSource dataSource)
         var lease = r.LeaseSeconds == 0 ? DefaultLeaseSeconds
             : r.LeaseSeconds is > 0 and <= MaxLeaseSeconds ? r.LeaseSeconds
             : throw new RequestValidationException("lease_seconds", $"must be between 1 and {MaxLeaseSeconds} (0 means {DefaultLeaseSeconds})");
-        var token = Guid.CreateVersion7();
+        var token = string.IsNullOrEmpty(r.ClaimToken) ? Guid.CreateVersion7() : Id(r.ClaimToken, "claim_token");
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(ClaimSql, connection, null, consumer, eventId, token, (double)lease);

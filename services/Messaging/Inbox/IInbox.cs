@@ -23,6 +23,14 @@ public interface IInbox
             ? InboxClaim.AlreadyProcessed
             : new InboxClaim(InboxClaimStatus.Claimed, null);
 
+    /// <summary>
+    /// As <see cref="ClaimAsync(string, Guid, TimeSpan, CancellationToken)"/>, under a token the caller chose (a UUID) and
+    /// keeps for every attempt of one delivery: an attempt repeated after its answer was lost gets its own claim back
+    /// instead of waiting out the lease. Inboxes without tokens ignore it.
+    /// </summary>
+    Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, Guid claimToken, CancellationToken cancellationToken) =>
+        ClaimAsync(consumer, eventId, lease, cancellationToken);
+
     /// <summary>Records the event as processed (whoever holds the claim); false when it already was.</summary>
     Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken) =>
         MarkProcessedAsync(consumer, eventId, cancellationToken);

@@ -85,11 +85,14 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
     /// </summary>
     private async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
     {
+        // One token for every attempt of this delivery: a claim the inbox made whose answer was lost is this delivery's
+        // own, and the next attempt gets it back rather than waiting out its lease as another delivery's.
+        var token = Guid.CreateVersion7();
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await inbox.ClaimAsync(consumer, eventId, ClaimLease, cancellationToken).ConfigureAwait(false);
+                return await inbox.ClaimAsync(consumer, eventId, ClaimLease, token, cancellationToken).ConfigureAwait(false);
             }
             catch (InboxUnavailableException ex) when (attempt < InboxUnavailableDelays.Count)
             {

@@ -22,7 +22,10 @@ public sealed class LedgerInbox(LedgerService.LedgerServiceClient ledger) : IInb
         return response.FirstTime;
     }
 
-    public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimAsync(consumer, eventId, lease, Guid.CreateVersion7(), cancellationToken);
+
+    public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, Guid claimToken, CancellationToken cancellationToken)
     {
         ClaimInboxResponse response;
         try
@@ -32,6 +35,7 @@ public sealed class LedgerInbox(LedgerService.LedgerServiceClient ledger) : IInb
                 Consumer = consumer,
                 EventId = Text(eventId),
                 LeaseSeconds = (int)Math.Clamp(Math.Ceiling(lease.TotalSeconds), 1, 3600),
+                ClaimToken = Text(claimToken),
             }, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (IsOutage(ex, cancellationToken))

@@ -119,6 +119,29 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
         Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
     }
 
+    /// <summary>
+    /// The inbox makes the claim but its answer is lost: the delivery asks again under its own token and gets its claim
+    /// back, and the work runs at once. Before, the repeat found the claim "in progress" (its own) and the event waited
+    /// out the 60 s lease.
+    /// </summary>
+    [Fact]
+    public async Task Consume_ClaimMadeButItsAnswerLost_TheDeliveryGetsItsClaimBackAndRunsAtOnce()
+    {
+        var inbox = new ObservedInbox(new LedgerInbox(new LedgerService.LedgerServiceClient(_ledger.Host.Channel.Intercept(new ClaimAnswerLost()))));
+        var work = new ProbeWork();
+        await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
+        var probe = new InboxProbe(Guid.NewGuid());
+
+        await consumer.SendAsync(probe);
+        // Well inside the lease: the first retry comes 1 s after the lost answer.
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1, TimeSpan.FromSeconds(20));
+        await Task.Delay(500);
+
+        Assert.Equal(1, work.Runs(probe.EventId));
+        Assert.Equal([InboxClaimStatus.Claimed], inbox.Outcomes);
+        Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, bool mustHold = true)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
@@ -211,6 +234,14 @@ public sealed class ObservedInbox(IInbox inner) : IInbox
         return claim;
     }
 
+    public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, Guid claimToken, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _lookups);
+        var claim = await inner.ClaimAsync(consumer, eventId, lease, claimToken, cancellationToken);
+        Outcomes.Enqueue(claim.Status);
+        return claim;
+    }
+
     public Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _recordAttempts);
@@ -224,6 +255,27 @@ public sealed class ObservedInbox(IInbox inner) : IInbox
     }
 
     private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The Ledger is unreachable (test)."));
+}
+
+/// <summary>The first ClaimInbox reaches the Ledger and is made, and its answer is lost (UNAVAILABLE) on the way back.</summary>
+public sealed class ClaimAnswerLost : Grpc.Core.Interceptors.Interceptor
+{
+    private int _calls;
+
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        if (context.Method.Name != "ClaimInbox" || Interlocked.Increment(ref _calls) > 1)
+        {
+            return continuation(request, context);
+        }
+
+        var call = continuation(request, context);
+        var lost = new RpcException(new Status(StatusCode.Unavailable, "The answer was lost (test)."));
+        return new AsyncUnaryCall<TResponse>(
+            call.ResponseAsync.ContinueWith<TResponse>(_ => throw lost, TaskScheduler.Default),
+            Task.FromResult(new Metadata()), () => lost.Status, () => [], call.Dispose);
+    }
 }
 
 /// <summary>The Ledger's ClaimInbox answering UNAVAILABLE, as a Ledger that is down does, until the outage is over.</summary>

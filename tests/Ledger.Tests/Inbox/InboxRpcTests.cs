@@ -98,6 +98,41 @@ public sealed class InboxRpcTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(InboxClaimOutcome.AlreadyProcessed, (await Claim("c", eventId)).Outcome);
     }
 
+    /// <summary>
+    /// A claim repeated with its own token (its answer was lost on the way back) gets the claim back, renewed; another
+    /// token still finds it in progress. Before, the repeat found its own claim IN_PROGRESS and waited out the lease.
+    /// </summary>
+    [Fact]
+    public async Task ClaimInbox_RepeatedWithItsOwnToken_ClaimedAgainAnotherTokenStillInProgress()
+    {
+        var eventId = Guid.NewGuid().ToString();
+        var token = Guid.NewGuid().ToString();
+
+        var first = await Client.ClaimInboxAsync(new ClaimInboxRequest { Consumer = "c", EventId = eventId, ClaimToken = token });
+        var repeated = await Client.ClaimInboxAsync(new ClaimInboxRequest { Consumer = "c", EventId = eventId, ClaimToken = token });
+        var other = await Client.ClaimInboxAsync(new ClaimInboxRequest { Consumer = "c", EventId = eventId, ClaimToken = Guid.NewGuid().ToString() });
+        var untokened = await Claim("c", eventId);
+
+        Assert.Equal((InboxClaimOutcome.Claimed, token), (first.Outcome, first.ClaimToken));
+        Assert.Equal((InboxClaimOutcome.Claimed, token), (repeated.Outcome, repeated.ClaimToken));
+        Assert.True(repeated.LeaseUntil.ToDateTimeOffset() >= first.LeaseUntil.ToDateTimeOffset());
+        Assert.Equal(InboxClaimOutcome.InProgress, other.Outcome);
+        Assert.Equal(InboxClaimOutcome.InProgress, untokened.Outcome);
+        Assert.Equal(1, await _ledger.CountAsync("inbox WHERE status = 'in_progress' AND claim_token = $1::uuid", token));
+
+        await Client.CompleteInboxAsync(new CompleteInboxRequest { Consumer = "c", EventId = eventId });
+        var afterCompletion = await Client.ClaimInboxAsync(new ClaimInboxRequest { Consumer = "c", EventId = eventId, ClaimToken = token });
+        Assert.Equal(InboxClaimOutcome.AlreadyProcessed, afterCompletion.Outcome);
+    }
+
+    [Fact]
+    public async Task ClaimInbox_MalformedToken_InvalidArgumentNothingWritten()
+    {
+        await RpcAssert.InvalidArgument("claim_token", () => Client.ClaimInboxAsync(
+            new ClaimInboxRequest { Consumer = "c", EventId = Guid.NewGuid().ToString(), ClaimToken = "not-a-uuid" }).ResponseAsync);
+        Assert.Equal(0, await _ledger.CountAsync("inbox"));
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(3601)]
