@@ -215,6 +215,29 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A close's client order id given to a reduce by fraction after a restart (the in-process key space that refuses it
+    /// is gone, and a fraction cannot be checked against a position that no longer stands): ALREADY_EXISTS naming the
+    /// close, nothing sent. Before, it was answered as a replayed reduce with the close's figures.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_ByFractionWithACloseIdAfterARestart_AlreadyExistsNothingSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var (close, closed) = await OpenAndCloseAsync(stack);
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        var ordersBefore = (await stack.Paper.OrdersAsync()).Count;
+
+        var ex = await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = close.ClientOrderId, Symbol = "ETHUSDT", Fraction = "0.5" }).ResponseAsync);
+
+        Assert.Contains("client_order_id", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(closed.PositionId, ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(ordersBefore, (await stack.Paper.OrdersAsync()).Count);
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
+    }
+
+    /// <summary>
     /// The Ledger stops after the close read its record and before the close is written: past the inline budget the
     /// write is queued, and the answer says so (it had no warning and empty figures).
     /// </summary>

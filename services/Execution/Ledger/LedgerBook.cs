@@ -83,6 +83,20 @@ public sealed class LedgerBook(
         }
     }
 
+    /// <summary>A position record by its id, or null when the Ledger holds none.</summary>
+    public async Task<PositionRecord?> RecordAsync(string positionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ledger.GetPositionAsync(new GetPositionRequest { PositionId = positionId }, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The open position record of a symbol, or null.</summary>
     public async Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken)
     {

@@ -364,8 +364,16 @@ public sealed class ClosePositionHandler(
         Log.Reduced(logger, symbol, order.ExecutedQty, order.AvgPrice, clientOrderId, reason);
         var resumed = existing is not null;
         if (resumed && !deferred && OpenedBefore(record, order) is null
-            && await BookedReduceAsync(symbol, clientOrderId, ct).ConfigureAwait(false) is { } booked)
+            && await BookedReduceAsync(symbol, order, ct).ConfigureAwait(false) is { } booked)
         {
+            if (booked.Closed)
+            {
+                // The order under this id closed its position (a close's id given to a reduce, after a restart: the
+                // in-process key space that refuses it is gone). It is not a reduce to replay.
+                throw new RpcException(new Status(StatusCode.AlreadyExists,
+                    $"client_order_id: '{clientOrderId}' is the close of position {booked.PositionId} ({Wire.Format(order.ExecutedQty)} {symbol}); a reduce needs a client_order_id of its own"));
+            }
+
             // A retry of a reduce booked before its position closed (or before another opened on the symbol): the record
             // it reduced is no longer the open one, and its trades say which it was and what it realized.
             return new ReducePositionResponse
@@ -401,16 +409,24 @@ public sealed class ClosePositionHandler(
     }
 
     /// <summary>
-    /// The record a reduce was booked against and the PnL it realized, from the Ledger's trades of its order; null when
-    /// the Ledger holds none of them (the reduce was never booked).
+    /// The record a reduce-only order was booked against and the PnL it realized, from the Ledger's trades of the order;
+    /// null when the Ledger holds none of them (it was never booked). <c>Closed</c>: the order closed that record (the
+    /// record is closed, and at the order's time: a close is dated at its order's last update, as a reduce is).
     /// </summary>
-    private async Task<(string PositionId, decimal RealizedPnl)?> BookedReduceAsync(string symbol, string clientOrderId, CancellationToken ct)
+    private async Task<(string PositionId, decimal RealizedPnl, bool Closed)?> BookedReduceAsync(string symbol, OrderInfo order, CancellationToken ct)
     {
-        var trades = (await ledger.OrderTradesAsync(symbol, clientOrderId, ct).ConfigureAwait(false))
+        var trades = (await ledger.OrderTradesAsync(symbol, order.ClientOrderId, ct).ConfigureAwait(false))
             .Where(t => !string.IsNullOrEmpty(t.PositionId)).ToList();
-        return trades.Count == 0
-            ? null
-            : (trades[0].PositionId, trades.Sum(t => Wire.Decimal(t.RealizedPnl, "realized_pnl")));
+        if (trades.Count == 0)
+        {
+            return null;
+        }
+
+        var positionId = trades[0].PositionId;
+        var reduced = await ledger.RecordAsync(positionId, ct).ConfigureAwait(false);
+        var closed = reduced is { Status: Common.V1.PositionStatus.Closed or Common.V1.PositionStatus.Liquidated }
+                     && reduced.ClosedAt is { } closedAt && closedAt.ToDateTimeOffset() == order.UpdateTime;
+        return (positionId, trades.Sum(t => Wire.Decimal(t.RealizedPnl, "realized_pnl")), closed);
     }
 
     /// <summary>
