@@ -35,6 +35,15 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("symbol", "BTCUSDTBTCUSDTBTCUSDTBTCUSDTBTCUS")]
     [InlineData("client_order_id", "")]
     [InlineData("position_id", "not-a-uuid")]
+    // Identifiers the Ledger keys rows by, in a second spelling: "123 " would record fill 123 twice, "btcusdt" open a
+    // second BTCUSDT market; a UUID in braces or without hyphens would hash as another request under the same key.
+    [InlineData("symbol", "BTCUSDT ")]
+    [InlineData("symbol", "btcusdt")]
+    [InlineData("venue", " binance")]
+    [InlineData("exchange_trade_id", "123 ")]
+    [InlineData("client_order_id", "o 1")]
+    [InlineData("position_id", "{00000000-0000-0000-0000-000000000001}")]
+    [InlineData("position_id", "00000000000000000000000000000001")]
     public async Task RecordTrade_BadField_InvalidArgumentNamingFieldNothingWritten(string field, string value)
     {
         var request = Trade();
@@ -46,6 +55,8 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
             case "symbol": request.Symbol = value; break;
             case "client_order_id": request.ClientOrderId = value; break;
             case "position_id": request.PositionId = value; break;
+            case "venue": request.Venue = value; break;
+            case "exchange_trade_id": request.ExchangeTradeId = value; break;
         }
 
         await RpcAssert.InvalidArgument(field, () => Client.RecordTradeAsync(request).ResponseAsync);
@@ -70,6 +81,10 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("symbol", "ABCDEFGHIJKLMNOPQRSTUVWXYZ1234567")]
     [InlineData("leverage", "0")]
     [InlineData("idempotency_key", "")]
+    [InlineData("idempotency_key", "key ")]
+    [InlineData("symbol", "BTCUSDT ")]
+    [InlineData("symbol", "BtcUsdt")]
+    [InlineData("account", "main ")]
     public async Task OpenPosition_BadField_InvalidArgumentNothingWritten(string field, string value)
     {
         var request = Open();
@@ -80,6 +95,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
             case "symbol": request.Symbol = value; break;
             case "leverage": request.Leverage = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
             case "idempotency_key": request.IdempotencyKey = value; break;
+            case "account": request.Account = value; break;
         }
 
         await RpcAssert.InvalidArgument(field, () => Client.OpenPositionAsync(request).ResponseAsync);

@@ -29,8 +29,8 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         ArgumentNullException.ThrowIfNull(r);
         var key = Key(r.IdempotencyKey, "idempotency_key");
         var positionId = Id(r.PositionId, "position_id");
-        var symbol = Text(r.Symbol, "symbol", 32);
-        var venue = Text(r.Venue, "venue", 32);
+        var symbol = Symbol(r.Symbol, "symbol");
+        var venue = Identifier(r.Venue, "venue", 32);
         var rate = Money(r.FundingRate, "funding_rate");
         var size = Money(r.PositionSize, "position_size");
         var mark = Positive(r.MarkPrice, "mark_price");
@@ -96,8 +96,8 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
     public async Task<GetFundingHistoryResponse> HistoryAsync(GetFundingHistoryRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var symbol = OptionalText(r.Symbol, "symbol", 32);
-        var venue = OptionalText(r.Venue, "venue", 32);
+        var symbol = OptionalSymbol(r.Symbol, "symbol");
+        var venue = OptionalIdentifier(r.Venue, "venue", 32);
         var (start, end) = Range(r.Range);
         var filter = Filter(symbol, venue, start, end);
         var (size, after) = Page(r.Page, 'f', filter);

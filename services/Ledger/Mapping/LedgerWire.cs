@@ -23,6 +23,9 @@ namespace TradeEngine.Ledger.Mapping;
 /// </remarks>
 public static class LedgerWire
 {
+    /// <summary>The symbol columns' length (varchar(32)).</summary>
+    public const int SymbolLength = 32;
+
     public const int MoneyScale = Wire.MoneyPlaces;
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
@@ -45,16 +48,47 @@ public static class LedgerWire
 
     public static decimal? OptionalPositive(string? text, string field) => string.IsNullOrEmpty(text) ? null : Positive(text, field);
 
-    public static string Key(string? text, string field) => Wire.Required(text, field, KeyLength);
+    /// <summary>An idempotency key: required, and without whitespace around it ("k " and "k" would be two keys).</summary>
+    public static string Key(string? text, string field)
+    {
+        var key = Wire.Required(text, field, KeyLength);
+        return char.IsWhiteSpace(key[0]) || char.IsWhiteSpace(key[^1])
+            ? throw new RequestValidationException(field, "must not begin or end with whitespace")
+            : key;
+    }
 
     public static string Text(string? text, string field, int maxLength) => Wire.Required(text, field, maxLength);
 
     public static string? OptionalText(string? text, string field, int maxLength) => Wire.OptionalText(text, field, maxLength);
 
+    /// <summary>
+    /// A name the Ledger keys rows by (venue, account, client order id, exchange trade or order id): required, and with
+    /// no whitespace anywhere, so "BTCUSDT " or "123 " cannot pass for another market or another fill.
+    /// </summary>
+    public static string Identifier(string? text, string field, int maxLength) => NoWhitespace(Wire.Required(text, field, maxLength), field);
+
+    /// <summary>An optional <see cref="Identifier"/>: empty means absent.</summary>
+    public static string? OptionalIdentifier(string? text, string field, int maxLength) =>
+        string.IsNullOrEmpty(text) ? null : Identifier(text, field, maxLength);
+
+    /// <summary>A symbol: an <see cref="Identifier"/> in upper case, as venues list them ("btcusdt" is not a second market).</summary>
+    public static string Symbol(string? text, string field)
+    {
+        var symbol = Identifier(text, field, SymbolLength);
+        return symbol.Any(char.IsLower) ? throw new RequestValidationException(field, "must be upper case, as the venue lists it") : symbol;
+    }
+
+    /// <summary>An optional <see cref="Symbol"/> (a filter): empty means any.</summary>
+    public static string? OptionalSymbol(string? text, string field) => string.IsNullOrEmpty(text) ? null : Symbol(text, field);
+
+    private static string NoWhitespace(string text, string field) =>
+        text.Any(char.IsWhiteSpace) ? throw new RequestValidationException(field, "must not contain whitespace") : text;
+
+    /// <summary>A UUID in its one canonical form, 8-4-4-4-12 hex digits (braces, other layouts and surrounding spaces are refused).</summary>
     public static Guid Id(string? text, string field) =>
         string.IsNullOrEmpty(text) ? throw new RequestValidationException(field, "is required")
-        : Guid.TryParse(text, out var id) ? id
-        : throw new RequestValidationException(field, "is not a UUID");
+        : Guid.TryParseExact(text, "D", out var id) ? id
+        : throw new RequestValidationException(field, "is not a UUID (8-4-4-4-12 hex digits)");
 
     public static Guid? OptionalId(string? text, string field) => string.IsNullOrEmpty(text) ? null : Id(text, field);
 

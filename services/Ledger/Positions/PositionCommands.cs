@@ -50,9 +50,9 @@ public static class PositionCommands
         var fills = ParseFills(r.Fills, quantity, fee, times);
         return new OpenCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
-            OptionalText(r.Account, "account", 64) ?? DefaultAccount,
-            Text(r.Venue, "venue", 32),
-            Text(r.Symbol, "symbol", 32),
+            OptionalIdentifier(r.Account, "account", 64) ?? DefaultAccount,
+            Identifier(r.Venue, "venue", 32),
+            Symbol(r.Symbol, "symbol"),
             PositionRow.FromProto(side),
             quantity,
             entryPrice,
@@ -87,9 +87,9 @@ public static class PositionCommands
             var size = Positive(f.Quantity, at + "quantity");
             Notional(size, price, at + "quantity");
             var fill = new FillCommand(
-                Text(f.ClientOrderId, at + "client_order_id", 64),
-                Text(f.ExchangeTradeId, at + "exchange_trade_id", 64),
-                OptionalText(f.ExchangeOrderId, at + "exchange_order_id", 64),
+                Identifier(f.ClientOrderId, at + "client_order_id", 64),
+                Identifier(f.ExchangeTradeId, at + "exchange_trade_id", 64),
+                OptionalIdentifier(f.ExchangeOrderId, at + "exchange_order_id", 64),
                 price,
                 size,
                 Bounded(NonNegativeOrZero(f.Fee, at + "fee"), at + "fee"),

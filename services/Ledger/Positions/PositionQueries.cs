@@ -25,9 +25,9 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
                 missing = $"Position {id} does not exist.";
                 break;
             case GetPositionRequest.KeyOneofCase.Open:
-                var venue = Text(request.Open.Venue, "open.venue", 32);
-                var symbol = Text(request.Open.Symbol, "open.symbol", 32);
-                var account = OptionalText(request.Open.Account, "open.account", 64);
+                var venue = Identifier(request.Open.Venue, "open.venue", 32);
+                var symbol = Symbol(request.Open.Symbol, "open.symbol");
+                var account = OptionalIdentifier(request.Open.Account, "open.account", 64);
                 command = Sql.Command(
                     $"SELECT {PositionRow.Columns} FROM positions WHERE venue = $1 AND symbol = $2 AND status = 'open' " +
                     "AND ($3::text IS NULL OR account = $3) ORDER BY opened_at LIMIT 1", connection, null, venue, symbol, account);
@@ -108,7 +108,7 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(request);
         var venue = OptionalText(request.Venue, "venue", 32);
-        var account = OptionalText(request.Account, "account", 64);
+        var account = OptionalIdentifier(request.Account, "account", 64);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             $"SELECT {PositionRow.Columns} FROM positions WHERE status = 'open' AND ($1::text IS NULL OR venue = $1) " +

@@ -20,9 +20,9 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
     public async Task<GetOrderTradesResponse> OrderTradesAsync(GetOrderTradesRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var venue = Text(request.Venue, "venue", 32);
-        var symbol = Text(request.Symbol, "symbol", 32);
-        var clientOrderId = Text(request.ClientOrderId, "client_order_id", 64);
+        var venue = Identifier(request.Venue, "venue", 32);
+        var symbol = Symbol(request.Symbol, "symbol");
+        var clientOrderId = Identifier(request.ClientOrderId, "client_order_id", 64);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
             "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy " +

@@ -34,11 +34,11 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
     public Task<RecordTradeResponse> RecordAsync(RecordTradeRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var clientOrderId = Text(r.ClientOrderId, "client_order_id", 64);
-        var venue = Text(r.Venue, "venue", 32);
-        var exchangeTradeId = Text(r.ExchangeTradeId, "exchange_trade_id", 64);
-        var exchangeOrderId = OptionalText(r.ExchangeOrderId, "exchange_order_id", 64);
-        var symbol = Text(r.Symbol, "symbol", 32);
+        var clientOrderId = Identifier(r.ClientOrderId, "client_order_id", 64);
+        var venue = Identifier(r.Venue, "venue", 32);
+        var exchangeTradeId = Identifier(r.ExchangeTradeId, "exchange_trade_id", 64);
+        var exchangeOrderId = OptionalIdentifier(r.ExchangeOrderId, "exchange_order_id", 64);
+        var symbol = Symbol(r.Symbol, "symbol");
         var side = Wire.Enum(r.Side, "side") == TradeSide.Buy ? "buy" : "sell";
         var price = Positive(r.Price, "price");
         var quantity = Positive(r.Quantity, "quantity");
