@@ -103,7 +103,8 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
     [Fact]
     public async Task LogFundingEventAndHistory_ExtremeDecimals_ExactAndPostedToPosition()
     {
-        var opened = await Client.OpenPositionAsync(Open());
+        // A short position: its size is signed negative.
+        var opened = await Client.OpenPositionAsync(Open(side: Side.Short));
         var logged = await Client.LogFundingEventAsync(new LogFundingEventRequest
         {
             IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.00010000",

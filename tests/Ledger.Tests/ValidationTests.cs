@@ -248,6 +248,23 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         }).ResponseAsync);
     }
 
+    /// <summary>The size is signed (long positive): none, or the other side's, is not a settlement of this long position.</summary>
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public async Task LogFundingEvent_SizeOfNoneOrOfTheOtherSide_InvalidArgumentNothingPosted(string size)
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+        await RpcAssert.InvalidArgument("position_size", () => Client.LogFundingEventAsync(new LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
+            PositionSize = size, MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(T0),
+        }).ResponseAsync);
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE funding = 0"));
+        Assert.Equal(0, await _ledger.CountAsync("outbox WHERE message_type = 'FundingPaid'"));
+    }
+
     [Fact]
     public async Task LogFundingEvent_MalformedPayment_InvalidArgumentNothingPosted()
     {

@@ -49,7 +49,7 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
             // The position's row lock: it orders this FundingPaid among the position's other events (see OutboxWriter)
             // and holds opened_at and closed_at still while the settlement is checked against them.
             await using (var find = Sql.Command(
-                "SELECT opened_at, closed_at, status, symbol, venue FROM positions WHERE position_id = $1 FOR UPDATE", connection, transaction, positionId))
+                "SELECT opened_at, closed_at, status, symbol, venue, side FROM positions WHERE position_id = $1 FOR UPDATE", connection, transaction, positionId))
             await using (var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 if (!await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -59,6 +59,13 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
 
                 CheckWithinLife(fundingTime, reader.Instant(0), reader.NullableInstant(1), reader.GetString(2));
                 PositionStore.RequireSameMarket(reader.GetString(3), reader.GetString(4), symbol, venue);
+                // Signed, long positive: a settlement of nothing, or of the other side, is not this position's.
+                var sign = reader.GetString(5) == "long" ? 1 : -1;
+                if (Math.Sign(size) != sign)
+                {
+                    throw new RequestValidationException("position_size",
+                        $"must be {(sign > 0 ? "positive" : "negative")} for this {reader.GetString(5)} position (signed: long positive, short negative)");
+                }
             }
 
             await using var batch = new NpgsqlBatch(connection, transaction)
