@@ -206,6 +206,11 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         {
             IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1.5", ExitPrice = "100", ReducedAt = At(T0.AddHours(1)),
         }).ResponseAsync);
+        // A reduce of the whole quantity closes the position, and still names its own field (it named closed_at).
+        await RpcAssert.InvalidArgument("reduced_at", () => Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "2", ExitPrice = "100", ReducedAt = At(T0.AddHours(1)),
+        }).ResponseAsync);
         await RpcAssert.InvalidArgument("closed_at", () => Client.ClosePositionAsync(new ClosePositionRequest
         {
             IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "100", ClosedAt = At(T0.AddHours(1)),

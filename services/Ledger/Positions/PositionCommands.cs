@@ -29,9 +29,10 @@ public static class PositionCommands
         string Key, Guid PositionId, decimal Quantity, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason,
         IReadOnlyList<FillCommand> Fills);
 
+    /// <param name="AtField">The request's field that <paramref name="At"/> came from (a reduce of the whole quantity closes too).</param>
     public sealed record CloseCommand(
         string Key, Guid PositionId, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason, bool Liquidated,
-        IReadOnlyList<FillCommand> Fills);
+        IReadOnlyList<FillCommand> Fills, string AtField = "closed_at");
 
     public static OpenCommand Parse(OpenPositionRequest r, RecordedTimes times)
     {

@@ -70,7 +70,8 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
 
             return command.Quantity == row.Quantity
                 ? await CloseAsync(connection, transaction, row, new CloseCommand(
-                    command.Key, row.PositionId, command.ExitPrice, command.Fee, command.At, command.Reason, Liquidated: false, command.Fills), ct)
+                    command.Key, row.PositionId, command.ExitPrice, command.Fee, command.At, command.Reason, Liquidated: false, command.Fills,
+                    AtField: "reduced_at"), ct)
                     .ConfigureAwait(false)
                 : await ReducePartAsync(connection, transaction, row, command, ct).ConfigureAwait(false);
         }, cancellationToken);
@@ -173,7 +174,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
         var closed = new PositionClosed(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
             row.Quantity, after.EntryPrice, exit, after.RealizedPnl, after.Fees, after.Funding, c.Reason, c.Liquidated);
         await JournalAsync(connection, transaction, after, c.Liquidated ? "liquidate" : "close", row.Quantity, c.ExitPrice, pnl, c.Fee,
-            c.Reason, c.At, (closed.EventId, closed), ct, FillTrades(row, c.Fills, row.Strategy, closing: true)).ConfigureAwait(false);
+            c.Reason, c.At, (closed.EventId, closed), ct, FillTrades(row, c.Fills, row.Strategy, closing: true), c.AtField).ConfigureAwait(false);
         return after.ToProto();
     }
 
@@ -211,7 +212,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
     private static async Task JournalAsync<TEvent>(
         NpgsqlConnection connection, NpgsqlTransaction transaction, PositionRow row, string kind, decimal quantity, decimal price,
         decimal pnl, decimal fee, string? reason, DateTimeOffset at, (Guid EventId, TEvent Message) outbox, CancellationToken ct,
-        IEnumerable<NpgsqlBatchCommand>? more = null)
+        IEnumerable<NpgsqlBatchCommand>? more = null, string? atField = null)
         where TEvent : class
     {
         await using var batch = new NpgsqlBatch(connection, transaction)
@@ -238,7 +239,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
         if (batch.BatchCommands[0].RecordsAffected == 0)
         {
             throw new RequestValidationException(
-                kind switch { "reduce" => "reduced_at", "close" or "liquidate" => "closed_at", _ => "opened_at" },
+                atField ?? kind switch { "reduce" => "reduced_at", "close" or "liquidate" => "closed_at", _ => "opened_at" },
                 "must not be before the position's last change");
         }
     }
