@@ -223,9 +223,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     public async Task ReducePosition_ByFractionWithACloseIdAfterARestart_AlreadyExistsNothingSent()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var (close, closed) = await OpenAndCloseAsync(stack);
-        await stack.StopExecutionAsync();
-        await stack.StartExecutionAsync();
+        var (close, closed) = await OpenAndCloseAsync(stack, restart: true);
         var ordersBefore = (await stack.Paper.OrdersAsync()).Count;
 
         var ex = await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.ReducePositionAsync(
@@ -298,9 +296,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     public async Task ClosePosition_RecordedThenRetriedAfterARestartWhileTheLedgerIsDown_NoFalseMismatch()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var (close, first) = await OpenAndCloseAsync(stack);
-        await stack.StopExecutionAsync();
-        await stack.StartExecutionAsync();
+        var (close, first) = await OpenAndCloseAsync(stack, restart: true);
         await stack.StopLedgerAsync();
 
         var retried = await stack.Execution.ClosePositionAsync(close);
@@ -357,12 +353,22 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
     }
 
-    /// <summary>Opens 0.2 ETHUSDT and closes it: the close's request (to retry it) and its answer.</summary>
-    private static async Task<(ClosePositionRequest Close, ClosePositionResponse Answer)> OpenAndCloseAsync(ExecutionStack stack)
+    /// <summary>
+    /// Opens 0.2 ETHUSDT and closes it, then (<paramref name="restart"/>) restarts Execution, so what it kept in memory
+    /// of the close is gone: the close's request (to retry it) and its answer.
+    /// </summary>
+    private static async Task<(ClosePositionRequest Close, ClosePositionResponse Answer)> OpenAndCloseAsync(ExecutionStack stack, bool restart = false)
     {
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
         var close = new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" };
-        return (close, await stack.Execution.ClosePositionAsync(close));
+        var answer = await stack.Execution.ClosePositionAsync(close);
+        if (restart)
+        {
+            await stack.StopExecutionAsync();
+            await stack.StartExecutionAsync();
+        }
+
+        return (close, answer);
     }
 
     /// <summary>

@@ -105,18 +105,10 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
     public async Task Consume_InboxUnreachableLongerThanTheOrdinaryRetries_DeliveryHeldAndTheWorkRunsOnceItAnswers()
     {
         var outage = new ClaimOutage(TimeSpan.FromSeconds(12));
-        var inbox = new ObservedInbox(new LedgerInbox(new LedgerService.LedgerServiceClient(_ledger.Host.Channel.Intercept(outage))));
-        var work = new ProbeWork();
-        await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
-        var probe = new InboxProbe(Guid.NewGuid());
 
-        await consumer.SendAsync(probe);
-        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1, TimeSpan.FromSeconds(45));
-        await Task.Delay(500);
+        await ProbeThroughOnceAsync(outage, TimeSpan.FromSeconds(45));
 
-        Assert.Equal(1, work.Runs(probe.EventId));
         Assert.True(outage.Refused >= 4, $"{outage.Refused} claims refused");
-        Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
     }
 
     /// <summary>
@@ -127,19 +119,30 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
     [Fact]
     public async Task Consume_ClaimMadeButItsAnswerLost_TheDeliveryGetsItsClaimBackAndRunsAtOnce()
     {
-        var inbox = new ObservedInbox(new LedgerInbox(new LedgerService.LedgerServiceClient(_ledger.Host.Channel.Intercept(new ClaimAnswerLost()))));
+        // Well inside the lease: the first retry comes 1 s after the lost answer.
+        var inbox = await ProbeThroughOnceAsync(new ClaimAnswerLost(), TimeSpan.FromSeconds(20));
+
+        Assert.Equal([InboxClaimStatus.Claimed], inbox.Outcomes);
+    }
+
+    /// <summary>
+    /// Sends one probe to a consumer whose inbox reaches the Ledger through <paramref name="interceptor"/>; asserts that
+    /// the work ran exactly once within <paramref name="within"/> and that the event is recorded processed.
+    /// </summary>
+    private async Task<ObservedInbox> ProbeThroughOnceAsync(Interceptor interceptor, TimeSpan within)
+    {
+        var inbox = new ObservedInbox(new LedgerInbox(new LedgerService.LedgerServiceClient(_ledger.Host.Channel.Intercept(interceptor))));
         var work = new ProbeWork();
         await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
         var probe = new InboxProbe(Guid.NewGuid());
 
         await consumer.SendAsync(probe);
-        // Well inside the lease: the first retry comes 1 s after the lost answer.
-        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1, TimeSpan.FromSeconds(20));
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1, within);
         await Task.Delay(500);
 
         Assert.Equal(1, work.Runs(probe.EventId));
-        Assert.Equal([InboxClaimStatus.Claimed], inbox.Outcomes);
         Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
+        return inbox;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, bool mustHold = true)
