@@ -334,10 +334,14 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
 
     /// <summary>
     /// Execution dies after the close filled and before it was recorded; on the restart the reconciliation records the
-    /// venue's close. The client's retry then answers that close, not FAILED_PRECONDITION "already closed".
+    /// venue's close. The client's retry then answers that close, not FAILED_PRECONDITION "already closed". Also when
+    /// the reconciliation recorded it as liquidated (a liquidation order among the venue's closing fills): the retry
+    /// looked for closed records only, and logged a false "close-unrecorded" mismatch.
     /// </summary>
-    [Fact]
-    public async Task ClosePosition_RetriedAfterACrashTheReconciliationRecorded_AnswersTheClose()
+    [Theory]
+    [InlineData("closed")]
+    [InlineData("liquidated")]
+    public async Task ClosePosition_RetriedAfterACrashTheReconciliationRecorded_AnswersTheClose(string recordedAs)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
@@ -345,12 +349,15 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         // Recorded by the restart's reconciliation (the first attempt died before its write), not by the first attempt.
         Assert.Equal(1, await stack.CountAsync(
             "positions WHERE status = 'closed' AND position_id = $1::uuid AND exit_reason LIKE 'venue: closed by its own order%'", opened.PositionId));
+        // The simulator liquidates whole positions only, so the record a liquidation was part of is put in that state here.
+        Assert.Equal(1, await stack.ExecuteAsync("UPDATE positions SET status = $2 WHERE position_id = $1::uuid", opened.PositionId, recordedAs));
 
         var retried = await stack.Execution.ClosePositionAsync(close);
 
         Assert.True(retried.Replayed);
         Assert.Equal((opened.PositionId, "0.2"), (retried.PositionId, retried.Quantity));
-        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = $2 AND position_id = $1::uuid", opened.PositionId, recordedAs));
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE reason LIKE 'Closed ETHUSDT at the venue, but the Ledger had no open record%'"));
     }
 
     /// <summary>

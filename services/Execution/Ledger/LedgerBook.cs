@@ -84,27 +84,18 @@ public sealed class LedgerBook(
     }
 
     /// <summary>A position record by its id, or null when the Ledger holds none.</summary>
-    public async Task<PositionRecord?> RecordAsync(string positionId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await ledger.GetPositionAsync(new GetPositionRequest { PositionId = positionId }, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
-        {
-            return null;
-        }
-    }
+    public Task<PositionRecord?> RecordAsync(string positionId, CancellationToken cancellationToken) =>
+        FindRecordAsync(new GetPositionRequest { PositionId = positionId }, cancellationToken);
 
     /// <summary>The open position record of a symbol, or null.</summary>
-    public async Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken)
+    public Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken) =>
+        FindRecordAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } }, cancellationToken);
+
+    private async Task<PositionRecord?> FindRecordAsync(GetPositionRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            return await ledger.GetPositionAsync(
-                new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await ledger.GetPositionAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
@@ -132,7 +123,8 @@ public sealed class LedgerBook(
     /// The record of a symbol that <paramref name="order"/> closed, as a resumed close replays against it: the last one
     /// closed, and only at or after the order's fill. A close records the fill's time (the order's update time) and a
     /// reconciliation the same or a later one; a record closed before the order is another position's, and taking it
-    /// would hide a close the Ledger never recorded.
+    /// would hide a close the Ledger never recorded. Closed or liquidated: reconciliation records a venue close that a
+    /// liquidation order was part of as liquidated, and it is still the record a close of ours may have ended.
     /// </summary>
     public async Task<PositionRecord?> ClosedByRecordAsync(string symbol, OrderInfo order, CancellationToken cancellationToken)
     {
@@ -140,7 +132,8 @@ public sealed class LedgerBook(
         var response = await ledger.GetPositionsAsync(
             new GetPositionsRequest
             {
-                Venue = Venue, Symbol = symbol, Status = PositionStatus.Closed, ClosedSince = Wire.Timestamp(order.UpdateTime),
+                // Any status: closed_since leaves out the open records, and keeps both the closed and the liquidated.
+                Venue = Venue, Symbol = symbol, ClosedSince = Wire.Timestamp(order.UpdateTime),
                 Page = new PageRequest { PageSize = 1000 },
             },
             cancellationToken: cancellationToken).ConfigureAwait(false);

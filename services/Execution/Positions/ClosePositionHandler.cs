@@ -210,7 +210,7 @@ public sealed class ClosePositionHandler(
     /// </summary>
     private async Task<string?> CancelAfterCloseAsync(string symbol, string clientOrderId, CancellationToken ct) =>
         await protective.CancelAllAfterCloseAsync(symbol, clientOrderId, ct).ConfigureAwait(false) is { } failed
-            ? $"orders: {symbol}'s open orders could not be cancelled after the close ({failed.Message}); reconciliation cancels them, as it does any left on a symbol with no position"
+            ? $"orders: {symbol}'s open orders could not be cancelled after the close ({failed.Message}); reconciliation cancels the protective ones left on a symbol with no position"
             : null;
 
     /// <summary>

@@ -182,7 +182,8 @@ public sealed class ProtectiveOrders(IBinanceClient venue, ILogger<ProtectiveOrd
     /// <summary>
     /// The symbol's open orders cancelled once a close has filled (never before: until then they guard the position). A
     /// cancel that fails does not undo the close, and is logged and returned (null when all went): the orders left have
-    /// nothing to guard (closePosition, reduce-only), and reconciliation cancels orders left on a symbol with no position.
+    /// nothing to guard (closePosition, reduce-only), and reconciliation cancels the protective (conditional) orders left on
+    /// a symbol with no position.
     /// </summary>
     public async Task<BinanceException?> CancelAllAfterCloseAsync(string symbol, string closeClientOrderId, CancellationToken ct)
     {

@@ -106,23 +106,17 @@ public sealed class Reconciler(
             // that close as it happened, with its fills, fees and realized PnL, not at today's mark.
             mismatches++;
             var (order, closeFills, liquidation) = venueClose;
-            if (liquidation is not null)
-            {
-                // The venue's liquidation engine closed it: recorded as liquidated (the Ledger's status and the
-                // PositionClosed event say so), and reported as critical, not as an ordinary close.
-                await ReportAsync("liquidated-at-venue", symbol,
-                    $"the venue liquidated the Ledger's open {record.Side} record {record.PositionId} (order {liquidation}) at {Wire.Format(order.AvgPrice)}; recorded as liquidated with its {closeFills.Trades.Count} fill(s)",
-                    stamp, ct, LedgerV1.RiskEventSeverity.Critical).ConfigureAwait(false);
-            }
-            else
-            {
-                await ReportAsync("closed-at-venue", symbol,
-                    $"the venue closed the Ledger's open {record.Side} record {record.PositionId} by its own order(s) at {Wire.Format(order.AvgPrice)}; recorded with its {closeFills.Trades.Count} fill(s)", stamp, ct)
-                    .ConfigureAwait(false);
-            }
+            // The venue's liquidation engine closing it is recorded as liquidated (the Ledger's status and the
+            // PositionClosed event say so), and reported as critical, not as an ordinary close.
+            var what = liquidation is null ? "closed it by its own order(s)" : $"liquidated it (order {liquidation})";
+            // A liquidation's critical event is keyed by its order, not by the pass: should the Ledger refuse the close,
+            // the passes that follow do not raise it again.
+            await ReportAsync(liquidation is null ? "closed-at-venue" : "liquidated-at-venue", symbol,
+                $"the Ledger's open {record.Side} record {record.PositionId}: the venue {what} at {Wire.Format(order.AvgPrice)}; recorded{(liquidation is null ? "" : " as liquidated")} with its {closeFills.Trades.Count} fill(s)",
+                liquidation ?? stamp, ct, liquidation is null ? LedgerV1.RiskEventSeverity.Warning : LedgerV1.RiskEventSeverity.Critical).ConfigureAwait(false);
 
             var closed = await ledger.CloseByOrderAsync(record, order, closeFills,
-                liquidation is null ? "venue: closed by its own order (stop-loss or take-profit)" : $"venue: liquidated (order {liquidation})",
+                liquidation is null ? "venue: closed by its own order (a stop-loss, take-profit, ADL or a close made at the venue)" : $"venue: liquidated (order {liquidation})",
                 "reconcile-venue-close:" + record.PositionId, ct, liquidated: liquidation is not null).ConfigureAwait(false);
             fills.Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
             record = null;

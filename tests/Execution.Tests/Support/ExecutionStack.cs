@@ -319,6 +319,15 @@ public sealed class ExecutionStack : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Runs one statement against the Ledger's database (to put a record in a state a test needs): rows affected.</summary>
+    public async Task<int> ExecuteAsync(string sql, params object[] values)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = Command(connection, sql, values);
+        return await command.ExecuteNonQueryAsync();
+    }
+
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, object[] values)
     {
         var command = new NpgsqlCommand(sql, connection);
