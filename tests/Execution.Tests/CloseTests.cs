@@ -215,6 +215,33 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// The same retry while the Ledger is down: the recording waits behind the queue and, once the Ledger is back, finds
+    /// the reduce booked. Before, the queued path found no open record and logged a false "reduce-unrecorded" mismatch.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_BookedThenPositionClosedThenRetriedAfterARestartWhileTheLedgerIsDown_NoFalseMismatch()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.4", Reason = "test" };
+        await stack.Execution.ReducePositionAsync(reduce);
+        await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        await stack.StopLedgerAsync();
+
+        var retried = await stack.Execution.ReducePositionAsync(reduce);
+        Assert.True(retried.Replayed);
+        Assert.Contains(retried.Warnings, w => w.StartsWith("ledger: ", StringComparison.Ordinal));
+        var writes = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerWrites>();
+        await stack.StartLedgerAsync();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued recording");
+
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", reduce.ClientOrderId));
+    }
+
+    /// <summary>
     /// A close's client order id given to a reduce by fraction after a restart (the in-process key space that refuses it
     /// is gone, and a fraction cannot be checked against a position that no longer stands): ALREADY_EXISTS naming the
     /// close, nothing sent. Before, it was answered as a replayed reduce with the close's figures.

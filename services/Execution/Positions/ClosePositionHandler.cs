@@ -262,8 +262,18 @@ public sealed class ClosePositionHandler(
     {
         if (deferred)
         {
-            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol,
-                (later, ct2) => RecordReducedAsync(OpenedBefore(later, order), order, clientOrderId, reason, resumed, open, ct2));
+            ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, async (later, ct2) =>
+            {
+                var reduced = OpenedBefore(later, order);
+                // A resumed reduce whose position has closed since (the inline path answers it from its trades): booked
+                // already when the Ledger holds its trades, and not a reduce the Ledger lacks.
+                if (reduced is null && resumed && await BookedReduceAsync(symbol, order, ct2).ConfigureAwait(false) is not null)
+                {
+                    return;
+                }
+
+                await RecordReducedAsync(reduced, order, clientOrderId, reason, resumed, open, ct2).ConfigureAwait(false);
+            });
             return true;
         }
 

@@ -145,7 +145,17 @@ public sealed class ProtectiveOrders(IBinanceClient venue, ILogger<ProtectiveOrd
             .SelectMany(type => Guarding(open, side, type))
             .Where(o => !kept.Any(k => string.Equals(k.ClientAlgoId, o.ClientAlgoId, StringComparison.Ordinal)))
             .ToList();
-        var outcomes = await Task.WhenAll(superseded.Select(async o =>
+        return await CancelEachAsync(superseded, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cancels each of <paramref name="orders"/>, all of them tried whatever one of them does: those the venue cancelled
+    /// (an order it no longer holds is not among them, nor an error), and the venue's refusals.
+    /// </summary>
+    public async Task<(IReadOnlyList<ConditionalOrderInfo> Cancelled, IReadOnlyList<Exception> Failures)> CancelEachAsync(
+        IReadOnlyList<ConditionalOrderInfo> orders, CancellationToken ct)
+    {
+        var outcomes = await Task.WhenAll(orders.Select(async o =>
         {
             try
             {

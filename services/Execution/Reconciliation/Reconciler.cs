@@ -167,11 +167,14 @@ public sealed class Reconciler(
         if (orphans.Count > 0)
         {
             mismatches++;
-            await ReportAsync("orphan-orders", symbol, $"{orphans.Count} protective order(s) at the venue with no position; cancelled", stamp, ct)
-                .ConfigureAwait(false);
-            foreach (var orphan in orphans)
+            // Every one is tried, and the report says what went; a refusal fails the symbol's pass, and the next tries again.
+            var (cancelled, failures) = await protective.CancelEachAsync(orphans, ct).ConfigureAwait(false);
+            await ReportAsync("orphan-orders", symbol,
+                $"{orphans.Count} protective order(s) at the venue with no position; {(failures.Count == 0 ? "cancelled" : $"{cancelled.Count} cancelled, {failures.Count} refused")}",
+                stamp, ct).ConfigureAwait(false);
+            if (failures.Count > 0)
             {
-                await venue.CancelConditionalOrderAsync(orphan.ClientAlgoId, ct).ConfigureAwait(false);
+                throw new AggregateException($"{failures.Count} protective order(s) of {symbol} could not be cancelled", failures);
             }
         }
 
