@@ -196,14 +196,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     public async Task ReducePosition_BookedThenPositionClosedThenRetriedAfterARestart_AnswersTheReduceNoFalseMismatch()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
-        await stack.Paper.SetPriceAsync("ETHUSDT", 3100m);
-        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.4", Reason = "test" };
-        var first = await stack.Execution.ReducePositionAsync(reduce);
-        Assert.Equal(opened.PositionId, first.PositionId);
-        await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
-        await stack.StopExecutionAsync();
-        await stack.StartExecutionAsync();
+        var (opened, reduce, first) = await ReduceThenCloseThenRestartAsync(stack);
 
         var retried = await stack.Execution.ReducePositionAsync(reduce);
 
@@ -222,20 +215,12 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     public async Task ReducePosition_BookedThenPositionClosedThenRetriedAfterARestartWhileTheLedgerIsDown_NoFalseMismatch()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
-        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.4", Reason = "test" };
-        await stack.Execution.ReducePositionAsync(reduce);
-        await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
-        await stack.StopExecutionAsync();
-        await stack.StartExecutionAsync();
-        await stack.StopLedgerAsync();
-
-        var retried = await stack.Execution.ReducePositionAsync(reduce);
-        Assert.True(retried.Replayed);
-        Assert.Contains(retried.Warnings, w => w.StartsWith("ledger: ", StringComparison.Ordinal));
-        var writes = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerWrites>();
-        await stack.StartLedgerAsync();
-        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued recording");
+        var (_, reduce, _) = await ReduceThenCloseThenRestartAsync(stack);
+        await RetryWhileTheLedgerIsDownAsync(stack, async () =>
+        {
+            var retried = await stack.Execution.ReducePositionAsync(reduce);
+            return (retried.Replayed, retried.Warnings);
+        });
 
         Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", reduce.ClientOrderId));
@@ -324,15 +309,11 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var (close, first) = await OpenAndCloseAsync(stack, restart: true);
-        await stack.StopLedgerAsync();
-
-        var retried = await stack.Execution.ClosePositionAsync(close);
-        Assert.True(retried.Replayed);
-        Assert.Contains(retried.Warnings, w => w.StartsWith("ledger: ", StringComparison.Ordinal));
-        var writes = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerWrites>();
-        Assert.True(writes.Backlog > 0);
-        await stack.StartLedgerAsync();
-        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued recording");
+        await RetryWhileTheLedgerIsDownAsync(stack, async () =>
+        {
+            var retried = await stack.Execution.ClosePositionAsync(close);
+            return (retried.Replayed, retried.Warnings);
+        });
 
         Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT' AND position_id = $1::uuid", first.PositionId));
@@ -385,6 +366,40 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal((opened.PositionId, "0.2"), (retried.PositionId, retried.Quantity));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = $2 AND position_id = $1::uuid", opened.PositionId, recordedAs));
         Assert.Equal(0, await stack.CountAsync("risk_events WHERE reason LIKE 'Closed ETHUSDT at the venue, but the Ledger had no open record%'"));
+    }
+
+    /// <summary>
+    /// Opens 1 ETHUSDT, reduces it by 0.4 at 3,100 (booked), closes the rest and restarts Execution: the open's answer, the
+    /// reduce's request (to retry it) and its answer.
+    /// </summary>
+    private static async Task<(OpenPositionResponse Opened, ReducePositionRequest Reduce, ReducePositionResponse First)> ReduceThenCloseThenRestartAsync(
+        ExecutionStack stack)
+    {
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        await stack.Paper.SetPriceAsync("ETHUSDT", 3100m);
+        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.4", Reason = "test" };
+        var first = await stack.Execution.ReducePositionAsync(reduce);
+        Assert.Equal(opened.PositionId, first.PositionId);
+        await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        return (opened, reduce, first);
+    }
+
+    /// <summary>
+    /// Stops the Ledger, makes <paramref name="retry"/> (a replay whose recording must wait: replayed, with the Ledger's
+    /// warning, and queued), starts the Ledger again and waits until the queue has landed.
+    /// </summary>
+    private static async Task RetryWhileTheLedgerIsDownAsync(ExecutionStack stack, Func<Task<(bool Replayed, IEnumerable<string> Warnings)>> retry)
+    {
+        await stack.StopLedgerAsync();
+        var (replayed, warnings) = await retry();
+        Assert.True(replayed);
+        Assert.Contains(warnings, w => w.StartsWith("ledger: ", StringComparison.Ordinal));
+        var writes = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerWrites>();
+        Assert.True(writes.Backlog > 0);
+        await stack.StartLedgerAsync();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued recording");
     }
 
     /// <summary>
