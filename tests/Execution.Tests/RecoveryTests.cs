@@ -655,6 +655,31 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>
+    /// A reduce whose Ledger write was lost, then the rest closed at the venue: reconciliation books the venue's close with
+    /// both orders' fills, each under its own order's client id, so the reduce's retry finds its trades and is answered
+    /// as the reduce it was. Before, every fill was booked under one made-up id, and the retry logged a false
+    /// "reduce-unrecorded" mismatch and answered an empty position id.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_VenueCloseOfALostReduceAndTheRest_EachFillUnderItsOrdersId_TheReducesRetryFindsItsTrades()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var (opened, reduceId, _) = await OpenWithALostReduceAsync(stack);
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 1.5m, ReduceOnly: true), "by-hand-close");
+
+        Assert.True(await stack.ReconcileAsync() >= 1);
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1 AND position_id = $2::uuid AND quantity = 0.5", reduceId, opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = 'by-hand-close' AND position_id = $1::uuid AND quantity = 1.5", opened.PositionId));
+
+        var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
+
+        Assert.True(retried.Replayed);
+        Assert.Equal(opened.PositionId, retried.PositionId);
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE reason LIKE '%Reduced ETHUSDT by 0.5 at the venue, but the Ledger had no open record%'"));
+        Assert.Single(await stack.Paper.OrdersAsync(reduceId));
+    }
+
     [Fact]
     public async Task ClosePosition_LedgerDown_ClosedAtTheVenueAtOnceAndRecordedWithItsFillsWhenTheLedgerIsBack()
     {

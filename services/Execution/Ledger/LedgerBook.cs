@@ -295,7 +295,7 @@ public sealed class LedgerBook(
 
         return fills.Trades.Select(t => new Fill
         {
-            ClientOrderId = order.ClientOrderId,
+            ClientOrderId = fills.ClientOrderIds?.GetValueOrDefault(t.OrderId) ?? order.ClientOrderId,
             ExchangeTradeId = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ExchangeOrderId = t.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             Price = Wire.Format(t.Price),
@@ -392,4 +392,8 @@ public sealed class LedgerBook(
 }
 
 /// <summary>An order's fills as the venue lists them, and their summed commission.</summary>
-public sealed record OrderFills(decimal Fee, IReadOnlyList<UserTrade> Trades);
+/// <param name="ClientOrderIds">
+/// The client id of each order the fills belong to, when they are several orders' (a close the venue made, read back by
+/// reconciliation): each fill is recorded under its own order's id. Null: all are the one order's.
+/// </param>
+public sealed record OrderFills(decimal Fee, IReadOnlyList<UserTrade> Trades, IReadOnlyDictionary<long, string>? ClientOrderIds = null);

@@ -553,18 +553,19 @@ public sealed class Reconciler(
         var order = new OrderInfo(
             symbol, last.OrderId, "venue-" + last.OrderId.ToString(CultureInfo.InvariantCulture), closing, "MARKET", OrderStatus.Filled, sum, sum, 0m,
             average, picked.Sum(t => t.QuoteQty), 0m, ReduceOnly: true, ClosePosition: false, "BOTH", string.Empty, last.Time);
-        string? liquidation = null;
+        // The orders behind the fills: each fill is recorded under its own order's client id (so a retry of one of ours
+        // finds its trades), and a liquidation order among them makes the close a liquidation.
+        var clientOrderIds = new Dictionary<long, string>();
         foreach (var orderId in picked.Select(t => t.OrderId).Distinct())
         {
-            if (await venue.GetOrderByIdAsync(symbol, orderId, ct).ConfigureAwait(false) is { } placed
-                && placed.ClientOrderId.StartsWith(LiquidationOrderPrefix, StringComparison.Ordinal))
+            if (await venue.GetOrderByIdAsync(symbol, orderId, ct).ConfigureAwait(false) is { } placed)
             {
-                liquidation = placed.ClientOrderId;
-                break;
+                clientOrderIds[orderId] = placed.ClientOrderId;
             }
         }
 
-        return (order, new OrderFills(picked.Sum(t => t.Commission), picked), liquidation);
+        var liquidation = clientOrderIds.Values.FirstOrDefault(id => id.StartsWith(LiquidationOrderPrefix, StringComparison.Ordinal));
+        return (order, new OrderFills(picked.Sum(t => t.Commission), picked, clientOrderIds), liquidation);
     }
 
     /// <summary>
