@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
@@ -83,6 +84,9 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
         var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = reason });
 
         Assert.All(answer.Results, r => Assert.Equal((true, ""), (r.Closed, r.Error)));
+        // A close the Ledger did not take within the inline budget (a loaded machine) is queued and lands after the answer.
+        var writes = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerWrites>();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued recording");
         Assert.Equal(2, await stack.CountAsync("positions WHERE status = 'closed' AND char_length(exit_reason) = 256 AND exit_reason LIKE 'operator: the desk%…'"));
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
     }
