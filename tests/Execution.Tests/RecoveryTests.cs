@@ -122,6 +122,45 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>
+    /// A queued write whose venue read is refused for a reason of the moment (-1021 after the client's one re-sync,
+    /// -1008 the venue overloaded, -2015 the key's permissions) is tried again until it lands, as in an outage; a
+    /// refusal of the read itself (-1121, an unknown symbol) drops it, as before. Before, every venue refusal dropped the
+    /// write at once, and with it the fill it was recording.
+    /// </summary>
+    [Theory]
+    [InlineData(PaperExchange.Control.FaultKind.Timestamp, 0, true)]
+    [InlineData(PaperExchange.Control.FaultKind.Reject, -1008, true)]
+    [InlineData(PaperExchange.Control.FaultKind.Reject, -2015, true)]
+    [InlineData(PaperExchange.Control.FaultKind.Reject, -1121, false)]
+    public async Task LedgerWrites_AQueuedWritesVenueReadRefused_TriedAgainUnlessTheRequestItselfIsRefused(
+        PaperExchange.Control.FaultKind fault, int code, bool triedAgain)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        var venue = stack.ExecutionHost.Services.GetRequiredService<TradeEngine.Binance.IBinanceClient>();
+        // Two refused attempts: on -1021 the client re-syncs its clock and asks once more, so each attempt meets two.
+        var refusals = fault == PaperExchange.Control.FaultKind.Timestamp ? 4 : 2;
+        await stack.Paper.InjectFaultAsync(fault, "/fapi/v2/positionRisk", refusals, code: code == 0 ? null : code);
+        var attempts = 0;
+        var behind = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        writes.Defer("a write that reads the venue's position", async ct =>
+        {
+            Interlocked.Increment(ref attempts);
+            await venue.GetPositionsAsync("ETHUSDT", ct);
+        });
+        writes.Defer("the write behind it", _ =>
+        {
+            behind.TrySetResult();
+            return Task.CompletedTask;
+        });
+
+        await behind.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(10), "the queue");
+        Assert.Equal(triedAgain ? 3 : 1, Volatile.Read(ref attempts));
+    }
+
     [Fact]
     public async Task OpenPosition_SameClientOrderIdAfterTheFirstOrderFilledAndExecutionRestarted_NeverPlacesASecondOrder()
     {

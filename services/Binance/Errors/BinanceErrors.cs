@@ -14,6 +14,7 @@ public static class BinanceErrors
     public const int TooManyRequests = -1003;
     public const int UnexpectedResponse = -1006;
     public const int Timeout = -1007;
+    public const int ServerOverloaded = -1008;
     public const int TooManyOrders = -1015;
     public const int InvalidTimestamp = -1021;
     public const int InvalidSignature = -1022;
@@ -97,6 +98,7 @@ public static class BinanceErrors
             [Unauthorized] = (BinanceErrorKind.Unauthorized, "You are not authorized to execute this request."),
             [TooManyRequests] = (BinanceErrorKind.TooManyRequests, "Too many requests; please use the websocket for live updates."),
             [UnexpectedResponse] = (BinanceErrorKind.Unknown, "An unexpected response was received from the message bus. Execution status unknown."),
+            [ServerOverloaded] = (BinanceErrorKind.ServerBusy, "Server is currently overloaded with other requests. Please try again in a few minutes."),
             [TooManyOrders] = (BinanceErrorKind.TooManyRequests, "Too many new orders."),
             [Timeout] = (BinanceErrorKind.ServerBusy, "Timeout waiting for response from backend server. Send status unknown; execution status unknown."),
             [InvalidTimestamp] = (BinanceErrorKind.InvalidTimestamp, "Timestamp for this request is outside of the recvWindow."),
@@ -202,6 +204,22 @@ public static class BinanceErrors
     /// cannot create a second one. Anything else (including codes not in the allowlist) means the outcome is unknown.
     /// </summary>
     public static bool IsDefiniteRejection(int code) => DefiniteOrderRejections.Contains(code);
+
+    /// <summary>
+    /// Refusals of the caller rather than of the request: its rate (-1003, -1015), the venue's load (-1008), its clock
+    /// (-1021, after the transport's one re-sync) or its credentials and their permissions (-1002, -1022, -2014, -2015,
+    /// which an operator can mend at the venue without a restart), and the "status unknown" codes. The same request may
+    /// pass later; any other code is the venue's answer to the request itself (an unknown symbol, an order that does
+    /// not exist, a parameter it will never take), and asking again would get the same answer.
+    /// </summary>
+    private static readonly FrozenSet<int> TemporaryRefusals = new[]
+    {
+        Unknown, Disconnected, Unauthorized, TooManyRequests, UnexpectedResponse, Timeout, ServerOverloaded, TooManyOrders,
+        InvalidTimestamp, InvalidSignature, BadApiKeyFormat, RejectedMbxKey,
+    }.ToFrozenSet();
+
+    /// <summary>Whether the same request may pass later (see <see cref="TemporaryRefusals"/>): retry it, do not give it up.</summary>
+    public static bool MayPassLater(int code) => TemporaryRefusals.Contains(code);
 
     /// <summary>
     /// For calls that are not orders: the codes after which the call may be repeated (nothing to duplicate). Other

@@ -202,11 +202,14 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     public static bool IsTransient(RpcException ex) => GrpcStatuses.IsTransient(ex);
 
     /// <summary>
-    /// The venue refused a read outright, or the write is one the domain or our own validation refuses (a figure that can
-    /// never be right): trying it again would fail again.
+    /// The venue refused a read for the request itself (an unknown symbol or order: not its rate, load, clock or
+    /// credentials, which <see cref="Binance.Errors.BinanceErrors.MayPassLater"/> names and which are retried like an
+    /// outage), or the write is one the domain or our own validation refuses (a figure that can never be right): trying
+    /// it again would fail again. A -1021 that outlived the client's re-sync dropped the write here, and with it a fill.
     /// </summary>
     private static bool IsRefusedForGood(Exception ex) =>
-        ex is Binance.Errors.BinanceApiException or Domain.DomainException or RequestValidationException;
+        ex is Binance.Errors.BinanceApiException { Code: var code } ? !Binance.Errors.BinanceErrors.MayPassLater(code)
+            : ex is Domain.DomainException or RequestValidationException;
 
     private sealed record PendingWrite(string Description, Func<CancellationToken, Task> Run);
 }
