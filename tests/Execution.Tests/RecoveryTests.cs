@@ -161,6 +161,35 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(triedAgain ? 3 : 1, Volatile.Read(ref attempts));
     }
 
+    /// <summary>
+    /// An open retried after a crash while Funding is down: its order is at the venue, so it is recorded and its
+    /// stop-loss placed, with a warning that it has no funding quote. Before, the retry waited for the quote (informational
+    /// once the order is placed) and failed UNAVAILABLE for as long as Funding was down, the position unprotected.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_ResumedAfterACrashWhileFundingIsDown_RecordedAndProtectedWithAWarning()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 10_000);
+        var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2, stopLoss: "2500");
+        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
+        await stack.StopExecutionAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
+        await stack.FundingHost.DisposeAsync();
+        await stack.StartExecutionAsync();
+
+        var retried = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal(("1", string.Empty), (retried.Quantity, retried.FundingRate));
+        Assert.Contains(retried.Warnings, w => w.StartsWith("funding: ", StringComparison.Ordinal));
+        var stop = Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("ETHUSDT"));
+        Assert.Equal(2500m, stop.TriggerPrice);
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
+    }
+
     [Fact]
     public async Task OpenPosition_SameClientOrderIdAfterTheFirstOrderFilledAndExecutionRestarted_NeverPlacesASecondOrder()
     {
@@ -184,6 +213,44 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions"));
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+    }
+
+    /// <summary>
+    /// An open's client order id given again after a restart for another symbol: refused before anything is sent (the
+    /// venue keeps ids per symbol, so its look-up on the new symbol finds nothing; the Ledger holds the first order's
+    /// trades). Before, the order was placed and filled, and the Ledger then refused its write under the spent key: a
+    /// position nobody had recorded.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_ClientOrderIdSpentOnAnotherSymbolBeforeARestart_AlreadyExistsAndNothingSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var first = Orders.Open(symbol: "BTCUSDT", quantity: "0.01");
+        await stack.Execution.OpenPositionAsync(first);
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        var requests = await stack.OrderRequestsAsync();
+
+        var ex = await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.OpenPositionAsync(
+            Orders.Open(symbol: "ETHUSDT", quantity: "0.2", clientOrderId: first.ClientOrderId)).ResponseAsync);
+
+        Assert.StartsWith("client_order_id: ", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("BTCUSDT", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Single(await stack.Paper.OrdersAsync(first.ClientOrderId));
+        Assert.All(await stack.Venue().GetPositionsAsync("ETHUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal(0, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+
+        // A close and a reduce under that id on a symbol that has a position: refused as well, nothing sent.
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        requests = await stack.OrderRequestsAsync();
+        await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = first.ClientOrderId, Symbol = "ETHUSDT", Fraction = "0.5" }).ResponseAsync);
+        await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.ClosePositionAsync(
+            new ClosePositionRequest { ClientOrderId = first.ClientOrderId, Symbol = "ETHUSDT" }).ResponseAsync);
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Equal(0.2m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
     }
 
     /// <summary>

@@ -52,11 +52,16 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
         Assert.Equal((opened.PositionId, "order-1", "s1"), (second.PositionId, second.ClientOrderId, second.Strategy));
         Assert.Empty((await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "binance", Symbol = "ETHUSDT", ClientOrderId = "order-1" })).Trades);
         Assert.Empty((await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "binance", Symbol = "BTCUSDT", ClientOrderId = "no-such-order" })).Trades);
+        // No symbol: the order's trades on any symbol of the venue, each naming its own (how a caller learns an id was
+        // spent on another symbol; the venue keeps ids per symbol).
+        var anySymbol = await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "binance", ClientOrderId = "order-1" });
+        Assert.Equal([("t1", "BTCUSDT"), ("t2", "BTCUSDT")], anySymbol.Trades.Select(t => (t.ExchangeTradeId, t.Symbol)));
+        Assert.Empty((await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "okx", ClientOrderId = "order-1" })).Trades);
     }
 
     [Theory]
     [InlineData("", "BTCUSDT", "order-1", "venue")]
-    [InlineData("binance", "", "order-1", "symbol")]
+    [InlineData("binance", "btcusdt", "order-1", "symbol")]
     [InlineData("binance", "BTCUSDT", "", "client_order_id")]
     [InlineData("binance", "BTCUSDT", "0123456789012345678901234567890123456789012345678901234567890123456789", "client_order_id")]
     public async Task GetOrderTrades_MissingOrTooLongField_InvalidArgumentNamingIt(string venue, string symbol, string clientOrderId, string field) =>

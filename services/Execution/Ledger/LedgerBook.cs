@@ -61,6 +61,40 @@ public sealed class LedgerBook(
     }
 
     /// <summary>
+    /// The symbol on which the Ledger holds trades of <paramref name="clientOrderId"/> (any symbol of this venue), or null:
+    /// asked, before anything is sent, of an id the venue does not know on the requested symbol. Binance keeps client
+    /// order ids per symbol and forgets an order 90 days after it was made, and this process's own memory of an id ends
+    /// with a restart: an id spent on another symbol, or long ago, would be placed again, and the Ledger would refuse the
+    /// fill's write under that key after the order had filled. A Ledger that is not answering, or is older than the
+    /// any-symbol look-up (it refuses the empty symbol), gives null: the order goes ahead unchecked, as before.
+    /// </summary>
+    public async Task<string?> SpentOnAsync(string symbol, string clientOrderId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var trades = (await ledger.GetOrderTradesAsync(
+                new GetOrderTradesRequest { Venue = Venue, ClientOrderId = clientOrderId }, cancellationToken: cancellationToken)
+                .ConfigureAwait(false)).Trades;
+            return trades.Count == 0 ? null : trades[0].Symbol;
+        }
+        catch (RpcException ex) when ((LedgerWrites.IsTransient(ex) || ex.StatusCode is StatusCode.Unimplemented or StatusCode.InvalidArgument)
+                                      && !cancellationToken.IsCancellationRequested)
+        {
+            Log.SpentIdUnchecked(logger, ex, symbol, clientOrderId, ex.StatusCode);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// ALREADY_EXISTS for an id the venue does not know on <paramref name="symbol"/> but the Ledger holds trades of
+    /// (<see cref="SpentOnAsync"/>); nothing has been sent.
+    /// </summary>
+    public static RpcException Spent(string clientOrderId, string symbol, string spentOn) =>
+        new(new Status(StatusCode.AlreadyExists, string.Equals(symbol, spentOn, StringComparison.Ordinal)
+            ? $"client_order_id: {clientOrderId} was spent on an earlier {symbol} order the venue no longer lists (the Ledger holds its trades); nothing was sent. Use a new client_order_id"
+            : $"client_order_id: {clientOrderId} was spent on a {spentOn} order (the Ledger holds its trades); nothing was sent. Use a new client_order_id"));
+
+    /// <summary>
     /// Runs <paramref name="work"/> with the symbol's open record once every write queued before it has landed: how a
     /// close or reduce done at the venue while its position's record was still queued (or unreadable) gets recorded.
     /// </summary>

@@ -83,6 +83,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger does not list an order's trades (GetOrderTrades is UNIMPLEMENTED: it is older than this Execution); {Symbol} {ClientOrderId} is not decided until it is upgraded")]
     public static partial void OrderTradesUnavailable(ILogger logger, string symbol, string clientOrderId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol} {ClientOrderId}: the Ledger could not say whether the client order id was spent on another symbol ({Status}); the order goes ahead unchecked")]
+    public static partial void SpentIdUnchecked(ILogger logger, Exception exception, string symbol, string clientOrderId, global::Grpc.Core.StatusCode status);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: the Ledger refused {Symbol}'s size difference with the venue's fills; booking it at the mark without them")]
     public static partial void SizeBookedWithoutFills(ILogger logger, Exception exception, string symbol);
 

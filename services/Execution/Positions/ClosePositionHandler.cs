@@ -521,7 +521,15 @@ public sealed class ClosePositionHandler(
         var existingTask = venue.GetOrderAsync(symbol, clientOrderId, ct);
         var positionsTask = venue.GetPositionsAsync(symbol, ct);
         var recordTask = ledger.TryOpenRecordAsync(symbol, ct);
+        var spentTask = ledger.SpentOnAsync(symbol, clientOrderId, ct);
         var existing = await existingTask.ConfigureAwait(false);
+        // An id the venue does not know here but the Ledger has trades of (spent on another symbol, or on an order the
+        // venue has forgotten): placing it would fill an order whose write the Ledger then refuses.
+        if (existing is null && await spentTask.ConfigureAwait(false) is { } spentOn)
+        {
+            throw LedgerBook.Spent(clientOrderId, symbol, spentOn);
+        }
+
         var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
         var (record, answered) = await recordTask.ConfigureAwait(false);
         // Deferred whenever something is queued, record or not: a queued add or reduce changes the record this one is

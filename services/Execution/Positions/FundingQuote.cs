@@ -21,4 +21,23 @@ public sealed record FundingQuote(string Rate, string DailyCost, IReadOnlyList<s
 
         return new FundingQuote(daily.FundingRate, daily.DailyCost, warnings);
     }
+
+    /// <summary>
+    /// The quote for an order already at the venue (a resumed open): informational there, so a Funding that fails gives
+    /// an empty rate and cost with a warning rather than failing the resume, which records the fill and places the
+    /// stop-loss. A fresh open still waits for its quote (nothing is sent without it).
+    /// </summary>
+    public static async Task<FundingQuote> OrNoneAsync(Task<FundingQuote> quote)
+    {
+        ArgumentNullException.ThrowIfNull(quote);
+        try
+        {
+            return await quote.ConfigureAwait(false);
+        }
+        catch (global::Grpc.Core.RpcException ex)
+        {
+            return new FundingQuote(string.Empty, string.Empty,
+                [$"funding: no quote for this order ({ex.StatusCode}: {ex.Status.Detail}); the order was already at the venue, and is recorded and protected without one"]);
+        }
+    }
 }

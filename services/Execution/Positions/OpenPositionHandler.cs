@@ -28,6 +28,7 @@ public sealed class OpenPositionHandler(
     SymbolLocks locks,
     ReconciliationState reconciliation,
     FillRecorder fills,
+    LedgerBook ledger,
     IHostApplicationLifetime lifetime,
     ILogger<OpenPositionHandler> logger)
 {
@@ -56,6 +57,7 @@ public sealed class OpenPositionHandler(
         // The durable idempotency check: an order with this client id at the venue means an earlier attempt got
         // that far (perhaps before a crash). Resume it; never send it again.
         var existingTask = venue.GetOrderAsync(command.Symbol, command.ClientOrderId, ct);
+        var spentTask = ledger.SpentOnAsync(command.Symbol, command.ClientOrderId, ct);
         var accountTask = VenueAccount.ReadAsync(venue, ct);
         var fundingTask = FundingQuote.GetAsync(funding, command.Symbol, ExecutionWire.Side(command.Side), command.Quantity, ct);
         var existing = await existingTask.ConfigureAwait(false);
@@ -64,11 +66,18 @@ public sealed class OpenPositionHandler(
         {
             ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
             Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
-            var quoted = await fundingTask.ConfigureAwait(false);
+            var quoted = await FundingQuote.OrNoneAsync(fundingTask).ConfigureAwait(false);
             var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true, positionOpen: account.FindOpen(command.Symbol) is not null)
                 .ConfigureAwait(false);
             resumed.Replayed = true;
             return resumed;
+        }
+
+        // An id the venue does not know here but the Ledger has trades of: spent on another symbol, or on an order the
+        // venue has forgotten. Placing it would fill an order whose write the Ledger then refuses.
+        if (await spentTask.ConfigureAwait(false) is { } spentOn)
+        {
+            throw LedgerBook.Spent(command.ClientOrderId, command.Symbol, spentOn);
         }
 
         // The price is the symbol's mark from positionRisk (v2 lists every symbol, flat ones too): the price the venue

@@ -13,7 +13,8 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
     public const int MaxOrderTrades = 1_000;
 
     /// <summary>
-    /// The trades of one client order id on a venue and symbol, oldest first (trades_by_client_order_id). Fills of one
+    /// The trades of one client order id on a venue and symbol (every symbol when the request names none), oldest first
+    /// (trades_by_client_order_id). Fills of one
     /// instant come in the venue's trade id order: Binance numbers trades per symbol upwards, and a shorter number is a
     /// smaller one. (trade_id, a time-based uuid, does not sort in insertion order in PostgreSQL.)
     /// </summary>
@@ -21,14 +22,14 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(request);
         var venue = Identifier(request.Venue, "venue", 32);
-        var symbol = Symbol(request.Symbol, "symbol");
+        var symbol = OptionalSymbol(request.Symbol, "symbol");
         var clientOrderId = Identifier(request.ClientOrderId, "client_order_id", 64);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
-            "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy " +
-            "FROM trades WHERE client_order_id = $1 AND venue = $2 AND symbol = $3 " +
-            "ORDER BY executed_at, length(exchange_trade_id), exchange_trade_id LIMIT $4",
-            connection, null, clientOrderId, venue, symbol, MaxOrderTrades + 1);
+            "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy, symbol " +
+            "FROM trades WHERE client_order_id = $1 AND venue = $2 AND ($3::text IS NULL OR symbol = $3) " +
+            "ORDER BY executed_at, symbol, length(exchange_trade_id), exchange_trade_id LIMIT $4",
+            connection, null, clientOrderId, venue, (object?)symbol ?? DBNull.Value, MaxOrderTrades + 1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var response = new GetOrderTradesResponse();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -46,7 +47,7 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
                 Venue = venue,
                 ExchangeTradeId = reader.GetString(1),
                 ExchangeOrderId = reader.IsDBNull(2) ? string.Empty : reader.GetString(2),
-                Symbol = symbol,
+                Symbol = reader.GetString(11),
                 Side = reader.GetString(3) == "buy" ? TradeSide.Buy : TradeSide.Sell,
                 Price = Wire.Format(reader.GetDecimal(4)),
                 Quantity = Wire.Format(reader.GetDecimal(5)),
