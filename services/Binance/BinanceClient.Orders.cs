@@ -220,6 +220,41 @@ public sealed partial class BinanceClient
         using var activity = BinanceTransport.ActivitySource.StartActivity("binance place " + request.Path);
         activity?.SetTag("binance.symbol", symbol);
         activity?.SetTag("binance.client_order_id", clientId);
+        if (_inDoubt.TryGetValue((symbol, clientId), out var inDoubtUntil))
+        {
+            // An earlier call left this id's order in doubt, and a copy it sent may still execute: a look-up now could
+            // say "does not exist" for an order that fills a moment later, and a send would then make a second one.
+            var earlier = await SettleInDoubtAsync(inDoubtUntil, lookup, symbol, clientId, ct).ConfigureAwait(false);
+            if (earlier is not null)
+            {
+                activity?.SetTag("binance.recovered_by_lookup", true);
+                return (ParseOrUnknown(parse, earlier, symbol, clientId), 1, true);
+            }
+        }
+
+        try
+        {
+            return await SendIdempotentAsync(request, type, parse, lookup, symbol, clientId, activity, ct).ConfigureAwait(false);
+        }
+        catch (BinanceUnknownOrderOutcomeException)
+        {
+            // Until its copies' recvWindow has passed, a call with this id waits and looks first (SettleInDoubtAsync).
+            RememberInDoubt(symbol, clientId, InDoubtUntil(request));
+            throw;
+        }
+    }
+
+    private async Task<(TResult Result, int Attempts, bool Recovered)> SendIdempotentAsync<TDto, TResult>(
+        VenueRequest request,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TDto> type,
+        Func<TDto, TResult> parse,
+        Func<CancellationToken, Task<TDto?>> lookup,
+        string symbol,
+        string clientId,
+        System.Diagnostics.Activity? activity,
+        CancellationToken ct)
+        where TDto : class
+    {
         for (var attempt = 1; ; attempt++)
         {
             Exception cause;
@@ -266,6 +301,62 @@ public sealed partial class BinanceClient
 
             LogResendAfterExpiry(_logger, symbol, clientId, attempt + 1);
             request.MayHaveExecuted = false;
+        }
+    }
+
+    /// <summary>The most ids kept in doubt; past it, those whose copies can no longer execute are forgotten first.</summary>
+    private const int MaxInDoubt = 10_000;
+
+    // Client order ids (per symbol, as Binance keeps them) whose order a call left in doubt (it threw
+    // BinanceUnknownOrderOutcomeException), with the venue-clock millisecond until which a copy it sent may still execute.
+    // In memory: a restart takes longer than a recvWindow.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Symbol, string ClientId), long> _inDoubt = new();
+
+    /// <summary>The venue-clock millisecond after which no copy of <paramref name="request"/> can execute any more.</summary>
+    private long InDoubtUntil(VenueRequest request) =>
+        (request.LastSentTimestamp ?? _transport.Clock.ServerNowMilliseconds()) + _options.RecvWindow + (long)_options.UnknownOutcomeMargin.TotalMilliseconds;
+
+    private void RememberInDoubt(string symbol, string clientId, long until)
+    {
+        if (_inDoubt.Count >= MaxInDoubt)
+        {
+            var now = _transport.Clock.ServerNowMilliseconds();
+            foreach (var expired in _inDoubt.Where(e => e.Value < now).Select(e => e.Key).ToList())
+            {
+                _inDoubt.TryRemove(expired, out _);
+            }
+        }
+
+        _inDoubt[(symbol, clientId)] = until;
+    }
+
+    /// <summary>
+    /// For an id an earlier call left in doubt: waits until no copy that call sent can execute any more, then looks the
+    /// order up. Found: it is the answer (no order is sent). Not found: nothing of the earlier call executed, and the id is
+    /// free to send. A look-up that fails (or the caller's cancellation while waiting) keeps it in doubt:
+    /// <see cref="BinanceUnknownOrderOutcomeException"/>.
+    /// </summary>
+    private async Task<TDto?> SettleInDoubtAsync<TDto>(
+        long until, Func<CancellationToken, Task<TDto?>> lookup, string symbol, string clientId, CancellationToken ct)
+        where TDto : class
+    {
+        try
+        {
+            var wait = until - _transport.Clock.ServerNowMilliseconds();
+            if (wait > 0)
+            {
+                LogWaitingOutInDoubt(_logger, symbol, clientId, wait);
+                await Task.Delay(TimeSpan.FromMilliseconds(wait), _time, ct).ConfigureAwait(false);
+            }
+
+            var found = await lookup(ct).ConfigureAwait(false);
+            _inDoubt.TryRemove(new KeyValuePair<(string, string), long>((symbol, clientId), until));
+            return found;
+        }
+        catch (Exception e) when (e is not BinanceUnknownOrderOutcomeException)
+        {
+            LogLookupFailed(_logger, symbol, clientId, e.GetType().Name);
+            throw new BinanceUnknownOrderOutcomeException(symbol, clientId, e);
         }
     }
 
@@ -359,6 +450,9 @@ public sealed partial class BinanceClient
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Order {ClientOrderId} on {Symbol} was not placed and can no longer execute; sending it again (attempt {Attempt}) with the same id")]
     private static partial void LogResendAfterExpiry(ILogger logger, string symbol, string clientOrderId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {ClientOrderId} on {Symbol} was left in doubt by an earlier call; waiting {WaitMs} ms, until none of its copies can execute, before looking it up")]
+    private static partial void LogWaitingOutInDoubt(ILogger logger, string symbol, string clientOrderId, long waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Look-up of order {ClientOrderId} on {Symbol} failed ({Error})")]
     private static partial void LogLookupFailed(ILogger logger, string symbol, string clientOrderId, string error);

@@ -148,6 +148,31 @@ public class UnknownOutcomeTests : PaperTest
         Assert.Single(await Paper.OrdersAsync("cancelled"));
     }
 
+    /// <summary>
+    /// The same key sent again at once after a call left it in doubt (the caller gave up while the venue held the order,
+    /// which executes later): the second call waits until the first copy can no longer execute, finds it, and sends
+    /// nothing. Before, it looked the order up (not there yet), sent it again, and both filled: a double position.
+    /// </summary>
+    [Fact]
+    public async Task PlaceOrderAsync_SameKeyAgainRightAfterACallLeftItInDoubt_WaitsFindsTheLateOrderAndSendsNoSecond()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Client.GetAccountAsync();
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "in-doubt", cts.Token));
+        }
+
+        var again = await Client.PlaceOrderAsync(Buy, "in-doubt");
+
+        Assert.True(again.RecoveredByLookup);
+        var order = Assert.Single(await Paper.OrdersAsync("in-doubt"));
+        Assert.Equal(order.OrderId, again.Order.OrderId);
+        Assert.Equal(1, await Paper.RequestCountAsync("POST " + OrderPath));
+        Assert.Equal(0.010m, (await Client.GetPositionsAsync("BTCUSDT")).Single().PositionAmt);
+    }
+
     [Fact]
     public async Task PlaceOrderAsync_ClockSyncFailsBeforeSending_ThrowsUnavailableAndSendsNoOrder()
     {
