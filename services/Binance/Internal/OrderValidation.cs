@@ -72,7 +72,9 @@ internal static class OrderValidation
             throw Refuse(BinanceErrorKind.PriceOffTick, field, $"{VenueText.Format(price)} is not a multiple of the tick size {VenueText.Format(symbol.Filters.TickSize)}");
         }
 
-        if (price < symbol.MinPrice || price > symbol.MaxPrice)
+        // A bound of 0 is no bound: Binance's PRICE_FILTER documents that minPrice or maxPrice set to 0 disables that
+        // rule (Execution's instruments read it the same way). Taken as a bound, maxPrice 0 refused every trigger price.
+        if ((symbol.MinPrice > 0m && price < symbol.MinPrice) || (symbol.MaxPrice > 0m && price > symbol.MaxPrice))
         {
             throw Refuse(BinanceErrorKind.InvalidParameter, field, $"{VenueText.Format(price)} is outside {VenueText.Format(symbol.MinPrice)}..{VenueText.Format(symbol.MaxPrice)}");
         }
