@@ -116,9 +116,11 @@ public sealed partial class PaperEngine
             var market = Market(symbol);
             var newCap = cap ?? CapOf(market);
             var newFloor = floor ?? FloorOf(market);
-            if (newCap < 0m || newFloor > 0m || newCap > 1m || newFloor < -1m)
+            // Strictly inside (-1, 1), as a funding rate is (FundingMath.ClampRate): a cap of 1 let a rate of 1 in, and the
+            // next settlement then threw on every request that synced the engine, until a reset.
+            if (newCap < 0m || newFloor > 0m || newCap >= 1m || newFloor <= -1m)
             {
-                throw new DomainException("cap", "the cap must be from 0 to 1 and the floor from -1 to 0");
+                throw new DomainException("cap", "the cap must be from 0 to less than 1 and the floor from more than -1 to 0");
             }
 
             market.FundingRateCap = newCap;

@@ -34,6 +34,13 @@ public static class MarketCatalog
             return d;
         }
 
+        if (o.FundingRate is { } rate && (rate > d.FundingRateCap || rate < d.FundingRateFloor))
+        {
+            // Refused at start: a rate outside the bounds (1.5, say) made every settlement, and so every venue request, fail.
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Paper:Markets:{d.Symbol}:FundingRate {rate} is outside the symbol's funding floor and cap ({d.FundingRateFloor}..{d.FundingRateCap})"));
+        }
+
         var replay = string.IsNullOrWhiteSpace(o.ReplayFile) ? d.Replay : ReadReplay(o.ReplayFile);
         return d with
         {

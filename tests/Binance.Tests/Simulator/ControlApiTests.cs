@@ -66,6 +66,7 @@ public class ControlApiTests : PaperTest
     [Theory]
     [InlineData("ETHUSDT", 5, null)]
     [InlineData("ETHUSDT", null, "-0.01")]
+    [InlineData("ETHUSDT", null, "1")]
     [InlineData("NOSUCHUSDT", 4, null)]
     public async Task FundingInfo_BadTerms_BadRequestAndNothingChanged(string symbol, int? interval, string? cap)
     {
@@ -74,6 +75,16 @@ public class ControlApiTests : PaperTest
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(8, (await Client.GetFundingInfoAsync()).Single(i => i.Symbol == "ETHUSDT").FundingIntervalHours);
+    }
+
+    /// <summary>A configured funding rate outside the symbol's cap and floor stops the start, naming the setting.</summary>
+    [Fact]
+    public async Task Start_ConfiguredFundingRateOutsideTheCap_RefusedNamingTheSetting()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            await (await PaperExchangeHost.StartAsync(new Dictionary<string, string?> { ["Paper:Markets:BTCUSDT:FundingRate"] = "1.5" })).DisposeAsync());
+
+        Assert.Contains("Paper:Markets:BTCUSDT:FundingRate", ex.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
