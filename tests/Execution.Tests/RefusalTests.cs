@@ -71,6 +71,10 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         await Orders.InvalidArgument("take_profit_price", () => execution.OpenPositionAsync(Orders.Open(takeProfit: "99000")).ResponseAsync);
         await Orders.InvalidArgument("stop_loss_price", () =>
             execution.OpenPositionAsync(Orders.Open(side: Side.Short, stopLoss: "99000")).ResponseAsync);
+        // As the Ledger would refuse it, but before the order (it was refused only by the Ledger's write, after the fill).
+        var tabbed = Orders.Open();
+        tabbed.Strategy = "grid\tv2";
+        await Orders.InvalidArgument("strategy", () => execution.OpenPositionAsync(tabbed).ResponseAsync);
         Assert.Equal(0, await stack.OrderRequestsAsync());
 
         await execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
@@ -79,6 +83,17 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
             () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01", side: Side.Short)).ResponseAsync);
         Assert.Contains("opposite_position", opposite.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(before, await stack.OrderRequestsAsync());
+
+        // An add keeps the position's leverage and margin type: Binance would re-lever the whole position (or refuse the
+        // margin type with -4048 after Risk), and the Ledger keeps the position's first figures.
+        var leverage = await Orders.FailsWith(StatusCode.FailedPrecondition,
+            () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01", leverage: 5)).ResponseAsync);
+        var margin = await Orders.FailsWith(StatusCode.FailedPrecondition,
+            () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01", marginType: MarginType.Isolated)).ResponseAsync);
+        Assert.StartsWith("leverage: ", leverage.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("margin_type: ", margin.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.OrderRequestsAsync());
+        Assert.Equal(3, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).Leverage);
     }
 
     [Theory]

@@ -41,10 +41,9 @@ public sealed record OpenCommand(
         var marginType = Try(violations, () => ExecutionWire.MarginType(request.MarginType, "margin_type"));
         var stopLoss = Try(violations, () => Wire.OptionalPositive(request.StopLossPrice, "stop_loss_price"));
         var takeProfit = Try(violations, () => Wire.OptionalPositive(request.TakeProfitPrice, "take_profit_price"));
-        if (request.Strategy.Length > 64)
-        {
-            violations.Add(new FieldViolation("strategy", "must be at most 64 characters"));
-        }
+        // As the Ledger reads it (at most 64 characters, no control characters): refused here, before the order, not by
+        // the Ledger's write after the fill.
+        var strategy = Try(violations, () => Wire.OptionalText(request.Strategy, "strategy", 64));
 
         if (instrument is not null && quantity > 0m)
         {
@@ -74,7 +73,7 @@ public sealed record OpenCommand(
         }
 
         return new OpenCommand(request, clientOrderId!, instrument!, side, quantity, leverage, marginType, stopLoss, takeProfit,
-            string.IsNullOrEmpty(request.Strategy) ? null : request.Strategy);
+            strategy);
     }
 
     /// <summary>A long's stop-loss sits below the entry and its take-profit above; a short's the other way round.</summary>

@@ -93,6 +93,25 @@ public sealed class OpenPositionHandler(
                 $"opposite_position: {command.Symbol} has an open {(position.PositionAmt > 0 ? "long" : "short")} position; close it before opening a {command.Side.ToString().ToLowerInvariant()}"));
         }
 
+        // An add keeps the position's settings: Binance applies a symbol's leverage to its whole position, so an add at
+        // another leverage re-levered what was already open (its liquidation price moved) while the Ledger kept the old
+        // figure, and a margin type cannot change under a position at all (-4048, refused only after Risk). Change the
+        // leverage first (SetLeverage), then add.
+        if (position is not null && account.Find(command.Symbol) is { } settingsHeld)
+        {
+            if (settingsHeld.MarginType != command.MarginType)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"margin_type: {command.Symbol}'s open position is {settingsHeld.MarginType.ToString().ToLowerInvariant()} margin; an add keeps its margin type"));
+            }
+
+            if (settingsHeld.Leverage != command.Leverage)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"leverage: {command.Symbol}'s open position is at {settingsHeld.Leverage}x; an add keeps its leverage (change it with SetLeverage first, which applies to the whole position)"));
+            }
+        }
+
         // Risk judges while Funding's quote is still coming; both are in before anything is sent.
         using var checkCall = risk.CheckPreTradeAsync(new CheckPreTradeRequest
         {
