@@ -25,7 +25,11 @@ public sealed partial class FundingServiceQuotes(FundingService.FundingServiceCl
             // Funding's figures are checked here, where they arrive: an interval that is no funding schedule (0, or 5 h)
             // is Funding's fault, not the caller's, and leaves the preview's funding fields empty like an outage does.
             var schedule = new FundingSchedule(rate.FundingIntervalHours);
-            return new FundingQuote(DecimalText.Parse(rate.FundingRate, "funding_rate"), schedule.IntervalHours);
+            // The rate a settlement charges: within the symbol's cap and floor when Funding knows them, as Execution's
+            // estimate (Funding's EstimateDailyCost) takes it. The bare rate overstated the preview's cost past the cap.
+            var cap = string.IsNullOrEmpty(rate.RateCap) ? (decimal?)null : DecimalText.Parse(rate.RateCap, "rate_cap");
+            var floor = string.IsNullOrEmpty(rate.RateFloor) ? (decimal?)null : DecimalText.Parse(rate.RateFloor, "rate_floor");
+            return new FundingQuote(FundingMath.ClampRate(DecimalText.Parse(rate.FundingRate, "funding_rate"), cap, floor), schedule.IntervalHours);
         }
         catch (Exception ex) when (ex is RpcException or HttpRequestException or InvalidOperationException or DomainException)
         {

@@ -36,10 +36,26 @@ public sealed class FundingServiceQuotesTests
         Assert.Null(quote);
     }
 
-    private static FundingServiceQuotes QuotesAnswering(int intervalHours) =>
+    /// <summary>
+    /// The rate a settlement charges is the symbol's rate within its cap and floor, as Execution's estimate takes it.
+    /// Before, the preview costed the bare rate: 0.003 under a 0.001 cap showed three times what a settlement charges.
+    /// </summary>
+    [Theory]
+    [InlineData("0.003", "0.001", "-0.001", "0.001")]
+    [InlineData("-0.003", "0.001", "-0.001", "-0.001")]
+    [InlineData("0.0005", "0.001", "-0.001", "0.0005")]
+    [InlineData("0.003", "", "", "0.003")]
+    public async Task GetAsync_ARateBeyondTheCapOrFloor_IsTheBoundASettlementCharges(string rate, string cap, string floor, string expected)
+    {
+        var quote = await QuotesAnswering(8, rate, cap, floor).GetAsync(Symbol.Parse("BTCUSDT"), CancellationToken.None);
+
+        Assert.Equal(decimal.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), quote!.Value.Rate);
+    }
+
+    private static FundingServiceQuotes QuotesAnswering(int intervalHours, string rate = "0.00010000", string cap = "", string floor = "") =>
         new(new FundingService.FundingServiceClient(new CannedAnswer(new GetCurrentRateResponse
         {
-            Symbol = "BTCUSDT", FundingRate = "0.00010000", FundingIntervalHours = intervalHours,
+            Symbol = "BTCUSDT", FundingRate = rate, FundingIntervalHours = intervalHours, RateCap = cap, RateFloor = floor,
         })), NullLogger<FundingServiceQuotes>.Instance);
 
     /// <summary>Answers every unary call with one message.</summary>
