@@ -105,7 +105,8 @@ public sealed partial class PaperEngine
     /// <summary>
     /// Changes a symbol's funding terms as the venue would announce them in fundingInfo: the interval (the next
     /// funding time moves to the next boundary of the new interval) and the rate cap and floor. Null leaves a term
-    /// as it is. The current rate is clamped at settlement, so it may lie outside new bounds.
+    /// as it is. The current rate is brought within new bounds at once: Binance's premiumIndex publishes lastFundingRate
+    /// within the cap and floor (it published a rate beyond them, which no settlement would charge).
     /// </summary>
     public void SetFundingTerms(string symbol, int? intervalHours, decimal? cap, decimal? floor)
     {
@@ -125,6 +126,7 @@ public sealed partial class PaperEngine
 
             market.FundingRateCap = newCap;
             market.FundingRateFloor = newFloor;
+            market.FundingRate = FundingMath.ClampRate(market.FundingRate, newCap, newFloor);
             if (schedule is { } s)
             {
                 market.FundingIntervalHours = s.IntervalHours;

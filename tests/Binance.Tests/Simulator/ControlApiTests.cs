@@ -63,6 +63,17 @@ public class ControlApiTests : PaperTest
         await Assert.ThrowsAsync<InvalidOperationException>(() => Paper.SetFundingRateAsync("SOLUSDT", 0.002m));
     }
 
+    /// <summary>A cap lowered under the current rate brings the published rate within it, as Binance's lastFundingRate is.</summary>
+    [Fact]
+    public async Task FundingInfo_CapLoweredUnderTheCurrentRate_PremiumIndexPublishesTheCappedRate()
+    {
+        await Paper.SetFundingRateAsync("ETHUSDT", 0.003m);
+
+        await Paper.SetFundingInfoAsync("ETHUSDT", cap: 0.001m);
+
+        Assert.Equal(0.001m, (await Client.GetPremiumIndexAsync("ETHUSDT")).LastFundingRate);
+    }
+
     [Theory]
     [InlineData("ETHUSDT", 5, null)]
     [InlineData("ETHUSDT", null, "-0.01")]
