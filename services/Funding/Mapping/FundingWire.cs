@@ -50,6 +50,13 @@ public static class FundingWire
     };
 
     /// <summary>A rate as given on the wire, inside Domain's sanity bound (|rate| &lt; 1).</summary>
+    /// <summary>The most decimal places an input of an estimate may have (quantity, price, rate), as the venue and the Ledger keep them.</summary>
+    public const int MaxInputPlaces = 8;
+
+    public static decimal Places(decimal value, string field) => Wire.AtMostPlaces(value, MaxInputPlaces, field);
+
+    public static decimal? Places(decimal? value, string field) => value is { } v ? Places(v, field) : null;
+
     public static decimal? OptionalRate(string? text, string field)
     {
         var rate = Wire.OptionalDecimal(text, field);
