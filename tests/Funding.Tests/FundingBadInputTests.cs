@@ -177,24 +177,6 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
         AssertField(ex, "quantity");
     }
 
-    /// <summary>
-    /// Inputs with more than 8 decimal places: refused naming the field. Before, 0.1234567890123456789012345678 × 3 ×
-    /// 0.0001 was multiplied with decimal's silent rounding and answered as the "exact" cost.
-    /// </summary>
-    [Theory]
-    [InlineData("0.1234567890123456789012345678", "3", "0.0001", "quantity")]
-    [InlineData("1", "3.000000001", "0.0001", "price")]
-    [InlineData("1", "3", "0.000000001", "funding_rate")]
-    public async Task EstimateCost_MoreThan8DecimalPlaces_InvalidArgumentNamingTheField(string quantity, string price, string rate, string field)
-    {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateCostAsync(new EstimateCostRequest
-        {
-            Symbol = "BTCUSDT", Side = Side.Long, Quantity = quantity, Price = price, FundingRate = rate, Settlements = 1,
-        }).ResponseAsync);
-
-        AssertField(ex, field);
-    }
-
     [Fact]
     public async Task EstimateCost_UnspecifiedSide_InvalidArgumentNamingSide()
     {

@@ -79,6 +79,24 @@ public sealed class FundingEstimateTests(PostgresServer postgres, RabbitMqServer
         Assert.Equal(expected, exact);
     }
 
+    /// <summary>
+    /// exact_cost is the exact product however many digits it needs. Before, decimal arithmetic rounded past 28 or 29
+    /// significant digits without a word: the first row lost its last digit, the second its last three.
+    /// </summary>
+    [Theory]
+    [InlineData(Side.Long, "100.00000001", "65000.00000001", "0.01234567", 1, "80246.855008037031170001234567")]
+    [InlineData(Side.Long, "0.1234567890123456789012345678", "3", "0.0001", 1, "0.00003703703670370370367037037034")]
+    [InlineData(Side.Short, "0.5", "50000", "0.0001", 3, "-7.5")]
+    public async Task EstimateCost_ProductOfManyDigits_ExactCostIsExact(Side side, string quantity, string price, string rate, int settlements, string exact)
+    {
+        var reply = await world.Funding.EstimateCostAsync(new EstimateCostRequest
+        {
+            Symbol = "BTCUSDT", Side = side, Quantity = quantity, Price = price, FundingRate = rate, Settlements = settlements,
+        });
+
+        Assert.Equal(exact, reply.ExactCost);
+    }
+
     [Theory]
     [InlineData("BTCUSDT", 8, "60000", "0.0001")]
     [InlineData("SOLUSDT", 4, "150", "0.00005")]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using TradeEngine.Domain;
 using TradeEngine.ServiceDefaults.Grpc;
 
@@ -49,14 +50,50 @@ public static class FundingWire
         _ => throw new RequestValidationException(field, "is not a known value"),
     };
 
+    /// <summary>
+    /// signedSize × price × rate × settlements exactly, as decimal text: computed on the inputs' integer mantissas, so no
+    /// digit is lost however many the product needs (decimal arithmetic keeps 28 to 29 significant digits and rounds the
+    /// rest away silently: 100.00000001 × 65,000.00000001 × 0.01234567 lost its last digit).
+    /// </summary>
+    public static string ExactCost(decimal signedSize, decimal price, decimal rate, int settlements)
+    {
+        var (size, sizeScale) = Parts(signedSize);
+        var (p, priceScale) = Parts(price);
+        var (r, rateScale) = Parts(rate);
+        var product = size * p * r * settlements;
+        var scale = sizeScale + priceScale + rateScale;
+        if (product.IsZero)
+        {
+            return "0";
+        }
+
+        var digits = BigInteger.Abs(product).ToString(CultureInfo.InvariantCulture);
+        var trailing = 0;
+        while (trailing < scale && digits[^(trailing + 1)] == '0')
+        {
+            trailing++;
+        }
+
+        digits = digits[..^trailing];
+        scale -= trailing;
+        if (scale > 0)
+        {
+            digits = digits.PadLeft(scale + 1, '0');
+            digits = string.Concat(digits.AsSpan(0, digits.Length - scale), ".", digits.AsSpan(digits.Length - scale));
+        }
+
+        return product.Sign < 0 ? "-" + digits : digits;
+    }
+
+    private static (BigInteger Mantissa, int Scale) Parts(decimal value)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        var magnitude = ((BigInteger)(uint)bits[2] << 64) | ((BigInteger)(uint)bits[1] << 32) | (uint)bits[0];
+        return (bits[3] < 0 ? -magnitude : magnitude, (bits[3] >> 16) & 0xFF);
+    }
+
     /// <summary>A rate as given on the wire, inside Domain's sanity bound (|rate| &lt; 1).</summary>
-    /// <summary>The most decimal places an input of an estimate may have (quantity, price, rate), as the venue and the Ledger keep them.</summary>
-    public const int MaxInputPlaces = 8;
-
-    public static decimal Places(decimal value, string field) => Wire.AtMostPlaces(value, MaxInputPlaces, field);
-
-    public static decimal? Places(decimal? value, string field) => value is { } v ? Places(v, field) : null;
-
     public static decimal? OptionalRate(string? text, string field)
     {
         var rate = Wire.OptionalDecimal(text, field);

@@ -93,12 +93,9 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
     {
         var symbol = FundingWire.Symbol(request.Symbol);
         var side = FundingWire.Side(request.Side);
-        // At most 8 decimal places each (the venue's and the Ledger's precision): the exact cost is then a product of at
-        // most 24 places and well within decimal's 28 digits. Longer inputs were multiplied with silent rounding, and
-        // exact_cost was not exact.
-        var quantity = FundingWire.Places(Wire.Positive(request.Quantity, "quantity"), "quantity");
-        var givenPrice = FundingWire.Places(Wire.OptionalPositive(request.Price, "price"), "price");
-        var givenRate = FundingWire.Places(FundingWire.OptionalRate(request.FundingRate, "funding_rate"), "funding_rate");
+        var quantity = Wire.Positive(request.Quantity, "quantity");
+        var givenPrice = Wire.OptionalPositive(request.Price, "price");
+        var givenRate = FundingWire.OptionalRate(request.FundingRate, "funding_rate");
         var horizonCase = request.HorizonCase;
         switch (horizonCase)
         {
@@ -134,7 +131,7 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
         return new EstimateCostResponse
         {
             Cost = FundingWire.Estimate(FundingMath.EstimateRounded(signed, price, rate, settlements)),
-            ExactCost = Wire.Format(FundingMath.Cost(signed, price, rate, settlements)),
+            ExactCost = FundingWire.ExactCost(signed, price, rate, settlements),
             Settlements = settlements,
             FundingIntervalHours = schedule.IntervalHours,
             FundingRate = Wire.Format(rate),
