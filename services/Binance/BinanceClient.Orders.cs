@@ -55,6 +55,8 @@ public sealed partial class BinanceClient
             token => GetOrderDtoAsync(order.Symbol, clientOrderId, token),
             order.Symbol,
             clientOrderId,
+            found => found.Side == order.Side && string.Equals(found.Type, VenueText.Type(order.Type), StringComparison.Ordinal)
+                     && found.ReduceOnly == order.ReduceOnly && found.OrigQty == order.Quantity,
             ct).ConfigureAwait(false);
         return new OrderPlacement(placed, attempts, recovered);
     }
@@ -90,6 +92,8 @@ public sealed partial class BinanceClient
             token => GetAlgoOrderDtoAsync(clientAlgoId, token),
             order.Symbol,
             clientAlgoId,
+            found => found.Side == order.Side && found.Type == order.Type && found.TriggerPrice == order.TriggerPrice
+                     && found.ClosePosition == order.ClosePosition && (order.ClosePosition || found.Quantity == order.Quantity),
             ct).ConfigureAwait(false);
         return placed;
     }
@@ -214,6 +218,7 @@ public sealed partial class BinanceClient
         Func<CancellationToken, Task<TDto?>> lookup,
         string symbol,
         string clientId,
+        Func<TResult, bool> isThisOrder,
         CancellationToken ct)
         where TDto : class
     {
@@ -227,8 +232,17 @@ public sealed partial class BinanceClient
             var earlier = await SettleInDoubtAsync(inDoubtUntil, lookup, symbol, clientId, ct).ConfigureAwait(false);
             if (earlier is not null)
             {
+                // The earlier call may have been another order under the same id (a close, then an open): that one is
+                // not this order's answer, and this one cannot be sent under its id.
+                var found = ParseOrUnknown(parse, earlier, symbol, clientId);
+                if (!isThisOrder(found))
+                {
+                    throw new BinanceRequestRefusedException(BinanceErrorKind.DuplicateClientOrderId, "clientOrderId",
+                        $"{clientId} is already another order on {symbol}, placed by an earlier call whose outcome was in doubt; nothing was sent");
+                }
+
                 activity?.SetTag("binance.recovered_by_lookup", true);
-                return (ParseOrUnknown(parse, earlier, symbol, clientId), 1, true);
+                return (found, 1, true);
             }
         }
 

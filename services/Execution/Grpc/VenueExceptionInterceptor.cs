@@ -42,6 +42,8 @@ public sealed class VenueExceptionInterceptor : Interceptor
 
     public static Exception Translate(BinanceException ex) => ex switch
     {
+        BinanceRequestRefusedException { Kind: BinanceErrorKind.DuplicateClientOrderId } duplicate =>
+            new RpcException(new Status(StatusCode.AlreadyExists, "client_order_id: " + duplicate.Reason)),
         BinanceRequestRefusedException refused => new RequestValidationException(refused.Field, refused.Reason),
         BinanceApiException api => new RpcException(new Status(StatusCode.FailedPrecondition,
             $"venue: rejected with code {api.Code} ({api.VenueMessage})")),

@@ -173,6 +173,30 @@ public class UnknownOutcomeTests : PaperTest
         Assert.Equal(0.010m, (await Client.GetPositionsAsync("BTCUSDT")).Single().PositionAmt);
     }
 
+    /// <summary>
+    /// Another order under an id an earlier call left in doubt (a buy in doubt, then a reduce-only sell with the same
+    /// key): refused once the earlier order is found, naming the id, and nothing sent. It is not that order's answer.
+    /// </summary>
+    [Fact]
+    public async Task PlaceOrderAsync_AnotherOrderUnderAnIdLeftInDoubt_RefusedAndNothingSent()
+    {
+        await Client.GetExchangeInfoAsync();
+        await Client.GetAccountAsync();
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "in-doubt-2", cts.Token));
+        }
+
+        var ex = await Assert.ThrowsAsync<BinanceRequestRefusedException>(() =>
+            Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.010m, ReduceOnly: true), "in-doubt-2"));
+
+        Assert.Equal(BinanceErrorKind.DuplicateClientOrderId, ex.Kind);
+        Assert.Contains("in-doubt-2", ex.Reason, StringComparison.Ordinal);
+        Assert.Single(await Paper.OrdersAsync("in-doubt-2"));
+        Assert.Equal(0.010m, (await Client.GetPositionsAsync("BTCUSDT")).Single().PositionAmt);
+    }
+
     [Fact]
     public async Task PlaceOrderAsync_ClockSyncFailsBeforeSending_ThrowsUnavailableAndSendsNoOrder()
     {
