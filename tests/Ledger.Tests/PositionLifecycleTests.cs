@@ -32,6 +32,31 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(2, await _ledger.CountAsync("outbox WHERE message_type = 'PositionOpened'"));
     }
 
+    /// <summary>
+    /// An add takes the leverage it was made at (Binance applies a symbol's leverage to the whole position) and must keep
+    /// the margin type. Before, the record kept its first leverage and booked an add of another margin type.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_AddAtAnotherLeverage_RecordTakesIt_AddOfAnotherMarginType_FailedPreconditionNothingWritten()
+    {
+        var first = Open(quantity: "1", price: "100");
+        first.Leverage = 3;
+        await Client.OpenPositionAsync(first);
+        var add = Open(quantity: "1", price: "100");
+        add.Leverage = 10;
+        var cross = Open(quantity: "1", price: "100");
+        cross.MarginType = MarginType.Cross;
+
+        var added = await Client.OpenPositionAsync(add);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Client.OpenPositionAsync(cross).ResponseAsync);
+
+        Assert.Equal((10, "2"), (added.Leverage, added.Quantity));
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.StartsWith("margin_type: ", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE quantity = 2 AND leverage = 10"));
+        Assert.Equal(2, await _ledger.CountAsync("outbox WHERE message_type = 'PositionOpened'"));
+    }
+
     [Fact]
     public async Task GetPositions_ClosedSince_OnlyPositionsClosedAtOrAfterIt()
     {

@@ -117,6 +117,15 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
                 "close it before opening the other side."));
         }
 
+        // An add keeps the position's margin type (Binance refuses to change it under a position, -4048) and takes the
+        // leverage it was made at: Binance applies a symbol's leverage to its whole position, so the record follows the
+        // venue. Before, an add at another leverage or margin type was booked and the record kept its first figures.
+        if (!string.Equals(existing.MarginType, c.MarginType, StringComparison.Ordinal))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"margin_type: the open position {existing.PositionId} on {c.Venue} {c.Symbol} is {existing.MarginType} margin; an add keeps its margin type"));
+        }
+
         // Each add is bounded, their sum is not: the position's quantity and its notional at entry are totals, held to
         // the column and to MaxNotional (so every later close, itself one fill, stays within the bound too).
         var quantity = existing.Quantity + c.Quantity;
@@ -129,8 +138,8 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
         await using var update = Sql.Command(
             "UPDATE positions SET quantity = $2, entry_price = $3, fees = fees + $4, " +
             "stop_loss_price = COALESCE($5::numeric, stop_loss_price), take_profit_price = COALESCE($6::numeric, take_profit_price), " +
-            $"updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
-            connection, transaction, existing.PositionId, quantity, entry, c.Fee, c.StopLoss, c.TakeProfit);
+            $"leverage = $7, updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
+            connection, transaction, existing.PositionId, quantity, entry, c.Fee, c.StopLoss, c.TakeProfit, c.Leverage);
         var row = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
         var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "add", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
