@@ -76,7 +76,9 @@ internal static class OrderValidation
         // rule (Execution's instruments read it the same way). Taken as a bound, maxPrice 0 refused every trigger price.
         if ((symbol.MinPrice > 0m && price < symbol.MinPrice) || (symbol.MaxPrice > 0m && price > symbol.MaxPrice))
         {
-            throw Refuse(BinanceErrorKind.InvalidParameter, field, $"{VenueText.Format(price)} is outside {VenueText.Format(symbol.MinPrice)}..{VenueText.Format(symbol.MaxPrice)}");
+            throw Refuse(BinanceErrorKind.InvalidParameter, field, symbol.MaxPrice > 0m
+                ? $"{VenueText.Format(price)} is outside {VenueText.Format(symbol.MinPrice)}..{VenueText.Format(symbol.MaxPrice)}"
+                : $"{VenueText.Format(price)} is below the minimum price {VenueText.Format(symbol.MinPrice)}");
         }
     }
 

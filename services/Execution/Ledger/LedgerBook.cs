@@ -60,6 +60,8 @@ public sealed class LedgerBook(
         }
     }
 
+    private static readonly TimeSpan SpentCheckDeadline = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// The symbol on which the Ledger holds trades of <paramref name="clientOrderId"/> (any symbol of this venue), or null:
     /// asked, before anything is sent, of an id the venue does not know on the requested symbol. Binance keeps client
@@ -72,9 +74,11 @@ public sealed class LedgerBook(
     {
         try
         {
+            // A second at most: the check must not hold the symbol's lock (and age the account read it is judged with)
+            // for the default deadline while the Ledger hangs.
             var trades = (await ledger.GetOrderTradesAsync(
-                new GetOrderTradesRequest { Venue = Venue, ClientOrderId = clientOrderId }, cancellationToken: cancellationToken)
-                .ConfigureAwait(false)).Trades;
+                new GetOrderTradesRequest { Venue = Venue, ClientOrderId = clientOrderId },
+                deadline: DateTime.UtcNow + SpentCheckDeadline, cancellationToken: cancellationToken).ConfigureAwait(false)).Trades;
             return trades.Count == 0 ? null : trades[0].Symbol;
         }
         catch (RpcException ex) when ((LedgerWrites.IsTransient(ex) || ex.StatusCode is StatusCode.Unimplemented or StatusCode.InvalidArgument)
