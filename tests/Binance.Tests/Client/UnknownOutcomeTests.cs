@@ -156,13 +156,7 @@ public class UnknownOutcomeTests : PaperTest
     [Fact]
     public async Task PlaceOrderAsync_SameKeyAgainRightAfterACallLeftItInDoubt_WaitsFindsTheLateOrderAndSendsNoSecond()
     {
-        await Client.GetExchangeInfoAsync();
-        await Client.GetAccountAsync();
-        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
-        using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
-        {
-            await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "in-doubt", cts.Token));
-        }
+        await LeaveInDoubtAsync("in-doubt");
 
         var again = await Client.PlaceOrderAsync(Buy, "in-doubt");
 
@@ -180,13 +174,7 @@ public class UnknownOutcomeTests : PaperTest
     [Fact]
     public async Task PlaceOrderAsync_AnotherOrderUnderAnIdLeftInDoubt_RefusedAndNothingSent()
     {
-        await Client.GetExchangeInfoAsync();
-        await Client.GetAccountAsync();
-        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
-        using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
-        {
-            await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "in-doubt-2", cts.Token));
-        }
+        await LeaveInDoubtAsync("in-doubt-2");
 
         var ex = await Assert.ThrowsAsync<BinanceRequestRefusedException>(() =>
             Client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.010m, ReduceOnly: true), "in-doubt-2"));
@@ -195,6 +183,16 @@ public class UnknownOutcomeTests : PaperTest
         Assert.Contains("in-doubt-2", ex.Reason, StringComparison.Ordinal);
         Assert.Single(await Paper.OrdersAsync("in-doubt-2"));
         Assert.Equal(0.010m, (await Client.GetPositionsAsync("BTCUSDT")).Single().PositionAmt);
+    }
+
+    /// <summary>A buy under <paramref name="key"/> whose caller gives up (300 ms) while the venue holds it; it executes at 800 ms.</summary>
+    private async Task LeaveInDoubtAsync(string key)
+    {
+        await Client.GetExchangeInfoAsync();
+        await Client.GetAccountAsync();
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, key, cts.Token));
     }
 
     [Fact]
