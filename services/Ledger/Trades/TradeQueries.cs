@@ -15,7 +15,7 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The trades of one client order id on a venue and symbol (every symbol when the request names none), oldest first
-    /// (trades_by_client_order_id). Fills of one
+    /// (trades_by_client_order_id_venue). Fills of one
     /// instant come in the venue's trade id order: Binance numbers trades per symbol upwards, and a shorter number is a
     /// smaller one. (trade_id, a time-based uuid, does not sort in insertion order in PostgreSQL.)
     /// </summary>
@@ -26,10 +26,9 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
         var symbol = OptionalSymbol(request.Symbol, "symbol");
         var clientOrderId = Identifier(request.ClientOrderId, "client_order_id", 64);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // Planned without sequential scans, as the outbox relay's statements are (see OutboxRelay.IndexPlanned): Execution
-        // asks this before every order (is the id spent?), so it runs as often as trades are written, and the generic plan
-        // PostgreSQL caches for the prepared statement while the table is new and unanalyzed can be a sequential scan,
-        // which then reads every trade ever written on each call (ExecutionLoad slowed by a fifth as the table grew).
+        // Planned without sequential scans, as the outbox relay's statements are (see OutboxRelay.IndexPlanned), and with an
+        // index on client order id and venue (V0006): Execution asks this before every order (is the id spent?), and a
+        // generic plan cached while the table was new and unanalyzed scanned the venue's every trade on each call.
         await using var batch = OutboxRelay.IndexPlanned(connection, Sql.Batch(
             "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy, symbol " +
             "FROM trades WHERE client_order_id = $1 AND venue = $2 AND ($3::text IS NULL OR symbol = $3) " +
