@@ -96,6 +96,29 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(3, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).Leverage);
     }
 
+    [Fact]
+    public async Task OpenPosition_SymbolTheVenueIsSettling_RefusedNamingItsStatusAndNothingSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1"));
+        // The instrument catalog is read at start (and refreshed every few minutes): a start after the change sees it.
+        await stack.StopExecutionAsync();
+        await stack.Paper.SetStatusAsync("BTCUSDT", "SETTLING");
+        await stack.StartExecutionAsync();
+        var before = (await stack.OrderRequestsAsync(), await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage"),
+            await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType"));
+
+        var refused = await Orders.FailsWith(StatusCode.FailedPrecondition,
+            () => stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", leverage: 5)).ResponseAsync);
+
+        Assert.StartsWith("symbol: BTCUSDT is not open for trading at the venue (status SETTLING)", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, (await stack.OrderRequestsAsync(), await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage"),
+            await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType")));
+        Assert.Equal(1, await stack.CountAsync("positions"));
+        // Another symbol still trades.
+        Assert.NotEmpty((await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1"))).EntryPrice);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -58,6 +58,7 @@ public static class VenueInstrumentBuilder
                     terms?.AdjustedFundingRateFloor)
                 {
                     BaseAsset = info.BaseAsset,
+                    Status = info.Status,
                     MinPrice = info.MinPrice > 0m ? info.MinPrice : null,
                     MaxPrice = info.MaxPrice > 0m ? info.MaxPrice : null,
                     QuoteAsset = string.IsNullOrEmpty(info.QuoteAsset) ? Money.Usdt : info.QuoteAsset,

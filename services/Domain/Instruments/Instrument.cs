@@ -25,6 +25,14 @@ public sealed record Instrument(
     /// <summary>PRICE_FILTER's highest price the venue accepts on an order; null when not known.</summary>
     public decimal? MaxPrice { get; init; }
 
+    /// <summary>The venue's contract status (Binance exchangeInfo <c>status</c>): <see cref="TradingStatus"/> when it takes orders.</summary>
+    public string Status { get; init; } = TradingStatus;
+
+    /// <summary>False while the venue settles, delivers or has closed the contract: it refuses orders that open or add.</summary>
+    public bool IsTrading => Status == TradingStatus;
+
+    public const string TradingStatus = "TRADING";
+
     /// <summary>Highest leverage the exchange allows on this symbol (bracket 1).</summary>
     public int MaxLeverage => Brackets.MaxLeverage;
 }

@@ -80,6 +80,15 @@ public sealed class OpenPositionHandler(
             throw LedgerBook.Spent(command.ClientOrderId, command.Symbol, spentOn);
         }
 
+        // A contract the venue is settling, delivering or has closed refuses the order (-4140), and only after the margin
+        // type and leverage changes: refused here. The catalog is refreshed in the background, so a status that changed
+        // since is still refused by the venue, as FAILED_PRECONDITION too.
+        if (!command.Instrument.IsTrading)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"symbol: {command.Symbol} is not open for trading at the venue (status {command.Instrument.Status}); nothing was sent"));
+        }
+
         // The price is the symbol's mark from positionRisk (v2 lists every symbol, flat ones too): the price the venue
         // judges margin and triggers the stop-loss on, so no separate ticker read is needed.
         var price = account.Find(command.Symbol) is { MarkPrice: > 0m } symbolRisk

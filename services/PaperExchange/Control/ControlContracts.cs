@@ -26,6 +26,9 @@ public sealed record SetSlippageRequest(decimal Bps);
 /// <summary>The most one market order fills on the symbol (a whole number of its steps); null lifts the limit.</summary>
 public sealed record SetDepthRequest(string Symbol, decimal? Quantity);
 
+/// <summary>The symbol's contract status as exchangeInfo lists it (TRADING, SETTLING, CLOSE, ...).</summary>
+public sealed record SetStatusRequest(string Symbol, string Status);
+
 public sealed record FaultRequest(
     string Kind,
     string? Path = null,

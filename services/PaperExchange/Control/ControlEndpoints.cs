@@ -54,6 +54,7 @@ public static class ControlEndpoints
         g.MapPost("/fees", (SetFeesRequest r, PaperEngine e) => Run(() => e.SetFees(r.MakerRate, r.TakerRate)));
         g.MapPost("/slippage", (SetSlippageRequest r, PaperEngine e) => Run(() => e.SetSlippage(r.Bps)));
         g.MapPost("/depth", (SetDepthRequest r, PaperEngine e) => Run(() => e.SetDepth(r.Symbol, r.Quantity)));
+        g.MapPost("/status", (SetStatusRequest r, PaperEngine e) => Run(() => e.SetStatus(r.Symbol, r.Status)));
         g.MapPost("/faults", (FaultRequest r, FaultInjector f) =>
         {
             if (!Enum.TryParse<FaultKind>(r.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind))

@@ -27,6 +27,23 @@ public sealed class MarketState
     /// limited by it.
     /// </summary>
     public decimal? Depth { get; set; }
+
+    /// <summary>
+    /// The contract status exchangeInfo lists, set through the control API: TRADING, or a status in which the venue
+    /// refuses orders that open or add (-4140) and still takes reduce-only ones.
+    /// </summary>
+    public string Status { get; set; } = MarketStatuses.Trading;
+}
+
+/// <summary>Binance USD-M's contract statuses (exchangeInfo <c>symbols[].status</c>).</summary>
+public static class MarketStatuses
+{
+    public const string Trading = "TRADING";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "PENDING_TRADING", Trading, "PRE_DELIVERING", "DELIVERING", "DELIVERED", "PRE_SETTLE", "SETTLING", "CLOSE",
+    };
 }
 
 public sealed class PositionState

@@ -172,6 +172,21 @@ public sealed partial class PaperEngine
     }
 
     /// <summary>The most one market order fills on <paramref name="symbol"/> (null: no limit); see <see cref="MarketState.Depth"/>.</summary>
+    /// <summary>Sets the symbol's contract status (see <see cref="MarketStatuses"/>).</summary>
+    public void SetStatus(string symbol, string status)
+    {
+        if (status is null || !MarketStatuses.All.Contains(status))
+        {
+            throw new DomainException("status", $"must be one of {string.Join(", ", MarketStatuses.All)}");
+        }
+
+        lock (_lock)
+        {
+            Market(symbol).Status = status;
+            _version++;
+        }
+    }
+
     public void SetDepth(string symbol, decimal? quantity)
     {
         if (quantity is < 0m)

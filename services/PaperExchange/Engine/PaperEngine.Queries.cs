@@ -20,7 +20,7 @@ public sealed partial class PaperEngine
         lock (_lock)
         {
             var now = SyncLocked();
-            MarketJson.ExchangeInfo(w, _definitions.Values, now, _options);
+            MarketJson.ExchangeInfo(w, _definitions.Values, symbol => _markets[symbol].Status, now, _options);
         }
     }
 

@@ -7,6 +7,18 @@ namespace TradeEngine.PaperExchange.Engine;
 
 public sealed partial class PaperEngine
 {
+    /// <summary>
+    /// A symbol that is not TRADING (settling, delivering, closed) takes no order that could open or add: -4140, as
+    /// Binance answers. Reduce-only and closePosition orders still go through, so a holder can get out.
+    /// </summary>
+    private static void CheckStatus(MarketState market, bool reducing)
+    {
+        if (!reducing && market.Status != MarketStatuses.Trading)
+        {
+            throw VenueErrors.InvalidSymbolStatus();
+        }
+    }
+
     /// <summary>POST /fapi/v1/order: MARKET and LIMIT; conditional types belong to the Algo Order API (-4120).</summary>
     public void PlaceOrder(VenueParams p, Utf8JsonWriter w)
     {
@@ -55,6 +67,7 @@ public sealed partial class PaperEngine
             }
 
             var reduceOnly = p.Bool("reduceOnly");
+            CheckStatus(market, reduceOnly);
             var clientId = ClientId(p.Get("newClientOrderId"), market.Symbol);
             var position = Position(market.Symbol);
             if (reduceOnly && (position.Amount == 0m || Math.Sign(position.Amount) == sign))
@@ -189,6 +202,7 @@ public sealed partial class PaperEngine
                 reduceOnly = p.Bool("reduceOnly");
             }
 
+            CheckStatus(market, closePosition || reduceOnly);
             if (WouldTrigger(type, sign, trigger, market.MarkPrice))
             {
                 throw VenueErrors.WouldTrigger();

@@ -69,6 +69,8 @@ public static class VenueErrors
 
     public static VenueRejection MaxPositionAtLeverage() => new(-2027, "Exceeded the maximum allowable position at current leverage.");
 
+    public static VenueRejection InvalidSymbolStatus() => new(-4140, "Invalid symbol status for opening position.");
+
     public static VenueRejection DuplicateClientOrderId() => new(-4116, "ClientOrderId is duplicated.");
 
     /// <summary>LONG or SHORT sent in one-way mode (the simulator's only mode).</summary>

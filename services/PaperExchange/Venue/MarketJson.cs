@@ -14,7 +14,9 @@ public static class MarketJson
     /// <summary>exchangeInfo's MAX_NUM_ALGO_ORDERS: open conditional (algo) orders per symbol (-4045 past it).</summary>
     public const int MaxAlgoOrdersPerSymbol = 10;
 
-    public static void ExchangeInfo(Utf8JsonWriter w, IEnumerable<MarketDefinition> markets, long now, PaperOptions options)
+    /// <param name="statusOf">The symbol's contract status (exchangeInfo <c>status</c>).</param>
+    public static void ExchangeInfo(
+        Utf8JsonWriter w, IEnumerable<MarketDefinition> markets, Func<string, string> statusOf, long now, PaperOptions options)
     {
         w.WriteStartObject();
         w.WriteStartArray("exchangeFilters");
@@ -35,7 +37,7 @@ public static class MarketJson
         w.WriteStartArray("symbols");
         foreach (var d in markets)
         {
-            Symbol(w, d);
+            Symbol(w, d, statusOf(d.Symbol));
         }
 
         w.WriteEndArray();
@@ -53,7 +55,7 @@ public static class MarketJson
         w.WriteEndObject();
     }
 
-    private static void Symbol(Utf8JsonWriter w, MarketDefinition d)
+    private static void Symbol(Utf8JsonWriter w, MarketDefinition d, string status)
     {
         var f = d.Filters;
         w.WriteStartObject();
@@ -62,7 +64,7 @@ public static class MarketJson
         w.WriteString("contractType", "PERPETUAL");
         w.WriteNumber("deliveryDate", 4133404800000);
         w.WriteNumber("onboardDate", d.OnboardDate);
-        w.WriteString("status", "TRADING");
+        w.WriteString("status", status);
         w.WriteString("maintMarginPercent", "2.5000");
         w.WriteString("requiredMarginPercent", "5.0000");
         w.WriteString("baseAsset", d.BaseAsset);

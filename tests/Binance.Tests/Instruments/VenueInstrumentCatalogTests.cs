@@ -33,6 +33,19 @@ public class VenueInstrumentCatalogTests : PaperTest
     }
 
     [Fact]
+    public async Task GetAsync_SymbolTheVenueIsSettling_InstrumentCarriesItsStatus()
+    {
+        await Paper.SetStatusAsync("ETHUSDT", "SETTLING");
+        var catalog = Catalog();
+
+        var eth = await catalog.GetAsync(new Symbol("ETHUSDT"));
+        var btc = await catalog.GetAsync(new Symbol("BTCUSDT"));
+
+        Assert.Equal(("SETTLING", false), (eth.Status, eth.IsTrading));
+        Assert.Equal(("TRADING", true), (btc.Status, btc.IsTrading));
+    }
+
+    [Fact]
     public async Task GetAsync_UnknownSymbol_RefusedNamingSymbol_TryGetNull()
     {
         var catalog = Catalog();

@@ -48,6 +48,30 @@ public class VenueFidelityTests : PaperTest
     }
 
     [Fact]
+    public async Task NewOrder_SymbolNotTrading_OpeningRefusedWithMinus4140AndReduceOnlyStillFills()
+    {
+        var (opened, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", Market + "before-settling");
+        await Paper.SetStatusAsync("BTCUSDT", "SETTLING");
+
+        var (_, info) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/exchangeInfo", "");
+        var (add, refused) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", Market + "add-while-settling");
+        var (stop, stopRefused) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.010&triggerPrice=90000");
+        var (reduce, reduced) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            "symbol=BTCUSDT&side=SELL&type=MARKET&quantity=0.010&reduceOnly=true&newClientOrderId=out-while-settling");
+
+        Assert.Equal(200, opened);
+        Assert.Equal("SETTLING", info.GetProperty("symbols").EnumerateArray()
+            .Single(s => s.GetProperty("symbol").GetString() == "BTCUSDT").GetProperty("status").GetString());
+        Assert.Equal((400, -4140), (add, refused.GetProperty("code").GetInt32()));
+        Assert.Equal((400, -4140), (stop, stopRefused.GetProperty("code").GetInt32()));
+        Assert.Equal((200, "FILLED"), (reduce, reduced.GetProperty("status").GetString()));
+        Assert.Single(await Paper.OrdersAsync("before-settling"));
+        Assert.Empty(await Paper.OrdersAsync("add-while-settling"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Paper.SetStatusAsync("BTCUSDT", "HALTED"));
+    }
+
+    [Fact]
     public async Task NewOrder_IdOfACancelledOrder_IsAcceptedAgain()
     {
         await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", RestingLimit + "cancelled-id");

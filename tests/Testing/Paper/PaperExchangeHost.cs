@@ -148,6 +148,9 @@ public sealed class PaperExchangeHost : WebApplicationFactory<PaperOptions>
     /// <summary>The most one market order fills on <paramref name="symbol"/> (a thin book; the rest expires); null lifts it.</summary>
     public Task SetDepthAsync(string symbol, decimal? quantity) => PostAsync("paper/v1/depth", new SetDepthRequest(symbol, quantity));
 
+    /// <summary>The symbol's contract status as exchangeInfo lists it (TRADING, SETTLING, CLOSE, ...).</summary>
+    public Task SetStatusAsync(string symbol, string status) => PostAsync("paper/v1/status", new SetStatusRequest(symbol, status));
+
     public Task SetFeesAsync(decimal makerRate, decimal takerRate) => PostAsync("paper/v1/fees", new SetFeesRequest(makerRate, takerRate));
 
     /// <summary>Scales the simulator's clock: 0 stops it (every request then lands in one millisecond until it moves), 1 is real time.</summary>
