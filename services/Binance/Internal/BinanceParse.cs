@@ -162,7 +162,7 @@ internal static class BinanceParse
             Dec(ep, "markPrice", d.MarkPrice),
             Dec(ep, "indexPrice", d.IndexPrice),
             OptionalDec(ep, "estimatedSettlePrice", d.EstimatedSettlePrice) ?? 0m,
-            Dec(ep, "lastFundingRate", d.LastFundingRate),
+            Rate(ep, "lastFundingRate", d.LastFundingRate),
             OptionalDec(ep, "interestRate", d.InterestRate) ?? 0m,
             Time(ep, "nextFundingTime", d.NextFundingTime),
             Time(ep, "time", d.Time));
@@ -173,9 +173,19 @@ internal static class BinanceParse
         const string ep = "fundingRate";
         return new FundingRateEntry(
             Text(ep, "symbol", d.Symbol),
-            Dec(ep, "fundingRate", d.FundingRate),
+            Rate(ep, "fundingRate", d.FundingRate),
             Time(ep, "fundingTime", d.FundingTime),
             OptionalDec(ep, "markPrice", d.MarkPrice));
+    }
+
+    /// <summary>
+    /// A funding rate lies strictly between -1 and 1 (a rate of 1 would move the whole notional each settlement):
+    /// anything else is the venue answering nonsense, not a figure to compute with or pass on as the caller's.
+    /// </summary>
+    private static decimal Rate(string ep, string field, string? text)
+    {
+        var rate = Dec(ep, field, text);
+        return rate > -1m && rate < 1m ? rate : throw new BinanceProtocolException(ep, field, $"{text} is not a rate between -1 and 1");
     }
 
     public static FundingInfo FundingInfo(FundingInfoDto d)

@@ -116,6 +116,25 @@ public class MissingFieldTests
         Assert.Equal("time", error.Field);
     }
 
+    [Theory]
+    [InlineData("premiumIndex", "lastFundingRate", "1.00000000")]
+    [InlineData("premiumIndex", "lastFundingRate", "-1")]
+    [InlineData("premiumIndex", "lastFundingRate", "3.5")]
+    [InlineData("fundingRate", "0.fundingRate", "1")]
+    [InlineData("fundingRate", "0.fundingRate", "-1.00000001")]
+    public void FundingRate_NotBetweenMinusOneAndOne_IsAProtocolErrorNamingIt(string reader, string path, string value)
+    {
+        var (fixture, parse) = Readers[reader];
+        var node = Fixture(fixture);
+        var (parent, last) = Walk(node, path);
+        parent[last] = value;
+
+        var error = Assert.Throws<BinanceProtocolException>(() => parse(node));
+
+        Assert.Equal(last, error.Field);
+        Assert.Contains("not a rate between -1 and 1", error.Message, StringComparison.Ordinal);
+    }
+
     private static (JsonNode Parent, string Last) Walk(JsonNode root, string path)
     {
         var parts = path.Split('.');
