@@ -69,6 +69,66 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// As above, but the symbol of the open in flight also has an order resting when close-all lists the venue: listed for
+    /// its orders only, it was cancelled and answered "closed", and never looked at again, so the position the open then
+    /// filled stayed open under an answer saying every symbol was flattened. Now it is listed again and closed under the
+    /// key's own id.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_AnOpenInFlightOnASymbolListedForItsOrdersOnly_ThatPositionClosedUnderTheKey()
+    {
+        // No events: the KillSwitchTriggered consumer's own sweep, which could close that position first, stays out of it.
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, ledgerOverrides: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:RelayEnabled"] = "false",
+        });
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        await stack.Venue().PlaceOrderAsync(
+            new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Limit, 0.02m, Price: 2000m, TimeInForce: TimeInForce.Gtc), "operator-eth-entry");
+        var orders = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", count: 2, latencyMs: 2_000);
+        var inFlight = stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2")).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > orders, TimeSpan.FromSeconds(20),
+            "the open's order, past Risk");
+        var key = Orders.NewId("ca");
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = key, Reason = "test" });
+
+        Assert.True(answer.KillSwitchActive);
+        Assert.Equal(["BTCUSDT", "ETHUSDT"], answer.Results.Select(r => r.Symbol));
+        Assert.All(answer.Results, r => Assert.Equal((true, string.Empty), (r.Closed, r.Error)));
+        Assert.NotEmpty(answer.Results[1].RealizedPnl);
+        Assert.All(await stack.Venue().GetPositionsAsync(), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal("0.2", (await inFlight).Quantity);
+        Assert.Equal("FILLED", Assert.Single(await stack.Paper.OrdersAsync(Mapping.ExecutionWire.Derived(key, "ETHUSDT"))).Status);
+    }
+
+    /// <summary>
+    /// Keys as long as close-all accepts (128): the kill switch's key and the risk event's, made of the key and a prefix or
+    /// suffix, fit Risk's and the Ledger's 128. Before, Risk refused "close-all:" + a key over 118 characters on every
+    /// attempt (the positions closed, the switch stayed off, the call failed UNAVAILABLE however often it was retried), and
+    /// the Ledger refused the risk event's key past about 115, which was lost.
+    /// </summary>
+    [Theory]
+    [InlineData(116)]
+    [InlineData(128)]
+    public async Task CloseAll_KeyOfTheLongestLengths_KillSwitchOnAndRiskEventLogged(int length)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        var key = Orders.NewId("ca").PadRight(length, 'k');
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = key, Reason = "long key" });
+
+        Assert.True(answer.KillSwitchActive);
+        Assert.True((await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        Assert.Equal((true, string.Empty), (Assert.Single(answer.Results).Closed, answer.Results[0].Error));
+        var writes = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerWrites>();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.Backlog == 0), TimeSpan.FromSeconds(30), "the queued writes");
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE 'long key: 1 symbol(s) flattened%'"));
+    }
+
+    /// <summary>
     /// A close-all with the longest reason it accepts (1,000 characters): the positions are closed and recorded, the
     /// reason cut to the Ledger's 256. Before, the Ledger refused every close write for its reason after the venue had
     /// closed the positions, and the records stayed open until reconciliation booked them as the venue's own closes.

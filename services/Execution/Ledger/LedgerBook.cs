@@ -158,25 +158,45 @@ public sealed class LedgerBook(
     }
 
     /// <summary>
-    /// The record of a symbol that <paramref name="order"/> closed, as a resumed close replays against it: the last one
-    /// closed, and only at or after the order's fill. A close records the fill's time (the order's update time) and a
-    /// reconciliation the same or a later one; a record closed before the order is another position's, and taking it
-    /// would hide a close the Ledger never recorded. Closed or liquidated: reconciliation records a venue close that a
-    /// liquidation order was part of as liquidated, and it is still the record a close of ours may have ended.
+    /// The record of a symbol that <paramref name="order"/> closed, as a resumed close replays against it: the one open
+    /// when the order filled, that is opened at or before the fill and closed at or after it. A close records the fill's
+    /// time (the order's update time) and a reconciliation the same or a later one; a record closed before the order is
+    /// another position's, and taking it would hide a close the Ledger never recorded. Nor is it one opened after the fill
+    /// (a later position, closed since): before, the last record closed was taken, and a close retried after a restart
+    /// answered with a later position's id, PnL, fees and funding. Closed or liquidated: reconciliation records a venue
+    /// close that a liquidation order was part of as liquidated, and it is still the record a close of ours may have ended.
     /// </summary>
     public async Task<PositionRecord?> ClosedByRecordAsync(string symbol, OrderInfo order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        var response = await ledger.GetPositionsAsync(
-            new GetPositionsRequest
+        var request = new GetPositionsRequest
+        {
+            // Any status: closed_since leaves out the open records, and keeps both the closed and the liquidated.
+            Venue = Venue, Symbol = symbol, ClosedSince = Wire.Timestamp(order.UpdateTime),
+            Page = new PageRequest { PageSize = 1000 },
+        };
+        // Newest opened first: the first one opened at or before the fill is the one (one record of a symbol is open at a
+        // time). The pages are those of the records closed since the fill, few unless the retry comes much later.
+        for (var page = 0; page < MaxClosedByRecordPages; page++)
+        {
+            var response = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (response.Positions.FirstOrDefault(p => p.OpenedAt is { } opened && opened.ToDateTimeOffset() <= order.UpdateTime) is { } record)
             {
-                // Any status: closed_since leaves out the open records, and keeps both the closed and the liquidated.
-                Venue = Venue, Symbol = symbol, ClosedSince = Wire.Timestamp(order.UpdateTime),
-                Page = new PageRequest { PageSize = 1000 },
-            },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        return response.Positions.OrderByDescending(p => p.ClosedAt?.ToDateTimeOffset()).FirstOrDefault();
+                return record;
+            }
+
+            if (response.NextPageToken.Length == 0)
+            {
+                return null;
+            }
+
+            request.Page.PageToken = response.NextPageToken;
+        }
+
+        return null;
     }
+
+    private const int MaxClosedByRecordPages = 20;
 
     /// <summary>An order's fills at the venue and their summed commission (USDT, positive when paid).</summary>
     /// <remarks>
@@ -404,7 +424,7 @@ public sealed class LedgerBook(
     {
         var request = new LogRiskEventRequest
         {
-            IdempotencyKey = key,
+            IdempotencyKey = ExecutionWire.CalleeKey(key),
             EventType = eventType,
             Severity = severity,
             Reason = reason.Length > 1000 ? reason[..1000] : reason,

@@ -89,6 +89,27 @@ public static class ExecutionWire
         }
     }
 
+    /// <summary>The longest idempotency key Risk and the Ledger accept.</summary>
+    public const int MaxCalleeKeyLength = 128;
+
+    /// <summary>
+    /// A key for Risk or the Ledger (at most <see cref="MaxCalleeKeyLength"/> characters) made of a caller's key and the
+    /// prefix or suffix Execution adds: as it is when it fits, else its first characters, '#' and the SHA-256 of the
+    /// whole in hex. The same text always gives the same key, so a retry still finds its first write; before, a caller's
+    /// key near the 128 it may be went over the callee's limit with the prefix, and the call was refused every time.
+    /// </summary>
+    public static string CalleeKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (key.Length <= MaxCalleeKeyLength)
+        {
+            return key;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+        return key[..(MaxCalleeKeyLength - hash.Length - 1)] + "#" + hash;
+    }
+
     /// <summary>
     /// A venue client order id derived from a key and a purpose, valid for the venue's pattern however long the key:
     /// "key:purpose" when it fits, else "ex-" and 32 base64url characters of its SHA-256. The result passes through

@@ -83,9 +83,22 @@ public sealed class CloseAllHandler(
         response.KillSwitchActive = switchedOn || await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
         if (response.KillSwitchActive)
         {
-            foreach (var symbol in await OpenedMeanwhileAsync(symbols, ct).ConfigureAwait(false))
+            // Left out: the symbols closed above under the key's derived ids (a close of one again under the same id would
+            // find that order and answer it). A symbol listed for its orders only was never closed, and is looked at again:
+            // an open in flight on it when the venue was listed may have filled since.
+            foreach (var symbol in await OpenedMeanwhileAsync(open, ct).ConfigureAwait(false))
             {
-                response.Results.Add(await FlattenSymbolAsync(symbol, open: true, key, reason, ct).ConfigureAwait(false));
+                // One result per symbol: a symbol first listed for its orders only is answered by its close now.
+                var result = await FlattenSymbolAsync(symbol, open: true, key, reason, ct).ConfigureAwait(false);
+                var earlier = response.Results.Select((r, i) => r.Symbol == symbol ? i : -1).FirstOrDefault(i => i >= 0, -1);
+                if (earlier >= 0)
+                {
+                    response.Results[earlier] = result;
+                }
+                else
+                {
+                    response.Results.Add(result);
+                }
             }
         }
 
@@ -135,14 +148,14 @@ public sealed class CloseAllHandler(
     }
 
     /// <summary>
-    /// Positions opened on symbols the first listing did not have: an open that passed Risk just before the switch went
+    /// Positions opened on symbols the first listing had no position on (none, or only orders): an open that passed Risk just before the switch went
     /// on may still be placing its order (it holds its symbol's lock from before its Risk check until it is done). With
     /// the switch on no new open passes Risk, so once the locks held now are released the venue is listed again, and
     /// what those opens left is closed too. Before, close-all answered with such a position still open.
     /// </summary>
-    private async Task<IReadOnlyList<string>> OpenedMeanwhileAsync(List<string> listed, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> OpenedMeanwhileAsync(IReadOnlySet<string> listed, CancellationToken ct)
     {
-        foreach (var symbol in locks.Held().Except(listed, StringComparer.Ordinal))
+        foreach (var symbol in locks.Held().Where(s => !listed.Contains(s)))
         {
             using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
         }
@@ -150,7 +163,7 @@ public sealed class CloseAllHandler(
         try
         {
             return (await venue.GetPositionsAsync(null, ct).ConfigureAwait(false))
-                .Where(p => p.PositionAmt != 0m && !listed.Contains(p.Symbol, StringComparer.Ordinal))
+                .Where(p => p.PositionAmt != 0m && !listed.Contains(p.Symbol))
                 .Select(p => p.Symbol).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         }
         catch (Binance.Errors.BinanceException ex)
@@ -256,7 +269,7 @@ public sealed class CloseAllHandler(
 
             var status = await risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
             {
-                IdempotencyKey = "close-all:" + key,
+                IdempotencyKey = ExecutionWire.CalleeKey("close-all:" + key),
                 Trigger = trigger.Value,
                 Reason = reason,
                 Actor = actor,

@@ -68,7 +68,7 @@ public sealed class ExecutionStack : IAsyncDisposable
 
     public static async Task<ExecutionStack> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, bool marginMonitor = false, IDictionary<string, string?>? paperSettings = null,
-        IDictionary<string, string?>? executionSettings = null)
+        IDictionary<string, string?>? executionSettings = null, IDictionary<string, string?>? ledgerOverrides = null)
     {
         var database = await postgres.CreateDatabaseAsync();
         // The shared simulator (tests/Testing), with Execution's prices: BTC at 100,000 and a 10,000 USDT account.
@@ -103,7 +103,7 @@ public sealed class ExecutionStack : IAsyncDisposable
                 ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
                 ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
                 ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
-            });
+            }, new Dictionary<string, string?>(ledgerOverrides ?? new Dictionary<string, string?>()));
             var ledger = await StartOnFreePortAsync<LedgerGrpcService>(ledgerSettings);
             started.Push(ledger);
             var events = await EventRecorderHost.StartAsync(rabbit.ConnectionString);
