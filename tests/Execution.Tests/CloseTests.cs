@@ -121,6 +121,47 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// As the close above, for a reduce: the position closes at the venue while the reduce's order is on its way, and the
+    /// answer is NOT_FOUND saying so. Before, it was the venue's refusal (-2022) as FAILED_PRECONDITION.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_PositionClosesAtTheVenueWhileTheOrderIsOnItsWay_NotFoundSayingItClosed()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", 2, latencyMs: 3_000);
+        var sent = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
+        var inFlight = stack.Execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "BTCUSDT", Quantity = "0.005", Reason = "test" }).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > sent, TimeSpan.FromSeconds(10), "the reduce's order");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.01m, ReduceOnly: true), "by-hand-close");
+
+        var gone = await Orders.FailsWith(StatusCode.NotFound, () => inFlight);
+
+        Assert.Contains("it closed at the venue", gone.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+    }
+
+    /// <summary>
+    /// A reduce of a position the Ledger has no record of (opened by hand, not yet adopted by reconciliation): the venue
+    /// reduces it, and the answer's realized PnL is empty with a warning saying why. Before, it answered "0", whatever the
+    /// reduce realized.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_PositionTheLedgerLacks_RealizedPnlEmptyWithAWarning()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.2m), "by-hand-open");
+
+        var reduced = await stack.Execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.1", Reason = "test" });
+
+        Assert.Equal(("0.1", "0.1", string.Empty, string.Empty), (reduced.ReducedQuantity, reduced.RemainingQuantity, reduced.RealizedPnl, reduced.PositionId));
+        Assert.StartsWith("ledger: the Ledger has no open record of this position", Assert.Single(reduced.Warnings), StringComparison.Ordinal);
+        Assert.Equal(0.1m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+    }
+
+    /// <summary>
     /// The close fills and then the venue refuses to cancel the symbol's protective orders: the close stands and is
     /// recorded, and the answer warns (reconciliation cancels orders left on a symbol with no position).
     /// </summary>
@@ -297,6 +338,27 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(0.3m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND position_id = $1::uuid AND quantity = 0.3", reopened.PositionId));
         Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// A close retried after a restart, when a later position on the symbol has been opened and closed since: the retry
+    /// answers with its own record. Before, it took the last record closed since its fill, the later position's, and
+    /// answered with that position's id, PnL, fees and funding.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_RetriedAfterARestartWhenALaterPositionClosedToo_AnswersItsOwnRecord()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var (close, first) = await OpenAndCloseAsync(stack);
+        await stack.Paper.SetPriceAsync("ETHUSDT", 3_150m);
+        var (_, later) = await OpenAndCloseAsync(stack, restart: true);
+
+        var retried = await stack.Execution.ClosePositionAsync(close);
+
+        Assert.True(retried.Replayed);
+        Assert.NotEqual(first.PositionId, later.PositionId);
+        Assert.Equal((first.PositionId, first.RealizedPnl, first.Fees), (retried.PositionId, retried.RealizedPnl, retried.Fees));
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'"));
     }
 
     /// <summary>

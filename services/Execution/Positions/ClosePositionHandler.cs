@@ -358,9 +358,24 @@ public sealed class ClosePositionHandler(
             }
 
             var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
-            order = (await venue.PlaceOrderAsync(
-                new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, amount, ReduceOnly: true),
-                clientOrderId, ct).ConfigureAwait(false)).Order;
+            try
+            {
+                order = (await venue.PlaceOrderAsync(
+                    new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, amount, ReduceOnly: true),
+                    clientOrderId, ct).ConfigureAwait(false)).Order;
+            }
+            catch (Binance.Errors.BinanceApiException ex) when (ex.Kind == Binance.Errors.BinanceErrorKind.ReduceOnlyRejected)
+            {
+                if (await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false) is not null)
+                {
+                    throw;
+                }
+
+                // As a close's: the position closed at the venue between the read and the order, and there is nothing to
+                // reduce. Answered as a reduce that came a moment later would be (before, the venue's -2022 refusal).
+                throw new RpcException(new Status(StatusCode.NotFound,
+                    $"symbol: no open position on {symbol}: it closed at the venue (a stop-loss, take-profit or liquidation) before this reduce's order arrived; nothing was sent to reduce it"));
+            }
         }
 
         if (order.ExecutedQty <= 0m)
@@ -402,20 +417,27 @@ public sealed class ClosePositionHandler(
         // A record opened after the order (its position was closed and another opened since) is not the one it reduced.
         record = OpenedBefore(record, order);
 
-        var realized = record is null ? 0m : LedgerBook.RealizedPnl(record, order);
         var venueSize = Math.Abs(open?.PositionAmt ?? 0m);
         var remaining = existing is not null ? venueSize : venueSize - order.ExecutedQty;
-        return new ReducePositionResponse
+        var response = new ReducePositionResponse
         {
             PositionId = record?.PositionId ?? string.Empty,
             Symbol = symbol,
             ReducedQuantity = Wire.Format(order.ExecutedQty),
             RemainingQuantity = Wire.Format(remaining),
             FillPrice = Wire.Format(order.AvgPrice),
-            RealizedPnl = deferred ? string.Empty : Wire.Format(realized),
+            // Empty when it is not known: recorded in the background, or no record to reduce (the PnL is of the entry the
+            // record would hold; before, "0" was answered for a reduce that realized a gain or a loss).
+            RealizedPnl = deferred || record is null ? string.Empty : Wire.Format(LedgerBook.RealizedPnl(record, order)),
             Replayed = existing is not null,
             Warnings = { queued ? [DeferredWarning] : [] },
         };
+        if (!deferred && record is null)
+        {
+            response.Warnings.Add(UnrecordedReduceWarning);
+        }
+
+        return response;
     }
 
     /// <summary>
@@ -536,6 +558,9 @@ public sealed class ClosePositionHandler(
         // recorded against (its entry, its size), so it is read again once they have landed.
         return (existing, open, record, !answered || queued);
     }
+
+    private const string UnrecordedReduceWarning =
+        "ledger: the Ledger has no open record of this position (opened outside Execution, or not yet adopted by reconciliation); the reduce is not booked and its realized PnL is not known here";
 
     private const string DeferredWarning =
         "ledger: the Ledger could not take this at once (it is not answering, or earlier writes still wait for it); it is recorded in the background and will land";
