@@ -90,10 +90,21 @@ public sealed class LedgerBook(
     }
 
     /// <summary>
-    /// ALREADY_EXISTS for an id the venue does not know on <paramref name="symbol"/> but the Ledger holds trades of
-    /// (<see cref="SpentOnAsync"/>); nothing has been sent.
+    /// For an id the venue does not know on <paramref name="symbol"/>: ALREADY_EXISTS when the Ledger holds trades of it
+    /// (<paramref name="spentOn"/>, the look-up <see cref="SpentOnAsync"/> started alongside the venue's), spent on another
+    /// symbol or on an order the venue has forgotten. Placing it would fill an order whose write the Ledger then refuses.
     /// </summary>
-    public static RpcException Spent(string clientOrderId, string symbol, string spentOn) =>
+    public static async Task RequireUnspentAsync(Task<string?> spentOn, string clientOrderId, string symbol)
+    {
+        ArgumentNullException.ThrowIfNull(spentOn);
+        if (await spentOn.ConfigureAwait(false) is { } spent)
+        {
+            throw Spent(clientOrderId, symbol, spent);
+        }
+    }
+
+    /// <summary>ALREADY_EXISTS for an id the Ledger holds trades of on <paramref name="spentOn"/>; nothing has been sent.</summary>
+    private static RpcException Spent(string clientOrderId, string symbol, string spentOn) =>
         new(new Status(StatusCode.AlreadyExists, string.Equals(symbol, spentOn, StringComparison.Ordinal)
             ? $"client_order_id: {clientOrderId} was spent on an earlier {symbol} order the venue no longer lists (the Ledger holds its trades); nothing was sent. Use a new client_order_id"
             : $"client_order_id: {clientOrderId} was spent on a {spentOn} order (the Ledger holds its trades); nothing was sent. Use a new client_order_id"));

@@ -545,11 +545,9 @@ public sealed class ClosePositionHandler(
         var recordTask = ledger.TryOpenRecordAsync(symbol, ct);
         var spentTask = ledger.SpentOnAsync(symbol, clientOrderId, ct);
         var existing = await existingTask.ConfigureAwait(false);
-        // An id the venue does not know here but the Ledger has trades of (spent on another symbol, or on an order the
-        // venue has forgotten): placing it would fill an order whose write the Ledger then refuses.
-        if (existing is null && await spentTask.ConfigureAwait(false) is { } spentOn)
+        if (existing is null)
         {
-            throw LedgerBook.Spent(clientOrderId, symbol, spentOn);
+            await LedgerBook.RequireUnspentAsync(spentTask, clientOrderId, symbol).ConfigureAwait(false);
         }
 
         var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);

@@ -73,12 +73,7 @@ public sealed class OpenPositionHandler(
             return resumed;
         }
 
-        // An id the venue does not know here but the Ledger has trades of: spent on another symbol, or on an order the
-        // venue has forgotten. Placing it would fill an order whose write the Ledger then refuses.
-        if (await spentTask.ConfigureAwait(false) is { } spentOn)
-        {
-            throw LedgerBook.Spent(command.ClientOrderId, command.Symbol, spentOn);
-        }
+        await LedgerBook.RequireUnspentAsync(spentTask, command.ClientOrderId, command.Symbol).ConfigureAwait(false);
 
         // A contract the venue is settling, delivering or has closed refuses the order (-4140), and only after the margin
         // type and leverage changes: refused here. The catalog is refreshed in the background, so a status that changed
