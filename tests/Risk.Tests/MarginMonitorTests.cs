@@ -284,6 +284,46 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// The broker refuses every margin alert (down, or its confirms lost): the account at the liquidation point still
+    /// latches the kill switch, which goes through the Ledger, and it stays on after the venue's own liquidation has
+    /// flattened the account. Before, the latch came only after a published alert, so none came at all.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_AlertsCannotBePublished_LiquidateAllStillLatches()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 400m, "monitor-open-unpublished");
+        var (_, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
+        var refused = new System.Collections.Concurrent.ConcurrentQueue<MarginAlertRaised>();
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s =>
+        {
+            s.AddSingleton<IAccountSource>(source);
+            s.AddSingleton<IMarginAlertPublisher>(new RefusingPublisher(refused));
+        }, paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await paper.SetLiquidationPausedAsync(true);
+
+        await paper.SetPathAsync("BTCUSDT", [liquidatePrice], immediate: true);
+        await Poll.UntilAsync(() => Task.FromResult(refused.Count(a => a.Action == MarginAlertAction.LiquidateAll)), n => n >= 2);
+        // The venue liquidates (here by hand): the account is flat and healthy from here on.
+        await provider.GetRequiredService<IBinanceClient>().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), "monitor-flatten-unpublished");
+        await Poll.UntilAsync(() => Task.FromResult(world.RiskServices.GetRequiredService<MarginMonitor>().LastAction), a => a == MarginAction.Ok);
+
+        var latched = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
+        Assert.Equal((true, KillSwitchTrigger.LiquidateAll), (latched.Active, latched.Trigger));
+    }
+
+    private sealed class RefusingPublisher(System.Collections.Concurrent.ConcurrentQueue<MarginAlertRaised> refused) : IMarginAlertPublisher
+    {
+        public Task PublishAsync(MarginAlertRaised alert, CancellationToken cancellationToken)
+        {
+            refused.Enqueue(alert);
+            throw new InvalidOperationException("The broker refused the alert (test).");
+        }
+    }
+
+    /// <summary>
     /// The account loses more than the $500 daily limit while the Ledger refuses the kill switch, and makes the loss good
     /// before the Ledger takes it again. The breach was seen: the latch must still land, with its cause. Before, the
     /// monitor tried the latch only on ticks that saw the breach, so a recovery in between let it go.

@@ -152,6 +152,19 @@ public sealed partial class MarginMonitor(
         var reason = liquidate
             ? $"Margin ratio {ratio} at or below 1: flatten everything"
             : $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half";
+        if (liquidate)
+        {
+            // Latched before the alert is published, not after: a broker that refuses the alert (down, confirms lost) threw
+            // out of here before the latch, on every tick, and a venue liquidation that then flattened the account left
+            // the switch off. The switch goes through the Ledger, not the broker. It replaces a loss-limit latch still
+            // owed: either turns the switch on, and this is the graver cause.
+            _pendingLatch = (KillSwitchTriggers.LiquidateAll, reason, ratio, "1", DayOf(now));
+            if (state is not null)
+            {
+                await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var eventId = _unconfirmed is { } kept && kept.Action == health.Action ? kept.EventId : NewId.NextGuid();
         _unconfirmed = (health.Action, eventId);
         await alerts.PublishAsync(new MarginAlertRaised(
@@ -165,15 +178,6 @@ public sealed partial class MarginMonitor(
             $"margin:{health.Action}:{stamp}", liquidate ? "margin_liquidate_all" : "margin_reduce",
             liquidate ? Ledger.V1.RiskEventSeverity.Critical : Ledger.V1.RiskEventSeverity.Warning,
             reason, ratio, Wire.Format(1m + evaluator.Limits.LiquidationBuffer), cancellationToken), cancellationToken).ConfigureAwait(false);
-        if (liquidate)
-        {
-            // It replaces a loss-limit latch still owed: either turns the switch on, and this is the graver cause.
-            _pendingLatch = (KillSwitchTriggers.LiquidateAll, reason, ratio, "1", DayOf(now));
-            if (state is not null)
-            {
-                await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
-            }
-        }
     }
 
     private async Task LatchPendingAsync(RiskState state, CancellationToken cancellationToken)
