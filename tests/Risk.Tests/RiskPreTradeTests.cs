@@ -583,6 +583,34 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
+    /// A position's leverage no venue holds: INVALID_ARGUMENT naming it. Before, it was taken as sent, and an isolated add
+    /// to a position "at 1000x" was previewed with a thousandth of its margin (a liquidation price thousands off).
+    /// </summary>
+    [Theory]
+    [InlineData(1000, true)]
+    [InlineData(-3, true)]
+    [InlineData(126, false)]
+    public async Task PreviewAndCheck_PositionLeverageOutsideOneTo125_InvalidArgumentNamingIt(int leverage, bool preview)
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.1", EntryPrice = "40000", MarkPrice = "50000", Leverage = leverage,
+            MarginType = Common.V1.MarginType.Isolated,
+        });
+        var order = RiskWorld.Order("0.1", 5, "50000");
+        order.MarginType = Common.V1.MarginType.Isolated;
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => preview
+            ? world.Risk.PreviewPositionAsync(new PreviewPositionRequest { Order = order, Account = account }).ResponseAsync
+            : world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = order, Account = account }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("account.positions[0].leverage", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
+    /// <summary>
     /// A cross add to a position marked away from the order's price: the account's totals count the position at its mark,
     /// so that is what comes out of them, leaving the other positions' share (none here). Taken out at the order's price,
     /// 100 of the position's own loss stayed in as "other" unrealized PnL and the liquidation price moved by about 500.

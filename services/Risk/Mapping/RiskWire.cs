@@ -177,6 +177,13 @@ public static class RiskWire
             ? Money(sent, field + ".unrealized_pnl")
             : Amount(RoundMoney(signed * (mark - entry)), field + ".unrealized_pnl");
         var marginType = p.MarginType == Common.V1.MarginType.Unspecified ? (Domain.MarginType?)null : MarginType(p.MarginType, field + ".margin_type");
+        // 0 (unset) is unknown; anything else is a leverage the venue could hold. Before, it was taken as sent: a position
+        // at 1000x gave an isolated add a margin of a thousandth, and its liquidation price with it.
+        if (p.Leverage is not 0 and (< Domain.Leverage.Min or > Domain.Leverage.Max))
+        {
+            throw new RequestValidationException(field + ".leverage", $"must be from {Domain.Leverage.Min} to {Domain.Leverage.Max} (or 0, unknown)");
+        }
+
         return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized);
     }
 
