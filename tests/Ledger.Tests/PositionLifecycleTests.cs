@@ -277,14 +277,27 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(1, await _ledger.CountAsync("outbox WHERE message_type = 'FundingPaid'"));
     }
 
+    /// <summary>
+    /// A settlement at the instant of the open comes before it (GetPositionSizeAt there answers 0): posting it charged
+    /// funding on a size the position did not hold. The next instant is the position's.
+    /// </summary>
     [Fact]
-    public async Task LogFundingEvent_OpenPositionAtOpeningInstant_Posted()
+    public async Task LogFundingEvent_AtOpeningInstant_FailedPreconditionNamingFundingTimeNothingPosted()
     {
         var opened = await Client.OpenPositionAsync(Open());
+        var sizeThen = await Client.GetPositionSizeAtAsync(new GetPositionSizeAtRequest { PositionId = opened.PositionId, At = At(T0) });
 
-        var response = await Client.LogFundingEventAsync(Funding(opened, T0));
+        var refused = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => Client.LogFundingEventAsync(Funding(opened, T0)).ResponseAsync);
 
-        Assert.False(response.Replayed);
+        Assert.Equal("0", sizeThen.Quantity);
+        Assert.StartsWith("funding_time:", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(0, await _ledger.CountAsync("idempotency_keys WHERE rpc = 'LogFundingEvent'"));
+        Assert.Equal(0, await _ledger.CountAsync("outbox WHERE message_type = 'FundingPaid'"));
+        Assert.Equal("0", (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+
+        var next = await Client.LogFundingEventAsync(Funding(opened, T0.AddTicks(10)));
+        Assert.False(next.Replayed);
         Assert.Equal(1, await _ledger.CountAsync("funding_events"));
     }
 

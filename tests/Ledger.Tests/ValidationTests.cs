@@ -196,7 +196,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     public async Task GetFundingHistory_TokenSentWithAnotherRange_InvalidArgumentNamingToken()
     {
         var open = await Client.OpenPositionAsync(Open("BTCUSDT"));
-        foreach (var hours in new[] { 0, 8 })
+        foreach (var hours in new[] { 1, 8 })
         {
             await Client.LogFundingEventAsync(FundingEvent(open.PositionId, T0.AddHours(hours)));
         }
@@ -258,7 +258,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         await RpcAssert.InvalidArgument("position_size", () => Client.LogFundingEventAsync(new LogFundingEventRequest
         {
             IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
-            PositionSize = size, MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(T0),
+            PositionSize = size, MarkPrice = "100", Notional = "100", Payment = "0.01", FundingTime = At(T0.AddHours(1)),
         }).ResponseAsync);
         Assert.Equal(0, await _ledger.CountAsync("funding_events"));
         Assert.Equal(1, await _ledger.CountAsync("positions WHERE funding = 0"));

@@ -15,7 +15,7 @@ namespace TradeEngine.Ledger.Funding;
 
 /// <summary>
 /// Funding settlements: one per position and funding time (a unique constraint, so a settlement is never counted
-/// twice, whatever key it arrives with), within the position's life (opened_at ≤ funding_time ≤ closed_at, or the
+/// twice, whatever key it arrives with), within the position's life (opened_at &lt; funding_time ≤ closed_at, or the
 /// position still open; FAILED_PRECONDITION otherwise). Posting adds the payment to the position's funding and
 /// publishes <see cref="FundingPaid"/> in the position's event order. Payment is positive when we paid.
 /// </summary>
@@ -84,13 +84,18 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         }, cancellationToken);
     }
 
-    /// <summary>A settlement belongs to the position's life: opened_at ≤ funding_time, and ≤ closed_at once it is closed.</summary>
+    /// <summary>
+    /// A settlement belongs to the position's life: after opened_at, and at or before closed_at once it is closed. Funding's
+    /// rule (a position held over (from, to] pays at every settlement t with from &lt; t ≤ to, as GetPositionSizeAt answers)
+    /// puts a settlement at the instant of the open before it: the position held nothing then (its size there is 0), so
+    /// such a posting would charge funding on a size never held at that settlement.
+    /// </summary>
     private static void CheckWithinLife(DateTimeOffset fundingTime, DateTimeOffset openedAt, DateTimeOffset? closedAt, string status)
     {
-        if (fundingTime < openedAt)
+        if (fundingTime <= openedAt)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"funding_time: {fundingTime:O} is before the position opened ({openedAt:O})."));
+                $"funding_time: {fundingTime:O} is not after the position opened ({openedAt:O}); a settlement at the instant of the open comes before it."));
         }
 
         if (closedAt is { } closed && fundingTime > closed)
