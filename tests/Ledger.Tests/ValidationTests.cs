@@ -325,6 +325,62 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(0, await _ledger.CountAsync("idempotency_keys"));
     }
 
+    /// <summary>
+    /// Filters take identifiers and upper-case symbols, as the rows were written (and as GetFundingHistory's filters do):
+    /// "btcusdt" or "binance " matched nothing and answered an empty list, as if the position did not exist.
+    /// </summary>
+    [Theory]
+    [InlineData("symbol", "btcusdt")]
+    [InlineData("symbol", " ")]
+    [InlineData("symbol", "BTCUSDT ")]
+    [InlineData("venue", "binance ")]
+    [InlineData("venue", " ")]
+    [InlineData("venue", "bin ance")]
+    public async Task GetPositions_FilterNotAnIdentifier_InvalidArgumentNamingField(string field, string value)
+    {
+        await Client.OpenPositionAsync(Open());
+        var request = new GetPositionsRequest();
+        if (field == "symbol") { request.Symbol = value; } else { request.Venue = value; }
+
+        await RpcAssert.InvalidArgument(field, () => Client.GetPositionsAsync(request).ResponseAsync);
+        if (field == "venue")
+        {
+            await RpcAssert.InvalidArgument("venue", () => Client.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = value }).ResponseAsync);
+        }
+
+        // An empty filter still means any; the written spelling still matches.
+        Assert.Single((await Client.GetPositionsAsync(new GetPositionsRequest())).Positions);
+        Assert.Single((await Client.GetPositionsAsync(new GetPositionsRequest { Venue = "binance", Symbol = "BTCUSDT" })).Positions);
+        Assert.Single((await Client.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = "binance" })).Positions);
+        Assert.Single((await Client.GetOpenPositionsAsync(new GetOpenPositionsRequest())).Positions);
+    }
+
+    /// <summary>A risk event's symbol is written as every other row's: "btcusdt" was stored as given, a market of its own.</summary>
+    [Theory]
+    [InlineData("btcusdt")]
+    [InlineData(" ")]
+    [InlineData("BTCUSDT ")]
+    [InlineData("BTC USDT")]
+    public async Task LogRiskEvent_SymbolNotAsTheVenueListsIt_InvalidArgumentNamingSymbolNothingWritten(string symbol)
+    {
+        await RpcAssert.InvalidArgument("symbol", () => Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "reconciliation_mismatch", Severity = RiskEventSeverity.Warning, Reason = "r", Symbol = symbol,
+        }).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("risk_events"));
+        Assert.Equal(0, await _ledger.CountAsync("outbox"));
+        Assert.Equal(0, await _ledger.CountAsync("idempotency_keys"));
+        // Without a symbol, or with one as the venue lists it, the event is logged.
+        await Client.LogRiskEventAsync(new LogRiskEventRequest { IdempotencyKey = Key(), EventType = "t", Severity = RiskEventSeverity.Info, Reason = "r" });
+        await Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "t", Severity = RiskEventSeverity.Info, Reason = "r", Symbol = "BTCUSDT",
+        });
+        Assert.Equal(1, await _ledger.CountAsync("risk_events WHERE symbol = 'BTCUSDT'"));
+        Assert.Equal(1, await _ledger.CountAsync("risk_events WHERE symbol IS NULL"));
+    }
+
     [Fact]
     public async Task SetKillSwitch_ActiveWithoutTrigger_InvalidArgumentStateUnchanged()
     {

@@ -79,8 +79,10 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
     public async Task<GetPositionsResponse> ListAsync(GetPositionsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var venue = OptionalText(request.Venue, "venue", 32);
-        var symbol = OptionalText(request.Symbol, "symbol", 32);
+        // Filters take what the rows were written with (identifiers, upper-case symbols), as GetFundingHistory's do:
+        // "btcusdt" or "binance " matched nothing and answered an empty list, as if no such position existed.
+        var venue = OptionalIdentifier(request.Venue, "venue", 32);
+        var symbol = OptionalSymbol(request.Symbol, "symbol");
         var status = request.Status == Common.V1.PositionStatus.Unspecified ? null
             : PositionRow.StatusFromProto(request.Status) ?? throw new RequestValidationException("status", "is not a known value");
         var closedSince = Wire.OptionalInstant(request.ClosedSince, "closed_since");
@@ -107,7 +109,7 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
     public async Task<GetPositionsResponse> ListOpenAsync(GetOpenPositionsRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var venue = OptionalText(request.Venue, "venue", 32);
+        var venue = OptionalIdentifier(request.Venue, "venue", 32);
         var account = OptionalIdentifier(request.Account, "account", 64);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(

@@ -25,7 +25,8 @@ public sealed class RiskEventStore(IdempotentWriter writer, RecordedTimes times)
             _ => "critical",
         };
         var reason = Text(r.Reason, "reason", 1024);
-        var symbol = OptionalText(r.Symbol, "symbol", 32);
+        // Spelled as every other row's symbol: "btcusdt" would be a market of its own to whoever reads events by symbol.
+        var symbol = OptionalSymbol(r.Symbol, "symbol");
         var metric = OptionalMoney(r.MetricValue, "metric_value");
         var limit = OptionalMoney(r.LimitValue, "limit_value");
         var occurredAt = times.OrNow(r.OccurredAt, "occurred_at");
