@@ -146,6 +146,31 @@ public sealed class IdempotencyTests(PostgresServer postgres, RabbitMqServer rab
         Assert.Equal(1, await _ledger.CountAsync("positions WHERE funding = 0.01"));
     }
 
+    /// <summary>
+    /// A retry that spells the position id in upper case is the same id in a second spelling: refused as bad input naming
+    /// the field (a UUID has one canonical form), not ALREADY_EXISTS as if the caller had sent another settlement.
+    /// </summary>
+    [Fact]
+    public async Task LogFundingEvent_RetryWithUpperCasePositionId_InvalidArgumentNamingPositionIdNothingWritten()
+    {
+        var opened = await _ledger.Client.OpenPositionAsync(Open());
+        var request = FundingEvent(opened.PositionId, T0.AddHours(8));
+        var first = await _ledger.Client.LogFundingEventAsync(request);
+        var upper = request.Clone();
+        upper.PositionId = opened.PositionId.ToUpperInvariant();
+
+        await RpcAssert.InvalidArgument("position_id", () => _ledger.Client.LogFundingEventAsync(upper).ResponseAsync);
+        await RpcAssert.InvalidArgument("position_id", () => _ledger.Client.GetPositionAsync(new V1.GetPositionRequest { PositionId = upper.PositionId }).ResponseAsync);
+        await RpcAssert.InvalidArgument("event_id", () => _ledger.Client.CheckInboxAsync(
+            new V1.CheckInboxRequest { Consumer = "c", EventId = Guid.NewGuid().ToString().ToUpperInvariant() }).ResponseAsync);
+
+        var replay = await _ledger.Client.LogFundingEventAsync(request);
+        Assert.True(replay.Replayed);
+        Assert.Equal(first.FundingEventId, replay.FundingEventId);
+        Assert.Equal(1, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE funding = 0.01"));
+    }
+
     [Fact]
     public async Task RecordTrade_SecondFillOfOneOrder_BothRecordedEachReplayable()
     {

@@ -44,6 +44,9 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("client_order_id", "o 1")]
     [InlineData("position_id", "{00000000-0000-0000-0000-000000000001}")]
     [InlineData("position_id", "00000000000000000000000000000001")]
+    // Upper case: the same id in a second spelling, which a retry under the same key hashed as another request.
+    [InlineData("position_id", "0000000A-0000-0000-0000-000000000001")]
+    [InlineData("position_id", "ABCDEF01-2345-6789-ABCD-EF0123456789")]
     public async Task RecordTrade_BadField_InvalidArgumentNamingFieldNothingWritten(string field, string value)
     {
         var request = Trade();

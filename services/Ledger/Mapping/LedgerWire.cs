@@ -84,11 +84,16 @@ public static class LedgerWire
     private static string NoWhitespace(string text, string field) =>
         text.Any(char.IsWhiteSpace) ? throw new RequestValidationException(field, "must not contain whitespace") : text;
 
-    /// <summary>A UUID in its one canonical form, 8-4-4-4-12 hex digits (braces, other layouts and surrounding spaces are refused).</summary>
+    /// <summary>
+    /// A UUID in its one canonical form, 8-4-4-4-12 lower-case hex digits, as the Ledger writes ids (braces, other
+    /// layouts, upper case and surrounding spaces are refused). Format "D" alone takes either case, and a retry that
+    /// spelled the same id in upper case hashed as another request under its key: ALREADY_EXISTS, not a replay.
+    /// </summary>
     public static Guid Id(string? text, string field) =>
         string.IsNullOrEmpty(text) ? throw new RequestValidationException(field, "is required")
-        : Guid.TryParseExact(text, "D", out var id) ? id
-        : throw new RequestValidationException(field, "is not a UUID (8-4-4-4-12 hex digits)");
+        : !Guid.TryParseExact(text, "D", out var id) ? throw new RequestValidationException(field, "is not a UUID (8-4-4-4-12 hex digits)")
+        : string.Equals(id.ToString("D"), text, StringComparison.Ordinal) ? id
+        : throw new RequestValidationException(field, "must be in lower case (8-4-4-4-12 lower-case hex digits), as the Ledger writes ids");
 
     public static Guid? OptionalId(string? text, string field) => string.IsNullOrEmpty(text) ? null : Id(text, field);
 
