@@ -44,6 +44,15 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("client_order_id", "o 1")]
     [InlineData("position_id", "{00000000-0000-0000-0000-000000000001}")]
     [InlineData("position_id", "00000000000000000000000000000001")]
+    // Invisible format characters (Unicode Cf), neither whitespace nor control: "123\u200B" recorded fill 123 twice.
+    [InlineData("exchange_trade_id", "123\u200B")]
+    [InlineData("exchange_trade_id", "\uFEFF123")]
+    [InlineData("client_order_id", "o\u20601")]
+    [InlineData("venue", "binance\u200D")]
+    [InlineData("symbol", "BTC\u00ADUSDT")]
+    [InlineData("symbol", "BTCUSDT\u202E")]
+    [InlineData("exchange_order_id", "778899\u200B")]
+    [InlineData("exchange_trade_id", "123\U000E0020")]
     // Upper case: the same id in a second spelling, which a retry under the same key hashed as another request.
     [InlineData("position_id", "0000000A-0000-0000-0000-000000000001")]
     [InlineData("position_id", "ABCDEF01-2345-6789-ABCD-EF0123456789")]
@@ -60,6 +69,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
             case "position_id": request.PositionId = value; break;
             case "venue": request.Venue = value; break;
             case "exchange_trade_id": request.ExchangeTradeId = value; break;
+            case "exchange_order_id": request.ExchangeOrderId = value; break;
         }
 
         await RpcAssert.InvalidArgument(field, () => Client.RecordTradeAsync(request).ResponseAsync);
@@ -88,6 +98,9 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("symbol", "BTCUSDT ")]
     [InlineData("symbol", "BtcUsdt")]
     [InlineData("account", "main ")]
+    [InlineData("account", "main\u200B")]
+    [InlineData("idempotency_key", "key\u200B")]
+    [InlineData("idempotency_key", "\u2060key")]
     public async Task OpenPosition_BadField_InvalidArgumentNothingWritten(string field, string value)
     {
         var request = Open();

@@ -48,10 +48,13 @@ public static class LedgerWire
 
     public static decimal? OptionalPositive(string? text, string field) => string.IsNullOrEmpty(text) ? null : Positive(text, field);
 
-    /// <summary>An idempotency key: required, and without whitespace around it ("k " and "k" would be two keys).</summary>
+    /// <summary>
+    /// An idempotency key: required, without whitespace around it and without invisible format characters anywhere
+    /// ("k ", "k\u200B" and "k" would be three keys that print alike).
+    /// </summary>
     public static string Key(string? text, string field)
     {
-        var key = Wire.Required(text, field, KeyLength);
+        var key = NoFormatCharacters(Wire.Required(text, field, KeyLength), field);
         return char.IsWhiteSpace(key[0]) || char.IsWhiteSpace(key[^1])
             ? throw new RequestValidationException(field, "must not begin or end with whitespace")
             : key;
@@ -63,9 +66,11 @@ public static class LedgerWire
 
     /// <summary>
     /// A name the Ledger keys rows by (venue, account, client order id, exchange trade or order id): required, and with
-    /// no whitespace anywhere, so "BTCUSDT " or "123 " cannot pass for another market or another fill.
+    /// no whitespace and no invisible format characters anywhere, so "BTCUSDT " or "123\u200B" cannot pass for another
+    /// market or another fill.
     /// </summary>
-    public static string Identifier(string? text, string field, int maxLength) => NoWhitespace(Wire.Required(text, field, maxLength), field);
+    public static string Identifier(string? text, string field, int maxLength) =>
+        NoWhitespace(NoFormatCharacters(Wire.Required(text, field, maxLength), field), field);
 
     /// <summary>An optional <see cref="Identifier"/>: empty means absent.</summary>
     public static string? OptionalIdentifier(string? text, string field, int maxLength) =>
@@ -83,6 +88,25 @@ public static class LedgerWire
 
     private static string NoWhitespace(string text, string field) =>
         text.Any(char.IsWhiteSpace) ? throw new RequestValidationException(field, "must not contain whitespace") : text;
+
+    /// <summary>
+    /// Refuses Unicode format characters (category Cf: U+200B zero-width space, U+2060 word joiner, U+FEFF, U+00AD soft
+    /// hyphen, the bidi marks, tag characters): they print as nothing, are neither whitespace nor control characters, and
+    /// make a second spelling of a key or id ("123\u200B" recorded fill 123 a second time).
+    /// </summary>
+    private static string NoFormatCharacters(string text, string field)
+    {
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
+            {
+                throw new RequestValidationException(field, string.Create(CultureInfo.InvariantCulture,
+                    $"must not contain invisible format characters (U+{rune.Value:X4})"));
+            }
+        }
+
+        return text;
+    }
 
     /// <summary>
     /// A UUID in its one canonical form, 8-4-4-4-12 lower-case hex digits, as the Ledger writes ids (braces, other
