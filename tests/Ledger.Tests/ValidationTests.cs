@@ -405,6 +405,48 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(0, await _ledger.CountAsync("kill_switch_history"));
     }
 
+    /// <summary>
+    /// The trigger is one of the values the contract lists, as Risk writes and reads them: any other text was stored and
+    /// came back to Risk as a trigger it cannot name.
+    /// </summary>
+    [Theory]
+    [InlineData(true, "panic")]
+    [InlineData(true, "Operator")]
+    [InlineData(true, "operator ")]
+    [InlineData(true, " ")]
+    [InlineData(false, "reset")]
+    [InlineData(false, " ")]
+    public async Task SetKillSwitch_TriggerNotAListedValue_InvalidArgumentNamingTriggerNoHistory(bool active, string trigger)
+    {
+        await RpcAssert.InvalidArgument("trigger", () => Client.SetKillSwitchAsync(new SetKillSwitchRequest
+        {
+            IdempotencyKey = Key(), Active = active, Trigger = trigger, Reason = "r", Actor = "risk",
+        }).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("kill_switch_history"));
+        Assert.Equal(0, await _ledger.CountAsync("outbox"));
+        Assert.False((await Client.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    /// <summary>Each listed trigger latches; a reset takes Risk's "operator", or none (then "operator").</summary>
+    [Fact]
+    public async Task SetKillSwitch_ListedTriggersAndResets_Taken()
+    {
+        foreach (var trigger in new[] { "daily_loss", "drawdown", "liquidate_all", "operator", "emergency_close_all" })
+        {
+            var latched = await Client.SetKillSwitchAsync(new SetKillSwitchRequest { IdempotencyKey = Key(), Active = true, Trigger = trigger, Actor = "risk" });
+            Assert.Equal(trigger, latched.Trigger);
+            var reset = await Client.SetKillSwitchAsync(new SetKillSwitchRequest
+            {
+                IdempotencyKey = Key(), Active = false, Trigger = trigger == "daily_loss" ? string.Empty : "operator", Actor = "ops",
+            });
+            Assert.False(reset.Active);
+            Assert.Equal("operator", reset.Trigger);
+        }
+
+        Assert.Equal(10, await _ledger.CountAsync("kill_switch_history"));
+    }
+
     [Fact]
     public async Task CheckInbox_EventIdNotUuid_InvalidArgumentNamingEventId()
     {

@@ -19,6 +19,15 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
 {
     private const string Aggregate = "kill-switch";
 
+    /// <summary>The trigger of a reset that names none.</summary>
+    private const string ResetTrigger = "operator";
+
+    /// <summary>
+    /// The triggers ledger.proto lists, as Risk writes them and reads them back (Risk's KillSwitchTriggers). Any other
+    /// text was stored as given and came back from GetKillSwitch as a trigger Risk cannot name (UNSPECIFIED).
+    /// </summary>
+    private static readonly string[] Triggers = ["daily_loss", "drawdown", "liquidate_all", ResetTrigger, "emergency_close_all"];
+
     public async Task<KillSwitchState> GetAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -32,7 +41,7 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
     {
         ArgumentNullException.ThrowIfNull(r);
         var key = Key(r.IdempotencyKey, "idempotency_key");
-        var trigger = r.Active ? Text(r.Trigger, "trigger", 64) : OptionalText(r.Trigger, "trigger", 64) ?? "operator";
+        var trigger = Trigger(r);
         var reason = OptionalText(r.Reason, "reason", 1024) ?? string.Empty;
         var actor = Text(r.Actor, "actor", 128);
         var call = new IdempotencyContext<KillSwitchState>("SetKillSwitch", key, "idempotency_key", r, KillSwitchState.Parser, x => x.Replayed = true);
@@ -98,6 +107,19 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
         var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken('h', new PageCursor(last, null), changes.Count > size, Filter()) };
         response.Changes.AddRange(changes.Take(size));
         return response;
+    }
+
+    /// <summary>One of <see cref="Triggers"/>: required to latch the switch; a reset that names none is the operator's.</summary>
+    private static string Trigger(SetKillSwitchRequest r)
+    {
+        if (!r.Active && string.IsNullOrEmpty(r.Trigger))
+        {
+            return ResetTrigger;
+        }
+
+        var trigger = Text(r.Trigger, "trigger", 64);
+        return Triggers.Contains(trigger, StringComparer.Ordinal) ? trigger
+            : throw new RequestValidationException("trigger", $"must be one of {string.Join(", ", Triggers)}");
     }
 
     private static KillSwitchState Read(NpgsqlDataReader reader) => new()
