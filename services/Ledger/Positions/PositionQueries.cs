@@ -11,6 +11,9 @@ namespace TradeEngine.Ledger.Positions;
 /// <summary>Reads of position records: one by id or by its open key, a filtered page, or every open one.</summary>
 public sealed class PositionQueries(NpgsqlDataSource dataSource)
 {
+    // For the transaction only (set_config(..., true)): nothing outlives it on the pooled connection.
+    private const string CustomPlanSql = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)";
+
     public async Task<PositionRecord> GetAsync(GetPositionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -89,14 +92,27 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         var filter = Filter(venue, status, symbol, closedSince);
         var (size, after) = Page(request.Page, 'p', filter);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Sql.Command(
-            $"SELECT {PositionRow.Columns} FROM positions " +
-            "WHERE ($1::text IS NULL OR venue = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR symbol = $3) " +
-            "AND ($6::timestamptz IS NULL OR closed_at >= $6) " +
-            "AND ($5::timestamptz IS NULL OR (opened_at, position_id) < ($5, $7::uuid)) " +
-            "ORDER BY opened_at DESC, position_id DESC LIMIT $4",
-            connection, null, venue, status, symbol, size + 1, after?.At, closedSince, after?.Id);
-        var rows = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
+        // Planned for each call's values (CustomPlanSql): which filters are set, and how far back closed_since reaches,
+        // decide whether positions_by_closed_at (V0007) or the walk down positions_by_opened is the way in. A generic
+        // plan, which the statement gets once prepared, knows neither: "$6 IS NULL OR closed_at >= $6" cannot use an
+        // index, so it read every position ever closed to find the few closed lately.
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                Sql.Batch(CustomPlanSql),
+                Sql.Batch(
+                    $"SELECT {PositionRow.Columns} FROM positions " +
+                    "WHERE ($1::text IS NULL OR venue = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR symbol = $3) " +
+                    "AND ($6::timestamptz IS NULL OR closed_at >= $6) " +
+                    "AND ($5::timestamptz IS NULL OR (opened_at, position_id) < ($5, $7::uuid)) " +
+                    "ORDER BY opened_at DESC, position_id DESC LIMIT $4",
+                    venue, status, symbol, size + 1, after?.At, closedSince, after?.Id),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past set_config's row
+        var rows = await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
         var page = rows.Take(size).ToList();
         var response = new GetPositionsResponse
         {
@@ -122,8 +138,13 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
 
     private static async Task<List<PositionRow>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
-        var rows = new List<PositionRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<PositionRow>> ReadAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var rows = new List<PositionRow>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(PositionRow.Read(reader));

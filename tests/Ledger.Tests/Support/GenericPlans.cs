@@ -23,6 +23,21 @@ public static class GenericPlans
         return database;
     }
 
+    /// <summary>Scans of <paramref name="index"/> so far; 0 for an index that does not exist.</summary>
+    public static Task<long> IndexScansAsync(LedgerHost ledger, string index)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        return ledger.ScalarAsync<long>("SELECT COALESCE((SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = $1), 0)", index);
+    }
+
+    /// <summary>Rows of <paramref name="table"/> read so far, by sequential scans and through indexes.</summary>
+    public static Task<long> RowsReadAsync(LedgerHost ledger, string table)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        return ledger.ScalarAsync<long>(
+            "SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relname = $1", table);
+    }
+
     /// <summary>Scans of outbox_pkey so far (PostgreSQL publishes a backend's statistics within about ten seconds of its work).</summary>
     public static Task<long> OutboxPrimaryKeyScansAsync(LedgerHost ledger)
     {
