@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -29,6 +30,12 @@ public static class LedgerWire
     public const int MoneyScale = Wire.MoneyPlaces;
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
+
+    /// <summary>
+    /// The most bytes one page's rows may take: below the 1 MiB a service sends at most (GrpcServerExtensions.MaxMessageBytes),
+    /// with room for the token and the rest of the response.
+    /// </summary>
+    public const int MaxPageBytes = 900 * 1024;
     public const int KeyLength = 128;
     private const decimal MoneyLimit = 100_000_000_000_000_000_000m; // 10^20: NUMERIC(28,8) holds 20 integer digits.
 
@@ -199,6 +206,33 @@ public static class LedgerWire
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// How many of <paramref name="rows"/> (read in page order, one past the page size to tell whether more follow) the
+    /// page gives: at most <paramref name="size"/>, and no more than fit in <see cref="MaxPageBytes"/> (at least one). A
+    /// page of 1,000 rows with long texts (1,024-character reasons, non-ASCII exit reasons) passed the send limit and the
+    /// call failed RESOURCE_EXHAUSTED; ended early, the page's token leads on to the rest.
+    /// </summary>
+    public static int Fit<T>(IReadOnlyList<T> rows, int size)
+        where T : IMessage
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var count = 0;
+        long bytes = 0;
+        foreach (var row in rows.Take(size))
+        {
+            // As the response carries the row: its field's tag (one byte: every list is field 1), length and bytes.
+            bytes += 1 + CodedOutputStream.ComputeMessageSize(row);
+            if (count > 0 && bytes > MaxPageBytes)
+            {
+                break;
+            }
+
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>The token of the next page (after <paramref name="last"/>), or empty when this page was the last.</summary>

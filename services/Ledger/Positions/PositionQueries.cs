@@ -113,12 +113,14 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past set_config's row
         var rows = await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
-        var page = rows.Take(size).ToList();
+        // A page of long texts ends early (Fit), and its token leads on from its last row.
+        var records = rows.Select(r => r.ToProto()).ToList();
+        var count = Fit(records, size);
         var response = new GetPositionsResponse
         {
-            NextPageToken = page.Count == 0 ? string.Empty : NextToken('p', PageCursor.Of(page[^1].OpenedAt, page[^1].PositionId), rows.Count > size, filter),
+            NextPageToken = count == 0 ? string.Empty : NextToken('p', PageCursor.Of(rows[count - 1].OpenedAt, rows[count - 1].PositionId), rows.Count > count, filter),
         };
-        response.Positions.AddRange(page.Select(r => r.ToProto()));
+        response.Positions.AddRange(records.Take(count));
         return response;
     }
 

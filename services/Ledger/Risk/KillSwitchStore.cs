@@ -93,19 +93,19 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
             "WHERE ($2::bigint IS NULL OR change_id < $2) ORDER BY change_id DESC LIMIT $1",
             connection, null, size + 1, after?.Ticks);
         var changes = new List<KillSwitchState>();
-        long last = 0;
+        var ids = new List<long>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             changes.Add(Read(reader));
-            if (changes.Count <= size)
-            {
-                last = reader.GetInt64(5);
-            }
+            ids.Add(reader.GetInt64(5));
         }
 
-        var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken('h', new PageCursor(last, null), changes.Count > size, Filter()) };
-        response.Changes.AddRange(changes.Take(size));
+        // A page of long reasons ends early (Fit), and its token leads on from its last row.
+        var count = Fit(changes, size);
+        var last = count > 0 ? ids[count - 1] : 0;
+        var response = new GetKillSwitchHistoryResponse { NextPageToken = NextToken('h', new PageCursor(last, null), changes.Count > count, Filter()) };
+        response.Changes.AddRange(changes.Take(count));
         return response;
     }
 
