@@ -252,6 +252,27 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         }).ResponseAsync);
     }
 
+    /// <summary>The curve ranks every snapshot of its range: a range of two centuries sorted the whole table in one call.</summary>
+    [Fact]
+    public async Task GetEquityCurve_RangeLongerThanAYear_InvalidArgumentNamingRangeEnd_AYearTaken()
+    {
+        await Client.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+        {
+            IdempotencyKey = Key(), Balance = "1", UnrealizedPnl = "0", RealizedPnl = "0", TotalPnl = "0", Equity = "1", TakenAt = At(T0),
+        });
+
+        await RpcAssert.InvalidArgument("range.end", () => Client.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(366).AddTicks(10)) },
+        }).ResponseAsync);
+        await RpcAssert.InvalidArgument("range.end", () => Client.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TimeRange { Start = At(new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero)), End = At(new DateTimeOffset(2199, 1, 1, 0, 0, 0, TimeSpan.Zero)) },
+        }).ResponseAsync);
+        var year = await Client.GetEquityCurveAsync(new GetEquityCurveRequest { Range = new TimeRange { Start = At(T0), End = At(T0.AddDays(366)) } });
+        Assert.Single(year.Points);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(5001)]

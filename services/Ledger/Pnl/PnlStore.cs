@@ -17,6 +17,13 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
     public const int DefaultCurvePoints = 500;
     public const int MaxCurvePoints = 5000;
 
+    /// <summary>
+    /// The longest range a curve covers: a year (a leap year's 366 days). The curve ranks every snapshot of its range, and
+    /// Risk's margin monitor writes one every 5 s by default (about 17,000 a day), so an unbounded range (2000 to 2200)
+    /// sorted the whole table in one call. No caller asks for more than a year; longer is asked for a year at a time.
+    /// </summary>
+    public static readonly TimeSpan MaxCurveRange = TimeSpan.FromDays(366);
+
     public Task<LogPnlSnapshotResponse> LogSnapshotAsync(LogPnlSnapshotRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -127,6 +134,11 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
     {
         ArgumentNullException.ThrowIfNull(r);
         var (start, end) = Range(r.Range);
+        if (end - start > MaxCurveRange)
+        {
+            throw new RequestValidationException("range.end", $"must be at most {MaxCurveRange.TotalDays:0} days after range.start");
+        }
+
         var maxPoints = r.MaxPoints == 0 ? DefaultCurvePoints : r.MaxPoints;
         if (maxPoints is < 2 or > MaxCurvePoints)
         {
