@@ -84,6 +84,56 @@ public static class Wire
             ? throw new RequestValidationException(field, "is required")
             : Text(text, field, maxLength);
 
+    /// <summary>
+    /// An idempotency key, as every service that keys writes by one reads it (the Ledger stores them): required, at most
+    /// <paramref name="maxLength"/> characters, no control characters, no invisible format characters (Unicode Cf:
+    /// U+200B, U+FEFF, ...) and no whitespace at either end, so "k" and "k\u200B" or "k " cannot pass for two keys. A
+    /// service that passes its caller's key on (Risk, Execution) checks it so, or the Ledger refuses it after the fact.
+    /// </summary>
+    public static string Key(string? text, string field, int maxLength = 128) =>
+        KeyProblem(text, maxLength) is { } problem ? throw new RequestValidationException(field, problem) : text!;
+
+    /// <summary>What is wrong with <paramref name="text"/> as a key (see <see cref="Key"/>); null when nothing is.</summary>
+    public static string? KeyProblem(string? text, int maxLength = 128)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return "is required";
+        }
+
+        if (text.Length > maxLength)
+        {
+            return $"must be at most {maxLength} characters";
+        }
+
+        if (text.Any(char.IsControl))
+        {
+            return "must not contain control characters";
+        }
+
+        if (FormatCharacter(text) is { } rune)
+        {
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"must not contain invisible format characters (U+{rune.Value:X4})");
+        }
+
+        return char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1]) ? "must not begin or end with whitespace" : null;
+    }
+
+    /// <summary>The first invisible format character (Unicode category Cf) in <paramref name="text"/>; null when none.</summary>
+    public static System.Text.Rune? FormatCharacter(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (System.Text.Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.Format)
+            {
+                return rune;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Optional text: empty means absent.</summary>
     public static string? OptionalText(string? text, string field, int maxLength = 256) =>
         string.IsNullOrEmpty(text) ? null : Text(text, field, maxLength);

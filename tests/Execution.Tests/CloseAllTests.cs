@@ -129,6 +129,28 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// A key Risk and the Ledger would refuse once close-all had passed it on (an invisible format character, whitespace
+    /// at an end): refused before anything is closed. Before, the positions were closed, and Risk then refused the kill
+    /// switch's key on every attempt.
+    /// </summary>
+    [Theory]
+    [InlineData("ca\u200Bkey")]
+    [InlineData("ca-key ")]
+    public async Task CloseAll_KeyRiskWouldRefuse_InvalidArgumentNothingClosed(string escaped)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+        var requests = await stack.OrderRequestsAsync();
+
+        await Orders.InvalidArgument("idempotency_key", () => stack.Execution.CloseAllPositionsAsync(
+            new CloseAllPositionsRequest { IdempotencyKey = System.Text.RegularExpressions.Regex.Unescape(escaped), Reason = "test" }).ResponseAsync);
+
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Equal(0.01m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.False((await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    /// <summary>
     /// A close-all with the longest reason it accepts (1,000 characters): the positions are closed and recorded, the
     /// reason cut to the Ledger's 256. Before, the Ledger refused every close write for its reason after the venue had
     /// closed the positions, and the records stayed open until reconciliation booked them as the venue's own closes.

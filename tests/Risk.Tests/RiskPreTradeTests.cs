@@ -434,6 +434,35 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     /// again. Before, each replayed its first answer from the Ledger and wrote nothing: the second trigger failed with
     /// ALREADY_EXISTS and left the switch off.
     /// </summary>
+    /// <summary>
+    /// Keys the Ledger would refuse once Risk had passed them on (an invisible format character, whitespace at an end):
+    /// refused by Risk, naming the field, and the switch is left as it was. Before, the trigger reached the Ledger and
+    /// failed there.
+    /// </summary>
+    [Theory]
+    [InlineData("stop\u200B", false)]
+    [InlineData("stop ", false)]
+    [InlineData("\uFEFFall-clear", true)]
+    [InlineData(" all-clear", true)]
+    public async Task TriggerAndResetKillSwitch_KeyTheLedgerWouldRefuse_InvalidArgumentNamingItSwitchUnchanged(string escaped, bool reset)
+    {
+        var key = System.Text.RegularExpressions.Regex.Unescape(escaped);
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+        if (reset)
+        {
+            await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = "on", Trigger = KillSwitchTrigger.Operator, Reason = "test", Actor = "bob" });
+        }
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => reset
+            ? world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = key, Operator = "alice", Reason = "over" }).ResponseAsync
+            : world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = key, Trigger = KillSwitchTrigger.Operator, Reason = "test", Actor = "bob" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("idempotency_key", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+        Assert.Equal(reset, (await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        Assert.Equal(reset ? 1 : 0, (await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest())).Changes.Count);
+    }
+
     [Fact]
     public async Task TriggerAndResetKillSwitch_KeysReusedAfterTheSwitchChanged_EachActsAgain()
     {

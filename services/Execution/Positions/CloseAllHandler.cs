@@ -31,7 +31,8 @@ public sealed class CloseAllHandler(
 
     public async Task<CloseAllPositionsResponse> CloseAllAsync(CloseAllPositionsRequest request, CancellationToken cancellationToken)
     {
-        var key = Wire.Required(request.IdempotencyKey, "idempotency_key", 128);
+        // As Risk and the Ledger read keys (both get this one, with a prefix): refused here, before anything is closed.
+        var key = Wire.Key(request.IdempotencyKey, "idempotency_key", 128);
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "Emergency close-all" : Wire.Required(request.Reason, "reason", 1000);
         var actor = string.IsNullOrWhiteSpace(request.Actor) ? Actor : Wire.Required(request.Actor, "actor", 128);
         var (response, replayed) = await deduplicator.RunAsync(

@@ -59,13 +59,7 @@ public static class LedgerWire
     /// An idempotency key: required, without whitespace around it and without invisible format characters anywhere
     /// ("k ", "k\u200B" and "k" would be three keys that print alike).
     /// </summary>
-    public static string Key(string? text, string field)
-    {
-        var key = NoFormatCharacters(Wire.Required(text, field, KeyLength), field);
-        return char.IsWhiteSpace(key[0]) || char.IsWhiteSpace(key[^1])
-            ? throw new RequestValidationException(field, "must not begin or end with whitespace")
-            : key;
-    }
+    public static string Key(string? text, string field) => Wire.Key(text, field, KeyLength);
 
     public static string Text(string? text, string field, int maxLength) => Wire.Required(text, field, maxLength);
 
@@ -101,19 +95,11 @@ public static class LedgerWire
     /// hyphen, the bidi marks, tag characters): they print as nothing, are neither whitespace nor control characters, and
     /// make a second spelling of a key or id ("123\u200B" recorded fill 123 a second time).
     /// </summary>
-    private static string NoFormatCharacters(string text, string field)
-    {
-        foreach (var rune in text.EnumerateRunes())
-        {
-            if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
-            {
-                throw new RequestValidationException(field, string.Create(CultureInfo.InvariantCulture,
-                    $"must not contain invisible format characters (U+{rune.Value:X4})"));
-            }
-        }
-
-        return text;
-    }
+    private static string NoFormatCharacters(string text, string field) =>
+        Wire.FormatCharacter(text) is { } rune
+            ? throw new RequestValidationException(field, string.Create(CultureInfo.InvariantCulture,
+                $"must not contain invisible format characters (U+{rune.Value:X4})"))
+            : text;
 
     /// <summary>
     /// A UUID in its one canonical form, 8-4-4-4-12 lower-case hex digits, as the Ledger writes ids (braces, other

@@ -187,7 +187,8 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
 
     public override async Task<KillSwitchStatus> TriggerKillSwitch(TriggerKillSwitchRequest request, ServerCallContext context)
     {
-        var key = Wire.Required(request.IdempotencyKey, "idempotency_key", 128);
+        // As the Ledger reads keys (it stores this one, prefixed): refused here, not by the Ledger after the fact.
+        var key = Wire.Key(request.IdempotencyKey, "idempotency_key", 128);
         var trigger = Wire.Enum(request.Trigger, "trigger");
         var reason = Wire.Required(request.Reason, "reason", 1024);
         var actor = Wire.Required(request.Actor, "actor", 128);
@@ -199,7 +200,11 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
     public override async Task<KillSwitchStatus> ResetKillSwitch(ResetKillSwitchRequest request, ServerCallContext context)
     {
         var violations = new List<FieldViolation>();
-        Check(request.IdempotencyKey, "idempotency_key", 128, violations);
+        if (Wire.KeyProblem(request.IdempotencyKey, 128) is { } keyProblem)
+        {
+            violations.Add(new FieldViolation("idempotency_key", keyProblem));
+        }
+
         Check(request.Operator, "operator", 128, violations);
         Check(request.Reason, "reason", 1024, violations);
         if (violations.Count > 0)
