@@ -159,13 +159,27 @@ public sealed class LedgerBook(
         return response.Positions;
     }
 
-    /// <summary>The symbols of records closed at or after <paramref name="since"/> (first page of 1,000 is plenty for minutes).</summary>
+    /// <summary>
+    /// The symbols of records closed at or after <paramref name="since"/> (minutes ago: a page or two). Every page is read:
+    /// the Ledger ends a page early when its rows carry long texts, so the first page need not hold them all.
+    /// </summary>
     public async Task<IReadOnlyList<string>> SymbolsClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var response = await ledger.GetPositionsAsync(
-            new GetPositionsRequest { Venue = Venue, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 } },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        return response.Positions.Select(p => p.Symbol).Distinct(StringComparer.Ordinal).ToList();
+        var request = new GetPositionsRequest { Venue = Venue, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 } };
+        var symbols = new SortedSet<string>(StringComparer.Ordinal);
+        for (var page = 0; page < MaxClosedByRecordPages; page++)
+        {
+            var response = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            symbols.UnionWith(response.Positions.Select(p => p.Symbol));
+            if (response.NextPageToken.Length == 0)
+            {
+                break;
+            }
+
+            request.Page.PageToken = response.NextPageToken;
+        }
+
+        return [.. symbols];
     }
 
     /// <summary>

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>Execution's reads of the Ledger's lists, which come in pages.</summary>
+[Collection(StackCollection.Name)]
+public sealed class LedgerBookTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    /// <summary>
+    /// The symbols closed lately (the margin-alert consumer's look for an earlier attempt) come from every page: the
+    /// Ledger ends a page early when its rows carry long texts, and a symbol on a later page was missed before.
+    /// </summary>
+    [Fact]
+    public async Task SymbolsClosedSince_RecordsOverSeveralPages_EverySymbolFound()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var since = DateTimeOffset.UtcNow.AddHours(-1);
+        // 1,000 closed ETHUSDT records with the longest exit reasons and strategies, in three-byte characters (about 1 KB
+        // each on the wire: the Ledger's 900 KB budget ends the first page before them all), opened after the one SOLUSDT
+        // record, so that one comes last.
+        await stack.ExecuteSqlAsync(
+            "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, exit_price, closed_quantity, " +
+            "leverage, margin_type, status, opened_at, closed_at, exit_reason, strategy) " +
+            "SELECT gen_random_uuid(), 'default', 'binance', CASE WHEN i = 0 THEN 'SOLUSDT' ELSE 'ETHUSDT' END, 'long', 1, 100, 100, 1, 5, " +
+            "'cross', 'closed', $1::timestamptz + i * interval '1 second', $1::timestamptz + interval '30 minutes' + i * interval '1 second', " +
+            "repeat('€', 256), repeat('€', 64) FROM generate_series(0, 1000) i",
+            since.AddMinutes(1).UtcDateTime);
+        var ledger = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerBook>();
+
+        var symbols = await ledger.SymbolsClosedSinceAsync(since, CancellationToken.None);
+
+        Assert.Equal(["ETHUSDT", "SOLUSDT"], symbols);
+    }
+}
