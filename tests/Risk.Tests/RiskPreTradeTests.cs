@@ -430,14 +430,9 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
-    /// An operator's trigger key used again after a reset triggers again, and a reset key used again after that resets
-    /// again. Before, each replayed its first answer from the Ledger and wrote nothing: the second trigger failed with
-    /// ALREADY_EXISTS and left the switch off.
-    /// </summary>
-    /// <summary>
     /// Keys the Ledger would refuse once Risk had passed them on (an invisible format character, whitespace at an end):
-    /// refused by Risk, naming the field, and the switch is left as it was. Before, the trigger reached the Ledger and
-    /// failed there.
+    /// refused by Risk, naming the field, and the switch is left as it was. Before, a reset under " all-clear" reset the
+    /// switch (the prefix hid the space from the Ledger), and the others reached the Ledger and were refused there.
     /// </summary>
     [Theory]
     [InlineData("stop\u200B", false)]
@@ -463,6 +458,11 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal(reset ? 1 : 0, (await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest())).Changes.Count);
     }
 
+    /// <summary>
+    /// An operator's trigger key used again after a reset triggers again, and a reset key used again after that resets
+    /// again. Before, each replayed its first answer from the Ledger and wrote nothing: the second trigger failed with
+    /// ALREADY_EXISTS and left the switch off.
+    /// </summary>
     [Fact]
     public async Task TriggerAndResetKillSwitch_KeysReusedAfterTheSwitchChanged_EachActsAgain()
     {

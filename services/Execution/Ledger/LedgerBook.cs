@@ -160,14 +160,15 @@ public sealed class LedgerBook(
     }
 
     /// <summary>
-    /// The symbols of records closed at or after <paramref name="since"/> (minutes ago: a page or two). Every page is read:
-    /// the Ledger ends a page early when its rows carry long texts, so the first page need not hold them all.
+    /// The symbols of records closed at or after <paramref name="since"/> (minutes ago: a page or two). Every page is read,
+    /// up to <see cref="MaxPagesRead"/> (at least 17,000 records): the Ledger ends a page early when its rows carry long
+    /// texts, so the first page need not hold them all.
     /// </summary>
     public async Task<IReadOnlyList<string>> SymbolsClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
         var request = new GetPositionsRequest { Venue = Venue, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 } };
         var symbols = new SortedSet<string>(StringComparer.Ordinal);
-        for (var page = 0; page < MaxClosedByRecordPages; page++)
+        for (var page = 0; page < MaxPagesRead; page++)
         {
             var response = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
             symbols.UnionWith(response.Positions.Select(p => p.Symbol));
@@ -202,7 +203,7 @@ public sealed class LedgerBook(
         };
         // Newest opened first: the first one opened at or before the fill is the one (one record of a symbol is open at a
         // time). The pages are those of the records closed since the fill, few unless the retry comes much later.
-        for (var page = 0; page < MaxClosedByRecordPages; page++)
+        for (var page = 0; page < MaxPagesRead; page++)
         {
             var response = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (response.Positions.FirstOrDefault(p => p.OpenedAt is { } opened && opened.ToDateTimeOffset() <= order.UpdateTime) is { } record)
@@ -221,7 +222,8 @@ public sealed class LedgerBook(
         return null;
     }
 
-    private const int MaxClosedByRecordPages = 20;
+    /// <summary>The most pages of one list read (20 of up to 1,000 records).</summary>
+    private const int MaxPagesRead = 20;
 
     /// <summary>An order's fills at the venue and their summed commission (USDT, positive when paid).</summary>
     /// <remarks>

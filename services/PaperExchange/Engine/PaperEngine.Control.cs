@@ -171,7 +171,6 @@ public sealed partial class PaperEngine
         }
     }
 
-    /// <summary>The most one market order fills on <paramref name="symbol"/> (null: no limit); see <see cref="MarketState.Depth"/>.</summary>
     /// <summary>Sets the symbol's contract status (see <see cref="MarketStatuses"/>).</summary>
     public void SetStatus(string symbol, string status)
     {
@@ -187,6 +186,7 @@ public sealed partial class PaperEngine
         }
     }
 
+    /// <summary>The most one market order fills on <paramref name="symbol"/> (null: no limit); see <see cref="MarketState.Depth"/>.</summary>
     public void SetDepth(string symbol, decimal? quantity)
     {
         if (quantity is < 0m)

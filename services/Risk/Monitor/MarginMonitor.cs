@@ -152,24 +152,37 @@ public sealed partial class MarginMonitor(
         var reason = liquidate
             ? $"Margin ratio {ratio} at or below 1: flatten everything"
             : $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half";
+        Task? latch = null;
         if (liquidate)
         {
-            // Latched before the alert is published, not after: a broker that refuses the alert (down, confirms lost) threw
-            // out of here before the latch, on every tick, and a venue liquidation that then flattened the account left
-            // the switch off. The switch goes through the Ledger, not the broker. It replaces a loss-limit latch still
-            // owed: either turns the switch on, and this is the graver cause.
+            // Owed, and under way, before the alert is published, not after: a broker that refuses the alert (down,
+            // confirms lost) threw out of here before the latch, on every tick, and a venue liquidation that then flattened
+            // the account left the switch off. The switch goes through the Ledger, not the broker; the alert does not wait
+            // for the Ledger's calls. It replaces a loss-limit latch still owed: either turns the switch on, and this is
+            // the graver cause.
             _pendingLatch = (KillSwitchTriggers.LiquidateAll, reason, ratio, "1", DayOf(now));
             if (state is not null)
             {
-                await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
+                latch = LatchPendingAsync(state, cancellationToken);
             }
         }
 
         var eventId = _unconfirmed is { } kept && kept.Action == health.Action ? kept.EventId : NewId.NextGuid();
         _unconfirmed = (health.Action, eventId);
-        await alerts.PublishAsync(new MarginAlertRaised(
-            eventId, now, liquidate ? MarginAlertAction.LiquidateAll : MarginAlertAction.Reduce,
-            health.Ratio, account.Equity, account.MaintenanceMargin, reason), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await alerts.PublishAsync(new MarginAlertRaised(
+                eventId, now, liquidate ? MarginAlertAction.LiquidateAll : MarginAlertAction.Reduce,
+                health.Ratio, account.Equity, account.MaintenanceMargin, reason), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (latch is not null)
+            {
+                await latch.ConfigureAwait(false);
+            }
+        }
+
         _unconfirmed = null;
         LogAlert(logger, health.Action, ratio);
 

@@ -32,4 +32,18 @@ public sealed class StatePersistenceTests : IDisposable
         var next = await restarted.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "after-restart");
         Assert.True(next.Order.OrderId > orderId);
     }
+
+    [Fact]
+    public async Task Restart_WithStateFile_KeepsASymbolsStatus()
+    {
+        var settings = new Dictionary<string, string?> { ["Paper:StateFile"] = Path.Combine(_dir, "paper.json") };
+        await using (var first = await PaperExchangeHost.StartAsync(settings))
+        {
+            await first.SetStatusAsync("ETHUSDT", "SETTLING");
+        }
+
+        await using var second = await PaperExchangeHost.StartAsync(settings);
+        var info = await second.CreateClient().GetExchangeInfoAsync();
+        Assert.Equal(("SETTLING", "TRADING"), (info.Find("ETHUSDT")!.Status, info.Find("BTCUSDT")!.Status));
+    }
 }
