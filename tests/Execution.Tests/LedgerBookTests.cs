@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Testing.Servers;
 
@@ -32,5 +33,32 @@ public sealed class LedgerBookTests(PostgresServer postgres, RabbitMqServer rabb
         var symbols = await ledger.SymbolsClosedSinceAsync(since, CancellationToken.None);
 
         Assert.Equal(["ETHUSDT", "SOLUSDT"], symbols);
+    }
+
+    /// <summary>
+    /// The record a resumed close closed (open when its order filled) is found past the first page: here behind 1,000
+    /// later records of the symbol with the longest texts, which the Ledger pages early.
+    /// </summary>
+    [Fact]
+    public async Task ClosedByRecord_BehindAPageOfLaterRecords_TheOneOpenAtTheFillFound()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var fill = DateTimeOffset.UtcNow.AddHours(-1);
+        var closed = Guid.NewGuid();
+        await stack.ExecuteSqlAsync(
+            "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, exit_price, closed_quantity, " +
+            "leverage, margin_type, status, opened_at, closed_at, exit_reason, strategy) " +
+            "SELECT CASE WHEN i = 0 THEN $2 ELSE gen_random_uuid() END, 'default', 'binance', 'ETHUSDT', 'long', 1, 100, 100, 1, 5, 'cross', " +
+            "'closed', $1::timestamptz + (CASE WHEN i = 0 THEN -600 ELSE i END) * interval '1 second', " +
+            "$1::timestamptz + (CASE WHEN i = 0 THEN 0 ELSE i + 1 END) * interval '1 second', repeat('€', 256), repeat('€', 64) " +
+            "FROM generate_series(0, 1000) i",
+            fill.UtcDateTime, closed);
+        var order = new OrderInfo("ETHUSDT", 1, "c-1", OrderSide.Sell, "MARKET", OrderStatus.Filled, 1m, 1m, 0m, 100m, 100m, 0m,
+            ReduceOnly: true, ClosePosition: false, PositionSide: "BOTH", TimeInForce: "GTC", UpdateTime: fill);
+        var ledger = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerBook>();
+
+        var record = await ledger.ClosedByRecordAsync("ETHUSDT", order, CancellationToken.None);
+
+        Assert.Equal(closed.ToString(), record?.PositionId);
     }
 }
