@@ -111,23 +111,26 @@ public static class Wire
             return "must not contain control characters";
         }
 
-        if (FormatCharacter(text) is { } rune)
+        if (FormatCharacterProblem(text) is { } problem)
         {
-            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"must not contain invisible format characters (U+{rune.Value:X4})");
+            return problem;
         }
 
         return char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1]) ? "must not begin or end with whitespace" : null;
     }
 
-    /// <summary>The first invisible format character (Unicode category Cf) in <paramref name="text"/>; null when none.</summary>
-    public static System.Text.Rune? FormatCharacter(string text)
+    /// <summary>
+    /// What is wrong with <paramref name="text"/> for holding an invisible format character (Unicode category Cf), the
+    /// first one named; null when it holds none.
+    /// </summary>
+    public static string? FormatCharacterProblem(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         foreach (var rune in text.EnumerateRunes())
         {
             if (System.Text.Rune.GetUnicodeCategory(rune) == System.Globalization.UnicodeCategory.Format)
             {
-                return rune;
+                return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"must not contain invisible format characters (U+{rune.Value:X4})");
             }
         }
 

@@ -96,10 +96,7 @@ public static class LedgerWire
     /// make a second spelling of a key or id ("123\u200B" recorded fill 123 a second time).
     /// </summary>
     private static string NoFormatCharacters(string text, string field) =>
-        Wire.FormatCharacter(text) is { } rune
-            ? throw new RequestValidationException(field, string.Create(CultureInfo.InvariantCulture,
-                $"must not contain invisible format characters (U+{rune.Value:X4})"))
-            : text;
+        Wire.FormatCharacterProblem(text) is { } problem ? throw new RequestValidationException(field, problem) : text;
 
     /// <summary>
     /// A UUID in its one canonical form, 8-4-4-4-12 lower-case hex digits, as the Ledger writes ids (braces, other
