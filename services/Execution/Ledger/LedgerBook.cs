@@ -166,18 +166,10 @@ public sealed class LedgerBook(
     /// </summary>
     public async Task<IReadOnlyList<string>> SymbolsClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var request = new GetPositionsRequest { Venue = Venue, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 } };
         var symbols = new SortedSet<string>(StringComparer.Ordinal);
-        for (var page = 0; page < MaxPagesRead; page++)
+        await foreach (var record in ClosedSinceAsync(null, since, cancellationToken).ConfigureAwait(false))
         {
-            var response = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
-            symbols.UnionWith(response.Positions.Select(p => p.Symbol));
-            if (response.NextPageToken.Length == 0)
-            {
-                break;
-            }
-
-            request.Page.PageToken = response.NextPageToken;
+            symbols.Add(record.Symbol);
         }
 
         return [.. symbols];
@@ -195,31 +187,46 @@ public sealed class LedgerBook(
     public async Task<PositionRecord?> ClosedByRecordAsync(string symbol, OrderInfo order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        var request = new GetPositionsRequest
-        {
-            // Any status: closed_since leaves out the open records, and keeps both the closed and the liquidated.
-            Venue = Venue, Symbol = symbol, ClosedSince = Wire.Timestamp(order.UpdateTime),
-            Page = new PageRequest { PageSize = 1000 },
-        };
         // Newest opened first: the first one opened at or before the fill is the one (one record of a symbol is open at a
         // time). The pages are those of the records closed since the fill, few unless the retry comes much later.
+        await foreach (var record in ClosedSinceAsync(symbol, order.UpdateTime, cancellationToken).ConfigureAwait(false))
+        {
+            if (record.OpenedAt is { } opened && opened.ToDateTimeOffset() <= order.UpdateTime)
+            {
+                return record;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The venue's records (of <paramref name="symbol"/>, or every symbol) closed at or after <paramref name="since"/>,
+    /// newest opened first, page after page up to <see cref="MaxPagesRead"/>. Any status: closed_since leaves out the open
+    /// records, and keeps both the closed and the liquidated.
+    /// </summary>
+    private async IAsyncEnumerable<PositionRecord> ClosedSinceAsync(
+        string? symbol, DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new GetPositionsRequest
+        {
+            Venue = Venue, Symbol = symbol ?? string.Empty, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 },
+        };
         for (var page = 0; page < MaxPagesRead; page++)
         {
             var response = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (response.Positions.FirstOrDefault(p => p.OpenedAt is { } opened && opened.ToDateTimeOffset() <= order.UpdateTime) is { } record)
+            foreach (var record in response.Positions)
             {
-                return record;
+                yield return record;
             }
 
             if (response.NextPageToken.Length == 0)
             {
-                return null;
+                yield break;
             }
 
             request.Page.PageToken = response.NextPageToken;
         }
-
-        return null;
     }
 
     /// <summary>The most pages of one list read (20 of up to 1,000 records).</summary>
