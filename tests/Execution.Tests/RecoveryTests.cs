@@ -927,6 +927,34 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         return (opened, reduceId, placed.Order);
     }
 
+    /// <summary>
+    /// The venue answers the open's and the close's market orders while they are still working (NEW, nothing filled), as
+    /// an order found by its id after an unknown outcome can be. Each is read again until it ends: the open is answered
+    /// with its fill and its stop-loss placed, the close with its PnL, and both are booked. Before, the open was answered
+    /// "did not fill" while its position stood at the venue without the stop-loss asked for.
+    /// </summary>
+    [Fact]
+    public async Task OpenAndClose_AnsweredWhileTheirOrdersAreStillWorking_EachReadUntilItEnds()
+    {
+        static OrderPlacement StillWorking(OrderPlacement placed) => placed.Order.Type == "MARKET"
+            ? placed with { Order = placed.Order with { Status = OrderStatus.New, ExecutedQty = 0m, AvgPrice = 0m, CumQuote = 0m } }
+            : placed;
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionServices: s => VenueTap.Install(s, StillWorking));
+
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
+
+        Assert.Equal(0.01m, Wire.Decimal(opened.Quantity, "quantity"));
+        Assert.True(Wire.Decimal(opened.EntryPrice, "entry_price") > 0m);
+        Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 0.01", opened.PositionId));
+
+        var closed = await stack.Execution.ClosePositionAsync(Orders.Close("BTCUSDT"));
+
+        Assert.NotEmpty(closed.RealizedPnl);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed'", opened.PositionId));
+        Assert.Empty(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+    }
+
     /// <summary>The reduce's change is put in the Ledger without its trade (booked at the mark by a reconciliation, say).</summary>
     private static async Task BookWithoutItsTradeAsync(ExecutionStack stack, OpenPositionResponse opened, OrderInfo reduce) =>
         await stack.Ledger.ReducePositionAsync(new TradeEngine.Ledger.V1.ReducePositionRequest

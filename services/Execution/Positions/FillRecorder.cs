@@ -8,6 +8,7 @@ using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.Streaming;
 using TradeEngine.Execution.V1;
+using TradeEngine.Execution.Venue;
 using TradeEngine.ServiceDefaults.Grpc;
 using LedgerV1 = TradeEngine.Ledger.V1;
 
@@ -339,6 +340,7 @@ public sealed class FillRecorder(
             return null;
         }
 
+        (order, _) = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
         if (order.ExecutedQty < order.OrigQty)
         {
             // The book could not take the close (in whole or part): nothing is booked as a close (the open's record

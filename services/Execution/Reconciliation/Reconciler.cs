@@ -8,6 +8,7 @@ using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.Positions;
 using TradeEngine.Execution.V1;
+using TradeEngine.Execution.Venue;
 using TradeEngine.ServiceDefaults.Grpc;
 using LedgerV1 = TradeEngine.Ledger.V1;
 
@@ -503,6 +504,7 @@ public sealed class Reconciler(
         order ??= (await venue.PlaceOrderAsync(
             new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true), closeId, ct)
             .ConfigureAwait(false)).Order;
+        (order, _) = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
         if (order.ExecutedQty < order.OrigQty)
         {
             // Not closed (no liquidity): nothing is booked as a close, and the orders still at the venue (a take-profit)

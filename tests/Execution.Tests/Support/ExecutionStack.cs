@@ -21,6 +21,7 @@ namespace TradeEngine.Execution.Tests.Support;
 public sealed class ExecutionStack : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _executionSettings;
+    private Action<IServiceCollection>? _executionServices;
     private readonly Dictionary<string, string?> _ledgerSettings;
     private readonly int _ledgerPort;
     private GrpcServiceHost<ExecutionGrpcService>? _execution;
@@ -68,7 +69,8 @@ public sealed class ExecutionStack : IAsyncDisposable
 
     public static async Task<ExecutionStack> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, bool marginMonitor = false, IDictionary<string, string?>? paperSettings = null,
-        IDictionary<string, string?>? executionSettings = null, IDictionary<string, string?>? ledgerOverrides = null)
+        IDictionary<string, string?>? executionSettings = null, IDictionary<string, string?>? ledgerOverrides = null,
+        Action<IServiceCollection>? executionServices = null)
     {
         var database = await postgres.CreateDatabaseAsync();
         // The shared simulator (tests/Testing), with Execution's prices: BTC at 100,000 and a 10,000 USDT account.
@@ -149,7 +151,10 @@ public sealed class ExecutionStack : IAsyncDisposable
                 execution[key] = value;
             }
 
-            var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, execution, executionPort ?? 0, ledgerSettings);
+            var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, execution, executionPort ?? 0, ledgerSettings)
+            {
+                _executionServices = executionServices,
+            };
             started.Clear();
             started.Push(stack);
             await stack.StartExecutionAsync();
@@ -172,7 +177,7 @@ public sealed class ExecutionStack : IAsyncDisposable
     /// </summary>
     public async Task StartExecutionAsync()
     {
-        _execution = await StartOnFreePortAsync<ExecutionGrpcService>(_executionSettings, ExecutionPort == 0 ? null : ExecutionPort);
+        _execution = await StartOnFreePortAsync<ExecutionGrpcService>(_executionSettings, ExecutionPort == 0 ? null : ExecutionPort, _executionServices);
         ExecutionPort = _execution.Port;
         try
         {
@@ -195,12 +200,13 @@ public sealed class ExecutionStack : IAsyncDisposable
     /// process (a test project running beside this one) may take it before it is bound, so a start refused for an address
     /// in use tries another (up to three). A host that did not start is disposed.
     /// </summary>
-    private static async Task<GrpcServiceHost<T>> StartOnFreePortAsync<T>(IReadOnlyDictionary<string, string?> settings, int? port = null)
+    private static async Task<GrpcServiceHost<T>> StartOnFreePortAsync<T>(
+        IReadOnlyDictionary<string, string?> settings, int? port = null, Action<IServiceCollection>? configureServices = null)
         where T : class
     {
         for (var attempt = 1; ; attempt++)
         {
-            var host = new GrpcServiceHost<T>(port ?? FreePort.Next(), settings);
+            var host = new GrpcServiceHost<T>(port ?? FreePort.Next(), settings, configureServices);
             try
             {
                 await host.StartAsync();
