@@ -833,11 +833,36 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
         Assert.Contains((await OpenWhileTheLedgerGoesDownAsync(stack, open)).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
         var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
+        Assert.True(writes.Backlog > 0);
 
         await stack.StartLedgerAsync();
-        Assert.True(writes.Backlog > 0);
         Assert.Equal(0, await stack.CountAsync("positions"));
         await stack.StopExecutionAsync();
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+    }
+
+    /// <summary>
+    /// The Ledger is still down when Execution begins to stop and comes back a moment later, within the shutdown's grace:
+    /// the queued fill is tried again until it lands. Before, the one attempt at shutdown failed and the fill was lost
+    /// with the process (left for the next start's reconciliation to adopt from the venue).
+    /// </summary>
+    [Fact]
+    public async Task Shutdown_TheLedgerBackWithinTheGrace_TheQueuedFillStillLands()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
+        {
+            ["Execution:LedgerWriteRetryDelay"] = "00:10:00", ["Execution:LedgerWriteRetryMaxDelay"] = "00:10:00",
+        });
+        var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
+        Assert.Contains((await OpenWhileTheLedgerGoesDownAsync(stack, open)).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+        Assert.True(stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>().Backlog > 0);
+
+        var stopping = stack.StopExecutionAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await stack.StartLedgerAsync();
+        await stopping;
 
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));

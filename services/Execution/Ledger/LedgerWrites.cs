@@ -150,13 +150,15 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
     }
 
     /// <summary>
-    /// At shutdown: one more attempt at each queued write, in order, within <paramref name="grace"/> (the Ledger may be
-    /// back by now). Whatever is left is logged write by write as an error: the queue lives in memory, and on the next
-    /// start reconciliation adopts those positions from the venue, with the venue's fills where they account for them.
+    /// At shutdown: the queued writes once more, in order, within <paramref name="grace"/> (the Ledger may be back by now,
+    /// or be coming back: a write it does not take yet is tried again with a short back-off until the grace is over).
+    /// Whatever is left is logged write by write as an error: the queue lives in memory, and on the next start
+    /// reconciliation adopts those positions from the venue, with the venue's fills where they account for them.
     /// </summary>
     public async Task FlushAsync(CancellationToken grace)
     {
         Draining.Value = true;
+        var backoff = FlushFirstBackoff;
         while (_pending.Reader.TryPeek(out var write))
         {
             try
@@ -178,9 +180,25 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 Interlocked.Decrement(ref _backlog);
                 Log.LedgerWriteAbandoned(logger, ex, write.Description);
             }
+            catch (Exception ex) when (ex is not OutOfMemoryException && !grace.IsCancellationRequested)
+            {
+                // Still not answering (a Ledger starting again refuses connections for a moment): the same write again
+                // after a pause, the rest waiting behind it. Before, one failed attempt gave up on every write queued.
+                Log.LedgerWriteRetryingAtShutdown(logger, ex, write.Description, backoff);
+                try
+                {
+                    await Task.Delay(backoff, grace).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, FlushLongestBackoff.Ticks));
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Still not answering (or out of time): the rest waits behind it, so stop here.
+                // Out of time: the rest waits behind it, so stop here.
                 break;
             }
         }
@@ -198,6 +216,9 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
         Interlocked.Decrement(ref _backlog);
         Log.LedgerWriteLanded(logger, write.Description);
     }
+
+    private static readonly TimeSpan FlushFirstBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan FlushLongestBackoff = TimeSpan.FromSeconds(1);
 
     public static bool IsTransient(RpcException ex) => GrpcStatuses.IsTransient(ex);
 

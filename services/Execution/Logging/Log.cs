@@ -122,6 +122,9 @@ public static partial class Log
     public static void LedgerWriteRetryAfterError(ILogger logger, Exception exception, string write) =>
         LedgerWriteRetryAfterErrorCore(logger, exception, write, exception.Message);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Write}: not taken by the Ledger at shutdown; tried again in {Backoff} while the shutdown's grace lasts")]
+    public static partial void LedgerWriteRetryingAtShutdown(ILogger logger, Exception exception, string write, TimeSpan backoff);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: still waiting for the Ledger at shutdown and lost with this process; reconciliation adopts the venue's position on the next start, with the venue's fills where they account for it")]
     public static partial void LedgerWriteLostAtShutdown(ILogger logger, string write);
 
