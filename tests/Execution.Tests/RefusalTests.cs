@@ -150,6 +150,34 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// An open whose outcome was not known to Execution (UNAVAILABLE: the venue's account could not be read) keeps its
+    /// client order id's request: the id with another request is refused, nothing sent, and the same request runs
+    /// again. Before, the failure forgot the request too, and the other request went to the venue under the id the first
+    /// one may have placed an order with.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_SameIdAfterAnUnavailableAnswer_AnotherRequestRefusedAndTheSameOneRunsAgain()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Unavailable, "/fapi/v2/positionRisk", count: 1_000);
+        var first = Orders.Open(symbol: "BTCUSDT", quantity: "0.01");
+        await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.OpenPositionAsync(first).ResponseAsync);
+        await stack.Paper.ResetAsync(10_000m);
+        var before = await stack.OrderRequestsAsync();
+
+        var other = first.Clone();
+        other.Symbol = "ETHUSDT";
+        other.Quantity = "1";
+        var refused = await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.OpenPositionAsync(other).ResponseAsync);
+
+        Assert.StartsWith("client_order_id:", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.OrderRequestsAsync());
+        var opened = await stack.Execution.OpenPositionAsync(first);
+        Assert.Equal("BTCUSDT", opened.Symbol);
+        Assert.Single(await stack.Paper.OrdersAsync(first.ClientOrderId));
+    }
+
+    /// <summary>
     /// A close's client order id given to a reduce once a new position stands: refused, nothing sent. Before, the
     /// reduce's own key space did not know the id, the venue's look-up found the close's order, and the reduce was
     /// answered as done (replayed, the whole position "reduced") while nothing happened.

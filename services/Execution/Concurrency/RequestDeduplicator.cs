@@ -3,7 +3,10 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Domain;
 using TradeEngine.Execution.Options;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Execution.Concurrency;
 
@@ -15,8 +18,10 @@ namespace TradeEngine.Execution.Concurrency;
 /// keyed), so a retry after a restart resumes instead of acting twice.
 /// </summary>
 /// <remarks>
-/// A call that ends UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED or INTERNAL is forgotten at once: its outcome is not
-/// final, and the retry must look at the venue again. Validation failures are forgotten too (nothing happened).
+/// A call whose outcome is not known (UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, INTERNAL, a venue answer lost) has
+/// its result forgotten at once, so the retry looks at the venue again, but not its request: the same key with another
+/// request is still ALREADY_EXISTS (it could take the first request's order at the venue as its own). A call refused
+/// for a reason that changed nothing is forgotten whole.
 /// </remarks>
 public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
 {
@@ -34,18 +39,38 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
         var scope = operation is "open" or "close" or "reduce" ? "order" : operation;
         var id = scope + "\n" + key;
         var fingerprint = Fingerprint(operation, request);
-        var mine = new Entry(fingerprint, new Lazy<Task<object>>(async () => await work().ConfigureAwait(false)));
-        var entry = _entries.GetOrAdd(id, mine);
-        if (!string.Equals(entry.Fingerprint, fingerprint, StringComparison.Ordinal))
+        var myRun = new Lazy<Task<object>>(async () => await work().ConfigureAwait(false));
+        var mine = new Entry(fingerprint, myRun);
+        Entry entry;
+        Lazy<Task<object>> run;
+        while (true)
         {
-            throw new RpcException(new Status(StatusCode.AlreadyExists,
-                $"{KeyField(operation)}: '{key}' was already used for a different request"));
+            entry = _entries.GetOrAdd(id, mine);
+            if (!string.Equals(entry.Fingerprint, fingerprint, StringComparison.Ordinal))
+            {
+                throw new RpcException(new Status(StatusCode.AlreadyExists,
+                    $"{KeyField(operation)}: '{key}' was already used for a different request"));
+            }
+
+            if (entry.Work is { } started)
+            {
+                run = started;
+                break;
+            }
+
+            // The same request again after one whose outcome was not known: it runs again (and finds at the venue what
+            // the first one did).
+            if (_entries.TryUpdate(id, mine, entry))
+            {
+                (entry, run) = (mine, myRun);
+                break;
+            }
         }
 
         var replayed = !ReferenceEquals(entry, mine);
         try
         {
-            var result = await entry.Work.Value.ConfigureAwait(false);
+            var result = await run.Value.ConfigureAwait(false);
             if (!replayed)
             {
                 Remember(id);
@@ -55,7 +80,20 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
         }
         catch (Exception ex) when (!IsFinal(ex))
         {
-            _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
+            if (OutcomeUnknown(ex))
+            {
+                // Its result is forgotten but not its request: the venue may hold an order under this id (placed, or
+                // placed late), so another request under the id could take that order as its own, or place a second one.
+                if (_entries.TryUpdate(id, new Entry(fingerprint, null), entry) && !replayed)
+                {
+                    Remember(id);
+                }
+            }
+            else
+            {
+                _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
+            }
+
             throw;
         }
         catch
@@ -83,6 +121,20 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
 
     private static bool IsFinal(Exception ex) => ex is RpcException { StatusCode: StatusCode.Aborted };
 
+    /// <summary>
+    /// Whether a failure leaves what the request did unknown: a call to the venue, Risk or the Ledger that timed out or
+    /// failed on the way, a venue answer that could not be read, the service stopping. A refusal (ours, the venue's or a
+    /// collaborator's, each with a status that says so) is known to have changed nothing.
+    /// </summary>
+    private static bool OutcomeUnknown(Exception ex) => ex switch
+    {
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
+            or StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss,
+        BinanceApiException or BinanceRequestRefusedException or BinanceRateLimitException => false,
+        RequestValidationException or DomainException => false,
+        _ => true,
+    };
+
     private void Remember(string id)
     {
         _order.Enqueue(id);
@@ -92,5 +144,6 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
         }
     }
 
-    private sealed record Entry(string Fingerprint, Lazy<Task<object>> Work);
+    /// <summary>A key's request and its work; <see cref="Work"/> is null once a run whose outcome was not known has ended.</summary>
+    private sealed record Entry(string Fingerprint, Lazy<Task<object>>? Work);
 }
