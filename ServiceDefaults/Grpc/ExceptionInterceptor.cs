@@ -9,9 +9,9 @@ namespace TradeEngine.ServiceDefaults.Grpc;
 
 /// <summary>
 /// The one place where exceptions become gRPC statuses. Validation failures (ours and Domain's) become
-/// INVALID_ARGUMENT naming the field; an <see cref="RpcException"/> passes through; anything else is logged
-/// and becomes INTERNAL with a generic message, so no internals (and no secrets) reach the client and no
-/// call ever ends as UNKNOWN.
+/// INVALID_ARGUMENT naming the field; an <see cref="RpcException"/> passes through; work cut short by the service
+/// stopping becomes UNAVAILABLE (retry); anything else is logged and becomes INTERNAL with a generic message, so no
+/// internals (and no secrets) reach the client and no call ever ends as UNKNOWN.
 /// </summary>
 public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) : Interceptor
 {
@@ -54,6 +54,12 @@ public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> l
                 return InvalidArgument([new FieldViolation(de.Field, de.Rule)]);
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new global::Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled."));
+            case OperationCanceledException:
+                // Not the caller's cancellation: the service stopping cut the work short. Whatever it did stands or is
+                // found again by a retry with the same key; INTERNAL would read as a defect no retry can help.
+                LogCutShort(logger, context.Method);
+                return new RpcException(new global::Grpc.Core.Status(StatusCode.Unavailable,
+                    "The service stopped before the call was done; retry it with the same idempotency key."));
             default:
                 LogUnhandled(logger, ex, context.Method);
                 return new RpcException(new global::Grpc.Core.Status(StatusCode.Internal, "Internal error."));
@@ -79,6 +85,9 @@ public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> l
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Method}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string method, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} was cut short by the service stopping")]
+    private static partial void LogCutShort(ILogger logger, string method);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception in {Method}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method);

@@ -953,6 +953,29 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// Execution begins to stop after an open's order filled and while its stop-loss is on the way: the stop-loss is still
+    /// placed and the open recorded, and the caller is not told INTERNAL. Before, the stop cut the placement short (no
+    /// stop-loss, no record, INTERNAL), and the restart adopted the position without the stop-loss asked for.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_ExecutionStoppingWhileTheStopLossIsOnTheWay_StillPlacedAndRecorded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/algoOrder", latencyMs: 1_500);
+        var open = Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000");
+        var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
+
+        await stack.StopExecutionAsync();
+
+        var answer = await Record.ExceptionAsync(() => inFlight);
+        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        var guard = Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(95000m, guard.TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.01 AND stop_loss_price = 95000"));
+    }
+
+    /// <summary>
     /// The venue answers the open's and the close's market orders while they are still working (NEW, nothing filled), as
     /// an order found by its id after an unknown outcome can be. Each is read again until it ends: the open is answered
     /// with its fill and its stop-loss placed, the close with its PnL, and both are booked. Before, the open was answered

@@ -25,7 +25,6 @@ public sealed class FillRecorder(
     LedgerBook ledger,
     PositionUpdateHub updates,
     TimeProvider time,
-    IHostApplicationLifetime lifetime,
     ILogger<FillRecorder> logger)
 {
     /// <param name="positionOpen">
@@ -42,7 +41,10 @@ public sealed class FillRecorder(
     public async Task<OpenPositionResponse> CompleteOpenAsync(
         OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, bool adding = false)
     {
-        var ct = lifetime.ApplicationStopping;
+        // The order has filled: what follows (its stop-loss, or the close at once when that fails, and its record) is
+        // not cut short by the service stopping, which waits for this call. Each venue and Ledger call has its own timeout.
+        // Cut short, the stop-loss asked for was never placed, and after the restart the adopted position stood without it.
+        var ct = CancellationToken.None;
         if (order.ExecutedQty <= 0m)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,

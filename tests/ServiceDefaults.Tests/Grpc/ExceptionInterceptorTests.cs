@@ -45,6 +45,26 @@ public sealed class ExceptionInterceptorTests
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Work cut short by the service stopping (its stopping token, not the caller's) is UNAVAILABLE, to be retried with
+    /// the same key; the caller's own cancellation stays CANCELLED. Before, the first was INTERNAL, which reads as a defect.
+    /// </summary>
+    [Fact]
+    public async Task UnaryServerHandler_CancelledByTheServiceStopping_UnavailableAndTheCallersOwnCancellationCancelled()
+    {
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+
+        var cutShort = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "request", new TestServerCallContext("/t/M"), (_, _) => throw new OperationCanceledException(stopping.Token)));
+        var callerGone = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "request", new TestServerCallContext("/t/M", stopping.Token), (_, _) => throw new OperationCanceledException(stopping.Token)));
+
+        Assert.Equal(StatusCode.Unavailable, cutShort.StatusCode);
+        Assert.Contains("same idempotency key", cutShort.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Cancelled, callerGone.StatusCode);
+    }
+
     [Fact]
     public async Task UnaryServerHandler_RpcException_PassesThroughUnchanged()
     {
