@@ -18,8 +18,10 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task OpenPosition_ExecutionKilledAfterTheFillAndRestarted_ReconciledAndRetryPlacesNoSecondOrder()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
-        // The fill happens; the step after it (the fee look-up) hangs, and Execution dies there.
-        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 10_000);
+        // The fill happens; the step after it (the fee look-up) is slow, and Execution dies there: the Ledger goes first,
+        // so nothing after the fill reaches it (a stop in this process lets the open finish, with its write queued and
+        // lost at shutdown, as a crash would lose it).
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 2_000);
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
         var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
@@ -30,10 +32,12 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
             }
         }
 
+        await stack.StopLedgerAsync();
         await stack.StopExecutionAsync();
-        await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
+        await Record.ExceptionAsync(() => inFlight);
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
 
+        await stack.StartLedgerAsync();
         await stack.StartExecutionAsync();
 
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
@@ -212,6 +216,32 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
         Assert.Equal(1, await stack.CountAsync("positions"));
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+    }
+
+    /// <summary>
+    /// The first attempt could not read its order's fills (the open is booked with one trade for the order and no fee);
+    /// after a restart the same open again, with the fills readable now, is answered with that record. Before, it wrote
+    /// the open again under its key with the fills' fee, the Ledger refused the different payload, and the caller got
+    /// ALREADY_EXISTS for its own retry.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_SameOpenAfterARestartWhoseFirstAttemptCouldNotReadItsFills_AnsweredWithItsRecord()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Unavailable, "/fapi/v1/userTrades", 2); // the read and its one retry
+        var open = Orders.Open(quantity: "0.01");
+        var first = await stack.Execution.OpenPositionAsync(open);
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        var requests = await stack.OrderRequestsAsync();
+
+        var retried = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal((first.PositionId, first.Quantity), (retried.PositionId, retried.Quantity));
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.01"));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
     }
 

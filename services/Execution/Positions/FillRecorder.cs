@@ -248,11 +248,14 @@ public sealed class FillRecorder(
             return existing;
         }
 
-        if (existing?.OpenedAt is { } openedAt && openedAt.ToDateTimeOffset() < order.UpdateTime
+        if (existing?.OpenedAt is { } openedAt && openedAt.ToDateTimeOffset() <= order.UpdateTime
             && await AlreadyBookedAsync(existing, order, venueOpen, fills.Trades.Count > 0 ? fills : null, command.Strategy, 0m, ct).ConfigureAwait(false))
         {
-            // An add to a record opened before it, already booked (opening waits for a reconciliation, which books an
-            // add lost with a crash as a size difference).
+            // Already booked: an add to a record opened before it (opening waits for a reconciliation, which books an
+            // add lost with a crash as a size difference), or the record this very order opened (opened at its fill). The
+            // latter was written again under its key before, and when the first attempt could not read the order's fills
+            // (its record holds the order as one trade, no fee) the Ledger refused the different payload: the caller's
+            // own retry was answered ALREADY_EXISTS.
             return existing;
         }
 
