@@ -36,6 +36,24 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
             "WHERE types = ARRAY['PositionOpened', 'TradeRecorded', 'TradeRecorded']::varchar[]", opened.PositionId));
     }
 
+    /// <summary>
+    /// An add's fills are the position's trades, under the position's strategy (as a reduce's and a close's are), whatever
+    /// strategy the add names. Before, they were booked under the add's: none when it named none.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_AddWithFillsNamingNoStrategy_TradesUnderThePositionsStrategy()
+    {
+        var opened = await Client.OpenPositionAsync(Open(quantity: "1", price: "100"));
+        var add = WithFills(Open(quantity: "0.5", price: "110"), ("a1", "0.5", "110", "0.05"));
+        add.Strategy = string.Empty;
+        add.OpenedAt = At(T0.AddMinutes(1));
+
+        var added = await Client.OpenPositionAsync(add);
+
+        Assert.Equal((opened.PositionId, "1.5", "s1"), (added.PositionId, added.Quantity, added.Strategy));
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'a1' AND position_id = $1::uuid AND strategy = 's1'", opened.PositionId));
+    }
+
     [Fact]
     public async Task GetOrderTrades_AnOrdersFills_ReturnedExactlyOldestFirstAndOnlyThatOrders()
     {

@@ -102,7 +102,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
         var row = (await ReadOneAsync(insert, ct).ConfigureAwait(false))!;
         var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "open", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
-            Opened(row, c), ct, FillTrades(row, c.Fills, c.Strategy, closing: false).Append(store(record))).ConfigureAwait(false);
+            Opened(row, c), ct, FillTrades(row, c.Fills, closing: false).Append(store(record))).ConfigureAwait(false);
         return record;
     }
 
@@ -143,7 +143,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
         var row = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
         var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "add", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
-            Opened(row, c), ct, FillTrades(row, c.Fills, c.Strategy, closing: false).Append(store(record))).ConfigureAwait(false);
+            Opened(row, c), ct, FillTrades(row, c.Fills, closing: false).Append(store(record))).ConfigureAwait(false);
         return record;
     }
 
@@ -160,7 +160,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
         var reduced = new PositionReduced(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
             c.Quantity, after.Quantity, c.ExitPrice, pnl, c.Fee, c.Reason);
         await JournalAsync(connection, transaction, after, "reduce", c.Quantity, c.ExitPrice, pnl, c.Fee, c.Reason, c.At, (reduced.EventId, reduced), ct,
-            FillTrades(row, c.Fills, row.Strategy, closing: true)).ConfigureAwait(false);
+            FillTrades(row, c.Fills, closing: true)).ConfigureAwait(false);
         return after.ToProto();
     }
 
@@ -183,7 +183,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
         var closed = new PositionClosed(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
             row.Quantity, after.EntryPrice, exit, after.RealizedPnl, after.Fees, after.Funding, c.Reason, c.Liquidated);
         await JournalAsync(connection, transaction, after, c.Liquidated ? "liquidate" : "close", row.Quantity, c.ExitPrice, pnl, c.Fee,
-            c.Reason, c.At, (closed.EventId, closed), ct, FillTrades(row, c.Fills, row.Strategy, closing: true), c.AtField).ConfigureAwait(false);
+            c.Reason, c.At, (closed.EventId, closed), ct, FillTrades(row, c.Fills, closing: true), c.AtField).ConfigureAwait(false);
         return after.ToProto();
     }
 
@@ -254,13 +254,14 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
     }
 
     /// <summary>
-    /// An order's fills as trades of the position, each with its TradeRecorded after the position's own event (one
+    /// An order's fills as trades of the position, under the position's strategy (an add naming another, or none, does
+    /// not change whose trades they are), each with its TradeRecorded after the position's own event (one
     /// aggregate, so consumers see the change before its trades). They join the journal's batch: no extra round trip.
     /// An opening fill trades on the position's side with no realized PnL; a reducing or closing one on the other side,
     /// realizing (price − entry) × quantity for a long and (entry − price) × quantity for a short, rounded to 8 places
     /// half away from zero like every other PnL here (LedgerWire.Round).
     /// </summary>
-    private static IEnumerable<NpgsqlBatchCommand> FillTrades(PositionRow row, IReadOnlyList<FillCommand> fills, string? strategy, bool closing)
+    private static IEnumerable<NpgsqlBatchCommand> FillTrades(PositionRow row, IReadOnlyList<FillCommand> fills, bool closing)
     {
         var side = (row.Side == Domain.Side.Long) != closing ? "buy" : "sell";
         foreach (var fill in fills)
@@ -270,7 +271,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
             var pnl = closing ? Round(PositionMath.RealizedPnl(row.Side, fill.Quantity, row.EntryPrice, fill.Price, 0m)) : 0m;
             var recorded = new TradeRecorded(eventId, fill.ExecutedAt, tradeId, fill.ClientOrderId, row.Venue, fill.ExchangeTradeId,
                 row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, pnl, fill.ExecutedAt, row.PositionId);
-            foreach (var command in Trades.TradeStore.Commands(recorded, fill.ExchangeOrderId, strategy))
+            foreach (var command in Trades.TradeStore.Commands(recorded, fill.ExchangeOrderId, row.Strategy))
             {
                 yield return command;
             }
