@@ -197,8 +197,14 @@ public static class Wire
             throw new RequestValidationException(field, "must be between 2000-01-01 and 2200-01-01 UTC");
         }
 
-        return timestamp.ToDateTimeOffset();
+        // Kept to the whole microsecond, as PostgreSQL's timestamptz keeps it (Npgsql truncates on write): compared,
+        // stored and published, an instant is then one value. A request's 100 ns precision compared with a stored
+        // microsecond let a funding time inside the opening microsecond pass as after the open.
+        var instant = timestamp.ToDateTimeOffset();
+        return new DateTimeOffset(instant.UtcTicks - (instant.UtcTicks % TicksPerMicrosecond), TimeSpan.Zero);
     }
+
+    private const long TicksPerMicrosecond = TimeSpan.TicksPerMillisecond / 1000;
 
     public static string Format(decimal value) => DecimalText.Format(value);
 

@@ -301,5 +301,24 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(1, await _ledger.CountAsync("funding_events"));
     }
 
+    /// <summary>
+    /// Times are kept to the microsecond PostgreSQL keeps, from the request on: an open at 900 ns past T0 is stored at
+    /// T0, and a settlement at 500 ns past it is at the open's instant, refused as one at T0 is. Before, the request's
+    /// 500 ns was compared with the stored T0, the settlement posted, and stored at the open's instant.
+    /// </summary>
+    [Fact]
+    public async Task LogFundingEvent_WithinTheOpeningMicrosecond_FailedPreconditionAsAtTheOpeningInstant()
+    {
+        var open = Open();
+        open.OpenedAt = At(T0.AddTicks(9));
+        var opened = await Client.OpenPositionAsync(open);
+
+        var refused = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => Client.LogFundingEventAsync(Funding(opened, T0.AddTicks(5))).ResponseAsync);
+
+        Assert.StartsWith("funding_time:", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(At(T0), opened.OpenedAt);
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+    }
+
     private static LogFundingEventRequest Funding(PositionRecord position, DateTimeOffset at) => FundingEvent(position.PositionId, at);
 }
