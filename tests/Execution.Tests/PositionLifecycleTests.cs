@@ -198,7 +198,7 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
     }
 
     [Fact]
-    public async Task StreamPositionUpdates_OpenThenClose_SendsSnapshotOpenedAndClosed()
+    public async Task StreamPositionUpdates_OpenAddAndClose_SendsSnapshotChangedOpenedAndClosed()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1"));
@@ -208,6 +208,10 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
 
         Assert.True(await stream.MoveNext(cts.Token));
         Assert.Equal((PositionUpdateKind.Snapshot, "ETHUSDT"), (stream.Current.Kind, stream.Current.Position.Symbol));
+        // An add changes the position that stood (before, it was sent as OPENED).
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5"));
+        Assert.True(await stream.MoveNext(cts.Token));
+        Assert.Equal((PositionUpdateKind.Changed, "ETHUSDT", "1.5"), (stream.Current.Kind, stream.Current.Position.Symbol, stream.Current.Position.Quantity));
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
         Assert.True(await stream.MoveNext(cts.Token));
         Assert.Equal((PositionUpdateKind.Opened, "BTCUSDT"), (stream.Current.Kind, stream.Current.Position.Symbol));

@@ -168,7 +168,10 @@ public sealed class FillRecorder(
             OpenedAt = Wire.Timestamp(order.UpdateTime),
         };
         Log.Opened(logger, command.Symbol, command.Side.ToString(), order.ExecutedQty, order.AvgPrice, command.ClientOrderId, response.PositionId);
-        Publish(PositionUpdateKind.Opened, record, order.AvgPrice);
+        // An add changes a position that stood (its record holds more than this fill): CHANGED, as reconciliation's adds
+        // are; OPENED only for a new one.
+        var kind = record is not null && Wire.Decimal(record.Quantity, "quantity") > order.ExecutedQty ? PositionUpdateKind.Changed : PositionUpdateKind.Opened;
+        Publish(kind, record, order.AvgPrice);
         return response;
     }
 
