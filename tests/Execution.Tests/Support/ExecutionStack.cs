@@ -73,6 +73,9 @@ public sealed class ExecutionStack : IAsyncDisposable
         Action<IServiceCollection>? executionServices = null)
     {
         var database = await postgres.CreateDatabaseAsync();
+        // What an earlier test's Execution left unacknowledged in its queues (a margin alert or kill switch it was still
+        // retrying when it stopped) must not flatten this test's positions.
+        await rabbit.PurgeQueuesAsync("execution-margin-alert-raised", "execution-kill-switch-triggered");
         // The shared simulator (tests/Testing), with Execution's prices: BTC at 100,000 and a 10,000 USDT account.
         var settings = new Dictionary<string, string?>
         {

@@ -152,6 +152,34 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
         new ConnectionFactory { Uri = AmqpUri, RequestedConnectionTimeout = TimeSpan.FromSeconds(2) }
             .CreateConnectionAsync(cancellationToken);
 
+    /// <summary>
+    /// Empties the named queues where they exist. Tests share one broker and services keep their queue names, so a
+    /// message a stopped service had not acknowledged (it goes back to its queue) would reach the next test's service.
+    /// </summary>
+    public async Task PurgeQueuesAsync(params string[] queues)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        var connection = await ConnectAsync().ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            foreach (var queue in queues)
+            {
+                var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
+                await using (channel.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        await channel.QueuePurgeAsync(queue).ConfigureAwait(false);
+                    }
+                    catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+                    {
+                        // Not declared yet: nothing to empty.
+                    }
+                }
+            }
+        }
+    }
+
     private async Task StartFirstTimeAsync(CancellationToken cancellationToken)
     {
         var external = Environment.GetEnvironmentVariable(EnvironmentVariable);
