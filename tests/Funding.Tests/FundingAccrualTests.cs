@@ -302,6 +302,44 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
     }
 
     /// <summary>
+    /// One symbol whose funding history the venue answers unreadably on every pass (a protocol error) is logged and
+    /// left due; the other symbols' settlements are still posted and reconciled. Before, the error ended the pass: a
+    /// symbol earlier in it held back every later one's settlements, and the reconciler never ran.
+    /// </summary>
+    [Fact]
+    public async Task Accrual_OneSymbolsHistoryUnreadable_OtherSymbolsStillPostedAndReconciled()
+    {
+        FailingHistoryVenue? failing = null;
+        await using var world = await FundingWorld.StartAsync(
+            postgres,
+            rabbit,
+            startFunding: false,
+            funding: new Dictionary<string, string?>
+            {
+                ["Funding:Accrual:ReconcileIncome"] = "true",
+                ["Funding:Accrual:ReconcileAfterSeconds"] = "0",
+            },
+            decorateVenue: venue => FailingHistoryVenue.Wrap(venue, "ETHUSDT", out failing));
+        // Opened first, so first in the pass (the Ledger lists open positions by opening time).
+        await world.OpenPositionAsync("ETHUSDT", Side.Long, "1", "3000");
+        world.Paper.Engine.Advance(TimeSpan.FromSeconds(1));
+        await world.OpenPositionAsync("BTCUSDT", Side.Short, "0.1", "60000");
+        world.Paper.Engine.Advance(TimeSpan.FromHours(8));
+
+        await world.StartFundingAsync();
+        var btc = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
+        // Held in the Ledger only, so the venue books no funding for it: the reconciler ran if it logged the mismatch.
+        var mismatches = await Poll.UntilAsync(
+            () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 1);
+
+        var settlement = Assert.Single(btc.Events);
+        Assert.Equal(-0.6m, Dec(settlement.Payment));
+        Assert.Equal(1, mismatches);
+        Assert.Empty((await world.LedgerFundingAsync("ETHUSDT")).Events);
+        Assert.True(failing!.Failures > 0);
+    }
+
+    /// <summary>
     /// Binance moved SOLUSDT from 4 h to 8 h while Funding was down. The settlements are the venue's (04:00 and 08:00 at
     /// 4 h, 16:00 at 8 h), not those of today's interval (which would give 08:00 and 16:00 and lose 04:00's payment).
     /// </summary>

@@ -40,6 +40,10 @@ public sealed partial class FundingAccrual(
     private readonly Dictionary<string, SettledHistory> _history = new(StringComparer.Ordinal);
 
     /// <summary>Runs one pass; returns how many settlements were newly posted (replays not counted).</summary>
+    /// <remarks>
+    /// Each symbol is accrued on its own: one that fails is logged and left due, and the other symbols and the
+    /// reconciliation still run (unless the pass is being cancelled).
+    /// </remarks>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -53,7 +57,17 @@ public sealed partial class FundingAccrual(
         var posted = 0;
         foreach (var bySymbol in positions.GroupBy(p => p.Symbol, StringComparer.Ordinal))
         {
-            posted += await AccrueSymbolAsync(bySymbol.Key, bySymbol.ToList(), now, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                posted += await AccrueSymbolAsync(bySymbol.Key, bySymbol.ToList(), now, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // One symbol that fails on every pass (the venue's history unreadable, a mark FundingMath refuses, a Ledger
+                // status PostAsync does not expect) must not hold back the others' settlements or the reconciliation:
+                // it stays due and is tried again next pass.
+                LogSymbolFailed(logger, bySymbol.Key, ex.GetType().Name, ex.Message);
+            }
         }
 
         await reconciler.RunAsync(now, cancellationToken).ConfigureAwait(false);
@@ -333,6 +347,9 @@ public sealed partial class FundingAccrual(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} open position(s) on {Symbol}, which the venue does not list: no funding accrued")]
     private static partial void LogUnlisted(ILogger logger, string symbol, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Funding accrual of {Symbol} failed; its settlements stay due and the other symbols go on: {ErrorType}: {Error}")]
+    private static partial void LogSymbolFailed(ILogger logger, string symbol, string errorType, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Funding of {Symbol} at {FundingTime} is not settled at the venue yet")]
     private static partial void LogNotSettled(ILogger logger, string symbol, DateTimeOffset fundingTime);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
+using TradeEngine.Binance;
 using TradeEngine.Funding.Services;
 using TradeEngine.Funding.V1;
 using TradeEngine.Ledger.Services;
@@ -17,15 +19,19 @@ namespace TradeEngine.Funding.Tests.Support;
 public sealed class FundingWorld : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _fundingSettings;
+    private readonly Func<IBinanceClient, IBinanceClient>? _decorateVenue;
     private LoopbackServiceHost<FundingGrpcService>? _funding;
 
-    private FundingWorld(string database, LoopbackServiceHost<LedgerGrpcService> ledger, PaperExchangeHost paper, Dictionary<string, string?> fundingSettings)
+    private FundingWorld(
+        string database, LoopbackServiceHost<LedgerGrpcService> ledger, PaperExchangeHost paper, Dictionary<string, string?> fundingSettings,
+        Func<IBinanceClient, IBinanceClient>? decorateVenue)
     {
         Database = database;
         LedgerHost = ledger;
         Paper = paper;
         Ledger = new LedgerService.LedgerServiceClient(ledger.Channel);
         _fundingSettings = fundingSettings;
+        _decorateVenue = decorateVenue;
     }
 
     /// <summary>00:30 UTC two days ago: a simulated start half an hour after a settlement of every interval.</summary>
@@ -45,8 +51,12 @@ public sealed class FundingWorld : IAsyncDisposable
     public FundingService.FundingServiceClient Funding =>
         new((_funding ?? throw new InvalidOperationException("Funding is stopped.")).Channel);
 
+    /// <param name="decorateVenue">
+    /// Wraps Funding's venue client (the real one over PaperExchange), e.g. to make one call fail as the venue can.
+    /// </param>
     public static async Task<FundingWorld> StartAsync(
-        PostgresServer postgres, RabbitMqServer rabbit, bool startFunding = true, IDictionary<string, string?>? funding = null)
+        PostgresServer postgres, RabbitMqServer rabbit, bool startFunding = true, IDictionary<string, string?>? funding = null,
+        Func<IBinanceClient, IBinanceClient>? decorateVenue = null)
     {
         var database = await postgres.CreateDatabaseAsync();
         var ledger = new LoopbackServiceHost<LedgerGrpcService>(new Dictionary<string, string?>
@@ -71,7 +81,7 @@ public sealed class FundingWorld : IAsyncDisposable
             settings[key] = value;
         }
 
-        var world = new FundingWorld(database, ledger, paper, settings);
+        var world = new FundingWorld(database, ledger, paper, settings, decorateVenue);
         if (startFunding)
         {
             await world.StartFundingAsync();
@@ -88,7 +98,16 @@ public sealed class FundingWorld : IAsyncDisposable
         }
 
         var clock = Paper.Clock;
-        var host = new LoopbackServiceHost<FundingGrpcService>(_fundingSettings, s => s.AddSingleton<TimeProvider>(clock));
+        var host = new LoopbackServiceHost<FundingGrpcService>(_fundingSettings, s =>
+        {
+            s.AddSingleton<TimeProvider>(clock);
+            if (_decorateVenue is { } decorate)
+            {
+                // AddBinanceClient registers the client as a singleton made by a factory; the decorator wraps what it makes.
+                var real = s.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
+                s.Replace(ServiceDescriptor.Singleton<IBinanceClient>(sp => decorate((IBinanceClient)real.ImplementationFactory!(sp))));
+            }
+        });
         await host.StartAsync();
         _funding = host;
     }
