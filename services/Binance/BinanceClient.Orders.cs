@@ -248,7 +248,7 @@ public sealed partial class BinanceClient
 
         try
         {
-            return await SendIdempotentAsync(request, type, parse, lookup, symbol, clientId, activity, ct).ConfigureAwait(false);
+            return await SendIdempotentAsync(request, type, parse, lookup, symbol, clientId, isThisOrder, activity, ct).ConfigureAwait(false);
         }
         catch (BinanceUnknownOrderOutcomeException)
         {
@@ -265,6 +265,7 @@ public sealed partial class BinanceClient
         Func<CancellationToken, Task<TDto?>> lookup,
         string symbol,
         string clientId,
+        Func<TResult, bool> isThisOrder,
         System.Diagnostics.Activity? activity,
         CancellationToken ct)
         where TDto : class
@@ -279,11 +280,20 @@ public sealed partial class BinanceClient
             }
             catch (BinanceApiException e) when (e.Code == BinanceErrors.DuplicatedClientOrderId && !request.MayHaveExecuted)
             {
-                // An open order already carries this id (an earlier call with the same key): that one is the answer.
+                // An open order already carries this id: an earlier call with the same key, whose order is the answer, or
+                // another order under the same id (another side, quantity or type), which is not this one's answer and
+                // keeps this one from being sent under its id.
                 var existing = await LookupOnceAsync(lookup, symbol, clientId, e, ct).ConfigureAwait(false);
                 if (existing is not null)
                 {
-                    return (ParseOrUnknown(parse, existing, symbol, clientId), attempt, true);
+                    var open = ParseOrUnknown(parse, existing, symbol, clientId);
+                    if (!isThisOrder(open))
+                    {
+                        throw new BinanceRequestRefusedException(BinanceErrorKind.DuplicateClientOrderId, "clientOrderId",
+                            $"{clientId} is already another open order on {symbol} (the venue refused this one as a duplicate id); nothing was placed");
+                    }
+
+                    return (open, attempt, true);
                 }
 
                 throw;
