@@ -238,6 +238,28 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
             () => stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-4", Symbol = "NOPEUSDT", Leverage = 2 }).ResponseAsync);
     }
 
+    /// <summary>
+    /// Lowering the leverage of an open isolated position, which Binance refuses (-4161): FAILED_PRECONDITION naming the
+    /// venue's code and reason, and the venue's leverage unchanged. Before, the simulator took it (and the client knew
+    /// the code as no rejection in particular).
+    /// </summary>
+    [Fact]
+    public async Task SetLeverage_LoweredOnAnOpenIsolatedPosition_FailedPreconditionWithTheVenuesReason()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var venue = stack.Venue();
+        await venue.ChangeMarginTypeAsync("BTCUSDT", Domain.MarginType.Isolated);
+        await venue.ChangeLeverageAsync("BTCUSDT", 4);
+        await venue.PlaceOrderAsync(new Binance.Models.NewOrder("BTCUSDT", Binance.Models.OrderSide.Buy, Binance.Models.OrderType.Market, 0.01m), "iso-open");
+
+        var refused = await Orders.FailsWith(StatusCode.FailedPrecondition,
+            () => stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = "lev-iso", Symbol = "BTCUSDT", Leverage = 2 }).ResponseAsync);
+
+        Assert.Contains("-4161", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("Leverage reduction is not supported in Isolated Margin Mode with open positions", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(4, await LeverageAtVenueAsync(stack));
+    }
+
     private static async Task<int> LeverageAtVenueAsync(ExecutionStack stack)
     {
         using var http = new HttpClient { BaseAddress = stack.Paper.Address };

@@ -86,6 +86,12 @@ public static class BinanceErrors
     public const int InvalidOpeningPositionStatus = -4140;
     public const int SymbolAlreadyClosed = -4141;
 
+    /// <summary>
+    /// ISOLATED_LEVERAGE_REJECT_WITH_POSITION: an open isolated position's leverage cannot be lowered (its margin was
+    /// fixed at the leverage it was opened at). Nothing changed; close the position, or raise the leverage instead.
+    /// </summary>
+    public const int IsolatedLeverageReductionWithPosition = -4161;
+
     /// <summary>The conditional (algo) order's counterpart of -2021: its trigger price would trigger at once.</summary>
     public const int StrategyInvalidTriggerPrice = -4142;
     public const int MinNotional = -4164;
@@ -155,6 +161,7 @@ public static class BinanceErrors
             [PositionNotSufficient] = (BinanceErrorKind.ReduceOnlyRejected, "Position is not sufficient."),
             [ReduceOnlyOrderTypeNotSupported] = (BinanceErrorKind.UnsupportedOrderType, "This OrderType is not supported when reduceOnly."),
             [MinLeverageRatio] = (BinanceErrorKind.InvalidLeverage, "Leverage is smaller than permitted: insufficient margin balance."),
+            [IsolatedLeverageReductionWithPosition] = (BinanceErrorKind.InvalidLeverage, "Leverage reduction is not supported in Isolated Margin Mode with open positions"),
             [ReduceOnlyMarginCheckFailed] = (BinanceErrorKind.ReduceOnlyRejected, "ReduceOnly Order Failed. Please check your existing position and open orders"),
             [QuantityWithClosePosition] = (BinanceErrorKind.InvalidParameter, "Quantity must be zero with closePosition equals true"),
             [ReduceOnlyMustBeTrue] = (BinanceErrorKind.InvalidParameter, "Reduce only must be true with closePosition equals true"),
@@ -194,6 +201,9 @@ public static class BinanceErrors
         PositionNotSufficient, ReduceOnlyOrderTypeNotSupported, MinLeverageRatio, ReduceOnlyMarginCheckFailed,
         QuantityWithClosePosition, ReduceOnlyMustBeTrue, InvalidOpeningPositionStatus, SymbolAlreadyClosed,
         StrategyInvalidTriggerPrice,
+
+        // A leverage change refused (like -2027 and -2028 above): nothing changed.
+        IsolatedLeverageReductionWithPosition,
     }.ToFrozenSet();
 
     /// <summary>Codes Binance documents as "execution status unknown" (or an internal failure that may have run).</summary>

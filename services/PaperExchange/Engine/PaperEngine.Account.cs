@@ -8,7 +8,12 @@ public sealed partial class PaperEngine
 {
     private const string AccountAlias = "PaperAcct";
 
-    /// <summary>POST /fapi/v1/leverage: 1..the symbol's bracket-1 leverage, and the open position must fit under the new cap.</summary>
+    /// <summary>
+    /// POST /fapi/v1/leverage: 1..the symbol's bracket-1 leverage, and the open position must fit under the new cap
+    /// (-2027). As on Binance, an open isolated position's leverage is never lowered (-4161: its margin was fixed at the
+    /// leverage it was opened at), and an open cross position's only while the available balance stays at or above 0
+    /// at the new leverage's initial margin (-2028); a refusal leaves the leverage as it was.
+    /// </summary>
     public void ChangeLeverage(VenueParams p, Utf8JsonWriter w)
     {
         lock (_lock)
@@ -30,7 +35,21 @@ public sealed partial class PaperEngine
                 throw VenueErrors.MaxPositionAtLeverage();
             }
 
+            var lowering = position.Amount != 0m && leverage < position.Leverage;
+            if (lowering && position.Isolated)
+            {
+                throw VenueErrors.IsolatedLeverageReductionWithPosition();
+            }
+
+            var previous = position.Leverage;
             position.Leverage = leverage;
+            if (lowering && AvailableBalance() < 0m)
+            {
+                // More initial margin than the cross wallet can hold at the lower leverage.
+                position.Leverage = previous;
+                throw VenueErrors.LeverageBelowMarginBalance();
+            }
+
             position.UpdateTime = now;
             _version++;
             w.WriteStartObject();

@@ -69,6 +69,13 @@ public static class VenueErrors
 
     public static VenueRejection MaxPositionAtLeverage() => new(-2027, "Exceeded the maximum allowable position at current leverage.");
 
+    /// <summary>MIN_LEVERAGE_RATIO: a cross position's leverage lowered so far that its initial margin passes the available balance.</summary>
+    public static VenueRejection LeverageBelowMarginBalance() => new(-2028, "Leverage is smaller than permitted: insufficient margin balance.");
+
+    /// <summary>ISOLATED_LEVERAGE_REJECT_WITH_POSITION: an open isolated position's leverage lowered.</summary>
+    public static VenueRejection IsolatedLeverageReductionWithPosition() =>
+        new(-4161, "Leverage reduction is not supported in Isolated Margin Mode with open positions");
+
     public static VenueRejection InvalidSymbolStatus() => new(-4140, "Invalid symbol status for opening position.");
 
     public static VenueRejection DuplicateClientOrderId() => new(-4116, "ClientOrderId is duplicated.");

@@ -250,6 +250,48 @@ public class TradingTests : PaperTest
         Assert.Equal(50, (await Client.GetPositionsAsync("BTCUSDT")).Single().Leverage);
     }
 
+    /// <summary>
+    /// Binance does not lower the leverage of an open isolated position (its margin was fixed at the leverage it was
+    /// opened at): -4161, a definite refusal, and the leverage stays. Raising it is allowed. Before, the simulator
+    /// took the lower leverage.
+    /// </summary>
+    [Fact]
+    public async Task ChangeLeverageAsync_LoweredOnAnOpenIsolatedPosition_RefusedWithMinus4161AndLeverageKept()
+    {
+        await Client.ChangeMarginTypeAsync("BTCUSDT", MarginType.Isolated);
+        await Client.ChangeLeverageAsync("BTCUSDT", 20);
+        await Client.PlaceOrderAsync(MarketBuy(0.100m), "iso-open");
+
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() => Client.ChangeLeverageAsync("BTCUSDT", 10));
+
+        Assert.Equal((-4161, BinanceErrorKind.InvalidLeverage), (e.Code, e.Kind));
+        Assert.True(BinanceErrors.IsDefiniteRejection(e.Code));
+        Assert.Equal("Leverage reduction is not supported in Isolated Margin Mode with open positions", e.VenueMessage);
+        Assert.Equal(20, (await Client.GetPositionsAsync("BTCUSDT")).Single().Leverage);
+        Assert.Equal(25, (await Client.ChangeLeverageAsync("BTCUSDT", 25)).Leverage);
+    }
+
+    /// <summary>
+    /// An open cross position's leverage lowered so far that its initial margin passes the available balance: Binance
+    /// refuses it (-2028) and the leverage stays; lowered within the balance, it is taken. 2 BTC at 60,000 is 120,000
+    /// of notional: 6,000 of margin at 20x leaves about 3,940 of 10,000 available, 12,000 at 10x would leave -2,060,
+    /// 8,000 at 15x leaves about 1,940. Before, the simulator took 10x.
+    /// </summary>
+    [Fact]
+    public async Task ChangeLeverageAsync_CrossLoweredPastTheAvailableBalance_RefusedWithMinus2028AndLeverageKept()
+    {
+        await Client.ChangeLeverageAsync("BTCUSDT", 20);
+        await Client.PlaceOrderAsync(MarketBuy(2.000m), "cross-open");
+
+        var e = await Assert.ThrowsAsync<BinanceApiException>(() => Client.ChangeLeverageAsync("BTCUSDT", 10));
+
+        Assert.Equal((-2028, BinanceErrorKind.InvalidLeverage), (e.Code, e.Kind));
+        Assert.Equal(20, (await Client.GetPositionsAsync("BTCUSDT")).Single().Leverage);
+        Assert.True((await Client.GetAccountAsync()).AvailableBalance > 0m);
+        Assert.Equal(15, (await Client.ChangeLeverageAsync("BTCUSDT", 15)).Leverage);
+        Assert.Equal(15, (await Client.GetPositionsAsync("BTCUSDT")).Single().Leverage);
+    }
+
     [Fact]
     public async Task ChangeMarginTypeAsync_SameTypeTwice_SecondReportsUnchanged()
     {

@@ -107,6 +107,7 @@ public class UnknownOutcomeTests : PaperTest
     [InlineData(-4140)] // INVALID_OPENING_POSITION_STATUS
     [InlineData(-4141)] // SYMBOL_ALREADY_CLOSED
     [InlineData(-4142)] // STRATEGY_INVALID_TRIGGER_PRICE
+    [InlineData(-4161)] // ISOLATED_LEVERAGE_REJECT_WITH_POSITION (a leverage change refused)
     public void IsDefiniteRejection_DocumentedOrderRejectionCode_IsOnTheAllowlistWithItsMessage(int code)
     {
         Assert.True(BinanceErrors.IsDefiniteRejection(code));
