@@ -141,6 +141,53 @@ public sealed class FundingEstimateTests(PostgresServer postgres, RabbitMqServer
     }
 
     /// <summary>
+    /// A range that starts half a millisecond after a settlement leaves it out, and with a page size of 1 the pages still
+    /// walk through every later settlement. Before, the venue was asked from the millisecond below the start: its page
+    /// held only the settlement the range leaves out, the answer had no rates and no token, and the later settlements
+    /// could not be read. A range inside one millisecond after a settlement holds none.
+    /// </summary>
+    [Fact]
+    public async Task GetFundingHistory_StartHalfAMillisecondAfterASettlementPageSizeOne_EveryLaterSettlementPaged()
+    {
+        world.Paper.Engine.Advance(TimeSpan.FromHours(24));
+        var settlement = FundingWorld.Start.AddMinutes(-30).AddHours(4);
+        var range = new TimeRange
+        {
+            Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(settlement.AddTicks(TimeSpan.TicksPerMillisecond / 2)),
+            End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(FundingWorld.Start.AddHours(24)),
+        };
+
+        var times = new List<DateTimeOffset>();
+        var token = string.Empty;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var page = await world.Funding.GetFundingHistoryAsync(new GetFundingHistoryRequest
+            {
+                Symbol = "SOLUSDT", Range = range, Page = new PageRequest { PageSize = 1, PageToken = token },
+            });
+            times.AddRange(page.Rates.Select(r => r.FundingTime.ToDateTimeOffset()));
+            token = page.NextPageToken;
+            if (token.Length == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => settlement.AddHours(4 * i)), times);
+        var within = await world.Funding.GetFundingHistoryAsync(new GetFundingHistoryRequest
+        {
+            Symbol = "SOLUSDT",
+            Range = new TimeRange
+            {
+                Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(settlement.AddTicks(2_000)),
+                End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(settlement.AddTicks(7_000)),
+            },
+        });
+        Assert.Empty(within.Rates);
+        Assert.Empty(within.NextPageToken);
+    }
+
+    /// <summary>
     /// A range that ends half a millisecond after a settlement includes it (it is before the end). Before, the venue was
     /// asked up to end − 1 ms, cut to the millisecond below, and the settlement was left out.
     /// </summary>

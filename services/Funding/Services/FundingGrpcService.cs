@@ -64,11 +64,21 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
         // The venue's endTime is inclusive, in milliseconds, and ours exclusive, to the tick: the last millisecond before
         // end is end rounded up to the millisecond, less one (08:00:00.0005 keeps a settlement at 08:00:00.000, which is
         // before it). One page is at most the venue's limit (1000).
-        var lastMs = new DateTimeOffset(
-            (end.UtcTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond, TimeSpan.Zero).AddMilliseconds(-1);
-        var page = await VenueCall.Run(() => venue.GetFundingRateHistoryAsync(
-            new FundingRateQuery(symbol.Value, from, lastMs, size), ct), caller: ct).ConfigureAwait(false);
+        var lastMs = CeilingMillisecond(end).AddMilliseconds(-1);
+        // Its startTime is inclusive, in milliseconds, and ours inclusive, to the tick: the first millisecond at or after
+        // from is from rounded up (08:00:00.0005 starts at 08:00:00.001). Sent cut to 08:00:00.000, the venue's page began
+        // with the 08:00 settlement, which the range leaves out: a page of only that one answered no rates and no token
+        // although later settlements were in the range.
+        var firstMs = CeilingMillisecond(from);
         var response = new GetFundingHistoryResponse();
+        if (firstMs > lastMs)
+        {
+            // The range holds no whole millisecond, and the venue stamps settlements in whole milliseconds: none is in it.
+            return response;
+        }
+
+        var page = await VenueCall.Run(() => venue.GetFundingRateHistoryAsync(
+            new FundingRateQuery(symbol.Value, firstMs, lastMs, size), ct), caller: ct).ConfigureAwait(false);
         foreach (var entry in page.Where(e => e.FundingTime >= from && e.FundingTime < end).OrderBy(e => e.FundingTime))
         {
             response.Rates.Add(new FundingRateRecord
@@ -88,6 +98,9 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
 
         return response;
     }
+
+    private static DateTimeOffset CeilingMillisecond(DateTimeOffset t) =>
+        new((t.UtcTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
 
     public override async Task<EstimateCostResponse> EstimateCost(EstimateCostRequest request, ServerCallContext context)
     {
