@@ -61,6 +61,29 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
     }
 
     /// <summary>
+    /// The venue answers premiumIndex with a mark price of 0: UNAVAILABLE (the venue could not answer), not
+    /// INVALID_ARGUMENT naming a price the caller never sent. Before, the client passed the 0 on and the estimate was
+    /// refused with "price: must be greater than 0".
+    /// </summary>
+    [Fact]
+    public async Task EstimateDailyCost_VenueMarkPriceZero_UnavailableNotInvalidArgument()
+    {
+        await using var zeroMark = await FundingWorld.StartAsync(postgres, rabbit, rewriteVenueAnswer: (path, body) =>
+            path.EndsWith("/fapi/v1/premiumIndex", StringComparison.Ordinal)
+                ? System.Text.RegularExpressions.Regex.Replace(body, "\"markPrice\":\"[^\"]*\"", "\"markPrice\":\"0.00000000\"")
+                : body);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => zeroMark.Funding.EstimateDailyCostAsync(new EstimateDailyCostRequest
+        {
+            Symbol = "BTCUSDT", Side = Side.Long, Quantity = "0.1",
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Contains("venue could not answer", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("price", ex.Status.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The venue holds premiumIndex past the rate load's own 15 s: UNAVAILABLE, which a caller retries. Before, the
     /// load's cancellation reached the caller as INTERNAL ("Internal error"), though its own deadline had not passed.
     /// </summary>

@@ -159,7 +159,7 @@ internal static class BinanceParse
         const string ep = "premiumIndex";
         return new PremiumIndex(
             Text(ep, "symbol", d.Symbol),
-            Dec(ep, "markPrice", d.MarkPrice),
+            Price(ep, "markPrice", d.MarkPrice),
             Dec(ep, "indexPrice", d.IndexPrice),
             OptionalDec(ep, "estimatedSettlePrice", d.EstimatedSettlePrice) ?? 0m,
             Rate(ep, "lastFundingRate", d.LastFundingRate),
@@ -175,7 +175,17 @@ internal static class BinanceParse
             Text(ep, "symbol", d.Symbol),
             Rate(ep, "fundingRate", d.FundingRate),
             Time(ep, "fundingTime", d.FundingTime),
-            OptionalDec(ep, "markPrice", d.MarkPrice));
+            string.IsNullOrEmpty(d.MarkPrice) ? null : Price(ep, "markPrice", d.MarkPrice));
+    }
+
+    /// <summary>
+    /// A mark price is above 0: a mark of 0 or less is the venue answering nonsense, and passed on it surfaced as the
+    /// caller's error (Funding's estimate refused "price: must be greater than 0", a price the caller never sent).
+    /// </summary>
+    private static decimal Price(string ep, string field, string? text)
+    {
+        var price = Dec(ep, field, text);
+        return price > 0m ? price : throw new BinanceProtocolException(ep, field, $"{text} is not a price above 0");
     }
 
     /// <summary>
@@ -197,11 +207,17 @@ internal static class BinanceParse
             throw new BinanceProtocolException(ep, "fundingIntervalHours", $"{hours} is not a positive interval");
         }
 
-        return new FundingInfo(
-            Text(ep, "symbol", d.Symbol),
-            Dec(ep, "adjustedFundingRateCap", d.AdjustedFundingRateCap),
-            Dec(ep, "adjustedFundingRateFloor", d.AdjustedFundingRateFloor),
-            hours);
+        // The cap and floor bound a funding rate, so each is one (inside (-1, 1)), and the floor is not above the cap:
+        // otherwise every rate clamped between them, and every estimate made with them, would be nonsense.
+        var cap = Rate(ep, "adjustedFundingRateCap", d.AdjustedFundingRateCap);
+        var floor = Rate(ep, "adjustedFundingRateFloor", d.AdjustedFundingRateFloor);
+        if (floor > cap)
+        {
+            throw new BinanceProtocolException(ep, "adjustedFundingRateFloor",
+                $"{d.AdjustedFundingRateFloor} is above adjustedFundingRateCap {d.AdjustedFundingRateCap}");
+        }
+
+        return new FundingInfo(Text(ep, "symbol", d.Symbol), cap, floor, hours);
     }
 
     public static TickerPrice Ticker(TickerPriceDto d)

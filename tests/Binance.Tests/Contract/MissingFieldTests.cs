@@ -135,6 +135,72 @@ public class MissingFieldTests
         Assert.Contains("not a rate between -1 and 1", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("premiumIndex", "markPrice", "0")]
+    [InlineData("premiumIndex", "markPrice", "0.00000000")]
+    [InlineData("premiumIndex", "markPrice", "-11793.63104562")]
+    [InlineData("fundingRate", "0.markPrice", "0")]
+    [InlineData("fundingRate", "1.markPrice", "-1")]
+    public void MarkPrice_NotAboveZero_IsAProtocolErrorNamingIt(string reader, string path, string value)
+    {
+        var (fixture, parse) = Readers[reader];
+        var node = Fixture(fixture);
+        var (parent, last) = Walk(node, path);
+        parent[last] = value;
+
+        var error = Assert.Throws<BinanceProtocolException>(() => parse(node));
+
+        Assert.Equal(last, error.Field);
+        Assert.Contains("not a price above 0", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A settlement listed before the venue has its mark price: no mark yet, not an error.</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData(null)]
+    public void FundingRate_MarkPriceEmpty_ReadsAsNoMarkYet(string? value)
+    {
+        var node = Fixture("fundingRate.json");
+        node[0]!["markPrice"] = value;
+
+        var entries = Read(node, VenueJsonContext.Default.ListFundingRateDto).Select(BinanceParse.FundingRate).ToList();
+
+        Assert.Null(entries[0].MarkPrice);
+        Assert.Equal(34287.54619963m, entries[1].MarkPrice);
+    }
+
+    [Theory]
+    [InlineData("0.adjustedFundingRateCap", "1")]
+    [InlineData("0.adjustedFundingRateCap", "2.5")]
+    [InlineData("0.adjustedFundingRateFloor", "-1")]
+    [InlineData("0.adjustedFundingRateFloor", "-1.00000001")]
+    public void FundingInfo_CapOrFloorNotBetweenMinusOneAndOne_IsAProtocolErrorNamingIt(string path, string value)
+    {
+        var (fixture, parse) = Readers["fundingInfo"];
+        var node = Fixture(fixture);
+        var (parent, last) = Walk(node, path);
+        parent[last] = value;
+
+        var error = Assert.Throws<BinanceProtocolException>(() => parse(node));
+
+        Assert.Equal(last, error.Field);
+        Assert.Contains("not a rate between -1 and 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FundingInfo_FloorAboveCap_IsAProtocolErrorNamingTheFloor()
+    {
+        var (fixture, parse) = Readers["fundingInfo"];
+        var node = Fixture(fixture);
+        node[0]!["adjustedFundingRateCap"] = "-0.01000000";
+        node[0]!["adjustedFundingRateFloor"] = "0.01000000";
+
+        var error = Assert.Throws<BinanceProtocolException>(() => parse(node));
+
+        Assert.Equal("adjustedFundingRateFloor", error.Field);
+        Assert.Contains("above adjustedFundingRateCap", error.Message, StringComparison.Ordinal);
+    }
+
     private static (JsonNode Parent, string Last) Walk(JsonNode root, string path)
     {
         var parts = path.Split('.');

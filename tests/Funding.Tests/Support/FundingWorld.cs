@@ -20,11 +20,12 @@ public sealed class FundingWorld : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _fundingSettings;
     private readonly Func<IBinanceClient, IBinanceClient>? _decorateVenue;
+    private readonly Func<string, string, string>? _rewriteVenueAnswer;
     private LoopbackServiceHost<FundingGrpcService>? _funding;
 
     private FundingWorld(
         string database, LoopbackServiceHost<LedgerGrpcService> ledger, PaperExchangeHost paper, Dictionary<string, string?> fundingSettings,
-        Func<IBinanceClient, IBinanceClient>? decorateVenue)
+        Func<IBinanceClient, IBinanceClient>? decorateVenue, Func<string, string, string>? rewriteVenueAnswer)
     {
         Database = database;
         LedgerHost = ledger;
@@ -32,6 +33,7 @@ public sealed class FundingWorld : IAsyncDisposable
         Ledger = new LedgerService.LedgerServiceClient(ledger.Channel);
         _fundingSettings = fundingSettings;
         _decorateVenue = decorateVenue;
+        _rewriteVenueAnswer = rewriteVenueAnswer;
     }
 
     /// <summary>00:30 UTC two days ago: a simulated start half an hour after a settlement of every interval.</summary>
@@ -54,9 +56,13 @@ public sealed class FundingWorld : IAsyncDisposable
     /// <param name="decorateVenue">
     /// Wraps Funding's venue client (the real one over PaperExchange), e.g. to make one call fail as the venue can.
     /// </param>
+    /// <param name="rewriteVenueAnswer">
+    /// Rewrites the body of each venue answer Funding reads (path, body → body), e.g. to send a value PaperExchange never
+    /// sends; it runs under Funding's client, so the client's own parsing sees the rewritten answer.
+    /// </param>
     public static async Task<FundingWorld> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, bool startFunding = true, IDictionary<string, string?>? funding = null,
-        Func<IBinanceClient, IBinanceClient>? decorateVenue = null)
+        Func<IBinanceClient, IBinanceClient>? decorateVenue = null, Func<string, string, string>? rewriteVenueAnswer = null)
     {
         var database = await postgres.CreateDatabaseAsync();
         var ledger = new LoopbackServiceHost<LedgerGrpcService>(new Dictionary<string, string?>
@@ -81,7 +87,7 @@ public sealed class FundingWorld : IAsyncDisposable
             settings[key] = value;
         }
 
-        var world = new FundingWorld(database, ledger, paper, settings, decorateVenue);
+        var world = new FundingWorld(database, ledger, paper, settings, decorateVenue, rewriteVenueAnswer);
         if (startFunding)
         {
             await world.StartFundingAsync();
@@ -106,6 +112,12 @@ public sealed class FundingWorld : IAsyncDisposable
                 // AddBinanceClient registers the client as a singleton made by a factory; the decorator wraps what it makes.
                 var real = s.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
                 s.Replace(ServiceDescriptor.Singleton<IBinanceClient>(sp => decorate((IBinanceClient)real.ImplementationFactory!(sp))));
+            }
+
+            if (_rewriteVenueAnswer is { } rewrite)
+            {
+                // The typed client's HttpClient is named after its interface.
+                s.AddHttpClient(nameof(IBinanceClient)).AddHttpMessageHandler(() => new VenueAnswerRewriter(rewrite));
             }
         });
         await host.StartAsync();
