@@ -188,7 +188,7 @@ public sealed partial class PaperEngine
             {
                 if (p.Has("quantity"))
                 {
-                    throw VenueErrors.NotRequired("quantity");
+                    throw VenueErrors.QuantityWithClosePosition();
                 }
 
                 if (p.Has("reduceOnly"))
@@ -209,6 +209,11 @@ public sealed partial class PaperEngine
             }
 
             var clientAlgoId = p.Get("clientAlgoId") ?? ("paper_algo_" + (_nextOrderId + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (clientAlgoId.Length > MaxClientIdLength)
+            {
+                throw VenueErrors.ClientOrderIdNotValid();
+            }
+
             if (!IsValidClientId(clientAlgoId))
             {
                 throw VenueErrors.IllegalValue("clientAlgoId");
@@ -346,6 +351,11 @@ public sealed partial class PaperEngine
             return "paper_" + _nextOrderId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (requested.Length > MaxClientIdLength)
+        {
+            throw VenueErrors.ClientOrderIdNotValid();
+        }
+
         if (!IsValidClientId(requested))
         {
             throw VenueErrors.IllegalValue("newClientOrderId");
@@ -364,9 +374,12 @@ public sealed partial class PaperEngine
     }
 
     /// <summary>Binance's pattern <c>^[\.A-Z\:/a-z0-9_-]{1,36}$</c>.</summary>
+    /// <summary>Binance's longest client order id: a longer one is -4015 ("Client order id length should not be more than 36 chars").</summary>
+    private const int MaxClientIdLength = 36;
+
     public static bool IsValidClientId(string id)
     {
-        if (id.Length is 0 or > 36)
+        if (id.Length is 0 or > MaxClientIdLength)
         {
             return false;
         }

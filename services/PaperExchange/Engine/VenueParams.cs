@@ -40,8 +40,9 @@ public sealed class VenueParams
             throw VenueErrors.Mandatory(name);
         }
 
-        // Binance checks a decimal's characters against ^([0-9]{1,20})(\.[0-9]{1,20})?$ first: "abc" or "1e-5" is -1100.
-        return DecimalText.TryParse(text, out var value, out _) ? value : throw VenueErrors.IllegalDecimal(name);
+        // Binance checks a decimal's characters against ^([0-9]{1,20})(\.[0-9]{1,20})?$ first: "abc", "1e-5" or a sign
+        // ("-0.010", which DecimalText reads as a number) is -1100.
+        return text[0] != '-' && DecimalText.TryParse(text, out var value, out _) ? value : throw VenueErrors.IllegalDecimal(name);
     }
 
     public decimal RequiredDecimal(string name) => Decimal(name) ?? throw VenueErrors.Mandatory(name);

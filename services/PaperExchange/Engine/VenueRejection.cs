@@ -105,6 +105,12 @@ public static class VenueErrors
 
     public static VenueRejection InvalidSide() => new(-1117, "Invalid side.");
 
+    /// <summary>QUANTITY_EXISTS_WITH_CLOSE_POSITION: a closePosition order sent with a quantity.</summary>
+    public static VenueRejection QuantityWithClosePosition() => new(-4137, "Quantity must be zero with closePosition equals true");
+
+    /// <summary>INVALID_CL_ORD_ID_LEN: a newClientOrderId or clientAlgoId longer than 36 characters.</summary>
+    public static VenueRejection ClientOrderIdNotValid() => new(-4015, "Client order id is not valid.");
+
     public static VenueRejection NotRequired(string name) => new(-1106, $"Parameter '{name}' sent when not required.");
 
     public static VenueRejection PostOnly() =>

@@ -247,11 +247,36 @@ public class VenueErrorCodeTests : PaperTest
     [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=abc", "quantity")]
     [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1e-3", "quantity")]
     [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000,5&closePosition=true", "triggerPrice")]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=-0.010", "quantity")] // a sign is outside the range
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.010&price=-50000", "price")]
+    [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=-58000&closePosition=true", "triggerPrice")]
     public async Task NewOrder_MalformedDecimal_Minus1100WithTheLegalRange(string path, string query, string name)
     {
         var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, path, query);
 
         AssertError(status, body, -1100, $"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.");
+        Assert.DoesNotContain(await Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT");
+    }
+
+    /// <summary>A closePosition order sent with a quantity: Binance's -4137, not -1106 (parameter not required).</summary>
+    [Fact]
+    public async Task NewAlgoOrder_ClosePositionWithQuantity_Minus4137()
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&quantity=0.010&clientAlgoId=close-qty");
+
+        AssertError(status, body, -4137, "Quantity must be zero with closePosition equals true");
+    }
+
+    /// <summary>A client id longer than Binance's 36 characters: -4015 (INVALID_CL_ORD_ID_LEN), not -1130; nothing placed.</summary>
+    [Theory]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010&newClientOrderId=")]
+    [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=")]
+    public async Task NewOrder_ClientIdLongerThan36_Minus4015(string path, string query)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, path, query + new string('a', 37));
+
+        AssertError(status, body, -4015, "Client order id is not valid.");
         Assert.DoesNotContain(await Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT");
     }
 
