@@ -373,10 +373,10 @@ public sealed partial class PaperEngine
         return requested;
     }
 
-    /// <summary>Binance's pattern <c>^[\.A-Z\:/a-z0-9_-]{1,36}$</c>.</summary>
     /// <summary>Binance's longest client order id: a longer one is -4015 ("Client order id length should not be more than 36 chars").</summary>
     private const int MaxClientIdLength = 36;
 
+    /// <summary>Binance's pattern <c>^[\.A-Z\:/a-z0-9_-]{1,36}$</c>.</summary>
     public static bool IsValidClientId(string id)
     {
         if (id.Length is 0 or > MaxClientIdLength)
