@@ -856,10 +856,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     {
         // After a failed attempt the queue waits ten minutes: once the Ledger is back, only the last attempt that
         // shutdown makes can land the queued fill.
-        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
-        {
-            ["Execution:LedgerWriteRetryDelay"] = "00:10:00", ["Execution:LedgerWriteRetryMaxDelay"] = "00:10:00",
-        });
+        await using var stack = await StartWithRetriesTenMinutesApartAsync();
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
         Assert.Contains((await OpenWhileTheLedgerGoesDownAsync(stack, open)).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
         var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
@@ -881,10 +878,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     [Fact]
     public async Task Shutdown_TheLedgerBackWithinTheGrace_TheQueuedFillStillLands()
     {
-        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
-        {
-            ["Execution:LedgerWriteRetryDelay"] = "00:10:00", ["Execution:LedgerWriteRetryMaxDelay"] = "00:10:00",
-        });
+        await using var stack = await StartWithRetriesTenMinutesApartAsync();
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2);
         Assert.Contains((await OpenWhileTheLedgerGoesDownAsync(stack, open)).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
         Assert.True(stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>().Backlog > 0);
@@ -906,10 +900,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task Shutdown_AQueuedWriteTheDomainRefuses_DroppedAndTheWritesBehindItStillLand()
     {
         // After the first write's failed attempt the queue waits ten minutes: only shutdown's last attempt runs the rest.
-        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
-        {
-            ["Execution:LedgerWriteRetryDelay"] = "00:10:00", ["Execution:LedgerWriteRetryMaxDelay"] = "00:10:00",
-        });
+        await using var stack = await StartWithRetriesTenMinutesApartAsync();
         var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
         var firstAttempts = 0;
         var behindLanded = false;
@@ -1048,6 +1039,16 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduceId) > 0);
         Assert.Equal(0, await stack.ReconcileAsync());
     }
+
+    /// <summary>
+    /// A stack whose queue of Ledger writes waits ten minutes after a failed attempt: in a test, only the last attempt
+    /// that shutdown makes can land a write queued while the Ledger was down.
+    /// </summary>
+    private Task<ExecutionStack> StartWithRetriesTenMinutesApartAsync() =>
+        ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
+        {
+            ["Execution:LedgerWriteRetryDelay"] = "00:10:00", ["Execution:LedgerWriteRetryMaxDelay"] = "00:10:00",
+        });
 
     /// <summary>Opens with the fee look-up after the fill slowed down, and stops the Ledger in that window.</summary>
     private static async Task<OpenPositionResponse> OpenWhileTheLedgerGoesDownAsync(ExecutionStack stack, OpenPositionRequest open)
