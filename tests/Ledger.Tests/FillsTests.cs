@@ -37,8 +37,9 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
     }
 
     /// <summary>
-    /// An add's fills are the position's trades, under the position's strategy (as a reduce's and a close's are), whatever
-    /// strategy the add names. Before, they were booked under the add's: none when it named none.
+    /// An add's fills, and a trade recorded with the position's id, are the position's trades, under the position's
+    /// strategy (as a reduce's and a close's fills are), whatever strategy the request names. Before, they were booked
+    /// under the request's: none when it named none.
     /// </summary>
     [Fact]
     public async Task OpenPosition_AddWithFillsNamingNoStrategy_TradesUnderThePositionsStrategy()
@@ -52,6 +53,13 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
 
         Assert.Equal((opened.PositionId, "1.5", "s1"), (added.PositionId, added.Quantity, added.Strategy));
         Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'a1' AND position_id = $1::uuid AND strategy = 's1'", opened.PositionId));
+
+        // A trade of the position recorded on its own (an add whose fills could not be read) is the position's too.
+        var alone = Trade();
+        alone.PositionId = opened.PositionId;
+        alone.RealizedPnl = "0";
+        await Client.RecordTradeAsync(alone);
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = $1 AND strategy = 's1'", alone.ExchangeTradeId));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
 
     // Events of a position are published in the order the position's row lock orders them (see OutboxWriter): take it
     // first, as every other writer of a position does, before the trade's foreign key takes a weaker lock on the row.
-    private const string LockPositionSql = "SELECT symbol, venue FROM positions WHERE position_id = $1 FOR UPDATE";
+    private const string LockPositionSql = "SELECT symbol, venue, strategy FROM positions WHERE position_id = $1 FOR UPDATE";
 
     public Task<RecordTradeResponse> RecordAsync(RecordTradeRequest r, CancellationToken cancellationToken)
     {
@@ -76,7 +76,9 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
 
                 PositionStore.RequireSameMarket(m.Symbol, m.Venue, symbol, venue);
                 await using var batch = new NpgsqlBatch(connection, transaction);
-                foreach (var command in Commands(recorded, exchangeOrderId, strategy))
+                // A position's trade is under the position's strategy, as its fills are (PositionStore), whatever the
+                // request names: an add's trade recorded on its own named the add's (or none).
+                foreach (var command in Commands(recorded, exchangeOrderId, m.Strategy))
                 {
                     batch.BatchCommands.Add(command);
                 }
@@ -88,14 +90,16 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
             cancellationToken);
     }
 
-    private static async Task<(string Symbol, string Venue)?> ReadMarketAsync(NpgsqlDataReader reader, CancellationToken ct)
+    private static async Task<(string Symbol, string Venue, string? Strategy)?> ReadMarketAsync(NpgsqlDataReader reader, CancellationToken ct)
     {
         // The key claim before the read yields no result set: the first one is the lock's.
         do
         {
             if (reader.FieldCount > 0)
             {
-                return await reader.ReadAsync(ct).ConfigureAwait(false) ? (reader.GetString(0), reader.GetString(1)) : null;
+                return await reader.ReadAsync(ct).ConfigureAwait(false)
+                    ? (reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2))
+                    : null;
             }
         }
         while (await reader.NextResultAsync(ct).ConfigureAwait(false));
