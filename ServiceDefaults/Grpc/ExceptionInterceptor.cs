@@ -22,6 +22,11 @@ public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> l
         {
             return await continuation(request, context).ConfigureAwait(false);
         }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !context.CancellationToken.IsCancellationRequested)
+        {
+            // A call of ours to another service cancelled, not by our caller (the service stopping cut it short).
+            throw CutShort(context);
+        }
         catch (Exception ex) when (ex is not RpcException)
         {
             throw Translate(ex, context);
@@ -35,6 +40,11 @@ public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> l
         try
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !context.CancellationToken.IsCancellationRequested)
+        {
+            // A call of ours to another service cancelled, not by our caller (the service stopping cut it short).
+            throw CutShort(context);
         }
         catch (Exception ex) when (ex is not RpcException)
         {
@@ -55,15 +65,21 @@ public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> l
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new global::Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled."));
             case OperationCanceledException:
-                // Not the caller's cancellation: the service stopping cut the work short. Whatever it did stands or is
-                // found again by a retry with the same key; INTERNAL would read as a defect no retry can help.
-                LogCutShort(logger, context.Method);
-                return new RpcException(new global::Grpc.Core.Status(StatusCode.Unavailable,
-                    "The service stopped before the call was done; retry it with the same idempotency key."));
+                // Not the caller's cancellation: the service stopping (or a time limit of its own) cut the work short.
+                // Whatever it did stands or is found again by a retry with the same key; INTERNAL would read as a
+                // defect no retry can help.
+                return CutShort(context);
             default:
                 LogUnhandled(logger, ex, context.Method);
                 return new RpcException(new global::Grpc.Core.Status(StatusCode.Internal, "Internal error."));
         }
+    }
+
+    private RpcException CutShort(ServerCallContext context)
+    {
+        LogCutShort(logger, context.Method);
+        return new RpcException(new global::Grpc.Core.Status(StatusCode.Unavailable,
+            "The call was cut short before it was done (not by the caller); retry it with the same idempotency key."));
     }
 
     public static RpcException InvalidArgument(IReadOnlyList<FieldViolation> violations)
@@ -86,7 +102,7 @@ public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> l
     [LoggerMessage(Level = LogLevel.Information, Message = "Rejected {Method}: {Reason}")]
     private static partial void LogRejected(ILogger logger, string method, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} was cut short by the service stopping")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} was cut short, not by its caller (the service stopping, or a time limit of its own)")]
     private static partial void LogCutShort(ILogger logger, string method);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception in {Method}")]

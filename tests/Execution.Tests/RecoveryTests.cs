@@ -861,6 +861,8 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Contains((await OpenWhileTheLedgerGoesDownAsync(stack, open)).Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
         var writes = stack.ExecutionHost.Services.GetRequiredService<LedgerWrites>();
         Assert.True(writes.Backlog > 0);
+        // The queue's own first attempt has failed (on a loaded machine it can come late, and would land once the Ledger is back).
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(writes.DrainFailures > 0), TimeSpan.FromSeconds(30), "the queue's first attempt");
 
         await stack.StartLedgerAsync();
         Assert.Equal(0, await stack.CountAsync("positions"));

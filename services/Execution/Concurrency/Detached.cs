@@ -6,8 +6,9 @@ namespace TradeEngine.Execution.Concurrency;
 /// Runs work that must finish once started (an order was sent; its fill must reach the Ledger) apart from the
 /// caller: the caller's cancellation and deadline are not propagated to the outbound calls (the HttpContext does not
 /// flow), while the trace does (the current activity is carried over), so the spans stay under the caller's trace.
-/// The work is bound to the process instead: it stops when the host stops (as in a crash), and the reconciliation at
-/// the next start repairs whatever it left half-done.
+/// The work is bound to the process instead: it stops when the host stops (as in a crash), except what follows an
+/// order the venue has taken (its fill's protection and record, which the host's stop waits for), and the
+/// reconciliation at the next start repairs whatever it left half-done.
 /// </summary>
 public static class Detached
 {

@@ -18,15 +18,15 @@ namespace TradeEngine.Execution.Concurrency;
 /// keyed), so a retry after a restart resumes instead of acting twice.
 /// </summary>
 /// <remarks>
-/// A call whose outcome is not known (UNAVAILABLE, CANCELLED, DEADLINE_EXCEEDED, INTERNAL, a venue answer lost) has
-/// its result forgotten at once, so the retry looks at the venue again, but not its request: the same key with another
-/// request is still ALREADY_EXISTS (it could take the first request's order at the venue as its own). A call refused
-/// for a reason that changed nothing is forgotten whole.
+/// A call that failed has its result forgotten at once, so the retry looks at the venue again, but not its request:
+/// the same key with another request is still ALREADY_EXISTS (it could take the first request's order at the venue as
+/// its own). Only a request refused with nothing of it done is forgotten whole, to be corrected and sent again.
 /// </remarks>
 public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
+    private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
 
     public async Task<(TResponse Response, bool Replayed)> RunAsync<TResponse>(
         string operation, string key, IMessage request, Func<Task<TResponse>> work)
@@ -58,8 +58,8 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
                 break;
             }
 
-            // The same request again after one whose outcome was not known: it runs again (and finds at the venue what
-            // the first one did).
+            // The same request again after one that failed: it runs again (and finds at the venue what the first one
+            // did).
             if (_entries.TryUpdate(id, mine, entry))
             {
                 (entry, run) = (mine, myRun);
@@ -80,11 +80,11 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
         }
         catch (Exception ex) when (!IsFinal(ex))
         {
-            if (OutcomeUnknown(ex))
+            if (!Refused(ex))
             {
                 // Its result is forgotten but not its request: the venue may hold an order under this id (placed, or
                 // placed late), so another request under the id could take that order as its own, or place a second one.
-                if (_entries.TryUpdate(id, new Entry(fingerprint, null), entry) && !replayed)
+                if (_entries.TryUpdate(id, new Entry(fingerprint, null), entry))
                 {
                     Remember(id);
                 }
@@ -122,25 +122,41 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
     private static bool IsFinal(Exception ex) => ex is RpcException { StatusCode: StatusCode.Aborted };
 
     /// <summary>
-    /// Whether a failure leaves what the request did unknown: a call to the venue, Risk or the Ledger that timed out or
-    /// failed on the way, a venue answer that could not be read, the service stopping. A refusal (ours, the venue's or a
-    /// collaborator's, each with a status that says so) is known to have changed nothing.
+    /// Whether the request was refused with nothing of it done: malformed (ours or the domain's validation), refused by
+    /// a rule (FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS: the id is another request's), or refused by the venue
+    /// for good. The caller may send another request under the key. Every other failure (a timeout, UNAVAILABLE, a
+    /// venue answer lost or refused for a while, the service stopping) leaves unknown whether an order went out: its
+    /// request keeps the key.
     /// </summary>
-    private static bool OutcomeUnknown(Exception ex) => ex switch
+    private static bool Refused(Exception ex) => ex switch
     {
-        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled
-            or StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss,
-        BinanceApiException or BinanceRequestRefusedException or BinanceRateLimitException => false,
-        RequestValidationException or DomainException => false,
-        _ => true,
+        RequestValidationException or DomainException or BinanceRequestRefusedException => true,
+        RpcException rpc => rpc.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.NotFound
+            or StatusCode.AlreadyExists or StatusCode.OutOfRange or StatusCode.PermissionDenied or StatusCode.Unauthenticated,
+        BinanceApiException api => !BinanceErrors.MayPassLater(api.Code),
+        _ => false,
     };
 
+    /// <summary>
+    /// Keeps the id's entry among the last <see cref="ExecutionOptions.ResultCacheSize"/>; an id is queued once. An
+    /// entry whose run is still going when its turn comes stays (its run queues it again when it ends): dropped, a
+    /// concurrent call with its key would run the request a second time.
+    /// </summary>
     private void Remember(string id)
     {
+        if (!_queued.TryAdd(id, 0))
+        {
+            return;
+        }
+
         _order.Enqueue(id);
         while (_order.Count > options.Value.ResultCacheSize && _order.TryDequeue(out var old))
         {
-            _entries.TryRemove(old, out _);
+            _queued.TryRemove(old, out _);
+            if (_entries.TryGetValue(old, out var entry) && entry.Work is not { IsValueCreated: true, Value.IsCompleted: false })
+            {
+                _entries.TryRemove(new KeyValuePair<string, Entry>(old, entry));
+            }
         }
     }
 

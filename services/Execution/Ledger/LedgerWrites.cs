@@ -117,6 +117,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 }
                 catch (RpcException ex) when (IsTransient(ex))
                 {
+                    Interlocked.Increment(ref _drainFailures);
                     await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.LedgerWriteRetryMaxDelay.Ticks));
                 }
@@ -165,6 +166,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
             {
                 await write.Run(grace).ConfigureAwait(false);
                 Landed(write);
+                backoff = FlushFirstBackoff;
             }
             catch (RpcException ex) when (!IsTransient(ex) && !grace.IsCancellationRequested)
             {
@@ -216,6 +218,11 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
         Interlocked.Decrement(ref _backlog);
         Log.LedgerWriteLanded(logger, write.Description);
     }
+
+    private long _drainFailures;
+
+    /// <summary>How many times the background loop found the Ledger not answering (each followed by its retry delay).</summary>
+    public long DrainFailures => Interlocked.Read(ref _drainFailures);
 
     private static readonly TimeSpan FlushFirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan FlushLongestBackoff = TimeSpan.FromSeconds(1);

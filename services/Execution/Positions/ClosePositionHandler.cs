@@ -96,13 +96,11 @@ public sealed class ClosePositionHandler(
         if (existing is not null)
         {
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity: null);
-            (existing, var waited) = await VenueOrders.EndedAsync(venue, existing, ct).ConfigureAwait(false);
-            if (waited)
-            {
-                // The position read beside the look-up predates the fills made since: judged against it, a close that
-                // ended filled would read as one that left the position standing.
-                open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
-            }
+            existing = await VenueOrders.EndedAsync(venue, existing, ct).ConfigureAwait(false);
+            // Read again now the order has ended, as a resumed reduce does: the position read beside the look-up could
+            // predate the order's fills, and judged against it a close that filled would read as one that left the
+            // position standing.
+            open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
 
             if (existing.ExecutedQty <= 0m)
             {
@@ -160,7 +158,7 @@ public sealed class ClosePositionHandler(
                     $"symbol: no open position on {symbol}: it closed at the venue (a stop-loss, take-profit or liquidation) before this close's order arrived; nothing was sent to close it"));
             }
 
-            (order, _) = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
+            order = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
             if (order.ExecutedQty > 0m && order.ExecutedQty < Math.Abs(open.PositionAmt))
             {
                 await PartialCloseAsync(symbol, open, record, deferred, order, clientOrderId, reason, ct).ConfigureAwait(false);
@@ -328,7 +326,7 @@ public sealed class ClosePositionHandler(
         {
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity);
             Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
-            (order, _) = await VenueOrders.EndedAsync(venue, existing, ct).ConfigureAwait(false);
+            order = await VenueOrders.EndedAsync(venue, existing, ct).ConfigureAwait(false);
             existing = order;
             // Read again now the order is known filled: the read made alongside the lookup could predate a fill the
             // venue made late, and a resumed reduce is judged against this (FillRecorder.AlreadyBookedAsync).
@@ -387,7 +385,7 @@ public sealed class ClosePositionHandler(
                     $"symbol: no open position on {symbol}: it closed at the venue (a stop-loss, take-profit or liquidation) before this reduce's order arrived; nothing was sent to reduce it"));
             }
 
-            (order, _) = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
+            order = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
         }
 
         if (order.ExecutedQty <= 0m)

@@ -348,7 +348,7 @@ public sealed class FillRecorder(
             return null;
         }
 
-        (order, _) = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
+        order = await VenueOrders.EndedAsync(venue, order, ct, orStillWorking: true).ConfigureAwait(false);
         if (order.ExecutedQty < order.OrigQty)
         {
             // The book could not take the close (in whole or part): nothing is booked as a close (the open's record

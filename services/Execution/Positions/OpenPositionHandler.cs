@@ -66,7 +66,7 @@ public sealed class OpenPositionHandler(
         {
             ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
             Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
-            (existing, _) = await VenueOrders.EndedAsync(venue, existing, ct).ConfigureAwait(false);
+            existing = await VenueOrders.EndedAsync(venue, existing, CancellationToken.None).ConfigureAwait(false);
             // Whether a position stands (and needs the protective orders) is read now the order has ended: the account read
             // beside the look-up could predate a fill the venue made late, and a filled open would go unprotected.
             var positionOpen = existing.ExecutedQty > 0m && await fills.OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false) is not null;
@@ -166,7 +166,8 @@ public sealed class OpenPositionHandler(
         var placement = await venue.PlaceOrderAsync(
             new NewOrder(command.Symbol, ExecutionWire.OpeningOrder(command.Side), OrderType.Market, command.Quantity), command.ClientOrderId, ct)
             .ConfigureAwait(false);
-        var (order, _) = await VenueOrders.EndedAsync(venue, placement.Order, ct).ConfigureAwait(false);
+        // The venue has the order: waiting for it to end, as what follows it, is not cut short by the service stopping.
+        var order = await VenueOrders.EndedAsync(venue, placement.Order, CancellationToken.None).ConfigureAwait(false);
         return await fills.CompleteOpenAsync(command, order, quote, resumed: false, adding: position is not null).ConfigureAwait(false);
     }
 }

@@ -504,7 +504,7 @@ public sealed class Reconciler(
         order ??= (await venue.PlaceOrderAsync(
             new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true), closeId, ct)
             .ConfigureAwait(false)).Order;
-        (order, _) = await VenueOrders.EndedAsync(venue, order, ct).ConfigureAwait(false);
+        order = await VenueOrders.EndedAsync(venue, order, ct, orStillWorking: true).ConfigureAwait(false);
         if (order.ExecutedQty < order.OrigQty)
         {
             // Not closed (no liquidity): nothing is booked as a close, and the orders still at the venue (a take-profit)

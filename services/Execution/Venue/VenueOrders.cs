@@ -22,16 +22,20 @@ public static class VenueOrders
     /// matching engine works on it. Judged then, an open that filled a moment later was answered "not filled" (and its
     /// stop-loss never placed), and a close or reduce in part filled was booked at part of its size. Such an order is
     /// read again, with back-off, until it ends; one still working after <see cref="EndWait"/> is UNAVAILABLE, and a retry
-    /// with the same client order id resumes it. The caller holds the symbol's lock throughout.
+    /// of the caller's with the same client order id resumes it. The caller holds the symbol's lock throughout.
     /// </summary>
-    /// <returns>The ended order, and whether it had to be waited for (reads of the venue made before it may predate its fills).</returns>
-    public static async Task<(OrderInfo Order, bool Waited)> EndedAsync(IBinanceClient venue, OrderInfo order, CancellationToken ct)
+    /// <param name="orStillWorking">
+    /// For an order of Execution's own no retry resumes (a close at once, reconciliation's): answered as last read once
+    /// <see cref="EndWait"/> has passed, so the caller treats it as not (or not wholly) filled, as it does an order the
+    /// book could not fill, instead of throwing.
+    /// </param>
+    public static async Task<OrderInfo> EndedAsync(IBinanceClient venue, OrderInfo order, CancellationToken ct, bool orStillWorking = false)
     {
         ArgumentNullException.ThrowIfNull(venue);
         ArgumentNullException.ThrowIfNull(order);
         if (!Working(order))
         {
-            return (order, false);
+            return order;
         }
 
         var waited = Stopwatch.StartNew();
@@ -40,6 +44,11 @@ public static class VenueOrders
         {
             if (waited.Elapsed >= EndWait)
             {
+                if (orStillWorking)
+                {
+                    return order;
+                }
+
                 throw new RpcException(new Status(StatusCode.Unavailable,
                     $"order: the venue is still working {order.Symbol} order {order.ClientOrderId} (status {order.Status}, " +
                     $"{Wire.Format(order.ExecutedQty)} of {Wire.Format(order.OrigQty)} filled after {EndWait.TotalSeconds:0} s); " +
@@ -52,7 +61,7 @@ public static class VenueOrders
             interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, LongestReadInterval.Ticks));
         }
 
-        return (order, true);
+        return order;
     }
 
     private static bool Working(OrderInfo order) => order.Status is OrderStatus.New or OrderStatus.PartiallyFilled;

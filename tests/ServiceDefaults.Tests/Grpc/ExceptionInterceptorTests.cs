@@ -46,22 +46,26 @@ public sealed class ExceptionInterceptorTests
     }
 
     /// <summary>
-    /// Work cut short by the service stopping (its stopping token, not the caller's) is UNAVAILABLE, to be retried with
-    /// the same key; the caller's own cancellation stays CANCELLED. Before, the first was INTERNAL, which reads as a defect.
+    /// Work cut short by the service stopping (its stopping token, not the caller's), and a call of ours to another service
+    /// cancelled that way, are UNAVAILABLE, to be retried with the same key; the caller's own cancellation stays
+    /// CANCELLED. Before, the first was INTERNAL, which reads as a defect, and the second CANCELLED, which is not retried.
     /// </summary>
     [Fact]
-    public async Task UnaryServerHandler_CancelledByTheServiceStopping_UnavailableAndTheCallersOwnCancellationCancelled()
+    public async Task UnaryServerHandler_CancelledNotByTheCaller_UnavailableAndTheCallersOwnCancellationCancelled()
     {
         using var stopping = new CancellationTokenSource();
         await stopping.CancelAsync();
 
         var cutShort = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
             "request", new TestServerCallContext("/t/M"), (_, _) => throw new OperationCanceledException(stopping.Token)));
+        var calleeCancelled = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "request", new TestServerCallContext("/t/M"), (_, _) => throw new RpcException(new global::Grpc.Core.Status(StatusCode.Cancelled, "cancelled"))));
         var callerGone = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
             "request", new TestServerCallContext("/t/M", stopping.Token), (_, _) => throw new OperationCanceledException(stopping.Token)));
 
         Assert.Equal(StatusCode.Unavailable, cutShort.StatusCode);
         Assert.Contains("same idempotency key", cutShort.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unavailable, calleeCancelled.StatusCode);
         Assert.Equal(StatusCode.Cancelled, callerGone.StatusCode);
     }
 
