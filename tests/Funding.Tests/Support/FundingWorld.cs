@@ -9,6 +9,7 @@ using TradeEngine.Ledger.V1;
 using TradeEngine.Testing.Hosting;
 using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
 
 namespace TradeEngine.Funding.Tests.Support;
 
@@ -109,9 +110,7 @@ public sealed class FundingWorld : IAsyncDisposable
             s.AddSingleton<TimeProvider>(clock);
             if (_decorateVenue is { } decorate)
             {
-                // AddBinanceClient registers the client as a singleton made by a factory; the decorator wraps what it makes.
-                var real = s.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
-                s.Replace(ServiceDescriptor.Singleton<IBinanceClient>(sp => decorate((IBinanceClient)real.ImplementationFactory!(sp))));
+                VenueProxy.Install(s, decorate);
             }
 
             if (_rewriteVenueAnswer is { } rewrite)

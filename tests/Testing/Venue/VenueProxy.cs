@@ -1,0 +1,57 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using TradeEngine.Binance;
+
+namespace TradeEngine.Testing.Venue;
+
+/// <summary>
+/// A service's venue client with a test's hand on some of its calls: for answers Binance gives that the simulator does
+/// not make on its own (an order still working when its placement answers, one symbol's history unreadable). Every call
+/// goes through <c>around</c>, which gets the method, its arguments and the call to the real client (over the
+/// simulator), and answers in its place or passes it on. A <see cref="DispatchProxy"/>, so it follows
+/// <see cref="IBinanceClient"/> as it grows.
+/// </summary>
+public class VenueProxy : DispatchProxy
+{
+    private IBinanceClient _inner = null!;
+    private Func<MethodInfo, object?[]?, Func<object?>, object?> _around = null!;
+
+    public static IBinanceClient Wrap(IBinanceClient inner, Func<MethodInfo, object?[]?, Func<object?>, object?> around)
+    {
+        var client = Create<IBinanceClient, VenueProxy>();
+        var proxy = (VenueProxy)(object)client;
+        proxy._inner = inner;
+        proxy._around = around;
+        return client;
+    }
+
+    /// <summary>
+    /// Replaces the service collection's <see cref="IBinanceClient"/> (AddBinanceClient registers it as a singleton made
+    /// by a factory) with <paramref name="wrap"/> of the one that factory makes.
+    /// </summary>
+    public static void Install(IServiceCollection services, Func<IBinanceClient, IBinanceClient> wrap)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var real = services.Last(d => d.ServiceType == typeof(IBinanceClient) && !d.IsKeyedService && d.ImplementationFactory is not null);
+        services.Replace(ServiceDescriptor.Singleton(sp => wrap((IBinanceClient)real.ImplementationFactory!(sp))));
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        return _around(targetMethod, args, () =>
+        {
+            try
+            {
+                return targetMethod.Invoke(_inner, args);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is not null)
+            {
+                ExceptionDispatchInfo.Throw(e.InnerException);
+                throw;
+            }
+        });
+    }
+}
