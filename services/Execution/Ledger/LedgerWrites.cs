@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Options;
+using TradeEngine.ServiceDefaults;
 using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Execution.Ledger;
@@ -71,7 +72,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
 
                 Log.LedgerWriteRetry(logger, description, attempt, ex.StatusCode);
                 await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                delay = Backoff.Doubled(delay, TimeSpan.FromSeconds(1));
             }
         }
     }
@@ -119,7 +120,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                 {
                     Interlocked.Increment(ref _drainFailures);
                     await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.LedgerWriteRetryMaxDelay.Ticks));
+                    delay = Backoff.Doubled(delay, options.Value.LedgerWriteRetryMaxDelay);
                 }
                 catch (RpcException ex)
                 {
@@ -144,7 +145,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                     // one. Nothing may end this loop early: the writes behind would never land.
                     Log.LedgerWriteRetryAfterError(logger, ex, write.Description);
                     await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.LedgerWriteRetryMaxDelay.Ticks));
+                    delay = Backoff.Doubled(delay, options.Value.LedgerWriteRetryMaxDelay);
                 }
             }
         }
@@ -196,7 +197,7 @@ public sealed class LedgerWrites(IOptions<ExecutionOptions> options, TimeProvide
                     break;
                 }
 
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, FlushLongestBackoff.Ticks));
+                backoff = Backoff.Doubled(backoff, FlushLongestBackoff);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Grpc.Core;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
+using TradeEngine.ServiceDefaults;
 using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Execution.Venue;
@@ -58,7 +59,7 @@ public static class VenueOrders
             await Task.Delay(interval, ct).ConfigureAwait(false);
             // An order the venue no longer finds keeps the last state read (it was found a moment ago; the caller judges it).
             order = await venue.GetOrderAsync(order.Symbol, order.ClientOrderId, ct).ConfigureAwait(false) ?? order;
-            interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, LongestReadInterval.Ticks));
+            interval = Backoff.Doubled(interval, LongestReadInterval);
         }
 
         return order;

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using TradeEngine.Ledger.Data;
+using TradeEngine.ServiceDefaults;
 
 namespace TradeEngine.Ledger.Outbox;
 
@@ -344,7 +345,7 @@ public sealed partial class OutboxRelay(
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private TimeSpan Next(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+    private TimeSpan Next(TimeSpan backoff) => Backoff.Doubled(backoff, _options.MaxBackoff);
 
     private sealed record OutboxRow(long OutboxId, Guid EventId, string AggregateId, string MessageType, string Payload);
 
