@@ -234,13 +234,8 @@ public sealed partial class BinanceClient
             {
                 // The earlier call may have been another order under the same id (a close, then an open): that one is
                 // not this order's answer, and this one cannot be sent under its id.
-                var found = ParseOrUnknown(parse, earlier, symbol, clientId);
-                if (!isThisOrder(found))
-                {
-                    throw new BinanceRequestRefusedException(BinanceErrorKind.DuplicateClientOrderId, "clientOrderId",
-                        $"{clientId} is already another order on {symbol}, placed by an earlier call whose outcome was in doubt; nothing was sent");
-                }
-
+                var found = ThisOrder(ParseOrUnknown(parse, earlier, symbol, clientId), isThisOrder, symbol, clientId,
+                    "placed by an earlier call whose outcome was in doubt; nothing was sent");
                 activity?.SetTag("binance.recovered_by_lookup", true);
                 return (found, 1, true);
             }
@@ -257,6 +252,16 @@ public sealed partial class BinanceClient
             throw;
         }
     }
+
+    /// <summary>
+    /// <paramref name="found"/>, the order the venue holds under this call's id, when it is this call's order; another
+    /// order under the id (a close, then an open) is not this one's answer, and this one cannot be sent under its id.
+    /// </summary>
+    private static TResult ThisOrder<TResult>(TResult found, Func<TResult, bool> isThisOrder, string symbol, string clientId, string how) =>
+        isThisOrder(found)
+            ? found
+            : throw new BinanceRequestRefusedException(BinanceErrorKind.DuplicateClientOrderId, "clientOrderId",
+                $"{clientId} is already another order on {symbol}, {how}");
 
     private async Task<(TResult Result, int Attempts, bool Recovered)> SendIdempotentAsync<TDto, TResult>(
         VenueRequest request,
@@ -286,13 +291,8 @@ public sealed partial class BinanceClient
                 var existing = await LookupOnceAsync(lookup, symbol, clientId, e, ct).ConfigureAwait(false);
                 if (existing is not null)
                 {
-                    var open = ParseOrUnknown(parse, existing, symbol, clientId);
-                    if (!isThisOrder(open))
-                    {
-                        throw new BinanceRequestRefusedException(BinanceErrorKind.DuplicateClientOrderId, "clientOrderId",
-                            $"{clientId} is already another open order on {symbol} (the venue refused this one as a duplicate id); nothing was placed");
-                    }
-
+                    var open = ThisOrder(ParseOrUnknown(parse, existing, symbol, clientId), isThisOrder, symbol, clientId,
+                        "an open one (the venue refused this one as a duplicate id); nothing was placed");
                     return (open, attempt, true);
                 }
 
