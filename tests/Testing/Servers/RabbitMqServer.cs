@@ -435,6 +435,9 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
                 $"cluster_name = {NodeName}",
                 "loopback_users.guest = true",
                 "disk_free_limit.absolute = 10MB",
+                // Classic queues of version 2, as RabbitMQ 3.13 and later (the container image) use by default; Debian's
+                // 3.10 still declares version 1 (see AppHost's LocalRabbitMqExtensions).
+                "classic_queue.default_version = 2",
                 "log.console = true",
                 "log.console.level = warning",
                 "log.file = false",
