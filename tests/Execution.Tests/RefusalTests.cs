@@ -178,6 +178,46 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// The venue refuses the order for the moment: -1021 (the clock, again after the client's one re-sync). The answer is
+    /// UNAVAILABLE, so the caller retries with the same id, and that retry opens once. Before, FAILED_PRECONDITION told the
+    /// caller the request would never pass, while its id stayed taken for this very request.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_VenueRefusesTheClockTwice_UnavailableAndTheRetryWithTheSameIdOpensOnce()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Timestamp, "/fapi/v1/order", count: 2);
+        var open = Orders.Open(symbol: "BTCUSDT", quantity: "0.01");
+
+        var refused = await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.Contains("-1021", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        var opened = await stack.Execution.OpenPositionAsync(open);
+        Assert.Equal("0.01", opened.Quantity);
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+    }
+
+    /// <summary>
+    /// This service's venue credentials refused by the venue (-2015): FAILED_PRECONDITION saying so, nothing placed. Before,
+    /// the same status read "rejected with code -2015" as if the request were at fault. (Credentials not configured at all
+    /// keep Execution from its first reconciliation, so no open gets that far; the client's refusal before sending is
+    /// FAILED_PRECONDITION too, no longer INVALID_ARGUMENT naming <c>Binance:ApiKey</c>.)
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_TheVenueRefusesThisServicesCredentials_FailedPreconditionSayingSoAndNothingPlaced()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Reject, "/fapi/v1/order", count: 1, status: 401, code: -2015);
+        var open = Orders.Open(symbol: "BTCUSDT", quantity: "0.01");
+
+        var refused = await Orders.FailsWith(StatusCode.FailedPrecondition, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.Contains("refused this service's credentials with code -2015", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(await stack.Paper.OrdersAsync(open.ClientOrderId));
+    }
+
+    /// <summary>
     /// A close's client order id given to a reduce once a new position stands: refused, nothing sent. Before, the
     /// reduce's own key space did not know the id, the venue's look-up found the close's order, and the reduce was
     /// answered as done (replayed, the whole position "reduced") while nothing happened.
