@@ -19,20 +19,65 @@ public sealed class HealthTests(PostgresServer postgres, RabbitMqServer rabbit)
         using var http = ledger.Host.CreateHttp2Client();
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode);
 
+        await SetConnectionsAllowedAsync(new NpgsqlConnectionStringBuilder(database).Database!, allowed: false);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/alive", UriKind.Relative))).StatusCode);
+    }
+
+    /// <summary>
+    /// PostgreSQL refusing the Ledger's connections: a write and a read answer UNAVAILABLE (retry with the same key), not
+    /// INTERNAL, and the status names no server, database or user; once connections are allowed again the same write
+    /// lands under its key, once. Before, both were INTERNAL ("Internal error."), which no caller's retry policy retries.
+    /// </summary>
+    [Fact]
+    public async Task Rpcs_PostgresRefusingConnections_UnavailableThenTheSameWriteLandsOnce()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
         var name = new NpgsqlConnectionStringBuilder(database).Database!;
+        await SetConnectionsAllowedAsync(name, allowed: false);
+        var trade = Requests.Trade();
+        try
+        {
+            var write = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => ledger.Client.RecordTradeAsync(trade).ResponseAsync);
+            var read = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => ledger.Client.GetKillSwitchAsync(new V1.GetKillSwitchRequest()).ResponseAsync);
+
+            Assert.All(new[] { write, read }, e =>
+            {
+                Assert.Equal(Grpc.Core.StatusCode.Unavailable, e.StatusCode);
+                Assert.Contains("Retry with the same idempotency key", e.Status.Detail, StringComparison.Ordinal);
+                Assert.DoesNotContain(name, e.Status.Detail, StringComparison.Ordinal);
+            });
+        }
+        finally
+        {
+            await SetConnectionsAllowedAsync(name, allowed: true);
+        }
+
+        var recorded = await ledger.Client.RecordTradeAsync(trade);
+        Assert.Equal(recorded.TradeId, (await ledger.Client.RecordTradeAsync(trade)).TradeId);
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM trades", connection);
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+    }
+
+    private async Task SetConnectionsAllowedAsync(string name, bool allowed)
+    {
         await using (var admin = new NpgsqlConnection(postgres.ConnectionString))
         {
             await admin.OpenAsync();
-            await using var refuse = new NpgsqlCommand($"ALTER DATABASE {name} ALLOW_CONNECTIONS false", admin);
-            await refuse.ExecuteNonQueryAsync();
-            await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", admin);
-            terminate.Parameters.Add(new NpgsqlParameter { Value = name });
-            await terminate.ExecuteNonQueryAsync();
+            await using var change = new NpgsqlCommand($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(allowed ? "true" : "false")}", admin);
+            await change.ExecuteNonQueryAsync();
+            if (!allowed)
+            {
+                await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", admin);
+                terminate.Parameters.Add(new NpgsqlParameter { Value = name });
+                await terminate.ExecuteNonQueryAsync();
+            }
         }
 
         NpgsqlConnection.ClearAllPools();
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/alive", UriKind.Relative))).StatusCode);
     }
 
     [Fact]

@@ -34,6 +34,9 @@ public static class LedgerServiceCollectionExtensions
         // NpgsqlDataSource with its health check (readiness depends on PostgreSQL), tracing and metrics. The Ledger
         // runs a handful of statements over and over, so they are prepared once per connection (auto-prepare) and
         // PostgreSQL skips parsing and planning them on every call. A connection string that sets these keeps its values.
+        // PostgreSQL out of reach for the moment answers UNAVAILABLE, not INTERNAL (inside the shared ExceptionInterceptor).
+        builder.Services.Configure<global::Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.Interceptors.Add<DatabaseExceptionInterceptor>());
+
         builder.AddNpgsqlDataSource(DatabaseName, configureDataSourceBuilder: source =>
         {
             var settings = source.ConnectionStringBuilder;
