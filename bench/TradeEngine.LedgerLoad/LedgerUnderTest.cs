@@ -1,3 +1,4 @@
+using System.Globalization;
 using Grpc.Net.Client;
 using TradeEngine.Testing.Hosting;
 
@@ -62,19 +63,36 @@ internal sealed class LedgerUnderTest : IAsyncDisposable
     }
 }
 
-/// <summary>CPU time used by the Ledger and by this tool between <see cref="Start"/> and <see cref="Stop"/>.</summary>
-internal sealed class CpuMeter(LedgerUnderTest ledger)
+/// <summary>
+/// CPU time used between <see cref="Start"/> and <see cref="Stop"/> by the Ledger, this tool (its callers and its
+/// consumer), and a local RabbitMQ and PostgreSQL (their whole process trees; zero for containers).
+/// </summary>
+internal sealed class CpuMeter(LedgerUnderTest ledger, int? broker, int? database)
 {
     private TimeSpan _ledger;
     private TimeSpan _tool;
+    private TimeSpan _broker;
+    private TimeSpan _database;
 
     public void Start()
     {
         _ledger = ledger.CpuTime ?? TimeSpan.Zero;
         _tool = Environment.CpuUsage.TotalTime;
+        _broker = ProcessTreeCpu.Read(broker) ?? TimeSpan.Zero;
+        _database = ProcessTreeCpu.Read(database) ?? TimeSpan.Zero;
     }
 
-    /// <summary>The Ledger's CPU (zero in process, where it is part of the tool's) and the tool's.</summary>
-    public (TimeSpan Ledger, TimeSpan Tool) Stop() =>
-        ((ledger.CpuTime ?? TimeSpan.Zero) - _ledger, Environment.CpuUsage.TotalTime - _tool);
+    /// <summary>The Ledger's CPU (zero in process, where it is part of the tool's), the tool's, the broker's and the database's.</summary>
+    public CpuUse Stop() => new(
+        (ledger.CpuTime ?? TimeSpan.Zero) - _ledger,
+        Environment.CpuUsage.TotalTime - _tool,
+        (ProcessTreeCpu.Read(broker) ?? TimeSpan.Zero) - _broker,
+        (ProcessTreeCpu.Read(database) ?? TimeSpan.Zero) - _database);
+}
+
+internal sealed record CpuUse(TimeSpan Ledger, TimeSpan Tool, TimeSpan Broker, TimeSpan Database)
+{
+    /// <summary>Each process's CPU per operation, in microseconds: "Ledger / tool / RabbitMQ / PostgreSQL".</summary>
+    public string PerOperation(int operations) => string.Create(CultureInfo.InvariantCulture,
+        $"{Ledger.TotalMicroseconds / operations:F0} / {Tool.TotalMicroseconds / operations:F0} / {Broker.TotalMicroseconds / operations:F0} / {Database.TotalMicroseconds / operations:F0} µs");
 }

@@ -120,10 +120,10 @@ internal static class LoadProgram
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"(b)/(a) p50 in each of the {Rounds} rounds: {string.Join(", ", roundRatios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}; median {medianRoundRatio:F2}"));
 
-        var cpu = new CpuMeter(ledger);
+        var cpu = new CpuMeter(ledger, rabbit.LocalProcessId, postgres.LocalProcessId);
         var rpcMany = await runner.MeasureAsync($"(b) RecordTrade RPC, {Callers} callers", RecordTradeAsync, Callers,
             onMeasureStart: () => { committed.Clear(); cpu.Start(); });
-        var (ledgerCpu, toolCpu) = cpu.Stop();
+        var rpcCpu = cpu.Stop();
         Console.WriteLine(rpcMany);
 
         var delivery = await DeliveryAsync("outbox -> consumer under load", committed, received, rpcMany.Elapsed, TimeSpan.FromSeconds(30));
@@ -160,7 +160,10 @@ internal static class LoadProgram
         var (rawBesideQuiet, quietOne) = (quietTurns[0], quietTurns[1]);
         Console.WriteLine(rawBesideQuiet);
         Console.WriteLine(quietOne);
-        var quietMany = await runner.MeasureAsync($"(b') RecordTrade, relay off, {Callers} callers", RecordQuietAsync, Callers);
+        var quietCpuMeter = new CpuMeter(quiet, rabbit.LocalProcessId, postgres.LocalProcessId);
+        var quietMany = await runner.MeasureAsync($"(b') RecordTrade, relay off, {Callers} callers", RecordQuietAsync, Callers,
+            onMeasureStart: quietCpuMeter.Start);
+        var quietCpu = quietCpuMeter.Stop();
         Console.WriteLine(quietMany);
 
         var ratioOne = rpcOne.Percentile(50) / rawOne.Percentile(50);
@@ -182,7 +185,7 @@ internal static class LoadProgram
             | (b') relay off, {Callers} callers               | {quietMany.Percentile(50),6:F2} | {quietMany.Percentile(99),6:F2} | {quietMany.Throughput,7:F0}/s | ratio {quietMany.Percentile(50) / rawMany.Percentile(50):F2} |
             | outbox -> consumer, under (b)'s load     | {delivery.Result.Percentile(50),6:F2} | {delivery.Result.Percentile(99),6:F2} | {delivery.Delivered}/{delivery.Committed} |  |
             | outbox -> consumer, paced                | {pacedDelivery.Result.Percentile(50),6:F2} | {pacedDelivery.Result.Percentile(99),6:F2} | {pacedDelivery.Delivered}/{pacedDelivery.Committed} | p99 < 50 ms |
-            | CPU per (b) write: Ledger / this tool    | {ledgerCpu.TotalMicroseconds / writes,6:F0} µs | {toolCpu.TotalMicroseconds / writes,6:F0} µs | | |
+            | CPU per write, {Callers} callers: Ledger / this tool / RabbitMQ / PostgreSQL | (b) {rpcCpu.PerOperation(writes)} | (b') relay off {quietCpu.PerOperation(Math.Max(1, quietMany.LatenciesMs.Count))} | | |
             load average before {loadBefore}, after {LoadAverage()}
             """));
         return 0;

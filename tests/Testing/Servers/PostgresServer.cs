@@ -23,6 +23,12 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
     private PostgreSqlContainer? _container;
     private LocalProcess? _process;
+
+    /// <summary>
+    /// The local server's process (the root of its process tree: the <c>runuser</c> that started it when run as another
+    /// user), for tools that read its CPU; null for a container or an external server, or before it starts.
+    /// </summary>
+    public int? LocalProcessId => _process?.Id;
     private string? _root;
     private string? _connectionString;
 

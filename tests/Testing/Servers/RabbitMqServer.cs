@@ -28,6 +28,12 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private RabbitMqContainer? _container;
     private LocalProcess? _process;
+
+    /// <summary>
+    /// The local broker's process (the root of its process tree: the <c>runuser</c> that started it when run as another
+    /// user), for tools that read its CPU; null for a container or an external broker, or before it starts.
+    /// </summary>
+    public int? LocalProcessId => _process?.Id;
     private LocalProcess? _epmd;
     private LocalNode? _node;
     private Uri? _amqpUri;
