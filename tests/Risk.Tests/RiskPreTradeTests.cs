@@ -122,6 +122,40 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
+    /// Figures that pass their own bounds but overflow decimal in the judgement: a dust position whose computed
+    /// maintenance margin makes the margin ratio too large; a position of 10^23 at a mark of 10^-8 valued at the order's
+    /// price of 10^9; an order of 10^23 at 10^-8 valued at a position's mark of 10^12. Each is INVALID_ARGUMENT naming the request's field (not Domain's parameter, not INTERNAL), and
+    /// the refused request writes nothing: no day observation, no new high (11,000 over the 10,000 peak).
+    /// </summary>
+    [Theory]
+    [InlineData("0.0000000000000000000000000001", "60000", "", "0.01", "60000", "account.maintenance_margin")]
+    [InlineData("100000000000000000000000", "0.00000001", "0", "0.01", "1000000000", "account.positions[0].quantity")]
+    [InlineData("0.001", "1000000000000", "0", "100000000000000000000000", "0.00000001", "order.quantity")]
+    public async Task CheckPreTrade_FigureOverflowsInTheJudgement_InvalidArgumentNamingTheFieldAndNothingWritten(
+        string quantity, string price, string maintenance, string orderQuantity, string orderPrice, string field)
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(11_000m);
+        account.MaintenanceMargin = maintenance;
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = quantity, EntryPrice = price, MarkPrice = price, UnrealizedPnl = "0",
+        });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order(orderQuantity, price: orderPrice), Account = account,
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal(field, Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+        // The peak is written in the background: time for it to land, had it been written.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await world.CountAsync("pnl_snapshots"));
+        Assert.Equal("10000", (await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity);
+    }
+
+    /// <summary>
     /// Equity is wallet + unrealized. One that is not would hide a day's loss (wallet 9,400 sent with equity 10,000) or,
     /// recorded as a new high, stand as the peak and latch the kill switch on every later check: refused naming the
     /// field, and no high is recorded.

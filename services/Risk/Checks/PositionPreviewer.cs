@@ -59,7 +59,7 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
             : string.IsNullOrEmpty(raw?.UnrealizedPnl) ? existing.UnrealizedPnl(existingMark) : existingView.UnrealizedPnl;
         var existingMaintenance = existing.IsFlat ? 0m : MarginMath.MaintenanceMargin(MarginMath.Notional(existing.SignedSize, existingMark), instrument.Brackets);
         var accountMaintenance = Math.Max(0m, account.MaintenanceMargin - existingMaintenance) + positionMaintenance;
-        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, accountMaintenance, evaluator.Limits.LiquidationBuffer);
+        var health = RiskWire.Health(account.WalletBalance, account.UnrealizedPnl, accountMaintenance, evaluator.Limits.LiquidationBuffer, "account");
         response.InitialMargin = Wire.Format(Round(initial));
         response.MaintenanceMargin = Wire.Format(Round(positionMaintenance));
         response.MarginRatio = Wire.Format(health.Ratio is { } r ? Round(r) : null);

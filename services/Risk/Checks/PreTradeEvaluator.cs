@@ -73,6 +73,10 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
     public async ValueTask<PreTradeOutcome> EvaluateAsync(ParsedOrder order, AccountView account, CancellationToken cancellationToken)
     {
         var state = cache.TryGetFresh(out var fresh) ? fresh : await cache.GetAsync(cancellationToken).ConfigureAwait(false);
+        // Judged once before anything is written: a request refused here (a figure it gives past decimal's range) must
+        // leave no day-start or peak snapshot in the Ledger. The state's equity figures change only the decision's
+        // daily loss and drawdown, never whether the request is well formed, so the judgement below cannot refuse it.
+        _ = Evaluate(order, account, state);
         if (EquityBaseline.IsMissing(state))
         {
             state = await baseline.AnchorAsync(account, state, cancellationToken).ConfigureAwait(false);
@@ -125,9 +129,56 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
             PeakEquity = Math.Max(state.PeakEquity ?? account.Equity, account.Equity),
             KillSwitchActive = state.KillSwitch.Active,
         };
-        var decision = PreTradeCheck.Evaluate(request, _limits, order.Instrument.Filters);
-        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, _limits.LiquidationBuffer);
+        RiskDecision decision;
+        try
+        {
+            decision = PreTradeCheck.Evaluate(request, _limits, order.Instrument.Filters);
+        }
+        catch (OverflowException)
+        {
+            throw OverflowRefusal(order, account);
+        }
+
+        var health = RiskWire.Health(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, _limits.LiquidationBuffer, AccountField);
         return new PreTradeOutcome(decision, health, health.Action != MarginAction.Ok);
+    }
+
+    private const string OrderField = "order";
+    private const string AccountField = "account";
+
+    /// <summary>
+    /// The field whose figure put the position after the order past decimal's range: each part passed the notional bound
+    /// at its own price, but the position is valued at the higher of the order's price and the mark. The existing
+    /// position when it alone overflows at that valuation (10^25 held at a mark of 10^-8, an order at 60,000), else the
+    /// order's quantity (valued at the position's mark).
+    /// </summary>
+    private static RequestValidationException OverflowRefusal(ParsedOrder order, AccountView account)
+    {
+        for (var i = 0; i < account.Positions.Count; i++)
+        {
+            var p = account.Positions[i];
+            if (p.Symbol == order.Instrument.Symbol && Overflows(p.SignedSize, Math.Max(order.Price.Value, p.MarkPrice)))
+            {
+                return new RequestValidationException($"{AccountField}.positions[{i}].quantity",
+                    "is too large: valued at the order's price or its mark, whichever is higher, the position is past what an amount holds");
+            }
+        }
+
+        return new RequestValidationException(OrderField + ".quantity",
+            "is too large: valued at the position's mark, the position after the order is past what an amount holds");
+    }
+
+    private static bool Overflows(decimal a, decimal b)
+    {
+        try
+        {
+            _ = a * b;
+            return false;
+        }
+        catch (OverflowException)
+        {
+            return true;
+        }
     }
 
     public static void AddReasons(PreTradeOutcome outcome, Google.Protobuf.Collections.RepeatedField<RiskReason> reasons)

@@ -212,6 +212,24 @@ public static class RiskWire
         return total;
     }
 
+    /// <summary>
+    /// Domain's margin health of a request's account. A maintenance margin so small against the equity that the ratio is
+    /// past decimal's range (a dust position, 10^-28 BTC) is INVALID_ARGUMENT naming <c>field.maintenance_margin</c>,
+    /// the request's field, sent or computed from the positions, not Domain's parameter name.
+    /// </summary>
+    public static MarginHealthResult Health(decimal wallet, decimal unrealized, decimal maintenance, decimal buffer, string field)
+    {
+        try
+        {
+            return MarginHealth.Evaluate(wallet, unrealized, maintenance, buffer);
+        }
+        catch (DomainException ex) when (ex.Field == "maintenanceMargin")
+        {
+            throw new RequestValidationException(field + ".maintenance_margin",
+                $"({Wire.Format(maintenance)}, as sent or computed from the positions) {ex.Rule}");
+        }
+    }
+
     public static ProtoCode Code(DomainCode code) => code switch
     {
         DomainCode.KillSwitchActive => ProtoCode.KillSwitchActive,

@@ -112,7 +112,7 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
         RiskWire.CheckAccountForm(request.Account, "account");
         var account = await instruments.AccountAsync(request.Account, "account", context.CancellationToken).ConfigureAwait(false);
         var buffer = evaluator.Limits.LiquidationBuffer;
-        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, buffer);
+        var health = RiskWire.Health(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, buffer, "account");
         var exchangeRatio = MarginMath.ExchangeMarginRatio(account.MaintenanceMargin, account.WalletBalance + account.UnrealizedPnl);
         return new GetMarginHealthResponse
         {
