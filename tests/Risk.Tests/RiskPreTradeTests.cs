@@ -493,29 +493,94 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
-    /// An operator's trigger key used again after a reset triggers again, and a reset key used again after that resets
-    /// again. Before, each replayed its first answer from the Ledger and wrote nothing: the second trigger failed with
-    /// ALREADY_EXISTS and left the switch off.
+    /// An idempotency key names one request forever: the trigger's key sent again after a reset, and the reset's key sent
+    /// again after a newer latch (a retry that arrives late), each answer what they first answered and change nothing.
+    /// Before, keys were scoped to the switch's last change, so each acted again: the late reset cleared a latch nobody
+    /// had seen.
     /// </summary>
     [Fact]
-    public async Task TriggerAndResetKillSwitch_KeysReusedAfterTheSwitchChanged_EachActsAgain()
+    public async Task TriggerAndResetKillSwitch_KeysReusedAfterTheSwitchChanged_FirstAnswerAndNothingChanged()
     {
         await using var world = await RiskWorld.StartAsync(postgres, rabbit);
         var trigger = new TriggerKillSwitchRequest { IdempotencyKey = "emergency-stop", Trigger = KillSwitchTrigger.Operator, Reason = "exchange incident", Actor = "bob" };
         var reset = new ResetKillSwitchRequest { IdempotencyKey = "all-clear", Operator = "alice", Reason = "incident over" };
 
-        Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active);
+        var on = await world.Risk.TriggerKillSwitchAsync(trigger);
+        Assert.True(on.Active);
         Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active); // a plain retry
-        Assert.False((await world.Risk.ResetKillSwitchAsync(reset)).Active);
+        var off = await world.Risk.ResetKillSwitchAsync(reset);
+        Assert.False(off.Active);
         await Task.Delay(5); // the next change has a later millisecond
-        Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active);
-        Assert.True((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
-        await Task.Delay(5);
-        Assert.False((await world.Risk.ResetKillSwitchAsync(reset)).Active);
+        var triggerAgain = await world.Risk.TriggerKillSwitchAsync(trigger);
         Assert.False((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+        Assert.Equal(on, triggerAgain);
+        var latch = await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = "second-stop", Trigger = KillSwitchTrigger.Drawdown, Reason = "drawdown", Actor = "risk" });
+        Assert.True(latch.Active);
+        await Task.Delay(5);
+        var resetAgain = await world.Risk.ResetKillSwitchAsync(reset);
+        Assert.True((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+        Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        Assert.Equal(off, resetAgain);
 
         var history = await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest());
-        Assert.Equal([false, true, false, true], history.Changes.Select(c => c.Active));
+        Assert.Equal([true, false, true], history.Changes.Select(c => c.Active));
+        Assert.Equal(3, await world.CountAsync("risk_events WHERE event_type LIKE 'kill_switch%'"));
+    }
+
+    /// <summary>
+    /// The same key with another request is ALREADY_EXISTS and changes nothing: a trigger's key with another reason and
+    /// trigger while the switch is on (before, OK with the current state), and a reset's key with another operator.
+    /// </summary>
+    [Fact]
+    public async Task TriggerAndResetKillSwitch_KeyReusedWithAnotherRequest_AlreadyExistsAndNothingChanged()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+        await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = "k", Trigger = KillSwitchTrigger.Operator, Reason = "A", Actor = "bob" });
+
+        var trigger = await Assert.ThrowsAsync<RpcException>(() => world.Risk.TriggerKillSwitchAsync(
+            new TriggerKillSwitchRequest { IdempotencyKey = "k", Trigger = KillSwitchTrigger.Drawdown, Reason = "B", Actor = "bob" }).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, trigger.StatusCode);
+        await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = "r", Operator = "alice", Reason = "over" });
+        await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = "k2", Trigger = KillSwitchTrigger.Operator, Reason = "C", Actor = "bob" });
+        var reset = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(
+            new ResetKillSwitchRequest { IdempotencyKey = "r", Operator = "carol", Reason = "over" }).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, reset.StatusCode);
+
+        var state = await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest());
+        Assert.Equal((true, "C"), (state.Active, state.Reason));
+        Assert.Equal(3, (await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest())).Changes.Count);
+    }
+
+    /// <summary>
+    /// The switch changed but its risk event was refused: the caller got an error, and its retry (same key, same request)
+    /// writes the risk event, once. Before, the retry answered OK with no risk event ever written.
+    /// </summary>
+    [Fact]
+    public async Task TriggerKillSwitch_RiskEventFailedAfterTheChange_RetryWritesItOnce()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit);
+        await ExecuteAsync(world, """
+            CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER test_refuse_event BEFORE INSERT ON risk_events FOR EACH ROW EXECUTE FUNCTION test_refuse_event();
+            """);
+        var trigger = new TriggerKillSwitchRequest { IdempotencyKey = "stop", Trigger = KillSwitchTrigger.Operator, Reason = "incident", Actor = "bob" };
+        await Assert.ThrowsAsync<RpcException>(() => world.Risk.TriggerKillSwitchAsync(trigger).ResponseAsync);
+        Assert.True((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+        await ExecuteAsync(world, "DROP TRIGGER test_refuse_event ON risk_events");
+
+        Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active);
+        Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active);
+
+        Assert.Equal(1, await world.CountAsync("risk_events WHERE event_type = 'kill_switch_operator'"));
+        Assert.Single((await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest())).Changes);
+    }
+
+    private static async Task ExecuteAsync(RiskWorld world, string sql)
+    {
+        await using var db = new Npgsql.NpgsqlConnection(world.Database);
+        await db.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, db);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ namespace TradeEngine.Ledger.Risk;
 
 /// <summary>
 /// The kill switch's durable state (so it survives restarts of Risk), every change to it, and a
-/// <see cref="KillSwitchTriggered"/> event per change, in order (one aggregate).
+/// <see cref="KillSwitchTriggered"/> event per change, in order (one aggregate). A change to the state the switch is
+/// already in changes nothing (<c>unchanged</c> in the answer).
 /// </summary>
 public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time)
 {
@@ -51,15 +52,32 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
             // so the state, the history (change_id) and the events never go back in time. Never before the previous
             // change either, should another instance's clock be ahead.
             // (The first change ever inserts a placeholder row, dated before any change, that the batch below overwrites.)
-            DateTimeOffset previous;
+            KillSwitchState current;
             await using (var lockRow = Sql.Command(
                 "INSERT INTO kill_switch (id, active, trigger, reason, actor, changed_at) VALUES (1, false, '', '', '', $1) " +
-                "ON CONFLICT (id) DO UPDATE SET active = kill_switch.active RETURNING changed_at",
+                "ON CONFLICT (id) DO UPDATE SET active = kill_switch.active RETURNING active, trigger, reason, actor, changed_at",
                 connection, transaction, Wire.MinInstant))
             await using (var reader = await lockRow.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 await reader.ReadAsync(ct).ConfigureAwait(false);
-                previous = reader.Instant(0);
+                current = Read(reader);
+            }
+
+            var previous = current.ChangedAt.ToDateTimeOffset();
+            if (current.Active == r.Active)
+            {
+                // Already in the state asked for: left as it is (a second trigger keeps the first cause), no change on
+                // record and no event; only the key and this answer are stored, so a retry gets the same answer.
+                current.Unchanged = true;
+                if (previous == Wire.MinInstant)
+                {
+                    // A reset of a switch never changed: the placeholder row goes, as if this call had not locked it.
+                    await using var drop = Sql.Command("DELETE FROM kill_switch WHERE id = 1", connection, transaction);
+                    await drop.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    return new KillSwitchState { Active = false, Unchanged = true };
+                }
+
+                return current;
             }
 
             var now = time.GetUtcNow();

@@ -28,37 +28,16 @@ public sealed partial class KillSwitchService(
     }
 
     /// <summary>
-    /// Latches the switch unless it is already active. <paramref name="idempotencyKey"/> makes a retry harmless: the
-    /// Ledger's keys are scoped to the switch's last change (<see cref="ScopedKey"/>), so a retry while the switch is
-    /// still off is the same write, while the same key given again after a later reset is a new trigger. Before, such a
-    /// reused key replayed the first trigger's answer and wrote nothing: the switch stayed off, and the call failed on
-    /// its risk event (ALREADY_EXISTS) or answered "active" for a switch that was not.
+    /// Latches the switch unless it is already active (then the first cause is kept). <paramref name="idempotencyKey"/>
+    /// names one request forever, as the Ledger keeps it (key, fingerprint of the request, answer): the same key with
+    /// the same request answers what the first did and changes nothing, even after the switch changed since; with
+    /// another request it is ALREADY_EXISTS. A retry after the switch changed but its risk event was not written writes
+    /// the event (<see cref="ChangeAsync"/>).
     /// </summary>
-    public async Task<KillSwitchView> TriggerAsync(
-        string idempotencyKey, string trigger, string reason, string actor, string? metric, string? limit, CancellationToken cancellationToken)
-    {
-        var current = await GetAsync(cancellationToken).ConfigureAwait(false);
-        if (current.Active)
-        {
-            return current;
-        }
-
-        var scoped = ScopedKey(idempotencyKey, current);
-        var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(new SetKillSwitchRequest
-        {
-            IdempotencyKey = "ks:" + scoped,
-            Active = true,
-            Trigger = trigger,
-            Reason = reason,
-            Actor = actor,
-        }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
-        var view = LedgerRiskStateSource.ToView(state);
-        cache.Apply(view);
-        LogTriggered(logger, trigger, actor, reason);
-        await LogEventAsync("re:" + scoped, "kill_switch_" + trigger, RiskEventSeverity.Critical, reason, metric, limit, cancellationToken)
-            .ConfigureAwait(false);
-        return view;
-    }
+    public Task<KillSwitchView> TriggerAsync(
+        string idempotencyKey, string trigger, string reason, string actor, string? metric, string? limit, CancellationToken cancellationToken) =>
+        ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = true, Trigger = trigger, Reason = reason, Actor = actor },
+            "kill_switch_" + trigger, RiskEventSeverity.Critical, reason, metric, limit, cancellationToken);
 
     /// <summary>
     /// Latches the switch for a limit breach found by a check or the monitor, once per breach: keyed by the switch's
@@ -93,31 +72,57 @@ public sealed partial class KillSwitchService(
     }
 
     /// <summary>
-    /// Clears the switch. Operator and reason are validated by the caller; a switch already off is left alone. Keys are
-    /// scoped as <see cref="TriggerAsync"/>'s are: a reset key reused after a later latch resets that latch, where it
-    /// replayed the first reset's answer (off) and left the switch on.
+    /// Clears the switch. Operator and reason are validated by the caller; a switch already off is left alone. Keys name
+    /// one request forever, as <see cref="TriggerAsync"/>'s do: a retried reset that arrives after a newer latch answers
+    /// the first reset's answer and leaves that latch on.
     /// </summary>
-    public async Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, CancellationToken cancellationToken)
+    public Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, CancellationToken cancellationToken) =>
+        ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = false, Trigger = KillSwitchTriggers.Operator, Reason = reason, Actor = @operator },
+            "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null, cancellationToken);
+
+    /// <summary>
+    /// The change, through the Ledger's idempotency under the caller's key (not scoped to the switch's state: before, a
+    /// reset key was scoped to the switch's last change, so a late retry of a reset cleared a newer latch nobody saw),
+    /// then its risk event under the same key, stamped with the change's time so that a retry sends the same event: a
+    /// retry after the change committed and the event failed writes the event, once. A change the Ledger found already
+    /// made (<c>unchanged</c>) has no event.
+    /// </summary>
+    private async Task<KillSwitchView> ChangeAsync(
+        string idempotencyKey, SetKillSwitchRequest change, string eventType, RiskEventSeverity severity, string eventReason, string? metric, string? limit,
+        CancellationToken cancellationToken)
     {
-        var current = await GetAsync(cancellationToken).ConfigureAwait(false);
-        if (!current.Active)
+        var key = LedgerKey(idempotencyKey);
+        change.IdempotencyKey = "ks:" + key;
+        var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(change, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        var view = LedgerRiskStateSource.ToView(state);
+        if (state.Replayed)
         {
-            return current;
+            // The answer the key was first given: the switch may have changed since, so the cache learns it from a read.
+            await GetAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            cache.Apply(view);
         }
 
-        var scoped = ScopedKey(idempotencyKey, current);
-        var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(new SetKillSwitchRequest
+        if (state.Unchanged)
         {
-            IdempotencyKey = "ks:" + scoped,
-            Active = false,
-            Trigger = KillSwitchTriggers.Operator,
-            Reason = reason,
-            Actor = @operator,
-        }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
-        var view = LedgerRiskStateSource.ToView(state);
-        cache.Apply(view);
-        LogReset(logger, @operator, reason);
-        await LogEventAsync("re:" + scoped, "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null, cancellationToken)
+            return view;
+        }
+
+        if (!state.Replayed)
+        {
+            if (change.Active)
+            {
+                LogTriggered(logger, change.Trigger, change.Actor, change.Reason);
+            }
+            else
+            {
+                LogReset(logger, change.Actor, change.Reason);
+            }
+        }
+
+        await LogEventAsync("re:" + key, eventType, severity, eventReason, metric, limit, view.ChangedAt ?? time.GetUtcNow(), cancellationToken)
             .ConfigureAwait(false);
         return view;
     }
@@ -128,19 +133,15 @@ public sealed partial class KillSwitchService(
     private const int LedgerReasonLength = 1024;
 
     /// <summary>
-    /// A caller's key scoped to the switch's last change (its time in ms, 0 before any), fitted to the Ledger's key
-    /// length with the "ks:"/"re:" prefix: a key that would not fit is replaced by its SHA-256 (hex, 64 characters), so
-    /// a long key the contract accepts is never refused by the Ledger after the fact.
+    /// A caller's key fitted to the Ledger's key length with the "ks:"/"re:" prefix: a key that would not fit is replaced
+    /// by its SHA-256 (hex, 64 characters), so a long key the contract accepts is never refused by the Ledger after the fact.
     /// </summary>
-    public static string ScopedKey(string key, KillSwitchView current)
+    public static string LedgerKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(current);
-        var generation = current.ChangedAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0";
-        var scoped = generation + ":" + key;
-        return scoped.Length + 3 <= LedgerKeyLength
-            ? scoped
-            : generation + ":#" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+        return key.Length + 3 <= LedgerKeyLength
+            ? key
+            : "#" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
     }
 
     /// <summary>A risk event's reason cut to the Ledger's 1,024 characters (an operator's name before a 1,024-character reason went over).</summary>
@@ -148,6 +149,11 @@ public sealed partial class KillSwitchService(
 
     public Task LogEventAsync(
         string idempotencyKey, string eventType, RiskEventSeverity severity, string reason, string? metric, string? limit, CancellationToken cancellationToken) =>
+        LogEventAsync(idempotencyKey, eventType, severity, reason, metric, limit, time.GetUtcNow(), cancellationToken);
+
+    private Task LogEventAsync(
+        string idempotencyKey, string eventType, RiskEventSeverity severity, string reason, string? metric, string? limit, DateTimeOffset occurredAt,
+        CancellationToken cancellationToken) =>
         LedgerCall.Run(() => ledger.LogRiskEventAsync(new LogRiskEventRequest
         {
             IdempotencyKey = idempotencyKey,
@@ -156,7 +162,7 @@ public sealed partial class KillSwitchService(
             Reason = EventReason(reason),
             MetricValue = metric ?? string.Empty,
             LimitValue = limit ?? string.Empty,
-            OccurredAt = Wire.Timestamp(time.GetUtcNow()),
+            OccurredAt = Wire.Timestamp(occurredAt),
         }, cancellationToken: cancellationToken).ResponseAsync);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kill switch triggered ({Trigger}) by {Actor}: {Reason}")]
