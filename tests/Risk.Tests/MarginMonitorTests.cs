@@ -50,6 +50,76 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         ["Risk:MarginMonitor:IntervalSeconds"] = "1",
     };
 
+    /// <summary>
+    /// An interval past a minute is refused at start-up naming the setting: the monitor is what latches the kill switch
+    /// on a breach while no orders are checked. Before, up to 3,600 seconds was accepted.
+    /// </summary>
+    [Theory]
+    [InlineData("61")]
+    [InlineData("3600")]
+    public async Task Start_MonitorIntervalPastAMinute_RefusedAtStartNamingTheSetting(string seconds)
+    {
+        var host = new Testing.Hosting.LoopbackServiceHost<Services.RiskGrpcService>(new Dictionary<string, string?>
+        {
+            ["Risk:MarginMonitor:IntervalSeconds"] = seconds,
+            ["Binance:BaseUrl"] = "http://127.0.0.1:9", ["Binance:ApiKey"] = "k", ["Binance:ApiSecret"] = "s",
+            ["services:ledger:http:0"] = "http://127.0.0.1:9", ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+        });
+        await using (host)
+        {
+            var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(host.StartAsync);
+            Assert.Contains("Risk:MarginMonitor:IntervalSeconds", refused.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// The monitor off, switched off or for want of Execution's address: start-up says so, naming the cause and what
+    /// goes unwatched. Before, nothing was said.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "Risk:MarginMonitor:Enabled is false")]
+    [InlineData(true, "services:execution:http:0")]
+    public async Task Start_MonitorOff_WarningNamesTheCauseAndTheConsequence(bool noExecution, string cause)
+    {
+        var logs = new List<string>();
+        var settings = noExecution ? null : new Dictionary<string, string?> { ["Risk:MarginMonitor:Enabled"] = "false" };
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, risk: settings,
+            riskServices: services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new ListLoggerProvider(logs)));
+
+        string[] seen;
+        lock (logs)
+        {
+            seen = [.. logs];
+        }
+
+        Assert.Contains(seen, m => m.Contains("margin monitor is off", StringComparison.Ordinal) && m.Contains(cause, StringComparison.Ordinal)
+                                   && m.Contains("kill switch", StringComparison.Ordinal));
+    }
+
+    private sealed class ListLoggerProvider(List<string> messages) : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning;
+
+        public void Log<TState>(
+            Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            ArgumentNullException.ThrowIfNull(formatter);
+            lock (messages)
+            {
+                messages.Add(formatter(state, exception));
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     [Fact]
     public async Task MarginMonitor_PriceMovesIntoBuffer_OneReduceAlertAndDailyLossLatch()
     {

@@ -78,6 +78,14 @@ public static class RiskServiceCollectionExtensions
             services.AddSingleton<MarginMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<MarginMonitor>());
         }
+        else
+        {
+            // Off is allowed (a Risk without Execution, tests), but never silently: the log says what goes unwatched.
+            var cause = monitor.Enabled == false
+                ? "Risk:MarginMonitor:Enabled is false"
+                : "Execution's address (services:execution:http:0) is not configured";
+            services.AddHostedService(sp => new MarginMonitorOffNotice(cause, sp.GetRequiredService<ILogger<MarginMonitorOffNotice>>()));
+        }
 
         return builder;
     }

@@ -6,6 +6,8 @@ namespace TradeEngine.Risk.Options;
 /// <summary>Refuses, at start-up, limits looser than the hard ones, and intervals that make no sense.</summary>
 public sealed class RiskOptionsValidator : IValidateOptions<RiskOptions>
 {
+    public const int MaxMonitorIntervalSeconds = 60;
+
     public ValidateOptionsResult Validate(string? name, RiskOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -29,9 +31,11 @@ public sealed class RiskOptionsValidator : IValidateOptions<RiskOptions>
             failures.Add("Risk:StateMaxAgeSeconds must not be below Risk:StateRefreshSeconds.");
         }
 
-        if (options.MarginMonitor.IntervalSeconds is < 1 or > 3600)
+        // The monitor is what latches the kill switch on a daily-loss or drawdown breach while no order is checked, and
+        // what sends the margin alerts: an hour between two looks (3600 was accepted) is an hour of losses unwatched.
+        if (options.MarginMonitor.IntervalSeconds is < 1 or > MaxMonitorIntervalSeconds)
         {
-            failures.Add("Risk:MarginMonitor:IntervalSeconds must be from 1 to 3600.");
+            failures.Add($"Risk:MarginMonitor:IntervalSeconds must be from 1 to {MaxMonitorIntervalSeconds}: the margin monitor latches the kill switch on a daily-loss or drawdown breach while no orders are checked.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
