@@ -147,12 +147,12 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
             Order = RiskWorld.Order(orderQuantity, price: orderPrice), Account = account,
         }).ResponseAsync);
 
-        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
-        Assert.Equal(field, Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
         // The peak is written in the background: time for it to land, had it been written.
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Equal(1, await world.CountAsync("pnl_snapshots"));
         Assert.Equal("10000", (await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest())).PeakEquity);
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal(field, Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
     }
 
     /// <summary>
