@@ -200,9 +200,15 @@ public static class Wire
         // Kept to the whole microsecond, as PostgreSQL's timestamptz keeps it (Npgsql truncates on write): compared,
         // stored and published, an instant is then one value. A request's 100 ns precision compared with a stored
         // microsecond let a funding time inside the opening microsecond pass as after the open.
-        var instant = timestamp.ToDateTimeOffset();
-        return new DateTimeOffset(instant.UtcTicks - (instant.UtcTicks % TicksPerMicrosecond), TimeSpan.Zero);
+        return ToMicrosecond(timestamp.ToDateTimeOffset());
     }
+
+    /// <summary>
+    /// The instant cut to the whole microsecond PostgreSQL's timestamptz keeps (UTC), so that what is stored, answered
+    /// and published is one value: a clock's reading (100 ns) given in an answer differed from the row read back.
+    /// </summary>
+    public static DateTimeOffset ToMicrosecond(DateTimeOffset instant) =>
+        new(instant.UtcTicks - (instant.UtcTicks % TicksPerMicrosecond), TimeSpan.Zero);
 
     private const long TicksPerMicrosecond = TimeSpan.TicksPerMillisecond / 1000;
 

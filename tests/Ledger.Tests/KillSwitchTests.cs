@@ -35,6 +35,34 @@ public sealed class KillSwitchTests(PostgresServer postgres, RabbitMqServer rabb
         Assert.Equal(history.Changes[0].Active, state.Active);
     }
 
+    /// <summary>
+    /// The clock reads between two microseconds: the answer carries the time stored (PostgreSQL keeps microseconds), as a
+    /// later read does. Before, the answer gave the clock's 100 ns, and a replay of the key's first answer differed from
+    /// GetKillSwitch below the microsecond.
+    /// </summary>
+    [Fact]
+    public async Task SetKillSwitch_ClockBetweenMicroseconds_AnswerCarriesTheTimeStored()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false,
+            configureServices: services => services.AddSingleton<TimeProvider>(new BetweenMicrosecondsClock()));
+
+        var set = await ledger.Client.SetKillSwitchAsync(Set(active: true));
+
+        Assert.Equal(0, set.ChangedAt.Nanos % 1_000);
+        Assert.Equal((await ledger.Client.GetKillSwitchAsync(new GetKillSwitchRequest())).ChangedAt, set.ChangedAt);
+        Assert.Equal((await ledger.Client.GetKillSwitchHistoryAsync(new GetKillSwitchHistoryRequest())).Changes[0].ChangedAt, set.ChangedAt);
+    }
+
+    /// <summary>The system clock, always 700 ns into a microsecond.</summary>
+    private sealed class BetweenMicrosecondsClock : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow()
+        {
+            var now = System.GetUtcNow();
+            return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10) + 7, TimeSpan.Zero);
+        }
+    }
+
     private static SetKillSwitchRequest Set(bool active) => new()
     {
         IdempotencyKey = Key(), Active = active, Trigger = "operator", Reason = "test", Actor = "t",

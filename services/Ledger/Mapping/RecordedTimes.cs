@@ -27,7 +27,7 @@ public sealed class RecordedTimes(TimeProvider time, IOptions<RecordedTimesOptio
 
     /// <summary>An optional instant: unset means now; a malformed, absurd or far-future one is INVALID_ARGUMENT naming the field.</summary>
     public DateTimeOffset OrNow(Timestamp? timestamp, string field) =>
-        Wire.OptionalInstant(timestamp, field) is { } at ? NotAhead(at, field) : time.GetUtcNow();
+        Wire.OptionalInstant(timestamp, field) is { } at ? NotAhead(at, field) : Wire.ToMicrosecond(time.GetUtcNow());
 
     /// <summary>A required instant, at most <see cref="RecordedTimesOptions.MaxAheadOfClock"/> ahead of this Ledger's clock.</summary>
     public DateTimeOffset Required(Timestamp? timestamp, string field) => NotAhead(Wire.Instant(timestamp, field), field);

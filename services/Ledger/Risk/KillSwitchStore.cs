@@ -80,7 +80,7 @@ public sealed class KillSwitchStore(NpgsqlDataSource dataSource, IdempotentWrite
                 return current;
             }
 
-            var now = time.GetUtcNow();
+            var now = Wire.ToMicrosecond(time.GetUtcNow());
             var changedAt = previous > now ? previous : now;
             var eventId = NewId.NextGuid();
             await using var batch = new NpgsqlBatch(connection, transaction)
