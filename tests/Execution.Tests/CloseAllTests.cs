@@ -197,6 +197,31 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// The book is empty, so the close's market orders expire unfilled: the position is still open, and its stop-loss still
+    /// guards it. Before, close-all cancelled the symbol's orders before the close, and the position stood without its
+    /// stop-loss until the next reconciliation.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_ThePositionsCloseDoesNotFill_ItsStopLossStays()
+    {
+        // No events: the KillSwitchTriggered consumer's own sweep stays out of it.
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, ledgerOverrides: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:RelayEnabled"] = "false",
+        });
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
+        await stack.Paper.SetDepthAsync("BTCUSDT", 0m);
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test" });
+
+        var btc = Assert.Single(answer.Results);
+        Assert.False(btc.Closed);
+        Assert.NotEmpty(btc.Error);
+        Assert.Equal(0.01m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(95000m, Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+    }
+
+    /// <summary>
     /// Risk does not answer: the positions are closed, but the answer is UNAVAILABLE naming the kill switch (not a
     /// cached success with the switch off), and a retry with the key closes nothing twice.
     /// </summary>

@@ -12,8 +12,8 @@ using LedgerV1 = TradeEngine.Ledger.V1;
 namespace TradeEngine.Execution.Positions;
 
 /// <summary>
-/// The plan's emergency close-all: cancel every open order, close every position, trigger the kill switch and log the
-/// risk event. One symbol failing does not stop the others; its error is in the answer. Every venue order id derives
+/// The plan's emergency close-all: close every position, cancel every open order (a symbol's once its position is flat),
+/// trigger the kill switch and log the risk event. One symbol failing does not stop the others; its error is in the answer. Every venue order id derives
 /// from the idempotency key and the symbol, so a repeat (a redelivered alert, a retried call) cannot close twice.
 /// </summary>
 public sealed class CloseAllHandler(
@@ -55,9 +55,9 @@ public sealed class CloseAllHandler(
     /// on (the response to a KillSwitchTriggered event).
     /// </summary>
     /// <remarks>
-    /// Each symbol's orders are cancelled, then its position is closed even if the cancel failed (the position matters
-    /// most; the orders left are named in the symbol's error). A symbol whose position went flat meanwhile (a stop-loss
-    /// triggered) counts as closed. Once the switch is on, positions that opens in flight made since the listing are closed
+    /// Each symbol's position is closed, then its orders are cancelled once it is flat (a close that did not fill leaves
+    /// them guarding it; orders a cancel left are named in the symbol's error). A symbol whose position went flat meanwhile
+    /// (a stop-loss triggered) counts as closed. Once the switch is on, positions that opens in flight made since the listing are closed
     /// too (<see cref="OpenedMeanwhileAsync"/>).
     /// </remarks>
     public async Task<CloseAllPositionsResponse> FlattenAsync(string key, string reason, string actor, KillSwitchTrigger? trigger)
@@ -178,20 +178,15 @@ public sealed class CloseAllHandler(
     /// <summary>A symbol is flattened when its position is closed and none of its orders is left.</summary>
     private static bool Flattened(SymbolCloseResult result) => result.Closed && result.Error.Length == 0;
 
+    /// <summary>
+    /// Closes the symbol's position, then cancels its orders: only once it is flat (closed now, or closed at the venue
+    /// before its close came), as ClosePosition does. A close that did not fill (a thin book, an order refused) leaves the
+    /// stop-loss and take-profit guarding what is still open; cancelled first, they left the position unguarded until
+    /// the next reconciliation. A symbol listed for its orders only has them cancelled.
+    /// </summary>
     private async Task<SymbolCloseResult> FlattenSymbolAsync(string symbol, bool open, string key, string reason, CancellationToken ct)
     {
         var result = new SymbolCloseResult { Symbol = symbol };
-        string? ordersLeft = null;
-        try
-        {
-            await protective.CancelAllAsync(symbol, ct).ConfigureAwait(false);
-        }
-        catch (Binance.Errors.BinanceException ex)
-        {
-            Log.CloseAllSymbolFailed(logger, ex, symbol);
-            ordersLeft = "its open orders could not be cancelled: " + ex.Message;
-        }
-
         try
         {
             if (open)
@@ -208,13 +203,21 @@ public sealed class CloseAllHandler(
         }
         catch (Exception ex) when (ex is RpcException or Binance.Errors.BinanceException or Domain.DomainException)
         {
+            // Its orders stay: they guard the position still open.
             Log.CloseAllSymbolFailed(logger, ex, symbol);
             result.Error = ex.Message;
+            return result;
         }
 
-        if (ordersLeft is not null)
+        try
         {
-            result.Error = result.Error.Length > 0 ? result.Error + "; " + ordersLeft : ordersLeft;
+            // What follows a close the venue has filled is not cut short by the service stopping (as after an open's fill).
+            await protective.CancelAllAsync(symbol, open ? CancellationToken.None : ct).ConfigureAwait(false);
+        }
+        catch (Binance.Errors.BinanceException ex)
+        {
+            Log.CloseAllSymbolFailed(logger, ex, symbol);
+            result.Error = "its open orders could not be cancelled: " + ex.Message;
         }
 
         return result;

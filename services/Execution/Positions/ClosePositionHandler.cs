@@ -85,7 +85,7 @@ public sealed class ClosePositionHandler(
     /// <summary>Closes the whole position on <paramref name="symbol"/> with a reduce-only market order keyed by <paramref name="clientOrderId"/>.</summary>
     /// <param name="cancelOrders">
     /// Whether the symbol's open orders are cancelled once the close has filled (<see cref="CancelAfterCloseAsync"/>).
-    /// Close-all cancels them itself and closes the position whatever that cancel did.
+    /// Close-all cancels them itself once the position is flat, orders of a symbol with no position too.
     /// </param>
     public async Task<ClosePositionResponse> CloseSymbolAsync(string symbol, string clientOrderId, string reason, bool cancelOrders = true)
     {
