@@ -999,6 +999,79 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// Execution begins to stop right after a close's order filled, while its fills are being read: the close is still
+    /// recorded, with its reason, and the stop-loss cancelled, as an open's record is. Before, the stop cut them short: the
+    /// record stayed open, to be booked by the next start's reconciliation as a close at the venue under another reason.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_ExecutionStoppingRightAfterTheCloseFilled_StillRecordedWithItsReason()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var close = Orders.Close("BTCUSDT");
+        var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
+
+        await stack.StopExecutionAsync();
+
+        var answer = await Record.ExceptionAsync(() => inFlight);
+        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason = 'test close'", opened.PositionId));
+        Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", close.ClientOrderId) > 0);
+        Assert.Empty(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+    }
+
+    /// <summary>
+    /// As above, in a close-all: Execution begins to stop right after the first symbol's close filled. That close is still
+    /// recorded, the symbols after it are left to the next start (the service is stopping), and the risk event says what
+    /// was done. Before, the stop cut the first close's record short and no risk event was logged.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_ExecutionStoppingRightAfterTheFirstCloseFilled_ThatCloseRecordedAndTheRiskEventLogged()
+    {
+        // No events: the KillSwitchTriggered consumer's own sweep stays out of it.
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, ledgerOverrides: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:RelayEnabled"] = "false",
+        });
+        var btc = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000"));
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var key = Orders.NewId("ca");
+        var inFlight = stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = key, Reason = "test close-all" }).ResponseAsync;
+        var btcClose = Mapping.ExecutionWire.Derived(key, "BTCUSDT");
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(btcClose)).Count > 0, TimeSpan.FromSeconds(20), "BTC's close");
+
+        await stack.StopExecutionAsync();
+
+        var answer = await Record.ExceptionAsync(() => inFlight);
+        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason = 'test close-all'", btc.PositionId));
+        Assert.Empty(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE 'test close-all: 1 symbol(s) flattened, 1 failed%'"));
+    }
+
+    /// <summary>As above, for a reduce: Execution begins to stop right after its order filled, and the reduce is still recorded.</summary>
+    [Fact]
+    public async Task ReducePosition_ExecutionStoppingRightAfterTheReduceFilled_StillRecorded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "2", leverage: 2));
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
+        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Fraction = "0.25", Reason = "test" };
+        var inFlight = stack.Execution.ReducePositionAsync(reduce).ResponseAsync;
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(reduce.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the reduce's fill");
+
+        await stack.StopExecutionAsync();
+
+        var answer = await Record.ExceptionAsync(() => inFlight);
+        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 1.5", opened.PositionId));
+        Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduce.ClientOrderId) > 0);
+    }
+
+    /// <summary>
     /// The venue answers the open's and the close's market orders while they are still working (NEW, nothing filled), as
     /// an order found by its id after an unknown outcome can be. Each is read again until it ends: the open is answered
     /// with its fill and its stop-loss placed, the close with its PnL, and both are booked. Before, the open was answered

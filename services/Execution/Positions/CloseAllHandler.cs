@@ -105,9 +105,10 @@ public sealed class CloseAllHandler(
 
         var failed = response.Results.Count(r => !Flattened(r));
         // Keyed by the outcome too: a repeat that ends the same way replays; one that gets further is logged as well.
+        // Logged whatever the service stopping cut short: what was closed is on record (the host's stop waits for it).
         await ledger.LogRiskEventAsync($"close-all:{key}:{response.Results.Count - failed}/{failed}", "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
             $"{reason}: {response.Results.Count - failed} symbol(s) flattened, {failed} failed; kill switch {(response.KillSwitchActive ? "on" : "NOT on")}",
-            null, ct, metric: response.Results.Count)
+            null, CancellationToken.None, metric: response.Results.Count)
             .ConfigureAwait(false);
         return response;
     }
@@ -156,13 +157,13 @@ public sealed class CloseAllHandler(
     /// </summary>
     private async Task<IReadOnlyList<string>> OpenedMeanwhileAsync(IReadOnlySet<string> listed, CancellationToken ct)
     {
-        foreach (var symbol in locks.Held().Where(s => !listed.Contains(s)))
-        {
-            using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
-        }
-
         try
         {
+            foreach (var symbol in locks.Held().Where(s => !listed.Contains(s)))
+            {
+                using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+            }
+
             return (await venue.GetPositionsAsync(null, ct).ConfigureAwait(false))
                 .Where(p => p.PositionAmt != 0m && !listed.Contains(p.Symbol))
                 .Select(p => p.Symbol).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -171,6 +172,11 @@ public sealed class CloseAllHandler(
         {
             // The first pass stands; the KillSwitchTriggered consumer's sweep and reconciliation come after.
             Log.CloseAllSymbolFailed(logger, ex, "(second listing)");
+            return [];
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The service is stopping: the next start's reconciliation and the consumers' redelivery come after.
             return [];
         }
     }
@@ -208,6 +214,14 @@ public sealed class CloseAllHandler(
             result.Error = ex.Message;
             return result;
         }
+        catch (OperationCanceledException ex) when (ct.IsCancellationRequested)
+        {
+            // The service is stopping before this symbol's close reached the venue (one that did is seen to the end): the
+            // symbols left are failures of this close-all, in its answer and its risk event.
+            Log.CloseAllSymbolFailed(logger, ex, symbol);
+            result.Error = "not closed: Execution is stopping";
+            return result;
+        }
 
         try
         {
@@ -218,6 +232,11 @@ public sealed class CloseAllHandler(
         {
             Log.CloseAllSymbolFailed(logger, ex, symbol);
             result.Error = "its open orders could not be cancelled: " + ex.Message;
+        }
+        catch (OperationCanceledException ex) when (ct.IsCancellationRequested)
+        {
+            Log.CloseAllSymbolFailed(logger, ex, symbol);
+            result.Error = "its open orders were not cancelled: Execution is stopping";
         }
 
         return result;

@@ -89,9 +89,13 @@ public sealed class ClosePositionHandler(
     /// </param>
     public async Task<ClosePositionResponse> CloseSymbolAsync(string symbol, string clientOrderId, string reason, bool cancelOrders = true)
     {
-        var ct = lifetime.ApplicationStopping;
-        using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
-        var (existing, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
+        var stopping = lifetime.ApplicationStopping;
+        using var held = await locks.AcquireAsync(symbol, stopping).ConfigureAwait(false);
+        var (existing, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
+        // Once the venue has the order (found under this id, or placed below), waiting for it to end, the cancels after it
+        // and its record are not cut short by the service stopping, which waits for this call, as after an open's fill.
+        // Cut short, the close was never recorded, and reconciliation later booked it as a close at the venue.
+        var ct = CancellationToken.None;
         OrderInfo order;
         if (existing is not null)
         {
@@ -140,11 +144,11 @@ public sealed class ClosePositionHandler(
             {
                 order = (await venue.PlaceOrderAsync(
                     new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, Math.Abs(open.PositionAmt), ReduceOnly: true),
-                    clientOrderId, ct).ConfigureAwait(false)).Order;
+                    clientOrderId, stopping).ConfigureAwait(false)).Order;
             }
             catch (Binance.Errors.BinanceApiException ex) when (ex.Kind == Binance.Errors.BinanceErrorKind.ReduceOnlyRejected)
             {
-                if (await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false) is not null)
+                if (await fills.OpenAtVenueAsync(symbol, stopping).ConfigureAwait(false) is not null)
                 {
                     throw;
                 }
@@ -153,7 +157,7 @@ public sealed class ClosePositionHandler(
                 // between the read and the order (its stop-loss or take-profit fired, or it was liquidated). That is a
                 // symbol with no open position, as if the close had come a moment later; reconciliation books the
                 // venue's close. What the position's own order left behind is cancelled.
-                await CancelAfterCloseAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
+                await CancelAfterCloseAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
                 throw new RpcException(new Status(StatusCode.NotFound,
                     $"symbol: no open position on {symbol}: it closed at the venue (a stop-loss, take-profit or liquidation) before this close's order arrived; nothing was sent to close it"));
             }
@@ -316,11 +320,13 @@ public sealed class ClosePositionHandler(
     /// <summary>Reduces the position on <paramref name="symbol"/> by a fraction (rounded down to the step) or a quantity.</summary>
     public async Task<ReducePositionResponse> ReduceSymbolAsync(string symbol, string clientOrderId, decimal? fraction, decimal? quantity, string reason)
     {
-        var ct = lifetime.ApplicationStopping;
-        using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
-        var info = await instruments.FindAsync(symbol, ct).ConfigureAwait(false)
+        var stopping = lifetime.ApplicationStopping;
+        using var held = await locks.AcquireAsync(symbol, stopping).ConfigureAwait(false);
+        var info = await instruments.FindAsync(symbol, stopping).ConfigureAwait(false)
             ?? throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
-        var (existing, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, ct).ConfigureAwait(false);
+        var (existing, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
+        // As a close's: once the venue has the order, what follows it (its end, its record) runs to the end.
+        var ct = CancellationToken.None;
         OrderInfo order;
         if (existing is not null)
         {
@@ -370,11 +376,11 @@ public sealed class ClosePositionHandler(
             {
                 order = (await venue.PlaceOrderAsync(
                     new NewOrder(symbol, ExecutionWire.ClosingOrder(side), OrderType.Market, amount, ReduceOnly: true),
-                    clientOrderId, ct).ConfigureAwait(false)).Order;
+                    clientOrderId, stopping).ConfigureAwait(false)).Order;
             }
             catch (Binance.Errors.BinanceApiException ex) when (ex.Kind == Binance.Errors.BinanceErrorKind.ReduceOnlyRejected)
             {
-                if (await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false) is not null)
+                if (await fills.OpenAtVenueAsync(symbol, stopping).ConfigureAwait(false) is not null)
                 {
                     throw;
                 }
