@@ -1,11 +1,13 @@
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
 using TradeEngine.PaperExchange.Control;
 using TradeEngine.Risk.V1;
 using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
 
 namespace TradeEngine.Execution.Tests;
 
@@ -101,6 +103,41 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.All(await stack.Venue().GetPositionsAsync(), p => Assert.Equal(0m, p.PositionAmt));
         Assert.Equal("0.2", (await inFlight).Quantity);
         Assert.Equal("FILLED", Assert.Single(await stack.Paper.OrdersAsync(Mapping.ExecutionWire.Derived(key, "ETHUSDT"))).Status);
+    }
+
+    /// <summary>
+    /// An open in flight reopens a symbol right after close-all's first pass closed it (it passed Risk before the kill
+    /// switch went on, and waited for the symbol's lock; here the reopening order is placed by hand as soon as the close
+    /// has filled): the final sweep closes it too, under an id of its own. Before, the sweep looked only at symbols the
+    /// first listing had no position on, and the answer said the symbol was flattened while it was open.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_ASymbolReopenedRightAfterItsClose_ClosedAgainByTheSweep()
+    {
+        var key = Orders.NewId("ca");
+        var btcClose = Mapping.ExecutionWire.Derived(key, "BTCUSDT");
+        BinanceClient? byHand = null;
+        async Task<OrderPlacement> ReopenedAfterAsync(Task<OrderPlacement> closing)
+        {
+            var closed = await closing;
+            await byHand!.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.01m), "reopened-meanwhile");
+            return closed;
+        }
+
+        // No events: the KillSwitchTriggered consumer's own sweep stays out of it.
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            ledgerOverrides: new Dictionary<string, string?> { ["Ledger:Outbox:RelayEnabled"] = "false" },
+            executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, (method, args, call) =>
+                method.Name == nameof(IBinanceClient.PlaceOrderAsync) && Equals(args![1], btcClose) ? ReopenedAfterAsync((Task<OrderPlacement>)call()!) : call())));
+        byHand = stack.Venue();
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01"));
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = key, Reason = "test" });
+
+        Assert.True(answer.KillSwitchActive);
+        Assert.Equal("FILLED", Assert.Single(await stack.Paper.OrdersAsync("reopened-meanwhile")).Status);
+        Assert.Equal((true, string.Empty), (Assert.Single(answer.Results).Closed, answer.Results[0].Error));
+        Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
     }
 
     /// <summary>

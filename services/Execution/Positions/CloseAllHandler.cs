@@ -58,7 +58,7 @@ public sealed class CloseAllHandler(
     /// Each symbol's position is closed, then its orders are cancelled once it is flat (a close that did not fill leaves
     /// them guarding it; orders a cancel left are named in the symbol's error). A symbol whose position went flat meanwhile
     /// (a stop-loss triggered) counts as closed. Once the switch is on, positions that opens in flight made since the listing are closed
-    /// too (<see cref="OpenedMeanwhileAsync"/>).
+    /// too, and any closed above that such an open reopened (<see cref="OpenAfterTheSwitchAsync"/>).
     /// </remarks>
     public async Task<CloseAllPositionsResponse> FlattenAsync(string key, string reason, string actor, KillSwitchTrigger? trigger)
     {
@@ -77,20 +77,21 @@ public sealed class CloseAllHandler(
         var response = new CloseAllPositionsResponse();
         foreach (var symbol in symbols)
         {
-            response.Results.Add(await FlattenSymbolAsync(symbol, open.Contains(symbol), key, reason, ct).ConfigureAwait(false));
+            response.Results.Add(await FlattenSymbolAsync(symbol, open.Contains(symbol), ExecutionWire.Derived(key, symbol), reason, ct).ConfigureAwait(false));
         }
 
         var switchedOn = switchTask is not null && await switchTask.ConfigureAwait(false);
         response.KillSwitchActive = switchedOn || await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
         if (response.KillSwitchActive)
         {
-            // Left out: the symbols closed above under the key's derived ids (a close of one again under the same id would
-            // find that order and answer it). A symbol listed for its orders only was never closed, and is looked at again:
-            // an open in flight on it when the venue was listed may have filled since.
-            foreach (var symbol in await OpenedMeanwhileAsync(open, ct).ConfigureAwait(false))
+            // Every symbol with a position now, those closed above too: an open that passed Risk before the switch went on
+            // may have reopened one once its close let go of the symbol's lock. Before, those were left out, and answered
+            // as flattened while open. One closed above is closed again under an id of its own (SweepId).
+            foreach (var symbol in await OpenAfterTheSwitchAsync(ct).ConfigureAwait(false))
             {
-                // One result per symbol: a symbol first listed for its orders only is answered by its close now.
-                var result = await FlattenSymbolAsync(symbol, open: true, key, reason, ct).ConfigureAwait(false);
+                // One result per symbol: a symbol listed before is answered by its close now.
+                var closeId = open.Contains(symbol) ? SweepId(key, symbol) : ExecutionWire.Derived(key, symbol);
+                var result = await FlattenSymbolAsync(symbol, open: true, closeId, reason, ct).ConfigureAwait(false);
                 var earlier = response.Results.Select((r, i) => r.Symbol == symbol ? i : -1).FirstOrDefault(i => i >= 0, -1);
                 if (earlier >= 0)
                 {
@@ -150,22 +151,23 @@ public sealed class CloseAllHandler(
     }
 
     /// <summary>
-    /// Positions opened on symbols the first listing had no position on (none, or only orders): an open that passed Risk just before the switch went
-    /// on may still be placing its order (it holds its symbol's lock from before its Risk check until it is done). With
+    /// The symbols with a position at the venue once the switch is on: an open that passed Risk just before the switch
+    /// went on may still be placing its order (it holds its symbol's lock from before its Risk check until it is done),
+    /// on a symbol the first listing had no position on, or on one closed since (it waited for the close's lock). With
     /// the switch on no new open passes Risk, so once the locks held now are released the venue is listed again, and
-    /// what those opens left is closed too. Before, close-all answered with such a position still open.
+    /// whatever is open is closed. Before, close-all answered with such a position still open.
     /// </summary>
-    private async Task<IReadOnlyList<string>> OpenedMeanwhileAsync(IReadOnlySet<string> listed, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> OpenAfterTheSwitchAsync(CancellationToken ct)
     {
         try
         {
-            foreach (var symbol in locks.Held().Where(s => !listed.Contains(s)))
+            foreach (var symbol in locks.Held())
             {
                 using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
             }
 
             return (await venue.GetPositionsAsync(null, ct).ConfigureAwait(false))
-                .Where(p => p.PositionAmt != 0m && !listed.Contains(p.Symbol))
+                .Where(p => p.PositionAmt != 0m)
                 .Select(p => p.Symbol).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         }
         catch (Binance.Errors.BinanceException ex)
@@ -181,6 +183,13 @@ public sealed class CloseAllHandler(
         }
     }
 
+    /// <summary>
+    /// The id under which the final sweep closes a symbol the first pass closed (or tried to) under the key's id: under
+    /// that id the close would find the first pass's order and answer it as a close already made, leaving a position
+    /// opened since standing. Derived from the key, so a repeat of the close-all finds it too.
+    /// </summary>
+    private static string SweepId(string key, string symbol) => ExecutionWire.Derived(ExecutionWire.Derived(key, symbol), "sweep");
+
     /// <summary>A symbol is flattened when its position is closed and none of its orders is left.</summary>
     private static bool Flattened(SymbolCloseResult result) => result.Closed && result.Error.Length == 0;
 
@@ -190,14 +199,14 @@ public sealed class CloseAllHandler(
     /// stop-loss and take-profit guarding what is still open; cancelled first, they left the position unguarded until
     /// the next reconciliation. A symbol listed for its orders only has them cancelled.
     /// </summary>
-    private async Task<SymbolCloseResult> FlattenSymbolAsync(string symbol, bool open, string key, string reason, CancellationToken ct)
+    private async Task<SymbolCloseResult> FlattenSymbolAsync(string symbol, bool open, string closeId, string reason, CancellationToken ct)
     {
         var result = new SymbolCloseResult { Symbol = symbol };
         try
         {
             if (open)
             {
-                result.RealizedPnl = (await CloseWhatIsLeftAsync(symbol, key, reason).ConfigureAwait(false)).RealizedPnl;
+                result.RealizedPnl = (await CloseWhatIsLeftAsync(symbol, closeId, reason).ConfigureAwait(false)).RealizedPnl;
             }
 
             result.Closed = true;
@@ -243,13 +252,13 @@ public sealed class CloseAllHandler(
     }
 
     /// <summary>
-    /// Closes the symbol under the id derived from the key; when the venue did not complete a close under an id (it
-    /// filled part or nothing), the next one (rest-1, rest-2) closes what is left. The ids are the same on every attempt
-    /// of the key, so a repeat walks the same orders and finds them instead of placing new ones.
+    /// Closes the symbol under <paramref name="closeId"/> (derived from the key); when the venue did not complete a close
+    /// under an id (it filled part or nothing), the next one (rest-1, rest-2) closes what is left. The ids are the same on
+    /// every attempt of the key, so a repeat walks the same orders and finds them instead of placing new ones.
     /// </summary>
-    private async Task<ClosePositionResponse> CloseWhatIsLeftAsync(string symbol, string key, string reason)
+    private async Task<ClosePositionResponse> CloseWhatIsLeftAsync(string symbol, string closeId, string reason)
     {
-        var id = ExecutionWire.Derived(key, symbol);
+        var id = closeId;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -259,7 +268,7 @@ public sealed class CloseAllHandler(
             catch (CloseIncompleteException ex) when (attempt < MaxCloseIds)
             {
                 Log.CloseAllSymbolFailed(logger, ex, symbol);
-                id = ExecutionWire.Derived(ExecutionWire.Derived(key, symbol), "rest-" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                id = ExecutionWire.Derived(closeId, "rest-" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
         }
     }
