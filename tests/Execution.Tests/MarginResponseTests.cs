@@ -226,8 +226,9 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 2));
-        // The next two order placements are refused (the client's own retry included): the first attempt's close fails.
-        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/order", 2);
+        // The next four order placements are refused (the client's own retry included): the first attempt's close fails,
+        // and so does its final sweep's, which tries every symbol still open again.
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/order", 4);
 
         await stack.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
         {
