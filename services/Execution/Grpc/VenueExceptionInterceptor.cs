@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using TradeEngine.Binance.Errors;
 using TradeEngine.ServiceDefaults.Grpc;
 
@@ -14,34 +13,10 @@ namespace TradeEngine.Execution.Grpc;
 /// service's own venue credentials, missing or refused, are FAILED_PRECONDITION: not the caller's request to mend
 /// (INVALID_ARGUMENT would say it is), and no retry helps until an operator does.
 /// </summary>
-public sealed class VenueExceptionInterceptor : Interceptor
+public sealed class VenueExceptionInterceptor : TranslatingInterceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        try
-        {
-            return await continuation(request, context).ConfigureAwait(false);
-        }
-        catch (BinanceException ex)
-        {
-            throw Translate(ex);
-        }
-    }
-
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
-        ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        try
-        {
-            await continuation(request, responseStream, context).ConfigureAwait(false);
-        }
-        catch (BinanceException ex)
-        {
-            throw Translate(ex);
-        }
-    }
+    protected override Exception? Translate(Exception exception, ServerCallContext context) =>
+        exception is BinanceException venue ? Translate(venue) : null;
 
     public static Exception Translate(BinanceException ex) => ex switch
     {

@@ -1,6 +1,6 @@
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Npgsql;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Ledger.Data;
 
@@ -8,38 +8,15 @@ namespace TradeEngine.Ledger.Data;
 /// PostgreSQL out of reach, or refusing for the moment, becomes UNAVAILABLE before the shared ExceptionInterceptor sees
 /// it: a connection that cannot be opened or was lost, a pool that gave no connection in time, a server shutting down
 /// or not taking connections, a deadlock or serialization failure. Whatever the transaction did either did not commit or
-/// committed under its idempotency key, where the retry finds it, so the caller retries with the same key; gRPC's retry policies and Execution's queued writes retry UNAVAILABLE. Before, they were INTERNAL
-/// ("Internal error.", logged as an unhandled exception), which reads as a defect no retry can help. Any other database
-/// error stays INTERNAL. The status names no server, database or user: the exception's text stays in the log.
+/// committed under its idempotency key, where the retry finds it, so the caller retries with the same key; gRPC's retry
+/// policies and Execution's queued writes retry UNAVAILABLE. Before, they were INTERNAL ("Internal error.", logged as an
+/// unhandled exception), which reads as a defect no retry can help. Any other database error stays INTERNAL. The status
+/// names no server, database or user: the exception's text stays in the log.
 /// </summary>
-public sealed partial class DatabaseExceptionInterceptor(ILogger<DatabaseExceptionInterceptor> logger) : Interceptor
+public sealed partial class DatabaseExceptionInterceptor(ILogger<DatabaseExceptionInterceptor> logger) : TranslatingInterceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        try
-        {
-            return await continuation(request, context).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsUnavailable(ex))
-        {
-            throw Unavailable(ex, context);
-        }
-    }
-
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
-        ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        try
-        {
-            await continuation(request, responseStream, context).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsUnavailable(ex))
-        {
-            throw Unavailable(ex, context);
-        }
-    }
+    protected override Exception? Translate(Exception exception, ServerCallContext context) =>
+        IsUnavailable(exception) ? Unavailable(exception, context) : null;
 
     /// <summary>
     /// Npgsql's own judgement (<see cref="NpgsqlException.IsTransient"/>: I/O and socket failures, timeouts, and the
