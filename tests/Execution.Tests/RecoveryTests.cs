@@ -966,6 +966,20 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         }
     }
 
+    /// <summary>
+    /// Stops Execution once the venue has the order under <paramref name="clientOrderId"/> (while the call that placed it
+    /// is still on its way, held up by a latency fault after it), and asserts the call was not answered INTERNAL.
+    /// </summary>
+    private static async Task StopExecutionOnceTheVenueHasAsync(ExecutionStack stack, string clientOrderId, string what, Task inFlight)
+    {
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(clientOrderId)).Count > 0, TimeSpan.FromSeconds(20), what);
+
+        await stack.StopExecutionAsync();
+
+        var answer = await Record.ExceptionAsync(() => inFlight);
+        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+    }
+
     /// <summary>A 2 ETHUSDT long, then a reduce of 0.5 that the venue filled and whose Ledger write died with Execution.</summary>
     private static async Task<(OpenPositionResponse Opened, string ReduceId, OrderInfo Reduce)> OpenWithALostReduceAsync(ExecutionStack stack)
     {
@@ -987,12 +1001,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/algoOrder", latencyMs: 1_500);
         var open = Orders.Open(symbol: "BTCUSDT", quantity: "0.01", stopLoss: "95000");
         var inFlight = stack.Execution.OpenPositionAsync(open).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(open.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the fill");
-
-        await stack.StopExecutionAsync();
-
-        var answer = await Record.ExceptionAsync(() => inFlight);
-        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        await StopExecutionOnceTheVenueHasAsync(stack, open.ClientOrderId, "the fill", inFlight);
         var guard = Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
         Assert.Equal(95000m, guard.TriggerPrice);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.01 AND stop_loss_price = 95000"));
@@ -1011,12 +1020,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
         var close = Orders.Close("BTCUSDT");
         var inFlight = stack.Execution.ClosePositionAsync(close).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(close.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the close's fill");
-
-        await stack.StopExecutionAsync();
-
-        var answer = await Record.ExceptionAsync(() => inFlight);
-        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        await StopExecutionOnceTheVenueHasAsync(stack, close.ClientOrderId, "the close's fill", inFlight);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason = 'test close'", opened.PositionId));
         Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", close.ClientOrderId) > 0);
         Assert.Empty(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
@@ -1041,12 +1045,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         var key = Orders.NewId("ca");
         var inFlight = stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = key, Reason = "test close-all" }).ResponseAsync;
         var btcClose = Mapping.ExecutionWire.Derived(key, "BTCUSDT");
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(btcClose)).Count > 0, TimeSpan.FromSeconds(20), "BTC's close");
-
-        await stack.StopExecutionAsync();
-
-        var answer = await Record.ExceptionAsync(() => inFlight);
-        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        await StopExecutionOnceTheVenueHasAsync(stack, btcClose, "BTC's close", inFlight);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason = 'test close-all'", btc.PositionId));
         Assert.Empty(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
         Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE 'test close-all: 1 symbol(s) flattened, 1 failed%'"));
@@ -1061,12 +1060,7 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Latency, "/fapi/v1/userTrades", latencyMs: 1_500);
         var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Fraction = "0.25", Reason = "test" };
         var inFlight = stack.Execution.ReducePositionAsync(reduce).ResponseAsync;
-        await ExecutionStack.WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(reduce.ClientOrderId)).Count > 0, TimeSpan.FromSeconds(20), "the reduce's fill");
-
-        await stack.StopExecutionAsync();
-
-        var answer = await Record.ExceptionAsync(() => inFlight);
-        Assert.False(answer is RpcException { StatusCode: StatusCode.Internal }, answer?.Message);
+        await StopExecutionOnceTheVenueHasAsync(stack, reduce.ClientOrderId, "the reduce's fill", inFlight);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 1.5", opened.PositionId));
         Assert.True(await stack.CountAsync("trades WHERE client_order_id = $1", reduce.ClientOrderId) > 0);
     }
