@@ -3,6 +3,10 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
+using Xunit.Sdk;
 using TradeEngine.EndToEnd.Tests.Telemetry;
 
 namespace TradeEngine.EndToEnd.Tests;
@@ -11,8 +15,9 @@ namespace TradeEngine.EndToEnd.Tests;
 /// Starts the real AppHost once for the collection (PostgreSQL, RabbitMQ, PaperExchange and the four services as
 /// separate processes) with its own state folder, and every service exporting traces to an in-test OTLP receiver.
 /// </summary>
-public sealed class AppHostFixture : IAsyncLifetime
+public sealed class AppHostFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
+    private const int StartAttempts = 2;
     public static readonly string[] Services = ["ledger", "funding", "risk", "execution"];
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private readonly Dictionary<string, GrpcChannel> channels = [];
@@ -29,6 +34,35 @@ public sealed class AppHostFixture : IAsyncLifetime
     {
         Traces = await OtlpTraceReceiver.StartAsync();
 
+        // One more start when the first fails (a local server exited at start, or the model was not healthy in time):
+        // the AppHost is started afresh with new ports and a new state folder, and the first failure, with the failing
+        // resources' last log lines, goes to the run's output. A second failure fails every test with both reasons.
+        var failures = new List<string>();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartAppHostAsync();
+                return;
+            }
+            catch (AppHostStartException failed)
+            {
+                failures.Add($"Attempt {attempt}: {failed.Message}");
+                await StopAppHostAsync();
+                if (attempt == StartAttempts)
+                {
+                    throw new InvalidOperationException(
+                        $"The AppHost did not start in {StartAttempts} attempts.{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
+                }
+
+                diagnostics.OnMessage(new DiagnosticMessage(
+                    $"AppHost start attempt {attempt} failed; starting it again. {failed.Message}"));
+            }
+        }
+    }
+
+    private async Task StartAppHostAsync()
+    {
         // A state folder of its own, traversable by the postgres and rabbitmq users the local servers run as.
         stateDir = Directory.CreateTempSubdirectory("tradeengine-e2e-");
         if (!OperatingSystem.IsWindows())
@@ -48,13 +82,96 @@ public sealed class AppHostFixture : IAsyncLifetime
             }));
         }
 
+        var logs = new ResourceLogTail();
+        builder.Services.AddLogging(logging => logging.AddProvider(logs));
         ResourceNames = builder.Resources.Select(r => r.Name).ToList();
         App = await builder.BuildAsync();
+
         using var cts = new CancellationTokenSource(StartTimeout);
-        await App.StartAsync(cts.Token);
+        var states = new System.Collections.Concurrent.ConcurrentDictionary<string, CustomResourceSnapshot>();
+        var ended = WatchForAResourceEndingAsync(App, states, cts.Token);
+        var healthy = StartAndWaitHealthyAsync(cts.Token);
+        if (await Task.WhenAny(healthy, ended) == ended && await ended is { } name)
+        {
+            await cts.CancelAsync();
+            await healthy.ContinueWith(_ => { }, TaskScheduler.Default);
+            throw new AppHostStartException(
+                $"{name} ended ({Describe(states[name])}) before the AppHost was healthy.{logs.Tail(name)}");
+        }
+
+        try
+        {
+            await healthy;
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            var waiting = states.Where(s => s.Value.HealthStatus != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                                            && s.Key != "demo").Select(s => s.Key).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            throw new AppHostStartException(
+                $"not healthy after {StartTimeout.TotalMinutes} minutes: {string.Join(", ", waiting.Select(n => $"{n} ({Describe(states[n])})"))}."
+                + string.Concat(waiting.Select(logs.Tail)));
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await ended.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task StartAndWaitHealthyAsync(CancellationToken cancellationToken)
+    {
+        await App.StartAsync(cancellationToken);
         foreach (var name in Services.Append("paper-exchange").Append("ledgerdb").Append("eventbus"))
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token);
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The name of the first resource that ends (exits, fails to start) while the AppHost starts, or null when the
+    /// start ends first; the demo, which ends by design, is not watched. Keeps every resource's latest snapshot.
+    /// </summary>
+    private static async Task<string?> WatchForAResourceEndingAsync(
+        DistributedApplication app, System.Collections.Concurrent.ConcurrentDictionary<string, CustomResourceSnapshot> states, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var change in app.ResourceNotifications.WatchAsync(cancellationToken))
+            {
+                states[change.Resource.Name] = change.Snapshot;
+                if (change.Resource.Name != "demo" && KnownResourceStates.TerminalStates.Contains(change.Snapshot.State?.Text))
+                {
+                    return change.Resource.Name;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return null;
+    }
+
+    private static string Describe(CustomResourceSnapshot snapshot) =>
+        $"state {snapshot.State?.Text ?? "none"}, health {snapshot.HealthStatus?.ToString() ?? "none"}"
+        + (snapshot.ExitCode is { } code ? $", exit code {code}" : "");
+
+    private async Task StopAppHostAsync()
+    {
+        if (App is not null)
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+            App = null!;
+        }
+
+        try
+        {
+            stateDir?.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A server may still be flushing its files; the folder is in /tmp.
         }
     }
 
@@ -80,20 +197,59 @@ public sealed class AppHostFixture : IAsyncLifetime
             channel.Dispose();
         }
 
-        if (App is not null)
+        await StopAppHostAsync();
+        await Traces.DisposeAsync();
+    }
+
+    private sealed class AppHostStartException(string message) : Exception(message);
+
+    /// <summary>
+    /// The last lines each resource wrote, as the testing host forwards them to its loggers (category
+    /// <c>{AppHost}.Resources.{resource}</c>), for the message of a start that failed.
+    /// </summary>
+    private sealed class ResourceLogTail : ILoggerProvider
+    {
+        private const int Lines = 30;
+        private const string Marker = ".Resources.";
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Queue<string>> _lines = new(StringComparer.Ordinal);
+
+        public ILogger CreateLogger(string categoryName)
         {
-            await App.StopAsync();
-            await App.DisposeAsync();
+            var at = categoryName.IndexOf(Marker, StringComparison.Ordinal);
+            return at < 0 ? NullLogger.Instance : new TailLogger(_lines.GetOrAdd(categoryName[(at + Marker.Length)..], _ => new Queue<string>()));
         }
 
-        await Traces.DisposeAsync();
-        try
+        public string Tail(string resource)
         {
-            stateDir?.Delete(recursive: true);
+            var lines = _lines.Where(l => l.Key == resource || l.Key.StartsWith(resource + "-", StringComparison.Ordinal))
+                .SelectMany(l => { lock (l.Value) { return l.Value.Select(line => $"{l.Key}| {line}").ToList(); } })
+                .ToList();
+            return lines.Count == 0
+                ? $"{Environment.NewLine}({resource} wrote nothing.)"
+                : $"{Environment.NewLine}Last lines of {resource}:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}";
         }
-        catch (IOException)
+
+        public void Dispose()
         {
-            // A server may still be flushing its files; the folder is in /tmp.
+        }
+
+        private sealed class TailLogger(Queue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (lines)
+                {
+                    lines.Enqueue(formatter(state, exception));
+                    while (lines.Count > Lines)
+                    {
+                        lines.Dequeue();
+                    }
+                }
+            }
         }
     }
 }
