@@ -150,6 +150,34 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// While the venue's instrument list cannot be read (never loaded here: exchangeInfo answers 503), a request that is
+    /// malformed whatever the venue lists is still INVALID_ARGUMENT naming its field. Before, the list was read first, and
+    /// a leverage of 0, a reduce by 150 % or a close's over-long reason answered UNAVAILABLE, which tells the caller to
+    /// send the same request again. A well-formed open does need the list: UNAVAILABLE. Nothing reaches the venue.
+    /// </summary>
+    [Fact]
+    public async Task Requests_MalformedWhileTheInstrumentListIsOutOfReach_InvalidArgumentNamingTheField()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Unavailable, "/fapi/v1/exchangeInfo", count: 1_000);
+        var execution = stack.Execution;
+
+        await Orders.InvalidArgument("leverage", () => execution.OpenPositionAsync(Orders.Open(leverage: 0)).ResponseAsync);
+        await Orders.InvalidArgument("quantity", () => execution.OpenPositionAsync(Orders.Open(quantity: "-0.01")).ResponseAsync);
+        await Orders.InvalidArgument("fraction", () => execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "BTCUSDT", Fraction = "1.5" }).ResponseAsync);
+        await Orders.InvalidArgument("reason", () => execution.ClosePositionAsync(
+            new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "BTCUSDT", Reason = new string('r', 257) }).ResponseAsync);
+        await Orders.InvalidArgument("leverage", () => execution.SetLeverageAsync(
+            new SetLeverageRequest { IdempotencyKey = Orders.NewId("l"), Symbol = "BTCUSDT", Leverage = 0 }).ResponseAsync);
+
+        // The list was out of reach all along: a well-formed open cannot be judged without it.
+        await Orders.FailsWith(StatusCode.Unavailable, () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01")).ResponseAsync);
+        Assert.Equal(0, await stack.OrderRequestsAsync());
+        Assert.True(await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage") == 0, "leverage was sent to the venue");
+    }
+
+    /// <summary>
     /// An open whose outcome was not known to Execution (UNAVAILABLE: the venue's account could not be read) keeps its
     /// client order id's request: the id with another request is refused, nothing sent, and the same request runs
     /// again. Before, the failure forgot the request too, and the other request went to the venue under the id the first

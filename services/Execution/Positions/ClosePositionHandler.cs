@@ -31,8 +31,9 @@ public sealed class ClosePositionHandler(
     public async Task<ClosePositionResponse> CloseAsync(ClosePositionRequest request, CancellationToken cancellationToken)
     {
         var clientOrderId = ExecutionWire.ClientOrderId(request.ClientOrderId);
-        var symbol = await RequireSymbolAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "Manual close" : Wire.Required(request.Reason, "reason", 256);
+        // The venue's instrument list last: a malformed request is INVALID_ARGUMENT even while the list is out of reach.
+        var symbol = await RequireSymbolAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
         var (response, replayed) = await deduplicator.RunAsync(
             "close", clientOrderId, request, () => Detached.Run(() => CloseSymbolAsync(symbol, clientOrderId, reason))).ConfigureAwait(false);
         if (!replayed)
@@ -48,7 +49,6 @@ public sealed class ClosePositionHandler(
     public async Task<ReducePositionResponse> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken)
     {
         var clientOrderId = ExecutionWire.ClientOrderId(request.ClientOrderId);
-        var symbol = await RequireSymbolAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
         decimal? fraction = null;
         decimal? quantity = null;
         switch (request.AmountCase)
@@ -69,6 +69,8 @@ public sealed class ClosePositionHandler(
         }
 
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "Manual reduce" : Wire.Required(request.Reason, "reason", 256);
+        // The venue's instrument list last, as for a close.
+        var symbol = await RequireSymbolAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
         var (response, replayed) = await deduplicator.RunAsync(
             "reduce", clientOrderId, request,
             () => Detached.Run(() => ReduceSymbolAsync(symbol, clientOrderId, fraction, quantity, reason))).ConfigureAwait(false);
@@ -537,6 +539,11 @@ public sealed class ClosePositionHandler(
         if (string.IsNullOrEmpty(symbol))
         {
             throw new RequestValidationException("symbol", "is required");
+        }
+
+        if (!Domain.Symbol.TryParse(symbol, out _))
+        {
+            throw new RequestValidationException("symbol", $"'{symbol}' is not a symbol the venue lists");
         }
 
         return (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false))?.Symbol.Value

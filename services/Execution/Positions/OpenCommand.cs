@@ -29,21 +29,10 @@ public sealed record OpenCommand(
     {
         ArgumentNullException.ThrowIfNull(request);
         var violations = new List<FieldViolation>();
-        var clientOrderId = Try(violations, () => ExecutionWire.ClientOrderId(request.ClientOrderId));
+        var (clientOrderId, side, quantity, leverage, marginType, stopLoss, takeProfit, strategy) = ReadFields(request, violations);
         instrument = Try(violations, () => string.IsNullOrEmpty(request.Symbol)
             ? throw new RequestValidationException("symbol", "is required")
             : instrument ?? throw new RequestValidationException("symbol", $"'{request.Symbol}' is not a symbol the venue lists"));
-        var side = Try(violations, () => ExecutionWire.Side(request.Side, "side"));
-        var quantity = Try(violations, () => Wire.Positive(request.Quantity, "quantity"));
-        var leverage = Try(violations, () => request.Leverage is >= Domain.Leverage.Min and <= Domain.Leverage.Max
-            ? request.Leverage
-            : throw new RequestValidationException("leverage", $"must be from {Domain.Leverage.Min} to {Domain.Leverage.Max}"));
-        var marginType = Try(violations, () => ExecutionWire.MarginType(request.MarginType, "margin_type"));
-        var stopLoss = Try(violations, () => Wire.OptionalPositive(request.StopLossPrice, "stop_loss_price"));
-        var takeProfit = Try(violations, () => Wire.OptionalPositive(request.TakeProfitPrice, "take_profit_price"));
-        // As the Ledger reads it (at most 64 characters, no control characters): refused here, before the order, not by
-        // the Ledger's write after the fill.
-        var strategy = Try(violations, () => Wire.OptionalText(request.Strategy, "strategy", 64));
 
         if (instrument is not null && quantity > 0m)
         {
@@ -74,6 +63,47 @@ public sealed record OpenCommand(
 
         return new OpenCommand(request, clientOrderId!, instrument!, side, quantity, leverage, marginType, stopLoss, takeProfit,
             strategy);
+    }
+
+    /// <summary>
+    /// The request's violations that need no instrument list: every field's own form, and a symbol that is missing or
+    /// could be no symbol at all. The answer when the venue's list cannot be read, so a malformed request is
+    /// INVALID_ARGUMENT (fix it) whatever the venue's state, not UNAVAILABLE (retry it as it is).
+    /// </summary>
+    public static IReadOnlyList<FieldViolation> FormViolations(OpenPositionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var violations = new List<FieldViolation>();
+        _ = ReadFields(request, violations);
+        if (string.IsNullOrEmpty(request.Symbol))
+        {
+            violations.Add(new FieldViolation("symbol", "is required"));
+        }
+        else if (!Domain.Symbol.TryParse(request.Symbol, out _))
+        {
+            violations.Add(new FieldViolation("symbol", $"'{request.Symbol}' is not a symbol the venue lists"));
+        }
+
+        return violations;
+    }
+
+    /// <summary>The fields that need no instrument, each read on its own; their violations go to <paramref name="violations"/>.</summary>
+    private static (string? ClientOrderId, DomainSide Side, decimal Quantity, int Leverage, DomainMarginType MarginType,
+        decimal? StopLoss, decimal? TakeProfit, string? Strategy) ReadFields(OpenPositionRequest request, List<FieldViolation> violations)
+    {
+        var clientOrderId = Try(violations, () => ExecutionWire.ClientOrderId(request.ClientOrderId));
+        var side = Try(violations, () => ExecutionWire.Side(request.Side, "side"));
+        var quantity = Try(violations, () => Wire.Positive(request.Quantity, "quantity"));
+        var leverage = Try(violations, () => request.Leverage is >= Domain.Leverage.Min and <= Domain.Leverage.Max
+            ? request.Leverage
+            : throw new RequestValidationException("leverage", $"must be from {Domain.Leverage.Min} to {Domain.Leverage.Max}"));
+        var marginType = Try(violations, () => ExecutionWire.MarginType(request.MarginType, "margin_type"));
+        var stopLoss = Try(violations, () => Wire.OptionalPositive(request.StopLossPrice, "stop_loss_price"));
+        var takeProfit = Try(violations, () => Wire.OptionalPositive(request.TakeProfitPrice, "take_profit_price"));
+        // As the Ledger reads it (at most 64 characters, no control characters): refused here, before the order, not by
+        // the Ledger's write after the fill.
+        var strategy = Try(violations, () => Wire.OptionalText(request.Strategy, "strategy", 64));
+        return (clientOrderId, side, quantity, leverage, marginType, stopLoss, takeProfit, strategy);
     }
 
     /// <summary>A long's stop-loss sits below the entry and its take-profit above; a short's the other way round.</summary>

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain.Instruments;
 using TradeEngine.Execution.Concurrency;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;
@@ -34,7 +35,18 @@ public sealed class OpenPositionHandler(
 {
     public async Task<OpenPositionResponse> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
     {
-        var instrument = await instruments.FindAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
+        Instrument? instrument;
+        try
+        {
+            instrument = await instruments.FindAsync(request.Symbol, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && OpenCommand.FormViolations(request) is { Count: > 0 } violations)
+        {
+            // The venue's instrument list is out of reach, and the request is malformed whatever the venue lists: that
+            // is the answer (INVALID_ARGUMENT), not the venue's state (UNAVAILABLE, which invites the same request again).
+            throw new RequestValidationException(violations);
+        }
+
         var command = OpenCommand.Parse(request, instrument);
         reconciliation.EnsureReady();
         var (response, replayed) = await deduplicator.RunAsync(

@@ -113,9 +113,23 @@ public sealed class SettingsHandler(
             return string.Empty;
         }
 
-        if (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false) is null)
+        if (!Domain.Symbol.TryParse(symbol, out _))
         {
             violations.Add(new FieldViolation("symbol", $"'{symbol}' is not a symbol the venue lists"));
+            return symbol;
+        }
+
+        try
+        {
+            if (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false) is null)
+            {
+                violations.Add(new FieldViolation("symbol", $"'{symbol}' is not a symbol the venue lists"));
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && violations.Count > 0)
+        {
+            // The venue's instrument list is out of reach and another field is malformed whatever the venue lists: that
+            // is the answer (INVALID_ARGUMENT), not the venue's state (UNAVAILABLE).
         }
 
         return symbol;
