@@ -46,6 +46,55 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A reduce while the Ledger's record is smaller than the venue's position (an add made by hand at the venue, not yet
+    /// reconciled): the symbol is reconciled first (the add booked, a risk event logged), then the reduce is judged and
+    /// booked against the repaired record, and the two agree after it. Before, half of the venue's 2 was 1, the record's
+    /// whole size: the Ledger refused the reduce after its fill, or the record closed while the venue still held 1.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_LedgerRecordSmallerThanTheVenuesPosition_ReconciledFirstThenBookedAgainstIt()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1"));
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), Orders.NewId("by-hand"));
+        var mismatchesBefore = await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'");
+
+        var reduced = await stack.Execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Fraction = "0.5", Reason = "test" });
+
+        Assert.Equal("1", reduced.ReducedQuantity);
+        Assert.Equal("1", reduced.RemainingQuantity);
+        Assert.NotEmpty(reduced.PositionId);
+        Assert.NotEmpty(reduced.RealizedPnl);
+        Assert.Equal(1m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
+        Assert.True(await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch'") > mismatchesBefore,
+            "the size difference was not reported as a risk event");
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// A close while the Ledger's record is smaller than the venue's position (an add made by hand at the venue, not yet
+    /// reconciled): the add is booked first, with its fill, so the closed record holds the whole position the close took
+    /// off the venue. Before, the record was closed at its own size and the add's fill and PnL were never booked.
+    /// </summary>
+    [Fact]
+    public async Task ClosePosition_LedgerRecordSmallerThanTheVenuesPosition_TheAddIsBookedBeforeTheClose()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1"));
+        var byHand = Orders.NewId("by-hand");
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), byHand);
+
+        await stack.Execution.ClosePositionAsync(new ClosePositionRequest { ClientOrderId = Orders.NewId("c"), Symbol = "ETHUSDT", Reason = "test" });
+
+        Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT' AND quantity = 2"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", byHand));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
     /// The position shrinks (a reduce by hand) while the close's order is on its way: the reduce-only order fills only
     /// what is left and expires. That part is booked as a reduce and the answer is ABORTED, not a close of the whole
     /// record at the part's size.

@@ -11,6 +11,12 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Open {ClientOrderId} on {Symbol} refused by Risk: {Reasons}")]
     public static partial void Denied(ILogger logger, string symbol, string clientOrderId, string reasons);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Action} on {Symbol}: the Ledger's record holds {RecordedQuantity}, the venue {VenuePositionAmount}; reconciling the symbol before the order")]
+    public static partial void ReconcilingBefore(ILogger logger, string action, string symbol, string recordedQuantity, decimal venuePositionAmount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not reconcile {Symbol} before its order")]
+    public static partial void RepairBeforeOrderFailed(ILogger logger, Exception exception, string symbol);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Order {ClientOrderId} on {Symbol} already exists at the venue (status {Status}); resuming instead of sending it again")]
     public static partial void Resuming(ILogger logger, string symbol, string clientOrderId, string status);
 

@@ -5,6 +5,7 @@ using TradeEngine.Execution.Concurrency;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.Reconciliation;
 using TradeEngine.Execution.V1;
 using TradeEngine.Execution.Venue;
 using TradeEngine.ServiceDefaults.Grpc;
@@ -25,6 +26,7 @@ public sealed class ClosePositionHandler(
     ProtectiveOrders protective,
     LedgerBook ledger,
     FillRecorder fills,
+    Reconciler reconciler,
     IHostApplicationLifetime lifetime,
     ILogger<ClosePositionHandler> logger)
 {
@@ -136,6 +138,24 @@ public sealed class ClosePositionHandler(
         }
         else
         {
+            if (open is not null && !deferred && record is not null && !SameAsVenue(record, open))
+            {
+                // As a reduce's: the record is repaired first, so the close books the venue's whole position (an add made
+                // at the venue with its fills) and not the record's part of it. A close is not held back for that: when
+                // the repair fails, the position is closed all the same and the minute's pass books the rest.
+                Log.ReconcilingBefore(logger, "Close", symbol, record.Quantity, open.PositionAmt);
+                try
+                {
+                    await reconciler.ReconcileHeldSymbolAsync(symbol, stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.RepairBeforeOrderFailed(logger, ex, symbol);
+                }
+
+                (_, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
+            }
+
             if (open is null)
             {
                 throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
@@ -350,6 +370,32 @@ public sealed class ClosePositionHandler(
         }
         else
         {
+            if (open is not null && !deferred && record is not null && !SameAsVenue(record, open))
+            {
+                // The Ledger's record is not the venue's position (an add or a partial close made at the venue, not yet
+                // reconciled). Booked against it, the reduce would be refused by the Ledger after its fill, or close the
+                // record while the venue holds the rest. The symbol is repaired first, as the minute's pass would (under
+                // this reduce's lock, each difference logged as a risk event), and read again; nothing is sent before.
+                Log.ReconcilingBefore(logger, "Reduce", symbol, record.Quantity, open.PositionAmt);
+                try
+                {
+                    await reconciler.ReconcileHeldSymbolAsync(symbol, stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.RepairBeforeOrderFailed(logger, ex, symbol);
+                    throw new RpcException(new Status(StatusCode.Unavailable,
+                        $"ledger: the Ledger's record of {symbol} differs from the venue's position and could not be repaired now; nothing was sent; retry with the same client order id"));
+                }
+
+                (_, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
+                if (open is not null && (deferred || record is null || !SameAsVenue(record, open)))
+                {
+                    throw new RpcException(new Status(StatusCode.Unavailable,
+                        $"ledger: the Ledger's record of {symbol} differs from the venue's position and was not repaired yet; nothing was sent; retry with the same client order id"));
+                }
+            }
+
             if (open is null)
             {
                 throw new RpcException(new Status(StatusCode.NotFound, $"symbol: no open position on {symbol}"));
@@ -579,6 +625,10 @@ public sealed class ClosePositionHandler(
         // recorded against (its entry, its size), so it is read again once they have landed.
         return (existing, open, record, !answered || queued);
     }
+
+    /// <summary>Whether the Ledger's open record is the venue's position: the same side and size.</summary>
+    private static bool SameAsVenue(LedgerV1.PositionRecord record, PositionRisk open) =>
+        record.Side == ExecutionWire.SideOfSize(open.PositionAmt) && Wire.Decimal(record.Quantity, "quantity") == Math.Abs(open.PositionAmt);
 
     private const string UnrecordedReduceWarning =
         "ledger: the Ledger has no open record of this position (opened outside Execution, or not yet adopted by reconciliation); the reduce is not booked and its realized PnL is not known here";

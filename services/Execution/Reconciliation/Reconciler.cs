@@ -84,6 +84,13 @@ public sealed class Reconciler(
         return mismatches;
     }
 
+    /// <summary>
+    /// One symbol's repair now, for a caller that already holds its lock (<see cref="SymbolLocks"/>): a reduce that found
+    /// the Ledger's record differing from the venue's position. The same repair a pass makes, with its risk events.
+    /// Throws when a Ledger write is still queued (the difference may be that write) or a repair fails.
+    /// </summary>
+    public Task<int> ReconcileHeldSymbolAsync(string symbol, CancellationToken ct) => ReconcileSymbolAsync(symbol, ct);
+
     private async Task<int> ReconcileSymbolAsync(string symbol, CancellationToken ct)
     {
         // Checked again under the symbol's lock: a write queued since the pass began would be adopted, then land too.
