@@ -81,43 +81,14 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     [InlineData(true, "services:execution:http:0")]
     public async Task Start_MonitorOff_WarningNamesTheCauseAndTheConsequence(bool noExecution, string cause)
     {
-        var logs = new List<string>();
+        var logs = new ListLoggerProvider();
         var settings = noExecution ? null : new Dictionary<string, string?> { ["Risk:MarginMonitor:Enabled"] = "false" };
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, risk: settings,
-            riskServices: services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new ListLoggerProvider(logs)));
+            riskServices: services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
 
-        string[] seen;
-        lock (logs)
-        {
-            seen = [.. logs];
-        }
-
+        var seen = logs.Entries.Select(e => e.Message);
         Assert.Contains(seen, m => m.Contains("margin monitor is off", StringComparison.Ordinal) && m.Contains(cause, StringComparison.Ordinal)
                                    && m.Contains("kill switch", StringComparison.Ordinal));
-    }
-
-    private sealed class ListLoggerProvider(List<string> messages) : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
-    {
-        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning;
-
-        public void Log<TState>(
-            Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            ArgumentNullException.ThrowIfNull(formatter);
-            lock (messages)
-            {
-                messages.Add(formatter(state, exception));
-            }
-        }
-
-        public void Dispose()
-        {
-        }
     }
 
     [Fact]

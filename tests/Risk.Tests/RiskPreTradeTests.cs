@@ -407,25 +407,25 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         var noOperator = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
         {
             IdempotencyKey = "reset-1", Reason = "loss understood",
-        }).ResponseAsync);
+        }, RiskWorld.OperatorHeaders).ResponseAsync);
         AssertField(noOperator, "operator");
         var noReason = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
         {
             IdempotencyKey = "reset-1", Operator = "alice",
-        }).ResponseAsync);
+        }, RiskWorld.OperatorHeaders).ResponseAsync);
         AssertField(noReason, "reason");
         // A control character is refused here, naming the field the caller sent (the Ledger refused it as "actor").
         var controlInOperator = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
         {
             IdempotencyKey = "reset-1", Operator = "ali\u0001ce", Reason = "loss understood",
-        }).ResponseAsync);
+        }, RiskWorld.OperatorHeaders).ResponseAsync);
         AssertField(controlInOperator, "operator");
         Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
 
         var reset = await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
         {
             IdempotencyKey = "reset-2", Operator = "alice", Reason = "loss understood, limits reviewed",
-        });
+        }, RiskWorld.OperatorHeaders);
         Assert.False(reset.Active);
         Assert.Equal("alice", reset.Actor);
         Assert.True((await world.Risk.CheckPreTradeAsync(healthy)).Allowed);
@@ -483,7 +483,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         }
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => reset
-            ? world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = key, Operator = "alice", Reason = "over" }).ResponseAsync
+            ? world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = key, Operator = "alice", Reason = "over" }, RiskWorld.OperatorHeaders).ResponseAsync
             : world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = key, Trigger = KillSwitchTrigger.Operator, Reason = "test", Actor = "bob" }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
@@ -508,7 +508,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         var on = await world.Risk.TriggerKillSwitchAsync(trigger);
         Assert.True(on.Active);
         Assert.True((await world.Risk.TriggerKillSwitchAsync(trigger)).Active); // a plain retry
-        var off = await world.Risk.ResetKillSwitchAsync(reset);
+        var off = await world.Risk.ResetKillSwitchAsync(reset, RiskWorld.OperatorHeaders);
         Assert.False(off.Active);
         await Task.Delay(5); // the next change has a later millisecond
         var triggerAgain = await world.Risk.TriggerKillSwitchAsync(trigger);
@@ -517,7 +517,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         var latch = await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = "second-stop", Trigger = KillSwitchTrigger.Drawdown, Reason = "drawdown", Actor = "risk" });
         Assert.True(latch.Active);
         await Task.Delay(5);
-        var resetAgain = await world.Risk.ResetKillSwitchAsync(reset);
+        var resetAgain = await world.Risk.ResetKillSwitchAsync(reset, RiskWorld.OperatorHeaders);
         Assert.True((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
         Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
         Assert.Equal(off, resetAgain);
@@ -540,10 +540,10 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         var trigger = await Assert.ThrowsAsync<RpcException>(() => world.Risk.TriggerKillSwitchAsync(
             new TriggerKillSwitchRequest { IdempotencyKey = "k", Trigger = KillSwitchTrigger.Drawdown, Reason = "B", Actor = "bob" }).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, trigger.StatusCode);
-        await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = "r", Operator = "alice", Reason = "over" });
+        await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = "r", Operator = "alice", Reason = "over" }, RiskWorld.OperatorHeaders);
         await world.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest { IdempotencyKey = "k2", Trigger = KillSwitchTrigger.Operator, Reason = "C", Actor = "bob" });
         var reset = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(
-            new ResetKillSwitchRequest { IdempotencyKey = "r", Operator = "carol", Reason = "over" }).ResponseAsync);
+            new ResetKillSwitchRequest { IdempotencyKey = "r", Operator = "carol", Reason = "over" }, RiskWorld.OperatorHeaders).ResponseAsync);
         Assert.Equal(StatusCode.AlreadyExists, reset.StatusCode);
 
         var state = await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest());
@@ -597,7 +597,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         {
             IdempotencyKey = new string('k', 128), Trigger = KillSwitchTrigger.Operator, Reason = "exchange incident", Actor = "bob",
         });
-        var off = await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = new string('r', 128), Operator = "alice", Reason = new string('x', 1024) });
+        var off = await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest { IdempotencyKey = new string('r', 128), Operator = "alice", Reason = new string('x', 1024) }, RiskWorld.OperatorHeaders);
 
         Assert.True(on.Active);
         Assert.False(off.Active);

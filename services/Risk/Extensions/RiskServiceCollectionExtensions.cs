@@ -20,7 +20,7 @@ public static class RiskServiceCollectionExtensions
 {
     /// <summary>
     /// Limits from <c>Risk</c> (validated at start-up: a looser value than a hard limit stops the service), the venue's
-    /// instruments (section <c>Binance</c>: filters, brackets, funding terms), the Ledger-backed risk state, the kill switch, and, when their dependencies are configured, the event bus
+    /// instruments (section <c>Binance</c>: filters, brackets, funding terms), the Ledger-backed risk state, the kill switch (its reset needs <c>Risk:KillSwitch:OperatorKey</c>), and, when their dependencies are configured, the event bus
     /// (<c>ConnectionStrings:eventbus</c>) and the margin monitor (Execution at <c>services__execution__http__0</c>).
     /// Limits, leverage, liquidation price and margin health need none of the latter.
     /// </summary>
@@ -42,6 +42,7 @@ public static class RiskServiceCollectionExtensions
         services.AddSingleton<RiskStateCache>();
         services.AddHostedService<RiskStateRefresher>();
         services.AddSingleton<KillSwitchService>();
+        services.AddSingleton<OperatorKeyCheck>();
         services.AddSingleton<EquityBaseline>();
         services.AddSingleton<PreTradeEvaluator>();
         services.AddSingleton<PositionPreviewer>();

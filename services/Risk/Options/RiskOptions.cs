@@ -30,6 +30,8 @@ public sealed class RiskOptions
 
     public MarginMonitorOptions MarginMonitor { get; set; } = new();
 
+    public KillSwitchOptions KillSwitch { get; set; } = new();
+
     /// <summary>The limits in force; throws a <see cref="Domain.DomainException"/> naming the first looser value.</summary>
     public RiskLimits ToLimits() => RiskLimits.Create(
         MaxPositionNotional, DailyLossLimit, MaxDrawdown, MaxLeverage, LiquidationBuffer, MinNotional);
@@ -42,4 +44,18 @@ public sealed class MarginMonitorOptions
     public bool? Enabled { get; set; }
 
     public int IntervalSeconds { get; set; } = 5;
+}
+
+/// <summary>Section <c>Risk:KillSwitch</c>.</summary>
+public sealed class KillSwitchOptions
+{
+    /// <summary>The shortest operator key accepted at start-up.</summary>
+    public const int MinOperatorKeyLength = 16;
+
+    /// <summary>
+    /// The secret a caller of ResetKillSwitch presents in the <c>x-operator-key</c> request metadata: the switch is the last
+    /// line of defence after a daily-loss or drawdown breach, so not everyone who can reach the service may clear it.
+    /// Null: resetting is refused (FAILED_PRECONDITION) until one is configured; triggering needs no key. Never logged.
+    /// </summary>
+    public string? OperatorKey { get; set; }
 }

@@ -15,9 +15,11 @@ namespace TradeEngine.Risk.Services;
 /// The risk v1 contract: map proto to Domain, call Domain, map back. A denial is a value in the response; bad input
 /// is INVALID_ARGUMENT naming the field; Ledger state that cannot be read is UNAVAILABLE (fail closed).
 /// Filters and brackets are the venue's (<see cref="RiskInstruments"/>, cached). ValidateLeverage, GetLimits,
-/// GetLiquidationPrice and GetMarginHealth read no Ledger state.
+/// GetLiquidationPrice and GetMarginHealth read no Ledger state. ResetKillSwitch needs the operator key in the
+/// <c>x-operator-key</c> metadata (<see cref="OperatorKeyCheck"/>).
 /// </summary>
-public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreviewer previewer, KillSwitchService killSwitch, RiskInstruments instruments)
+public sealed class RiskGrpcService(
+    PreTradeEvaluator evaluator, PositionPreviewer previewer, KillSwitchService killSwitch, OperatorKeyCheck operatorKey, RiskInstruments instruments)
     : RiskService.RiskServiceBase
 {
     public override async Task<CheckPreTradeResponse> CheckPreTrade(CheckPreTradeRequest request, ServerCallContext context)
@@ -212,6 +214,9 @@ public sealed class RiskGrpcService(PreTradeEvaluator evaluator, PositionPreview
             throw new RequestValidationException(violations);
         }
 
+        // After the request's own form (a malformed request is INVALID_ARGUMENT whoever sends it; the answer says nothing
+        // about the key), before anything is written: a refused reset leaves the switch on and the Ledger untouched.
+        operatorKey.Demand(context, request.Operator);
         var view = await killSwitch.ResetAsync("reset:" + request.IdempotencyKey, request.Operator, request.Reason, context.CancellationToken)
             .ConfigureAwait(false);
         return ToStatus(view);

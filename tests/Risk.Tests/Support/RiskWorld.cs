@@ -1,5 +1,6 @@
 using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Common.V1;
 using TradeEngine.Ledger.Services;
@@ -16,6 +17,8 @@ namespace TradeEngine.Risk.Tests.Support;
 /// The real Ledger (own PostgreSQL database, RabbitMQ), PaperExchange as the venue Risk reads its instruments from,
 /// and the real Risk over loopback gRPC. Either service can be restarted: the Ledger on the same database, Risk
 /// pointed at wherever the Ledger now listens. A test that drives the venue itself may pass its own simulator.
+/// Risk has <see cref="OperatorKey"/> configured; a reset passes <see cref="OperatorHeaders"/>. A setting given as null
+/// is left out of Risk's configuration (e.g. <c>Risk:KillSwitch:OperatorKey</c>: not configured).
 /// </summary>
 public sealed class RiskWorld : IAsyncDisposable
 {
@@ -38,6 +41,12 @@ public sealed class RiskWorld : IAsyncDisposable
         _riskServices = riskServices;
     }
 
+    /// <summary>Risk's <c>Risk:KillSwitch:OperatorKey</c> unless a test sets another.</summary>
+    public const string OperatorKey = "test-operator-key-7f3a9c2e";
+
+    /// <summary>The metadata a ResetKillSwitch call needs: <see cref="OperatorKey"/> as <c>x-operator-key</c>.</summary>
+    public static Metadata OperatorHeaders => new() { { "x-operator-key", OperatorKey } };
+
     public string Database { get; }
 
     /// <summary>The venue: Risk's filters and brackets come from its exchangeInfo and leverageBracket.</summary>
@@ -58,11 +67,19 @@ public sealed class RiskWorld : IAsyncDisposable
         {
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
             ["Risk:StateRefreshSeconds"] = "1",
+            ["Risk:KillSwitch:OperatorKey"] = OperatorKey,
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in risk ?? new Dictionary<string, string?>())
         {
-            settings[key] = value;
+            if (value is null)
+            {
+                settings.Remove(key);
+            }
+            else
+            {
+                settings[key] = value;
+            }
         }
 
         var world = new RiskWorld(rabbit, await postgres.CreateDatabaseAsync(), venue, paper is null, settings, riskServices);
