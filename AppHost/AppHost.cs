@@ -24,8 +24,14 @@ var funding = builder.AddProject<Projects.TradeEngine_Funding>("funding")
     .WithReference(eventbus).WaitFor(eventbus)
     .WithGrpcHealthCheck();
 
+// The secret an operator presents (gRPC metadata x-operator-key) to reset the kill switch; without one Risk refuses every
+// reset. Generated for each run unless Parameters:killswitch-operator-key is configured; the dashboard shows it among
+// the parameters.
+var operatorKey = builder.AddParameter("killswitch-operator-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+
 var risk = builder.AddProject<Projects.TradeEngine_Risk>("risk")
     .WithVenue(venue)
+    .WithEnvironment("Risk__KillSwitch__OperatorKey", operatorKey)
     .WithReference(ledger).WaitFor(ledger)
     .WithReference(funding)
     .WithReference(eventbus).WaitFor(eventbus)
