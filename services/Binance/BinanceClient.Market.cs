@@ -79,10 +79,24 @@ public sealed partial class BinanceClient
         }
     }
 
-    public async Task<IReadOnlyList<FundingInfo>> GetFundingInfoAsync(CancellationToken ct = default)
+    public async Task<FundingInfoList> GetFundingInfoAsync(CancellationToken ct = default)
     {
         var dto = await _transport.SendAsync(Get("fapi/v1/fundingInfo", 1), VenueJsonContext.Default.ListFundingInfoDto, ct).ConfigureAwait(false);
-        return dto.Select(BinanceParse.FundingInfo).ToList();
+        var entries = new List<FundingInfo>(dto.Count);
+        var refused = new List<(string Symbol, string Reason)>();
+        foreach (var entry in dto)
+        {
+            try
+            {
+                entries.Add(BinanceParse.FundingInfo(entry));
+            }
+            catch (Errors.BinanceProtocolException ex) when (!string.IsNullOrEmpty(entry.Symbol) && ex.Field != "symbol")
+            {
+                refused.Add((entry.Symbol, ex.Message));
+            }
+        }
+
+        return new FundingInfoList(entries, refused);
     }
 
     public async Task<TickerPrice> GetTickerPriceAsync(string symbol, CancellationToken ct = default)

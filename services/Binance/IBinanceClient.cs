@@ -22,7 +22,8 @@ public interface IBinanceClient
 
     IAsyncEnumerable<FundingRateEntry> GetFundingRateHistoryPagedAsync(string symbol, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default);
 
-    Task<IReadOnlyList<FundingInfo>> GetFundingInfoAsync(CancellationToken ct = default);
+    /// <summary>Every fundingInfo entry; a malformed one leaves its symbol out, named in <see cref="FundingInfoList.Refused"/>.</summary>
+    Task<FundingInfoList> GetFundingInfoAsync(CancellationToken ct = default);
 
     Task<TickerPrice> GetTickerPriceAsync(string symbol, CancellationToken ct = default);
 

@@ -61,6 +61,29 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
     }
 
     /// <summary>
+    /// One malformed fundingInfo entry (SOLUSDT's cap of 2, outside (-1, 1)) leaves that symbol out of the instrument
+    /// catalog, and every other symbol is served. Before, the whole list failed to parse, and with it the catalog: every
+    /// Funding request answered UNAVAILABLE until the venue mended the one entry.
+    /// </summary>
+    [Fact]
+    public async Task GetCurrentRate_OneMalformedFundingInfoEntry_OnlyThatSymbolIsLeftOut()
+    {
+        await using var badEntry = await FundingWorld.StartAsync(postgres, rabbit, rewriteVenueAnswer: (path, body) =>
+            path.EndsWith("/fapi/v1/fundingInfo", StringComparison.Ordinal)
+                ? System.Text.RegularExpressions.Regex.Replace(body,
+                    "(\"symbol\":\"SOLUSDT\",\"adjustedFundingRateCap\":)\"[^\"]*\"", "$1\"2.00000000\"")
+                : body);
+
+        var btc = await badEntry.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" });
+        var sol = await Assert.ThrowsAsync<RpcException>(() => badEntry.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "SOLUSDT" }).ResponseAsync);
+
+        Assert.Equal("BTCUSDT", btc.Symbol);
+        Assert.Equal(8, btc.FundingIntervalHours);
+        Assert.Equal(StatusCode.InvalidArgument, sol.StatusCode);
+        Assert.Contains("SOLUSDT", sol.Status.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The venue answers premiumIndex with a mark price of 0: UNAVAILABLE (the venue could not answer), not
     /// INVALID_ARGUMENT naming a price the caller never sent. Before, the client passed the 0 on and the estimate was
     /// refused with "price: must be greater than 0".

@@ -9,7 +9,8 @@ namespace TradeEngine.Binance.Instruments;
 /// Pure: the three venue reads joined into Domain instruments. A symbol needs filters (exchangeInfo) and brackets
 /// (leverageBracket); fundingInfo lists only symbols whose funding was adjusted, so one absent there funds every
 /// 8 hours with cap and floor unknown, as Binance documents. A symbol Domain cannot model (text outside A-Z0-9, a
-/// bracket table that breaks continuity, an interval that does not divide 24 h) is left out and reported.
+/// bracket table that breaks continuity, an interval that does not divide 24 h) or whose fundingInfo entry was
+/// malformed (<see cref="FundingInfoList.Refused"/>) is left out and reported.
 /// </summary>
 public static class VenueInstrumentBuilder
 {
@@ -30,6 +31,10 @@ public static class VenueInstrumentBuilder
         ArgumentNullException.ThrowIfNull(funding);
         var bracketsBySymbol = brackets.GroupBy(b => b.Symbol, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var fundingBySymbol = funding.GroupBy(f => f.Symbol, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        // A symbol whose fundingInfo entry was malformed is left out: taken as absent there, it would fund every 8 hours
+        // with no cap or floor, which the venue did not say.
+        var refusedFunding = (funding as FundingInfoList)?.Refused
+            .GroupBy(r => r.Symbol, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Reason, StringComparer.Ordinal);
         var takenAt = DateOnly.FromDateTime(now.UtcDateTime);
         var result = new List<Instrument>(exchange.Symbols.Count);
         foreach (var info in exchange.Symbols)
@@ -37,6 +42,12 @@ public static class VenueInstrumentBuilder
             if (!Symbol.TryParse(info.Symbol, out var symbol))
             {
                 skipped?.Add((info.Symbol, "is not a symbol of A-Z and 0-9"));
+                continue;
+            }
+
+            if (refusedFunding is not null && refusedFunding.TryGetValue(info.Symbol, out var fundingProblem))
+            {
+                skipped?.Add((info.Symbol, $"its fundingInfo entry is malformed ({fundingProblem})"));
                 continue;
             }
 

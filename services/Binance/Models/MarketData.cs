@@ -54,6 +54,19 @@ public sealed record FundingRateEntry(string Symbol, decimal FundingRate, DateTi
 /// </summary>
 public sealed record FundingInfo(string Symbol, decimal AdjustedFundingRateCap, decimal AdjustedFundingRateFloor, int FundingIntervalHours);
 
+/// <summary>
+/// <c>/fapi/v1/fundingInfo</c> as read: the entries that parsed, and the symbols whose entry did not (a cap outside
+/// (-1, 1), a floor above the cap, an interval that is no interval), each with the reason. One malformed entry leaves
+/// its own symbol out, not the whole list: the instrument catalog reads the list for every symbol, and a strict parse
+/// of the whole answer made every symbol unavailable until the venue mended one. An entry without a symbol cannot be
+/// attributed and still fails the read.
+/// </summary>
+public sealed class FundingInfoList(IList<FundingInfo> entries, IReadOnlyList<(string Symbol, string Reason)> refused)
+    : System.Collections.ObjectModel.ReadOnlyCollection<FundingInfo>(entries)
+{
+    public IReadOnlyList<(string Symbol, string Reason)> Refused { get; } = refused;
+}
+
 public sealed record TickerPrice(string Symbol, decimal Price, DateTimeOffset Time);
 
 public sealed record SymbolBrackets(string Symbol, decimal? NotionalCoef, IReadOnlyList<LeverageBracket> Brackets)
