@@ -143,16 +143,7 @@ public sealed class ClosePositionHandler(
                 // As a reduce's: the record is repaired first, so the close books the venue's whole position (an add made
                 // at the venue with its fills) and not the record's part of it. A close is not held back for that: when
                 // the repair fails, the position is closed all the same and the minute's pass books the rest.
-                Log.ReconcilingBefore(logger, "Close", symbol, record.Quantity, open.PositionAmt);
-                try
-                {
-                    await reconciler.ReconcileHeldSymbolAsync(symbol, stopping).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    Log.RepairBeforeOrderFailed(logger, ex, symbol);
-                }
-
+                await ReconcileBeforeOrderAsync("Close", symbol, record, open, stopping).ConfigureAwait(false);
                 (_, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
             }
 
@@ -376,20 +367,13 @@ public sealed class ClosePositionHandler(
                 // reconciled). Booked against it, the reduce would be refused by the Ledger after its fill, or close the
                 // record while the venue holds the rest. The symbol is repaired first, as the minute's pass would (under
                 // this reduce's lock, each difference logged as a risk event), and read again; nothing is sent before.
-                Log.ReconcilingBefore(logger, "Reduce", symbol, record.Quantity, open.PositionAmt);
-                try
+                var repaired = await ReconcileBeforeOrderAsync("Reduce", symbol, record, open, stopping).ConfigureAwait(false);
+                if (repaired)
                 {
-                    await reconciler.ReconcileHeldSymbolAsync(symbol, stopping).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    Log.RepairBeforeOrderFailed(logger, ex, symbol);
-                    throw new RpcException(new Status(StatusCode.Unavailable,
-                        $"ledger: the Ledger's record of {symbol} differs from the venue's position and could not be repaired now; nothing was sent; retry with the same client order id"));
+                    (_, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
                 }
 
-                (_, open, record, deferred) = await ReadSymbolAsync(symbol, clientOrderId, stopping).ConfigureAwait(false);
-                if (open is not null && (deferred || record is null || !SameAsVenue(record, open)))
+                if (open is not null && (!repaired || deferred || record is null || !SameAsVenue(record, open)))
                 {
                     throw new RpcException(new Status(StatusCode.Unavailable,
                         $"ledger: the Ledger's record of {symbol} differs from the venue's position and was not repaired yet; nothing was sent; retry with the same client order id"));
@@ -624,6 +608,26 @@ public sealed class ClosePositionHandler(
         // Deferred whenever something is queued, record or not: a queued add or reduce changes the record this one is
         // recorded against (its entry, its size), so it is read again once they have landed.
         return (existing, open, record, !answered || queued);
+    }
+
+    /// <summary>
+    /// Reconciles <paramref name="symbol"/> now, under the lock its close or reduce holds, because the Ledger's record
+    /// differs from the venue's position. False when the repair failed (logged): the caller decides whether to go on.
+    /// </summary>
+    private async Task<bool> ReconcileBeforeOrderAsync(
+        string action, string symbol, LedgerV1.PositionRecord record, PositionRisk open, CancellationToken ct)
+    {
+        Log.ReconcilingBefore(logger, action, symbol, record.Quantity, open.PositionAmt);
+        try
+        {
+            await reconciler.ReconcileHeldSymbolAsync(symbol, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.RepairBeforeOrderFailed(logger, ex, symbol);
+            return false;
+        }
     }
 
     /// <summary>Whether the Ledger's open record is the venue's position: the same side and size.</summary>
