@@ -18,7 +18,12 @@ namespace TradeEngine.EndToEnd.Tests;
 public sealed class AppHostFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
     private const int StartAttempts = 2;
+
     public static readonly string[] Services = ["ledger", "funding", "risk", "execution"];
+
+    /// <summary>The resources the start waits to be healthy.</summary>
+    private static readonly string[] AwaitedResources = [.. Services, "paper-exchange", "ledgerdb", "eventbus"];
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
     private readonly Dictionary<string, GrpcChannel> channels = [];
     private DirectoryInfo? stateDir;
@@ -105,10 +110,10 @@ public sealed class AppHostFixture(IMessageSink diagnostics) : IAsyncLifetime
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            var waiting = states.Where(s => s.Value.HealthStatus != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
-                                            && s.Key != "demo").Select(s => s.Key).OrderBy(n => n, StringComparer.Ordinal).ToList();
+            var waiting = AwaitedResources.Where(n => !states.TryGetValue(n, out var s)
+                                                      || s.HealthStatus != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy).ToList();
             throw new AppHostStartException(
-                $"not healthy after {StartTimeout.TotalMinutes} minutes: {string.Join(", ", waiting.Select(n => $"{n} ({Describe(states[n])})"))}."
+                $"not healthy after {StartTimeout.TotalMinutes} minutes: {string.Join(", ", waiting.Select(n => $"{n} ({(states.TryGetValue(n, out var s) ? Describe(s) : "no state")})"))}."
                 + string.Concat(waiting.Select(logs.Tail)));
         }
         finally
@@ -121,7 +126,7 @@ public sealed class AppHostFixture(IMessageSink diagnostics) : IAsyncLifetime
     private async Task StartAndWaitHealthyAsync(CancellationToken cancellationToken)
     {
         await App.StartAsync(cancellationToken);
-        foreach (var name in Services.Append("paper-exchange").Append("ledgerdb").Append("eventbus"))
+        foreach (var name in AwaitedResources)
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cancellationToken);
         }
