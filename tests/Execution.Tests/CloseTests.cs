@@ -74,6 +74,29 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A reduce that the live position makes impossible (the whole position or more, or less than one step of it) is
+    /// FAILED_PRECONDITION naming the field, and nothing is sent. Before, INVALID_ARGUMENT: the same request is well
+    /// formed and passes against another size.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_AmountTheLivePositionDoesNotAllow_FailedPreconditionAndNothingSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5"));
+        var before = await stack.OrderRequestsAsync();
+
+        var whole = await Orders.FailsWith(StatusCode.FailedPrecondition, () => stack.Execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.5" }).ResponseAsync);
+        var dust = await Orders.FailsWith(StatusCode.FailedPrecondition, () => stack.Execution.ReducePositionAsync(
+            new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Fraction = "0.0001" }).ResponseAsync);
+
+        Assert.StartsWith("quantity: must leave part of the 0.5 ETHUSDT position", whole.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("fraction: reduces less than one step", dust.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await stack.OrderRequestsAsync());
+        Assert.Equal(0.5m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+    }
+
+    /// <summary>
     /// A close while the Ledger's record is smaller than the venue's position (an add made by hand at the venue, not yet
     /// reconciled): the add is booked first, with its fill, so the closed record holds the whole position the close took
     /// off the venue. Before, the record was closed at its own size and the add's fill and PnL were never booked.

@@ -388,14 +388,18 @@ public sealed class ClosePositionHandler(
             var size = Math.Abs(open.PositionAmt);
             var amount = quantity ?? info.Filters.FloorToStep(size * fraction!.Value);
             var field = quantity is null ? "fraction" : "quantity";
+            // Judged against the live position, not the request's form: FAILED_PRECONDITION (the same request may pass
+            // against another size), where a malformed amount is INVALID_ARGUMENT.
             if (amount <= 0m)
             {
-                throw new RequestValidationException(field, $"reduces less than one step ({Wire.Format(info.Filters.StepSize)}) of the {Wire.Format(size)} position");
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"{field}: reduces less than one step ({Wire.Format(info.Filters.StepSize)}) of the {Wire.Format(size)} {symbol} position; nothing was sent"));
             }
 
             if (amount >= size)
             {
-                throw new RequestValidationException(field, $"must leave part of the {Wire.Format(size)} position (use ClosePosition to close it all)");
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"{field}: must leave part of the {Wire.Format(size)} {symbol} position (use ClosePosition to close it all); nothing was sent"));
             }
 
             if (amount % info.Filters.StepSize != 0m)
