@@ -515,13 +515,17 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
 
         var retried = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = reduceId, Symbol = "ETHUSDT", Quantity = "0.5" });
 
+        // The close found the record (2) larger than the venue's position (1.5) and reconciled first, which booked the
+        // lost reduce with its fill against the position it reduced; the retry answers that booking. The new position is
+        // untouched.
         Assert.True(retried.Replayed);
-        Assert.Equal(string.Empty, retried.PositionId);
+        Assert.Equal(opened.PositionId, retried.PositionId);
         Assert.Equal("2", retried.RemainingQuantity);
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'open' AND quantity = 2", reopened.PositionId));
         Assert.Equal(0, await stack.CountAsync("position_changes WHERE position_id = $1::uuid AND kind <> 'open'", reopened.PositionId));
-        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduceId));
-        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%Reduced ETHUSDT by 0.5 at the venue, but the Ledger had no open record%'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1 AND position_id = $2::uuid AND quantity = 0.5", reduceId, opened.PositionId));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1 AND position_id = $2::uuid", reduceId, reopened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason LIKE '%the venue holds 1.5, the Ledger 2; booked the difference%'"));
         Assert.Single(await stack.Paper.OrdersAsync(reduceId));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
