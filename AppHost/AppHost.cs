@@ -13,7 +13,14 @@ IResourceBuilder<IResourceWithConnectionString> eventbus = useContainers
 
 var venue = builder.AddVenue();
 
+// The secret an operator presents (gRPC metadata x-operator-key) to reset the kill switch. One key, both services: Risk
+// checks it on ResetKillSwitch and forwards it, and the Ledger, which holds the switch, checks it again on the reset
+// (so that the Ledger's SetKillSwitch is no way around Risk); without it either refuses every reset. Generated for each
+// run unless Parameters:killswitch-operator-key is configured; the dashboard shows it among the parameters.
+var operatorKey = builder.AddParameter("killswitch-operator-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+
 var ledger = builder.AddProject<Projects.TradeEngine_Ledger>("ledger")
+    .WithEnvironment("Ledger__KillSwitch__OperatorKey", operatorKey)
     .WithReference(ledgerdb).WaitFor(ledgerdb)
     .WithReference(eventbus).WaitFor(eventbus)
     .WithGrpcHealthCheck();
@@ -23,11 +30,6 @@ var funding = builder.AddProject<Projects.TradeEngine_Funding>("funding")
     .WithReference(ledger).WaitFor(ledger)
     .WithReference(eventbus).WaitFor(eventbus)
     .WithGrpcHealthCheck();
-
-// The secret an operator presents (gRPC metadata x-operator-key) to reset the kill switch; without one Risk refuses every
-// reset. Generated for each run unless Parameters:killswitch-operator-key is configured; the dashboard shows it among
-// the parameters.
-var operatorKey = builder.AddParameter("killswitch-operator-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 
 var risk = builder.AddProject<Projects.TradeEngine_Risk>("risk")
     .WithVenue(venue)

@@ -20,7 +20,7 @@ public sealed class KillSwitchTests(PostgresServer postgres, RabbitMqServer rabb
 
         var slow = ledger.Client.SetKillSwitchAsync(Set(active: true)).ResponseAsync;
         await clock.Holding.WaitAsync(TimeSpan.FromSeconds(10));
-        var fast = ledger.Client.SetKillSwitchAsync(Set(active: false)).ResponseAsync;
+        var fast = ledger.Client.SetKillSwitchAsync(Set(active: false), LedgerHost.OperatorHeaders).ResponseAsync;
         await Task.Delay(500);
         clock.Release();
         await Task.WhenAll(slow, fast);

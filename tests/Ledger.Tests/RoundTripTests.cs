@@ -300,7 +300,7 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         {
             IdempotencyKey = Key(), Active = true, Trigger = "daily_loss", Reason = "loss 5%", Actor = "risk",
         });
-        await Client.SetKillSwitchAsync(new SetKillSwitchRequest { IdempotencyKey = Key(), Active = false, Reason = "reset", Actor = "ops" });
+        await Client.SetKillSwitchAsync(new SetKillSwitchRequest { IdempotencyKey = Key(), Active = false, Reason = "reset", Actor = "ops" }, LedgerHost.OperatorHeaders);
 
         var state = await Client.GetKillSwitchAsync(new GetKillSwitchRequest());
         var history = await Client.GetKillSwitchHistoryAsync(new GetKillSwitchHistoryRequest { Page = new PageRequest { PageSize = 1 } });

@@ -442,7 +442,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         await RpcAssert.InvalidArgument("trigger", () => Client.SetKillSwitchAsync(new SetKillSwitchRequest
         {
             IdempotencyKey = Key(), Active = active, Trigger = trigger, Reason = "r", Actor = "risk",
-        }).ResponseAsync);
+        }, LedgerHost.OperatorHeaders).ResponseAsync);
 
         Assert.Equal(0, await _ledger.CountAsync("kill_switch_history"));
         Assert.Equal(0, await _ledger.CountAsync("outbox"));
@@ -460,7 +460,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
             var reset = await Client.SetKillSwitchAsync(new SetKillSwitchRequest
             {
                 IdempotencyKey = Key(), Active = false, Trigger = trigger == "daily_loss" ? string.Empty : "operator", Actor = "ops",
-            });
+            }, LedgerHost.OperatorHeaders);
             Assert.False(reset.Active);
             Assert.Equal("operator", reset.Trigger);
         }

@@ -103,6 +103,27 @@ public sealed class KillSwitchResetAuthTests(PostgresServer postgres, RabbitMqSe
         Assert.Equal(1, await world.CountAsync("risk_events WHERE event_type = 'kill_switch_reset'"));
     }
 
+    /// <summary>
+    /// Risk passes the key its operator presented on to the Ledger, which checks it against its own: a Ledger configured
+    /// with another key refuses the reset, and Risk passes the Ledger's PERMISSION_DENIED through (naming the Ledger, so the
+    /// operator knows which service holds another key; not UNAVAILABLE, which would invite the same call again). The
+    /// switch stays on and nothing is recorded.
+    /// </summary>
+    [Fact]
+    public async Task ResetKillSwitch_LedgerConfiguredWithAnotherKey_PermissionDeniedFromTheLedgerAndTheSwitchStaysOn()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit,
+            ledger: new Dictionary<string, string?> { ["Ledger:KillSwitch:OperatorKey"] = "another-ledger-operator-key-0d9e" });
+        await TriggerAsync(world);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => world.Risk.ResetKillSwitchAsync(Reset, RiskWorld.OperatorHeaders).ResponseAsync);
+
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.Contains("Ledger service", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(RiskWorld.OperatorKey, refused.Message, StringComparison.Ordinal);
+        await AssertStillOnAndNothingRecordedAsync(world);
+    }
+
     /// <summary>A configured key that is short, blank or could not travel as metadata stops the start, and the message does not echo it.</summary>
     [Theory]
     [InlineData("fifteen-chars-k")]

@@ -452,7 +452,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         await world.Ledger.SetKillSwitchAsync(new Ledger.V1.SetKillSwitchRequest
         {
             IdempotencyKey = "ks:operator-reset", Active = false, Trigger = "operator", Reason = "checked the books", Actor = "ops",
-        });
+        }, RiskWorld.OperatorHeaders);
 
         var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.1", 5), Account = RiskWorld.Account(9_400m) });
 

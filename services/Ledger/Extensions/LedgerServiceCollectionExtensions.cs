@@ -2,6 +2,7 @@ using TradeEngine.Ledger.Mapping;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Funding;
 using TradeEngine.Ledger.Idempotency;
@@ -12,6 +13,7 @@ using TradeEngine.Ledger.Positions;
 using TradeEngine.Ledger.Risk;
 using TradeEngine.Ledger.Trades;
 using TradeEngine.Messaging;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Ledger.Extensions;
 
@@ -89,6 +91,16 @@ public static class LedgerServiceCollectionExtensions
                 $"{RecordedTimesOptions.Section}:MaxAheadOfClock must be positive (a zero or negative bound refuses every fact dated now)")
             .ValidateOnStart();
         services.AddSingleton<RecordedTimes>();
+        // Checked only when set (unset, resets are refused at call time); the message never echoes the key.
+        services.AddOptions<KillSwitchOptions>().Bind(builder.Configuration.GetSection(KillSwitchOptions.Section))
+            .Validate(o => o.OperatorKey is null || OperatorKeyGuard.Problem(o.OperatorKey) is null,
+                $"{KillSwitchOptions.OperatorKeySetting} must be at least {OperatorKeyGuard.MinLength} characters of printable ASCII without spaces " +
+                "(it is sent as gRPC metadata): it is the secret that lets an operator reset the kill switch.")
+            .ValidateOnStart();
+        // Who may turn the kill switch off (SetKillSwitch with active=false): the same check and answers as Risk's.
+        services.AddSingleton(sp => new OperatorKeyGuard(
+            sp.GetRequiredService<IOptions<KillSwitchOptions>>().Value.OperatorKey, KillSwitchOptions.OperatorKeySetting, "Ledger",
+            sp.GetRequiredService<ILogger<KillSwitchStore>>()));
 
         // Migrations run before anything else that touches the database.
         services.AddSingleton<MigrationRunner>();

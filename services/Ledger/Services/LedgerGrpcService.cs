@@ -6,13 +6,15 @@ using TradeEngine.Ledger.Positions;
 using TradeEngine.Ledger.Risk;
 using TradeEngine.Ledger.Trades;
 using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Ledger.Services;
 
 /// <summary>
 /// The ledger v1 contract. Thin: each RPC hands its request to the store that owns the table. Validation failures
 /// become INVALID_ARGUMENT (ExceptionInterceptor), a missing row NOT_FOUND, a state conflict FAILED_PRECONDITION,
-/// a reused idempotency key with another payload ALREADY_EXISTS.
+/// a reused idempotency key with another payload ALREADY_EXISTS. Turning the kill switch off needs the operator key
+/// (<see cref="SetKillSwitch"/>).
 /// </summary>
 public sealed class LedgerGrpcService(
     TradeStore trades,
@@ -23,6 +25,7 @@ public sealed class LedgerGrpcService(
     FundingStore funding,
     PnlStore pnl,
     KillSwitchStore killSwitch,
+    OperatorKeyGuard resetKey,
     InboxStore inbox) : LedgerService.LedgerServiceBase
 {
     public override Task<RecordTradeResponse> RecordTrade(RecordTradeRequest request, ServerCallContext context) =>
@@ -76,8 +79,26 @@ public sealed class LedgerGrpcService(
     public override Task<KillSwitchState> GetKillSwitch(GetKillSwitchRequest request, ServerCallContext context) =>
         killSwitch.GetAsync(context.CancellationToken);
 
-    public override Task<KillSwitchState> SetKillSwitch(SetKillSwitchRequest request, ServerCallContext context) =>
-        killSwitch.SetAsync(request, context.CancellationToken);
+    /// <summary>
+    /// Latching (active=true) is open to any caller: it is the safe direction. Turning the switch off needs the operator
+    /// key (<c>Ledger:KillSwitch:OperatorKey</c>) in the <c>x-operator-key</c> metadata, as Risk's ResetKillSwitch does
+    /// (Risk forwards it), so that the Ledger is no way around Risk's check. The key is checked before anything else,
+    /// even the request's form or its idempotency key: a refused reset writes nothing, and a replay of an earlier
+    /// accepted reset without the key is refused like any other (it neither replays that answer nor tells whether the
+    /// key was used).
+    /// </summary>
+    public override Task<KillSwitchState> SetKillSwitch(SetKillSwitchRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!request.Active)
+        {
+            // The actor is not validated yet: cut to its column's length for the warning a wrong key logs.
+            resetKey.Demand(context, Wire.Cut(request.Actor, 128));
+        }
+
+        return killSwitch.SetAsync(request, context.CancellationToken);
+    }
 
     public override Task<GetKillSwitchHistoryResponse> GetKillSwitchHistory(GetKillSwitchHistoryRequest request, ServerCallContext context) =>
         killSwitch.HistoryAsync(request, context.CancellationToken);

@@ -37,7 +37,7 @@ public sealed partial class KillSwitchService(
     public Task<KillSwitchView> TriggerAsync(
         string idempotencyKey, string trigger, string reason, string actor, string? metric, string? limit, CancellationToken cancellationToken) =>
         ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = true, Trigger = trigger, Reason = reason, Actor = actor },
-            "kill_switch_" + trigger, RiskEventSeverity.Critical, reason, metric, limit, cancellationToken);
+            "kill_switch_" + trigger, RiskEventSeverity.Critical, reason, metric, limit, null, cancellationToken);
 
     /// <summary>
     /// Latches the switch for a limit breach found by a check or the monitor, once per breach: keyed by the switch's
@@ -72,28 +72,34 @@ public sealed partial class KillSwitchService(
     }
 
     /// <summary>
-    /// Clears the switch. Operator and reason are validated by the caller; a switch already off is left alone. Keys name
+    /// Clears the switch. Operator and reason are validated by the caller, and so is <paramref name="operatorKey"/>, the key
+    /// the operator presented: it goes to the Ledger as <c>x-operator-key</c> metadata, since the Ledger refuses a reset
+    /// without its own key (so that it is no way around Risk's check). A Ledger configured with another key answers
+    /// PERMISSION_DENIED, passed through to the caller; the switch stays on. A switch already off is left alone. Keys name
     /// one request forever, as <see cref="TriggerAsync"/>'s do: a retried reset that arrives after a newer latch answers
     /// the first reset's answer and leaves that latch on.
     /// </summary>
-    public Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, CancellationToken cancellationToken) =>
+    public Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, string operatorKey, CancellationToken cancellationToken) =>
         ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = false, Trigger = KillSwitchTriggers.Operator, Reason = reason, Actor = @operator },
-            "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null, cancellationToken);
+            "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null,
+            new Metadata { { OperatorKeyGuard.HeaderName, operatorKey } }, cancellationToken);
 
     /// <summary>
     /// The change, through the Ledger's idempotency under the caller's key (not scoped to the switch's state: before, a
     /// reset key was scoped to the switch's last change, so a late retry of a reset cleared a newer latch nobody saw),
     /// then its risk event under the same key, stamped with the change's time so that a retry sends the same event: a
     /// retry after the change committed and the event failed writes the event, once. A change the Ledger found already
-    /// made (<c>unchanged</c>) has no event.
+    /// made (<c>unchanged</c>) has no event. <paramref name="headers"/> go with the Ledger's SetKillSwitch only (a reset's
+    /// operator key), not with its risk event.
     /// </summary>
     private async Task<KillSwitchView> ChangeAsync(
         string idempotencyKey, SetKillSwitchRequest change, string eventType, RiskEventSeverity severity, string eventReason, string? metric, string? limit,
-        CancellationToken cancellationToken)
+        Metadata? headers, CancellationToken cancellationToken)
     {
         var key = LedgerKey(idempotencyKey);
         change.IdempotencyKey = "ks:" + key;
-        var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(change, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        var state = await LedgerCall.Run(() => ledger.SetKillSwitchAsync(change, headers, cancellationToken: cancellationToken).ResponseAsync)
+            .ConfigureAwait(false);
         var view = LedgerRiskStateSource.ToView(state);
         if (state.Replayed)
         {

@@ -49,9 +49,6 @@ public sealed class MarginMonitorOptions
 /// <summary>Section <c>Risk:KillSwitch</c>.</summary>
 public sealed class KillSwitchOptions
 {
-    /// <summary>The shortest operator key accepted at start-up.</summary>
-    public const int MinOperatorKeyLength = 16;
-
     /// <summary>
     /// The secret a caller of ResetKillSwitch presents in the <c>x-operator-key</c> request metadata: the switch is the last
     /// line of defence after a daily-loss or drawdown breach, so not everyone who can reach the service may clear it.

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using TradeEngine.Domain;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Risk.Options;
 
@@ -39,28 +40,12 @@ public sealed class RiskOptionsValidator : IValidateOptions<RiskOptions>
         }
 
         // Checked only when set (unset, resets are refused at call time). The message never echoes the key.
-        if (options.KillSwitch.OperatorKey is { } operatorKey && OperatorKeyProblem(operatorKey) is { } problem)
+        if (options.KillSwitch.OperatorKey is { } operatorKey && OperatorKeyGuard.Problem(operatorKey) is { } problem)
         {
             failures.Add($"Risk:KillSwitch:OperatorKey {problem}: it is the secret that lets an operator reset the kill switch.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    /// <summary>
-    /// What is wrong with a configured operator key, or null. Short or blank keys are guessable; a key that is not printable
-    /// ASCII could never arrive in gRPC metadata, so no reset would ever be accepted.
-    /// </summary>
-    private static string? OperatorKeyProblem(string key)
-    {
-        if (string.IsNullOrWhiteSpace(key) || key.Length < KillSwitchOptions.MinOperatorKeyLength)
-        {
-            return $"must be at least {KillSwitchOptions.MinOperatorKeyLength} characters and not blank";
-        }
-
-        return key.All(c => c is >= '!' and <= '~')
-            ? null
-            : "must be printable ASCII without spaces (it is sent as gRPC metadata)";
     }
 
     // Domain names the limit by its property; configuration calls the notional limit MaxPositionNotional.

@@ -216,8 +216,10 @@ public sealed class RiskGrpcService(
 
         // After the request's own form (a malformed request is INVALID_ARGUMENT whoever sends it; the answer says nothing
         // about the key), before anything is written: a refused reset leaves the switch on and the Ledger untouched.
-        operatorKey.Demand(context, request.Operator);
-        var view = await killSwitch.ResetAsync("reset:" + request.IdempotencyKey, request.Operator, request.Reason, context.CancellationToken)
+        // The key presented goes on to the Ledger, which checks it against its own (one key, both services): a Ledger
+        // configured with another refuses (PERMISSION_DENIED, passed through) and the switch stays on.
+        var presentedKey = operatorKey.Demand(context, request.Operator);
+        var view = await killSwitch.ResetAsync("reset:" + request.IdempotencyKey, request.Operator, request.Reason, presentedKey, context.CancellationToken)
             .ConfigureAwait(false);
         return ToStatus(view);
     }

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using TradeEngine.Ledger.V1;
@@ -6,9 +7,19 @@ using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Ledger.Tests.Support;
 
-/// <summary>The real Ledger (its Program) on Kestrel loopback, on its own database, with a gRPC client.</summary>
+/// <summary>
+/// The real Ledger (its Program) on Kestrel loopback, on its own database, with a gRPC client. The Ledger has
+/// <see cref="OperatorKey"/> configured; a SetKillSwitch that turns the switch off passes <see cref="OperatorHeaders"/>.
+/// A setting given as null is left out of the configuration (e.g. <c>Ledger:KillSwitch:OperatorKey</c>: not configured).
+/// </summary>
 public sealed class LedgerHost : IAsyncDisposable
 {
+    /// <summary>The Ledger's <c>Ledger:KillSwitch:OperatorKey</c> unless a test sets another.</summary>
+    public const string OperatorKey = "ledger-test-operator-key-4b1d";
+
+    /// <summary>The metadata a SetKillSwitch with active=false needs: <see cref="OperatorKey"/> as <c>x-operator-key</c>.</summary>
+    public static Metadata OperatorHeaders => new() { { "x-operator-key", OperatorKey } };
+
     private LedgerHost(LoopbackServiceHost<Program> host, string connectionString)
     {
         Host = host;
@@ -37,11 +48,19 @@ public sealed class LedgerHost : IAsyncDisposable
             ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
             ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
             ["Ledger:Outbox:BacklogRefresh"] = "00:00:00.200",
+            ["Ledger:KillSwitch:OperatorKey"] = OperatorKey,
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            configuration[key] = value;
+            if (value is null)
+            {
+                configuration.Remove(key);
+            }
+            else
+            {
+                configuration[key] = value;
+            }
         }
 
         var host = new LoopbackServiceHost<Program>(configuration, configureServices);

@@ -17,13 +17,15 @@ namespace TradeEngine.Risk.Tests.Support;
 /// The real Ledger (own PostgreSQL database, RabbitMQ), PaperExchange as the venue Risk reads its instruments from,
 /// and the real Risk over loopback gRPC. Either service can be restarted: the Ledger on the same database, Risk
 /// pointed at wherever the Ledger now listens. A test that drives the venue itself may pass its own simulator.
-/// Risk has <see cref="OperatorKey"/> configured; a reset passes <see cref="OperatorHeaders"/>. A setting given as null
-/// is left out of Risk's configuration (e.g. <c>Risk:KillSwitch:OperatorKey</c>: not configured).
+/// Risk and the Ledger have <see cref="OperatorKey"/> configured (one key, both services: the Ledger checks the key Risk
+/// forwards on a reset); a reset passes <see cref="OperatorHeaders"/>. A setting given as null is left out of the
+/// service's configuration (e.g. <c>Risk:KillSwitch:OperatorKey</c>: not configured).
 /// </summary>
 public sealed class RiskWorld : IAsyncDisposable
 {
     private readonly RabbitMqServer _rabbit;
     private readonly Dictionary<string, string?> _riskSettings;
+    private readonly IDictionary<string, string?>? _ledgerSettings;
     private readonly Action<IServiceCollection>? _riskServices;
     private readonly bool _ownsPaper;
     private LoopbackServiceHost<LedgerGrpcService>? _ledger;
@@ -31,8 +33,9 @@ public sealed class RiskWorld : IAsyncDisposable
 
     private RiskWorld(
         RabbitMqServer rabbit, string database, PaperExchangeHost paper, bool ownsPaper, Dictionary<string, string?> riskSettings,
-        Action<IServiceCollection>? riskServices)
+        Action<IServiceCollection>? riskServices, IDictionary<string, string?>? ledgerSettings)
     {
+        _ledgerSettings = ledgerSettings;
         _rabbit = rabbit;
         Database = database;
         Paper = paper;
@@ -41,7 +44,7 @@ public sealed class RiskWorld : IAsyncDisposable
         _riskServices = riskServices;
     }
 
-    /// <summary>Risk's <c>Risk:KillSwitch:OperatorKey</c> unless a test sets another.</summary>
+    /// <summary>Risk's <c>Risk:KillSwitch:OperatorKey</c> and the Ledger's <c>Ledger:KillSwitch:OperatorKey</c> unless a test sets another.</summary>
     public const string OperatorKey = "test-operator-key-7f3a9c2e";
 
     /// <summary>The metadata a ResetKillSwitch call needs: <see cref="OperatorKey"/> as <c>x-operator-key</c>.</summary>
@@ -60,7 +63,8 @@ public sealed class RiskWorld : IAsyncDisposable
 
     public static async Task<RiskWorld> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, IDictionary<string, string?>? risk = null,
-        Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null, PaperExchangeHost? paper = null)
+        Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null, PaperExchangeHost? paper = null,
+        IDictionary<string, string?>? ledger = null)
     {
         var venue = paper ?? await PaperExchangeHost.StartAsync();
         var settings = new Dictionary<string, string?>(venue.BinanceSettings())
@@ -70,19 +74,8 @@ public sealed class RiskWorld : IAsyncDisposable
             ["Risk:KillSwitch:OperatorKey"] = OperatorKey,
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (key, value) in risk ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                settings.Remove(key);
-            }
-            else
-            {
-                settings[key] = value;
-            }
-        }
-
-        var world = new RiskWorld(rabbit, await postgres.CreateDatabaseAsync(), venue, paper is null, settings, riskServices);
+        Override(settings, risk);
+        var world = new RiskWorld(rabbit, await postgres.CreateDatabaseAsync(), venue, paper is null, settings, riskServices, ledger);
         await world.StartLedgerAsync();
         if (beforeRisk is not null)
         {
@@ -95,14 +88,33 @@ public sealed class RiskWorld : IAsyncDisposable
 
     public async Task StartLedgerAsync()
     {
-        var host = new LoopbackServiceHost<LedgerGrpcService>(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:ledgerdb"] = Database,
             ["ConnectionStrings:eventbus"] = _rabbit.ConnectionString,
+            ["Ledger:KillSwitch:OperatorKey"] = OperatorKey,
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        };
+        Override(settings, _ledgerSettings);
+        var host = new LoopbackServiceHost<LedgerGrpcService>(settings);
         await host.StartAsync();
         _ledger = host;
+    }
+
+    /// <summary>Each of <paramref name="overrides"/> replaces the setting, or removes it when null.</summary>
+    private static void Override(Dictionary<string, string?> settings, IDictionary<string, string?>? overrides)
+    {
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                settings.Remove(key);
+            }
+            else
+            {
+                settings[key] = value;
+            }
+        }
     }
 
     public async Task StartRiskAsync()

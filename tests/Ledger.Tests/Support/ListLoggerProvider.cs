@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+
+namespace TradeEngine.Ledger.Tests.Support;
+
+/// <summary>
+/// Captures, as text with its level, every log line at Warning and above of the service it is added to (as an
+/// <see cref="ILoggerProvider"/> singleton): what a test asserts a service said, or never said.
+/// </summary>
+public sealed class ListLoggerProvider : ILoggerProvider, ILogger
+{
+    private readonly List<(LogLevel Level, string Message)> _entries = [];
+
+    /// <summary>A copy of what was logged so far, in order.</summary>
+    public IReadOnlyList<(LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return [.. _entries];
+            }
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        ArgumentNullException.ThrowIfNull(formatter);
+        lock (_entries)
+        {
+            _entries.Add((logLevel, formatter(state, exception) + exception));
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
