@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Ledger.V1;
+using TradeEngine.Testing.Logging;
 using TradeEngine.Testing.Servers;
 using static TradeEngine.Ledger.Tests.Support.Requests;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Logging;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Risk.Tests;

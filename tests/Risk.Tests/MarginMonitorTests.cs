@@ -14,6 +14,7 @@ using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Risk.V1;
 using TradeEngine.Testing;
 using TradeEngine.Testing.Broker;
+using TradeEngine.Testing.Logging;
 using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
 

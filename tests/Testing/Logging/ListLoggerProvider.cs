@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace TradeEngine.Risk.Tests.Support;
+namespace TradeEngine.Testing.Logging;
 
 /// <summary>
 /// Captures, as text with its level, every log line at Warning and above of the service it is added to (as an
