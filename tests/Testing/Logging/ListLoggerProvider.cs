@@ -22,6 +22,26 @@ public sealed class ListLoggerProvider : ILoggerProvider, ILogger
         }
     }
 
+    /// <summary>
+    /// A refused kill-switch reset's trail: a warning naming <paramref name="operatorName"/> and the loopback peer was
+    /// logged, and none of <paramref name="keys"/> appears in any line logged or in the refusal (its detail and message).
+    /// </summary>
+    public void AssertRefusalWarnedWithoutKeys(Grpc.Core.RpcException refused, string operatorName, params string[] keys)
+    {
+        ArgumentNullException.ThrowIfNull(refused);
+        ArgumentNullException.ThrowIfNull(keys);
+        var entries = Entries;
+        Xunit.Assert.Contains(entries, e => e.Level == LogLevel.Warning && e.Message.Contains(operatorName, StringComparison.Ordinal)
+                                            && e.Message.Contains("127.0.0.1", StringComparison.Ordinal));
+        foreach (var text in entries.Select(e => e.Message).Append(refused.Status.Detail).Append(refused.Message))
+        {
+            foreach (var key in keys)
+            {
+                Xunit.Assert.DoesNotContain(key, text, StringComparison.Ordinal);
+            }
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => this;
 
     public IDisposable? BeginScope<TState>(TState state)
