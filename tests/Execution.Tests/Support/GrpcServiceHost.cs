@@ -36,6 +36,10 @@ public sealed class GrpcServiceHost<TEntryPoint> : WebApplicationFactory<TEntryP
 
     public Task StartAsync() => Task.Run(StartServer);
 
+    /// <summary>Starts the host; a refused start throws what the service threw (<see cref="TradeEngine.Testing.Hosting.FactoryHostStart"/>).</summary>
+    protected override Microsoft.Extensions.Hosting.IHost CreateHost(Microsoft.Extensions.Hosting.IHostBuilder builder) =>
+        TradeEngine.Testing.Hosting.FactoryHostStart.Run(builder);
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");

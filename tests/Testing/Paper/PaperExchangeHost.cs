@@ -183,6 +183,10 @@ public sealed class PaperExchangeHost : WebApplicationFactory<PaperOptions>
     public async Task<long> RequestCountAsync(string path) =>
         (await RequestCountsAsync().ConfigureAwait(false)).GetValueOrDefault(path);
 
+    /// <summary>Starts the host; a refused start throws what the service threw (<see cref="TradeEngine.Testing.Hosting.FactoryHostStart"/>).</summary>
+    protected override Microsoft.Extensions.Hosting.IHost CreateHost(Microsoft.Extensions.Hosting.IHostBuilder builder) =>
+        TradeEngine.Testing.Hosting.FactoryHostStart.Run(builder);
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
