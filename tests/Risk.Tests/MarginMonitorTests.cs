@@ -60,17 +60,9 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     [InlineData("3600")]
     public async Task Start_MonitorIntervalPastAMinute_RefusedAtStartNamingTheSetting(string seconds)
     {
-        var host = new Testing.Hosting.LoopbackServiceHost<Services.RiskGrpcService>(new Dictionary<string, string?>
-        {
-            ["Risk:MarginMonitor:IntervalSeconds"] = seconds,
-            ["Binance:BaseUrl"] = "http://127.0.0.1:9", ["Binance:ApiKey"] = "k", ["Binance:ApiSecret"] = "s",
-            ["services:ledger:http:0"] = "http://127.0.0.1:9", ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
-        });
-        await using (host)
-        {
-            var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(host.StartAsync);
-            Assert.Contains("Risk:MarginMonitor:IntervalSeconds", refused.Message, StringComparison.Ordinal);
-        }
+        var refused = await RiskWorld.StartRefusedAsync(rabbit, "Risk:MarginMonitor:IntervalSeconds", seconds);
+
+        Assert.Contains("Risk:MarginMonitor:IntervalSeconds", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>

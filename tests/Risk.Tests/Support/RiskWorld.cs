@@ -61,6 +61,22 @@ public sealed class RiskWorld : IAsyncDisposable
 
     public IServiceProvider RiskServices => (_risk ?? throw new InvalidOperationException("Risk stopped.")).Services;
 
+    /// <summary>
+    /// Starts Risk alone with <paramref name="key"/> set to <paramref name="value"/>, its venue, Ledger and Execution
+    /// addresses pointing nowhere, and returns the options validation that refused the start (the test fails if it started).
+    /// </summary>
+    public static async Task<Microsoft.Extensions.Options.OptionsValidationException> StartRefusedAsync(RabbitMqServer rabbit, string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(rabbit);
+        await using var host = new LoopbackServiceHost<Services.RiskGrpcService>(new Dictionary<string, string?>
+        {
+            [key] = value,
+            ["Binance:BaseUrl"] = "http://127.0.0.1:9", ["Binance:ApiKey"] = "k", ["Binance:ApiSecret"] = "s",
+            ["services:ledger:http:0"] = "http://127.0.0.1:9", ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
+        });
+        return await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(host.StartAsync);
+    }
+
     public static async Task<RiskWorld> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, IDictionary<string, string?>? risk = null,
         Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null, PaperExchangeHost? paper = null,
