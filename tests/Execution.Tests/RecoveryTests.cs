@@ -315,6 +315,67 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>
+    /// An open's client order id given again after a restart with other settings (leverage, margin type, stop-loss,
+    /// take-profit): refused ALREADY_EXISTS naming what differs, and nothing sent or changed. Before, a restart left only
+    /// the venue's order to judge by (side, type, quantity), so the retry resumed the first open as its own: its answer
+    /// and the Ledger's record carried this request's leverage and protective prices while the venue held the first
+    /// request's. The same request again still resumes (replayed, one order).
+    /// </summary>
+    [Theory]
+    [InlineData("leverage")]
+    [InlineData("margin_type")]
+    [InlineData("stop_loss_price")]
+    [InlineData("no stop_loss_price")]
+    [InlineData("take_profit_price")]
+    [InlineData("no take_profit_price")]
+    public async Task OpenPosition_SameIdOtherSettingsAfterARestart_AlreadyExistsNothingChangedAndTheSameRequestReplays(string changed)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var open = Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 3, stopLoss: "95000", takeProfit: "110000");
+        var first = await stack.Execution.OpenPositionAsync(open);
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        var requests = await stack.OrderRequestsAsync();
+        var leverageChanges = await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage");
+        var marginChanges = await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType");
+
+        var other = open.Clone();
+        switch (changed)
+        {
+            case "leverage": other.Leverage = 5; break;
+            case "margin_type": other.MarginType = Common.V1.MarginType.Isolated; break;
+            case "stop_loss_price": other.StopLossPrice = "94000"; break;
+            case "no stop_loss_price": other.StopLossPrice = string.Empty; break;
+            case "take_profit_price": other.TakeProfitPrice = "111000"; break;
+            case "no take_profit_price": other.TakeProfitPrice = string.Empty; break;
+        }
+
+        var ex = await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.OpenPositionAsync(other).ResponseAsync);
+
+        Assert.StartsWith("client_order_id: ", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(changed.Replace("no ", string.Empty, StringComparison.Ordinal), ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Equal(leverageChanges, await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage"));
+        Assert.Equal(marginChanges, await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType"));
+        var venue = stack.Venue();
+        var position = Assert.Single(await venue.GetPositionsAsync("BTCUSDT"), p => p.PositionAmt != 0m);
+        Assert.Equal((0.01m, 3, TradeEngine.Domain.MarginType.Cross), (position.PositionAmt, position.Leverage, position.MarginType));
+        var guarding = await venue.GetOpenConditionalOrdersAsync("BTCUSDT");
+        Assert.Equal(95000m, Assert.Single(guarding, o => o.Type == ConditionalOrderType.StopMarket).TriggerPrice);
+        Assert.Equal(110000m, Assert.Single(guarding, o => o.Type == ConditionalOrderType.TakeProfitMarket).TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE symbol = 'BTCUSDT' AND status = 'open' AND leverage = 3 AND margin_type = 'cross' AND stop_loss_price = 95000 AND take_profit_price = 110000"));
+
+        var retried = await stack.Execution.OpenPositionAsync(open);
+        Assert.True(retried.Replayed);
+        Assert.Equal((first.PositionId, first.EntryPrice, first.LiquidationPrice), (retried.PositionId, retried.EntryPrice, retried.LiquidationPrice));
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     [Fact]
     public async Task Reconcile_LedgerRecordWithoutVenuePosition_ClosesTheRecordAndLogsARiskEvent()
     {

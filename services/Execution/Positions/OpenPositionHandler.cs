@@ -29,6 +29,7 @@ public sealed class OpenPositionHandler(
     SymbolLocks locks,
     ReconciliationState reconciliation,
     FillRecorder fills,
+    ProtectiveOrders protective,
     LedgerBook ledger,
     IHostApplicationLifetime lifetime,
     ILogger<OpenPositionHandler> logger)
@@ -61,6 +62,59 @@ public sealed class OpenPositionHandler(
         return copy;
     }
 
+    /// <summary>
+    /// A resumed open (its order found at the venue under the caller's id) must be the request that placed it, in what
+    /// the venue keeps of it beyond the order: the symbol's leverage and margin type (set just before the order) and the
+    /// stop-loss and take-profit placed under ids derived from it. The in-process check of the request's fingerprint
+    /// is gone after a restart, and the order alone (side, type, quantity) does not tell a retry with other settings
+    /// from the same request: resumed, its answer and the Ledger's record carried this request's leverage and prices
+    /// while the venue held the first one's. Refused ALREADY_EXISTS naming the field, before anything is done.
+    /// </summary>
+    /// <remarks>
+    /// What cannot be told is let through: a protective order not found (the first attempt may have stopped before
+    /// placing it, and the resumed open places this request's), or a symbol the account does not list. A leverage
+    /// changed with SetLeverage after the open makes the first request's own retry differ too: refused as well, the
+    /// position then standing at another leverage than the one that request would answer with.
+    /// </remarks>
+    private async Task RequireSameSettingsAsync(OpenCommand command, VenueAccount account, CancellationToken ct)
+    {
+        var stopTask = protective.FindPlacedAsync(ProtectiveOrders.StopLossId(command.ClientOrderId), ct);
+        var takeTask = protective.FindPlacedAsync(ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct);
+        var differences = new List<string>();
+        if (account.Find(command.Symbol) is { } held)
+        {
+            if (held.Leverage != command.Leverage)
+            {
+                differences.Add($"leverage is {held.Leverage}x at the venue, this request asks {command.Leverage}x");
+            }
+
+            if (held.MarginType != command.MarginType)
+            {
+                differences.Add($"margin_type is {Name(held.MarginType)} at the venue, this request asks {Name(command.MarginType)}");
+            }
+        }
+
+        Compare("stop_loss_price", await stopTask.ConfigureAwait(false), command.StopLoss);
+        Compare("take_profit_price", await takeTask.ConfigureAwait(false), command.TakeProfit);
+        if (differences.Count > 0)
+        {
+            throw new RpcException(new Status(StatusCode.AlreadyExists,
+                $"client_order_id: '{command.ClientOrderId}' was already used for an open with other settings ({string.Join("; ", differences)}); " +
+                "nothing was done: send that request again to resume it, or use a new id"));
+        }
+
+        void Compare(string field, ConditionalOrderInfo? placed, decimal? asked)
+        {
+            if (placed is not null && placed.TriggerPrice != asked)
+            {
+                differences.Add($"{field}: the first request placed one at {Wire.Format(placed.TriggerPrice)}, this request asks " +
+                                (asked is { } price ? Wire.Format(price) : "none"));
+            }
+        }
+
+        static string Name(Domain.MarginType type) => type.ToString().ToLowerInvariant();
+    }
+
     private async Task<OpenPositionResponse> ExecuteAsync(OpenCommand command)
     {
         var ct = lifetime.ApplicationStopping;
@@ -77,6 +131,7 @@ public sealed class OpenPositionHandler(
         if (existing is not null)
         {
             ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
+            await RequireSameSettingsAsync(command, account, ct).ConfigureAwait(false);
             Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
             existing = await VenueOrders.EndedAsync(venue, existing, CancellationToken.None).ConfigureAwait(false);
             // Whether a position stands (and needs the protective orders) is read now the order has ended: the account read
