@@ -74,6 +74,42 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A reduce whose repair fails (the Ledger's record differs from the venue's position, and the reconciliation the
+    /// reduce runs first cannot read the venue's protective orders): UNAVAILABLE, nothing sent and nothing booked, the
+    /// record left as it was for the minute's pass; the same request once the venue answers again is repaired and
+    /// booked. Guards the branch that answers rather than booking a reduce against a record it knows is wrong.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_RecordDiffersAndTheRepairFails_UnavailableNothingSentThenTheRetryIsBooked()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1"));
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), Orders.NewId("by-hand"));
+        var requests = await stack.OrderRequestsAsync();
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/openAlgoOrders", count: 1_000);
+        var reduce = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Fraction = "0.5", Reason = "test" };
+
+        var failed = await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.ReducePositionAsync(reduce).ResponseAsync);
+
+        Assert.StartsWith("ledger: ", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("nothing was sent", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Empty(await stack.Paper.OrdersAsync(reduce.ClientOrderId));
+        Assert.Equal(2m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", reduce.ClientOrderId));
+
+        await stack.Paper.ClearFaultsAsync();
+        var reduced = await stack.Execution.ReducePositionAsync(reduce);
+
+        Assert.Equal(("1", "1"), (reduced.ReducedQuantity, reduced.RemainingQuantity));
+        Assert.Single(await stack.Paper.OrdersAsync(reduce.ClientOrderId));
+        Assert.Equal(1m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
     /// A reduce that the live position makes impossible (the whole position or more, or less than one step of it) is
     /// FAILED_PRECONDITION naming the field, and nothing is sent. Before, INVALID_ARGUMENT: the same request is well
     /// formed and passes against another size.

@@ -163,6 +163,13 @@ public sealed class PaperExchangeHost : WebApplicationFactory<PaperOptions>
         int? status = null, int? code = null, bool retryAfterAsDate = false) =>
         PostAsync("paper/v1/faults", new FaultRequest(kind.ToString(), path, count, retryAfterSeconds, latencyMs, status, code, RetryAfterAsDate: retryAfterAsDate));
 
+    /// <summary>Drops every fault rule not yet spent (DELETE /paper/v1/faults).</summary>
+    public async Task ClearFaultsAsync()
+    {
+        using var response = await Http.DeleteAsync("paper/v1/faults").ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
     public Task ResetAsync(decimal? balance = null) => PostAsync("paper/v1/reset", new ResetRequest(balance));
 
     /// <summary>The control API's view of the simulator (GET /paper/v1/state).</summary>
