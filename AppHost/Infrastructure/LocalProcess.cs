@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using TradeEngine.Infrastructure;
 
 namespace TradeEngine.AppHost.Infrastructure;
 
@@ -44,95 +43,24 @@ internal static class LocalProcess
     }
 
     /// <summary>The lowest port <see cref="FreePort"/> chooses from.</summary>
-    internal const int LowestPort = 20000;
-
-    private static readonly HashSet<int> Given = [];
+    internal const int LowestPort = LoopbackPorts.AppHostLow;
 
     /// <summary>
-    /// A TCP port free on 127.0.0.1 right now, for a local server that binds it a moment later. It is chosen below the
-    /// kernel's ephemeral range (<c>net.ipv4.ip_local_port_range</c>, from 32768 by default), never by the kernel: a port
-    /// the kernel picks is released before the server binds it, and the kernel may hand it straight to another process's
-    /// outgoing connection or <c>bind(0)</c> in that moment (the test suite's projects start dozens of servers and
-    /// thousands of connections beside the AppHost), and then the server exits at start with the port taken. No port is
-    /// given twice by one AppHost. Another process may still bind the port first (one choosing below the range itself);
-    /// the server then exits, which the end-to-end fixture reports with the server's output.
+    /// A TCP port free on 127.0.0.1 right now, for a local server that binds it a moment later: chosen below the kernel's
+    /// ephemeral range, from <see cref="LowestPort"/> (<see cref="LoopbackPorts"/> says why). Another process may still
+    /// bind the port first (one choosing below the range itself); the server then exits, which the end-to-end fixture
+    /// reports with the server's output.
     /// </summary>
     public static int FreePort() => FreePortBelow(EphemeralRangeStart());
 
     /// <summary><see cref="FreePort"/> with the ephemeral range's start given.</summary>
-    internal static int FreePortBelow(int ephemeralStart)
-    {
-        if (ephemeralStart - LowestPort >= 1000)
-        {
-            return FreePortIn(LowestPort, ephemeralStart);
-        }
+    internal static int FreePortBelow(int ephemeralStart) => LoopbackPorts.FreeBelow(LowestPort, int.MaxValue, ephemeralStart);
 
-        // A machine whose ephemeral range leaves no room below it: the kernel's choice.
-        lock (Given)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var chosen = ((IPEndPoint)listener.LocalEndpoint).Port;
-            Given.Add(chosen);
-            return chosen;
-        }
-    }
+    /// <inheritdoc cref="LoopbackPorts.FreeIn"/>
+    internal static int FreePortIn(int low, int high) => LoopbackPorts.FreeIn(low, high);
 
-    /// <summary>
-    /// A port in [<paramref name="low"/>, <paramref name="high"/>) that binds on 127.0.0.1 now and was not given before:
-    /// the range is walked from a random place in it, so two AppHosts choosing at once rarely meet.
-    /// </summary>
-    internal static int FreePortIn(int low, int high)
-    {
-        lock (Given)
-        {
-            var count = high - low;
-            var offset = Random.Shared.Next(count);
-            for (var i = 0; i < count; i++)
-            {
-                var port = low + ((offset + i) % count);
-                if (!Given.Contains(port) && CanBind(port))
-                {
-                    Given.Add(port);
-                    return port;
-                }
-            }
-        }
-
-        throw new InvalidOperationException($"No TCP port from {low} to {high - 1} is free on 127.0.0.1.");
-    }
-
-    /// <summary>The first port of the kernel's ephemeral range (32768 where it cannot be read).</summary>
-    internal static int EphemeralRangeStart()
-    {
-        const int Default = 32768;
-        try
-        {
-            var text = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range");
-            var first = text.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-            return int.TryParse(first, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var start) && start is > 1024 and <= 65535
-                ? start
-                : Default;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return Default;
-        }
-    }
-
-    private static bool CanBind(int port)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    /// <inheritdoc cref="LoopbackPorts.EphemeralRangeStart"/>
+    internal static int EphemeralRangeStart() => LoopbackPorts.EphemeralRangeStart();
 
     /// <summary>Where a local server's data goes when its folder is closed to the user it runs as (see <see cref="StateDirectory"/>).</summary>
     public const string FallbackBase = "/var/lib/tradeengine";

@@ -25,6 +25,23 @@ public sealed class LocalPortTests
         listener.Start();
     }
 
+    /// <summary>
+    /// The tests' own services and servers choose below the AppHost's ports and the ephemeral range too: a service a test
+    /// stops and starts again on its port finds it free (no other process's outgoing connection took it meanwhile).
+    /// </summary>
+    [Fact]
+    public void TestsFreePort_IsBelowTheAppHostsPortsAndTheEphemeralRange_BindableAndNeverGivenTwice()
+    {
+        var end = Math.Min(LocalProcess.LowestPort, LocalProcess.EphemeralRangeStart());
+
+        var ports = Enumerable.Range(0, 50).Select(_ => TradeEngine.Testing.Servers.FreePort.Next()).ToList();
+
+        Assert.All(ports, p => Assert.InRange(p, 10000, end - 1));
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+        using var listener = new TcpListener(IPAddress.Loopback, ports[^1]);
+        listener.Start();
+    }
+
     [Fact]
     public void FreePort_APortInUse_IsNotGiven()
     {

@@ -1,19 +1,20 @@
 using System.Net;
 using System.Net.Sockets;
+using TradeEngine.Infrastructure;
 
 namespace TradeEngine.Testing.Servers;
 
-/// <summary>Free TCP ports on 127.0.0.1, chosen by the kernel. Another process may take one before use; callers retry.</summary>
+/// <summary>
+/// Free TCP ports on 127.0.0.1 for the tests' services and servers: below the kernel's ephemeral range, from
+/// <see cref="LoopbackPorts.TestsLow"/> up to the AppHost's <see cref="LoopbackPorts.AppHostLow"/>
+/// (<see cref="LoopbackPorts"/> says why), never given twice by one test process. A stopped service started again on
+/// its port (a restart in a test) finds it free unless another process chose it meanwhile; a process choosing the same
+/// port at the same moment is still possible (one in ten thousand), and the callers that start servers retry on an
+/// address in use.
+/// </summary>
 public static class FreePort
 {
-    public static int Next()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int Next() => LoopbackPorts.FreeBelow(LoopbackPorts.TestsLow, LoopbackPorts.AppHostLow, LoopbackPorts.EphemeralRangeStart());
 
     /// <summary>True when something accepts TCP connections on 127.0.0.1:<paramref name="port"/> right now.</summary>
     public static bool IsListening(int port)
