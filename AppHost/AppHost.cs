@@ -19,19 +19,28 @@ var venue = builder.AddVenue();
 // run unless Parameters:killswitch-operator-key is configured; the dashboard shows it among the parameters.
 var operatorKey = builder.AddParameter("killswitch-operator-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 
+// The secret every call between our services carries (gRPC metadata x-service-key): a service refuses to start without
+// it and answers no call without it (the health service aside), so a process that reaches a port cannot open positions,
+// write the Ledger or latch the kill switch. Generated for each run unless Parameters:service-key is configured.
+var serviceKey = builder.AddParameter("service-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+const string ServiceKeyVariable = "TradeEngine__ServiceKey";
+
 var ledger = builder.AddProject<Projects.TradeEngine_Ledger>("ledger")
+    .WithEnvironment(ServiceKeyVariable, serviceKey)
     .WithEnvironment("Ledger__KillSwitch__OperatorKey", operatorKey)
     .WithReference(ledgerdb).WaitFor(ledgerdb)
     .WithReference(eventbus).WaitFor(eventbus)
     .WithGrpcHealthCheck();
 
 var funding = builder.AddProject<Projects.TradeEngine_Funding>("funding")
+    .WithEnvironment(ServiceKeyVariable, serviceKey)
     .WithVenue(venue)
     .WithReference(ledger).WaitFor(ledger)
     .WithReference(eventbus).WaitFor(eventbus)
     .WithGrpcHealthCheck();
 
 var risk = builder.AddProject<Projects.TradeEngine_Risk>("risk")
+    .WithEnvironment(ServiceKeyVariable, serviceKey)
     .WithVenue(venue)
     .WithEnvironment("Risk__KillSwitch__OperatorKey", operatorKey)
     .WithReference(ledger).WaitFor(ledger)
@@ -40,6 +49,7 @@ var risk = builder.AddProject<Projects.TradeEngine_Risk>("risk")
     .WithGrpcHealthCheck();
 
 var execution = builder.AddProject<Projects.TradeEngine_Execution>("execution")
+    .WithEnvironment(ServiceKeyVariable, serviceKey)
     .WithVenue(venue)
     .WithReference(risk).WaitFor(risk)
     .WithReference(funding).WaitFor(funding)
@@ -56,6 +66,7 @@ risk.WithReference(execution);
 if (venue.Paper is not null)
 {
     builder.AddProject<Projects.TradeEngine_Demo>("demo")
+        .WithEnvironment(ServiceKeyVariable, serviceKey)
         .WithReference(execution).WaitFor(execution)
         .WithReference(funding).WaitFor(funding)
         .WithReference(risk).WaitFor(risk);

@@ -13,7 +13,8 @@ public static class GrpcClientExtensions
     /// Registers a typed gRPC client for another of our services. The address is <c>http://{serviceName}</c>,
     /// resolved by service discovery from <c>services__{serviceName}__http__0</c>. The caller's deadline and
     /// cancellation are propagated; a call without one gets <see cref="DefaultDeadline"/>. Every mutating RPC
-    /// of ours carries an idempotency key, so retrying on UNAVAILABLE (and only on it) is safe.
+    /// of ours carries an idempotency key, so retrying on UNAVAILABLE (and only on it) is safe. Every call carries the
+    /// deployment's service key (<see cref="ServiceKey"/>).
     /// </summary>
     public static IHttpClientBuilder AddServiceGrpcClient<TClient>(this IServiceCollection services, string serviceName)
         where TClient : ClientBase
@@ -43,6 +44,7 @@ public static class GrpcClientExtensions
                     },
                 };
             })
+            .AddHttpMessageHandler(sp => new ServiceKeyHandler(sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()))
             .EnableCallContextPropagation(o => o.SuppressContextNotFoundErrors = true)
             .AddInterceptor(() => new DefaultDeadlineInterceptor(DefaultDeadline));
     }

@@ -26,6 +26,9 @@ public sealed class LoopbackHost<TEntryPoint> : WebApplicationFactory<TEntryPoin
 
     public int Port { get; }
 
+    /// <summary>The service key every host of the benchmark is given.</summary>
+    public const string ServiceKey = "execution-load-service-key-0f3a9c";
+
     public Uri Address => new($"http://127.0.0.1:{Port}/");
 
     public Task StartAsync() => Task.Run(StartServer);
@@ -33,6 +36,8 @@ public sealed class LoopbackHost<TEntryPoint> : WebApplicationFactory<TEntryPoin
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        // The services' shared key (every call between them carries it); the load's own channel sends it too.
+        builder.UseSetting(TradeEngine.ServiceDefaults.Grpc.ServiceKey.Setting, ServiceKey);
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

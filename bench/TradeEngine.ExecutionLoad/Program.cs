@@ -79,7 +79,7 @@ while (!reconciliation.IsReady)
     await Task.Delay(50, runLimit.Token);
 }
 
-using var channel = GrpcChannel.ForAddress(execution.Address);
+using var channel = TradeEngine.Testing.Hosting.TestServiceKey.Channel(execution.Address, LoopbackHost<ExecutionGrpcService>.ServiceKey);
 var client = new ExecutionService.ExecutionServiceClient(channel);
 var health = new Health.HealthClient(channel);
 

@@ -22,6 +22,9 @@ var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture)
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// Every call to our services carries the deployment's service key; the load's channel sends this one.
+const string serviceKey = "risk-load-service-key-5d2e8b71";
+builder.Configuration[ServiceKey.Setting] = serviceKey;
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
 builder.Services.AddSingleton<IRiskStateSource, FixedRiskStateSource>();
 builder.Services.AddSingleton<TradeEngine.Binance.Instruments.IInstrumentSource, CatalogInstrumentSource>();
@@ -36,7 +39,7 @@ var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAdd
 
 using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
 {
-    HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+    HttpHandler = new ServiceKeyHandler(serviceKey, new SocketsHttpHandler { EnableMultipleHttp2Connections = true }),
 });
 var health = new Health.HealthClient(channel);
 var risk = new RiskService.RiskServiceClient(channel);

@@ -157,6 +157,14 @@ public sealed class AppHostFixture(IMessageSink diagnostics) : IAsyncLifetime
         return null;
     }
 
+    /// <summary>The value of one of the AppHost's parameters (a generated secret, e.g. <c>service-key</c>).</summary>
+    public string ParameterValue(string name)
+    {
+        var parameter = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().Single(p => p.Name == name);
+        return parameter.GetValueAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult()
+               ?? throw new InvalidOperationException($"The AppHost's parameter {name} has no value.");
+    }
+
     private static string Describe(CustomResourceSnapshot snapshot) =>
         $"state {snapshot.State?.Text ?? "none"}, health {snapshot.HealthStatus?.ToString() ?? "none"}"
         + (snapshot.ExitCode is { } code ? $", exit code {code}" : "");
@@ -180,14 +188,17 @@ public sealed class AppHostFixture(IMessageSink diagnostics) : IAsyncLifetime
         }
     }
 
-    /// <summary>A gRPC channel to a service's "http" endpoint (h2c), as another service would reach it.</summary>
+    /// <summary>
+    /// A gRPC channel to a service's "http" endpoint (h2c), as another service would reach it: with the run's generated
+    /// service key (the AppHost's secret parameter <c>service-key</c>) on every call.
+    /// </summary>
     public GrpcChannel Channel(string service)
     {
         lock (channels)
         {
             if (!channels.TryGetValue(service, out var channel))
             {
-                channel = GrpcChannel.ForAddress(App.GetEndpoint(service, "http"));
+                channel = TradeEngine.Testing.Hosting.TestServiceKey.Channel(App.GetEndpoint(service, "http"), ParameterValue("service-key"));
                 channels[service] = channel;
             }
 

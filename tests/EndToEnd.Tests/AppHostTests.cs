@@ -76,4 +76,43 @@ public sealed class AppHostTests(AppHostFixture fixture)
         Assert.Equal(StatusCode.PermissionDenied, wrong.StatusCode);
         Assert.False(accepted.Active);
     }
+
+    /// <summary>
+    /// Every service answers only calls carrying the run's generated service key (the secret parameter <c>service-key</c>,
+    /// given to each service and the demo): a call without it is UNAUTHENTICATED, one with another key PERMISSION_DENIED,
+    /// at each of the four services; the other tests' calls (and the demo's) carry it.
+    /// </summary>
+    [Theory]
+    [InlineData("ledger", "/tradeengine.ledger.v1.LedgerService/GetKillSwitch")]
+    [InlineData("funding", "/tradeengine.funding.v1.FundingService/GetCurrentRate")]
+    [InlineData("risk", "/tradeengine.risk.v1.RiskService/GetLimits")]
+    [InlineData("execution", "/tradeengine.execution.v1.ExecutionService/GetAccount")]
+    public async Task Call_ThroughTheAppHost_NeedsTheGeneratedServiceKey(string service, string method)
+    {
+        var parameter = fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
+            .Single(p => p.Name == "service-key");
+        var key = await parameter.GetValueAsync(CancellationToken.None);
+        var address = fixture.App.GetEndpoint(service, "http");
+        using var bare = Grpc.Net.Client.GrpcChannel.ForAddress(address);
+        using var other = TradeEngine.Testing.Hosting.TestServiceKey.Channel(address, "not-the-generated-service-key");
+        Assert.True(parameter.Secret);
+        Assert.True(key?.Length >= 32);
+
+        var missing = await Assert.ThrowsAsync<RpcException>(() => CallAsync(bare, method));
+        var wrong = await Assert.ThrowsAsync<RpcException>(() => CallAsync(other, method));
+
+        Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, wrong.StatusCode);
+    }
+
+    /// <summary>Calls <paramref name="method"/> with an empty message (the refusal comes before the message is read).</summary>
+    private static async Task CallAsync(Grpc.Net.Client.GrpcChannel channel, string method)
+    {
+        var slash = method.LastIndexOf('/');
+        var call = new Method<Google.Protobuf.WellKnownTypes.Empty, Google.Protobuf.WellKnownTypes.Empty>(
+            MethodType.Unary, method[1..slash], method[(slash + 1)..],
+            Marshallers.Create(m => Google.Protobuf.MessageExtensions.ToByteArray(m), Google.Protobuf.WellKnownTypes.Empty.Parser.ParseFrom),
+            Marshallers.Create(m => Google.Protobuf.MessageExtensions.ToByteArray(m), Google.Protobuf.WellKnownTypes.Empty.Parser.ParseFrom));
+        await channel.CreateCallInvoker().AsyncUnaryCall(call, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)), new Google.Protobuf.WellKnownTypes.Empty());
+    }
 }

@@ -23,7 +23,7 @@ public sealed class GrpcServiceHost<TEntryPoint> : WebApplicationFactory<TEntryP
     public GrpcServiceHost(int port, IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
     {
         Port = port;
-        _settings = settings;
+        _settings = TradeEngine.Testing.Hosting.TestServiceKey.With(settings);
         _configureServices = configureServices;
         UseKestrel(o => o.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
     }
@@ -32,7 +32,7 @@ public sealed class GrpcServiceHost<TEntryPoint> : WebApplicationFactory<TEntryP
 
     public Uri Address => new($"http://127.0.0.1:{Port}");
 
-    public GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(Address);
+    public GrpcChannel Channel => _channel ??= TradeEngine.Testing.Hosting.TestServiceKey.Channel(Address);
 
     public Task StartAsync() => Task.Run(StartServer);
 

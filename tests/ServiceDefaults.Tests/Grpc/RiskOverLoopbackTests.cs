@@ -27,6 +27,7 @@ public sealed class RiskOverLoopbackTests : IAsyncLifetime
         // Wired as a service wires itself: the defaults plus a typed client for "risk".
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration["services:risk:http:0"] = risk.Address.ToString();
+        builder.Configuration[ServiceKey.Setting] = TestServiceKey.Value;
         builder.AddServiceDefaults();
         builder.Services.AddServiceGrpcClient<RiskService.RiskServiceClient>("risk");
         using var host = builder.Build();

@@ -32,7 +32,8 @@ public class LoopbackServiceHost<TProgram> : WebApplicationFactory<TProgram>
         IReadOnlyDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? configureServices = null)
     {
-        _settings = settings ?? new Dictionary<string, string?>();
+        // The tests' service key unless the test names another (or none): the service refuses to start without one.
+        _settings = TestServiceKey.With(settings ?? new Dictionary<string, string?>());
         _configureServices = configureServices;
         UseKestrel(o => o.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
     }
@@ -53,9 +54,13 @@ public class LoopbackServiceHost<TProgram> : WebApplicationFactory<TProgram>
             var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()
                 ?? throw new InvalidOperationException("The server exposes no addresses.");
             Address = new Uri(addresses.Addresses.First());
-            _channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler() });
+            _channel = TestServiceKey.Channel(Address, ServiceKeyOrTests());
         });
     }
+
+    /// <summary>The key this host's service was given (for its channel): the tests' unless the settings name another.</summary>
+    private string ServiceKeyOrTests() =>
+        _settings.TryGetValue(TestServiceKey.Setting, out var key) && !string.IsNullOrEmpty(key) ? key : TestServiceKey.Value;
 
     /// <summary>An HttpClient speaking HTTP/2 (prior knowledge) to the service, e.g. for <c>/health</c>.</summary>
     public HttpClient CreateHttp2Client() => new()

@@ -21,7 +21,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         _process = process;
         Address = address;
-        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler() });
+        Channel = TestServiceKey.Channel(address);
     }
 
     public Uri Address { get; }
@@ -60,6 +60,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         // Said explicitly: another project's appsettings.json may be the one copied next to this program.
         start.Environment["Kestrel__EndpointDefaults__Protocols"] = "Http2";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment[TestServiceKey.EnvironmentVariable] = TestServiceKey.Value;
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
