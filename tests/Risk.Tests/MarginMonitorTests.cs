@@ -309,11 +309,13 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await provider.GetRequiredService<IBinanceClient>().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), "monitor-flatten-3");
         await Poll.UntilAsync(() => Task.FromResult(world.RiskServices.GetRequiredService<MarginMonitor>().LastAction), a => a == MarginAction.Ok);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        // Not in the Ledger yet; Risk enforces it meanwhile (the latch is owed, on in Risk's memory).
+        Assert.False((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+        Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
 
         await ExecuteAsync(db, "DROP TRIGGER test_refuse_kill_switch ON kill_switch; DROP FUNCTION test_refuse_kill_switch();");
-        var latched = await Poll.UntilAsync(() => world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
-        Assert.Equal(KillSwitchTrigger.LiquidateAll, latched.Trigger);
+        var latched = await Poll.UntilAsync(() => world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
+        Assert.Equal("liquidate_all", latched.Trigger);
         Assert.Single(alerts.Received, a => a.Action == MarginAlertAction.LiquidateAll);
     }
 
@@ -383,12 +385,14 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         await paper.SetPriceAsync("BTCUSDT", entry);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        // Not in the Ledger yet; Risk enforces it meanwhile (the latch is owed, on in Risk's memory).
+        Assert.False((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+        Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
         Assert.Equal(MarginAction.Ok, world.RiskServices.GetRequiredService<MarginMonitor>().LastAction);
 
         await ExecuteAsync(db, "DROP TRIGGER test_refuse_kill_switch ON kill_switch; DROP FUNCTION test_refuse_kill_switch();");
-        var latched = await Poll.UntilAsync(() => world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
-        Assert.Equal(KillSwitchTrigger.DailyLoss, latched.Trigger);
+        var latched = await Poll.UntilAsync(() => world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
+        Assert.Equal("daily_loss", latched.Trigger);
     }
 
     /// <summary>

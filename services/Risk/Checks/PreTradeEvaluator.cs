@@ -30,7 +30,8 @@ public readonly record struct PreTradeOutcome(RiskDecision Decision, MarginHealt
 /// <summary>
 /// The pre-trade check: the caller's order and account, plus the kill switch, day-start and peak equity Risk keeps
 /// through the Ledger (cached), judged by Domain's <see cref="PreTradeCheck"/>. An account already inside the margin
-/// buffer may open nothing new (MARGIN_HEALTH_REDUCE_ONLY). A daily-loss or drawdown breach latches the kill switch.
+/// buffer may open nothing new (MARGIN_HEALTH_REDUCE_ONLY). A daily-loss or drawdown breach latches the kill switch;
+/// the denial is answered even when the Ledger cannot take the latch (it is owed: <see cref="KillSwitchService.LatchAsync"/>).
 /// </summary>
 public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService killSwitch, EquityBaseline baseline, IOptions<RiskOptions> options)
 {
@@ -72,7 +73,26 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
 
     public async ValueTask<PreTradeOutcome> EvaluateAsync(ParsedOrder order, AccountView account, CancellationToken cancellationToken)
     {
-        var state = cache.TryGetFresh(out var fresh) ? fresh : await cache.GetAsync(cancellationToken).ConfigureAwait(false);
+        RiskState state;
+        if (cache.TryGetFresh(out var fresh))
+        {
+            state = fresh;
+        }
+        else
+        {
+            try
+            {
+                state = await cache.GetAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.Unavailable && killSwitch.Owed is not null && cache.Current is { } last)
+            {
+                // The Ledger's state is unknown, but this process owes it a latch: the switch is on whatever the Ledger
+                // says, so the answer is a denial (KILL_SWITCH_ACTIVE), not UNAVAILABLE. The figures are the last state
+                // read; nothing is written, and the latch is already being written.
+                return Evaluate(order, account, last);
+            }
+        }
+
         // Judged once before anything is written: a request refused here (a figure it gives past decimal's range) must
         // leave no day-start or peak snapshot in the Ledger. The state's equity figures change only the decision's
         // daily loss and drawdown, never whether the request is well formed, so the judgement below cannot refuse it.
@@ -92,9 +112,12 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
             baseline.RecordPeak(account, state);
         }
 
-        var outcome = Evaluate(order, account, state);
+        // A reload (anchoring, the day's observation) returns the Ledger's switch: a latch still owed is on all the same.
+        var outcome = Evaluate(order, account, cache.WithOwed(state));
         // Not gated on the cached switch: the cache may still hold a latch another instance made and an operator has since
         // reset (the reset's event not yet here). LatchAsync reads the switch from the Ledger and leaves one that is on.
+        // The denial is decided here: a Ledger that does not take the latch does not fail the check (LatchAsync owes it,
+        // keeps the switch on in this process and writes it when the Ledger answers again).
         if (outcome.Decision.LatchesKillSwitch)
         {
             var daily = outcome.Decision.Has(Domain.Risk.RiskReasonCode.DailyLossLimitBreached);

@@ -10,15 +10,36 @@ namespace TradeEngine.Risk.KillSwitch;
 /// Changes to the kill switch. Its state lives in the Ledger (so it survives restarts of every service); the
 /// Ledger's outbox publishes <c>KillSwitchTriggered</c> for each change, in the same transaction. Every change is
 /// also a risk event. Triggering an active switch changes nothing (the first cause is kept); only an operator with
-/// a reason clears it.
+/// a reason clears it. A latch for a breach the Ledger could not take is owed, kept on in memory and written in the
+/// background (<see cref="LatchAsync"/>, KillSwitchService.Owed.cs).
 /// </summary>
 public sealed partial class KillSwitchService(
     LedgerService.LedgerServiceClient ledger,
     RiskStateCache cache,
     TimeProvider time,
-    ILogger<KillSwitchService> logger)
+    ILogger<KillSwitchService> logger) : IDisposable
 {
+    /// <summary>
+    /// The switch as Risk enforces it: the Ledger's, or a latch this process owes the Ledger (<see cref="Owed"/>) while the
+    /// Ledger has the switch off or cannot be reached. A switch known to be on is answered without the Ledger.
+    /// </summary>
     public async Task<KillSwitchView> GetAsync(CancellationToken cancellationToken)
+    {
+        KillSwitchView view;
+        try
+        {
+            view = await ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException) when (Owed is { } owed)
+        {
+            return owed;
+        }
+
+        return !view.Active && Owed is { } pending ? pending : view;
+    }
+
+    /// <summary>The switch as the Ledger has it now (the cache learns it too).</summary>
+    private async Task<KillSwitchView> ReadAsync(CancellationToken cancellationToken)
     {
         var state = await LedgerCall.Run(() => ledger.GetKillSwitchAsync(new GetKillSwitchRequest(), cancellationToken: cancellationToken).ResponseAsync)
             .ConfigureAwait(false);
@@ -45,28 +66,68 @@ public sealed partial class KillSwitchService(
     /// latch and reset of the last seconds: its key would be the earlier latch's, which the Ledger refuses
     /// (ALREADY_EXISTS: same key, another reason). Two latches of one breach at once (the monitor and a check) share a
     /// key; the one that loses finds the switch on, which is what it asked for.
+    /// <para>
+    /// The breach is already decided, so the Ledger failing to take the latch (unreachable, refusing, slower than
+    /// <see cref="InlineLatchTimeout"/>) does not fail the caller: the latch is owed instead. This process keeps the switch
+    /// on in memory from here (every later check is denied KILL_SWITCH_ACTIVE, even before the Ledger answers again) and
+    /// writes it in the background with back-off until the Ledger takes it, under one key (<see cref="WriteOwedAsync"/>).
+    /// Before, the caller got UNAVAILABLE for a denial that was known, and the latch was left to whoever retried.
+    /// A latch already owed is the switch's first cause: a later breach keeps it and writes nothing more.
+    /// </para>
     /// </summary>
     public async Task<KillSwitchView> LatchAsync(string trigger, string reason, string? metric, string? limit, CancellationToken cancellationToken)
     {
-        var current = await GetAsync(cancellationToken).ConfigureAwait(false);
+        var latch = new OwedLatch(trigger, reason, metric, limit, time.GetUtcNow());
+        Volatile.Write(ref _lastDecided, latch);
+        if (Owed is { } owed)
+        {
+            return owed;
+        }
+
+        try
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(InlineLatchTimeout);
+            return await WriteLatchAsync(latch, bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Whatever failed (the caller gave up included), the breach stands: owe the latch rather than lose it.
+            return Owe(latch, ex.GetType().Name, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// One attempt at a latch: nothing to write when the Ledger already has the switch on (the first cause is kept);
+    /// otherwise the trigger under the latch's key, which is fixed by the first attempt that gets this far and reused by
+    /// every retry, so an attempt that reached the Ledger but lost its answer is answered from the Ledger's idempotency
+    /// (and its risk event written once) instead of being written again.
+    /// </summary>
+    private async Task<KillSwitchView> WriteLatchAsync(OwedLatch latch, CancellationToken cancellationToken)
+    {
+        var current = await ReadAsync(cancellationToken).ConfigureAwait(false);
         if (current.Active)
         {
             return current;
         }
 
         var generation = current.ChangedAt?.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) ?? "0";
+        var key = latch.FixKey($"latch:{latch.Trigger}:{generation}");
         try
         {
-            return await TriggerAsync($"latch:{trigger}:{generation}", trigger, reason, "risk", metric, limit, cancellationToken).ConfigureAwait(false);
+            return await TriggerAsync(key, latch.Trigger, latch.Reason, "risk", latch.Metric, latch.Limit, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
         {
-            var now = await GetAsync(cancellationToken).ConfigureAwait(false);
+            var now = await ReadAsync(cancellationToken).ConfigureAwait(false);
             if (now.Active)
             {
                 return now;
             }
 
+            // The key names another request, so this latch's was never applied: the next attempt keys it afresh from
+            // the switch's last change, not forever on a key the Ledger refuses.
+            latch.ReleaseKey(key);
             throw;
         }
     }
@@ -78,11 +139,35 @@ public sealed partial class KillSwitchService(
     /// PERMISSION_DENIED, passed through to the caller; the switch stays on. A switch already off is left alone. Keys name
     /// one request forever, as <see cref="TriggerAsync"/>'s do: a retried reset that arrives after a newer latch answers
     /// the first reset's answer and leaves that latch on.
+    /// <para>
+    /// A reset and an owed latch (<see cref="LatchAsync"/>) are ordered by when each was decided; the race may leave the
+    /// switch on when it need not be, never off after a breach:
+    /// a latch owed when the reset begins was decided before the operator's reset, so it is written to the Ledger first
+    /// and then reset, as if the Ledger had taken it in time (the record shows the breach and the reset that cleared
+    /// it). If it cannot be written, the reset fails (UNAVAILABLE: the Ledger is not taking writes anyway) and the switch
+    /// stays on. A breach decided after the reset began (a check or the monitor while the reset was under way) must
+    /// outlive it: once the reset is done, it is owed again and written after it, under a key from the reset's change.
+    /// </para>
     /// </summary>
-    public Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, string operatorKey, CancellationToken cancellationToken) =>
-        ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = false, Trigger = KillSwitchTriggers.Operator, Reason = reason, Actor = @operator },
+    public async Task<KillSwitchView> ResetAsync(string idempotencyKey, string @operator, string reason, string operatorKey, CancellationToken cancellationToken)
+    {
+        var began = time.GetUtcNow();
+        if (OwedLatchNow is { } owed)
+        {
+            await WriteLatchAsync(owed, cancellationToken).ConfigureAwait(false);
+            Settle(owed);
+        }
+
+        var view = await ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = false, Trigger = KillSwitchTriggers.Operator, Reason = reason, Actor = @operator },
             "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null,
-            new Metadata { { OperatorKeyGuard.HeaderName, operatorKey } }, cancellationToken);
+            new Metadata { { OperatorKeyGuard.HeaderName, operatorKey } }, cancellationToken).ConfigureAwait(false);
+        if (!view.Active && Volatile.Read(ref _lastDecided) is { } later && later.DecidedAt >= began)
+        {
+            return Owe(later.Again(), "reset", "a breach was decided while the reset was under way");
+        }
+
+        return view;
+    }
 
     /// <summary>
     /// The change, through the Ledger's idempotency under the caller's key (not scoped to the switch's state: before, a
@@ -104,7 +189,7 @@ public sealed partial class KillSwitchService(
         if (state.Replayed)
         {
             // The answer the key was first given: the switch may have changed since, so the cache learns it from a read.
-            await GetAsync(cancellationToken).ConfigureAwait(false);
+            await ReadAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {

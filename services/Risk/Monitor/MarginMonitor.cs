@@ -19,8 +19,11 @@ namespace TradeEngine.Risk.Monitor;
 /// and drawdown, writes a PnL snapshot to the Ledger, and raises <see cref="MarginAlertRaised"/> when the margin
 /// state changes into Reduce or LiquidateAll: one alert per change, not per tick, and not again for a ratio that only
 /// hovers at the boundary (<see cref="RecoveryBand"/>). LiquidateAll, a daily-loss breach
-/// and a drawdown breach each latch the kill switch; a latch the Ledger did not take is retried each tick (a daily-loss
-/// one only within its UTC day).
+/// and a drawdown breach each latch the kill switch. A latch the Ledger does not take is owed by
+/// <see cref="KillSwitchService.LatchAsync"/> (on in this process at once, written in the background until it lands,
+/// across midnight too: the switch is a latch, on until an operator resets it, as if the Ledger had taken it in time);
+/// one the call could not even hand over (the monitor stopping) is retried each tick (a daily-loss one only within its
+/// UTC day).
 /// </summary>
 public sealed partial class MarginMonitor(
     IAccountSource accounts,

@@ -21,9 +21,25 @@ public sealed partial class RiskStateCache(
     private readonly TimeSpan _maxAge = TimeSpan.FromSeconds(options.Value.StateMaxAgeSeconds);
     private readonly Lock _lock = new();
     private volatile RiskState? _state;
+    private volatile KillSwitchView? _owed;
     private Task<RiskState>? _refreshing;
 
-    public RiskState? Current => _state;
+    /// <summary>The last state loaded, with an owed latch (<see cref="Owe"/>) on top; null before the first load.</summary>
+    public RiskState? Current => _state is { } state ? WithOwed(state) : null;
+
+    /// <summary>
+    /// A kill switch latch this process decided that the Ledger has not taken yet (KillSwitchService owes it and writes it
+    /// in the background), or null once it has. Kept apart from the Ledger's state, not applied to it: loads and events
+    /// replace that state and must not turn the switch off under a latch the Ledger never saw, whatever their timestamps.
+    /// </summary>
+    public void Owe(KillSwitchView? latch) => _owed = latch;
+
+    /// <summary><paramref name="state"/> with the owed latch's switch when it has the switch off: a check decides on the switch as enforced.</summary>
+    public RiskState WithOwed(RiskState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return _owed is { } owed && !state.KillSwitch.Active ? state with { KillSwitch = owed } : state;
+    }
 
     /// <summary>The state if it is fresh enough to decide on; no I/O.</summary>
     public bool TryGetFresh(out RiskState state)
@@ -32,7 +48,7 @@ public sealed partial class RiskStateCache(
         var now = time.GetUtcNow();
         if (current is not null && now - current.LoadedAt <= _maxAge && current.Day == DateOnly.FromDateTime(now.UtcDateTime))
         {
-            state = current;
+            state = WithOwed(current);
             return true;
         }
 

@@ -29,6 +29,7 @@ public sealed class RiskWorld : IAsyncDisposable
     private readonly Action<IServiceCollection>? _riskServices;
     private readonly bool _ownsPaper;
     private LoopbackServiceHost<LedgerGrpcService>? _ledger;
+    private int? _ledgerPort;
     private LoopbackServiceHost<RiskGrpcService>? _risk;
 
     private RiskWorld(
@@ -102,7 +103,11 @@ public sealed class RiskWorld : IAsyncDisposable
         return world;
     }
 
-    public async Task StartLedgerAsync()
+    /// <summary>
+    /// Starts the Ledger on the same database and, with <paramref name="sameAddress"/>, at the address it last listened
+    /// on, so a Risk that kept running (pointed there) reaches it again, as it would a Ledger back after an outage.
+    /// </summary>
+    public async Task StartLedgerAsync(bool sameAddress = false)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -112,9 +117,11 @@ public sealed class RiskWorld : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         };
         Override(settings, _ledgerSettings);
-        var host = new LoopbackServiceHost<LedgerGrpcService>(settings);
+        var port = sameAddress ? _ledgerPort ?? throw new InvalidOperationException("The Ledger never started.") : 0;
+        var host = new LoopbackServiceHost<LedgerGrpcService>(settings, port: port);
         await host.StartAsync();
         _ledger = host;
+        _ledgerPort = host.Address.Port;
     }
 
     /// <summary>Each of <paramref name="overrides"/> replaces the setting, or removes it when null.</summary>

@@ -28,14 +28,17 @@ public class LoopbackServiceHost<TProgram> : WebApplicationFactory<TProgram>
     private readonly Action<IServiceCollection>? _configureServices;
     private GrpcChannel? _channel;
 
+    /// <param name="port">0 (the default): an ephemeral port. Another: that port, e.g. a service started again where its
+    /// clients already point.</param>
     public LoopbackServiceHost(
         IReadOnlyDictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        int port = 0)
     {
         // The tests' service key unless the test names another (or none): the service refuses to start without one.
         _settings = TestServiceKey.With(settings ?? new Dictionary<string, string?>());
         _configureServices = configureServices;
-        UseKestrel(o => o.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        UseKestrel(o => o.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
     }
 
     /// <summary>The address Kestrel bound, e.g. <c>http://127.0.0.1:41234</c>.</summary>
