@@ -88,7 +88,8 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
         await stack.StopLedgerAsync();
         await stack.StartLedgerAsync(new OlderLedger("GetOrderTrades").Configure);
         await stack.WaitUntilExecutionReachesTheLedgerAsync();
-        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/algoOrder", 2);
+        // The placement fails, not the resumed open's look-ups of its protective orders (GET of the same path).
+        await stack.Paper.InjectFaultAsync(FaultKind.Timestamp, "POST /fapi/v1/algoOrder", 2);
 
         var failed = await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(add).ResponseAsync);
 

@@ -20,6 +20,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "Order {ClientOrderId} on {Symbol} already exists at the venue (status {Status}); resuming instead of sending it again")]
     public static partial void Resuming(ILogger logger, string symbol, string clientOrderId, string status);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol}: the resumed open {ClientOrderId}'s {Kind} could not be looked up at the venue; its settings are not compared, and the open resumes (its protection is seen to)")]
+    public static partial void ResumedProtectionUnread(ILogger logger, Exception exception, string symbol, string clientOrderId, string kind);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Stop-loss for {Symbol} (order {ClientOrderId}) could not be placed; closing the position at once")]
     public static partial void StopLossFailed(ILogger logger, Exception exception, string symbol, string clientOrderId);
 

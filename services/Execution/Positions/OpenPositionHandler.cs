@@ -72,14 +72,15 @@ public sealed class OpenPositionHandler(
     /// </summary>
     /// <remarks>
     /// What cannot be told is let through: a protective order not found (the first attempt may have stopped before
-    /// placing it, and the resumed open places this request's), or a symbol the account does not list. A leverage
+    /// placing it, and the resumed open places this request's) or not looked up (the venue failed the look-up), or a
+    /// symbol the account does not list. A leverage
     /// changed with SetLeverage after the open makes the first request's own retry differ too: refused as well, the
     /// position then standing at another leverage than the one that request would answer with.
     /// </remarks>
     private async Task RequireSameSettingsAsync(OpenCommand command, VenueAccount account, CancellationToken ct)
     {
-        var stopTask = protective.FindPlacedAsync(ProtectiveOrders.StopLossId(command.ClientOrderId), ct);
-        var takeTask = protective.FindPlacedAsync(ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct);
+        var stopTask = FindAsync("stop-loss", ProtectiveOrders.StopLossId(command.ClientOrderId));
+        var takeTask = FindAsync("take-profit", ProtectiveOrders.TakeProfitId(command.ClientOrderId));
         var differences = new List<string>();
         if (account.Find(command.Symbol) is { } held)
         {
@@ -113,6 +114,21 @@ public sealed class OpenPositionHandler(
         }
 
         static string Name(Domain.MarginType type) => type.ToString().ToLowerInvariant();
+
+        // A look-up the venue fails is a comparison that cannot be made: the open resumes (and sees to its protection)
+        // rather than leave a filled position unguarded until the caller retries.
+        async Task<ConditionalOrderInfo?> FindAsync(string kind, string key)
+        {
+            try
+            {
+                return await protective.FindPlacedAsync(key, ct).ConfigureAwait(false);
+            }
+            catch (Binance.Errors.BinanceException ex)
+            {
+                Log.ResumedProtectionUnread(logger, ex, command.Symbol, command.ClientOrderId, kind);
+                return null;
+            }
+        }
     }
 
     private async Task<OpenPositionResponse> ExecuteAsync(OpenCommand command)

@@ -102,8 +102,15 @@ public sealed class FaultInjector
         }
     }
 
-    public FaultRule? Take(string path)
+    /// <summary>
+    /// The next fault for a request, if one is queued for it: a rule's path is a request path (<c>/fapi/v1/algoOrder</c>,
+    /// any method) or a method and path (<c>POST /fapi/v1/algoOrder</c>, as the request counts name them), so a fault meant
+    /// for a placement is not spent by a look-up of the same path.
+    /// </summary>
+    public FaultRule? Take(string method, string path)
     {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
         if (!_any)
         {
             return null;
@@ -114,7 +121,7 @@ public sealed class FaultInjector
             for (var i = 0; i < _rules.Count; i++)
             {
                 var (rule, remaining) = _rules[i];
-                if (rule.Path is not null && !string.Equals(rule.Path, path, StringComparison.OrdinalIgnoreCase))
+                if (rule.Path is not null && !Matches(rule.Path, method, path))
                 {
                     continue;
                 }
@@ -142,6 +149,15 @@ public sealed class FaultInjector
         {
             return _rules.Select(r => r.Rule with { Count = r.Remaining }).ToList();
         }
+    }
+
+    private static bool Matches(string rulePath, string method, string path)
+    {
+        var space = rulePath.IndexOf(' ', StringComparison.Ordinal);
+        return space < 0
+            ? string.Equals(rulePath, path, StringComparison.OrdinalIgnoreCase)
+            : string.Equals(rulePath[..space], method, StringComparison.OrdinalIgnoreCase)
+              && string.Equals(rulePath[(space + 1)..], path, StringComparison.OrdinalIgnoreCase);
     }
 
     public void CountRequest(string path) => _received.AddOrUpdate(path, 1, static (_, n) => n + 1);

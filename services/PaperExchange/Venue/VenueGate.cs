@@ -43,7 +43,7 @@ public sealed partial class VenueGate(
     {
         var path = ctx.Request.Path.Value ?? "";
         faults.CountRequest(ctx.Request.Method + " " + path);
-        var fault = faults.Take(path);
+        var fault = faults.Take(ctx.Request.Method, path);
         if (fault is not null && await ApplyBeforeAsync(ctx, fault, engine.NowMs).ConfigureAwait(false))
         {
             return;
