@@ -122,6 +122,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Error, Message = "The fills of opening order {OrderId} on {Symbol} could not be read; the position is recorded with the order as one trade, fee 0, and its protection is still seen to")]
     public static partial void FillsUnreadable(ILogger logger, Exception exception, string symbol, long orderId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol}: the position after order {ClientOrderId} could not be read at the venue; its update is not streamed (its record is queued for the Ledger)")]
+    public static partial void UpdateNotStreamed(ILogger logger, Exception exception, string symbol, string clientOrderId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Write}: queued behind the Ledger writes still waiting")]
     public static partial void LedgerWriteDeferred(ILogger logger, string write);
 

@@ -32,6 +32,34 @@ public static class PositionMapping
         };
     }
 
+    /// <summary>
+    /// The position as one of our orders left it at the venue, for the update streamed when the Ledger's record of the
+    /// change is not at hand (its write was queued): the size, side, entry and settings are the venue's; the id, strategy
+    /// and protective prices are <paramref name="record"/>'s when one is known, empty otherwise (as an account read without
+    /// the Ledger shows them). The mark is the fill's price, as <see cref="FromRecord"/> gives it.
+    /// </summary>
+    public static Position FromFill(
+        string symbol, Domain.Side side, decimal quantity, decimal entryPrice, decimal price, int leverage, Domain.MarginType marginType,
+        PositionRecord? record)
+    {
+        return new Position
+        {
+            PositionId = record?.PositionId ?? string.Empty,
+            Symbol = symbol,
+            Side = ExecutionWire.Side(side),
+            Quantity = Wire.Format(quantity),
+            EntryPrice = Wire.Format(entryPrice),
+            MarkPrice = Wire.Format(price),
+            Leverage = leverage,
+            MarginType = ExecutionWire.MarginType(marginType),
+            StopLossPrice = record?.StopLossPrice ?? string.Empty,
+            TakeProfitPrice = record?.TakeProfitPrice ?? string.Empty,
+            Strategy = record?.Strategy ?? string.Empty,
+            OpenedAt = record?.OpenedAt,
+            Notional = Wire.Format(quantity * price),
+        };
+    }
+
     public static Position FromRecord(PositionRecord record, decimal price)
     {
         ArgumentNullException.ThrowIfNull(record);

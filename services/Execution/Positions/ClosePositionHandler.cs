@@ -203,8 +203,17 @@ public sealed class ClosePositionHandler(
             {
                 var closedRecord = OpenedBefore(later, order)
                                    ?? (resumed ? await ledger.ClosedByRecordAsync(symbol, order, ct).ConfigureAwait(false) : null);
-                await RecordClosedAsync(symbol, closedRecord, order, clientOrderId, reason, ct).ConfigureAwait(false);
+                await RecordClosedAsync(symbol, closedRecord, order, clientOrderId, reason, ct, stream: false).ConfigureAwait(false);
             });
+        }
+
+        if ((deferred || record is null) && existing is null)
+        {
+            // No record to stream the close from (its write waits behind queued ones, or the Ledger holds none): streamed
+            // now from the venue's fill, and not again when the write lands (FillRecorder.Publish). A resumed close was
+            // made by its first attempt: nothing changed at the venue now.
+            fills.Publish(PositionUpdateKind.Closed, PositionMapping.FromFill(symbol, open!.PositionAmt > 0m ? Domain.Side.Long : Domain.Side.Short,
+                order.ExecutedQty, open.EntryPrice, order.AvgPrice, open.Leverage, open.MarginType, OpenedBefore(record, order)));
         }
 
         var closed = deferred ? null : await RecordClosedAsync(symbol, record, order, clientOrderId, reason, ct).ConfigureAwait(false);
@@ -286,6 +295,8 @@ public sealed class ClosePositionHandler(
     {
         if (deferred)
         {
+            // Streamed now, from the venue's fill (the record read may be stale or missing); not again when it lands.
+            fills.Publish(PositionUpdateKind.Reduced, ReducedAtVenue(open, OpenedBefore(record, order), order, resumed));
             ledger.AfterQueuedWrites($"reduce {symbol} {clientOrderId}", symbol, async (later, ct2) =>
             {
                 var reduced = OpenedBefore(later, order);
@@ -296,7 +307,7 @@ public sealed class ClosePositionHandler(
                     return;
                 }
 
-                await RecordReducedAsync(reduced, order, clientOrderId, reason, resumed, open, ct2).ConfigureAwait(false);
+                await RecordReducedAsync(reduced, order, clientOrderId, reason, resumed, open, ct2, stream: false).ConfigureAwait(false);
             });
             return true;
         }
@@ -308,9 +319,12 @@ public sealed class ClosePositionHandler(
     private static LedgerV1.PositionRecord? OpenedBefore(LedgerV1.PositionRecord? record, OrderInfo order) =>
         record?.OpenedAt is { } opened && opened.ToDateTimeOffset() > order.UpdateTime ? null : record;
 
-    /// <summary>Records a venue close against the symbol's record; without one, logs that the Ledger had none.</summary>
+    /// <summary>
+    /// Records a venue close against the symbol's record; without one, logs that the Ledger had none. <paramref name="stream"/>:
+    /// as <see cref="FillRecorder.RecordCloseAsync"/>'s.
+    /// </summary>
     private async Task<LedgerV1.PositionRecord?> RecordClosedAsync(
-        string symbol, LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, CancellationToken ct)
+        string symbol, LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, CancellationToken ct, bool stream = true)
     {
         if (record is { Status: Common.V1.PositionStatus.Closed or Common.V1.PositionStatus.Liquidated })
         {
@@ -322,7 +336,7 @@ public sealed class ClosePositionHandler(
 
         if (record is not null)
         {
-            return await fills.RecordCloseAsync(record, order, reason, "close:" + clientOrderId, ct).ConfigureAwait(false);
+            return await fills.RecordCloseAsync(record, order, reason, "close:" + clientOrderId, ct, stream).ConfigureAwait(false);
         }
 
         await ledger.LogRiskEventAsync("close-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
@@ -533,14 +547,20 @@ public sealed class ClosePositionHandler(
 
     /// <summary>
     /// Records a venue reduce (its fills, fee and realized PnL) against the symbol's record, when there is one. True when
-    /// the write was queued (the Ledger did not take it within the inline budget): it lands in the background.
+    /// the write was queued (the Ledger did not take it within the inline budget): it lands in the background. Streams the
+    /// reduce unless <paramref name="stream"/> is false (a write run from the queue: streamed when the venue made it).
     /// </summary>
     private async Task<bool> RecordReducedAsync(
         LedgerV1.PositionRecord? record, OrderInfo order, string clientOrderId, string reason, bool resumed, PositionRisk? venueOpen,
-        CancellationToken ct)
+        CancellationToken ct, bool stream = true)
     {
         if (record is null)
         {
+            if (stream)
+            {
+                fills.Publish(PositionUpdateKind.Reduced, ReducedAtVenue(venueOpen, null, order, resumed));
+            }
+
             await ledger.LogRiskEventAsync("reduce-unrecorded:" + clientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Warning,
                 $"Reduced {order.Symbol} by {Wire.Format(order.ExecutedQty)} at the venue, but the Ledger had no open record of it", order.Symbol, ct)
                 .ConfigureAwait(false);
@@ -564,9 +584,26 @@ public sealed class ClosePositionHandler(
             ReducedAt = Wire.Timestamp(order.UpdateTime),
             Reason = LedgerBook.RecordedReason(reason),
         }, order, orderFills, realized, record.Strategy, ct).ConfigureAwait(false);
-        fills.Publish(PositionUpdateKind.Reduced, after ?? record, order.AvgPrice);
+        if (stream)
+        {
+            // Queued (no answer): from the venue's fill. Before, the record as it stood before the reduce was streamed.
+            fills.Publish(PositionUpdateKind.Reduced,
+                after is not null ? PositionMapping.FromRecord(after, order.AvgPrice) : ReducedAtVenue(venueOpen, record, order, resumed));
+        }
+
         return after is null;
     }
+
+    /// <summary>
+    /// The position a reduce left at the venue, for its update when the Ledger's record of it is not at hand: the venue's
+    /// position less the fill, as the answer's remaining quantity is (a resumed reduce's position was read after its fill);
+    /// the entry is the venue's, which a reduce leaves as it was. Null when the venue holds no position (nothing to show).
+    /// </summary>
+    private static Position? ReducedAtVenue(PositionRisk? open, LedgerV1.PositionRecord? record, OrderInfo order, bool resumed) =>
+        open is null
+            ? null
+            : PositionMapping.FromFill(open.Symbol, open.PositionAmt > 0m ? Domain.Side.Long : Domain.Side.Short,
+                Math.Abs(open.PositionAmt) - (resumed ? 0m : order.ExecutedQty), open.EntryPrice, order.AvgPrice, open.Leverage, open.MarginType, record);
 
     private async Task<string> RequireSymbolAsync(string symbol, CancellationToken cancellationToken)
     {

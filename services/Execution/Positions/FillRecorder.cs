@@ -31,16 +31,18 @@ public sealed class FillRecorder(
     /// Whether the venue holds a position on the symbol. A resumed open whose position is gone (closed since) places no
     /// protective orders: they would guard nothing.
     /// </param>
-    /// <param name="adding">
-    /// Whether the order added to a position the venue already held. Its new stop-loss or take-profit then replaces the
+    /// <param name="before">
+    /// The position the venue held before the order, when it held one: the order added to it (and its update, streamed
+    /// from the fill when the Ledger's record is queued, adds to it). Its new stop-loss or take-profit then replaces the
     /// position's older one of the same kind, cancelled first (<see cref="ProtectiveOrders.PlaceReplacingAsync"/>); a
     /// resumed open does the same, since it cannot tell. When the older one cannot be cancelled it stays, guarding the
     /// position at its price (the answer warns, and the record keeps that price); a new stop-loss that cannot be placed
     /// once the older one is gone is a stop-loss that could not be placed: the position is closed at once.
     /// </param>
     public async Task<OpenPositionResponse> CompleteOpenAsync(
-        OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, bool adding = false)
+        OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, PositionRisk? before = null)
     {
+        var adding = before is not null;
         // The order has filled: what follows (its stop-loss, or the close at once when that fails, and its record) is
         // not cut short by the service stopping, which waits for this call. Each venue and Ledger call has its own timeout.
         // Cut short, the stop-loss asked for was never placed, and after the restart the adopted position stood without it.
@@ -168,11 +170,62 @@ public sealed class FillRecorder(
             OpenedAt = Wire.Timestamp(order.UpdateTime),
         };
         Log.Opened(logger, command.Symbol, command.Side.ToString(), order.ExecutedQty, order.AvgPrice, command.ClientOrderId, response.PositionId);
-        // An add changes a position that stood (its record holds more than this fill): CHANGED, as reconciliation's adds
-        // are; OPENED only for a new one.
-        var kind = record is not null && Wire.Decimal(record.Quantity, "quantity") > order.ExecutedQty ? PositionUpdateKind.Changed : PositionUpdateKind.Opened;
-        Publish(kind, record, order.AvgPrice);
+        // Streamed now, from the Ledger's record or, when its write was queued, from the fill (see Publish). An add changes
+        // a position that stood (it holds more than this fill): CHANGED, as reconciliation's adds are; OPENED only for a new one.
+        if (updates.SubscriberCount > 0)
+        {
+            var position = record is not null
+                ? PositionMapping.FromRecord(record, order.AvgPrice)
+                : await FilledAsync(recorded, order, before, resumed).ConfigureAwait(false);
+            var grew = position is not null && Wire.Decimal(position.Quantity, "quantity") > order.ExecutedQty;
+            Publish(grew ? PositionUpdateKind.Changed : PositionUpdateKind.Opened, position);
+        }
+
         return response;
+    }
+
+    /// <summary>
+    /// The position an open left at the venue, for its update when the Ledger's record is not at hand (its write queued):
+    /// the fill on top of the position it added to (<paramref name="before"/>), averaged as the venue and the Ledger
+    /// average an add's entry. A resumed open cannot tell what stood before its fill: it reads the venue's position, and
+    /// streams nothing when that read fails (logged) or the position is gone.
+    /// </summary>
+    private async Task<Position?> FilledAsync(OpenCommand command, OrderInfo order, PositionRisk? before, bool resumed)
+    {
+        if (resumed)
+        {
+            PositionRisk? now;
+            try
+            {
+                now = await OpenAtVenueAsync(command.Symbol, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (BinanceException ex)
+            {
+                Log.UpdateNotStreamed(logger, ex, command.Symbol, command.ClientOrderId);
+                return null;
+            }
+
+            return now is null ? null : PositionMapping.FromFill(command.Symbol, now.PositionAmt > 0m ? Domain.Side.Long : Domain.Side.Short,
+                Math.Abs(now.PositionAmt), now.EntryPrice, order.AvgPrice, now.Leverage, now.MarginType, null);
+        }
+
+        var held = Math.Abs(before?.PositionAmt ?? 0m);
+        var entry = before is null
+            ? order.AvgPrice
+            : Wire.RoundMoney(Domain.Positions.PositionMath.AverageEntryAfterAdd(held, before.EntryPrice, order.ExecutedQty, order.AvgPrice));
+        var position = PositionMapping.FromFill(command.Symbol, command.Side, held + order.ExecutedQty, entry, order.AvgPrice, command.Leverage,
+            command.MarginType, null);
+        // What this order's record carries (an add's record keeps its strategy, and its older stop-loss or take-profit
+        // where this order placed none: not known here, so left empty).
+        position.StopLossPrice = Wire.Format(command.StopLoss);
+        position.TakeProfitPrice = Wire.Format(command.TakeProfit);
+        if (before is null)
+        {
+            position.Strategy = command.Strategy ?? string.Empty;
+            position.OpenedAt = Wire.Timestamp(order.UpdateTime);
+        }
+
+        return position;
     }
 
     /// <summary>
@@ -372,12 +425,15 @@ public sealed class FillRecorder(
 
         if (record is null)
         {
-            // The open's own record is still queued (the Ledger did not answer): the close is recorded right after it.
+            // The open's own record is still queued (the Ledger did not answer): the close is recorded right after it, and
+            // streamed now, from the venue (see Publish).
+            Publish(PositionUpdateKind.Closed, open is null ? null : PositionMapping.FromFill(command.Symbol, command.Side, order.ExecutedQty,
+                open.EntryPrice, order.AvgPrice, open.Leverage, open.MarginType, null));
             ledger.AfterQueuedWrites($"close {command.Symbol} {closeId}", command.Symbol, async (later, ct2) =>
             {
                 if (later is not null)
                 {
-                    await RecordCloseAsync(later, order, "stop-loss could not be placed", "close:" + closeId, ct2).ConfigureAwait(false);
+                    await RecordCloseAsync(later, order, "stop-loss could not be placed", "close:" + closeId, ct2, stream: false).ConfigureAwait(false);
                     return;
                 }
 
@@ -395,12 +451,20 @@ public sealed class FillRecorder(
     }
 
     /// <summary>Records a closing fill of the whole position: the trade and the closed record.</summary>
+    /// <param name="stream">
+    /// Whether to stream the close: false for a write run from the background queue, whose close was streamed when the
+    /// venue made it (see <see cref="Publish(PositionUpdateKind, Position)"/>).
+    /// </param>
     public async Task<LedgerV1.PositionRecord?> RecordCloseAsync(
-        LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct)
+        LedgerV1.PositionRecord record, OrderInfo order, string reason, string key, CancellationToken ct, bool stream = true)
     {
         var orderFills = await FillsOrNoneAsync(order, ct).ConfigureAwait(false);
         var closed = await ledger.CloseByOrderAsync(record, order, orderFills, reason, key, ct).ConfigureAwait(false);
-        Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
+        if (stream)
+        {
+            Publish(PositionUpdateKind.Closed, closed ?? record, order.AvgPrice);
+        }
+
         return closed;
     }
 
@@ -422,6 +486,7 @@ public sealed class FillRecorder(
         }
     }
 
+    /// <summary>Streams a change from the Ledger's record of it (nothing without one).</summary>
     public void Publish(PositionUpdateKind kind, LedgerV1.PositionRecord? record, decimal price)
     {
         if (record is null || updates.SubscriberCount == 0)
@@ -429,11 +494,27 @@ public sealed class FillRecorder(
             return;
         }
 
-        updates.Publish(new PositionUpdate
+        Publish(kind, PositionMapping.FromRecord(record, price));
+    }
+
+    /// <summary>Streams a change (nothing when it is null).</summary>
+    /// <remarks>
+    /// The stream's rule: one update per change the venue made to a position, sent when the venue made it, by the request
+    /// that made it and under its symbol's lock, so a symbol's updates keep the venue's order. When the Ledger takes the
+    /// write within the inline budget, the update is its record. When the write is queued, the update is built from the
+    /// fill (<see cref="PositionMapping.FromFill"/>: the size, side and entry the venue now holds; the record's id,
+    /// strategy and protective prices where they are known, empty where not), and the write that lands later streams
+    /// nothing: it changes the books, not the position. An update then would repeat one already sent or, coming after
+    /// changes streamed since, contradict them (a CLOSED after the next position's OPENED). The record's id reaches a
+    /// subscriber with the position's next update, or from GetPosition once the write has landed.
+    /// </remarks>
+    public void Publish(PositionUpdateKind kind, Position? position)
+    {
+        if (position is null || updates.SubscriberCount == 0)
         {
-            Kind = kind,
-            At = Wire.Timestamp(time.GetUtcNow()),
-            Position = PositionMapping.FromRecord(record, price),
-        });
+            return;
+        }
+
+        updates.Publish(new PositionUpdate { Kind = kind, At = Wire.Timestamp(time.GetUtcNow()), Position = position });
     }
 }

@@ -251,6 +251,6 @@ public sealed class OpenPositionHandler(
             .ConfigureAwait(false);
         // The venue has the order: waiting for it to end, as what follows it, is not cut short by the service stopping.
         var order = await VenueOrders.EndedAsync(venue, placement.Order, CancellationToken.None).ConfigureAwait(false);
-        return await fills.CompleteOpenAsync(command, order, quote, resumed: false, adding: position is not null).ConfigureAwait(false);
+        return await fills.CompleteOpenAsync(command, order, quote, resumed: false, before: position).ConfigureAwait(false);
     }
 }
