@@ -76,6 +76,32 @@ public sealed class ProtectionTests(PostgresServer postgres, RabbitMqServer rabb
             "risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT' AND reason LIKE 'Closed BTCUSDT at the venue (0.01 at %stop-loss could not be placed%no open record%'"));
     }
 
+    /// <summary>
+    /// A resumed open (its order filled at the venue by a first attempt that died) whose look-ups of its protective orders
+    /// the venue keeps failing: the settings check does not stop it there (which would leave the filled position unguarded
+    /// until a retry); it goes on to its stop-loss, which it cannot confirm either, so the position is closed at once and
+    /// the failure reported, as for any stop-loss that cannot be placed. The fault names the look-up's method (GET).
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_ResumedWhileTheVenueFailsItsProtectionLookUps_ClosedAtOnceNotLeftUnguarded()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+        // What the first attempt did before it died: the symbol's leverage, then the order.
+        await stack.Venue().ChangeLeverageAsync("BTCUSDT", open.Leverage);
+        await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.01m), open.ClientOrderId);
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "GET /fapi/v1/algoOrder", 1_000);
+
+        var failed = await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+        await stack.Paper.ClearFaultsAsync();
+
+        Assert.Contains("stop_loss_price", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("closed", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.True(await stack.Paper.RequestCountAsync("GET /fapi/v1/algoOrder") >= 2, "the resumed open did not look its protective orders up");
+    }
+
     [Fact]
     public async Task OpenPosition_ResumedAddWhoseRecordingFailsAndWhoseStopLossFails_StillClosedAtOnce()
     {
