@@ -1,3 +1,4 @@
+using Grpc.Core;
 using TradeEngine.Risk.State;
 
 namespace TradeEngine.Risk.KillSwitch;
@@ -53,6 +54,31 @@ public sealed partial class KillSwitchService
 
     // The latest breach any check or the monitor decided (written or not): a reset that began before it must not outlive it.
     private OwedLatch? _lastDecided;
+
+    /// <summary>
+    /// Notes <paramref name="latch"/> as the latest breach decided unless a later one is noted already: two deciding at once
+    /// (the monitor and a check) may get here in either order, and a reset must compare with the latest.
+    /// </summary>
+    private void NoteDecided(OwedLatch latch)
+    {
+        while (true)
+        {
+            var noted = Volatile.Read(ref _lastDecided);
+            if (noted is not null && noted.DecidedAt >= latch.DecidedAt)
+            {
+                return;
+            }
+
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _lastDecided, latch, noted), noted))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>A reset the Ledger or Risk refused before anything was written (the operator key, a malformed request).</summary>
+    private static bool RefusedBeforeWriting(Exception ex) =>
+        ex is RpcException { StatusCode: StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition or StatusCode.InvalidArgument or StatusCode.AlreadyExists };
 
     /// <summary>The owed latch's switch (on), or null when the Ledger has every latch this process decided.</summary>
     public KillSwitchView? Owed => OwedLatchNow?.View;

@@ -78,7 +78,7 @@ public sealed partial class KillSwitchService(
     public async Task<KillSwitchView> LatchAsync(string trigger, string reason, string? metric, string? limit, CancellationToken cancellationToken)
     {
         var latch = new OwedLatch(trigger, reason, metric, limit, time.GetUtcNow());
-        Volatile.Write(ref _lastDecided, latch);
+        NoteDecided(latch);
         if (Owed is { } owed)
         {
             return owed;
@@ -158,9 +158,22 @@ public sealed partial class KillSwitchService(
             Settle(owed);
         }
 
-        var view = await ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = false, Trigger = KillSwitchTriggers.Operator, Reason = reason, Actor = @operator },
-            "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null,
-            new Metadata { { OperatorKeyGuard.HeaderName, operatorKey } }, cancellationToken).ConfigureAwait(false);
+        KillSwitchView view;
+        try
+        {
+            view = await ChangeAsync(idempotencyKey, new SetKillSwitchRequest { Active = false, Trigger = KillSwitchTriggers.Operator, Reason = reason, Actor = @operator },
+                "kill_switch_reset", RiskEventSeverity.Warning, $"{@operator}: {reason}", null, null,
+                new Metadata { { OperatorKeyGuard.HeaderName, operatorKey } }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!RefusedBeforeWriting(ex) && Volatile.Read(ref _lastDecided) is { } decided && decided.DecidedAt >= began)
+        {
+            // A reset that failed may still have cleared the switch in the Ledger (its SetKillSwitch committed, and its risk
+            // event or its answer was lost): a breach decided since it began must outlive it all the same. Owing it is
+            // harmless when the switch is still on (the writer finds it on and settles).
+            Owe(decided.Again(), "reset", "a breach was decided while a reset that failed was under way");
+            throw;
+        }
+
         if (!view.Active && Volatile.Read(ref _lastDecided) is { } later && later.DecidedAt >= began)
         {
             return Owe(later.Again(), "reset", "a breach was decided while the reset was under way");
