@@ -92,11 +92,8 @@ public sealed class PositionUpdateStreamTests(PostgresServer postgres, RabbitMqS
     public async Task ReducePosition_LedgerDown_StreamedAtOnceAndNotAgainWhenItLands()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: ShortInlineBudget);
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        using var call = await SubscribeAsync(stack, cts.Token);
-        Assert.Equal(PositionUpdateKind.Snapshot, (await NextAsync(call, cts.Token)).Kind);
-        await stack.StopLedgerAsync();
+        using var call = await OpenSubscribeAndStopLedgerAsync(stack, cts.Token);
 
         var reduced = await stack.Execution.ReducePositionAsync(new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "ETHUSDT", Quantity = "0.4" });
 
@@ -122,11 +119,8 @@ public sealed class PositionUpdateStreamTests(PostgresServer postgres, RabbitMqS
     public async Task CloseThenOpen_LedgerWritesQueued_ClosedThenOpenedInTheVenuesOrder()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: ShortInlineBudget);
-        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        using var call = await SubscribeAsync(stack, cts.Token);
-        Assert.Equal(PositionUpdateKind.Snapshot, (await NextAsync(call, cts.Token)).Kind);
-        await stack.StopLedgerAsync();
+        using var call = await OpenSubscribeAndStopLedgerAsync(stack, cts.Token);
 
         await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
         var second = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 2));
@@ -146,6 +140,16 @@ public sealed class PositionUpdateStreamTests(PostgresServer postgres, RabbitMqS
     }
 
     /// <summary>Opens the stream and waits until Execution holds the subscription (no SNAPSHOT says so when nothing is open).</summary>
+    /// <summary>An ETHUSDT long of 1 at 2x, a subscriber past its snapshot, then the Ledger stopped: where the queued-write tests start.</summary>
+    private static async Task<AsyncServerStreamingCall<PositionUpdate>> OpenSubscribeAndStopLedgerAsync(ExecutionStack stack, CancellationToken ct)
+    {
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2));
+        var call = await SubscribeAsync(stack, ct);
+        Assert.Equal(PositionUpdateKind.Snapshot, (await NextAsync(call, ct)).Kind);
+        await stack.StopLedgerAsync();
+        return call;
+    }
+
     private static async Task<AsyncServerStreamingCall<PositionUpdate>> SubscribeAsync(ExecutionStack stack, CancellationToken ct)
     {
         var hub = stack.ExecutionHost.Services.GetRequiredService<PositionUpdateHub>();
