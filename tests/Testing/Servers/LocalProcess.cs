@@ -50,6 +50,27 @@ public sealed class LocalProcess : IDisposable
     /// <summary>The last lines the process wrote to stdout and stderr.</summary>
     public string OutputTail => string.Join(Environment.NewLine, _output);
 
+    /// <summary>
+    /// <see cref="OutputTail"/> of a process that has exited, once its last lines are read: its exit can be seen before the
+    /// readers (on other threads) have taken what it wrote last, and a server's reason for exiting ("could not bind")
+    /// is in those lines. Waits for the end of its output for at most <paramref name="wait"/> (a child may hold the pipe).
+    /// </summary>
+    public async Task<string> OutputTailAfterExitAsync(TimeSpan wait)
+    {
+        using var cts = new CancellationTokenSource(wait);
+        try
+        {
+            // WaitForExitAsync returns once the process has exited and its redirected output has reached its end.
+            await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Its output is still held open: what was read is what there is.
+        }
+
+        return OutputTail;
+    }
+
     /// <summary>True when this process runs as root, so servers must be started as their own user.</summary>
     public static bool IsRoot => Environment.UserName == "root";
 

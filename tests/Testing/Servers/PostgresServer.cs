@@ -244,7 +244,7 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
         {
             if (_process!.HasExited)
             {
-                var tail = _process.OutputTail;
+                var tail = await _process.OutputTailAfterExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                 if (tail.Contains("could not bind", StringComparison.Ordinal) ||
                     tail.Contains("could not create any TCP/IP sockets", StringComparison.Ordinal) ||
                     tail.Contains("already in use", StringComparison.Ordinal))

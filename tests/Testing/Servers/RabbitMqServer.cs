@@ -311,7 +311,7 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
         {
             if (epmd.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(5))
             {
-                var tail = epmd.OutputTail;
+                var tail = epmd.HasExited ? await epmd.OutputTailAfterExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false) : epmd.OutputTail;
                 epmd.Dispose();
                 throw new PortTakenException($"epmd could not listen on 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}: {tail}");
             }
@@ -340,7 +340,7 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
         {
             if (_process is { HasExited: true })
             {
-                var tail = _process.OutputTail;
+                var tail = await _process.OutputTailAfterExitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                 if (tail.Contains("eaddrinuse", StringComparison.OrdinalIgnoreCase))
                 {
                     throw new PortTakenException(
