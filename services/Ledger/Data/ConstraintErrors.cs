@@ -17,6 +17,9 @@ public static class ConstraintErrors
         ["funding_events_position_id_fkey"] = (StatusCode.NotFound, "position_id: no such position."),
         ["funding_events_position_id_funding_time_key"] =
             (StatusCode.AlreadyExists, "funding_time: a funding event is already recorded for this position and time."),
+        // Backstop only: LogTransfer reads the venue's tran_id under its lock first and answers a repeat itself.
+        ["transfers_venue_tran_id_key"] =
+            (StatusCode.AlreadyExists, "tran_id: a transfer with this tran_id is already booked for this venue; nothing was changed."),
         ["positions_one_open"] = (StatusCode.FailedPrecondition, "An open position already exists for this account, venue and symbol."),
     };
 

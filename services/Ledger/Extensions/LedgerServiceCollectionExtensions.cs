@@ -12,6 +12,7 @@ using TradeEngine.Ledger.Pnl;
 using TradeEngine.Ledger.Positions;
 using TradeEngine.Ledger.Risk;
 using TradeEngine.Ledger.Trades;
+using TradeEngine.Ledger.Transfers;
 using TradeEngine.Messaging;
 using TradeEngine.ServiceDefaults.Grpc;
 
@@ -114,6 +115,7 @@ public static class LedgerServiceCollectionExtensions
         services.AddSingleton<RiskEventStore>();
         services.AddSingleton<FundingStore>();
         services.AddSingleton<PnlStore>();
+        services.AddSingleton<TransferStore>();
         services.AddSingleton<KillSwitchStore>();
         services.AddSingleton<InboxStore>();
 

@@ -2,6 +2,7 @@ using TradeEngine.Ledger.Mapping;
 using Npgsql;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Idempotency;
+using TradeEngine.Ledger.Transfers;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
@@ -45,9 +46,15 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             "LogPnlSnapshot", key, "idempotency_key", r, LogPnlSnapshotResponse.Parser, x => x.Replayed = true);
         return writer.ExecuteBatchAsync(call, new LogPnlSnapshotResponse { SnapshotId = snapshotId.ToString() },
         [
+            // Shared: snapshots do not wait for each other, but a transfer being booked (exclusive, TransferStore.LockKey)
+            // has committed before the sum below is read, or waits until this snapshot has (and then moves it itself).
+            // The batch is one implicit transaction, so the lock is held until it commits; each statement of it reads
+            // the data committed when it starts (READ COMMITTED), so the INSERT, after the lock, sees every transfer.
+            Sql.Batch("SELECT pg_advisory_xact_lock_shared($1)", TransferStore.LockKey),
             Sql.Batch(
                 "INSERT INTO pnl_snapshots (snapshot_id, balance, unrealized_pnl, realized_pnl, total_pnl, equity, margin_ratio, " +
-                "open_positions, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "open_positions, taken_at, transfers_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, " +
+                "(SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE transferred_at <= $9))",
                 snapshotId, balance, unrealized, realized, total, equity, marginRatio, r.OpenPositions, takenAt),
         ], cancellationToken);
     }

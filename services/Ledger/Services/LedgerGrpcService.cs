@@ -5,6 +5,7 @@ using TradeEngine.Ledger.Pnl;
 using TradeEngine.Ledger.Positions;
 using TradeEngine.Ledger.Risk;
 using TradeEngine.Ledger.Trades;
+using TradeEngine.Ledger.Transfers;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 
@@ -24,6 +25,7 @@ public sealed class LedgerGrpcService(
     RiskEventStore riskEvents,
     FundingStore funding,
     PnlStore pnl,
+    TransferStore transfers,
     KillSwitchStore killSwitch,
     OperatorKeyGuard resetKey,
     InboxStore inbox) : LedgerService.LedgerServiceBase
@@ -72,6 +74,12 @@ public sealed class LedgerGrpcService(
 
     public override Task<GetFundingHistoryResponse> GetFundingHistory(GetFundingHistoryRequest request, ServerCallContext context) =>
         funding.HistoryAsync(request, context.CancellationToken);
+
+    public override Task<LogTransferResponse> LogTransfer(LogTransferRequest request, ServerCallContext context) =>
+        transfers.LogAsync(request, context.CancellationToken);
+
+    public override Task<GetTransfersResponse> GetTransfers(GetTransfersRequest request, ServerCallContext context) =>
+        transfers.ListAsync(request, context.CancellationToken);
 
     public override Task<GetEquityCurveResponse> GetEquityCurve(GetEquityCurveRequest request, ServerCallContext context) =>
         pnl.CurveAsync(request, context.CancellationToken);

@@ -53,6 +53,19 @@ public static class Requests
         IdempotencyKey = Key(), PositionId = positionId, ExitPrice = price, Fee = "0.1", ClosedAt = At(T0.AddMinutes(1)), ExitReason = "done",
     };
 
+    /// <summary>A transfer into (positive) or out of (negative) the account, with a fresh key and tran_id.</summary>
+    public static LogTransferRequest Transfer(string amount, DateTimeOffset at, string? tranId = null) => new()
+    {
+        IdempotencyKey = Key(), Venue = "binance", TranId = tranId ?? Key(), Asset = "USDT", Amount = amount, TransferredAt = At(at),
+    };
+
+    /// <summary>A PnL snapshot whose balance and equity are <paramref name="equity"/>.</summary>
+    public static LogPnlSnapshotRequest PnlSnapshot(string equity, DateTimeOffset at) => new()
+    {
+        IdempotencyKey = Key(), Balance = equity, UnrealizedPnl = "0", RealizedPnl = "0", TotalPnl = "0", Equity = equity,
+        OpenPositions = 0, TakenAt = At(at),
+    };
+
     public static LogFundingEventRequest FundingEvent(string positionId, DateTimeOffset at) => new()
     {
         IdempotencyKey = Key(), PositionId = positionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
