@@ -73,7 +73,11 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
                 (SELECT COALESCE(SUM(fee), 0) FROM position_changes WHERE occurred_at >= $1 AND occurred_at < $2),
                 (SELECT COALESCE(SUM(payment), 0) FROM funding_events WHERE funding_time >= $1 AND funding_time < $2),
                 start.equity,
-                start.taken_at
+                start.taken_at,
+                -- Transfers are not PnL: the net of those booked after the day-start snapshot (to now, not only the
+                -- day's) puts its equity in today's money. NULL (empty) when there is no such snapshot.
+                CASE WHEN start.taken_at IS NOT NULL
+                     THEN (SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE transferred_at > start.taken_at) END
             FROM (SELECT 1) AS one
             LEFT JOIN LATERAL (
                 -- The last snapshot at or before midnight, unless it is more than a day old: then the day's first.
@@ -105,6 +109,7 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
                 NetPnl = Format(realized - funding - fees),
                 DayStartEquity = Format(reader.NullableDecimal(3)),
                 DayStartEquityAt = reader.IsDBNull(4) ? null : Timestamp(reader.Instant(4)),
+                TransfersSinceDayStart = Format(reader.NullableDecimal(5)),
             };
         }
         catch (Exception ex) when (ex is OverflowException or InvalidCastException)
@@ -114,15 +119,42 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
         }
     }
 
+    /// <summary>
+    /// The peak in today's money: the snapshot whose equity plus the net of the transfers booked after it is the highest
+    /// (the earliest of equals). That net is the total of every transfer less the snapshot's transfers_before, so the
+    /// order is that of equity - transfers_before, read from its index (pnl_snapshots_by_equity_less_transfers) in one
+    /// step. A deposit then no longer makes a new peak, nor a withdrawal a drawdown. One statement: the total and the
+    /// peak are read from one snapshot of the data.
+    /// </summary>
     public async Task<GetPeakEquityResponse> PeakAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
-            "SELECT equity, taken_at FROM pnl_snapshots ORDER BY equity DESC, taken_at LIMIT 1", connection, null);
+            """
+            SELECT peak.equity, peak.taken_at, total.amount - peak.transfers_before, total.amount
+            FROM (SELECT COALESCE(SUM(amount), 0) AS amount FROM transfers) AS total
+            LEFT JOIN LATERAL (
+                SELECT equity, taken_at, transfers_before FROM pnl_snapshots
+                ORDER BY (equity - transfers_before) DESC, taken_at LIMIT 1
+            ) AS peak ON true
+            """, connection, null);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new GetPeakEquityResponse { PeakEquity = Format(reader.GetDecimal(0)), At = Timestamp(reader.Instant(1)) }
-            : new GetPeakEquityResponse();
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new GetPeakEquityResponse
+            {
+                PeakEquity = Format(reader.NullableDecimal(0)),
+                At = reader.IsDBNull(1) ? null : Timestamp(reader.Instant(1)),
+                TransfersSincePeak = Format(reader.NullableDecimal(2)),
+                TransfersTotal = Format(reader.GetDecimal(3)),
+            };
+        }
+        catch (Exception ex) when (ex is OverflowException or InvalidCastException)
+        {
+            // The net of in-range transfers past what decimal holds.
+            throw TotalOutOfRange("transfers_total");
+        }
     }
 
     /// <summary>
