@@ -121,15 +121,20 @@ public sealed partial class BinanceClient
     private const int MaxIncomePage = 1000;
 
     /// <summary>
-    /// Every income row of <paramref name="symbol"/> and <paramref name="type"/> in [from, to], oldest first: in spans of
-    /// at most <see cref="IncomeSpan"/>, each read 1,000 rows at a time. A full page may have more behind it; the next
-    /// request starts at its last row's millisecond (not after it: two rows may share one), and the rows already given
-    /// are known by their transaction id (unique per income type), so none is given twice and none is skipped.
+    /// Every income row of <paramref name="symbol"/> (null: the whole account, e.g. TRANSFER rows, which carry no
+    /// symbol) and <paramref name="type"/> in [from, to], oldest first: in spans of at most <see cref="IncomeSpan"/>, each
+    /// read 1,000 rows at a time. A full page may have more behind it; the next request starts at its last row's
+    /// millisecond (not after it: two rows may share one), and the rows already given are known by their transaction id
+    /// (unique per income type), so none is given twice and none is skipped.
     /// </summary>
     public async IAsyncEnumerable<IncomeEntry> GetIncomeHistoryPagedAsync(
-        string symbol, IncomeType type, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken ct = default)
+        string? symbol, IncomeType type, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        RequireSymbolText(symbol);
+        if (symbol is not null)
+        {
+            RequireSymbolText(symbol);
+        }
+
         var given = new HashSet<long>();
         var start = from;
         while (start <= to)
