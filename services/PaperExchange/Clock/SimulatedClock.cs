@@ -39,6 +39,9 @@ public sealed class SimulatedClock : TimeProvider
         }
     }
 
+    /// <summary>The real time this clock runs from (not scaled, not advanced).</summary>
+    public DateTimeOffset RealUtcNow => _real.GetUtcNow();
+
     /// <summary>Simulated minus real time, for persisting the clock across a restart.</summary>
     public TimeSpan OffsetFromReal => GetUtcNow() - _real.GetUtcNow();
 

@@ -42,4 +42,10 @@ public sealed record FaultRequest(
 
 public sealed record ResetRequest(decimal? Balance = null);
 
+/// <summary>
+/// A transfer into (positive <see cref="Amount"/>) or out of (negative) the futures account's cross wallet; the asset
+/// defaults to USDT, the only one the simulated account holds.
+/// </summary>
+public sealed record TransferRequest(decimal? Amount, string? Asset = null);
+
 public sealed record ClockResponse(long ServerTime, double Speed);

@@ -85,6 +85,22 @@ public static class ControlEndpoints
             f.ResetCounts();
             return Results.NoContent();
         });
+        g.MapPost("/transfer", (TransferRequest? r, PaperEngine e) =>
+        {
+            if (r?.Amount is not { } amount)
+            {
+                return Results.Problem("amount is required: a signed decimal, positive into the account, negative out of it", statusCode: 400);
+            }
+
+            try
+            {
+                return Results.Ok(e.Transfer(amount, r.Asset));
+            }
+            catch (DomainException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: 400);
+            }
+        });
         g.MapGet("/orders", (string? clientOrderId, PaperEngine e) => Results.Ok(e.Orders(clientOrderId)));
         g.MapPost("/reset", (ResetRequest? r, PaperEngine e, FaultInjector f, RateCounters c) =>
         {

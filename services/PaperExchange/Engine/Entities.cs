@@ -125,6 +125,8 @@ public sealed class IncomeState
     public string IncomeType { get; set; } = "";
     /// <summary>Signed from the account's side: negative paid, positive received.</summary>
     public decimal Income { get; set; }
+    /// <summary>The asset moved (state saved before it was kept reads as USDT, the only asset then).</summary>
+    public string Asset { get; set; } = "USDT";
     public string Info { get; set; } = "";
     public long Time { get; set; }
     public string TradeId { get; set; } = "";

@@ -1,5 +1,6 @@
 using TradeEngine.Domain;
 using TradeEngine.Domain.Funding;
+using TradeEngine.PaperExchange.Venue;
 
 namespace TradeEngine.PaperExchange.Engine;
 
@@ -11,6 +12,9 @@ public sealed record MarketSummary(
     decimal FundingRateCap, decimal FundingRateFloor);
 
 public sealed record PositionSummary(string Symbol, decimal Amount, decimal EntryPrice, int Leverage, bool Isolated, decimal IsolatedWallet, decimal? LiquidationPrice);
+
+/// <summary>A transfer booked by <see cref="PaperEngine.Transfer"/>: its income row's tranId and time, and the cross wallet after it.</summary>
+public sealed record TransferResult(long TranId, long Time, string Asset, decimal Amount, decimal CrossWalletBalance);
 
 public sealed record EngineSummary(
     long ServerTime,
@@ -230,6 +234,47 @@ public sealed partial class PaperEngine
         }
     }
 
+    /// <summary>
+    /// A transfer into (positive) or out of (negative) the futures account's cross wallet, as a deposit from or a
+    /// withdrawal to the spot wallet is on Binance: an income row of type TRANSFER (symbol "", info "TRANSFER") with a
+    /// fresh tranId. Refused, with nothing changed: zero, more than 8 decimals (Binance books 8), another asset than the
+    /// account's (USDT), or a withdrawal above the max withdraw amount the account endpoints show.
+    /// </summary>
+    public TransferResult Transfer(decimal amount, string? asset)
+    {
+        if (asset is not null && !string.Equals(asset, Asset, StringComparison.Ordinal))
+        {
+            throw new DomainException("asset", $"must be {Asset}: the simulated account holds no other asset");
+        }
+
+        if (amount == 0m)
+        {
+            throw new DomainException("amount", "must not be zero (positive deposits, negative withdraws)");
+        }
+
+        if (amount != Math.Round(amount, 8))
+        {
+            throw new DomainException("amount", "has more than 8 decimals");
+        }
+
+        lock (_lock)
+        {
+            var now = SyncLocked();
+            var maxWithdraw = Math.Max(0m, Math.Min(Math.Max(0m, AvailableBalance()), _crossWallet));
+            if (amount < 0m && -amount > maxWithdraw)
+            {
+                throw new DomainException(
+                    "amount",
+                    $"withdraws {VenueJson.Fixed(-amount, 8)} {Asset} but at most {VenueJson.Fixed(maxWithdraw, 8)} may be withdrawn (maxWithdrawAmount)");
+            }
+
+            _crossWallet += amount;
+            var row = AddIncome("", "TRANSFER", amount, now, "");
+            _version++;
+            return new TransferResult(row.TranId, row.Time, row.Asset, amount, _crossWallet);
+        }
+    }
+
     public void Reset(decimal? balance)
     {
         lock (_lock)
@@ -318,7 +363,8 @@ public sealed partial class PaperEngine
             _slippageBps = s.SlippageBps;
             _nextOrderId = s.NextOrderId;
             _nextTradeId = s.NextTradeId;
-            _nextTranId = s.NextTranId;
+            // The saved next id, or above the clock when that is higher (a state saved when ids began at a constant).
+            _nextTranId = Math.Max(s.NextTranId, _nextTranId);
             _random = s.RandomState;
             _lastSync = s.LastSync;
             foreach (var m in s.Markets.Where(m => _definitions.ContainsKey(m.Symbol)))

@@ -17,6 +17,7 @@ public sealed partial class PaperEngine
 {
     private const string Asset = "USDT";
     private const int MaxStepsPerSync = 2_000_000;
+    private const long FirstConstantTranId = 9_000_000_001;
 
     private readonly Lock _lock = new();
     private readonly SimulatedClock _clock;
@@ -214,7 +215,9 @@ public sealed partial class PaperEngine
         _liquidationPaused = false;
         _nextOrderId = 1_000_001;
         _nextTradeId = 5_000_001;
-        _nextTranId = 9_000_000_001;
+        // Never back: a Ledger that outlives a reset (or a restart with a fresh state) must not see a tranId again
+        // with another payload.
+        _nextTranId = Math.Max(_nextTranId, FirstTranId());
         _random = (ulong)_options.Seed;
         _lastSync = now;
         _version++;
@@ -245,17 +248,32 @@ public sealed partial class PaperEngine
         return p;
     }
 
-    private void AddIncome(string symbol, string type, decimal amount, long time, string tradeId)
+    /// <summary>
+    /// The first transaction id of a fresh state: the later of the simulated and the real clock in milliseconds × 1000,
+    /// never below 9,000,000,001 (the constant ids began at). A reset or a restart without a state file so starts above
+    /// every id an earlier run could have given at up to 1,000 income rows a millisecond, even with a fixed
+    /// <c>Paper:StartTime</c>.
+    /// </summary>
+    private long FirstTranId()
     {
-        _income.Add(new IncomeState
+        var ms = Math.Max(NowMs, _clock.RealUtcNow.ToUnixTimeMilliseconds());
+        return Math.Max(FirstConstantTranId, ms * 1000);
+    }
+
+    private IncomeState AddIncome(string symbol, string type, decimal amount, long time, string tradeId, string asset = Asset)
+    {
+        var row = new IncomeState
         {
             TranId = _nextTranId++,
             Symbol = symbol,
             IncomeType = type,
             Income = amount,
+            Asset = asset,
             Info = type,
             Time = time,
             TradeId = tradeId,
-        });
+        };
+        _income.Add(row);
+        return row;
     }
 }

@@ -143,7 +143,7 @@ public static class VenueJson
         w.WriteString("symbol", i.Symbol);
         w.WriteString("incomeType", i.IncomeType);
         w.WriteString("income", Fixed(i.Income, 8));
-        w.WriteString("asset", "USDT");
+        w.WriteString("asset", string.IsNullOrEmpty(i.Asset) ? "USDT" : i.Asset);
         w.WriteString("info", i.Info);
         w.WriteNumber("time", i.Time);
         w.WriteNumber("tranId", i.TranId);

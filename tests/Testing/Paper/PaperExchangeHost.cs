@@ -170,6 +170,22 @@ public sealed class PaperExchangeHost : WebApplicationFactory<PaperOptions>
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>
+    /// A transfer into (positive) or out of (negative) the futures account (POST /paper/v1/transfer): a TRANSFER income
+    /// row with a fresh tranId. Throws when the simulator refuses it.
+    /// </summary>
+    public async Task<TransferResult> TransferAsync(decimal amount, string? asset = null)
+    {
+        using var response = await Http.PostAsJsonAsync("paper/v1/transfer", new TransferRequest(amount, asset)).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"paper/v1/transfer answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}");
+        }
+
+        return await response.Content.ReadFromJsonAsync<TransferResult>().ConfigureAwait(false)
+            ?? throw new InvalidOperationException("paper/v1/transfer answered nothing");
+    }
+
     public Task ResetAsync(decimal? balance = null) => PostAsync("paper/v1/reset", new ResetRequest(balance));
 
     /// <summary>The control API's view of the simulator (GET /paper/v1/state).</summary>
