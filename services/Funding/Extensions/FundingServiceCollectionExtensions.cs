@@ -5,6 +5,7 @@ using TradeEngine.Binance.DependencyInjection;
 using TradeEngine.Funding.Accrual;
 using TradeEngine.Funding.Market;
 using TradeEngine.Funding.Options;
+using TradeEngine.Funding.Transfers;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Messaging;
 using TradeEngine.ServiceDefaults.Grpc;
@@ -16,7 +17,8 @@ public static class FundingServiceCollectionExtensions
     /// <summary>
     /// The venue client and its instrument catalog (section <c>Binance</c>; interval, cap and floor refresh every
     /// <c>Binance:InstrumentCatalogTtl</c>), the cached market data, and, when the Ledger's address is
-    /// configured and <c>Funding:Accrual:Enabled</c>, the accrual of each settlement to the Ledger. Schedule-change
+    /// configured, the accrual of each settlement to the Ledger (<c>Funding:Accrual:Enabled</c>) and the booking of the
+    /// venue's transfers into and out of the account (BookTransfers; the poller with <c>Funding:Transfers:Enabled</c>). Schedule-change
     /// alerts go on the event bus when <c>ConnectionStrings:eventbus</c> is set.
     /// </summary>
     public static IHostApplicationBuilder AddFundingServices(this IHostApplicationBuilder builder)
@@ -30,6 +32,8 @@ public static class FundingServiceCollectionExtensions
             .Validate(o => o.RateCacheTtlSeconds is >= 1 and <= 3600, "Funding:RateCacheTtlSeconds must be from 1 to 3600.")
             .Validate(o => o.Accrual.PollSeconds is >= 1 and <= 3600, "Funding:Accrual:PollSeconds must be from 1 to 3600.")
             .Validate(o => o.Accrual.MaxBackfillDays is >= 1 and <= 365, "Funding:Accrual:MaxBackfillDays must be from 1 to 365.")
+            .Validate(o => o.Transfers.PollSeconds is >= 1 and <= 3600, "Funding:Transfers:PollSeconds must be from 1 to 3600.")
+            .Validate(o => o.Transfers.LookBackDays is >= 1 and <= 90, "Funding:Transfers:LookBackDays must be from 1 to 90.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Venue) && o.Venue.Length <= 32, "Funding:Venue must be 1 to 32 characters.")
             .ValidateOnStart();
 
@@ -48,13 +52,24 @@ public static class FundingServiceCollectionExtensions
             services.TryAddSingleton<IFundingAlerts, LoggingFundingAlerts>();
         }
 
-        var accrual = configuration.GetSection(FundingOptions.SectionName).Get<FundingOptions>()?.Accrual ?? new FundingAccrualOptions();
-        if (accrual.Enabled && !string.IsNullOrWhiteSpace(configuration["services:ledger:http:0"]))
+        var settings = configuration.GetSection(FundingOptions.SectionName).Get<FundingOptions>() ?? new FundingOptions();
+        if (!string.IsNullOrWhiteSpace(configuration["services:ledger:http:0"]))
         {
             services.AddServiceGrpcClient<LedgerService.LedgerServiceClient>("ledger");
-            services.AddSingleton<IncomeReconciler>();
-            services.AddSingleton<FundingAccrual>();
-            services.AddHostedService<FundingAccrualService>();
+            if (settings.Accrual.Enabled)
+            {
+                services.AddSingleton<IncomeReconciler>();
+                services.AddSingleton<FundingAccrual>();
+                services.AddHostedService<FundingAccrualService>();
+            }
+
+            // Transfers into and out of the account, booked so they are not read as PnL: BookTransfers always, the
+            // poller when enabled (it stays off without venue API credentials).
+            services.AddSingleton<TransferBooker>();
+            if (settings.Transfers.Enabled)
+            {
+                services.AddHostedService<TransferPoller>();
+            }
         }
 
         return builder;

@@ -15,6 +15,24 @@ public sealed class FundingOptions
     public string Venue { get; set; } = "binance";
 
     public FundingAccrualOptions Accrual { get; set; } = new();
+
+    public FundingTransferOptions Transfers { get; set; } = new();
+}
+
+/// <summary>
+/// Section <c>Funding:Transfers</c>: booking the venue's transfers into and out of the futures account (Binance's TRANSFER
+/// income) in the Ledger, so a deposit or a withdrawal is not read as trading PnL.
+/// </summary>
+public sealed class FundingTransferOptions
+{
+    /// <summary>The poller (with venue API credentials and a Ledger); BookTransfers answers either way.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often (real seconds) the venue's transfers are read; each read is one income request (weight 30) a 7-day span.</summary>
+    public int PollSeconds { get; set; } = 10;
+
+    /// <summary>At start, transfers this far back (days, 1..90: the venue keeps three months of income) are read and booked.</summary>
+    public int LookBackDays { get; set; } = 7;
 }
 
 /// <summary>Section <c>Funding:Accrual</c>: posting each settlement of each open position to the Ledger.</summary>

@@ -6,6 +6,7 @@ using TradeEngine.Domain.Funding;
 using TradeEngine.Funding.Mapping;
 using TradeEngine.Funding.Market;
 using TradeEngine.Funding.Options;
+using TradeEngine.Funding.Transfers;
 using TradeEngine.Funding.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 
@@ -15,9 +16,36 @@ namespace TradeEngine.Funding.Services;
 /// The funding v1 contract over the venue's market data and Domain's funding math. Sign convention (Domain's): a
 /// positive rate means longs pay shorts; a cost is positive when we pay. Estimates round to 0.01 half to even.
 /// </summary>
-public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient venue, IOptions<FundingOptions> options)
+public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient venue, IOptions<FundingOptions> options, IServiceProvider services)
     : FundingService.FundingServiceBase
 {
+    /// <summary>
+    /// Books the venue's transfers now (<see cref="TransferBooker"/>, shared with the poller: one run at a time).
+    /// FAILED_PRECONDITION without the venue's API credentials or without a Ledger; UNAVAILABLE when the venue or the
+    /// Ledger failed (what was booked stays booked; the rest on a later run).
+    /// </summary>
+    public override async Task<BookTransfersResponse> BookTransfers(BookTransfersRequest request, ServerCallContext context)
+    {
+        var booker = services.GetService<TransferBooker>()
+            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "transfers: this service has no Ledger configured (services:ledger), so transfers cannot be booked"));
+        if (!booker.HasCredentials)
+        {
+            throw new RpcException(new Status(
+                StatusCode.FailedPrecondition,
+                "transfers: this service has no venue API credentials (Binance:ApiKey, Binance:ApiSecret), and transfers cannot be read without them"));
+        }
+
+        try
+        {
+            var run = await booker.RunOnceAsync(context.CancellationToken).ConfigureAwait(false);
+            return new BookTransfersResponse { Booked = run.Booked, BookedNet = Wire.Format(run.BookedNet) };
+        }
+        catch (TransferBookingException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "transfers: " + ex.Message));
+        }
+    }
+
     public override async Task<GetCurrentRateResponse> GetCurrentRate(GetCurrentRateRequest request, ServerCallContext context)
     {
         var symbol = FundingWire.Symbol(request.Symbol);

@@ -80,6 +80,8 @@ public sealed class FundingWorld : IAsyncDisposable
             ["ConnectionStrings:eventbus"] = rabbit.ConnectionString,
             ["Funding:Accrual:PollSeconds"] = "1",
             ["Funding:Accrual:ReconcileIncome"] = "false",
+            // The transfer poller reads the venue's income: off unless a test is about it (others count income reads).
+            ["Funding:Transfers:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in funding ?? new Dictionary<string, string?>())
@@ -162,6 +164,40 @@ public sealed class FundingWorld : IAsyncDisposable
             },
             Page = new Common.V1.PageRequest { PageSize = 1000 },
         });
+
+    /// <summary>The transfers the Ledger booked for the venue Funding uses ("binance"), around the simulated time.</summary>
+    public async Task<GetTransfersResponse> LedgerTransfersAsync() =>
+        await Ledger.GetTransfersAsync(new GetTransfersRequest
+        {
+            Venue = "binance",
+            Range = new Common.V1.TimeRange
+            {
+                Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Start.AddDays(-30)),
+                End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Start.AddDays(30)),
+            },
+            Page = new Common.V1.PageRequest { PageSize = 1000 },
+        });
+
+    /// <summary>Refuses (or allows again) every connection to the Ledger's database, as a PostgreSQL outage would.</summary>
+    public async Task SetLedgerDatabaseReachableAsync(PostgresServer postgres, bool reachable)
+    {
+        ArgumentNullException.ThrowIfNull(postgres);
+        var name = new NpgsqlConnectionStringBuilder(Database).Database!;
+        await using (var admin = new NpgsqlConnection(postgres.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var change = new NpgsqlCommand($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(reachable ? "true" : "false")}", admin);
+            await change.ExecuteNonQueryAsync();
+            if (!reachable)
+            {
+                await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", admin);
+                terminate.Parameters.Add(new NpgsqlParameter { Value = name });
+                await terminate.ExecuteNonQueryAsync();
+            }
+        }
+
+        NpgsqlConnection.ClearAllPools();
+    }
 
     public async Task<long> CountAsync(string sql)
     {

@@ -1,0 +1,195 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
+using TradeEngine.Funding.Options;
+using TradeEngine.Ledger.V1;
+using TradeEngine.ServiceDefaults.Grpc;
+
+namespace TradeEngine.Funding.Transfers;
+
+/// <summary>What one run booked: the transfers newly booked (replays not counted) and their net, positive into the account.</summary>
+public readonly record struct TransferRun(int Booked, decimal BookedNet);
+
+/// <summary>
+/// Books the venue's transfers into and out of the futures account (Binance's income of type TRANSFER, for the whole
+/// account) in the Ledger (LogTransfer), so a deposit or a withdrawal is not read as trading PnL. Amount = the income
+/// (positive into the account), transferred_at = the income's time, keyed <c>transfer:{venue}:{tranId}</c>.
+/// </summary>
+/// <remarks>
+/// The watermark (in memory) is where the next read starts, inclusive: at first <see cref="FundingTransferOptions.LookBackDays"/>
+/// before now. A run that booked everything it read moves it to <see cref="Overlap"/> before the read's end (each entry
+/// up to there was booked; the overlap finds a transfer the venue lists a little late); a run that stopped at an entry
+/// (the venue or the Ledger failed) leaves it, so that entry and the ones after it are read again. The entries booked
+/// since the watermark are remembered, so reading them again costs no Ledger call, and a replay would be idempotent
+/// anyway. One run at a time: the poller and BookTransfers share it.
+/// </remarks>
+public sealed partial class TransferBooker(
+    IBinanceClient venue,
+    LedgerService.LedgerServiceClient ledger,
+    IOptions<FundingOptions> options,
+    IOptions<BinanceOptions> venueOptions,
+    TimeProvider time,
+    ILogger<TransferBooker> logger) : IDisposable
+{
+    /// <summary>How far before the end of a complete read the next one starts.</summary>
+    public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(1);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<long, DateTimeOffset> _done = [];
+    private DateTimeOffset? _watermark;
+
+    /// <summary>Transfers are read from the venue's signed income endpoint: without API credentials there is nothing to read.</summary>
+    public bool HasCredentials => venueOptions.Value.HasCredentials;
+
+    /// <summary>
+    /// Reads the venue's transfers since the watermark and books each one not booked yet, oldest first. Throws
+    /// <see cref="TransferBookingException"/> when the venue or the Ledger failed (what was booked before stays booked).
+    /// </summary>
+    public async Task<TransferRun> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        if (!HasCredentials)
+        {
+            throw new InvalidOperationException("Transfers cannot be read without the venue's API credentials.");
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RunLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private async Task<TransferRun> RunLockedAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var to = time.GetUtcNow();
+        var from = _watermark ??= to.AddDays(-settings.Transfers.LookBackDays);
+        var entries = await ReadAsync(from, to, cancellationToken).ConfigureAwait(false);
+        var booked = 0;
+        var net = 0m;
+        foreach (var entry in entries.OrderBy(e => e.Time).ThenBy(e => e.TranId))
+        {
+            if (_done.ContainsKey(entry.TranId))
+            {
+                continue;
+            }
+
+            if (entry.Income == 0m)
+            {
+                // Nothing moved (the Ledger books no zero transfer): nothing to keep out of PnL.
+                LogZeroSkipped(logger, settings.Venue, entry.TranId);
+                _done[entry.TranId] = entry.Time;
+                continue;
+            }
+
+            if (await BookAsync(settings.Venue, entry, cancellationToken).ConfigureAwait(false))
+            {
+                booked++;
+                net += entry.Income;
+            }
+
+            _done[entry.TranId] = entry.Time;
+        }
+
+        // Every entry up to the read's end is booked: the next read starts an overlap before it.
+        var next = to - Overlap;
+        if (next > from)
+        {
+            _watermark = next;
+            foreach (var old in _done.Where(d => d.Value < next).Select(d => d.Key).ToList())
+            {
+                _done.Remove(old);
+            }
+        }
+
+        return new TransferRun(booked, net);
+    }
+
+    private async Task<List<IncomeEntry>> ReadAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var entries = new List<IncomeEntry>();
+        try
+        {
+            await foreach (var entry in venue.GetIncomeHistoryPagedAsync(null, IncomeType.Transfer, from, to, cancellationToken).ConfigureAwait(false))
+            {
+                entries.Add(entry);
+            }
+        }
+        catch (BinanceException ex)
+        {
+            // The client's messages carry the venue's code and text, never a key or a signature.
+            LogVenueFailed(logger, ex.GetType().Name, ex.Message);
+            throw new TransferBookingException($"The venue's transfers could not be read ({ex.GetType().Name}); they are booked on a later run.", ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            LogVenueFailed(logger, ex.GetType().Name, ex.Message);
+            throw new TransferBookingException("The venue cannot be reached; transfers are booked on a later run.", ex);
+        }
+
+        return entries;
+    }
+
+    /// <summary>Books one transfer; true when this call booked it, false when the Ledger had it already (a replay, or another payload: skipped).</summary>
+    private async Task<bool> BookAsync(string venueName, IncomeEntry entry, CancellationToken cancellationToken)
+    {
+        var tranId = entry.TranId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            var answer = await ledger.LogTransferAsync(new LogTransferRequest
+            {
+                IdempotencyKey = $"transfer:{venueName}:{tranId}",
+                Venue = venueName,
+                TranId = tranId,
+                Asset = entry.Asset,
+                Amount = Wire.Format(entry.Income),
+                TransferredAt = Wire.Timestamp(entry.Time),
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (answer.Replayed)
+            {
+                return false;
+            }
+
+            LogBooked(logger, venueName, entry.TranId, entry.Income, entry.Asset, entry.Time);
+            return true;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            // Booked already with another payload (by hand, or an earlier venue answer): the Ledger keeps the first and
+            // asking again would change nothing.
+            LogConflict(logger, venueName, entry.TranId, ex.Status.Detail);
+            return false;
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Any other answer (down, not upgraded yet, a time it does not take yet): this entry and the ones after it
+            // are read and offered again on the next run, in order.
+            LogLedgerFailed(logger, venueName, entry.TranId, ex.StatusCode, ex.Status.Detail);
+            throw new TransferBookingException(
+                $"The Ledger did not book transfer {tranId} ({ex.StatusCode}: {ex.Status.Detail}); it is booked on a later run.", ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Booked transfer {Venue}:{TranId} of {Amount} {Asset} at {Time}")]
+    private static partial void LogBooked(ILogger logger, string venue, long tranId, decimal amount, string asset, DateTimeOffset time);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transfer {Venue}:{TranId} is booked in the Ledger with another payload; skipped: {Error}")]
+    private static partial void LogConflict(ILogger logger, string venue, long tranId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger did not book transfer {Venue}:{TranId} ({Status}); retried next run: {Error}")]
+    private static partial void LogLedgerFailed(ILogger logger, string venue, long tranId, StatusCode status, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The venue's transfers could not be read; retried next run: {ErrorType}: {Error}")]
+    private static partial void LogVenueFailed(ILogger logger, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Transfer {Venue}:{TranId} moved nothing; not booked")]
+    private static partial void LogZeroSkipped(ILogger logger, string venue, long tranId);
+}
