@@ -180,6 +180,8 @@ public sealed partial class PaperEngine
     private void ResetLocked(decimal balance)
     {
         var now = NowMs;
+        // What the reset moves into or out of the wallet (all of it on a fresh start, where the wallet is 0).
+        var moved = balance - _crossWallet;
         _markets.Clear();
         foreach (var d in _definitions.Values)
         {
@@ -221,9 +223,13 @@ public sealed partial class PaperEngine
         _random = (ulong)_options.Seed;
         _lastSync = now;
         _version++;
-        if (balance > 0m)
+        // The wallet moved as a transfer would move it, and is booked as one: a reset to the balance the wallet already
+        // has books nothing. Booking the whole balance on every reset read, to whatever books the venue's transfers (Funding,
+        // into a Ledger that outlives the reset), as a deposit of the whole balance each time: day-start and peak equity in
+        // today's money grew by it, and the next check measured it as a loss.
+        if (moved != 0m)
         {
-            AddIncome("", "TRANSFER", balance, now, "");
+            AddIncome("", "TRANSFER", moved, now, "");
         }
     }
 

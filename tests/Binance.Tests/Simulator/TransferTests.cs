@@ -179,6 +179,25 @@ public class TransferTests : PaperTest
         Assert.True(beforeReset.TranId >= 9_000_000_001);
     }
 
+    /// <summary>
+    /// A reset moves the wallet as a transfer would and books what it moved: nothing when the wallet already holds the
+    /// balance, the difference otherwise. It booked the whole balance each time, which whatever books the venue's
+    /// transfers (Funding, into a Ledger that outlives the reset) took as a deposit of 10,000 on every reset.
+    /// </summary>
+    [Fact]
+    public async Task Reset_BooksWhatItMovedAsATransfer_NothingWhenTheWalletHoldsTheBalance()
+    {
+        await Paper.ResetAsync(10_000m);
+        var same = await Client.GetIncomeHistoryAsync(new IncomeQuery(IncomeType: IncomeType.Transfer, StartTime: Start.AddMinutes(-1)));
+
+        await Paper.ResetAsync(1_000m);
+        var lower = await Client.GetIncomeHistoryAsync(new IncomeQuery(IncomeType: IncomeType.Transfer, StartTime: Start.AddMinutes(-1)));
+
+        Assert.Empty(same);
+        Assert.Equal([-9_000m], lower.Select(t => t.Income));
+        Assert.Equal(1_000m, (await Client.GetAccountAsync()).TotalWalletBalance);
+    }
+
     private async Task<string> StateAsync()
     {
         // The account and its income as the venue shows them: a refused transfer changes neither.
