@@ -32,8 +32,11 @@ public readonly record struct PreTradeOutcome(RiskDecision Decision, MarginHealt
 /// through the Ledger (cached), judged by Domain's <see cref="PreTradeCheck"/>. An account already inside the margin
 /// buffer may open nothing new (MARGIN_HEALTH_REDUCE_ONLY). A daily-loss or drawdown breach latches the kill switch;
 /// the denial is answered even when the Ledger cannot take the latch (it is owed: <see cref="KillSwitchService.LatchAsync"/>).
+/// Before it latches, the venue's transfers not booked yet are booked (<see cref="ITransferCheck"/>) and, if there were
+/// any, the check is judged again in today's money: a withdrawal is no loss.
 /// </summary>
-public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService killSwitch, EquityBaseline baseline, IOptions<RiskOptions> options)
+public sealed class PreTradeEvaluator(
+    RiskStateCache cache, KillSwitchService killSwitch, EquityBaseline baseline, ITransferCheck transfers, IOptions<RiskOptions> options)
 {
     private readonly RiskLimits _limits = options.Value.ToLimits();
 
@@ -114,6 +117,14 @@ public sealed class PreTradeEvaluator(RiskStateCache cache, KillSwitchService ki
 
         // A reload (anchoring, the day's observation) returns the Ledger's switch: a latch still owed is on all the same.
         var outcome = Evaluate(order, account, cache.WithOwed(state));
+        if (outcome.Decision.LatchesKillSwitch && await transfers.BookedNowAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // A transfer the Ledger had not booked (a withdrawal read as a loss, a deposit as a gain): judged again with
+            // the day-start and peak equity in today's money. Fails closed: the reload failing fails the check.
+            state = await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            outcome = Evaluate(order, account, cache.WithOwed(state));
+        }
+
         // Not gated on the cached switch: the cache may still hold a latch another instance made and an operator has since
         // reset (the reset's event not yet here). LatchAsync reads the switch from the Ledger and leaves one that is on.
         // The denial is decided here: a Ledger that does not take the latch does not fail the check (LatchAsync owes it,

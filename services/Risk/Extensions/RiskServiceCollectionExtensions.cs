@@ -47,6 +47,7 @@ public static class RiskServiceCollectionExtensions
         services.AddSingleton<PreTradeEvaluator>();
         services.AddSingleton<PositionPreviewer>();
         services.TryAddSingleton<IFundingQuotes, FundingServiceQuotes>();
+        services.TryAddSingleton<ITransferCheck, FundingTransferCheck>();
 
         var hasBus = !string.IsNullOrWhiteSpace(configuration.GetConnectionString(EventBusExtensions.ConnectionName));
         if (hasBus)

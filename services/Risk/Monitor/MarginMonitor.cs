@@ -30,6 +30,7 @@ public sealed partial class MarginMonitor(
     RiskStateCache cache,
     KillSwitchService killSwitch,
     PreTradeEvaluator evaluator,
+    ITransferCheck transfers,
     LedgerService.LedgerServiceClient ledger,
     IMarginAlertPublisher alerts,
     TimeProvider time,
@@ -100,7 +101,15 @@ public sealed partial class MarginMonitor(
         {
             await TryAsync(() => SnapshotAsync(account, state, health, now, cancellationToken), cancellationToken).ConfigureAwait(false);
             cache.ObserveEquity(account.Equity);
-            CheckLossLimits(account, state, limits, now);
+            if (CheckLossLimits(account, state, limits, now) && await transfers.BookedNowAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Transfers the Ledger had not booked: the breach is judged again in today's money (a withdrawal is no
+                // loss). A reload that fails leaves the breach as measured (fail closed).
+                _pendingLatch = null;
+                state = await TryAsync(() => cache.RefreshAsync(cancellationToken), cancellationToken).ConfigureAwait(false) ?? state;
+                CheckLossLimits(account, state, limits, now);
+            }
+
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
@@ -245,12 +254,15 @@ public sealed partial class MarginMonitor(
         }
     }
 
-    /// <summary>A daily-loss or drawdown breach becomes the latch this monitor owes (<see cref="LatchPendingAsync"/> makes it).</summary>
-    private void CheckLossLimits(AccountView account, RiskState state, RiskLimits limits, DateTimeOffset now)
+    /// <summary>
+    /// A daily-loss or drawdown breach becomes the latch this monitor owes (<see cref="LatchPendingAsync"/> makes it).
+    /// True when this call found a new breach.
+    /// </summary>
+    private bool CheckLossLimits(AccountView account, RiskState state, RiskLimits limits, DateTimeOffset now)
     {
         if (state.KillSwitch.Active || _pendingLatch is not null)
         {
-            return;
+            return false;
         }
 
         var dailyLoss = EquityMath.DailyLoss(state.DayStartEquity ?? account.Equity, account.Equity);
@@ -265,6 +277,8 @@ public sealed partial class MarginMonitor(
             _pendingLatch = (KillSwitchTriggers.Drawdown, $"Drawdown {Wire.Format(drawdown)} above the limit {Wire.Format(limits.MaxDrawdown)}",
                 Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), DayOf(now));
         }
+
+        return _pendingLatch is not null;
     }
 
     /// <summary>The UTC day of <paramref name="instant"/>: the day a daily loss is measured in.</summary>

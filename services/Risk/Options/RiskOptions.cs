@@ -28,6 +28,13 @@ public sealed class RiskOptions
     /// <summary>Older Ledger state than this is unknown: checks fail closed (UNAVAILABLE) until a refresh succeeds.</summary>
     public int StateMaxAgeSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long Risk waits for Funding to book the venue's transfers (Funding's BookTransfers) before it latches the kill
+    /// switch for a daily-loss or drawdown breach: a withdrawal not booked yet reads as a loss. Past it, or when Funding
+    /// fails, the breach latches as measured (fail closed).
+    /// </summary>
+    public int TransferCheckSeconds { get; set; } = 3;
+
     public MarginMonitorOptions MarginMonitor { get; set; } = new();
 
     public KillSwitchOptions KillSwitch { get; set; } = new();

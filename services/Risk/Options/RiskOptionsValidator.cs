@@ -32,6 +32,11 @@ public sealed class RiskOptionsValidator : IValidateOptions<RiskOptions>
             failures.Add("Risk:StateMaxAgeSeconds must not be below Risk:StateRefreshSeconds.");
         }
 
+        if (options.TransferCheckSeconds is < 1 or > 30)
+        {
+            failures.Add("Risk:TransferCheckSeconds must be from 1 to 30: a loss-limit latch waits that long for the venue's transfers to be booked.");
+        }
+
         // The monitor is what latches the kill switch on a daily-loss or drawdown breach while no order is checked, and
         // what sends the margin alerts: an hour between two looks (3600 was accepted) is an hour of losses unwatched.
         if (options.MarginMonitor.IntervalSeconds is < 1 or > MaxMonitorIntervalSeconds)

@@ -9,7 +9,8 @@ public sealed record KillSwitchView(bool Active, string Trigger, string Reason, 
 /// <summary>
 /// What the pre-trade check adds to the caller's account snapshot, read from the Ledger: the kill switch, the
 /// equity at 00:00 UTC of <see cref="Day"/> (null when no snapshot exists yet), the realized PnL of the day, and the
-/// peak equity (null when no snapshot exists yet).
+/// peak equity (null when no snapshot exists yet). Day-start and peak equity are in today's money: the Ledger's snapshot
+/// plus the net of the transfers (deposits, withdrawals) booked after it, so a transfer is not a gain or a loss.
 /// </summary>
 public sealed record RiskState(
     KillSwitchView KillSwitch,
@@ -17,4 +18,11 @@ public sealed record RiskState(
     decimal? DayStartEquity,
     decimal RealizedPnlToday,
     decimal? PeakEquity,
-    DateTimeOffset LoadedAt);
+    DateTimeOffset LoadedAt)
+{
+    /// <summary>
+    /// The net of every transfer the Ledger has booked when this state was read. When it changes, a peak this process saw
+    /// itself (RiskStateCache.ObserveEquity) is in yesterday's money and gives way to the Ledger's.
+    /// </summary>
+    public decimal TransfersTotal { get; init; }
+}

@@ -147,8 +147,10 @@ public sealed partial class RiskStateCache(
             }
 
             // The peak only rises: a high this process saw (EquityBaseline.RecordPeak) whose snapshot has not landed yet
-            // is kept, not undone by a load that predates it.
-            if (_state is { PeakEquity: { } seen } && (loaded.PeakEquity is null || seen > loaded.PeakEquity))
+            // is kept, not undone by a load that predates it. Unless a transfer was booked since: the Ledger's peak is then
+            // in today's money and the high seen here is not (kept, a withdrawal booked would still read as drawdown).
+            if (_state is { PeakEquity: { } seen } previous && previous.TransfersTotal == loaded.TransfersTotal
+                && (loaded.PeakEquity is null || seen > loaded.PeakEquity))
             {
                 loaded = loaded with { PeakEquity = seen };
             }

@@ -41,11 +41,51 @@ public sealed class RiskStateCacheTests
         Assert.False(state.KillSwitch.Active);
     }
 
+    [Fact]
+    public async Task RefreshAsync_PeakSeenHereAndNoTransferBooked_SeenPeakKept()
+    {
+        var source = new GatedSource { Peak = 10_000m };
+        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        source.Release();
+        await cache.RefreshAsync(CancellationToken.None);
+        cache.ObserveEquity(11_000m);
+
+        // The high's snapshot has not landed: the Ledger still says 10,000, and no transfer was booked since.
+        await cache.RefreshAsync(CancellationToken.None);
+
+        Assert.True(cache.TryGetFresh(out var state));
+        Assert.Equal(11_000m, state.PeakEquity);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_TransferBookedSinceThePeakWasSeen_LedgersPeakInTodaysMoneyWins()
+    {
+        var source = new GatedSource { Peak = 11_000m };
+        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        source.Release();
+        await cache.RefreshAsync(CancellationToken.None);
+        cache.ObserveEquity(12_000m);
+
+        // A withdrawal of 1,500 is booked: the Ledger's peak in today's money is 10,500. The 12,000 seen here was
+        // before it, so keeping it would read the withdrawal as 1,500 of drawdown.
+        source.Peak = 10_500m;
+        source.TransfersTotal = -1_500m;
+        await cache.RefreshAsync(CancellationToken.None);
+
+        Assert.True(cache.TryGetFresh(out var state));
+        Assert.Equal(10_500m, state.PeakEquity);
+        Assert.Equal(-1_500m, state.TransfersTotal);
+    }
+
     private sealed class GatedSource : IRiskStateSource
     {
         private TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public KillSwitchView KillSwitch { get; init; } = KillSwitchView.Inactive;
+
+        public decimal Peak { get; set; } = 10_000m;
+
+        public decimal TransfersTotal { get; set; }
 
         public TaskCompletionSource Reading { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -60,7 +100,7 @@ public sealed class RiskStateCacheTests
         public async Task<RiskState> LoadAsync(DateTimeOffset now, CancellationToken cancellationToken)
         {
             // What the Ledger said is fixed when the read happens; the answer arrives when the gate opens.
-            var read = new RiskState(KillSwitch, DateOnly.FromDateTime(now.UtcDateTime), 10_000m, 0m, 10_000m, now);
+            var read = new RiskState(KillSwitch, DateOnly.FromDateTime(now.UtcDateTime), 10_000m, 0m, Peak, now) { TransfersTotal = TransfersTotal };
             Reading.TrySetResult();
             await gate.Task.WaitAsync(cancellationToken);
             return read;

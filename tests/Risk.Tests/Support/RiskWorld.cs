@@ -31,6 +31,7 @@ public sealed class RiskWorld : IAsyncDisposable
     private LoopbackServiceHost<LedgerGrpcService>? _ledger;
     private int? _ledgerPort;
     private LoopbackServiceHost<RiskGrpcService>? _risk;
+    private LoopbackServiceHost<Funding.Services.FundingGrpcService>? _funding;
 
     private RiskWorld(
         RabbitMqServer rabbit, string database, PaperExchangeHost paper, bool ownsPaper, Dictionary<string, string?> riskSettings,
@@ -58,6 +59,10 @@ public sealed class RiskWorld : IAsyncDisposable
 
     public LedgerService.LedgerServiceClient Ledger => new((_ledger ?? throw new InvalidOperationException("Ledger stopped.")).Channel);
 
+    /// <summary>Funding, when the world was started with it: what books the venue's transfers in the Ledger.</summary>
+    public Funding.V1.FundingService.FundingServiceClient Funding =>
+        new((_funding ?? throw new InvalidOperationException("Funding was not started.")).Channel);
+
     public RiskService.RiskServiceClient Risk => new((_risk ?? throw new InvalidOperationException("Risk stopped.")).Channel);
 
     public IServiceProvider RiskServices => (_risk ?? throw new InvalidOperationException("Risk stopped.")).Services;
@@ -81,7 +86,7 @@ public sealed class RiskWorld : IAsyncDisposable
     public static async Task<RiskWorld> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, IDictionary<string, string?>? risk = null,
         Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null, PaperExchangeHost? paper = null,
-        IDictionary<string, string?>? ledger = null)
+        IDictionary<string, string?>? ledger = null, IDictionary<string, string?>? funding = null)
     {
         var venue = paper ?? await PaperExchangeHost.StartAsync();
         var settings = new Dictionary<string, string?>(venue.BinanceSettings())
@@ -94,6 +99,11 @@ public sealed class RiskWorld : IAsyncDisposable
         Override(settings, risk);
         var world = new RiskWorld(rabbit, await postgres.CreateDatabaseAsync(), venue, paper is null, settings, riskServices, ledger);
         await world.StartLedgerAsync();
+        if (funding is not null)
+        {
+            await world.StartFundingAsync(funding);
+        }
+
         if (beforeRisk is not null)
         {
             await beforeRisk(world);
@@ -138,6 +148,26 @@ public sealed class RiskWorld : IAsyncDisposable
                 settings[key] = value;
             }
         }
+    }
+
+    /// <summary>
+    /// The real Funding service on this world's venue and Ledger (its settings from <paramref name="overrides"/>), and Risk
+    /// pointed at it: the service Risk asks to book the venue's transfers before a loss-limit latch.
+    /// </summary>
+    private async Task StartFundingAsync(IDictionary<string, string?> overrides)
+    {
+        var settings = new Dictionary<string, string?>(Paper.BinanceSettings())
+        {
+            ["services:ledger:http:0"] = (_ledger ?? throw new InvalidOperationException("Start the Ledger first.")).Address.ToString(),
+            ["ConnectionStrings:eventbus"] = _rabbit.ConnectionString,
+            ["Funding:Accrual:ReconcileIncome"] = "false",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        Override(settings, overrides);
+        var host = new LoopbackServiceHost<Funding.Services.FundingGrpcService>(settings);
+        await host.StartAsync();
+        _funding = host;
+        _riskSettings["services:funding:http:0"] = host.Address.ToString();
     }
 
     public async Task StartRiskAsync()
@@ -213,6 +243,11 @@ public sealed class RiskWorld : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopRiskAsync();
+        if (_funding is not null)
+        {
+            await _funding.DisposeAsync();
+        }
+
         await StopLedgerAsync();
         if (_ownsPaper)
         {

@@ -1,0 +1,143 @@
+using Microsoft.Extensions.DependencyInjection;
+using GetPeakEquityRequest = TradeEngine.Ledger.V1.GetPeakEquityRequest;
+using GetTransfersRequest = TradeEngine.Ledger.V1.GetTransfersRequest;
+using TradeEngine.Risk.Monitor;
+using TradeEngine.Risk.Tests.Support;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing;
+using TradeEngine.Testing.Paper;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Risk.Tests;
+
+/// <summary>
+/// Transfers into and out of the account are not trading PnL. The real Ledger, the real Funding (which books the venue's
+/// transfers, its poller asleep for the test so only Risk's own ask books them) and PaperExchange, whose transfer control
+/// moves money as a deposit or a withdrawal does on Binance (a TRANSFER income). The simulator starts with 10,000 USDT.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
+{
+    /// <summary>Funding's poller books at start and then sleeps for the test: a transfer made later is booked only when Risk asks.</summary>
+    private static readonly Dictionary<string, string?> FundingPollerAsleep = new() { ["Funding:Transfers:PollSeconds"] = "3600" };
+
+    /// <summary>As in MarginMonitorTests: a test must not cross 00:00 UTC, where the day (and its loss) starts again.</summary>
+    public async Task InitializeAsync()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        if (midnight - now < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(midnight - now + TimeSpan.FromSeconds(1));
+        }
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// 1,500 of profit withdrawn, not booked yet when a check comes: measured on the Ledger's figures it is a daily loss of
+    /// 1,500 and a drawdown of 1,500 (both past their limits), which latched the kill switch and flattened everything.
+    /// Risk asks Funding to book the venue's transfers before it latches, judges again in today's money, and allows.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_WithdrawalNotBookedYet_BookedBeforeTheLatchAndAllowed()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, funding: FundingPollerAsleep,
+            beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        await InitialBalanceBookedAsync(world);
+        await world.Paper.TransferAsync(-1_500m);
+        Assert.Equal(0, await BookedAsync(world, -1_500m));
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.01"),
+            Account = RiskWorld.Account(8_500m),
+        });
+
+        Assert.True(reply.Allowed, string.Join(", ", reply.Reasons.Select(r => r.Code)));
+        Assert.Equal(1, await BookedAsync(world, -1_500m));
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        Assert.Equal(0, await world.CountAsync("kill_switch_history WHERE active"));
+    }
+
+    /// <summary>
+    /// 1,000 deposited (booked), then 600 lost: the account's equity, 10,400, is above the day's first 10,000, and before
+    /// transfers were taken out that read as a gain of 400. In today's money the day started at 11,000: a loss of 600,
+    /// past the 500 limit, refused and latched.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_DepositBookedThenALoss_LossNotHiddenRefusedAndLatched()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, funding: FundingPollerAsleep,
+            beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        await InitialBalanceBookedAsync(world);
+        await world.Paper.TransferAsync(1_000m);
+        var booked = await world.Funding.BookTransfersAsync(new Funding.V1.BookTransfersRequest());
+        Assert.Equal(1, booked.Booked);
+        Assert.Equal("1000", booked.BookedNet);
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.01"),
+            Account = RiskWorld.Account(10_400m),
+        });
+
+        Assert.False(reply.Allowed);
+        Assert.Contains(reply.Reasons, r => r.Code == RiskReasonCode.DailyLossLimitBreached);
+        var killSwitch = await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
+        Assert.True(killSwitch.Active);
+        Assert.Equal(KillSwitchTrigger.DailyLoss, killSwitch.Trigger);
+    }
+
+    /// <summary>
+    /// The margin monitor, reading the account from the venue every second, sees 1,500 withdrawn: a drawdown and a daily
+    /// loss of 1,500 on the Ledger's figures. It asks Funding to book the transfer, judges again, and latches nothing, on
+    /// that tick or the later ones (whose snapshots carry the withdrawal).
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_WithdrawalOfProfit_BookedAndNoLatch()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = new ServiceCollection().AddSingleton(paper.CreateClient()).BuildServiceProvider();
+        var source = new VenueAccountSource(provider.GetRequiredService<Binance.BinanceClient>());
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, new Dictionary<string, string?>
+        {
+            ["Risk:MarginMonitor:Enabled"] = "true",
+            ["Risk:MarginMonitor:IntervalSeconds"] = "1",
+        }, s => s.AddSingleton<IAccountSource>(source), paper: paper, funding: FundingPollerAsleep);
+        // The monitor's snapshots at 10,000 are the day's start and the peak.
+        await Poll.UntilAsync(() => world.CountAsync("pnl_snapshots"), n => n >= 2);
+        await InitialBalanceBookedAsync(world);
+
+        await paper.TransferAsync(-1_500m);
+        await Poll.UntilAsync(() => BookedAsync(world, -1_500m), n => n == 1);
+        var snapshots = await world.CountAsync("pnl_snapshots");
+        await Poll.UntilAsync(() => world.CountAsync("pnl_snapshots"), n => n >= snapshots + 3);
+
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        Assert.Equal(0, await world.CountAsync("kill_switch_history WHERE active"));
+        var peak = await world.Ledger.GetPeakEquityAsync(new GetPeakEquityRequest());
+        Assert.Equal(8_500m, decimal.Parse(peak.PeakEquity, System.Globalization.CultureInfo.InvariantCulture)
+            + decimal.Parse(peak.TransfersSincePeak, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The simulator's starting 10,000 (a TRANSFER at its start, before every snapshot) booked by Funding's first poll:
+    /// after it the poller sleeps, so a transfer the test makes is booked only when asked.
+    /// </summary>
+    private static Task InitialBalanceBookedAsync(RiskWorld world) => Poll.UntilAsync(() => BookedAsync(world, 10_000m), n => n == 1);
+
+    /// <summary>How many transfers of <paramref name="amount"/> the Ledger has booked.</summary>
+    private static async Task<int> BookedAsync(RiskWorld world, decimal amount)
+    {
+        var transfers = await world.Ledger.GetTransfersAsync(new GetTransfersRequest
+        {
+            Range = new Common.V1.TimeRange
+            {
+                Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-1)),
+                End = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1)),
+            },
+        });
+        return transfers.Transfers.Count(t => decimal.Parse(t.Amount, System.Globalization.CultureInfo.InvariantCulture) == amount);
+    }
+}
