@@ -61,6 +61,35 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// The withdrawal booked by Funding's poller after Risk read its state, and before the check: Risk's own ask books
+    /// nothing (it is booked), and judging on the state it holds latched the switch. The check judges again on a read of
+    /// the Ledger made after its ask, whoever booked the transfer.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_WithdrawalBookedByThePollerAfterTheStateWasRead_JudgedOnALaterReadAndAllowed()
+    {
+        await using var world = await RiskWorld.StartAsync(
+            postgres, rabbit,
+            risk: new Dictionary<string, string?> { ["Risk:StateRefreshSeconds"] = "60", ["Risk:StateMaxAgeSeconds"] = "60" },
+            funding: new Dictionary<string, string?> { ["Funding:Transfers:PollSeconds"] = "1" },
+            beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        await InitialBalanceBookedAsync(world);
+        var before = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_000m) });
+        Assert.True(before.Allowed);
+
+        await world.Paper.TransferAsync(-1_500m);
+        await Poll.UntilAsync(() => BookedAsync(world, -1_500m), n => n == 1);
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.01"),
+            Account = RiskWorld.Account(8_500m),
+        });
+
+        Assert.True(reply.Allowed, string.Join(", ", reply.Reasons.Select(r => r.Code)));
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    /// <summary>
     /// 1,000 deposited (booked), then 600 lost: the account's equity, 10,400, is above the day's first 10,000, and before
     /// transfers were taken out that read as a gain of 400. In today's money the day started at 11,000: a loss of 600,
     /// past the 500 limit, refused and latched.

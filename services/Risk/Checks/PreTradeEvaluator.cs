@@ -117,12 +117,22 @@ public sealed class PreTradeEvaluator(
 
         // A reload (anchoring, the day's observation) returns the Ledger's switch: a latch still owed is on all the same.
         var outcome = Evaluate(order, account, cache.WithOwed(state));
-        if (outcome.Decision.LatchesKillSwitch && await transfers.BookedNowAsync(cancellationToken).ConfigureAwait(false))
+        if (outcome.Decision.LatchesKillSwitch && !state.KillSwitch.Active && killSwitch.Owed is null)
         {
-            // A transfer the Ledger had not booked (a withdrawal read as a loss, a deposit as a gain): judged again with
-            // the day-start and peak equity in today's money. Fails closed: the reload failing fails the check.
-            state = await cache.RefreshAsync(cancellationToken).ConfigureAwait(false);
-            outcome = Evaluate(order, account, cache.WithOwed(state));
+            // A transfer the state did not hold yet (a withdrawal reads as a loss): the venue's transfers are booked, and
+            // the check judged again on a read of the Ledger made after that. Fails closed: a reload that fails leaves the
+            // breach as measured, and it latches.
+            await transfers.BookNowAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                state = await cache.RefreshAfterNowAsync(cancellationToken).ConfigureAwait(false);
+                outcome = Evaluate(order, account, cache.WithOwed(state));
+            }
+            catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException or TimeoutException or InvalidOperationException
+                                       && !cancellationToken.IsCancellationRequested)
+            {
+                // The outcome measured before stands.
+            }
         }
 
         // Not gated on the cached switch: the cache may still hold a latch another instance made and an operator has since

@@ -90,8 +90,12 @@ public sealed partial class MarginMonitor(
 
     public async Task TickAsync(CancellationToken cancellationToken)
     {
-        var account = await accounts.GetAccountAsync(cancellationToken).ConfigureAwait(false);
+        // Stamped before the account is read, not after: the snapshot's time places it against the venue's transfers
+        // (the Ledger counts a transfer at or before a snapshot's time as in its equity). A withdrawal landing during the
+        // read, stamped after it, counted as before a balance that did not have it yet: that snapshot stood in today's
+        // money as a peak the withdrawal's size too high, and drawdown was measured from it for good.
         var now = time.GetUtcNow();
+        var account = await accounts.GetAccountAsync(cancellationToken).ConfigureAwait(false);
         var limits = evaluator.Limits;
         var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, limits.LiquidationBuffer);
 
@@ -101,13 +105,18 @@ public sealed partial class MarginMonitor(
         {
             await TryAsync(() => SnapshotAsync(account, state, health, now, cancellationToken), cancellationToken).ConfigureAwait(false);
             cache.ObserveEquity(account.Equity);
-            if (CheckLossLimits(account, state, limits, now) && await transfers.BookedNowAsync(cancellationToken).ConfigureAwait(false))
+            if (CheckLossLimits(account, state, limits, now))
             {
-                // Transfers the Ledger had not booked: the breach is judged again in today's money (a withdrawal is no
-                // loss). A reload that fails leaves the breach as measured (fail closed).
-                _pendingLatch = null;
-                state = await TryAsync(() => cache.RefreshAsync(cancellationToken), cancellationToken).ConfigureAwait(false) ?? state;
-                CheckLossLimits(account, state, limits, now);
+                // The venue's transfers are booked and the breach judged again on a read of the Ledger made after that,
+                // whoever booked them (a withdrawal is no loss). A reload that fails leaves the breach as measured (fail
+                // closed).
+                await transfers.BookNowAsync(cancellationToken).ConfigureAwait(false);
+                if (await TryAsync(() => cache.RefreshAfterNowAsync(cancellationToken), cancellationToken).ConfigureAwait(false) is { } reloaded)
+                {
+                    _pendingLatch = null;
+                    state = reloaded;
+                    CheckLossLimits(account, state, limits, now);
+                }
             }
 
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);

@@ -23,6 +23,8 @@ public sealed partial class RiskStateCache(
     private volatile RiskState? _state;
     private volatile KillSwitchView? _owed;
     private Task<RiskState>? _refreshing;
+    private long _loadsStarted;
+    private long _newestLoaded;
 
     /// <summary>The last state loaded, with an owed latch (<see cref="Owe"/>) on top; null before the first load.</summary>
     public RiskState? Current => _state is { } state ? WithOwed(state) : null;
@@ -132,8 +134,29 @@ public sealed partial class RiskStateCache(
         }
     }
 
+    /// <summary>
+    /// Reloads from a read of the Ledger that starts after this call: a load already under way may have read before
+    /// something this caller just made happen (Funding booking a transfer), and sharing it would judge on the figures from
+    /// before. Waits for that load, then starts (or shares) a later one.
+    /// </summary>
+    public async Task<RiskState> RefreshAfterNowAsync(CancellationToken cancellationToken)
+    {
+        var needed = Interlocked.Read(ref _loadsStarted) + 1;
+        while (true)
+        {
+            var state = await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            if (Interlocked.Read(ref _newestLoaded) >= needed)
+            {
+                return state;
+            }
+        }
+    }
+
     private async Task<RiskState> LoadAsync()
     {
+        // Numbered when it starts (synchronously, under the caller's lock): RefreshAfterNowAsync tells a load that began
+        // before its call from one that began after.
+        var number = Interlocked.Increment(ref _loadsStarted);
         // Not the caller's token: a shared load must not die with the first caller that gives up.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var loaded = await source.LoadAsync(time.GetUtcNow(), timeout.Token).ConfigureAwait(false);
@@ -156,6 +179,10 @@ public sealed partial class RiskStateCache(
             }
 
             _state = loaded;
+            if (number > _newestLoaded)
+            {
+                Interlocked.Exchange(ref _newestLoaded, number);
+            }
         }
 
         return loaded;

@@ -14,11 +14,13 @@ namespace TradeEngine.Risk.State;
 public interface ITransferCheck
 {
     /// <summary>
-    /// True when transfers were booked just now: the caller reloads the Ledger's state and judges again. False when there
-    /// were none, or when they could not be read in time (the breach then latches as measured: fail closed). Never throws
-    /// but for the caller's own cancellation.
+    /// Has the venue's transfers booked in the Ledger now. The caller then reloads the Ledger's state from a read that
+    /// starts after this (<see cref="RiskStateCache.RefreshAfterNowAsync"/>) and judges again, whatever this call booked:
+    /// Funding's poller, another check or another Risk may have booked the transfer a moment before, after the state
+    /// this process holds was read. When the transfers cannot be read in time, the reload still runs and a transfer not
+    /// booked stays a loss (fail closed). Never throws but for the caller's own cancellation.
     /// </summary>
-    Task<bool> BookedNowAsync(CancellationToken cancellationToken);
+    Task BookNowAsync(CancellationToken cancellationToken);
 }
 
 /// <summary><see cref="ITransferCheck"/> through Funding's BookTransfers, bounded by <see cref="RiskOptions.TransferCheckSeconds"/>.</summary>
@@ -29,7 +31,7 @@ public sealed partial class FundingTransferCheck(
 {
     private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.Value.TransferCheckSeconds);
 
-    public async Task<bool> BookedNowAsync(CancellationToken cancellationToken)
+    public async Task BookNowAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -38,21 +40,17 @@ public sealed partial class FundingTransferCheck(
             if (booked.Booked > 0)
             {
                 LogBooked(logger, booked.Booked, booked.BookedNet);
-                return true;
             }
-
-            return false;
         }
         catch (Exception ex) when (ex is RpcException or HttpRequestException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
             LogCheckFailed(logger, ex is RpcException rpc ? rpc.StatusCode.ToString() : ex.GetType().Name, ex is RpcException r ? r.Status.Detail : ex.Message);
-            return false;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Before a loss-limit latch: {Count} transfer(s) of net {Net} booked just now; judging again in today's money")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Before a loss-limit latch: {Count} transfer(s) of net {Net} booked just now; judged again in today's money")]
     private static partial void LogBooked(ILogger logger, int count, string net);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Before a loss-limit latch: the venue's transfers could not be booked ({Status}: {Error}); the breach latches as measured")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Before a loss-limit latch: the venue's transfers could not be booked ({Status}: {Error}); judged on the transfers the Ledger has")]
     private static partial void LogCheckFailed(ILogger logger, string status, string error);
 }

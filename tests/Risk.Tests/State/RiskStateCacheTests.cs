@@ -77,6 +77,26 @@ public sealed class RiskStateCacheTests
         Assert.Equal(-1_500m, state.TransfersTotal);
     }
 
+    [Fact]
+    public async Task RefreshAfterNowAsync_LoadUnderWayReadBefore_AnswersALaterRead()
+    {
+        var source = new GatedSource { Peak = 10_000m };
+        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        source.Hold();
+        var underWay = cache.RefreshAsync(CancellationToken.None);
+        await source.Reading.Task;
+
+        // The Ledger changes (a transfer booked) after the load under way read it: sharing that load answered the figures
+        // from before.
+        source.Peak = 8_500m;
+        source.TransfersTotal = -1_500m;
+        var fresh = cache.RefreshAfterNowAsync(CancellationToken.None);
+        source.Release();
+
+        Assert.Equal(10_000m, (await underWay).PeakEquity);
+        Assert.Equal(8_500m, (await fresh).PeakEquity);
+    }
+
     private sealed class GatedSource : IRiskStateSource
     {
         private TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
