@@ -1,10 +1,18 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Models;
 using TradeEngine.Funding.Tests.Support;
 using TradeEngine.Funding.V1;
 using TradeEngine.PaperExchange.Control;
 using TradeEngine.Testing;
 using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
 
 namespace TradeEngine.Funding.Tests;
 
@@ -103,6 +111,112 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
         Assert.DoesNotContain(PaperExchangeHost.ApiSecret, ex.Status.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A transfer of BNB into the futures wallet (for the fee discount; the simulator moves only USDT, so its answer is
+    /// rewritten): equity is the account's USDT, so only the USDT transfers are booked, never the BNB as dollars, and the
+    /// BNB one is not read as new on the next run.
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_TransferOfAnotherAsset_OnlyTheMarginAssetBookedAndTheOtherNotReadAgain()
+    {
+        var rows = new IncomeRows();
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, rewriteVenueAnswer: rows.Rewrite);
+        var bnb = await world.Paper.TransferAsync(7m);
+        var usdt = await world.Paper.TransferAsync(20m);
+        rows.Change(bnb.TranId, row => row["asset"] = "BNB");
+
+        var first = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        var second = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        // The opening balance (a USDT transfer) and the USDT deposit; the BNB one is not booked.
+        Assert.Equal((2, Opening + 20m), (first.Booked, Amount(first.BookedNet)));
+        Assert.Equal((0, "0"), (second.Booked, second.BookedNet));
+        var booked = (await world.LedgerTransfersAsync()).Transfers;
+        Assert.Equal(2, booked.Count);
+        Assert.All(booked, t => Assert.Equal("USDT", t.Asset));
+        Assert.DoesNotContain(booked, t => t.TranId == Id(bnb));
+        Assert.Single(booked, t => t.TranId == Id(usdt) && Amount(t.Amount) == 20m);
+        Assert.True(rows.Served(bnb.TranId) >= 2, "the BNB row was in both answers");
+    }
+
+    /// <summary>
+    /// The Ledger refuses one transfer (an amount with 9 decimal places, which the venue client's strict parsing takes but
+    /// the Ledger's money does not: INVALID_ARGUMENT): it is passed over, the transfer after it is booked by the same
+    /// run, and the refused one is not offered again (the next run books nothing and fails nothing).
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_LedgerRefusesOne_TheLaterOneBookedByTheSameRunAndTheRefusedOneNotRetried()
+    {
+        var rows = new IncomeRows();
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, rewriteVenueAnswer: rows.Rewrite);
+        var refused = await world.Paper.TransferAsync(33m);
+        var later = await world.Paper.TransferAsync(44m);
+        rows.Change(refused.TranId, row => row["income"] = "33.123456789");
+
+        var first = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        var second = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        Assert.True(later.Time > refused.Time || later.TranId > refused.TranId, "the valid transfer comes after the refused one");
+        Assert.Equal((2, Opening + 44m), (first.Booked, Amount(first.BookedNet)));
+        Assert.Equal((0, "0"), (second.Booked, second.BookedNet));
+        var booked = (await world.LedgerTransfersAsync()).Transfers;
+        Assert.Equal(2, booked.Count);
+        Assert.DoesNotContain(booked, t => t.TranId == Id(refused));
+        Assert.Single(booked, t => t.TranId == Id(later) && Amount(t.Amount) == 44m);
+    }
+
+    /// <summary>
+    /// The venue's income read times out (the HttpClient's TaskCanceledException, not the caller's cancellation):
+    /// UNAVAILABLE naming the venue, and the transfers are booked on the next run.
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_VenueReadTimesOut_UnavailableNamingTheVenueThenBooked()
+    {
+        var timeouts = 1;
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, decorateVenue: venue => VenueProxy.Wrap(venue, (method, _, call) =>
+            method.Name == nameof(IBinanceClient.GetIncomeHistoryPagedAsync) && Interlocked.Decrement(ref timeouts) >= 0
+                ? TimedOut()
+                : call()));
+        var deposit = await world.Paper.TransferAsync(12m);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.BookTransfersAsync(new BookTransfersRequest()).ResponseAsync);
+        var next = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Contains("venue", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(2, next.Booked);
+        Assert.Single((await world.LedgerTransfersAsync()).Transfers, t => t.TranId == Id(deposit));
+    }
+
+    /// <summary>
+    /// The Ledger call fails under the gRPC client (a timeout of the HTTP handler, a dropped connection): UNAVAILABLE
+    /// naming the Ledger, and the transfer is booked on the next run.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BookTransfers_LedgerCallTimesOutOrDrops_UnavailableNamingTheLedgerThenBooked(bool timeout)
+    {
+        // Every attempt fails until the first run is over (the gRPC client's own retries on UNAVAILABLE included).
+        var failing = new StrongBox<bool>(true);
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, configureFunding: s =>
+            s.AddHttpClient(nameof(Ledger.V1.LedgerService.LedgerServiceClient)).AddHttpMessageHandler(() => new FailingHandler(
+                request => Volatile.Read(ref failing.Value) && request.RequestUri!.AbsolutePath.EndsWith("/LogTransfer", StringComparison.Ordinal)
+                    ? timeout ? new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout.", new TimeoutException())
+                        : new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused")
+                    : null)));
+        var deposit = await world.Paper.TransferAsync(5m);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.BookTransfersAsync(new BookTransfersRequest()).ResponseAsync);
+        Volatile.Write(ref failing.Value, false);
+        var next = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Contains("Ledger", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(2, next.Booked);
+        Assert.Single((await world.LedgerTransfersAsync()).Transfers, t => t.TranId == Id(deposit));
+    }
+
     /// <summary>Without the venue's API credentials: FAILED_PRECONDITION saying so, and the venue's income is never asked for (the poller is off too).</summary>
     [Fact]
     public async Task BookTransfers_NoVenueCredentials_FailedPreconditionAndNoIncomeRead()
@@ -127,6 +241,8 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
     [InlineData("Funding:Transfers:LookBackDays", "0")]
     [InlineData("Funding:Transfers:LookBackDays", "91")]
     [InlineData("Funding:Transfers:PollSeconds", "0")]
+    [InlineData("Funding:Transfers:Asset", "usdt")]
+    [InlineData("Funding:Transfers:Asset", "US DT")]
     public async Task Start_TransferSettingOutOfRange_RefusedNamingIt(string key, string value)
     {
         await using var world = await FundingWorld.StartAsync(postgres, rabbit, startFunding: false, funding: new Dictionary<string, string?> { [key] = value });
@@ -136,8 +252,59 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
         Assert.Contains(key, ex.Message, StringComparison.Ordinal);
     }
 
-    private static string Id(TradeEngine.PaperExchange.Engine.TransferResult transfer) =>
-        transfer.TranId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static async IAsyncEnumerable<IncomeEntry> TimedOut([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await Task.Yield();
+        if (!ct.IsCancellationRequested)
+        {
+            // Not the caller's cancellation: the HttpClient's own timeout.
+            throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout.", new TimeoutException());
+        }
 
-    private static decimal Amount(string text) => decimal.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        ct.ThrowIfCancellationRequested();
+        yield break;
+    }
+
+    /// <summary>Rewrites chosen rows (by tranId) of the venue's income answers, and counts how often each was served.</summary>
+    private sealed class IncomeRows
+    {
+        private readonly ConcurrentDictionary<long, Action<JsonObject>> _changes = new();
+        private readonly ConcurrentDictionary<long, int> _served = new();
+
+        public void Change(long tranId, Action<JsonObject> change) => _changes[tranId] = change;
+
+        public int Served(long tranId) => _served.GetValueOrDefault(tranId);
+
+        public string Rewrite(string path, string body)
+        {
+            if (path != "/fapi/v1/income" || JsonNode.Parse(body) is not JsonArray rows)
+            {
+                return body;
+            }
+
+            foreach (var row in rows.OfType<JsonObject>())
+            {
+                var tranId = row["tranId"]!.GetValue<long>();
+                if (_changes.TryGetValue(tranId, out var change))
+                {
+                    change(row);
+                    _served.AddOrUpdate(tranId, 1, (_, n) => n + 1);
+                }
+            }
+
+            return rows.ToJsonString();
+        }
+    }
+
+    /// <summary>Throws what <c>fail</c> gives for a request (a timeout, a dropped connection) instead of sending it.</summary>
+    private sealed class FailingHandler(Func<HttpRequestMessage, Exception?> fail) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            fail(request) is { } ex ? Task.FromException<HttpResponseMessage>(ex) : base.SendAsync(request, cancellationToken);
+    }
+
+    private static string Id(TradeEngine.PaperExchange.Engine.TransferResult transfer) =>
+        transfer.TranId.ToString(CultureInfo.InvariantCulture);
+
+    private static decimal Amount(string text) => decimal.Parse(text, CultureInfo.InvariantCulture);
 }

@@ -33,6 +33,13 @@ public sealed class FundingTransferOptions
 
     /// <summary>At start, transfers this far back (days, 1..90: the venue keeps three months of income) are read and booked.</summary>
     public int LookBackDays { get; set; } = 7;
+
+    /// <summary>
+    /// The account's margin asset, the one equity is measured in (the USD-M account's USDT figures): only its transfers are
+    /// booked. A transfer of another asset (BNB for the fee discount) is skipped with a warning: the Ledger sums transfers
+    /// as money of this asset.
+    /// </summary>
+    public string Asset { get; set; } = "USDT";
 }
 
 /// <summary>Section <c>Funding:Accrual</c>: posting each settlement of each open position to the Ledger.</summary>

@@ -16,6 +16,11 @@ public readonly record struct TransferRun(int Booked, decimal BookedNet);
 /// Books the venue's transfers into and out of the futures account (Binance's income of type TRANSFER, for the whole
 /// account) in the Ledger (LogTransfer), so a deposit or a withdrawal is not read as trading PnL. Amount = the income
 /// (positive into the account), transferred_at = the income's time, keyed <c>transfer:{venue}:{tranId}</c>.
+/// Only transfers of the account's margin asset (<see cref="FundingTransferOptions.Asset"/>, USDT) are booked: equity is the
+/// account's USDT figures, and the Ledger sums transfers as money of that asset, so a BNB transfer (for the fee discount)
+/// booked as its number of coins would hide a loss or read as a drawdown. Another asset's transfer is skipped with a
+/// warning. A transfer the Ledger refuses (INVALID_ARGUMENT, FAILED_PRECONDITION: asking again would get the same answer)
+/// is logged as an error and passed over, so it does not hold back the transfers after it.
 /// </summary>
 /// <remarks>
 /// The watermark (in memory) is where the next read starts, inclusive: at first <see cref="FundingTransferOptions.LookBackDays"/>
@@ -82,6 +87,14 @@ public sealed partial class TransferBooker(
                 continue;
             }
 
+            if (!string.Equals(entry.Asset, settings.Transfers.Asset, StringComparison.Ordinal))
+            {
+                // Not the margin asset: equity (and every transfer the Ledger sums) is in it, so this one is not booked.
+                LogOtherAssetSkipped(logger, settings.Venue, entry.TranId, entry.Asset, entry.Income, settings.Transfers.Asset);
+                _done[entry.TranId] = entry.Time;
+                continue;
+            }
+
             if (entry.Income == 0m)
             {
                 // Nothing moved (the Ledger books no zero transfer): nothing to keep out of PnL.
@@ -129,16 +142,22 @@ public sealed partial class TransferBooker(
             LogVenueFailed(logger, ex.GetType().Name, ex.Message);
             throw new TransferBookingException($"The venue's transfers could not be read ({ex.GetType().Name}); they are booked on a later run.", ex);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // Cannot be reached, or timed out (not the caller's cancellation): the same read is made on a later run.
             LogVenueFailed(logger, ex.GetType().Name, ex.Message);
-            throw new TransferBookingException("The venue cannot be reached; transfers are booked on a later run.", ex);
+            throw new TransferBookingException("The venue cannot be reached or did not answer in time; transfers are booked on a later run.", ex);
         }
 
         return entries;
     }
 
-    /// <summary>Books one transfer; true when this call booked it, false when the Ledger had it already (a replay, or another payload: skipped).</summary>
+    /// <summary>
+    /// Books one transfer; true when this call booked it, false when the Ledger had it already (a replay, or another
+    /// payload: skipped) or refused it for good (INVALID_ARGUMENT, FAILED_PRECONDITION: passed over). Throws
+    /// <see cref="TransferBookingException"/> when the Ledger failed for now (this entry and the ones after it are offered
+    /// again on the next run).
+    /// </summary>
     private async Task<bool> BookAsync(string venueName, IncomeEntry entry, CancellationToken cancellationToken)
     {
         var tranId = entry.TranId.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -168,13 +187,27 @@ public sealed partial class TransferBooker(
             LogConflict(logger, venueName, entry.TranId, ex.Status.Detail);
             return false;
         }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition)
+        {
+            // The Ledger refuses this entry itself (a time too far ahead, an amount it cannot hold): asking again would get
+            // the same answer, and stopping here would hold back every transfer after it. Passed over, for a person to see.
+            LogLedgerRefused(logger, venueName, entry.TranId, ex.StatusCode, ex.Status.Detail);
+            return false;
+        }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Any other answer (down, not upgraded yet, a time it does not take yet): this entry and the ones after it
+            // Any other answer (down, past the deadline, overloaded, not upgraded yet): this entry and the ones after it
             // are read and offered again on the next run, in order.
             LogLedgerFailed(logger, venueName, entry.TranId, ex.StatusCode, ex.Status.Detail);
             throw new TransferBookingException(
                 $"The Ledger did not book transfer {tranId} ({ex.StatusCode}: {ex.Status.Detail}); it is booked on a later run.", ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // The call to the Ledger failed or timed out under the gRPC client (not the caller's cancellation): for now.
+            LogLedgerUnreachable(logger, venueName, entry.TranId, ex.GetType().Name, ex.Message);
+            throw new TransferBookingException(
+                $"The Ledger did not book transfer {tranId} ({ex.GetType().Name}: it cannot be reached or did not answer in time); it is booked on a later run.", ex);
         }
     }
 
@@ -186,6 +219,15 @@ public sealed partial class TransferBooker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger did not book transfer {Venue}:{TranId} ({Status}); retried next run: {Error}")]
     private static partial void LogLedgerFailed(ILogger logger, string venue, long tranId, StatusCode status, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The Ledger refused transfer {Venue}:{TranId} ({Status}); not booked and not offered again: {Error}")]
+    private static partial void LogLedgerRefused(ILogger logger, string venue, long tranId, StatusCode status, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The Ledger did not book transfer {Venue}:{TranId}; retried next run: {ErrorType}: {Error}")]
+    private static partial void LogLedgerUnreachable(ILogger logger, string venue, long tranId, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transfer {Venue}:{TranId} of {Amount} {Asset} is not in the account's margin asset {MarginAsset}; not booked")]
+    private static partial void LogOtherAssetSkipped(ILogger logger, string venue, long tranId, string asset, decimal amount, string marginAsset);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The venue's transfers could not be read; retried next run: {ErrorType}: {Error}")]
     private static partial void LogVenueFailed(ILogger logger, string errorType, string error);

@@ -21,11 +21,13 @@ public sealed class FundingWorld : IAsyncDisposable
     private readonly Dictionary<string, string?> _fundingSettings;
     private readonly Func<IBinanceClient, IBinanceClient>? _decorateVenue;
     private readonly Func<string, string, string>? _rewriteVenueAnswer;
+    private readonly Action<IServiceCollection>? _configureFunding;
     private LoopbackServiceHost<FundingGrpcService>? _funding;
 
     private FundingWorld(
         string database, LoopbackServiceHost<LedgerGrpcService> ledger, PaperExchangeHost paper, Dictionary<string, string?> fundingSettings,
-        Func<IBinanceClient, IBinanceClient>? decorateVenue, Func<string, string, string>? rewriteVenueAnswer)
+        Func<IBinanceClient, IBinanceClient>? decorateVenue, Func<string, string, string>? rewriteVenueAnswer,
+        Action<IServiceCollection>? configureFunding)
     {
         Database = database;
         LedgerHost = ledger;
@@ -34,6 +36,7 @@ public sealed class FundingWorld : IAsyncDisposable
         _fundingSettings = fundingSettings;
         _decorateVenue = decorateVenue;
         _rewriteVenueAnswer = rewriteVenueAnswer;
+        _configureFunding = configureFunding;
     }
 
     /// <summary>00:30 UTC two days ago: a simulated start half an hour after a settlement of every interval.</summary>
@@ -60,9 +63,11 @@ public sealed class FundingWorld : IAsyncDisposable
     /// Rewrites the body of each venue answer Funding reads (path, body → body), e.g. to send a value PaperExchange never
     /// sends; it runs under Funding's client, so the client's own parsing sees the rewritten answer.
     /// </param>
+    /// <param name="configureFunding">Changes Funding's services last, e.g. a handler under its Ledger client.</param>
     public static async Task<FundingWorld> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, bool startFunding = true, IDictionary<string, string?>? funding = null,
-        Func<IBinanceClient, IBinanceClient>? decorateVenue = null, Func<string, string, string>? rewriteVenueAnswer = null)
+        Func<IBinanceClient, IBinanceClient>? decorateVenue = null, Func<string, string, string>? rewriteVenueAnswer = null,
+        Action<IServiceCollection>? configureFunding = null)
     {
         var database = await postgres.CreateDatabaseAsync();
         var ledger = new LoopbackServiceHost<LedgerGrpcService>(new Dictionary<string, string?>
@@ -89,7 +94,7 @@ public sealed class FundingWorld : IAsyncDisposable
             settings[key] = value;
         }
 
-        var world = new FundingWorld(database, ledger, paper, settings, decorateVenue, rewriteVenueAnswer);
+        var world = new FundingWorld(database, ledger, paper, settings, decorateVenue, rewriteVenueAnswer, configureFunding);
         if (startFunding)
         {
             await world.StartFundingAsync();
@@ -119,6 +124,8 @@ public sealed class FundingWorld : IAsyncDisposable
                 // The typed client's HttpClient is named after its interface.
                 s.AddHttpClient(nameof(IBinanceClient)).AddHttpMessageHandler(() => new VenueAnswerRewriter(rewrite));
             }
+
+            _configureFunding?.Invoke(s);
         });
         await host.StartAsync();
         _funding = host;
