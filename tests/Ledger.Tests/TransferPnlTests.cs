@@ -133,10 +133,16 @@ public sealed class TransferPnlTests(PostgresServer postgres, RabbitMqServer rab
         Assert.Equal(1, await _ledger.CountAsync("pnl_snapshots WHERE taken_at = $1 AND transfers_before = 0", T0.UtcDateTime));
     }
 
-    /// <summary>A transfer at a snapshot's very instant is before it (transferred_at &lt;= taken_at): in its equity already.</summary>
+    /// <summary>
+    /// A transfer at a snapshot's very instant is before it (transferred_at &lt;= taken_at): in its equity already. With
+    /// the guard off (Ledger:Transfers:SnapshotGuardSeconds 0): with it, a snapshot at a transfer's instant is no peak.
+    /// </summary>
     [Fact]
     public async Task LogTransfer_AtASnapshotsInstant_CountedBeforeIt()
     {
+        await _ledger.DisposeAsync();
+        _ledger = await LedgerHost.StartAsync(postgres, rabbit, relay: false,
+            settings: new Dictionary<string, string?> { ["Ledger:Transfers:SnapshotGuardSeconds"] = "0" });
         await Client.LogPnlSnapshotAsync(PnlSnapshot("15000", T0));
         await Client.LogTransferAsync(Transfer("5000", T0));
         await Client.LogPnlSnapshotAsync(PnlSnapshot("15000", T0.AddHours(1)));
@@ -165,6 +171,25 @@ public sealed class TransferPnlTests(PostgresServer postgres, RabbitMqServer rab
         Assert.Equal(3, await _ledger.CountAsync("pnl_snapshots WHERE transfers_before = 3000"));
     }
 
+    /// <summary>
+    /// transfers_booked counts the transfers booked: a deposit and a withdrawal of the same amount bring the net back to
+    /// 0, and the count still tells a reader that transfers were booked.
+    /// </summary>
+    [Fact]
+    public async Task GetPeakEquity_DepositAndWithdrawalOfTheSameAmount_NetZeroTwoBooked()
+    {
+        await Client.LogPnlSnapshotAsync(PnlSnapshot("10000", T0));
+        var none = await Client.GetPeakEquityAsync(new GetPeakEquityRequest());
+        await Client.LogTransferAsync(Transfer("700", T0.AddHours(1)));
+        await Client.LogTransferAsync(Transfer("-700", T0.AddHours(2)));
+
+        var two = await Client.GetPeakEquityAsync(new GetPeakEquityRequest());
+
+        Assert.Equal(("0", 0L), (none.TransfersTotal, none.TransfersBooked));
+        Assert.Equal(("0", 2L), (two.TransfersTotal, two.TransfersBooked));
+        Assert.Equal(("10000", "0"), (two.PeakEquity, two.TransfersSincePeak));
+    }
+
     [Fact]
     public async Task GetPeakEquity_NoSnapshot_EmptyPeakAndTheTransfersTotal()
     {
@@ -175,6 +200,7 @@ public sealed class TransferPnlTests(PostgresServer postgres, RabbitMqServer rab
         Assert.Equal((string.Empty, string.Empty, "0"), (none.PeakEquity, none.TransfersSincePeak, none.TransfersTotal));
         Assert.Equal((string.Empty, string.Empty, "-42.5"), (some.PeakEquity, some.TransfersSincePeak, some.TransfersTotal));
         Assert.Null(some.At);
+        Assert.Equal((0L, 1L), (none.TransfersBooked, some.TransfersBooked));
     }
 
     /// <summary>

@@ -533,6 +533,8 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     [InlineData("Ledger:Outbox:IdleWait", "30.00:00:00", "Ledger:Outbox:PublishTimeout, MaxBackoff, Linger, IdleWait")]
     [InlineData("Ledger:Outbox:Retention", "3651.00:00:00", "Ledger:Outbox:Retention")]
     [InlineData("Ledger:Outbox:MaxBackoff", "00:00:00.010", "Ledger:Outbox:InitialBackoff")]
+    [InlineData("Ledger:Transfers:SnapshotGuardSeconds", "-1", "Ledger:Transfers:SnapshotGuardSeconds")]
+    [InlineData("Ledger:Transfers:SnapshotGuardSeconds", "301", "Ledger:Transfers:SnapshotGuardSeconds")]
     public async Task Start_SettingThatCannotWork_RefusedAtStartNamingIt(string key, string value, string named)
     {
         await using var services = await LedgerServicesAsync(new Dictionary<string, string?> { [key] = value });
@@ -549,6 +551,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
 
         services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         Assert.Equal(TimeSpan.FromDays(1), services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RecordedTimesOptions>>().Value.MaxAheadOfClock);
+        Assert.Equal(5, services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TradeEngine.Ledger.Transfers.TransferOptions>>().Value.SnapshotGuardSeconds);
     }
 
     /// <summary>The Ledger's services as its Program registers them, with <paramref name="settings"/> added, not started.</summary>

@@ -92,6 +92,10 @@ public static class LedgerServiceCollectionExtensions
                 $"{RecordedTimesOptions.Section}:MaxAheadOfClock must be positive (a zero or negative bound refuses every fact dated now)")
             .ValidateOnStart();
         services.AddSingleton<RecordedTimes>();
+        services.AddOptions<TransferOptions>().Bind(builder.Configuration.GetSection(TransferOptions.Section))
+            .Validate(o => o.SnapshotGuardSeconds is >= 0 and <= TransferOptions.MaxSnapshotGuardSeconds,
+                $"{TransferOptions.SnapshotGuardSetting} must be between 0 (no guard) and {TransferOptions.MaxSnapshotGuardSeconds}")
+            .ValidateOnStart();
         // Checked only when set (unset, resets are refused at call time); the message never echoes the key.
         services.AddOptions<KillSwitchOptions>().Bind(builder.Configuration.GetSection(KillSwitchOptions.Section))
             .Validate(o => o.OperatorKey is null || OperatorKeyGuard.Problem(o.OperatorKey) is null,

@@ -1,4 +1,5 @@
 using TradeEngine.Ledger.Mapping;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Idempotency;
@@ -13,8 +14,18 @@ namespace TradeEngine.Ledger.Pnl;
 /// PnL snapshots and what is read from them (peak equity, the equity curve), and the daily PnL summed from the
 /// position journal (realized, fees) and funding events. Trades are the fill log and are not summed again.
 /// </summary>
-public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time, RecordedTimes times)
+public sealed class PnlStore(
+    NpgsqlDataSource dataSource, IdempotentWriter writer, TimeProvider time, RecordedTimes times, IOptions<TransferOptions> transfers)
 {
+    /// <summary>
+    /// A snapshot that is not guarded: no transfer less than $1 from it (<see cref="TransferOptions.SnapshotGuardSeconds"/>;
+    /// a zero interval is empty, so 0 guards nothing). For day starts and peaks, chosen from snapshots aliased <c>s</c>.
+    /// </summary>
+    private const string Unguarded =
+        "NOT EXISTS (SELECT 1 FROM transfers t WHERE t.transferred_at > s.taken_at - $1 AND t.transferred_at < s.taken_at + $1)";
+
+    private readonly TimeSpan _guard = TimeSpan.FromSeconds(transfers.Value.SnapshotGuardSeconds);
+
     public const int DefaultCurvePoints = 500;
     public const int MaxCurvePoints = 5000;
 
@@ -67,11 +78,11 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
         var dayEnd = dayStart.AddDays(1);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
-            """
+            $"""
             SELECT
-                (SELECT COALESCE(SUM(realized_pnl), 0) FROM position_changes WHERE occurred_at >= $1 AND occurred_at < $2),
-                (SELECT COALESCE(SUM(fee), 0) FROM position_changes WHERE occurred_at >= $1 AND occurred_at < $2),
-                (SELECT COALESCE(SUM(payment), 0) FROM funding_events WHERE funding_time >= $1 AND funding_time < $2),
+                (SELECT COALESCE(SUM(realized_pnl), 0) FROM position_changes WHERE occurred_at >= $2 AND occurred_at < $3),
+                (SELECT COALESCE(SUM(fee), 0) FROM position_changes WHERE occurred_at >= $2 AND occurred_at < $3),
+                (SELECT COALESCE(SUM(payment), 0) FROM funding_events WHERE funding_time >= $2 AND funding_time < $3),
                 start.equity,
                 start.taken_at,
                 -- Transfers are not PnL: the net of those booked after the day-start snapshot (to now, not only the
@@ -82,17 +93,19 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
             LEFT JOIN LATERAL (
                 -- The last snapshot at or before midnight, unless it is more than a day old: then the day's first.
                 -- '24 hours', not '1 day': on a timestamptz a day follows the session's time zone (23 or 25 hours
-                -- across a daylight-saving change); 24 hours does not.
+                -- across a daylight-saving change); 24 hours does not. A snapshot near a transfer may sit on the wrong
+                -- side of it (the guard, $1): it is passed over, and the next by the same rule taken.
                 SELECT equity, taken_at FROM (
-                    (SELECT equity, taken_at, 0 AS preference FROM pnl_snapshots
-                     WHERE taken_at <= $1 AND taken_at >= $1 - interval '24 hours' ORDER BY taken_at DESC LIMIT 1)
+                    (SELECT equity, taken_at, 0 AS preference FROM pnl_snapshots s
+                     WHERE taken_at <= $2 AND taken_at >= $2 - interval '24 hours' AND {Unguarded}
+                     ORDER BY taken_at DESC LIMIT 1)
                     UNION ALL
-                    (SELECT equity, taken_at, 1 AS preference FROM pnl_snapshots
-                     WHERE taken_at > $1 AND taken_at < $2 ORDER BY taken_at LIMIT 1)
+                    (SELECT equity, taken_at, 1 AS preference FROM pnl_snapshots s
+                     WHERE taken_at > $2 AND taken_at < $3 AND {Unguarded} ORDER BY taken_at LIMIT 1)
                 ) AS candidates
                 ORDER BY preference LIMIT 1
             ) AS start ON true
-            """, connection, null, dayStart, dayEnd);
+            """, connection, null, _guard, dayStart, dayEnd);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -123,21 +136,24 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
     /// The peak in today's money: the snapshot whose equity plus the net of the transfers booked after it is the highest
     /// (the earliest of equals). That net is the total of every transfer less the snapshot's transfers_before, so the
     /// order is that of equity - transfers_before, read from its index (pnl_snapshots_by_equity_less_transfers) in one
-    /// step. A deposit then no longer makes a new peak, nor a withdrawal a drawdown. One statement: the total and the
-    /// peak are read from one snapshot of the data.
+    /// step. A deposit then no longer makes a new peak, nor a withdrawal a drawdown. A snapshot near a transfer (the guard,
+    /// <see cref="TransferOptions.SnapshotGuardSeconds"/>) may sit on the wrong side of it and rank the transfer's whole
+    /// amount too high: it is passed over, the index read on in rank order to the first unguarded one (transfers are few,
+    /// so that is a step or two). One statement: the total, the count and the peak are read from one snapshot of the data.
     /// </summary>
     public async Task<GetPeakEquityResponse> PeakAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Sql.Command(
-            """
-            SELECT peak.equity, peak.taken_at, total.amount - peak.transfers_before, total.amount
-            FROM (SELECT COALESCE(SUM(amount), 0) AS amount FROM transfers) AS total
+            $"""
+            SELECT peak.equity, peak.taken_at, total.amount - peak.transfers_before, total.amount, total.booked
+            FROM (SELECT COALESCE(SUM(amount), 0) AS amount, count(*) AS booked FROM transfers) AS total
             LEFT JOIN LATERAL (
-                SELECT equity, taken_at, transfers_before FROM pnl_snapshots
+                SELECT equity, taken_at, transfers_before FROM pnl_snapshots s
+                WHERE {Unguarded}
                 ORDER BY (equity - transfers_before) DESC, taken_at LIMIT 1
             ) AS peak ON true
-            """, connection, null);
+            """, connection, null, _guard);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -148,6 +164,7 @@ public sealed class PnlStore(NpgsqlDataSource dataSource, IdempotentWriter write
                 At = reader.IsDBNull(1) ? null : Timestamp(reader.Instant(1)),
                 TransfersSincePeak = Format(reader.NullableDecimal(2)),
                 TransfersTotal = Format(reader.GetDecimal(3)),
+                TransfersBooked = reader.GetInt64(4),
             };
         }
         catch (Exception ex) when (ex is OverflowException or InvalidCastException)
