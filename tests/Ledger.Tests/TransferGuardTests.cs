@@ -123,6 +123,27 @@ public sealed class TransferGuardTests(PostgresServer postgres, RabbitMqServer r
         Assert.Equal(Midnight, daily.DayStartEquityAt.ToDateTimeOffset());
     }
 
+    /// <summary>
+    /// A fresh account: 10,000 deposited, and its only snapshot two seconds later. Every snapshot is near a transfer, so
+    /// the guard would leave no peak and no day start at all, and Risk refused every check (it reads "no day-start or peak
+    /// after a snapshot was written" as the Ledger failing) until a snapshot farther away came. They are answered without
+    /// the guard then.
+    /// </summary>
+    [Fact]
+    public async Task EverySnapshotNearATransfer_PeakAndDayStartAnsweredWithoutTheGuard()
+    {
+        var at = Midnight.AddHours(1);
+        await Client.LogTransferAsync(Transfer("10000", at));
+        await Client.LogPnlSnapshotAsync(PnlSnapshot("10000", at.AddSeconds(2)));
+
+        var peak = await Client.GetPeakEquityAsync(new GetPeakEquityRequest());
+        var daily = await Client.GetDailyPnlAsync(new GetDailyPnlRequest { Day = At(Midnight.AddHours(12)) });
+
+        Assert.Equal(("10000", "0"), (peak.PeakEquity, peak.TransfersSincePeak));
+        Assert.Equal(at.AddSeconds(2), peak.At.ToDateTimeOffset());
+        Assert.Equal(("10000", "0"), (daily.DayStartEquity, daily.TransfersSinceDayStart));
+    }
+
     /// <summary>10,000 at t0, 1,500 withdrawn at t1 = t0 + 1 h, 10,000 (read before it) at t1 + 1 s, 8,500 at t1 + 1 h.</summary>
     private static async Task MisplacedAfterWithdrawalAsync(LedgerService.LedgerServiceClient client)
     {

@@ -102,6 +102,13 @@ public sealed class PnlStore(
                     UNION ALL
                     (SELECT equity, taken_at, 1 AS preference FROM pnl_snapshots s
                      WHERE taken_at > $2 AND taken_at < $3 AND {Unguarded} ORDER BY taken_at LIMIT 1)
+                    UNION ALL
+                    -- Only when every candidate is near a transfer, the same rule without the guard (as for the peak).
+                    (SELECT equity, taken_at, 2 AS preference FROM pnl_snapshots s
+                     WHERE taken_at <= $2 AND taken_at >= $2 - interval '24 hours' ORDER BY taken_at DESC LIMIT 1)
+                    UNION ALL
+                    (SELECT equity, taken_at, 3 AS preference FROM pnl_snapshots s
+                     WHERE taken_at > $2 AND taken_at < $3 ORDER BY taken_at LIMIT 1)
                 ) AS candidates
                 ORDER BY preference LIMIT 1
             ) AS start ON true
@@ -149,9 +156,16 @@ public sealed class PnlStore(
             SELECT peak.equity, peak.taken_at, total.amount - peak.transfers_before, total.amount, total.booked
             FROM (SELECT COALESCE(SUM(amount), 0) AS amount, count(*) AS booked FROM transfers) AS total
             LEFT JOIN LATERAL (
-                SELECT equity, taken_at, transfers_before FROM pnl_snapshots s
-                WHERE {Unguarded}
-                ORDER BY (equity - transfers_before) DESC, taken_at LIMIT 1
+                -- Only when every snapshot is near a transfer (a fresh account in the seconds after its first deposit)
+                -- the guarded ones answer: no peak at all made Risk refuse every check until one was farther away.
+                SELECT equity, taken_at, transfers_before FROM (
+                    (SELECT equity, taken_at, transfers_before, 0 AS preference FROM pnl_snapshots s
+                     WHERE {Unguarded} ORDER BY (equity - transfers_before) DESC, taken_at LIMIT 1)
+                    UNION ALL
+                    (SELECT equity, taken_at, transfers_before, 1 AS preference FROM pnl_snapshots s
+                     ORDER BY (equity - transfers_before) DESC, taken_at LIMIT 1)
+                ) AS candidates
+                ORDER BY preference LIMIT 1
             ) AS peak ON true
             """, connection, null, _guard);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
