@@ -21,6 +21,13 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
     /// <summary>Funding's poller books at start and then sleeps for the test: a transfer made later is booked only when Risk asks.</summary>
     private static readonly Dictionary<string, string?> FundingPollerAsleep = new() { ["Funding:Transfers:PollSeconds"] = "3600" };
 
+    /// <summary>
+    /// The Ledger's guard (snapshots within 5 s of a transfer are neither day start nor peak: the venue's clock and ours
+    /// differ) is off: these tests write their snapshots and transfers seconds apart, and test Risk's part. The guard is
+    /// the Ledger's tests' (TransferGuardTests), and the end-to-end test runs with it on.
+    /// </summary>
+    private static readonly Dictionary<string, string?> GuardOff = new() { ["Ledger:Transfers:SnapshotGuardSeconds"] = "0" };
+
     /// <summary>As in MarginMonitorTests: a test must not cross 00:00 UTC, where the day (and its loss) starts again.</summary>
     public async Task InitializeAsync()
     {
@@ -42,7 +49,7 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
     [Fact]
     public async Task CheckPreTrade_WithdrawalNotBookedYet_BookedBeforeTheLatchAndAllowed()
     {
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, funding: FundingPollerAsleep,
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, funding: FundingPollerAsleep, ledger: GuardOff,
             beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
         await InitialBalanceBookedAsync(world);
         await world.Paper.TransferAsync(-1_500m);
@@ -71,7 +78,7 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
         await using var world = await RiskWorld.StartAsync(
             postgres, rabbit,
             risk: new Dictionary<string, string?> { ["Risk:StateRefreshSeconds"] = "60", ["Risk:StateMaxAgeSeconds"] = "60" },
-            funding: new Dictionary<string, string?> { ["Funding:Transfers:PollSeconds"] = "1" },
+            funding: new Dictionary<string, string?> { ["Funding:Transfers:PollSeconds"] = "1" }, ledger: GuardOff,
             beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
         await InitialBalanceBookedAsync(world);
         var before = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_000m) });
@@ -97,7 +104,7 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
     [Fact]
     public async Task CheckPreTrade_DepositBookedThenALoss_LossNotHiddenRefusedAndLatched()
     {
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, funding: FundingPollerAsleep,
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, funding: FundingPollerAsleep, ledger: GuardOff,
             beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
         await InitialBalanceBookedAsync(world);
         await world.Paper.TransferAsync(1_000m);
@@ -133,7 +140,7 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
         {
             ["Risk:MarginMonitor:Enabled"] = "true",
             ["Risk:MarginMonitor:IntervalSeconds"] = "1",
-        }, s => s.AddSingleton<IAccountSource>(source), paper: paper, funding: FundingPollerAsleep);
+        }, s => s.AddSingleton<IAccountSource>(source), paper: paper, funding: FundingPollerAsleep, ledger: GuardOff);
         // The monitor's snapshots at 10,000 are the day's start and the peak.
         await Poll.UntilAsync(() => world.CountAsync("pnl_snapshots"), n => n >= 2);
         await InitialBalanceBookedAsync(world);

@@ -30,6 +30,7 @@ public sealed class LedgerRiskStateSource(LedgerService.LedgerServiceClient ledg
             now)
         {
             TransfersTotal = Optional(top.TransfersTotal) ?? 0m,
+            TransfersBooked = top.TransfersBooked,
         };
     }
 

@@ -21,8 +21,13 @@ public sealed record RiskState(
     DateTimeOffset LoadedAt)
 {
     /// <summary>
-    /// The net of every transfer the Ledger has booked when this state was read. When it changes, a peak this process saw
-    /// itself (RiskStateCache.ObserveEquity) is in yesterday's money and gives way to the Ledger's.
+    /// The net of every transfer the Ledger has booked when this state was read.
     /// </summary>
     public decimal TransfersTotal { get; init; }
+
+    /// <summary>
+    /// How many transfers the Ledger had booked. It only grows: a deposit and a withdrawal of the same amount booked
+    /// between two reads leave <see cref="TransfersTotal"/> as it was, but not this.
+    /// </summary>
+    public long TransfersBooked { get; init; }
 }

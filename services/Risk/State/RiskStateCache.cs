@@ -171,8 +171,9 @@ public sealed partial class RiskStateCache(
 
             // The peak only rises: a high this process saw (EquityBaseline.RecordPeak) whose snapshot has not landed yet
             // is kept, not undone by a load that predates it. Unless a transfer was booked since: the Ledger's peak is then
-            // in today's money and the high seen here is not (kept, a withdrawal booked would still read as drawdown).
-            if (_state is { PeakEquity: { } seen } previous && previous.TransfersTotal == loaded.TransfersTotal
+            // in today's money and the high seen here is not (kept, a withdrawal booked would still read as drawdown). Told by
+            // the count of transfers booked, which only grows: a deposit and a withdrawal of one amount leave the net as it was.
+            if (_state is { PeakEquity: { } seen } previous && previous.TransfersBooked == loaded.TransfersBooked
                 && (loaded.PeakEquity is null || seen > loaded.PeakEquity))
             {
                 loaded = loaded with { PeakEquity = seen };

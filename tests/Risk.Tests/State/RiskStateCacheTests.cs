@@ -70,11 +70,30 @@ public sealed class RiskStateCacheTests
         // before it, so keeping it would read the withdrawal as 1,500 of drawdown.
         source.Peak = 10_500m;
         source.TransfersTotal = -1_500m;
+        source.TransfersBooked = 1;
         await cache.RefreshAsync(CancellationToken.None);
 
         Assert.True(cache.TryGetFresh(out var state));
         Assert.Equal(10_500m, state.PeakEquity);
         Assert.Equal(-1_500m, state.TransfersTotal);
+    }
+
+    [Fact]
+    public async Task RefreshAsync_DepositAndWithdrawalOfOneAmountBookedSinceThePeakWasSeen_LedgersPeakWins()
+    {
+        var source = new GatedSource { Peak = 11_000m };
+        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        source.Release();
+        await cache.RefreshAsync(CancellationToken.None);
+        cache.ObserveEquity(12_000m);
+
+        // 1,000 deposited (the 12,000 seen here holds it) and 1,000 withdrawn: the net is back where it was, but two
+        // transfers were booked, and the Ledger's peak in today's money is 11,000.
+        source.TransfersBooked = 2;
+        await cache.RefreshAsync(CancellationToken.None);
+
+        Assert.True(cache.TryGetFresh(out var state));
+        Assert.Equal(11_000m, state.PeakEquity);
     }
 
     [Fact]
@@ -90,6 +109,7 @@ public sealed class RiskStateCacheTests
         // from before.
         source.Peak = 8_500m;
         source.TransfersTotal = -1_500m;
+        source.TransfersBooked = 1;
         var fresh = cache.RefreshAfterNowAsync(CancellationToken.None);
         source.Release();
 
@@ -107,6 +127,8 @@ public sealed class RiskStateCacheTests
 
         public decimal TransfersTotal { get; set; }
 
+        public long TransfersBooked { get; set; }
+
         public TaskCompletionSource Reading { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void Hold()
@@ -120,7 +142,7 @@ public sealed class RiskStateCacheTests
         public async Task<RiskState> LoadAsync(DateTimeOffset now, CancellationToken cancellationToken)
         {
             // What the Ledger said is fixed when the read happens; the answer arrives when the gate opens.
-            var read = new RiskState(KillSwitch, DateOnly.FromDateTime(now.UtcDateTime), 10_000m, 0m, Peak, now) { TransfersTotal = TransfersTotal };
+            var read = new RiskState(KillSwitch, DateOnly.FromDateTime(now.UtcDateTime), 10_000m, 0m, Peak, now) { TransfersTotal = TransfersTotal, TransfersBooked = TransfersBooked };
             Reading.TrySetResult();
             await gate.Task.WaitAsync(cancellationToken);
             return read;
