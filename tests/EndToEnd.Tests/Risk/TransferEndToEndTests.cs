@@ -35,9 +35,10 @@ public sealed class TransferEndToEndTests(AppHostFixture fixture)
             Assert.Equal("-1500", booked.Amount);
             Assert.Equal("USDT", booked.Asset);
 
-            // Past the 500 daily-loss and the 1,000 drawdown limits on the figures before the transfer; three monitor
-            // ticks (5 s apart) judge it in today's money.
-            await Task.Delay(TimeSpan.FromSeconds(16));
+            // Past the 500 daily-loss and the 1,000 drawdown limits on the figures before the transfer: three monitor
+            // ticks after the booking (each writes a snapshot) judge it in today's money.
+            var bookedAt = booked.RecordedAt.ToDateTimeOffset();
+            await WaitAsync(async () => await SnapshotsSinceAsync(ledger, bookedAt) >= 3, "three monitor ticks after the booking");
             var killSwitch = await risk.GetKillSwitchAsync(new GetKillSwitchRequest());
             Assert.False(killSwitch.Active, $"{killSwitch.Trigger}: {killSwitch.Reason}");
             var peak = await ledger.GetPeakEquityAsync(new GetPeakEquityRequest());
@@ -45,8 +46,9 @@ public sealed class TransferEndToEndTests(AppHostFixture fixture)
         }
         finally
         {
-            // The money back, for the tests that follow in this AppHost.
-            await TransferAsync(paper, 1_500m);
+            // The money back, booked before the tests that follow in this AppHost.
+            var deposit = await TransferAsync(paper, 1_500m);
+            await WaitAsync(async () => (await TransfersAsync(ledger)).Any(t => t.TranId == deposit), "the deposit booked in the Ledger");
         }
     }
 
@@ -68,6 +70,13 @@ public sealed class TransferEndToEndTests(AppHostFixture fixture)
             },
             Page = new PageRequest { PageSize = 500 },
         })).Transfers;
+
+    private static async Task<int> SnapshotsSinceAsync(LedgerService.LedgerServiceClient ledger, DateTimeOffset since) =>
+        (await ledger.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TimeRange { Start = Timestamp.FromDateTimeOffset(since), End = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddMinutes(1)) },
+            MaxPoints = 5000,
+        })).Points.Count;
 
     private static decimal Parse(string text) => decimal.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
 
