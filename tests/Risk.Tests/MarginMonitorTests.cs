@@ -28,20 +28,8 @@ namespace TradeEngine.Risk.Tests;
 [Collection(ServerCollection.Name)]
 public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer rabbit) : IAsyncLifetime
 {
-    /// <summary>
-    /// The monitor judges the day's loss by the UTC day, on the real clock its services share: a test that crossed
-    /// 00:00 UTC would see the day, and its loss, reset halfway. One that would start within two minutes of midnight
-    /// waits until it has passed (no test here runs that long).
-    /// </summary>
-    public async Task InitializeAsync()
-    {
-        var now = DateTimeOffset.UtcNow;
-        var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
-        if (midnight - now < TimeSpan.FromMinutes(2))
-        {
-            await Task.Delay(midnight - now + TimeSpan.FromSeconds(1));
-        }
-    }
+    /// <summary>The monitor judges the day's loss by the UTC day: no test here runs across 00:00 UTC.</summary>
+    public Task InitializeAsync() => UtcDay.AwayFromMidnightAsync();
 
     public Task DisposeAsync() => Task.CompletedTask;
 

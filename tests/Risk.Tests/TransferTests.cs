@@ -28,16 +28,8 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
     /// </summary>
     private static readonly Dictionary<string, string?> GuardOff = new() { ["Ledger:Transfers:SnapshotGuardSeconds"] = "0" };
 
-    /// <summary>As in MarginMonitorTests: a test must not cross 00:00 UTC, where the day (and its loss) starts again.</summary>
-    public async Task InitializeAsync()
-    {
-        var now = DateTimeOffset.UtcNow;
-        var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
-        if (midnight - now < TimeSpan.FromMinutes(2))
-        {
-            await Task.Delay(midnight - now + TimeSpan.FromSeconds(1));
-        }
-    }
+    /// <summary>The day's loss is judged by the UTC day: no test here runs across 00:00 UTC.</summary>
+    public Task InitializeAsync() => UtcDay.AwayFromMidnightAsync();
 
     public Task DisposeAsync() => Task.CompletedTask;
 

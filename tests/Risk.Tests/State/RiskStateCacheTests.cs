@@ -10,7 +10,7 @@ public sealed class RiskStateCacheTests
     public async Task RefreshAsync_KillSwitchTriggeredWhileLoading_TriggerSurvivesTheStaleLoad()
     {
         var source = new GatedSource();
-        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        var cache = Cache(source);
         source.Release();
         await cache.RefreshAsync(CancellationToken.None);
 
@@ -30,7 +30,7 @@ public sealed class RiskStateCacheTests
     public async Task RefreshAsync_LedgerHasNewerChange_LoadWins()
     {
         var source = new GatedSource { KillSwitch = new KillSwitchView(false, "operator", "reset", "alice", DateTimeOffset.UtcNow.AddSeconds(5)) };
-        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        var cache = Cache(source);
         source.Release();
         await cache.RefreshAsync(CancellationToken.None);
         cache.Apply(new KillSwitchView(true, "operator", "incident", "bob", DateTimeOffset.UtcNow));
@@ -45,7 +45,7 @@ public sealed class RiskStateCacheTests
     public async Task RefreshAsync_PeakSeenHereAndNoTransferBooked_SeenPeakKept()
     {
         var source = new GatedSource { Peak = 10_000m };
-        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        var cache = Cache(source);
         source.Release();
         await cache.RefreshAsync(CancellationToken.None);
         cache.ObserveEquity(11_000m);
@@ -61,7 +61,7 @@ public sealed class RiskStateCacheTests
     public async Task RefreshAsync_TransferBookedSinceThePeakWasSeen_LedgersPeakInTodaysMoneyWins()
     {
         var source = new GatedSource { Peak = 11_000m };
-        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        var cache = Cache(source);
         source.Release();
         await cache.RefreshAsync(CancellationToken.None);
         cache.ObserveEquity(12_000m);
@@ -82,7 +82,7 @@ public sealed class RiskStateCacheTests
     public async Task RefreshAsync_DepositAndWithdrawalOfOneAmountBookedSinceThePeakWasSeen_LedgersPeakWins()
     {
         var source = new GatedSource { Peak = 11_000m };
-        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        var cache = Cache(source);
         source.Release();
         await cache.RefreshAsync(CancellationToken.None);
         cache.ObserveEquity(12_000m);
@@ -100,7 +100,7 @@ public sealed class RiskStateCacheTests
     public async Task RefreshAfterNowAsync_LoadUnderWayReadBefore_AnswersALaterRead()
     {
         var source = new GatedSource { Peak = 10_000m };
-        var cache = new RiskStateCache(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
+        var cache = Cache(source);
         source.Hold();
         var underWay = cache.RefreshAsync(CancellationToken.None);
         await source.Reading.Task;
@@ -116,6 +116,9 @@ public sealed class RiskStateCacheTests
         Assert.Equal(10_000m, (await underWay).PeakEquity);
         Assert.Equal(8_500m, (await fresh).PeakEquity);
     }
+
+    private static RiskStateCache Cache(IRiskStateSource source) =>
+        new(source, TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new RiskOptions()), NullLogger<RiskStateCache>.Instance);
 
     private sealed class GatedSource : IRiskStateSource
     {
