@@ -131,11 +131,7 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
             }
         }
 
-        var hasMore = response.Events.Count > size;
-        while (response.Events.Count > size)
-        {
-            response.Events.RemoveAt(response.Events.Count - 1);
-        }
+        var hasMore = TrimToPage(response.Events, size);
 
         response.NextPageToken = response.Events.Count == 0 ? string.Empty : NextToken('f',
             PageCursor.Of(response.Events[^1].FundingTime.ToDateTimeOffset(), Guid.Parse(response.Events[^1].FundingEventId)), hasMore, filter);

@@ -218,6 +218,22 @@ public static class LedgerWire
         return count;
     }
 
+    /// <summary>
+    /// Drops the rows a page's query read past <paramref name="size"/> (it reads one more than the page to learn whether
+    /// more follow); true when there were any: more follow.
+    /// </summary>
+    public static bool TrimToPage<T>(Google.Protobuf.Collections.RepeatedField<T> rows, int size)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var hasMore = rows.Count > size;
+        while (rows.Count > size)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        return hasMore;
+    }
+
     /// <summary>The token of the next page (after <paramref name="last"/>), or empty when this page was the last.</summary>
     public static string NextToken(char kind, PageCursor last, bool hasMore, string filter)
     {

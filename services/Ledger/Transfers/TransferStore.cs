@@ -127,11 +127,7 @@ public sealed class TransferStore(NpgsqlDataSource dataSource, IdempotentWriter 
             }
         }
 
-        var hasMore = response.Transfers.Count > size;
-        while (response.Transfers.Count > size)
-        {
-            response.Transfers.RemoveAt(response.Transfers.Count - 1);
-        }
+        var hasMore = TrimToPage(response.Transfers, size);
 
         response.NextPageToken = response.Transfers.Count == 0 ? string.Empty : NextToken('t',
             PageCursor.Of(response.Transfers[^1].TransferredAt.ToDateTimeOffset(), Guid.Parse(response.Transfers[^1].TransferId)), hasMore, filter);
