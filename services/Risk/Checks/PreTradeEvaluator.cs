@@ -32,8 +32,8 @@ public readonly record struct PreTradeOutcome(RiskDecision Decision, MarginHealt
 /// through the Ledger (cached), judged by Domain's <see cref="PreTradeCheck"/>. An account already inside the margin
 /// buffer may open nothing new (MARGIN_HEALTH_REDUCE_ONLY). A daily-loss or drawdown breach latches the kill switch;
 /// the denial is answered even when the Ledger cannot take the latch (it is owed: <see cref="KillSwitchService.LatchAsync"/>).
-/// Before it latches, the venue's transfers not booked yet are booked (<see cref="ITransferCheck"/>) and, if there were
-/// any, the check is judged again in today's money: a withdrawal is no loss.
+/// Before it latches, the venue's transfers not booked yet are booked (<see cref="ITransferCheck"/>) and the check is
+/// judged again on a read of the Ledger made after that, in today's money: a withdrawal is no loss.
 /// </summary>
 public sealed class PreTradeEvaluator(
     RiskStateCache cache, KillSwitchService killSwitch, EquityBaseline baseline, ITransferCheck transfers, IOptions<RiskOptions> options)
