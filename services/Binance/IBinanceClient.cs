@@ -69,10 +69,11 @@ public interface IBinanceClient
     Task<IReadOnlyList<IncomeEntry>> GetIncomeHistoryAsync(IncomeQuery query, CancellationToken ct = default);
 
     /// <summary>
-    /// Every income row of one type in [from, to] of one symbol, or of the whole account when <paramref name="symbol"/>
-    /// is null (TRANSFER rows carry no symbol), oldest first, however many requests it takes.
+    /// Every income row of one type, or of every type when <paramref name="type"/> is null, in [from, to] of one symbol,
+    /// or of the whole account when <paramref name="symbol"/> is null (transfer rows carry no symbol), oldest first,
+    /// however many requests it takes.
     /// </summary>
-    IAsyncEnumerable<IncomeEntry> GetIncomeHistoryPagedAsync(string? symbol, IncomeType type, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default);
+    IAsyncEnumerable<IncomeEntry> GetIncomeHistoryPagedAsync(string? symbol, IncomeType? type, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default);
 
     Task<IReadOnlyList<UserTrade>> GetUserTradesAsync(UserTradesQuery query, CancellationToken ct = default);
 }

@@ -106,6 +106,11 @@ internal static class BinanceParse
         "FUNDING_FEE" => IncomeType.FundingFee,
         "COMMISSION" => IncomeType.Commission,
         "INSURANCE_CLEAR" => IncomeType.InsuranceClear,
+        "INTERNAL_TRANSFER" => IncomeType.InternalTransfer,
+        "CROSS_COLLATERAL_TRANSFER" => IncomeType.CrossCollateralTransfer,
+        "STRATEGY_UMFUTURES_TRANSFER" => IncomeType.StrategyUmFuturesTransfer,
+        "COIN_SWAP_DEPOSIT" => IncomeType.CoinSwapDeposit,
+        "COIN_SWAP_WITHDRAW" => IncomeType.CoinSwapWithdraw,
         _ => IncomeType.Other,
     };
 

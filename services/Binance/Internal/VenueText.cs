@@ -42,6 +42,11 @@ internal static class VenueText
         IncomeType.FundingFee => "FUNDING_FEE",
         IncomeType.Commission => "COMMISSION",
         IncomeType.InsuranceClear => "INSURANCE_CLEAR",
+        IncomeType.InternalTransfer => "INTERNAL_TRANSFER",
+        IncomeType.CrossCollateralTransfer => "CROSS_COLLATERAL_TRANSFER",
+        IncomeType.StrategyUmFuturesTransfer => "STRATEGY_UMFUTURES_TRANSFER",
+        IncomeType.CoinSwapDeposit => "COIN_SWAP_DEPOSIT",
+        IncomeType.CoinSwapWithdraw => "COIN_SWAP_WITHDRAW",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a queryable income type"),
     };
 }
