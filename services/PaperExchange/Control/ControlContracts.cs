@@ -44,8 +44,9 @@ public sealed record ResetRequest(decimal? Balance = null);
 
 /// <summary>
 /// A transfer into (positive <see cref="Amount"/>) or out of (negative) the futures account's cross wallet; the asset
-/// defaults to USDT, the only one the simulated account holds.
+/// defaults to USDT, the only one the simulated account holds. <see cref="Type"/> is the income type it is booked as,
+/// one of Binance's capital flows (<see cref="Engine.PaperEngine.TransferTypes"/>); TRANSFER when absent.
 /// </summary>
-public sealed record TransferRequest(decimal? Amount, string? Asset = null);
+public sealed record TransferRequest(decimal? Amount, string? Asset = null, string? Type = null);
 
 public sealed record ClockResponse(long ServerTime, double Speed);

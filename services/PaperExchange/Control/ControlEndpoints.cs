@@ -94,7 +94,7 @@ public static class ControlEndpoints
 
             try
             {
-                return Results.Ok(e.Transfer(amount, r.Asset));
+                return Results.Ok(e.Transfer(amount, r.Asset, r.Type));
             }
             catch (DomainException ex)
             {

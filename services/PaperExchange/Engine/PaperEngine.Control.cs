@@ -13,8 +13,8 @@ public sealed record MarketSummary(
 
 public sealed record PositionSummary(string Symbol, decimal Amount, decimal EntryPrice, int Leverage, bool Isolated, decimal IsolatedWallet, decimal? LiquidationPrice);
 
-/// <summary>A transfer booked by <see cref="PaperEngine.Transfer"/>: its income row's tranId and time, and the cross wallet after it.</summary>
-public sealed record TransferResult(long TranId, long Time, string Asset, decimal Amount, decimal CrossWalletBalance);
+/// <summary>A transfer booked by <see cref="PaperEngine.Transfer"/>: its income row's tranId, time and type, and the cross wallet after it.</summary>
+public sealed record TransferResult(long TranId, long Time, string Asset, decimal Amount, decimal CrossWalletBalance, string IncomeType);
 
 public sealed record EngineSummary(
     long ServerTime,
@@ -235,13 +235,30 @@ public sealed partial class PaperEngine
     }
 
     /// <summary>
-    /// A transfer into (positive) or out of (negative) the futures account's cross wallet, as a deposit from or a
-    /// withdrawal to the spot wallet is on Binance: an income row of type TRANSFER (symbol "", info "TRANSFER") with a
-    /// fresh tranId. Refused, with nothing changed: zero, more than 8 decimals (Binance books 8), another asset than the
-    /// account's (USDT), or a withdrawal above the max withdraw amount the account endpoints show.
+    /// The income types money moves into or out of the futures wallet under on Binance (GET /fapi/v1/income's capital
+    /// flows), as <see cref="Transfer"/> books them: TRANSFER (the spot or funding wallet), INTERNAL_TRANSFER (another
+    /// account, e.g. a sub-account), CROSS_COLLATERAL_TRANSFER, STRATEGY_UMFUTURES_TRANSFER (a strategy sub-account),
+    /// COIN_SWAP_DEPOSIT and COIN_SWAP_WITHDRAW.
     /// </summary>
-    public TransferResult Transfer(decimal amount, string? asset)
+    public static IReadOnlyList<string> TransferTypes { get; } =
+        ["TRANSFER", "INTERNAL_TRANSFER", "CROSS_COLLATERAL_TRANSFER", "STRATEGY_UMFUTURES_TRANSFER", "COIN_SWAP_DEPOSIT", "COIN_SWAP_WITHDRAW"];
+
+    /// <summary>
+    /// A transfer into (positive) or out of (negative) the futures account's cross wallet, as a deposit from or a
+    /// withdrawal to the spot wallet is on Binance: an income row of <paramref name="type"/> (one of
+    /// <see cref="TransferTypes"/>, TRANSFER when null; symbol "", info the type's name, as Binance's documented TRANSFER
+    /// row shows) with a fresh tranId. Refused, with nothing changed: another type, zero, more than 8 decimals (Binance
+    /// books 8), another asset than the account's (USDT), or a withdrawal above the max withdraw amount the account
+    /// endpoints show.
+    /// </summary>
+    public TransferResult Transfer(decimal amount, string? asset, string? type = null)
     {
+        type ??= "TRANSFER";
+        if (!TransferTypes.Contains(type, StringComparer.Ordinal))
+        {
+            throw new DomainException("type", $"must be one of {string.Join(", ", TransferTypes)} (the income types money moves in or out under), not '{type}'");
+        }
+
         if (asset is not null && !string.Equals(asset, Asset, StringComparison.Ordinal))
         {
             throw new DomainException("asset", $"must be {Asset}: the simulated account holds no other asset");
@@ -269,9 +286,9 @@ public sealed partial class PaperEngine
             }
 
             _crossWallet += amount;
-            var row = AddIncome("", "TRANSFER", amount, now, "");
+            var row = AddIncome("", type, amount, now, "");
             _version++;
-            return new TransferResult(row.TranId, row.Time, row.Asset, amount, _crossWallet);
+            return new TransferResult(row.TranId, row.Time, row.Asset, amount, _crossWallet, row.IncomeType);
         }
     }
 

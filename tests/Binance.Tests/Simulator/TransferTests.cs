@@ -57,6 +57,10 @@ public class TransferTests : PaperTest
     [InlineData("""{"amount":"-10000.00000001"}""", "maxWithdrawAmount")]
     [InlineData("""{"amount":"0.000000001"}""", "8 decimals")]
     [InlineData("""{"amount":"5","asset":"BTC"}""", "asset")]
+    [InlineData("""{"amount":"5","type":"REALIZED_PNL"}""", "type")]
+    [InlineData("""{"amount":"-5","type":"COMMISSION"}""", "type")]
+    [InlineData("""{"amount":"5","type":"internal_transfer"}""", "type")]
+    [InlineData("""{"amount":"5","type":""}""", "type")]
     [InlineData("""{"amount":"ten"}""", null)]
     [InlineData("""not json""", null)]
     public async Task Transfer_RefusedRequest_400AndNothingChanged(string body, string? says)

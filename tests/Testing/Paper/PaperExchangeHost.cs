@@ -171,12 +171,13 @@ public sealed class PaperExchangeHost : WebApplicationFactory<PaperOptions>
     }
 
     /// <summary>
-    /// A transfer into (positive) or out of (negative) the futures account (POST /paper/v1/transfer): a TRANSFER income
-    /// row with a fresh tranId. Throws when the simulator refuses it.
+    /// A transfer into (positive) or out of (negative) the futures account (POST /paper/v1/transfer): an income row of
+    /// <paramref name="type"/> (a capital-flow type; TRANSFER when null) with a fresh tranId. Throws when the simulator
+    /// refuses it.
     /// </summary>
-    public async Task<TransferResult> TransferAsync(decimal amount, string? asset = null)
+    public async Task<TransferResult> TransferAsync(decimal amount, string? asset = null, string? type = null)
     {
-        using var response = await Http.PostAsJsonAsync("paper/v1/transfer", new TransferRequest(amount, asset)).ConfigureAwait(false);
+        using var response = await Http.PostAsJsonAsync("paper/v1/transfer", new TransferRequest(amount, asset, type)).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"paper/v1/transfer answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}");
