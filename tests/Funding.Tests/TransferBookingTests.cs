@@ -140,6 +140,43 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
     }
 
     /// <summary>
+    /// Money moved by other capital-flow types than TRANSFER beside real trades: a withdrawal to a sub-account
+    /// (INTERNAL_TRANSFER, which read as PnL was a loss that could latch the kill switch) and a coin swap's deposit
+    /// (COIN_SWAP_DEPOSIT) are booked with their signed amounts, in the one income read of every type the run makes; the
+    /// trades' REALIZED_PNL, COMMISSION and FUNDING_FEE rows, in the same answer, are PnL and not booked.
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_InternalTransferAndCoinSwapBesideTrades_CapitalFlowsBookedTradingIncomeNot()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        var venue = world.Paper.CreateClient();
+        await world.Paper.SetFundingRateAsync("BTCUSDT", 0.0005m);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "open");
+        await world.Paper.AdvanceAsync(TimeSpan.FromHours(8));
+        var withdrawal = await world.Paper.TransferAsync(-1_500m, type: "INTERNAL_TRANSFER");
+        var swapIn = await world.Paper.TransferAsync(250.75m, type: "COIN_SWAP_DEPOSIT");
+        await world.Paper.SetPriceAsync("BTCUSDT", 61_000m);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.010m), "close");
+        var income = await venue.GetIncomeHistoryPagedAsync(null, null, FundingWorld.Start.AddDays(-1), FundingWorld.Start.AddDays(1)).ToListAsync();
+        Assert.Single(income, e => e.IncomeType == IncomeType.RealizedPnl && e.Income != 0m);
+        Assert.Single(income, e => e.IncomeType == IncomeType.FundingFee && e.Income != 0m);
+        Assert.Equal(2, income.Count(e => e.IncomeType == IncomeType.Commission && e.Income < 0m));
+        var incomeReads = await world.Paper.RequestCountAsync("GET /fapi/v1/income");
+
+        var run = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        Assert.Equal(1, await world.Paper.RequestCountAsync("GET /fapi/v1/income") - incomeReads);
+        Assert.Equal((3, Opening - 1_500m + 250.75m), (run.Booked, Amount(run.BookedNet)));
+        var booked = (await world.LedgerTransfersAsync()).Transfers;
+        Assert.Equal(3, booked.Count);
+        Assert.Single(booked, t => t.TranId == Id(withdrawal) && Amount(t.Amount) == -1_500m && t.Asset == "USDT");
+        Assert.Single(booked, t => t.TranId == Id(swapIn) && Amount(t.Amount) == 250.75m && t.Asset == "USDT");
+        var trading = income.Where(e => e.IncomeType is IncomeType.RealizedPnl or IncomeType.Commission or IncomeType.FundingFee)
+            .Select(e => e.TranId.ToString(CultureInfo.InvariantCulture)).ToHashSet();
+        Assert.DoesNotContain(booked, t => trading.Contains(t.TranId));
+    }
+
+    /// <summary>
     /// The Ledger refuses one transfer (an amount with 9 decimal places, which the venue client's strict parsing takes but
     /// the Ledger's money does not: INVALID_ARGUMENT): it is passed over, the transfer after it is booked by the same
     /// run, and the refused one is not offered again (the next run books nothing and fails nothing).

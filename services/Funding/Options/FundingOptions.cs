@@ -20,15 +20,19 @@ public sealed class FundingOptions
 }
 
 /// <summary>
-/// Section <c>Funding:Transfers</c>: booking the venue's transfers into and out of the futures account (Binance's TRANSFER
-/// income) in the Ledger, so a deposit or a withdrawal is not read as trading PnL.
+/// Section <c>Funding:Transfers</c>: booking the venue's transfers into and out of the futures account (Binance's
+/// capital-flow income: TRANSFER, INTERNAL_TRANSFER, CROSS_COLLATERAL_TRANSFER, STRATEGY_UMFUTURES_TRANSFER,
+/// COIN_SWAP_DEPOSIT, COIN_SWAP_WITHDRAW) in the Ledger, so a deposit or a withdrawal is not read as trading PnL.
 /// </summary>
 public sealed class FundingTransferOptions
 {
     /// <summary>The poller (with venue API credentials and a Ledger); BookTransfers answers either way.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>How often (real seconds) the venue's transfers are read; each read is one income request (weight 30) a 7-day span.</summary>
+    /// <summary>
+    /// How often (real seconds) the venue's transfers are read; each read is one income request (weight 30) a 7-day span
+    /// and 1,000 rows, of every income type at once (the capital flows are kept), not one per type.
+    /// </summary>
     public int PollSeconds { get; set; } = 10;
 
     /// <summary>At start, transfers this far back (days, 1..90: the venue keeps three months of income) are read and booked.</summary>

@@ -13,9 +13,13 @@ namespace TradeEngine.Funding.Transfers;
 public readonly record struct TransferRun(int Booked, decimal BookedNet);
 
 /// <summary>
-/// Books the venue's transfers into and out of the futures account (Binance's income of type TRANSFER, for the whole
-/// account) in the Ledger (LogTransfer), so a deposit or a withdrawal is not read as trading PnL. Amount = the income
-/// (positive into the account), transferred_at = the income's time, keyed <c>transfer:{venue}:{tranId}</c>.
+/// Books the venue's transfers into and out of the futures account in the Ledger (LogTransfer), so a deposit or a
+/// withdrawal is not read as trading PnL. A transfer is income of any capital-flow type (<see cref="IncomeTypes.IsCapitalFlow"/>:
+/// TRANSFER, INTERNAL_TRANSFER, CROSS_COLLATERAL_TRANSFER, STRATEGY_UMFUTURES_TRANSFER, COIN_SWAP_DEPOSIT,
+/// COIN_SWAP_WITHDRAW), for the whole account: a withdrawal to a sub-account (INTERNAL_TRANSFER) is no loss either. Every
+/// other type (REALIZED_PNL, FUNDING_FEE, COMMISSION, INSURANCE_CLEAR, rebates, bonuses, types the client does not name)
+/// is PnL and not booked. Amount = the income (positive into the account), transferred_at = the income's time, keyed
+/// <c>transfer:{venue}:{tranId}</c> whatever the type.
 /// Only transfers of the account's margin asset (<see cref="FundingTransferOptions.Asset"/>, USDT) are booked: equity is the
 /// account's USDT figures, and the Ledger sums transfers as money of that asset, so a BNB transfer (for the fee discount)
 /// booked as its number of coins would hide a loss or read as a drawdown. Another asset's transfer is skipped with a
@@ -23,7 +27,8 @@ public readonly record struct TransferRun(int Booked, decimal BookedNet);
 /// is logged as an error and passed over, so it does not hold back the transfers after it.
 /// </summary>
 /// <remarks>
-/// The watermark (in memory) is where the next read starts, inclusive: at first <see cref="FundingTransferOptions.LookBackDays"/>
+/// Each run makes one paged read of every income type (the endpoint weighs 30: one read per capital-flow type every
+/// poll would spend six times that) and keeps the capital flows. The watermark (in memory) is where the next read starts, inclusive: at first <see cref="FundingTransferOptions.LookBackDays"/>
 /// before now. A run that booked everything it read moves it to <see cref="Overlap"/> before the read's end (each entry
 /// up to there was booked; the overlap finds a transfer the venue lists a little late); a run that stopped at an entry
 /// (the venue or the Ledger failed) leaves it, so that entry and the ones after it are read again. The entries booked
@@ -131,9 +136,13 @@ public sealed partial class TransferBooker(
         var entries = new List<IncomeEntry>();
         try
         {
-            await foreach (var entry in venue.GetIncomeHistoryPagedAsync(null, IncomeType.Transfer, from, to, cancellationToken).ConfigureAwait(false))
+            // Every type in one read, the capital flows kept: trading PnL, funding and fees stay PnL.
+            await foreach (var entry in venue.GetIncomeHistoryPagedAsync(null, null, from, to, cancellationToken).ConfigureAwait(false))
             {
-                entries.Add(entry);
+                if (IncomeTypes.IsCapitalFlow(entry.IncomeType))
+                {
+                    entries.Add(entry);
+                }
             }
         }
         catch (BinanceException ex)
@@ -177,7 +186,7 @@ public sealed partial class TransferBooker(
                 return false;
             }
 
-            LogBooked(logger, venueName, entry.TranId, entry.Income, entry.Asset, entry.Time);
+            LogBooked(logger, venueName, entry.TranId, entry.RawIncomeType, entry.Income, entry.Asset, entry.Time);
             return true;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
@@ -211,8 +220,8 @@ public sealed partial class TransferBooker(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Booked transfer {Venue}:{TranId} of {Amount} {Asset} at {Time}")]
-    private static partial void LogBooked(ILogger logger, string venue, long tranId, decimal amount, string asset, DateTimeOffset time);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Booked transfer {Venue}:{TranId} ({IncomeType}) of {Amount} {Asset} at {Time}")]
+    private static partial void LogBooked(ILogger logger, string venue, long tranId, string incomeType, decimal amount, string asset, DateTimeOffset time);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transfer {Venue}:{TranId} is booked in the Ledger with another payload; skipped: {Error}")]
     private static partial void LogConflict(ILogger logger, string venue, long tranId, string error);
