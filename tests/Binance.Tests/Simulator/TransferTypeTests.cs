@@ -134,3 +134,43 @@ public class TransferTypeTests : PaperTest
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 }
+
+/// <summary>
+/// Binance keeps a tranId unique per income type only: two rows of different types may share one. The simulator never
+/// gives one twice, so its saved state is edited to hold such a pair; the all-types paged read gives both.
+/// </summary>
+public sealed class IncomeTranIdAcrossTypesTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 1, TimeSpan.Zero);
+    private readonly string _dir = Directory.CreateTempSubdirectory("paper-types-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task GetIncomeHistoryPagedAsync_NoTypeTwoTypesShareATranId_BothGiven()
+    {
+        var file = Path.Combine(_dir, "paper.json");
+        var settings = new Dictionary<string, string?> { ["Paper:StateFile"] = file };
+        long shared;
+        long other;
+        await using (var first = await PaperExchangeHost.StartAsync(settings, start: Start, clockSpeed: 0))
+        {
+            shared = (await first.TransferAsync(5m)).TranId;
+            other = (await first.TransferAsync(-2m, type: "INTERNAL_TRANSFER")).TranId;
+        }
+
+        var state = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(file))!.AsObject();
+        var income = state.Single(p => string.Equals(p.Key, "income", StringComparison.OrdinalIgnoreCase)).Value!.AsArray();
+        var row = income.OfType<System.Text.Json.Nodes.JsonObject>()
+            .Single(r => r.Single(p => string.Equals(p.Key, "tranId", StringComparison.OrdinalIgnoreCase)).Value!.GetValue<long>() == other);
+        row[row.Single(p => string.Equals(p.Key, "tranId", StringComparison.OrdinalIgnoreCase)).Key] = shared;
+        await File.WriteAllTextAsync(file, state.ToJsonString());
+
+        await using var second = await PaperExchangeHost.StartAsync(settings, start: Start, clockSpeed: 0);
+        var all = await second.CreateClient().GetIncomeHistoryPagedAsync(null, null, Start.AddMinutes(-1), Start.AddHours(1)).ToListAsync();
+
+        Assert.Equal(
+            [(IncomeType.Transfer, 5m), (IncomeType.InternalTransfer, -2m)],
+            all.Where(e => e.TranId == shared).Select(e => (e.IncomeType, e.Income)));
+    }
+}
