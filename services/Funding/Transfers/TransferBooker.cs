@@ -47,7 +47,8 @@ public sealed partial class TransferBooker(
     public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(1);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<long, DateTimeOffset> _done = [];
+    // By income type and tranId: Binance keeps a tranId unique per type only.
+    private readonly Dictionary<(string Type, long TranId), DateTimeOffset> _done = [];
     private DateTimeOffset? _watermark;
 
     /// <summary>Transfers are read from the venue's signed income endpoint: without API credentials there is nothing to read.</summary>
@@ -87,7 +88,7 @@ public sealed partial class TransferBooker(
         var net = 0m;
         foreach (var entry in entries.OrderBy(e => e.Time).ThenBy(e => e.TranId))
         {
-            if (_done.ContainsKey(entry.TranId))
+            if (_done.ContainsKey((entry.RawIncomeType, entry.TranId)))
             {
                 continue;
             }
@@ -96,7 +97,7 @@ public sealed partial class TransferBooker(
             {
                 // Not the margin asset: equity (and every transfer the Ledger sums) is in it, so this one is not booked.
                 LogOtherAssetSkipped(logger, settings.Venue, entry.TranId, entry.Asset, entry.Income, settings.Transfers.Asset);
-                _done[entry.TranId] = entry.Time;
+                _done[(entry.RawIncomeType, entry.TranId)] = entry.Time;
                 continue;
             }
 
@@ -104,7 +105,7 @@ public sealed partial class TransferBooker(
             {
                 // Nothing moved (the Ledger books no zero transfer): nothing to keep out of PnL.
                 LogZeroSkipped(logger, settings.Venue, entry.TranId);
-                _done[entry.TranId] = entry.Time;
+                _done[(entry.RawIncomeType, entry.TranId)] = entry.Time;
                 continue;
             }
 
@@ -114,7 +115,7 @@ public sealed partial class TransferBooker(
                 net += entry.Income;
             }
 
-            _done[entry.TranId] = entry.Time;
+            _done[(entry.RawIncomeType, entry.TranId)] = entry.Time;
         }
 
         // Every entry up to the read's end is booked: the next read starts an overlap before it.
