@@ -48,6 +48,9 @@ public sealed class LedgerGrpcService(
     public override Task<LogRiskEventResponse> LogRiskEvent(LogRiskEventRequest request, ServerCallContext context) =>
         riskEvents.LogAsync(request, context.CancellationToken);
 
+    public override Task<GetRiskEventsResponse> GetRiskEvents(GetRiskEventsRequest request, ServerCallContext context) =>
+        riskEvents.ListAsync(request, context.CancellationToken);
+
     public override Task<LogFundingEventResponse> LogFundingEvent(LogFundingEventRequest request, ServerCallContext context) =>
         funding.LogAsync(request, context.CancellationToken);
 
