@@ -1,4 +1,3 @@
-using System.Globalization;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using TradeEngine.Contracts.Events;
@@ -23,7 +22,9 @@ namespace TradeEngine.Risk.Monitor;
 /// <see cref="KillSwitchService.LatchAsync"/> (on in this process at once, written in the background until it lands,
 /// across midnight too: the switch is a latch, on until an operator resets it, as if the Ledger had taken it in time);
 /// one the call could not even hand over (the monitor stopping) is retried each tick (a daily-loss one only within its
-/// UTC day).
+/// UTC day). Each alert, and each return to Ok after one, is recorded in the Ledger (<see cref="MarginEpisodeLog"/>), and a
+/// restarted monitor reads the record back before its first alert: an episode still open has its alert published again
+/// under the same event id, which the consumers' inbox takes as done.
 /// </summary>
 public sealed partial class MarginMonitor(
     IAccountSource accounts,
@@ -62,6 +63,23 @@ public sealed partial class MarginMonitor(
     /// it, or the loss was made good), until the switch is on. The first cause is kept.
     /// </summary>
     private (string Trigger, string Reason, string Metric, string Limit, DateOnly Day)? _pendingLatch;
+
+    private readonly MarginEpisodeLog _episodes = new(ledger);
+
+    /// <summary>
+    /// Whether the Ledger's record of the last episode has been read (<see cref="ResumeEpisodeAsync"/>): tried each tick
+    /// until it is, or until this process raises an alert without it (de-risking beats silence).
+    /// </summary>
+    private bool _episodeRead;
+
+    /// <summary>
+    /// The event id of the alert of the episode under way (raised here, or found open in the Ledger at start): its
+    /// recovery is recorded when the state is Ok again, retried each tick while it is.
+    /// </summary>
+    private Guid? _openEpisode;
+
+    /// <summary>The event id whose alert is recorded in the Ledger: an alert raised again under it is not recorded twice.</summary>
+    private Guid? _recorded;
 
     /// <summary>The margin state of the last tick (for health and tests).</summary>
     public MarginAction LastAction => _last;
@@ -123,11 +141,27 @@ public sealed partial class MarginMonitor(
         }
 
         var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
+        if (!_episodeRead)
+        {
+            await ResumeEpisodeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (_unconfirmed is { } unconfirmed && unconfirmed.Action != action)
         {
             // The state the unconfirmed alert was raised for is over: a later episode of it is a new alert, with an id of
             // its own (the consumers took the old id once, and would take a new alert under it as done).
             _unconfirmed = null;
+        }
+
+        if (action == MarginAction.Ok && _openEpisode is { } open)
+        {
+            await TryAsync(async () =>
+            {
+                var ratio = Wire.Format(RecordedRatio(health.Ratio));
+                var reason = health.Ratio is null ? "No positions: back to Ok" : $"Margin ratio {ratio} clear of the Reduce boundary and its band: back to Ok";
+                await _episodes.LogRecoveredAsync(open, reason, ratio, Wire.Format(1m + limits.LiquidationBuffer + RecoveryBand), now, cancellationToken).ConfigureAwait(false);
+                _openEpisode = null;
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         if (action == _last)
@@ -138,6 +172,13 @@ public sealed partial class MarginMonitor(
         LogStateChanged(logger, _last, action, Wire.Format(health.Ratio));
         if (action is MarginAction.Reduce or MarginAction.LiquidateAll)
         {
+            if (!_episodeRead)
+            {
+                // The Ledger could not be read: the alert goes out under a new id rather than not at all.
+                LogEpisodeUnread(logger, action);
+                _episodeRead = true;
+            }
+
             // Only a published alert moves the state on: if publishing fails, the next tick raises it again.
             await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
         }
@@ -190,6 +231,19 @@ public sealed partial class MarginMonitor(
 
         var eventId = _unconfirmed is { } kept && kept.Action == health.Action ? kept.EventId : NewId.NextGuid();
         _unconfirmed = (health.Action, eventId);
+        _openEpisode = eventId;
+        if (_recorded != eventId)
+        {
+            // Recorded before it is published: a monitor that stops between the two leaves the record a restarted one
+            // resumes the episode from (the alert under the same id: acted on if it never went out, dropped if it did).
+            await TryAsync(async () =>
+            {
+                await _episodes.LogAlertAsync(health.Action, eventId, reason, ratio,
+                    liquidate ? "1" : Wire.Format(1m + evaluator.Limits.LiquidationBuffer), now, cancellationToken).ConfigureAwait(false);
+                _recorded = eventId;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             await alerts.PublishAsync(new MarginAlertRaised(
@@ -206,12 +260,33 @@ public sealed partial class MarginMonitor(
 
         _unconfirmed = null;
         LogAlert(logger, health.Action, ratio);
+    }
 
-        var stamp = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        await TryAsync(() => killSwitch.LogEventAsync(
-            $"margin:{health.Action}:{stamp}", liquidate ? "margin_liquidate_all" : "margin_reduce",
-            liquidate ? Ledger.V1.RiskEventSeverity.Critical : Ledger.V1.RiskEventSeverity.Warning,
-            reason, ratio, Wire.Format(1m + evaluator.Limits.LiquidationBuffer), cancellationToken), cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Reads the Ledger's record of the last episode (before this process's first alert). An alert not followed by a
+    /// recovery is kept as this monitor's unconfirmed alert of that action, so an alert for the same state goes out under
+    /// its event id; with the account Ok the tick records the recovery. A Ledger that cannot be read is tried next tick.
+    /// </summary>
+    private async Task ResumeEpisodeAsync(CancellationToken cancellationToken)
+    {
+        (MarginAction Action, Guid EventId)? open;
+        try
+        {
+            open = await _episodes.ReadOpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStepFailed(logger, ex.GetType().Name, ex.Message);
+            return;
+        }
+
+        _episodeRead = true;
+        if (open is { } episode)
+        {
+            _unconfirmed = episode;
+            _openEpisode = episode.EventId;
+            _recorded = episode.EventId;
+        }
     }
 
     private async Task LatchPendingAsync(RiskState state, CancellationToken cancellationToken)
@@ -312,6 +387,9 @@ public sealed partial class MarginMonitor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Margin state {Previous} -> {Current} (ratio {Ratio})")]
     private static partial void LogStateChanged(ILogger logger, MarginAction previous, MarginAction current, string ratio);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode record could not be read from the Ledger: {Action} alert raised under a new event id (a restart during an episode may act on it twice)")]
+    private static partial void LogEpisodeUnread(ILogger logger, MarginAction action);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert raised: {Action} (ratio {Ratio})")]
     private static partial void LogAlert(ILogger logger, MarginAction action, string ratio);
