@@ -387,7 +387,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     /// For a single cross long: a price inside the 15 % buffer but above the exchange liquidation price, and one below
     /// it (at or under maintenance), each checked with Domain.
     /// </summary>
-    private static (decimal Reduce, decimal LiquidateAll) Prices(AccountView account)
+    internal static (decimal Reduce, decimal LiquidateAll) Prices(AccountView account)
     {
         var position = Assert.Single(account.Positions);
         var brackets = BracketTables.For(new Symbol("BTCUSDT"));
@@ -404,7 +404,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>A fresh simulator account of <paramref name="balance"/> USDT holding 0.1 BTCUSDT long at 20x, read through the Binance client.</summary>
-    private static async Task<VenueAccountSource> OpenTenthBitcoinAt20xAsync(PaperExchangeHost paper, ServiceProvider provider, decimal balance, string clientOrderId)
+    internal static async Task<VenueAccountSource> OpenTenthBitcoinAt20xAsync(PaperExchangeHost paper, ServiceProvider provider, decimal balance, string clientOrderId)
     {
         await paper.ResetAsync(balance);
         var venue = provider.GetRequiredService<IBinanceClient>();
@@ -415,7 +415,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
 
     /// <summary>The account's margin health with its one BTCUSDT position marked at <paramref name="price"/>.</summary>
     /// <summary>A price (to 0.1, from <paramref name="from"/> up) clear of the recovery band above the Reduce boundary, plus 1.</summary>
-    private static decimal RecoveredPrice(AccountView account, decimal from)
+    internal static decimal RecoveredPrice(AccountView account, decimal from)
     {
         var recovered = from;
         while (HealthAt(account, recovered).Ratio < 1m + RiskLimits.HardLiquidationBuffer + MarginMonitor.RecoveryBand)
@@ -440,7 +440,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await command.ExecuteNonQueryAsync();
     }
 
-    private static ServiceProvider VenueClient(PaperExchangeHost paper)
+    internal static ServiceProvider VenueClient(PaperExchangeHost paper)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(paper.BinanceSettings()).Build();
         var services = new ServiceCollection();
