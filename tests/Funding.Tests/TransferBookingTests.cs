@@ -169,11 +169,35 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
         Assert.Equal((3, Opening - 1_500m + 250.75m), (run.Booked, Amount(run.BookedNet)));
         var booked = (await world.LedgerTransfersAsync()).Transfers;
         Assert.Equal(3, booked.Count);
-        Assert.Single(booked, t => t.TranId == Id(withdrawal) && Amount(t.Amount) == -1_500m && t.Asset == "USDT");
-        Assert.Single(booked, t => t.TranId == Id(swapIn) && Amount(t.Amount) == 250.75m && t.Asset == "USDT");
+        Assert.Single(booked, t => t.TranId == "INTERNAL_TRANSFER:" + Id(withdrawal) && Amount(t.Amount) == -1_500m && t.Asset == "USDT");
+        Assert.Single(booked, t => t.TranId == "COIN_SWAP_DEPOSIT:" + Id(swapIn) && Amount(t.Amount) == 250.75m && t.Asset == "USDT");
         var trading = income.Where(e => e.IncomeType is IncomeType.RealizedPnl or IncomeType.Commission or IncomeType.FundingFee)
             .Select(e => e.TranId.ToString(CultureInfo.InvariantCulture)).ToHashSet();
-        Assert.DoesNotContain(booked, t => trading.Contains(t.TranId));
+        Assert.DoesNotContain(booked, t => trading.Contains(t.TranId.Split(':')[^1]));
+    }
+
+    /// <summary>
+    /// Binance keeps a tranId unique per income type only: a TRANSFER deposit and an INTERNAL_TRANSFER withdrawal under
+    /// one tranId (the venue's answer rewritten to hold the pair; the simulator never repeats one) are two transfers, both
+    /// booked. Keyed in the Ledger by the number alone, the second was refused as the first's twin (ALREADY_EXISTS) and its
+    /// withdrawal read as a loss.
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_TwoTypesShareATranId_BothBooked()
+    {
+        var rows = new IncomeRows();
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, rewriteVenueAnswer: rows.Rewrite);
+        var deposit = await world.Paper.TransferAsync(120m);
+        var withdrawal = await world.Paper.TransferAsync(-70m, type: "INTERNAL_TRANSFER");
+        rows.Change(withdrawal.TranId, row => row["tranId"] = deposit.TranId);
+
+        var run = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        Assert.True(rows.Served(withdrawal.TranId) >= 1, "the withdrawal's row was served under the deposit's tranId");
+        Assert.Equal((3, Opening + 120m - 70m), (run.Booked, Amount(run.BookedNet)));
+        var booked = (await world.LedgerTransfersAsync()).Transfers;
+        Assert.Single(booked, t => t.TranId == Id(deposit) && Amount(t.Amount) == 120m);
+        Assert.Single(booked, t => t.TranId == "INTERNAL_TRANSFER:" + Id(deposit) && Amount(t.Amount) == -70m);
     }
 
     /// <summary>

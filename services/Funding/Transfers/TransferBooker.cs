@@ -19,7 +19,7 @@ public readonly record struct TransferRun(int Booked, decimal BookedNet);
 /// COIN_SWAP_WITHDRAW), for the whole account: a withdrawal to a sub-account (INTERNAL_TRANSFER) is no loss either. Every
 /// other type (REALIZED_PNL, FUNDING_FEE, COMMISSION, INSURANCE_CLEAR, rebates, bonuses, types the client does not name)
 /// is PnL and not booked. Amount = the income (positive into the account), transferred_at = the income's time, keyed
-/// <c>transfer:{venue}:{tranId}</c> whatever the type.
+/// <c>transfer:{venue}:{tranId}</c>, the tranId of a type other than TRANSFER prefixed with its type (<see cref="LedgerTranId"/>).
 /// Only transfers of the account's margin asset (<see cref="FundingTransferOptions.Asset"/>, USDT) are booked: equity is the
 /// account's USDT figures, and the Ledger sums transfers as money of that asset, so a BNB transfer (for the fee discount)
 /// booked as its number of coins would hide a loss or read as a drawdown. Another asset's transfer is skipped with a
@@ -163,6 +163,20 @@ public sealed partial class TransferBooker(
     }
 
     /// <summary>
+    /// The transfer's id in the Ledger, which keeps one transfer per venue and id: a TRANSFER row's tranId as it is (the
+    /// form booked before the other capital-flow types were), any other type's prefixed with the type
+    /// (<c>INTERNAL_TRANSFER:123</c>), as Binance keeps a tranId unique per income type only: two flows of different types
+    /// sharing a tranId are two transfers, and keyed by the number alone the second was refused as the first's twin and
+    /// never booked (read as PnL).
+    /// </summary>
+    public static string LedgerTranId(IncomeEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var number = entry.TranId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return entry.IncomeType == IncomeType.Transfer ? number : entry.RawIncomeType + ":" + number;
+    }
+
+    /// <summary>
     /// Books one transfer; true when this call booked it, false when the Ledger had it already (a replay, or another
     /// payload: skipped) or refused it for good (INVALID_ARGUMENT, FAILED_PRECONDITION: passed over). Throws
     /// <see cref="TransferBookingException"/> when the Ledger failed for now (this entry and the ones after it are offered
@@ -170,7 +184,7 @@ public sealed partial class TransferBooker(
     /// </summary>
     private async Task<bool> BookAsync(string venueName, IncomeEntry entry, CancellationToken cancellationToken)
     {
-        var tranId = entry.TranId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var tranId = LedgerTranId(entry);
         try
         {
             var answer = await ledger.LogTransferAsync(new LogTransferRequest
