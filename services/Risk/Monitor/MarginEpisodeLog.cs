@@ -21,6 +21,13 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
     public const string Recovered = "margin_recovered";
 
     /// <summary>
+    /// How long one call of the record may take (not the clients' 10 s default): the alert's record is written before the
+    /// alert is published, and the read-back comes before the first alert, so a Ledger that hangs delays the alert by at
+    /// most this each, then the alert goes out without them.
+    /// </summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// The alert of the episode the Ledger shows open (the newest of the three types is an alert with a correlation id),
     /// or null: none, or it ended with a recovery. Throws when the Ledger cannot be read.
     /// </summary>
@@ -30,7 +37,7 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
         {
             EventTypes = { Reduce, LiquidateAll, Recovered },
             Page = new TradeEngine.Common.V1.PageRequest { PageSize = 1 },
-        }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        }, deadline: DateTime.UtcNow.Add(CallTimeout), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
         if (response.Events.Count == 0 || !Guid.TryParse(response.Events[0].CorrelationId, out var eventId))
         {
             // Nothing recorded, or an alert written before alerts carried their event id: nothing to publish again.
@@ -69,5 +76,5 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
             LimitValue = limit,
             CorrelationId = correlationId.ToString(),
             OccurredAt = Wire.Timestamp(occurredAt),
-        }, cancellationToken: cancellationToken).ResponseAsync);
+        }, deadline: DateTime.UtcNow.Add(CallTimeout), cancellationToken: cancellationToken).ResponseAsync);
 }
