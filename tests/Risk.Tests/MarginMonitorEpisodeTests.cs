@@ -151,6 +151,119 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         Assert.Single(alerts.Received);
     }
 
+    /// <summary>
+    /// An open Reduce episode in the Ledger whose account was last watched ten minutes before this start (it may have
+    /// recovered and fallen back unseen): not resumed. The account in Reduce gets a new alert under a new event id, which
+    /// Execution acts on; under the old id its inbox would take it as done and nothing would be reduced.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_StartedWithAnOpenEpisodeUnwatchedForLong_NewAlertUnderANewEventId()
+    {
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-unwatched");
+        await using var _ = paper;
+        await using var __ = provider;
+        var old = Guid.NewGuid();
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
+            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddMinutes(-10)), paper: paper);
+
+        var alert = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        Assert.Single(alerts.Received);
+        Assert.Equal(MarginAlertAction.Reduce, alert.Action);
+        Assert.NotEqual(old, alert.EventId);
+        var newest = (await EpisodeEventsAsync(world))[0];
+        Assert.Equal((MarginEpisodeLog.Reduce, alert.EventId.ToString()), (newest.EventType, newest.CorrelationId));
+    }
+
+    /// <summary>
+    /// An open Reduce episode whose account was watched seconds before this start (a restart): resumed, its alert
+    /// published again under its event id, once, and not recorded a second time.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_StartedWithAWatchedOpenEpisode_AlertPublishedAgainUnderItsEventIdOnce()
+    {
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-watched");
+        await using var _ = paper;
+        await using var __ = provider;
+        var old = Guid.NewGuid();
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
+            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddSeconds(-5)), paper: paper);
+
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state: nothing more
+
+        var alert = Assert.Single(alerts.Received);
+        Assert.Equal((MarginAlertAction.Reduce, old), (alert.Action, alert.EventId));
+        var record = Assert.Single(await EpisodeEventsAsync(world));
+        Assert.Equal(old.ToString(), record.CorrelationId);
+    }
+
+    /// <summary>
+    /// Resumed inside the recovery band (Ok by its own ratio, not clear of the band): the episode goes on, so there is no
+    /// recovery and no alert (before, a restart there recorded a recovery and the next dip raised a new id: a second
+    /// halving). When the ratio falls back into Reduce the resumed alert is published, under its event id.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_ResumedInsideTheBand_NothingUntilReduceThenTheResumedEventId()
+    {
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-band");
+        await using var _ = paper;
+        await using var __ = provider;
+        var old = Guid.NewGuid();
+        var bandPrice = MarginMonitorTests.BandPrice(await source.GetAccountAsync(CancellationToken.None), reducePrice);
+        await paper.SetPriceAsync("BTCUSDT", bandPrice);
+        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
+            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddSeconds(-5)), paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        Assert.Empty(alerts.Received);
+        Assert.Equal(MarginEpisodeLog.Reduce, Assert.Single(await EpisodeEventsAsync(world)).EventType);
+
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        var alert = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        Assert.Single(alerts.Received);
+        Assert.Equal((MarginAlertAction.Reduce, old), (alert.Action, alert.EventId));
+    }
+
+    /// <summary>A simulator account holding 0.1 BTCUSDT long at 20x on 1,000 USDT, and its Reduce price.</summary>
+    private static async Task<(PaperExchangeHost Paper, ServiceProvider Provider, VenueAccountSource Source, decimal ReducePrice)> ReduceAccountAsync(string openId)
+    {
+        var paper = await PaperExchangeHost.StartAsync();
+        var provider = MarginMonitorTests.VenueClient(paper);
+        var source = await MarginMonitorTests.OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, openId);
+        var (reducePrice, _) = MarginMonitorTests.Prices(await source.GetAccountAsync(CancellationToken.None));
+        return (paper, provider, source, reducePrice);
+    }
+
+    /// <summary>
+    /// What a monitor that stopped leaves in the Ledger: a Reduce alert (event id <paramref name="eventId"/>) with no
+    /// recovery after it, and its last PnL snapshot at <paramref name="watchedAt"/>.
+    /// </summary>
+    private static async Task OpenEpisodeAsync(RiskWorld world, Guid eventId, decimal equity, DateTimeOffset watchedAt)
+    {
+        await world.Ledger.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = $"margin:{eventId:N}",
+            EventType = MarginEpisodeLog.Reduce,
+            Severity = RiskEventSeverity.Warning,
+            Reason = "Margin ratio below 1 + buffer: reduce the largest position by half",
+            CorrelationId = eventId.ToString(),
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(watchedAt.AddSeconds(-20)),
+        });
+        await world.SnapshotAsync(equity, watchedAt);
+    }
+
     /// <summary>The monitor's episode records in the Ledger, newest first.</summary>
     private static async Task<List<RiskEventRecord>> EpisodeEventsAsync(RiskWorld world) =>
         [.. (await world.Ledger.GetRiskEventsAsync(new GetRiskEventsRequest { EventTypes = { EpisodeTypes } })).Events];

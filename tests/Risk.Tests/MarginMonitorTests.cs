@@ -413,7 +413,6 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         return new VenueAccountSource(venue);
     }
 
-    /// <summary>The account's margin health with its one BTCUSDT position marked at <paramref name="price"/>.</summary>
     /// <summary>A price (to 0.1, from <paramref name="from"/> up) clear of the recovery band above the Reduce boundary, plus 1.</summary>
     internal static decimal RecoveredPrice(AccountView account, decimal from)
     {
@@ -426,6 +425,23 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         return recovered + 1m;
     }
 
+    /// <summary>
+    /// The lowest price (to 0.1, from <paramref name="from"/> up) at which the account is Ok by its own ratio but inside
+    /// the recovery band above the Reduce boundary (a monitor in Reduce stays there).
+    /// </summary>
+    internal static decimal BandPrice(AccountView account, decimal from)
+    {
+        var price = from;
+        while (HealthAt(account, price).Action != MarginAction.Ok)
+        {
+            price += 0.1m;
+        }
+
+        Assert.True(HealthAt(account, price).Ratio < 1m + RiskLimits.HardLiquidationBuffer + MarginMonitor.RecoveryBand);
+        return price;
+    }
+
+    /// <summary>The account's margin health with its one BTCUSDT position marked at <paramref name="price"/>.</summary>
     private static MarginHealthResult HealthAt(AccountView account, decimal price)
     {
         var position = Assert.Single(account.Positions);

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using TradeEngine.Domain.Margin;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Risk.KillSwitch;
@@ -29,9 +30,12 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
 
     /// <summary>
     /// The alert of the episode the Ledger shows open (the newest of the three types is an alert with a correlation id),
-    /// or null: none, or it ended with a recovery. Throws when the Ledger cannot be read.
+    /// or null: none, or it ended with a recovery. <c>Watched</c> says whether the account was observed (a PnL snapshot, which
+    /// the monitor writes every tick) within <paramref name="window"/> before <paramref name="before"/>: only then is the
+    /// episode known to have gone on until a moment ago. Throws when the Ledger cannot be read.
     /// </summary>
-    public async Task<(MarginAction Action, Guid EventId)?> ReadOpenAsync(CancellationToken cancellationToken)
+    public async Task<(MarginAction Action, Guid EventId, bool Watched)?> ReadOpenAsync(
+        DateTimeOffset before, TimeSpan window, CancellationToken cancellationToken)
     {
         var response = await LedgerCall.Run(() => ledger.GetRiskEventsAsync(new GetRiskEventsRequest
         {
@@ -44,12 +48,23 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
             return null;
         }
 
-        return response.Events[0].EventType switch
+        MarginAction? action = response.Events[0].EventType switch
         {
-            Reduce => (MarginAction.Reduce, eventId),
-            LiquidateAll => (MarginAction.LiquidateAll, eventId),
+            Reduce => MarginAction.Reduce,
+            LiquidateAll => MarginAction.LiquidateAll,
             _ => null,
         };
+        if (action is null)
+        {
+            return null;
+        }
+
+        var curve = await LedgerCall.Run(() => ledger.GetEquityCurveAsync(new GetEquityCurveRequest
+        {
+            Range = new TradeEngine.Common.V1.TimeRange { Start = Wire.Timestamp(before - window), End = Wire.Timestamp(before) },
+            MaxPoints = 2,
+        }, deadline: DateTime.UtcNow.Add(CallTimeout), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        return (action.Value, eventId, curve.Points.Count > 0);
     }
 
     /// <summary>The alert's record; its key is derived from the event id, so the same alert is recorded once.</summary>
@@ -63,10 +78,24 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
     public Task LogRecoveredAsync(Guid episodeEventId, string reason, string ratio, string limit, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
         LogAsync($"margin:recovered:{episodeEventId:N}", Recovered, RiskEventSeverity.Info, reason, ratio, limit, episodeEventId, occurredAt, cancellationToken);
 
-    private Task LogAsync(
+    /// <remarks>
+    /// ALREADY_EXISTS is the record landing: its key is the event id's, and a retry (after a call whose answer was lost, or
+    /// an alert raised again after a failed publish) carries another time and ratio than the first, which the Ledger
+    /// refuses as another payload. The first stands; the record is there.
+    /// </remarks>
+    private async Task LogAsync(
         string key, string eventType, RiskEventSeverity severity, string reason, string ratio, string limit, Guid correlationId,
-        DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
-        LedgerCall.Run(() => ledger.LogRiskEventAsync(new LogRiskEventRequest
+        DateTimeOffset occurredAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Send().ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+        }
+
+        Task<LogRiskEventResponse> Send() => LedgerCall.Run(() => ledger.LogRiskEventAsync(new LogRiskEventRequest
         {
             IdempotencyKey = key,
             EventType = eventType,
@@ -77,4 +106,5 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
             CorrelationId = correlationId.ToString(),
             OccurredAt = Wire.Timestamp(occurredAt),
         }, deadline: DateTime.UtcNow.Add(CallTimeout), cancellationToken: cancellationToken).ResponseAsync);
+    }
 }

@@ -81,6 +81,16 @@ public sealed partial class MarginMonitor(
     /// <summary>The event id whose alert is recorded in the Ledger: an alert raised again under it is not recorded twice.</summary>
     private Guid? _recorded;
 
+    /// <summary>
+    /// An episode resumed from the Ledger at start whose alert is still to be published again under its event id (once,
+    /// when the account is in that state by its own ratio, not only held there by the band): the first process may have
+    /// recorded it and stopped before publishing it.
+    /// </summary>
+    private bool _republish;
+
+    /// <summary>Whether a tick of this process has read the account (an episode is resumed only on the first).</summary>
+    private bool _ticked;
+
     /// <summary>The margin state of the last tick (for health and tests).</summary>
     public MarginAction LastAction => _last;
 
@@ -140,11 +150,15 @@ public sealed partial class MarginMonitor(
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
-        var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
+        var first = !_ticked;
+        _ticked = true;
         if (!_episodeRead)
         {
-            await ResumeEpisodeAsync(cancellationToken).ConfigureAwait(false);
+            // Before the damping: a resumed episode is the state this tick moves from (its band, its LiquidateAll hold).
+            await ResumeEpisodeAsync(now, first, cancellationToken).ConfigureAwait(false);
         }
+
+        var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
 
         if (_unconfirmed is { } unconfirmed && unconfirmed.Action != action)
         {
@@ -162,6 +176,25 @@ public sealed partial class MarginMonitor(
                 await _episodes.LogRecoveredAsync(open, reason, ratio, Wire.Format(1m + limits.LiquidationBuffer + RecoveryBand), now, cancellationToken).ConfigureAwait(false);
                 _openEpisode = null;
             }, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_republish)
+        {
+            if (action != _last)
+            {
+                // The resumed episode is over (Ok) or another began: the usual path below.
+                _republish = false;
+            }
+            else if (health.Action == action && action is MarginAction.Reduce or MarginAction.LiquidateAll)
+            {
+                // Published again under the resumed alert's event id (kept as the unconfirmed one): the consumers' inbox
+                // takes it as done if the first process's went out, and acts on it if it did not. Only a published alert
+                // clears it: a failed publish is tried again next tick.
+                LogEpisodeRepublished(logger, action, _unconfirmed?.EventId ?? Guid.Empty);
+                await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
+                _republish = false;
+                return;
+            }
         }
 
         if (action == _last)
@@ -264,15 +297,21 @@ public sealed partial class MarginMonitor(
 
     /// <summary>
     /// Reads the Ledger's record of the last episode (before this process's first alert). An alert not followed by a
-    /// recovery is kept as this monitor's unconfirmed alert of that action, so an alert for the same state goes out under
-    /// its event id; with the account Ok the tick records the recovery. A Ledger that cannot be read is tried next tick.
+    /// recovery is resumed only when this is the process's first tick and the account was watched until a moment ago
+    /// (a PnL snapshot within <see cref="ResumeWindow"/> before it): then the episode went on until the restart, and this
+    /// monitor continues it (its state, its band, its alert's event id) instead of raising it again under a new id
+    /// (Execution halved the largest position a second time). Otherwise (the account unwatched for longer, so it may have
+    /// recovered and fallen back unseen, or a read that only succeeded after this process's own ticks) it is not resumed:
+    /// an alert then is a new one (a resumed id would be taken as done, and the account not de-risked), and a state Ok
+    /// records the old episode's recovery. A Ledger that cannot be read is tried next tick.
     /// </summary>
-    private async Task ResumeEpisodeAsync(CancellationToken cancellationToken)
+    private async Task ResumeEpisodeAsync(DateTimeOffset now, bool first, CancellationToken cancellationToken)
     {
-        (MarginAction Action, Guid EventId)? open;
+        (MarginAction Action, Guid EventId, bool Watched)? open;
         try
         {
-            open = await _episodes.ReadOpenAsync(cancellationToken).ConfigureAwait(false);
+            // Before this tick's own snapshot (taken at now).
+            open = await _episodes.ReadOpenAsync(now - TimeSpan.FromMilliseconds(1), ResumeWindow, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -281,13 +320,31 @@ public sealed partial class MarginMonitor(
         }
 
         _episodeRead = true;
-        if (open is { } episode)
+        if (open is not { } episode)
         {
-            _unconfirmed = episode;
-            _openEpisode = episode.EventId;
-            _recorded = episode.EventId;
+            return;
+        }
+
+        _openEpisode = episode.EventId;
+        _recorded = episode.EventId;
+        if (first && episode.Watched)
+        {
+            _last = episode.Action;
+            _unconfirmed = (episode.Action, episode.EventId);
+            _republish = true;
+            LogEpisodeResumed(logger, episode.Action, episode.EventId);
+        }
+        else
+        {
+            LogEpisodeNotResumed(logger, episode.Action, episode.EventId);
         }
     }
+
+    /// <summary>
+    /// How recently before a start the account must have been watched for an open episode to be resumed: a restart's gap
+    /// (a tick, the process's start), at least a minute.
+    /// </summary>
+    private TimeSpan ResumeWindow => TimeSpan.FromSeconds(Math.Max(60, 3 * options.Value.MarginMonitor.IntervalSeconds));
 
     private async Task LatchPendingAsync(RiskState state, CancellationToken cancellationToken)
     {
@@ -387,6 +444,15 @@ public sealed partial class MarginMonitor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Margin state {Previous} -> {Current} (ratio {Ratio})")]
     private static partial void LogStateChanged(ILogger logger, MarginAction previous, MarginAction current, string ratio);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Margin episode {Action} (alert {EventId}) resumed from the Ledger: the account was watched until a moment ago")]
+    private static partial void LogEpisodeResumed(ILogger logger, MarginAction action, Guid eventId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode {Action} (alert {EventId}) found open in the Ledger but not resumed: the account went unwatched too long before this start (or the record was read late); an alert now is a new one")]
+    private static partial void LogEpisodeNotResumed(ILogger logger, MarginAction action, Guid eventId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Margin alert {Action} published again under the resumed episode's event id {EventId}")]
+    private static partial void LogEpisodeRepublished(ILogger logger, MarginAction action, Guid eventId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode record could not be read from the Ledger: {Action} alert raised under a new event id (a restart during an episode may act on it twice)")]
     private static partial void LogEpisodeUnread(ILogger logger, MarginAction action);
