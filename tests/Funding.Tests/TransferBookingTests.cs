@@ -165,7 +165,8 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
 
         var run = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
 
-        Assert.Equal(1, await world.Paper.RequestCountAsync("GET /fapi/v1/income") - incomeReads);
+        // The first run's look-back (days): one read per capital-flow type, not every fill's rows.
+        Assert.Equal(IncomeTypes.CapitalFlows.Count, await world.Paper.RequestCountAsync("GET /fapi/v1/income") - incomeReads);
         Assert.Equal((3, Opening - 1_500m + 250.75m), (run.Booked, Amount(run.BookedNet)));
         var booked = (await world.LedgerTransfersAsync()).Transfers;
         Assert.Equal(3, booked.Count);
@@ -174,6 +175,37 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
         var trading = income.Where(e => e.IncomeType is IncomeType.RealizedPnl or IncomeType.Commission or IncomeType.FundingFee)
             .Select(e => e.TranId.ToString(CultureInfo.InvariantCulture)).ToHashSet();
         Assert.DoesNotContain(booked, t => trading.Contains(t.TranId.Split(':')[^1]));
+    }
+
+    /// <summary>
+    /// A poll's short window after the look-back is read in one request of every income type: a withdrawal to a
+    /// sub-account (INTERNAL_TRANSFER) made beside a trade is booked, and the trade's REALIZED_PNL and COMMISSION rows in
+    /// the same answer are not.
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_AfterTheLookBack_OneReadOfEveryTypeBooksTheCapitalFlowOnly()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        var venue = world.Paper.CreateClient();
+        var first = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "open");
+        var withdrawal = await world.Paper.TransferAsync(-300m, type: "INTERNAL_TRANSFER");
+        await world.Paper.SetPriceAsync("BTCUSDT", 59_000m);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.010m), "close");
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(30));
+        var incomeReads = await world.Paper.RequestCountAsync("GET /fapi/v1/income");
+
+        var second = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        Assert.Equal((1, Opening), (first.Booked, Amount(first.BookedNet)));
+        Assert.Equal(1, await world.Paper.RequestCountAsync("GET /fapi/v1/income") - incomeReads);
+        Assert.Equal((1, -300m), (second.Booked, Amount(second.BookedNet)));
+        var booked = (await world.LedgerTransfersAsync()).Transfers;
+        Assert.Equal(2, booked.Count);
+        Assert.Single(booked, t => t.TranId == "INTERNAL_TRANSFER:" + Id(withdrawal) && Amount(t.Amount) == -300m);
+        var income = await venue.GetIncomeHistoryPagedAsync(null, null, FundingWorld.Start.AddDays(-1), FundingWorld.Start.AddDays(1)).ToListAsync();
+        Assert.Single(income, e => e.IncomeType == IncomeType.RealizedPnl && e.Income != 0m);
+        Assert.Equal(2, income.Count(e => e.IncomeType == IncomeType.Commission));
     }
 
     /// <summary>
