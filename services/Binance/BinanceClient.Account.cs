@@ -153,7 +153,9 @@ public sealed partial class BinanceClient
             }
 
             // A full page with something new: go on from its last row's millisecond. A full page of nothing new (more
-            // than 1,000 rows in one millisecond, which no account makes) moves on past it rather than ask for ever.
+            // than 1,000 rows in one millisecond) moves on past it rather than ask for ever, and the rest of that
+            // millisecond is not read. One type's rows never come that thick; every type's can, in principle (one order's
+            // fills each give a COMMISSION and a REALIZED_PNL row at the order's time: 500 fills in one millisecond).
             var last = page.Count > 0 ? page.Max(e => e.Time) : end;
             start = page.Count < MaxIncomePage ? end.AddMilliseconds(1) : fresh > 0 ? last : last.AddMilliseconds(1);
         }

@@ -5,5 +5,6 @@
 -- its last margin alert back and publishes that alert again under the same id, which Execution's inbox takes as done.
 ALTER TABLE risk_events ADD COLUMN correlation_id uuid NULL;
 
--- GetRiskEvents: the newest events of a type (or a few types), paged by (occurred_at, risk_event_id) descending.
+-- GetRiskEvents: one type's newest events in index order, paged by (occurred_at, risk_event_id) descending. A read of
+-- several types (Risk's three margin types at start) takes those types' rows from it and sorts them: risk events are few.
 CREATE INDEX risk_events_by_type_newest ON risk_events (event_type, occurred_at DESC, risk_event_id DESC);
