@@ -236,6 +236,30 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         Assert.Equal((MarginAlertAction.Reduce, old), (alert.Action, alert.EventId));
     }
 
+    /// <summary>
+    /// A watched LiquidateAll episode resumed with the account back between the two boundaries (Reduce by its ratio): a
+    /// Reduce alert goes out under a new id. Holding LiquidateAll there (as a monitor that never stopped does) left the
+    /// account with no alert and no latch when the first process stopped before publishing the flattening or latching.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_ResumedLiquidateAllEpisodeWithTheAccountAtReduce_ReduceAlertRaised()
+    {
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-liquidate");
+        await using var _ = paper;
+        await using var __ = provider;
+        var old = Guid.NewGuid();
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
+            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddSeconds(-5), MarginEpisodeLog.LiquidateAll), paper: paper);
+
+        var alert = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
+
+        Assert.Equal(MarginAlertAction.Reduce, alert.Action);
+        Assert.NotEqual(old, alert.EventId);
+    }
+
     /// <summary>A simulator account holding 0.1 BTCUSDT long at 20x on 1,000 USDT, and its Reduce price.</summary>
     private static async Task<(PaperExchangeHost Paper, ServiceProvider Provider, VenueAccountSource Source, decimal ReducePrice)> ReduceAccountAsync(string openId)
     {
@@ -250,13 +274,14 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     /// What a monitor that stopped leaves in the Ledger: a Reduce alert (event id <paramref name="eventId"/>) with no
     /// recovery after it, and its last PnL snapshot at <paramref name="watchedAt"/>.
     /// </summary>
-    private static async Task OpenEpisodeAsync(RiskWorld world, Guid eventId, decimal equity, DateTimeOffset watchedAt)
+    private static async Task OpenEpisodeAsync(
+        RiskWorld world, Guid eventId, decimal equity, DateTimeOffset watchedAt, string eventType = MarginEpisodeLog.Reduce)
     {
         await world.Ledger.LogRiskEventAsync(new LogRiskEventRequest
         {
             IdempotencyKey = $"margin:{eventId:N}",
-            EventType = MarginEpisodeLog.Reduce,
-            Severity = RiskEventSeverity.Warning,
+            EventType = eventType,
+            Severity = eventType == MarginEpisodeLog.Reduce ? RiskEventSeverity.Warning : RiskEventSeverity.Critical,
             Reason = "Margin ratio below 1 + buffer: reduce the largest position by half",
             CorrelationId = eventId.ToString(),
             OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(watchedAt.AddSeconds(-20)),

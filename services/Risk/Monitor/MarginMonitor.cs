@@ -88,8 +88,18 @@ public sealed partial class MarginMonitor(
     /// </summary>
     private bool _republish;
 
-    /// <summary>Whether a tick of this process has read the account (an episode is resumed only on the first).</summary>
-    private bool _ticked;
+    /// <summary>
+    /// When this monitor was made (with the host's other services, before the server takes calls): the account must have
+    /// been watched (a PnL snapshot) within <see cref="ResumeWindow"/> before it for an open episode to be resumed, so
+    /// this process's own snapshots (its ticks, its pre-trade checks) never count, however many ticks fail first.
+    /// </summary>
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
+    /// <summary>
+    /// Whether a tick of this process has seen the account clear of the recovery band (or flat): the episode found in the
+    /// Ledger afterwards is over, and is not resumed (its recovery is recorded).
+    /// </summary>
+    private bool _sawClear;
 
     /// <summary>The margin state of the last tick (for health and tests).</summary>
     public MarginAction LastAction => _last;
@@ -150,12 +160,15 @@ public sealed partial class MarginMonitor(
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
-        var first = !_ticked;
-        _ticked = true;
         if (!_episodeRead)
         {
-            // Before the damping: a resumed episode is the state this tick moves from (its band, its LiquidateAll hold).
-            await ResumeEpisodeAsync(now, first, cancellationToken).ConfigureAwait(false);
+            // Before the damping: a resumed Reduce episode is the state this tick moves from (its band).
+            await ResumeEpisodeAsync(_startedAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (health.Ratio is not { } clearRatio || clearRatio >= 1m + limits.LiquidationBuffer + RecoveryBand)
+        {
+            _sawClear = true;
         }
 
         var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
@@ -296,22 +309,26 @@ public sealed partial class MarginMonitor(
     }
 
     /// <summary>
-    /// Reads the Ledger's record of the last episode (before this process's first alert). An alert not followed by a
-    /// recovery is resumed only when this is the process's first tick and the account was watched until a moment ago
-    /// (a PnL snapshot within <see cref="ResumeWindow"/> before it): then the episode went on until the restart, and this
-    /// monitor continues it (its state, its band, its alert's event id) instead of raising it again under a new id
-    /// (Execution halved the largest position a second time). Otherwise (the account unwatched for longer, so it may have
-    /// recovered and fallen back unseen, or a read that only succeeded after this process's own ticks) it is not resumed:
-    /// an alert then is a new one (a resumed id would be taken as done, and the account not de-risked), and a state Ok
-    /// records the old episode's recovery. A Ledger that cannot be read is tried next tick.
+    /// Reads the Ledger's record of the last episode (before this process's first alert; tried each tick until it is read).
+    /// An alert not followed by a recovery is resumed only when the account was watched until a moment before this
+    /// process started (a PnL snapshot within <see cref="ResumeWindow"/> before <paramref name="startedAt"/>) and no tick of
+    /// this process has seen the account clear of the band: then the episode went on until the restart, and this monitor
+    /// continues it under the alert's event id instead of raising it again under a new one (Execution halved the largest
+    /// position a second time). A Reduce episode also becomes the state this monitor moves from (its band applies) and its
+    /// alert is published again once the ratio is in Reduce by itself; a LiquidateAll one is only kept as the unconfirmed
+    /// alert, so the account at LiquidateAll publishes it again under its id (and latches the switch again), and at Reduce
+    /// raises a Reduce alert (holding LiquidateAll would leave an account between the two boundaries with no alert and no
+    /// latch if the first process stopped before either). Otherwise (unwatched for longer: the account may have recovered
+    /// and fallen back unseen) it is not resumed: an alert then is a new one (under the old id it would be taken as done,
+    /// and the account not de-risked), and a state Ok records the old episode's recovery.
     /// </summary>
-    private async Task ResumeEpisodeAsync(DateTimeOffset now, bool first, CancellationToken cancellationToken)
+    private async Task ResumeEpisodeAsync(DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         (MarginAction Action, Guid EventId, bool Watched)? open;
         try
         {
-            // Before this tick's own snapshot (taken at now).
-            open = await _episodes.ReadOpenAsync(now - TimeSpan.FromMilliseconds(1), ResumeWindow, cancellationToken).ConfigureAwait(false);
+            // Before anything this process wrote (the Ledger keeps microseconds).
+            open = await _episodes.ReadOpenAsync(startedAt - TimeSpan.FromMilliseconds(1), ResumeWindow, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -327,11 +344,15 @@ public sealed partial class MarginMonitor(
 
         _openEpisode = episode.EventId;
         _recorded = episode.EventId;
-        if (first && episode.Watched)
+        if (episode.Watched && !_sawClear)
         {
-            _last = episode.Action;
             _unconfirmed = (episode.Action, episode.EventId);
-            _republish = true;
+            if (episode.Action == MarginAction.Reduce)
+            {
+                _last = MarginAction.Reduce;
+                _republish = true;
+            }
+
             LogEpisodeResumed(logger, episode.Action, episode.EventId);
         }
         else
@@ -448,7 +469,7 @@ public sealed partial class MarginMonitor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Margin episode {Action} (alert {EventId}) resumed from the Ledger: the account was watched until a moment ago")]
     private static partial void LogEpisodeResumed(ILogger logger, MarginAction action, Guid eventId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode {Action} (alert {EventId}) found open in the Ledger but not resumed: the account went unwatched too long before this start (or the record was read late); an alert now is a new one")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode {Action} (alert {EventId}) found open in the Ledger but not resumed: the account went unwatched too long before this start, or this process saw it clear of the band; an alert now is a new one")]
     private static partial void LogEpisodeNotResumed(ILogger logger, MarginAction action, Guid eventId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Margin alert {Action} published again under the resumed episode's event id {EventId}")]
