@@ -251,10 +251,6 @@ public sealed partial class KillSwitchService(
     /// <summary>A risk event's reason cut to the Ledger's 1,024 characters (an operator's name before a 1,024-character reason went over).</summary>
     private static string EventReason(string reason) => Wire.Cut(reason, LedgerReasonLength);
 
-    public Task LogEventAsync(
-        string idempotencyKey, string eventType, RiskEventSeverity severity, string reason, string? metric, string? limit, CancellationToken cancellationToken) =>
-        LogEventAsync(idempotencyKey, eventType, severity, reason, metric, limit, time.GetUtcNow(), cancellationToken);
-
     private Task LogEventAsync(
         string idempotencyKey, string eventType, RiskEventSeverity severity, string reason, string? metric, string? limit, DateTimeOffset occurredAt,
         CancellationToken cancellationToken) =>

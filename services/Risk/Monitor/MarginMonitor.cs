@@ -172,7 +172,6 @@ public sealed partial class MarginMonitor(
         }
 
         var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
-
         if (_unconfirmed is { } unconfirmed && unconfirmed.Action != action)
         {
             // The state the unconfirmed alert was raised for is over: a later episode of it is a new alert, with an id of
