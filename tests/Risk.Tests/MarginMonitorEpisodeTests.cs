@@ -34,10 +34,9 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     [Fact]
     public async Task MarginMonitor_ReduceAlert_RecordedWithTheAlertsEventIdAsCorrelation()
     {
-        await using var paper = await PaperExchangeHost.StartAsync();
-        await using var provider = MarginMonitorTests.VenueClient(paper);
-        var source = await MarginMonitorTests.OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "episode-open-record");
-        var (reducePrice, _) = MarginMonitorTests.Prices(await source.GetAccountAsync(CancellationToken.None));
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-record");
+        await using var _ = paper;
+        await using var __ = provider;
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -60,10 +59,9 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     [Fact]
     public async Task MarginMonitor_RestartedDuringReduceEpisode_AlertRepublishedUnderTheSameEventId()
     {
-        await using var paper = await PaperExchangeHost.StartAsync();
-        await using var provider = MarginMonitorTests.VenueClient(paper);
-        var source = await MarginMonitorTests.OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "episode-open-restart");
-        var (reducePrice, _) = MarginMonitorTests.Prices(await source.GetAccountAsync(CancellationToken.None));
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-restart");
+        await using var _ = paper;
+        await using var __ = provider;
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -92,11 +90,10 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     [Fact]
     public async Task MarginMonitor_RecoveredThenRestartedInANewReduceEpisode_RecoveryRecordedAndANewEventId()
     {
-        await using var paper = await PaperExchangeHost.StartAsync();
-        await using var provider = MarginMonitorTests.VenueClient(paper);
-        var source = await MarginMonitorTests.OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "episode-open-recovered");
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-recovered");
+        await using var _ = paper;
+        await using var __ = provider;
         var account = await source.GetAccountAsync(CancellationToken.None);
-        var (reducePrice, _) = MarginMonitorTests.Prices(account);
         var recoveredPrice = MarginMonitorTests.RecoveredPrice(account, reducePrice);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
@@ -129,11 +126,10 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     [Fact]
     public async Task MarginMonitor_RestartedWithTheAccountOkAndAnEpisodeOpen_RecoveryRecorded()
     {
-        await using var paper = await PaperExchangeHost.StartAsync();
-        await using var provider = MarginMonitorTests.VenueClient(paper);
-        var source = await MarginMonitorTests.OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "episode-open-ok-at-start");
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-ok-at-start");
+        await using var _ = paper;
+        await using var __ = provider;
         var account = await source.GetAccountAsync(CancellationToken.None);
-        var (reducePrice, _) = MarginMonitorTests.Prices(account);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
         await Task.Delay(TimeSpan.FromSeconds(2));
