@@ -21,6 +21,10 @@ public sealed class MigrationTests(PostgresServer postgres, RabbitMqServer rabbi
         Assert.Equal(MigrationCount, ledger.Services.GetRequiredService<MigrationRunner>().Applied.Count);
         Assert.Equal(MigrationCount, await ledger.CountAsync("schema_migrations"));
         Assert.Equal(1, await ledger.CountAsync("pg_indexes WHERE indexname = 'positions_one_open'"));
+
+        // V0010 drops V0001's equity index (unread since V0008's peak-equity index replaced it).
+        Assert.Equal(0, await ledger.CountAsync("pg_indexes WHERE indexname = 'pnl_snapshots_by_equity'"));
+        Assert.Equal(1, await ledger.CountAsync("pg_indexes WHERE indexname = 'pnl_snapshots_by_equity_less_transfers'"));
     }
 
     [Fact]
