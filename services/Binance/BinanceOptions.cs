@@ -53,6 +53,13 @@ public sealed class BinanceOptions
     [Range(0.1, 1.0)]
     public double RateLimitUsage { get; set; } = 0.9;
 
+    /// <summary>
+    /// Requests per 5 minutes that GET fundingRate and GET fundingInfo share (Binance documents 500 per IP, reported in
+    /// no header and not listed by exchangeInfo); the client allows itself <see cref="RateLimitUsage"/> of it.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int FundingRouteLimit { get; set; } = 500;
+
     /// <summary>How long exchangeInfo and leverage brackets are reused for pre-send validation.</summary>
     public TimeSpan InstrumentCacheTtl { get; set; } = TimeSpan.FromMinutes(10);
 

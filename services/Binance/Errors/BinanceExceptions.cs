@@ -38,7 +38,13 @@ public sealed class BinanceApiException : BinanceException
 public sealed class BinanceRateLimitException : BinanceException
 {
     public BinanceRateLimitException(int httpStatus, DateTimeOffset retryAt, string endpoint)
-        : base($"Binance {endpoint} answered HTTP {httpStatus}; no request is sent before {retryAt:O}")
+        : this(httpStatus, retryAt, endpoint, $"answered HTTP {httpStatus}")
+    {
+    }
+
+    /// <param name="reason">Why nothing is sent (e.g. this client's own share of a limit is used up; nothing was asked).</param>
+    public BinanceRateLimitException(int httpStatus, DateTimeOffset retryAt, string endpoint, string reason)
+        : base($"Binance {endpoint} {reason}; no request is sent before {retryAt:O}")
     {
         HttpStatus = httpStatus;
         RetryAt = retryAt;

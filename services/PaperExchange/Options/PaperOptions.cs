@@ -70,6 +70,12 @@ public sealed class PaperOptions
 
     public int OrderLimitPer10Seconds { get; set; } = 300;
 
+    /// <summary>
+    /// Requests per 5 minutes that GET fundingRate and GET fundingInfo share (Binance: 500 per IP; neither weighs on
+    /// the request weight, and the venue reports this count in no header).
+    /// </summary>
+    public int FundingRouteLimitPer5Minutes { get; set; } = 500;
+
     /// <summary>Per-symbol settings, keyed by symbol (BTCUSDT, ETHUSDT and the simulated markets: SOLUSDT, BNBUSDT, ...).</summary>
     public Dictionary<string, PaperMarketOptions> Markets { get; set; } = new(StringComparer.Ordinal);
 

@@ -1,6 +1,10 @@
 namespace TradeEngine.PaperExchange.Venue;
 
-/// <summary>Request weight and order counts per fixed window of simulated time, as Binance reports them in headers.</summary>
+/// <summary>
+/// Request weight and order counts per fixed window of simulated time, as Binance reports them in headers, and the
+/// requests of the funding routes (GET fundingRate and fundingInfo share 500 per 5 minutes per IP and weigh nothing on the
+/// IP's request weight), which Binance does not report.
+/// </summary>
 public sealed class RateCounters
 {
     private readonly Lock _lock = new();
@@ -10,6 +14,8 @@ public sealed class RateCounters
     private int _orders10s;
     private long _orders1mWindow = -1;
     private int _orders1m;
+    private long _fundingWindow = -1;
+    private int _funding;
 
     public (int Weight, int Orders10s, int Orders1m, long RetryAfterMs) Count(long nowMs, int weight, bool isOrder)
     {
@@ -29,14 +35,27 @@ public sealed class RateCounters
         }
     }
 
+    /// <summary>Counts one request of the funding routes in its 5-minute window: that window's count, and ms until it ends.</summary>
+    public (int Used, long RetryAfterMs) CountFunding(long nowMs)
+    {
+        lock (_lock)
+        {
+            Roll(ref _fundingWindow, ref _funding, nowMs / FundingWindowMs);
+            _funding++;
+            return (_funding, FundingWindowMs - (nowMs % FundingWindowMs));
+        }
+    }
+
     public void Reset()
     {
         lock (_lock)
         {
-            _weightWindow = _orders10sWindow = _orders1mWindow = -1;
-            _weight = _orders10s = _orders1m = 0;
+            _weightWindow = _orders10sWindow = _orders1mWindow = _fundingWindow = -1;
+            _weight = _orders10s = _orders1m = _funding = 0;
         }
     }
+
+    private const long FundingWindowMs = 5 * 60_000;
 
     private static void Roll(ref long window, ref int count, long current)
     {

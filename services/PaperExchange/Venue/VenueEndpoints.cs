@@ -6,7 +6,8 @@ namespace TradeEngine.PaperExchange.Venue;
 /// <summary>
 /// The Binance USD-M REST subset, at Binance's paths, with Binance's request weights (each endpoint's page: ticker/price
 /// 1 with a symbol and 2 without; openOrders and openAlgoOrders 1 with a symbol and 40 without; account reads 5;
-/// income 30; new orders 0 on the IP weight and 1 on the order counts).
+/// income 30; new orders 0 on the IP weight and 1 on the order counts; fundingRate and fundingInfo 0, sharing their own
+/// 500 requests per 5 minutes).
 /// </summary>
 public static class VenueEndpoints
 {
@@ -29,8 +30,10 @@ public static class VenueEndpoints
         Map("GET", "/fapi/v1/time", publicLight, (_, w) => engine.ServerTime(w));
         Map("GET", "/fapi/v1/exchangeInfo", publicLight, (_, w) => engine.ExchangeInfo(w));
         Map("GET", "/fapi/v1/premiumIndex", publicLight, engine.PremiumIndex);
-        Map("GET", "/fapi/v1/fundingRate", publicLight, engine.FundingRateHistory);
-        Map("GET", "/fapi/v1/fundingInfo", publicLight, (_, w) => engine.FundingInfo(w));
+        // fundingRate and fundingInfo: no request weight; they share 500 requests per 5 minutes per IP.
+        var fundingRoute = new EndpointSpec(Signed: false, Weight: 0, FundingRoute: true);
+        Map("GET", "/fapi/v1/fundingRate", fundingRoute, engine.FundingRateHistory);
+        Map("GET", "/fapi/v1/fundingInfo", fundingRoute, (_, w) => engine.FundingInfo(w));
         Map("GET", "/fapi/v1/ticker/price", publicLight with { WeightWithoutSymbol = 2 }, engine.TickerPrice);
         Map("GET", "/fapi/v2/ticker/price", publicLight with { WeightWithoutSymbol = 2 }, engine.TickerPrice);
 

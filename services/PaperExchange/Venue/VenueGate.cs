@@ -13,9 +13,11 @@ namespace TradeEngine.PaperExchange.Venue;
 /// <summary>
 /// How Binance treats an endpoint: signed or not, its request weight, and whether it counts against the order limits.
 /// <paramref name="WeightWithoutSymbol"/>: the weight when the request names no symbol, for endpoints whose documented
-/// weight depends on it (GET openOrders: 1 with a symbol, 40 without).
+/// weight depends on it (GET openOrders: 1 with a symbol, 40 without). <paramref name="FundingRoute"/>: one of the two
+/// routes (GET fundingRate, GET fundingInfo) that share their own limit of 500 requests per 5 minutes per IP instead of a
+/// request weight.
 /// </summary>
-public sealed record EndpointSpec(bool Signed, int Weight, bool IsOrder = false, int? WeightWithoutSymbol = null)
+public sealed record EndpointSpec(bool Signed, int Weight, bool IsOrder = false, int? WeightWithoutSymbol = null, bool FundingRoute = false)
 {
     /// <summary>The weight this request costs.</summary>
     public int WeightOf(VenueParams parameters) =>
@@ -80,7 +82,16 @@ public sealed partial class VenueGate(
             (weightUsed, orders10s, orders1m, var retryAfterMs) = counters.Count(now, spec.WeightOf(parameters), spec.IsOrder);
             var o = options.Value;
             var ordersOver = spec.IsOrder && (orders1m > o.OrderLimitPerMinute || orders10s > o.OrderLimitPer10Seconds);
-            if (o.EnforceRateLimits && (weightUsed > o.RequestWeightLimitPerMinute || ordersOver))
+            var (fundingUsed, fundingRetryAfterMs) = spec.FundingRoute ? counters.CountFunding(now) : (0, 0L);
+            if (o.EnforceRateLimits && fundingUsed > o.FundingRouteLimitPer5Minutes)
+            {
+                // The funding routes' own limit: only they are refused, until their 5-minute window ends.
+                ctx.Response.Headers.RetryAfter = ((fundingRetryAfterMs + 999) / 1000).ToString(CultureInfo.InvariantCulture);
+                VenueJson.Error(writer, -1003, string.Create(CultureInfo.InvariantCulture,
+                    $"Too many requests; current limit of fundingRate and fundingInfo is {o.FundingRouteLimitPer5Minutes} requests per 5 MINUTE."));
+                status = 429;
+            }
+            else if (o.EnforceRateLimits && (weightUsed > o.RequestWeightLimitPerMinute || ordersOver))
             {
                 // Retry-After is when the limit that tripped resets: the minute's, or only the 10-second window's.
                 if (weightUsed <= o.RequestWeightLimitPerMinute && orders1m <= o.OrderLimitPerMinute)

@@ -65,4 +65,56 @@ public class RateLimitGovernorTests
         var next = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None);
         Assert.False(next.IsCompleted);
     }
+    [Fact]
+    public async Task WaitTurnAsync_ZeroWeightOrderWithTheWeightOverTheBudget_GoesAtOnceWhileAReadWaits()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: 99, orders10s: null, orders1m: null);
+
+        var read = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None);
+        var order = governor.WaitTurnAsync(0, isOrder: true, "POST order", CancellationToken.None);
+        Assert.True(order.IsCompletedSuccessfully);
+        Assert.False(read.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(31));
+        await read.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task WaitTurnAsync_FundingShareUsedUpNearTheWindowsEnd_WaitsForTheNextWindowNotTheWeight()
+    {
+        // 10:04:50: the 5-minute window ends in 10 s, within the allowed wait.
+        var time = new FakeTimeProvider(Start.AddMinutes(4).AddSeconds(20));
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.5, fundingRouteLimit: 4);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: 99, orders10s: null, orders1m: null);
+
+        // Weight 0: the IP's weight (over the budget) does not hold the funding routes back; their own share does.
+        await governor.WaitTurnAsync(0, isOrder: false, "GET fundingInfo", CancellationToken.None, fundingRoute: true);
+        await governor.WaitTurnAsync(0, isOrder: false, "GET fundingInfo", CancellationToken.None, fundingRoute: true);
+        var third = governor.WaitTurnAsync(0, isOrder: false, "GET fundingInfo", CancellationToken.None, fundingRoute: true);
+        time.Advance(TimeSpan.FromSeconds(9));
+        Assert.False(third.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await third.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task BackOff_FundingRoute429_HoldsOnlyTheFundingRoutesButA418HoldsEverything()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(5), usage: 0.9);
+        governor.BackOff(429, Start.AddMinutes(4), fundingRoute: true);
+
+        await governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None);
+        Assert.Equal(DateTimeOffset.MinValue, governor.BlockedUntil);
+        var held = await Assert.ThrowsAsync<BinanceRateLimitException>(
+            () => governor.WaitTurnAsync(0, isOrder: false, "GET fundingRate", CancellationToken.None, fundingRoute: true));
+        Assert.Equal(Start.AddMinutes(4), held.RetryAt);
+
+        governor.BackOff(418, Start.AddMinutes(2), fundingRoute: true);
+        var banned = await Assert.ThrowsAsync<BinanceRateLimitException>(() => governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None));
+        Assert.True(banned.IsBan);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using TradeEngine.Binance.Tests.Infrastructure;
 using TradeEngine.PaperExchange.Control;
 
@@ -178,6 +179,38 @@ public class OrderRateLimitTests : PaperTest
         Assert.Equal(429, status);
         // Only the 10-second window tripped: waiting out the minute (up to 60 s) would stall the client for nothing.
         Assert.InRange(headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 10);
+    }
+}
+
+public class FundingRouteLimitTests : PaperTest
+{
+    protected override IDictionary<string, string?>? Settings => new Dictionary<string, string?>
+    {
+        ["Paper:EnforceRateLimits"] = "true",
+        ["Paper:FundingRouteLimitPer5Minutes"] = "3",
+    };
+
+    [Fact]
+    public async Task FundingRoutes_OverTheirSharedLimit_Answer429WhileWeightedRoutesAnswer()
+    {
+        // fundingRate and fundingInfo share the limit and weigh nothing on the IP's request weight.
+        using (var first = await Paper.Http.GetAsync("fapi/v1/fundingRate?symbol=BTCUSDT"))
+        using (var second = await Paper.Http.GetAsync("fapi/v1/fundingInfo"))
+        using (var third = await Paper.Http.GetAsync("fapi/v1/fundingRate?symbol=ETHUSDT"))
+        {
+            Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode, third.StatusCode));
+            Assert.Equal("0", third.Headers.GetValues("X-MBX-USED-WEIGHT-1M").Single());
+        }
+
+        using var refused = await Paper.Http.GetAsync("fapi/v1/fundingInfo");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        using var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+        Assert.Equal(-1003, body.RootElement.GetProperty("code").GetInt32());
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 300);
+
+        using var weighted = await Paper.Http.GetAsync("fapi/v1/premiumIndex?symbol=BTCUSDT");
+        Assert.Equal(HttpStatusCode.OK, weighted.StatusCode);
+        Assert.Equal("1", weighted.Headers.GetValues("X-MBX-USED-WEIGHT-1M").Single());
     }
 }
 

@@ -36,7 +36,7 @@ internal sealed partial class BinanceTransport
         _apiKey = string.IsNullOrEmpty(options.ApiKey) ? null : options.ApiKey;
         _secret = string.IsNullOrEmpty(options.ApiSecret) ? null : Encoding.UTF8.GetBytes(options.ApiSecret);
         Clock = new ClockSync(time);
-        Governor = new RateLimitGovernor(time, Clock.ServerNow, options.MaxRetryAfterWait, options.RateLimitUsage);
+        Governor = new RateLimitGovernor(time, Clock.ServerNow, options.MaxRetryAfterWait, options.RateLimitUsage, options.FundingRouteLimit);
         if (_http.BaseAddress is null)
         {
             _http.BaseAddress = options.ResolveBaseUri();
@@ -141,7 +141,7 @@ internal sealed partial class BinanceTransport
 
     private async Task<T?> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
     {
-        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct).ConfigureAwait(false);
+        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute).ConfigureAwait(false);
 
         using var activity = ActivitySource.StartActivity("binance " + request.Endpoint, ActivityKind.Client);
         activity?.SetTag("binance.endpoint", request.Endpoint);
@@ -207,7 +207,7 @@ internal sealed partial class BinanceTransport
                 // 429/418: refused, nothing executed.
                 request.MayHaveExecuted = false;
                 var retryAt = _time.GetUtcNow() + RetryAfter(response, Clock.ServerNow());
-                Governor.BackOff(status, retryAt);
+                Governor.BackOff(status, retryAt, request.FundingRoute);
                 activity?.SetStatus(ActivityStatusCode.Error, status.ToString(CultureInfo.InvariantCulture));
                 LogRateLimited(_logger, request.Endpoint, status, retryAt);
                 throw new BinanceRateLimitException(status, retryAt, request.Endpoint);

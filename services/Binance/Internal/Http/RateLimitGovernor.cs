@@ -8,6 +8,13 @@ namespace TradeEngine.Binance.Internal.Http;
 /// <c>X-MBX-USED-WEIGHT-1M</c> and <c>X-MBX-ORDER-COUNT-10S/1M</c>, plus what this client sent since;
 /// and after a 429/418 holds every request back until <c>Retry-After</c> has passed.
 /// </summary>
+/// <remarks>
+/// A request of weight 0 (a new order: Binance counts it on the order counts only) is not held back by the IP's request
+/// weight, so another process's reads on the same IP using up the weight cannot delay a close. The funding routes (GET
+/// fundingRate and fundingInfo) weigh nothing either and share their own limit (Binance: 500 requests per 5 minutes per
+/// IP), which the venue reports in no header: this client counts its own requests against its share of it, and a 429
+/// on one of them holds back only the funding routes (a 418, a ban, holds back everything).
+/// </remarks>
 internal sealed class RateLimitGovernor
 {
     private readonly TimeProvider _time;
@@ -18,15 +25,18 @@ internal sealed class RateLimitGovernor
     private Window _weight = new(TimeSpan.FromMinutes(1), 2400);
     private Window _orders10s = new(TimeSpan.FromSeconds(10), 300);
     private Window _orders1m = new(TimeSpan.FromMinutes(1), 1200);
+    private Window _funding;
     private DateTimeOffset _blockedUntil = DateTimeOffset.MinValue;
     private int _blockedStatus;
+    private DateTimeOffset _fundingBlockedUntil = DateTimeOffset.MinValue;
 
-    public RateLimitGovernor(TimeProvider time, Func<DateTimeOffset> serverNow, TimeSpan maxWait, double usage)
+    public RateLimitGovernor(TimeProvider time, Func<DateTimeOffset> serverNow, TimeSpan maxWait, double usage, int fundingRouteLimit = 500)
     {
         _time = time;
         _serverNow = serverNow;
         _maxWait = maxWait;
         _usage = usage;
+        _funding = new Window(TimeSpan.FromMinutes(5), fundingRouteLimit);
     }
 
     public DateTimeOffset BlockedUntil
@@ -62,8 +72,11 @@ internal sealed class RateLimitGovernor
         }
     }
 
-    /// <summary>Waits until a request of this weight fits; throws when the wait would exceed the configured maximum.</summary>
-    public async Task WaitTurnAsync(int weight, bool isOrder, string endpoint, CancellationToken ct)
+    /// <summary>
+    /// Waits until a request of this weight fits (one of the funding routes: until it fits their own limit); throws
+    /// when the wait would exceed the configured maximum.
+    /// </summary>
+    public async Task WaitTurnAsync(int weight, bool isOrder, string endpoint, CancellationToken ct, bool fundingRoute = false)
     {
         while (true)
         {
@@ -71,22 +84,36 @@ internal sealed class RateLimitGovernor
             lock (_lock)
             {
                 var now = _time.GetUtcNow();
-                if (now < _blockedUntil)
+                var blockedUntil = fundingRoute && _fundingBlockedUntil > _blockedUntil ? _fundingBlockedUntil : _blockedUntil;
+                if (now < blockedUntil)
                 {
-                    if (_blockedUntil - now > _maxWait || _blockedStatus == 418)
+                    if (blockedUntil - now > _maxWait || (blockedUntil == _blockedUntil && _blockedStatus == 418))
                     {
-                        throw new BinanceRateLimitException(_blockedStatus, _blockedUntil, endpoint);
+                        throw new BinanceRateLimitException(blockedUntil == _blockedUntil ? _blockedStatus : 429, blockedUntil, endpoint);
                     }
 
-                    delay = _blockedUntil - now;
+                    delay = blockedUntil - now;
                 }
                 else
                 {
                     var server = _serverNow();
                     delay = Max(
-                        _weight.DelayFor(weight, server, _usage),
+                        weight > 0 ? _weight.DelayFor(weight, server, _usage) : TimeSpan.Zero,
                         isOrder ? _orders10s.DelayFor(1, server, _usage) : TimeSpan.Zero,
                         isOrder ? _orders1m.DelayFor(1, server, _usage) : TimeSpan.Zero);
+                    if (fundingRoute)
+                    {
+                        var fundingDelay = _funding.DelayFor(1, server, _usage);
+                        if (fundingDelay > _maxWait)
+                        {
+                            // The funding routes' share is used up for up to 5 minutes: refused now, not after the wait.
+                            throw new BinanceRateLimitException(429, now + fundingDelay, endpoint,
+                                $"not sent: this client's share of the funding routes' limit ({Math.Max(1, (int)(_funding.Limit * _usage))} of {_funding.Limit} requests per 5 minutes) is used up");
+                        }
+
+                        delay = fundingDelay > delay ? fundingDelay : delay;
+                    }
+
                     if (delay <= TimeSpan.Zero)
                     {
                         _weight = _weight.Count(weight, server);
@@ -94,6 +121,11 @@ internal sealed class RateLimitGovernor
                         {
                             _orders10s = _orders10s.Count(1, server);
                             _orders1m = _orders1m.Count(1, server);
+                        }
+
+                        if (fundingRoute)
+                        {
+                            _funding = _funding.Count(1, server);
                         }
 
                         return;
@@ -128,11 +160,22 @@ internal sealed class RateLimitGovernor
         }
     }
 
-    public void BackOff(int status, DateTimeOffset until)
+    /// <summary>
+    /// Holds requests back until <paramref name="until"/>: every request, or only the funding routes when a 429 came from
+    /// one of them (their own limit tripped; a 418 is a ban of the IP whatever the route).
+    /// </summary>
+    public void BackOff(int status, DateTimeOffset until, bool fundingRoute = false)
     {
         lock (_lock)
         {
-            if (until > _blockedUntil)
+            if (fundingRoute && status != 418)
+            {
+                if (until > _fundingBlockedUntil)
+                {
+                    _fundingBlockedUntil = until;
+                }
+            }
+            else if (until > _blockedUntil)
             {
                 _blockedUntil = until;
                 _blockedStatus = status;

@@ -3,7 +3,7 @@ using System.Text;
 namespace TradeEngine.Binance.Internal.Http;
 
 /// <summary>One REST call as the adapter describes it: parameters in the order they are signed and sent.</summary>
-internal sealed class VenueRequest(HttpMethod method, string path, bool signed, int weight, bool isOrder = false)
+internal sealed class VenueRequest(HttpMethod method, string path, bool signed, int weight, bool isOrder = false, bool fundingRoute = false)
 {
     private readonly List<KeyValuePair<string, string>> _parameters = [];
 
@@ -17,6 +17,9 @@ internal sealed class VenueRequest(HttpMethod method, string path, bool signed, 
 
     /// <summary>Counts against the order-rate limits (X-MBX-ORDER-COUNT-*).</summary>
     public bool IsOrder { get; } = isOrder;
+
+    /// <summary>GET fundingRate or fundingInfo: no request weight; their own limit of 500 requests per 5 minutes per IP.</summary>
+    public bool FundingRoute { get; } = fundingRoute;
 
     /// <summary>
     /// True from the moment a copy of this request leaves for the venue until a definite answer comes back (a

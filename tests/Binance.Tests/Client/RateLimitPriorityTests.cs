@@ -1,0 +1,143 @@
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
+
+namespace TradeEngine.Binance.Tests.Client;
+
+/// <summary>
+/// Several of our services share one IP's limits at the venue. A service's client allows itself its share
+/// (<see cref="BinanceOptions.RateLimitUsage"/>: Funding 0.6, Risk 0.75, Execution 0.9 in their settings), so reads of a
+/// lower tier stop first and leave the rest to Execution; a new order (weight 0) is never held back by the IP's weight;
+/// and the funding routes (fundingRate, fundingInfo) count against their own limit of 500 per 5 minutes, not the weight.
+/// The simulator enforces its limits here, on a clock started 5 s into a 5-minute window so no window ends during a test.
+/// </summary>
+public sealed class RateLimitPriorityTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 2, 12, 0, 5, TimeSpan.Zero);
+    private PaperExchangeHost _paper = null!;
+
+    public async Task InitializeAsync() => _paper = await PaperExchangeHost.StartAsync(
+        new Dictionary<string, string?>
+        {
+            ["Paper:EnforceRateLimits"] = "true",
+            ["Paper:RequestWeightLimitPerMinute"] = "100",
+            ["Paper:FundingRouteLimitPer5Minutes"] = "10",
+        },
+        Start);
+
+    public async Task DisposeAsync() => await _paper.DisposeAsync();
+
+    [Fact]
+    public async Task Reads_LowerTierAtItsShare_StopsWhileTheHigherTierReadsOnAndAnOrderGoesPastTheWholeBudget()
+    {
+        var funding = _paper.CreateClient(o => o.RateLimitUsage = 0.6);
+        var execution = _paper.CreateClient(o => o.RateLimitUsage = 0.9);
+        await funding.GetExchangeInfoAsync();
+        await funding.GetPremiumIndexAsync("BTCUSDT");
+        await execution.GetExchangeInfoAsync();
+        // A first order: the client's clock sync and symbol rules are read (weighted reads) before the weight runs out.
+        await execution.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "tier-order-0");
+
+        // Funding's tier reads until the IP's weight reaches its 60 of 100; its next read waits for the next minute.
+        var fundingReads = await ReadUntilHeldAsync(funding);
+        Assert.InRange(fundingReads, 45, 60);
+        Assert.InRange(await UsedWeightAsync(), 59, 63);
+
+        // Execution's tier reads on to its 90 of 100, and then is held too.
+        var executionReads = await ReadUntilHeldAsync(execution);
+        Assert.InRange(executionReads, 25, 32);
+        Assert.InRange(await UsedWeightAsync(), 89, 93);
+
+        // Another process on the IP reads on past Execution's share (to 96 of 100). A new order weighs 0 on the IP's
+        // weight (the venue counts it on the order counts only): orders still go at once, the first one's answer telling
+        // the client the IP is past its budget, and the second going all the same.
+        for (var i = 0; i < 5; i++)
+        {
+            using var other = await _paper.Http.GetAsync("fapi/v1/time");
+            other.EnsureSuccessStatusCode();
+        }
+
+        foreach (var (side, id) in new[] { (OrderSide.Sell, "tier-order-1"), (OrderSide.Buy, "tier-order-2") })
+        {
+            var placed = await execution.PlaceOrderAsync(new NewOrder("BTCUSDT", side, OrderType.Market, 0.010m), id)
+                .WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal((OrderStatus.Filled, 0.010m), (placed.Order.Status, placed.Order.ExecutedQty));
+        }
+
+        Assert.InRange(await UsedWeightAsync(), 95, 100);
+    }
+
+    [Fact]
+    public async Task FundingRoutes_ShareUsedUp_RefusedWithoutSendingWhileWeightedReadsGoOn()
+    {
+        var client = _paper.CreateClient(o => (o.FundingRouteLimit, o.RateLimitUsage) = (10, 0.5));
+        await client.GetExchangeInfoAsync();
+        await client.GetPositionsAsync("BTCUSDT"); // a signed read: the client's clock is the venue's (5 s into the window)
+        var weightBefore = await UsedWeightAsync();
+
+        for (var i = 0; i < 5; i++)
+        {
+            await client.GetFundingInfoAsync();
+        }
+
+        // Its share (5 of 10) is used up for the rest of the 5-minute window: refused at once, nothing sent.
+        var refused = await Assert.ThrowsAsync<BinanceRateLimitException>(() => client.GetFundingInfoAsync().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(429, refused.HttpStatus);
+        Assert.Contains("share of the funding routes' limit (5 of 10 requests per 5 minutes)", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(5, await _paper.RequestCountAsync("GET /fapi/v1/fundingInfo"));
+
+        // The funding routes weigh nothing on the IP's weight, and a weighted read is not held back by their limit.
+        Assert.Equal(weightBefore + 1, await UsedWeightAsync());
+        await client.GetPremiumIndexAsync("BTCUSDT").WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task FundingRoutes_VenueAnswers429_OnlyTheFundingRoutesAreHeldBack()
+    {
+        // Another process on the IP used the funding routes' limit: this client (its own count far below) gets the 429.
+        var client = _paper.CreateClient(o => o.MaxRetryAfterWait = TimeSpan.FromSeconds(5));
+        await client.GetExchangeInfoAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            using var other = await _paper.Http.GetAsync("fapi/v1/fundingInfo");
+            other.EnsureSuccessStatusCode();
+        }
+
+        await Assert.ThrowsAsync<BinanceRateLimitException>(() => client.GetFundingRateHistoryAsync(new FundingRateQuery("BTCUSDT", null, null, 10)));
+
+        // The 429 held back the funding routes (Retry-After: the window's end, past the client's wait) and nothing else.
+        Assert.Equal(DateTimeOffset.MinValue, client.RateLimitedUntil);
+        await client.GetPremiumIndexAsync("BTCUSDT").WaitAsync(TimeSpan.FromSeconds(5));
+        await Assert.ThrowsAsync<BinanceRateLimitException>(() => client.GetFundingInfoAsync().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(10, await _paper.RequestCountAsync("GET /fapi/v1/fundingInfo"));
+    }
+
+    /// <summary>Reads (weight 1 each) until one is held back for more than 3 seconds; returns how many went.</summary>
+    private static async Task<int> ReadUntilHeldAsync(BinanceClient client)
+    {
+        for (var reads = 0; reads < 200; reads++)
+        {
+            using var cts = new CancellationTokenSource();
+            var read = client.GetPremiumIndexAsync("BTCUSDT", cts.Token);
+            if (await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(3))) != read)
+            {
+                await cts.CancelAsync();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+                return reads;
+            }
+
+            await read;
+        }
+
+        throw new Xunit.Sdk.XunitException("200 reads went without being held back.");
+    }
+
+    /// <summary>
+    /// The IP's weight used this minute as the venue reports it, read from GET time (which costs 1 itself; a client's
+    /// own clock sync in the background may have added 1 or 2).
+    /// </summary>
+    private async Task<int> UsedWeightAsync()
+    {
+        using var response = await _paper.Http.GetAsync("fapi/v1/time");
+        return int.Parse(response.Headers.GetValues("X-MBX-USED-WEIGHT-1M").Single(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
