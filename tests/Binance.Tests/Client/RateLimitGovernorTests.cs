@@ -117,4 +117,60 @@ public class RateLimitGovernorTests
         var banned = await Assert.ThrowsAsync<BinanceRateLimitException>(() => governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None));
         Assert.True(banned.IsBan);
     }
+    [Fact]
+    public async Task Metrics_HeldThenSentAndRefused_RecordedWithTheirLimitAndReason()
+    {
+        var measurements = new List<(string Instrument, double Value, string? Limit, string? Reason)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "TradeEngine.Binance")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Record(System.Diagnostics.Metrics.Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? endpoint = null, limit = null, reason = null;
+            foreach (var tag in tags)
+            {
+                (endpoint, limit, reason) = tag.Key switch
+                {
+                    "endpoint" => ((string?)tag.Value, limit, reason),
+                    "limit" => (endpoint, (string?)tag.Value, reason),
+                    "reason" => (endpoint, limit, (string?)tag.Value),
+                    _ => (endpoint, limit, reason),
+                };
+            }
+
+            if (endpoint is "GET metrics-held" or "GET metrics-refused")
+            {
+                lock (measurements)
+                {
+                    measurements.Add((instrument.Name, value, limit, reason));
+                }
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9, fundingRouteLimit: 2);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: 90, orders10s: null, orders1m: null);
+        var held = governor.WaitTurnAsync(1, isOrder: false, "GET metrics-held", CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(31));
+        await held.WaitAsync(TimeSpan.FromSeconds(5));
+
+        await governor.WaitTurnAsync(0, isOrder: false, "GET metrics-refused", CancellationToken.None, fundingRoute: true);
+        await Assert.ThrowsAsync<BinanceRateLimitException>(
+            () => governor.WaitTurnAsync(0, isOrder: false, "GET metrics-refused", CancellationToken.None, fundingRoute: true));
+
+        Assert.Equal(
+            [("tradeengine.binance.rate_limit.held", 1d, "weight", null), ("tradeengine.binance.rate_limit.hold_time", 31d, "weight", null),
+             ("tradeengine.binance.rate_limit.refused", 1d, null, "funding_share")],
+            measurements.Select(m => (m.Instrument, Math.Round(m.Value), m.Limit, m.Reason)).ToList<(string, double, string?, string?)>());
+    }
 }

@@ -78,6 +78,8 @@ internal sealed class RateLimitGovernor
     /// </summary>
     public async Task WaitTurnAsync(int weight, bool isOrder, string endpoint, CancellationToken ct, bool fundingRoute = false)
     {
+        string? heldBy = null;
+        var heldSince = 0L;
         while (true)
         {
             TimeSpan delay;
@@ -87,33 +89,31 @@ internal sealed class RateLimitGovernor
                 var blockedUntil = fundingRoute && _fundingBlockedUntil > _blockedUntil ? _fundingBlockedUntil : _blockedUntil;
                 if (now < blockedUntil)
                 {
-                    if (blockedUntil - now > _maxWait || (blockedUntil == _blockedUntil && _blockedStatus == 418))
+                    var ban = blockedUntil == _blockedUntil && _blockedStatus == 418;
+                    if (blockedUntil - now > _maxWait || ban)
                     {
+                        VenueRateMetrics.Refused(endpoint, ban ? "ban" : "back_off");
                         throw new BinanceRateLimitException(blockedUntil == _blockedUntil ? _blockedStatus : 429, blockedUntil, endpoint);
                     }
 
                     delay = blockedUntil - now;
+                    heldBy ??= "back_off";
                 }
                 else
                 {
                     var server = _serverNow();
-                    delay = Max(
-                        weight > 0 ? _weight.DelayFor(weight, server, _usage) : TimeSpan.Zero,
-                        isOrder ? _orders10s.DelayFor(1, server, _usage) : TimeSpan.Zero,
-                        isOrder ? _orders1m.DelayFor(1, server, _usage) : TimeSpan.Zero);
-                    if (fundingRoute)
+                    var weightDelay = weight > 0 ? _weight.DelayFor(weight, server, _usage) : TimeSpan.Zero;
+                    var orderDelay = isOrder ? Max(_orders10s.DelayFor(1, server, _usage), _orders1m.DelayFor(1, server, _usage), TimeSpan.Zero) : TimeSpan.Zero;
+                    var fundingDelay = fundingRoute ? _funding.DelayFor(1, server, _usage) : TimeSpan.Zero;
+                    if (fundingDelay > _maxWait)
                     {
-                        var fundingDelay = _funding.DelayFor(1, server, _usage);
-                        if (fundingDelay > _maxWait)
-                        {
-                            // The funding routes' share is used up for up to 5 minutes: refused now, not after the wait.
-                            throw new BinanceRateLimitException(429, now + fundingDelay, endpoint,
-                                $"not sent: this client's share of the funding routes' limit ({Math.Max(1, (int)(_funding.Limit * _usage))} of {_funding.Limit} requests per 5 minutes) is used up");
-                        }
-
-                        delay = fundingDelay > delay ? fundingDelay : delay;
+                        // The funding routes' share is used up for up to 5 minutes: refused now, not after the wait.
+                        VenueRateMetrics.Refused(endpoint, "funding_share");
+                        throw new BinanceRateLimitException(429, now + fundingDelay, endpoint,
+                            $"not sent: this client's share of the funding routes' limit ({Math.Max(1, (int)(_funding.Limit * _usage))} of {_funding.Limit} requests per 5 minutes) is used up");
                     }
 
+                    delay = Max(weightDelay, orderDelay, fundingDelay);
                     if (delay <= TimeSpan.Zero)
                     {
                         _weight = _weight.Count(weight, server);
@@ -128,8 +128,20 @@ internal sealed class RateLimitGovernor
                             _funding = _funding.Count(1, server);
                         }
 
+                        if (heldBy is not null)
+                        {
+                            VenueRateMetrics.Held(endpoint, heldBy, _time.GetElapsedTime(heldSince));
+                        }
+
                         return;
                     }
+
+                    heldBy ??= delay == weightDelay ? "weight" : delay == orderDelay ? "orders" : "funding";
+                }
+
+                if (heldSince == 0)
+                {
+                    heldSince = _time.GetTimestamp();
                 }
             }
 
