@@ -55,3 +55,17 @@ public sealed record PositionClosed(
     decimal Funding,
     string? ExitReason,
     bool Liquidated);
+
+/// <summary>
+/// An open position's leverage changed at the venue (a SetLeverage, or one reconciliation found there) and the Ledger's
+/// record now holds it. Binance applies a symbol's leverage to its whole position, so the liquidation price moves with it.
+/// </summary>
+public sealed record PositionAmended(
+    Guid EventId,
+    DateTimeOffset OccurredAt,
+    Guid PositionId,
+    string Venue,
+    string Symbol,
+    PositionSide Side,
+    int PreviousLeverage,
+    int Leverage);

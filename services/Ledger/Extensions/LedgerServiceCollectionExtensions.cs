@@ -114,6 +114,7 @@ public static class LedgerServiceCollectionExtensions
         services.AddSingleton<IdempotentWriter>();
         services.AddSingleton<TradeStore>();
         services.AddSingleton<PositionStore>();
+        services.AddSingleton<PositionAmendments>();
         services.AddSingleton<PositionQueries>();
         services.AddSingleton<TradeQueries>();
         services.AddSingleton<RiskEventStore>();

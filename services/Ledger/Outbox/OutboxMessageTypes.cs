@@ -14,7 +14,7 @@ public static class OutboxMessageTypes
     private static readonly Dictionary<string, Type> ByName = new[]
     {
         typeof(PositionOpened), typeof(PositionReduced), typeof(PositionClosed), typeof(FundingPaid),
-        typeof(RiskEventLogged), typeof(KillSwitchTriggered), typeof(TradeRecorded),
+        typeof(RiskEventLogged), typeof(KillSwitchTriggered), typeof(TradeRecorded), typeof(PositionAmended),
     }.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
     public static string NameOf(Type type) =>

@@ -6,7 +6,7 @@ using DomainSide = TradeEngine.Domain.Side;
 
 namespace TradeEngine.Ledger.Positions;
 
-/// <summary>The validated content of OpenPosition, ReducePosition and ClosePosition requests.</summary>
+/// <summary>The validated content of OpenPosition, ReducePosition, ClosePosition and AmendPosition requests.</summary>
 public static class PositionCommands
 {
     /// <summary>The account a position belongs to when the caller names none.</summary>
@@ -34,15 +34,14 @@ public static class PositionCommands
         string Key, Guid PositionId, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason, bool Liquidated,
         IReadOnlyList<FillCommand> Fills, string AtField = "closed_at");
 
+    public sealed record AmendCommand(string Key, Guid PositionId, int Leverage);
+
     public static OpenCommand Parse(OpenPositionRequest r, RecordedTimes times)
     {
         ArgumentNullException.ThrowIfNull(r);
         var side = Wire.Enum(r.Side, "side");
         var marginType = Wire.Enum(r.MarginType, "margin_type");
-        if (r.Leverage is < 1 or > MaxLeverage)
-        {
-            throw new RequestValidationException("leverage", $"must be between 1 and {MaxLeverage}");
-        }
+        Leverage(r.Leverage);
 
         var quantity = Positive(r.Quantity, "quantity");
         var entryPrice = Positive(r.EntryPrice, "entry_price");
@@ -133,6 +132,16 @@ public static class PositionCommands
             OptionalText(r.Reason, "reason", 256),
             ParseFills(r.Fills, quantity, fee, times));
     }
+
+    public static AmendCommand Parse(AmendPositionRequest r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new AmendCommand(Key(r.IdempotencyKey, "idempotency_key"), Id(r.PositionId, "position_id"), Leverage(r.Leverage));
+    }
+
+    /// <summary>A leverage the venue can apply (1..<see cref="MaxLeverage"/>), the column's own check.</summary>
+    private static int Leverage(int leverage) =>
+        leverage is < 1 or > MaxLeverage ? throw new RequestValidationException("leverage", $"must be between 1 and {MaxLeverage}") : leverage;
 
     public static CloseCommand Parse(ClosePositionRequest r, RecordedTimes times)
     {

@@ -21,6 +21,7 @@ public sealed class LedgerGrpcService(
     TradeStore trades,
     TradeQueries tradeQueries,
     PositionStore positions,
+    PositionAmendments amendments,
     PositionQueries positionQueries,
     RiskEventStore riskEvents,
     FundingStore funding,
@@ -44,6 +45,9 @@ public sealed class LedgerGrpcService(
 
     public override Task<PositionRecord> ClosePosition(ClosePositionRequest request, ServerCallContext context) =>
         positions.CloseAsync(request, context.CancellationToken);
+
+    public override Task<PositionRecord> AmendPosition(AmendPositionRequest request, ServerCallContext context) =>
+        amendments.AmendAsync(request, context.CancellationToken);
 
     public override Task<LogRiskEventResponse> LogRiskEvent(LogRiskEventRequest request, ServerCallContext context) =>
         riskEvents.LogAsync(request, context.CancellationToken);
