@@ -269,6 +269,19 @@ public sealed class LedgerBook(
             async ct => await ledger.ReducePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>
+    /// Sets <paramref name="record"/>'s leverage to <paramref name="leverage"/>, what the venue now applies to the position
+    /// (AmendPosition), under <paramref name="key"/> (made a callee key): retried and, past the inline budget, queued like
+    /// every write that follows something the venue has done.
+    /// </summary>
+    public Task<PositionRecord?> AmendLeverageAsync(string key, PositionRecord record, int leverage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var request = new AmendPositionRequest { IdempotencyKey = ExecutionWire.CalleeKey(key), PositionId = record.PositionId, Leverage = leverage };
+        return writes.WriteAsync("leverage " + request.IdempotencyKey,
+            async ct => await ledger.AmendPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <summary>
     /// Opens the position record and records its opening trades, linked to it (see <see cref="WithTradesAsync{TRequest}"/>).
     /// </summary>
     public Task<PositionRecord?> OpenWithTradeAsync(

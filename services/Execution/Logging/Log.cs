@@ -142,4 +142,7 @@ public static partial class Log
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Write}: the venue refused a read it needs; abandoned (reconciliation repairs the Ledger from the venue)")]
     public static partial void LedgerWriteAbandoned(ILogger logger, Exception exception, string write);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Leverage {Leverage}x of {Symbol} is set at the venue, but the Ledger refused to amend its open record ({Status}); reconciliation amends it from the venue")]
+    public static partial void LeverageNotRecorded(ILogger logger, Exception exception, string symbol, int leverage, StatusCode status);
 }

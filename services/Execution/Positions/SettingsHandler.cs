@@ -1,11 +1,14 @@
 using Grpc.Core;
 using TradeEngine.Binance;
 using TradeEngine.Execution.Concurrency;
+using TradeEngine.Execution.Ledger;
+using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.V1;
 using TradeEngine.Execution.Venue;
 using TradeEngine.Risk.V1;
 using TradeEngine.ServiceDefaults.Grpc;
+using LedgerV1 = TradeEngine.Ledger.V1;
 
 namespace TradeEngine.Execution.Positions;
 
@@ -13,7 +16,9 @@ namespace TradeEngine.Execution.Positions;
 /// Leverage and margin type of a symbol. Leverage is validated here, then Risk decides (its limit and the symbol's
 /// bracket); when Risk says invalid the answer is FAILED_PRECONDITION naming the rule and nothing goes to the venue.
 /// Both are keyed by their idempotency key like every mutating call: a repeat replays the first answer (a late retry of
-/// an old key does not put an old setting back), and the key with a different request is ALREADY_EXISTS.
+/// an old key does not put an old setting back), and the key with a different request is ALREADY_EXISTS. A leverage the
+/// venue took applies to the symbol's whole open position, so the Ledger's open record is amended to it (see
+/// <see cref="RecordLeverageAsync"/>).
 /// </summary>
 public sealed class SettingsHandler(
     IBinanceClient venue,
@@ -21,7 +26,9 @@ public sealed class SettingsHandler(
     InstrumentDirectory instruments,
     SymbolLocks locks,
     RequestDeduplicator deduplicator,
-    IHostApplicationLifetime lifetime)
+    LedgerBook ledger,
+    IHostApplicationLifetime lifetime,
+    ILogger<SettingsHandler> logger)
 {
     public async Task<SetLeverageResponse> SetLeverageAsync(SetLeverageRequest request, CancellationToken cancellationToken)
     {
@@ -43,11 +50,11 @@ public sealed class SettingsHandler(
         }
 
         var (response, _) = await deduplicator.RunAsync(
-            "set-leverage", request.IdempotencyKey, request, () => Detached.Run(() => ApplyLeverageAsync(symbol, request.Leverage))).ConfigureAwait(false);
+            "set-leverage", request.IdempotencyKey, request, () => Detached.Run(() => ApplyLeverageAsync(symbol, request.Leverage, request.IdempotencyKey))).ConfigureAwait(false);
         return response;
     }
 
-    private async Task<SetLeverageResponse> ApplyLeverageAsync(string symbol, int leverage)
+    private async Task<SetLeverageResponse> ApplyLeverageAsync(string symbol, int leverage, string key)
     {
         var ct = lifetime.ApplicationStopping;
         var verdict = await risk.ValidateLeverageAsync(
@@ -60,6 +67,7 @@ public sealed class SettingsHandler(
 
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
         var setting = await venue.ChangeLeverageAsync(symbol, leverage, ct).ConfigureAwait(false);
+        await RecordLeverageAsync(symbol, setting.Leverage, key, ct).ConfigureAwait(false);
         return new SetLeverageResponse
         {
             Symbol = setting.Symbol,
@@ -67,6 +75,39 @@ public sealed class SettingsHandler(
             MaxNotionalValue = Wire.Format(setting.MaxNotionalValue),
         };
     }
+
+    /// <summary>
+    /// After the venue took a leverage: the symbol's open record, if any, is amended to it, under the symbol's lock (so no
+    /// open, add or close of ours is half-way) and under a key derived from the call's key and the record, so a retry of
+    /// the call (after a restart) is a replay at the Ledger, never a second write. When Ledger writes are still queued
+    /// (the record may be one of them) or the record cannot be read, the amend is queued behind them; a write the Ledger
+    /// does not take in time is queued too (LedgerWrites). The answer is the venue's either way: the venue has changed
+    /// it. A refusal is logged, and reconciliation amends the record from the venue.
+    /// </summary>
+    private async Task RecordLeverageAsync(string symbol, int leverage, string key, CancellationToken ct)
+    {
+        var description = $"leverage {leverage}x of {symbol} ({key})";
+        try
+        {
+            var (record, answered) = ledger.HasQueuedWrites ? (null, false) : await ledger.TryOpenRecordAsync(symbol, ct).ConfigureAwait(false);
+            if (!answered)
+            {
+                ledger.AfterQueuedWrites(description, symbol, (queued, c) => AmendAsync(queued, leverage, key, c));
+                return;
+            }
+
+            await AmendAsync(record, leverage, key, ct).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (!LedgerWrites.IsTransient(ex))
+        {
+            Log.LeverageNotRecorded(logger, ex, symbol, leverage, ex.StatusCode);
+        }
+    }
+
+    private Task AmendAsync(LedgerV1.PositionRecord? record, int leverage, string key, CancellationToken ct) =>
+        record is null || record.Leverage == leverage
+            ? Task.CompletedTask
+            : ledger.AmendLeverageAsync($"set-leverage:{key}:{record.PositionId}", record, leverage, ct);
 
     public async Task<SetMarginTypeResponse> SetMarginTypeAsync(SetMarginTypeRequest request, CancellationToken cancellationToken)
     {

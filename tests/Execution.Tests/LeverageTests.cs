@@ -1,0 +1,73 @@
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.Testing.Servers;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>
+/// The Ledger's open record follows the leverage the venue applies to the position: after a SetLeverage (once per call's
+/// key, and after a Ledger outage too).
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task SetLeverage_SymbolWithAnOpenRecord_RecordAmendedToTheVenuesLeverage_SymbolWithoutOneNothingWritten()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(leverage: 3));
+
+        var set = await stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "BTCUSDT", Leverage = 4 });
+        var flat = await stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "ETHUSDT", Leverage = 2 });
+
+        Assert.Equal((4, 2), (set.Leverage, flat.Leverage));
+        Assert.Equal(4, await RecordedLeverageAsync(stack, opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync(
+            "outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1 AND (payload->>'Leverage')::int = 4", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition'"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// The amend is keyed by the call's key and the record. A retry is answered by Execution's own memory; after a restart
+    /// it goes to the venue again, and its amend (made to reach the Ledger: the record read back at its old leverage, as
+    /// while the first amend is still on its way) is a replay at the Ledger, not a second write.
+    /// </summary>
+    [Fact]
+    public async Task SetLeverage_RetriedAndRetriedAfterARestart_RecordAmendedOnce()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(leverage: 3));
+        var request = new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "BTCUSDT", Leverage = 4 };
+        await stack.Execution.SetLeverageAsync(request);
+        await stack.Execution.SetLeverageAsync(request);
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        Assert.Equal(1, await stack.ExecuteAsync("UPDATE positions SET leverage = 3 WHERE position_id = $1::uuid", opened.PositionId));
+
+        var retried = await stack.Execution.SetLeverageAsync(request);
+
+        Assert.Equal(4, retried.Leverage);
+        Assert.Equal(1, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition'"));
+        Assert.Equal(1, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1", opened.PositionId));
+    }
+
+    [Fact]
+    public async Task SetLeverage_LedgerDown_AnsweredAndTheRecordAmendedOnceTheLedgerIsBack()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(leverage: 3));
+        await stack.StopLedgerAsync();
+
+        var set = await stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "BTCUSDT", Leverage = 4 });
+
+        Assert.Equal(4, set.Leverage);
+        await stack.StartLedgerAsync();
+        await ExecutionStack.WaitUntilAsync(async () => await RecordedLeverageAsync(stack, opened.PositionId) == 4, TimeSpan.FromSeconds(30),
+            "the queued amend to land");
+        Assert.Equal(1, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1", opened.PositionId));
+    }
+
+    private static async Task<int> RecordedLeverageAsync(ExecutionStack stack, string positionId) =>
+        (await stack.Ledger.GetPositionAsync(new TradeEngine.Ledger.V1.GetPositionRequest { PositionId = positionId })).Leverage;
+}
