@@ -6,7 +6,7 @@ namespace TradeEngine.Execution.Tests;
 
 /// <summary>
 /// The Ledger's open record follows the leverage the venue applies to the position: after a SetLeverage (once per call's
-/// key, and after a Ledger outage too).
+/// key, and after a Ledger outage too), and after a change made at the venue directly, which reconciliation finds.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit)
@@ -66,6 +66,23 @@ public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit
         await ExecutionStack.WaitUntilAsync(async () => await RecordedLeverageAsync(stack, opened.PositionId) == 4, TimeSpan.FromSeconds(30),
             "the queued amend to land");
         Assert.Equal(1, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1", opened.PositionId));
+    }
+
+    [Fact]
+    public async Task Reconcile_LeverageChangedAtTheVenueDirectly_RiskEventLoggedAndRecordAmended()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(leverage: 3));
+        // An operator changes it at the venue, not through Execution.
+        await stack.Venue().ChangeLeverageAsync("BTCUSDT", 4);
+
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(4, await RecordedLeverageAsync(stack, opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND symbol = 'BTCUSDT' AND reason LIKE '%venue applies 4x%holds 3x%'"));
+        Assert.Equal(1, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1", opened.PositionId));
+        Assert.Equal(0, await stack.ReconcileAsync());
     }
 
     private static async Task<int> RecordedLeverageAsync(ExecutionStack stack, string positionId) =>

@@ -17,8 +17,9 @@ namespace TradeEngine.Execution.Reconciliation;
 /// <summary>
 /// Compares the venue's positions and open conditional orders with the Ledger's open records, symbol by symbol
 /// under the symbol's lock (so no open or close is half-way), and repairs every difference: a position the Ledger
-/// lacks is adopted, a record the venue no longer has is closed, a size difference is booked, a missing protective
-/// order is restored, and an orphaned one is cancelled. Every difference is logged as a risk event.
+/// lacks is adopted, a record the venue no longer has is closed, a leverage changed at the venue is amended, a size
+/// difference is booked, a missing protective order is restored, and an orphaned one is cancelled. Every difference is
+/// logged as a risk event.
 /// </summary>
 public sealed class Reconciler(
     IBinanceClient venue,
@@ -164,6 +165,7 @@ public sealed class Reconciler(
         }
         else if (open is not null && record is not null)
         {
+            mismatches += await AmendLeverageAsync(symbol, open, record, stamp, ct).ConfigureAwait(false);
             mismatches += await BookSizeDifferenceAsync(symbol, open, record, stamp, ct).ConfigureAwait(false);
             mismatches += await RestoreProtectionAsync(symbol, open, record, conditional, stamp, ct).ConfigureAwait(false);
         }
@@ -187,6 +189,27 @@ public sealed class Reconciler(
         }
 
         return mismatches;
+    }
+
+    /// <summary>
+    /// The venue applies a symbol's leverage to its whole position, so its figure is the truth: a record holding another
+    /// (a leverage changed at the venue by an operator, or a SetLeverage whose amend was refused or lost with a restart) is
+    /// amended to it. Keyed by the pass, as the risk event is: a leverage changed back and forth between the same figures
+    /// is a new amend each time, never a replay of an old one. A venue that reports no leverage (0) is not a difference.
+    /// </summary>
+    private async Task<int> AmendLeverageAsync(string symbol, PositionRisk open, LedgerV1.PositionRecord record, string stamp, CancellationToken ct)
+    {
+        if (open.Leverage == record.Leverage || open.Leverage is < Domain.Leverage.Min or > Domain.Leverage.Max)
+        {
+            return 0;
+        }
+
+        await ReportAsync("leverage", symbol,
+            $"the venue applies {open.Leverage}x to the position, the Ledger's record {record.PositionId} holds {record.Leverage}x; the record is amended to {open.Leverage}x",
+            stamp, ct).ConfigureAwait(false);
+        await ledger.AmendLeverageAsync($"reconcile-leverage:{record.PositionId}:{record.Leverage}:{open.Leverage}:{stamp}", record, open.Leverage, ct)
+            .ConfigureAwait(false);
+        return 1;
     }
 
     /// <summary>
