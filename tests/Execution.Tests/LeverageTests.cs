@@ -41,6 +41,7 @@ public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit
         var request = new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "BTCUSDT", Leverage = 4 };
         await stack.Execution.SetLeverageAsync(request);
         await stack.Execution.SetLeverageAsync(request);
+        Assert.Equal(4, await RecordedLeverageAsync(stack, opened.PositionId));
         await stack.StopExecutionAsync();
         await stack.StartExecutionAsync();
         Assert.Equal(1, await stack.ExecuteAsync("UPDATE positions SET leverage = 3 WHERE position_id = $1::uuid", opened.PositionId));
@@ -49,6 +50,8 @@ public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit
 
         Assert.Equal(4, retried.Leverage);
         Assert.Equal(1, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition'"));
+        Assert.Equal(1, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition' AND key = $1",
+            "set-leverage:" + request.IdempotencyKey + ":" + opened.PositionId));
         Assert.Equal(1, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1", opened.PositionId));
     }
 
