@@ -195,7 +195,8 @@ public sealed class Reconciler(
     /// The venue applies a symbol's leverage to its whole position, so its figure is the truth: a record holding another
     /// (a leverage changed at the venue by an operator, or a SetLeverage whose amend was refused or lost with a restart) is
     /// amended to it. Keyed by the pass, as the risk event is: a leverage changed back and forth between the same figures
-    /// is a new amend each time, never a replay of an old one. A venue that reports no leverage (0) is not a difference.
+    /// is a new amend each time, never a replay of an old one. A figure outside 1..125 (none a venue applies, and the Ledger
+    /// would refuse it) is left alone.
     /// </summary>
     private async Task<int> AmendLeverageAsync(string symbol, PositionRisk open, LedgerV1.PositionRecord record, string stamp, CancellationToken ct)
     {
