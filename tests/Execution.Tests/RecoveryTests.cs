@@ -777,7 +777,10 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
             IdempotencyKey = "two", Venue = "binance", Symbol = "ETHUSDT", Side = Common.V1.Side.Long, Quantity = "2",
             EntryPrice = "3000", Leverage = 2, MarginType = Common.V1.MarginType.Cross, Fee = "0",
         });
-        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), "by-hand-one");
+        // At the record's leverage: this test is about the size (a leverage difference is a repair of its own).
+        var venue = stack.Venue();
+        await venue.ChangeLeverageAsync("ETHUSDT", 2);
+        await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), "by-hand-one");
 
         Assert.Equal(1, await stack.ReconcileAsync());
 
