@@ -16,7 +16,7 @@ namespace TradeEngine.Ledger.Outbox;
 /// UPDATE of the row) before it inserts the outbox row, and holds it to commit:</para>
 /// <list type="bullet">
 /// <item>a position (aggregate id = position id): PositionStore (<c>SELECT … FOR UPDATE</c>, or the insert of a new
-/// row), FundingStore (<c>SELECT … FOR UPDATE</c>), TradeStore for a trade with a position id (<c>SELECT … FOR UPDATE</c>
+/// row), PositionAmendments (<c>SELECT … FOR UPDATE</c>), FundingStore (<c>SELECT … FOR UPDATE</c>), TradeStore for a trade with a position id (<c>SELECT … FOR UPDATE</c>
 /// first in its batch; a foreign key check alone takes only a KEY SHARE lock, which a funding UPDATE does not wait for);</item>
 /// <item>the kill switch (aggregate id <c>kill-switch</c>): KillSwitchStore locks the single <c>kill_switch</c> row;</item>
 /// <item>a trade without a position and a risk event are aggregates of one event each: nothing to order.</item>
