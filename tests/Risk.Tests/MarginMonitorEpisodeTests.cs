@@ -84,6 +84,39 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     }
 
     /// <summary>
+    /// The Ledger down when the account falls into Reduce: the alert goes out unrecorded, and its record is owed, written on
+    /// a later tick once the Ledger is back (the alert is not published again for it). A restart then resumes the episode
+    /// under the alert's event id. Before, the record was tried again only with an alert raised again (its publish failed),
+    /// so it never landed, and the restarted monitor raised the episode under a new id: a second halving.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_LedgerDownWhenTheAlertIsRaised_RecordWrittenOnceItIsBackAndARestartResumesTheSameId()
+    {
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-owed-record");
+        await using var _ = paper;
+        await using var __ = provider;
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        await world.StopLedgerAsync();
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        var first = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
+        await Task.Delay(TimeSpan.FromSeconds(2)); // ticks with the Ledger still down: the record cannot land
+        await world.StartLedgerAsync(sameAddress: true);
+        var record = Assert.Single(await Poll.UntilAsync(() => EpisodeEventsAsync(world), e => e.Count >= 1));
+        Assert.Equal((MarginEpisodeLog.Reduce, first.EventId.ToString()), (record.EventType, record.CorrelationId));
+        Assert.Single(alerts.Received);
+
+        await world.StopRiskAsync();
+        await world.StartRiskAsync();
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
+
+        Assert.All(alerts.Received, a => Assert.Equal((MarginAlertAction.Reduce, first.EventId), (a.Action, a.EventId)));
+        Assert.Single(await EpisodeEventsAsync(world));
+    }
+
+    /// <summary>
     /// A recovery to Ok is recorded (margin_recovered, correlated with the episode's alert); Risk restarted after it, with
     /// the account falling into Reduce again, raises the new episode's alert under a new event id.
     /// </summary>

@@ -82,6 +82,19 @@ public sealed partial class MarginMonitor(
     private Guid? _recorded;
 
     /// <summary>
+    /// The record of the current episode's alert while it has not landed (the Ledger down, or past the call's deadline when
+    /// the alert was raised): owed, and written again at the end of each later tick, after that tick's alert if any, until it
+    /// lands. Without it an alert that went out unrecorded left a restarted monitor nothing to resume: it raised the episode
+    /// again under a new id, and Execution halved the largest position a second time. A recovery is recorded only after it
+    /// (the Ledger's newest record is then the recovery, not an alert landing after it); a later alert replaces it (its
+    /// record is the newest that counts).
+    /// </summary>
+    private OwedAlertRecord? _owedRecord;
+
+    /// <summary>Whether this tick has tried the owed record already: a Ledger that hangs costs one call's deadline a tick.</summary>
+    private bool _owedTried;
+
+    /// <summary>
     /// An episode resumed from the Ledger at start whose alert is still to be published again under its event id (once,
     /// when the account is in that state by its own ratio, not only held there by the band): the first process may have
     /// recorded it and stopped before publishing it.
@@ -127,6 +140,17 @@ public sealed partial class MarginMonitor(
     }
 
     public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        _owedTried = false;
+        await StepAsync(cancellationToken).ConfigureAwait(false);
+        if (_owedRecord is not null && !_owedTried)
+        {
+            // After the tick's alert, never before it: the record is owed, the alert is not delayed for it.
+            await RecordOwedAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StepAsync(CancellationToken cancellationToken)
     {
         // Stamped before the account is read, not after: the snapshot's time places it against the venue's transfers
         // (the Ledger counts a transfer at or before a snapshot's time as in its equity). A withdrawal landing during the
@@ -179,8 +203,9 @@ public sealed partial class MarginMonitor(
             _unconfirmed = null;
         }
 
-        if (action == MarginAction.Ok && _openEpisode is { } open)
+        if (action == MarginAction.Ok && _openEpisode is { } open && await RecordOwedAsync(cancellationToken).ConfigureAwait(false))
         {
+            // The alert's record first (when still owed), then its recovery: in that order, or not this tick.
             await TryAsync(async () =>
             {
                 var ratio = Wire.Format(RecordedRatio(health.Ratio));
@@ -281,12 +306,14 @@ public sealed partial class MarginMonitor(
         {
             // Recorded before it is published: a monitor that stops between the two leaves the record a restarted one
             // resumes the episode from (the alert under the same id: acted on if it never went out, dropped if it did).
-            await TryAsync(async () =>
+            // Owed until it lands; an alert raised again under the same id keeps its first record.
+            if (_owedRecord?.EventId != eventId)
             {
-                await _episodes.LogAlertAsync(health.Action, eventId, reason, ratio,
-                    liquidate ? "1" : Wire.Format(1m + evaluator.Limits.LiquidationBuffer), now, cancellationToken).ConfigureAwait(false);
-                _recorded = eventId;
-            }, cancellationToken).ConfigureAwait(false);
+                _owedRecord = new OwedAlertRecord(health.Action, eventId, reason, ratio,
+                    liquidate ? "1" : Wire.Format(1m + evaluator.Limits.LiquidationBuffer), now);
+            }
+
+            await RecordOwedAsync(cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -305,6 +332,24 @@ public sealed partial class MarginMonitor(
 
         _unconfirmed = null;
         LogAlert(logger, health.Action, ratio);
+    }
+
+    /// <summary>Writes the owed alert record, if any; true when none is owed (any more).</summary>
+    private async Task<bool> RecordOwedAsync(CancellationToken cancellationToken)
+    {
+        if (_owedRecord is not { } owed)
+        {
+            return true;
+        }
+
+        _owedTried = true;
+        await TryAsync(async () =>
+        {
+            await _episodes.LogAlertAsync(owed.Action, owed.EventId, owed.Reason, owed.Ratio, owed.Limit, owed.OccurredAt, cancellationToken).ConfigureAwait(false);
+            _recorded = owed.EventId;
+            _owedRecord = null;
+        }, cancellationToken).ConfigureAwait(false);
+        return _owedRecord is null;
     }
 
     /// <summary>
@@ -455,6 +500,9 @@ public sealed partial class MarginMonitor(
     /// </summary>
     private static decimal? RecordedRatio(decimal? ratio) =>
         ratio is { } r ? Math.Max(0m, Math.Round(r, 8, MidpointRounding.ToEven)) : null;
+
+    /// <summary>An alert's record as it was first written: a retry carries the same payload (its key is the event id's).</summary>
+    private sealed record OwedAlertRecord(MarginAction Action, Guid EventId, string Reason, string Ratio, string Limit, DateTimeOffset OccurredAt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin monitor tick failed: {ErrorType}: {Error}")]
     private static partial void LogTickFailed(ILogger logger, string errorType, string error);
