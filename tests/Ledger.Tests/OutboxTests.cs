@@ -34,6 +34,33 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
         await WaitUntilAsync(async () => await ledger.CountAsync("outbox WHERE sent_at IS NULL") == 0);
     }
 
+    /// <summary>
+    /// RiskEventLogged carries the risk event's correlation id (a margin alert's event id), and none when it was logged
+    /// without one. Before, the event had no such field: a consumer could not tell which alert an episode record was about.
+    /// </summary>
+    [Fact]
+    public async Task LogRiskEvent_WithAndWithoutCorrelationId_RiskEventLoggedCarriesIt()
+    {
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit);
+        await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
+        var correlation = Guid.NewGuid();
+
+        var correlated = await ledger.Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "margin_reduce", Severity = RiskEventSeverity.Warning, Reason = "r",
+            CorrelationId = correlation.ToString(),
+        });
+        var uncorrelated = await ledger.Client.LogRiskEventAsync(new LogRiskEventRequest
+        {
+            IdempotencyKey = Key(), EventType = "daily_loss_limit", Severity = RiskEventSeverity.Critical, Reason = "r",
+        });
+
+        await consumer.Recorder.WaitForAsync(r => r.Count == 2, Arrival);
+        var logged = consumer.Recorder.Of<RiskEventLogged>().ToDictionary(e => e.RiskEventId.ToString());
+        Assert.Equal(correlation, logged[correlated.RiskEventId].CorrelationId);
+        Assert.Null(logged[uncorrelated.RiskEventId].CorrelationId);
+    }
+
     [Fact]
     public async Task PositionEvents_OneAggregate_ArriveInWrittenOrder()
     {

@@ -28,7 +28,11 @@ public sealed record KillSwitchTriggered(
     string Reason,
     string Actor);
 
-/// <summary>A risk event was recorded in the Ledger.</summary>
+/// <summary>
+/// A risk event was recorded in the Ledger. <see cref="CorrelationId"/> ties it to what it is about (a margin alert's event
+/// id for the monitor's episode records); null when the event was logged without one, and in events written before it
+/// was carried.
+/// </summary>
 public sealed record RiskEventLogged(
     Guid EventId,
     DateTimeOffset OccurredAt,
@@ -38,4 +42,5 @@ public sealed record RiskEventLogged(
     string Reason,
     string? Symbol,
     decimal? MetricValue,
-    decimal? LimitValue);
+    decimal? LimitValue,
+    Guid? CorrelationId);

@@ -43,7 +43,7 @@ public sealed class RiskEventStore(NpgsqlDataSource dataSource, IdempotentWriter
 
         var riskEventId = NewId.NextGuid();
         var eventId = NewId.NextGuid();
-        var logged = new RiskEventLogged(eventId, occurredAt, riskEventId, eventType, severity, reason, symbol, metric, limit);
+        var logged = new RiskEventLogged(eventId, occurredAt, riskEventId, eventType, severity, reason, symbol, metric, limit, correlationId);
         // The whole request (correlation_id included) is the payload the key is checked against.
         var call = new IdempotencyContext<LogRiskEventResponse>(
             "LogRiskEvent", key, "idempotency_key", r, LogRiskEventResponse.Parser, x => x.Replayed = true);
