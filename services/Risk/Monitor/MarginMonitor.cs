@@ -38,24 +38,11 @@ public sealed partial class MarginMonitor(
     IOptions<RiskOptions> options,
     ILogger<MarginMonitor> logger) : BackgroundService
 {
-    /// <summary>
-    /// How far above the Reduce boundary (1 + buffer) the margin ratio must climb before the account counts as recovered.
-    /// Without it a mark hovering at the boundary goes Reduce, Ok, Reduce, ... from tick to tick, and every return to
-    /// Reduce raised a new alert (a new event id), so Execution halved the largest position again before the first halving
-    /// had shown in the account. 0.05 is a third of the hard buffer. In price terms that is small: the ratio moves by
-    /// 1 / maintenance rate per unit of relative price, so at BTC's first bracket (0.4%) 0.05 is a 0.02% move of the
-    /// mark. It absorbs tick-size jitter at the boundary, not a market swinging across it.
-    /// </summary>
-    public const decimal RecoveryBand = 0.05m;
+    /// <summary>The recovery band (<see cref="MarginEpisode.RecoveryBand"/>).</summary>
+    public const decimal RecoveryBand = MarginEpisode.RecoveryBand;
 
-    private MarginAction _last = MarginAction.Ok;
-
-    /// <summary>
-    /// The event id of an alert whose publish failed, kept for the state it was raised for: the next tick's alert for
-    /// that state carries it again, so a publish that reached the broker but failed to confirm is deduplicated by the
-    /// consumers' inbox instead of acted on twice (a position halved twice).
-    /// </summary>
-    private (MarginAction Action, Guid EventId)? _unconfirmed;
+    /// <summary>The episode state machine: what is due; this class does it.</summary>
+    private readonly MarginEpisode _episode = new();
 
     /// <summary>
     /// A kill-switch latch this monitor owes (LiquidateAll, a daily-loss or drawdown breach) that has not landed yet (the
@@ -66,40 +53,8 @@ public sealed partial class MarginMonitor(
 
     private readonly MarginEpisodeLog _episodes = new(ledger);
 
-    /// <summary>
-    /// Whether the Ledger's record of the last episode has been read (<see cref="ResumeEpisodeAsync"/>): tried each tick
-    /// until it is, or until this process raises an alert without it (de-risking beats silence).
-    /// </summary>
-    private bool _episodeRead;
-
-    /// <summary>
-    /// The event id of the alert of the episode under way (raised here, or found open in the Ledger at start): its
-    /// recovery is recorded when the state is Ok again, retried each tick while it is.
-    /// </summary>
-    private Guid? _openEpisode;
-
-    /// <summary>The event id whose alert is recorded in the Ledger: an alert raised again under it is not recorded twice.</summary>
-    private Guid? _recorded;
-
-    /// <summary>
-    /// The record of the current episode's alert while it has not landed (the Ledger down, or past the call's deadline when
-    /// the alert was raised): owed, and written again at the end of each later tick, after that tick's alert if any, until it
-    /// lands. Without it an alert that went out unrecorded left a restarted monitor nothing to resume: it raised the episode
-    /// again under a new id, and Execution halved the largest position a second time. A recovery is recorded only after it
-    /// (the Ledger's newest record is then the recovery, not an alert landing after it); a later alert replaces it (its
-    /// record is the newest that counts).
-    /// </summary>
-    private OwedAlertRecord? _owedRecord;
-
-    /// <summary>Whether this tick has tried the owed record already: a Ledger that hangs costs one call's deadline a tick.</summary>
+    /// <summary>Whether this tick has tried the owed alert record already: a Ledger that hangs costs one call's deadline a tick.</summary>
     private bool _owedTried;
-
-    /// <summary>
-    /// An episode resumed from the Ledger at start whose alert is still to be published again under its event id (once,
-    /// when the account is in that state by its own ratio, not only held there by the band): the first process may have
-    /// recorded it and stopped before publishing it.
-    /// </summary>
-    private bool _republish;
 
     /// <summary>
     /// When this monitor was made (with the host's other services, before the server takes calls): the account must have
@@ -108,14 +63,8 @@ public sealed partial class MarginMonitor(
     /// </summary>
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
 
-    /// <summary>
-    /// Whether a tick of this process has seen the account clear of the recovery band (or flat): the episode found in the
-    /// Ledger afterwards is over, and is not resumed (its recovery is recorded).
-    /// </summary>
-    private bool _sawClear;
-
     /// <summary>The margin state of the last tick (for health and tests).</summary>
-    public MarginAction LastAction => _last;
+    public MarginAction LastAction => _episode.Last;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -143,7 +92,7 @@ public sealed partial class MarginMonitor(
     {
         _owedTried = false;
         await StepAsync(cancellationToken).ConfigureAwait(false);
-        if (_owedRecord is not null && !_owedTried)
+        if (_episode.OwedRecord is not null && !_owedTried)
         {
             // After the tick's alert, never before it: the record is owed, the alert is not delayed for it.
             await RecordOwedAsync(cancellationToken).ConfigureAwait(false);
@@ -184,26 +133,14 @@ public sealed partial class MarginMonitor(
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!_episodeRead)
+        if (!_episode.Read)
         {
             // Before the damping: a resumed Reduce episode is the state this tick moves from (its band).
             await ResumeEpisodeAsync(_startedAt, cancellationToken).ConfigureAwait(false);
         }
 
-        if (health.Ratio is not { } clearRatio || clearRatio >= 1m + limits.LiquidationBuffer + RecoveryBand)
-        {
-            _sawClear = true;
-        }
-
-        var action = Damped(health.Action, health.Ratio, limits.LiquidationBuffer);
-        if (_unconfirmed is { } unconfirmed && unconfirmed.Action != action)
-        {
-            // The state the unconfirmed alert was raised for is over: a later episode of it is a new alert, with an id of
-            // its own (the consumers took the old id once, and would take a new alert under it as done).
-            _unconfirmed = null;
-        }
-
-        if (action == MarginAction.Ok && _openEpisode is { } open && await RecordOwedAsync(cancellationToken).ConfigureAwait(false))
+        var action = _episode.Observe(health.Action, health.Ratio, limits.LiquidationBuffer);
+        if (action == MarginAction.Ok && _episode.Open is { } open && await RecordOwedAsync(cancellationToken).ConfigureAwait(false))
         {
             // The alert's record first (when still owed), then its recovery: in that order, or not this tick.
             await TryAsync(async () =>
@@ -211,70 +148,38 @@ public sealed partial class MarginMonitor(
                 var ratio = Wire.Format(RecordedRatio(health.Ratio));
                 var reason = health.Ratio is null ? "No positions: back to Ok" : $"Margin ratio {ratio} clear of the Reduce boundary and its band: back to Ok";
                 await _episodes.LogRecoveredAsync(open, reason, ratio, Wire.Format(1m + limits.LiquidationBuffer + RecoveryBand), now, cancellationToken).ConfigureAwait(false);
-                _openEpisode = null;
+                _episode.RecoveryRecorded();
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        if (_republish)
+        switch (_episode.Next(action, health.Action))
         {
-            if (action != _last)
-            {
-                // The resumed episode is over (Ok) or another began: the usual path below.
-                _republish = false;
-            }
-            else if (health.Action == action && action is MarginAction.Reduce or MarginAction.LiquidateAll)
-            {
+            case MarginEpisodeStep.Republish:
                 // Published again under the resumed alert's event id (kept as the unconfirmed one): the consumers' inbox
                 // takes it as done if the first process's went out, and acts on it if it did not. Only a published alert
                 // clears it: a failed publish is tried again next tick.
-                LogEpisodeRepublished(logger, action, _unconfirmed?.EventId ?? Guid.Empty);
+                LogEpisodeRepublished(logger, action, _episode.KeptEventId(health.Action) ?? Guid.Empty);
                 await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
-                _republish = false;
+                _episode.Republished();
                 return;
-            }
+            case MarginEpisodeStep.None:
+                return;
         }
 
-        if (action == _last)
-        {
-            return;
-        }
-
-        LogStateChanged(logger, _last, action, Wire.Format(health.Ratio));
+        LogStateChanged(logger, _episode.Last, action, Wire.Format(health.Ratio));
         if (action is MarginAction.Reduce or MarginAction.LiquidateAll)
         {
-            if (!_episodeRead)
+            if (_episode.GiveUpRead())
             {
                 // The Ledger could not be read: the alert goes out under a new id rather than not at all.
                 LogEpisodeUnread(logger, action);
-                _episodeRead = true;
             }
 
             // Only a published alert moves the state on: if publishing fails, the next tick raises it again.
             await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
         }
 
-        _last = action;
-    }
-
-    /// <summary>
-    /// The state this tick moves to. Worse states are entered at once; a milder one only once the ratio is clear of the
-    /// band above the Reduce boundary (<see cref="RecoveryBand"/>), or the account holds nothing. From LiquidateAll the
-    /// way back is to Ok, never to Reduce: halving a position the flattening is already closing would only race it.
-    /// </summary>
-    private MarginAction Damped(MarginAction current, decimal? ratio, decimal buffer)
-    {
-        if (_last == MarginAction.Ok || current == _last || current == MarginAction.LiquidateAll)
-        {
-            return current;
-        }
-
-        if (current == MarginAction.Reduce)
-        {
-            // Only reached from LiquidateAll.
-            return _last;
-        }
-
-        return ratio is { } r && r < 1m + buffer + RecoveryBand ? _last : MarginAction.Ok;
+        _episode.Changed(action);
     }
 
     private async Task RaiseAsync(AccountView account, RiskState? state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken)
@@ -299,20 +204,13 @@ public sealed partial class MarginMonitor(
             }
         }
 
-        var eventId = _unconfirmed is { } kept && kept.Action == health.Action ? kept.EventId : NewId.NextGuid();
-        _unconfirmed = (health.Action, eventId);
-        _openEpisode = eventId;
-        if (_recorded != eventId)
+        var eventId = _episode.Raise(new MarginAlertRecord(health.Action, NewId.NextGuid(), reason, ratio,
+            liquidate ? "1" : Wire.Format(1m + evaluator.Limits.LiquidationBuffer), now));
+        if (_episode.OwedRecord?.EventId == eventId)
         {
             // Recorded before it is published: a monitor that stops between the two leaves the record a restarted one
             // resumes the episode from (the alert under the same id: acted on if it never went out, dropped if it did).
             // Owed until it lands; an alert raised again under the same id keeps its first record.
-            if (_owedRecord?.EventId != eventId)
-            {
-                _owedRecord = new OwedAlertRecord(health.Action, eventId, reason, ratio,
-                    liquidate ? "1" : Wire.Format(1m + evaluator.Limits.LiquidationBuffer), now);
-            }
-
             await RecordOwedAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -330,14 +228,14 @@ public sealed partial class MarginMonitor(
             }
         }
 
-        _unconfirmed = null;
+        _episode.Published();
         LogAlert(logger, health.Action, ratio);
     }
 
     /// <summary>Writes the owed alert record, if any; true when none is owed (any more).</summary>
     private async Task<bool> RecordOwedAsync(CancellationToken cancellationToken)
     {
-        if (_owedRecord is not { } owed)
+        if (_episode.OwedRecord is not { } owed)
         {
             return true;
         }
@@ -346,25 +244,15 @@ public sealed partial class MarginMonitor(
         await TryAsync(async () =>
         {
             await _episodes.LogAlertAsync(owed.Action, owed.EventId, owed.Reason, owed.Ratio, owed.Limit, owed.OccurredAt, cancellationToken).ConfigureAwait(false);
-            _recorded = owed.EventId;
-            _owedRecord = null;
+            _episode.Recorded(owed.EventId);
         }, cancellationToken).ConfigureAwait(false);
-        return _owedRecord is null;
+        return _episode.OwedRecord is null;
     }
 
     /// <summary>
-    /// Reads the Ledger's record of the last episode (before this process's first alert; tried each tick until it is read).
-    /// An alert not followed by a recovery is resumed only when the account was watched until a moment before this
-    /// process started (a PnL snapshot within <see cref="ResumeWindow"/> before <paramref name="startedAt"/>) and no tick of
-    /// this process has seen the account clear of the band: then the episode went on until the restart, and this monitor
-    /// continues it under the alert's event id instead of raising it again under a new one (Execution halved the largest
-    /// position a second time). A Reduce episode also becomes the state this monitor moves from (its band applies) and its
-    /// alert is published again once the ratio is in Reduce by itself; a LiquidateAll one is only kept as the unconfirmed
-    /// alert, so the account at LiquidateAll publishes it again under its id (and latches the switch again), and at Reduce
-    /// raises a Reduce alert (holding LiquidateAll would leave an account between the two boundaries with no alert and no
-    /// latch if the first process stopped before either). Otherwise (unwatched for longer: the account may have recovered
-    /// and fallen back unseen) it is not resumed: an alert then is a new one (under the old id it would be taken as done,
-    /// and the account not de-risked), and a state Ok records the old episode's recovery.
+    /// Reads the Ledger's record of the last episode (before this process's first alert; tried each tick until it is read)
+    /// and hands it to <see cref="MarginEpisode.Resume"/>, which decides whether it is resumed. The account counts as
+    /// watched when a PnL snapshot lies within <see cref="ResumeWindow"/> before <paramref name="startedAt"/>.
     /// </summary>
     private async Task ResumeEpisodeAsync(DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
@@ -380,28 +268,14 @@ public sealed partial class MarginMonitor(
             return;
         }
 
-        _episodeRead = true;
-        if (open is not { } episode)
+        switch (_episode.Resume(open))
         {
-            return;
-        }
-
-        _openEpisode = episode.EventId;
-        _recorded = episode.EventId;
-        if (episode.Watched && !_sawClear)
-        {
-            _unconfirmed = (episode.Action, episode.EventId);
-            if (episode.Action == MarginAction.Reduce)
-            {
-                _last = MarginAction.Reduce;
-                _republish = true;
-            }
-
-            LogEpisodeResumed(logger, episode.Action, episode.EventId);
-        }
-        else
-        {
-            LogEpisodeNotResumed(logger, episode.Action, episode.EventId);
+            case true:
+                LogEpisodeResumed(logger, open!.Value.Action, open.Value.EventId);
+                break;
+            case false:
+                LogEpisodeNotResumed(logger, open!.Value.Action, open.Value.EventId);
+                break;
         }
     }
 
@@ -500,31 +374,4 @@ public sealed partial class MarginMonitor(
     /// </summary>
     private static decimal? RecordedRatio(decimal? ratio) =>
         ratio is { } r ? Math.Max(0m, Math.Round(r, 8, MidpointRounding.ToEven)) : null;
-
-    /// <summary>An alert's record as it was first written: a retry carries the same payload (its key is the event id's).</summary>
-    private sealed record OwedAlertRecord(MarginAction Action, Guid EventId, string Reason, string Ratio, string Limit, DateTimeOffset OccurredAt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin monitor tick failed: {ErrorType}: {Error}")]
-    private static partial void LogTickFailed(ILogger logger, string errorType, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin monitor step failed: {ErrorType}: {Error}")]
-    private static partial void LogStepFailed(ILogger logger, string errorType, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Margin state {Previous} -> {Current} (ratio {Ratio})")]
-    private static partial void LogStateChanged(ILogger logger, MarginAction previous, MarginAction current, string ratio);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Margin episode {Action} (alert {EventId}) resumed from the Ledger: the account was watched until a moment ago")]
-    private static partial void LogEpisodeResumed(ILogger logger, MarginAction action, Guid eventId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode {Action} (alert {EventId}) found open in the Ledger but not resumed: the account went unwatched too long before this start, or this process saw it clear of the band; an alert now is a new one")]
-    private static partial void LogEpisodeNotResumed(ILogger logger, MarginAction action, Guid eventId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Margin alert {Action} published again under the resumed episode's event id {EventId}")]
-    private static partial void LogEpisodeRepublished(ILogger logger, MarginAction action, Guid eventId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode record could not be read from the Ledger: {Action} alert raised under a new event id (a restart during an episode may act on it twice)")]
-    private static partial void LogEpisodeUnread(ILogger logger, MarginAction action);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert raised: {Action} (ratio {Ratio})")]
-    private static partial void LogAlert(ILogger logger, MarginAction action, string ratio);
 }

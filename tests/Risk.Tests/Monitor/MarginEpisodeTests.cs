@@ -1,0 +1,201 @@
+using TradeEngine.Domain.Margin;
+using TradeEngine.Risk.Monitor;
+
+namespace TradeEngine.Risk.Tests.Monitor;
+
+/// <summary>
+/// The margin episode state machine alone (no I/O, no servers): the band, resuming an episode read from the Ledger, the
+/// event id an alert goes out under, and which of its records is owed. The monitor's tests cover the same rules end to
+/// end against the real Ledger and RabbitMQ.
+/// </summary>
+public sealed class MarginEpisodeTests
+{
+    private const decimal Buffer = 0.15m;
+
+    /// <summary>Inside the band: Ok by its own ratio, below 1 + buffer + band.</summary>
+    private const decimal InBand = 1.17m;
+
+    private const decimal Clear = 1.25m;
+
+    private const decimal InReduce = 1.1m;
+
+    private static readonly DateTimeOffset T0 = new(2026, 1, 5, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Observe_OkIntoReduce_ChangeAtOnce()
+    {
+        var episode = new MarginEpisode();
+
+        var action = episode.Observe(MarginAction.Reduce, InReduce, Buffer);
+
+        Assert.Equal((MarginAction.Reduce, MarginEpisodeStep.Change), (action, episode.Next(action, MarginAction.Reduce)));
+    }
+
+    [Fact]
+    public void Observe_ReduceThenOkInsideTheBand_StaysReduceUntilClear()
+    {
+        var episode = InReduceEpisode();
+
+        var inBand = episode.Observe(MarginAction.Ok, InBand, Buffer);
+        var clear = episode.Observe(MarginAction.Ok, Clear, Buffer);
+
+        Assert.Equal((MarginAction.Reduce, MarginAction.Ok), (inBand, clear));
+    }
+
+    [Fact]
+    public void Observe_LiquidateAllThenReduceRatio_StaysLiquidateAll()
+    {
+        var episode = new MarginEpisode();
+        episode.Changed(episode.Observe(MarginAction.LiquidateAll, 0.9m, Buffer));
+
+        Assert.Equal(MarginAction.LiquidateAll, episode.Observe(MarginAction.Reduce, InReduce, Buffer));
+        Assert.Equal(MarginAction.Ok, episode.Observe(MarginAction.Ok, null, Buffer));
+    }
+
+    [Fact]
+    public void Raise_PublishFailedSameState_SameEventIdAndTheFirstRecordKept()
+    {
+        var episode = new MarginEpisode();
+        var first = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+
+        var again = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(1)));
+
+        Assert.Equal(first, again);
+        Assert.Equal((first, T0), (episode.OwedRecord!.EventId, episode.OwedRecord.OccurredAt));
+    }
+
+    [Fact]
+    public void Raise_PublishFailedThenRecovered_NextAlertHasANewEventId()
+    {
+        var episode = new MarginEpisode();
+        var first = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+        episode.Observe(MarginAction.Ok, Clear, Buffer);
+
+        var next = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(5)));
+
+        Assert.NotEqual(first, next);
+    }
+
+    [Fact]
+    public void Recorded_OwedRecordLanded_NothingOwedAndNotOwedAgainForTheSameId()
+    {
+        var episode = new MarginEpisode();
+        var eventId = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+
+        episode.Recorded(eventId);
+        episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(1)));
+
+        Assert.Null(episode.OwedRecord);
+    }
+
+    /// <summary>An alert record still owed when a graver alert is raised: replaced by the newer one, whose record counts.</summary>
+    [Fact]
+    public void Raise_LiquidateAllWhileTheReduceRecordIsOwed_TheLiquidateAllRecordIsOwedInstead()
+    {
+        var episode = InReduceEpisode();
+        var liquidate = episode.Raise(Record(MarginAction.LiquidateAll, Guid.NewGuid(), T0.AddSeconds(3)));
+
+        Assert.Equal((MarginAction.LiquidateAll, liquidate), (episode.OwedRecord!.Action, episode.OwedRecord.EventId));
+        Assert.Equal(liquidate, episode.Open);
+    }
+
+    [Fact]
+    public void Resume_WatchedReduceEpisode_ResumedAsReduceAndRepublishedOnceInReduce()
+    {
+        var episode = new MarginEpisode();
+        var old = Guid.NewGuid();
+
+        Assert.True(episode.Resume((MarginAction.Reduce, old, true)));
+        var action = episode.Observe(MarginAction.Reduce, InReduce, Buffer);
+        Assert.Equal(MarginEpisodeStep.Republish, episode.Next(action, MarginAction.Reduce));
+        Assert.Equal(old, episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0)));
+        Assert.Null(episode.OwedRecord); // recorded by the first process
+        episode.Published();
+        episode.Republished();
+
+        Assert.Equal(MarginEpisodeStep.None, episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce));
+    }
+
+    [Fact]
+    public void Resume_WatchedReduceEpisodeInsideTheBand_NothingDueAndNoRecovery()
+    {
+        var episode = new MarginEpisode();
+        var old = Guid.NewGuid();
+        episode.Resume((MarginAction.Reduce, old, true));
+
+        var action = episode.Observe(MarginAction.Ok, InBand, Buffer);
+
+        Assert.Equal((MarginAction.Reduce, MarginEpisodeStep.None), (action, episode.Next(action, MarginAction.Ok)));
+        Assert.Equal(old, episode.Open);
+    }
+
+    [Fact]
+    public void Resume_UnwatchedEpisode_NotResumedAndTheNextAlertHasANewId()
+    {
+        var episode = new MarginEpisode();
+        var old = Guid.NewGuid();
+
+        Assert.False(episode.Resume((MarginAction.Reduce, old, false)));
+        var action = episode.Observe(MarginAction.Reduce, InReduce, Buffer);
+
+        Assert.Equal(MarginEpisodeStep.Change, episode.Next(action, MarginAction.Reduce));
+        Assert.NotEqual(old, episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0)));
+    }
+
+    [Fact]
+    public void Resume_AfterATickSawTheAccountClear_NotResumedButItsRecoveryDue()
+    {
+        var episode = new MarginEpisode();
+        var old = Guid.NewGuid();
+        episode.Observe(MarginAction.Ok, Clear, Buffer);
+
+        Assert.False(episode.Resume((MarginAction.Reduce, old, true)));
+        Assert.Equal((MarginAction.Ok, old), (episode.Last, episode.Open));
+    }
+
+    [Fact]
+    public void Resume_WatchedLiquidateAllWithTheAccountAtReduce_ReduceAlertUnderANewId()
+    {
+        var episode = new MarginEpisode();
+        var old = Guid.NewGuid();
+        episode.Resume((MarginAction.LiquidateAll, old, true));
+
+        var action = episode.Observe(MarginAction.Reduce, InReduce, Buffer);
+
+        Assert.Equal((MarginAction.Reduce, MarginEpisodeStep.Change), (action, episode.Next(action, MarginAction.Reduce)));
+        Assert.NotEqual(old, episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0)));
+    }
+
+    [Fact]
+    public void Resume_WatchedLiquidateAllWithTheAccountAtLiquidateAll_SameId()
+    {
+        var episode = new MarginEpisode();
+        var old = Guid.NewGuid();
+        episode.Resume((MarginAction.LiquidateAll, old, true));
+
+        episode.Observe(MarginAction.LiquidateAll, 0.9m, Buffer);
+
+        Assert.Equal(old, episode.Raise(Record(MarginAction.LiquidateAll, Guid.NewGuid(), T0)));
+    }
+
+    [Fact]
+    public void GiveUpRead_Unread_TrueOnceThenRead()
+    {
+        var episode = new MarginEpisode();
+
+        Assert.Equal((true, false, true), (episode.GiveUpRead(), episode.GiveUpRead(), episode.Read));
+    }
+
+    /// <summary>A monitor that raised a Reduce alert (its record owed) and moved to Reduce.</summary>
+    private static MarginEpisode InReduceEpisode()
+    {
+        var episode = new MarginEpisode();
+        episode.Changed(episode.Observe(MarginAction.Reduce, InReduce, Buffer));
+        episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+        episode.Published();
+        return episode;
+    }
+
+    private static MarginAlertRecord Record(MarginAction action, Guid eventId, DateTimeOffset at) =>
+        new(action, eventId, "reason", "1.1", "1.15", at);
+}
