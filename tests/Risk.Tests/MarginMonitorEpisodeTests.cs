@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Domain.Risk;
 using TradeEngine.Ledger.V1;
+using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.Monitor;
 using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Testing;
@@ -37,9 +38,10 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-record");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register, paper: paper);
+        await monitored.TicksAsync(2);
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         var alert = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1)).Single();
@@ -62,9 +64,10 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-restart");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register, paper: paper);
+        await monitored.TicksAsync(2);
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
         await Poll.UntilAsync(() => EpisodeEventsAsync(world), e => e.Count >= 1);
@@ -72,7 +75,7 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         await world.StopRiskAsync();
         await world.StartRiskAsync();
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state: nothing more
+        await monitored.TicksAsync(2); // more ticks in the same state: nothing more
 
         var received = alerts.Received.ToList();
         Assert.Equal(2, received.Count);
@@ -95,14 +98,15 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-owed-record");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register, paper: paper);
+        await monitored.TicksAsync(2);
 
         await world.StopLedgerAsync();
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         var first = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
-        await Task.Delay(TimeSpan.FromSeconds(2)); // ticks with the Ledger still down: the record cannot land
+        await monitored.TicksAsync(2); // ticks with the Ledger still down: the record cannot land
         await world.StartLedgerAsync(sameAddress: true);
         var record = Assert.Single(await Poll.UntilAsync(() => EpisodeEventsAsync(world), e => e.Count >= 1));
         Assert.Equal((MarginEpisodeLog.Reduce, first.EventId.ToString()), (record.EventType, record.CorrelationId));
@@ -126,11 +130,12 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-recovered");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         var account = await source.GetAccountAsync(CancellationToken.None);
         var recoveredPrice = MarginMonitorTests.RecoveredPrice(account, reducePrice);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register, paper: paper);
+        await monitored.TicksAsync(2);
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         var first = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
 
@@ -143,7 +148,7 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await world.StartRiskAsync();
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await monitored.TicksAsync(2);
 
         var received = alerts.Received.ToList();
         Assert.Equal(2, received.Count);
@@ -162,10 +167,11 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-ok-at-start");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         var account = await source.GetAccountAsync(CancellationToken.None);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register, paper: paper);
+        await monitored.TicksAsync(2);
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         var first = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
         await Poll.UntilAsync(() => EpisodeEventsAsync(world), e => e.Count >= 1);
@@ -191,15 +197,16 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-unwatched");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         var old = Guid.NewGuid();
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        monitored.WatchedBeforeItIsMade((await source.GetAccountAsync(CancellationToken.None)).Equity, TimeSpan.FromMinutes(10));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
-            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddMinutes(-10)), paper: paper);
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register,
+            beforeRisk: w => OpenEpisodeAsync(w, old, DateTimeOffset.UtcNow.AddMinutes(-11)), paper: paper);
 
         var alert = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await monitored.TicksAsync(2);
 
         Assert.Single(alerts.Received);
         Assert.Equal(MarginAlertAction.Reduce, alert.Action);
@@ -218,15 +225,16 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-watched");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         var old = Guid.NewGuid();
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        monitored.WatchedBeforeItIsMade((await source.GetAccountAsync(CancellationToken.None)).Equity, TimeSpan.FromSeconds(1));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
-            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddSeconds(-5)), paper: paper);
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register,
+            beforeRisk: w => OpenEpisodeAsync(w, old, DateTimeOffset.UtcNow.AddSeconds(-20)), paper: paper);
 
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state: nothing more
+        await monitored.TicksAsync(2); // more ticks in the same state: nothing more
 
         var alert = Assert.Single(alerts.Received);
         Assert.Equal((MarginAlertAction.Reduce, old), (alert.Action, alert.EventId));
@@ -245,21 +253,22 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-band");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         var old = Guid.NewGuid();
         var bandPrice = MarginMonitorTests.BandPrice(await source.GetAccountAsync(CancellationToken.None), reducePrice);
         await paper.SetPriceAsync("BTCUSDT", bandPrice);
-        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        monitored.WatchedBeforeItIsMade((await source.GetAccountAsync(CancellationToken.None)).Equity, TimeSpan.FromSeconds(1));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
-            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddSeconds(-5)), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register,
+            beforeRisk: w => OpenEpisodeAsync(w, old, DateTimeOffset.UtcNow.AddSeconds(-20)), paper: paper);
+        await monitored.TicksAsync(3);
 
         Assert.Empty(alerts.Received);
         Assert.Equal(MarginEpisodeLog.Reduce, Assert.Single(await EpisodeEventsAsync(world)).EventType);
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         var alert = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await monitored.TicksAsync(2);
 
         Assert.Single(alerts.Received);
         Assert.Equal((MarginAlertAction.Reduce, old), (alert.Action, alert.EventId));
@@ -276,12 +285,13 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
         var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-open-liquidate");
         await using var _ = paper;
         await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
         var old = Guid.NewGuid();
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        var equity = (await source.GetAccountAsync(CancellationToken.None)).Equity;
+        monitored.WatchedBeforeItIsMade((await source.GetAccountAsync(CancellationToken.None)).Equity, TimeSpan.FromSeconds(1));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source),
-            beforeRisk: w => OpenEpisodeAsync(w, old, equity, DateTimeOffset.UtcNow.AddSeconds(-5), MarginEpisodeLog.LiquidateAll), paper: paper);
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register,
+            beforeRisk: w => OpenEpisodeAsync(w, old, DateTimeOffset.UtcNow.AddSeconds(-20), MarginEpisodeLog.LiquidateAll), paper: paper);
 
         var alert = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
 
@@ -300,12 +310,12 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     }
 
     /// <summary>
-    /// What a monitor that stopped leaves in the Ledger: a Reduce alert (event id <paramref name="eventId"/>) with no
-    /// recovery after it, and its last PnL snapshot at <paramref name="watchedAt"/>.
+    /// What a monitor that stopped leaves in the Ledger: a Reduce (or <paramref name="eventType"/>) alert with event id
+    /// <paramref name="eventId"/> at <paramref name="occurredAt"/>, with no recovery after it. Its last PnL snapshot is
+    /// written as the new monitor is made (<see cref="MonitoredAccount.WatchedBeforeItIsMade"/>).
     /// </summary>
     private static async Task OpenEpisodeAsync(
-        RiskWorld world, Guid eventId, decimal equity, DateTimeOffset watchedAt, string eventType = MarginEpisodeLog.Reduce)
-    {
+        RiskWorld world, Guid eventId, DateTimeOffset occurredAt, string eventType = MarginEpisodeLog.Reduce) =>
         await world.Ledger.LogRiskEventAsync(new LogRiskEventRequest
         {
             IdempotencyKey = $"margin:{eventId:N}",
@@ -313,12 +323,56 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
             Severity = eventType == MarginEpisodeLog.Reduce ? RiskEventSeverity.Warning : RiskEventSeverity.Critical,
             Reason = "Margin ratio below 1 + buffer: reduce the largest position by half",
             CorrelationId = eventId.ToString(),
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(watchedAt.AddSeconds(-20)),
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(occurredAt),
         });
-        await world.SnapshotAsync(equity, watchedAt);
-    }
 
     /// <summary>The monitor's episode records in the Ledger, newest first.</summary>
     private static async Task<List<RiskEventRecord>> EpisodeEventsAsync(RiskWorld world) =>
         [.. (await world.Ledger.GetRiskEventsAsync(new GetRiskEventsRequest { EventTypes = { EpisodeTypes } })).Events];
+
+    /// <summary>
+    /// The account as the monitor reads it, its reads counted: each tick starts with one, and nothing else in Risk reads it,
+    /// so the count is the signal that ticks ran (with or without the Ledger), where a fixed wait only hoped they had.
+    /// Registered in each Risk this test starts (<see cref="Register"/>): the count goes on across a restart.
+    /// </summary>
+    private sealed class MonitoredAccount(IAccountSource venue) : IAccountSource
+    {
+        private int _reads;
+        private (decimal Equity, TimeSpan Before)? _watched;
+
+        public Task<AccountView> GetAccountAsync(CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            return venue.GetAccountAsync(cancellationToken);
+        }
+
+        /// <summary>
+        /// The Ledger's last PnL snapshot (of <paramref name="equity"/>) is written <paramref name="before"/> before the next
+        /// monitor is made, when it is: a watched (or unwatched) account judged from the monitor's own start, however long the
+        /// world and the host took to get there. Stamped before a start time taken at the test's pace, it was only as good
+        /// as that pace against the 60 s window.
+        /// </summary>
+        public void WatchedBeforeItIsMade(decimal equity, TimeSpan before) => _watched = (equity, before);
+
+        /// <summary>Waits until <paramref name="ticks"/> more ticks have run to their end (the one under way not counted).</summary>
+        public async Task TicksAsync(int ticks)
+        {
+            var from = Volatile.Read(ref _reads);
+            await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref _reads)), reads => reads > from + ticks);
+        }
+
+        public void Register(IServiceCollection services) => services.AddSingleton<IAccountSource>(sp =>
+        {
+            // Resolved for the monitor, its only user, as it is made: before it reads its start time.
+            if (_watched is { } watched)
+            {
+                _watched = null;
+                // Blocking on purpose: a factory cannot await, and the Ledger answers from a host of its own.
+                sp.GetRequiredService<LedgerService.LedgerServiceClient>().LogPnlSnapshotAsync(
+                    RiskWorld.Snapshot(watched.Equity, DateTimeOffset.UtcNow - watched.Before)).ResponseAsync.GetAwaiter().GetResult();
+            }
+
+            return this;
+        });
+    }
 }

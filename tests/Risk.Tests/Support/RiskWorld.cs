@@ -197,8 +197,11 @@ public sealed class RiskWorld : IAsyncDisposable
     }
 
     /// <summary>An equity snapshot in the Ledger, as the margin monitor writes them.</summary>
-    public async Task SnapshotAsync(decimal equity, DateTimeOffset takenAt) =>
-        await Ledger.LogPnlSnapshotAsync(new LogPnlSnapshotRequest
+    public async Task SnapshotAsync(decimal equity, DateTimeOffset takenAt) => await Ledger.LogPnlSnapshotAsync(Snapshot(equity, takenAt));
+
+    /// <summary>The request for an equity snapshot as the margin monitor writes them.</summary>
+    public static LogPnlSnapshotRequest Snapshot(decimal equity, DateTimeOffset takenAt) =>
+        new()
         {
             IdempotencyKey = "test-snapshot-" + Guid.NewGuid().ToString("N"),
             Balance = Text(equity),
@@ -208,7 +211,7 @@ public sealed class RiskWorld : IAsyncDisposable
             Equity = Text(equity),
             OpenPositions = 0,
             TakenAt = Timestamp.FromDateTimeOffset(takenAt),
-        });
+        };
 
     public static AccountSnapshot Account(decimal equity, decimal? available = null) => new()
     {
