@@ -121,6 +121,38 @@ public sealed class MarginMonitorEpisodeTests(PostgresServer postgres, RabbitMqS
     }
 
     /// <summary>
+    /// The Ledger down through a whole Reduce episode (the alert, then the account clear of the band): once it is back, the
+    /// owed alert record lands and the recovery with it, both correlated with the alert, the recovery the newest, so a
+    /// restart finds the episode over. Before, the alert's record never landed: the Ledger held a recovery of nothing.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_EpisodeEndsWhileTheLedgerIsDown_AlertThenRecoveryRecordedOnceItIsBack()
+    {
+        var (paper, provider, source, reducePrice) = await ReduceAccountAsync("episode-owed-recovered");
+        await using var _ = paper;
+        await using var __ = provider;
+        var monitored = new MonitoredAccount(source);
+        var recoveredPrice = MarginMonitorTests.RecoveredPrice(await source.GetAccountAsync(CancellationToken.None), reducePrice);
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, monitored.Register, paper: paper);
+        await monitored.TicksAsync(2);
+        var monitor = world.RiskServices.GetRequiredService<MarginMonitor>();
+
+        await world.StopLedgerAsync();
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        var first = (await Poll.UntilAsync(() => Task.FromResult(alerts.Received.ToList()), a => a.Count >= 1))[0];
+        await paper.SetPriceAsync("BTCUSDT", recoveredPrice);
+        await Poll.UntilAsync(() => Task.FromResult(monitor.LastAction), a => a == Domain.Margin.MarginAction.Ok);
+        await monitored.TicksAsync(1);
+        await world.StartLedgerAsync(sameAddress: true);
+        var events = await Poll.UntilAsync(() => EpisodeEventsAsync(world), e => e.Count >= 2);
+
+        Assert.Equal([MarginEpisodeLog.Recovered, MarginEpisodeLog.Reduce], events.Select(e => e.EventType));
+        Assert.All(events, e => Assert.Equal(first.EventId.ToString(), e.CorrelationId));
+        Assert.Single(alerts.Received);
+    }
+
+    /// <summary>
     /// A recovery to Ok is recorded (margin_recovered, correlated with the episode's alert); Risk restarted after it, with
     /// the account falling into Reduce again, raises the new episode's alert under a new event id.
     /// </summary>
