@@ -33,7 +33,10 @@ public sealed partial class BinanceClient : IBinanceClient
     /// <summary>The current estimate of the venue's clock (local clock + the offset from the last sync).</summary>
     public DateTimeOffset ServerNow => _transport.Clock.ServerNow();
 
-    /// <summary>Until when the client holds requests back after a 429/418 (<see cref="DateTimeOffset.MinValue"/> when not).</summary>
+    /// <summary>
+    /// Until when the client holds every request back after a 429/418 (<see cref="DateTimeOffset.MinValue"/> when not); a
+    /// 429 of the funding routes' own limit holds back only GET fundingRate and fundingInfo, and is not shown here.
+    /// </summary>
     public DateTimeOffset RateLimitedUntil => _transport.Governor.BlockedUntil;
 
     public override string ToString() => $"BinanceClient {{ {_options} }}";

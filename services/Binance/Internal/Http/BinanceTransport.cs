@@ -207,7 +207,10 @@ internal sealed partial class BinanceTransport
                 // 429/418: refused, nothing executed.
                 request.MayHaveExecuted = false;
                 var retryAt = _time.GetUtcNow() + RetryAfter(response, Clock.ServerNow());
-                Governor.BackOff(status, retryAt, request.FundingRoute);
+                // A funding route's 429 is their own limit, unless the venue says the IP's weight is over its limit: then
+                // it is the weight's, and every request backs off (sending on into 429s is what a venue bans an IP for).
+                var fundingLimitOnly = request.FundingRoute && !Governor.IsOverWeightLimit(Header(response, "X-MBX-USED-WEIGHT-1M"));
+                Governor.BackOff(status, retryAt, fundingLimitOnly);
                 activity?.SetStatus(ActivityStatusCode.Error, status.ToString(CultureInfo.InvariantCulture));
                 LogRateLimited(_logger, request.Endpoint, status, retryAt);
                 throw new BinanceRateLimitException(status, retryAt, request.Endpoint);

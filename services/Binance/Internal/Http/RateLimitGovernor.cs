@@ -10,10 +10,12 @@ namespace TradeEngine.Binance.Internal.Http;
 /// </summary>
 /// <remarks>
 /// A request of weight 0 (a new order: Binance counts it on the order counts only) is not held back by the IP's request
-/// weight, so another process's reads on the same IP using up the weight cannot delay a close. The funding routes (GET
+/// weight, so another process's reads on the same IP using up the weight do not delay the order itself (a close's own
+/// reads before it are weighted and still wait). The funding routes (GET
 /// fundingRate and fundingInfo) weigh nothing either and share their own limit (Binance: 500 requests per 5 minutes per
 /// IP), which the venue reports in no header: this client counts its own requests against its share of it, and a 429
-/// on one of them holds back only the funding routes (a 418, a ban, holds back everything).
+/// on one of them holds back only the funding routes (unless the venue reports the IP's weight over its limit; a 418,
+/// a ban, holds back everything).
 /// </remarks>
 internal sealed class RateLimitGovernor
 {
@@ -146,6 +148,15 @@ internal sealed class RateLimitGovernor
             }
 
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether a reported IP weight is over the weight limit itself (not only this client's share of it).</summary>
+    public bool IsOverWeightLimit(int? usedWeight1m)
+    {
+        lock (_lock)
+        {
+            return usedWeight1m > _weight.Limit;
         }
     }
 
