@@ -29,12 +29,13 @@ public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
-    /// The amend is keyed by the call's key and the record. A retry is answered by Execution's own memory; after a restart
-    /// it goes to the venue again, and its amend (made to reach the Ledger: the record read back at its old leverage, as
-    /// while the first amend is still on its way) is a replay at the Ledger, not a second write.
+    /// A retry is answered by Execution's own memory: one amend. After a restart the retry goes to the venue again; when
+    /// the record meanwhile holds another leverage (set back here by hand, as a later SetLeverage or an operator would),
+    /// its amend writes what the venue now applies under its own key. Keyed by the call's key and record alone, that
+    /// amend was a replay of the first answer at the Ledger and the record stayed wrong until reconciliation.
     /// </summary>
     [Fact]
-    public async Task SetLeverage_RetriedAndRetriedAfterARestart_RecordAmendedOnce()
+    public async Task SetLeverage_RetriedAndRetriedAfterARestart_AmendedOnceThenToWhatTheVenueApplies()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
         var opened = await stack.Execution.OpenPositionAsync(Orders.Open(leverage: 3));
@@ -42,6 +43,8 @@ public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit
         await stack.Execution.SetLeverageAsync(request);
         await stack.Execution.SetLeverageAsync(request);
         Assert.Equal(4, await RecordedLeverageAsync(stack, opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition' AND key LIKE $1",
+            "set-leverage:" + request.IdempotencyKey + ":%:" + opened.PositionId));
         await stack.StopExecutionAsync();
         await stack.StartExecutionAsync();
         Assert.Equal(1, await stack.ExecuteAsync("UPDATE positions SET leverage = 3 WHERE position_id = $1::uuid", opened.PositionId));
@@ -49,10 +52,10 @@ public sealed class LeverageTests(PostgresServer postgres, RabbitMqServer rabbit
         var retried = await stack.Execution.SetLeverageAsync(request);
 
         Assert.Equal(4, retried.Leverage);
-        Assert.Equal(1, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition'"));
-        Assert.Equal(1, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition' AND key = $1",
-            "set-leverage:" + request.IdempotencyKey + ":" + opened.PositionId));
-        Assert.Equal(1, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1", opened.PositionId));
+        Assert.Equal(4, await RecordedLeverageAsync(stack, opened.PositionId));
+        Assert.Equal(2, await stack.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition' AND key LIKE $1",
+            "set-leverage:" + request.IdempotencyKey + ":%:" + opened.PositionId));
+        Assert.Equal(2, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND payload->>'PositionId' = $1", opened.PositionId));
     }
 
     [Fact]

@@ -119,11 +119,27 @@ public sealed class LedgerBook(
         writes.Defer(description, async ct => await work(await OpenRecordAsync(symbol, ct).ConfigureAwait(false), ct).ConfigureAwait(false));
     }
 
-    /// <summary>The symbol's open record; <c>Answered</c> false when the Ledger could not be read (transiently).</summary>
-    public async Task<(PositionRecord? Record, bool Answered)> TryOpenRecordAsync(string symbol, CancellationToken cancellationToken)
+    /// <summary>
+    /// The symbol's open record; <c>Answered</c> false when the Ledger could not be read (transiently, or not within
+    /// <paramref name="deadline"/> when one is given: a read made under the symbol's lock for bookkeeping only).
+    /// </summary>
+    public async Task<(PositionRecord? Record, bool Answered)> TryOpenRecordAsync(string symbol, CancellationToken cancellationToken, TimeSpan? deadline = null)
     {
         try
         {
+            if (deadline is { } limit)
+            {
+                var request = new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } };
+                try
+                {
+                    return (await ledger.GetPositionAsync(request, deadline: DateTime.UtcNow + limit, cancellationToken: cancellationToken).ConfigureAwait(false), true);
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+                {
+                    return (null, true);
+                }
+            }
+
             return (await OpenRecordAsync(symbol, cancellationToken).ConfigureAwait(false), true);
         }
         catch (RpcException ex) when (LedgerWrites.IsTransient(ex) && !cancellationToken.IsCancellationRequested)

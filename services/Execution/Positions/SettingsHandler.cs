@@ -78,8 +78,10 @@ public sealed class SettingsHandler(
 
     /// <summary>
     /// After the venue took a leverage: the symbol's open record, if any, is amended to it, under the symbol's lock (so no
-    /// open, add or close of ours is half-way) and under a key derived from the call's key and the record, so a retry of
-    /// the call (after a restart) is a replay at the Ledger, never a second write. When Ledger writes are still queued
+    /// open, add or close of ours is half-way), keyed by this application of the call (its key and a fresh id: the Ledger
+    /// write's own retries replay it, but a retry of the call that reaches the venue again after a restart writes what the
+    /// venue now applies, never a replay of an older answer while the record holds another leverage; a record already at
+    /// the leverage is not written at all). When Ledger writes are still queued
     /// (the record may be one of them) or the record cannot be read, the amend is queued behind them; a write the Ledger
     /// does not take in time is queued too (LedgerWrites). The answer is the venue's either way: the venue has changed
     /// it. A refusal is logged, and reconciliation amends the record from the venue.
@@ -87,16 +89,19 @@ public sealed class SettingsHandler(
     private async Task RecordLeverageAsync(string symbol, int leverage, string key, CancellationToken ct)
     {
         var description = $"leverage {leverage}x of {symbol} ({key})";
+        var attempt = key + ":" + Guid.NewGuid().ToString("N");
         try
         {
-            var (record, answered) = ledger.HasQueuedWrites ? (null, false) : await ledger.TryOpenRecordAsync(symbol, ct).ConfigureAwait(false);
+            // A second at most for the read: this is bookkeeping under the symbol's lock, and a close (a margin alert's, the
+            // kill switch's) must not wait on a hung Ledger behind it; unanswered, the amend is queued.
+            var (record, answered) = ledger.HasQueuedWrites ? (null, false) : await ledger.TryOpenRecordAsync(symbol, ct, RecordReadDeadline).ConfigureAwait(false);
             if (!answered)
             {
-                ledger.AfterQueuedWrites(description, symbol, (queued, c) => AmendAsync(queued, leverage, key, c));
+                ledger.AfterQueuedWrites(description, symbol, (queued, c) => AmendAsync(queued, leverage, attempt, c));
                 return;
             }
 
-            await AmendAsync(record, leverage, key, ct).ConfigureAwait(false);
+            await AmendAsync(record, leverage, attempt, ct).ConfigureAwait(false);
         }
         catch (RpcException ex) when (!LedgerWrites.IsTransient(ex))
         {
@@ -104,10 +109,13 @@ public sealed class SettingsHandler(
         }
     }
 
-    private Task AmendAsync(LedgerV1.PositionRecord? record, int leverage, string key, CancellationToken ct) =>
+    private Task AmendAsync(LedgerV1.PositionRecord? record, int leverage, string attempt, CancellationToken ct) =>
         record is null || record.Leverage == leverage
             ? Task.CompletedTask
-            : ledger.AmendLeverageAsync($"set-leverage:{key}:{record.PositionId}", record, leverage, ct);
+            : ledger.AmendLeverageAsync($"set-leverage:{attempt}:{record.PositionId}", record, leverage, ct);
+
+    /// <summary>How long the open record's read under the symbol's lock may take before the amend is queued instead.</summary>
+    private static readonly TimeSpan RecordReadDeadline = TimeSpan.FromSeconds(1);
 
     public async Task<SetMarginTypeResponse> SetMarginTypeAsync(SetMarginTypeRequest request, CancellationToken cancellationToken)
     {

@@ -165,9 +165,10 @@ public sealed class Reconciler(
         }
         else if (open is not null && record is not null)
         {
-            mismatches += await AmendLeverageAsync(symbol, open, record, stamp, ct).ConfigureAwait(false);
             mismatches += await BookSizeDifferenceAsync(symbol, open, record, stamp, ct).ConfigureAwait(false);
             mismatches += await RestoreProtectionAsync(symbol, open, record, conditional, stamp, ct).ConfigureAwait(false);
+            // Last: the record's leverage is bookkeeping, and its repair failing must not keep a stop-loss from being restored.
+            mismatches += await AmendLeverageAsync(symbol, open, record, stamp, ct).ConfigureAwait(false);
         }
 
         // Only protective orders are orphans (closePosition or reduce-only: a stop-loss or take-profit of a position gone,
@@ -208,8 +209,18 @@ public sealed class Reconciler(
         await ReportAsync("leverage", symbol,
             $"the venue applies {open.Leverage}x to the position, the Ledger's record {record.PositionId} holds {record.Leverage}x; the record is amended to {open.Leverage}x",
             stamp, ct).ConfigureAwait(false);
-        await ledger.AmendLeverageAsync($"reconcile-leverage:{record.PositionId}:{record.Leverage}:{open.Leverage}:{stamp}", record, open.Leverage, ct)
-            .ConfigureAwait(false);
+        try
+        {
+            await ledger.AmendLeverageAsync($"reconcile-leverage:{record.PositionId}:{record.Leverage}:{open.Leverage}:{stamp}", record, open.Leverage, ct)
+                .ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (!LedgerWrites.IsTransient(ex) && !ct.IsCancellationRequested)
+        {
+            // Refused for good (a Ledger older than AmendPosition answers UNIMPLEMENTED during a rolling upgrade): logged,
+            // and the symbol's pass counts as done, so reconciliation (and the opens waiting on its first pass) goes on.
+            Log.LeverageNotRecorded(logger, ex, symbol, open.Leverage, ex.StatusCode);
+        }
+
         return 1;
     }
 
