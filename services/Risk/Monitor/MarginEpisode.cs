@@ -74,15 +74,25 @@ public sealed class MarginEpisode
     /// </summary>
     public Guid? Open { get; private set; }
 
+    private readonly List<MarginAlertRecord> _owed = [];
+    private Guid? _openBefore;
+
     /// <summary>
-    /// The record of the current episode's alert while it has not landed (the Ledger down, or past the call's deadline when
-    /// the alert was raised): owed, and written again on each later tick, after that tick's alert if any, until it lands.
-    /// Without it an alert that went out unrecorded left a restarted monitor nothing to resume: it raised the episode again
-    /// under a new id, and Execution halved the largest position a second time. A recovery is recorded only after it (the
-    /// Ledger's newest record is then the recovery, not an alert landing after it); a later alert replaces it (its record
-    /// is the newest that counts).
+    /// The records of alerts that have not landed (the Ledger down, or past the call's deadline when the alert was raised),
+    /// oldest first: owed, and written in that order on each later tick, after that tick's alert if any, until they land.
+    /// Without them an alert that went out unrecorded left a restarted monitor nothing to resume: it raised the episode
+    /// again under a new id, and Execution halved the largest position a second time. A recovery is recorded only after
+    /// them (the Ledger's newest record is then the recovery, not an alert landing after it). A later alert's record is
+    /// owed after the earlier ones, not instead of them: an alert that is then dropped unpublished (its state over before
+    /// its publish went through) takes its record with it, and the published one before it stays owed and the newest.
     /// </summary>
-    public MarginAlertRecord? OwedRecord { get; private set; }
+    public IReadOnlyList<MarginAlertRecord> OwedRecords => _owed;
+
+    /// <summary>The oldest owed record (the next to write), or null when none is owed.</summary>
+    public MarginAlertRecord? OwedRecord => _owed.Count > 0 ? _owed[0] : null;
+
+    /// <summary>Whether the record of <paramref name="eventId"/> is owed.</summary>
+    public bool Owes(Guid eventId) => _owed.Exists(r => r.EventId == eventId);
 
     /// <summary>The event id the alert for <paramref name="action"/> would go out under now, if one is kept for it.</summary>
     public Guid? KeptEventId(MarginAction action) => _unconfirmed is { } kept && kept.Action == action ? kept.EventId : null;
@@ -140,8 +150,15 @@ public sealed class MarginEpisode
         if (_unconfirmed is { } unconfirmed && unconfirmed.Action != action)
         {
             // The state the unconfirmed alert was raised for is over: a later episode of it is a new alert, with an id of
-            // its own (the consumers took the old id once, and would take a new alert under it as done).
+            // its own (the consumers took the old id once, and would take a new alert under it as done). Its record, if
+            // still owed, goes with it: an alert that never went out must not become the Ledger's newest (a restart would
+            // resume it, and raise the episode again under a new id).
             _unconfirmed = null;
+            if (_owed.RemoveAll(r => r.EventId == unconfirmed.EventId) > 0 && Open == unconfirmed.EventId)
+            {
+                // Neither published nor recorded: the episode under way is the one before it (its recovery is that one's).
+                Open = _openBefore;
+            }
         }
 
         return action;
@@ -195,10 +212,15 @@ public sealed class MarginEpisode
         ArgumentNullException.ThrowIfNull(record);
         var eventId = KeptEventId(record.Action) ?? record.EventId;
         _unconfirmed = (record.Action, eventId);
-        Open = eventId;
-        if (_recorded != eventId && OwedRecord?.EventId != eventId)
+        if (Open != eventId)
         {
-            OwedRecord = record with { EventId = eventId };
+            _openBefore = Open;
+        }
+
+        Open = eventId;
+        if (_recorded != eventId && !Owes(eventId))
+        {
+            _owed.Add(record with { EventId = eventId });
         }
 
         return eventId;
@@ -211,10 +233,7 @@ public sealed class MarginEpisode
     public void Recorded(Guid eventId)
     {
         _recorded = eventId;
-        if (OwedRecord?.EventId == eventId)
-        {
-            OwedRecord = null;
-        }
+        _owed.RemoveAll(r => r.EventId == eventId);
     }
 
     /// <summary>The open episode's recovery landed in the Ledger.</summary>

@@ -79,9 +79,9 @@ public sealed class MarginEpisodeLog(LedgerService.LedgerServiceClient ledger)
         LogAsync($"margin:recovered:{episodeEventId:N}", Recovered, RiskEventSeverity.Info, reason, ratio, limit, episodeEventId, occurredAt, cancellationToken);
 
     /// <remarks>
-    /// ALREADY_EXISTS is the record landing: its key is the event id's, and a retry (after a call whose answer was lost, or
-    /// an alert raised again after a failed publish) carries another time and ratio than the first, which the Ledger
-    /// refuses as another payload. The first stands; the record is there.
+    /// ALREADY_EXISTS is the record landing: its key is the event id's. A retry of an owed record carries the first
+    /// payload (a replay), but a record written by an earlier process under the same id (a resumed episode) can differ in
+    /// time and ratio, which the Ledger refuses as another payload. The first stands; the record is there.
     /// </remarks>
     private async Task LogAsync(
         string key, string eventType, RiskEventSeverity severity, string reason, string ratio, string limit, Guid correlationId,

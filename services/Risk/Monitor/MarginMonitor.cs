@@ -91,11 +91,18 @@ public sealed partial class MarginMonitor(
     public async Task TickAsync(CancellationToken cancellationToken)
     {
         _owedTried = false;
-        await StepAsync(cancellationToken).ConfigureAwait(false);
-        if (_episode.OwedRecord is not null && !_owedTried)
+        try
         {
-            // After the tick's alert, never before it: the record is owed, the alert is not delayed for it.
-            await RecordOwedAsync(cancellationToken).ConfigureAwait(false);
+            await StepAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // After the tick's alert, never before it: the record is owed, the alert is not delayed for it. Also after a
+            // tick that failed (the account unreadable, a publish refused): the Ledger may answer when Execution does not.
+            if (_episode.OwedRecord is not null && !_owedTried && !cancellationToken.IsCancellationRequested)
+            {
+                await RecordOwedAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -206,7 +213,7 @@ public sealed partial class MarginMonitor(
 
         var eventId = _episode.Raise(new MarginAlertRecord(health.Action, NewId.NextGuid(), reason, ratio,
             liquidate ? "1" : Wire.Format(1m + evaluator.Limits.LiquidationBuffer), now));
-        if (_episode.OwedRecord?.EventId == eventId)
+        if (_episode.Owes(eventId))
         {
             // Recorded before it is published: a monitor that stops between the two leaves the record a restarted one
             // resumes the episode from (the alert under the same id: acted on if it never went out, dropped if it did).
@@ -232,21 +239,26 @@ public sealed partial class MarginMonitor(
         LogAlert(logger, health.Action, ratio);
     }
 
-    /// <summary>Writes the owed alert record, if any; true when none is owed (any more).</summary>
+    /// <summary>Writes the owed alert records, oldest first, until one fails; true when none is owed (any more).</summary>
     private async Task<bool> RecordOwedAsync(CancellationToken cancellationToken)
     {
-        if (_episode.OwedRecord is not { } owed)
+        while (_episode.OwedRecord is { } owed)
         {
-            return true;
+            _owedTried = true;
+            var landed = false;
+            await TryAsync(async () =>
+            {
+                await _episodes.LogAlertAsync(owed.Action, owed.EventId, owed.Reason, owed.Ratio, owed.Limit, owed.OccurredAt, cancellationToken).ConfigureAwait(false);
+                _episode.Recorded(owed.EventId);
+                landed = true;
+            }, cancellationToken).ConfigureAwait(false);
+            if (!landed)
+            {
+                return false;
+            }
         }
 
-        _owedTried = true;
-        await TryAsync(async () =>
-        {
-            await _episodes.LogAlertAsync(owed.Action, owed.EventId, owed.Reason, owed.Ratio, owed.Limit, owed.OccurredAt, cancellationToken).ConfigureAwait(false);
-            _episode.Recorded(owed.EventId);
-        }, cancellationToken).ConfigureAwait(false);
-        return _episode.OwedRecord is null;
+        return true;
     }
 
     /// <summary>

@@ -88,15 +88,39 @@ public sealed class MarginEpisodeTests
         Assert.Null(episode.OwedRecord);
     }
 
-    /// <summary>An alert record still owed when a graver alert is raised: replaced by the newer one, whose record counts.</summary>
+    /// <summary>
+    /// An alert record still owed when a graver alert is raised: both owed, oldest first (the newer one's record is the
+    /// newest that counts once both land).
+    /// </summary>
     [Fact]
-    public void Raise_LiquidateAllWhileTheReduceRecordIsOwed_TheLiquidateAllRecordIsOwedInstead()
+    public void Raise_LiquidateAllWhileTheReduceRecordIsOwed_BothOwedInOrder()
     {
         var episode = InReduceEpisode();
+        var reduce = episode.Open!.Value;
         var liquidate = episode.Raise(Record(MarginAction.LiquidateAll, Guid.NewGuid(), T0.AddSeconds(3)));
 
-        Assert.Equal((MarginAction.LiquidateAll, liquidate), (episode.OwedRecord!.Action, episode.OwedRecord.EventId));
+        Assert.Equal([(MarginAction.Reduce, reduce), (MarginAction.LiquidateAll, liquidate)],
+            episode.OwedRecords.Select(r => (r.Action, r.EventId)).ToList());
         Assert.Equal(liquidate, episode.Open);
+    }
+
+    /// <summary>
+    /// Review: a published Reduce alert's record owed, then a LiquidateAll alert whose publish failed, then the ratio back in
+    /// Reduce. The unpublished alert is dropped, and its record with it: the published Reduce alert's record stays owed and
+    /// becomes the Ledger's newest, and the episode under way is the Reduce one again. When the LiquidateAll record replaced
+    /// the Reduce one, a restart resumed an alert that never went out and raised a new Reduce alert: a second halving.
+    /// </summary>
+    [Fact]
+    public void Observe_UnpublishedAlertDroppedWhileAnEarlierRecordIsOwed_ItsRecordDroppedAndTheEarlierOneStays()
+    {
+        var episode = InReduceEpisode();
+        var reduce = episode.Open!.Value;
+        episode.Raise(Record(MarginAction.LiquidateAll, Guid.NewGuid(), T0.AddSeconds(3)));
+
+        Assert.Equal(MarginAction.Reduce, episode.Observe(MarginAction.Reduce, InReduce, Buffer));
+
+        Assert.Equal([reduce], episode.OwedRecords.Select(r => r.EventId).ToList());
+        Assert.Equal(reduce, episode.Open);
     }
 
     [Fact]
