@@ -127,20 +127,7 @@ public sealed class LedgerBook(
     {
         try
         {
-            if (deadline is { } limit)
-            {
-                var request = new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } };
-                try
-                {
-                    return (await ledger.GetPositionAsync(request, deadline: DateTime.UtcNow + limit, cancellationToken: cancellationToken).ConfigureAwait(false), true);
-                }
-                catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
-                {
-                    return (null, true);
-                }
-            }
-
-            return (await OpenRecordAsync(symbol, cancellationToken).ConfigureAwait(false), true);
+            return (await OpenRecordAsync(symbol, cancellationToken, deadline).ConfigureAwait(false), true);
         }
         catch (RpcException ex) when (LedgerWrites.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
@@ -152,15 +139,16 @@ public sealed class LedgerBook(
     public Task<PositionRecord?> RecordAsync(string positionId, CancellationToken cancellationToken) =>
         FindRecordAsync(new GetPositionRequest { PositionId = positionId }, cancellationToken);
 
-    /// <summary>The open position record of a symbol, or null.</summary>
-    public Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken) =>
-        FindRecordAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } }, cancellationToken);
+    /// <summary>The open position record of a symbol, or null (within <paramref name="deadline"/> when one is given).</summary>
+    public Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken, TimeSpan? deadline = null) =>
+        FindRecordAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } }, cancellationToken, deadline);
 
-    private async Task<PositionRecord?> FindRecordAsync(GetPositionRequest request, CancellationToken cancellationToken)
+    private async Task<PositionRecord?> FindRecordAsync(GetPositionRequest request, CancellationToken cancellationToken, TimeSpan? deadline = null)
     {
         try
         {
-            return await ledger.GetPositionAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await ledger.GetPositionAsync(request, deadline: deadline is { } limit ? DateTime.UtcNow + limit : null, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
