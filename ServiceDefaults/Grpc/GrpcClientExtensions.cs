@@ -14,7 +14,8 @@ public static class GrpcClientExtensions
     /// resolved by service discovery from <c>services__{serviceName}__http__0</c>. The caller's deadline and
     /// cancellation are propagated; a call without one gets <see cref="DefaultDeadline"/>. Every mutating RPC
     /// of ours carries an idempotency key, so retrying on UNAVAILABLE (and only on it) is safe. Every call carries the
-    /// deployment's service key (<see cref="ServiceKey"/>).
+    /// deployment's service key (<see cref="ServiceKey"/>), and the venue priority when it is not normal
+    /// (<see cref="VenuePriorityHandler"/>).
     /// </summary>
     public static IHttpClientBuilder AddServiceGrpcClient<TClient>(this IServiceCollection services, string serviceName)
         where TClient : ClientBase
@@ -45,6 +46,7 @@ public static class GrpcClientExtensions
                 };
             })
             .AddHttpMessageHandler(sp => new ServiceKeyHandler(sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()))
+            .AddHttpMessageHandler(() => new VenuePriorityHandler())
             .EnableCallContextPropagation(o => o.SuppressContextNotFoundErrors = true)
             .AddInterceptor(() => new DefaultDeadlineInterceptor(DefaultDeadline));
     }

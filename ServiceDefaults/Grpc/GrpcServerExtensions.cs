@@ -20,12 +20,14 @@ public static class GrpcServerExtensions
         builder.Services.AddSingleton<IValidateOptions<ServiceKeyCheck>, ServiceKeyValidation>();
         builder.Services.AddOptions<ServiceKeyCheck>().ValidateOnStart();
         builder.Services.AddSingleton<ServiceKeyInterceptor>();
+        builder.Services.AddSingleton<VenuePriorityInterceptor>();
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = MaxMessageBytes;
             o.MaxSendMessageSize = MaxMessageBytes;
             o.EnableDetailedErrors = isDevelopment;
             o.Interceptors.Add<ServiceKeyInterceptor>();
+            o.Interceptors.Add<VenuePriorityInterceptor>();
             o.Interceptors.Add<ExceptionInterceptor>();
         });
         if (isDevelopment)

@@ -49,13 +49,25 @@ public sealed class BinanceOptions
     /// </summary>
     public TimeSpan UnknownOutcomeMargin { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Fraction of each exchangeInfo rate limit the client allows itself (headroom for other processes on the same IP).</summary>
+    /// <summary>
+    /// Fraction of each exchangeInfo rate limit the client allows a request someone waits on (headroom for other processes
+    /// on the same IP). An urgent request (<see cref="Domain.VenuePriority.Urgent"/>: a close, a reduce, the margin
+    /// monitor's read) may use the whole limit.
+    /// </summary>
     [Range(0.1, 1.0)]
     public double RateLimitUsage { get; set; } = 0.9;
 
     /// <summary>
+    /// Fraction of each limit the client allows background work (<see cref="Domain.VenuePriority.Background"/>: pollers,
+    /// catalog refreshes), so it stops before it can hold back a request someone waits on. Never more than
+    /// <see cref="RateLimitUsage"/>.
+    /// </summary>
+    [Range(0.1, 1.0)]
+    public double BackgroundRateLimitUsage { get; set; } = 0.6;
+
+    /// <summary>
     /// Requests per 5 minutes that GET fundingRate and GET fundingInfo share (Binance documents 500 per IP, reported in
-    /// no header and not listed by exchangeInfo); the client allows itself <see cref="RateLimitUsage"/> of it.
+    /// no header and not listed by exchangeInfo); the client allows itself its priority's share of it.
     /// </summary>
     [Range(1, 100_000)]
     public int FundingRouteLimit { get; set; } = 500;

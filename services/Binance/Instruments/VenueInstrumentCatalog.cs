@@ -107,14 +107,19 @@ public sealed partial class VenueInstrumentCatalog : IInstrumentSource
             }
 
             _stale = false;
-            var task = Task.Run(LoadAsync);
+            // A refresh behind a snapshot still served is background work; a read that callers wait on (the first, or
+            // one asked for) goes at least at normal priority, whoever started it (others join it).
+            var priority = !force ? VenuePriority.Background
+                : VenueRequestPriority.Current > VenuePriority.Normal ? VenueRequestPriority.Current : VenuePriority.Normal;
+            var task = Task.Run(() => LoadAsync(priority));
             _refresh = task;
             return task;
         }
     }
 
-    private async Task<VenueInstrumentSnapshot> LoadAsync()
+    private async Task<VenueInstrumentSnapshot> LoadAsync(VenuePriority priority)
     {
+        using var scope = VenueRequestPriority.Enter(priority);
         using var timeout = new CancellationTokenSource(LoadTimeout);
         try
         {

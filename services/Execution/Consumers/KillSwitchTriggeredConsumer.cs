@@ -1,6 +1,7 @@
 using System.Globalization;
 using MassTransit;
 using TradeEngine.Contracts.Events;
+using TradeEngine.Domain;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Positions;
 using TradeEngine.Messaging.Inbox;
@@ -22,6 +23,8 @@ public sealed class KillSwitchTriggeredConsumer(
 {
     protected override async Task ConsumeOnce(ConsumeContext<KillSwitchTriggered> context)
     {
+        // Flattening takes risk off: its venue requests are held back only by the venue's own limits.
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
         var e = context.Message;
         if (!e.Active)
         {

@@ -112,6 +112,8 @@ public sealed class MarginAlertRaisedConsumer(
 
     protected override async Task ConsumeOnce(ConsumeContext<MarginAlertRaised> context)
     {
+        // A margin response takes risk off: its venue requests are held back only by the venue's own limits.
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
         var alert = context.Message;
         var key = "ma-" + alert.EventId.ToString("N", CultureInfo.InvariantCulture);
         Log.MarginAlert(logger, alert.EventId, alert.Action.ToString(), alert.MarginRatio?.ToString(CultureInfo.InvariantCulture) ?? "none");

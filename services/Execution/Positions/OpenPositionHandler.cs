@@ -1,6 +1,7 @@
 using Grpc.Core;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
 using TradeEngine.Domain.Instruments;
 using TradeEngine.Execution.Concurrency;
 using TradeEngine.Execution.Ledger;
@@ -149,6 +150,9 @@ public sealed class OpenPositionHandler(
             ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
             await RequireSameSettingsAsync(command, account, ct).ConfigureAwait(false);
             Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
+            // The order is the venue's: what protects its position (the protective orders, the close at once when the
+            // stop-loss fails) takes risk off and is urgent at the venue's limits.
+            using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
             existing = await VenueOrders.EndedAsync(venue, existing, CancellationToken.None).ConfigureAwait(false);
             // Whether a position stands (and needs the protective orders) is read now the order has ended: the account read
             // beside the look-up could predate a fill the venue made late, and a filled open would go unprotected.
@@ -249,7 +253,9 @@ public sealed class OpenPositionHandler(
         var placement = await venue.PlaceOrderAsync(
             new NewOrder(command.Symbol, ExecutionWire.OpeningOrder(command.Side), OrderType.Market, command.Quantity), command.ClientOrderId, ct)
             .ConfigureAwait(false);
-        // The venue has the order: waiting for it to end, as what follows it, is not cut short by the service stopping.
+        // The venue has the order: waiting for it to end, as what follows it, is not cut short by the service stopping, and
+        // is urgent at the venue's limits (the protective orders, or the close at once when the stop-loss fails).
+        using var protecting = VenueRequestPriority.Enter(VenuePriority.Urgent);
         var order = await VenueOrders.EndedAsync(venue, placement.Order, CancellationToken.None).ConfigureAwait(false);
         return await fills.CompleteOpenAsync(command, order, quote, resumed: false, before: position).ConfigureAwait(false);
     }

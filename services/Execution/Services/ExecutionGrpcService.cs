@@ -1,11 +1,17 @@
 using Grpc.Core;
+using TradeEngine.Domain;
 using TradeEngine.Execution.Positions;
 using TradeEngine.Execution.Streaming;
 using TradeEngine.Execution.V1;
 
 namespace TradeEngine.Execution.Services;
 
-/// <summary>The execution v1 contract: each RPC hands its request to the handler that owns it.</summary>
+/// <summary>
+/// The execution v1 contract: each RPC hands its request to the handler that owns it. A close, a reduce and a close-all
+/// take risk off, so their venue requests are urgent (<see cref="VenuePriority.Urgent"/>: held back only by the venue's
+/// own limits, not by our headroom); the others go at the caller's priority (normal unless a caller of ours said
+/// otherwise in <see cref="VenueRequestPriority.HeaderName"/>, as the margin monitor's account read does).
+/// </summary>
 public sealed class ExecutionGrpcService(
     OpenPositionHandler opener,
     ClosePositionHandler closer,
@@ -17,14 +23,23 @@ public sealed class ExecutionGrpcService(
     public override Task<OpenPositionResponse> OpenPosition(OpenPositionRequest request, ServerCallContext context) =>
         opener.OpenAsync(request, context.CancellationToken);
 
-    public override Task<ClosePositionResponse> ClosePosition(ClosePositionRequest request, ServerCallContext context) =>
-        closer.CloseAsync(request, context.CancellationToken);
+    public override async Task<ClosePositionResponse> ClosePosition(ClosePositionRequest request, ServerCallContext context)
+    {
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        return await closer.CloseAsync(request, context.CancellationToken).ConfigureAwait(false);
+    }
 
-    public override Task<ReducePositionResponse> ReducePosition(ReducePositionRequest request, ServerCallContext context) =>
-        closer.ReduceAsync(request, context.CancellationToken);
+    public override async Task<ReducePositionResponse> ReducePosition(ReducePositionRequest request, ServerCallContext context)
+    {
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        return await closer.ReduceAsync(request, context.CancellationToken).ConfigureAwait(false);
+    }
 
-    public override Task<CloseAllPositionsResponse> CloseAllPositions(CloseAllPositionsRequest request, ServerCallContext context) =>
-        closeAll.CloseAllAsync(request, context.CancellationToken);
+    public override async Task<CloseAllPositionsResponse> CloseAllPositions(CloseAllPositionsRequest request, ServerCallContext context)
+    {
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        return await closeAll.CloseAllAsync(request, context.CancellationToken).ConfigureAwait(false);
+    }
 
     public override Task<ListPositionsResponse> ListPositions(ListPositionsRequest request, ServerCallContext context) =>
         queries.ListAsync(context.CancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TradeEngine.Domain;
 using TradeEngine.Funding.Options;
 
 namespace TradeEngine.Funding.Accrual;
@@ -15,6 +16,8 @@ public sealed partial class FundingAccrualService(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Nobody waits on a pass: its venue reads are background work and stop first when the IP's limits run short.
+        using var background = VenueRequestPriority.Enter(VenuePriority.Background);
         // A real-time timer: the poll is about load, the settlement times come from the clock.
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.Accrual.PollSeconds));
         do

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TradeEngine.Domain;
 using TradeEngine.Funding.Options;
 
 namespace TradeEngine.Funding.Transfers;
@@ -21,6 +22,9 @@ public sealed partial class TransferPoller(
             return;
         }
 
+        // Nobody waits on a poll (Risk's ask before a latch books through its own call): its venue reads are background
+        // work and stop first when the IP's limits run short.
+        using var background = VenueRequestPriority.Enter(VenuePriority.Background);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.Transfers.PollSeconds));
         do
         {

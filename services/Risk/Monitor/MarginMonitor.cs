@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using TradeEngine.Contracts.Events;
+using TradeEngine.Domain;
 using TradeEngine.Domain.Margin;
 using TradeEngine.Domain.Risk;
 using TradeEngine.Ledger.V1;
@@ -113,6 +114,9 @@ public sealed partial class MarginMonitor(
         // read, stamped after it, counted as before a balance that did not have it yet: that snapshot stood in today's
         // money as a peak the withdrawal's size too high, and drawdown was measured from it for good.
         var now = time.GetUtcNow();
+        // Watching for a margin call is urgent at the venue's limits: Execution's reads for this account (the priority
+        // travels with the call) are held back only by the venue's own limits, never by our headroom.
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
         var account = await accounts.GetAccountAsync(cancellationToken).ConfigureAwait(false);
         var limits = evaluator.Limits;
         var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, limits.LiquidationBuffer);

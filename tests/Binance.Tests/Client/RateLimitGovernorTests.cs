@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Internal.Http;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
 
 namespace TradeEngine.Binance.Tests.Client;
 
@@ -117,10 +118,74 @@ public class RateLimitGovernorTests
         var banned = await Assert.ThrowsAsync<BinanceRateLimitException>(() => governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None));
         Assert.True(banned.IsBan);
     }
+    [Theory]
+    [InlineData(59, VenuePriority.Background, false)]
+    [InlineData(60, VenuePriority.Background, true)]
+    [InlineData(60, VenuePriority.Normal, false)]
+    [InlineData(89, VenuePriority.Normal, false)]
+    [InlineData(90, VenuePriority.Normal, true)]
+    [InlineData(90, VenuePriority.Urgent, false)]
+    [InlineData(99, VenuePriority.Urgent, false)]
+    [InlineData(100, VenuePriority.Urgent, true)]
+    public async Task WaitTurnAsync_EachPriorityHeldOnlyAtItsOwnShare_UrgentAtTheLimitItself(int used, VenuePriority priority, bool held)
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9, backgroundUsage: 0.6);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: used, orders10s: null, orders1m: null);
+
+        var read = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None, priority: priority);
+
+        Assert.Equal(!held, read.IsCompletedSuccessfully);
+        time.Advance(TimeSpan.FromSeconds(31));
+        await read.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task WaitTurnAsync_OrderCountsPastTheClientsShare_AnUrgentOrderGoesANormalOneWaits()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9);
+        governor.ApplyLimits([new RateLimit("ORDERS", "SECOND", 10, 100)]);
+        governor.Observe(null, orders10s: 95, orders1m: 95);
+
+        var normal = governor.WaitTurnAsync(0, isOrder: true, "POST order", CancellationToken.None);
+        await governor.WaitTurnAsync(0, isOrder: true, "POST order", CancellationToken.None, priority: VenuePriority.Urgent)
+            .WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.False(normal.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(11));
+        await normal.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void UsageOf_BackgroundConfiguredAboveTheNormalShare_NeverMoreThanIt()
+    {
+        var time = new FakeTimeProvider(Start);
+
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.5, backgroundUsage: 0.8);
+
+        Assert.Equal((0.5, 0.5, 1.0), (governor.UsageOf(VenuePriority.Background), governor.UsageOf(VenuePriority.Normal), governor.UsageOf(VenuePriority.Urgent)));
+    }
+
+    [Fact]
+    public async Task WaitTurnAsync_BackOffAfterA429_HoldsAnUrgentRequestToo()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9);
+        governor.BackOff(429, Start.AddSeconds(10));
+
+        var urgent = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None, priority: VenuePriority.Urgent);
+
+        Assert.False(urgent.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(10));
+        await urgent.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
     [Fact]
     public async Task Metrics_HeldThenSentAndRefused_RecordedWithTheirLimitAndReason()
     {
-        var measurements = new List<(string Instrument, double Value, string? Limit, string? Reason)>();
+        var measurements = new List<(string Instrument, double Value, string? Limit, string? Reason, string? Priority)>();
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
@@ -131,15 +196,16 @@ public class RateLimitGovernorTests
         };
         void Record(System.Diagnostics.Metrics.Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            string? endpoint = null, limit = null, reason = null;
+            string? endpoint = null, limit = null, reason = null, priority = null;
             foreach (var tag in tags)
             {
-                (endpoint, limit, reason) = tag.Key switch
+                (endpoint, limit, reason, priority) = tag.Key switch
                 {
-                    "endpoint" => ((string?)tag.Value, limit, reason),
-                    "limit" => (endpoint, (string?)tag.Value, reason),
-                    "reason" => (endpoint, limit, (string?)tag.Value),
-                    _ => (endpoint, limit, reason),
+                    "endpoint" => ((string?)tag.Value, limit, reason, priority),
+                    "limit" => (endpoint, (string?)tag.Value, reason, priority),
+                    "reason" => (endpoint, limit, (string?)tag.Value, priority),
+                    "priority" => (endpoint, limit, reason, (string?)tag.Value),
+                    _ => (endpoint, limit, reason, priority),
                 };
             }
 
@@ -147,7 +213,7 @@ public class RateLimitGovernorTests
             {
                 lock (measurements)
                 {
-                    measurements.Add((instrument.Name, value, limit, reason));
+                    measurements.Add((instrument.Name, value, limit, reason, priority));
                 }
             }
         }
@@ -164,13 +230,13 @@ public class RateLimitGovernorTests
         time.Advance(TimeSpan.FromSeconds(31));
         await held.WaitAsync(TimeSpan.FromSeconds(5));
 
-        await governor.WaitTurnAsync(0, isOrder: false, "GET metrics-refused", CancellationToken.None, fundingRoute: true);
+        await governor.WaitTurnAsync(0, isOrder: false, "GET metrics-refused", CancellationToken.None, fundingRoute: true, VenuePriority.Background);
         await Assert.ThrowsAsync<BinanceRateLimitException>(
-            () => governor.WaitTurnAsync(0, isOrder: false, "GET metrics-refused", CancellationToken.None, fundingRoute: true));
+            () => governor.WaitTurnAsync(0, isOrder: false, "GET metrics-refused", CancellationToken.None, fundingRoute: true, VenuePriority.Background));
 
         Assert.Equal(
-            [("tradeengine.binance.rate_limit.held", 1d, "weight", null), ("tradeengine.binance.rate_limit.hold_time", 31d, "weight", null),
-             ("tradeengine.binance.rate_limit.refused", 1d, null, "funding_share")],
-            measurements.Select(m => (m.Instrument, Math.Round(m.Value), m.Limit, m.Reason)).ToList<(string, double, string?, string?)>());
+            [("tradeengine.binance.rate_limit.held", 1d, "weight", null, "normal"), ("tradeengine.binance.rate_limit.hold_time", 31d, "weight", null, "normal"),
+             ("tradeengine.binance.rate_limit.refused", 1d, null, "funding_share", "background")],
+            measurements.Select(m => (m.Instrument, Math.Round(m.Value), m.Limit, m.Reason, m.Priority)).ToList<(string, double, string?, string?, string?)>());
     }
 }

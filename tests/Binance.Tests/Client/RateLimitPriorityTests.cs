@@ -1,12 +1,14 @@
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
 
 namespace TradeEngine.Binance.Tests.Client;
 
 /// <summary>
-/// Several of our services share one IP's limits at the venue. A service's client allows itself its share
-/// (<see cref="BinanceOptions.RateLimitUsage"/>: Funding 0.6, Risk 0.75, Execution 0.9 in their settings), so reads of a
-/// lower tier stop first and leave the rest to Execution; a new order (weight 0) is never held back by the IP's weight;
+/// Several of our services share one IP's limits at the venue. A request's share follows its priority: background work
+/// (<see cref="BinanceOptions.BackgroundRateLimitUsage"/>, 0.6) stops first, a request someone waits on
+/// (<see cref="BinanceOptions.RateLimitUsage"/>, 0.9) next, and an urgent one (a close, the margin monitor's read) only at
+/// the venue's limit itself; a new order (weight 0) is never held back by the IP's weight;
 /// and the funding routes (fundingRate, fundingInfo) count against their own limit of 500 per 5 minutes, not the weight.
 /// The simulator enforces its limits here, on a clock started 5 s into a 5-minute window so no window ends during a test.
 /// </summary>
@@ -27,27 +29,26 @@ public sealed class RateLimitPriorityTests : IAsyncLifetime
     public async Task DisposeAsync() => await _paper.DisposeAsync();
 
     [Fact]
-    public async Task Reads_LowerTierAtItsShare_StopsWhileTheHigherTierReadsOnAndAnOrderGoesPastTheWholeBudget()
+    public async Task Reads_EachPriorityStopsAtItsShare_UrgentOnlyAtTheLimitAndOrdersPastTheWholeBudget()
     {
-        var funding = _paper.CreateClient(o => o.RateLimitUsage = 0.6);
-        var execution = _paper.CreateClient(o => o.RateLimitUsage = 0.9);
-        await funding.GetExchangeInfoAsync();
-        await funding.GetPremiumIndexAsync("BTCUSDT");
-        await execution.GetExchangeInfoAsync();
+        var client = _paper.CreateClient(o => (o.RateLimitUsage, o.BackgroundRateLimitUsage) = (0.9, 0.6));
+        await client.GetExchangeInfoAsync();
         // A first order: the client's clock sync and symbol rules are read (weighted reads) before the weight runs out.
-        await execution.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "tier-order-0");
+        await client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "tier-order-0");
 
-        // Funding's tier reads until the IP's weight reaches its 60 of 100; its next read waits for the next minute.
-        var fundingReads = await ReadUntilHeldAsync(funding);
-        Assert.InRange(fundingReads, 45, 60);
+        // Background reads (a poller's) go until the IP's weight reaches their 60 of 100; the next waits for the next minute.
+        using (VenueRequestPriority.Enter(VenuePriority.Background))
+        {
+            Assert.InRange(await ReadUntilHeldAsync(client), 45, 60);
+        }
+
         Assert.InRange(await UsedWeightAsync(), 59, 63);
 
-        // Execution's tier reads on to its 90 of 100, and then is held too.
-        var executionReads = await ReadUntilHeldAsync(execution);
-        Assert.InRange(executionReads, 25, 32);
+        // Reads someone waits on (normal) read on to 90 of 100, and then are held too.
+        Assert.InRange(await ReadUntilHeldAsync(client), 25, 32);
         Assert.InRange(await UsedWeightAsync(), 89, 93);
 
-        // Another process on the IP reads on past Execution's share (to 96 of 100). A new order weighs 0 on the IP's
+        // Another process on the IP reads on past the client's share (to 96 of 100). A new order weighs 0 on the IP's
         // weight (the venue counts it on the order counts only): orders still go at once, the first one's answer telling
         // the client the IP is past its budget, and the second going all the same.
         for (var i = 0; i < 5; i++)
@@ -58,12 +59,19 @@ public sealed class RateLimitPriorityTests : IAsyncLifetime
 
         foreach (var (side, id) in new[] { (OrderSide.Sell, "tier-order-1"), (OrderSide.Buy, "tier-order-2") })
         {
-            var placed = await execution.PlaceOrderAsync(new NewOrder("BTCUSDT", side, OrderType.Market, 0.010m), id)
+            var placed = await client.PlaceOrderAsync(new NewOrder("BTCUSDT", side, OrderType.Market, 0.010m), id)
                 .WaitAsync(TimeSpan.FromSeconds(5));
             Assert.Equal((OrderStatus.Filled, 0.010m), (placed.Order.Status, placed.Order.ExecutedQty));
         }
 
-        Assert.InRange(await UsedWeightAsync(), 95, 100);
+        // Urgent reads (a close's, the margin monitor's) go on to the limit itself, and stop there rather than be refused.
+        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
+        {
+            Assert.InRange(await ReadUntilHeldAsync(client), 2, 5);
+        }
+
+        // This look costs 1 itself: the IP is now one past its limit (the venue refuses it, and says so in the header).
+        Assert.InRange(await UsedWeightAsync(), 101, 102);
     }
 
     [Fact]
@@ -82,7 +90,7 @@ public sealed class RateLimitPriorityTests : IAsyncLifetime
         // Its share (5 of 10) is used up for the rest of the 5-minute window: refused at once, nothing sent.
         var refused = await Assert.ThrowsAsync<BinanceRateLimitException>(() => client.GetFundingInfoAsync().WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal(429, refused.HttpStatus);
-        Assert.Contains("share of the funding routes' limit (5 of 10 requests per 5 minutes)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("share of the funding routes' limit (5 of 10 requests per 5 minutes, normal priority)", refused.Message, StringComparison.Ordinal);
         Assert.Equal(5, await _paper.RequestCountAsync("GET /fapi/v1/fundingInfo"));
 
         // The funding routes weigh nothing on the IP's weight, and a weighted read is not held back by their limit.

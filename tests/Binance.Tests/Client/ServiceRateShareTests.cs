@@ -3,26 +3,28 @@ using System.Text.Json;
 namespace TradeEngine.Binance.Tests.Client;
 
 /// <summary>
-/// Each service's share of the venue's limits, as its appsettings.json sets <c>Binance:RateLimitUsage</c>: the services
-/// share one IP's request weight, so the ones whose reads can wait stop first and leave the rest to Execution, which
-/// closes positions (Funding 0.6, Risk 0.75, Execution 0.9; <see cref="RateLimitPriorityTests"/> shows the effect).
+/// Each service's shares of the venue's limits, as its appsettings.json sets them: the services share one IP's request
+/// weight, and what divides it is the request's priority, not the service: background work stops at 0.6
+/// (<c>Binance:BackgroundRateLimitUsage</c>), a request someone waits on at 0.9 (<c>Binance:RateLimitUsage</c>), in every
+/// service alike (Funding's quote for an open is as pressing as Execution's own reads), and an urgent one only at the
+/// limit (<see cref="RateLimitPriorityTests"/> shows the effect).
 /// </summary>
 public class ServiceRateShareTests
 {
-    [Fact]
-    public void RateLimitUsage_EachServicesSettings_FundingBelowRiskBelowExecution()
+    [Theory]
+    [InlineData("Funding")]
+    [InlineData("Risk")]
+    [InlineData("Execution")]
+    public void RateLimitShares_EachServicesSettings_BackgroundBelowNormalAsTheClientsDefaults(string service)
     {
-        var funding = Usage("Funding");
-        var risk = Usage("Risk");
-        var execution = Usage("Execution");
+        var (normal, background) = Shares(service);
 
-        Assert.Equal((0.6, 0.75, 0.9), (funding, risk, execution));
-        Assert.True(funding < risk && risk < execution);
-        // Execution's share is the client's default: a service run without these settings is in the top tier.
-        Assert.Equal(new BinanceOptions().RateLimitUsage, execution);
+        Assert.Equal((0.9, 0.6), (normal, background));
+        var defaults = new BinanceOptions();
+        Assert.Equal((defaults.RateLimitUsage, defaults.BackgroundRateLimitUsage), (normal, background));
     }
 
-    private static double Usage(string service)
+    private static (double Normal, double Background) Shares(string service)
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "TradeEngine.Services.sln")))
@@ -32,6 +34,7 @@ public class ServiceRateShareTests
 
         Assert.NotNull(directory);
         using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory.FullName, "services", service, "appsettings.json")));
-        return settings.RootElement.GetProperty("Binance").GetProperty("RateLimitUsage").GetDouble();
+        var binance = settings.RootElement.GetProperty("Binance");
+        return (binance.GetProperty("RateLimitUsage").GetDouble(), binance.GetProperty("BackgroundRateLimitUsage").GetDouble());
     }
 }

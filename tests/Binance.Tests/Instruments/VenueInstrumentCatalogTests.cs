@@ -90,6 +90,67 @@ public class VenueInstrumentCatalogTests : PaperTest
     }
 
     [Fact]
+    public async Task Loads_ReadAtTheirOwnPriority_ABackgroundRefreshAsBackgroundWorkWhoeverTriggeredIt()
+    {
+        var seen = new List<(string Method, VenuePriority Priority)>();
+        var venue = TradeEngine.Testing.Venue.VenueProxy.Wrap(Paper.CreateClient(), (method, _, call) =>
+        {
+            lock (seen)
+            {
+                seen.Add((method.Name, VenueRequestPriority.Current));
+            }
+
+            return call();
+        });
+        var catalog = new VenueInstrumentCatalog(venue, Options.Create(new BinanceOptions { InstrumentCatalogTtl = Ttl }), _time);
+        int Count()
+        {
+            lock (seen)
+            {
+                return seen.Count;
+            }
+        }
+
+        List<(string, VenuePriority)> Taken()
+        {
+            lock (seen)
+            {
+                var taken = seen.ToList();
+                seen.Clear();
+                return taken;
+            }
+        }
+
+        // The first read is waited on: at the priority of the caller who needs it (urgent here).
+        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
+        {
+            await catalog.GetSnapshotAsync();
+        }
+
+        Assert.Equal(3, Taken().Count(c => c.Item2 == VenuePriority.Urgent));
+
+        // A stale snapshot is served and refreshed behind it: background work, though an urgent caller found it stale.
+        _time.Advance(Ttl);
+        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
+        {
+            await catalog.GetSnapshotAsync();
+        }
+
+        await Poll.UntilAsync(() => Task.FromResult(Count()), n => n == 3, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
+        Assert.All(Taken(), c => Assert.Equal(VenuePriority.Background, c.Item2));
+
+        // A refresh asked for is waited on: at least normal, though a background caller asked.
+        using (VenueRequestPriority.Enter(VenuePriority.Background))
+        {
+            await catalog.RefreshAsync();
+        }
+
+        var asked = Taken();
+        Assert.Equal(3, asked.Count);
+        Assert.All(asked, c => Assert.Equal(VenuePriority.Normal, c.Item2));
+    }
+
+    [Fact]
     public async Task RefreshAsync_VenueFails_KeepsTheLastSnapshot()
     {
         var catalog = Catalog();

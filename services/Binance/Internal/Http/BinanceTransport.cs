@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Internal.Dto;
 using TradeEngine.Binance.Signing;
+using TradeEngine.Domain;
 
 namespace TradeEngine.Binance.Internal.Http;
 
@@ -36,7 +37,8 @@ internal sealed partial class BinanceTransport
         _apiKey = string.IsNullOrEmpty(options.ApiKey) ? null : options.ApiKey;
         _secret = string.IsNullOrEmpty(options.ApiSecret) ? null : Encoding.UTF8.GetBytes(options.ApiSecret);
         Clock = new ClockSync(time);
-        Governor = new RateLimitGovernor(time, Clock.ServerNow, options.MaxRetryAfterWait, options.RateLimitUsage, options.FundingRouteLimit);
+        Governor = new RateLimitGovernor(
+            time, Clock.ServerNow, options.MaxRetryAfterWait, options.RateLimitUsage, options.FundingRouteLimit, options.BackgroundRateLimitUsage);
         if (_http.BaseAddress is null)
         {
             _http.BaseAddress = options.ResolveBaseUri();
@@ -128,6 +130,8 @@ internal sealed partial class BinanceTransport
         {
             await Clock.SyncAsync(async token =>
             {
+                // Every signed request of every priority waits on this one read (weight 1), whoever started it.
+                using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
                 var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, 0, token)
                     .ConfigureAwait(false);
                 return BinanceParse.Required("time", "serverTime", dto!.ServerTime);
@@ -141,10 +145,12 @@ internal sealed partial class BinanceTransport
 
     private async Task<T?> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
     {
-        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute).ConfigureAwait(false);
+        var priority = VenueRequestPriority.Current;
+        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute, priority).ConfigureAwait(false);
 
         using var activity = ActivitySource.StartActivity("binance " + request.Endpoint, ActivityKind.Client);
         activity?.SetTag("binance.endpoint", request.Endpoint);
+        activity?.SetTag("binance.priority", VenueRequestPriority.ToWire(priority));
         if (request.Get("symbol") is { } symbol)
         {
             activity?.SetTag("binance.symbol", symbol);

@@ -1,5 +1,6 @@
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
 
 namespace TradeEngine.Binance.Internal.Http;
 
@@ -11,11 +12,18 @@ namespace TradeEngine.Binance.Internal.Http;
 /// <remarks>
 /// A request of weight 0 (a new order: Binance counts it on the order counts only) is not held back by the IP's request
 /// weight, so another process's reads on the same IP using up the weight do not delay the order itself (a close's own
-/// reads before it are weighted and still wait). The funding routes (GET
+/// reads are weighted: urgent, they wait only at the limit itself). The funding routes (GET
 /// fundingRate and fundingInfo) weigh nothing either and share their own limit (Binance: 500 requests per 5 minutes per
 /// IP), which the venue reports in no header: this client counts its own requests against its share of it, and a 429
 /// on one of them holds back only the funding routes (unless the venue reports the IP's weight over its limit; a 418,
 /// a ban, holds back everything).
+/// <para>
+/// Each request's share of a limit follows its <see cref="VenuePriority"/> (<see cref="VenueRequestPriority.Current"/>
+/// when it is sent): a background request waits once the venue's count reaches the background share, a normal one at the
+/// client's share, and an urgent one (a close, a reduce, the margin monitor's read) only at the limit itself, where the
+/// venue would refuse it anyway. So reads nobody waits on stop first, and what takes risk off is never held back by our
+/// headroom. A back-off after a 429 or a ban holds back every priority alike.
+/// </para>
 /// </remarks>
 internal sealed class RateLimitGovernor
 {
@@ -23,6 +31,7 @@ internal sealed class RateLimitGovernor
     private readonly Func<DateTimeOffset> _serverNow;
     private readonly TimeSpan _maxWait;
     private readonly double _usage;
+    private readonly double _backgroundUsage;
     private readonly Lock _lock = new();
     private Window _weight = new(TimeSpan.FromMinutes(1), 2400);
     private Window _orders10s = new(TimeSpan.FromSeconds(10), 300);
@@ -32,12 +41,15 @@ internal sealed class RateLimitGovernor
     private int _blockedStatus;
     private DateTimeOffset _fundingBlockedUntil = DateTimeOffset.MinValue;
 
-    public RateLimitGovernor(TimeProvider time, Func<DateTimeOffset> serverNow, TimeSpan maxWait, double usage, int fundingRouteLimit = 500)
+    public RateLimitGovernor(
+        TimeProvider time, Func<DateTimeOffset> serverNow, TimeSpan maxWait, double usage, int fundingRouteLimit = 500, double? backgroundUsage = null)
     {
         _time = time;
         _serverNow = serverNow;
         _maxWait = maxWait;
         _usage = usage;
+        // Background work never gets a larger share than the work callers wait on.
+        _backgroundUsage = Math.Min(backgroundUsage ?? usage, usage);
         _funding = new Window(TimeSpan.FromMinutes(5), fundingRouteLimit);
     }
 
@@ -74,12 +86,22 @@ internal sealed class RateLimitGovernor
         }
     }
 
-    /// <summary>
-    /// Waits until a request of this weight fits (one of the funding routes: until it fits their own limit); throws
-    /// when the wait would exceed the configured maximum.
-    /// </summary>
-    public async Task WaitTurnAsync(int weight, bool isOrder, string endpoint, CancellationToken ct, bool fundingRoute = false)
+    /// <summary>The share of each limit a request of this priority may use.</summary>
+    public double UsageOf(VenuePriority priority) => priority switch
     {
+        VenuePriority.Background => _backgroundUsage,
+        VenuePriority.Urgent => 1.0,
+        _ => _usage,
+    };
+
+    /// <summary>
+    /// Waits until a request of this weight fits its priority's share (one of the funding routes: until it fits their own
+    /// limit); throws when the wait would exceed the configured maximum.
+    /// </summary>
+    public async Task WaitTurnAsync(
+        int weight, bool isOrder, string endpoint, CancellationToken ct, bool fundingRoute = false, VenuePriority priority = VenuePriority.Normal)
+    {
+        var usage = UsageOf(priority);
         string? heldBy = null;
         var heldSince = 0L;
         while (true)
@@ -94,7 +116,7 @@ internal sealed class RateLimitGovernor
                     var ban = blockedUntil == _blockedUntil && _blockedStatus == 418;
                     if (blockedUntil - now > _maxWait || ban)
                     {
-                        VenueRateMetrics.Refused(endpoint, ban ? "ban" : "back_off");
+                        VenueRateMetrics.Refused(endpoint, ban ? "ban" : "back_off", priority);
                         throw new BinanceRateLimitException(blockedUntil == _blockedUntil ? _blockedStatus : 429, blockedUntil, endpoint);
                     }
 
@@ -104,15 +126,15 @@ internal sealed class RateLimitGovernor
                 else
                 {
                     var server = _serverNow();
-                    var weightDelay = weight > 0 ? _weight.DelayFor(weight, server, _usage) : TimeSpan.Zero;
-                    var orderDelay = isOrder ? Max(_orders10s.DelayFor(1, server, _usage), _orders1m.DelayFor(1, server, _usage), TimeSpan.Zero) : TimeSpan.Zero;
-                    var fundingDelay = fundingRoute ? _funding.DelayFor(1, server, _usage) : TimeSpan.Zero;
+                    var weightDelay = weight > 0 ? _weight.DelayFor(weight, server, usage) : TimeSpan.Zero;
+                    var orderDelay = isOrder ? Max(_orders10s.DelayFor(1, server, usage), _orders1m.DelayFor(1, server, usage), TimeSpan.Zero) : TimeSpan.Zero;
+                    var fundingDelay = fundingRoute ? _funding.DelayFor(1, server, usage) : TimeSpan.Zero;
                     if (fundingDelay > _maxWait)
                     {
                         // The funding routes' share is used up for up to 5 minutes: refused now, not after the wait.
-                        VenueRateMetrics.Refused(endpoint, "funding_share");
+                        VenueRateMetrics.Refused(endpoint, "funding_share", priority);
                         throw new BinanceRateLimitException(429, now + fundingDelay, endpoint,
-                            $"not sent: this client's share of the funding routes' limit ({Math.Max(1, (int)(_funding.Limit * _usage))} of {_funding.Limit} requests per 5 minutes) is used up");
+                            $"not sent: this client's share of the funding routes' limit ({Math.Max(1, (int)(_funding.Limit * usage))} of {_funding.Limit} requests per 5 minutes, {VenueRequestPriority.ToWire(priority)} priority) is used up");
                     }
 
                     delay = Max(weightDelay, orderDelay, fundingDelay);
@@ -132,7 +154,7 @@ internal sealed class RateLimitGovernor
 
                         if (heldBy is not null)
                         {
-                            VenueRateMetrics.Held(endpoint, heldBy, _time.GetElapsedTime(heldSince));
+                            VenueRateMetrics.Held(endpoint, heldBy, priority, _time.GetElapsedTime(heldSince));
                         }
 
                         return;

@@ -1,0 +1,196 @@
+using System.Globalization;
+using Grpc.Core;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Contracts.Events;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Margin;
+using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
+using TradeEngine.Testing;
+using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
+
+namespace TradeEngine.Execution.Tests;
+
+/// <summary>
+/// Which of Execution's venue requests are urgent (held back only by the venue's own limits, never by our headroom):
+/// what takes risk off (a close, a reduce, a close-all, a margin response, the protection of a filled open) and the
+/// margin monitor's read of the account (the priority travels with Risk's call). Everything else is normal, and waits
+/// once the IP's weight reaches the service's share.
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    /// <summary>No reconciliation pass after the first: its reads (normal) would mix with the ones a test looks at.</summary>
+    private static readonly Dictionary<string, string?> NoPeriodicReconciliation = new() { ["Execution:ReconcileInterval"] = "01:00:00" };
+
+    [Fact]
+    public async Task VenueRequests_ClosesReducesCloseAllAndMarginResponsesUrgent_AnOpenNormalUntilItsOrderIsPlaced()
+    {
+        var calls = new VenueCalls();
+        await using var stack = await ExecutionStack.StartAsync(
+            postgres, rabbit, executionSettings: NoPeriodicReconciliation, executionServices: calls.Install);
+
+        // An open: normal up to and including its order; what protects the filled position (its stop-loss) is urgent.
+        calls.Take();
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "90000"));
+        var open = calls.Take();
+        var order = open.FindIndex(c => c.Method == "PlaceOrderAsync");
+        Assert.True(order > 0, "the open read the venue before its order: " + string.Join(", ", open));
+        Assert.All(open[..(order + 1)], c => Assert.Equal(VenuePriority.Normal, c.Priority));
+        Assert.Contains(open[(order + 1)..], c => c.Method == "PlaceConditionalOrderAsync");
+        Assert.All(open[(order + 1)..], c => Assert.Equal(VenuePriority.Urgent, c.Priority));
+
+        await stack.Execution.ClosePositionAsync(Orders.Close());
+        AssertUrgent(calls.Take(), "close");
+
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.4", leverage: 2));
+        calls.Take();
+        await stack.Execution.ReducePositionAsync(new ReducePositionRequest
+        {
+            ClientOrderId = Orders.NewId("reduce"), Symbol = "ETHUSDT", Fraction = "0.5", Reason = "test reduce",
+        });
+        AssertUrgent(calls.Take(), "reduce");
+
+        // A margin alert's reduce, through the inbox: the largest position (ETH, 0.2) halves.
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
+        await ExecutionStack.WaitUntilAsync(
+            async () => await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.1") == 1,
+            TimeSpan.FromSeconds(30), "the margin alert's reduce");
+        AssertUrgent(calls.Take(), "margin alert");
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test" });
+        Assert.Contains(answer.Results, r => r.Symbol == "ETHUSDT" && r.Closed);
+        AssertUrgent(calls.Take(), "close-all");
+
+        // A read a caller waits on, with no priority said: normal.
+        await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        var account = calls.Take();
+        Assert.NotEmpty(account);
+        Assert.All(account, c => Assert.Equal(VenuePriority.Normal, c.Priority));
+    }
+
+    [Fact]
+    public async Task MarginMonitor_ReadsTheAccountThroughExecution_ExecutionsVenueReadsForItAreUrgent()
+    {
+        var calls = new VenueCalls();
+        await using var stack = await ExecutionStack.StartAsync(
+            postgres, rabbit, marginMonitor: true, executionSettings: NoPeriodicReconciliation, executionServices: calls.Install);
+        calls.Take();
+
+        // The monitor reads the account every second through Execution's GetAccount: the header says urgent.
+        var monitored = await Poll.UntilAsync(() => Task.FromResult(calls.Peek()), c => c.Count(x => x.Method == "GetAccountAsync") >= 2,
+            TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
+        Assert.All(monitored, c => Assert.Equal(VenuePriority.Urgent, c.Priority));
+
+        // The same method called by a caller who said nothing is normal.
+        calls.Take();
+        await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        Assert.Contains(calls.Take(), c => c is { Method: "GetAccountAsync", Priority: VenuePriority.Normal });
+    }
+
+    [Fact]
+    public async Task ClosePosition_IpWeightPastTheServicesShare_GoesAtOnceWhileANormalReadWaitsForTheNextMinute()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            paperSettings: new Dictionary<string, string?>
+            {
+                ["Paper:EnforceRateLimits"] = "true",
+                ["Paper:RequestWeightLimitPerMinute"] = "1000",
+            },
+            executionSettings: NoPeriodicReconciliation);
+        Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"))).Denials);
+
+        // The venue counts the weight per minute of its clock: move it to the start of a minute, so none ends in the test.
+        // At least 10 s ahead: the services' clients then find their clocks behind the venue's (-1021) and sync again, so
+        // their minute is the venue's.
+        var now = await ServerNowAsync(stack);
+        var ahead = 60_000 - (now.ToUnixTimeMilliseconds() % 60_000) + 1_000;
+        await stack.Paper.AdvanceAsync(TimeSpan.FromMilliseconds(ahead < 10_000 ? ahead + 60_000 : ahead));
+
+        // Another process on the IP uses it to 92 % of the limit (ticker/price without a symbol weighs 2).
+        while (await UsedWeightAsync(stack) < 920)
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var other = await stack.Paper.Http.GetAsync("fapi/v1/ticker/price");
+                other.EnsureSuccessStatusCode();
+            }
+        }
+
+        // A read tells Execution's client where the IP's weight is (every answer does); the next normal read waits
+        // for the next minute.
+        await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        await Orders.FailsWith(StatusCode.DeadlineExceeded,
+            () => stack.Execution.GetAccountAsync(new GetAccountRequest(), deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync);
+
+        // The close takes risk off: it goes at once, within the venue's own limit.
+        var closed = await stack.Execution.ClosePositionAsync(Orders.Close(), deadline: DateTime.UtcNow.AddSeconds(10));
+
+        Assert.Equal("0.01", closed.Quantity);
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.InRange(await UsedWeightAsync(stack), 921, 1000);
+    }
+
+    private static void AssertUrgent(List<VenueCall> calls, string what)
+    {
+        Assert.True(calls.Count > 0, $"the {what} read the venue");
+        Assert.All(calls, c => Assert.True(c.Priority == VenuePriority.Urgent, $"{what}: {c.Method} went at {c.Priority}"));
+    }
+
+    private static async Task<DateTimeOffset> ServerNowAsync(ExecutionStack stack)
+    {
+        using var response = await stack.Paper.Http.GetAsync("fapi/v1/time");
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return DateTimeOffset.FromUnixTimeMilliseconds(body.RootElement.GetProperty("serverTime").GetInt64());
+    }
+
+    /// <summary>The IP's weight used this minute as the venue reports it (the look costs 1 itself).</summary>
+    private static async Task<int> UsedWeightAsync(ExecutionStack stack)
+    {
+        using var response = await stack.Paper.Http.GetAsync("fapi/v1/time");
+        return int.Parse(response.Headers.GetValues("X-MBX-USED-WEIGHT-1M").Single(), CultureInfo.InvariantCulture);
+    }
+
+    private sealed record VenueCall(string Method, VenuePriority Priority)
+    {
+        public override string ToString() => $"{Method} ({Priority})";
+    }
+
+    /// <summary>Execution's venue client, every call recorded with the priority current when it was made.</summary>
+    private sealed class VenueCalls
+    {
+        private readonly List<VenueCall> _calls = [];
+
+        public void Install(IServiceCollection services) =>
+            VenueProxy.Install(services, real => VenueProxy.Wrap(real, (method, _, call) =>
+            {
+                lock (_calls)
+                {
+                    _calls.Add(new VenueCall(method.Name, VenueRequestPriority.Current));
+                }
+
+                return call();
+            }));
+
+        public List<VenueCall> Peek()
+        {
+            lock (_calls)
+            {
+                return [.. _calls];
+            }
+        }
+
+        public List<VenueCall> Take()
+        {
+            lock (_calls)
+            {
+                var taken = _calls.ToList();
+                _calls.Clear();
+                return taken;
+            }
+        }
+    }
+}

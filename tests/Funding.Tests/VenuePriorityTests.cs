@@ -1,0 +1,68 @@
+using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Domain;
+using TradeEngine.Funding.Market;
+using TradeEngine.Funding.Tests.Support;
+using TradeEngine.Funding.V1;
+using TradeEngine.Testing;
+using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
+
+namespace TradeEngine.Funding.Tests;
+
+/// <summary>
+/// Funding's venue reads at their priority: its pollers' as background work (they stop first when the IP's limits run
+/// short), a caller's at normal (an open's quote, Risk's ask to book transfers), and a current rate's read, which every
+/// caller waiting for that symbol shares, at least at normal whoever started it.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task VenueReads_ThePollerAsBackgroundWork_CallersAtNormal_ASharedRateReadNeverBelowNormal()
+    {
+        var calls = new List<(string Method, VenuePriority Priority)>();
+        List<(string Method, VenuePriority Priority)> Take()
+        {
+            lock (calls)
+            {
+                var taken = calls.ToList();
+                calls.Clear();
+                return taken;
+            }
+        }
+
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit,
+            funding: new Dictionary<string, string?> { ["Funding:Transfers:Enabled"] = "true" },
+            decorateVenue: venue => VenueProxy.Wrap(venue, (method, _, call) =>
+            {
+                lock (calls)
+                {
+                    calls.Add((method.Name, VenueRequestPriority.Current));
+                }
+
+                return call();
+            }));
+
+        // The transfer poller reads the venue's income at start: background work.
+        var polled = await Poll.UntilAsync(() => Task.FromResult(Take()), c => c.Any(x => x.Method == "GetIncomeHistoryPagedAsync"),
+            TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(50));
+        Assert.Contains(("GetIncomeHistoryPagedAsync", VenuePriority.Background), polled);
+        Assert.DoesNotContain(polled, c => c.Method == "GetIncomeHistoryPagedAsync" && c.Priority != VenuePriority.Background);
+
+        // Callers: an open's quote and Risk's ask to book transfers (a poll may run beside them, in the background).
+        await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" });
+        await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        var asked = Take();
+        Assert.Equal([VenuePriority.Normal], asked.Where(c => c.Method == "GetPremiumIndexAsync").Select(c => c.Priority));
+        Assert.Contains(("GetIncomeHistoryPagedAsync", VenuePriority.Normal), asked);
+
+        // A rate read started by background work is shared with callers who wait for it: it goes at normal.
+        var market = world.FundingHost.Services.GetRequiredService<FundingMarketData>();
+        using (VenueRequestPriority.Enter(VenuePriority.Background))
+        {
+            await market.GetCurrentAsync(new Symbol("ETHUSDT"), CancellationToken.None);
+        }
+
+        Assert.Equal([VenuePriority.Normal], Take().Where(c => c.Method == "GetPremiumIndexAsync").Select(c => c.Priority));
+    }
+}
