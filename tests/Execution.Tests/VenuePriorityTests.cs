@@ -32,8 +32,15 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         await using var stack = await ExecutionStack.StartAsync(
             postgres, rabbit, executionSettings: NoPeriodicReconciliation, executionServices: calls.Install);
 
-        // An open: normal up to and including its order; what protects the filled position (its stop-loss) is urgent.
+        // A read a caller waits on, with no priority said: normal. (First: the close-all at the end pulls the kill switch,
+        // whose response comes later, urgent.)
         calls.Take();
+        await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        var account = calls.Take();
+        Assert.NotEmpty(account);
+        Assert.All(account, c => Assert.Equal(VenuePriority.Normal, c.Priority));
+
+        // An open: normal up to and including its order; what protects the filled position (its stop-loss) is urgent.
         await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "90000"));
         var open = calls.Take();
         var order = open.FindIndex(c => c.Method == "PlaceOrderAsync");
@@ -64,12 +71,6 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test" });
         Assert.Contains(answer.Results, r => r.Symbol == "ETHUSDT" && r.Closed);
         AssertUrgent(calls.Take(), "close-all");
-
-        // A read a caller waits on, with no priority said: normal.
-        await stack.Execution.GetAccountAsync(new GetAccountRequest());
-        var account = calls.Take();
-        Assert.NotEmpty(account);
-        Assert.All(account, c => Assert.Equal(VenuePriority.Normal, c.Priority));
     }
 
     [Fact]
