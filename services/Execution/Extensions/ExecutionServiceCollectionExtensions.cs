@@ -57,10 +57,17 @@ public static class ExecutionServiceCollectionExtensions
         services.AddSingleton<ProtectiveOrders>();
         services.AddSingleton<FillRecorder>();
         services.AddSingleton<OpenPositionHandler>();
+        services.AddSingleton<CloseLookup>();
+        services.AddSingleton<CloseRecorder>();
         services.AddSingleton<ClosePositionHandler>();
         services.AddSingleton<CloseAllHandler>();
         services.AddSingleton<AccountQueries>();
         services.AddSingleton<SettingsHandler>();
+        services.AddSingleton<MismatchReporter>();
+        services.AddSingleton<VenueFillHistory>();
+        services.AddSingleton<SizeRepair>();
+        services.AddSingleton<ProtectionRepair>();
+        services.AddSingleton<LeverageRepair>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<ReconciliationState>();
         services.AddHostedService<ReconciliationService>();

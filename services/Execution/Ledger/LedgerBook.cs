@@ -2,7 +2,6 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
-using TradeEngine.Common.V1;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.Options;
@@ -16,7 +15,12 @@ namespace TradeEngine.Execution.Ledger;
 /// (or event id) and a payload built only from venue facts (fill price, quantity, fill time, fee), so a repeat after
 /// a crash replays the first write instead of adding a row.
 /// </summary>
-public sealed class LedgerBook(
+/// <remarks>
+/// In parts: the order-id checks, the queue hand-off, fills and risk events here; the record reads (LedgerBook.Records.cs);
+/// the position writes with their trades (LedgerBook.Writes.cs); and the trade rows and the figures written on them
+/// (LedgerBook.Trades.cs).
+/// </remarks>
+public sealed partial class LedgerBook(
     LedgerService.LedgerServiceClient ledger,
     IBinanceClient venue,
     LedgerWrites writes,
@@ -119,123 +123,6 @@ public sealed class LedgerBook(
         writes.Defer(description, async ct => await work(await OpenRecordAsync(symbol, ct).ConfigureAwait(false), ct).ConfigureAwait(false));
     }
 
-    /// <summary>
-    /// The symbol's open record; <c>Answered</c> false when the Ledger could not be read (transiently, or not within
-    /// <paramref name="deadline"/> when one is given: a read made under the symbol's lock for bookkeeping only).
-    /// </summary>
-    public async Task<(PositionRecord? Record, bool Answered)> TryOpenRecordAsync(string symbol, CancellationToken cancellationToken, TimeSpan? deadline = null)
-    {
-        try
-        {
-            return (await OpenRecordAsync(symbol, cancellationToken, deadline).ConfigureAwait(false), true);
-        }
-        catch (RpcException ex) when (LedgerWrites.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-        {
-            return (null, false);
-        }
-    }
-
-    /// <summary>A position record by its id, or null when the Ledger holds none.</summary>
-    public Task<PositionRecord?> RecordAsync(string positionId, CancellationToken cancellationToken) =>
-        FindRecordAsync(new GetPositionRequest { PositionId = positionId }, cancellationToken);
-
-    /// <summary>The open position record of a symbol, or null (within <paramref name="deadline"/> when one is given).</summary>
-    public Task<PositionRecord?> OpenRecordAsync(string symbol, CancellationToken cancellationToken, TimeSpan? deadline = null) =>
-        FindRecordAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = Venue, Symbol = symbol, Account = Account } }, cancellationToken, deadline);
-
-    private async Task<PositionRecord?> FindRecordAsync(GetPositionRequest request, CancellationToken cancellationToken, TimeSpan? deadline = null)
-    {
-        try
-        {
-            return await ledger.GetPositionAsync(request, deadline: deadline is { } limit ? DateTime.UtcNow + limit : null, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    public async Task<IReadOnlyList<PositionRecord>> OpenRecordsAsync(CancellationToken cancellationToken)
-    {
-        var response = await ledger.GetOpenPositionsAsync(new GetOpenPositionsRequest { Venue = Venue, Account = Account }, cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        return response.Positions;
-    }
-
-    /// <summary>
-    /// The symbols of records closed at or after <paramref name="since"/> (minutes ago: a page or two). Every page is read,
-    /// up to <see cref="MaxPagesRead"/> (at least 17,000 records): the Ledger ends a page early when its rows carry long
-    /// texts, so the first page need not hold them all.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> SymbolsClosedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        var symbols = new SortedSet<string>(StringComparer.Ordinal);
-        await foreach (var record in ClosedSinceAsync(null, since, cancellationToken).ConfigureAwait(false))
-        {
-            symbols.Add(record.Symbol);
-        }
-
-        return [.. symbols];
-    }
-
-    /// <summary>
-    /// The record of a symbol that <paramref name="order"/> closed, as a resumed close replays against it: the one open
-    /// when the order filled, that is opened at or before the fill and closed at or after it. A close records the fill's
-    /// time (the order's update time) and a reconciliation the same or a later one; a record closed before the order is
-    /// another position's, and taking it would hide a close the Ledger never recorded. Nor is it one opened after the fill
-    /// (a later position, closed since): before, the last record closed was taken, and a close retried after a restart
-    /// answered with a later position's id, PnL, fees and funding. Closed or liquidated: reconciliation records a venue
-    /// close that a liquidation order was part of as liquidated, and it is still the record a close of ours may have ended.
-    /// </summary>
-    public async Task<PositionRecord?> ClosedByRecordAsync(string symbol, OrderInfo order, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(order);
-        // Newest opened first: the first one opened at or before the fill is the one (one record of a symbol is open at a
-        // time). The pages are those of the records closed since the fill, few unless the retry comes much later.
-        await foreach (var record in ClosedSinceAsync(symbol, order.UpdateTime, cancellationToken).ConfigureAwait(false))
-        {
-            if (record.OpenedAt is { } opened && opened.ToDateTimeOffset() <= order.UpdateTime)
-            {
-                return record;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// The venue's records (of <paramref name="symbol"/>, or every symbol) closed at or after <paramref name="since"/>,
-    /// newest opened first, page after page up to <see cref="MaxPagesRead"/>. Any status: closed_since leaves out the open
-    /// records, and keeps both the closed and the liquidated.
-    /// </summary>
-    private async IAsyncEnumerable<PositionRecord> ClosedSinceAsync(
-        string? symbol, DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var request = new GetPositionsRequest
-        {
-            Venue = Venue, Symbol = symbol ?? string.Empty, ClosedSince = Wire.Timestamp(since), Page = new PageRequest { PageSize = 1000 },
-        };
-        for (var page = 0; page < MaxPagesRead; page++)
-        {
-            var response = await ledger.GetPositionsAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var record in response.Positions)
-            {
-                yield return record;
-            }
-
-            if (response.NextPageToken.Length == 0)
-            {
-                yield break;
-            }
-
-            request.Page.PageToken = response.NextPageToken;
-        }
-    }
-
-    /// <summary>The most pages of one list read (20 of up to 1,000 records).</summary>
-    private const int MaxPagesRead = 20;
-
     /// <summary>An order's fills at the venue and their summed commission (USDT, positive when paid).</summary>
     /// <remarks>
     /// Asked by order id (userTrades' orderId): exactly this order's fills whatever else traded meanwhile, so a resumed
@@ -255,218 +142,6 @@ public sealed class LedgerBook(
 
         return new OrderFills(fills.Sum(t => t.Commission), fills);
     }
-
-    public Task<PositionRecord?> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
-    {
-        request.Account = Account;
-        request.Venue = Venue;
-        return writes.WriteAsync("open " + request.IdempotencyKey,
-            async ct => await ledger.OpenPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
-    }
-
-    public Task<PositionRecord?> CloseAsync(ClosePositionRequest request, CancellationToken cancellationToken) =>
-        writes.WriteAsync("close " + request.IdempotencyKey,
-            async ct => await ledger.ClosePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
-
-    public Task<PositionRecord?> ReduceAsync(ReducePositionRequest request, CancellationToken cancellationToken) =>
-        writes.WriteAsync("reduce " + request.IdempotencyKey,
-            async ct => await ledger.ReducePositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
-
-    /// <summary>
-    /// Sets <paramref name="record"/>'s leverage to <paramref name="leverage"/>, what the venue now applies to the position
-    /// (AmendPosition), under <paramref name="key"/> (made a callee key): retried and, past the inline budget, queued like
-    /// every write that follows something the venue has done.
-    /// </summary>
-    public Task<PositionRecord?> AmendLeverageAsync(string key, PositionRecord record, int leverage, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        var request = new AmendPositionRequest { IdempotencyKey = ExecutionWire.CalleeKey(key), PositionId = record.PositionId, Leverage = leverage };
-        return writes.WriteAsync("leverage " + request.IdempotencyKey,
-            async ct => await ledger.AmendPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
-    }
-
-    /// <summary>
-    /// Opens the position record and records its opening trades, linked to it (see <see cref="WithTradesAsync{TRequest}"/>).
-    /// </summary>
-    public Task<PositionRecord?> OpenWithTradeAsync(
-        OpenPositionRequest request, OrderInfo order, OrderFills fills, string? strategy, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        request.Account = Account;
-        request.Venue = Venue;
-        return WithTradesAsync("open " + request.IdempotencyKey, request, LedgerFills(order, fills), r => r.Fills,
-            (r, o) => ledger.OpenPositionAsync(r, o), record => TradeRequest(order, fills.Fee, 0m, record.PositionId, strategy), cancellationToken);
-    }
-
-    /// <summary>Reduces the position record and records the reducing order's trades (see <see cref="WithTradesAsync{TRequest}"/>).</summary>
-    public Task<PositionRecord?> ReduceWithTradesAsync(
-        ReducePositionRequest request, OrderInfo order, OrderFills fills, decimal realizedPnl, string? strategy, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return WithTradesAsync("reduce " + request.IdempotencyKey, request, LedgerFills(order, fills), r => r.Fills,
-            (r, o) => ledger.ReducePositionAsync(r, o), record => TradeRequest(order, fills.Fee, realizedPnl, record.PositionId, strategy),
-            cancellationToken);
-    }
-
-    /// <summary>
-    /// Closes <paramref name="record"/> by <paramref name="order"/>: exit at its average price and time, its fills' fees,
-    /// and the PnL it realizes from the record's entry, with its fills as the record's trades.
-    /// </summary>
-    public Task<PositionRecord?> CloseByOrderAsync(
-        PositionRecord record, OrderInfo order, OrderFills fills, string reason, string key, CancellationToken cancellationToken,
-        bool liquidated = false)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(order);
-        ArgumentNullException.ThrowIfNull(fills);
-        return CloseWithTradesAsync(new ClosePositionRequest
-        {
-            IdempotencyKey = key,
-            PositionId = record.PositionId,
-            ExitPrice = Wire.Format(order.AvgPrice),
-            Fee = Wire.Format(fills.Fee),
-            ClosedAt = Wire.Timestamp(order.UpdateTime),
-            ExitReason = RecordedReason(reason),
-            Liquidated = liquidated,
-        }, Wire.Decimal(record.Quantity, "quantity"), order, fills, RealizedPnl(record, order), record.Strategy, cancellationToken);
-    }
-
-    /// <summary>
-    /// Closes the position record and records the closing order's trades (see <see cref="WithTradesAsync{TRequest}"/>);
-    /// the fills travel with the close only when the order closed exactly the recorded quantity.
-    /// </summary>
-    public Task<PositionRecord?> CloseWithTradesAsync(
-        ClosePositionRequest request, decimal recordedQuantity, OrderInfo order, OrderFills fills, decimal realizedPnl, string? strategy,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(order);
-        var ledgerFills = order.ExecutedQty == recordedQuantity ? LedgerFills(order, fills) : [];
-        return WithTradesAsync("close " + request.IdempotencyKey, request, ledgerFills, r => r.Fills,
-            (r, o) => ledger.ClosePositionAsync(r, o), record => TradeRequest(order, fills.Fee, realizedPnl, record.PositionId, strategy),
-            cancellationToken);
-    }
-
-    /// <summary>
-    /// A position change and the trades of the order behind it, as one write unit: retried (and, past the inline budget,
-    /// queued) together, so a trade never lands without its change. When the venue's fills account for the whole order,
-    /// each fill travels inside the change's call and the Ledger writes both in one transaction. Otherwise (a fill not
-    /// listed yet, more fills than a request holds), or when the Ledger refuses the fills (a trade id it already holds,
-    /// fills that disagree with the record), the change is written alone and the order recorded after it as one trade
-    /// at its average price: a refusal stores nothing under the key, so the plain change can still land. Every write is
-    /// keyed, so running the unit again replays what already landed.
-    /// </summary>
-    private Task<PositionRecord?> WithTradesAsync<TRequest>(
-        string name,
-        TRequest request,
-        IReadOnlyList<Fill> fills,
-        Func<TRequest, Google.Protobuf.Collections.RepeatedField<Fill>> fillsOf,
-        Func<TRequest, CallOptions, AsyncUnaryCall<PositionRecord>> write,
-        Func<PositionRecord, RecordTradeRequest> orderTrade,
-        CancellationToken cancellationToken)
-        where TRequest : Google.Protobuf.IMessage<TRequest>, Google.Protobuf.IDeepCloneable<TRequest>
-    {
-        return writes.WriteAsync(name + " and its trades", async ct =>
-        {
-            if (fills.Count > 0)
-            {
-                var withFills = request.Clone();
-                fillsOf(withFills).AddRange(fills);
-                try
-                {
-                    return await write(withFills, new CallOptions(cancellationToken: ct)).ConfigureAwait(false);
-                }
-                catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.InvalidArgument)
-                {
-                    Log.FillsRefused(logger, name, ex.Status.Detail);
-                }
-            }
-
-            var record = await write(request, new CallOptions(cancellationToken: ct)).ConfigureAwait(false);
-            await ledger.RecordTradeAsync(orderTrade(record), cancellationToken: ct).ConfigureAwait(false);
-            return record;
-        }, cancellationToken);
-    }
-
-    /// <summary>
-    /// An order's fills as the Ledger records them (one trade each, under the venue's trade id) when they account for
-    /// the whole filled quantity; otherwise none, and the caller records the order as one trade at its average price.
-    /// </summary>
-    private static IReadOnlyList<Fill> LedgerFills(OrderInfo order, OrderFills fills)
-    {
-        ArgumentNullException.ThrowIfNull(order);
-        ArgumentNullException.ThrowIfNull(fills);
-        // More fills than one request may carry (the Ledger's limit) are recorded as one trade per order instead.
-        if (fills.Trades.Count == 0 || fills.Trades.Count > MaxFillsPerRequest || fills.Trades.Sum(t => t.Qty) != order.ExecutedQty)
-        {
-            return [];
-        }
-
-        return fills.Trades.Select(t => new Fill
-        {
-            ClientOrderId = fills.ClientOrderIds?.GetValueOrDefault(t.OrderId) ?? order.ClientOrderId,
-            ExchangeTradeId = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ExchangeOrderId = t.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Price = Wire.Format(t.Price),
-            Quantity = Wire.Format(t.Qty),
-            Fee = Wire.Format(t.Commission),
-            ExecutedAt = Wire.Timestamp(t.Time),
-        }).ToList();
-    }
-
-    /// <summary>The Ledger's limit on a close's or reduce's reason (its column).</summary>
-    public const int MaxRecordedReason = 256;
-
-    /// <summary>
-    /// A reason as the Ledger records it on a close or reduce: cut to <see cref="MaxRecordedReason"/> characters, the last
-    /// one an ellipsis, never inside a surrogate pair. Reasons reach here longer than a caller may send (close-all takes
-    /// 1,000 characters, a kill switch's "Kill switch: " prefix, a partial close's suffix), and a write refused for its
-    /// reason after the venue has acted would leave the record open. The cut is deterministic, so a retried write is the
-    /// same write.
-    /// </summary>
-    public static string RecordedReason(string reason) => Wire.Cut(reason, MaxRecordedReason);
-
-    /// <summary>
-    /// What a reducing or closing order realizes on a record: its filled quantity from the entry to its average price,
-    /// rounded to 8 places, half away from zero, as the Ledger rounds each fill's. Unrounded, an entry averaged over adds
-    /// (8 places) times a quantity (3) carries 11, which the Ledger refuses for its 8-place columns after the venue has acted.
-    /// </summary>
-    public static decimal RealizedPnl(PositionRecord record, OrderInfo order)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(order);
-        var exact = Domain.Positions.PositionMath.RealizedPnl(
-            record.Side == Side.Long ? Domain.Side.Long : Domain.Side.Short,
-            order.ExecutedQty, Wire.Decimal(record.EntryPrice, "entry_price"), order.AvgPrice, 0m);
-        return Wire.RoundMoney(exact);
-    }
-
-    /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>
-    public Task<RecordTradeResponse?> RecordTradeAsync(
-        OrderInfo order, decimal fee, decimal realizedPnl, string? positionId, string? strategy, CancellationToken cancellationToken)
-    {
-        var request = TradeRequest(order, fee, realizedPnl, positionId, strategy);
-        return writes.WriteAsync("trade " + order.ClientOrderId,
-            async ct => await ledger.RecordTradeAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
-    }
-
-    private RecordTradeRequest TradeRequest(OrderInfo order, decimal fee, decimal realizedPnl, string? positionId, string? strategy) =>
-        new()
-        {
-            ClientOrderId = order.ClientOrderId,
-            Venue = Venue,
-            ExchangeTradeId = "order-" + order.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ExchangeOrderId = order.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Symbol = order.Symbol,
-            Side = ExecutionWire.Trade(order.Side),
-            Price = Wire.Format(order.AvgPrice),
-            Quantity = Wire.Format(order.ExecutedQty),
-            Fee = Wire.Format(fee),
-            RealizedPnl = Wire.Format(realizedPnl),
-            ExecutedAt = Wire.Timestamp(order.UpdateTime),
-            PositionId = positionId ?? string.Empty,
-            Strategy = strategy ?? string.Empty,
-        };
 
     /// <summary>Logs a risk event; a failure is logged, never thrown (the event describes what already happened).</summary>
     public async Task LogRiskEventAsync(
@@ -499,10 +174,3 @@ public sealed class LedgerBook(
         }
     }
 }
-
-/// <summary>An order's fills as the venue lists them, and their summed commission.</summary>
-/// <param name="ClientOrderIds">
-/// The client id of each order the fills belong to, when they are several orders' (a close the venue made, read back by
-/// reconciliation): each fill is recorded under its own order's id. Null: all are the one order's.
-/// </param>
-public sealed record OrderFills(decimal Fee, IReadOnlyList<UserTrade> Trades, IReadOnlyDictionary<long, string>? ClientOrderIds = null);
