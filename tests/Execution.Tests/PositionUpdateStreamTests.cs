@@ -3,11 +3,11 @@ using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Common.V1;
 using TradeEngine.Execution.Ledger;
-using TradeEngine.Execution.Streaming;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
 using TradeEngine.PaperExchange.Control;
 using TradeEngine.Testing.Servers;
+using static TradeEngine.Execution.Tests.Support.UpdateStream;
 
 namespace TradeEngine.Execution.Tests;
 
@@ -139,7 +139,6 @@ public sealed class PositionUpdateStreamTests(PostgresServer postgres, RabbitMqS
         await LandThenExpectOnlyTheNextChangeAsync(stack, call, cts.Token);
     }
 
-    /// <summary>Opens the stream and waits until Execution holds the subscription (no SNAPSHOT says so when nothing is open).</summary>
     /// <summary>An ETHUSDT long of 1 at 2x, a subscriber past its snapshot, then the Ledger stopped: where the queued-write tests start.</summary>
     private static async Task<AsyncServerStreamingCall<PositionUpdate>> OpenSubscribeAndStopLedgerAsync(ExecutionStack stack, CancellationToken ct)
     {
@@ -148,20 +147,6 @@ public sealed class PositionUpdateStreamTests(PostgresServer postgres, RabbitMqS
         Assert.Equal(PositionUpdateKind.Snapshot, (await NextAsync(call, ct)).Kind);
         await stack.StopLedgerAsync();
         return call;
-    }
-
-    private static async Task<AsyncServerStreamingCall<PositionUpdate>> SubscribeAsync(ExecutionStack stack, CancellationToken ct)
-    {
-        var hub = stack.ExecutionHost.Services.GetRequiredService<PositionUpdateHub>();
-        var call = stack.Execution.StreamPositionUpdates(new StreamPositionUpdatesRequest(), cancellationToken: ct);
-        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(hub.SubscriberCount > 0), TimeSpan.FromSeconds(20), "the subscription");
-        return call;
-    }
-
-    private static async Task<PositionUpdate> NextAsync(AsyncServerStreamingCall<PositionUpdate> call, CancellationToken ct)
-    {
-        Assert.True(await call.ResponseStream.MoveNext(ct));
-        return call.ResponseStream.Current;
     }
 
     /// <summary>

@@ -125,6 +125,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol}: the position after order {ClientOrderId} could not be read at the venue; its update is not streamed (its record is queued for the Ledger)")]
     public static partial void UpdateNotStreamed(ILogger logger, Exception exception, string symbol, string clientOrderId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Symbol}: leverage {Leverage}x is set and its record amended, but the position could not be read at the venue; its update is not streamed")]
+    public static partial void LeverageUpdateNotStreamed(ILogger logger, Exception exception, string symbol, int leverage);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Write}: queued behind the Ledger writes still waiting")]
     public static partial void LedgerWriteDeferred(ILogger logger, string write);
 

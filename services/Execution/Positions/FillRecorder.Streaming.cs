@@ -8,6 +8,9 @@ namespace TradeEngine.Execution.Positions;
 // FillRecorder's position updates, streamed to StreamPositionUpdates subscribers (PositionUpdateHub).
 public sealed partial class FillRecorder
 {
+    /// <summary>Whether anyone subscribes to the updates: a read made only to build one is skipped without a subscriber.</summary>
+    public bool HasSubscribers => updates.SubscriberCount > 0;
+
     /// <summary>Streams a change from the Ledger's record of it (nothing without one).</summary>
     public void Publish(PositionUpdateKind kind, LedgerV1.PositionRecord? record, decimal price)
     {

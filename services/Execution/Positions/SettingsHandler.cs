@@ -1,5 +1,7 @@
 using Grpc.Core;
 using TradeEngine.Binance;
+using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Concurrency;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;
@@ -18,7 +20,7 @@ namespace TradeEngine.Execution.Positions;
 /// Both are keyed by their idempotency key like every mutating call: a repeat replays the first answer (a late retry of
 /// an old key does not put an old setting back), and the key with a different request is ALREADY_EXISTS. A leverage the
 /// venue took applies to the symbol's whole open position, so the Ledger's open record is amended to it (see
-/// <see cref="RecordLeverageAsync"/>).
+/// <see cref="RecordLeverageAsync"/>), and the amended position is streamed (<see cref="StreamAmendedAsync"/>).
 /// </summary>
 public sealed class SettingsHandler(
     IBinanceClient venue,
@@ -27,6 +29,7 @@ public sealed class SettingsHandler(
     SymbolLocks locks,
     RequestDeduplicator deduplicator,
     LedgerBook ledger,
+    FillRecorder fills,
     IHostApplicationLifetime lifetime,
     ILogger<SettingsHandler> logger)
 {
@@ -101,7 +104,8 @@ public sealed class SettingsHandler(
                 return;
             }
 
-            await AmendAsync(record, leverage, attempt, ct).ConfigureAwait(false);
+            var amended = await AmendAsync(record, leverage, attempt, ct).ConfigureAwait(false);
+            await StreamAmendedAsync(symbol, amended, ct).ConfigureAwait(false);
         }
         catch (RpcException ex) when (!LedgerWrites.IsTransient(ex))
         {
@@ -109,10 +113,44 @@ public sealed class SettingsHandler(
         }
     }
 
-    private Task AmendAsync(LedgerV1.PositionRecord? record, int leverage, string attempt, CancellationToken ct) =>
+    /// <summary>The amended record; null when there was nothing to amend, or the amend was queued.</summary>
+    private Task<LedgerV1.PositionRecord?> AmendAsync(LedgerV1.PositionRecord? record, int leverage, string attempt, CancellationToken ct) =>
         record is null || record.Leverage == leverage
-            ? Task.CompletedTask
+            ? Task.FromResult<LedgerV1.PositionRecord?>(null)
             : ledger.AmendLeverageAsync($"set-leverage:{attempt}:{record.PositionId}", record, leverage, ct);
+
+    /// <summary>
+    /// Streams the record the Ledger amended as CHANGED: the venue applies the leverage to the whole position, a change to
+    /// it like any other, streamed under the symbol's lock so the symbol's updates keep the venue's order (see
+    /// <see cref="FillRecorder.Publish(PositionUpdateKind, Position)"/>). At the venue's mark, read for it only while someone
+    /// subscribes. Nothing when the venue no longer holds the position (a close reconciliation has yet to record), or the
+    /// read fails (logged: the leverage is set either way), or the Ledger gave no amended record: an amend queued streams
+    /// nothing when it lands, as no queued write does. Like every update built from a record, it carries no liquidation
+    /// price (empty, not the one before the change); GetPosition and the stream's snapshot carry the venue's.
+    /// </summary>
+    private async Task StreamAmendedAsync(string symbol, LedgerV1.PositionRecord? amended, CancellationToken ct)
+    {
+        if (amended is null || !fills.HasSubscribers)
+        {
+            return;
+        }
+
+        PositionRisk? open;
+        try
+        {
+            open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
+        }
+        catch (BinanceException ex)
+        {
+            Log.LeverageUpdateNotStreamed(logger, ex, symbol, amended.Leverage);
+            return;
+        }
+
+        if (open is not null)
+        {
+            fills.Publish(PositionUpdateKind.Changed, amended, open.MarkPrice);
+        }
+    }
 
     /// <summary>How long the open record's read under the symbol's lock may take before the amend is queued instead.</summary>
     private static readonly TimeSpan RecordReadDeadline = TimeSpan.FromSeconds(1);
