@@ -5,6 +5,7 @@ using TradeEngine.Binance.Internal.Dto;
 using TradeEngine.Binance.Internal.Http;
 using TradeEngine.Binance.Models;
 using TradeEngine.Binance.Signing;
+using TradeEngine.Domain;
 
 namespace TradeEngine.Binance;
 
@@ -392,6 +393,11 @@ public sealed partial class BinanceClient
         VenueRequest request, Func<CancellationToken, Task<TDto?>> lookup, string symbol, string clientId, Exception cause, CancellationToken ct)
         where TDto : class
     {
+        // An order that may have executed is risk either way: its look-ups are urgent at the venue's limits and wait as long
+        // as they must, whatever the caller's priority and hold limit.
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        using var unbounded = VenueHoldLimit.Enter(null);
+
         // Venue-clock millisecond after which no copy of the order can execute any more.
         var expiry = (request.LastSentTimestamp ?? _transport.Clock.ServerNowMilliseconds())
             + _options.RecvWindow + (long)_options.UnknownOutcomeMargin.TotalMilliseconds;

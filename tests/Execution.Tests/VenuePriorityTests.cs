@@ -22,7 +22,7 @@ namespace TradeEngine.Execution.Tests;
 [Collection(StackCollection.Name)]
 public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
-    /// <summary>No reconciliation pass after the first: its reads (normal) would mix with the ones a test looks at.</summary>
+    /// <summary>No reconciliation pass after the first (a test runs one itself): its reads would mix with the ones a test looks at.</summary>
     private static readonly Dictionary<string, string?> NoPeriodicReconciliation = new() { ["Execution:ReconcileInterval"] = "01:00:00" };
 
     [Fact]
@@ -53,7 +53,15 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         AssertUrgent(calls.Take(), "close");
 
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.4", leverage: 2));
+
+        // A reconciliation pass: its listing (no lock held) at the caller's priority, each symbol's part under the
+        // symbol's lock (a close waits on it; it restores protection) urgent.
         calls.Take();
+        await stack.ReconcileAsync();
+        var pass = calls.Take();
+        Assert.True(pass.Count > 2, "the pass read the symbol: " + string.Join(", ", pass));
+        Assert.All(pass[..2], c => Assert.Equal(VenuePriority.Normal, c.Priority));
+        AssertUrgent(pass[2..], "reconciliation's symbol pass");
         await stack.Execution.ReducePositionAsync(new ReducePositionRequest
         {
             ClientOrderId = Orders.NewId("reduce"), Symbol = "ETHUSDT", Fraction = "0.5", Reason = "test reduce",
@@ -126,6 +134,14 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         await stack.Execution.GetAccountAsync(new GetAccountRequest());
         await Orders.FailsWith(StatusCode.DeadlineExceeded,
             () => stack.Execution.GetAccountAsync(new GetAccountRequest(), deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync);
+
+        // An open would hold ETHUSDT's lock while its reads wait for the next minute: refused at once, nothing sent.
+        var started = DateTime.UtcNow;
+        var open = await Orders.FailsWith(StatusCode.Unavailable,
+            () => stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1", leverage: 2), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+        Assert.Contains("not sent", open.Status.Detail, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "refused at once, not after the wait");
+        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT");
 
         // The close takes risk off: it goes at once, within the venue's own limit.
         var closed = await stack.Execution.ClosePositionAsync(Orders.Close(), deadline: DateTime.UtcNow.AddSeconds(10));

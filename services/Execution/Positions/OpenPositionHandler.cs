@@ -132,10 +132,20 @@ public sealed class OpenPositionHandler(
         }
     }
 
+    /// <summary>
+    /// The longest a venue request made under a symbol's lock by an open (or a setting's change) may wait for its share of
+    /// the IP's limits before it is refused, not sent.
+    /// </summary>
+    public static readonly TimeSpan LockedHoldLimit = TimeSpan.FromSeconds(2);
+
     private async Task<OpenPositionResponse> ExecuteAsync(OpenCommand command)
     {
         var ct = lifetime.ApplicationStopping;
         using var held = await locks.AcquireAsync(command.Symbol, ct).ConfigureAwait(false);
+        // Holding the symbol's lock, the open's own venue requests do not wait for their share of the IP's limits (up to
+        // the minute's end): a margin call's close of the symbol would wait on the lock as long. Refused at once instead
+        // (nothing sent; the caller may retry). What follows the order is urgent and lifts this.
+        using var bounded = VenueHoldLimit.Enter(LockedHoldLimit);
 
         // The durable idempotency check: an order with this client id at the venue means an earlier attempt got
         // that far (perhaps before a crash). Resume it; never send it again.
@@ -153,6 +163,7 @@ public sealed class OpenPositionHandler(
             // The order is the venue's: what protects its position (the protective orders, the close at once when the
             // stop-loss fails) takes risk off and is urgent at the venue's limits.
             using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+            using var unbounded = VenueHoldLimit.Enter(null);
             existing = await VenueOrders.EndedAsync(venue, existing, CancellationToken.None).ConfigureAwait(false);
             // Whether a position stands (and needs the protective orders) is read now the order has ended: the account read
             // beside the look-up could predate a fill the venue made late, and a filled open would go unprotected.
@@ -256,6 +267,7 @@ public sealed class OpenPositionHandler(
         // The venue has the order: waiting for it to end, as what follows it, is not cut short by the service stopping, and
         // is urgent at the venue's limits (the protective orders, or the close at once when the stop-loss fails).
         using var protecting = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        using var waitsAsLongAsItMust = VenueHoldLimit.Enter(null);
         var order = await VenueOrders.EndedAsync(venue, placement.Order, CancellationToken.None).ConfigureAwait(false);
         return await fills.CompleteOpenAsync(command, order, quote, resumed: false, before: position).ConfigureAwait(false);
     }

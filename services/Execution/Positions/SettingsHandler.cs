@@ -69,6 +69,7 @@ public sealed class SettingsHandler(
         }
 
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+        using var bounded = VenueHoldLimit.Enter(OpenPositionHandler.LockedHoldLimit);
         var setting = await venue.ChangeLeverageAsync(symbol, leverage, ct).ConfigureAwait(false);
         await RecordLeverageAsync(symbol, setting.Leverage, key, ct).ConfigureAwait(false);
         return new SetLeverageResponse
@@ -188,6 +189,7 @@ public sealed class SettingsHandler(
     {
         var ct = lifetime.ApplicationStopping;
         using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
+        using var bounded = VenueHoldLimit.Enter(OpenPositionHandler.LockedHoldLimit);
         var change = await venue.ChangeMarginTypeAsync(symbol, marginType, ct).ConfigureAwait(false);
         return new SetMarginTypeResponse { Symbol = change.Symbol, MarginType = ExecutionWire.MarginType(change.MarginType) };
     }

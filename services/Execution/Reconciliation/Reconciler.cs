@@ -1,5 +1,6 @@
 using System.Globalization;
 using TradeEngine.Binance;
+using TradeEngine.Domain;
 using TradeEngine.Execution.Concurrency;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;
@@ -71,6 +72,8 @@ public sealed class Reconciler(
             try
             {
                 using var held = await locks.AcquireAsync(symbol, cancellationToken).ConfigureAwait(false);
+                // Under the symbol's lock (a close waits on it) and restoring protection: urgent at the venue's limits.
+                using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
                 mismatches += await ReconcileSymbolAsync(symbol, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -159,6 +159,33 @@ public class RateLimitGovernorTests
     }
 
     [Fact]
+    public async Task WaitTurnAsync_HoldLimitShorterThanTheWait_RefusedAtOnceNotSent_AShortWaitStillWaits()
+    {
+        var time = new FakeTimeProvider(Start);
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: 90, orders10s: null, orders1m: null);
+
+        // 30 s to the minute's end: longer than the 2 s this request may wait.
+        var refused = await Assert.ThrowsAsync<BinanceRateLimitException>(
+            () => governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None, holdLimit: TimeSpan.FromSeconds(2)));
+        Assert.Contains("not sent: this client's normal share of the weight limit is used up for 30 s, longer than this request may wait (2 s)", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(Start.AddSeconds(30).AddMilliseconds(1), refused.RetryAt);
+
+        // 1 s before the minute's end the same wait fits the limit: held, then sent.
+        time.Advance(TimeSpan.FromSeconds(29));
+        var held = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None, holdLimit: TimeSpan.FromSeconds(2));
+        Assert.False(held.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await held.WaitAsync(TimeSpan.FromSeconds(5));
+
+        // A back-off longer than the hold limit is refused too.
+        governor.BackOff(429, time.GetUtcNow().AddSeconds(10));
+        await Assert.ThrowsAsync<BinanceRateLimitException>(
+            () => governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None, holdLimit: TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
     public void UsageOf_BackgroundConfiguredAboveTheNormalShare_NeverMoreThanIt()
     {
         var time = new FakeTimeProvider(Start);

@@ -53,6 +53,47 @@ public class UnknownOutcomeTests : PaperTest
     }
 
     [Fact]
+    public async Task PlaceOrderAsync_OutcomeUnknown_LookupsGoUrgentWhateverTheCallersPriorityAndHoldLimit()
+    {
+        using var source = new ActivitySource("UnknownOutcomeTests.Priority");
+        var spans = new List<(string Name, string? Priority, ActivityTraceId Trace)>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "TradeEngine.Binance" or "UnknownOutcomeTests.Priority",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                lock (spans)
+                {
+                    spans.Add((a.DisplayName, a.GetTagItem("binance.priority") as string, a.TraceId));
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await Client.GetExchangeInfoAsync();
+        await Paper.InjectFaultAsync(FaultKind.ErrorAfterExecute, OrderPath, status: 400, code: -1006);
+
+        ActivityTraceId trace;
+        using (var root = source.StartActivity("test"))
+        using (Domain.VenueRequestPriority.Enter(Domain.VenuePriority.Background))
+        using (VenueHoldLimit.Enter(TimeSpan.Zero))
+        {
+            trace = root!.TraceId;
+            Assert.True((await Client.PlaceOrderAsync(Buy, "urgent-lookup")).RecoveredByLookup);
+        }
+
+        List<(string Name, string? Priority)> mine;
+        lock (spans)
+        {
+            mine = spans.Where(s => s.Trace == trace && s.Priority is not null && s.Name != "binance GET fapi/v1/time").Select(s => (s.Name, s.Priority)).ToList();
+        }
+
+        Assert.Equal(("binance POST fapi/v1/order", "background"), mine[0]);
+        Assert.Contains(("binance GET fapi/v1/order", "urgent"), mine);
+        Assert.All(mine.Skip(1), s => Assert.Equal("urgent", s.Priority));
+    }
+
+    [Fact]
     public async Task PlaceOrderAsync_AllowlistedRejection_ThrowsApiExceptionAtOnce()
     {
         await Client.GetExchangeInfoAsync();

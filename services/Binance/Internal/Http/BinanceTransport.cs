@@ -101,7 +101,8 @@ internal sealed partial class BinanceTransport
                 resynced = true;
                 await SyncClockAsync(request, ct).ConfigureAwait(false);
             }
-            catch (BinanceRateLimitException e) when (!e.IsBan && rateLimitRetries < 2 && e.RetryAt - _time.GetUtcNow() <= _options.MaxRetryAfterWait)
+            catch (BinanceRateLimitException e) when (!e.IsBan && rateLimitRetries < 2 && e.RetryAt - _time.GetUtcNow() <= _options.MaxRetryAfterWait
+                && !(e.RetryAt - _time.GetUtcNow() > VenueHoldLimit.Current))
             {
                 // 429 means "not executed"; WaitTurnAsync sleeps until Retry-After before the next attempt.
                 rateLimitRetries++;
@@ -132,6 +133,7 @@ internal sealed partial class BinanceTransport
             {
                 // Every signed request of every priority waits on this one read (weight 1), whoever started it.
                 using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+                using var unbounded = VenueHoldLimit.Enter(null);
                 var dto = await SendOnceAsync(new VenueRequest(HttpMethod.Get, "fapi/v1/time", signed: false, weight: 1), VenueJsonContext.Default.ServerTimeDto, 0, token)
                     .ConfigureAwait(false);
                 return BinanceParse.Required("time", "serverTime", dto!.ServerTime);
@@ -146,7 +148,8 @@ internal sealed partial class BinanceTransport
     private async Task<T?> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
     {
         var priority = VenueRequestPriority.Current;
-        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute, priority).ConfigureAwait(false);
+        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute, priority, VenueHoldLimit.Current)
+            .ConfigureAwait(false);
 
         using var activity = ActivitySource.StartActivity("binance " + request.Endpoint, ActivityKind.Client);
         activity?.SetTag("binance.endpoint", request.Endpoint);

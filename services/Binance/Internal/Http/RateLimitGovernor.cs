@@ -98,8 +98,13 @@ internal sealed class RateLimitGovernor
     /// Waits until a request of this weight fits its priority's share (one of the funding routes: until it fits their own
     /// limit); throws when the wait would exceed the configured maximum.
     /// </summary>
+    /// <param name="holdLimit">
+    /// The longest this request may be held (<see cref="VenueHoldLimit"/>); a longer hold (a share used up, a back-off) is
+    /// refused at once, not sent. Null: as long as the window, or a back-off up to the configured maximum.
+    /// </param>
     public async Task WaitTurnAsync(
-        int weight, bool isOrder, string endpoint, CancellationToken ct, bool fundingRoute = false, VenuePriority priority = VenuePriority.Normal)
+        int weight, bool isOrder, string endpoint, CancellationToken ct, bool fundingRoute = false, VenuePriority priority = VenuePriority.Normal,
+        TimeSpan? holdLimit = null)
     {
         var usage = UsageOf(priority);
         string? heldBy = null;
@@ -114,9 +119,9 @@ internal sealed class RateLimitGovernor
                 if (now < blockedUntil)
                 {
                     var ban = blockedUntil == _blockedUntil && _blockedStatus == 418;
-                    if (blockedUntil - now > _maxWait || ban)
+                    if (blockedUntil - now > _maxWait || ban || blockedUntil - now > holdLimit)
                     {
-                        VenueRateMetrics.Refused(endpoint, ban ? "ban" : "back_off", priority);
+                        VenueRateMetrics.Refused(endpoint, ban ? "ban" : blockedUntil - now > _maxWait ? "back_off" : "hold_limit", priority);
                         throw new BinanceRateLimitException(blockedUntil == _blockedUntil ? _blockedStatus : 429, blockedUntil, endpoint);
                     }
 
@@ -138,6 +143,15 @@ internal sealed class RateLimitGovernor
                     }
 
                     delay = Max(weightDelay, orderDelay, fundingDelay);
+                    if (delay > holdLimit)
+                    {
+                        // Waiting for the share would hold up what this flow holds (a symbol's lock): refused now, not sent.
+                        var limit = delay == weightDelay ? "weight" : delay == orderDelay ? "orders" : "funding";
+                        VenueRateMetrics.Refused(endpoint, "hold_limit", priority);
+                        throw new BinanceRateLimitException(429, now + delay, endpoint,
+                            $"not sent: this client's {VenueRequestPriority.ToWire(priority)} share of the {limit} limit is used up for {delay.TotalSeconds:0.#} s, longer than this request may wait ({holdLimit.Value.TotalSeconds:0.#} s)");
+                    }
+
                     if (delay <= TimeSpan.Zero)
                     {
                         _weight = _weight.Count(weight, server);
