@@ -365,6 +365,9 @@ public sealed partial class BinanceClient
         long until, Func<CancellationToken, Task<TDto?>> lookup, string symbol, string clientId, CancellationToken ct)
         where TDto : class
     {
+        // An order that may be at the venue is risk either way: urgent, and waiting as long as it must.
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        using var unbounded = VenueHoldLimit.Enter(null);
         try
         {
             var wait = until - _transport.Clock.ServerNowMilliseconds();
@@ -444,6 +447,9 @@ public sealed partial class BinanceClient
     private async Task<TDto?> LookupOnceAsync<TDto>(Func<CancellationToken, Task<TDto?>> lookup, string symbol, string clientId, Exception cause, CancellationToken ct)
         where TDto : class
     {
+        // An order that may be at the venue is risk either way: urgent, and waiting as long as it must.
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        using var unbounded = VenueHoldLimit.Enter(null);
         try
         {
             return await lookup(ct).ConfigureAwait(false);

@@ -132,6 +132,18 @@ public sealed class OpenPositionHandler(
         }
     }
 
+    private async Task<VenueAccount> ReadAgainIfRefusedAsync(Task<VenueAccount> read, CancellationToken ct)
+    {
+        try
+        {
+            return await read.ConfigureAwait(false);
+        }
+        catch (Binance.Errors.BinanceRateLimitException)
+        {
+            return await VenueAccount.ReadAsync(venue, ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>
     /// The longest a venue request made under a symbol's lock by an open (or a setting's change) may wait for its share of
     /// the IP's limits before it is refused, not sent.
@@ -149,21 +161,30 @@ public sealed class OpenPositionHandler(
 
         // The durable idempotency check: an order with this client id at the venue means an earlier attempt got
         // that far (perhaps before a crash). Resume it; never send it again.
-        var existingTask = venue.GetOrderAsync(command.Symbol, command.ClientOrderId, ct);
+        // The look-up decides whether an order of this id is already at the venue (perhaps filled and unprotected): it is
+        // urgent and waits as long as it must, never refused for the hold limit.
+        Task<OrderInfo?> existingTask;
+        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
+        using (VenueHoldLimit.Enter(null))
+        {
+            existingTask = venue.GetOrderAsync(command.Symbol, command.ClientOrderId, ct);
+        }
+
         var spentTask = ledger.SpentOnAsync(command.Symbol, command.ClientOrderId, ct);
         var accountTask = VenueAccount.ReadAsync(venue, ct);
         var fundingTask = FundingQuote.GetAsync(funding, command.Symbol, ExecutionWire.Side(command.Side), command.Quantity, ct);
         var existing = await existingTask.ConfigureAwait(false);
-        var account = await accountTask.ConfigureAwait(false);
         if (existing is not null)
         {
-            ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
-            await RequireSameSettingsAsync(command, account, ct).ConfigureAwait(false);
-            Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
-            // The order is the venue's: what protects its position (the protective orders, the close at once when the
-            // stop-loss fails) takes risk off and is urgent at the venue's limits.
+            // The order is the venue's: resuming it (the settings' check, then what protects its position: the protective
+            // orders, the close at once when the stop-loss fails) takes risk off and is urgent at the venue's limits, and
+            // an account read refused for the hold limit is made again without it.
             using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
             using var unbounded = VenueHoldLimit.Enter(null);
+            var resumedAccount = await ReadAgainIfRefusedAsync(accountTask, ct).ConfigureAwait(false);
+            ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
+            await RequireSameSettingsAsync(command, resumedAccount, ct).ConfigureAwait(false);
+            Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
             existing = await VenueOrders.EndedAsync(venue, existing, CancellationToken.None).ConfigureAwait(false);
             // Whether a position stands (and needs the protective orders) is read now the order has ended: the account read
             // beside the look-up could predate a fill the venue made late, and a filled open would go unprotected.
@@ -174,6 +195,8 @@ public sealed class OpenPositionHandler(
             resumed.Replayed = true;
             return resumed;
         }
+
+        var account = await accountTask.ConfigureAwait(false);
 
         await LedgerBook.RequireUnspentAsync(spentTask, command.ClientOrderId, command.Symbol).ConfigureAwait(false);
 

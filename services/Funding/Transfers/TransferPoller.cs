@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using TradeEngine.Binance;
 using TradeEngine.Domain;
 using TradeEngine.Funding.Options;
 
@@ -15,9 +14,6 @@ public sealed partial class TransferPoller(
     IOptions<FundingOptions> options,
     ILogger<TransferPoller> logger) : BackgroundService
 {
-    /// <summary>The longest a poll's venue read may wait for its share of the IP's limits before it is refused, not sent.</summary>
-    public static readonly TimeSpan HoldLimit = TimeSpan.FromSeconds(1);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!booker.HasCredentials)
@@ -27,10 +23,8 @@ public sealed partial class TransferPoller(
         }
 
         // Nobody waits on a poll (Risk's ask before a latch books through its own call): its venue reads are background
-        // work and stop first when the IP's limits run short. A poll holds the booker's gate, which Risk's ask waits on
-        // (for 3 s before a latch): a read that would wait for its share is refused at once, and the next poll reads again.
+        // work and stop first when the IP's limits run short.
         using var background = VenueRequestPriority.Enter(VenuePriority.Background);
-        using var bounded = VenueHoldLimit.Enter(HoldLimit);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.Transfers.PollSeconds));
         do
         {

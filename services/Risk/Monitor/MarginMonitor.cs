@@ -115,13 +115,10 @@ public sealed partial class MarginMonitor(
         // money as a peak the withdrawal's size too high, and drawdown was measured from it for good.
         var now = time.GetUtcNow();
         // Watching for a margin call is urgent at the venue's limits: Execution's reads for this account (the priority
-        // travels with the call) are held back only by the venue's own limits, never by our headroom. Only this read: the
-        // tick's ask to book transfers before a latch goes at normal.
-        AccountView account;
-        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
-        {
-            account = await accounts.GetAccountAsync(cancellationToken).ConfigureAwait(false);
-        }
+        // travels with the call) are held back only by the venue's own limits, never by our headroom; so is the tick's
+        // ask to Funding to book transfers before a loss-limit latch (a withdrawal not booked would read as a loss).
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        var account = await accounts.GetAccountAsync(cancellationToken).ConfigureAwait(false);
 
         var limits = evaluator.Limits;
         var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, limits.LiquidationBuffer);

@@ -107,6 +107,13 @@ internal sealed partial class BinanceTransport
                 // 429 means "not executed"; WaitTurnAsync sleeps until Retry-After before the next attempt.
                 rateLimitRetries++;
             }
+            catch (BinanceRateLimitException e) when (transientRetries > 0)
+            {
+                // The retry was not sent (or refused), but the first attempt's outcome is unknown: a change (a leverage, a
+                // margin type) may have been applied. Not "not sent".
+                throw new BinanceUnavailableException(request.Endpoint,
+                    "the first attempt's outcome is unknown and its retry was refused: " + e.Message, e);
+            }
             catch (OutcomeUnknownException e) when (!request.IsOrder && transientRetries < 1 && !ct.IsCancellationRequested)
             {
                 transientRetries++;

@@ -121,8 +121,13 @@ internal sealed class RateLimitGovernor
                     var ban = blockedUntil == _blockedUntil && _blockedStatus == 418;
                     if (blockedUntil - now > _maxWait || ban || blockedUntil - now > holdLimit)
                     {
-                        VenueRateMetrics.Refused(endpoint, ban ? "ban" : blockedUntil - now > _maxWait ? "back_off" : "hold_limit", priority);
-                        throw new BinanceRateLimitException(blockedUntil == _blockedUntil ? _blockedStatus : 429, blockedUntil, endpoint);
+                        var reason = ban ? "ban" : blockedUntil - now > _maxWait ? "back_off" : "hold_limit";
+                        VenueRateMetrics.Refused(endpoint, reason, priority);
+                        var status = blockedUntil == _blockedUntil ? _blockedStatus : 429;
+                        throw reason == "hold_limit"
+                            ? new BinanceRateLimitException(status, blockedUntil, endpoint,
+                                $"not sent: backing off after an HTTP {status} for {(blockedUntil - now).TotalSeconds:0.#} s, longer than this request may wait ({holdLimit!.Value.TotalSeconds:0.#} s)")
+                            : new BinanceRateLimitException(status, blockedUntil, endpoint);
                     }
 
                     delay = blockedUntil - now;
