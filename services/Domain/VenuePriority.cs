@@ -33,6 +33,9 @@ public static class VenueRequestPriority
 
     public static VenuePriority Current => Ambient.Value ?? VenuePriority.Normal;
 
+    /// <summary>The current priority, or <paramref name="floor"/> when the current one is lower (for a load others join).</summary>
+    public static VenuePriority AtLeast(VenuePriority floor) => Current > floor ? Current : floor;
+
     /// <summary>
     /// Makes <paramref name="priority"/> the current one until the scope is disposed (and, as for any
     /// <see cref="AsyncLocal{T}"/>, in everything started from here, awaited or not).

@@ -110,7 +110,7 @@ public sealed partial class VenueInstrumentCatalog : IInstrumentSource
             // A refresh behind a snapshot still served is background work; a read that callers wait on (the first, or
             // one asked for) goes at least at normal priority, whoever started it (others join it).
             var priority = !force ? VenuePriority.Background
-                : VenueRequestPriority.Current > VenuePriority.Normal ? VenueRequestPriority.Current : VenuePriority.Normal;
+                : VenueRequestPriority.AtLeast(VenuePriority.Normal);
             var task = Task.Run(() => LoadAsync(priority));
             _refresh = task;
             return task;

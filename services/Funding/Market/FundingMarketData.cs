@@ -83,8 +83,7 @@ public sealed partial class FundingMarketData(
     {
         // Shared by every caller waiting for it: at least normal priority, whoever started it (a background pass's read
         // must not hold back an open's quote that joined it).
-        using var priority = VenueRequestPriority.Enter(
-            VenueRequestPriority.Current > VenuePriority.Normal ? VenueRequestPriority.Current : VenuePriority.Normal);
+        using var priority = VenueRequestPriority.Enter(VenueRequestPriority.AtLeast(VenuePriority.Normal));
         using var timeout = new CancellationTokenSource(LoadTimeout);
         var index = await VenueCall.Run(() => venue.GetPremiumIndexAsync(symbol.Value, timeout.Token)).ConfigureAwait(false);
         var now = time.GetUtcNow();

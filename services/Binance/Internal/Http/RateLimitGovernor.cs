@@ -148,10 +148,10 @@ internal sealed class RateLimitGovernor
                     }
 
                     delay = Max(weightDelay, orderDelay, fundingDelay);
+                    var limit = delay == weightDelay ? "weight" : delay == orderDelay ? "orders" : "funding";
                     if (delay > holdLimit)
                     {
                         // Waiting for the share would hold up what this flow holds (a symbol's lock): refused now, not sent.
-                        var limit = delay == weightDelay ? "weight" : delay == orderDelay ? "orders" : "funding";
                         VenueRateMetrics.Refused(endpoint, "hold_limit", priority);
                         throw new BinanceRateLimitException(429, now + delay, endpoint,
                             $"not sent: this client's {VenueRequestPriority.ToWire(priority)} share of the {limit} limit is used up for {delay.TotalSeconds:0.#} s, longer than this request may wait ({holdLimit.Value.TotalSeconds:0.#} s)");
@@ -179,7 +179,7 @@ internal sealed class RateLimitGovernor
                         return;
                     }
 
-                    heldBy ??= delay == weightDelay ? "weight" : delay == orderDelay ? "orders" : "funding";
+                    heldBy ??= limit;
                 }
 
                 if (heldSince == 0)
