@@ -138,6 +138,8 @@ public class VenueInstrumentCatalogTests : PaperTest
 
         await Poll.UntilAsync(() => Task.FromResult(Count()), n => n == 3, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
         Assert.All(Taken(), c => Assert.Equal(VenuePriority.Background, c.Item2));
+        // Until it has finished: an asked-for refresh would join it.
+        await Poll.UntilAsync(() => catalog.GetSnapshotAsync().AsTask(), s => s.LoadedAt >= _time.GetUtcNow(), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20));
 
         // A refresh asked for is waited on: at least normal, though a background caller asked.
         using (VenueRequestPriority.Enter(VenuePriority.Background))
