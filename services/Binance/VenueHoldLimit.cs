@@ -1,20 +1,26 @@
 namespace TradeEngine.Binance;
 
 /// <summary>
-/// The longest the venue client may hold back a request made in the current asynchronous flow (an
-/// <see cref="AsyncLocal{T}"/>) before it is sent, waiting for its share of a rate limit or for a back-off to pass; none
-/// (the default) lets it wait as long as the limit's window or <see cref="BinanceOptions.MaxRetryAfterWait"/> says. A
-/// request that would wait longer is refused at once, not sent (<see cref="Errors.BinanceRateLimitException"/>). For
-/// work that holds something others wait on: an open holding its symbol's lock must not keep a margin call's close of
-/// that symbol waiting for the next minute while its own reads wait for their share.
+/// The longest the venue client may hold back the requests made in the current asynchronous flow (an
+/// <see cref="AsyncLocal{T}"/>) before they are sent, waiting for their share of a rate limit, for a back-off to pass or
+/// for the clock sync; none (the default) lets each wait as long as the limit's window or
+/// <see cref="BinanceOptions.MaxRetryAfterWait"/> says. The limit is a budget for the whole scope, not for each request:
+/// every hold counts against it, and a request that would be held past what is left is refused at once, not sent
+/// (<see cref="Errors.BinanceRateLimitException"/>). For work that holds something others wait on: an open holding its
+/// symbol's lock must not keep a margin call's close of that symbol waiting for the next minute while its own reads wait
+/// for their share, one after another.
 /// </summary>
 public static class VenueHoldLimit
 {
-    private static readonly AsyncLocal<TimeSpan?> Ambient = new();
+    private static readonly AsyncLocal<Budget?> Ambient = new();
 
-    public static TimeSpan? Current => Ambient.Value;
+    /// <summary>What the current scope's requests may still be held in all; null when they are not limited.</summary>
+    public static TimeSpan? Current => Ambient.Value?.Left;
 
-    /// <summary>Makes <paramref name="limit"/> (null: none) the current limit until the scope is disposed.</summary>
+    /// <summary>
+    /// Makes <paramref name="limit"/> the current budget until the scope is disposed (inside a limited scope: no more than
+    /// the outer scope has left, and what is held counts against both); null: none, whatever the outer scope had.
+    /// </summary>
     public static Scope Enter(TimeSpan? limit)
     {
         if (limit < TimeSpan.Zero)
@@ -23,17 +29,46 @@ public static class VenueHoldLimit
         }
 
         var previous = Ambient.Value;
-        Ambient.Value = limit;
+        Ambient.Value = limit is { } value ? new Budget(value, previous) : null;
         return new Scope(previous);
     }
 
-    /// <summary>Puts back the limit that was current before <see cref="Enter"/>.</summary>
+    /// <summary>Counts <paramref name="held"/> (how long a request was held before it was sent or refused) against the
+    /// current budget and every budget it was entered inside.</summary>
+    internal static void Spend(TimeSpan held)
+    {
+        for (var budget = Ambient.Value; budget is not null; budget = budget.Outer)
+        {
+            budget.Spend(held);
+        }
+    }
+
+    /// <summary>Puts back the budget that was current before <see cref="Enter"/>.</summary>
     public readonly struct Scope : IDisposable
     {
-        private readonly TimeSpan? _previous;
+        private readonly Budget? _previous;
 
-        internal Scope(TimeSpan? previous) => _previous = previous;
+        internal Scope(Budget? previous) => _previous = previous;
 
         public void Dispose() => Ambient.Value = _previous;
+    }
+
+    /// <summary>One scope's budget; requests of a flow made at once (awaited together) spend from it together.</summary>
+    internal sealed class Budget(TimeSpan limit, Budget? outer)
+    {
+        private long _leftTicks = limit.Ticks;
+
+        public Budget? Outer { get; } = outer;
+
+        public TimeSpan Left
+        {
+            get
+            {
+                var left = TimeSpan.FromTicks(Math.Max(0, Interlocked.Read(ref _leftTicks)));
+                return Outer is { } o && o.Left < left ? o.Left : left;
+            }
+        }
+
+        public void Spend(TimeSpan held) => Interlocked.Add(ref _leftTicks, -held.Ticks);
     }
 }

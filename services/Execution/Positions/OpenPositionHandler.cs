@@ -145,8 +145,8 @@ public sealed class OpenPositionHandler(
     }
 
     /// <summary>
-    /// The longest a venue request made under a symbol's lock by an open (or a setting's change) may wait for its share of
-    /// the IP's limits before it is refused, not sent.
+    /// The longest the venue requests made under a symbol's lock by an open (or a setting's change) may wait in all for
+    /// their share of the IP's limits (each wait counts, one request's after another's) before one is refused, not sent.
     /// </summary>
     public static readonly TimeSpan LockedHoldLimit = TimeSpan.FromSeconds(2);
 

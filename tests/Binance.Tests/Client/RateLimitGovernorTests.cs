@@ -186,6 +186,24 @@ public class RateLimitGovernorTests
     }
 
     [Fact]
+    public async Task WaitTurnAsync_HoldLimit_CountsEveryWaitOfTheRequestNotEachAlone()
+    {
+        // 2.5 s before the minute's end, the client's share used up; a back-off of 1.5 s first.
+        var time = new FakeTimeProvider(Start.AddSeconds(27.5));
+        var governor = new RateLimitGovernor(time, time.GetUtcNow, TimeSpan.FromSeconds(30), usage: 0.9);
+        governor.ApplyLimits([new RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 100)]);
+        governor.Observe(usedWeight1m: 90, orders10s: null, orders1m: null);
+        governor.BackOff(429, time.GetUtcNow().AddSeconds(1.5));
+
+        // The back-off (1.5 s) fits the 2 s; the weight's 1 s after it does not fit the 0.5 s left: refused then.
+        var held = governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None, holdLimit: TimeSpan.FromSeconds(2));
+        Assert.False(held.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        var refused = await Assert.ThrowsAsync<BinanceRateLimitException>(() => held.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("share of the weight limit is used up for 1 s, longer than this request may wait (0.5 s)", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UsageOf_BackgroundConfiguredAboveTheNormalShare_NeverMoreThanIt()
     {
         var time = new FakeTimeProvider(Start);

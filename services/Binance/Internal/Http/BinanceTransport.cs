@@ -134,6 +134,18 @@ internal sealed partial class BinanceTransport
     private async Task SyncClockAsync(VenueRequest request, CancellationToken ct)
     {
         var stamp = Clock.SyncStamp;
+        // The sync's read is urgent and unbounded (every signed request waits on it, whoever started it), so a request
+        // with a hold limit does not start one, or queue behind one, that would be held longer than it may wait: refused
+        // at once, not sent. The time the sync takes counts against its budget.
+        var holdLimit = VenueHoldLimit.Current;
+        if (holdLimit is { } mayWait && Governor.HoldFor(1, VenuePriority.Urgent) is var held && held > mayWait)
+        {
+            VenueRateMetrics.Refused(request.Endpoint, "hold_limit", VenueRequestPriority.Current);
+            throw new BinanceRateLimitException(429, _time.GetUtcNow() + held, request.Endpoint,
+                $"not sent: the clock sync (GET fapi/v1/time) it needs first would be held for {held.TotalSeconds:0.#} s, longer than this request may wait ({mayWait.TotalSeconds:0.#} s)");
+        }
+
+        var started = _time.GetTimestamp();
         try
         {
             await Clock.SyncAsync(async token =>
@@ -150,13 +162,32 @@ internal sealed partial class BinanceTransport
         {
             throw new BinanceUnavailableException(request.Endpoint, "clock sync (GET fapi/v1/time) failed: " + e.Reason, e.InnerException);
         }
+        finally
+        {
+            if (holdLimit is not null)
+            {
+                VenueHoldLimit.Spend(_time.GetElapsedTime(started));
+            }
+        }
     }
 
     private async Task<T?> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
     {
         var priority = VenueRequestPriority.Current;
-        await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute, priority, VenueHoldLimit.Current)
-            .ConfigureAwait(false);
+        var holdLimit = VenueHoldLimit.Current;
+        var turnAsked = _time.GetTimestamp();
+        try
+        {
+            await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute, priority, holdLimit)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            if (holdLimit is not null)
+            {
+                VenueHoldLimit.Spend(_time.GetElapsedTime(turnAsked));
+            }
+        }
 
         using var activity = ActivitySource.StartActivity("binance " + request.Endpoint, ActivityKind.Client);
         activity?.SetTag("binance.endpoint", request.Endpoint);

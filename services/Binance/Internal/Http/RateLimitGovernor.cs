@@ -64,6 +64,25 @@ internal sealed class RateLimitGovernor
         }
     }
 
+    /// <summary>
+    /// How long a weighted read (not an order, not a funding route) of this priority would be held now: a back-off or its
+    /// share of the weight. Nothing is counted.
+    /// </summary>
+    public TimeSpan HoldFor(int weight, VenuePriority priority)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            if (now < _blockedUntil)
+            {
+                return _blockedUntil - now;
+            }
+
+            var delay = _weight.DelayFor(weight, _serverNow(), UsageOf(priority));
+            return delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
+        }
+    }
+
     public void ApplyLimits(IEnumerable<RateLimit> limits)
     {
         lock (_lock)
@@ -99,8 +118,9 @@ internal sealed class RateLimitGovernor
     /// limit); throws when the wait would exceed the configured maximum.
     /// </summary>
     /// <param name="holdLimit">
-    /// The longest this request may be held (<see cref="VenueHoldLimit"/>); a longer hold (a share used up, a back-off) is
-    /// refused at once, not sent. Null: as long as the window, or a back-off up to the configured maximum.
+    /// The longest this request may be held in all (<see cref="VenueHoldLimit"/>): each wait it meets (a back-off, then a
+    /// share used up, then another) counts against it, and a wait that would take it past the limit is refused at once,
+    /// not sent. Null: as long as the window, or a back-off up to the configured maximum.
     /// </param>
     public async Task WaitTurnAsync(
         int weight, bool isOrder, string endpoint, CancellationToken ct, bool fundingRoute = false, VenuePriority priority = VenuePriority.Normal,
@@ -115,18 +135,20 @@ internal sealed class RateLimitGovernor
             lock (_lock)
             {
                 var now = _time.GetUtcNow();
+                // What this request may still be held: the waits it has been through already count.
+                var mayWait = holdLimit - (heldSince == 0 ? TimeSpan.Zero : _time.GetElapsedTime(heldSince));
                 var blockedUntil = fundingRoute && _fundingBlockedUntil > _blockedUntil ? _fundingBlockedUntil : _blockedUntil;
                 if (now < blockedUntil)
                 {
                     var ban = blockedUntil == _blockedUntil && _blockedStatus == 418;
-                    if (blockedUntil - now > _maxWait || ban || blockedUntil - now > holdLimit)
+                    if (blockedUntil - now > _maxWait || ban || blockedUntil - now > mayWait)
                     {
                         var reason = ban ? "ban" : blockedUntil - now > _maxWait ? "back_off" : "hold_limit";
                         VenueRateMetrics.Refused(endpoint, reason, priority);
                         var status = blockedUntil == _blockedUntil ? _blockedStatus : 429;
                         throw reason == "hold_limit"
                             ? new BinanceRateLimitException(status, blockedUntil, endpoint,
-                                $"not sent: backing off after an HTTP {status} for {(blockedUntil - now).TotalSeconds:0.#} s, longer than this request may wait ({holdLimit!.Value.TotalSeconds:0.#} s)")
+                                $"not sent: backing off after an HTTP {status} for {(blockedUntil - now).TotalSeconds:0.#} s, longer than this request may wait ({MayWaitText(mayWait!.Value)})")
                             : new BinanceRateLimitException(status, blockedUntil, endpoint);
                     }
 
@@ -149,12 +171,12 @@ internal sealed class RateLimitGovernor
 
                     delay = Max(weightDelay, orderDelay, fundingDelay);
                     var limit = delay == weightDelay ? "weight" : delay == orderDelay ? "orders" : "funding";
-                    if (delay > holdLimit)
+                    if (delay > TimeSpan.Zero && delay > mayWait)
                     {
                         // Waiting for the share would hold up what this flow holds (a symbol's lock): refused now, not sent.
                         VenueRateMetrics.Refused(endpoint, "hold_limit", priority);
                         throw new BinanceRateLimitException(429, now + delay, endpoint,
-                            $"not sent: this client's {VenueRequestPriority.ToWire(priority)} share of the {limit} limit is used up for {delay.TotalSeconds:0.#} s, longer than this request may wait ({holdLimit.Value.TotalSeconds:0.#} s)");
+                            $"not sent: this client's {VenueRequestPriority.ToWire(priority)} share of the {limit} limit is used up for {delay.TotalSeconds:0.#} s, longer than this request may wait ({MayWaitText(mayWait!.Value)})");
                     }
 
                     if (delay <= TimeSpan.Zero)
@@ -191,6 +213,8 @@ internal sealed class RateLimitGovernor
             await Task.Delay(delay, _time, ct).ConfigureAwait(false);
         }
     }
+
+    private static string MayWaitText(TimeSpan mayWait) => $"{Math.Max(0, mayWait.TotalSeconds):0.#} s";
 
     /// <summary>Whether a reported IP weight is over the weight limit itself (not only this client's share of it).</summary>
     public bool IsOverWeightLimit(int? usedWeight1m)
