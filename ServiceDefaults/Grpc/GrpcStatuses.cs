@@ -1,3 +1,5 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
 using Grpc.Core;
 
 namespace TradeEngine.ServiceDefaults.Grpc;
@@ -15,5 +17,29 @@ public static class GrpcStatuses
         ArgumentNullException.ThrowIfNull(ex);
         return ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown
             or StatusCode.ResourceExhausted or StatusCode.Aborted or StatusCode.Cancelled;
+    }
+
+    /// <summary>
+    /// RESOURCE_EXHAUSTED with <c>google.rpc.RetryInfo</c>: a quota (the venue's rate limit, or this deployment's share
+    /// of it) refused the request before it was sent, and asking again before <paramref name="retryDelay"/> is refused the
+    /// same way. Our clients do not retry it at once (their policy retries UNAVAILABLE only); a caller that waits the
+    /// delay may send the same request again.
+    /// </summary>
+    public static RpcException ResourceExhausted(string message, TimeSpan retryDelay)
+    {
+        var status = new Google.Rpc.Status
+        {
+            Code = (int)Code.ResourceExhausted,
+            Message = message,
+            Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryDelay > TimeSpan.Zero ? retryDelay : TimeSpan.Zero) }) },
+        };
+        return status.ToRpcException();
+    }
+
+    /// <summary>The delay a RESOURCE_EXHAUSTED status asks for (its <c>google.rpc.RetryInfo</c>), if it names one.</summary>
+    public static TimeSpan? RetryDelay(RpcException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        return ex.GetRpcStatus()?.GetDetail<RetryInfo>()?.RetryDelay?.ToTimeSpan();
     }
 }

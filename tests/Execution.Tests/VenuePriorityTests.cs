@@ -150,9 +150,12 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
 
         // An open would hold ETHUSDT's lock while its reads wait for the next minute: refused at once, nothing sent.
         var started = DateTime.UtcNow;
-        var open = await Orders.FailsWith(StatusCode.Unavailable,
+        var open = await Orders.FailsWith(StatusCode.ResourceExhausted,
             () => stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1", leverage: 2), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
         Assert.Contains("not sent", open.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("retry with the same client order id after", open.Status.Detail, StringComparison.Ordinal);
+        // The delay is the rest of the venue's minute (the share frees then), never more than a minute.
+        Assert.InRange(ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(open)!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(61));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "refused at once, not after the wait");
         Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT");
 

@@ -123,6 +123,27 @@ public sealed class FundingBadInputTests(PostgresServer postgres, RabbitMqServer
         Assert.Contains("did not answer in time", ex.Status.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The venue answers a rate read 429 with a Retry-After longer than the client waits: nothing is sent again, and the
+    /// caller hears RESOURCE_EXHAUSTED with the delay (google.rpc.RetryInfo), not an UNAVAILABLE its client would retry at
+    /// once into the same refusal.
+    /// </summary>
+    [Fact]
+    public async Task GetCurrentRate_VenueRateLimitBacksOffLongerThanTheClientWaits_ResourceExhaustedWithTheDelay()
+    {
+        await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" }); // the catalog, read once
+        var before = await world.Paper.RequestCountAsync("GET /fapi/v1/premiumIndex");
+        await world.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.RateLimit, "/fapi/v1/premiumIndex", retryAfterSeconds: 120);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.GetCurrentRateAsync(
+            new GetCurrentRateRequest { Symbol = "ETHUSDT" }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
+        Assert.Contains("rate limit holds this read back (nothing was sent); retry after", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.InRange(ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(ex)!.Value, TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(120));
+        Assert.Equal(before + 1, await world.Paper.RequestCountAsync("GET /fapi/v1/premiumIndex"));
+    }
+
     [Fact]
     public async Task EstimateCost_UnknownSymbol_InvalidArgumentNamingSymbol()
     {

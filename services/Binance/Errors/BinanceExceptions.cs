@@ -59,6 +59,12 @@ public sealed class BinanceRateLimitException : BinanceException
 
     public DateTimeOffset RetryAt { get; }
 
+    /// <summary>
+    /// How long after this refusal a request may go again (<see cref="RetryAt"/> less the client's now when it was
+    /// raised, measured on the client's clock, so a caller on another clock can pass it on as a delay).
+    /// </summary>
+    public TimeSpan RetryAfter { get; init; }
+
     public string Endpoint { get; }
 }
 

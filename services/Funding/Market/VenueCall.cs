@@ -7,7 +7,9 @@ namespace TradeEngine.Funding.Market;
 /// <summary>
 /// Venue failures as gRPC statuses: an unknown symbol is INVALID_ARGUMENT naming the field, a refused request is
 /// INVALID_ARGUMENT naming the client's field, a service without the venue's API key is FAILED_PRECONDITION (its
-/// configuration, not the caller's fault), and an unreachable, throttling, unreadable or too slow venue is UNAVAILABLE.
+/// configuration, not the caller's fault), a read the venue's rate limit holds back (not sent) is RESOURCE_EXHAUSTED
+/// with the delay before a retry (<c>google.rpc.RetryInfo</c>), and an unreachable, unreadable or too slow venue is
+/// UNAVAILABLE.
 /// </summary>
 public static class VenueCall
 {
@@ -43,6 +45,14 @@ public static class VenueCall
         catch (BinanceRequestRefusedException ex)
         {
             throw new RequestValidationException(ex.Field == "symbol" ? symbolField : ex.Field, ex.Reason);
+        }
+        catch (BinanceRateLimitException ex)
+        {
+            // Held back by the venue's rate limit (a back-off, or this client's share used up): nothing was sent, and a
+            // retry before the delay is refused the same way.
+            var delay = ex.RetryAfter;
+            throw GrpcStatuses.ResourceExhausted(
+                $"The venue's rate limit holds this read back (nothing was sent); retry after {Math.Max(0, delay.TotalSeconds):0.#} s", delay);
         }
         catch (BinanceException ex)
         {

@@ -49,6 +49,7 @@ public class RateLimitGovernorTests
         governor.BackOff(429, Start.AddMinutes(2));
         var e = await Assert.ThrowsAsync<BinanceRateLimitException>(() => governor.WaitTurnAsync(1, false, "GET x", CancellationToken.None));
         Assert.Equal(Start.AddMinutes(2), e.RetryAt);
+        Assert.Equal(TimeSpan.FromMinutes(2), e.RetryAfter);
     }
 
     [Fact]
@@ -171,6 +172,7 @@ public class RateLimitGovernorTests
             () => governor.WaitTurnAsync(1, isOrder: false, "GET x", CancellationToken.None, holdLimit: TimeSpan.FromSeconds(2)));
         Assert.Contains("not sent: this client's normal share of the weight limit is used up for 30 s, longer than this request may wait (2 s)", refused.Message, StringComparison.Ordinal);
         Assert.Equal(Start.AddSeconds(30).AddMilliseconds(1), refused.RetryAt);
+        Assert.Equal(TimeSpan.FromSeconds(30).Add(TimeSpan.FromMilliseconds(1)), refused.RetryAfter);
 
         // 1 s before the minute's end the same wait fits the limit: held, then sent.
         time.Advance(TimeSpan.FromSeconds(29));

@@ -34,6 +34,21 @@ public sealed class ExceptionInterceptorTests
     }
 
     [Fact]
+    public async Task UnaryServerHandler_RateLimitRefusal_ResourceExhaustedWithItsRetryDelayPassesThrough()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "request", new TestServerCallContext("/t/M"), (_, _) => throw GrpcStatuses.ResourceExhausted("venue: not sent", TimeSpan.FromSeconds(12.5))));
+
+        Assert.Equal((StatusCode.ResourceExhausted, "venue: not sent"), (ex.StatusCode, ex.Status.Detail));
+        Assert.Equal(TimeSpan.FromSeconds(12.5), GrpcStatuses.RetryDelay(ex));
+        Assert.True(GrpcStatuses.IsTransient(ex));
+
+        // A retry time already past asks for no delay, never a negative one; a status without RetryInfo names none.
+        Assert.Equal(TimeSpan.Zero, GrpcStatuses.RetryDelay(GrpcStatuses.ResourceExhausted("x", TimeSpan.FromSeconds(-3))));
+        Assert.Null(GrpcStatuses.RetryDelay(new RpcException(new global::Grpc.Core.Status(StatusCode.Unavailable, "x"))));
+    }
+
+    [Fact]
     public async Task UnaryServerHandler_UnexpectedException_InternalWithoutDetails()
     {
         var ex = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(

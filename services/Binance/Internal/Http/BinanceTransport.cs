@@ -142,7 +142,8 @@ internal sealed partial class BinanceTransport
         {
             VenueRateMetrics.Refused(request.Endpoint, "hold_limit", VenueRequestPriority.Current);
             throw new BinanceRateLimitException(429, _time.GetUtcNow() + held, request.Endpoint,
-                $"not sent: the clock sync (GET fapi/v1/time) it needs first would be held for {held.TotalSeconds:0.#} s, longer than this request may wait ({mayWait.TotalSeconds:0.#} s)");
+                $"not sent: the clock sync (GET fapi/v1/time) it needs first would be held for {held.TotalSeconds:0.#} s, longer than this request may wait ({mayWait.TotalSeconds:0.#} s)")
+            { RetryAfter = held };
         }
 
         var started = _time.GetTimestamp();
@@ -260,7 +261,7 @@ internal sealed partial class BinanceTransport
                 Governor.BackOff(status, retryAt, fundingLimitOnly);
                 activity?.SetStatus(ActivityStatusCode.Error, status.ToString(CultureInfo.InvariantCulture));
                 LogRateLimited(_logger, request.Endpoint, status, retryAt);
-                throw new BinanceRateLimitException(status, retryAt, request.Endpoint);
+                throw new BinanceRateLimitException(status, retryAt, request.Endpoint) { RetryAfter = retryAt - _time.GetUtcNow() };
             }
 
             var error = TryReadError(body);

@@ -149,7 +149,8 @@ internal sealed class RateLimitGovernor
                         throw reason == "hold_limit"
                             ? new BinanceRateLimitException(status, blockedUntil, endpoint,
                                 $"not sent: backing off after an HTTP {status} for {(blockedUntil - now).TotalSeconds:0.#} s, longer than this request may wait ({MayWaitText(mayWait!.Value)})")
-                            : new BinanceRateLimitException(status, blockedUntil, endpoint);
+                            { RetryAfter = blockedUntil - now }
+                            : new BinanceRateLimitException(status, blockedUntil, endpoint) { RetryAfter = blockedUntil - now };
                     }
 
                     delay = blockedUntil - now;
@@ -166,7 +167,8 @@ internal sealed class RateLimitGovernor
                         // The funding routes' share is used up for up to 5 minutes: refused now, not after the wait.
                         VenueRateMetrics.Refused(endpoint, "funding_share", priority);
                         throw new BinanceRateLimitException(429, now + fundingDelay, endpoint,
-                            $"not sent: this client's share of the funding routes' limit ({Math.Max(1, (int)(_funding.Limit * usage))} of {_funding.Limit} requests per 5 minutes, {VenueRequestPriority.ToWire(priority)} priority) is used up");
+                            $"not sent: this client's share of the funding routes' limit ({Math.Max(1, (int)(_funding.Limit * usage))} of {_funding.Limit} requests per 5 minutes, {VenueRequestPriority.ToWire(priority)} priority) is used up")
+                        { RetryAfter = fundingDelay };
                     }
 
                     delay = Max(weightDelay, orderDelay, fundingDelay);
@@ -176,7 +178,8 @@ internal sealed class RateLimitGovernor
                         // Waiting for the share would hold up what this flow holds (a symbol's lock): refused now, not sent.
                         VenueRateMetrics.Refused(endpoint, "hold_limit", priority);
                         throw new BinanceRateLimitException(429, now + delay, endpoint,
-                            $"not sent: this client's {VenueRequestPriority.ToWire(priority)} share of the {limit} limit is used up for {delay.TotalSeconds:0.#} s, longer than this request may wait ({MayWaitText(mayWait!.Value)})");
+                            $"not sent: this client's {VenueRequestPriority.ToWire(priority)} share of the {limit} limit is used up for {delay.TotalSeconds:0.#} s, longer than this request may wait ({MayWaitText(mayWait!.Value)})")
+                        { RetryAfter = delay };
                     }
 
                     if (delay <= TimeSpan.Zero)
