@@ -36,6 +36,9 @@ public static class VenueRequestPriority
     /// <summary>The current priority, or <paramref name="floor"/> when the current one is lower (for a load others join).</summary>
     public static VenuePriority AtLeast(VenuePriority floor) => Current > floor ? Current : floor;
 
+    /// <summary>The current priority, or <paramref name="ceiling"/> when the current one is higher (for work that adds risk).</summary>
+    public static VenuePriority AtMost(VenuePriority ceiling) => Current < ceiling ? Current : ceiling;
+
     /// <summary>
     /// Makes <paramref name="priority"/> the current one until the scope is disposed (and, as for any
     /// <see cref="AsyncLocal{T}"/>, in everything started from here, awaited or not).

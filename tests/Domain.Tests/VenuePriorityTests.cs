@@ -35,6 +35,16 @@ public class VenuePriorityTests
         Assert.Equal(VenuePriority.Normal, VenueRequestPriority.Current);
     }
 
+    [Theory]
+    [InlineData(VenuePriority.Background, VenuePriority.Background, VenuePriority.Normal)]
+    [InlineData(VenuePriority.Normal, VenuePriority.Normal, VenuePriority.Normal)]
+    [InlineData(VenuePriority.Urgent, VenuePriority.Normal, VenuePriority.Urgent)]
+    public void AtMostAndAtLeastNormal_ClampTheCurrentPriority(VenuePriority current, VenuePriority atMost, VenuePriority atLeast)
+    {
+        using var scope = VenueRequestPriority.Enter(current);
+        Assert.Equal((atMost, atLeast), (VenueRequestPriority.AtMost(VenuePriority.Normal), VenueRequestPriority.AtLeast(VenuePriority.Normal)));
+    }
+
     [Fact]
     public void Enter_NotAPriority_Refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => VenueRequestPriority.Enter((VenuePriority)7));

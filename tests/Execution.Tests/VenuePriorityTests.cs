@@ -83,6 +83,37 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         AssertUrgent(calls.Take(), "close-all");
     }
 
+    /// <summary>
+    /// A caller holding the service key may say any priority in the header, but an open (and a change of leverage or
+    /// margin type) adds risk: it never goes urgent on the caller's word, so the last of the IP's limits stays for closes.
+    /// What protects a filled open is still urgent.
+    /// </summary>
+    [Fact]
+    public async Task OpenAndSettings_CallerSaysUrgent_StillNormalUpToTheOrder()
+    {
+        var calls = new VenueCalls();
+        await using var stack = await ExecutionStack.StartAsync(
+            postgres, rabbit, executionSettings: NoPeriodicReconciliation, executionServices: calls.Install);
+        var urgent = new Metadata { { VenueRequestPriority.HeaderName, "urgent" } };
+        calls.Take();
+
+        await stack.Execution.SetLeverageAsync(new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "BTCUSDT", Leverage = 4 }, urgent);
+        var leverage = calls.Take();
+        Assert.Contains(leverage, c => c.Method == "ChangeLeverageAsync");
+        Assert.All(leverage, c => Assert.Equal(VenuePriority.Normal, c.Priority));
+
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "90000"), urgent);
+        var open = calls.Take();
+        var order = open.FindIndex(c => c.Method == "PlaceOrderAsync");
+        Assert.True(order > 0, "the open read the venue before its order: " + string.Join(", ", open));
+        Assert.All(open[..(order + 1)], c => Assert.Equal(c.Method == "GetOrderAsync" ? VenuePriority.Urgent : VenuePriority.Normal, c.Priority));
+        Assert.All(open[(order + 1)..], c => Assert.Equal(VenuePriority.Urgent, c.Priority));
+
+        // A read the caller marks urgent stays urgent (the margin monitor's account read is one).
+        await stack.Execution.GetAccountAsync(new GetAccountRequest(), urgent);
+        Assert.All(calls.Take(), c => Assert.Equal(VenuePriority.Urgent, c.Priority));
+    }
+
     [Fact]
     public async Task MarginMonitor_ReadsTheAccountThroughExecution_ExecutionsVenueReadsForItAreUrgent()
     {

@@ -10,7 +10,9 @@ namespace TradeEngine.Execution.Services;
 /// The execution v1 contract: each RPC hands its request to the handler that owns it. A close, a reduce and a close-all
 /// take risk off, so their venue requests are urgent (<see cref="VenuePriority.Urgent"/>: held back only by the venue's
 /// own limits, not by our headroom); the others go at the caller's priority (normal unless a caller of ours said
-/// otherwise in <see cref="VenueRequestPriority.HeaderName"/>, as the margin monitor's account read does).
+/// otherwise in <see cref="VenueRequestPriority.HeaderName"/>, as the margin monitor's account read does), except that
+/// an open and a change of leverage or margin type, which add risk or change it, are never urgent whatever the caller
+/// says: the last of the IP's limits is kept for what takes risk off.
 /// </summary>
 public sealed class ExecutionGrpcService(
     OpenPositionHandler opener,
@@ -20,8 +22,11 @@ public sealed class ExecutionGrpcService(
     SettingsHandler settings,
     PositionUpdateHub updates) : ExecutionService.ExecutionServiceBase
 {
-    public override Task<OpenPositionResponse> OpenPosition(OpenPositionRequest request, ServerCallContext context) =>
-        opener.OpenAsync(request, context.CancellationToken);
+    public override async Task<OpenPositionResponse> OpenPosition(OpenPositionRequest request, ServerCallContext context)
+    {
+        using var atMostNormal = VenueRequestPriority.Enter(VenueRequestPriority.AtMost(VenuePriority.Normal));
+        return await opener.OpenAsync(request, context.CancellationToken).ConfigureAwait(false);
+    }
 
     public override async Task<ClosePositionResponse> ClosePosition(ClosePositionRequest request, ServerCallContext context)
     {
@@ -50,11 +55,17 @@ public sealed class ExecutionGrpcService(
     public override Task<Account> GetAccount(GetAccountRequest request, ServerCallContext context) =>
         queries.GetAccountAsync(context.CancellationToken);
 
-    public override Task<SetLeverageResponse> SetLeverage(SetLeverageRequest request, ServerCallContext context) =>
-        settings.SetLeverageAsync(request, context.CancellationToken);
+    public override async Task<SetLeverageResponse> SetLeverage(SetLeverageRequest request, ServerCallContext context)
+    {
+        using var atMostNormal = VenueRequestPriority.Enter(VenueRequestPriority.AtMost(VenuePriority.Normal));
+        return await settings.SetLeverageAsync(request, context.CancellationToken).ConfigureAwait(false);
+    }
 
-    public override Task<SetMarginTypeResponse> SetMarginType(SetMarginTypeRequest request, ServerCallContext context) =>
-        settings.SetMarginTypeAsync(request, context.CancellationToken);
+    public override async Task<SetMarginTypeResponse> SetMarginType(SetMarginTypeRequest request, ServerCallContext context)
+    {
+        using var atMostNormal = VenueRequestPriority.Enter(VenueRequestPriority.AtMost(VenuePriority.Normal));
+        return await settings.SetMarginTypeAsync(request, context.CancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>The current positions first (SNAPSHOT), then every change as it happens, until the caller hangs up.</summary>
     public override async Task StreamPositionUpdates(
