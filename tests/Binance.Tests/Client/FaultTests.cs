@@ -117,6 +117,42 @@ public class FaultTests : PaperTest
         Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/time"));
     }
 
+    /// <summary>
+    /// Under a hold limit (an open's reads under its symbol's lock wait 2 s at most), a 429 whose Retry-After is past the
+    /// limit is not retried: the caller gets the venue's 429 at once, and only that one request reached the venue. One
+    /// whose Retry-After is within the limit is waited out and sent again, as without a limit.
+    /// </summary>
+    [Theory]
+    [InlineData(5, false)]
+    [InlineData(1, true)]
+    public async Task GetServerTimeAsync_429UnderAHoldLimit_RetriedOnlyWhenRetryAfterIsWithinTheLimit(int retryAfterSeconds, bool retried)
+    {
+        await Paper.InjectFaultAsync(FaultKind.RateLimit, "/fapi/v1/time", retryAfterSeconds: retryAfterSeconds);
+        var watch = Stopwatch.StartNew();
+        Exception? refused;
+        using (VenueHoldLimit.Enter(TimeSpan.FromSeconds(2)))
+        {
+            refused = await Record.ExceptionAsync(() => Client.GetServerTimeAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        if (retried)
+        {
+            Assert.Null(refused);
+            Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(950), $"waited only {watch.Elapsed}");
+            Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/time"));
+            return;
+        }
+
+        // The venue's own answer, not a second pass through the back-off that the hold limit refuses ("not sent: backing off").
+        var e = Assert.IsType<BinanceRateLimitException>(refused);
+        Assert.Equal(429, e.HttpStatus);
+        Assert.Contains("fapi/v1/time answered HTTP 429;", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not sent", e.Message, StringComparison.Ordinal);
+        Assert.InRange(e.RetryAt - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"refused at once, not after the wait ({watch.Elapsed})");
+        Assert.Equal(1, await Paper.RequestCountAsync("GET /fapi/v1/time"));
+    }
+
     [Fact]
     public async Task PlaceOrderAsync_429_WaitsRetryAfterAndPlacesExactlyOnce()
     {

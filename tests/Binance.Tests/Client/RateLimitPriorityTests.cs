@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
 using TradeEngine.Domain;
+using TradeEngine.PaperExchange.Control;
 
 namespace TradeEngine.Binance.Tests.Client;
 
@@ -134,6 +136,48 @@ public sealed class RateLimitPriorityTests : IAsyncLifetime
         // The venue reported the weight over its limit: not the funding routes' own limit, so everything backs off.
         Assert.True(client.RateLimitedUntil > DateTimeOffset.UtcNow);
         await Assert.ThrowsAsync<BinanceRateLimitException>(() => client.GetPremiumIndexAsync("BTCUSDT").WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    /// <summary>
+    /// A leverage change (not an order: the transport retries it once after an unknown outcome) is applied, but its answer
+    /// is lost (a 503 after the venue executed it). The answer still tells the client the IP's weight, now at the client's
+    /// share (90 of 100, another process having read the rest), and under the 2 s hold limit the retry would wait for the
+    /// next minute: it is refused, not sent. The caller must hear that the change's outcome is unknown (it was in fact
+    /// applied), not the "not sent" refusal of the retry alone, which says nothing was done.
+    /// </summary>
+    [Fact]
+    public async Task ChangeLeverage_OutcomeUnknownThenItsRetryRefusedForTheShare_UnavailableWithTheOutcomeUnknown_NotANotSentRefusal()
+    {
+        var client = _paper.CreateClient(o => o.RateLimitUsage = 0.9);
+        await client.GetExchangeInfoAsync();
+        // The clock sync and the symbol's brackets (a leverage change reads them first) while the weight is low.
+        await client.ChangeLeverageAsync("BTCUSDT", 5);
+
+        // Another process on the IP reads to one below the client's share: the client has not seen that weight yet.
+        while (await UsedWeightAsync() < 89)
+        {
+        }
+
+        await _paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, "/fapi/v1/leverage");
+        var started = Stopwatch.StartNew();
+        BinanceUnavailableException refused;
+        using (VenueHoldLimit.Enter(TimeSpan.FromSeconds(2)))
+        {
+            refused = await Assert.ThrowsAsync<BinanceUnavailableException>(
+                () => client.ChangeLeverageAsync("BTCUSDT", 7).WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        Assert.Contains("the first attempt's outcome is unknown and its retry was refused", refused.Message, StringComparison.Ordinal);
+        var retry = Assert.IsType<BinanceRateLimitException>(refused.InnerException);
+        Assert.Contains("not sent: this client's normal share of the weight limit is used up", retry.Message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"refused at once, not after the wait ({started.Elapsed})");
+
+        // One copy reached the venue, the first: it applied the leverage the caller was told may have been applied.
+        Assert.Equal(2, await _paper.RequestCountAsync("POST /fapi/v1/leverage"));
+        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
+        {
+            Assert.Equal(7, Assert.Single(await client.GetPositionsAsync("BTCUSDT")).Leverage);
+        }
     }
 
     /// <summary>
