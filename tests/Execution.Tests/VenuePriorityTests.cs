@@ -136,14 +136,139 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
     [Fact]
     public async Task ClosePosition_IpWeightPastTheServicesShare_GoesAtOnceWhileANormalReadWaitsForTheNextMinute()
     {
-        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
-            paperSettings: new Dictionary<string, string?>
-            {
-                ["Paper:EnforceRateLimits"] = "true",
-                ["Paper:RequestWeightLimitPerMinute"] = "1000",
-            },
-            executionSettings: NoPeriodicReconciliation);
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, paperSettings: EnforcedWeightLimit, executionSettings: NoPeriodicReconciliation);
         Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"))).Denials);
+
+        await UseUpTheServicesShareAsync(stack);
+
+        // An open would hold ETHUSDT's lock while its reads wait for the next minute: refused at once, nothing sent.
+        var started = DateTime.UtcNow;
+        var open = await Orders.FailsWith(StatusCode.ResourceExhausted,
+            () => stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1", leverage: 2), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+        Assert.Contains("not sent", open.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("retry with the same client order id after", open.Status.Detail, StringComparison.Ordinal);
+        // The delay is the rest of the venue's minute (the share frees then), never more than a minute.
+        Assert.InRange(ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(open)!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(61));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "refused at once, not after the wait");
+        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT");
+
+        // The close takes risk off: it goes at once, within the venue's own limit.
+        var closed = await stack.Execution.ClosePositionAsync(Orders.Close(), deadline: DateTime.UtcNow.AddSeconds(10));
+
+        Assert.Equal("0.01", closed.Quantity);
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.InRange(await UsedWeightAsync(stack), 921, 1000);
+    }
+
+    /// <summary>
+    /// A setting's change under the symbol's lock (SetLeverage, SetMarginType) would hold the lock while it waits for the
+    /// next minute, a margin call's close of the symbol waiting behind it: with the service's share used up it is refused
+    /// at once (the 2 s hold limit) as RESOURCE_EXHAUSTED, and nothing reaches the venue.
+    /// </summary>
+    [Fact]
+    public async Task SetLeverageAndMarginType_IpWeightPastTheServicesShare_RefusedAtOnceAndNothingSentToTheVenue()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, paperSettings: EnforcedWeightLimit, executionSettings: NoPeriodicReconciliation);
+        Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", leverage: 3))).Denials);
+        var leverageChanges = await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage");
+        var marginTypeChanges = await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType");
+
+        await UseUpTheServicesShareAsync(stack);
+
+        var started = DateTime.UtcNow;
+        var leverage = await Orders.FailsWith(StatusCode.ResourceExhausted, () => stack.Execution.SetLeverageAsync(
+            new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "BTCUSDT", Leverage = 4 }, deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+        Assert.Contains("not sent", leverage.Status.Detail, StringComparison.Ordinal);
+        var marginType = await Orders.FailsWith(StatusCode.ResourceExhausted, () => stack.Execution.SetMarginTypeAsync(
+            new SetMarginTypeRequest { IdempotencyKey = Orders.NewId("mt"), Symbol = "ETHUSDT", MarginType = Common.V1.MarginType.Isolated },
+            deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+        Assert.Contains("not sent", marginType.Status.Detail, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "each refused at once, not after the wait");
+
+        // The venue saw neither change: BTC stays at 3x, ETH at cross margin.
+        Assert.Equal(leverageChanges, await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage"));
+        Assert.Equal(marginTypeChanges, await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType"));
+        var venue = stack.Venue();
+        Assert.Equal(3, Assert.Single(await venue.GetPositionsAsync("BTCUSDT")).Leverage);
+        Assert.Equal(MarginType.Cross, Assert.Single(await venue.GetPositionsAsync("ETHUSDT")).MarginType);
+    }
+
+    /// <summary>
+    /// An open retried after a restart with its order already at the venue under its client order id: the look-up that
+    /// finds it and the resume (the settings' check, its account read made again when the hold limit refused it, the
+    /// protection) are urgent and not bounded by the hold limit, so with the service's share used up the retry still
+    /// completes, at once, as the first open's answer, and nothing is placed again.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_RetriedWithItsOrderAtTheVenueWhileTheSharesUsedUp_ResumedAtOnceNotRefused()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, paperSettings: EnforcedWeightLimit, executionSettings: NoPeriodicReconciliation);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "90000");
+        var first = await stack.Execution.OpenPositionAsync(open);
+        Assert.Empty(first.Denials);
+        // A restart empties Execution's memory of answers: only the venue's order tells the retry that it is a resume.
+        await stack.StopExecutionAsync();
+        await stack.StartExecutionAsync();
+        var requests = await stack.OrderRequestsAsync();
+
+        await UseUpTheServicesShareAsync(stack);
+
+        var started = DateTime.UtcNow;
+        var retried = await stack.Execution.OpenPositionAsync(open, deadline: DateTime.UtcNow.AddSeconds(10));
+
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "resumed at once, not after the wait");
+        Assert.True(retried.Replayed);
+        Assert.Equal((first.PositionId, first.EntryPrice, first.Quantity), (retried.PositionId, retried.EntryPrice, retried.Quantity));
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal(90000m, Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+    }
+
+    /// <summary>
+    /// A kill switch pulled (here by an operator, through Risk and the Ledger's event): Execution's consumer flattens
+    /// every position, and each venue request it makes for that (the listing, the protective orders' cancels, the closes)
+    /// is urgent, as a margin alert's are.
+    /// </summary>
+    [Fact]
+    public async Task KillSwitchTriggered_FlattenAtUrgentPriority_EveryVenueRequestOfIt()
+    {
+        var calls = new VenueCalls();
+        await using var stack = await ExecutionStack.StartAsync(
+            postgres, rabbit, executionSettings: NoPeriodicReconciliation, executionServices: calls.Install);
+        Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", stopLoss: "90000"))).Denials);
+        Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.4", leverage: 2))).Denials);
+        calls.Take();
+
+        await stack.Risk.TriggerKillSwitchAsync(new TradeEngine.Risk.V1.TriggerKillSwitchRequest
+        {
+            IdempotencyKey = Orders.NewId("ks"), Trigger = TradeEngine.Risk.V1.KillSwitchTrigger.Operator, Reason = "operator test", Actor = "tester",
+        });
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(30),
+            "the kill switch's flatten");
+
+        var flatten = calls.Take();
+        Assert.True(flatten.Count(c => c.Method == "PlaceOrderAsync") >= 2, "a close of each symbol: " + string.Join(", ", flatten));
+        AssertUrgent(flatten, "kill switch's flatten");
+        Assert.All(await stack.Venue().GetPositionsAsync(), p => Assert.Equal(0m, p.PositionAmt));
+    }
+
+    /// <summary>The venue enforces its weight limit (1,000 a minute) and answers 429 past it.</summary>
+    private static readonly Dictionary<string, string?> EnforcedWeightLimit = new()
+    {
+        ["Paper:EnforceRateLimits"] = "true",
+        ["Paper:RequestWeightLimitPerMinute"] = "1000",
+    };
+
+    /// <summary>
+    /// Uses the IP's weight up past Execution's share (92 % of the limit, the share being 90 %) at the start of a minute
+    /// of the venue's clock, and makes sure Execution's client has seen it: a normal read of Execution's then waits for the
+    /// next minute, some 50 s away.
+    /// </summary>
+    private static async Task UseUpTheServicesShareAsync(ExecutionStack stack)
+    {
+        // Execution's client learns the venue's limits from exchangeInfo, which its instrument catalog reads when a symbol
+        // is first looked up (after a restart, not before): read now, so the client knows the limit is 1,000.
+        await stack.ExecutionHost.Services.GetRequiredService<Binance.Instruments.VenueInstrumentCatalog>().GetSnapshotAsync();
 
         // The venue counts the weight per minute of its clock: move it to the start of a minute, so none ends in the test.
         // At least 10 s ahead: the services' clients then find their clocks behind the venue's (-1021) and sync again, so
@@ -178,24 +303,6 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         }
 
         Assert.True(held, "a normal read past the share waits for the next minute");
-
-        // An open would hold ETHUSDT's lock while its reads wait for the next minute: refused at once, nothing sent.
-        var started = DateTime.UtcNow;
-        var open = await Orders.FailsWith(StatusCode.ResourceExhausted,
-            () => stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1", leverage: 2), deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
-        Assert.Contains("not sent", open.Status.Detail, StringComparison.Ordinal);
-        Assert.Contains("retry with the same client order id after", open.Status.Detail, StringComparison.Ordinal);
-        // The delay is the rest of the venue's minute (the share frees then), never more than a minute.
-        Assert.InRange(ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(open)!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(61));
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "refused at once, not after the wait");
-        Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Symbol == "ETHUSDT");
-
-        // The close takes risk off: it goes at once, within the venue's own limit.
-        var closed = await stack.Execution.ClosePositionAsync(Orders.Close(), deadline: DateTime.UtcNow.AddSeconds(10));
-
-        Assert.Equal("0.01", closed.Quantity);
-        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
-        Assert.InRange(await UsedWeightAsync(stack), 921, 1000);
     }
 
     private static void AssertUrgent(List<VenueCall> calls, string what)
