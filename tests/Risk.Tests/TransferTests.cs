@@ -1,12 +1,14 @@
 using Microsoft.Extensions.DependencyInjection;
 using GetPeakEquityRequest = TradeEngine.Ledger.V1.GetPeakEquityRequest;
 using GetTransfersRequest = TradeEngine.Ledger.V1.GetTransfersRequest;
+using TradeEngine.Domain;
 using TradeEngine.Risk.Monitor;
 using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Risk.V1;
 using TradeEngine.Testing;
 using TradeEngine.Testing.Paper;
 using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
 
 namespace TradeEngine.Risk.Tests;
 
@@ -147,6 +149,61 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
         var peak = await world.Ledger.GetPeakEquityAsync(new GetPeakEquityRequest());
         Assert.Equal(8_500m, decimal.Parse(peak.PeakEquity, System.Globalization.CultureInfo.InvariantCulture)
             + decimal.Parse(peak.TransfersSincePeak, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The monitor's ask to book transfers before a latch is part of its tick, which is urgent: the call says so
+    /// (<c>x-venue-priority: urgent</c>), and Funding reads the venue's transfers for it at urgent priority, held back only
+    /// by the venue's own limits. At normal priority a used-up share would leave the withdrawal unbooked, read as a loss,
+    /// and latch the kill switch (the check fails closed). Funding's poller reads at start in the background, then sleeps.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_AsksFundingToBookTransfersBeforeALatch_FundingReadsTheVenueForItAtUrgentPriority()
+    {
+        var reads = new List<VenuePriority>();
+        List<VenuePriority> Take()
+        {
+            lock (reads)
+            {
+                var taken = reads.ToList();
+                reads.Clear();
+                return taken;
+            }
+        }
+
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = new ServiceCollection().AddSingleton(paper.CreateClient()).BuildServiceProvider();
+        var source = new VenueAccountSource(provider.GetRequiredService<Binance.BinanceClient>());
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, new Dictionary<string, string?>
+        {
+            ["Risk:MarginMonitor:Enabled"] = "true",
+            ["Risk:MarginMonitor:IntervalSeconds"] = "1",
+        }, s => s.AddSingleton<IAccountSource>(source), paper: paper, funding: FundingPollerAsleep, ledger: GuardOff,
+            fundingServices: s => VenueProxy.Install(s, venue => VenueProxy.Wrap(venue, (method, _, call) =>
+            {
+                if (method.Name == nameof(Binance.IBinanceClient.GetIncomeHistoryPagedAsync))
+                {
+                    lock (reads)
+                    {
+                        reads.Add(VenueRequestPriority.Current);
+                    }
+                }
+
+                return call();
+            })));
+        await Poll.UntilAsync(() => world.CountAsync("pnl_snapshots"), n => n >= 2);
+        await InitialBalanceBookedAsync(world);
+        var polled = Take();
+        Assert.NotEmpty(polled);
+        Assert.All(polled, p => Assert.Equal(VenuePriority.Background, p));
+
+        await paper.TransferAsync(-1_500m);
+        await Poll.UntilAsync(() => BookedAsync(world, -1_500m), n => n == 1);
+
+        var asked = Take();
+        Assert.NotEmpty(asked);
+        Assert.All(asked, p => Assert.Equal(VenuePriority.Urgent, p));
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
     }
 
     /// <summary>

@@ -86,7 +86,8 @@ public sealed class RiskWorld : IAsyncDisposable
     public static async Task<RiskWorld> StartAsync(
         PostgresServer postgres, RabbitMqServer rabbit, IDictionary<string, string?>? risk = null,
         Action<IServiceCollection>? riskServices = null, Func<RiskWorld, Task>? beforeRisk = null, PaperExchangeHost? paper = null,
-        IDictionary<string, string?>? ledger = null, IDictionary<string, string?>? funding = null)
+        IDictionary<string, string?>? ledger = null, IDictionary<string, string?>? funding = null,
+        Action<IServiceCollection>? fundingServices = null)
     {
         var venue = paper ?? await PaperExchangeHost.StartAsync();
         var settings = new Dictionary<string, string?>(venue.BinanceSettings())
@@ -101,7 +102,7 @@ public sealed class RiskWorld : IAsyncDisposable
         await world.StartLedgerAsync();
         if (funding is not null)
         {
-            await world.StartFundingAsync(funding);
+            await world.StartFundingAsync(funding, fundingServices);
         }
 
         if (beforeRisk is not null)
@@ -153,8 +154,9 @@ public sealed class RiskWorld : IAsyncDisposable
     /// <summary>
     /// The real Funding service on this world's venue and Ledger (its settings from <paramref name="overrides"/>), and Risk
     /// pointed at it: the service Risk asks to book the venue's transfers before a loss-limit latch.
+    /// <paramref name="configureServices"/> changes Funding's services last (e.g. a hand on its venue client).
     /// </summary>
-    private async Task StartFundingAsync(IDictionary<string, string?> overrides)
+    private async Task StartFundingAsync(IDictionary<string, string?> overrides, Action<IServiceCollection>? configureServices)
     {
         var settings = new Dictionary<string, string?>(Paper.BinanceSettings())
         {
@@ -164,7 +166,7 @@ public sealed class RiskWorld : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         };
         Override(settings, overrides);
-        var host = new LoopbackServiceHost<Funding.Services.FundingGrpcService>(settings);
+        var host = new LoopbackServiceHost<Funding.Services.FundingGrpcService>(settings, configureServices);
         await host.StartAsync();
         _funding = host;
         _riskSettings["services:funding:http:0"] = host.Address.ToString();
