@@ -8,7 +8,9 @@ namespace TradeEngine.ServiceDefaults.Grpc;
 /// The client half of the venue priority's trip between our services: a call made while a priority other than normal is
 /// current (<see cref="VenueRequestPriority.Current"/>) carries it in <see cref="VenueRequestPriority.HeaderName"/>, so
 /// the service that answers reads the venue at the same priority (the margin monitor's account read is urgent in
-/// Execution too). A normal call carries nothing.
+/// Execution too). A normal call carries nothing. A call made under a hold limit (<see cref="VenueHoldLimit"/>: an open
+/// holding its symbol's lock) carries what is left of it in <see cref="VenueHoldLimit.HeaderName"/>, so the venue reads
+/// made for it in the other service (Funding's rate for the open's quote) are not held back longer either.
 /// </summary>
 public sealed class VenuePriorityHandler : DelegatingHandler
 {
@@ -31,6 +33,12 @@ public sealed class VenuePriorityHandler : DelegatingHandler
             request.Headers.TryAddWithoutValidation(VenueRequestPriority.HeaderName, VenueRequestPriority.ToWire(priority));
         }
 
+        request.Headers.Remove(VenueHoldLimit.HeaderName);
+        if (VenueHoldLimit.Current is { } left)
+        {
+            request.Headers.TryAddWithoutValidation(VenueHoldLimit.HeaderName, VenueHoldLimit.ToWire(left));
+        }
+
         return base.SendAsync(request, cancellationToken);
     }
 }
@@ -39,7 +47,8 @@ public sealed class VenuePriorityHandler : DelegatingHandler
 /// The server half: a call that carries <see cref="VenueRequestPriority.HeaderName"/> is handled at that priority (only
 /// our own services reach this, the service key having been checked first); without it, at normal priority. A value that
 /// is not exactly <c>background</c>, <c>normal</c> or <c>urgent</c> is refused with INVALID_ARGUMENT before the
-/// service's code runs.
+/// service's code runs. A call that carries <see cref="VenueHoldLimit.HeaderName"/> is handled under that hold limit
+/// (without it, none); a value that is not 1 to 6 digits of milliseconds, at most 600000, is INVALID_ARGUMENT too.
 /// </summary>
 public sealed class VenuePriorityInterceptor : Interceptor
 {
@@ -48,6 +57,7 @@ public sealed class VenuePriorityInterceptor : Interceptor
     {
         ArgumentNullException.ThrowIfNull(continuation);
         using var scope = Enter(context);
+        using var hold = EnterHoldLimit(context);
         return await continuation(request, context).ConfigureAwait(false);
     }
 
@@ -56,6 +66,7 @@ public sealed class VenuePriorityInterceptor : Interceptor
     {
         ArgumentNullException.ThrowIfNull(continuation);
         using var scope = Enter(context);
+        using var hold = EnterHoldLimit(context);
         return await continuation(requestStream, context).ConfigureAwait(false);
     }
 
@@ -64,6 +75,7 @@ public sealed class VenuePriorityInterceptor : Interceptor
     {
         ArgumentNullException.ThrowIfNull(continuation);
         using var scope = Enter(context);
+        using var hold = EnterHoldLimit(context);
         await continuation(request, responseStream, context).ConfigureAwait(false);
     }
 
@@ -73,7 +85,26 @@ public sealed class VenuePriorityInterceptor : Interceptor
     {
         ArgumentNullException.ThrowIfNull(continuation);
         using var scope = Enter(context);
+        using var hold = EnterHoldLimit(context);
         await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+    }
+
+    private static VenueHoldLimit.Scope EnterHoldLimit(ServerCallContext context)
+    {
+        var text = context.RequestHeaders.GetValue(VenueHoldLimit.HeaderName);
+        if (text is null)
+        {
+            return VenueHoldLimit.Enter(null);
+        }
+
+        if (!VenueHoldLimit.TryParseWire(text, out var limit))
+        {
+            var shown = text.Length > 32 ? text[..32] + "…" : text;
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"{VenueHoldLimit.HeaderName}: '{shown}' is not a hold limit (whole milliseconds, 0 to {VenueHoldLimit.MaxWireMilliseconds})"));
+        }
+
+        return VenueHoldLimit.Enter(limit);
     }
 
     private static VenueRequestPriority.Scope Enter(ServerCallContext context)

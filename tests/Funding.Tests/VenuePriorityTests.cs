@@ -1,4 +1,6 @@
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Binance.Models;
 using TradeEngine.Domain;
 using TradeEngine.Funding.Market;
 using TradeEngine.Funding.Tests.Support;
@@ -64,5 +66,70 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         }
 
         Assert.Equal([VenuePriority.Normal], Take().Where(c => c.Method == "GetPremiumIndexAsync").Select(c => c.Priority));
+    }
+
+    /// <summary>
+    /// An open's quote comes under the open's hold limit (its symbol's lock held), carried in x-venue-hold-ms: a rate
+    /// whose venue read is held back longer is not waited for (RESOURCE_EXHAUSTED at once, nothing more sent), while the
+    /// shared read itself is bounded by no caller's limit, goes on, and fills the cache for the retry.
+    /// </summary>
+    [Fact]
+    public async Task GetCurrentRate_UnderAHoldLimitTheRatesReadOutlasts_ResourceExhaustedAtOnceAndTheReadGoesOnForTheRetry()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reads = new List<TimeSpan?>();
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit,
+            decorateVenue: venue => VenueProxy.Wrap(venue, (method, args, call) =>
+            {
+                if (method.Name != "GetPremiumIndexAsync" || (string)args![0]! != "ETHUSDT")
+                {
+                    return call();
+                }
+
+                lock (reads)
+                {
+                    reads.Add(VenueHoldLimit.Current);
+                }
+
+                return HeldAsync(call);
+            }));
+        await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "BTCUSDT" }); // the catalog, read once
+        var underLock = new Metadata { { VenueHoldLimit.HeaderName, "1000" } };
+
+        var started = DateTime.UtcNow;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => world.Funding.GetCurrentRateAsync(
+            new GetCurrentRateRequest { Symbol = "ETHUSDT" }, underLock, deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("takes longer than this call may wait (1 s); not waited for", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "refused once its limit was out, not at the deadline");
+        Assert.Equal(TimeSpan.FromSeconds(1), ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(refused));
+
+        // The read goes on, bounded by no caller's limit; once it lands, the retry is answered from the cache.
+        gate.SetResult();
+        var rate = await Poll.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "ETHUSDT" }, underLock);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                {
+                    return null;
+                }
+            },
+            r => r is not null, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+        Assert.Equal("ETHUSDT", rate!.Symbol);
+        lock (reads)
+        {
+            Assert.Equal([null], reads);
+        }
+
+        async Task<PremiumIndex> HeldAsync(Func<object?> call)
+        {
+            await gate.Task;
+            return await (Task<PremiumIndex>)call()!;
+        }
     }
 }

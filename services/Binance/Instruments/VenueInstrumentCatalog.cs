@@ -120,6 +120,9 @@ public sealed partial class VenueInstrumentCatalog : IInstrumentSource
     private async Task<VenueInstrumentSnapshot> LoadAsync(VenuePriority priority)
     {
         using var scope = VenueRequestPriority.Enter(priority);
+        // Shared too: not held to the hold limit of whoever started it (an open under its lock), which would refuse it
+        // for every caller that joined.
+        using var unbounded = VenueHoldLimit.Enter(null);
         using var timeout = new CancellationTokenSource(LoadTimeout);
         try
         {

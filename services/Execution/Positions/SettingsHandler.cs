@@ -1,7 +1,8 @@
 using Grpc.Core;
-using TradeEngine.Binance;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
+using TradeEngine.Binance;
+using TradeEngine.Domain;
 using TradeEngine.Execution.Concurrency;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;

@@ -51,7 +51,7 @@ public sealed partial class FundingMarketData(
             }
         }
 
-        var quote = await entry.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var quote = await WaitForRateAsync(symbol, entry.Task, cancellationToken).ConfigureAwait(false);
         return new SymbolFunding(symbol, quote.Rate, quote.Mark, quote.Index, quote.NextFundingTime, terms, quote.AsOf);
     }
 
@@ -79,11 +79,39 @@ public sealed partial class FundingMarketData(
         instruments.Invalidate();
     }
 
+    /// <summary>
+    /// Waits for the symbol's rate load. A caller under a hold limit (<see cref="VenueHoldLimit"/>: an open holding its
+    /// symbol's lock, whose limit travels with its call) waits no longer than the limit: then RESOURCE_EXHAUSTED, not
+    /// waited for (the load goes on for the others, and fills the cache for a retry).
+    /// </summary>
+    private async Task<RateQuote> WaitForRateAsync(Symbol symbol, Task<RateQuote> load, CancellationToken cancellationToken)
+    {
+        if (VenueHoldLimit.Current is not { } left || load.IsCompleted)
+        {
+            return await load.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            // Real time, as the caller's lock is held in real time (the venue's clock, which Funding may run on, is not).
+            return await load.WaitAsync(left, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogRateHeldPastHoldLimit(logger, symbol.Value, left.TotalMilliseconds);
+            throw GrpcStatuses.ResourceExhausted(
+                $"The venue's read of {symbol}'s funding rate (held back by its rate limit, or slow) takes longer than this call may wait ({left.TotalSeconds:0.#} s); not waited for: retry in a moment",
+                TimeSpan.FromSeconds(1));
+        }
+    }
+
     private async Task<RateQuote> LoadRateAsync(Symbol symbol, CacheEntry<RateQuote> entry)
     {
         // Shared by every caller waiting for it: at least normal priority, whoever started it (a background pass's read
-        // must not hold back an open's quote that joined it).
+        // must not hold back an open's quote that joined it), and not held to the hold limit of whoever started it (that
+        // caller's wait is bounded instead: WaitForRateAsync).
         using var priority = VenueRequestPriority.Enter(VenueRequestPriority.AtLeast(VenuePriority.Normal));
+        using var unbounded = VenueHoldLimit.Enter(null);
         using var timeout = new CancellationTokenSource(LoadTimeout);
         var index = await VenueCall.Run(() => venue.GetPremiumIndexAsync(symbol.Value, timeout.Token)).ConfigureAwait(false);
         var now = time.GetUtcNow();
@@ -153,6 +181,9 @@ public sealed partial class FundingMarketData(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The funding rate of {Symbol} was not waited for: its venue read takes longer than the caller's hold limit ({HoldLimitMs} ms)")]
+    private static partial void LogRateHeldPastHoldLimit(ILogger logger, string symbol, double holdLimitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Funding terms of {Symbol} changed: interval {Previous} h -> {Current} h")]
     private static partial void LogTermsChanged(ILogger logger, string symbol, int previous, int current);

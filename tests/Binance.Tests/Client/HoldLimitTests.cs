@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.Domain;
 using TradeEngine.PaperExchange.Control;
 
 namespace TradeEngine.Binance.Tests.Client;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
 using TradeEngine.Binance.Tests.Infrastructure;
+using TradeEngine.Domain;
 using TradeEngine.PaperExchange.Control;
 
 namespace TradeEngine.Binance.Tests.Client;

@@ -1,17 +1,24 @@
-namespace TradeEngine.Binance;
+namespace TradeEngine.Domain;
 
 /// <summary>
 /// The longest the venue client may hold back the requests made in the current asynchronous flow (an
 /// <see cref="AsyncLocal{T}"/>) before they are sent, waiting for their share of a rate limit, for a back-off to pass or
 /// for the clock sync; none (the default) lets each wait as long as the limit's window or
-/// <see cref="BinanceOptions.MaxRetryAfterWait"/> says. The limit is a budget for the whole scope, not for each request:
+/// the venue client's longest back-off (<c>Binance:MaxRetryAfterWait</c>) says. The limit is a budget for the whole scope, not for each request:
 /// every hold counts against it, and a request that would be held past what is left is refused at once, not sent
-/// (<see cref="Errors.BinanceRateLimitException"/>). For work that holds something others wait on: an open holding its
+/// (the venue client's rate-limit refusal, "not sent"). For work that holds something others wait on: an open holding its
 /// symbol's lock must not keep a margin call's close of that symbol waiting for the next minute while its own reads wait
-/// for their share, one after another.
+/// for their share, one after another. The budget left travels with our gRPC calls (<see cref="HeaderName"/>), so a
+/// service that reads the venue for such a caller (Funding's rate for an open's quote) holds it no longer either.
 /// </summary>
 public static class VenueHoldLimit
 {
+    /// <summary>The gRPC metadata key that carries the budget left, in whole milliseconds, between our services.</summary>
+    public const string HeaderName = "x-venue-hold-ms";
+
+    /// <summary>The largest budget the header may carry (10 minutes); anything larger is not a hold limit.</summary>
+    public const long MaxWireMilliseconds = 600_000;
+
     private static readonly AsyncLocal<Budget?> Ambient = new();
 
     /// <summary>What the current scope's requests may still be held in all; null when they are not limited.</summary>
@@ -35,12 +42,38 @@ public static class VenueHoldLimit
 
     /// <summary>Counts <paramref name="held"/> (how long a request was held before it was sent or refused) against the
     /// current budget and every budget it was entered inside.</summary>
-    internal static void Spend(TimeSpan held)
+    public static void Spend(TimeSpan held)
     {
         for (var budget = Ambient.Value; budget is not null; budget = budget.Outer)
         {
             budget.Spend(held);
         }
+    }
+
+    /// <summary>The budget left as the header's value: whole milliseconds, rounded down (never more than is left).</summary>
+    public static string ToWire(TimeSpan left) =>
+        ((long)Math.Min(Math.Max(0, left.TotalMilliseconds), MaxWireMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Parses the header strictly: 1 to 6 ASCII digits, at most <see cref="MaxWireMilliseconds"/>; no sign, space, point
+    /// or exponent.
+    /// </summary>
+    public static bool TryParseWire(string? text, out TimeSpan limit)
+    {
+        limit = default;
+        if (string.IsNullOrEmpty(text) || text.Length > 6 || !text.All(char.IsAsciiDigit))
+        {
+            return false;
+        }
+
+        var ms = long.Parse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+        if (ms > MaxWireMilliseconds)
+        {
+            return false;
+        }
+
+        limit = TimeSpan.FromMilliseconds(ms);
+        return true;
     }
 
     /// <summary>Puts back the budget that was current before <see cref="Enter"/>.</summary>
