@@ -5,6 +5,7 @@ using TradeEngine.Common.V1;
 using TradeEngine.Execution.V1;
 using TradeEngine.Funding.V1;
 using TradeEngine.Risk.V1;
+using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Demo;
 
@@ -98,7 +99,10 @@ public sealed class PerpetualFuturesDemo(
         return 0;
     }
 
-    /// <summary>Execution answers UNAVAILABLE until its first reconciliation: wait for it, for up to a minute.</summary>
+    /// <summary>
+    /// Execution answers UNAVAILABLE until its first reconciliation, and RESOURCE_EXHAUSTED (with the delay) while the
+    /// venue's rate limit holds its requests back: wait and ask again with the same client order id, for up to a minute.
+    /// </summary>
     private static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
@@ -108,9 +112,11 @@ public sealed class PerpetualFuturesDemo(
             {
                 return await call().ConfigureAwait(false);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable && DateTimeOffset.UtcNow < deadline)
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted && DateTimeOffset.UtcNow < deadline)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                var delay = GrpcStatuses.RetryDelay(ex) is { } asked && asked > TimeSpan.FromSeconds(1) ? asked : TimeSpan.FromSeconds(1);
+                var left = deadline - DateTimeOffset.UtcNow;
+                await Task.Delay(delay < left ? delay : left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -40,13 +40,46 @@ public static class VenueHoldLimit
         return new Scope(previous);
     }
 
-    /// <summary>Counts <paramref name="held"/> (how long a request was held before it was sent or refused) against the
-    /// current budget and every budget it was entered inside.</summary>
+    /// <summary>Counts <paramref name="held"/> against the current budget and every budget it was entered inside.</summary>
     public static void Spend(TimeSpan held)
     {
         for (var budget = Ambient.Value; budget is not null; budget = budget.Outer)
         {
             budget.Spend(held);
+        }
+    }
+
+    /// <summary>
+    /// Marks the current flow held back (waiting for a rate limit's share, a back-off, a clock sync, or a collaborator's
+    /// answer while holding what others wait on) until the result is disposed; the time counts against the current budget
+    /// and every budget it was entered inside. Holds of one budget that overlap (requests of a flow made at once, each
+    /// waiting) count once: the time any of them is held, not the sum. Without a budget, nothing.
+    /// </summary>
+    public static Holding Hold(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var budget = Ambient.Value;
+        for (var b = budget; b is not null; b = b.Outer)
+        {
+            b.Begin(time);
+        }
+
+        return new Holding(budget);
+    }
+
+    /// <summary>A hold in progress (<see cref="Hold"/>); disposing it ends it.</summary>
+    public readonly struct Holding : IDisposable
+    {
+        private readonly Budget? _budget;
+
+        internal Holding(Budget? budget) => _budget = budget;
+
+        public void Dispose()
+        {
+            for (var b = _budget; b is not null; b = b.Outer)
+            {
+                b.End();
+            }
         }
     }
 
@@ -86,10 +119,17 @@ public static class VenueHoldLimit
         public void Dispose() => Ambient.Value = _previous;
     }
 
-    /// <summary>One scope's budget; requests of a flow made at once (awaited together) spend from it together.</summary>
+    /// <summary>
+    /// One scope's budget: what is left, less the time of the hold in progress (the union of the flow's holds that
+    /// overlap: counted from the first's start to the last's end).
+    /// </summary>
     internal sealed class Budget(TimeSpan limit, Budget? outer)
     {
+        private readonly Lock _gate = new();
         private long _leftTicks = limit.Ticks;
+        private int _holding;
+        private long _since;
+        private TimeProvider? _time;
 
         public Budget? Outer { get; } = outer;
 
@@ -97,11 +137,46 @@ public static class VenueHoldLimit
         {
             get
             {
-                var left = TimeSpan.FromTicks(Math.Max(0, Interlocked.Read(ref _leftTicks)));
-                return Outer is { } o && o.Left < left ? o.Left : left;
+                long left;
+                lock (_gate)
+                {
+                    left = _leftTicks - (_holding > 0 ? _time!.GetElapsedTime(_since).Ticks : 0);
+                }
+
+                var own = TimeSpan.FromTicks(Math.Max(0, left));
+                return Outer is { } o && o.Left < own ? o.Left : own;
             }
         }
 
-        public void Spend(TimeSpan held) => Interlocked.Add(ref _leftTicks, -held.Ticks);
+        public void Spend(TimeSpan held)
+        {
+            lock (_gate)
+            {
+                _leftTicks -= held.Ticks;
+            }
+        }
+
+        public void Begin(TimeProvider time)
+        {
+            lock (_gate)
+            {
+                if (_holding++ == 0)
+                {
+                    _time = time;
+                    _since = time.GetTimestamp();
+                }
+            }
+        }
+
+        public void End()
+        {
+            lock (_gate)
+            {
+                if (--_holding == 0)
+                {
+                    _leftTicks -= _time!.GetElapsedTime(_since).Ticks;
+                }
+            }
+        }
     }
 }

@@ -62,6 +62,51 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// The check comes from an open holding its symbol's lock, under what is left of its hold limit (x-venue-hold-ms: 0,
+    /// all spent). Risk's ask to book the transfers before a latch is not held to it: a booking refused for the limit would
+    /// leave the withdrawal reading as a loss and latch the kill switch. Funding reads the transfers with no hold limit.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_UnderAnOpensSpentHoldLimit_TheAskToBookTransfersIsNotHeldToItAndNothingLatches()
+    {
+        var limits = new List<TimeSpan?>();
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, funding: FundingPollerAsleep, ledger: GuardOff,
+            beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow),
+            fundingServices: s => VenueProxy.Install(s, venue => VenueProxy.Wrap(venue, (method, _, call) =>
+            {
+                if (method.Name == nameof(Binance.IBinanceClient.GetIncomeHistoryPagedAsync))
+                {
+                    lock (limits)
+                    {
+                        limits.Add(VenueHoldLimit.Current);
+                    }
+                }
+
+                return call();
+            })));
+        await InitialBalanceBookedAsync(world);
+        await world.Paper.TransferAsync(-1_500m);
+        lock (limits)
+        {
+            limits.Clear();
+        }
+
+        var reply = await world.Risk.CheckPreTradeAsync(
+            new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(8_500m) },
+            new Grpc.Core.Metadata { { VenueHoldLimit.HeaderName, "0" } });
+
+        Assert.True(reply.Allowed, string.Join(", ", reply.Reasons.Select(r => r.Code)));
+        Assert.Equal(1, await BookedAsync(world, -1_500m));
+        lock (limits)
+        {
+            Assert.NotEmpty(limits);
+            Assert.All(limits, l => Assert.Null(l));
+        }
+
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    /// <summary>
     /// The withdrawal booked by Funding's poller after Risk read its state, and before the check: Risk's own ask books
     /// nothing (it is booked), and judging on the state it holds latched the switch. The check judges again on a read of
     /// the Ledger made after its ask, whoever booked the transfer.

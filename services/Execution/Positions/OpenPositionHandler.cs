@@ -255,8 +255,16 @@ public sealed class OpenPositionHandler(
             },
             Account = account.ToSnapshot(),
         }, cancellationToken: ct);
-        var quote = await fundingTask.ConfigureAwait(false);
-        var check = await checkCall.ResponseAsync.ConfigureAwait(false);
+        FundingQuote quote;
+        CheckPreTradeResponse check;
+        // Waiting on Funding and Risk holds the lock too: the time counts against the hold limit (their own venue reads
+        // are bounded by what was left when each call went).
+        using (VenueHoldLimit.Hold(TimeProvider.System))
+        {
+            quote = await fundingTask.ConfigureAwait(false);
+            check = await checkCall.ResponseAsync.ConfigureAwait(false);
+        }
+
         if (!check.Allowed)
         {
             Log.Denied(logger, command.Symbol, command.ClientOrderId, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
 using TradeEngine.Domain.Funding;
 using TradeEngine.Funding.Mapping;
 using TradeEngine.Funding.Market;
@@ -37,6 +38,9 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
 
         try
         {
+            // Never under a caller's hold limit: Risk asks before it latches the kill switch, and a booking refused for a
+            // limit would leave a withdrawal reading as a loss (the caller's deadline bounds the ask).
+            using var unbounded = VenueHoldLimit.Enter(null);
             var run = await booker.RunOnceAsync(context.CancellationToken).ConfigureAwait(false);
             return new BookTransfersResponse { Booked = run.Booked, BookedNet = Wire.Format(run.BookedNet) };
         }

@@ -33,6 +33,10 @@ public sealed partial class FundingTransferCheck(
 
     public async Task BookNowAsync(CancellationToken cancellationToken)
     {
+        // Not under the hold limit of the check that asks (an open's, which holds its symbol's lock): a booking refused
+        // for it would leave a withdrawal reading as a loss, and the kill switch latched on it. The ask is bounded by its
+        // own TransferCheckSeconds instead.
+        using var unbounded = Domain.VenueHoldLimit.Enter(null);
         try
         {
             var booked = await funding.BookTransfersAsync(

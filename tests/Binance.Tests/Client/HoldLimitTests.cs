@@ -45,6 +45,33 @@ public class HoldLimitTests : PaperTest
     }
 
     [Fact]
+    public void Hold_OverlappingHoldsOfOneFlow_CountOnceNotSummed()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using (VenueHoldLimit.Enter(TimeSpan.FromSeconds(2)))
+        {
+            // Two requests made at once, each held back: 0.5 s alone, 0.5 s together, 0.5 s the second alone.
+            var first = VenueHoldLimit.Hold(time);
+            time.Advance(TimeSpan.FromSeconds(0.5));
+            var second = VenueHoldLimit.Hold(time);
+            time.Advance(TimeSpan.FromSeconds(0.5));
+            Assert.Equal(TimeSpan.FromSeconds(1), VenueHoldLimit.Current);
+            first.Dispose();
+            time.Advance(TimeSpan.FromSeconds(0.5));
+            second.Dispose();
+
+            // 1.5 s held in all (summed it would be 2 s, nothing left).
+            Assert.Equal(TimeSpan.FromSeconds(0.5), VenueHoldLimit.Current);
+        }
+
+        // Without a budget a hold counts nothing.
+        using (VenueHoldLimit.Hold(time))
+        {
+            Assert.Null(VenueHoldLimit.Current);
+        }
+    }
+
+    [Fact]
     public async Task TwoRequestsInOneScope_TheSecondMayOnlyWaitWhatTheFirstLeft()
     {
         await Client.GetTickerPriceAsync("BTCUSDT");

@@ -80,14 +80,25 @@ internal sealed partial class BinanceTransport
         }
 
         var resynced = false;
+        var resyncNow = false;
         var rateLimitRetries = 0;
         var transientRetries = 0;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            if (request.Signed && !Clock.IsSynced)
+            if (request.Signed && (resyncNow || !Clock.IsSynced))
             {
-                await SyncClockAsync(request, ct).ConfigureAwait(false);
+                resyncNow = false;
+                try
+                {
+                    await SyncClockAsync(request, ct).ConfigureAwait(false);
+                }
+                catch (BinanceRateLimitException e) when (transientRetries > 0)
+                {
+                    // The sync before a retry was refused (not sent), but the first attempt's outcome is unknown.
+                    throw new BinanceUnavailableException(request.Endpoint,
+                        "the first attempt's outcome is unknown and its retry was refused: " + e.Message, e);
+                }
             }
 
             try
@@ -99,7 +110,7 @@ internal sealed partial class BinanceTransport
                 // The venue refused on timing alone, so nothing executed: re-sync and send again, once.
                 LogResync(_logger, request.Endpoint);
                 resynced = true;
-                await SyncClockAsync(request, ct).ConfigureAwait(false);
+                resyncNow = true;
             }
             catch (BinanceRateLimitException e) when (!e.IsBan && rateLimitRetries < 2 && e.RetryAt - _time.GetUtcNow() <= _options.MaxRetryAfterWait
                 && !(e.RetryAt - _time.GetUtcNow() > VenueHoldLimit.Current))
@@ -146,7 +157,7 @@ internal sealed partial class BinanceTransport
             { RetryAfter = held };
         }
 
-        var started = _time.GetTimestamp();
+        using var holding = VenueHoldLimit.Hold(_time);
         try
         {
             await Clock.SyncAsync(async token =>
@@ -163,31 +174,15 @@ internal sealed partial class BinanceTransport
         {
             throw new BinanceUnavailableException(request.Endpoint, "clock sync (GET fapi/v1/time) failed: " + e.Reason, e.InnerException);
         }
-        finally
-        {
-            if (holdLimit is not null)
-            {
-                VenueHoldLimit.Spend(_time.GetElapsedTime(started));
-            }
-        }
     }
 
     private async Task<T?> SendOnceAsync<T>(VenueRequest request, JsonTypeInfo<T> type, int absentCode, CancellationToken ct)
     {
         var priority = VenueRequestPriority.Current;
-        var holdLimit = VenueHoldLimit.Current;
-        var turnAsked = _time.GetTimestamp();
-        try
+        using (VenueHoldLimit.Hold(_time))
         {
-            await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute, priority, holdLimit)
+            await Governor.WaitTurnAsync(request.Weight, request.IsOrder, request.Endpoint, ct, request.FundingRoute, priority, VenueHoldLimit.Current)
                 .ConfigureAwait(false);
-        }
-        finally
-        {
-            if (holdLimit is not null)
-            {
-                VenueHoldLimit.Spend(_time.GetElapsedTime(turnAsked));
-            }
         }
 
         using var activity = ActivitySource.StartActivity("binance " + request.Endpoint, ActivityKind.Client);
