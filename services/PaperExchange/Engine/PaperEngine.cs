@@ -10,8 +10,11 @@ namespace TradeEngine.PaperExchange.Engine;
 /// The simulated exchange: one USDT account in one-way mode, a market per symbol, orders, conditional (algo)
 /// orders, fills, funding, liquidation and the income ledger. Every public member takes the one lock, first
 /// brings the simulation up to the clock (price steps, funding times, triggers), then acts.
-/// Trading lives in <c>PaperEngine.Trading.cs</c>, margin/funding/liquidation in <c>PaperEngine.Risk.cs</c>,
-/// read endpoints in <c>PaperEngine.Queries.cs</c>, the control API in <c>PaperEngine.Control.cs</c>.
+/// Trading lives in <c>PaperEngine.Orders.cs</c> (orders), <c>PaperEngine.Conditional.cs</c> (algo orders and their
+/// triggers), <c>PaperEngine.Fills.cs</c> and <c>PaperEngine.Validation.cs</c> (the order checks); margin/funding/liquidation
+/// in <c>PaperEngine.Risk.cs</c>; read endpoints in <c>PaperEngine.Queries.cs</c> (market data), <c>PaperEngine.OrderQueries.cs</c>
+/// and <c>PaperEngine.History.cs</c> (income and trades); the control API in <c>PaperEngine.Control.cs</c>,
+/// <c>PaperEngine.Transfers.cs</c>, <c>PaperEngine.Summary.cs</c> and <c>PaperEngine.Snapshot.cs</c>.
 /// </summary>
 public sealed partial class PaperEngine
 {
