@@ -8,8 +8,9 @@ namespace TradeEngine.Binance;
 
 /// <summary>
 /// Typed client for the Binance USD-M futures REST API (and for PaperExchange, which answers the same way).
-/// Market data in <c>BinanceClient.Market.cs</c>, orders in <c>BinanceClient.Orders.cs</c>, account in
-/// <c>BinanceClient.Account.cs</c>.
+/// Market data in <c>BinanceClient.Market.cs</c>, orders in <c>BinanceClient.Orders.cs</c> (their placement without a
+/// second order per client id in <c>BinanceClient.Idempotency.cs</c>, the look-ups that settle an unknown outcome in
+/// <c>BinanceClient.UnknownOutcome.cs</c>), account in <c>BinanceClient.Account.cs</c>.
 /// </summary>
 public sealed partial class BinanceClient : IBinanceClient
 {
