@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Domain;
 using TradeEngine.Domain.Margin;
-using TradeEngine.Domain.Risk;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Risk.Checks;
 using TradeEngine.Risk.KillSwitch;
@@ -45,17 +44,7 @@ public sealed partial class MarginMonitor(
     /// <summary>The episode state machine: what is due; this class does it.</summary>
     private readonly MarginEpisode _episode = new();
 
-    /// <summary>
-    /// A kill-switch latch this monitor owes (LiquidateAll, a daily-loss or drawdown breach) that has not landed yet (the
-    /// Ledger did not answer, or refused): retried every tick, even after the account is back to Ok (Execution flattened
-    /// it, or the loss was made good), until the switch is on. The first cause is kept.
-    /// </summary>
-    private (string Trigger, string Reason, string Metric, string Limit, DateOnly Day)? _pendingLatch;
-
     private readonly MarginEpisodeLog _episodes = new(ledger);
-
-    /// <summary>Whether this tick has tried the owed alert record already: a Ledger that hangs costs one call's deadline a tick.</summary>
-    private bool _owedTried;
 
     /// <summary>
     /// When this monitor was made (with the host's other services, before the server takes calls): the account must have
@@ -245,87 +234,6 @@ public sealed partial class MarginMonitor(
         LogAlert(logger, health.Action, ratio);
     }
 
-    /// <summary>Writes the owed alert records, oldest first, until one fails; true when none is owed (any more).</summary>
-    private async Task<bool> RecordOwedAsync(CancellationToken cancellationToken)
-    {
-        while (_episode.OwedRecord is { } owed)
-        {
-            _owedTried = true;
-            var landed = false;
-            await TryAsync(async () =>
-            {
-                await _episodes.LogAlertAsync(owed.Action, owed.EventId, owed.Reason, owed.Ratio, owed.Limit, owed.OccurredAt, cancellationToken).ConfigureAwait(false);
-                _episode.Recorded(owed.EventId);
-                landed = true;
-            }, cancellationToken).ConfigureAwait(false);
-            if (!landed)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Reads the Ledger's record of the last episode (before this process's first alert; tried each tick until it is read)
-    /// and hands it to <see cref="MarginEpisode.Resume"/>, which decides whether it is resumed. The account counts as
-    /// watched when a PnL snapshot lies within <see cref="ResumeWindow"/> before <paramref name="startedAt"/>.
-    /// </summary>
-    private async Task ResumeEpisodeAsync(DateTimeOffset startedAt, CancellationToken cancellationToken)
-    {
-        (MarginAction Action, Guid EventId, bool Watched)? open;
-        try
-        {
-            // Before anything this process wrote (the Ledger keeps microseconds).
-            open = await _episodes.ReadOpenAsync(startedAt - TimeSpan.FromMilliseconds(1), ResumeWindow, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogStepFailed(logger, ex.GetType().Name, ex.Message);
-            return;
-        }
-
-        switch (_episode.Resume(open))
-        {
-            case true:
-                LogEpisodeResumed(logger, open!.Value.Action, open.Value.EventId);
-                break;
-            case false:
-                LogEpisodeNotResumed(logger, open!.Value.Action, open.Value.EventId);
-                break;
-        }
-    }
-
-    /// <summary>
-    /// How recently before a start the account must have been watched for an open episode to be resumed: a restart's gap
-    /// (a tick, the process's start), at least a minute.
-    /// </summary>
-    private TimeSpan ResumeWindow => TimeSpan.FromSeconds(Math.Max(60, 3 * options.Value.MarginMonitor.IntervalSeconds));
-
-    private async Task LatchPendingAsync(RiskState state, CancellationToken cancellationToken)
-    {
-        if (_pendingLatch is not { } pending)
-        {
-            return;
-        }
-
-        if (state.KillSwitch.Active
-            || (pending.Trigger == KillSwitchTriggers.DailyLoss && pending.Day != DayOf(time.GetUtcNow())))
-        {
-            // On, or a daily loss of a day that is over: the loss it measured no longer counts (a new day starts at 0),
-            // and the switch would flatten every position for it.
-            _pendingLatch = null;
-            return;
-        }
-
-        await TryAsync(async () =>
-        {
-            await killSwitch.LatchAsync(pending.Trigger, pending.Reason, pending.Metric, pending.Limit, cancellationToken).ConfigureAwait(false);
-            _pendingLatch = null;
-        }, cancellationToken).ConfigureAwait(false);
-    }
-
     private async Task<T?> TryAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
         where T : class
     {
@@ -351,36 +259,6 @@ public sealed partial class MarginMonitor(
             LogStepFailed(logger, ex.GetType().Name, ex.Message);
         }
     }
-
-    /// <summary>
-    /// A daily-loss or drawdown breach becomes the latch this monitor owes (<see cref="LatchPendingAsync"/> makes it).
-    /// True when this call found a new breach.
-    /// </summary>
-    private bool CheckLossLimits(AccountView account, RiskState state, RiskLimits limits, DateTimeOffset now)
-    {
-        if (state.KillSwitch.Active || _pendingLatch is not null)
-        {
-            return false;
-        }
-
-        var dailyLoss = EquityMath.DailyLoss(state.DayStartEquity ?? account.Equity, account.Equity);
-        var drawdown = EquityMath.Drawdown(Math.Max(state.PeakEquity ?? account.Equity, account.Equity), account.Equity);
-        if (dailyLoss > limits.DailyLossLimit)
-        {
-            _pendingLatch = (KillSwitchTriggers.DailyLoss, $"Daily loss {Wire.Format(dailyLoss)} above the limit {Wire.Format(limits.DailyLossLimit)}",
-                Wire.Format(dailyLoss), Wire.Format(limits.DailyLossLimit), DayOf(now));
-        }
-        else if (drawdown > limits.MaxDrawdown)
-        {
-            _pendingLatch = (KillSwitchTriggers.Drawdown, $"Drawdown {Wire.Format(drawdown)} above the limit {Wire.Format(limits.MaxDrawdown)}",
-                Wire.Format(drawdown), Wire.Format(limits.MaxDrawdown), DayOf(now));
-        }
-
-        return _pendingLatch is not null;
-    }
-
-    /// <summary>The UTC day of <paramref name="instant"/>: the day a daily loss is measured in.</summary>
-    private static DateOnly DayOf(DateTimeOffset instant) => DateOnly.FromDateTime(instant.UtcDateTime);
 
     private Task SnapshotAsync(AccountView account, RiskState state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken) =>
         LedgerCall.Run(() => ledger.LogPnlSnapshotAsync(
