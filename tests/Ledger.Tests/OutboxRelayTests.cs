@@ -99,7 +99,9 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
     {
         await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, settings: new Dictionary<string, string?>
         {
-            ["Ledger:Outbox:IdleWait"] = "00:10:00", ["Ledger:Outbox:Linger"] = "00:00:00.500",
+            // A linger of 2 s: five writes one after another take well under it even on a loaded machine (at 0.5 s, a
+            // fresh-clone run under a load average of 18 once took longer, and the relay read them in two batches).
+            ["Ledger:Outbox:IdleWait"] = "00:10:00", ["Ledger:Outbox:Linger"] = "00:00:02",
         });
         await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
 
