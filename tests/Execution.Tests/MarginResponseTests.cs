@@ -35,7 +35,7 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         await stack.Paper.SetPriceAsync("BTCUSDT", btcPrice);
 
         // ETH (0.15 × 3000 = 450) is the largest by notional (BTC 0.004 × ~51,000 ≈ 204): it halves.
-        await WaitUntilAsync(async () => (await QuantityAsync(stack, "ETHUSDT")) == 0.075m, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => (await QuantityAsync(stack, "ETHUSDT")) == 0.075m, TimeSpan.FromSeconds(30));
         Assert.Equal(0.004m, await QuantityAsync(stack, "BTCUSDT"));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.075"));
         Assert.False((await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
@@ -47,8 +47,8 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         await bus.Publish(alert);
         await bus.Publish(alert);
 
-        await WaitUntilAsync(async () => (await stack.Execution.ListPositionsAsync(new ListPositionsRequest())).Positions.Count == 0, TimeSpan.FromSeconds(30));
-        await WaitUntilAsync(async () => (await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active, TimeSpan.FromSeconds(10));
+        await WaitUntilAsync(stack, async () => (await stack.Execution.ListPositionsAsync(new ListPositionsRequest())).Positions.Count == 0, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => (await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active, TimeSpan.FromSeconds(10));
         await Task.Delay(1000);
         Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
         // One close per symbol, though the alert came twice. It is the alert's close-all or the kill switch's (the alert
@@ -72,8 +72,8 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
             IdempotencyKey = Orders.NewId("ks"), Trigger = KillSwitchTrigger.Operator, Reason = "operator test", Actor = "tester",
         });
 
-        await WaitUntilAsync(async () => (await stack.Execution.ListPositionsAsync(new ListPositionsRequest())).Positions.Count == 0, TimeSpan.FromSeconds(30));
-        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(10));
+        await WaitUntilAsync(stack, async () => (await stack.Execution.ListPositionsAsync(new ListPositionsRequest())).Positions.Count == 0, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(10));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
     }
 
@@ -90,7 +90,7 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
         await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
 
-        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.005") == 1,
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.005") == 1,
             TimeSpan.FromSeconds(30));
         await Task.Delay(1000);
         Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
@@ -114,12 +114,12 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
         var bus = stack.ExecutionHost.Services.GetRequiredService<IBus>();
         await bus.Publish(alert);
-        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'BTCUSDT'") == 1, TimeSpan.FromSeconds(30));
-        await WaitUntilAsync(async () => await stack.CountAsync("inbox WHERE event_id = $1", alert.EventId) == 1, TimeSpan.FromSeconds(10));
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'BTCUSDT'") == 1, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("inbox WHERE event_id = $1", alert.EventId) == 1, TimeSpan.FromSeconds(10));
 
         await stack.ExecuteSqlAsync("DELETE FROM inbox WHERE event_id = $1", alert.EventId);
         await bus.Publish(alert);
-        await WaitUntilAsync(async () => await stack.CountAsync("inbox WHERE event_id = $1", alert.EventId) == 1, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("inbox WHERE event_id = $1", alert.EventId) == 1, TimeSpan.FromSeconds(30));
         await Task.Delay(500);
 
         Assert.Equal(0.02m, await QuantityAsync(stack, "ETHUSDT"));
@@ -145,10 +145,10 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         var key = "ma-" + alert.EventId.ToString("N", CultureInfo.InvariantCulture);
         await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
         var first = Consumers.MarginAlertRaisedConsumer.ReduceId(key);
-        await WaitUntilAsync(async () => (await stack.Paper.OrdersAsync(first)).Count == 1, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => (await stack.Paper.OrdersAsync(first)).Count == 1, TimeSpan.FromSeconds(30));
         await stack.Paper.SetDepthAsync("BTCUSDT", null);
 
-        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.005") == 1,
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'BTCUSDT' AND quantity = 0.005") == 1,
             TimeSpan.FromSeconds(30));
         Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
         Assert.Equal(0.2m, await QuantityAsync(stack, "ETHUSDT"));
@@ -172,7 +172,7 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
         await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
 
-        await WaitUntilAsync(async () => await stack.CountAsync(
+        await WaitUntilAsync(stack, async () => await stack.CountAsync(
             "risk_events WHERE event_type = 'margin_reduce_failed' AND severity = 'critical' AND symbol = 'BTCUSDT'") == 1, TimeSpan.FromSeconds(60));
         var sells = (await stack.Paper.OrdersAsync()).Where(o => o.Side == "SELL").ToList();
         Assert.Equal(Consumers.MarginAlertRaisedConsumer.MaxOrderAttempts, sells.Count);
@@ -195,7 +195,7 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
         await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
 
-        await WaitUntilAsync(async () => await stack.CountAsync(
+        await WaitUntilAsync(stack, async () => await stack.CountAsync(
             "risk_events WHERE event_type = 'margin_reduce_failed' AND severity = 'critical' AND reason LIKE $1", $"Margin alert {alert.EventId}: its last delivery failed%") == 1,
             TimeSpan.FromSeconds(60));
         Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Side == "SELL");
@@ -215,7 +215,7 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         var on = new KillSwitchTriggered(NewId.NextGuid(), DateTimeOffset.UtcNow, true, "operator", "operator test", "tester");
         await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(on);
 
-        await WaitUntilAsync(async () => await stack.CountAsync(
+        await WaitUntilAsync(stack, async () => await stack.CountAsync(
             "risk_events WHERE event_type = 'kill_switch_flatten_failed' AND severity = 'critical' AND reason LIKE $1", $"Kill switch {on.EventId}: its last delivery failed%") == 1,
             TimeSpan.FromSeconds(60));
         Assert.DoesNotContain(await stack.Paper.OrdersAsync(), o => o.Side == "SELL");
@@ -235,7 +235,7 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
             IdempotencyKey = Orders.NewId("ks"), Trigger = KillSwitchTrigger.Operator, Reason = "operator test", Actor = "tester",
         });
 
-        await WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(30));
         Assert.All(await stack.Venue().GetPositionsAsync("ETHUSDT"), p => Assert.Equal(0m, p.PositionAmt));
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
         // Both attempts are on record: the one that failed and the one that finished.
@@ -275,12 +275,18 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         return positions.Positions.Where(p => p.Symbol == symbol).Select(p => Parse(p.Quantity)).SingleOrDefault();
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    /// <summary>Polls <paramref name="condition"/>; on timeout fails with how the stack's events were delivered.</summary>
+    private static async Task WaitUntilAsync(ExecutionStack stack, Func<Task<bool>> condition, TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
-            await Task.Delay(100, cts.Token);
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"Timed out after {timeout.TotalSeconds} s; the events: {await stack.DescribeEventDeliveryAsync()}");
+            }
+
+            await Task.Delay(100);
         }
     }
 }

@@ -26,6 +26,11 @@ public sealed class ExecutionStack : IAsyncDisposable
     private readonly int _ledgerPort;
     private GrpcServiceHost<ExecutionGrpcService>? _execution;
     private GrpcServiceHost<LedgerGrpcService>? _ledger;
+    private RabbitMqServer? _rabbit;
+    private RecentLog _log = new();
+
+    /// <summary>Execution's consumers' queues: shared by every test's Execution (the names are the service's own).</summary>
+    public static readonly string[] EventQueues = ["execution-margin-alert-raised", "execution-kill-switch-triggered"];
 
     private ExecutionStack(
         PaperExchangeHost paper, GrpcServiceHost<LedgerGrpcService> ledger, GrpcServiceHost<FundingGrpcService> funding,
@@ -73,9 +78,11 @@ public sealed class ExecutionStack : IAsyncDisposable
         Action<IServiceCollection>? executionServices = null)
     {
         var database = await postgres.CreateDatabaseAsync();
+        // An earlier test's Execution still attached to the queues would take this test's events (they go round robin).
+        await WaitForConsumersAsync(rabbit, 0, "no earlier test's Execution still consuming");
         // What an earlier test's Execution left unacknowledged in its queues (a margin alert or kill switch it was still
         // retrying when it stopped) must not flatten this test's positions.
-        await rabbit.PurgeQueuesAsync("execution-margin-alert-raised", "execution-kill-switch-triggered");
+        await rabbit.PurgeQueuesAsync(EventQueues);
         // The shared simulator (tests/Testing), with Execution's prices: BTC at 100,000 and a 10,000 USDT account.
         var settings = new Dictionary<string, string?>
         {
@@ -109,7 +116,8 @@ public sealed class ExecutionStack : IAsyncDisposable
                 ["Ledger:Outbox:InitialBackoff"] = "00:00:00.050",
                 ["Ledger:Outbox:MaxBackoff"] = "00:00:01",
             }, new Dictionary<string, string?>(ledgerOverrides ?? new Dictionary<string, string?>()));
-            var ledger = await StartOnFreePortAsync<LedgerGrpcService>(ledgerSettings);
+            var log = new RecentLog();
+            var ledger = await StartOnFreePortAsync<LedgerGrpcService>(ledgerSettings, configureServices: Logged(log, "ledger"));
             started.Push(ledger);
             var events = await EventRecorderHost.StartAsync(rabbit.ConnectionString);
             started.Push(events);
@@ -118,7 +126,7 @@ public sealed class ExecutionStack : IAsyncDisposable
             {
                 ["services:ledger:http:0"] = ledger.Address.ToString(),
                 ["Funding:Accrual:Enabled"] = "false",
-            }));
+            }), configureServices: Logged(log, "funding"));
             started.Push(funding);
 
             var riskSettings = Merge(quiet, venue, new()
@@ -138,7 +146,7 @@ public sealed class ExecutionStack : IAsyncDisposable
                 riskSettings["services:execution:http:0"] = $"http://127.0.0.1:{monitored}";
             }
 
-            var risk = await StartOnFreePortAsync<RiskGrpcService>(riskSettings);
+            var risk = await StartOnFreePortAsync<RiskGrpcService>(riskSettings, configureServices: Logged(log, "risk"));
             started.Push(risk);
 
             var execution = Merge(quiet, venue, new()
@@ -157,6 +165,8 @@ public sealed class ExecutionStack : IAsyncDisposable
             var stack = new ExecutionStack(paper, ledger, funding, risk, events, database, execution, executionPort ?? 0, ledgerSettings)
             {
                 _executionServices = executionServices,
+                _rabbit = rabbit,
+                _log = log,
             };
             started.Clear();
             started.Push(stack);
@@ -180,7 +190,12 @@ public sealed class ExecutionStack : IAsyncDisposable
     /// </summary>
     public async Task StartExecutionAsync()
     {
-        _execution = await StartOnFreePortAsync<ExecutionGrpcService>(_executionSettings, ExecutionPort == 0 ? null : ExecutionPort, _executionServices);
+        if (_rabbit is not null)
+        {
+            await WaitForConsumersAsync(_rabbit, 0, "the stopped Execution to let go of its queues");
+        }
+
+        _execution = await StartOnFreePortAsync<ExecutionGrpcService>(_executionSettings, ExecutionPort == 0 ? null : ExecutionPort, Logged(_log, "execution", _executionServices));
         ExecutionPort = _execution.Port;
         try
         {
@@ -190,12 +205,71 @@ public sealed class ExecutionStack : IAsyncDisposable
             {
                 await Task.Delay(50, cts.Token);
             }
+
+            // The bus connects in the background: a test's event must not be published before anyone listens.
+            if (_rabbit is not null)
+            {
+                await WaitForConsumersAsync(_rabbit, 1, "Execution's consumers to attach");
+            }
         }
         catch
         {
             await StopExecutionAsync();
             throw;
         }
+    }
+
+    /// <summary>The last warnings and errors of the stack's services (Execution, Risk, Funding, the Ledger).</summary>
+    public RecentLog Log => _log;
+
+    private static Action<IServiceCollection> Logged(RecentLog log, string service, Action<IServiceCollection>? more = null) => services =>
+    {
+        services.AddSingleton(log.For(service));
+        more?.Invoke(services);
+    };
+
+    /// <summary>
+    /// Waits until each of <see cref="EventQueues"/> (where declared) has <paramref name="consumers"/> consumers; fails
+    /// after 30 s with what the broker reports, so a test never waits out its own timeout for an event another
+    /// process's consumer took, or that nobody listened for.
+    /// </summary>
+    private static async Task WaitForConsumersAsync(RabbitMqServer rabbit, uint consumers, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var states = await rabbit.QueueStatesAsync(EventQueues);
+            // A queue not declared yet (the first Execution of the run) has no consumers.
+            if (states.All(s => (s?.Consumers ?? 0) == consumers))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                Assert.Fail($"Timed out waiting for {what}: {DescribeStates(states)}; the broker's last lines: {rabbit.OutputTail}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static string DescribeStates(IEnumerable<(string Queue, uint Ready, uint Consumers)?> states) =>
+        string.Join("; ", states.Select((s, i) => s is { } q ? $"{q.Queue}: {q.Ready} ready, {q.Consumers} consumer(s)" : "(not declared)"));
+
+    /// <summary>
+    /// Who listens on Execution's queues and what waits in them and in their error queues, and the inbox's entries:
+    /// for a test's message when an event it published was not acted on.
+    /// </summary>
+    public async Task<string> DescribeEventDeliveryAsync()
+    {
+        var rabbit = _rabbit ?? throw new InvalidOperationException("The stack has no broker.");
+        var queues = EventQueues.SelectMany(q => new[] { q, q + "_error", q + "_skipped" }).ToArray();
+        var states = await rabbit.QueueStatesAsync(queues);
+        return $"{DescribeStates(states.Where(s => s is not null))}; inbox entries: {await CountAsync("inbox")}, " +
+               $"processed: {await CountAsync("inbox WHERE status = 'processed'")}; kill switch events the recorder received: " +
+               Events.Received.Of<TradeEngine.Contracts.Events.KillSwitchTriggered>().Count +
+               $"; the services' last warnings:{Environment.NewLine}{_log}";
     }
 
     /// <summary>
@@ -274,7 +348,7 @@ public sealed class ExecutionStack : IAsyncDisposable
     /// <summary>Starts the Ledger again on the same port and database (<paramref name="configureServices"/> changes it, e.g. <see cref="OlderLedger"/>).</summary>
     public async Task StartLedgerAsync(Action<IServiceCollection>? configureServices = null)
     {
-        _ledger = new GrpcServiceHost<LedgerGrpcService>(_ledgerPort, _ledgerSettings, configureServices);
+        _ledger = new GrpcServiceHost<LedgerGrpcService>(_ledgerPort, _ledgerSettings, Logged(_log, "ledger", configureServices));
         await _ledger.StartAsync();
     }
 

@@ -186,6 +186,42 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Each named queue as the broker reports it now: its ready messages and its consumers, or null when it is not
+    /// declared. For tests that must know who listens on a queue their services share with earlier tests' services.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Queue, uint Ready, uint Consumers)?>> QueueStatesAsync(params string[] queues)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        var states = new List<(string, uint, uint)?>();
+        var connection = await ConnectAsync().ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            foreach (var queue in queues)
+            {
+                // A passive declare of a missing queue closes its channel: one channel per queue.
+                var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
+                await using (channel.ConfigureAwait(false))
+                {
+                    try
+                    {
+                        var ok = await channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
+                        states.Add((queue, ok.MessageCount, ok.ConsumerCount));
+                    }
+                    catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+                    {
+                        states.Add(null);
+                    }
+                }
+            }
+        }
+
+        return states;
+    }
+
+    /// <summary>The last lines a local broker wrote (warnings and worse: alarms, refused connections); empty otherwise.</summary>
+    public string OutputTail => _process?.OutputTail ?? "";
+
     private async Task StartFirstTimeAsync(CancellationToken cancellationToken)
     {
         var external = Environment.GetEnvironmentVariable(EnvironmentVariable);
