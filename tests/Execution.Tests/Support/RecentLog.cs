@@ -15,6 +15,9 @@ public sealed class RecentLog
     /// <summary>A provider for one service of the stack (added to its services as an <see cref="ILoggerProvider"/>).</summary>
     public ILoggerProvider For(string service) => new Provider(this, service);
 
+    /// <summary>Whether a line kept so far contains <paramref name="text"/>.</summary>
+    public bool Contains(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
+
     public override string ToString() => _lines.IsEmpty ? "(none)" : string.Join(Environment.NewLine, _lines);
 
     private void Add(string line)
