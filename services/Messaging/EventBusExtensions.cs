@@ -18,6 +18,9 @@ public static class EventBusExtensions
     /// </summary>
     public const int RetryLimit = 4;
 
+    /// <summary>How long a stopping service lets its consumers finish before it cancels them (under the host's 30 s).</summary>
+    public static readonly TimeSpan ConsumerStopTimeout = TimeSpan.FromSeconds(10);
+
     private static readonly int[] RetryIntervals = [100, 500, 2_000, 5_000];
 
     private static readonly TimeSpan[] InProgressRetryIntervals =
@@ -49,6 +52,12 @@ public static class EventBusExtensions
         }
 
         var broker = BrokerAddress.Parse(connectionString);
+        // A stop does not wait for ever for a consumer still at work (one waiting out an inbox outage asks again for about
+        // 15 minutes): after ConsumerStopTimeout its ConsumeContext.CancellationToken is cancelled, and the delivery goes
+        // back to its queue for the next instance. Without it the host disposed the services under a consumer still
+        // running, whose next step failed on them, was retried to the end and sent to the error queue: a kill switch or
+        // margin alert that arrived during a restart was never acted on.
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(o => o.ConsumerStopTimeout ??= ConsumerStopTimeout);
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
