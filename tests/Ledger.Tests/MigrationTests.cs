@@ -25,6 +25,8 @@ public sealed class MigrationTests(PostgresServer postgres, RabbitMqServer rabbi
         // V0010 drops V0001's equity index (unread since V0008's peak-equity index replaced it).
         Assert.Equal(0, await ledger.CountAsync("pg_indexes WHERE indexname = 'pnl_snapshots_by_equity'"));
         Assert.Equal(1, await ledger.CountAsync("pg_indexes WHERE indexname = 'pnl_snapshots_by_equity_less_transfers'"));
+        // V0011: the open position of a market, for GetPosition by its open key.
+        Assert.Equal(1, await ledger.CountAsync("pg_indexes WHERE indexname = 'positions_open_by_market'"));
     }
 
     [Fact]

@@ -62,4 +62,58 @@ public sealed class PositionQueryPlanTests(PostgresServer postgres, RabbitMqServ
         var read = await GenericPlans.RowsReadAsync(ledger, "positions") - readBefore;
         Assert.True(read < LongClosed, $"{Calls} calls read {read} position rows; the history alone holds {LongClosed}.");
     }
+
+    /// <summary>
+    /// GetPosition by its open key (Execution asks it before every close) wants the market's open position. A connection
+    /// that cached its plan while the table was analyzed at a row or two kept a sequential scan (cheapest for a page), and
+    /// read every position on each call as the table grew.
+    /// </summary>
+    [Fact]
+    public async Task GetPosition_OpenKeyPlanCachedOnATinyTable_ReadsTheOpenPositionNotTheHistory()
+    {
+        var database = await GenericPlans.DatabaseAsync(postgres);
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false);
+        // Nothing may analyze the table meanwhile: an ANALYZE replans every statement that reads it.
+        await ledger.ExecuteAsync("ALTER TABLE positions SET (autovacuum_enabled = false)");
+        var opened = await ledger.Client.OpenPositionAsync(Open("AUSDT"));
+        await ledger.ExecuteAsync("ANALYZE positions");
+        for (var i = 0; i < 6; i++)
+        {
+            await AskOpenAsync(ledger, opened.PositionId);
+        }
+
+        await ledger.ExecuteAsync(
+            "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, exit_price, closed_quantity, " +
+            "leverage, margin_type, status, opened_at, closed_at) " +
+            "SELECT gen_random_uuid(), 'main', 'binance', 'AUSDT', 'long', 1, 100, 100, 1, 5, 'isolated', 'closed', " +
+            "$1 + i * interval '1 minute', $1 + i * interval '1 minute' + interval '30 seconds' FROM generate_series(1, $2) i",
+            T0.AddDays(-400).UtcDateTime, LongClosed);
+        var scansBefore = await GenericPlans.IndexScansAsync(ledger, "positions_open_by_market");
+        var readBefore = await GenericPlans.RowsReadAsync(ledger, "positions");
+
+        const int Calls = 12;
+        for (var i = 0; i < Calls; i++)
+        {
+            await AskOpenAsync(ledger, opened.PositionId);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(25);
+        while (await GenericPlans.IndexScansAsync(ledger, "positions_open_by_market") - scansBefore < Calls * 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "GetPosition by its open key did not read through positions_open_by_market.");
+            await Task.Delay(250);
+        }
+
+        var read = await GenericPlans.RowsReadAsync(ledger, "positions") - readBefore;
+        Assert.True(read < LongClosed, $"{Calls * 2} calls read {read} position rows; the history alone holds {LongClosed}.");
+    }
+
+    /// <summary>The open position of the market, asked with and without its account.</summary>
+    private static async Task AskOpenAsync(LedgerHost ledger, string positionId)
+    {
+        var any = await ledger.Client.GetPositionAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = "binance", Symbol = "AUSDT" } });
+        Assert.Equal(positionId, any.PositionId);
+        var main = await ledger.Client.GetPositionAsync(new GetPositionRequest { Open = new OpenPositionKey { Venue = "binance", Symbol = "AUSDT", Account = "main" } });
+        Assert.Equal(positionId, main.PositionId);
+    }
 }

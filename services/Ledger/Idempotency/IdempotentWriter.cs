@@ -257,7 +257,8 @@ public sealed partial class IdempotentWriter(NpgsqlDataSource dataSource, Outbox
         var copy = new NpgsqlBatchCommand(command.CommandText);
         foreach (NpgsqlParameter parameter in command.Parameters)
         {
-            copy.Parameters.Add(new NpgsqlParameter { Value = parameter.Value });
+            // Its type too: a typed null (Sql.Text) keeps the statement's prepared parameter types.
+            copy.Parameters.Add(parameter.Clone());
         }
 
         return copy;

@@ -80,8 +80,8 @@ public sealed class PnlStore(
         await using var command = Sql.Command(
             $"""
             SELECT
-                (SELECT COALESCE(SUM(realized_pnl), 0) FROM position_changes WHERE occurred_at >= $2 AND occurred_at < $3),
-                (SELECT COALESCE(SUM(fee), 0) FROM position_changes WHERE occurred_at >= $2 AND occurred_at < $3),
+                day.realized_pnl,
+                day.fees,
                 (SELECT COALESCE(SUM(payment), 0) FROM funding_events WHERE funding_time >= $2 AND funding_time < $3),
                 start.equity,
                 start.taken_at,
@@ -89,7 +89,10 @@ public sealed class PnlStore(
                 -- day's) puts its equity in today's money. NULL (empty) when there is no such snapshot.
                 CASE WHEN start.taken_at IS NOT NULL
                      THEN (SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE transferred_at > start.taken_at) END
-            FROM (SELECT 1) AS one
+            -- The day's journal is read once for both sums (one row: an aggregate without GROUP BY). Each read is every
+            -- change of the day, so its cost grows through the day; Risk asks every few seconds.
+            FROM (SELECT COALESCE(SUM(realized_pnl), 0) AS realized_pnl, COALESCE(SUM(fee), 0) AS fees
+                  FROM position_changes WHERE occurred_at >= $2 AND occurred_at < $3) AS day
             LEFT JOIN LATERAL (
                 -- The last snapshot at or before midnight, unless it is more than a day old: then the day's first.
                 -- '24 hours', not '1 day': on a timestamptz a day follows the session's time zone (23 or 25 hours

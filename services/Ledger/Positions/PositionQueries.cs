@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Npgsql;
 using TradeEngine.Ledger.Data;
+using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using TradeEngine.Ledger.Mapping;
@@ -18,32 +19,38 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(request);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        NpgsqlCommand command;
-        string missing;
         switch (request.KeyCase)
         {
             case GetPositionRequest.KeyOneofCase.PositionId:
                 var id = Id(request.PositionId, "position_id");
-                command = Sql.Command($"SELECT {PositionRow.Columns} FROM positions WHERE position_id = $1", connection, null, id);
-                missing = $"Position {id} does not exist.";
-                break;
+                await using (var command = Sql.Command($"SELECT {PositionRow.Columns} FROM positions WHERE position_id = $1", connection, null, id))
+                {
+                    var rows = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
+                    return rows.Count > 0 ? rows[0].ToProto() : throw new RpcException(new Status(StatusCode.NotFound, $"Position {id} does not exist."));
+                }
+
             case GetPositionRequest.KeyOneofCase.Open:
                 var venue = Identifier(request.Open.Venue, "open.venue", 32);
                 var symbol = Symbol(request.Open.Symbol, "open.symbol");
                 var account = OptionalIdentifier(request.Open.Account, "open.account", 64);
-                command = Sql.Command(
-                    $"SELECT {PositionRow.Columns} FROM positions WHERE venue = $1 AND symbol = $2 AND status = 'open' " +
-                    "AND ($3::text IS NULL OR account = $3) ORDER BY opened_at LIMIT 1", connection, null, venue, symbol, account);
-                missing = $"No open position on {venue} {symbol}.";
-                break;
+                // Execution asks this before every close. Read through positions_open_by_market (V0011), planned without
+                // sequential scans as the outbox relay's statements are (OutboxRelay.IndexPlanned): the generic plan a
+                // connection caches while the table is a page or two is a sequential scan, and it was kept as the table
+                // grew, reading every position on each call. Without a sequential scan and without that index, the plan
+                // could walk positions_by_opened through every position ever opened instead. The account is typed text
+                // even when null (see Sql.Text).
+                await using (var batch = OutboxRelay.IndexPlanned(connection, Sql.Batch(
+                                 $"SELECT {PositionRow.Columns} FROM positions WHERE venue = $1 AND symbol = $2 AND status = 'open' " +
+                                 "AND ($3::text IS NULL OR account = $3) ORDER BY opened_at LIMIT 1", venue, symbol, Sql.Text(account))))
+                {
+                    await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past set_config's row
+                    var rows = await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
+                    return rows.Count > 0 ? rows[0].ToProto() : throw new RpcException(new Status(StatusCode.NotFound, $"No open position on {venue} {symbol}."));
+                }
+
             default:
                 throw new RequestValidationException("key", "set position_id or open");
-        }
-
-        await using (command)
-        {
-            var rows = await ReadAsync(command, cancellationToken).ConfigureAwait(false);
-            return rows.Count > 0 ? rows[0].ToProto() : throw new RpcException(new Status(StatusCode.NotFound, missing));
         }
     }
 

@@ -98,7 +98,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
             "fees, strategy, stop_loss_price, take_profit_price, opened_at) " +
             $"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, $13, $14) RETURNING {PositionRow.Columns}",
             connection, transaction, NewId.NextGuid(), c.Account, c.Venue, c.Symbol, PositionRow.SideText(c.Side), c.Quantity,
-            c.EntryPrice, c.Leverage, c.MarginType, c.Fee, c.Strategy, c.StopLoss, c.TakeProfit, c.OpenedAt);
+            c.EntryPrice, c.Leverage, c.MarginType, c.Fee, Sql.Text(c.Strategy), Sql.Numeric(c.StopLoss), Sql.Numeric(c.TakeProfit), c.OpenedAt);
         var row = (await ReadOneAsync(insert, ct).ConfigureAwait(false))!;
         var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "open", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
@@ -139,7 +139,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
             "UPDATE positions SET quantity = $2, entry_price = $3, fees = fees + $4, " +
             "stop_loss_price = COALESCE($5::numeric, stop_loss_price), take_profit_price = COALESCE($6::numeric, take_profit_price), " +
             $"leverage = $7, updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
-            connection, transaction, existing.PositionId, quantity, entry, c.Fee, c.StopLoss, c.TakeProfit, c.Leverage);
+            connection, transaction, existing.PositionId, quantity, entry, c.Fee, Sql.Numeric(c.StopLoss), Sql.Numeric(c.TakeProfit), c.Leverage);
         var row = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
         var record = row.ToProto();
         await JournalAsync(connection, transaction, row, "add", c.Quantity, c.EntryPrice, 0m, c.Fee, null, c.OpenedAt,
@@ -178,7 +178,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
             "UPDATE positions SET exit_price = $2, closed_quantity = $3, realized_pnl = realized_pnl + $4, fees = fees + $5, " +
             $"status = $6, closed_at = $7, exit_reason = $8, updated_at = now() WHERE position_id = $1 RETURNING {PositionRow.Columns}",
             connection, transaction, row.PositionId, exit, closedQuantity, pnl, c.Fee,
-            c.Liquidated ? PositionRow.Liquidated : PositionRow.Closed, c.At, c.Reason);
+            c.Liquidated ? PositionRow.Liquidated : PositionRow.Closed, c.At, Sql.Text(c.Reason));
         var after = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
         var closed = new PositionClosed(NewId.NextGuid(), c.At, after.PositionId, after.Venue, after.Symbol, after.EventSide,
             row.Quantity, after.EntryPrice, exit, after.RealizedPnl, after.Fees, after.Funding, c.Reason, c.Liquidated);
@@ -235,7 +235,7 @@ public sealed class PositionStore(IdempotentWriter writer, RecordedTimes times)
                     "INSERT INTO position_changes (position_id, kind, quantity, price, realized_pnl, fee, reason, occurred_at) " +
                     "SELECT $1, $2, $3, $4, $5, $6, $7, $8 " +
                     "WHERE NOT EXISTS (SELECT 1 FROM position_changes WHERE position_id = $1 AND occurred_at > $8)",
-                    row.PositionId, kind, quantity, price, pnl, fee, reason, at),
+                    row.PositionId, kind, quantity, price, pnl, fee, Sql.Text(reason), at),
                 OutboxWriter.Command(outbox.EventId, row.PositionId.ToString(), outbox.Message),
             },
         };

@@ -118,8 +118,8 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
         yield return Sql.Batch(
             "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
             "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            t.TradeId, t.ClientOrderId, t.Venue, t.ExchangeTradeId, exchangeOrderId, t.Symbol, t.Side, t.Price, t.Quantity, t.Fee,
-            t.RealizedPnl, t.ExecutedAt, t.PositionId, strategy);
+            t.TradeId, t.ClientOrderId, t.Venue, t.ExchangeTradeId, Sql.Text(exchangeOrderId), t.Symbol, t.Side, t.Price, t.Quantity, t.Fee,
+            t.RealizedPnl, t.ExecutedAt, Sql.Uuid(t.PositionId), Sql.Text(strategy));
         yield return OutboxWriter.Command(t.EventId, (t.PositionId ?? t.TradeId).ToString(), t);
     }
 }
