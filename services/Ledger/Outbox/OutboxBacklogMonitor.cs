@@ -70,7 +70,7 @@ public sealed partial class OutboxBacklogMonitor(
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             // As the relay's statements: no sequential scan, whatever plan was cached while the outbox was small.
-            await using var delete = OutboxRelay.IndexPlanned(connection, Sql.Batch(
+            await using var delete = PlannedBatch.IndexOnly(connection, Sql.Batch(
                 "DELETE FROM outbox o USING (SELECT outbox_id FROM outbox ORDER BY outbox_id LIMIT $2) oldest " +
                 "WHERE o.outbox_id = oldest.outbox_id AND o.sent_at IS NOT NULL AND o.sent_at < now() - $1",
                 options.Value.Retention, CleanupBatch));

@@ -41,24 +41,6 @@ public sealed partial class OutboxRelay(
 
     private const string MarkSentSql = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE outbox_id = ANY($1)";
 
-    // The relay's statements are prepared (auto-prepare), and PostgreSQL caches a generic plan for each after five runs.
-    // The outbox starts empty and grows by every write while autovacuum has not yet analyzed it (a minute or more on a
-    // new database), so the plan cached then can be a sequential scan, and it stays cached as the table grows: each
-    // read and mark then scanned every row ever written (bench/TradeEngine.ExecutionLoad saw 30 such scans a second
-    // over 60,000 rows, a quarter of PostgreSQL's CPU). Planning each run anew does not help: without statistics a
-    // mark of a few hundred ids is planned as a sequential scan too. Both statements have an index made for them
-    // (outbox_pkey for the ids, outbox_unsent for the unsent rows in id order), so the relay's transactions plan without
-    // sequential scans. set_config(..., true) holds for the transaction only: nothing outlives it on the pooled connection.
-    private const string IndexPlansSql = "SELECT set_config('enable_seqscan', 'off', true)";
-
-    // As IndexPlansSql, and the statement's generic plan every time, for a read with one way in (an index made for it).
-    // PostgreSQL otherwise plans a prepared statement anew on each call (a custom plan) while its generic plan looks
-    // dearer than the custom ones so far: on a new database, before the table's first ANALYZE, a generic plan guesses
-    // 0.5% of the rows for "client_order_id = $1" and grows with the table, and the custom plans made while it was empty
-    // were cheap (bench/TradeEngine.ExecutionLoad: in 4 runs of 9, GetOrderTrades was planned on up to 57% of its calls).
-    private const string GenericIndexPlansSql =
-        "SELECT set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)";
-
     // The columns of an outbox row as FetchSql reads them.
     private const int RowColumns = 5;
 
@@ -270,7 +252,7 @@ public sealed partial class OutboxRelay(
     private async Task<List<OutboxRow>> FetchAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = IndexPlanned(connection, Sql.Batch(FetchSql, _options.BatchSize, Parked()));
+        await using var batch = PlannedBatch.IndexOnly(connection, Sql.Batch(FetchSql, _options.BatchSize, Parked()));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await ReadRowsAsync(reader, cancellationToken).ConfigureAwait(false);
     }
@@ -283,35 +265,9 @@ public sealed partial class OutboxRelay(
     {
         // Marking must not be cut short by shutdown: a published event left unmarked would be published again.
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var batch = IndexPlanned(connection, Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize, Parked()));
+        await using var batch = PlannedBatch.IndexOnly(connection, Sql.Batch(MarkSentSql, ids.ToArray()), Sql.Batch(FetchSql, _options.BatchSize, Parked()));
         await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         return await ReadRowsAsync(reader, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Outbox statements as one batch (one implicit transaction), planned without sequential scans (<see cref="IndexPlansSql"/>):
-    /// the relay's, and the retention cleanup's (OutboxBacklogMonitor).
-    /// </summary>
-    internal static NpgsqlBatch IndexPlanned(NpgsqlConnection connection, params NpgsqlBatchCommand[] commands) =>
-        Planned(IndexPlansSql, connection, commands);
-
-    /// <summary>
-    /// A read with an index made for it, as one batch planned without sequential scans and with its generic plan every time
-    /// (<see cref="GenericIndexPlansSql"/>): GetOrderTrades and GetPosition by its open key. Its first result set is
-    /// set_config's row.
-    /// </summary>
-    internal static NpgsqlBatch GenericIndexPlanned(NpgsqlConnection connection, params NpgsqlBatchCommand[] commands) =>
-        Planned(GenericIndexPlansSql, connection, commands);
-
-    private static NpgsqlBatch Planned(string settings, NpgsqlConnection connection, NpgsqlBatchCommand[] commands)
-    {
-        var batch = new NpgsqlBatch(connection) { BatchCommands = { Sql.Batch(settings) } };
-        foreach (var command in commands)
-        {
-            batch.BatchCommands.Add(command);
-        }
-
-        return batch;
     }
 
     private static async Task<List<OutboxRow>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
@@ -338,7 +294,7 @@ public sealed partial class OutboxRelay(
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var batch = IndexPlanned(connection, Sql.Batch(MarkSentSql, ids.ToArray()));
+        await using var batch = PlannedBatch.IndexOnly(connection, Sql.Batch(MarkSentSql, ids.ToArray()));
         await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
     }
 

@@ -1,7 +1,6 @@
 using Grpc.Core;
 using Npgsql;
 using TradeEngine.Ledger.Data;
-using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using TradeEngine.Ledger.Mapping;
@@ -34,12 +33,12 @@ public sealed class PositionQueries(NpgsqlDataSource dataSource)
                 var symbol = Symbol(request.Open.Symbol, "open.symbol");
                 var account = OptionalIdentifier(request.Open.Account, "open.account", 64);
                 // Execution asks this before every close. Read through positions_open_by_market (V0011), planned without
-                // sequential scans, with its generic plan (OutboxRelay.GenericIndexPlanned): the generic plan a
+                // sequential scans, with its generic plan (PlannedBatch.GenericIndexOnly): the generic plan a
                 // connection caches while the table is a page or two is a sequential scan, and it was kept as the table
                 // grew, reading every position on each call. Without a sequential scan and without that index, the plan
                 // could walk positions_by_opened through every position ever opened instead. The account is typed text
                 // even when null (see Sql.Text).
-                await using (var batch = OutboxRelay.GenericIndexPlanned(connection, Sql.Batch(
+                await using (var batch = PlannedBatch.GenericIndexOnly(connection, Sql.Batch(
                                  $"SELECT {PositionRow.Columns} FROM positions WHERE venue = $1 AND symbol = $2 AND status = 'open' " +
                                  "AND ($3::text IS NULL OR account = $3) ORDER BY opened_at LIMIT 1", venue, symbol, Sql.Text(account))))
                 {

@@ -1,6 +1,5 @@
 using Npgsql;
 using TradeEngine.Ledger.Data;
-using TradeEngine.Ledger.Outbox;
 using TradeEngine.Ledger.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using static TradeEngine.Ledger.Mapping.LedgerWire;
@@ -26,7 +25,7 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
         var symbol = OptionalSymbol(request.Symbol, "symbol");
         var clientOrderId = Identifier(request.ClientOrderId, "client_order_id", 64);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // Planned without sequential scans, as the outbox relay's statements are (see OutboxRelay.IndexPlanned), and with an
+        // Planned without sequential scans, as the outbox relay's statements are (see PlannedBatch.IndexOnly), and with an
         // index on client order id and venue (V0006): Execution asks this before every order (is the id spent?), and a
         // generic plan cached while the table was new and unanalyzed scanned the venue's every trade on each call.
         // The order's rows are found by client order id alone (the MATERIALIZED CTE), and venue and symbol are checked on
@@ -37,9 +36,9 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
         // trades kept it until the next ANALYZE, reading every trade of the venue on each call (bench/TradeEngine.ExecutionLoad,
         // 2 runs in 14: in one, 1 call in 8 for the whole run, 1.3 ms a call on average and growing with the table, 70% of
         // PostgreSQL's time). With the client order id as the only condition on the table, no statistics make another index usable.
-        // Its generic plan every time (OutboxRelay.GenericIndexPlanned): it has one way in. The symbol is typed text even
+        // Its generic plan every time (PlannedBatch.GenericIndexOnly): it has one way in. The symbol is typed text even
         // when null: a prepared statement is only reused for the parameter types it was prepared with (see Sql.Text).
-        await using var batch = OutboxRelay.GenericIndexPlanned(connection, Sql.Batch(
+        await using var batch = PlannedBatch.GenericIndexOnly(connection, Sql.Batch(
             "WITH o AS MATERIALIZED (" +
             "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy, symbol, venue " +
             "FROM trades WHERE client_order_id = $1) " +
