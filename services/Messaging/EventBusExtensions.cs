@@ -57,7 +57,9 @@ public static class EventBusExtensions
         // back to its queue for the next instance. Without it the host disposed the services under a consumer still
         // running, whose next step failed on them, was retried to the end and sent to the error queue: a kill switch or
         // margin alert that arrived during a restart was never acted on.
-        builder.Services.AddOptions<MassTransitHostOptions>().Configure(o => o.ConsumerStopTimeout ??= ConsumerStopTimeout);
+        // Unless set: MassTransit refuses a consumer stop timeout longer than a stop timeout set (the whole stop's).
+        builder.Services.PostConfigure<MassTransitHostOptions>(o =>
+            o.ConsumerStopTimeout ??= o.StopTimeout is { } stop && stop < ConsumerStopTimeout ? stop : ConsumerStopTimeout);
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
