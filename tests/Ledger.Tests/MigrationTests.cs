@@ -26,7 +26,8 @@ public sealed class MigrationTests(PostgresServer postgres, RabbitMqServer rabbi
         Assert.Equal(0, await ledger.CountAsync("pg_indexes WHERE indexname = 'pnl_snapshots_by_equity'"));
         Assert.Equal(1, await ledger.CountAsync("pg_indexes WHERE indexname = 'pnl_snapshots_by_equity_less_transfers'"));
         // V0011: the open position of a market, for GetPosition by its open key.
-        Assert.Equal(1, await ledger.CountAsync("pg_indexes WHERE indexname = 'positions_open_by_market'"));
+        Assert.Equal(1, await ledger.CountAsync(
+            "pg_indexes WHERE indexname = 'positions_open_by_market' AND indexdef LIKE '%(venue, symbol, opened_at) WHERE ((status)::text = ''open''::text)'"));
     }
 
     [Fact]

@@ -88,7 +88,8 @@ public sealed class PositionQueryPlanTests(PostgresServer postgres, RabbitMqServ
             "SELECT gen_random_uuid(), 'main', 'binance', 'AUSDT', 'long', 1, 100, 100, 1, 5, 'isolated', 'closed', " +
             "$1 + i * interval '1 minute', $1 + i * interval '1 minute' + interval '30 seconds' FROM generate_series(1, $2) i",
             T0.AddDays(-400).UtcDateTime, LongClosed);
-        var scansBefore = await GenericPlans.IndexScansAsync(ledger, "positions_open_by_market");
+        // The six warm-up asks (two calls each) published before the window opens.
+        var scansBefore = await GenericPlans.WaitForIndexScansAsync(ledger, "positions_open_by_market", 6 * 2, "the warm-up");
         var readBefore = await GenericPlans.RowsReadAsync(ledger, "positions");
 
         const int Calls = 12;
@@ -97,12 +98,8 @@ public sealed class PositionQueryPlanTests(PostgresServer postgres, RabbitMqServ
             await AskOpenAsync(ledger, opened.PositionId);
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(25);
-        while (await GenericPlans.IndexScansAsync(ledger, "positions_open_by_market") - scansBefore < Calls * 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "GetPosition by its open key did not read through positions_open_by_market.");
-            await Task.Delay(250);
-        }
+        await GenericPlans.WaitForIndexScansAsync(ledger, "positions_open_by_market", scansBefore + Calls * 2,
+            "GetPosition by its open key through positions_open_by_market");
 
         var read = await GenericPlans.RowsReadAsync(ledger, "positions") - readBefore;
         Assert.True(read < LongClosed, $"{Calls * 2} calls read {read} position rows; the history alone holds {LongClosed}.");

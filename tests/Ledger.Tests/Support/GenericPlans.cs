@@ -30,6 +30,28 @@ public static class GenericPlans
         return ledger.ScalarAsync<long>("SELECT COALESCE((SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = $1), 0)", index);
     }
 
+    /// <summary>
+    /// Waits until PostgreSQL has published at least <paramref name="atLeast"/> scans of <paramref name="index"/> (a backend
+    /// publishes its statistics at most once a second, and holds them up to ten seconds while it keeps working) and
+    /// returns the count; fails after 25 s naming <paramref name="what"/>. A count taken before the calls it should
+    /// precede are all published would let them land in the window measured next.
+    /// </summary>
+    public static async Task<long> WaitForIndexScansAsync(LedgerHost ledger, string index, long atLeast, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(25);
+        while (true)
+        {
+            var scans = await IndexScansAsync(ledger, index);
+            if (scans >= atLeast)
+            {
+                return scans;
+            }
+
+            Xunit.Assert.True(DateTime.UtcNow < deadline, $"{what}: {scans} scans of {index} published, {atLeast} expected.");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>Rows of <paramref name="table"/> read so far, by sequential scans and through indexes.</summary>
     public static Task<long> RowsReadAsync(LedgerHost ledger, string table)
     {
