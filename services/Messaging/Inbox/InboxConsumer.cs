@@ -105,12 +105,15 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
     /// <summary>
     /// Whether <paramref name="failure"/> ends the delivery's last try (<see cref="EventBusExtensions.RetryLimit"/>), after
     /// which the message goes to the error queue: where a consumer records that its event was not acted on. A claim
-    /// another delivery holds is not a failure of the work.
+    /// another delivery holds is not a failure of the work, nor is the service stopping: a delivery cancelled by the stop
+    /// (<see cref="EventBusExtensions.ConsumerStopTimeout"/>) goes back to its queue for the next instance.
     /// </summary>
     protected static bool IsLastDelivery(ConsumeContext context, Exception failure)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return failure is not InboxEventInProgressException && context.GetRetryAttempt() >= EventBusExtensions.RetryLimit;
+        return failure is not InboxEventInProgressException
+               && !(failure is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+               && context.GetRetryAttempt() >= EventBusExtensions.RetryLimit;
     }
 
     /// <summary>Acts on an event this consumer has claimed (see the remarks on the class for when it may run again).</summary>
