@@ -29,12 +29,7 @@ public sealed class PositionQueryPlanTests(PostgresServer postgres, RabbitMqServ
         }
 
         // A long history: positions opened and closed a year and more before, analyzed as autovacuum would have.
-        await ledger.ExecuteAsync(
-            "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, exit_price, closed_quantity, " +
-            "leverage, margin_type, status, opened_at, closed_at) " +
-            "SELECT gen_random_uuid(), 'main', 'binance', 'OLDUSDT', 'long', 1, 100, 100, 1, 5, 'isolated', 'closed', " +
-            "$1 + i * interval '1 minute', $1 + i * interval '1 minute' + interval '30 seconds' FROM generate_series(1, $2) i",
-            T0.AddDays(-400).UtcDateTime, LongClosed);
+        await InsertClosedHistoryAsync(ledger, "OLDUSDT");
         await ledger.ExecuteAsync("ANALYZE positions");
         var scansBefore = await GenericPlans.IndexScansAsync(ledger, "positions_by_closed_at");
         var readBefore = await GenericPlans.RowsReadAsync(ledger, "positions");
@@ -82,12 +77,7 @@ public sealed class PositionQueryPlanTests(PostgresServer postgres, RabbitMqServ
             await AskOpenAsync(ledger, opened.PositionId);
         }
 
-        await ledger.ExecuteAsync(
-            "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, exit_price, closed_quantity, " +
-            "leverage, margin_type, status, opened_at, closed_at) " +
-            "SELECT gen_random_uuid(), 'main', 'binance', 'AUSDT', 'long', 1, 100, 100, 1, 5, 'isolated', 'closed', " +
-            "$1 + i * interval '1 minute', $1 + i * interval '1 minute' + interval '30 seconds' FROM generate_series(1, $2) i",
-            T0.AddDays(-400).UtcDateTime, LongClosed);
+        await InsertClosedHistoryAsync(ledger, "AUSDT");
         // The six warm-up asks (two calls each) published before the window opens.
         var scansBefore = await GenericPlans.WaitForIndexScansAsync(ledger, "positions_open_by_market", 6 * 2, "the warm-up");
         var readBefore = await GenericPlans.RowsReadAsync(ledger, "positions");
@@ -104,6 +94,15 @@ public sealed class PositionQueryPlanTests(PostgresServer postgres, RabbitMqServ
         var read = await GenericPlans.RowsReadAsync(ledger, "positions") - readBefore;
         Assert.True(read < LongClosed, $"{Calls * 2} calls read {read} position rows; the history alone holds {LongClosed}.");
     }
+
+    /// <summary><see cref="LongClosed"/> positions of <paramref name="symbol"/> opened and closed a year and more before.</summary>
+    private static Task InsertClosedHistoryAsync(LedgerHost ledger, string symbol) =>
+        ledger.ExecuteAsync(
+            "INSERT INTO positions (position_id, account, venue, symbol, side, quantity, entry_price, exit_price, closed_quantity, " +
+            "leverage, margin_type, status, opened_at, closed_at) " +
+            "SELECT gen_random_uuid(), 'main', 'binance', $3, 'long', 1, 100, 100, 1, 5, 'isolated', 'closed', " +
+            "$1 + i * interval '1 minute', $1 + i * interval '1 minute' + interval '30 seconds' FROM generate_series(1, $2) i",
+            T0.AddDays(-400).UtcDateTime, LongClosed, symbol);
 
     /// <summary>The open position of the market, asked with and without its account.</summary>
     private static async Task AskOpenAsync(LedgerHost ledger, string positionId)

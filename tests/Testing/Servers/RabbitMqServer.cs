@@ -162,61 +162,53 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
     /// Empties the named queues where they exist. Tests share one broker and services keep their queue names, so a
     /// message a stopped service had not acknowledged (it goes back to its queue) would reach the next test's service.
     /// </summary>
-    public async Task PurgeQueuesAsync(params string[] queues)
-    {
-        ArgumentNullException.ThrowIfNull(queues);
-        var connection = await ConnectAsync().ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+    public async Task PurgeQueuesAsync(params string[] queues) =>
+        await ForEachQueueAsync(queues, async (channel, queue) =>
         {
-            foreach (var queue in queues)
-            {
-                var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
-                await using (channel.ConfigureAwait(false))
-                {
-                    try
-                    {
-                        await channel.QueuePurgeAsync(queue).ConfigureAwait(false);
-                    }
-                    catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
-                    {
-                        // Not declared yet: nothing to empty.
-                    }
-                }
-            }
-        }
-    }
+            await channel.QueuePurgeAsync(queue).ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
 
     /// <summary>
     /// Each named queue as the broker reports it now: its ready messages and its consumers, or null when it is not
     /// declared. For tests that must know who listens on a queue their services share with earlier tests' services.
     /// </summary>
-    public async Task<IReadOnlyList<(string Queue, uint Ready, uint Consumers)?>> QueueStatesAsync(params string[] queues)
+    public async Task<IReadOnlyList<(string Queue, uint Ready, uint Consumers)?>> QueueStatesAsync(params string[] queues) =>
+        await ForEachQueueAsync<(string Queue, uint Ready, uint Consumers)?>(queues, async (channel, queue) =>
+        {
+            var ok = await channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
+            return (queue, ok.MessageCount, ok.ConsumerCount);
+        }).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on each named queue over one connection, each on a channel of its own (the broker
+    /// closes the channel of an operation on a queue not declared); a queue not declared yields default.
+    /// </summary>
+    private async Task<IReadOnlyList<T?>> ForEachQueueAsync<T>(string[] queues, Func<IChannel, string, Task<T>> action)
     {
         ArgumentNullException.ThrowIfNull(queues);
-        var states = new List<(string, uint, uint)?>();
+        var results = new List<T?>();
         var connection = await ConnectAsync().ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             foreach (var queue in queues)
             {
-                // A passive declare of a missing queue closes its channel: one channel per queue.
                 var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
                 await using (channel.ConfigureAwait(false))
                 {
                     try
                     {
-                        var ok = await channel.QueueDeclarePassiveAsync(queue).ConfigureAwait(false);
-                        states.Add((queue, ok.MessageCount, ok.ConsumerCount));
+                        results.Add(await action(channel, queue).ConfigureAwait(false));
                     }
                     catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
                     {
-                        states.Add(null);
+                        results.Add(default);
                     }
                 }
             }
         }
 
-        return states;
+        return results;
     }
 
     /// <summary>The last lines a local broker wrote (warnings and worse: alarms, refused connections); empty otherwise.</summary>
