@@ -125,6 +125,7 @@ var emptyTask = Task.Run(async () =>
 
 var wall = Stopwatch.StartNew();
 var measuredStart = TimeSpan.Zero;
+CpuMeter? cpu = null;
 // The warm-up ends for every client at once, when the JIT has gone quiet (or at the cap, which is printed).
 var warmupTask = Task.Run(async () =>
 {
@@ -183,6 +184,7 @@ await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
             if (measuredStart == TimeSpan.Zero)
             {
                 measuredStart = wall.Elapsed;
+                cpu = new CpuMeter();
                 profile?.Reset();
             }
 
@@ -193,6 +195,7 @@ await Task.WhenAll(Enumerable.Range(0, active).Select(i => Task.Run(async () =>
     }
 }, runLimit.Token)));
 var measured = wall.Elapsed - measuredStart;
+var cpuLine = cpu?.Describe(trips.Count);
 Phase.Measuring = false; // the empty calls after the load are not beside it
 var jitAfter = (Count: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
 await warmupTask;
@@ -208,6 +211,7 @@ Report("ClosePosition", closes);
 Report("open+close round trip", trips);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"round trips/s: {trips.Count / measured.TotalSeconds:F1} ({trips.Count} in {measured.TotalSeconds:F2} s with {active} clients)"));
+Console.WriteLine(cpuLine);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"JIT while measuring: {jitAfter.Count - Phase.JitAtStart.Count} methods, {(jitAfter.Time - Phase.JitAtStart.Time).TotalMilliseconds:F0} ms ({(jitAfter.Time - Phase.JitAtStart.Time) / measured:P1} of one core)"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
