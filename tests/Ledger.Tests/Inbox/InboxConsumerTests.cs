@@ -1,11 +1,4 @@
-using System.Collections.Concurrent;
-using Grpc.Core;
 using Grpc.Core.Interceptors;
-using MassTransit;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using TradeEngine.Ledger.Tests.Support;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Messaging;
@@ -126,6 +119,45 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// The service stops while its consumer is on the event's last try (the endpoint's retries spent): the try is
+    /// cancelled after the consumers' stop timeout, which is not a failure of the work. The consumer does not take it for
+    /// its last delivery (Execution's consumers log a critical "its last delivery failed" risk event then), the event is
+    /// not dead-lettered but back in its queue, and the next instance acts on it.
+    /// </summary>
+    [Fact]
+    public async Task Consume_ServiceStopsDuringTheLastTry_NotTakenForTheLastDeliveryAndTheNextInstanceRunsIt()
+    {
+        var inbox = new ObservedInbox(new LedgerInbox(_ledger.Client));
+        var held = new ProbeWork { HoldLastTry = true };
+        var probe = new InboxProbe(Guid.NewGuid());
+        // A stop timeout over the consumers' own (10 s) so that theirs, not the whole stop's, cancels the held try.
+        var first = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, held, stopTimeout: TimeSpan.FromSeconds(20));
+        var queue = first.Queue;
+        try
+        {
+            await first.SendAsync(probe);
+            // The retries before the last come 0.1, 0.5, 2 and 5 s apart.
+            await held.LastTryHeld.Task.WaitAsync(TimeSpan.FromSeconds(45));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        Assert.Equal(EventBusExtensions.RetryLimit + 1, held.Runs(probe.EventId));
+        Assert.Equal(0, held.LastDeliveriesFailed);
+        var states = await rabbit.QueueStatesAsync(queue, queue + "_error");
+        Assert.Equal(1u, states[0]?.Ready);
+        Assert.True(states[1] is null or { Ready: 0 }, $"the error queue holds {states[1]?.Ready} message(s)");
+
+        var work = new ProbeWork();
+        await using var next = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work, queue);
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1);
+        Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
+        Assert.Equal(0, work.LastDeliveriesFailed);
+    }
+
+    /// <summary>
     /// Sends one probe to a consumer whose inbox reaches the Ledger through <paramref name="interceptor"/>; asserts that
     /// the work ran exactly once within <paramref name="within"/> and that the event is recorded processed.
     /// </summary>
@@ -158,200 +190,5 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
 
             await Task.Delay(20);
         }
-    }
-}
-
-public sealed record InboxProbe(Guid EventId);
-
-/// <summary>What the probe consumer did: how often the work ran per event, optionally held open or failing once.</summary>
-public sealed class ProbeWork
-{
-    private readonly ConcurrentDictionary<Guid, int> _runs = new();
-
-    public TaskCompletionSource? Gate { get; init; }
-
-    public bool FailFirst { get; init; }
-
-    public string ConsumerName { get; set; } = string.Empty;
-
-    public int Runs(Guid eventId) => _runs.GetValueOrDefault(eventId);
-
-    public async Task RunAsync(Guid eventId)
-    {
-        var run = _runs.AddOrUpdate(eventId, 1, (_, n) => n + 1);
-        if (Gate is not null)
-        {
-            await Gate.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
-        if (FailFirst && run == 1)
-        {
-            throw new InvalidOperationException("The work failed.");
-        }
-    }
-}
-
-public sealed class ProbeConsumer(IInbox inbox, ILogger<ProbeConsumer> logger, ProbeWork work) : InboxConsumer<InboxProbe>(inbox, logger)
-{
-    protected override Task ConsumeOnce(ConsumeContext<InboxProbe> context)
-    {
-        work.ConsumerName = ConsumerName;
-        return work.RunAsync(context.Message.EventId);
-    }
-}
-
-/// <summary>The Ledger's inbox, counted, and with recording (CompleteInbox and RecordInbox) failing when asked.</summary>
-public sealed class ObservedInbox(IInbox inner) : IInbox
-{
-    private int _lookups;
-    private int _recordAttempts;
-    private int _releases;
-
-    public bool FailRecording { get; init; }
-
-    public int Lookups => Volatile.Read(ref _lookups);
-
-    public int RecordAttempts => Volatile.Read(ref _recordAttempts);
-
-    public int Releases => Volatile.Read(ref _releases);
-
-    public ConcurrentQueue<InboxClaimStatus> Outcomes { get; } = new();
-
-    public Task<bool> IsProcessedAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _lookups);
-        return inner.IsProcessedAsync(consumer, eventId, cancellationToken);
-    }
-
-    public Task<bool> MarkProcessedAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _recordAttempts);
-        return FailRecording ? Task.FromException<bool>(Unavailable()) : inner.MarkProcessedAsync(consumer, eventId, cancellationToken);
-    }
-
-    public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _lookups);
-        var claim = await inner.ClaimAsync(consumer, eventId, lease, cancellationToken);
-        Outcomes.Enqueue(claim.Status);
-        return claim;
-    }
-
-    public async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, Guid claimToken, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _lookups);
-        var claim = await inner.ClaimAsync(consumer, eventId, lease, claimToken, cancellationToken);
-        Outcomes.Enqueue(claim.Status);
-        return claim;
-    }
-
-    public Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _recordAttempts);
-        return FailRecording ? Task.FromException<bool>(Unavailable()) : inner.CompleteAsync(consumer, eventId, cancellationToken);
-    }
-
-    public Task ReleaseAsync(string consumer, Guid eventId, InboxClaim claim, CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _releases);
-        return inner.ReleaseAsync(consumer, eventId, claim, cancellationToken);
-    }
-
-    private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The Ledger is unreachable (test)."));
-}
-
-/// <summary>The first ClaimInbox reaches the Ledger and is made, and its answer is lost (UNAVAILABLE) on the way back.</summary>
-public sealed class ClaimAnswerLost : Grpc.Core.Interceptors.Interceptor
-{
-    private int _calls;
-
-    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
-        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
-    {
-        if (context.Method.Name != "ClaimInbox" || Interlocked.Increment(ref _calls) > 1)
-        {
-            return continuation(request, context);
-        }
-
-        var call = continuation(request, context);
-        var lost = new RpcException(new Status(StatusCode.Unavailable, "The answer was lost (test)."));
-        return new AsyncUnaryCall<TResponse>(
-            call.ResponseAsync.ContinueWith<TResponse>(_ => throw lost, TaskScheduler.Default),
-            Task.FromResult(new Metadata()), () => lost.Status, () => [], call.Dispose);
-    }
-}
-
-/// <summary>The Ledger's ClaimInbox answering UNAVAILABLE, as a Ledger that is down does, until the outage is over.</summary>
-public sealed class ClaimOutage(TimeSpan length) : Grpc.Core.Interceptors.Interceptor
-{
-    private readonly DateTime _until = DateTime.UtcNow + length;
-    private int _refused;
-
-    public int Refused => Volatile.Read(ref _refused);
-
-    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
-        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
-    {
-        if (context.Method.Name != "ClaimInbox" || DateTime.UtcNow >= _until)
-        {
-            return continuation(request, context);
-        }
-
-        Interlocked.Increment(ref _refused);
-        var refused = new RpcException(new Status(StatusCode.Unavailable, "The Ledger is unreachable (test)."));
-        return new AsyncUnaryCall<TResponse>(
-            Task.FromException<TResponse>(refused), Task.FromResult(new Metadata()), () => refused.Status, () => [], () => { });
-    }
-}
-
-/// <summary>A consuming service with one <see cref="ProbeConsumer"/> endpoint of its own, taking several messages at once.</summary>
-public sealed class ProbeHost : IAsyncDisposable
-{
-    private readonly IHost _host;
-    private readonly string _queue;
-
-    private ProbeHost(IHost host, string queue)
-    {
-        _host = host;
-        _queue = queue;
-    }
-
-    public static async Task<ProbeHost> StartAsync(string amqpUri, IInbox inbox, ProbeWork work)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:eventbus"] = amqpUri,
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
-        builder.Services.AddSingleton(inbox);
-        builder.Services.AddSingleton(work);
-        builder.Services.Configure<MassTransitHostOptions>(o =>
-        {
-            o.WaitUntilStarted = true;
-            o.StopTimeout = TimeSpan.FromSeconds(5);
-        });
-        var queue = "test-inbox-probe-" + Guid.NewGuid().ToString("N")[..8];
-        builder.AddEventBus(bus => bus.AddConsumer<ProbeConsumer>().Endpoint(e =>
-        {
-            e.Name = queue;
-            e.ConcurrentMessageLimit = 4;
-        }));
-        var host = builder.Build();
-        await host.StartAsync();
-        return new ProbeHost(host, queue);
-    }
-
-    public async Task SendAsync(InboxProbe probe)
-    {
-        var endpoint = await _host.Services.GetRequiredService<ISendEndpointProvider>().GetSendEndpoint(new Uri("queue:" + _queue));
-        await endpoint.Send(probe);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _host.StopAsync(stop.Token);
-        _host.Dispose();
     }
 }
