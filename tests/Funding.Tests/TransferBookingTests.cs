@@ -95,6 +95,32 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
         Assert.Single((await world.LedgerTransfersAsync()).Transfers, t => t.TranId == Id(deposit) && Amount(t.Amount) == 33m);
     }
 
+    /// <summary>
+    /// The venue answers the income read 429 with a Retry-After longer than the client waits: RESOURCE_EXHAUSTED with the
+    /// delay (google.rpc.RetryInfo), as Funding's other reads answer it, not an UNAVAILABLE retried at once into the same
+    /// refusal; nothing is sent again meanwhile.
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_VenueRateLimitBacksOffLongerThanTheClientWaits_ResourceExhaustedWithTheDelay()
+    {
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit);
+        await world.Paper.TransferAsync(10m);
+        var before = await world.Paper.RequestCountAsync("GET /fapi/v1/income");
+        await world.Paper.InjectFaultAsync(FaultKind.RateLimit, "/fapi/v1/income", retryAfterSeconds: 120);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => world.Funding.BookTransfersAsync(
+            new BookTransfersRequest(), deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+        var again = await Assert.ThrowsAsync<RpcException>(() => world.Funding.BookTransfersAsync(
+            new BookTransfersRequest(), deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
+        Assert.StartsWith("transfers: the venue's rate limit holds the transfers' read back (nothing was sent); retry after", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.InRange(ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(ex)!.Value, TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(120));
+        Assert.Equal(StatusCode.ResourceExhausted, again.StatusCode);
+        Assert.Equal(before + 1, await world.Paper.RequestCountAsync("GET /fapi/v1/income"));
+        Assert.Empty((await world.LedgerTransfersAsync()).Transfers);
+    }
+
     /// <summary>The venue answers 503 on income: UNAVAILABLE naming the venue, no key or secret in it.</summary>
     [Fact]
     public async Task BookTransfers_VenueUnavailable_UnavailableWithoutSecrets()

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using TradeEngine.Binance;
+using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
 using TradeEngine.Domain;
 using TradeEngine.Domain.Funding;
@@ -22,8 +23,9 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
 {
     /// <summary>
     /// Books the venue's transfers now (<see cref="TransferBooker"/>, shared with the poller: one run at a time).
-    /// FAILED_PRECONDITION without the venue's API credentials or without a Ledger; UNAVAILABLE when the venue or the
-    /// Ledger failed (what was booked stays booked; the rest on a later run).
+    /// FAILED_PRECONDITION without the venue's API credentials or without a Ledger; RESOURCE_EXHAUSTED with the delay
+    /// when the venue's rate limit holds the read back; UNAVAILABLE when the venue or the Ledger failed (what was booked
+    /// stays booked; the rest on a later run).
     /// </summary>
     public override async Task<BookTransfersResponse> BookTransfers(BookTransfersRequest request, ServerCallContext context)
     {
@@ -43,6 +45,15 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
             using var unbounded = VenueHoldLimit.Enter(null);
             var run = await booker.RunOnceAsync(context.CancellationToken).ConfigureAwait(false);
             return new BookTransfersResponse { Booked = run.Booked, BookedNet = Wire.Format(run.BookedNet) };
+        }
+        catch (TransferBookingException ex) when (ex.InnerException is BinanceRateLimitException limited)
+        {
+            // Held back by the venue's rate limit (a back-off, or the client's share used up), as Funding's other reads
+            // answer it: the delay before a retry (google.rpc.RetryInfo), not an UNAVAILABLE retried at once into the
+            // same refusal. What was booked before stays booked.
+            throw GrpcStatuses.ResourceExhausted(
+                $"transfers: the venue's rate limit holds the transfers' read back (nothing was sent); retry after {Math.Max(0, limited.RetryAfter.TotalSeconds):0.#} s",
+                limited.RetryAfter);
         }
         catch (TransferBookingException ex)
         {
