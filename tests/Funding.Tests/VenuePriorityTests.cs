@@ -132,4 +132,52 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
             return await (Task<PremiumIndex>)call()!;
         }
     }
+
+    /// <summary>
+    /// An open's quote on a Funding whose instrument catalog is still on its first read (the terms: interval, cap and
+    /// floor): under the open's hold limit it is not waited for (RESOURCE_EXHAUSTED once the limit is out, not at the
+    /// catalog's own timeout or the call's deadline), the shared read goes on, and the retry is answered once it lands.
+    /// </summary>
+    [Fact]
+    public async Task EstimateDailyCost_UnderAHoldLimitTheCatalogsFirstReadOutlasts_ResourceExhaustedAtOnceAndAnsweredOnTheRetry()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit,
+            decorateVenue: venue => VenueProxy.Wrap(venue, (method, _, call) =>
+                method.Name == "GetExchangeInfoAsync" ? HeldAsync(call) : call()));
+        var underLock = new Metadata { { VenueHoldLimit.HeaderName, "1000" } };
+        var request = new EstimateDailyCostRequest { Symbol = "ETHUSDT", Side = Common.V1.Side.Long, Quantity = "0.5" };
+
+        var started = DateTime.UtcNow;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => world.Funding.EstimateDailyCostAsync(
+            request, underLock, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("instrument list (the funding terms: interval, cap and floor) is still being read and takes longer than this call may wait (1 s)",
+            refused.Status.Detail, StringComparison.Ordinal);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "refused once its limit was out, not at the deadline");
+        Assert.Equal(TimeSpan.FromSeconds(1), ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(refused));
+
+        gate.SetResult();
+        var estimate = await Poll.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await world.Funding.EstimateDailyCostAsync(request, underLock);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                {
+                    return null;
+                }
+            },
+            r => r is not null, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+        Assert.NotEmpty(estimate!.FundingRate);
+
+        async Task<ExchangeInfo> HeldAsync(Func<object?> call)
+        {
+            await gate.Task;
+            return await (Task<ExchangeInfo>)call()!;
+        }
+    }
 }

@@ -58,7 +58,7 @@ public sealed partial class FundingMarketData(
     /// <summary>The funding terms of a symbol the venue lists (fundingInfo; Binance's default 8 h when absent there).</summary>
     public async Task<FundingTerms> GetTermsAsync(Symbol symbol, CancellationToken cancellationToken)
     {
-        var snapshot = await VenueCall.Run(() => instruments.GetSnapshotAsync(cancellationToken).AsTask(), caller: cancellationToken).ConfigureAwait(false);
+        var snapshot = await VenueCall.Run(() => WaitForCatalogAsync(cancellationToken), caller: cancellationToken).ConfigureAwait(false);
         AnnounceChanges(snapshot);
         if (!snapshot.TryGet(symbol, out var instrument))
         {
@@ -77,6 +77,35 @@ public sealed partial class FundingMarketData(
         }
 
         instruments.Invalidate();
+    }
+
+    /// <summary>
+    /// The instrument catalog's snapshot. Warm, at once; cold (its first read, or the first after a failed one), the
+    /// read of the venue is shared and bounded only by its own timeout, so a caller under a hold limit (an open's quote,
+    /// its symbol's lock held) waits no longer than the limit: then RESOURCE_EXHAUSTED, as for the rate (the read goes
+    /// on and fills the catalog for a retry). The wait counts against the limit, so the rate's wait after it has the rest.
+    /// </summary>
+    private async Task<VenueInstrumentSnapshot> WaitForCatalogAsync(CancellationToken cancellationToken)
+    {
+        var pending = instruments.GetSnapshotAsync(cancellationToken);
+        if (pending.IsCompleted || VenueHoldLimit.Current is not { } left)
+        {
+            return await pending.ConfigureAwait(false);
+        }
+
+        try
+        {
+            // Real time, as the caller's lock is held in real time (the venue's clock, which Funding may run on, is not).
+            using var held = VenueHoldLimit.Hold(TimeProvider.System);
+            return await pending.AsTask().WaitAsync(left, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogCatalogHeldPastHoldLimit(logger, left.TotalMilliseconds);
+            throw GrpcStatuses.ResourceExhausted(
+                $"The venue's instrument list (the funding terms: interval, cap and floor) is still being read and takes longer than this call may wait ({left.TotalSeconds:0.#} s); not waited for: retry in a moment",
+                TimeSpan.FromSeconds(1));
+        }
     }
 
     /// <summary>
@@ -184,6 +213,9 @@ public sealed partial class FundingMarketData(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The funding rate of {Symbol} was not waited for: its venue read takes longer than the caller's hold limit ({HoldLimitMs} ms)")]
     private static partial void LogRateHeldPastHoldLimit(ILogger logger, string symbol, double holdLimitMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The instrument catalog's first read outlasted a caller's venue hold limit ({HoldLimitMs} ms); the caller was not kept waiting")]
+    private static partial void LogCatalogHeldPastHoldLimit(ILogger logger, double holdLimitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Funding terms of {Symbol} changed: interval {Previous} h -> {Current} h")]
     private static partial void LogTermsChanged(ILogger logger, string symbol, int previous, int current);
