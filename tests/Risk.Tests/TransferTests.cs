@@ -85,6 +85,8 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
                 return call();
             })));
         await InitialBalanceBookedAsync(world);
+        // Risk's instrument catalog read once: a check under a spent limit does not wait for its first read.
+        await world.RiskServices.GetRequiredService<Binance.Instruments.IInstrumentSource>().GetAsync(new Symbol("BTCUSDT"));
         await world.Paper.TransferAsync(-1_500m);
         lock (limits)
         {

@@ -12,7 +12,8 @@ namespace TradeEngine.Risk.Instruments;
 /// <summary>
 /// Filters and brackets of the symbols the venue lists (<see cref="IInstrumentSource"/>, the venue's instrument
 /// catalog), as the risk contract needs them: a symbol the venue does not list is INVALID_ARGUMENT naming the field,
-/// a venue that cannot be read is UNAVAILABLE (fail closed: no check passes on guessed filters).
+/// a venue that cannot be read is UNAVAILABLE, one whose rate limit holds the read back RESOURCE_EXHAUSTED (fail closed
+/// either way: no check passes on guessed filters).
 /// </summary>
 public sealed class RiskInstruments(IInstrumentSource source)
 {
@@ -48,11 +49,39 @@ public sealed class RiskInstruments(IInstrumentSource source)
         return RiskWire.Account(snapshot, field, brackets);
     }
 
+    /// <remarks>
+    /// Warm, the catalog answers at once. Cold (its first read, or the first after a failed one) the read is shared and
+    /// bounded only by its own timeout: a caller under a hold limit (an open's check, its symbol's lock held, the limit
+    /// carried in x-venue-hold-ms) waits no longer than the limit, then RESOURCE_EXHAUSTED (the read goes on and fills the
+    /// catalog for a retry). A read the venue's rate limit holds back is RESOURCE_EXHAUSTED with its delay, not UNAVAILABLE
+    /// (which a client retries at once into the same refusal).
+    /// </remarks>
     private async ValueTask<Instrument?> FindAsync(Symbol symbol, CancellationToken cancellationToken)
     {
         try
         {
-            return await source.TryGetAsync(symbol, cancellationToken).ConfigureAwait(false);
+            var pending = source.TryGetAsync(symbol, cancellationToken);
+            if (pending.IsCompleted || VenueHoldLimit.Current is not { } left)
+            {
+                return await pending.ConfigureAwait(false);
+            }
+
+            try
+            {
+                using var held = VenueHoldLimit.Hold(TimeProvider.System);
+                return await pending.AsTask().WaitAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw GrpcStatuses.ResourceExhausted(
+                    $"The venue's instrument list is still being read and takes longer than this call may wait ({left.TotalSeconds:0.#} s); not waited for: retry in a moment",
+                    TimeSpan.FromSeconds(1));
+            }
+        }
+        catch (BinanceRateLimitException ex)
+        {
+            throw GrpcStatuses.ResourceExhausted(
+                $"The venue's rate limit holds the instruments' read back (nothing was sent); retry after {Math.Max(0, ex.RetryAfter.TotalSeconds):0.#} s", ex.RetryAfter);
         }
         catch (Exception ex) when (ex is BinanceException or HttpRequestException)
         {
