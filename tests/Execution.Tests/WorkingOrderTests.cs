@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Grpc.Core;
+using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.Venue;
+using TradeEngine.PaperExchange.Control;
 using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Execution.Tests;
@@ -9,7 +11,7 @@ namespace TradeEngine.Execution.Tests;
 /// <summary>
 /// Market orders the venue is still working on past <see cref="VenueOrders.EndWait"/> (<see cref="WorkingOrders"/> keeps
 /// them NEW, nothing filled, in every answer Execution gets while the simulator fills them): a caller's open or close is
-/// UNAVAILABLE and its retry resumes it.
+/// UNAVAILABLE and its retry resumes it; Execution's own close at once is answered as last read, as not filled.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class WorkingOrderTests(PostgresServer postgres, RabbitMqServer rabbit)
@@ -93,6 +95,59 @@ public sealed class WorkingOrderTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_reason = 'test close'", opened.PositionId));
         Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1 AND position_id = $2::uuid", close.ClientOrderId, opened.PositionId));
         Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// The open's stop-loss is refused, and the close at once that follows is still working after 5 s. Execution's own
+    /// order, which no retry resumes, is answered as last read: not filled. The open is ABORTED saying the close filled 0
+    /// of 0.01 and the position stands without a stop-loss; nothing is booked as a close (the open's record stands), the
+    /// symbol's orders are not cancelled, and a critical risk event says the position is unprotected. A retry of the open
+    /// gets the same answer and sends nothing. The venue did fill that close (the simulator fills every market order):
+    /// once it reads as ended, reconciliation books it, with its fill.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_StopLossRefusedAndTheCloseAtOnceStillWorkingPastTheEndWait_AbortedUnprotectedAndNoCloseBooked()
+    {
+        var working = new WorkingOrders();
+        await using var stack = await StartAsync(working);
+        await stack.Paper.InjectFaultAsync(FaultKind.Reject, "POST /fapi/v1/algoOrder", 1);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+        var closeId = ExecutionWire.Derived(open.ClientOrderId, "slfail");
+        working.Hold(closeId);
+        var cancels = await CancelRequestsAsync(stack);
+
+        var waited = Stopwatch.StartNew();
+        var failed = await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.StartsWith("stop_loss_price: the stop-loss could not be placed (", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.EndsWith("and the close at once filled 0 of 0.01: the position stands at the venue without a stop-loss", failed.Status.Detail, StringComparison.Ordinal);
+        AssertReadAgainUntilTheEndWait(waited, working, closeId);
+        // Answered as last read: one close sent, nothing booked as a close, nothing cancelled, the position reported unprotected.
+        var orders = await stack.Paper.OrdersAsync();
+        Assert.Single(orders, o => o.ClientOrderId == open.ClientOrderId);
+        Assert.Single(orders, o => o.ClientOrderId == closeId && o.Side == "SELL");
+        Assert.Equal(1, await stack.CountAsync("positions"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.01 AND stop_loss_price = 95000"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+        Assert.Equal(0, await stack.CountAsync("trades WHERE client_order_id = $1", closeId));
+        Assert.Equal(cancels, await CancelRequestsAsync(stack));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'unprotected_position' AND severity = 'critical' AND symbol = 'BTCUSDT' AND reason LIKE $1",
+            $"BTCUSDT: the stop-loss of {open.ClientOrderId} could not be placed and the close at once filled 0 of 0.01 (New); the position stands without a stop-loss"));
+
+        // ABORTED is the open's final answer: its retry gets it again and sends nothing.
+        var requests = await stack.OrderRequestsAsync();
+        await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+        Assert.Equal(requests, await stack.OrderRequestsAsync());
+
+        // The simulator filled that close all along: once it reads as ended, the next pass books the venue's close with its fill.
+        working.Release(closeId);
+        Assert.All(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        Assert.Equal(1, await stack.ReconcileAsync());
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND exit_reason LIKE 'venue: closed by its own order%'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1 AND quantity = 0.01 AND side = 'sell'", closeId));
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
