@@ -16,7 +16,7 @@ namespace TradeEngine.Execution.Positions;
 /// trigger the kill switch and log the risk event. One symbol failing does not stop the others; its error is in the answer. Every venue order id derives
 /// from the idempotency key and the symbol, so a repeat (a redelivered alert, a retried call) cannot close twice.
 /// </summary>
-public sealed class CloseAllHandler(
+public sealed partial class CloseAllHandler(
     IBinanceClient venue,
     RiskService.RiskServiceClient risk,
     RequestDeduplicator deduplicator,
@@ -150,130 +150,8 @@ public sealed class CloseAllHandler(
             $"kill_switch: Risk did not turn the kill switch on; {flattened} of {response.Results.Count} symbol(s) flattened. Retry with the same idempotency_key"));
     }
 
-    /// <summary>
-    /// The symbols with a position at the venue once the switch is on: an open that passed Risk just before the switch
-    /// went on may still be placing its order (it holds its symbol's lock from before its Risk check until it is done),
-    /// on a symbol the first listing had no position on, or on one closed since (it waited for the close's lock). With
-    /// the switch on no new open passes Risk, so once the locks held now are released the venue is listed again, and
-    /// whatever is open is closed. Before, close-all answered with such a position still open.
-    /// </summary>
-    private async Task<IReadOnlyList<string>> OpenAfterTheSwitchAsync(CancellationToken ct)
-    {
-        try
-        {
-            foreach (var symbol in locks.Held())
-            {
-                using var held = await locks.AcquireAsync(symbol, ct).ConfigureAwait(false);
-            }
-
-            return (await venue.GetPositionsAsync(null, ct).ConfigureAwait(false))
-                .Where(p => p.PositionAmt != 0m)
-                .Select(p => p.Symbol).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        }
-        catch (Binance.Errors.BinanceException ex)
-        {
-            // The first pass stands; the KillSwitchTriggered consumer's sweep and reconciliation come after.
-            Log.CloseAllSymbolFailed(logger, ex, "(second listing)");
-            return [];
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The service is stopping: the next start's reconciliation and the consumers' redelivery come after.
-            return [];
-        }
-    }
-
-    /// <summary>
-    /// The id under which the final sweep closes a symbol the first pass closed (or tried to) under the key's id: under
-    /// that id the close would find the first pass's order and answer it as a close already made, leaving a position
-    /// opened since standing. Derived from the key, so a repeat of the close-all finds it too.
-    /// </summary>
-    private static string SweepId(string key, string symbol) => ExecutionWire.Derived(ExecutionWire.Derived(key, symbol), "sweep");
-
     /// <summary>A symbol is flattened when its position is closed and none of its orders is left.</summary>
     private static bool Flattened(SymbolCloseResult result) => result.Closed && result.Error.Length == 0;
-
-    /// <summary>
-    /// Closes the symbol's position, then cancels its orders: only once it is flat (closed now, or closed at the venue
-    /// before its close came), as ClosePosition does. A close that did not fill (a thin book, an order refused) leaves the
-    /// stop-loss and take-profit guarding what is still open; cancelled first, they left the position unguarded until
-    /// the next reconciliation. A symbol listed for its orders only has them cancelled.
-    /// </summary>
-    private async Task<SymbolCloseResult> FlattenSymbolAsync(string symbol, bool open, string closeId, string reason, CancellationToken ct)
-    {
-        var result = new SymbolCloseResult { Symbol = symbol };
-        try
-        {
-            if (open)
-            {
-                result.RealizedPnl = (await CloseWhatIsLeftAsync(symbol, closeId, reason).ConfigureAwait(false)).RealizedPnl;
-            }
-
-            result.Closed = true;
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
-        {
-            // Flat by the time its close came (a stop-loss or take-profit triggered, a liquidation): nothing to close.
-            result.Closed = true;
-        }
-        catch (Exception ex) when (ex is RpcException or Binance.Errors.BinanceException or Domain.DomainException)
-        {
-            // Its orders stay: they guard the position still open.
-            Log.CloseAllSymbolFailed(logger, ex, symbol);
-            result.Error = ex.Message;
-            return result;
-        }
-        catch (OperationCanceledException ex) when (ct.IsCancellationRequested)
-        {
-            // The service is stopping before this symbol's close reached the venue (one that did is seen to the end): the
-            // symbols left are failures of this close-all, in its answer and its risk event.
-            Log.CloseAllSymbolFailed(logger, ex, symbol);
-            result.Error = "not closed: Execution is stopping";
-            return result;
-        }
-
-        try
-        {
-            // What follows a close the venue has filled is not cut short by the service stopping (as after an open's fill).
-            await protective.CancelAllAsync(symbol, open ? CancellationToken.None : ct).ConfigureAwait(false);
-        }
-        catch (Binance.Errors.BinanceException ex)
-        {
-            Log.CloseAllSymbolFailed(logger, ex, symbol);
-            result.Error = "its open orders could not be cancelled: " + ex.Message;
-        }
-        catch (OperationCanceledException ex) when (ct.IsCancellationRequested)
-        {
-            Log.CloseAllSymbolFailed(logger, ex, symbol);
-            result.Error = "its open orders were not cancelled: Execution is stopping";
-        }
-
-        return result;
-    }
-
-    /// <summary>
-    /// Closes the symbol under <paramref name="closeId"/> (derived from the key); when the venue did not complete a close
-    /// under an id (it filled part or nothing), the next one (rest-1, rest-2) closes what is left. The ids are the same on
-    /// every attempt of the key, so a repeat walks the same orders and finds them instead of placing new ones.
-    /// </summary>
-    private async Task<ClosePositionResponse> CloseWhatIsLeftAsync(string symbol, string closeId, string reason)
-    {
-        var id = closeId;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await closer.CloseSymbolAsync(symbol, id, reason, cancelOrders: false).ConfigureAwait(false);
-            }
-            catch (CloseIncompleteException ex) when (attempt < MaxCloseIds)
-            {
-                Log.CloseAllSymbolFailed(logger, ex, symbol);
-                id = ExecutionWire.Derived(closeId, "rest-" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-    }
-
-    private const int MaxCloseIds = 4;
 
     /// <summary>The symbols of an order listing; a listing that failed counts as none (the positions are closed regardless).</summary>
     private async Task<IEnumerable<string>> ListedAsync<T>(Task<IReadOnlyList<T>> listing, Func<T, string> symbol)
@@ -286,32 +164,6 @@ public sealed class CloseAllHandler(
         {
             Log.CloseAllSymbolFailed(logger, ex, "(order listing)");
             return [];
-        }
-    }
-
-    /// <summary>Pulls the kill switch through Risk (or, with no <paramref name="trigger"/>, reads it); false when Risk did not answer.</summary>
-    private async Task<bool> TriggerKillSwitchAsync(string key, string reason, string actor, KillSwitchTrigger? trigger, CancellationToken ct)
-    {
-        try
-        {
-            if (trigger is null)
-            {
-                return (await risk.GetKillSwitchAsync(new GetKillSwitchRequest(), cancellationToken: ct).ConfigureAwait(false)).Active;
-            }
-
-            var status = await risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
-            {
-                IdempotencyKey = ExecutionWire.CalleeKey("close-all:" + key),
-                Trigger = trigger.Value,
-                Reason = reason,
-                Actor = actor,
-            }, cancellationToken: ct).ConfigureAwait(false);
-            return status.Active;
-        }
-        catch (RpcException ex)
-        {
-            Log.KillSwitchFailed(logger, ex);
-            return false;
         }
     }
 }
