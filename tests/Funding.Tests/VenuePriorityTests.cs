@@ -107,20 +107,9 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
 
         // The read goes on, bounded by no caller's limit; once it lands, the retry is answered from the cache.
         gate.SetResult();
-        var rate = await Poll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    return await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "ETHUSDT" }, underLock);
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
-                {
-                    return null;
-                }
-            },
-            r => r is not null, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
-        Assert.Equal("ETHUSDT", rate!.Symbol);
+        var rate = await Poll.UntilNotExhaustedAsync(async () =>
+            await world.Funding.GetCurrentRateAsync(new GetCurrentRateRequest { Symbol = "ETHUSDT" }, underLock));
+        Assert.Equal("ETHUSDT", rate.Symbol);
         lock (reads)
         {
             Assert.Equal([null], reads);
@@ -159,20 +148,8 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
         Assert.Equal(TimeSpan.FromSeconds(1), ServiceDefaults.Grpc.GrpcStatuses.RetryDelay(refused));
 
         gate.SetResult();
-        var estimate = await Poll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    return await world.Funding.EstimateDailyCostAsync(request, underLock);
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
-                {
-                    return null;
-                }
-            },
-            r => r is not null, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
-        Assert.NotEmpty(estimate!.FundingRate);
+        var estimate = await Poll.UntilNotExhaustedAsync(async () => await world.Funding.EstimateDailyCostAsync(request, underLock));
+        Assert.NotEmpty(estimate.FundingRate);
 
         async Task<ExchangeInfo> HeldAsync(Func<object?> call)
         {

@@ -1,3 +1,5 @@
+using Grpc.Core;
+
 namespace TradeEngine.Testing;
 
 /// <summary>Waiting in tests for what happens in the background (a consumer, a monitor, a cache refresh).</summary>
@@ -30,5 +32,30 @@ public static class Poll
 
             await Task.Delay(interval ?? TimeSpan.FromMilliseconds(200));
         }
+    }
+
+    /// <summary>
+    /// Calls every 100 ms until the answer is not RESOURCE_EXHAUSTED (a wait refused under a hold limit while the shared
+    /// work it waited for goes on) and returns it; any other failure is thrown at once, and a timeout (default 10 s) as
+    /// <see cref="TimeoutException"/>.
+    /// </summary>
+    public static async Task<T> UntilNotExhaustedAsync<T>(Func<Task<T>> call, TimeSpan? timeout = null)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var answer = await UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await call();
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                {
+                    return null;
+                }
+            },
+            r => r is not null, timeout ?? TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+        return answer!;
     }
 }

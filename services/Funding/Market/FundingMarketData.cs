@@ -85,54 +85,21 @@ public sealed partial class FundingMarketData(
     /// its symbol's lock held) waits no longer than the limit: then RESOURCE_EXHAUSTED, as for the rate (the read goes
     /// on and fills the catalog for a retry). The wait counts against the limit, so the rate's wait after it has the rest.
     /// </summary>
-    private async Task<VenueInstrumentSnapshot> WaitForCatalogAsync(CancellationToken cancellationToken)
-    {
-        var pending = instruments.GetSnapshotAsync(cancellationToken);
-        if (pending.IsCompleted || VenueHoldLimit.Current is not { } left)
-        {
-            return await pending.ConfigureAwait(false);
-        }
-
-        try
-        {
-            // Real time, as the caller's lock is held in real time (the venue's clock, which Funding may run on, is not).
-            using var held = VenueHoldLimit.Hold(TimeProvider.System);
-            return await pending.AsTask().WaitAsync(left, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            LogCatalogHeldPastHoldLimit(logger, left.TotalMilliseconds);
-            throw GrpcStatuses.ResourceExhausted(
-                $"The venue's instrument list (the funding terms: interval, cap and floor) is still being read and takes longer than this call may wait ({left.TotalSeconds:0.#} s); not waited for: retry in a moment",
-                TimeSpan.FromSeconds(1));
-        }
-    }
+    private Task<VenueInstrumentSnapshot> WaitForCatalogAsync(CancellationToken cancellationToken) =>
+        HoldLimitedWait.WaitAsync(
+            instruments.GetSnapshotAsync(cancellationToken).AsTask(),
+            "The venue's instrument list (the funding terms: interval, cap and floor) is still being read and",
+            left => LogCatalogHeldPastHoldLimit(logger, left.TotalMilliseconds), cancellationToken);
 
     /// <summary>
     /// Waits for the symbol's rate load. A caller under a hold limit (<see cref="VenueHoldLimit"/>: an open holding its
     /// symbol's lock, whose limit travels with its call) waits no longer than the limit: then RESOURCE_EXHAUSTED, not
     /// waited for (the load goes on for the others, and fills the cache for a retry).
     /// </summary>
-    private async Task<RateQuote> WaitForRateAsync(Symbol symbol, Task<RateQuote> load, CancellationToken cancellationToken)
-    {
-        if (VenueHoldLimit.Current is not { } left || load.IsCompleted)
-        {
-            return await load.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        try
-        {
-            // Real time, as the caller's lock is held in real time (the venue's clock, which Funding may run on, is not).
-            return await load.WaitAsync(left, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            LogRateHeldPastHoldLimit(logger, symbol.Value, left.TotalMilliseconds);
-            throw GrpcStatuses.ResourceExhausted(
-                $"The venue's read of {symbol}'s funding rate (held back by its rate limit, or slow) takes longer than this call may wait ({left.TotalSeconds:0.#} s); not waited for: retry in a moment",
-                TimeSpan.FromSeconds(1));
-        }
-    }
+    private Task<RateQuote> WaitForRateAsync(Symbol symbol, Task<RateQuote> load, CancellationToken cancellationToken) =>
+        HoldLimitedWait.WaitAsync(
+            load, $"The venue's read of {symbol}'s funding rate (held back by its rate limit, or slow)",
+            left => LogRateHeldPastHoldLimit(logger, symbol.Value, left.TotalMilliseconds), cancellationToken);
 
     private async Task<RateQuote> LoadRateAsync(Symbol symbol, CacheEntry<RateQuote> entry)
     {

@@ -60,23 +60,9 @@ public sealed class RiskInstruments(IInstrumentSource source)
     {
         try
         {
-            var pending = source.TryGetAsync(symbol, cancellationToken);
-            if (pending.IsCompleted || VenueHoldLimit.Current is not { } left)
-            {
-                return await pending.ConfigureAwait(false);
-            }
-
-            try
-            {
-                using var held = VenueHoldLimit.Hold(TimeProvider.System);
-                return await pending.AsTask().WaitAsync(left, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                throw GrpcStatuses.ResourceExhausted(
-                    $"The venue's instrument list is still being read and takes longer than this call may wait ({left.TotalSeconds:0.#} s); not waited for: retry in a moment",
-                    TimeSpan.FromSeconds(1));
-            }
+            return await HoldLimitedWait.WaitAsync(
+                source.TryGetAsync(symbol, cancellationToken), "The venue's instrument list is still being read and", null, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (BinanceRateLimitException ex)
         {
