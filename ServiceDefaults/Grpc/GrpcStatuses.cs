@@ -36,6 +36,13 @@ public static class GrpcStatuses
         return status.ToRpcException();
     }
 
+    /// <summary>
+    /// RESOURCE_EXHAUSTED for a venue read the venue client's rate limit held back (a back-off, or the client's share
+    /// used up): nothing was sent; the delay is the client's estimate. <paramref name="heldBack"/> says what was held.
+    /// </summary>
+    public static RpcException VenueRateLimited(string heldBack, TimeSpan retryAfter) =>
+        ResourceExhausted($"{heldBack} (nothing was sent); retry after {Math.Max(0, retryAfter.TotalSeconds):0.#} s", retryAfter);
+
     /// <summary>The delay a RESOURCE_EXHAUSTED status asks for (its <c>google.rpc.RetryInfo</c>), if it names one.</summary>
     public static TimeSpan? RetryDelay(RpcException ex)
     {

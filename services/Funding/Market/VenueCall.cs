@@ -50,9 +50,7 @@ public static class VenueCall
         {
             // Held back by the venue's rate limit (a back-off, or this client's share used up): nothing was sent, and a
             // retry before the delay is refused the same way.
-            var delay = ex.RetryAfter;
-            throw GrpcStatuses.ResourceExhausted(
-                $"The venue's rate limit holds this read back (nothing was sent); retry after {Math.Max(0, delay.TotalSeconds):0.#} s", delay);
+            throw GrpcStatuses.VenueRateLimited("The venue's rate limit holds this read back", ex.RetryAfter);
         }
         catch (BinanceException ex)
         {

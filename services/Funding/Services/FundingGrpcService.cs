@@ -51,9 +51,7 @@ public sealed class FundingGrpcService(FundingMarketData market, IBinanceClient 
             // Held back by the venue's rate limit (a back-off, or the client's share used up), as Funding's other reads
             // answer it: the delay before a retry (google.rpc.RetryInfo), not an UNAVAILABLE retried at once into the
             // same refusal. What was booked before stays booked.
-            throw GrpcStatuses.ResourceExhausted(
-                $"transfers: the venue's rate limit holds the transfers' read back (nothing was sent); retry after {Math.Max(0, limited.RetryAfter.TotalSeconds):0.#} s",
-                limited.RetryAfter);
+            throw GrpcStatuses.VenueRateLimited("transfers: the venue's rate limit holds the transfers' read back", limited.RetryAfter);
         }
         catch (TransferBookingException ex)
         {

@@ -66,8 +66,7 @@ public sealed class RiskInstruments(IInstrumentSource source)
         }
         catch (BinanceRateLimitException ex)
         {
-            throw GrpcStatuses.ResourceExhausted(
-                $"The venue's rate limit holds the instruments' read back (nothing was sent); retry after {Math.Max(0, ex.RetryAfter.TotalSeconds):0.#} s", ex.RetryAfter);
+            throw GrpcStatuses.VenueRateLimited("The venue's rate limit holds the instruments' read back", ex.RetryAfter);
         }
         catch (Exception ex) when (ex is BinanceException or HttpRequestException)
         {
