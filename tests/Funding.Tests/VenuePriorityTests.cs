@@ -123,6 +123,32 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// Funding reads its instrument catalog (the funding terms) as it starts, before any quote asks
+    /// (InstrumentCatalogWarmUp): an open's first quote does not make that read under its symbol's lock.
+    /// </summary>
+    [Fact]
+    public async Task Start_TheCatalogIsReadBeforeAnyQuote()
+    {
+        var reads = 0;
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit,
+            decorateVenue: venue => VenueProxy.Wrap(venue, (method, _, call) =>
+            {
+                if (method.Name == "GetFundingInfoAsync")
+                {
+                    Interlocked.Increment(ref reads);
+                }
+
+                return call();
+            }));
+
+        // Nothing has asked Funding anything yet.
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref reads)), n => n >= 1, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        await world.Funding.EstimateDailyCostAsync(new EstimateDailyCostRequest { Symbol = "ETHUSDT", Side = Common.V1.Side.Long, Quantity = "0.5" });
+
+        Assert.Equal(1, Volatile.Read(ref reads));
+    }
+
+    /// <summary>
     /// An open's quote on a Funding whose instrument catalog is still on its first read (the terms: interval, cap and
     /// floor): under the open's hold limit it is not waited for (RESOURCE_EXHAUSTED once the limit is out, not at the
     /// catalog's own timeout or the call's deadline), the shared read goes on, and the retry is answered once it lands.

@@ -20,6 +20,35 @@ namespace TradeEngine.Risk.Tests;
 [Collection(ServerCollection.Name)]
 public sealed class InstrumentWaitTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
+    /// <summary>
+    /// Risk reads its instrument catalog as it starts, before any check asks (InstrumentCatalogWarmUp): an open's first
+    /// check does not make that read under its symbol's lock, and under a spent hold limit it is judged once the read is in.
+    /// </summary>
+    [Fact]
+    public async Task Start_TheCatalogIsReadBeforeAnyCheck_AFirstCheckUnderASpentLimitIsJudged()
+    {
+        var reads = 0;
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit,
+            riskServices: s => VenueProxy.Install(s, venue => VenueProxy.Wrap(venue, (method, _, call) =>
+            {
+                if (method.Name == "GetExchangeInfoAsync")
+                {
+                    Interlocked.Increment(ref reads);
+                }
+
+                return call();
+            })));
+
+        // Nothing has asked Risk anything yet.
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref reads)), n => n >= 1, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        var spent = new Metadata { { VenueHoldLimit.HeaderName, "0" } };
+        var check = await Poll.UntilNotExhaustedAsync(async () => await world.Risk.CheckPreTradeAsync(
+            new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_000m) }, spent));
+
+        Assert.True(check.Allowed, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));
+        Assert.Equal(1, Volatile.Read(ref reads));
+    }
+
     [Fact]
     public async Task CheckPreTrade_UnderAHoldLimitTheCatalogsFirstReadOutlasts_ResourceExhaustedAtOnceAndJudgedOnTheRetry()
     {

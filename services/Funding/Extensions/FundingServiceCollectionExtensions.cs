@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using TradeEngine.Binance.DependencyInjection;
+using TradeEngine.Binance.Instruments;
 using TradeEngine.Funding.Accrual;
 using TradeEngine.Funding.Market;
 using TradeEngine.Funding.Options;
@@ -41,6 +42,8 @@ public static class FundingServiceCollectionExtensions
             .ValidateOnStart();
 
         services.AddBinanceClient(configuration);
+        // Read at start, so an open's first quote does not make that read under its symbol's lock.
+        services.AddHostedService<InstrumentCatalogWarmUp>();
         services.AddSingleton<FundingMarketData>();
 
         if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString(EventBusExtensions.ConnectionName)))

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using TradeEngine.Binance.DependencyInjection;
+using TradeEngine.Binance.Instruments;
 using TradeEngine.Execution.V1;
 using TradeEngine.Funding.V1;
 using TradeEngine.Ledger.V1;
@@ -35,6 +36,8 @@ public static class RiskServiceCollectionExtensions
 
         // Filters and brackets come from the venue (section Binance), through its cached instrument catalog.
         services.AddBinanceClient(configuration);
+        // Read at start, so an open's first check does not make that read under its symbol's lock.
+        services.AddHostedService<InstrumentCatalogWarmUp>();
         services.AddSingleton<RiskInstruments>();
         services.AddServiceGrpcClient<LedgerService.LedgerServiceClient>("ledger");
         services.AddServiceGrpcClient<FundingService.FundingServiceClient>("funding");
