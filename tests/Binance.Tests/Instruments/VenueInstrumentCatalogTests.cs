@@ -72,7 +72,13 @@ public class VenueInstrumentCatalogTests : PaperTest
     [Fact]
     public async Task GetAsync_AfterTtl_ServesTheCachedSnapshotAndRefreshesOnceInTheBackground()
     {
-        var catalog = Catalog();
+        // The background refresh's exchangeInfo read is held until the stale callers have been answered: on a loaded
+        // machine an unheld refresh could land between two of them, and a caller would then (rightly) see the new figure.
+        var refreshGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var exchangeInfoReads = 0;
+        var venue = TradeEngine.Testing.Venue.VenueProxy.Wrap(Paper.CreateClient(), (method, _, call) =>
+            method.Name == "GetExchangeInfoAsync" && Interlocked.Increment(ref exchangeInfoReads) > 1 ? HeldAsync(call) : call());
+        var catalog = new VenueInstrumentCatalog(venue, Options.Create(new BinanceOptions { InstrumentCatalogTtl = Ttl }), _time);
         var symbol = new Symbol("ETHUSDT");
         await catalog.GetAsync(symbol);
         await Paper.SetFundingInfoAsync("ETHUSDT", intervalHours: 4);
@@ -80,13 +86,22 @@ public class VenueInstrumentCatalogTests : PaperTest
         var withinTtl = await catalog.GetAsync(symbol);
         _time.Advance(Ttl);
         var stale = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => catalog.GetAsync(symbol).AsTask()));
+        refreshGate.SetResult();
         var fresh = await Poll.UntilAsync(
             async () => await catalog.GetAsync(symbol), i => i.Funding.IntervalHours == 4, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
 
         Assert.Equal(8, withinTtl.Funding.IntervalHours);
         Assert.All(stale, i => Assert.Equal(8, i.Funding.IntervalHours));
         Assert.Equal(4, fresh.Funding.IntervalHours);
+        Assert.Equal(2, Volatile.Read(ref exchangeInfoReads));
         Assert.Equal(2, await Paper.RequestCountAsync("GET /fapi/v1/exchangeInfo"));
+
+        async Task<TradeEngine.Binance.Models.ExchangeInfo> HeldAsync(Func<object?> call)
+        {
+            // At most 10 s: a catalog that made its stale callers wait for the refresh fails the test, not hangs it.
+            await Task.WhenAny(refreshGate.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+            return await (Task<TradeEngine.Binance.Models.ExchangeInfo>)call()!;
+        }
     }
 
     [Fact]
