@@ -1,14 +1,44 @@
 using Grpc.Core;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
 using TradeEngine.Execution.Logging;
+using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.V1;
 using TradeEngine.Execution.Venue;
 using TradeEngine.ServiceDefaults.Grpc;
 
 namespace TradeEngine.Execution.Positions;
 
-// OpenPositionHandler's resume of an open whose order is at the venue: the settings' check and the account read again.
+// OpenPositionHandler's resume of an open whose order is at the venue: the resume, the settings' check and the account read again.
 public sealed partial class OpenPositionHandler
 {
+    /// <summary>
+    /// An open whose order is already at the venue under the caller's id (an earlier attempt got that far, perhaps before a
+    /// crash): checked to be the same request, waited for, protected and recorded, never sent again.
+    /// </summary>
+    private async Task<OpenPositionResponse> ResumeAsync(
+        OpenCommand command, OrderInfo existing, Task<VenueAccount> accountTask, Task<FundingQuote> fundingTask, CancellationToken ct)
+    {
+        // The order is the venue's: resuming it (the settings' check, then what protects its position: the protective
+        // orders, the close at once when the stop-loss fails) takes risk off and is urgent at the venue's limits, and
+        // an account read refused for the hold limit is made again without it.
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        using var unbounded = VenueHoldLimit.Enter(null);
+        var resumedAccount = await ReadAgainIfRefusedAsync(accountTask, ct).ConfigureAwait(false);
+        ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
+        await RequireSameSettingsAsync(command, resumedAccount, ct).ConfigureAwait(false);
+        Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
+        existing = await VenueOrders.EndedAsync(venue, existing, CancellationToken.None).ConfigureAwait(false);
+        // Whether a position stands (and needs the protective orders) is read now the order has ended: the account read
+        // beside the look-up could predate a fill the venue made late, and a filled open would go unprotected.
+        var positionOpen = existing.ExecutedQty > 0m && await fills.OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false) is not null;
+        var quoted = await FundingQuote.OrNoneAsync(fundingTask).ConfigureAwait(false);
+        var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true, positionOpen: positionOpen)
+            .ConfigureAwait(false);
+        resumed.Replayed = true;
+        return resumed;
+    }
+
     /// <summary>
     /// A resumed open (its order found at the venue under the caller's id) must be the request that placed it, in what
     /// the venue keeps of it beyond the order: the symbol's leverage and margin type (set just before the order) and the

@@ -95,38 +95,14 @@ public sealed partial class OpenPositionHandler(
         var existing = await existingTask.ConfigureAwait(false);
         if (existing is not null)
         {
-            // The order is the venue's: resuming it (the settings' check, then what protects its position: the protective
-            // orders, the close at once when the stop-loss fails) takes risk off and is urgent at the venue's limits, and
-            // an account read refused for the hold limit is made again without it.
-            using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
-            using var unbounded = VenueHoldLimit.Enter(null);
-            var resumedAccount = await ReadAgainIfRefusedAsync(accountTask, ct).ConfigureAwait(false);
-            ExecutionWire.RequireSameOrder(existing, command.ClientOrderId, ExecutionWire.OpeningOrder(command.Side), reduceOnly: false, command.Quantity);
-            await RequireSameSettingsAsync(command, resumedAccount, ct).ConfigureAwait(false);
-            Log.Resuming(logger, command.Symbol, command.ClientOrderId, existing.Status.ToString());
-            existing = await VenueOrders.EndedAsync(venue, existing, CancellationToken.None).ConfigureAwait(false);
-            // Whether a position stands (and needs the protective orders) is read now the order has ended: the account read
-            // beside the look-up could predate a fill the venue made late, and a filled open would go unprotected.
-            var positionOpen = existing.ExecutedQty > 0m && await fills.OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false) is not null;
-            var quoted = await FundingQuote.OrNoneAsync(fundingTask).ConfigureAwait(false);
-            var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true, positionOpen: positionOpen)
-                .ConfigureAwait(false);
-            resumed.Replayed = true;
-            return resumed;
+            return await ResumeAsync(command, existing, accountTask, fundingTask, ct).ConfigureAwait(false);
         }
 
         var account = await accountTask.ConfigureAwait(false);
 
         await LedgerBook.RequireUnspentAsync(spentTask, command.ClientOrderId, command.Symbol).ConfigureAwait(false);
 
-        // A contract the venue is settling, delivering or has closed refuses the order (-4140), and only after the margin
-        // type and leverage changes: refused here. The catalog is refreshed in the background, so a status that changed
-        // since is still refused by the venue, as FAILED_PRECONDITION too.
-        if (!command.Instrument.IsTrading)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"symbol: {command.Symbol} is not open for trading at the venue (status {command.Instrument.Status}); nothing was sent"));
-        }
+        RequireTrading(command);
 
         // The price is the symbol's mark from positionRisk (v2 lists every symbol, flat ones too): the price the venue
         // judges margin and triggers the stop-loss on, so no separate ticker read is needed.
@@ -134,31 +110,7 @@ public sealed partial class OpenPositionHandler(
             ? symbolRisk.MarkPrice
             : (await venue.GetTickerPriceAsync(command.Symbol, ct).ConfigureAwait(false)).Price;
         command.CheckProtectiveSides(price);
-        var position = account.FindOpen(command.Symbol);
-        if (position is not null && Math.Sign(position.PositionAmt) != (command.Side == Domain.Side.Long ? 1 : -1))
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"opposite_position: {command.Symbol} has an open {(position.PositionAmt > 0 ? "long" : "short")} position; close it before opening a {command.Side.ToString().ToLowerInvariant()}"));
-        }
-
-        // An add keeps the position's settings: Binance applies a symbol's leverage to its whole position, so an add at
-        // another leverage re-levered what was already open (its liquidation price moved) while the Ledger kept the old
-        // figure, and a margin type cannot change under a position at all (-4048, refused only after Risk). Change the
-        // leverage first (SetLeverage), then add.
-        if (position is not null && account.Find(command.Symbol) is { } settingsHeld)
-        {
-            if (settingsHeld.MarginType != command.MarginType)
-            {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                    $"margin_type: {command.Symbol}'s open position is {settingsHeld.MarginType.ToString().ToLowerInvariant()} margin; an add keeps its margin type"));
-            }
-
-            if (settingsHeld.Leverage != command.Leverage)
-            {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                    $"leverage: {command.Symbol}'s open position is at {settingsHeld.Leverage}x; an add keeps its leverage (change it with SetLeverage first, which applies to the whole position)"));
-            }
-        }
+        var position = RequireCompatiblePosition(command, account);
 
         // Risk judges while Funding's quote is still coming; both are in before anything is sent.
         using var checkCall = risk.CheckPreTradeAsync(new CheckPreTradeRequest
@@ -187,29 +139,10 @@ public sealed partial class OpenPositionHandler(
         if (!check.Allowed)
         {
             Log.Denied(logger, command.Symbol, command.ClientOrderId, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));
-            var denied = new OpenPositionResponse
-            {
-                Symbol = command.Symbol,
-                Side = ExecutionWire.Side(command.Side),
-                Quantity = Wire.Format(command.Quantity),
-                FundingRate = quote.Rate,
-                EstimatedDailyFunding = quote.DailyCost,
-                Warnings = { quote.Warnings },
-                Denials = { check.Reasons },
-            };
-            return denied;
+            return Denied(command, quote, check);
         }
 
-        var settings = account.Find(command.Symbol);
-        if (settings is null || settings.MarginType != command.MarginType)
-        {
-            await venue.ChangeMarginTypeAsync(command.Symbol, command.MarginType, ct).ConfigureAwait(false);
-        }
-
-        if (settings is null || settings.Leverage != command.Leverage)
-        {
-            await venue.ChangeLeverageAsync(command.Symbol, command.Leverage, ct).ConfigureAwait(false);
-        }
+        await ApplySettingsAsync(command, account.Find(command.Symbol), ct).ConfigureAwait(false);
 
         var placement = await venue.PlaceOrderAsync(
             new NewOrder(command.Symbol, ExecutionWire.OpeningOrder(command.Side), OrderType.Market, command.Quantity), command.ClientOrderId, ct)
@@ -220,5 +153,19 @@ public sealed partial class OpenPositionHandler(
         using var waitsAsLongAsItMust = VenueHoldLimit.Enter(null);
         var order = await VenueOrders.EndedAsync(venue, placement.Order, CancellationToken.None).ConfigureAwait(false);
         return await fills.CompleteOpenAsync(command, order, quote, resumed: false, before: position).ConfigureAwait(false);
+    }
+
+    /// <summary>The margin type and leverage the open asks, set at the venue where the symbol's differ (or are not listed).</summary>
+    private async Task ApplySettingsAsync(OpenCommand command, PositionRisk? settings, CancellationToken ct)
+    {
+        if (settings is null || settings.MarginType != command.MarginType)
+        {
+            await venue.ChangeMarginTypeAsync(command.Symbol, command.MarginType, ct).ConfigureAwait(false);
+        }
+
+        if (settings is null || settings.Leverage != command.Leverage)
+        {
+            await venue.ChangeLeverageAsync(command.Symbol, command.Leverage, ct).ConfigureAwait(false);
+        }
     }
 }
