@@ -181,6 +181,39 @@ public sealed class RateLimitPriorityTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// The twin of the test above at the clock sync: a leverage change is applied and its answer lost (a 503 after the venue
+    /// executed it); its retry is refused on timing alone (-1021), so the client re-syncs its clock first, and the venue's
+    /// rate limit refuses that sync (429, two minutes). The caller must hear that the change's outcome is unknown (it was
+    /// applied), not the sync's "rate limited", which a caller reads as nothing done.
+    /// </summary>
+    [Fact]
+    public async Task ChangeLeverage_OutcomeUnknownThenTheRetrysClockSyncRefused_UnavailableWithTheOutcomeUnknown_NotARateLimit()
+    {
+        var client = _paper.CreateClient();
+        await client.GetExchangeInfoAsync();
+        // The clock sync and the symbol's brackets (a leverage change reads them first).
+        await client.ChangeLeverageAsync("BTCUSDT", 5);
+        var syncs = await _paper.RequestCountAsync("GET /fapi/v1/time");
+
+        await _paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, "/fapi/v1/leverage");
+        await _paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/leverage");
+        await _paper.InjectFaultAsync(FaultKind.RateLimit, "/fapi/v1/time", retryAfterSeconds: 120);
+        var refused = await Assert.ThrowsAsync<BinanceUnavailableException>(
+            () => client.ChangeLeverageAsync("BTCUSDT", 7).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Contains("the first attempt's outcome is unknown and its retry was refused", refused.Message, StringComparison.Ordinal);
+        Assert.IsType<BinanceRateLimitException>(refused.InnerException);
+        // The change and its retry reached the venue (the retry refused there for its timestamp), then the sync was tried once.
+        Assert.Equal(3, await _paper.RequestCountAsync("POST /fapi/v1/leverage"));
+        Assert.Equal(syncs + 1, await _paper.RequestCountAsync("GET /fapi/v1/time"));
+        await _paper.ClearFaultsAsync();
+        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
+        {
+            Assert.Equal(7, Assert.Single(await _paper.CreateClient().GetPositionsAsync("BTCUSDT")).Leverage);
+        }
+    }
+
+    /// <summary>
     /// Reads (weight 1 each) until one is held back for more than 6 seconds (a held read waits for the minute's end, some
     /// 40 s away; a loaded machine's slowest read is far below 6 s); returns how many went.
     /// </summary>
