@@ -21,7 +21,13 @@ public sealed class KillSwitchTests(PostgresServer postgres, RabbitMqServer rabb
         var slow = ledger.Client.SetKillSwitchAsync(Set(active: true)).ResponseAsync;
         await clock.Holding.WaitAsync(TimeSpan.FromSeconds(10));
         var fast = ledger.Client.SetKillSwitchAsync(Set(active: false), LedgerHost.OperatorHeaders).ResponseAsync;
-        await Task.Delay(500);
+        // Released only once the second call waits on the state row's lock (the slow call holds it while it reads the
+        // clock) or has committed (the slow call read the clock before locking: the fault this test looks for). A fixed
+        // pause let the test pass without the overtaking it is about when the second call was slower to arrive.
+        await TradeEngine.Testing.Poll.UntilAsync(
+            async () => fast.IsCompleted || await ledger.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,
+            overtaking => overtaking, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10));
         clock.Release();
         await Task.WhenAll(slow, fast);
 
