@@ -369,8 +369,10 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
             """);
 
         // 0.1 BTC down 5,100: a loss of 510 (limit 500), with the margin still healthy.
+        // The loss is held until a tick has seen it (Risk then enforces the latch it owes, on in its memory): polled, not
+        // a fixed 2.5 s, which a loaded machine's slower ticks could outlast.
         await paper.SetPriceAsync("BTCUSDT", entry - 5_100m);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await Poll.UntilAsync(() => world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(30));
         await paper.SetPriceAsync("BTCUSDT", entry);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         // Not in the Ledger yet; Risk enforces it meanwhile (the latch is owed, on in Risk's memory).

@@ -4,6 +4,7 @@ using TradeEngine.Binance.Models;
 using TradeEngine.Binance.Tests.Infrastructure;
 using TradeEngine.Domain;
 using TradeEngine.PaperExchange.Control;
+using TradeEngine.Testing;
 
 namespace TradeEngine.Binance.Tests.Client;
 
@@ -181,14 +182,10 @@ public class UnknownOutcomeTests : PaperTest
     [Fact]
     public async Task PlaceOrderAsync_CallerCancelsWhileTheOrderIsInFlight_ThrowsUnknownOutcomeNotCancellation()
     {
-        await Client.GetExchangeInfoAsync();
-        await Client.GetAccountAsync();
-        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var e = await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, "cancelled", cts.Token));
+        var e = await LeaveInDoubtAsync("cancelled");
+
         Assert.Equal("cancelled", e.ClientOrderId);
-        await Task.Delay(TimeSpan.FromMilliseconds(900));
-        Assert.Single(await Paper.OrdersAsync("cancelled"));
+        await Poll.UntilAsync(() => Paper.OrdersAsync("cancelled"), orders => orders.Count == 1, TimeSpan.FromSeconds(10));
     }
 
     /// <summary>
@@ -228,14 +225,22 @@ public class UnknownOutcomeTests : PaperTest
         Assert.Equal(0.010m, (await Client.GetPositionsAsync("BTCUSDT")).Single().PositionAmt);
     }
 
-    /// <summary>A buy under <paramref name="key"/> whose caller gives up (300 ms) while the venue holds it; it executes at 800 ms.</summary>
-    private async Task LeaveInDoubtAsync(string key)
+    /// <summary>
+    /// A buy under <paramref name="key"/> whose caller gives up once the venue has it (it executes 2 s after it arrived,
+    /// within the 5 s recvWindow). The caller cancels when the simulator has counted the request, not after a fixed
+    /// 300 ms, which a loaded machine could spend before the request arrived (then nothing is in doubt).
+    /// </summary>
+    private async Task<BinanceUnknownOrderOutcomeException> LeaveInDoubtAsync(string key)
     {
         await Client.GetExchangeInfoAsync();
         await Client.GetAccountAsync();
-        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 800);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => Client.PlaceOrderAsync(Buy, key, cts.Token));
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, OrderPath, latencyMs: 2_000);
+        var sent = await Paper.RequestCountAsync("POST " + OrderPath);
+        using var cts = new CancellationTokenSource();
+        var call = Client.PlaceOrderAsync(Buy, key, cts.Token);
+        await Poll.UntilAsync(() => Paper.RequestCountAsync("POST " + OrderPath), n => n > sent, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10));
+        await cts.CancelAsync();
+        return await Assert.ThrowsAsync<BinanceUnknownOrderOutcomeException>(() => call);
     }
 
     [Fact]

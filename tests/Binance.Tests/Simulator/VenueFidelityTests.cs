@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using TradeEngine.Binance.Tests.Infrastructure;
 using TradeEngine.PaperExchange.Control;
+using TradeEngine.Testing;
 
 namespace TradeEngine.Binance.Tests.Simulator;
 
@@ -107,21 +108,24 @@ public class VenueFidelityTests : PaperTest
     [Fact]
     public async Task ExecuteLateFault_ClientGoneBeforeExecution_OrderStillExecutes()
     {
-        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, "/fapi/v1/order", latencyMs: 600);
-        using var impatient = new HttpClient { BaseAddress = Paper.Address, Timeout = TimeSpan.FromMilliseconds(200) };
+        // Held 3 s, the client gone after 1 s: seconds, not milliseconds, of margin on a loaded machine.
+        await Paper.InjectFaultAsync(FaultKind.ExecuteLate, "/fapi/v1/order", latencyMs: 3_000);
+        using var impatient = new HttpClient { BaseAddress = Paper.Address, Timeout = TimeSpan.FromSeconds(1) };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SignedHttp.SendAsync(impatient, HttpMethod.Post, "fapi/v1/order", Market + "late-raw"));
         Assert.Empty(await Paper.OrdersAsync("late-raw"));
-        await Task.Delay(TimeSpan.FromMilliseconds(900));
-        Assert.Single(await Paper.OrdersAsync("late-raw"));
+        await Poll.UntilAsync(() => Paper.OrdersAsync("late-raw"), orders => orders.Count == 1, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
     public async Task LatencyFault_ClientGoneBeforeExecution_NothingExecutes()
     {
-        await Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", latencyMs: 600);
-        using var impatient = new HttpClient { BaseAddress = Paper.Address, Timeout = TimeSpan.FromMilliseconds(200) };
+        await Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", latencyMs: 3_000);
+        using var impatient = new HttpClient { BaseAddress = Paper.Address, Timeout = TimeSpan.FromSeconds(1) };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SignedHttp.SendAsync(impatient, HttpMethod.Post, "fapi/v1/order", Market + "lost-raw"));
-        await Task.Delay(TimeSpan.FromMilliseconds(900));
+        // The request reached the venue (else "nothing executes" would hold without testing anything), and past its
+        // 3 s hold nothing executed.
+        await Poll.UntilAsync(() => Paper.RequestCountAsync("POST /fapi/v1/order"), n => n == 1, TimeSpan.FromSeconds(10));
+        await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Empty(await Paper.OrdersAsync("lost-raw"));
     }
 
