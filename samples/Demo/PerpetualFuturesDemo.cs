@@ -103,7 +103,7 @@ public sealed class PerpetualFuturesDemo(
     /// Execution answers UNAVAILABLE until its first reconciliation, and RESOURCE_EXHAUSTED (with the delay) while the
     /// venue's rate limit holds its requests back: wait and ask again with the same client order id, for up to a minute.
     /// </summary>
-    private static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    internal static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
         while (true)

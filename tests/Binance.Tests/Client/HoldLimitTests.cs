@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using TradeEngine.Binance.Errors;
+using TradeEngine.Binance.Models;
 using TradeEngine.Binance.Tests.Infrastructure;
 using TradeEngine.Domain;
 using TradeEngine.PaperExchange.Control;
+using TradeEngine.Testing;
 
 namespace TradeEngine.Binance.Tests.Client;
 
@@ -126,5 +128,50 @@ public class HoldLimitTests : PaperTest
         // Unlimited, the same client syncs once the back-off is over and reads.
         Assert.NotNull(await client.GetPositionsAsync("BTCUSDT").WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(4), $"the back-off was not waited out ({watch.Elapsed})");
+    }
+
+    /// <summary>
+    /// A leverage change under a 2 s hold limit is applied, but its answer is lost (a 503 after the venue executed it);
+    /// its retry is held 3 s at the venue and then refused on timing alone (-1021), so the client must re-sync its clock
+    /// before sending again. While the retry is held, a read of the same client meets a 429 asking for 10 s: the client
+    /// backs off, and the sync (which would wait that out) would be held far past the change's 2 s, so it is refused
+    /// without being sent. The caller must hear that the change's outcome is unknown (it was applied), not the sync's
+    /// "not sent", which a caller reads as nothing done.
+    /// </summary>
+    [Fact]
+    public async Task ChangeLeverage_OutcomeUnknownThenTheResyncRefusedByTheHoldLimit_UnavailableWithTheOutcomeUnknown_NotARateLimit()
+    {
+        // The clock sync and the symbol's brackets (a leverage change reads them first).
+        await Client.ChangeLeverageAsync("BTCUSDT", 5);
+        var (syncs, changes) = (await Paper.RequestCountAsync("GET /fapi/v1/time"), await Paper.RequestCountAsync("POST /fapi/v1/leverage"));
+        await Paper.InjectFaultAsync(FaultKind.UnknownAfterExecute, "/fapi/v1/leverage");
+        await Paper.InjectFaultAsync(FaultKind.Timestamp, "/fapi/v1/leverage", latencyMs: 3_000);
+        await Paper.InjectFaultAsync(FaultKind.RateLimit, PricePath, retryAfterSeconds: 10);
+
+        Task<LeverageSetting> change;
+        using (VenueHoldLimit.Enter(TimeSpan.FromSeconds(2)))
+        {
+            change = Client.ChangeLeverageAsync("BTCUSDT", 7);
+        }
+
+        // The retry is at the venue (held there): the read's 429 backs the client off before the retry's -1021 comes back.
+        await Poll.UntilAsync(() => Paper.RequestCountAsync("POST /fapi/v1/leverage"), n => n == changes + 2, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10));
+        using (VenueHoldLimit.Enter(TimeSpan.Zero))
+        {
+            await Assert.ThrowsAsync<BinanceRateLimitException>(() => Client.GetTickerPriceAsync("BTCUSDT"));
+        }
+
+        Assert.False(change.IsCompleted, "the retry was answered before the back-off began");
+        var refused = await Assert.ThrowsAsync<BinanceUnavailableException>(() => change.WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Contains("the first attempt's outcome is unknown and its retry was refused", refused.Message, StringComparison.Ordinal);
+        var sync = Assert.IsType<BinanceRateLimitException>(refused.InnerException);
+        Assert.Contains("not sent: the clock sync (GET fapi/v1/time) it needs first would be held for", sync.Message, StringComparison.Ordinal);
+        Assert.Contains("longer than this request may wait (2 s)", sync.Message, StringComparison.Ordinal);
+        // The change and its retry reached the venue; the sync did not.
+        Assert.Equal(changes + 2, await Paper.RequestCountAsync("POST /fapi/v1/leverage"));
+        Assert.Equal(syncs, await Paper.RequestCountAsync("GET /fapi/v1/time"));
+        // The first copy applied the leverage the caller was told may have been applied (read by a client not backed off).
+        Assert.Equal(7, Assert.Single(await Paper.CreateClient().GetPositionsAsync("BTCUSDT")).Leverage);
     }
 }
