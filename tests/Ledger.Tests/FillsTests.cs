@@ -120,6 +120,78 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
         await AssertNothingWrittenAsync();
     }
 
+    /// <summary>
+    /// A fill whose commission the venue charged in BNB (the account's BNB fee discount) keeps its BNB amount and asset
+    /// on its trade; the position's fee is the USDT its other fills paid. Before, every fill's fee was taken for USDT.
+    /// </summary>
+    [Fact]
+    public async Task OpenThenClose_FillsPaidInBnb_TradesKeepTheBnbFeeAndThePositionsFeesAreTheUsdtOnes()
+    {
+        var request = WithFills(Open(quantity: "1", price: "100"), ("b1", "0.6", "100", "0.00009"), ("u1", "0.4", "100", "0.02"));
+        request.Fills[0].FeeAsset = "BNB";
+        request.Fee = "0.02";
+
+        var opened = await Client.OpenPositionAsync(request);
+        var close = new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "110", Fee = "0", ClosedAt = At(T0.AddMinutes(1)),
+            Fills = { Fill("c1", "1", "110", "0.000165") },
+        };
+        close.Fills[0].FeeAsset = "BNB";
+        var closed = await Client.ClosePositionAsync(close);
+
+        Assert.Equal(("0.02", "10"), (closed.Fees, closed.RealizedPnl));
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'b1' AND fee = 0.00009 AND fee_asset = 'BNB'"));
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'u1' AND fee = 0.02 AND fee_asset = 'USDT'"));
+        Assert.Equal(1, await _ledger.CountAsync("trades WHERE exchange_trade_id = 'c1' AND fee = 0.000165 AND fee_asset = 'BNB'"));
+        var found = await Client.GetOrderTradesAsync(new GetOrderTradesRequest { Venue = "binance", Symbol = "BTCUSDT", ClientOrderId = "order-1" });
+        Assert.Equal([("b1", "0.00009", "BNB"), ("u1", "0.02", "USDT")], found.Trades.Select(t => (t.ExchangeTradeId, t.Fee, t.FeeAsset)));
+        // The day's fees are the positions' (USDT), not the BNB amounts.
+        var day = await Client.GetDailyPnlAsync(new GetDailyPnlRequest { Day = At(T0) });
+        Assert.Equal("0.02", day.Fees);
+        // A trade recorded on its own keeps its asset too.
+        var alone = Trade("bnb-order");
+        alone.FeeAsset = "BNB";
+        await Client.RecordTradeAsync(alone);
+        Assert.Equal("BNB", Assert.Single((await Client.GetOrderTradesAsync(
+            new GetOrderTradesRequest { Venue = "binance", Symbol = "BTCUSDT", ClientOrderId = "bnb-order" })).Trades).FeeAsset);
+    }
+
+    [Theory]
+    [InlineData("BNB", "0.05")] // a BNB fill's fee counted as if USDT
+    [InlineData("", "0")] // a USDT fill's fee left out
+    public async Task OpenPosition_FeeAssetsAndFeeDisagree_InvalidArgumentNothingWritten(string asset, string fee)
+    {
+        var request = WithFills(Open(quantity: "1"), ("t1", "1", "100", "0.05"));
+        request.Fills[0].FeeAsset = asset;
+        request.Fee = fee;
+
+        await RpcAssert.InvalidArgument("fills", () => Client.OpenPositionAsync(request).ResponseAsync);
+
+        await AssertNothingWrittenAsync();
+    }
+
+    [Theory]
+    [InlineData("bnb")]
+    [InlineData("BNB ")]
+    [InlineData("B")]
+    [InlineData("BNB-1")]
+    [InlineData("ABCDEFGHIJKLMNOPQ")]
+    public async Task OpenPosition_MalformedFeeAsset_InvalidArgumentNamingItNothingWritten(string asset)
+    {
+        var request = WithFills(Open(quantity: "1"), ("t1", "1", "100", "0.05"));
+        request.Fills[0].FeeAsset = asset;
+        request.Fee = "0";
+
+        await RpcAssert.InvalidArgument("fills[0].fee_asset", () => Client.OpenPositionAsync(request).ResponseAsync);
+
+        await AssertNothingWrittenAsync();
+        var trade = Trade();
+        trade.FeeAsset = asset;
+        await RpcAssert.InvalidArgument("fee_asset", () => Client.RecordTradeAsync(trade).ResponseAsync);
+        Assert.Equal(0, await _ledger.CountAsync("trades"));
+    }
+
     [Theory]
     [InlineData("fills[1].exchange_trade_id", "t1", "100", "0.5")]
     [InlineData("fills[1].price", "t2", "-1", "0.5")]

@@ -1,6 +1,9 @@
 namespace TradeEngine.Contracts.Events;
 
-/// <summary>A fill was recorded in the Ledger. Published from the Ledger's outbox; amounts in USDT.</summary>
+/// <summary>
+/// A fill was recorded in the Ledger. Published from the Ledger's outbox; amounts in USDT but <see cref="Fee"/>, which
+/// is in <see cref="FeeAsset"/> (USDT unless the venue charged the commission in another asset, such as BNB).
+/// </summary>
 public sealed record TradeRecorded(
     Guid EventId,
     DateTimeOffset OccurredAt,
@@ -15,4 +18,5 @@ public sealed record TradeRecorded(
     decimal Fee,
     decimal RealizedPnl,
     DateTimeOffset ExecutedAt,
-    Guid? PositionId);
+    Guid? PositionId,
+    string FeeAsset = "USDT");

@@ -36,17 +36,19 @@ public sealed partial class LedgerBook
         return Wire.RoundMoney(exact);
     }
 
-    /// <summary>One trade row per order: the order's average price, filled quantity and summed commission.</summary>
+    /// <summary>One trade row per order: the order's average price, filled quantity and summed commission (<see cref="OrderFills.OrderTradeFee"/>).</summary>
     public Task<RecordTradeResponse?> RecordTradeAsync(
-        OrderInfo order, decimal fee, decimal realizedPnl, string? positionId, string? strategy, CancellationToken cancellationToken)
+        OrderInfo order, OrderFills fills, decimal realizedPnl, string? positionId, string? strategy, CancellationToken cancellationToken)
     {
-        var request = TradeRequest(order, fee, realizedPnl, positionId, strategy);
+        var request = TradeRequest(order, fills, realizedPnl, positionId, strategy);
         return writes.WriteAsync("trade " + order.ClientOrderId,
             async ct => await ledger.RecordTradeAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
     }
 
-    private RecordTradeRequest TradeRequest(OrderInfo order, decimal fee, decimal realizedPnl, string? positionId, string? strategy) =>
-        new()
+    private RecordTradeRequest TradeRequest(OrderInfo order, OrderFills fills, decimal realizedPnl, string? positionId, string? strategy)
+    {
+        var (fee, feeAsset) = fills.OrderTradeFee();
+        return new()
         {
             ClientOrderId = order.ClientOrderId,
             Venue = Venue,
@@ -61,5 +63,7 @@ public sealed partial class LedgerBook
             ExecutedAt = Wire.Timestamp(order.UpdateTime),
             PositionId = positionId ?? string.Empty,
             Strategy = strategy ?? string.Empty,
+            FeeAsset = feeAsset,
         };
+    }
 }

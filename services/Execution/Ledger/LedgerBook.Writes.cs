@@ -49,7 +49,7 @@ public sealed partial class LedgerBook
         request.Account = Account;
         request.Venue = Venue;
         return WithTradesAsync("open " + request.IdempotencyKey, request, LedgerFills(order, fills), r => r.Fills,
-            (r, o) => ledger.OpenPositionAsync(r, o), record => TradeRequest(order, fills.Fee, 0m, record.PositionId, strategy), cancellationToken);
+            (r, o) => ledger.OpenPositionAsync(r, o), record => TradeRequest(order, fills, 0m, record.PositionId, strategy), cancellationToken);
     }
 
     /// <summary>Reduces the position record and records the reducing order's trades (see <see cref="WithTradesAsync{TRequest}"/>).</summary>
@@ -58,7 +58,7 @@ public sealed partial class LedgerBook
     {
         ArgumentNullException.ThrowIfNull(request);
         return WithTradesAsync("reduce " + request.IdempotencyKey, request, LedgerFills(order, fills), r => r.Fills,
-            (r, o) => ledger.ReducePositionAsync(r, o), record => TradeRequest(order, fills.Fee, realizedPnl, record.PositionId, strategy),
+            (r, o) => ledger.ReducePositionAsync(r, o), record => TradeRequest(order, fills, realizedPnl, record.PositionId, strategy),
             cancellationToken);
     }
 
@@ -97,7 +97,7 @@ public sealed partial class LedgerBook
         ArgumentNullException.ThrowIfNull(order);
         var ledgerFills = order.ExecutedQty == recordedQuantity ? LedgerFills(order, fills) : [];
         return WithTradesAsync("close " + request.IdempotencyKey, request, ledgerFills, r => r.Fills,
-            (r, o) => ledger.ClosePositionAsync(r, o), record => TradeRequest(order, fills.Fee, realizedPnl, record.PositionId, strategy),
+            (r, o) => ledger.ClosePositionAsync(r, o), record => TradeRequest(order, fills, realizedPnl, record.PositionId, strategy),
             cancellationToken);
     }
 
@@ -156,15 +156,6 @@ public sealed partial class LedgerBook
             return [];
         }
 
-        return fills.Trades.Select(t => new Fill
-        {
-            ClientOrderId = fills.ClientOrderIds?.GetValueOrDefault(t.OrderId) ?? order.ClientOrderId,
-            ExchangeTradeId = t.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ExchangeOrderId = t.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Price = Wire.Format(t.Price),
-            Quantity = Wire.Format(t.Qty),
-            Fee = Wire.Format(t.Commission),
-            ExecutedAt = Wire.Timestamp(t.Time),
-        }).ToList();
+        return fills.Trades.Select(t => OrderFills.LedgerFill(t, fills.ClientOrderIds?.GetValueOrDefault(t.OrderId) ?? order.ClientOrderId)).ToList();
     }
 }

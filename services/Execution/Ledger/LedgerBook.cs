@@ -123,7 +123,7 @@ public sealed partial class LedgerBook(
         writes.Defer(description, async ct => await work(await OpenRecordAsync(symbol, ct).ConfigureAwait(false), ct).ConfigureAwait(false));
     }
 
-    /// <summary>An order's fills at the venue and their summed commission (USDT, positive when paid).</summary>
+    /// <summary>An order's fills at the venue and their commission in USDT (<see cref="OrderFills.Of"/>; positive when paid).</summary>
     /// <remarks>
     /// Asked by order id (userTrades' orderId): exactly this order's fills whatever else traded meanwhile, so a resumed
     /// write builds the same request as the first attempt did.
@@ -140,7 +140,7 @@ public sealed partial class LedgerBook(
             return new OrderFills(0m, fills);
         }
 
-        return new OrderFills(fills.Sum(t => t.Commission), fills);
+        return OrderFills.Of(fills);
     }
 
     /// <summary>Logs a risk event; a failure is logged, never thrown (the event describes what already happened).</summary>

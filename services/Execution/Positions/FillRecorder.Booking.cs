@@ -57,7 +57,7 @@ public sealed partial class FillRecorder
             // Adopted with the venue's fills: this order's are among them. Adopted without: record the order as a trade.
             if (!string.Equals(existing.Strategy, Reconciliation.Reconciler.AdoptedWithFillsStrategy, StringComparison.Ordinal))
             {
-                await ledger.RecordTradeAsync(order, fee, 0m, existing.PositionId, command.Strategy, ct).ConfigureAwait(false);
+                await ledger.RecordTradeAsync(order, fills, 0m, existing.PositionId, command.Strategy, ct).ConfigureAwait(false);
             }
 
             return existing;
@@ -126,7 +126,7 @@ public sealed partial class FillRecorder
         }
 
         var orderFills = fills ?? await FillsOrNoneAsync(order, ct).ConfigureAwait(false);
-        await ledger.RecordTradeAsync(order, orderFills.Fee, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
+        await ledger.RecordTradeAsync(order, orderFills, realizedPnl, record.PositionId, strategy, ct).ConfigureAwait(false);
         Log.AlreadyBooked(logger, order.Symbol, order.ClientOrderId);
         return true;
     }

@@ -58,7 +58,7 @@ public sealed class SizeRepair(
             var withFills = request.Clone();
             withFills.IdempotencyKey = "adopt-fills:" + request.IdempotencyKey["adopt:".Length..];
             withFills.Fills.Add(fills);
-            withFills.Fee = Wire.Format(fills.Sum(f => Wire.Decimal(f.Fee, "fee")));
+            withFills.Fee = Wire.Format(OrderFills.UsdtFee(fills));
             withFills.Strategy = Reconciler.AdoptedWithFillsStrategy;
             LedgerV1.PositionRecord? adopted = null;
             var refused = false;
@@ -118,7 +118,7 @@ public sealed class SizeRepair(
         if (await history.LatestVenueFillsAsync(symbol, side, Math.Abs(difference), record.OpenedAt?.ToDateTimeOffset(), ct).ConfigureAwait(false) is { } fills)
         {
             var price = VenueFillHistory.VolumeWeighted(fills.Select(f => (Wire.Decimal(f.Price, "price"), Wire.Decimal(f.Quantity, "quantity"))));
-            var fee = fills.Sum(f => Wire.Decimal(f.Fee, "fee"));
+            var fee = OrderFills.UsdtFee(fills);
             try
             {
                 // A key of its own, as the adoption's: the booking at the mark below is then never a reused key.

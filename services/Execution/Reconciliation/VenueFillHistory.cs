@@ -58,7 +58,7 @@ public sealed class VenueFillHistory(IBinanceClient venue, LedgerBook ledger)
         }
 
         var liquidation = clientOrderIds.Values.FirstOrDefault(id => id.StartsWith(Reconciler.LiquidationOrderPrefix, StringComparison.Ordinal));
-        return (order, new OrderFills(picked.Sum(t => t.Commission), picked, clientOrderIds), liquidation);
+        return (order, OrderFills.Of(picked, clientOrderIds), liquidation);
     }
 
     /// <summary>
@@ -100,16 +100,7 @@ public sealed class VenueFillHistory(IBinanceClient venue, LedgerBook ledger)
             }
         }
 
-        return picked.Select(t => new LedgerV1.Fill
-        {
-            ClientOrderId = clientIds[t.OrderId],
-            ExchangeTradeId = t.Id.ToString(CultureInfo.InvariantCulture),
-            ExchangeOrderId = t.OrderId.ToString(CultureInfo.InvariantCulture),
-            Price = Wire.Format(t.Price),
-            Quantity = Wire.Format(t.Qty),
-            Fee = Wire.Format(t.Commission),
-            ExecutedAt = Wire.Timestamp(t.Time),
-        }).ToList();
+        return picked.Select(t => OrderFills.LedgerFill(t, clientIds[t.OrderId])).ToList();
     }
 
     /// <summary>

@@ -72,6 +72,25 @@ public static partial class LedgerWire
         return symbol.Any(char.IsLower) ? throw new RequestValidationException(field, "must be upper case, as the venue lists it") : symbol;
     }
 
+    /// <summary>The asset every position's fees and the day's are counted in (the USD-M margin asset).</summary>
+    public const string FeeAssetUsdt = "USDT";
+
+    /// <summary>
+    /// The asset a commission was paid in: empty means USDT; otherwise 2..16 upper-case ASCII letters and digits, as
+    /// Binance names assets ("BNB"). "usdt" or "USDT " is refused rather than taken for another asset.
+    /// </summary>
+    public static string FeeAsset(string? text, string field)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return FeeAssetUsdt;
+        }
+
+        return text.Length is >= 2 and <= 16 && text.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9'))
+            ? text
+            : throw new RequestValidationException(field, "must be an asset's name: 2 to 16 upper-case letters and digits (empty for USDT)");
+    }
+
     /// <summary>An optional <see cref="Symbol"/> (a filter): empty means any.</summary>
     public static string? OptionalSymbol(string? text, string field) => string.IsNullOrEmpty(text) ? null : Symbol(text, field);
 

@@ -20,7 +20,8 @@ public static class PositionCommands
 
     /// <summary>One fill of the order behind an open, reduce or close (the requests' fills).</summary>
     public sealed record FillCommand(
-        string ClientOrderId, string ExchangeTradeId, string? ExchangeOrderId, decimal Price, decimal Quantity, decimal Fee, DateTimeOffset ExecutedAt);
+        string ClientOrderId, string ExchangeTradeId, string? ExchangeOrderId, decimal Price, decimal Quantity, decimal Fee, DateTimeOffset ExecutedAt,
+        string FeeAsset);
 
     /// <summary>More fills than any market order of a bounded size produces: a request with more is malformed.</summary>
     public const int MaxFills = 200;
@@ -68,7 +69,7 @@ public static class PositionCommands
 
     /// <summary>
     /// An order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the request's
-    /// quantity (when the request states one) and fee, so the record and its trades cannot disagree.
+    /// quantity (when the request states one) and, in their USDT fees, fee, so the record and its trades cannot disagree.
     /// </summary>
     private static List<FillCommand> ParseFills(IReadOnlyList<Fill> given, decimal? quantity, decimal fee, RecordedTimes times)
     {
@@ -93,7 +94,8 @@ public static class PositionCommands
                 price,
                 size,
                 Bounded(NonNegativeOrZero(f.Fee, at + "fee"), at + "fee"),
-                times.Required(f.ExecutedAt, at + "executed_at"));
+                times.Required(f.ExecutedAt, at + "executed_at"),
+                FeeAsset(f.FeeAsset, at + "fee_asset"));
             if (!ids.Add(fill.ExchangeTradeId))
             {
                 throw new RequestValidationException(at + "exchange_trade_id", "appears twice in fills");
@@ -107,9 +109,10 @@ public static class PositionCommands
             throw new RequestValidationException("fills", "quantities must add up to quantity");
         }
 
-        if (fills.Count > 0 && fills.Sum(f => f.Fee) != fee)
+        // The change's fee is what the USDT wallet paid: a fill paid in another asset (BNB) is not in it.
+        if (fills.Count > 0 && fills.Where(f => f.FeeAsset == FeeAssetUsdt).Sum(f => f.Fee) != fee)
         {
-            throw new RequestValidationException("fills", "fees must add up to fee");
+            throw new RequestValidationException("fills", "USDT fees must add up to fee");
         }
 
         return fills;

@@ -65,7 +65,7 @@ public sealed partial class PositionStore
             var eventId = NewId.NextGuid();
             var pnl = closing ? Round(PositionMath.RealizedPnl(row.Side, fill.Quantity, row.EntryPrice, fill.Price, 0m)) : 0m;
             var recorded = new TradeRecorded(eventId, fill.ExecutedAt, tradeId, fill.ClientOrderId, row.Venue, fill.ExchangeTradeId,
-                row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, pnl, fill.ExecutedAt, row.PositionId);
+                row.Symbol, side, fill.Price, fill.Quantity, fill.Fee, pnl, fill.ExecutedAt, row.PositionId, fill.FeeAsset);
             foreach (var command in Trades.TradeStore.Commands(recorded, fill.ExchangeOrderId, row.Strategy))
             {
                 yield return command;

@@ -40,9 +40,9 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
         // when null: a prepared statement is only reused for the parameter types it was prepared with (see Sql.Text).
         await using var batch = PlannedBatch.GenericIndexOnly(connection, Sql.Batch(
             "WITH o AS MATERIALIZED (" +
-            "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy, symbol, venue " +
+            "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy, symbol, venue, fee_asset " +
             "FROM trades WHERE client_order_id = $1) " +
-            "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy, symbol " +
+            "SELECT trade_id, exchange_trade_id, exchange_order_id, side, price, quantity, fee, realized_pnl, executed_at, position_id, strategy, symbol, fee_asset " +
             "FROM o WHERE venue = $2 AND ($3::text IS NULL OR symbol = $3) " +
             "ORDER BY executed_at, symbol, length(exchange_trade_id), exchange_trade_id LIMIT $4",
             clientOrderId, venue, Sql.Text(symbol), MaxOrderTrades + 1));
@@ -73,6 +73,7 @@ public sealed class TradeQueries(NpgsqlDataSource dataSource)
                 ExecutedAt = Wire.Timestamp(reader.GetFieldValue<DateTimeOffset>(8)),
                 PositionId = reader.IsDBNull(9) ? string.Empty : reader.GetGuid(9).ToString(),
                 Strategy = reader.IsDBNull(10) ? string.Empty : reader.GetString(10),
+                FeeAsset = reader.GetString(12),
             });
         }
 

@@ -44,6 +44,7 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
         var quantity = Positive(r.Quantity, "quantity");
         Notional(quantity, price, "quantity");
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
+        var feeAsset = FeeAsset(r.FeeAsset, "fee_asset");
         var realizedPnl = OptionalMoney(r.RealizedPnl, "realized_pnl") ?? 0m;
         var executedAt = times.Required(r.ExecutedAt, "executed_at");
         var positionId = OptionalId(r.PositionId, "position_id");
@@ -52,7 +53,7 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
         var tradeId = NewId.NextGuid();
         var eventId = NewId.NextGuid();
         var recorded = new TradeRecorded(eventId, executedAt, tradeId, clientOrderId, venue, exchangeTradeId, symbol, side, price,
-            quantity, fee, realizedPnl, executedAt, positionId);
+            quantity, fee, realizedPnl, executedAt, positionId, feeAsset);
         var call = new IdempotencyContext<RecordTradeResponse>(
             Rpc, venue + KeySeparator + symbol + KeySeparator + exchangeTradeId, "exchange_trade_id", r, RecordTradeResponse.Parser, x => x.Replayed = true);
         var response = new RecordTradeResponse { TradeId = tradeId.ToString() };
@@ -117,9 +118,9 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
         ArgumentNullException.ThrowIfNull(t);
         yield return Sql.Batch(
             "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
-            "fee, realized_pnl, executed_at, position_id, strategy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            "fee, realized_pnl, executed_at, position_id, strategy, fee_asset) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             t.TradeId, t.ClientOrderId, t.Venue, t.ExchangeTradeId, Sql.Text(exchangeOrderId), t.Symbol, t.Side, t.Price, t.Quantity, t.Fee,
-            t.RealizedPnl, t.ExecutedAt, Sql.Uuid(t.PositionId), Sql.Text(strategy));
+            t.RealizedPnl, t.ExecutedAt, Sql.Uuid(t.PositionId), Sql.Text(strategy), t.FeeAsset ?? FeeAssetUsdt);
         yield return OutboxWriter.Command(t.EventId, (t.PositionId ?? t.TradeId).ToString(), t);
     }
 }

@@ -112,8 +112,10 @@ public sealed class TradeState
     public decimal Qty { get; set; }
     public decimal QuoteQty { get; set; }
     public decimal RealizedPnl { get; set; }
-    /// <summary>Positive amount charged (Binance's userTrades shows commission as a positive number).</summary>
+    /// <summary>Positive amount charged (Binance's userTrades shows commission as a positive number), in <see cref="CommissionAsset"/>.</summary>
     public decimal Commission { get; set; }
+    /// <summary>USDT, or BNB when the BNB fee discount paid it.</summary>
+    public string CommissionAsset { get; set; } = "USDT";
     public bool Maker { get; set; }
     public long Time { get; set; }
 }
@@ -150,6 +152,8 @@ public sealed class EngineSnapshot
     public decimal CrossWallet { get; set; }
     public decimal TakerFeeRate { get; set; }
     public decimal MakerFeeRate { get; set; }
+    public bool FeeBurn { get; set; }
+    public decimal BnbWallet { get; set; }
     public decimal SlippageBps { get; set; }
     public long NextOrderId { get; set; }
     public long NextTradeId { get; set; }

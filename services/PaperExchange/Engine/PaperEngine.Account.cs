@@ -199,6 +199,11 @@ public sealed partial class PaperEngine
             w.WriteBoolean("marginAvailable", true);
             w.WriteNumber("updateTime", now);
             w.WriteEndObject();
+            if (_bnbWallet != 0m)
+            {
+                WriteBnbAsset(w, now, balanceShape: true);
+            }
+
             w.WriteEndArray();
         }
     }
@@ -239,6 +244,11 @@ public sealed partial class PaperEngine
             w.WriteString("maxWithdrawAmount", VenueJson.Fixed(maxWithdraw, 8));
             w.WriteNumber("updateTime", now);
             w.WriteEndObject();
+            if (_bnbWallet != 0m)
+            {
+                WriteBnbAsset(w, now, balanceShape: false);
+            }
+
             w.WriteEndArray();
             w.WriteStartArray("positions");
             foreach (var pos in _positions.Values)

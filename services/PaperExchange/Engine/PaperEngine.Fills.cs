@@ -61,8 +61,8 @@ public sealed partial class PaperEngine
 
         position.UpdateTime = now;
         var quote = qty * price;
-        var commission = liquidation ? 0m : Math.Round(quote * (maker ? _makerFee : _takerFee), 8, MidpointRounding.ToEven);
-        _crossWallet -= commission;
+        var (commission, commissionAsset) = ChargeCommission(
+            liquidation ? 0m : Math.Round(quote * (maker ? _makerFee : _takerFee), 8, MidpointRounding.ToEven));
         var trade = new TradeState
         {
             Id = _nextTradeId++,
@@ -74,6 +74,7 @@ public sealed partial class PaperEngine
             QuoteQty = quote,
             RealizedPnl = realized,
             Commission = commission,
+            CommissionAsset = commissionAsset,
             Maker = maker,
             Time = now,
         };
@@ -81,7 +82,7 @@ public sealed partial class PaperEngine
         var tradeId = trade.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (commission != 0m)
         {
-            AddIncome(order.Symbol, "COMMISSION", -commission, now, tradeId);
+            AddIncome(order.Symbol, "COMMISSION", -commission, now, tradeId, commissionAsset);
         }
 
         if (realized != 0m)

@@ -19,6 +19,8 @@ public sealed partial class PaperEngine
         CrossWallet = _crossWallet,
         TakerFeeRate = _takerFee,
         MakerFeeRate = _makerFee,
+        FeeBurn = _feeBurn,
+        BnbWallet = _bnbWallet,
         SlippageBps = _slippageBps,
         NextOrderId = _nextOrderId,
         NextTradeId = _nextTradeId,
@@ -46,6 +48,8 @@ public sealed partial class PaperEngine
             _crossWallet = s.CrossWallet;
             _takerFee = s.TakerFeeRate;
             _makerFee = s.MakerFeeRate;
+            _feeBurn = s.FeeBurn;
+            _bnbWallet = s.BnbWallet;
             _slippageBps = s.SlippageBps;
             _nextOrderId = s.NextOrderId;
             _nextTradeId = s.NextTradeId;

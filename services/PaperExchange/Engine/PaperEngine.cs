@@ -46,6 +46,8 @@ public sealed partial class PaperEngine
     private decimal _crossWallet;
     private decimal _takerFee;
     private decimal _makerFee;
+    private bool _feeBurn;
+    private decimal _bnbWallet;
     private decimal _slippageBps;
     private long _nextOrderId;
     private long _nextTradeId;
@@ -216,6 +218,8 @@ public sealed partial class PaperEngine
         _crossWallet = balance;
         _takerFee = _options.TakerFeeRate;
         _makerFee = _options.MakerFeeRate;
+        _feeBurn = _options.FeeBurn;
+        _bnbWallet = _options.StartingBnbBalance;
         _slippageBps = _options.SlippageBps;
         _liquidationPaused = false;
         _nextOrderId = 1_000_001;

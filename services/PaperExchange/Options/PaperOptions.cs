@@ -26,6 +26,16 @@ public sealed class PaperOptions
 
     public decimal MakerFeeRate { get; set; } = 0.0002m;
 
+    /// <summary>
+    /// The account's BNB fee discount at start (Binance's "feeBurn", off by default; POST /fapi/v1/feeBurn changes it at
+    /// run time). On, a fill's commission is charged in BNB, 10 % off, at BNBUSDT's mark price, while the futures wallet
+    /// holds enough BNB (<see cref="StartingBnbBalance"/>); otherwise in USDT as usual.
+    /// </summary>
+    public bool FeeBurn { get; set; }
+
+    /// <summary>BNB in the futures wallet at start (and after a reset), for the BNB fee discount. Not margin (single-asset mode).</summary>
+    public decimal StartingBnbBalance { get; set; }
+
     /// <summary>Market orders fill this many basis points worse than the mark price.</summary>
     public decimal SlippageBps { get; set; }
 

@@ -6,7 +6,7 @@ namespace TradeEngine.PaperExchange.Venue;
 /// <summary>
 /// The Binance USD-M REST subset, at Binance's paths, with Binance's request weights (each endpoint's page: ticker/price
 /// 1 with a symbol and 2 without; openOrders and openAlgoOrders 1 with a symbol and 40 without; account reads 5;
-/// income 30; new orders 0 on the IP weight and 1 on the order counts; fundingRate and fundingInfo 0, sharing their own
+/// income and the BNB fee discount's status 30; new orders 0 on the IP weight and 1 on the order counts; fundingRate and fundingInfo 0, sharing their own
 /// 500 requests per 5 minutes).
 /// </summary>
 public static class VenueEndpoints
@@ -59,6 +59,8 @@ public static class VenueEndpoints
         Map("GET", "/fapi/v3/account", signedAccount, (_, w) => engine.Account(w));
         Map("GET", "/fapi/v1/income", new EndpointSpec(Signed: true, Weight: 30), engine.Income);
         Map("GET", "/fapi/v1/userTrades", signedAccount, engine.UserTrades);
+        Map("POST", "/fapi/v1/feeBurn", signedLight, engine.SetFeeBurn);
+        Map("GET", "/fapi/v1/feeBurn", new EndpointSpec(Signed: true, Weight: 30), (_, w) => engine.FeeBurnStatus(w));
         return app;
     }
 }

@@ -122,7 +122,7 @@ public static class VenueJson
         w.WriteStartObject();
         w.WriteBoolean("buyer", t.Side == "BUY");
         w.WriteString("commission", Fixed(t.Commission, 8));
-        w.WriteString("commissionAsset", "USDT");
+        w.WriteString("commissionAsset", t.CommissionAsset);
         w.WriteNumber("id", t.Id);
         w.WriteBoolean("maker", t.Maker);
         w.WriteNumber("orderId", t.OrderId);

@@ -33,6 +33,30 @@ public sealed class StatePersistenceTests : IDisposable
         Assert.True(next.Order.OrderId > orderId);
     }
 
+    /// <summary>The BNB fee discount turned on at run time, the BNB it spent and its fills' asset outlive a restart.</summary>
+    [Fact]
+    public async Task Restart_WithStateFile_KeepsTheBnbFeeDiscountAndTheBnbSpent()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Paper:StateFile"] = Path.Combine(_dir, "paper.json"),
+            ["Paper:Markets:BNBUSDT:InitialPrice"] = "600",
+            ["Paper:StartingBnbBalance"] = "1",
+        };
+        await using (var first = await PaperExchangeHost.StartAsync(settings))
+        {
+            Assert.Equal(200, (await SignedHttp.SendAsync(first.Http, HttpMethod.Post, "fapi/v1/feeBurn", "feeBurn=true")).Status);
+            await first.CreateClient().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "paid-in-bnb");
+        }
+
+        await using var second = await PaperExchangeHost.StartAsync(settings);
+        var restarted = second.CreateClient();
+        Assert.True((await SignedHttp.SendAsync(second.Http, HttpMethod.Get, "fapi/v1/feeBurn", "")).Body.GetProperty("feeBurn").GetBoolean());
+        Assert.Equal(0.99955m, (await restarted.GetAccountAsync()).Assets.Single(a => a.Asset == "BNB").Balance);
+        var trade = Assert.Single(await restarted.GetUserTradesAsync(new UserTradesQuery("BTCUSDT")));
+        Assert.Equal((0.00045m, "BNB"), (trade.Commission, trade.CommissionAsset));
+    }
+
     [Fact]
     public async Task Restart_WithStateFile_KeepsASymbolsStatus()
     {
