@@ -101,11 +101,12 @@ public sealed class PerpetualFuturesDemo(
 
     /// <summary>
     /// Execution answers UNAVAILABLE until its first reconciliation, and RESOURCE_EXHAUSTED (with the delay) while the
-    /// venue's rate limit holds its requests back: wait and ask again with the same client order id, for up to a minute.
+    /// venue's rate limit holds its requests back: wait and ask again with the same client order id, for up to a minute
+    /// (<paramref name="patience"/>, which the tests shorten); past it the last refusal is thrown.
     /// </summary>
-    internal static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    internal static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
-        var deadline = DateTimeOffset.UtcNow.AddMinutes(1);
+        var deadline = DateTimeOffset.UtcNow + (patience ?? TimeSpan.FromMinutes(1));
         while (true)
         {
             try

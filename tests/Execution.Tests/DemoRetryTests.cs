@@ -59,6 +59,27 @@ public sealed class DemoRetryTests
         }
     }
 
+    /// <summary>
+    /// A service that stays unavailable: the demo asks until its patience (a minute; 2.5 s here) runs out, the last wait
+    /// cut to what is left of it, then throws the last refusal rather than wait on. Before this test the deadline was
+    /// untested (a minute long).
+    /// </summary>
+    [Fact]
+    public async Task RetryWhileUnavailableAsync_UnavailablePastItsPatience_GivesUpWithTheLastRefusal()
+    {
+        await using var server = await ScriptedExecution.StartAsync(() => throw new RpcException(new Status(StatusCode.Unavailable, "not reconciled yet")));
+        var started = Stopwatch.StartNew();
+
+        var refused = await Orders.FailsWith(StatusCode.Unavailable, () => server.OpenThroughTheDemosRetryAsync(TimeSpan.FromSeconds(2.5)));
+
+        Assert.Equal("not reconciled yet", refused.Status.Detail);
+        var calls = server.Calls;
+        // Asked at once, after 1 s, after 2 s, and at the deadline (2.5 s; fewer when a loaded machine delays a retry past it).
+        Assert.InRange(calls.Count, 3, 4);
+        Assert.True(calls[^1].Arrived - calls[0].Arrived >= TimeSpan.FromMilliseconds(2_400), $"last call after {calls[^1].Arrived - calls[0].Arrived}");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"gave up after {started.Elapsed}");
+    }
+
     [Fact]
     public async Task RetryWhileUnavailableAsync_InvalidArgument_ThrownAtOnceWithoutARetry()
     {
@@ -66,7 +87,7 @@ public sealed class DemoRetryTests
             () => throw new RpcException(new Status(StatusCode.InvalidArgument, "quantity is not a number")),
             () => new OpenPositionResponse { PositionId = "position-3" });
 
-        var refused = await Orders.FailsWith(StatusCode.InvalidArgument, server.OpenThroughTheDemosRetryAsync);
+        var refused = await Orders.FailsWith(StatusCode.InvalidArgument, () => server.OpenThroughTheDemosRetryAsync());
 
         Assert.Equal("quantity is not a number", refused.Status.Detail);
         Assert.Single(server.Calls);
@@ -99,12 +120,12 @@ public sealed class DemoRetryTests
         }
 
         /// <summary>The demo's open: the same request asked through its retry until it is answered.</summary>
-        public Task<OpenPositionResponse> OpenThroughTheDemosRetryAsync()
+        public Task<OpenPositionResponse> OpenThroughTheDemosRetryAsync(TimeSpan? patience = null)
         {
             var execution = new ExecutionService.ExecutionServiceClient(_channel);
             var open = Orders.Open(quantity: "0.001");
             return PerpetualFuturesDemo.RetryWhileUnavailableAsync(
-                () => execution.OpenPositionAsync(open, deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync, CancellationToken.None)
+                () => execution.OpenPositionAsync(open, deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync, CancellationToken.None, patience)
                 .WaitAsync(TimeSpan.FromSeconds(30));
         }
 
