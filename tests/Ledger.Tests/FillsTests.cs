@@ -157,6 +157,46 @@ public sealed class FillsTests(PostgresServer postgres, RabbitMqServer rabbit) :
             new GetOrderTradesRequest { Venue = "binance", Symbol = "BTCUSDT", ClientOrderId = "bnb-order" })).Trades).FeeAsset);
     }
 
+    /// <summary>
+    /// The request's price is the order's average, so it lies between its fills' lowest and highest prices: a fill or a
+    /// price from another order (or a typo) is refused with nothing written.
+    /// </summary>
+    [Theory]
+    [InlineData("99.99", "100", "101")] // below every fill
+    [InlineData("101.01", "100", "101")] // above every fill
+    [InlineData("100", "100.5", "100.5")] // one price, another
+    public async Task OpenPosition_EntryPriceOutsideItsFillsPrices_InvalidArgumentNothingWritten(string entry, string first, string second)
+    {
+        var request = WithFills(Open(quantity: "1", price: entry), ("t1", "0.5", first, "0.05"), ("t2", "0.5", second, "0.05"));
+
+        await RpcAssert.InvalidArgument("fills", () => Client.OpenPositionAsync(request).ResponseAsync);
+
+        await AssertNothingWrittenAsync();
+    }
+
+    [Fact]
+    public async Task ReduceAndClose_ExitPriceOutsideTheirFillsPrices_InvalidArgumentAndThePositionUnchanged()
+    {
+        var opened = await Client.OpenPositionAsync(Open(quantity: "2", price: "100"));
+        var reduce = new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "1", ExitPrice = "120", Fee = "0.11", ReducedAt = At(T0.AddMinutes(1)),
+            Fills = { Fill("r1", "1", "110", "0.11") },
+        };
+        var close = new ClosePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, ExitPrice = "94", Fee = "0.19", ClosedAt = At(T0.AddMinutes(2)),
+            Fills = { Fill("c1", "1.5", "95", "0.1"), Fill("c2", "0.5", "97", "0.09") },
+        };
+
+        await RpcAssert.InvalidArgument("fills", () => Client.ReducePositionAsync(reduce).ResponseAsync);
+        await RpcAssert.InvalidArgument("fills", () => Client.ClosePositionAsync(close).ResponseAsync);
+
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE status = 'open' AND quantity = 2"));
+        Assert.Equal(0, await _ledger.CountAsync("trades"));
+        Assert.Equal(1, await _ledger.CountAsync("outbox"));
+    }
+
     [Theory]
     [InlineData("BNB", "0.05")] // a BNB fill's fee counted as if USDT
     [InlineData("", "0")] // a USDT fill's fee left out

@@ -48,7 +48,7 @@ public static class PositionCommands
         var entryPrice = Positive(r.EntryPrice, "entry_price");
         Notional(quantity, entryPrice, "quantity");
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
-        var fills = ParseFills(r.Fills, quantity, fee, times);
+        var fills = ParseFills(r.Fills, quantity, fee, times, entryPrice, "entry_price");
         return new OpenCommand(
             Key(r.IdempotencyKey, "idempotency_key"),
             OptionalIdentifier(r.Account, "account", 64) ?? DefaultAccount,
@@ -70,8 +70,11 @@ public static class PositionCommands
     /// <summary>
     /// An order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the request's
     /// quantity (when the request states one) and, in their USDT fees, fee, so the record and its trades cannot disagree.
+    /// The request's price (<paramref name="average"/>, its <paramref name="priceField"/>: the order's average) lies between the lowest and the highest
+    /// fill price, as any average of them does, however it was rounded (the fills' prices are on the tick it rounds to).
     /// </summary>
-    private static List<FillCommand> ParseFills(IReadOnlyList<Fill> given, decimal? quantity, decimal fee, RecordedTimes times)
+    private static List<FillCommand> ParseFills(
+        IReadOnlyList<Fill> given, decimal? quantity, decimal fee, RecordedTimes times, decimal average, string priceField)
     {
         if (given.Count > MaxFills)
         {
@@ -109,6 +112,11 @@ public static class PositionCommands
             throw new RequestValidationException("fills", "quantities must add up to quantity");
         }
 
+        if (fills.Count > 0 && (average < fills.Min(f => f.Price) || average > fills.Max(f => f.Price)))
+        {
+            throw new RequestValidationException("fills", $"prices must bracket {priceField} (the order's average price)");
+        }
+
         // The change's fee is what the USDT wallet paid: a fill paid in another asset (BNB) is not in it.
         if (fills.Count > 0 && fills.Where(f => f.FeeAsset == FeeAssetUsdt).Sum(f => f.Fee) != fee)
         {
@@ -133,7 +141,7 @@ public static class PositionCommands
             fee,
             times.OrNow(r.ReducedAt, "reduced_at"),
             OptionalText(r.Reason, "reason", 256),
-            ParseFills(r.Fills, quantity, fee, times));
+            ParseFills(r.Fills, quantity, fee, times, exitPrice, "exit_price"));
     }
 
     public static AmendCommand Parse(AmendPositionRequest r)
@@ -150,15 +158,18 @@ public static class PositionCommands
     {
         ArgumentNullException.ThrowIfNull(r);
         var fee = Bounded(NonNegativeOrZero(r.Fee, "fee"), "fee");
+        var key = Key(r.IdempotencyKey, "idempotency_key");
+        var positionId = Id(r.PositionId, "position_id");
+        var exitPrice = Positive(r.ExitPrice, "exit_price");
         return new CloseCommand(
-            Key(r.IdempotencyKey, "idempotency_key"),
-            Id(r.PositionId, "position_id"),
-            Positive(r.ExitPrice, "exit_price"),
+            key,
+            positionId,
+            exitPrice,
             fee,
             times.OrNow(r.ClosedAt, "closed_at"),
             OptionalText(r.ExitReason, "exit_reason", 256),
             r.Liquidated,
             // A close covers the open quantity, known once the row is locked: PositionStore checks the fills against it.
-            ParseFills(r.Fills, quantity: null, fee, times));
+            ParseFills(r.Fills, quantity: null, fee, times, exitPrice, "exit_price"));
     }
 }
