@@ -70,8 +70,9 @@ public static class PositionCommands
     /// <summary>
     /// An order's fills: each complete and bounded, exchange trade ids distinct, and together exactly the request's
     /// quantity (when the request states one) and, in their USDT fees, fee, so the record and its trades cannot disagree.
-    /// The request's price (<paramref name="average"/>, its <paramref name="priceField"/>: the order's average) lies between the lowest and the highest
-    /// fill price, as any average of them does, however it was rounded (the fills' prices are on the tick it rounds to).
+    /// The request's price (<paramref name="average"/>, its <paramref name="priceField"/>: the order's average) lies between
+    /// the lowest and the highest fill price, as any average of them does, however it was rounded (the fills' prices are
+    /// on the tick it rounds to).
     /// </summary>
     private static List<FillCommand> ParseFills(
         IReadOnlyList<Fill> given, decimal? quantity, decimal fee, RecordedTimes times, decimal average, string priceField)

@@ -120,7 +120,7 @@ public sealed class TradeStore(IdempotentWriter writer, RecordedTimes times)
             "INSERT INTO trades (trade_id, client_order_id, venue, exchange_trade_id, exchange_order_id, symbol, side, price, quantity, " +
             "fee, realized_pnl, executed_at, position_id, strategy, fee_asset) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             t.TradeId, t.ClientOrderId, t.Venue, t.ExchangeTradeId, Sql.Text(exchangeOrderId), t.Symbol, t.Side, t.Price, t.Quantity, t.Fee,
-            t.RealizedPnl, t.ExecutedAt, Sql.Uuid(t.PositionId), Sql.Text(strategy), t.FeeAsset ?? FeeAssetUsdt);
+            t.RealizedPnl, t.ExecutedAt, Sql.Uuid(t.PositionId), Sql.Text(strategy), t.FeeAsset);
         yield return OutboxWriter.Command(t.EventId, (t.PositionId ?? t.TradeId).ToString(), t);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TradeEngine.PaperExchange.Venue;
 
 namespace TradeEngine.PaperExchange.Engine;
@@ -12,7 +13,7 @@ public sealed partial class PaperEngine
     private const decimal BnbFeeDiscount = 0.10m;
 
     /// <summary>POST /fapi/v1/feeBurn: feeBurn "true" (discount on) or "false" (off), for every symbol; anything else -1130.</summary>
-    public void SetFeeBurn(VenueParams p, System.Text.Json.Utf8JsonWriter w)
+    public void SetFeeBurn(VenueParams p, Utf8JsonWriter w)
     {
         ArgumentNullException.ThrowIfNull(p);
         lock (_lock)
@@ -30,7 +31,7 @@ public sealed partial class PaperEngine
     }
 
     /// <summary>GET /fapi/v1/feeBurn: <c>{"feeBurn": true}</c> when the BNB fee discount is on.</summary>
-    public void FeeBurnStatus(System.Text.Json.Utf8JsonWriter w)
+    public void FeeBurnStatus(Utf8JsonWriter w)
     {
         ArgumentNullException.ThrowIfNull(w);
         lock (_lock)
@@ -64,7 +65,7 @@ public sealed partial class PaperEngine
     }
 
     /// <summary>The BNB asset's row in the account's and the balance's asset lists (not margin in single-asset mode).</summary>
-    private void WriteBnbAsset(System.Text.Json.Utf8JsonWriter w, long now, bool balanceShape)
+    private void WriteBnbAsset(Utf8JsonWriter w, long now, bool balanceShape)
     {
         var amount = VenueJson.Fixed(_bnbWallet, 8);
         w.WriteStartObject();
