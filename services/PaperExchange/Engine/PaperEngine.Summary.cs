@@ -18,7 +18,9 @@ public sealed record EngineSummary(
     decimal SlippageBps,
     IReadOnlyList<MarketSummary> Markets,
     IReadOnlyList<PositionSummary> Positions,
-    bool LiquidationPaused);
+    bool LiquidationPaused,
+    bool FeeBurn = false,
+    decimal BnbWalletBalance = 0m);
 
 public sealed partial class PaperEngine
 {
@@ -51,7 +53,9 @@ public sealed partial class PaperEngine
                 _positions.Values.Where(p => p.Amount != 0m)
                     .Select(p => new PositionSummary(p.Symbol, p.Amount, p.EntryPrice, p.Leverage, p.Isolated, p.IsolatedWallet, LiquidationOf(p) is { HasPrice: true } l ? l.Price : null))
                     .ToList(),
-                _liquidationPaused);
+                _liquidationPaused,
+                _feeBurn,
+                _bnbWallet);
         }
     }
 }

@@ -55,6 +55,9 @@ public class FeeBurnTests : PaperTest
         Assert.Equal(0.99955m, (await Client.GetBalancesAsync()).Single(b => b.Asset == "BNB").Balance);
         var commission = Assert.Single(await Client.GetIncomeHistoryAsync(new IncomeQuery("BTCUSDT", IncomeType.Commission)));
         Assert.Equal((-0.00045m, "BNB"), (commission.Income, commission.Asset));
+        // The control API's summary shows the operator the same.
+        var state = await Paper.StateAsync();
+        Assert.Equal((true, 0.99955m, 10_000m), (state.FeeBurn, state.BnbWalletBalance, state.CrossWalletBalance));
     }
 
     [Fact]
