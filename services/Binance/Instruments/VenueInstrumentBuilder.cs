@@ -73,6 +73,10 @@ public static class VenueInstrumentBuilder
                     MinPrice = info.MinPrice > 0m ? info.MinPrice : null,
                     MaxPrice = info.MaxPrice > 0m ? info.MaxPrice : null,
                     QuoteAsset = string.IsNullOrEmpty(info.QuoteAsset) ? Money.Usdt : info.QuoteAsset,
+                    // As the venue says, empty when it did not: an instrument only states USDT and PERPETUAL when the
+                    // venue did (Instrument.NotOpenedReason refuses opens on anything else).
+                    MarginAsset = info.MarginAsset,
+                    ContractType = info.ContractType,
                 });
             }
             catch (DomainException ex)

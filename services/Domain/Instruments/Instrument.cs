@@ -33,6 +33,29 @@ public sealed record Instrument(
 
     public const string TradingStatus = "TRADING";
 
+    /// <summary>The asset the contract's margin, fees and PnL are in (Binance exchangeInfo <c>marginAsset</c>); empty when the venue did not say.</summary>
+    public string MarginAsset { get; init; } = Money.Usdt;
+
+    /// <summary>The venue's contract type (Binance exchangeInfo <c>contractType</c>); empty when the venue did not say.</summary>
+    public string ContractType { get; init; } = PerpetualContract;
+
+    public const string PerpetualContract = "PERPETUAL";
+
+    /// <summary>
+    /// Why positions are not opened on this contract here, or null when they are. Every balance, fee, funding payment
+    /// and PnL in this system is a USDT amount, and only perpetuals are modelled: a USDC-margined perpetual (BTCUSDC)
+    /// settles in USDC, and a delivery contract has no funding and an expiry. An existing position on one can still be
+    /// closed or reduced.
+    /// </summary>
+    public string? NotOpenedReason =>
+        ContractType != PerpetualContract
+            ? (ContractType.Length == 0 ? "the venue does not state its contract type" : $"it is a {ContractType} contract")
+                + "; only USDT-margined perpetuals are opened here"
+            : MarginAsset != Money.Usdt
+                ? (MarginAsset.Length == 0 ? "the venue does not state its margin asset" : $"it is margined in {MarginAsset}")
+                    + "; only USDT-margined perpetuals are opened here (every balance, fee and PnL is booked in USDT)"
+                : null;
+
     /// <summary>Highest leverage the exchange allows on this symbol (bracket 1).</summary>
     public int MaxLeverage => Brackets.MaxLeverage;
 }

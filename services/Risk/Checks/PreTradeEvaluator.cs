@@ -71,6 +71,13 @@ public sealed class PreTradeEvaluator(
     {
         ArgumentNullException.ThrowIfNull(instruments);
         var instrument = await instruments.GetAsync(form.Symbol, field + ".symbol", cancellationToken).ConfigureAwait(false);
+        // Every limit here is a USDT figure: an order on a contract margined in another asset, or on no perpetual, is
+        // not judged as if it were one.
+        if (instrument.NotOpenedReason is { } notOpened)
+        {
+            throw new RequestValidationException(field + ".symbol", $"{form.Symbol} is listed by the venue but not traded here: {notOpened}");
+        }
+
         return new ParsedOrder(instrument, form.Side, form.Quantity, form.Price, form.Leverage, form.MarginType);
     }
 

@@ -45,6 +45,30 @@ public class VenueInstrumentCatalogTests : PaperTest
         Assert.Equal(("TRADING", true), (btc.Status, btc.IsTrading));
     }
 
+    /// <summary>
+    /// Binance lists USDC-margined perpetuals and delivery contracts beside the USDT perpetuals: the catalog keeps what the
+    /// venue says of each (a position on one can still be closed), and the instrument says why none is opened here. Before,
+    /// neither was read, and a USDC-margined symbol was taken for a USDT one.
+    /// </summary>
+    [Theory]
+    [InlineData("USDC", "PERPETUAL", "it is margined in USDC; only USDT-margined perpetuals are opened here")]
+    [InlineData("USDT", "CURRENT_QUARTER", "it is a CURRENT_QUARTER contract; only USDT-margined perpetuals are opened here")]
+    [InlineData("", "PERPETUAL", "the venue does not state its margin asset")]
+    [InlineData("USDT", "", "the venue does not state its contract type")]
+    public async Task GetAsync_AContractNotAUsdtPerpetual_SaysWhyItIsNotOpened(string marginAsset, string contractType, string reason)
+    {
+        var venue = TradeEngine.Testing.Venue.VenueProxy.Wrap(Paper.CreateClient(),
+            TradeEngine.Testing.Venue.VenueProxy.ListingAs("ETHUSDT", marginAsset, contractType));
+        var catalog = new VenueInstrumentCatalog(venue, Options.Create(new BinanceOptions { InstrumentCatalogTtl = Ttl }), _time);
+
+        var eth = await catalog.GetAsync(new Symbol("ETHUSDT"));
+        var btc = await catalog.GetAsync(new Symbol("BTCUSDT"));
+
+        Assert.Equal((marginAsset, contractType), (eth.MarginAsset, eth.ContractType));
+        Assert.Contains(reason, eth.NotOpenedReason, StringComparison.Ordinal);
+        Assert.Equal(("USDT", "PERPETUAL", null), (btc.MarginAsset, btc.ContractType, btc.NotOpenedReason));
+    }
+
     [Fact]
     public async Task GetAsync_UnknownSymbol_RefusedNamingSymbol_TryGetNull()
     {

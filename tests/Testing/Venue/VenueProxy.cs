@@ -38,6 +38,26 @@ public class VenueProxy : DispatchProxy
         services.Replace(ServiceDescriptor.Singleton(sp => wrap((IBinanceClient)real.ImplementationFactory!(sp))));
     }
 
+    /// <summary>
+    /// An <c>around</c> that lists <paramref name="symbol"/> in exchangeInfo as a contract margined in
+    /// <paramref name="marginAsset"/> of <paramref name="contractType"/>, and passes every other call on. Binance lists
+    /// USDC-margined perpetuals (BTCUSDC) and delivery contracts beside its USDT perpetuals; the simulator lists only
+    /// USDT perpetuals.
+    /// </summary>
+    public static Func<MethodInfo, object?[]?, Func<object?>, object?> ListingAs(string symbol, string marginAsset, string contractType = "PERPETUAL")
+    {
+        return (method, _, call) => method.Name == nameof(IBinanceClient.GetExchangeInfoAsync) ? RelistAsync((Task<Binance.Models.ExchangeInfo>)call()!) : call();
+
+        async Task<Binance.Models.ExchangeInfo> RelistAsync(Task<Binance.Models.ExchangeInfo> read)
+        {
+            var info = await read.ConfigureAwait(false);
+            return info with
+            {
+                Symbols = [.. info.Symbols.Select(s => s.Symbol == symbol ? s with { QuoteAsset = marginAsset, MarginAsset = marginAsset, ContractType = contractType } : s)],
+            };
+        }
+    }
+
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
         ArgumentNullException.ThrowIfNull(targetMethod);

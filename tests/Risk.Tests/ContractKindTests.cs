@@ -1,0 +1,35 @@
+using Google.Rpc;
+using Grpc.Core;
+using TradeEngine.Risk.Tests.Support;
+using TradeEngine.Risk.V1;
+using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
+
+namespace TradeEngine.Risk.Tests;
+
+/// <summary>
+/// Every limit Risk judges is a USDT figure: an order on a contract the venue lists as margined in another asset, or on
+/// a contract that is not a perpetual, is refused as input (naming the order's symbol), not judged as a USDT perpetual.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class ContractKindTests(PostgresServer postgres, RabbitMqServer rabbit)
+{
+    [Fact]
+    public async Task CheckPreTrade_OnAUsdcMarginedSymbol_InvalidArgumentNamingTheSymbol_AUsdtPerpetualStillJudged()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit,
+            riskServices: s => VenueProxy.Install(s, venue => VenueProxy.Wrap(venue, VenueProxy.ListingAs("ETHUSDT", "USDC"))));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.1", price: "3000", symbol: "ETHUSDT"), Account = RiskWorld.Account(10_000m),
+        }).ResponseAsync);
+        var check = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_000m) });
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var violation = Assert.Single(refused.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations);
+        Assert.Equal("order.symbol", violation.Field);
+        Assert.Contains("margined in USDC", violation.Description, StringComparison.Ordinal);
+        Assert.True(check.Allowed, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));
+    }
+}
