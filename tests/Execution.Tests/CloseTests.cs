@@ -5,6 +5,7 @@ using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
 using TradeEngine.PaperExchange.Control;
 using TradeEngine.Testing.Servers;
+using TradeEngine.Testing.Venue;
 
 namespace TradeEngine.Execution.Tests;
 
@@ -43,6 +44,45 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(0.5m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.5"));
         Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// MARKET_LOT_SIZE binds a reduce's market order as any other: a reduce outside it is refused before anything is sent
+    /// (a quantity as INVALID_ARGUMENT naming it, a fraction's amount as FAILED_PRECONDITION naming the fraction), and one
+    /// inside it goes through. Before, the order was sent and the venue refused it (-4004, -4005).
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_OutsideTheMarketLotSize_RefusedAndNothingSent_InsideItReduces()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, VenueProxy.MarketLotSize("BTCUSDT", 0.002m, 0.004m))));
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.004"));
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.004"));
+        var orders = await stack.OrderRequestsAsync();
+        ReducePositionRequest Reduce(string? fraction = null, string? quantity = null)
+        {
+            var request = new ReducePositionRequest { ClientOrderId = Orders.NewId("r"), Symbol = "BTCUSDT", Reason = "test" };
+            if (fraction is not null)
+            {
+                request.Fraction = fraction;
+            }
+            else
+            {
+                request.Quantity = quantity;
+            }
+
+            return request;
+        }
+
+        await Orders.InvalidArgument("quantity", () => stack.Execution.ReducePositionAsync(Reduce(quantity: "0.001")).ResponseAsync);
+        await Orders.InvalidArgument("quantity", () => stack.Execution.ReducePositionAsync(Reduce(quantity: "0.005")).ResponseAsync);
+        var byFraction = await Orders.FailsWith(StatusCode.FailedPrecondition, () => stack.Execution.ReducePositionAsync(Reduce(fraction: "0.75")).ResponseAsync);
+        Assert.Equal(orders, await stack.OrderRequestsAsync());
+        var reduced = await stack.Execution.ReducePositionAsync(Reduce(fraction: "0.5"));
+
+        Assert.StartsWith("fraction: reduces 0.006 of the 0.008 BTCUSDT position, and a market order's quantity must be from 0.002 to 0.004", byFraction.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(("0.004", "0.004"), (reduced.ReducedQuantity, reduced.RemainingQuantity));
+        Assert.Equal(0.004m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
     }
 
     /// <summary>

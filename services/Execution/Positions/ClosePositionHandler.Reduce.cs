@@ -128,6 +128,20 @@ public sealed partial class ClosePositionHandler
                 throw new RequestValidationException(field, $"must be on the symbol's step size {Wire.Format(info.Filters.StepSize)}");
             }
 
+            // MARKET_LOT_SIZE binds a reduce-only market order as any other: the venue would refuse it (-4004 below, -4005 above). A
+            // quantity outside it is the request's fault (INVALID_ARGUMENT); a fraction's amount depends on the position.
+            if (amount < info.Filters.MarketMinQty || amount > info.Filters.MarketMaxQty)
+            {
+                var limits = $"must be from {Wire.Format(info.Filters.MarketMinQty)} to {Wire.Format(info.Filters.MarketMaxQty)} (the symbol's market order limits)";
+                if (quantity is not null)
+                {
+                    throw new RequestValidationException(field, limits);
+                }
+
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"{field}: reduces {Wire.Format(amount)} of the {Wire.Format(size)} {symbol} position, and a market order's quantity {limits}; nothing was sent"));
+            }
+
             var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
             try
             {

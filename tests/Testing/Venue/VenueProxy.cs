@@ -44,17 +44,29 @@ public class VenueProxy : DispatchProxy
     /// USDC-margined perpetuals (BTCUSDC) and delivery contracts beside its USDT perpetuals; the simulator lists only
     /// USDT perpetuals.
     /// </summary>
-    public static Func<MethodInfo, object?[]?, Func<object?>, object?> ListingAs(string symbol, string marginAsset, string contractType = "PERPETUAL")
+    public static Func<MethodInfo, object?[]?, Func<object?>, object?> ListingAs(string symbol, string marginAsset, string contractType = "PERPETUAL") =>
+        Relisting(symbol, s => s with { QuoteAsset = marginAsset, MarginAsset = marginAsset, ContractType = contractType });
+
+    /// <summary>
+    /// An <c>around</c> that lists <paramref name="symbol"/> in exchangeInfo with MARKET_LOT_SIZE from
+    /// <paramref name="marketMinQty"/> to <paramref name="marketMaxQty"/> (the simulator's markets take any multiple of
+    /// their step up to far past the hard limits), and passes every other call on.
+    /// </summary>
+    public static Func<MethodInfo, object?[]?, Func<object?>, object?> MarketLotSize(string symbol, decimal marketMinQty, decimal marketMaxQty) =>
+        Relisting(symbol, s => s with
+        {
+            Filters = new Domain.Instruments.SymbolFilters(s.Filters.TickSize, s.Filters.StepSize, s.Filters.MinQty, s.Filters.MaxQty,
+                marketMinQty, marketMaxQty, s.Filters.MinNotional, s.Filters.PricePrecision, s.Filters.QuantityPrecision),
+        });
+
+    private static Func<MethodInfo, object?[]?, Func<object?>, object?> Relisting(string symbol, Func<Binance.Models.SymbolInfo, Binance.Models.SymbolInfo> change)
     {
         return (method, _, call) => method.Name == nameof(IBinanceClient.GetExchangeInfoAsync) ? RelistAsync((Task<Binance.Models.ExchangeInfo>)call()!) : call();
 
         async Task<Binance.Models.ExchangeInfo> RelistAsync(Task<Binance.Models.ExchangeInfo> read)
         {
             var info = await read.ConfigureAwait(false);
-            return info with
-            {
-                Symbols = [.. info.Symbols.Select(s => s.Symbol == symbol ? s with { QuoteAsset = marginAsset, MarginAsset = marginAsset, ContractType = contractType } : s)],
-            };
+            return info with { Symbols = [.. info.Symbols.Select(s => s.Symbol == symbol ? change(s) : s)] };
         }
     }
 
