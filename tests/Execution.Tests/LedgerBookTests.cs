@@ -5,7 +5,7 @@ using TradeEngine.Testing.Servers;
 
 namespace TradeEngine.Execution.Tests;
 
-/// <summary>Execution's reads of the Ledger's lists, which come in pages.</summary>
+/// <summary>Execution's reads of the Ledger's lists, which come in pages, and its risk events.</summary>
 [Collection(StackCollection.Name)]
 public sealed class LedgerBookTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
@@ -60,5 +60,26 @@ public sealed class LedgerBookTests(PostgresServer postgres, RabbitMqServer rabb
         var record = await ledger.ClosedByRecordAsync("ETHUSDT", order, CancellationToken.None);
 
         Assert.Equal(closed.ToString(), record?.PositionId);
+    }
+
+    /// <summary>
+    /// A risk event's reason with line breaks (an exception's or the venue's message may hold them) and past the length
+    /// the Ledger takes, with a surrogate pair where the cut falls: logged, the breaks as spaces, cut before the pair.
+    /// Before, the Ledger refused the reason (control characters) and the event was lost.
+    /// </summary>
+    [Fact]
+    public async Task LogRiskEvent_ReasonWithLineBreaksAndPastTheLimit_LoggedWithSpacesAndCutWhole()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var ledger = stack.ExecutionHost.Services.GetRequiredService<Ledger.LedgerBook>();
+        const string head = "flatten failed:\r\n  BTCUSDT: venue said\tno";
+        var pad = new string('x', 998 - head.Length);
+        var reason = head + pad + "\U0001F600" + new string('y', 50);
+        Assert.True(char.IsHighSurrogate(reason[998]), "the pair straddles the cut");
+
+        await ledger.LogRiskEventAsync("reason-test:" + Orders.NewId("r"), "emergency_close_all", TradeEngine.Ledger.V1.RiskEventSeverity.Critical,
+            reason, "BTCUSDT", CancellationToken.None);
+
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE reason = $1", "flatten failed:    BTCUSDT: venue said no" + pad + "…"));
     }
 }

@@ -21,6 +21,28 @@ public sealed partial class LedgerBook
     /// </summary>
     public static string RecordedReason(string reason) => Wire.Cut(reason, MaxRecordedReason);
 
+    /// <summary>The length a risk event's reason is cut to (the Ledger takes 1,024).</summary>
+    public const int MaxRiskEventReason = 1000;
+
+    /// <summary>
+    /// A risk event's reason as sent to the Ledger: each control character (the line breaks an exception's or the venue's
+    /// message may hold, which the Ledger refuses in text) becomes a space, and the whole is cut as
+    /// <see cref="RecordedReason"/> cuts, to <see cref="MaxRiskEventReason"/>. Before, a reason holding a line break was
+    /// refused and the event lost (a failure to log one is logged, never thrown), and the cut could split a surrogate pair.
+    /// </summary>
+    public static string RiskEventReason(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        var clean = reason.Any(char.IsControl) ? string.Create(reason.Length, reason, static (span, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                span[i] = char.IsControl(text[i]) ? ' ' : text[i];
+            }
+        }) : reason;
+        return Wire.Cut(clean, MaxRiskEventReason);
+    }
+
     /// <summary>
     /// What a reducing or closing order realizes on a record: its filled quantity from the entry to its average price,
     /// rounded to 8 places, half away from zero, as the Ledger rounds each fill's. Unrounded, an entry averaged over adds

@@ -153,7 +153,7 @@ public sealed partial class LedgerBook(
             IdempotencyKey = ExecutionWire.CalleeKey(key),
             EventType = eventType,
             Severity = severity,
-            Reason = reason.Length > 1000 ? reason[..1000] : reason,
+            Reason = RiskEventReason(reason),
             Symbol = symbol ?? string.Empty,
             MetricValue = Wire.Format(metric),
             LimitValue = Wire.Format(limit),
