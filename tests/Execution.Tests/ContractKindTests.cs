@@ -8,7 +8,7 @@ namespace TradeEngine.Execution.Tests;
 /// <summary>
 /// Binance lists USDC-margined perpetuals (BTCUSDC) beside its USDT perpetuals; every balance, fee and PnL here is a USDT
 /// amount. An open on one is bad input naming the symbol, and nothing reaches the venue; a position on one that is
-/// already there (opened by hand) can still be closed. Before, the venue's margin asset was not read, and an open on a
+/// already there (opened by hand) is left alone by reconciliation (reported, not adopted) and can still be closed. Before, the venue's margin asset was not read, and an open on a
 /// USDC-margined symbol went through with its USDC PnL booked as USDT.
 /// </summary>
 [Collection(StackCollection.Name)]
@@ -27,6 +27,13 @@ public sealed class ContractKindTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal(0, await stack.CountAsync("positions"));
 
         await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "by-hand-eth");
+        // Reconciliation leaves it alone (its amounts are not USDT): not adopted, reported once a day however many passes.
+        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Equal(0, await stack.CountAsync("positions"));
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT'") > 0, TimeSpan.FromSeconds(30), "the risk event");
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE symbol = 'ETHUSDT' AND event_type = 'reconciliation_mismatch' AND reason = 'the venue holds a 0.1 position on ETHUSDT, left alone: it is margined in USDC; only USDT-margined perpetuals are opened here (every balance, fee and PnL is booked in USDT)'"));
         var closed = await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
 
         Assert.NotEmpty(closed.ExitPrice);

@@ -7,6 +7,7 @@ using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
 using TradeEngine.Execution.Positions;
 using TradeEngine.Execution.V1;
+using TradeEngine.Execution.Venue;
 using TradeEngine.ServiceDefaults.Grpc;
 using LedgerV1 = TradeEngine.Ledger.V1;
 
@@ -29,6 +30,7 @@ public sealed class Reconciler(
     LedgerBook ledger,
     LedgerWrites writes,
     SymbolLocks locks,
+    InstrumentDirectory instruments,
     FillRecorder fills,
     VenueFillHistory history,
     SizeRepair sizes,
@@ -115,6 +117,19 @@ public sealed class Reconciler(
         var record = await recordTask.ConfigureAwait(false);
         var stamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var mismatches = 0;
+
+        if (record is null && (open is not null || conditional.Count > 0)
+            && (await instruments.FindAsync(symbol, ct).ConfigureAwait(false))?.NotOpenedReason is { } notOurs)
+        {
+            // A position or orders on a contract this system does not trade (a USDC-margined perpetual, opened by hand):
+            // its amounts are not USDT, so it is not adopted and its orders are not cancelled; the operator's to handle.
+            // Reported once a day (the risk event's key), logged each pass.
+            var day = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+            await report.ReportAsync("not-traded-here", symbol,
+                $"the venue holds {(open is null ? $"{conditional.Count} conditional order(s)" : $"a {Wire.Format(open.PositionAmt)} position")} on {symbol}, left alone: {notOurs}",
+                day, ct).ConfigureAwait(false);
+            return 0;
+        }
 
         if (record is not null && open is null && await history.VenueCloseAsync(symbol, record, ct).ConfigureAwait(false) is { } venueClose)
         {
