@@ -77,6 +77,29 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
     }
 
+    /// <summary>
+    /// A position on a contract this system does not trade (here ETHUSDT listed as USDC-margined, held by hand, the
+    /// largest by notional) is not the one a margin alert halves: the largest USDT position is. Before, the venue's
+    /// largest position was halved whatever it was margined in.
+    /// </summary>
+    [Fact]
+    public async Task MarginAlertReduce_LargestPositionNotTradedHere_TheLargestUsdtPositionHalves()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            executionServices: s => TradeEngine.Testing.Venue.VenueProxy.Install(s, real =>
+                TradeEngine.Testing.Venue.VenueProxy.Wrap(real, TradeEngine.Testing.Venue.VenueProxy.ListingAs("ETHUSDT", "USDC"))));
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2)); // 1,000 USDT
+        await stack.Venue().PlaceOrderAsync(new Binance.Models.NewOrder("ETHUSDT", Binance.Models.OrderSide.Buy, Binance.Models.OrderType.Market, 1m), "by-hand-eth"); // ~3,000
+
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
+
+        await WaitUntilAsync(stack, async () => await QuantityAsync(stack, "BTCUSDT") == 0.005m, TimeSpan.FromSeconds(30));
+        await Task.Delay(1000);
+        Assert.Equal(1m, await QuantityAsync(stack, "ETHUSDT"));
+        Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
+    }
+
     [Fact]
     public async Task MarginAlertReduce_RedeliveredAfterItsOrderWasPlaced_FinishesThatReduceAndLeavesTheNextLargestAlone()
     {

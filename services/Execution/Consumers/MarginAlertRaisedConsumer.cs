@@ -173,13 +173,21 @@ public sealed class MarginAlertRaisedConsumer(
             attempt = placedAttempt + 1;
         }
 
-        var marked = new MarkedPosition[positions.Count];
-        for (var i = 0; i < positions.Count; i++)
+        var candidates = new List<MarkedPosition>(positions.Count);
+        foreach (var p in positions)
         {
-            var p = positions[i];
-            var step = (await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false))?.Filters.StepSize ?? 0.001m;
-            marked[i] = new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, step);
+            var instrument = await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false);
+            if (instrument?.NotOpenedReason is not null)
+            {
+                // A position on a contract this system does not trade (a USDC-margined perpetual held by hand) is not in
+                // the USDT margin the alert is about, and reconciliation leaves it alone: it is not the one to halve.
+                continue;
+            }
+
+            candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m));
         }
+
+        var marked = candidates.ToArray();
 
         if (!ReducePlanner.TryChooseReduceByHalf(marked, out var order))
         {
