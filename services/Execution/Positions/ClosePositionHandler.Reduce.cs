@@ -128,8 +128,9 @@ public sealed partial class ClosePositionHandler
                 throw new RequestValidationException(field, $"must be on the symbol's step size {Wire.Format(info.Filters.StepSize)}");
             }
 
-            // MARKET_LOT_SIZE binds a reduce-only market order as any other: the venue would refuse it (-4004 below, -4005 above). A
-            // quantity outside it is the request's fault (INVALID_ARGUMENT); a fraction's amount depends on the position.
+            // MARKET_LOT_SIZE binds a reduce-only market order as any other: the venue would refuse it (-4004 below,
+            // -4005 above). A quantity outside it is the request's fault (INVALID_ARGUMENT); a fraction's amount depends
+            // on the position (FAILED_PRECONDITION).
             if (amount < info.Filters.MarketMinQty || amount > info.Filters.MarketMaxQty)
             {
                 var limits = $"must be from {Wire.Format(info.Filters.MarketMinQty)} to {Wire.Format(info.Filters.MarketMaxQty)} (the symbol's market order limits)";
