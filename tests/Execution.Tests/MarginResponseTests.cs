@@ -100,6 +100,27 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.Equal(0.005m, await QuantityAsync(stack, "BTCUSDT"));
     }
 
+    /// <summary>
+    /// A margin alert when the only open position is one this system does not book: nothing is reduced, and the operator
+    /// gets a critical risk event naming it (a margin call left unanswered), not an information line.
+    /// </summary>
+    [Fact]
+    public async Task MarginAlertReduce_OnlyAPositionNotBookedHere_NothingReducedAndACriticalRiskEvent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            executionServices: s => TradeEngine.Testing.Venue.VenueProxy.Install(s, real =>
+                TradeEngine.Testing.Venue.VenueProxy.Wrap(real, TradeEngine.Testing.Venue.VenueProxy.ListingAs("ETHUSDT", "USDC"))));
+        await stack.Venue().PlaceOrderAsync(new Binance.Models.NewOrder("ETHUSDT", Binance.Models.OrderSide.Buy, Binance.Models.OrderType.Market, 1m), "by-hand-eth");
+
+        var alert = new MarginAlertRaised(NewId.NextGuid(), DateTimeOffset.UtcNow, MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio inside the buffer");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(alert);
+
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("risk_events WHERE event_type = 'margin_reduce_failed'") > 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'margin_reduce_failed' AND severity = 'critical' AND reason LIKE $1",
+            $"Margin alert {alert.EventId}: nothing reduced; the only open positions are on contracts this system does not book (ETHUSDT)"));
+        Assert.Equal(1m, await QuantityAsync(stack, "ETHUSDT"));
+    }
+
     [Fact]
     public async Task MarginAlertReduce_RedeliveredAfterItsOrderWasPlaced_FinishesThatReduceAndLeavesTheNextLargestAlone()
     {

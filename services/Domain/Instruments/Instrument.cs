@@ -44,17 +44,24 @@ public sealed record Instrument(
     /// <summary>
     /// Why positions are not opened on this contract here, or null when they are. Every balance, fee, funding payment
     /// and PnL in this system is a USDT amount, and only perpetuals are modelled: a USDC-margined perpetual (BTCUSDC)
-    /// settles in USDC, and a delivery contract has no funding and an expiry. An existing position on one can still be
-    /// closed or reduced.
+    /// settles in USDC, and a delivery contract (or a perpetual being delisted, PERPETUAL_DELIVERING) is not opened. An
+    /// existing position on one can still be closed or reduced.
     /// </summary>
     public string? NotOpenedReason =>
         ContractType != PerpetualContract
             ? (ContractType.Length == 0 ? "the venue does not state its contract type" : $"it is a {ContractType} contract")
                 + "; only USDT-margined perpetuals are opened here"
-            : MarginAsset != Money.Usdt
-                ? (MarginAsset.Length == 0 ? "the venue does not state its margin asset" : $"it is margined in {MarginAsset}")
-                    + "; only USDT-margined perpetuals are opened here (every balance, fee and PnL is booked in USDT)"
-                : null;
+            : NotUsdtReason;
+
+    /// <summary>
+    /// Why the contract's amounts are not USDT (margined in another asset, or the venue silent on it), or null when they
+    /// are: a position on it is not booked in the USDT Ledger, and is not in the USDT margin a margin alert is about.
+    /// </summary>
+    public string? NotUsdtReason =>
+        MarginAsset == Money.Usdt
+            ? null
+            : (MarginAsset.Length == 0 ? "the venue does not state its margin asset" : $"it is margined in {MarginAsset}")
+                + "; only USDT-margined perpetuals are opened here (every balance, fee and PnL is booked in USDT)";
 
     /// <summary>Highest leverage the exchange allows on this symbol (bracket 1).</summary>
     public int MaxLeverage => Brackets.MaxLeverage;

@@ -174,23 +174,36 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var candidates = new List<MarkedPosition>(positions.Count);
+        List<string>? leftAlone = null;
         foreach (var p in positions)
         {
-            var instrument = await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false);
-            if (instrument?.NotOpenedReason is not null)
+            if (await instruments.NotBookedHereAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not null)
             {
-                // A position on a contract this system does not trade (a USDC-margined perpetual held by hand) is not in
-                // the USDT margin the alert is about, and reconciliation leaves it alone: it is not the one to halve.
+                // A position this system does not book (a USDC-margined perpetual or a delivery contract, held by hand)
+                // is not in the USDT margin the alert is about, and reconciliation leaves it alone: not the one to halve.
+                (leftAlone ??= []).Add(p.Symbol);
                 continue;
             }
 
-            candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m));
+            var step = (await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false))?.Filters.StepSize ?? 0.001m;
+            candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, step));
         }
 
         var marked = candidates.ToArray();
 
         if (!ReducePlanner.TryChooseReduceByHalf(marked, out var order))
         {
+            if (leftAlone is not null)
+            {
+                // The alert asked for a reduce and the venue holds positions, none of them this system's: the operator
+                // is told (a margin call left unanswered), not an information line that says there is nothing open.
+                var reason = $"Margin alert {alert.EventId}: nothing reduced; the only open positions are on contracts this system does not book ({string.Join(", ", leftAlone)})";
+                Log.NothingOfOursToReduce(logger, alert.EventId, string.Join(", ", leftAlone));
+                await ledger.LogRiskEventAsync("margin-none-of-ours:" + key, "margin_reduce_failed", TradeEngine.Ledger.V1.RiskEventSeverity.Critical,
+                    reason, null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             Log.NothingToReduce(logger, alert.EventId);
             return;
         }

@@ -104,6 +104,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "Margin alert {EventId}: no open position to reduce")]
     public static partial void NothingToReduce(ILogger logger, Guid eventId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert {EventId}: nothing reduced; the only open positions are on contracts this system does not book ({Symbols})")]
+    public static partial void NothingOfOursToReduce(ILogger logger, Guid eventId, string symbols);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert order {Attempt} on {Symbol} ended {Status} with nothing filled; planning the reduce again")]
     public static partial void MarginOrderUnfilled(ILogger logger, string symbol, int attempt, string status);
 

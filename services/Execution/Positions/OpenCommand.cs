@@ -33,10 +33,6 @@ public sealed record OpenCommand(
         instrument = Try(violations, () => string.IsNullOrEmpty(request.Symbol)
             ? throw new RequestValidationException("symbol", "is required")
             : instrument ?? throw new RequestValidationException("symbol", $"'{request.Symbol}' is not a symbol the venue lists"));
-        if (instrument?.NotOpenedReason is { } notOpened)
-        {
-            violations.Add(new FieldViolation("symbol", $"'{request.Symbol}' is listed by the venue but not opened here: {notOpened}"));
-        }
 
         if (instrument is not null && quantity > 0m)
         {

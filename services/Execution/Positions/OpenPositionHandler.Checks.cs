@@ -11,6 +11,16 @@ namespace TradeEngine.Execution.Positions;
 // OpenPositionHandler's checks before Risk is asked (nothing sent when one fails) and its answer when Risk says no.
 public sealed partial class OpenPositionHandler
 {
+    private static void RequireOpenedHere(OpenCommand command)
+    {
+        // Judged as RequireTrading is, after a retry's order found at the venue has been resumed: a contract whose type
+        // changed since the first attempt (a perpetual being delisted) still gets its filled order booked and protected.
+        if (command.Instrument.NotOpenedReason is { } notOpened)
+        {
+            throw new RequestValidationException("symbol", $"'{command.Symbol}' is listed by the venue but not opened here: {notOpened}; nothing was sent");
+        }
+    }
+
     private static void RequireTrading(OpenCommand command)
     {
         // A contract the venue is settling, delivering or has closed refuses the order (-4140), and only after the margin

@@ -102,6 +102,7 @@ public sealed partial class OpenPositionHandler(
 
         await LedgerBook.RequireUnspentAsync(spentTask, command.ClientOrderId, command.Symbol).ConfigureAwait(false);
 
+        RequireOpenedHere(command);
         RequireTrading(command);
 
         // The price is the symbol's mark from positionRisk (v2 lists every symbol, flat ones too): the price the venue

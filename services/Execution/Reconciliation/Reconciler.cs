@@ -119,11 +119,12 @@ public sealed class Reconciler(
         var mismatches = 0;
 
         if (record is null && (open is not null || conditional.Count > 0)
-            && (await instruments.FindAsync(symbol, ct).ConfigureAwait(false))?.NotOpenedReason is { } notOurs)
+            && await instruments.NotBookedHereAsync(symbol, ct).ConfigureAwait(false) is { } notOurs)
         {
-            // A position or orders on a contract this system does not trade (a USDC-margined perpetual, opened by hand):
-            // its amounts are not USDT, so it is not adopted and its orders are not cancelled; the operator's to handle.
-            // Reported once a day (the risk event's key), logged each pass.
+            // A position or orders on a contract this system does not book (a USDC-margined perpetual or a delivery
+            // contract, opened by hand): it is not adopted and its orders are not cancelled; the operator's to handle.
+            // Before, a delivery contract's position failed every pass (its name is no symbol here), and the first pass
+            // failing keeps Execution from opening anything. Reported once a day (the risk event's key), logged each pass.
             var day = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture);
             await report.ReportAsync("not-traded-here", symbol,
                 $"the venue holds {(open is null ? $"{conditional.Count} conditional order(s)" : $"a {Wire.Format(open.PositionAmt)} position")} on {symbol}, left alone: {notOurs}",

@@ -16,4 +16,16 @@ public sealed class InstrumentDirectory(VenueInstrumentCatalog catalog)
         Symbol.TryParse(symbol, out var parsed)
             ? await catalog.TryGetAsync(parsed, cancellationToken).ConfigureAwait(false)
             : null;
+
+    /// <summary>
+    /// Why a position the venue holds on <paramref name="symbol"/> is not this system's to book, or null when it is: a
+    /// name that is no perpetual's symbol (a delivery contract's, BTCUSDT_260327, carries its date after an underscore),
+    /// or a contract whose amounts are not USDT (<see cref="Instrument.NotUsdtReason"/>). Reconciliation leaves such a
+    /// position alone and a margin alert does not halve it. A symbol the venue no longer lists is this system's (its
+    /// record is still reconciled).
+    /// </summary>
+    public async ValueTask<string?> NotBookedHereAsync(string symbol, CancellationToken cancellationToken) =>
+        !Symbol.TryParse(symbol, out var parsed)
+            ? "it is not a perpetual's symbol (a delivery contract's name carries its date after an underscore); only USDT-margined perpetuals are traded here"
+            : (await catalog.TryGetAsync(parsed, cancellationToken).ConfigureAwait(false))?.NotUsdtReason;
 }
