@@ -1,5 +1,7 @@
+using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Tests.Support;
+using TradeEngine.Execution.V1;
 using TradeEngine.Testing.Servers;
 using TradeEngine.Testing.Venue;
 
@@ -38,5 +40,43 @@ public sealed class ContractKindTests(PostgresServer postgres, RabbitMqServer ra
 
         Assert.NotEmpty(closed.ExitPrice);
         Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+    }
+
+    /// <summary>
+    /// A delivery contract held by hand (BTCUSDT_260327: its name is no symbol here, and the simulator has none, so the
+    /// venue client answers for it): reconciliation reports it and leaves it, and a pass still succeeds. Before, every
+    /// pass failed on it (and Execution opens nothing until a pass has succeeded), and Risk refused every check, its account
+    /// snapshot naming the contract: the account's answer leaves it out of its positions, with a warning.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_ADeliveryContractHeldByHand_ReportedAndLeftAlone_OpensGoOn()
+    {
+        const string quarterly = "BTCUSDT_260327";
+        var held = new PositionRisk(quarterly, 0.01m, 100_000m, 100_000m, 100_000m, 0m, 0m, 5, 1_000_000m, Domain.MarginType.Cross, 0m, 0m,
+            1_000m, "BOTH", DateTimeOffset.UtcNow);
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, (method, args, call) => method.Name switch
+            {
+                nameof(IBinanceClient.GetPositionsAsync) when (string?)args![0] == quarterly => Task.FromResult<IReadOnlyList<PositionRisk>>([held]),
+                nameof(IBinanceClient.GetPositionsAsync) when args![0] is null => WithHeldAsync((Task<IReadOnlyList<PositionRisk>>)call()!),
+                nameof(IBinanceClient.GetOpenConditionalOrdersAsync) when (string?)args![0] == quarterly =>
+                    Task.FromResult<IReadOnlyList<ConditionalOrderInfo>>([]),
+                _ => call(),
+            })));
+
+        Assert.Equal(0, await stack.ReconcileAsync());
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01"));
+
+        var account = await stack.Execution.GetAccountAsync(new GetAccountRequest());
+
+        Assert.NotEmpty(opened.EntryPrice);
+        Assert.Equal("BTCUSDT", Assert.Single(account.Positions).Symbol);
+        Assert.Contains("positions: the venue also holds positions on delivery contracts (BTCUSDT_260327); they are in the totals, not listed", account.Warnings);
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("risk_events WHERE symbol = $1", quarterly) > 0, TimeSpan.FromSeconds(30), "the risk event");
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = $1 AND reason LIKE $2", quarterly,
+            "the venue holds a 0.01 position on BTCUSDT_260327, left alone: it is not a perpetual's symbol%"));
+        Assert.Equal(0, await stack.CountAsync("positions WHERE symbol = $1", quarterly));
+
+        async Task<IReadOnlyList<PositionRisk>> WithHeldAsync(Task<IReadOnlyList<PositionRisk>> read) => [.. await read, held];
     }
 }

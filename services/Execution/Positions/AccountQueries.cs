@@ -41,9 +41,15 @@ public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory ins
             AsOf = Wire.Timestamp(time.GetUtcNow()),
             Warnings = { recordsRead ? [] : [RecordsMissingWarning] },
         };
-        foreach (var p in account.Open.OrderBy(p => p.Symbol, StringComparer.Ordinal))
+        foreach (var p in account.OpenListed.OrderBy(p => p.Symbol, StringComparer.Ordinal))
         {
             result.Positions.Add(PositionMapping.FromVenue(p, records.FirstOrDefault(r => r.Symbol == p.Symbol)));
+        }
+
+        if (account.Open.Count() > result.Positions.Count)
+        {
+            var unlisted = account.Open.Where(p => !Domain.Symbol.TryParse(p.Symbol, out _)).Select(p => p.Symbol).Order(StringComparer.Ordinal);
+            result.Warnings.Add($"positions: the venue also holds positions on delivery contracts ({string.Join(", ", unlisted)}); they are in the totals, not listed");
         }
 
         return result;

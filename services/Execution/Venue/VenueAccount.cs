@@ -12,6 +12,13 @@ public sealed record VenueAccount(AccountInfo Account, IReadOnlyList<PositionRis
     /// <summary>Symbols with a non-zero position.</summary>
     public IEnumerable<PositionRisk> Open => Symbols.Where(p => p.PositionAmt != 0m);
 
+    /// <summary>
+    /// Open positions on names that are symbols here: a delivery contract held by hand (BTCUSDT_260327, its date after an
+    /// underscore) is left out of what Risk is sent, which refuses such a name and would refuse every check and margin
+    /// read while it is held. Its margin and PnL stay in the account's totals.
+    /// </summary>
+    public IEnumerable<PositionRisk> OpenListed => Open.Where(p => Domain.Symbol.TryParse(p.Symbol, out _));
+
     public PositionRisk? Find(string symbol) => Symbols.FirstOrDefault(p => string.Equals(p.Symbol, symbol, StringComparison.Ordinal));
 
     public PositionRisk? FindOpen(string symbol) => Open.FirstOrDefault(p => string.Equals(p.Symbol, symbol, StringComparison.Ordinal));
@@ -36,7 +43,7 @@ public sealed record VenueAccount(AccountInfo Account, IReadOnlyList<PositionRis
             Equity = Wire.Format(Account.TotalWalletBalance + Account.TotalUnrealizedProfit),
             MaintenanceMargin = Wire.Format(Account.TotalMaintMargin),
         };
-        foreach (var p in Open)
+        foreach (var p in OpenListed)
         {
             snapshot.Positions.Add(ToSnapshot(p));
         }
