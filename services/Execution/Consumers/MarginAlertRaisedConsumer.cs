@@ -177,7 +177,8 @@ public sealed class MarginAlertRaisedConsumer(
         List<string>? leftAlone = null;
         foreach (var p in positions)
         {
-            if (await instruments.NotBookedHereAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not null)
+            var instrument = await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false);
+            if (InstrumentDirectory.NotBookedHere(p.Symbol, instrument) is not null)
             {
                 // A position this system does not book (a USDC-margined perpetual or a delivery contract, held by hand)
                 // is not in the USDT margin the alert is about, and reconciliation leaves it alone: not the one to halve.
@@ -185,8 +186,7 @@ public sealed class MarginAlertRaisedConsumer(
                 continue;
             }
 
-            var step = (await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false))?.Filters.StepSize ?? 0.001m;
-            candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, step));
+            candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m));
         }
 
         var marked = candidates.ToArray();
@@ -197,8 +197,9 @@ public sealed class MarginAlertRaisedConsumer(
             {
                 // The alert asked for a reduce and the venue holds positions, none of them this system's: the operator
                 // is told (a margin call left unanswered), not an information line that says there is nothing open.
-                var reason = $"Margin alert {alert.EventId}: nothing reduced; the only open positions are on contracts this system does not book ({string.Join(", ", leftAlone)})";
-                Log.NothingOfOursToReduce(logger, alert.EventId, string.Join(", ", leftAlone));
+                var symbols = string.Join(", ", leftAlone);
+                var reason = $"Margin alert {alert.EventId}: nothing reduced; the only open positions are on contracts this system does not book ({symbols})";
+                Log.NothingOfOursToReduce(logger, alert.EventId, symbols);
                 await ledger.LogRiskEventAsync("margin-none-of-ours:" + key, "margin_reduce_failed", TradeEngine.Ledger.V1.RiskEventSeverity.Critical,
                     reason, null, cancellationToken).ConfigureAwait(false);
                 return;

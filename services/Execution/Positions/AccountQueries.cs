@@ -46,9 +46,9 @@ public sealed class AccountQueries(IBinanceClient venue, InstrumentDirectory ins
             result.Positions.Add(PositionMapping.FromVenue(p, records.FirstOrDefault(r => r.Symbol == p.Symbol)));
         }
 
-        if (account.Open.Count() > result.Positions.Count)
+        var unlisted = account.OpenUnlisted.Select(p => p.Symbol).Order(StringComparer.Ordinal).ToList();
+        if (unlisted.Count > 0)
         {
-            var unlisted = account.Open.Where(p => !Domain.Symbol.TryParse(p.Symbol, out _)).Select(p => p.Symbol).Order(StringComparer.Ordinal);
             result.Warnings.Add($"positions: the venue also holds positions on delivery contracts ({string.Join(", ", unlisted)}); they are in the totals, not listed");
         }
 

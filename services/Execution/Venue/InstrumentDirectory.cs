@@ -25,7 +25,11 @@ public sealed class InstrumentDirectory(VenueInstrumentCatalog catalog)
     /// record is still reconciled).
     /// </summary>
     public async ValueTask<string?> NotBookedHereAsync(string symbol, CancellationToken cancellationToken) =>
-        !Symbol.TryParse(symbol, out var parsed)
+        NotBookedHere(symbol, await FindAsync(symbol, cancellationToken).ConfigureAwait(false));
+
+    /// <summary><see cref="NotBookedHereAsync"/> for a caller that has already looked <paramref name="symbol"/> up (<see cref="FindAsync"/>).</summary>
+    public static string? NotBookedHere(string symbol, Instrument? instrument) =>
+        !Symbol.TryParse(symbol, out _)
             ? "it is not a perpetual's symbol (a delivery contract's name carries its date after an underscore); only USDT-margined perpetuals are traded here"
-            : (await catalog.TryGetAsync(parsed, cancellationToken).ConfigureAwait(false))?.NotUsdtReason;
+            : instrument?.NotUsdtReason;
 }

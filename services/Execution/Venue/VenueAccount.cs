@@ -17,7 +17,12 @@ public sealed record VenueAccount(AccountInfo Account, IReadOnlyList<PositionRis
     /// underscore) is left out of what Risk is sent, which refuses such a name and would refuse every check and margin
     /// read while it is held. Its margin and PnL stay in the account's totals.
     /// </summary>
-    public IEnumerable<PositionRisk> OpenListed => Open.Where(p => Domain.Symbol.TryParse(p.Symbol, out _));
+    public IEnumerable<PositionRisk> OpenListed => Open.Where(IsListed);
+
+    /// <summary>The open positions <see cref="OpenListed"/> leaves out.</summary>
+    public IEnumerable<PositionRisk> OpenUnlisted => Open.Where(p => !IsListed(p));
+
+    private static bool IsListed(PositionRisk p) => Domain.Symbol.TryParse(p.Symbol, out _);
 
     public PositionRisk? Find(string symbol) => Symbols.FirstOrDefault(p => string.Equals(p.Symbol, symbol, StringComparison.Ordinal));
 
