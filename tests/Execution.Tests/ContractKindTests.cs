@@ -29,13 +29,25 @@ public sealed class ContractKindTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal(0, await stack.CountAsync("positions"));
 
         await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "by-hand-eth");
-        // Reconciliation leaves it alone (its amounts are not USDT): not adopted, reported once a day however many passes.
+        // Reconciliation leaves it alone (its amounts are not USDT): not adopted, reported (a warning and a risk event) once
+        // a day however many passes while it holds the same, and again when it changes.
+        Assert.Equal(0, await stack.ReconcileAsync());
         Assert.Equal(0, await stack.ReconcileAsync());
         Assert.Equal(0, await stack.ReconcileAsync());
         Assert.Equal(0, await stack.CountAsync("positions"));
         await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT'") > 0, TimeSpan.FromSeconds(30), "the risk event");
+        const string leftAlone = "left alone: it is margined in USDC; only USDT-margined perpetuals are opened here (every balance, fee and PnL is booked in USDT)";
         Assert.Equal(1, await stack.CountAsync(
-            "risk_events WHERE symbol = 'ETHUSDT' AND event_type = 'reconciliation_mismatch' AND reason = 'the venue holds a 0.1 position on ETHUSDT, left alone: it is margined in USDC; only USDT-margined perpetuals are opened here (every balance, fee and PnL is booked in USDT)'"));
+            "risk_events WHERE symbol = 'ETHUSDT' AND event_type = 'reconciliation_mismatch' AND reason = $1", "the venue holds a 0.1 position on ETHUSDT, " + leftAlone));
+        Assert.Equal(1, stack.Log.Count("Reconciliation: not-traded-here on ETHUSDT"));
+
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.1m), "by-hand-eth-2");
+        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Equal(0, await stack.ReconcileAsync());
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT'") > 1, TimeSpan.FromSeconds(30), "the second risk event");
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE symbol = 'ETHUSDT' AND reason = $1", "the venue holds a 0.2 position on ETHUSDT, " + leftAlone));
+        Assert.Equal(2, stack.Log.Count("Reconciliation: not-traded-here on ETHUSDT"));
+        Assert.Equal(0, await stack.CountAsync("positions"));
         var closed = await stack.Execution.ClosePositionAsync(Orders.Close("ETHUSDT"));
 
         Assert.NotEmpty(closed.ExitPrice);

@@ -71,6 +71,9 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation: {Kind} on {Symbol}: {Detail}")]
     public static partial void Mismatch(ILogger logger, string kind, string symbol, string detail);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconciliation: the venue still holds {Held} on {Symbol}, not booked here and left alone (reported today)")]
+    public static partial void LeftAloneStill(ILogger logger, string symbol, string held);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Reconciliation pass finished: {Mismatches} difference(s) found and repaired")]
     public static partial void Reconciled(ILogger logger, int mismatches);
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using TradeEngine.Binance;
 using TradeEngine.Domain;
@@ -40,6 +41,12 @@ public sealed class Reconciler(
     TimeProvider time,
     ILogger<Reconciler> logger)
 {
+    /// <summary>
+    /// The symbols reconciliation left alone (not booked here) and reported, each with its report's stamp (the UTC day and
+    /// what was held), so that a symbol is reported once a day while it holds the same (<see cref="ReconcileSymbolAsync"/>).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, string> _leftAloneReported = new(StringComparer.Ordinal);
+
     /// <summary>The strategy of a record the reconciliation adopted from the venue, without the fills that built it.</summary>
     public const string AdoptedStrategy = "reconciled";
 
@@ -124,11 +131,23 @@ public sealed class Reconciler(
             // A position or orders on a contract this system does not book (a USDC-margined perpetual or a delivery
             // contract, opened by hand): it is not adopted and its orders are not cancelled; the operator's to handle.
             // Before, a delivery contract's position failed every pass (its name is no symbol here), and the first pass
-            // failing keeps Execution from opening anything. Reported once a day (the risk event's key), logged each pass.
+            // failing keeps Execution from opening anything. Reported once a UTC day for what is held (the risk event's
+            // key: the day and the position's size, or the number of orders): the first pass logs the warning and writes
+            // the event; the passes after it, while the symbol holds the same, log at debug level and write nothing
+            // (before, the warning was logged every minute while the position stood). A position that changes on the
+            // day is reported again.
             var day = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-            await report.ReportAsync("not-traded-here", symbol,
-                $"the venue holds {(open is null ? $"{conditional.Count} conditional order(s)" : $"a {Wire.Format(open.PositionAmt)} position")} on {symbol}, left alone: {notOurs}",
-                day, ct).ConfigureAwait(false);
+            var held = open is null ? $"{conditional.Count} conditional order(s)" : $"a {Wire.Format(open.PositionAmt)} position";
+            var dayAndHolding = day + ":" + (open is null ? conditional.Count.ToString(CultureInfo.InvariantCulture) + "-orders" : Wire.Format(open.PositionAmt));
+            if (_leftAloneReported.TryGetValue(symbol, out var reported) && reported == dayAndHolding)
+            {
+                Log.LeftAloneStill(logger, symbol, held);
+                return 0;
+            }
+
+            await report.ReportAsync("not-traded-here", symbol, $"the venue holds {held} on {symbol}, left alone: {notOurs}", dayAndHolding, ct)
+                .ConfigureAwait(false);
+            _leftAloneReported[symbol] = dayAndHolding;
             return 0;
         }
 

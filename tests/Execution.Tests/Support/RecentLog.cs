@@ -18,6 +18,9 @@ public sealed class RecentLog
     /// <summary>Whether a line kept so far contains <paramref name="text"/>.</summary>
     public bool Contains(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
 
+    /// <summary>How many lines kept so far contain <paramref name="text"/>.</summary>
+    public int Count(string text) => _lines.Count(l => l.Contains(text, StringComparison.Ordinal));
+
     public override string ToString() => _lines.IsEmpty ? "(none)" : string.Join(Environment.NewLine, _lines);
 
     private void Add(string line)
