@@ -24,6 +24,12 @@ public sealed class ContractKindTests(PostgresServer postgres, RabbitMqServer ra
 
         await Orders.InvalidArgument("symbol", () => stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1")).ResponseAsync);
 
+        // Its leverage and margin type are not this system's to set either.
+        await Orders.InvalidArgument("symbol", () => stack.Execution.SetLeverageAsync(
+            new SetLeverageRequest { IdempotencyKey = Orders.NewId("lev"), Symbol = "ETHUSDT", Leverage = 2 }).ResponseAsync);
+        await Orders.InvalidArgument("symbol", () => stack.Execution.SetMarginTypeAsync(
+            new SetMarginTypeRequest { IdempotencyKey = Orders.NewId("margin"), Symbol = "ETHUSDT", MarginType = Common.V1.MarginType.Isolated }).ResponseAsync);
+
         Assert.Equal(0, await stack.OrderRequestsAsync());
         Assert.Equal(0, await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage") + await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType"));
         Assert.Equal(0, await stack.CountAsync("positions"));

@@ -211,9 +211,17 @@ public sealed class SettingsHandler(
 
         try
         {
-            if (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false) is null)
+            var instrument = await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false);
+            if (instrument is null)
             {
                 violations.Add(new FieldViolation("symbol", $"'{symbol}' is not a symbol the venue lists"));
+            }
+            else if (instrument.NotOpenedReason is { } notOpened)
+            {
+                // A contract no position is opened on here (a USDC-margined perpetual, a delivery contract's listing): its
+                // settings are not this system's to change, as an open on it is refused (a position on it held by hand
+                // is the operator's, whose leverage or margin type a call here must not change under them).
+                violations.Add(new FieldViolation("symbol", $"'{symbol}' is listed by the venue but not traded here: {notOpened}; nothing was sent"));
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException && violations.Count > 0)
