@@ -52,7 +52,7 @@ public class DomainHotPathBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "LiquidationPrice.Simple (plan)")]
-    public decimal SimpleLiquidation() => LiquidationPrice.Simple(50_000m, 5, Side.Long);
+    public decimal SimpleLiquidation() => LiquidationPrice.Simple(50_000m, 5, Side.Long, 0.1m);
 
     [Benchmark(Description = "LiquidationPrice.Exchange isolated")]
     public decimal ExchangeLiquidationIsolated() => LiquidationPrice.Exchange(_isolatedLong).Price;

@@ -66,6 +66,23 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(2, await stack.CountAsync("trades WHERE position_id = $1::uuid", opened.PositionId));
     }
 
+    /// <summary>
+    /// The open's liquidation price (the plan's estimate) is rounded to the symbol's tick where that is finer than a cent:
+    /// DOGEUSDT's is 0.00001, and at its 0.15 a 3× long's 0.1006 was answered as 0.10 (toward the entry: up for a long).
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_OnACheapSymbol_LiquidationPriceToTheSymbolsTick()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "DOGEUSDT", quantity: "100", leverage: 3));
+
+        var entry = decimal.Parse(opened.EntryPrice, System.Globalization.CultureInfo.InvariantCulture);
+        var expected = Math.Ceiling(entry * (3m - 1m + 3m * 0.004m) / (3m * 0.00001m)) * 0.00001m;
+        Assert.Equal(expected, decimal.Parse(opened.LiquidationPrice, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotEqual(Math.Round(expected, 2), expected);
+    }
+
     [Fact]
     public async Task OpenPosition_ThenClosePosition_LedgerRowsEventsAndProtectiveOrdersFollowThePosition()
     {

@@ -43,6 +43,25 @@ public sealed class RiskContractTests : IAsyncLifetime
         Assert.Equal(40_200.00m, decimal.Parse(reply.LiquidationPrice, CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// DOGEUSDT's tick is 0.00001: the estimate is rounded to it, toward the entry. Before, it was rounded to the cent
+    /// (0.12 and 0.18, 0.10 and 0.20).
+    /// </summary>
+    [Theory]
+    [InlineData(5, Common.V1.Side.Long, "0.1206")]
+    [InlineData(5, Common.V1.Side.Short, "0.1794")]
+    [InlineData(3, Common.V1.Side.Long, "0.1006")]
+    [InlineData(3, Common.V1.Side.Short, "0.1994")]
+    public async Task GetLiquidationPrice_SimpleOnACheapSymbol_ToItsTick(int leverage, Common.V1.Side side, string expected)
+    {
+        var reply = await Client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
+        {
+            Method = LiquidationMethod.Simple, Symbol = "DOGEUSDT", Side = side, EntryPrice = "0.15", Leverage = leverage,
+        });
+
+        Assert.Equal(decimal.Parse(expected, CultureInfo.InvariantCulture), decimal.Parse(reply.LiquidationPrice, CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public async Task GetLiquidationPrice_ExchangeIsolatedLong_BelowEntryWithBracket()
     {
@@ -138,6 +157,7 @@ public sealed class RiskContractTests : IAsyncLifetime
         { Exchange(otherMaintenance: "-1", margin: Common.V1.MarginType.Cross), "other_maintenance_margin" },
         { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "BTCUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5, MaintenanceMarginRate = "-0.01" }, "maintenance_margin_rate" },
         { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "btc-usdt", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5 }, "symbol" },
+        { new GetLiquidationPriceRequest { Method = LiquidationMethod.Simple, Symbol = "NOSUCHUSDT", Side = Common.V1.Side.Long, EntryPrice = "50000", Leverage = 5 }, "symbol" },
     };
 
     [Theory]

@@ -8,25 +8,42 @@ public static class LiquidationPrice
     public const decimal DefaultMaintenanceMarginRate = 0.004m;
 
     /// <summary>
-    /// The plan's estimate, rounded to 0.01 half to even: long entry × (1 − 1/leverage + mmr),
-    /// short entry × (1 + 1/leverage − mmr). 50,000 at 5× long = 40,200.00. It ignores fees,
-    /// cum and brackets; use <see cref="Exchange"/> for the exchange's own figure.
+    /// The plan's estimate: long entry × (1 − 1/leverage + mmr), short entry × (1 + 1/leverage − mmr); 50,000 at 5× long =
+    /// 40,200.00. It ignores fees, cum and brackets; use <see cref="Exchange"/> for the exchange's own figure.
+    /// Rounded to 0.01 (the plan's quantize), or to the symbol's tick when that is finer, and toward the entry (up for a
+    /// long, down for a short), so the estimate never puts liquidation further away than the formula does. Before, it
+    /// was always 0.01 half to even, which is BTC's scale: DOGEUSDT long at 0.15 and 20× (0.143100) gave 0.14, 2 % further
+    /// from the entry, and a price under 0.005 gave 0.
     /// </summary>
-    public static decimal Simple(decimal entry, int leverage, Side side, decimal mmr = DefaultMaintenanceMarginRate)
+    public static decimal Simple(decimal entry, int leverage, Side side, decimal tickSize, decimal mmr = DefaultMaintenanceMarginRate)
     {
         Guard.Positive(entry, nameof(entry));
+        Guard.Positive(tickSize, nameof(tickSize));
         var lev = new Leverage(leverage);
         if (mmr is < 0m or >= 1m)
         {
             Guard.Fail(nameof(mmr), "must be from 0 to less than 1");
         }
 
-        var factor = 1m / lev.Value;
-        var price = Guard.Sign(side, nameof(side)) > 0
-            ? entry * (1m - factor + mmr)
-            : entry * (1m + factor - mmr);
-        return Math.Round(price, 2, MidpointRounding.ToEven);
+        // In increments, with one division: long entry × (L − 1 + mmr × L) / (L × increment), short entry × (L + 1 − mmr × L)
+        // / (L × increment). The numerator is exact, so a figure that falls on an increment is a whole number here and is
+        // not moved; with 1/L computed first (28 digits), 1.53 × (1 − 1/3 + 0.004), exactly 1.02612, came out a hair above
+        // and was rounded up a whole tick.
+        var increment = Math.Min(tickSize, PlanIncrement);
+        var sign = Guard.Sign(side, nameof(side));
+        try
+        {
+            var units = entry * (lev.Value + sign * (mmr * lev.Value - 1m)) / (lev.Value * increment);
+            return (sign > 0 ? Math.Ceiling(units) : Math.Floor(units)) * increment;
+        }
+        catch (OverflowException)
+        {
+            throw new DomainException(nameof(entry), "is too large for a liquidation price at this tick");
+        }
     }
+
+    /// <summary>The plan's rounding of the simple estimate (<c>quantize(Decimal("0.01"))</c>).</summary>
+    private const decimal PlanIncrement = 0.01m;
 
     /// <summary>
     /// Binance USD-M, one-way mode ("How to Calculate Liquidation Price of USDⓈ-M Futures Contracts"):

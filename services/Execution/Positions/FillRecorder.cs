@@ -155,7 +155,7 @@ public sealed partial class FillRecorder(
 
         // The plan's simple estimate at the fill, computed with the Domain function Risk's GetLiquidationPrice (SIMPLE)
         // serves: the same figure, without a call on every open.
-        var liquidation = LiquidationPrice.Simple(order.AvgPrice, command.Leverage, command.Side);
+        var liquidation = LiquidationPrice.Simple(order.AvgPrice, command.Leverage, command.Side, command.Instrument.Filters.TickSize);
 
         var response = new OpenPositionResponse
         {

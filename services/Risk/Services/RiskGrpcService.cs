@@ -60,11 +60,12 @@ public sealed class RiskGrpcService(
                 throw new RequestValidationException("maintenance_margin_rate", "must be from 0 to less than 1");
             }
 
-            // The plan's estimate is a formula of entry, leverage and rate alone: it needs no brackets and so no venue,
-            // and stays available when the venue is not. The symbol is checked for its form only (EXCHANGE, which reads
-            // the venue's brackets, refuses an unknown one).
-            RiskWire.Symbol(request.Symbol, "symbol");
-            var price = LiquidationPrice.Simple(entry, leverage.Value, side, mmr);
+            // The plan's estimate is a formula of entry, leverage and rate; it is rounded to the symbol's tick where that
+            // is finer than the plan's 0.01 (LiquidationPrice.Simple), so the symbol is looked up (the catalog Risk reads
+            // as it starts and keeps): an unknown one is INVALID_ARGUMENT. Before, the symbol was checked for its form
+            // only, and a DOGEUSDT estimate came rounded to the cent.
+            var tick = (await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false)).Filters.TickSize;
+            var price = LiquidationPrice.Simple(entry, leverage.Value, side, tick, mmr);
             return new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) };
         }
 

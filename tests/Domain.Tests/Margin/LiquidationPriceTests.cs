@@ -1,3 +1,4 @@
+using System.Globalization;
 using TradeEngine.Domain.Instruments;
 using TradeEngine.Domain.Margin;
 
@@ -11,26 +12,69 @@ public class LiquidationPriceTests
 {
     private static readonly BracketTable Btc = InstrumentCatalog.BtcUsdt.Brackets;
     private static readonly BracketTable Eth = InstrumentCatalog.EthUsdt.Brackets;
+    private static readonly decimal BtcTick = InstrumentCatalog.BtcUsdt.Filters.TickSize;
 
     [Fact]
     public void Simple_PlanLongFiveX_Is40200()
     {
         // 50,000 × (1 − 1/5 + 0.004) = 50,000 × 0.804 = 40,200.00
-        Assert.Equal(40_200.00m, LiquidationPrice.Simple(50_000m, 5, Side.Long));
+        Assert.Equal(40_200.00m, LiquidationPrice.Simple(50_000m, 5, Side.Long, BtcTick));
     }
 
     [Fact]
     public void Simple_ShortFiveX_Is59800()
     {
         // 50,000 × (1 + 1/5 − 0.004) = 50,000 × 1.196 = 59,800.00
-        Assert.Equal(59_800.00m, LiquidationPrice.Simple(50_000m, 5, Side.Short));
+        Assert.Equal(59_800.00m, LiquidationPrice.Simple(50_000m, 5, Side.Short, BtcTick));
     }
+
+    [Fact]
+    public void Simple_ToTheCentTowardTheEntry_WhenTheTickIsCoarser()
+    {
+        // 100,000 at 3×: long 100,000 × (1 − 1/3 + 0.004) = 67,066.666…, up to 67,066.67 (the plan's 0.01, finer than
+        // BTC's 0.1 tick); short 100,000 × (1 + 1/3 − 0.004) = 132,933.333…, down to 132,933.33.
+        Assert.Equal(67_066.67m, LiquidationPrice.Simple(100_000m, 3, Side.Long, BtcTick));
+        Assert.Equal(132_933.33m, LiquidationPrice.Simple(100_000m, 3, Side.Short, BtcTick));
+        // 100,004 at 7×: long 100,004 × (1 − 1/7 + 0.004) = 86,117.7302…, up to 86,117.74 (half to even gave ,73).
+        Assert.Equal(86_117.74m, LiquidationPrice.Simple(100_004m, 7, Side.Long, BtcTick));
+    }
+
+    [Theory]
+    // DOGEUSDT's tick is 0.00001. Long at 0.15, 20×: 0.15 × (1 − 0.05 + 0.004) = 0.1431 exactly; 3×: 0.15 × 0.670666… =
+    // 0.1006, up to 0.10060; short at 0.15, 20×: 0.15 × 1.046 = 0.1569; at 0.0089, 5× long 0.0089 × 0.804 = 0.0071556,
+    // up to 0.00716 (0.01 half to even made it 0.01, above the long's entry), short 0.0089 × 1.196 = 0.0106444, down to 0.01064.
+    [InlineData("0.15", 20, Side.Long, "0.1431")]
+    [InlineData("0.15", 3, Side.Long, "0.1006")]
+    [InlineData("0.15", 20, Side.Short, "0.1569")]
+    // Short at 0.15, 3×: 0.15 × (1 + 1/3 − 0.004) = 0.1994 exactly.
+    [InlineData("0.15", 3, Side.Short, "0.1994")]
+    // 1.53 at 3×: long 1.53 × (1 − 1/3 + 0.004) = 1.02612, short 1.53 × (1 + 1/3 − 0.004) = 2.03388, both exactly on a tick;
+    // with 1/3 taken first (28 digits) they came out a hair off and moved a whole tick (1.02613, 2.03387).
+    [InlineData("1.53", 3, Side.Long, "1.02612")]
+    [InlineData("1.53", 3, Side.Short, "2.03388")]
+    [InlineData("0.0089", 5, Side.Long, "0.00716")]
+    [InlineData("0.0089", 5, Side.Short, "0.01064")]
+    // And under half a cent: 0.004 × 0.804 = 0.003216, up to 0.00322 (it was 0).
+    [InlineData("0.004", 5, Side.Long, "0.00322")]
+    public void Simple_ToTheTickTowardTheEntry_WhenTheTickIsFiner(string entry, int leverage, Side side, string expected)
+    {
+        var price = LiquidationPrice.Simple(decimal.Parse(entry, CultureInfo.InvariantCulture), leverage, side, 0.00001m);
+
+        Assert.Equal(decimal.Parse(expected, CultureInfo.InvariantCulture), price);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-0.01")]
+    public void Simple_TickNotPositive_Throws(string tick) =>
+        Assert.Equal("tickSize", Assert.Throws<DomainException>(() =>
+            LiquidationPrice.Simple(50_000m, 5, Side.Long, decimal.Parse(tick, CultureInfo.InvariantCulture))).Field);
 
     [Theory]
     [InlineData(0)]
     [InlineData(126)]
     public void Simple_LeverageOutOfRange_Throws(int leverage) =>
-        Assert.Equal("leverage", Assert.Throws<DomainException>(() => LiquidationPrice.Simple(50_000m, leverage, Side.Long)).Field);
+        Assert.Equal("leverage", Assert.Throws<DomainException>(() => LiquidationPrice.Simple(50_000m, leverage, Side.Long, BtcTick)).Field);
 
     [Fact]
     public void Exchange_IsolatedLongBracket1_MatchesHandArithmetic()

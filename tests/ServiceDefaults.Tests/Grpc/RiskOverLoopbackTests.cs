@@ -6,6 +6,7 @@ using TradeEngine.Risk.Services;
 using TradeEngine.Risk.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using TradeEngine.Testing.Hosting;
+using TradeEngine.Testing.Paper;
 
 namespace TradeEngine.ServiceDefaults.Tests.Grpc;
 
@@ -98,7 +99,12 @@ public sealed class RiskOverLoopbackTests : IAsyncLifetime
     [Fact]
     public async Task GetLiquidationPrice_SimpleFormula_PlanFigure()
     {
-        var client = new RiskService.RiskServiceClient(risk.Channel);
+        // The estimate is rounded to the symbol's tick where that is finer than a cent, so Risk reads the venue's
+        // instruments for it: a Risk with the simulator as its venue.
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var withVenue = new LoopbackServiceHost<RiskGrpcService>(paper.BinanceSettings());
+        await withVenue.StartAsync();
+        var client = new RiskService.RiskServiceClient(withVenue.Channel);
 
         var reply = await client.GetLiquidationPriceAsync(new GetLiquidationPriceRequest
         {
