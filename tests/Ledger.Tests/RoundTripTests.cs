@@ -103,12 +103,14 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
     [Fact]
     public async Task LogFundingEventAndHistory_ExtremeDecimals_ExactAndPostedToPosition()
     {
-        // A short position: its size is signed negative.
+        // A short position: its size is signed negative. At a negative rate shorts pay: 0.00000001 × 12,345,678,901.12345678
+        // = 123.4567890112345678 of notional (123.45678901 to 8 decimals), × 0.0001 = 0.01234567890112… paid (0.01234568).
+        const string notional = "123.45678901", paid = "0.01234568";
         var opened = await Client.OpenPositionAsync(Open(side: Side.Short));
         var logged = await Client.LogFundingEventAsync(new LogFundingEventRequest
         {
-            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.00010000",
-            PositionSize = "-" + Tiny, MarkPrice = Huge, Notional = Huge, Payment = Tiny, FundingTime = At(T0.AddHours(8)),
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "-0.00010000",
+            PositionSize = "-" + Tiny, MarkPrice = Huge, Notional = notional, Payment = paid, FundingTime = At(T0.AddHours(8)),
         });
         Assert.False(logged.Replayed);
 
@@ -118,13 +120,13 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         });
         var e = Assert.Single(history.Events);
         Assert.Equal(logged.FundingEventId, e.FundingEventId);
-        Assert.Equal("0.0001", e.FundingRate);
+        Assert.Equal("-0.0001", e.FundingRate);
         Assert.Equal("-" + Tiny, e.PositionSize);
         Assert.Equal(Huge, e.MarkPrice);
-        Assert.Equal(Huge, e.Notional);
-        Assert.Equal(Tiny, e.Payment);
-        Assert.Equal(Tiny, history.TotalPayment);
-        Assert.Equal(Tiny, (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+        Assert.Equal(notional, e.Notional);
+        Assert.Equal(paid, e.Payment);
+        Assert.Equal(paid, history.TotalPayment);
+        Assert.Equal(paid, (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
     }
 
     [Fact]

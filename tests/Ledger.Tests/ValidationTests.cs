@@ -285,6 +285,43 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         }).ResponseAsync);
     }
 
+    /// <summary>
+    /// A settlement's notional and payment are the ones its size, mark and rate make (8 decimals, half to even; positive
+    /// when we pay, and at a positive rate longs pay): 1 × 100 × 0.0001 = 0.01 paid on 100. Anything else is refused
+    /// naming the field, and nothing is posted; before, a payment of the wrong sign (received where it was paid) or size
+    /// was booked as sent. A rate outside (−1, 1) is refused too.
+    /// </summary>
+    [Theory]
+    [InlineData("0.0001", "100", "-0.01", "payment")]
+    [InlineData("0.0001", "100", "0.02", "payment")]
+    [InlineData("0.0001", "100", "0.00999999", "payment")]
+    [InlineData("-0.0001", "100", "0.01", "payment")]
+    [InlineData("0.0001", "1", "0.01", "notional")]
+    [InlineData("0.0001", "-100", "0.01", "notional")]
+    [InlineData("1", "100", "100", "funding_rate")]
+    [InlineData("-1", "100", "-100", "funding_rate")]
+    public async Task LogFundingEvent_AmountsNotTheSettlements_InvalidArgumentNothingPosted(string rate, string notional, string payment, string field)
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+        var request = new LogFundingEventRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = rate,
+            PositionSize = "1", MarkPrice = "100", Notional = notional, Payment = payment, FundingTime = At(T0.AddHours(1)),
+        };
+
+        await RpcAssert.InvalidArgument(field, () => Client.LogFundingEventAsync(request).ResponseAsync);
+
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(0, await _ledger.CountAsync("idempotency_keys WHERE rpc = 'LogFundingEvent'"));
+        Assert.Equal("0", (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+        // The settlement's own amounts are taken.
+        request.FundingRate = "0.0001";
+        request.Notional = "100";
+        request.Payment = "0.01";
+        await Client.LogFundingEventAsync(request);
+        Assert.Equal("0.01", (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+    }
+
     /// <summary>The size is signed (long positive): none, or the other side's, is not a settlement of this long position.</summary>
     [Theory]
     [InlineData("0")]
@@ -743,7 +780,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     public async Task LegacyAbsurdPosition_CloseAndFundingOverflow_FailedPreconditionNotInternal()
     {
         // A row written before the notional bound (notional 10^28 at entry): a close within every bound (notional 10^6)
-        // realizes about -10^28, past the realized_pnl column; one more funding payment takes funding past its column.
+        // realizes about -10^28, past the realized_pnl column; one more funding payment (100 × 100 × 0.0001 = 1) takes funding past its column.
         var opened = await Client.OpenPositionAsync(Open(quantity: "1", price: "100"));
         await _ledger.ExecuteAsync(
             "UPDATE positions SET quantity = 1000000000, entry_price = 10000000000000000000, funding = 99999999999999999999 " +
@@ -756,7 +793,7 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
         var funding = await RpcAssert.FailsWith(Grpc.Core.StatusCode.FailedPrecondition, () => Client.LogFundingEventAsync(new LogFundingEventRequest
         {
             IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "0.0001",
-            PositionSize = "1", MarkPrice = "100", Notional = "100", Payment = "1", FundingTime = At(T0.AddHours(8)),
+            PositionSize = "100", MarkPrice = "100", Notional = "10000", Payment = "1", FundingTime = At(T0.AddHours(8)),
         }).ResponseAsync);
 
         Assert.StartsWith("realized_pnl:", close.Status.Detail, StringComparison.Ordinal);

@@ -2,6 +2,8 @@ using Grpc.Core;
 using MassTransit;
 using Npgsql;
 using TradeEngine.Contracts.Events;
+using TradeEngine.Domain;
+using TradeEngine.Domain.Funding;
 using TradeEngine.Ledger.Data;
 using TradeEngine.Ledger.Positions;
 using TradeEngine.Ledger.Idempotency;
@@ -32,6 +34,11 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
         var symbol = Symbol(r.Symbol, "symbol");
         var venue = Identifier(r.Venue, "venue", 32);
         var rate = Money(r.FundingRate, "funding_rate");
+        if (rate <= -FundingRate.SanityBound || rate >= FundingRate.SanityBound)
+        {
+            throw new RequestValidationException("funding_rate", "must be greater than -1 and less than 1");
+        }
+
         var size = Money(r.PositionSize, "position_size");
         var mark = Positive(r.MarkPrice, "mark_price");
         Notional(size, mark, "position_size");
@@ -66,6 +73,8 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
                     throw new RequestValidationException("position_size",
                         $"must be {(sign > 0 ? "positive" : "negative")} for this {reader.GetString(5)} position (signed: long positive, short negative)");
                 }
+
+                CheckSettlement(size, mark, rate, notional, payment);
             }
 
             await using var batch = new NpgsqlBatch(connection, transaction)
@@ -82,6 +91,31 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
             await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             return new LogFundingEventResponse { FundingEventId = fundingEventId.ToString() };
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The settlement's amounts are the ones its size, mark and rate make (<see cref="FundingMath"/>, where the sign
+    /// convention is written): notional |size| × mark and payment size × mark × rate, each to the Ledger's 8 decimals half
+    /// to even; the payment positive when we pay (a positive rate: longs pay shorts). The Ledger is the record every
+    /// figure is summed from, so it holds the rule whoever posts; before, any payment was booked, and one with the wrong
+    /// sign put the net PnL out by twice its amount. Judged after the position's side (a size of the other side is named
+    /// first).
+    /// </summary>
+    private static void CheckSettlement(decimal size, decimal mark, decimal rate, decimal notional, decimal payment)
+    {
+        var expectedNotional = FundingMath.PostedAmount(Math.Abs(size) * mark);
+        if (notional != expectedNotional)
+        {
+            throw new RequestValidationException("notional",
+                $"must be |position_size| × mark_price to 8 decimals, half to even: {Format(expectedNotional)}");
+        }
+
+        var expectedPayment = FundingMath.SettlementAmount(size, mark, rate);
+        if (payment != expectedPayment)
+        {
+            throw new RequestValidationException("payment",
+                $"must be position_size × mark_price × funding_rate to 8 decimals, half to even, positive when we pay (a positive rate: longs pay): {Format(expectedPayment)}");
+        }
     }
 
     /// <summary>
