@@ -87,11 +87,17 @@ public static class PreTradeCheck
 
         var figures = new PreTradeFigures(
             quantity, orderNotional, notionalAfter, limits.MaxNotional, requiredMargin, request.AvailableBalance,
-            balanceTimesLeverage, leverage, limits.MaxLeverage, filters.StepSize, filters.MinQty, filters.MaxQty,
+            balanceTimesLeverage, leverage, limits.MaxLeverage, filters.StepSize, filters.MarketMinQty, filters.MarketMaxQty,
             minNotional, dailyLoss, limits.DailyLossLimit, drawdown, limits.MaxDrawdown);
         return new RiskDecision(reasons, figures);
     }
 
+    /// <summary>
+    /// The order is a market order (it is judged at the expected fill price, and Execution opens with market orders), so
+    /// its size limits are MARKET_LOT_SIZE's, as the venue judges it; the step is LOT_SIZE's (Binance's rule,
+    /// <see cref="SymbolFilters.ValidateQuantity"/>). Before, LOT_SIZE's limits were used, and an order between the two
+    /// maximums (BTCUSDT: 120 and 1,000) was allowed here and refused by the venue.
+    /// </summary>
     private static uint QuantityReasons(decimal quantity, in SymbolFilters filters)
     {
         uint reasons = 0;
@@ -100,12 +106,12 @@ public static class PreTradeCheck
             reasons |= RiskDecision.Bit(RiskReasonCode.QuantityOffStep);
         }
 
-        if (quantity < filters.MinQty)
+        if (quantity < filters.MarketMinQty)
         {
             reasons |= RiskDecision.Bit(RiskReasonCode.QuantityBelowMinimum);
         }
 
-        if (quantity > filters.MaxQty)
+        if (quantity > filters.MarketMaxQty)
         {
             reasons |= RiskDecision.Bit(RiskReasonCode.QuantityAboveMaximum);
         }

@@ -104,6 +104,26 @@ public class PreTradeCheckTests
     public void Evaluate_DrawdownAbove1000_Denied() =>
         AssertOnly(Healthy() with { PeakEquity = 3_100m }, RiskReasonCode.DrawdownLimitBreached, 1_000m, 1_100m);
 
+    /// <summary>
+    /// The order is a market order: its size is judged against MARKET_LOT_SIZE, as the venue judges it. Market orders
+    /// from 0.002 to 0.05 (LOT_SIZE 0.001 to 1,000): 0.1 is above the market maximum,
+    /// 0.001 below the market minimum. Before, both were judged against LOT_SIZE and allowed.
+    /// </summary>
+    [Fact]
+    public void Evaluate_OutsideTheMarketLotSize_DeniedWithItsLimits()
+    {
+        var market = new SymbolFilters(
+            tickSize: 0.10m, stepSize: 0.001m, minQty: 0.001m, maxQty: 1000m, marketMinQty: 0.002m, marketMaxQty: 0.05m, minNotional: 5m);
+
+        var above = PreTradeCheck.Evaluate(Healthy(), RiskLimits.Default, market);
+        var below = PreTradeCheck.Evaluate(Healthy() with { Quantity = new Quantity(0.001m) }, RiskLimits.Default, market);
+        var within = PreTradeCheck.Evaluate(Healthy() with { Quantity = new Quantity(0.05m) }, RiskLimits.Default, market);
+
+        Assert.Equal([new RiskReason(RiskReasonCode.QuantityAboveMaximum, 0.05m, 0.1m)], above.Reasons);
+        Assert.Equal([new RiskReason(RiskReasonCode.QuantityBelowMinimum, 0.002m, 0.001m)], below.Reasons);
+        Assert.True(within.Allowed);
+    }
+
     [Fact]
     public void Evaluate_EverythingWrong_ListsEveryReason()
     {
