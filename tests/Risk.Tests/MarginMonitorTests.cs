@@ -99,6 +99,41 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// The plan reduces again on every check while the ratio is inside the buffer: once the position has changed since the
+    /// Reduce alert (as Execution's halving changes it) and the ratio is still inside, a second Reduce alert goes out
+    /// under a new event id; while the position stays as it is, nothing more. Before, one Reduce alert was raised per
+    /// episode, and an account still inside the buffer after the halving was reduced no further until its ratio reached 1.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_StillInsideTheBufferAfterThePositionChanged_ReduceRaisedAgainUnderANewId()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-again");
+        var (reducePrice, _) = Prices(await source.GetAccountAsync(CancellationToken.None));
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks, the position unchanged: nothing more
+        Assert.Single(alerts.Received);
+
+        // A hundredth of the position sold by hand: the ratio rises about 1 %, still inside the buffer.
+        await provider.GetRequiredService<IBinanceClient>().PlaceOrderAsync(
+            new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.001m, ReduceOnly: true), "monitor-reduce-by-hand");
+        Assert.Equal(MarginAction.Reduce, HealthAt(await source.GetAccountAsync(CancellationToken.None), reducePrice).Action);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks, the position unchanged since: nothing more
+
+        var received = alerts.Received.ToArray();
+        Assert.Equal(2, received.Length);
+        Assert.All(received, a => Assert.Equal(MarginAlertAction.Reduce, a.Action));
+        Assert.NotEqual(received[0].EventId, received[1].EventId);
+        Assert.InRange(received[1].MarginRatio!.Value, received[0].MarginRatio!.Value, 1.15m);
+    }
+
+    /// <summary>
     /// The alert reaches the broker but its publish fails (a confirm lost with the connection). While the state lasts,
     /// the next tick raises it again under the same event id, so the consumers' inbox takes it once (before, each try had
     /// a new id, and Execution halved the largest position once per try). If the account recovers first, the next fall

@@ -23,7 +23,8 @@ namespace TradeEngine.Execution.Consumers;
 /// An order the venue ended without filling anything (a market order that met an empty book expires) has done
 /// nothing, so the next delivery plans again under the next attempt's id, up to <see cref="MaxOrderAttempts"/>. Before,
 /// every redelivery found that spent order under the alert's one id and failed on it, and the alert went to the error
-/// queue unacted on while the monitor, which alerts once per change of state, raised no other. A reduce alert whose last
+/// queue unacted on while the monitor, which alerts once per change of state (and raises Reduce again only once the
+/// positions have changed), raised no other. A reduce alert whose last
 /// delivery fails, for whatever reason, logs a critical <c>margin_reduce_failed</c> risk event before it goes to the error
 /// queue: the operator must know that a margin call was not acted on.
 /// </remarks>

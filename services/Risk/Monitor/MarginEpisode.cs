@@ -13,6 +13,12 @@ public enum MarginEpisodeStep
 
     /// <summary>The state changed: an alert for Reduce or LiquidateAll, only the new state for Ok.</summary>
     Change,
+
+    /// <summary>
+    /// Still in Reduce by the ratio itself after the positions changed since the last Reduce alert went out (its halving
+    /// has shown in the account): a new Reduce alert, under a new event id, halves the largest position again.
+    /// </summary>
+    ReduceAgain,
 }
 
 /// <summary>An alert's episode record as it was first written: a retry carries the same payload (its key is the event id's).</summary>
@@ -58,6 +64,16 @@ public sealed class MarginEpisode
     /// Ledger afterwards is over, and is not resumed (its recovery is recorded).
     /// </summary>
     private bool _sawClear;
+
+    /// <summary>
+    /// The account's positions (<see cref="Next"/>'s holdings) when the last Reduce alert went out; null when none is under
+    /// way (the state is not Reduce, or a resumed Reduce episode not yet published again). The plan reduces the largest
+    /// position on every check while the ratio is inside the buffer; an alert per tick would halve it again before the
+    /// first halving had shown, so a Reduce alert is raised again only once the positions differ from these. Before, one
+    /// Reduce alert was raised per episode: an account still inside the buffer after the halving was reduced no further
+    /// until its ratio reached 1.
+    /// </summary>
+    private string? _reducedAt;
 
     /// <summary>The margin state of the last tick.</summary>
     public MarginAction Last { get; private set; } = MarginAction.Ok;
@@ -166,9 +182,12 @@ public sealed class MarginEpisode
 
     /// <summary>
     /// What this tick does with the state <paramref name="action"/> (from <see cref="Observe"/>; <paramref name="current"/>
-    /// is the ratio's own). A resumed episode whose state is over (Ok, or another) is not published again.
+    /// is the ratio's own; <paramref name="holdings"/> the account's positions, any text that differs when they do). A
+    /// resumed episode whose state is over (Ok, or another) is not published again. In Reduce by the ratio itself, with
+    /// positions that differ from those the last Reduce alert went out with: <see cref="MarginEpisodeStep.ReduceAgain"/>
+    /// (inside the band, Reduce only by the damping, is not).
     /// </summary>
-    public MarginEpisodeStep Next(MarginAction action, MarginAction current)
+    public MarginEpisodeStep Next(MarginAction action, MarginAction current, string? holdings = null)
     {
         if (_republish)
         {
@@ -182,14 +201,29 @@ public sealed class MarginEpisode
             }
         }
 
-        return action == Last ? MarginEpisodeStep.None : MarginEpisodeStep.Change;
+        if (action != Last)
+        {
+            return MarginEpisodeStep.Change;
+        }
+
+        return action == MarginAction.Reduce && current == MarginAction.Reduce && holdings is not null
+               && _reducedAt is { } reducedAt && !string.Equals(reducedAt, holdings, StringComparison.Ordinal)
+            ? MarginEpisodeStep.ReduceAgain
+            : MarginEpisodeStep.None;
     }
 
     /// <summary>The resumed alert went out again: it is not published again.</summary>
     public void Republished() => _republish = false;
 
     /// <summary>The state moved to <paramref name="action"/> (for an alert, once it is published).</summary>
-    public void Changed(MarginAction action) => Last = action;
+    public void Changed(MarginAction action)
+    {
+        Last = action;
+        if (action != MarginAction.Reduce)
+        {
+            _reducedAt = null;
+        }
+    }
 
     /// <summary>
     /// An alert is raised without the Ledger's record read (it could not be): from here on it is not read (true when this
@@ -226,8 +260,15 @@ public sealed class MarginEpisode
         return eventId;
     }
 
-    /// <summary>The alert raised last was published: the next one is a new alert.</summary>
-    public void Published() => _unconfirmed = null;
+    /// <summary>
+    /// The alert raised last was published, with the account holding <paramref name="holdings"/>: the next one is a new
+    /// alert, and for a Reduce alert a change of the holdings is what lets the next one be raised in the same state.
+    /// </summary>
+    public void Published(string? holdings = null)
+    {
+        _reducedAt = _unconfirmed is { Action: MarginAction.Reduce } ? holdings : null;
+        _unconfirmed = null;
+    }
 
     /// <summary>The owed record of <paramref name="eventId"/> landed in the Ledger.</summary>
     public void Recorded(Guid eventId)

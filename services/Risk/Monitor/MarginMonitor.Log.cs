@@ -26,6 +26,9 @@ public sealed partial class MarginMonitor
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin episode record could not be read from the Ledger: {Action} alert raised under a new event id (a restart during an episode may act on it twice)")]
     private static partial void LogEpisodeUnread(ILogger logger, MarginAction action);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Margin ratio {Ratio} still inside the buffer after the positions changed: Reduce raised again")]
+    private static partial void LogReducingAgain(ILogger logger, string ratio);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Margin alert raised: {Action} (ratio {Ratio})")]
     private static partial void LogAlert(ILogger logger, MarginAction action, string ratio);
 }

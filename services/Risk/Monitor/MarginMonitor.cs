@@ -1,3 +1,4 @@
+using System.Globalization;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using TradeEngine.Contracts.Events;
@@ -154,8 +155,14 @@ public sealed partial class MarginMonitor(
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        switch (_episode.Next(action, health.Action))
+        switch (_episode.Next(action, health.Action, Holdings(account)))
         {
+            case MarginEpisodeStep.ReduceAgain:
+                // The last Reduce alert's halving has shown in the account and the ratio is still inside the buffer: the
+                // plan reduces again. A new alert (a new event id), raised and recorded like the first.
+                LogReducingAgain(logger, Wire.Format(health.Ratio));
+                await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
+                return;
             case MarginEpisodeStep.Republish:
                 // Published again under the resumed alert's event id (kept as the unconfirmed one): the consumers' inbox
                 // takes it as done if the first process's went out, and acts on it if it did not. Only a published alert
@@ -230,9 +237,15 @@ public sealed partial class MarginMonitor(
             }
         }
 
-        _episode.Published();
+        _episode.Published(Holdings(account));
         LogAlert(logger, health.Action, ratio);
     }
+
+    /// <summary>The account's positions as one text (symbol and signed size, by symbol): it differs whenever they do.</summary>
+    private static string Holdings(AccountView account) =>
+        string.Join(';', account.Positions
+            .OrderBy(p => p.Symbol.Value, StringComparer.Ordinal)
+            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Symbol.Value}:{p.SignedSize}")));
 
     private async Task<T?> TryAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
         where T : class

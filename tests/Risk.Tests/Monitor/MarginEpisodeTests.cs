@@ -211,6 +211,69 @@ public sealed class MarginEpisodeTests
     }
 
     /// <summary>A monitor that raised a Reduce alert (its record owed) and moved to Reduce.</summary>
+    /// <summary>
+    /// The plan reduces the largest position on every check inside the buffer: once the last Reduce alert's halving has
+    /// shown in the account (its positions differ from those the alert went out with) and the ratio is still in Reduce, a
+    /// new Reduce alert goes out under a new event id; not before (the same positions), and not inside the band (Reduce
+    /// only by the damping). Before, one Reduce alert was raised per episode.
+    /// </summary>
+    [Fact]
+    public void Next_StillInReduceAfterThePositionsChanged_ReduceAgainUnderANewIdOnce()
+    {
+        var episode = new MarginEpisode();
+        var action = episode.Observe(MarginAction.Reduce, InReduce, Buffer);
+        Assert.Equal(MarginEpisodeStep.Change, episode.Next(action, MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.15"));
+        var first = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+        episode.Published("BTCUSDT:0.004;ETHUSDT:0.15");
+        episode.Changed(action);
+
+        var unchanged = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.15");
+        var inBand = episode.Next(episode.Observe(MarginAction.Ok, InBand, Buffer), MarginAction.Ok, "BTCUSDT:0.004;ETHUSDT:0.075");
+        var halved = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.075");
+
+        Assert.Equal((MarginEpisodeStep.None, MarginEpisodeStep.None, MarginEpisodeStep.ReduceAgain), (unchanged, inBand, halved));
+        var second = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(5)));
+        Assert.NotEqual(first, second);
+        Assert.Equal(second, episode.Open);
+        Assert.True(episode.Owes(second));
+        episode.Published("BTCUSDT:0.004;ETHUSDT:0.075");
+        Assert.Equal(MarginEpisodeStep.None,
+            episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.075"));
+    }
+
+    /// <summary>A Reduce raised again whose publish failed is raised again next tick under the same event id.</summary>
+    [Fact]
+    public void Next_ReduceAgainPublishFailed_NextTickSameEventId()
+    {
+        var episode = new MarginEpisode();
+        episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+        episode.Published("ETHUSDT:0.15");
+        episode.Changed(episode.Observe(MarginAction.Reduce, InReduce, Buffer));
+        Assert.Equal(MarginEpisodeStep.ReduceAgain, episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075"));
+        var again = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(5)));
+
+        var next = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075");
+
+        Assert.Equal(MarginEpisodeStep.ReduceAgain, next);
+        Assert.Equal(again, episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(10))));
+    }
+
+    /// <summary>After LiquidateAll, or a recovery, changed positions raise nothing by themselves.</summary>
+    [Fact]
+    public void Next_PositionsChangedAfterLiquidateAllOrARecovery_NoReduceAgain()
+    {
+        var liquidated = InReduceEpisode();
+        liquidated.Changed(liquidated.Observe(MarginAction.LiquidateAll, 0.9m, Buffer));
+        var recovered = new MarginEpisode();
+        recovered.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+        recovered.Published("ETHUSDT:0.15");
+        recovered.Changed(MarginAction.Reduce);
+        recovered.Changed(recovered.Observe(MarginAction.Ok, Clear, Buffer));
+
+        Assert.Equal(MarginEpisodeStep.None, liquidated.Next(liquidated.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075"));
+        Assert.Equal(MarginEpisodeStep.Change, recovered.Next(recovered.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075"));
+    }
+
     private static MarginEpisode InReduceEpisode()
     {
         var episode = new MarginEpisode();
