@@ -205,6 +205,29 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
+    /// Balance × leverage is judged on the margin balance: a wallet of 2,000 with 1,200 unrealized lost on 0.05 BTC (entry
+    /// 84,000, mark 60,000) is 800, so 0.05 more at 5x (6,000 after, its margin 600 within the 800 available) is over
+    /// 800 × 5 = 4,000. Before, the wallet balance was used (10,000) and it was allowed.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_UnrealizedLoss_BalanceTimesLeverageOnTheMarginBalance()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(800m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(800m);
+        (account.WalletBalance, account.UnrealizedPnl) = ("2000", "-1200");
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.05", EntryPrice = "84000", MarkPrice = "60000", Leverage = 5, UnrealizedPnl = "-1200",
+        });
+
+        var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.05", 5), Account = account });
+
+        Assert.False(reply.Allowed);
+        var reason = Assert.Single(reply.Reasons);
+        Assert.Equal((RiskReasonCode.NotionalAboveBalanceTimesLeverage, "4000", "6000"), (reason.Code, reason.Limit, reason.Actual));
+    }
+
+    /// <summary>
     /// A position already over the limit at its mark (0.17 BTC at 60,000: 10,200), added to by an order priced below the
     /// market (58,000): valued at the mark, 0.171 × 60,000 = 10,260 is refused. Before, at the order's price, 9,918 passed.
     /// </summary>

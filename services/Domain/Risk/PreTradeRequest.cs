@@ -31,7 +31,10 @@ public readonly record struct PreTradeRequest
     /// <summary>Free margin the order's initial margin must fit in.</summary>
     public required decimal AvailableBalance { get; init; }
 
-    /// <summary>Account margin balance that, times leverage, bounds the position's notional.</summary>
+    /// <summary>
+    /// The balance that, times leverage, bounds the position's notional: the account's margin balance (wallet + unrealized
+    /// PnL), never above its wallet balance (Risk passes the smaller of the two).
+    /// </summary>
     public required decimal Balance { get; init; }
 
     /// <summary>Equity at 00:00 UTC today (see <see cref="EquityMath"/>).</summary>

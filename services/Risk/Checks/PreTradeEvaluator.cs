@@ -174,7 +174,10 @@ public sealed class PreTradeEvaluator(
             ExistingPositionSize = account.SizeOn(order.Instrument.Symbol),
             MarkPrice = account.MarkOn(order.Instrument.Symbol) ?? 0m,
             AvailableBalance = account.AvailableBalance,
-            Balance = account.WalletBalance,
+            // Margin balance (wallet + unrealized PnL, the account's equity), never above the wallet: an unrealized loss
+            // shrinks what balance × leverage allows, an unrealized profit does not grow it. Before, the wallet balance
+            // was used: wallet 2,000 with 1,200 unrealized lost allowed 10,000 of notional at 5x where 4,000 was meant.
+            Balance = Math.Min(account.WalletBalance, account.Equity),
             EquityAtStartOfDay = state.DayStartEquity ?? account.Equity,
             CurrentEquity = account.Equity,
             PeakEquity = Math.Max(state.PeakEquity ?? account.Equity, account.Equity),
