@@ -15,6 +15,14 @@ public sealed partial class PaperEngine
             var symbol = p.Get("symbol");
             var type = p.Get("incomeType");
             var limit = Limit(p, 100, 1000);
+            // GET /fapi/v1/income's page: the rows matched are served limit at a time, page 1 first. Before, the
+            // simulator ignored it and answered every page with the first.
+            var page = p.Long("page") ?? 1;
+            if (page < 1)
+            {
+                throw VenueErrors.IllegalValue("page");
+            }
+
             var start = p.Long("startTime");
             var end = p.Long("endTime");
             if (start is null && end is null)
@@ -23,6 +31,7 @@ public sealed partial class PaperEngine
             }
 
             w.WriteStartArray();
+            var skip = (page - 1) * limit;
             var written = 0;
             foreach (var i in _income)
             {
@@ -34,6 +43,12 @@ public sealed partial class PaperEngine
                 if ((symbol is null || i.Symbol == symbol) && (type is null || i.IncomeType == type)
                     && (start is null || i.Time >= start) && (end is null || i.Time <= end))
                 {
+                    if (skip > 0)
+                    {
+                        skip--;
+                        continue;
+                    }
+
                     VenueJson.Income(w, i);
                     written++;
                 }

@@ -121,6 +121,37 @@ public class TransferTests : PaperTest
     }
 
     /// <summary>
+    /// GET /fapi/v1/income's page parameter: page 2 of limit 2 is the third and fourth rows matched, a page past them is
+    /// empty, and page 0 is refused (-1130). Before, the simulator ignored it and answered the first page whatever was asked.
+    /// </summary>
+    [Fact]
+    public async Task Income_Page_ServesThatPageOfTheRowsMatched()
+    {
+        var first = await Paper.TransferAsync(1m);
+        var ids = new List<long> { first.TranId };
+        for (var i = 2; i <= 5; i++)
+        {
+            ids.Add((await Paper.TransferAsync(i)).TranId);
+        }
+
+        async Task<IReadOnlyList<long>> PageAsync(int page)
+        {
+            var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/income",
+                $"incomeType=TRANSFER&limit=2&page={page}&startTime={first.Time}");
+            Assert.Equal(200, status);
+            return [.. body.EnumerateArray().Select(r => r.GetProperty("tranId").GetInt64())];
+        }
+
+        Assert.Equal(ids[..2], await PageAsync(1));
+        Assert.Equal(ids[2..4], await PageAsync(2));
+        Assert.Equal(ids[4..], await PageAsync(3));
+        Assert.Empty(await PageAsync(4));
+        var (refused, error) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/income", $"incomeType=TRANSFER&page=0&startTime={first.Time}");
+        Assert.Equal(400, refused);
+        Assert.Equal(-1130, error.GetProperty("code").GetInt32());
+    }
+
+    /// <summary>
     /// More transfers than a page holds (1,005 beside the opening balance, 150 to a millisecond), read for the whole
     /// account (no symbol): the second page starts at the first one's last millisecond; each row once, oldest first.
     /// </summary>
