@@ -32,4 +32,26 @@ public sealed class ContractKindTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Contains("margined in USDC", violation.Description, StringComparison.Ordinal);
         Assert.True(check.Allowed, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));
     }
+
+    /// <summary>
+    /// A contract the venue is settling takes no order that opens or adds: a check on it is FAILED_PRECONDITION naming
+    /// the order's symbol and the status, and a BTCUSDT check beside it is judged. Before, it was allowed.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_OnASymbolTheVenueIsSettling_FailedPreconditionNamingTheStatus()
+    {
+        await using var paper = await TradeEngine.Testing.Paper.PaperExchangeHost.StartAsync();
+        await paper.SetStatusAsync("ETHUSDT", "SETTLING");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, paper: paper);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
+        {
+            Order = RiskWorld.Order("0.1", price: "3000", symbol: "ETHUSDT"), Account = RiskWorld.Account(10_000m),
+        }).ResponseAsync);
+        var check = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01"), Account = RiskWorld.Account(10_000m) });
+
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.StartsWith("order.symbol: ETHUSDT is not open for trading at the venue (status SETTLING)", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.True(check.Allowed, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));
+    }
 }

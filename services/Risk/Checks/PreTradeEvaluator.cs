@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 using TradeEngine.Domain;
 using TradeEngine.Domain.Instruments;
@@ -76,6 +77,14 @@ public sealed class PreTradeEvaluator(
         if (instrument.NotOpenedReason is { } notOpened)
         {
             throw new RequestValidationException(field + ".symbol", $"{form.Symbol} is listed by the venue but not traded here: {notOpened}");
+        }
+
+        // A contract the venue is settling, delivering or has closed refuses orders that open or add (-4140): not judged
+        // as if it took them. Before, such an order was allowed here (Execution refused it on its own catalog).
+        if (!instrument.IsTrading)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"{field}.symbol: {form.Symbol} is not open for trading at the venue (status {instrument.Status}); an order on it is refused there"));
         }
 
         return new ParsedOrder(instrument, form.Side, form.Quantity, form.Price, form.Leverage, form.MarginType);
