@@ -58,6 +58,14 @@ public sealed class ContractKindTests(PostgresServer postgres, RabbitMqServer ra
 
         Assert.NotEmpty(closed.ExitPrice);
         Assert.Equal(0m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+
+        // Flat, it is forgotten: held again the same day at the size last reported (0.2), it is reported again (the
+        // warning; its risk event is the same day's for the same size, already written).
+        Assert.Equal(0, await stack.ReconcileAsync());
+        await stack.Venue().PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.2m), "by-hand-eth-3");
+        Assert.Equal(0, await stack.ReconcileAsync());
+        Assert.Equal(3, stack.Log.Count("Reconciliation: not-traded-here on ETHUSDT"));
+        Assert.Equal(0, await stack.CountAsync("positions"));
     }
 
     /// <summary>

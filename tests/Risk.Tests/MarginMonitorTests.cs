@@ -99,13 +99,13 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
-    /// The plan reduces again on every check while the ratio is inside the buffer: once the position has changed since the
-    /// Reduce alert (as Execution's halving changes it) and the ratio is still inside, a second Reduce alert goes out
-    /// under a new event id; while the position stays as it is, nothing more. Before, one Reduce alert was raised per
+    /// The plan reduces again on every check while the ratio is inside the buffer: once the position the Reduce alert
+    /// targeted (the largest) has shrunk, as Execution's halving shrinks it, and the ratio is still inside, a second Reduce
+    /// alert goes out under a new event id; while the position stays as it is, nothing more. Before, one Reduce alert was raised per
     /// episode, and an account still inside the buffer after the halving was reduced no further until its ratio reached 1.
     /// </summary>
     [Fact]
-    public async Task MarginMonitor_StillInsideTheBufferAfterThePositionChanged_ReduceRaisedAgainUnderANewId()
+    public async Task MarginMonitor_StillInsideTheBufferAfterThePositionShrank_ReduceRaisedAgainUnderANewId()
     {
         await using var paper = await PaperExchangeHost.StartAsync();
         await using var provider = VenueClient(paper);

@@ -216,12 +216,13 @@ public sealed class SettingsHandler(
             {
                 violations.Add(new FieldViolation("symbol", $"'{symbol}' is not a symbol the venue lists"));
             }
-            else if (instrument.NotOpenedReason is { } notOpened)
+            else if (instrument.NotUsdtReason is { } notUsdt)
             {
-                // A contract no position is opened on here (a USDC-margined perpetual, a delivery contract's listing): its
-                // settings are not this system's to change, as an open on it is refused (a position on it held by hand
-                // is the operator's, whose leverage or margin type a call here must not change under them).
-                violations.Add(new FieldViolation("symbol", $"'{symbol}' is listed by the venue but not traded here: {notOpened}; nothing was sent"));
+                // A contract margined in another asset (a USDC-margined perpetual) is not this system's: a position on it
+                // is held by hand, the operator's, whose leverage or margin type a call here must not change under them.
+                // A USDT perpetual no longer opened here (PERPETUAL_DELIVERING, being delisted) may still hold one of our
+                // positions, whose leverage can be lowered.
+                violations.Add(new FieldViolation("symbol", $"'{symbol}' is listed by the venue but not traded here: {notUsdt}; nothing was sent"));
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException && violations.Count > 0)

@@ -74,6 +74,15 @@ public sealed class Reconciler(
             .Order(StringComparer.Ordinal)
             .ToList();
 
+        // A symbol left alone and no longer held is forgotten: held again later the same day, it is reported again.
+        foreach (var reported in _leftAloneReported.Keys)
+        {
+            if (symbols.BinarySearch(reported, StringComparer.Ordinal) < 0)
+            {
+                _leftAloneReported.TryRemove(reported, out _);
+            }
+        }
+
         var mismatches = 0;
         List<Exception>? failures = null;
         foreach (var symbol in symbols)

@@ -31,7 +31,8 @@ public sealed partial class PaperEngine
             }
 
             w.WriteStartArray();
-            var skip = (page - 1) * limit;
+            // A page past every row there could be is empty (the product would overflow).
+            var skip = page - 1 > long.MaxValue / limit ? long.MaxValue : (page - 1) * limit;
             var written = 0;
             foreach (var i in _income)
             {

@@ -15,8 +15,9 @@ public enum MarginEpisodeStep
     Change,
 
     /// <summary>
-    /// Still in Reduce by the ratio itself after the positions changed since the last Reduce alert went out (its halving
-    /// has shown in the account): a new Reduce alert, under a new event id, halves the largest position again.
+    /// Still in Reduce by the ratio itself after the position that was the largest when the last Reduce alert went out
+    /// has shrunk (as that alert's halving shrinks it): a new Reduce alert, under a new event id, halves the largest
+    /// position again.
     /// </summary>
     ReduceAgain,
 }
@@ -66,14 +67,14 @@ public sealed class MarginEpisode
     private bool _sawClear;
 
     /// <summary>
-    /// The account's positions (<see cref="Next"/>'s holdings) when the last Reduce alert went out; null when none is under
-    /// way (the state is not Reduce, or a resumed Reduce episode not yet published again). The plan reduces the largest
-    /// position on every check while the ratio is inside the buffer; an alert per tick would halve it again before the
-    /// first halving had shown, so a Reduce alert is raised again only once the positions differ from these. Before, one
-    /// Reduce alert was raised per episode: an account still inside the buffer after the halving was reduced no further
-    /// until its ratio reached 1.
+    /// The largest position (symbol and absolute size) when the last Reduce alert went out, the one its halving targets;
+    /// null when none is under way (the state is not Reduce, or a resumed Reduce episode not yet published again). The
+    /// plan reduces the largest position on every check while the ratio is inside the buffer; an alert per tick would
+    /// halve it again before the first halving had shown, so a Reduce alert is raised again only once this position has
+    /// shrunk. Another position changing (a stop-loss filling, an open) does not count. Before, one Reduce alert was raised
+    /// per episode: an account still inside the buffer after the halving was reduced no further until its ratio reached 1.
     /// </summary>
-    private string? _reducedAt;
+    private (string Symbol, decimal Size)? _reducedAt;
 
     /// <summary>The margin state of the last tick.</summary>
     public MarginAction Last { get; private set; } = MarginAction.Ok;
@@ -182,12 +183,12 @@ public sealed class MarginEpisode
 
     /// <summary>
     /// What this tick does with the state <paramref name="action"/> (from <see cref="Observe"/>; <paramref name="current"/>
-    /// is the ratio's own; <paramref name="holdings"/> the account's positions, any text that differs when they do). A
-    /// resumed episode whose state is over (Ok, or another) is not published again. In Reduce by the ratio itself, with
-    /// positions that differ from those the last Reduce alert went out with: <see cref="MarginEpisodeStep.ReduceAgain"/>
-    /// (inside the band, Reduce only by the damping, is not).
+    /// is the ratio's own; <paramref name="sizeOf"/> the absolute size the account now holds on a symbol, 0 when flat). A
+    /// resumed episode whose state is over (Ok, or another) is not published again. In Reduce by the ratio itself, once
+    /// the position the last Reduce alert targeted has shrunk: <see cref="MarginEpisodeStep.ReduceAgain"/> (inside the
+    /// band, Reduce only by the damping, is not).
     /// </summary>
-    public MarginEpisodeStep Next(MarginAction action, MarginAction current, string? holdings = null)
+    public MarginEpisodeStep Next(MarginAction action, MarginAction current, Func<string, decimal>? sizeOf = null)
     {
         if (_republish)
         {
@@ -206,8 +207,8 @@ public sealed class MarginEpisode
             return MarginEpisodeStep.Change;
         }
 
-        return action == MarginAction.Reduce && current == MarginAction.Reduce && holdings is not null
-               && _reducedAt is { } reducedAt && !string.Equals(reducedAt, holdings, StringComparison.Ordinal)
+        return action == MarginAction.Reduce && current == MarginAction.Reduce && sizeOf is not null
+               && _reducedAt is { } targeted && sizeOf(targeted.Symbol) < targeted.Size
             ? MarginEpisodeStep.ReduceAgain
             : MarginEpisodeStep.None;
     }
@@ -261,12 +262,13 @@ public sealed class MarginEpisode
     }
 
     /// <summary>
-    /// The alert raised last was published, with the account holding <paramref name="holdings"/>: the next one is a new
-    /// alert, and for a Reduce alert a change of the holdings is what lets the next one be raised in the same state.
+    /// The alert raised last was published, with <paramref name="largest"/> the account's largest position (symbol and
+    /// absolute size): the next one is a new alert, and for a Reduce alert that position shrinking is what lets the next
+    /// one be raised in the same state.
     /// </summary>
-    public void Published(string? holdings = null)
+    public void Published((string Symbol, decimal Size)? largest = null)
     {
-        _reducedAt = _unconfirmed is { Action: MarginAction.Reduce } ? holdings : null;
+        _reducedAt = _unconfirmed is { Action: MarginAction.Reduce } ? largest : null;
         _unconfirmed = null;
     }
 

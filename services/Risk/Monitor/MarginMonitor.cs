@@ -1,4 +1,3 @@
-using System.Globalization;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using TradeEngine.Contracts.Events;
@@ -18,7 +17,8 @@ namespace TradeEngine.Risk.Monitor;
 /// Every <see cref="MarginMonitorOptions.IntervalSeconds"/>: reads the account, evaluates margin health, daily loss
 /// and drawdown, writes a PnL snapshot to the Ledger, and raises <see cref="MarginAlertRaised"/> when the margin
 /// state changes into Reduce or LiquidateAll: one alert per change, not per tick, and not again for a ratio that only
-/// hovers at the boundary (<see cref="RecoveryBand"/>). LiquidateAll, a daily-loss breach
+/// hovers at the boundary (<see cref="RecoveryBand"/>); Reduce again, under a new event id, while the ratio stays inside
+/// the buffer once the largest position of the last Reduce alert has shrunk (<see cref="MarginEpisodeStep.ReduceAgain"/>). LiquidateAll, a daily-loss breach
 /// and a drawdown breach each latch the kill switch. A latch the Ledger does not take is owed by
 /// <see cref="KillSwitchService.LatchAsync"/> (on in this process at once, written in the background until it lands,
 /// across midnight too: the switch is a latch, on until an operator resets it, as if the Ledger had taken it in time);
@@ -155,11 +155,11 @@ public sealed partial class MarginMonitor(
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        switch (_episode.Next(action, health.Action, Holdings(account)))
+        switch (_episode.Next(action, health.Action, symbol => SizeOn(account, symbol)))
         {
             case MarginEpisodeStep.ReduceAgain:
-                // The last Reduce alert's halving has shown in the account and the ratio is still inside the buffer: the
-                // plan reduces again. A new alert (a new event id), raised and recorded like the first.
+                // The position the last Reduce alert targeted has shrunk and the ratio is still inside the buffer: the plan
+                // reduces again. A new alert (a new event id), raised and recorded like the first.
                 LogReducingAgain(logger, Wire.Format(health.Ratio));
                 await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
                 return;
@@ -237,15 +237,41 @@ public sealed partial class MarginMonitor(
             }
         }
 
-        _episode.Published(Holdings(account));
+        _episode.Published(Largest(account));
         LogAlert(logger, health.Action, ratio);
     }
 
-    /// <summary>The account's positions as one text (symbol and signed size, by symbol): it differs whenever they do.</summary>
-    private static string Holdings(AccountView account) =>
-        string.Join(';', account.Positions
-            .OrderBy(p => p.Symbol.Value, StringComparer.Ordinal)
-            .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Symbol.Value}:{p.SignedSize}")));
+    /// <summary>The account's largest position by notional at the mark (symbol and absolute size), the one a Reduce halves.</summary>
+    private static (string Symbol, decimal Size)? Largest(AccountView account)
+    {
+        (string Symbol, decimal Size)? largest = null;
+        var largestNotional = -1m;
+        foreach (var p in account.Positions)
+        {
+            var notional = Math.Abs(p.SignedSize * p.MarkPrice);
+            if (notional > largestNotional)
+            {
+                (largest, largestNotional) = ((p.Symbol.Value, Math.Abs(p.SignedSize)), notional);
+            }
+        }
+
+        return largest;
+    }
+
+    /// <summary>The absolute size the account holds on <paramref name="symbol"/>; 0 when flat.</summary>
+    private static decimal SizeOn(AccountView account, string symbol)
+    {
+        var size = 0m;
+        foreach (var p in account.Positions)
+        {
+            if (p.Symbol.Value == symbol)
+            {
+                size += Math.Abs(p.SignedSize);
+            }
+        }
+
+        return size;
+    }
 
     private async Task<T?> TryAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
         where T : class

@@ -65,7 +65,16 @@ public sealed class RiskGrpcService(
             // as it starts and keeps): an unknown one is INVALID_ARGUMENT. Before, the symbol was checked for its form
             // only, and a DOGEUSDT estimate came rounded to the cent.
             var tick = (await instruments.GetAsync(request.Symbol, "symbol", context.CancellationToken).ConfigureAwait(false)).Filters.TickSize;
-            var price = LiquidationPrice.Simple(entry, leverage.Value, side, tick, mmr);
+            decimal price;
+            try
+            {
+                price = LiquidationPrice.Simple(entry, leverage.Value, side, tick, mmr);
+            }
+            catch (Domain.DomainException ex) when (ex.Field == "entry")
+            {
+                throw new RequestValidationException("entry_price", ex.Rule);
+            }
+
             return new GetLiquidationPriceResponse { LiquidationPrice = Wire.Format(price), MaintenanceMarginRate = Wire.Format(mmr) };
         }
 

@@ -122,7 +122,7 @@ public class TransferTests : PaperTest
 
     /// <summary>
     /// GET /fapi/v1/income's page parameter: page 2 of limit 2 is the third and fourth rows matched, a page past them is
-    /// empty, and page 0 is refused (-1130). Before, the simulator ignored it and answered the first page whatever was asked.
+    /// empty (one whose offset would overflow too), and page 0 is refused (-1130). Before, the simulator ignored it and answered the first page whatever was asked.
     /// </summary>
     [Fact]
     public async Task Income_Page_ServesThatPageOfTheRowsMatched()
@@ -146,6 +146,9 @@ public class TransferTests : PaperTest
         Assert.Equal(ids[2..4], await PageAsync(2));
         Assert.Equal(ids[4..], await PageAsync(3));
         Assert.Empty(await PageAsync(4));
+        var (farStatus, far) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/income",
+            $"incomeType=TRANSFER&limit=1000&page=10000000000000000&startTime={first.Time}");
+        Assert.Equal((200, 0), (farStatus, far.GetArrayLength()));
         var (refused, error) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/income", $"incomeType=TRANSFER&page=0&startTime={first.Time}");
         Assert.Equal(400, refused);
         Assert.Equal(-1130, error.GetProperty("code").GetInt32());

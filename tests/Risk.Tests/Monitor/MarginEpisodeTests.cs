@@ -210,70 +210,82 @@ public sealed class MarginEpisodeTests
         Assert.Equal((true, false, true), (episode.GiveUpRead(), episode.GiveUpRead(), episode.Read));
     }
 
-    /// <summary>A monitor that raised a Reduce alert (its record owed) and moved to Reduce.</summary>
     /// <summary>
-    /// The plan reduces the largest position on every check inside the buffer: once the last Reduce alert's halving has
-    /// shown in the account (its positions differ from those the alert went out with) and the ratio is still in Reduce, a
-    /// new Reduce alert goes out under a new event id; not before (the same positions), and not inside the band (Reduce
-    /// only by the damping). Before, one Reduce alert was raised per episode.
+    /// The plan reduces the largest position on every check inside the buffer: once the position the last Reduce alert
+    /// targeted (the largest, ETH 0.15) has shrunk, as its halving shrinks it, and the ratio is still in Reduce, a new
+    /// Reduce alert goes out under a new event id; not before, not when another position changed (BTC), and not inside
+    /// the band (Reduce only by the damping). Before, one Reduce alert was raised per episode.
     /// </summary>
     [Fact]
-    public void Next_StillInReduceAfterThePositionsChanged_ReduceAgainUnderANewIdOnce()
+    public void Next_StillInReduceAfterTheLargestShrank_ReduceAgainUnderANewIdOnce()
     {
+        var sizes = new Dictionary<string, decimal> { ["BTCUSDT"] = 0.004m, ["ETHUSDT"] = 0.15m };
+        decimal SizeOf(string symbol) => sizes.GetValueOrDefault(symbol);
         var episode = new MarginEpisode();
         var action = episode.Observe(MarginAction.Reduce, InReduce, Buffer);
-        Assert.Equal(MarginEpisodeStep.Change, episode.Next(action, MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.15"));
+        Assert.Equal(MarginEpisodeStep.Change, episode.Next(action, MarginAction.Reduce, SizeOf));
         var first = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
-        episode.Published("BTCUSDT:0.004;ETHUSDT:0.15");
+        episode.Published(("ETHUSDT", 0.15m));
         episode.Changed(action);
 
-        var unchanged = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.15");
-        var inBand = episode.Next(episode.Observe(MarginAction.Ok, InBand, Buffer), MarginAction.Ok, "BTCUSDT:0.004;ETHUSDT:0.075");
-        var halved = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.075");
+        var unchanged = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, SizeOf);
+        sizes["BTCUSDT"] = 0.002m;
+        var otherChanged = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, SizeOf);
+        sizes["ETHUSDT"] = 0.075m;
+        var inBand = episode.Next(episode.Observe(MarginAction.Ok, InBand, Buffer), MarginAction.Ok, SizeOf);
+        var halved = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, SizeOf);
 
-        Assert.Equal((MarginEpisodeStep.None, MarginEpisodeStep.None, MarginEpisodeStep.ReduceAgain), (unchanged, inBand, halved));
+        Assert.Equal((MarginEpisodeStep.None, MarginEpisodeStep.None, MarginEpisodeStep.None, MarginEpisodeStep.ReduceAgain),
+            (unchanged, otherChanged, inBand, halved));
         var second = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(5)));
         Assert.NotEqual(first, second);
         Assert.Equal(second, episode.Open);
         Assert.True(episode.Owes(second));
-        episode.Published("BTCUSDT:0.004;ETHUSDT:0.075");
-        Assert.Equal(MarginEpisodeStep.None,
-            episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "BTCUSDT:0.004;ETHUSDT:0.075"));
+        episode.Published(("ETHUSDT", 0.075m));
+        Assert.Equal(MarginEpisodeStep.None, episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, SizeOf));
+        sizes.Remove("ETHUSDT");
+        Assert.Equal(MarginEpisodeStep.ReduceAgain, episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, SizeOf));
     }
 
     /// <summary>A Reduce raised again whose publish failed is raised again next tick under the same event id.</summary>
     [Fact]
     public void Next_ReduceAgainPublishFailed_NextTickSameEventId()
     {
+        static decimal Halved(string symbol) => symbol == "ETHUSDT" ? 0.075m : 0m;
         var episode = new MarginEpisode();
         episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
-        episode.Published("ETHUSDT:0.15");
+        episode.Published(("ETHUSDT", 0.15m));
         episode.Changed(episode.Observe(MarginAction.Reduce, InReduce, Buffer));
-        Assert.Equal(MarginEpisodeStep.ReduceAgain, episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075"));
+        Assert.Equal(MarginEpisodeStep.ReduceAgain, episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, Halved));
         var again = episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(5)));
 
-        var next = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075");
+        var next = episode.Next(episode.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, Halved);
 
         Assert.Equal(MarginEpisodeStep.ReduceAgain, next);
         Assert.Equal(again, episode.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0.AddSeconds(10))));
     }
 
-    /// <summary>After LiquidateAll, or a recovery, changed positions raise nothing by themselves.</summary>
+    /// <summary>After LiquidateAll, or a recovery, a shrunk position raises nothing by itself.</summary>
     [Fact]
-    public void Next_PositionsChangedAfterLiquidateAllOrARecovery_NoReduceAgain()
+    public void Next_PositionShrankAfterLiquidateAllOrARecovery_NoReduceAgain()
     {
-        var liquidated = InReduceEpisode();
+        static decimal Halved(string symbol) => symbol == "ETHUSDT" ? 0.075m : 0m;
+        var liquidated = new MarginEpisode();
+        liquidated.Changed(liquidated.Observe(MarginAction.Reduce, InReduce, Buffer));
+        liquidated.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
+        liquidated.Published(("ETHUSDT", 0.15m));
         liquidated.Changed(liquidated.Observe(MarginAction.LiquidateAll, 0.9m, Buffer));
         var recovered = new MarginEpisode();
         recovered.Raise(Record(MarginAction.Reduce, Guid.NewGuid(), T0));
-        recovered.Published("ETHUSDT:0.15");
+        recovered.Published(("ETHUSDT", 0.15m));
         recovered.Changed(MarginAction.Reduce);
         recovered.Changed(recovered.Observe(MarginAction.Ok, Clear, Buffer));
 
-        Assert.Equal(MarginEpisodeStep.None, liquidated.Next(liquidated.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075"));
-        Assert.Equal(MarginEpisodeStep.Change, recovered.Next(recovered.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, "ETHUSDT:0.075"));
+        Assert.Equal(MarginEpisodeStep.None, liquidated.Next(liquidated.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, Halved));
+        Assert.Equal(MarginEpisodeStep.Change, recovered.Next(recovered.Observe(MarginAction.Reduce, InReduce, Buffer), MarginAction.Reduce, Halved));
     }
 
+    /// <summary>A monitor that raised a Reduce alert (its record owed) and moved to Reduce.</summary>
     private static MarginEpisode InReduceEpisode()
     {
         var episode = new MarginEpisode();
