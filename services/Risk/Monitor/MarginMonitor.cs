@@ -155,7 +155,7 @@ public sealed partial class MarginMonitor(
             }, cancellationToken).ConfigureAwait(false);
         }
 
-        switch (_episode.Next(action, health.Action, symbol => SizeOn(account, symbol)))
+        switch (_episode.Next(action, health.Action, symbol => Math.Abs(account.SizeOn(new Symbol(symbol)))))
         {
             case MarginEpisodeStep.ReduceAgain:
                 // The position the last Reduce alert targeted has shrunk and the ratio is still inside the buffer: the plan
@@ -256,21 +256,6 @@ public sealed partial class MarginMonitor(
         }
 
         return largest;
-    }
-
-    /// <summary>The absolute size the account holds on <paramref name="symbol"/>; 0 when flat.</summary>
-    private static decimal SizeOn(AccountView account, string symbol)
-    {
-        var size = 0m;
-        foreach (var p in account.Positions)
-        {
-            if (p.Symbol.Value == symbol)
-            {
-                size += Math.Abs(p.SignedSize);
-            }
-        }
-
-        return size;
     }
 
     private async Task<T?> TryAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
