@@ -8,6 +8,10 @@ public readonly record struct SizingRequest
 {
     public required Side Side { get; init; }
     public required Price Price { get; init; }
+
+    /// <summary>The symbol's mark price where known, 0 when not: as <see cref="PreTradeRequest.MarkPrice"/>.</summary>
+    public decimal MarkPrice { get; init; }
+
     public required Leverage Leverage { get; init; }
     public decimal ExistingPositionSize { get; init; }
     public required decimal AvailableBalance { get; init; }
@@ -20,7 +24,7 @@ public readonly record struct SizingRequest
     /// <summary>The pre-trade request for an order of <paramref name="quantity"/> under these conditions.</summary>
     public PreTradeRequest WithQuantity(Quantity quantity) => new()
     {
-        Side = Side, Quantity = quantity, Price = Price, Leverage = Leverage, ExistingPositionSize = ExistingPositionSize,
+        Side = Side, Quantity = quantity, Price = Price, MarkPrice = MarkPrice, Leverage = Leverage, ExistingPositionSize = ExistingPositionSize,
         AvailableBalance = AvailableBalance, Balance = Balance, EquityAtStartOfDay = EquityAtStartOfDay,
         CurrentEquity = CurrentEquity, PeakEquity = PeakEquity, KillSwitchActive = KillSwitchActive,
     };
@@ -31,8 +35,14 @@ public readonly record struct SizingRequest
 /// applies: max notional after the trade, balance × leverage, free margin, the exchange's
 /// max quantity, all rounded DOWN to the step. Returns 0 when no order is allowed at all
 /// (kill switch, loss limits, leverage, or a size below the minimums). By construction,
-/// <see cref="PreTradeCheck"/> allows an order of the returned size.
+/// <see cref="PreTradeCheck"/> allows an order of the returned size, and not one a step larger.
 /// </summary>
+/// <remarks>
+/// Judged as the check judges: the position after the trade valued at max(price, mark), the order's margin at its
+/// price, and the order's size bounded by MARKET_LOT_SIZE (a market order) on LOT_SIZE's step. Before, the position
+/// was valued at the order's price and bounded by LOT_SIZE's maximum, so with the mark above the price (or an order
+/// between the two maximums, BTCUSDT's 120 and 1,000) the size answered was one the check refused.
+/// </remarks>
 public static class PositionSizing
 {
     public static decimal MaxQuantity(in SizingRequest request, in RiskLimits limits, in SymbolFilters filters)
@@ -47,45 +57,52 @@ public static class PositionSizing
             return 0m;
         }
 
-        // Notional after = |existing + sign × q| × price must stay under both caps. Adding to the
-        // position (or opening) leaves cap/price − |existing|; an opposite order may first
-        // close the position and then open up to cap/price the other way.
+        // Notional after = |existing + sign × q| × max(price, mark) must stay under both caps. Adding
+        // to the position (or opening) leaves cap/valuation − |existing|; an opposite order may first
+        // close the position and then open up to cap/valuation the other way. Margin is the order's
+        // own, at its price.
         var existing = request.ExistingPositionSize;
         var sameDirection = existing == 0m || Math.Sign(existing) == sign;
+        var valuation = Math.Max(price, request.MarkPrice);
         var cap = Math.Min(limits.MaxNotional, request.Balance * leverage);
-        var byNotional = sameDirection ? cap / price - Math.Abs(existing) : Math.Abs(existing) + cap / price;
+        var byNotional = sameDirection ? cap / valuation - Math.Abs(existing) : Math.Abs(existing) + cap / valuation;
         var byMargin = request.AvailableBalance * leverage / price;
-        var quantity = Math.Min(Math.Min(byNotional, byMargin), filters.MaxQty);
+        var quantity = Math.Min(Math.Min(byNotional, byMargin), filters.MarketMaxQty);
         if (quantity < filters.MinQty)
         {
             return 0m;
         }
 
         quantity = filters.MinQty + SymbolFilters.FloorToIncrement(quantity - filters.MinQty, filters.StepSize);
+        if (quantity < filters.MarketMinQty)
+        {
+            return 0m;
+        }
 
         // The divisions above round at the 28th digit; step down (a step or two at most) while a
         // multiplication says the size would still break a limit, so the answer never rests on
         // that rounding. Still no fit after that means no size fits: an opposite order whose
         // margin cannot cover bringing an oversized position back under the cap.
-        for (var tries = 0; !Fits(request, limits, filters, quantity, sign, price, leverage); tries++)
+        for (var tries = 0; !Fits(request, limits, filters, quantity, sign, price, valuation, leverage); tries++)
         {
             quantity -= filters.StepSize;
-            if (tries == 2 || quantity < filters.MinQty)
+            if (tries == 2 || quantity < Math.Max(filters.MinQty, filters.MarketMinQty))
             {
                 return 0m;
             }
         }
 
         var minNotional = Math.Max(limits.MinNotional, filters.MinNotional);
-        return quantity >= filters.MinQty && quantity * price >= minNotional ? quantity : 0m;
+        return quantity >= filters.MinQty && quantity >= filters.MarketMinQty && quantity * price >= minNotional ? quantity : 0m;
     }
 
-    private static bool Fits(in SizingRequest request, in RiskLimits limits, in SymbolFilters filters, decimal quantity, int sign, decimal price, int leverage)
+    private static bool Fits(
+        in SizingRequest request, in RiskLimits limits, in SymbolFilters filters, decimal quantity, int sign, decimal price, decimal valuation, int leverage)
     {
-        var notionalAfter = Math.Abs(request.ExistingPositionSize + sign * quantity) * price;
+        var notionalAfter = Math.Abs(request.ExistingPositionSize + sign * quantity) * valuation;
         return notionalAfter <= limits.MaxNotional
             && notionalAfter <= request.Balance * leverage
             && quantity * price / leverage <= request.AvailableBalance
-            && quantity <= filters.MaxQty;
+            && quantity <= filters.MarketMaxQty;
     }
 }
