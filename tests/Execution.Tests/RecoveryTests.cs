@@ -194,6 +194,52 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 1"));
     }
 
+    /// <summary>
+    /// The first attempt died between its fill and its stop-loss: reconciliation adopted the position with the protective
+    /// prices of the orders the venue held, none. The caller's retry places the stop-loss and take-profit it asked for, and
+    /// the adopted record now takes their prices (with a PositionAmended event): before, the record kept none, GetPosition
+    /// showed no stop-loss, and reconciliation (which restores only what the record holds) did not put the stop back once
+    /// it was gone from the venue.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_ResumedOnARecordAdoptedBeforeItsStopLoss_RecordTakesTheProtectivePricesAndReconciliationRestoresThem()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var venue = stack.Venue();
+        var open = Orders.Open(symbol: "ETHUSDT", quantity: "1", leverage: 2, stopLoss: "2500", takeProfit: "3500");
+        // What the first attempt left: its settings and its filled market order at the venue, under its client order id,
+        // and nothing after (no protective order, no Ledger write).
+        await venue.ChangeLeverageAsync("ETHUSDT", 2);
+        await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 1m), open.ClientOrderId);
+        Assert.Equal(1, await stack.ReconcileAsync());
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND stop_loss_price IS NULL AND take_profit_price IS NULL"));
+
+        var retried = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.True(retried.Replayed);
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal(2, (await venue.GetOpenConditionalOrdersAsync("ETHUSDT")).Count);
+        var position = await stack.Execution.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" });
+        Assert.Equal(("2500", "3500"), (position.StopLossPrice, position.TakeProfitPrice));
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1 AND stop_loss_price = 2500 AND take_profit_price = 3500 AND quantity = 1", Guid.Parse(retried.PositionId)));
+        Assert.Equal(1, await stack.CountAsync(
+            "outbox WHERE message_type = 'PositionAmended' AND aggregate_id = $1 AND (payload->>'StopLossPrice')::numeric = 2500 " +
+            "AND (payload->>'TakeProfitPrice')::numeric = 3500 AND (payload->>'Leverage')::int = 2", retried.PositionId));
+        // The retry again changes nothing more.
+        Assert.True((await stack.Execution.OpenPositionAsync(open)).Replayed);
+        Assert.Equal(1, await stack.CountAsync("outbox WHERE message_type = 'PositionAmended' AND aggregate_id = $1", retried.PositionId));
+
+        // The stop-loss cancelled by hand: reconciliation puts it back at the record's price.
+        var stop = Assert.Single(await venue.GetOpenConditionalOrdersAsync("ETHUSDT"), o => o.Type == ConditionalOrderType.StopMarket);
+        Assert.True(await venue.CancelConditionalOrderAsync(stop.ClientAlgoId));
+        Assert.True(await stack.ReconcileAsync() >= 1);
+        var restored = Assert.Single(await venue.GetOpenConditionalOrdersAsync("ETHUSDT"), o => o.Type == ConditionalOrderType.StopMarket);
+        Assert.Equal(2500m, restored.TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT'"));
+    }
+
     [Fact]
     public async Task OpenPosition_SameClientOrderIdAfterTheFirstOrderFilledAndExecutionRestarted_NeverPlacesASecondOrder()
     {

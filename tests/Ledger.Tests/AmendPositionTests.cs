@@ -46,6 +46,38 @@ public sealed class AmendPositionTests(PostgresServer postgres, RabbitMqServer r
             () => _ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE message_type = 'PositionAmended' AND sent_at IS NOT NULL"), n => n == 1);
     }
 
+    /// <summary>
+    /// The protective prices (a resumed open placing them on a record reconciliation adopted without them): leverage 0
+    /// leaves the leverage, an empty price leaves that price, and the event carries the record's prices after the change.
+    /// </summary>
+    [Fact]
+    public async Task AmendPosition_ProtectivePrices_TakenLeverageAndTheOtherPriceKeptAndPositionAmendedPublished()
+    {
+        var open = Open(quantity: "2", price: "100");
+        open.TakeProfitPrice = "130";
+        var opened = await Client.OpenPositionAsync(open);
+
+        var amended = await Client.AmendPositionAsync(new AmendPositionRequest { IdempotencyKey = Key(), PositionId = opened.PositionId, StopLossPrice = "95.5" });
+
+        var expected = opened.Clone();
+        expected.StopLossPrice = "95.5";
+        Assert.Equal(expected, amended);
+        Assert.Equal(expected, await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId }));
+        Assert.Equal(1, await _ledger.CountAsync(
+            "outbox WHERE message_type = 'PositionAmended' AND aggregate_id = $1 AND (payload->>'PreviousLeverage')::int = 5 " +
+            "AND (payload->>'Leverage')::int = 5 AND (payload->>'StopLossPrice')::numeric = 95.5 AND (payload->>'TakeProfitPrice')::numeric = 130",
+            opened.PositionId));
+
+        // The same prices again, under another key: nothing written but the key.
+        var same = await Client.AmendPositionAsync(new AmendPositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, StopLossPrice = "95.50", TakeProfitPrice = "130",
+        });
+        Assert.Equal(expected, same);
+        Assert.Equal(1, await _ledger.CountAsync("outbox WHERE message_type = 'PositionAmended'"));
+        Assert.Equal(1, await _ledger.CountAsync("position_changes"));
+    }
+
     [Fact]
     public async Task AmendPosition_SameKeySamePayloadLater_FirstResultReplayedNothingWritten()
     {
@@ -102,6 +134,11 @@ public sealed class AmendPositionTests(PostgresServer postgres, RabbitMqServer r
     [InlineData("leverage", "0")]
     [InlineData("leverage", "-1")]
     [InlineData("leverage", "126")]
+    [InlineData("stop_loss_price", "0")]
+    [InlineData("stop_loss_price", "-95")]
+    [InlineData("stop_loss_price", "95,5")]
+    [InlineData("take_profit_price", "1e3")]
+    [InlineData("take_profit_price", " 130")]
     public async Task AmendPosition_BadField_InvalidArgumentNamingFieldNothingWritten(string field, string value)
     {
         var opened = await Client.OpenPositionAsync(Open());
@@ -111,11 +148,13 @@ public sealed class AmendPositionTests(PostgresServer postgres, RabbitMqServer r
             case "idempotency_key": request.IdempotencyKey = value; break;
             case "position_id": request.PositionId = value; break;
             case "leverage": request.Leverage = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+            case "stop_loss_price": request.StopLossPrice = value; break;
+            case "take_profit_price": request.TakeProfitPrice = value; break;
         }
 
         await RpcAssert.InvalidArgument(field, () => Client.AmendPositionAsync(request).ResponseAsync);
 
-        Assert.Equal(1, await _ledger.CountAsync("positions WHERE leverage = 5"));
+        Assert.Equal(1, await _ledger.CountAsync("positions WHERE leverage = 5 AND stop_loss_price IS NULL AND take_profit_price IS NULL"));
         Assert.Equal(0, await _ledger.CountAsync("outbox WHERE message_type = 'PositionAmended'"));
         Assert.Equal(0, await _ledger.CountAsync("idempotency_keys WHERE rpc = 'AmendPosition'"));
     }

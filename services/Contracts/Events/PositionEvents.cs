@@ -57,8 +57,11 @@ public sealed record PositionClosed(
     bool Liquidated);
 
 /// <summary>
-/// An open position's leverage changed at the venue (a SetLeverage, or one reconciliation found there) and the Ledger's
-/// record now holds it. Binance applies a symbol's leverage to its whole position, so the liquidation price moves with it.
+/// An open position's settings changed and the Ledger's record now holds them: its leverage at the venue (a SetLeverage,
+/// or one reconciliation found there; Binance applies a symbol's leverage to its whole position, so the liquidation price
+/// moves with it), or the trigger price of the stop-loss or take-profit guarding it. <see cref="Leverage"/> equals
+/// <see cref="PreviousLeverage"/> when only a protective price changed; the prices are the record's after the change
+/// (null: none recorded).
 /// </summary>
 public sealed record PositionAmended(
     Guid EventId,
@@ -68,4 +71,6 @@ public sealed record PositionAmended(
     string Symbol,
     PositionSide Side,
     int PreviousLeverage,
-    int Leverage);
+    int Leverage,
+    decimal? StopLossPrice = null,
+    decimal? TakeProfitPrice = null);

@@ -40,6 +40,23 @@ public sealed partial class LedgerBook
     }
 
     /// <summary>
+    /// Sets <paramref name="record"/>'s stop-loss and take-profit prices (a null one left as it is) to those of the orders
+    /// now guarding the position at the venue (AmendPosition, its leverage left), under <paramref name="key"/> (made a
+    /// callee key): retried and queued as <see cref="AmendLeverageAsync"/>.
+    /// </summary>
+    public Task<PositionRecord?> AmendProtectionAsync(string key, PositionRecord record, decimal? stopLoss, decimal? takeProfit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var request = new AmendPositionRequest
+        {
+            IdempotencyKey = ExecutionWire.CalleeKey(key), PositionId = record.PositionId,
+            StopLossPrice = Wire.Format(stopLoss), TakeProfitPrice = Wire.Format(takeProfit),
+        };
+        return writes.WriteAsync("protection " + request.IdempotencyKey,
+            async ct => await ledger.AmendPositionAsync(request, cancellationToken: ct).ConfigureAwait(false), cancellationToken);
+    }
+
+    /// <summary>
     /// Opens the position record and records its opening trades, linked to it (see <see cref="WithTradesAsync{TRequest}"/>).
     /// </summary>
     public Task<PositionRecord?> OpenWithTradeAsync(

@@ -60,7 +60,7 @@ public sealed partial class FillRecorder
                 await ledger.RecordTradeAsync(order, fills, 0m, existing.PositionId, command.Strategy, ct).ConfigureAwait(false);
             }
 
-            return existing;
+            return await AdoptedProtectionAsync(existing, command, ct).ConfigureAwait(false);
         }
 
         if (existing?.OpenedAt is { } openedAt && openedAt.ToDateTimeOffset() <= order.UpdateTime
@@ -89,6 +89,26 @@ public sealed partial class FillRecorder
             StopLossPrice = Wire.Format(command.StopLoss),
             TakeProfitPrice = Wire.Format(command.TakeProfit),
         }, order, fills, command.Strategy, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An adopted record holds the protective prices of the orders the venue held when reconciliation adopted it: none,
+    /// when the first attempt died between the fill and its stop-loss. This resumed open has just placed what the caller
+    /// asked for (or found the first attempt's), so the record takes those prices. Without them the record showed no
+    /// stop-loss (GetPosition, ListPositions, the stream), and reconciliation, which restores only what the record holds,
+    /// would not put it back once it was gone from the venue.
+    /// </summary>
+    private async Task<LedgerV1.PositionRecord> AdoptedProtectionAsync(LedgerV1.PositionRecord existing, OpenCommand command, CancellationToken ct)
+    {
+        var stopLoss = command.StopLoss is { } sl && sl != Wire.OptionalPositive(existing.StopLossPrice, "stop_loss_price") ? sl : (decimal?)null;
+        var takeProfit = command.TakeProfit is { } tp && tp != Wire.OptionalPositive(existing.TakeProfitPrice, "take_profit_price") ? tp : (decimal?)null;
+        if (stopLoss is null && takeProfit is null)
+        {
+            return existing;
+        }
+
+        return await ledger.AmendProtectionAsync("open-protection:" + command.ClientOrderId, existing, stopLoss, takeProfit, ct).ConfigureAwait(false)
+            ?? existing;
     }
 
     /// <summary>

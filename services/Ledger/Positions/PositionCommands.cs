@@ -35,7 +35,8 @@ public static class PositionCommands
         string Key, Guid PositionId, decimal ExitPrice, decimal Fee, DateTimeOffset At, string? Reason, bool Liquidated,
         IReadOnlyList<FillCommand> Fills, string AtField = "closed_at");
 
-    public sealed record AmendCommand(string Key, Guid PositionId, int Leverage);
+    /// <summary>An amendment: <see cref="Leverage"/> null, or a protective price null, leaves that figure as it is.</summary>
+    public sealed record AmendCommand(string Key, Guid PositionId, int? Leverage, decimal? StopLoss = null, decimal? TakeProfit = null);
 
     public static OpenCommand Parse(OpenPositionRequest r, RecordedTimes times)
     {
@@ -148,7 +149,14 @@ public static class PositionCommands
     public static AmendCommand Parse(AmendPositionRequest r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return new AmendCommand(Key(r.IdempotencyKey, "idempotency_key"), Id(r.PositionId, "position_id"), Leverage(r.Leverage));
+        var key = Key(r.IdempotencyKey, "idempotency_key");
+        var positionId = Id(r.PositionId, "position_id");
+        var stopLoss = OptionalPositive(r.StopLossPrice, "stop_loss_price");
+        var takeProfit = OptionalPositive(r.TakeProfitPrice, "take_profit_price");
+        // 0 is proto3's unset: leave the leverage, when the request amends a protective price (an amendment of nothing is
+        // malformed, and named as the leverage it lacks, as before protective prices could be amended).
+        int? leverage = r.Leverage == 0 && (stopLoss is not null || takeProfit is not null) ? null : Leverage(r.Leverage);
+        return new AmendCommand(key, positionId, leverage, stopLoss, takeProfit);
     }
 
     /// <summary>A leverage the venue can apply (1..<see cref="MaxLeverage"/>), the column's own check.</summary>
