@@ -43,6 +43,40 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(0, await stack.CountAsync("positions"));
     }
 
+    /// <summary>
+    /// A denial does nothing at the venue, so it is not kept as the client order id's result: the same request again is
+    /// judged afresh (not replayed), and the request corrected under the same id opens. Before, the denial was answered
+    /// again, and the corrected request was ALREADY_EXISTS though nothing had been sent (after a restart both were judged
+    /// afresh: the answer depended on whether Execution had restarted).
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_DeniedThenCorrectedUnderTheSameId_OpensOnce()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var tooLarge = Orders.Open(quantity: "0.2", leverage: 5);
+
+        var denied = await stack.Execution.OpenPositionAsync(tooLarge);
+        var again = await stack.Execution.OpenPositionAsync(tooLarge);
+
+        Assert.Contains(denied.Denials, d => d.Code == RiskReasonCode.NotionalAboveLimit);
+        Assert.Contains(again.Denials, d => d.Code == RiskReasonCode.NotionalAboveLimit);
+        Assert.False(again.Replayed);
+        Assert.Equal(0, await stack.OrderRequestsAsync());
+
+        var corrected = tooLarge.Clone();
+        corrected.Quantity = "0.01";
+        var opened = await stack.Execution.OpenPositionAsync(corrected);
+
+        Assert.Empty(opened.Denials);
+        Assert.False(opened.Replayed);
+        Assert.Equal("0.01", opened.Quantity);
+        Assert.Single(await stack.Paper.OrdersAsync(corrected.ClientOrderId));
+        // Once something was done, the id is the corrected request's: the first one again is another request.
+        await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.OpenPositionAsync(tooLarge).ResponseAsync);
+        Assert.True((await stack.Execution.OpenPositionAsync(corrected)).Replayed);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.01"));
+    }
+
     [Fact]
     public async Task OpenPosition_BadInput_RefusedNamingTheFieldAndNoOrderSent()
     {
@@ -175,6 +209,33 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         await Orders.FailsWith(StatusCode.Unavailable, () => execution.OpenPositionAsync(Orders.Open(quantity: "0.01")).ResponseAsync);
         Assert.Equal(0, await stack.OrderRequestsAsync());
         Assert.True(await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage") == 0, "leverage was sent to the venue");
+    }
+
+    /// <summary>
+    /// SetLeverage and SetMarginType take keys by the rule every other call does (Wire.Key): a control or invisible
+    /// character, or a space at either end, is INVALID_ARGUMENT naming idempotency_key and nothing reaches the venue.
+    /// Before, only emptiness and length were checked: the venue's leverage changed under "k\u0001" and the Ledger then
+    /// refused the record's amend under that key (the record kept the old leverage until a reconciliation).
+    /// </summary>
+    [Theory]
+    [InlineData("k\u0001")]
+    [InlineData("k\u200B")]
+    [InlineData("k ")]
+    [InlineData(" k")]
+    public async Task SetLeverageAndMarginType_KeyBreakingTheKeyRule_InvalidArgumentNothingSent(string key)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.01", leverage: 3));
+        var settings = (await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage"), await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType"));
+
+        await Orders.InvalidArgument("idempotency_key", () => stack.Execution.SetLeverageAsync(
+            new SetLeverageRequest { IdempotencyKey = key, Symbol = "BTCUSDT", Leverage = 2 }).ResponseAsync);
+        await Orders.InvalidArgument("idempotency_key", () => stack.Execution.SetMarginTypeAsync(
+            new SetMarginTypeRequest { IdempotencyKey = key, Symbol = "ETHUSDT", MarginType = TradeEngine.Common.V1.MarginType.Isolated }).ResponseAsync);
+
+        Assert.Equal(settings, (await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage"), await stack.Paper.RequestCountAsync("POST /fapi/v1/marginType")));
+        Assert.Equal(3, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT"), p => p.PositionAmt != 0m).Leverage);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'open' AND leverage = 3"));
     }
 
     /// <summary>

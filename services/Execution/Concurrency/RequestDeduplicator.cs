@@ -20,7 +20,8 @@ namespace TradeEngine.Execution.Concurrency;
 /// <remarks>
 /// A call that failed has its result forgotten at once, so the retry looks at the venue again, but not its request:
 /// the same key with another request is still ALREADY_EXISTS (it could take the first request's order at the venue as
-/// its own). Only a request refused with nothing of it done is forgotten whole, to be corrected and sent again.
+/// its own). Only a request refused with nothing of it done is forgotten whole, to be corrected and sent again: refused
+/// with an error, or answered with a result that says nothing was done (<c>didNothing</c>: an open Risk denied).
 /// </remarks>
 public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
 {
@@ -28,8 +29,14 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
     private readonly ConcurrentQueue<string> _order = new();
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
 
+    /// <param name="didNothing">
+    /// Whether a result says nothing of the request was done (an open Risk denied, before anything reached the venue): such
+    /// a result is not kept, and the key is free again, as after a refusal. Before, a denial was answered again to the
+    /// same request, and the request corrected under its id was ALREADY_EXISTS, though nothing had been sent (after a
+    /// restart, when this memory is empty, both were judged afresh).
+    /// </param>
     public async Task<(TResponse Response, bool Replayed)> RunAsync<TResponse>(
-        string operation, string key, IMessage request, Func<Task<TResponse>> work)
+        string operation, string key, IMessage request, Func<Task<TResponse>> work, Func<TResponse, bool>? didNothing = null)
         where TResponse : class
     {
         // Open, close and reduce share one namespace, as their client order ids share the venue's: a close's id given
@@ -73,7 +80,14 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
             var result = await run.Value.ConfigureAwait(false);
             if (!replayed)
             {
-                Remember(id);
+                if (didNothing?.Invoke((TResponse)result) == true)
+                {
+                    _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
+                }
+                else
+                {
+                    Remember(id);
+                }
             }
 
             return ((TResponse)result, replayed);

@@ -52,7 +52,7 @@ public sealed partial class OpenPositionHandler(
         var command = OpenCommand.Parse(request, instrument);
         reconciliation.EnsureReady();
         var (response, replayed) = await deduplicator.RunAsync(
-            "open", command.ClientOrderId, request, () => Detached.Run(() => ExecuteAsync(command))).ConfigureAwait(false);
+            "open", command.ClientOrderId, request, () => Detached.Run(() => ExecuteAsync(command)), didNothing: r => r.Denials.Count > 0).ConfigureAwait(false);
         if (!replayed)
         {
             return response;

@@ -37,9 +37,12 @@ public sealed class SettingsHandler(
     public async Task<SetLeverageResponse> SetLeverageAsync(SetLeverageRequest request, CancellationToken cancellationToken)
     {
         var violations = new List<FieldViolation>();
-        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 128)
+        // The rule every key of ours follows (Wire.Key): no control or invisible characters, no spaces at either end.
+        // Before, only emptiness and length were checked here: the venue's setting was changed under a key the Ledger
+        // then refused for the record's amend, and "k" and "k " were two keys.
+        if (Wire.KeyProblem(request.IdempotencyKey) is { } keyProblem)
         {
-            violations.Add(new FieldViolation("idempotency_key", "is required (at most 128 characters)"));
+            violations.Add(new FieldViolation("idempotency_key", keyProblem));
         }
 
         if (request.Leverage is < Domain.Leverage.Min or > Domain.Leverage.Max)
@@ -160,9 +163,12 @@ public sealed class SettingsHandler(
     public async Task<SetMarginTypeResponse> SetMarginTypeAsync(SetMarginTypeRequest request, CancellationToken cancellationToken)
     {
         var violations = new List<FieldViolation>();
-        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 128)
+        // The rule every key of ours follows (Wire.Key): no control or invisible characters, no spaces at either end.
+        // Before, only emptiness and length were checked here: the venue's setting was changed under a key the Ledger
+        // then refused for the record's amend, and "k" and "k " were two keys.
+        if (Wire.KeyProblem(request.IdempotencyKey) is { } keyProblem)
         {
-            violations.Add(new FieldViolation("idempotency_key", "is required (at most 128 characters)"));
+            violations.Add(new FieldViolation("idempotency_key", keyProblem));
         }
 
         Domain.MarginType marginType = default;
