@@ -201,9 +201,20 @@ public sealed partial class PaperEngine
                 : a.ReduceOnly ? (closes ? Math.Min(a.Quantity, Math.Abs(position.Amount)) : 0m)
                 : a.Quantity;
             var def = _definitions[a.Symbol];
-            if (qty <= 0m || (!closes && !HasMargin(def, position, sign, qty, m.MarkPrice)))
+            if (qty <= 0m)
             {
+                // Nothing left to reduce or close: cancelled by the system.
                 a.AlgoStatus = "EXPIRED";
+                continue;
+            }
+
+            if (!HasMargin(def, position, sign, qty, m.MarkPrice))
+            {
+                // Denied by the matching engine: Binance's ALGO_UPDATE documents REJECTED "in scenarios of margin check
+                // failures" (EXPIRED is a cancel by the system). The margin of the opening part only (HasMargin), so an
+                // order that closes and reverses is judged too; before, any order that reduced at all skipped the check,
+                // and a stop of 1 on a long of 0.1 opened a short of 0.9 with no margin. Before, a failure was EXPIRED.
+                a.AlgoStatus = "REJECTED";
                 continue;
             }
 

@@ -92,6 +92,12 @@ public sealed partial class PaperEngine
                 }
 
                 var fillQty = reduceOnly ? Math.Min(qty, Math.Abs(position.Amount)) : qty;
+                if (tif == "FOK" && fillQty < qty)
+                {
+                    // Fill or kill: a reduce-only FOK larger than the position cannot fill whole.
+                    throw VenueErrors.FokRejected();
+                }
+
                 var fillPrice = TakerPrice(def, market, sign, limit);
                 // Throws -2019 before anything changed when the margin does not cover the opening part (of the whole
                 // order, as the venue judges it, whatever a thin book then fills).
@@ -117,7 +123,13 @@ public sealed partial class PaperEngine
 
                 ExpireCloseOrdersOfFlatPositions(now);
             }
-            else if (tif is "IOC" or "FOK")
+            else if (tif == "FOK")
+            {
+                // Binance refuses a FOK that cannot fill at once (-5021) and records nothing: a query by its id answers
+                // -2013. Before, it was recorded and answered EXPIRED, as an IOC (which Binance does answer so).
+                throw VenueErrors.FokRejected();
+            }
+            else if (tif == "IOC")
             {
                 Register(order);
                 order.Status = "EXPIRED";

@@ -113,6 +113,13 @@ public static class VenueErrors
 
     public static VenueRejection NotRequired(string name) => new(-1106, $"Parameter '{name}' sent when not required.");
 
+    /// <summary>
+    /// A FOK order that cannot fill whole at once: refused and not recorded (Binance's reject reason, as its
+    /// CONDITIONAL_ORDER_TRIGGER_REJECT event quotes it for a FOK).
+    /// </summary>
+    public static VenueRejection FokRejected() =>
+        new(-5021, "Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history");
+
     public static VenueRejection PostOnly() =>
         new(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected.");
 

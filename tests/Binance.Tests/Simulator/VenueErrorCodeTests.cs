@@ -109,6 +109,40 @@ public class VenueErrorCodeTests : PaperTest
         Assert.Empty(state.Positions);
     }
 
+    /// <summary>
+    /// A FOK that cannot fill whole at once is refused -5021 and not recorded (a query by its id: -2013), as Binance
+    /// documents; an IOC is answered 200 EXPIRED. Before, the FOK was recorded and answered EXPIRED like an IOC.
+    /// </summary>
+    [Fact]
+    public async Task NewOrder_FokThatCannotFillAtOnce_Minus5021AndNotRecorded_IocExpired()
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=FOK&quantity=0.010&price=57000&newClientOrderId=fok-away");
+
+        AssertError(status, body, -5021,
+            "Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history");
+        Assert.Empty(await Paper.OrdersAsync());
+        var (queryStatus, query) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=fok-away");
+        AssertError(queryStatus, query, -2013, "Order does not exist.");
+
+        // A reduce-only FOK larger than the position held cannot fill whole either: refused, the position unchanged.
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010"));
+        var (reduceStatus, reduce) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=FOK&quantity=0.020&price=57000&reduceOnly=true");
+        AssertError(reduceStatus, reduce, -5021,
+            "Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history");
+        var (_, positions) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v2/positionRisk", "symbol=BTCUSDT");
+        Assert.Equal("0.010", positions[0].GetProperty("positionAmt").GetString());
+
+        // The same FOK, marketable, fills; a non-marketable IOC expires with a 200.
+        var filled = await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=FOK&quantity=0.010&price=63000"));
+        Assert.Equal("FILLED", filled.GetProperty("status").GetString());
+        var ioc = await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=IOC&quantity=0.010&price=57000"));
+        Assert.Equal("EXPIRED", ioc.GetProperty("status").GetString());
+    }
+
     [Theory]
     [InlineData("XYZ")]
     [InlineData("gtc")]
@@ -225,6 +259,31 @@ public class VenueErrorCodeTests : PaperTest
         Assert.Equal("EXPIRED", tp.GetProperty("algoStatus").GetString());
         var (_, sl) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/algoOrder", "clientAlgoId=gte-sl");
         Assert.Equal(closedBy == "stop-loss" ? "FINISHED" : "EXPIRED", sl.GetProperty("algoStatus").GetString());
+    }
+
+    /// <summary>
+    /// A stop that triggers without the margin for what it opens is REJECTED (Binance's ALGO_UPDATE: "denied by the
+    /// matching engine, such as in scenarios of margin check failures"), and nothing fills. One that closes a long and
+    /// would open a short beyond it is judged on that short: before, any order that reduced skipped the check (and the
+    /// failure was EXPIRED).
+    /// </summary>
+    [Fact]
+    public async Task AlgoOrder_TriggeredWithoutMarginForWhatItOpens_RejectedAndNothingFilled()
+    {
+        await Paper.ResetAsync(300m);
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010"));
+        // Sells 1 BTC when the mark falls to 58,000: closes the 0.01 long and opens a short of 0.99 (about 2,870 of margin
+        // at 20x, far past a wallet of 300).
+        await Ok(SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&quantity=1&clientAlgoId=flip"));
+
+        await Paper.SetPriceAsync("BTCUSDT", 57990m);
+
+        var (_, flip) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/algoOrder", "clientAlgoId=flip");
+        Assert.Equal("REJECTED", flip.GetProperty("algoStatus").GetString());
+        var (_, positions) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v2/positionRisk", "symbol=BTCUSDT");
+        Assert.Equal("0.010", positions[0].GetProperty("positionAmt").GetString());
+        Assert.DoesNotContain(await Paper.OrdersAsync(), o => o.ClientOrderId == "flip");
     }
 
     [Fact]
