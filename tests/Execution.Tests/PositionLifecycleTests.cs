@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using TradeEngine.Testing.Paper;
 using TradeEngine.Binance.Models;
 using TradeEngine.Contracts.Events;
@@ -235,6 +236,33 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         await stack.Execution.ClosePositionAsync(Orders.Close("BTCUSDT"));
         Assert.True(await stream.MoveNext(cts.Token));
         Assert.Equal((PositionUpdateKind.Closed, "BTCUSDT"), (stream.Current.Kind, stream.Current.Position.Symbol));
+    }
+
+    /// <summary>
+    /// An open whose stop-loss is refused is closed at once: the stream shows it OPENED, then CLOSED. Before, only the
+    /// CLOSED came (of a position the subscriber never saw open), and a close at once that filled in part left a
+    /// position standing that the stream never showed.
+    /// </summary>
+    [Fact]
+    public async Task StreamPositionUpdates_StopLossRefusedAndClosedAtOnce_SendsOpenedThenClosed()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var call = stack.Execution.StreamPositionUpdates(new StreamPositionUpdatesRequest(), cancellationToken: cts.Token);
+        var stream = call.ResponseStream;
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(stack.ExecutionHost.Services.GetRequiredService<TradeEngine.Execution.Streaming.PositionUpdateHub>().SubscriberCount > 0),
+            TimeSpan.FromSeconds(10), "the subscription");
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Reject, "POST /fapi/v1/algoOrder", 1);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+
+        await Orders.FailsWith(StatusCode.Aborted, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.True(await stream.MoveNext(cts.Token));
+        Assert.Equal((PositionUpdateKind.Opened, "BTCUSDT", "0.01"), (stream.Current.Kind, stream.Current.Position.Symbol, stream.Current.Position.Quantity));
+        var positionId = stream.Current.Position.PositionId;
+        Assert.NotEmpty(positionId);
+        Assert.True(await stream.MoveNext(cts.Token));
+        Assert.Equal((PositionUpdateKind.Closed, "BTCUSDT", positionId), (stream.Current.Kind, stream.Current.Position.Symbol, stream.Current.Position.PositionId));
     }
 
     private static async Task<int> OpenConditionalAsync(ExecutionStack stack)

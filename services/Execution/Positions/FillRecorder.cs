@@ -137,6 +137,10 @@ public sealed partial class FillRecorder(
         if (stopFailure is not null)
         {
             Log.StopLossFailed(logger, stopFailure, command.Symbol, command.ClientOrderId);
+            // The position stood at the venue before its close at once: streamed as the open it was, so the close (or,
+            // when the close fills in part, the position left standing) follows an update a subscriber has seen. Before,
+            // the stream showed a CLOSED of a position it never saw open, or nothing at all of one left open.
+            await StreamOpenAsync(record, recorded, order, before, resumed).ConfigureAwait(false);
             var closing = await CloseUnprotectedAsync(command, record, recordingFailure, ct).ConfigureAwait(false);
             if (closing is not null && closing.ExecutedQty < closing.OrigQty)
             {
@@ -174,8 +178,17 @@ public sealed partial class FillRecorder(
             OpenedAt = Wire.Timestamp(order.UpdateTime),
         };
         Log.Opened(logger, command.Symbol, command.Side.ToString(), order.ExecutedQty, order.AvgPrice, command.ClientOrderId, response.PositionId);
-        // Streamed now, from the Ledger's record or, when its write was queued, from the fill (see Publish). An add changes
-        // a position that stood (it holds more than this fill): CHANGED, as reconciliation's adds are; OPENED only for a new one.
+        await StreamOpenAsync(record, recorded, order, before, resumed).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>
+    /// Streams the position an opening fill made, from the Ledger's record or, when its write was queued, from the fill
+    /// (see Publish). An add changes a position that stood (it holds more than this fill): CHANGED, as reconciliation's
+    /// adds are; OPENED only for a new one.
+    /// </summary>
+    private async Task StreamOpenAsync(LedgerV1.PositionRecord? record, OpenCommand recorded, OrderInfo order, PositionRisk? before, bool resumed)
+    {
         if (updates.SubscriberCount > 0)
         {
             var position = record is not null
@@ -184,8 +197,6 @@ public sealed partial class FillRecorder(
             var grew = position is not null && Wire.Decimal(position.Quantity, "quantity") > order.ExecutedQty;
             Publish(grew ? PositionUpdateKind.Changed : PositionUpdateKind.Opened, position);
         }
-
-        return response;
     }
 
     /// <summary>
