@@ -105,8 +105,15 @@ public readonly record struct SymbolFilters
         return new FilterCheck(price % TickSize == 0m ? FilterViolation.None : FilterViolation.PriceOffTick);
     }
 
-    /// <summary>The largest multiple of the step not above <paramref name="quantity"/> (never rounds up).</summary>
-    public decimal FloorToStep(decimal quantity) => FloorToIncrement(quantity, StepSize);
+    /// <summary>
+    /// The largest quantity on the symbol's lot grid (minQty + k × stepSize, Binance's step rule as
+    /// <see cref="ValidateQuantity"/> applies it) not above <paramref name="quantity"/>; never rounds up. Where minQty is a
+    /// multiple of the step (every symbol listed today) that is the largest multiple of the step; before, it was that
+    /// always, and with a minQty off the step's multiples (0.0015 on a step of 0.001) a reduce by half of 0.0035 came out
+    /// 0.001, off the grid, which the venue refuses. Below minQty the grid's point under it (or 0), which the size
+    /// limits then judge.
+    /// </summary>
+    public decimal FloorToStep(decimal quantity) => Math.Max(0m, MinQty + FloorToIncrement(quantity - MinQty, StepSize));
 
     /// <summary>Rounds a price down to the tick; callers that must round up say so with <see cref="CeilingToTick"/>.</summary>
     public decimal FloorToTick(decimal price) => FloorToIncrement(price, TickSize);

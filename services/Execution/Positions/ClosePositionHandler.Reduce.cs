@@ -123,7 +123,7 @@ public sealed partial class ClosePositionHandler
                     $"{field}: must leave part of the {Wire.Format(size)} {symbol} position (use ClosePosition to close it all); nothing was sent"));
             }
 
-            if (amount % info.Filters.StepSize != 0m)
+            if ((amount - info.Filters.MinQty) % info.Filters.StepSize != 0m)
             {
                 throw new RequestValidationException(field, $"must be on the symbol's step size {Wire.Format(info.Filters.StepSize)}");
             }

@@ -48,6 +48,30 @@ public class InstrumentTests
     [Fact]
     public void FloorToStep_OffStep_RoundsDown() => Assert.Equal(0.123m, Btc.FloorToStep(0.1239m));
 
+    /// <summary>
+    /// On the lot grid (minQty + k × step), as the venue's step rule: with a minQty off the step's multiples, half of
+    /// 0.0035 is 0.0015, not 0.001 (which the rule refuses). Below minQty, the grid's point under it, or 0.
+    /// </summary>
+    [Theory]
+    [InlineData("0.00175", "0.0015")]
+    [InlineData("0.0035", "0.0035")]
+    [InlineData("0.0034", "0.0025")]
+    [InlineData("0.0015", "0.0015")]
+    [InlineData("0.0012", "0.0005")]
+    [InlineData("0.0004", "0")]
+    public void FloorToStep_MinQtyOffTheStepsMultiples_OnTheLotGrid(string quantity, string expected)
+    {
+        var filters = new SymbolFilters(0.1m, 0.001m, 0.0015m, 1000m, marketMinQty: 0.0015m, marketMaxQty: 120m);
+
+        var floored = filters.FloorToStep(decimal.Parse(quantity, System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(decimal.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), floored);
+        if (floored >= filters.MinQty)
+        {
+            Assert.False(filters.ValidateQuantity(floored, 60_000m).Violations.HasFlag(FilterViolation.QuantityOffStep));
+        }
+    }
+
     [Fact]
     public void SymbolFilters_ZeroStep_Throws() =>
         Assert.Equal("stepSize", Assert.Throws<DomainException>(() => new SymbolFilters(0.1m, 0m, 0.001m, 1m, 0.001m, 1m)).Field);
