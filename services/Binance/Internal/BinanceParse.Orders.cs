@@ -62,6 +62,18 @@ internal static partial class BinanceParse
             Time(ep, "updateTime", d.UpdateTime is 0 && d.Time is { } created ? created : d.UpdateTime));
     }
 
+    /// <summary>
+    /// The price a conditional order triggers on, as documented (MARK_PRICE or CONTRACT_PRICE). Before, anything but
+    /// CONTRACT_PRICE, a missing field included, was read as MARK_PRICE: a stop-loss's trigger silently defaulted.
+    /// </summary>
+    private static WorkingType WorkingTypeOf(string endpoint, string? text) => text switch
+    {
+        "MARK_PRICE" => WorkingType.MarkPrice,
+        "CONTRACT_PRICE" => WorkingType.ContractPrice,
+        null => throw new BinanceProtocolException(endpoint, "workingType", "missing"),
+        _ => throw new BinanceProtocolException(endpoint, "workingType", $"unsupported working type '{text}'"),
+    };
+
     public static ConditionalOrderInfo AlgoOrder(AlgoOrderDto d)
     {
         const string ep = "algoOrder";
@@ -82,7 +94,7 @@ internal static partial class BinanceParse
             OptionalDec(ep, "quantity", d.Quantity) ?? 0m,
             Required(ep, "closePosition", d.ClosePosition),
             Required(ep, "reduceOnly", d.ReduceOnly),
-            d.WorkingType == "CONTRACT_PRICE" ? WorkingType.ContractPrice : WorkingType.MarkPrice,
+            WorkingTypeOf(ep, d.WorkingType),
             Time(ep, "createTime", d.CreateTime),
             Time(ep, "updateTime", d.UpdateTime));
     }

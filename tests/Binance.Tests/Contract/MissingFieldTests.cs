@@ -78,6 +78,7 @@ public class MissingFieldTests
     [InlineData("algoOrder", "algoId", "algoId")]
     [InlineData("algoOrder", "closePosition", "closePosition")]
     [InlineData("algoOrder", "reduceOnly", "reduceOnly")]
+    [InlineData("algoOrder", "workingType", "workingType")]
     [InlineData("algoOrder", "createTime", "createTime")]
     [InlineData("algoOrder", "updateTime", "updateTime")]
     [InlineData("leverage", "leverage", "leverage")]
@@ -105,6 +106,21 @@ public class MissingFieldTests
         var nulled = Fixture(fixture);
         SetNull(nulled, path);
         Assert.Equal(field, Assert.Throws<BinanceProtocolException>(() => parse(nulled)).Field);
+    }
+
+    /// <summary>A conditional order's trigger price type other than the two documented is refused, not read as MARK_PRICE.</summary>
+    [Theory]
+    [InlineData("LAST_PRICE")]
+    [InlineData("mark_price")]
+    [InlineData("")]
+    public void AlgoOrder_UndocumentedWorkingType_IsAProtocolErrorNamingIt(string workingType)
+    {
+        var node = Fixture("algoOrder.json");
+        node["workingType"] = workingType;
+
+        Assert.Equal("workingType", Assert.Throws<BinanceProtocolException>(() => Readers["algoOrder"].Parse(node)).Field);
+        node["workingType"] = "MARK_PRICE";
+        Readers["algoOrder"].Parse(node);
     }
 
     [Fact]
