@@ -59,6 +59,58 @@ public sealed class WorkingOrderTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
+    /// As above, but the caller never retries: the open asked for a stop-loss, so Execution completes it once its order
+    /// has ended (a resume, as the caller's retry would be): the stop-loss placed, the position recorded as the caller's
+    /// (its strategy, its stop-loss price), no second order. A retry after that is answered with that result. Before, the
+    /// position stood unprotected until a retry, and reconciliation adopted it without a stop-loss.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_OrderStillWorkingAndNeverRetried_CompletedInTheBackgroundWithItsStopLoss()
+    {
+        var working = new WorkingOrders();
+        await using var stack = await StartAsync(working);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+        working.Hold(open.ClientOrderId);
+        await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+        Assert.Empty(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+
+        working.Release(open.ClientOrderId);
+
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 1, TimeSpan.FromSeconds(60),
+            "the open completed without a retry");
+        Assert.Equal(95000m, Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT")).TriggerPrice);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE quantity = 0.01 AND stop_loss_price = 95000 AND strategy = 'test'"));
+        Assert.Equal(1, await stack.CountAsync("trades WHERE client_order_id = $1", open.ClientOrderId));
+        var retried = await stack.Execution.OpenPositionAsync(open);
+        Assert.True(retried.Replayed);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid", retried.PositionId));
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
+    /// An open that failed before its order went out (the venue's account unreadable) is never completed: the background
+    /// completion only resumes an order it finds, and places none.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_FailedBeforeItsOrderWentOut_NothingPlacedWithoutARetry()
+    {
+        var working = new WorkingOrders();
+        await using var stack = await StartAsync(working);
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v2/positionRisk", count: 1_000);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+        await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+        await stack.Paper.ClearFaultsAsync();
+
+        // The completion looks at 1 s, 3 s and 7 s after the failure: past the third look.
+        await Task.Delay(TimeSpan.FromSeconds(8));
+
+        Assert.Empty(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        Assert.Equal(0, await stack.OrderRequestsAsync());
+        Assert.Equal(0, await stack.CountAsync("positions"));
+    }
+
+    /// <summary>
     /// As above for a close: UNAVAILABLE after 5 s, the record still open with no close booked and the position's orders
     /// not cancelled (the close is not known to have filled). Retried once the order has ended, the close resumes it: no
     /// second order, the record closed once with the close's trade, replayed.

@@ -136,6 +136,12 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
     private static bool IsFinal(Exception ex) => ex is RpcException { StatusCode: StatusCode.Aborted };
 
     /// <summary>
+    /// Whether a failed call leaves unknown whether it acted at the venue (an order may stand under its key): neither
+    /// final (ABORTED) nor a refusal with nothing done. Such a call's request keeps its key.
+    /// </summary>
+    public static bool OutcomeUnknown(Exception ex) => !IsFinal(ex) && !Refused(ex);
+
+    /// <summary>
     /// Whether the request was refused with nothing of it done: malformed (ours or the domain's validation), refused by
     /// a rule (FAILED_PRECONDITION, NOT_FOUND, ALREADY_EXISTS: the id is another request's), or refused by the venue
     /// for good. The caller may send another request under the key. Every other failure (a timeout, UNAVAILABLE, a

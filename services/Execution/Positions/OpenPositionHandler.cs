@@ -51,8 +51,20 @@ public sealed partial class OpenPositionHandler(
 
         var command = OpenCommand.Parse(request, instrument);
         reconciliation.EnsureReady();
-        var (response, replayed) = await deduplicator.RunAsync(
-            "open", command.ClientOrderId, request, () => Detached.Run(() => ExecuteAsync(command)), didNothing: r => r.Denials.Count > 0).ConfigureAwait(false);
+        OpenPositionResponse response;
+        bool replayed;
+        try
+        {
+            (response, replayed) = await deduplicator.RunAsync(
+                "open", command.ClientOrderId, request, () => Detached.Run(() => ExecuteAsync(command)), didNothing: r => r.Denials.Count > 0)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when ((command.StopLoss is not null || command.TakeProfit is not null) && RequestDeduplicator.OutcomeUnknown(ex))
+        {
+            CompleteInBackground(request, command);
+            throw;
+        }
+
         if (!replayed)
         {
             return response;
