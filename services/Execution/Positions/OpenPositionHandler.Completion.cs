@@ -106,7 +106,7 @@ public sealed partial class OpenPositionHandler
 
             try
             {
-                var completed = await OpenAsync(request, stopping).ConfigureAwait(false);
+                var completed = await OpenAsync(request, resumeOnly: true, stopping).ConfigureAwait(false);
                 LogCompleted(logger, command.Symbol, command.ClientOrderId, completed.PositionId);
                 return;
             }

@@ -35,7 +35,14 @@ public sealed partial class OpenPositionHandler(
     IHostApplicationLifetime lifetime,
     ILogger<OpenPositionHandler> logger)
 {
-    public async Task<OpenPositionResponse> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken)
+    public Task<OpenPositionResponse> OpenAsync(OpenPositionRequest request, CancellationToken cancellationToken) =>
+        OpenAsync(request, resumeOnly: false, cancellationToken);
+
+    /// <param name="resumeOnly">
+    /// Only resume an order already at the venue under the client order id (the background completion): with none there,
+    /// FAILED_PRECONDITION and nothing sent.
+    /// </param>
+    private async Task<OpenPositionResponse> OpenAsync(OpenPositionRequest request, bool resumeOnly, CancellationToken cancellationToken)
     {
         Instrument? instrument;
         try
@@ -56,7 +63,7 @@ public sealed partial class OpenPositionHandler(
         try
         {
             (response, replayed) = await deduplicator.RunAsync(
-                "open", command.ClientOrderId, request, () => Detached.Run(() => ExecuteAsync(command)), didNothing: r => r.Denials.Count > 0)
+                "open", command.ClientOrderId, request, () => Detached.Run(() => ExecuteAsync(command, resumeOnly)), didNothing: r => r.Denials.Count > 0)
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when ((command.StopLoss is not null || command.TakeProfit is not null) && RequestDeduplicator.OutcomeUnknown(ex))
@@ -81,7 +88,7 @@ public sealed partial class OpenPositionHandler(
     /// </summary>
     public static readonly TimeSpan LockedHoldLimit = TimeSpan.FromSeconds(2);
 
-    private async Task<OpenPositionResponse> ExecuteAsync(OpenCommand command)
+    private async Task<OpenPositionResponse> ExecuteAsync(OpenCommand command, bool resumeOnly)
     {
         var ct = lifetime.ApplicationStopping;
         using var held = await locks.AcquireAsync(command.Symbol, ct).ConfigureAwait(false);
@@ -108,6 +115,12 @@ public sealed partial class OpenPositionHandler(
         if (existing is not null)
         {
             return await ResumeAsync(command, existing, accountTask, fundingTask, ct).ConfigureAwait(false);
+        }
+
+        if (resumeOnly)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"order: no order {command.ClientOrderId} at the venue to resume; nothing was sent"));
         }
 
         var account = await accountTask.ConfigureAwait(false);
