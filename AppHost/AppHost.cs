@@ -2,13 +2,17 @@ using TradeEngine.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// Containers when a container runtime answers; otherwise the local Debian servers as executables.
-var useContainers = ContainerRuntime.IsAvailable();
+// Containers when a container runtime answers; otherwise the local Debian servers as executables. Either way the data
+// outlives the AppHost, as the simulator's state does: the Ledger is the system of record (positions, the kill switch,
+// peak and day-start equity), and a container without a volume took it with it when the AppHost stopped, so a restart
+// found the kill switch off and the drawdown measured from a new peak. The containers' generated passwords are kept in
+// the AppHost's user secrets, so a restart reaches the same volume with the same password.
+var useContainers = ContainerRuntime.IsAvailable(builder.Configuration);
 IResourceBuilder<IResourceWithConnectionString> ledgerdb = useContainers
-    ? builder.AddPostgres("postgres").AddDatabase("ledgerdb")
+    ? builder.AddPostgres("postgres").WithDataVolume().AddDatabase("ledgerdb")
     : builder.AddLocalPostgres("ledgerdb");
 IResourceBuilder<IResourceWithConnectionString> eventbus = useContainers
-    ? builder.AddRabbitMQ("eventbus")
+    ? builder.AddRabbitMQ("eventbus").WithDataVolume()
     : builder.AddLocalRabbitMq("eventbus");
 
 var venue = builder.AddVenue();

@@ -5,12 +5,22 @@ namespace TradeEngine.AppHost.Infrastructure;
 /// <summary>Does a container runtime answer? Decides between container resources and local server executables.</summary>
 internal static class ContainerRuntime
 {
-    public static bool IsAvailable()
+    /// <param name="configuration">
+    /// The AppHost's configuration: <c>TradeEngine:Containers=true</c> (or the environment's
+    /// <c>TradeEngine__Containers</c>) takes the container resources without asking a runtime (one reached in a way
+    /// <c>docker info</c> does not answer in time; and the model's tests, which only build it).
+    /// </param>
+    public static bool IsAvailable(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
         // TRADEENGINE_LOCAL_SERVERS=true forces the local fallback even where Docker runs.
         if (string.Equals(Environment.GetEnvironmentVariable("TRADEENGINE_LOCAL_SERVERS"), "true", StringComparison.OrdinalIgnoreCase))
         {
             return false;
+        }
+
+        if (string.Equals(configuration["TradeEngine:Containers"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
         }
 
         foreach (var runtime in new[] { "docker", "podman" })

@@ -40,6 +40,25 @@ public sealed class AppHostTests(AppHostFixture fixture)
         Assert.Contains("binance-api-secret", names);
     }
 
+    /// <summary>
+    /// With containers, PostgreSQL and RabbitMQ keep their data in named volumes: the Ledger (positions, the kill switch,
+    /// peak and day-start equity) outlives the AppHost, as the simulator's state does. Before, the containers had none,
+    /// and every restart of the AppHost started the system of record empty. Only the model is built (no runtime needed).
+    /// </summary>
+    [Fact]
+    public async Task Model_Containers_PostgresAndRabbitMqKeepTheirDataInVolumes()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.TradeEngine_AppHost>(["TradeEngine:Containers=true"]);
+
+        var postgres = Assert.Single(builder.Resources.OfType<PostgresServerResource>());
+        var rabbit = Assert.Single(builder.Resources.OfType<RabbitMQServerResource>());
+
+        Assert.Contains(postgres.Annotations.OfType<ContainerMountAnnotation>(),
+            m => m.Type == ContainerMountType.Volume && m.Target.StartsWith("/var/lib/postgresql", StringComparison.Ordinal) && !string.IsNullOrEmpty(m.Source));
+        Assert.Contains(rabbit.Annotations.OfType<ContainerMountAnnotation>(),
+            m => m.Type == ContainerMountType.Volume && m.Target == "/var/lib/rabbitmq" && !string.IsNullOrEmpty(m.Source));
+    }
+
     [Fact]
     public void Model_DefaultVenue_DemoRunsAgainstTheSimulator()
     {
