@@ -73,7 +73,12 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(1, await _ledger.CountAsync("transfers WHERE amount = 100"));
     }
 
-    /// <summary>The venue's transfer arriving again with another key (a restart that lost its key) is the same transfer.</summary>
+    /// <summary>
+    /// The venue's transfer arriving again with another key (a restart that lost its key) is the same transfer: answered
+    /// with the first id, nothing booked, and the second key kept with that answer, so it stands for that transfer: the
+    /// same request again replays it, and another transfer under it is ALREADY_EXISTS. Before, the second key was rolled
+    /// back, and a later request under it booked another transfer (one key, two answers).
+    /// </summary>
     [Fact]
     public async Task LogTransfer_SameTranIdOtherKeySamePayload_ReplayedWithFirstIdAndNothingWritten()
     {
@@ -88,8 +93,15 @@ public sealed class TransferTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.True(again.Replayed);
         Assert.Equal(first.TransferId, again.TransferId);
         Assert.Equal(1, await _ledger.CountAsync("transfers"));
-        // Not even the second key: it was rolled back with the rest.
-        Assert.Equal(1, await _ledger.CountAsync("idempotency_keys WHERE rpc = 'LogTransfer'"));
+        Assert.Equal(2, await _ledger.CountAsync("idempotency_keys WHERE rpc = 'LogTransfer'"));
+
+        var replayed = await Client.LogTransferAsync(other);
+        Assert.Equal((first.TransferId, true), (replayed.TransferId, replayed.Replayed));
+        var another = Transfer("75", T0.AddMinutes(1));
+        another.IdempotencyKey = other.IdempotencyKey;
+        var ex = await RpcAssert.FailsWith(StatusCode.AlreadyExists, () => Client.LogTransferAsync(another).ResponseAsync);
+        Assert.Contains("idempotency_key", ex.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, await _ledger.CountAsync("transfers"));
     }
 
     [Theory]

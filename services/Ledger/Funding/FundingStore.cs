@@ -151,12 +151,16 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
             "WHERE ($1::text IS NULL OR symbol = $1) AND ($2::text IS NULL OR venue = $2) AND funding_time >= $3 AND funding_time < $4";
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // One transaction (REPEATABLE READ: one snapshot), so the page and the total describe the same settlements, as
+        // GetTransfers reads them. Before, a settlement committed between the two statements was in the total and not
+        // in the page.
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
         var response = new GetFundingHistoryResponse();
         await using (var page = Sql.Command(
             $"SELECT {Columns} FROM funding_events {Where} " +
             "AND ($6::timestamptz IS NULL OR (funding_time, funding_event_id) > ($6, $7::uuid)) " +
             "ORDER BY funding_time, funding_event_id LIMIT $5",
-            connection, null, symbol, venue, start, end, size + 1, after?.At, after?.Id))
+            connection, transaction, symbol, venue, start, end, size + 1, after?.At, after?.Id))
         await using (var reader = await page.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -171,7 +175,7 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
             PageCursor.Of(response.Events[^1].FundingTime.ToDateTimeOffset(), Guid.Parse(response.Events[^1].FundingEventId)), hasMore, filter);
 
         await using var total = Sql.Command(
-            $"SELECT COALESCE(SUM(payment), 0) FROM funding_events {Where}", connection, null, symbol, venue, start, end);
+            $"SELECT COALESCE(SUM(payment), 0) FROM funding_events {Where}", connection, transaction, symbol, venue, start, end);
         try
         {
             response.TotalPayment = Format((decimal)(await total.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);

@@ -12,9 +12,11 @@ namespace TradeEngine.Ledger.Outbox;
 /// </summary>
 public sealed class OutboxWakeSignal
 {
-    // Capacity 1, extra writes dropped: a pending wake-up absorbs every later one until the relay takes it.
+    // Capacity 1, extra writes dropped: a pending wake-up absorbs every later one until the relay takes it. Many writers
+    // (every committing request, and the notification handler, at once): the channel was declared single-writer, a
+    // promise it did not keep (today's bounded channel locks either way).
     private readonly Channel<bool> _pending = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true });
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = false });
 
     /// <summary>Sets the wake-up; any number of calls before the next <see cref="WaitAsync"/> count as one.</summary>
     public void Set() => _pending.Writer.TryWrite(true);

@@ -44,7 +44,7 @@ public sealed class PositionAmendments(IdempotentWriter writer, TimeProvider tim
                 $"WHERE position_id = $1 RETURNING {PositionRow.Columns}",
                 connection, transaction, row.PositionId, leverage, Sql.Numeric(stopLoss), Sql.Numeric(takeProfit));
             var after = (await ReadOneAsync(update, ct).ConfigureAwait(false))!;
-            var amended = new PositionAmended(NewId.NextGuid(), time.GetUtcNow(), after.PositionId, after.Venue, after.Symbol, after.EventSide,
+            var amended = new PositionAmended(NewId.NextGuid(), TradeEngine.ServiceDefaults.Grpc.Wire.ToMicrosecond(time.GetUtcNow()), after.PositionId, after.Venue, after.Symbol, after.EventSide,
                 row.Leverage, after.Leverage, after.StopLossPrice, after.TakeProfitPrice);
             await OutboxWriter.AddAsync(connection, transaction, amended.EventId, after.PositionId.ToString(), amended, ct).ConfigureAwait(false);
             return after.ToProto();

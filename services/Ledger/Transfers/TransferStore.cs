@@ -51,54 +51,49 @@ public sealed class TransferStore(NpgsqlDataSource dataSource, IdempotentWriter 
         var transferId = Guid.CreateVersion7(transferredAt);
         var call = new IdempotencyContext<LogTransferResponse>(
             "LogTransfer", key, "idempotency_key", r, LogTransferResponse.Parser, x => x.Replayed = true) { TotalsField = "amount" };
-        try
+        return await writer.ExecuteAsync(call, async (connection, transaction, ct) =>
         {
-            return await writer.ExecuteAsync(call, async (connection, transaction, ct) =>
-            {
-                await using (var find = new NpgsqlBatch(connection, transaction)
+            await using (var find = new NpgsqlBatch(connection, transaction)
+                         {
+                             BatchCommands =
                              {
-                                 BatchCommands =
-                                 {
-                                     // Before the read: a transfer of this tran_id booked under another key has committed
-                                     // by the time the lock is ours, and no snapshot is being written meanwhile.
-                                     Sql.Batch("SELECT pg_advisory_xact_lock($1)", LockKey),
-                                     Sql.Batch("SELECT transfer_id, asset, amount, transferred_at FROM transfers WHERE venue = $1 AND tran_id = $2", venue, tranId),
-                                 },
-                             })
-                await using (var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false))
+                                 // Before the read: a transfer of this tran_id booked under another key has committed
+                                 // by the time the lock is ours, and no snapshot is being written meanwhile.
+                                 Sql.Batch("SELECT pg_advisory_xact_lock($1)", LockKey),
+                                 Sql.Batch("SELECT transfer_id, asset, amount, transferred_at FROM transfers WHERE venue = $1 AND tran_id = $2", venue, tranId),
+                             },
+                         })
+            await using (var reader = await find.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                await reader.NextResultAsync(ct).ConfigureAwait(false);
+                if (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    await reader.NextResultAsync(ct).ConfigureAwait(false);
-                    if (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    {
-                        // Booked before under another key: the same transfer is answered with its id, another one
-                        // under its tran_id refused. Either way this call writes nothing (its key is rolled back too).
-                        var same = reader.GetString(1) == asset && reader.GetDecimal(2) == amount && reader.Instant(3) == transferredAt;
-                        throw same
-                            ? new BookedUnderAnotherKeyException(new LogTransferResponse { TransferId = reader.GetGuid(0).ToString(), Replayed = true })
-                            : new RpcException(new Status(StatusCode.AlreadyExists,
-                                "tran_id: a transfer with this tran_id is already booked for this venue with another asset, amount or transferred_at; nothing was changed."));
-                    }
+                    // Booked before under another key: the same transfer is answered with its id (replayed), and this
+                    // key is kept with that answer, so it stands for that transfer from now on (before, it was rolled
+                    // back: the key answered OK for transfer A, then booked transfer B under it, two answers for one
+                    // key). Another transfer under its tran_id is refused, and nothing is written.
+                    var same = reader.GetString(1) == asset && reader.GetDecimal(2) == amount && reader.Instant(3) == transferredAt;
+                    return same
+                        ? new LogTransferResponse { TransferId = reader.GetGuid(0).ToString(), Replayed = true }
+                        : throw new RpcException(new Status(StatusCode.AlreadyExists,
+                            "tran_id: a transfer with this tran_id is already booked for this venue with another asset, amount or transferred_at; nothing was changed."));
                 }
+            }
 
-                await using var write = new NpgsqlBatch(connection, transaction)
+            await using var write = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
                 {
-                    BatchCommands =
-                    {
-                        Sql.Batch(
-                            "INSERT INTO transfers (transfer_id, venue, tran_id, asset, amount, transferred_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                            transferId, venue, tranId, asset, amount, transferredAt),
-                        // Every snapshot taken at or after it now has it before it (LogPnlSnapshot's rule: transferred_at <= taken_at).
-                        Sql.Batch("UPDATE pnl_snapshots SET transfers_before = transfers_before + $1 WHERE taken_at >= $2", amount, transferredAt),
-                    },
-                };
-                await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                return new LogTransferResponse { TransferId = transferId.ToString() };
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BookedUnderAnotherKeyException booked)
-        {
-            return booked.Response;
-        }
+                    Sql.Batch(
+                        "INSERT INTO transfers (transfer_id, venue, tran_id, asset, amount, transferred_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                        transferId, venue, tranId, asset, amount, transferredAt),
+                    // Every snapshot taken at or after it now has it before it (LogPnlSnapshot's rule: transferred_at <= taken_at).
+                    Sql.Batch("UPDATE pnl_snapshots SET transfers_before = transfers_before + $1 WHERE taken_at >= $2", amount, transferredAt),
+                },
+            };
+            await write.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return new LogTransferResponse { TransferId = transferId.ToString() };
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<GetTransfersResponse> ListAsync(GetTransfersRequest r, CancellationToken cancellationToken)
@@ -173,12 +168,4 @@ public sealed class TransferStore(NpgsqlDataSource dataSource, IdempotentWriter 
         RecordedAt = Timestamp(reader.Instant(6)),
     };
 
-    /// <summary>
-    /// The transfer was booked before under another key with the same payload: its answer, thrown out of the writer's
-    /// transaction so that this call's key is rolled back with it and nothing is written.
-    /// </summary>
-    private sealed class BookedUnderAnotherKeyException(LogTransferResponse response) : Exception("The transfer was booked under another key.")
-    {
-        public LogTransferResponse Response { get; } = response;
-    }
 }
