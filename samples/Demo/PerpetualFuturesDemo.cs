@@ -10,9 +10,15 @@ using TradeEngine.ServiceDefaults.Grpc;
 namespace TradeEngine.Demo;
 
 /// <summary>
-/// Opens 0.001 BTCUSDT long at 3x, shows entry, liquidation price and funding, runs a margin monitor pass, closes and
-/// prints the PnL: the plan's examples/perpetual_futures_demo.py over gRPC, one trace across every service.
+/// Opens 0.001 BTCUSDT long at 3x, shows entry, liquidation price and funding, makes the margin check a monitor pass
+/// makes (Risk's GetMarginHealth on the account Execution reads from the venue), closes and prints the PnL: the plan's
+/// examples/perpetual_futures_demo.py over gRPC, one trace across every service.
 /// </summary>
+/// <remarks>
+/// It leaves nothing open: a step after the open that fails closes the position before the failure is reported, so a
+/// later run does not find (and close, and report as its own) a position this one left behind. It reports success only
+/// with the PnL: a close whose record the Ledger has not taken yet (its warning says so) is printed and ends with exit 1.
+/// </remarks>
 public sealed class PerpetualFuturesDemo(
     ExecutionService.ExecutionServiceClient execution,
     FundingService.FundingServiceClient funding,
@@ -60,6 +66,51 @@ public sealed class PerpetualFuturesDemo(
             await output.WriteLineAsync("  warning: " + warning).ConfigureAwait(false);
         }
 
+        var closeId = "demo-close-" + stamp;
+        try
+        {
+            await ShowAsync(output, opened, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await output.WriteLineAsync($"Failed after the open ({ex.Message}); closing the position before stopping...").ConfigureAwait(false);
+            await CloseAsync(closeId, "Demo failed after the open", cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync("Position closed.").ConfigureAwait(false);
+            throw;
+        }
+
+        await output.WriteLineAsync("Closing position...").ConfigureAwait(false);
+        var closed = await CloseAsync(closeId, "Demo completed", cancellationToken).ConfigureAwait(false);
+        await output.WriteLineAsync(
+            $"Position closed: exit {closed.ExitPrice}, realized PnL {closed.RealizedPnl} USDT, fees {closed.Fees}, funding {closed.Funding}")
+            .ConfigureAwait(false);
+        foreach (var warning in closed.Warnings)
+        {
+            await output.WriteLineAsync("  warning: " + warning).ConfigureAwait(false);
+        }
+
+        if (string.IsNullOrEmpty(closed.RealizedPnl))
+        {
+            await output.WriteLineAsync("The close filled, but its PnL is not recorded yet (see the warning): the demo is not complete.").ConfigureAwait(false);
+            return 1;
+        }
+
+        await output.WriteLineAsync("Demo complete!").ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The close, by symbol under the demo's id: a retry while Execution is unavailable is the same close.</summary>
+    private Task<ClosePositionResponse> CloseAsync(string clientOrderId, string reason, CancellationToken cancellationToken) =>
+        RetryWhileUnavailableAsync(() => execution.ClosePositionAsync(new ClosePositionRequest
+        {
+            ClientOrderId = clientOrderId,
+            Symbol = Symbol,
+            Reason = reason,
+        }, cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
+
+    /// <summary>What the plan shows between the open and the close: the margin check and the funding analysis.</summary>
+    private async Task ShowAsync(TextWriter output, OpenPositionResponse opened, CancellationToken cancellationToken)
+    {
         await output.WriteLineAsync("Monitoring position...").ConfigureAwait(false);
         var account = await execution.GetAccountAsync(new GetAccountRequest(), cancellationToken: cancellationToken).ConfigureAwait(false);
         var snapshot = new AccountSnapshot
@@ -84,19 +135,6 @@ public sealed class PerpetualFuturesDemo(
         await output.WriteLineAsync(
             $"Funding analysis: rate {rate.FundingRate} every {rate.FundingIntervalHours} h, daily cost {daily.DailyCost} USDT " +
             $"({daily.SettlementsPerDay} settlements)").ConfigureAwait(false);
-
-        await output.WriteLineAsync("Closing position...").ConfigureAwait(false);
-        var closed = await execution.ClosePositionAsync(new ClosePositionRequest
-        {
-            ClientOrderId = "demo-close-" + stamp,
-            Symbol = Symbol,
-            Reason = "Demo completed",
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await output.WriteLineAsync(
-            $"Position closed: exit {closed.ExitPrice}, realized PnL {closed.RealizedPnl} USDT, fees {closed.Fees}, funding {closed.Funding}")
-            .ConfigureAwait(false);
-        await output.WriteLineAsync("Demo complete!").ConfigureAwait(false);
-        return 0;
     }
 
     /// <summary>
