@@ -324,5 +324,22 @@ public sealed class RiskContractTests : IAsyncLifetime
         Assert.Contains("never loosened", Flatten(ex), StringComparison.Ordinal);
     }
 
+    /// <summary>How long checks go on with Ledger state last read is bounded (an hour at most), below by the refresh.</summary>
+    [Theory]
+    [InlineData("3601", "5")]
+    [InlineData("86400", "5")]
+    [InlineData("4", "5")]
+    public async Task Start_StateMaxAgeOutsideItsBounds_FailsNamingSetting(string maxAge, string refresh)
+    {
+        await using var host = new LoopbackServiceHost<RiskGrpcService>(new Dictionary<string, string?>
+        {
+            ["Risk:StateMaxAgeSeconds"] = maxAge, ["Risk:StateRefreshSeconds"] = refresh,
+        });
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(host.StartAsync);
+
+        Assert.Contains("Risk:StateMaxAgeSeconds must be from Risk:StateRefreshSeconds to 3600", Flatten(ex), StringComparison.Ordinal);
+    }
+
     private static string Flatten(Exception ex) => ex.InnerException is null ? ex.Message : ex.Message + " | " + Flatten(ex.InnerException);
 }

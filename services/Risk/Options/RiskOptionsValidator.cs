@@ -27,9 +27,11 @@ public sealed class RiskOptionsValidator : IValidateOptions<RiskOptions>
             failures.Add("Risk:StateRefreshSeconds must be from 1 to 3600.");
         }
 
-        if (options.StateMaxAgeSeconds < options.StateRefreshSeconds)
+        // Bounded above too: while the Ledger cannot be read, checks go on with the kill switch, day-start and peak equity
+        // last read for this long. Before, any age was taken (a day's would judge with yesterday's kill switch).
+        if (options.StateMaxAgeSeconds < options.StateRefreshSeconds || options.StateMaxAgeSeconds > 3600)
         {
-            failures.Add("Risk:StateMaxAgeSeconds must not be below Risk:StateRefreshSeconds.");
+            failures.Add("Risk:StateMaxAgeSeconds must be from Risk:StateRefreshSeconds to 3600.");
         }
 
         if (options.TransferCheckSeconds is < 1 or > 30)
