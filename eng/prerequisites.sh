@@ -5,20 +5,19 @@
 
 te_say() { printf '[tradeengine] %s\n' "$*"; }
 
-# As the AppHost decides (AppHost/Infrastructure/ContainerRuntime.cs): TRADEENGINE_LOCAL_SERVERS=true (any case) forces
-# the local servers, TradeEngine__Containers=true the containers; otherwise docker or podman must answer within 5 s.
+# As the AppHost decides (AppHost/Infrastructure/ContainerRuntime.cs): TradeEngine__Containers=true takes the containers,
+# TRADEENGINE_LOCAL_SERVERS=true (any case) the local servers; otherwise docker or podman must answer within 5 s. (The
+# AppHost also reads TradeEngine:Containers from its other configuration sources; set it in the environment for both.)
 # Before, only docker was asked and only the exact "true" read, so with podman (or "TRUE") the script installed nothing
 # and the AppHost then found no PostgreSQL.
 te_container_runtime() {
-  local local_servers="${TRADEENGINE_LOCAL_SERVERS:-}" containers="${TradeEngine__Containers:-}" runtime
-  if [ "${local_servers,,}" = "true" ]; then return 1; fi
+  local local_servers="${TRADEENGINE_LOCAL_SERVERS:-}" containers="${TradeEngine__Containers:-}"
   if [ "${containers,,}" = "true" ]; then return 0; fi
-  for runtime in docker podman; do
-    if command -v "$runtime" >/dev/null 2>&1 && timeout 5 "$runtime" info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
-      return 0
-    fi
-  done
-  return 1
+  if [ "${local_servers,,}" = "true" ]; then return 1; fi
+  if command -v docker >/dev/null 2>&1 && timeout 5 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
+    return 0
+  fi
+  command -v podman >/dev/null 2>&1 && timeout 5 podman info >/dev/null 2>&1
 }
 
 TE_POLICY=/usr/sbin/policy-rc.d

@@ -12,22 +12,25 @@ internal static class ContainerRuntime
     /// </param>
     public static bool IsAvailable(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
+        // Asked for in the AppHost's own configuration: the more specific setting wins.
+        if (string.Equals(configuration["TradeEngine:Containers"], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
         // TRADEENGINE_LOCAL_SERVERS=true forces the local fallback even where Docker runs.
         if (string.Equals(Environment.GetEnvironmentVariable("TRADEENGINE_LOCAL_SERVERS"), "true", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
 
-        if (string.Equals(configuration["TradeEngine:Containers"], "true", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        foreach (var runtime in new[] { "docker", "podman" })
+        // Docker's info has a server version only when its daemon answers; podman's has no such field (it has no daemon),
+        // and its plain info fails when it cannot run containers.
+        foreach (var (runtime, arguments) in new[] { ("docker", "info --format {{.ServerVersion}}"), ("podman", "info") })
         {
             try
             {
-                using var process = Process.Start(new ProcessStartInfo(runtime, "info --format {{.ServerVersion}}")
+                using var process = Process.Start(new ProcessStartInfo(runtime, arguments)
                 {
                     RedirectStandardOutput = true,
                     RedirectStandardError = true,

@@ -71,11 +71,21 @@ public sealed class PerpetualFuturesDemo(
         {
             await ShowAsync(output, opened, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Whatever stopped it (a cancellation too, which gRPC reports as CANCELLED), the position is closed: with a
+            // token of its own, and the original failure is what is thrown, not the close's.
             await output.WriteLineAsync($"Failed after the open ({ex.Message}); closing the position before stopping...").ConfigureAwait(false);
-            await CloseAsync(closeId, "Demo failed after the open", cancellationToken).ConfigureAwait(false);
-            await output.WriteLineAsync("Position closed.").ConfigureAwait(false);
+            try
+            {
+                await CloseAsync(closeId, "Demo failed after the open", CancellationToken.None).ConfigureAwait(false);
+                await output.WriteLineAsync("Position closed.").ConfigureAwait(false);
+            }
+            catch (Exception closeFailure)
+            {
+                await output.WriteLineAsync($"The close failed too ({closeFailure.Message}): the position stands; close {Symbol} by hand.").ConfigureAwait(false);
+            }
+
             throw;
         }
 

@@ -261,6 +261,8 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal((PositionUpdateKind.Opened, "BTCUSDT", "0.01"), (stream.Current.Kind, stream.Current.Position.Symbol, stream.Current.Position.Quantity));
         var positionId = stream.Current.Position.PositionId;
         Assert.NotEmpty(positionId);
+        // The stop-loss asked for was refused: the update does not show it.
+        Assert.Empty(stream.Current.Position.StopLossPrice);
         Assert.True(await stream.MoveNext(cts.Token));
         Assert.Equal((PositionUpdateKind.Closed, "BTCUSDT", positionId), (stream.Current.Kind, stream.Current.Position.Symbol, stream.Current.Position.PositionId));
     }

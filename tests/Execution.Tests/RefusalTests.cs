@@ -77,6 +77,32 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND quantity = 0.01"));
     }
 
+    /// <summary>
+    /// A denial frees only a key nothing else holds: an earlier attempt under the id whose outcome was not known keeps it
+    /// bound to its request (its order may yet appear at the venue), and a denial of the same request after it does not
+    /// free it: another request under the id is still ALREADY_EXISTS.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_DeniedAfterAnAttemptWithItsOutcomeUnknown_TheIdStaysBoundToItsRequest()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Unavailable, "/fapi/v2/positionRisk", count: 1_000);
+        var first = Orders.Open(quantity: "0.01");
+        await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.OpenPositionAsync(first).ResponseAsync);
+        await stack.Paper.ClearFaultsAsync();
+        await stack.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = Orders.NewId("ks"), Trigger = KillSwitchTrigger.Operator, Reason = "test", Actor = "tester",
+        });
+        Assert.Contains((await stack.Execution.OpenPositionAsync(first)).Denials, d => d.Code == RiskReasonCode.KillSwitchActive);
+
+        var other = first.Clone();
+        other.Symbol = "ETHUSDT";
+        other.Quantity = "1";
+        await Orders.FailsWith(StatusCode.AlreadyExists, () => stack.Execution.OpenPositionAsync(other).ResponseAsync);
+        Assert.Equal(0, await stack.OrderRequestsAsync());
+    }
+
     [Fact]
     public async Task OpenPosition_BadInput_RefusedNamingTheFieldAndNoOrderSent()
     {

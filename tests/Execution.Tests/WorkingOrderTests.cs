@@ -89,6 +89,33 @@ public sealed class WorkingOrderTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
+    /// The caller did not retry the open whose order was working, and the position got a stop-loss since (placed by hand
+    /// here; another open of the caller's would place one too): the background completion of the open keeps that
+    /// stop-loss (the position is guarded at the price set after the request) instead of cancelling it for the older
+    /// request's price, and records the open without a stop-loss price of its own.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_CompletedInTheBackgroundAfterAStopLossWasPlaced_KeepsThatStopLoss()
+    {
+        var working = new WorkingOrders();
+        await using var stack = await StartAsync(working);
+        var open = Orders.Open(quantity: "0.01", stopLoss: "95000");
+        working.Hold(open.ClientOrderId);
+        await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+        await stack.Venue().PlaceConditionalOrderAsync(
+            new Binance.Models.NewConditionalOrder("BTCUSDT", Binance.Models.OrderSide.Sell, Binance.Models.ConditionalOrderType.StopMarket, 96000m), "newer-stop");
+
+        working.Release(open.ClientOrderId);
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("positions WHERE status = 'open'") == 1, TimeSpan.FromSeconds(60),
+            "the open completed without a retry");
+
+        var stop = Assert.Single(await stack.Venue().GetOpenConditionalOrdersAsync("BTCUSDT"));
+        Assert.Equal((96000m, "newer-stop"), (stop.TriggerPrice, stop.ClientAlgoId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE quantity = 0.01 AND stop_loss_price IS NULL AND strategy = 'test'"));
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+    }
+
+    /// <summary>
     /// An open that failed before its order went out (the venue's account unreadable) is never completed: the background
     /// completion only resumes an order it finds, and places none.
     /// </summary>

@@ -2,8 +2,11 @@ using TradeEngine.Domain.Instruments;
 
 namespace TradeEngine.Domain.Positions;
 
-/// <summary>An open position at its current mark, with the step size its orders must respect.</summary>
-public readonly record struct MarkedPosition(Symbol Symbol, decimal SignedSize, decimal MarkPrice, decimal StepSize)
+/// <summary>
+/// An open position at its current mark, with the step size its orders must respect and the smallest order (minQty: the
+/// lot grid is minQty + k × step; 0 when not known, the grid then the step's multiples).
+/// </summary>
+public readonly record struct MarkedPosition(Symbol Symbol, decimal SignedSize, decimal MarkPrice, decimal StepSize, decimal MinQty = 0m)
 {
     public decimal Notional => Math.Abs(SignedSize) * MarkPrice;
 }
@@ -14,8 +17,11 @@ public readonly record struct ReduceOrder(int Index, Symbol Symbol, Side CloseSi
 /// <summary>
 /// The plan's response to a Reduce alert: halve the largest position by notional at mark
 /// price. Ties go to the earlier symbol in ordinal order so the choice is repeatable. Half is
-/// rounded down to the step, never up, so we never close more than asked; when half a
-/// position is less than one step the whole position is closed instead.
+/// rounded down onto the lot grid (minQty + k × step, the venue's step rule), never up, so we
+/// never close more than asked; when half a position is below the smallest order the whole
+/// position is closed instead. Before, half was floored to the step's multiples, off the grid
+/// where minQty is not one of them (half of 0.0035 on minQty 0.0015: 0.001, which the venue
+/// refuses).
 /// </summary>
 public static class ReducePlanner
 {
@@ -46,8 +52,8 @@ public static class ReducePlanner
 
         var chosen = positions[best];
         var size = Math.Abs(chosen.SignedSize);
-        var half = SymbolFilters.FloorToIncrement(size / 2m, chosen.StepSize);
-        var quantity = half > 0m ? half : size;
+        var half = Math.Max(0m, chosen.MinQty + SymbolFilters.FloorToIncrement(size / 2m - chosen.MinQty, chosen.StepSize));
+        var quantity = half > 0m && half >= chosen.MinQty ? half : size;
         var closeSide = chosen.SignedSize > 0m ? Side.Short : Side.Long;
         order = new ReduceOrder(best, chosen.Symbol, closeSide, quantity, quantity * chosen.MarkPrice);
         return true;

@@ -50,6 +50,8 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
         var mine = new Entry(fingerprint, myRun);
         Entry entry;
         Lazy<Task<object>> run;
+        // Whether the key was bound to this request by an earlier run whose outcome was not known: it stays bound.
+        var bound = false;
         while (true)
         {
             entry = _entries.GetOrAdd(id, mine);
@@ -69,7 +71,7 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
             // did).
             if (_entries.TryUpdate(id, mine, entry))
             {
-                (entry, run) = (mine, myRun);
+                (entry, run, bound) = (mine, myRun, true);
                 break;
             }
         }
@@ -82,7 +84,16 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
             {
                 if (didNothing?.Invoke((TResponse)result) == true)
                 {
-                    _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
+                    // Nothing done by this run; but a key an earlier run left bound (its order may yet appear at the
+                    // venue under the id) stays bound to its request, as after that run.
+                    if (bound)
+                    {
+                        _entries.TryUpdate(id, new Entry(fingerprint, null), entry);
+                    }
+                    else
+                    {
+                        _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
+                    }
                 }
                 else
                 {

@@ -187,7 +187,7 @@ public sealed class MarginAlertRaisedConsumer(
                 continue;
             }
 
-            candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m));
+            candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m, instrument?.Filters.MinQty ?? 0m));
         }
 
         var marked = candidates.ToArray();

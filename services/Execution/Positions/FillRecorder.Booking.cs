@@ -107,8 +107,11 @@ public sealed partial class FillRecorder
             return existing;
         }
 
-        return await ledger.AmendProtectionAsync("open-protection:" + command.ClientOrderId, existing, stopLoss, takeProfit, ct).ConfigureAwait(false)
-            ?? existing;
+        // Keyed by the open and the prices: another amendment of the same open (its prices changed since by an add) is
+        // another write, not a replay of this one.
+        return await ledger.AmendProtectionAsync(
+                $"open-protection:{command.ClientOrderId}:{Wire.Format(stopLoss)}:{Wire.Format(takeProfit)}", existing, stopLoss, takeProfit, ct)
+            .ConfigureAwait(false) ?? existing;
     }
 
     /// <summary>

@@ -43,10 +43,18 @@ public sealed partial class FillRecorder(
     /// position at its price (the answer warns, and the record keeps that price); a new stop-loss that cannot be placed
     /// once the older one is gone is a stop-loss that could not be placed: the position is closed at once.
     /// </param>
+    /// <param name="keepStanding">
+    /// An open completed in the background, without its caller (see OpenPositionHandler.CompleteInBackground): the caller
+    /// may have opened again on the symbol meanwhile under another id, with newer prices. A protective order of a kind
+    /// already guarding the position is kept, as an add's older one whose cancel failed is (the record keeps its price),
+    /// instead of being replaced by this older request's: a retry by the caller replaces, as it always has.
+    /// </param>
     public async Task<OpenPositionResponse> CompleteOpenAsync(
-        OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, PositionRisk? before = null)
+        OpenCommand command, OrderInfo order, FundingQuote quote, bool resumed, bool positionOpen = true, PositionRisk? before = null,
+        bool keepStanding = false)
     {
-        var adding = before is not null;
+        // Keeping what stands is what an add does when its older order cannot be replaced: the same handling below.
+        var adding = before is not null || keepStanding;
         // The order has filled: what follows (its stop-loss, or the close at once when that fails, and its record) is
         // not cut short by the service stopping, which waits for this call. Each venue and Ledger call has its own timeout.
         // Cut short, the stop-loss asked for was never placed, and after the restart the adopted position stood without it.
@@ -64,10 +72,10 @@ public sealed partial class FillRecorder(
         // names: Binance keeps one of each per direction, so the older one is cancelled before the new one is placed.
         var replacing = adding || resumed;
         var stopTask = protect && command.StopLoss is { } sl
-            ? PlaceOrFindAsync(command, resumed, replacing, ConditionalOrderType.StopMarket, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct)
+            ? PlaceOrFindAsync(command, resumed, replacing, ConditionalOrderType.StopMarket, sl, ProtectiveOrders.StopLossId(command.ClientOrderId), ct, keepStanding)
             : null;
         var takeTask = protect && command.TakeProfit is { } tp
-            ? PlaceOrFindAsync(command, resumed, replacing, ConditionalOrderType.TakeProfitMarket, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct)
+            ? PlaceOrFindAsync(command, resumed, replacing, ConditionalOrderType.TakeProfitMarket, tp, ProtectiveOrders.TakeProfitId(command.ClientOrderId), ct, keepStanding)
             : null;
         // The position exists at the venue whatever its fills say: it must still be recorded and, above all, closed at
         // once if its stop-loss failed. Losing the fee detail is the lesser harm.
@@ -140,7 +148,7 @@ public sealed partial class FillRecorder(
             // The position stood at the venue before its close at once: streamed as the open it was, so the close (or,
             // when the close fills in part, the position left standing) follows an update a subscriber has seen. Before,
             // the stream showed a CLOSED of a position it never saw open, or nothing at all of one left open.
-            await StreamOpenAsync(record, recorded, order, before, resumed).ConfigureAwait(false);
+            await StreamOpenAsync(record, recorded, order, before, resumed, beforeCloseAtOnce: true).ConfigureAwait(false);
             var closing = await CloseUnprotectedAsync(command, record, recordingFailure, ct).ConfigureAwait(false);
             if (closing is not null && closing.ExecutedQty < closing.OrigQty)
             {
@@ -187,15 +195,35 @@ public sealed partial class FillRecorder(
     /// (see Publish). An add changes a position that stood (it holds more than this fill): CHANGED, as reconciliation's
     /// adds are; OPENED only for a new one.
     /// </summary>
-    private async Task StreamOpenAsync(LedgerV1.PositionRecord? record, OpenCommand recorded, OrderInfo order, PositionRisk? before, bool resumed)
+    /// <param name="beforeCloseAtOnce">
+    /// The update of a position about to be closed at once (its stop-loss refused): nothing may delay or prevent that
+    /// close, so no venue read is made for it (a queued record's update is the fill's), a failure is logged and passed
+    /// over, and the update shows no stop-loss (the one asked for was refused).
+    /// </param>
+    private async Task StreamOpenAsync(
+        LedgerV1.PositionRecord? record, OpenCommand recorded, OrderInfo order, PositionRisk? before, bool resumed, bool beforeCloseAtOnce = false)
     {
-        if (updates.SubscriberCount > 0)
+        if (updates.SubscriberCount == 0)
+        {
+            return;
+        }
+
+        try
         {
             var position = record is not null
                 ? PositionMapping.FromRecord(record, order.AvgPrice)
-                : await FilledAsync(recorded, order, before, resumed).ConfigureAwait(false);
+                : await FilledAsync(recorded, order, before, resumed && !beforeCloseAtOnce).ConfigureAwait(false);
+            if (beforeCloseAtOnce && position is not null)
+            {
+                position.StopLossPrice = string.Empty;
+            }
+
             var grew = position is not null && Wire.Decimal(position.Quantity, "quantity") > order.ExecutedQty;
             Publish(grew ? PositionUpdateKind.Changed : PositionUpdateKind.Opened, position);
+        }
+        catch (Exception ex) when (beforeCloseAtOnce)
+        {
+            Log.UpdateNotStreamed(logger, ex, recorded.Symbol, recorded.ClientOrderId);
         }
     }
 
@@ -250,11 +278,19 @@ public sealed partial class FillRecorder(
     /// and places it only when there is none.
     /// </summary>
     private async Task<ConditionalOrderInfo> PlaceOrFindAsync(
-        OpenCommand command, bool resumed, bool replacing, ConditionalOrderType type, decimal trigger, string key, CancellationToken ct)
+        OpenCommand command, bool resumed, bool replacing, ConditionalOrderType type, decimal trigger, string key, CancellationToken ct,
+        bool keepStanding = false)
     {
         if (resumed && await protective.FindPlacedAsync(key, ct).ConfigureAwait(false) is { } found)
         {
             return found;
+        }
+
+        if (keepStanding && await protective.StandingAsync(command.Symbol, command.Side, type, ct).ConfigureAwait(false) is { } standing)
+        {
+            // Kept: it guards the position at the price someone set after this request (see CompleteOpenAsync).
+            throw new ProtectionNotReplacedException(type, new InvalidOperationException(
+                $"{standing.ClientAlgoId} at {Wire.Format(standing.TriggerPrice)} stands, placed since this open was sent"));
         }
 
         var (placed, replaced) = await protective.PlaceReplacingAsync(command.Symbol, command.Side, type, trigger, key, replacing, ct).ConfigureAwait(false);

@@ -16,8 +16,14 @@ public sealed partial class OpenPositionHandler
     /// An open whose order is already at the venue under the caller's id (an earlier attempt got that far, perhaps before a
     /// crash): checked to be the same request, waited for, protected and recorded, never sent again.
     /// </summary>
+    /// <param name="keepStanding">
+    /// The background completion's resume (<see cref="CompleteInBackground"/>): a stop-loss or take-profit already guarding
+    /// the position under another open's id is kept, not replaced by this one's price (see
+    /// <see cref="FillRecorder.CompleteOpenAsync"/>).
+    /// </param>
     private async Task<OpenPositionResponse> ResumeAsync(
-        OpenCommand command, OrderInfo existing, Task<VenueAccount> accountTask, Task<FundingQuote> fundingTask, CancellationToken ct)
+        OpenCommand command, OrderInfo existing, Task<VenueAccount> accountTask, Task<FundingQuote> fundingTask, CancellationToken ct,
+        bool keepStanding = false)
     {
         // The order is the venue's: resuming it (the settings' check, then what protects its position: the protective
         // orders, the close at once when the stop-loss fails) takes risk off and is urgent at the venue's limits, and
@@ -33,7 +39,7 @@ public sealed partial class OpenPositionHandler
         // beside the look-up could predate a fill the venue made late, and a filled open would go unprotected.
         var positionOpen = existing.ExecutedQty > 0m && await fills.OpenAtVenueAsync(command.Symbol, ct).ConfigureAwait(false) is not null;
         var quoted = await FundingQuote.OrNoneAsync(fundingTask).ConfigureAwait(false);
-        var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true, positionOpen: positionOpen)
+        var resumed = await fills.CompleteOpenAsync(command, existing, quoted, resumed: true, positionOpen: positionOpen, keepStanding: keepStanding)
             .ConfigureAwait(false);
         resumed.Replayed = true;
         return resumed;

@@ -114,7 +114,7 @@ public sealed partial class OpenPositionHandler(
         var existing = await existingTask.ConfigureAwait(false);
         if (existing is not null)
         {
-            return await ResumeAsync(command, existing, accountTask, fundingTask, ct).ConfigureAwait(false);
+            return await ResumeAsync(command, existing, accountTask, fundingTask, ct, keepStanding: resumeOnly).ConfigureAwait(false);
         }
 
         if (resumeOnly)

@@ -61,6 +61,28 @@ public sealed class ProtectiveOrders(IBinanceClient venue, ILogger<ProtectiveOrd
         venue.GetConditionalOrderAsync(ClientOrderIds.FromIdempotencyKey(key), ct);
 
     /// <summary>
+    /// The open closePosition order of <paramref name="type"/> guarding a <paramref name="side"/> position on
+    /// <paramref name="symbol"/>, or null when none stands. A listing that fails is UNAVAILABLE (not a venue refusal): the
+    /// caller cannot tell, and must not take it for "none" (it would replace the order that stands) nor for a placement
+    /// that failed (which closes the position at once).
+    /// </summary>
+    public async Task<ConditionalOrderInfo?> StandingAsync(string symbol, DomainSide side, ConditionalOrderType type, CancellationToken ct)
+    {
+        IReadOnlyList<ConditionalOrderInfo> open;
+        try
+        {
+            open = await venue.GetOpenConditionalOrdersAsync(symbol, ct).ConfigureAwait(false);
+        }
+        catch (BinanceException ex)
+        {
+            throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.Unavailable,
+                $"venue: the open orders of {symbol} could not be read ({ex.Message}); retry"));
+        }
+
+        return Guarding(open, side, type).FirstOrDefault();
+    }
+
+    /// <summary>
     /// Places a stop-loss or take-profit (<paramref name="type"/>) on a position that may already hold a closePosition
     /// order of that type on its closing side (an add's older one). Binance keeps one such order per type and direction
     /// (-4130), so with <paramref name="replacing"/> (an add, a resumed open) the older one is cancelled first and then

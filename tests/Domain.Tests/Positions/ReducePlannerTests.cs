@@ -34,6 +34,27 @@ public class ReducePlannerTests
         Assert.Equal(0.001m, order.Quantity);
     }
 
+    /// <summary>
+    /// On the lot grid (minQty + k × step) where minQty is not a multiple of the step: half of 0.0035 is 0.0015, not
+    /// 0.001 (off the grid: the venue and Execution's reduce refuse it, so the margin call reduced nothing); half of
+    /// 0.0025 is below minQty, so the whole position is closed. With minQty equal to the step nothing changes.
+    /// </summary>
+    [Theory]
+    [InlineData("0.0035", "0.0015", "0.0015")]
+    [InlineData("0.0025", "0.0015", "0.0025")]
+    [InlineData("0.0045", "0.0015", "0.0015")]
+    [InlineData("0.003", "0.001", "0.001")]
+    [InlineData("0.003", "0", "0.001")]
+    public void TryChooseReduceByHalf_MinQtyOffTheStepsMultiples_HalfOnTheLotGrid(string size, string minQty, string expected)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        MarkedPosition[] positions = [new(new Symbol("BTCUSDT"), decimal.Parse(size, inv), 60_000m, 0.001m, decimal.Parse(minQty, inv))];
+
+        Assert.True(ReducePlanner.TryChooseReduceByHalf(positions, out var order));
+
+        Assert.Equal(decimal.Parse(expected, inv), order.Quantity);
+    }
+
     [Fact]
     public void TryChooseReduceByHalf_Tie_PicksSymbolInOrdinalOrder()
     {
