@@ -288,9 +288,9 @@ public sealed partial class FillRecorder(
 
         if (keepStanding && await protective.StandingAsync(command.Symbol, command.Side, type, ct).ConfigureAwait(false) is { } standing)
         {
-            // Kept: it guards the position at the price someone set after this request (see CompleteOpenAsync).
+            // Kept: it guards the position at a price set by another request (see CompleteOpenAsync).
             throw new ProtectionNotReplacedException(type, new InvalidOperationException(
-                $"{standing.ClientAlgoId} at {Wire.Format(standing.TriggerPrice)} stands, placed since this open was sent"));
+                $"{standing.ClientAlgoId} at {Wire.Format(standing.TriggerPrice)} guards the position; an open completed without its caller does not replace it"));
         }
 
         var (placed, replaced) = await protective.PlaceReplacingAsync(command.Symbol, command.Side, type, trigger, key, replacing, ct).ConfigureAwait(false);
