@@ -113,7 +113,11 @@ public readonly record struct SymbolFilters
     /// 0.001, off the grid, which the venue refuses. Below minQty the grid's point under it (or 0), which the size
     /// limits then judge.
     /// </summary>
-    public decimal FloorToStep(decimal quantity) => Math.Max(0m, MinQty + FloorToIncrement(quantity - MinQty, StepSize));
+    public decimal FloorToStep(decimal quantity) => FloorToLot(quantity, MinQty, StepSize);
+
+    /// <summary><see cref="FloorToStep"/> for a lot grid given by its parts (a position that carries its minQty and step).</summary>
+    internal static decimal FloorToLot(decimal quantity, decimal minQty, decimal stepSize) =>
+        Math.Max(0m, minQty + FloorToIncrement(quantity - minQty, stepSize));
 
     /// <summary>Rounds a price down to the tick; callers that must round up say so with <see cref="CeilingToTick"/>.</summary>
     public decimal FloorToTick(decimal price) => FloorToIncrement(price, TickSize);

@@ -73,7 +73,7 @@ public static class PositionSizing
             return 0m;
         }
 
-        quantity = filters.MinQty + SymbolFilters.FloorToIncrement(quantity - filters.MinQty, filters.StepSize);
+        quantity = filters.FloorToStep(quantity);
         if (quantity < filters.MarketMinQty)
         {
             return 0m;

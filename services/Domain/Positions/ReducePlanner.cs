@@ -52,7 +52,7 @@ public static class ReducePlanner
 
         var chosen = positions[best];
         var size = Math.Abs(chosen.SignedSize);
-        var half = Math.Max(0m, chosen.MinQty + SymbolFilters.FloorToIncrement(size / 2m - chosen.MinQty, chosen.StepSize));
+        var half = SymbolFilters.FloorToLot(size / 2m, chosen.MinQty, chosen.StepSize);
         var quantity = half > 0m && half >= chosen.MinQty ? half : size;
         var closeSide = chosen.SignedSize > 0m ? Side.Short : Side.Long;
         order = new ReduceOrder(best, chosen.Symbol, closeSide, quantity, quantity * chosen.MarkPrice);
