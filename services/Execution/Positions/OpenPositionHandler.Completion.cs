@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Grpc.Core;
 using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Models;
 using TradeEngine.Execution.Concurrency;
