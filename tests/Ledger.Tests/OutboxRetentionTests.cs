@@ -52,4 +52,30 @@ public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer
             await Task.Delay(250);
         }
     }
+
+    [Fact]
+    public async Task Cleanup_StepsOverABatchOfRowsNeverSent_AndDeletesTheExpiredRowsAfterThem()
+    {
+        var database = await GenericPlans.DatabaseAsync(postgres);
+        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false, settings: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:BacklogRefresh"] = "00:10:00",
+        });
+        const string Insert = "INSERT INTO outbox (event_id, aggregate_id, message_type, payload, created_at, sent_at) " +
+                              "SELECT gen_random_uuid(), $1, 'TradeRecorded', '{}'::jsonb, $2, $3 FROM generate_series(1, $4)";
+        var now = DateTime.UtcNow;
+        // More rows than a batch at the lowest ids that were never sent (an aggregate parked for a message type this
+        // release cannot publish, for days), then expired sent rows, then recent ones.
+        await ledger.ExecuteAsync(Insert, "parked", now.AddDays(-9), DBNull.Value, OutboxBacklogMonitor.CleanupBatch + 1);
+        await ledger.ExecuteAsync(Insert, "expired", now.AddDays(-8), now.AddDays(-8), 100);
+        await ledger.ExecuteAsync(Insert, "recent", now, now, 5);
+        var monitor = ledger.Services.GetServices<IHostedService>().OfType<OutboxBacklogMonitor>().Single();
+
+        Assert.Equal(100, await monitor.CleanupAsync(CancellationToken.None));
+        Assert.Equal(0, await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'expired'"));
+        Assert.Equal(OutboxBacklogMonitor.CleanupBatch + 1,
+            await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'parked' AND sent_at IS NULL"));
+        Assert.Equal(5, await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'recent'"));
+        Assert.Equal(0, await monitor.CleanupAsync(CancellationToken.None));
+    }
 }

@@ -58,26 +58,36 @@ public sealed partial class OutboxBacklogMonitor(
     /// <remarks>
     /// The outbox holds the whole retention window (7 days of events) and has no index on <c>sent_at</c>: one
     /// <c>DELETE … WHERE sent_at &lt; …</c> read every row of it each hour, and removed an hour of rows in one transaction.
-    /// Ids grow with time, so the rows past retention are the oldest ids: each batch looks only at the lowest
-    /// <see cref="CleanupBatch"/> ids (through <c>outbox_pkey</c>) and deletes those of them sent before the cutoff. It
-    /// stops at a batch that deletes nothing: the lowest ids are then all unsent (the relay is held up) or recent. At
-    /// most <see cref="CleanupMaxBatches"/> batches run at a time; the rest waits for the next run.
+    /// Ids grow with time, so the rows past retention are the oldest ids: each batch looks at the next
+    /// <see cref="CleanupBatch"/> ids after the last batch's (through <c>outbox_pkey</c>) and deletes those of them sent
+    /// before the cutoff. It stops at a batch whose last row was written within retention (every later id is newer) or
+    /// past the last row. Rows never sent (a relay held up, or an aggregate parked for a message type this release cannot
+    /// publish) are stepped over, not taken for the end: before, a batch that deleted nothing ended the run, so 5,000
+    /// unsent rows at the lowest ids stopped every cleanup for good. At most <see cref="CleanupMaxBatches"/> batches
+    /// run at a time; the rest waits for the next run.
     /// </remarks>
     public async Task<int> CleanupAsync(CancellationToken cancellationToken)
     {
         var total = 0;
+        var after = 0L;
         for (var batch = 0; batch < CleanupMaxBatches; batch++)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             // As the relay's statements: no sequential scan, whatever plan was cached while the outbox was small.
             await using var delete = PlannedBatch.IndexOnly(connection, Sql.Batch(
-                "DELETE FROM outbox o USING (SELECT outbox_id FROM outbox ORDER BY outbox_id LIMIT $2) oldest " +
-                "WHERE o.outbox_id = oldest.outbox_id AND o.sent_at IS NOT NULL AND o.sent_at < now() - $1",
-                options.Value.Retention, CleanupBatch));
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            var deleted = delete.BatchCommands[1].RecordsAffected;
-            total += deleted;
-            if (deleted == 0)
+                "WITH scanned AS (SELECT outbox_id, created_at FROM outbox WHERE outbox_id > $3 ORDER BY outbox_id LIMIT $2), " +
+                "deleted AS (DELETE FROM outbox o USING scanned s WHERE o.outbox_id = s.outbox_id " +
+                "AND o.sent_at IS NOT NULL AND o.sent_at < now() - $1 RETURNING o.outbox_id) " +
+                "SELECT (SELECT count(*) FROM deleted)::int, (SELECT max(outbox_id) FROM scanned), " +
+                "COALESCE((SELECT created_at < now() - $1 FROM scanned ORDER BY outbox_id DESC LIMIT 1), false)",
+                options.Value.Retention, CleanupBatch, after));
+            await using var reader = await delete.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past set_config's row
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            total += reader.GetInt32(0);
+            var more = !reader.IsDBNull(1) && reader.GetBoolean(2);
+            after = reader.IsDBNull(1) ? after : reader.GetInt64(1);
+            if (!more)
             {
                 break;
             }
