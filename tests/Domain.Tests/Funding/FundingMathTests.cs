@@ -66,8 +66,25 @@ public class FundingMathTests
 
     [Fact]
     public void SettlementAmount_UsesMarkPriceAndEightDecimals() =>
-        // 0.123 × 43,210.55 × 0.00012345 = 0.6561048… → 0.65610485 (8 dp)
-        Assert.Equal(FundingMath.PostedAmount(0.123m * 43_210.55m * 0.00012345m), FundingMath.SettlementAmount(0.123m, 43_210.55m, 0.00012345m));
+        // 0.123 × 43,210.55 × 0.00012345 = 0.6561241148925 → 0.65612411 (8 dp). Before, the expected figure was computed
+        // by the formula under test (and its comment gave a wrong product), so no rounding rule could fail it.
+        Assert.Equal(0.65612411m, FundingMath.SettlementAmount(0.123m, 43_210.55m, 0.00012345m));
+
+    [Theory]
+    // At the midpoint of the 8th decimal: half to even, both ways and both signs.
+    [InlineData("1", "1", "0.000000125", "0.00000012")]
+    [InlineData("1", "1", "0.000000135", "0.00000014")]
+    [InlineData("-1", "1", "0.000000125", "-0.00000012")]
+    [InlineData("-1", "1", "0.000000135", "-0.00000014")]
+    // A short with a positive rate receives (negative: the account is paid).
+    [InlineData("-0.5", "60000", "0.0001", "-3.0")]
+    public void SettlementAmount_RoundsHalfToEvenAtTheEighthDecimal(string size, string mark, string rate, string expected) =>
+        Assert.Equal(
+            decimal.Parse(expected, System.Globalization.CultureInfo.InvariantCulture),
+            FundingMath.SettlementAmount(
+                decimal.Parse(size, System.Globalization.CultureInfo.InvariantCulture),
+                decimal.Parse(mark, System.Globalization.CultureInfo.InvariantCulture),
+                decimal.Parse(rate, System.Globalization.CultureInfo.InvariantCulture)));
 
     [Theory]
     [InlineData("0.05", "0.03")]
