@@ -287,4 +287,36 @@ public sealed class CloseAllTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(requests, await stack.OrderRequestsAsync());
         Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
     }
+
+    /// <summary>
+    /// The venue's open orders cannot be listed: a symbol holding only a resting entry order is not seen. The answer says
+    /// so (listing_errors, and the risk event), where before it answered every symbol flattened; once the venue lists
+    /// again, a close-all under a new key cancels the order.
+    /// </summary>
+    [Fact]
+    public async Task CloseAll_OpenOrdersCannotBeListed_TheAnswerSaysSo_AndALaterOneCancelsTheOrder()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2"));
+        var venue = stack.Venue();
+        // An entry order resting below the market on a symbol with no position: under the kill switch it must not fill.
+        var entry = await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Limit, 0.002m, 90_000m, TimeInForce.Gtc), Orders.NewId("entry"));
+        await stack.Paper.InjectFaultAsync(FaultKind.Unavailable, "/fapi/v1/openOrders", count: 1_000);
+
+        var answer = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test close-all" });
+
+        Assert.True(answer.KillSwitchActive);
+        Assert.Equal(["ETHUSDT"], answer.Results.Select(r => r.Symbol));
+        Assert.Contains("open orders could not be listed", Assert.Single(answer.ListingErrors), StringComparison.Ordinal);
+        Assert.Equal("NEW", Assert.Single(await stack.Paper.OrdersAsync(entry.Order.ClientOrderId)).Status);
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE 'test close-all: 1 symbol(s) flattened, 0 failed; kill switch on; 1 venue listing(s) failed%'"));
+
+        await stack.Paper.ClearFaultsAsync();
+        var again = await stack.Execution.CloseAllPositionsAsync(new CloseAllPositionsRequest { IdempotencyKey = Orders.NewId("ca"), Reason = "test close-all" });
+
+        Assert.Empty(again.ListingErrors);
+        Assert.Equal(("BTCUSDT", true, ""), (Assert.Single(again.Results).Symbol, again.Results[0].Closed, again.Results[0].Error));
+        Assert.Equal("CANCELED", Assert.Single(await stack.Paper.OrdersAsync(entry.Order.ClientOrderId)).Status);
+    }
 }

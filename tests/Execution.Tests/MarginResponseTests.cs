@@ -1,6 +1,8 @@
 using System.Globalization;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using TradeEngine.Binance;
+using TradeEngine.Binance.Models;
 using TradeEngine.Common.V1;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Domain;
@@ -285,6 +287,68 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         // Both attempts are on record: the one that failed and the one that finished.
         Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE '%0 symbol(s) flattened, 1 failed;%'"));
         Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE '%1 symbol(s) flattened, 0 failed;%'"));
+    }
+
+    /// <summary>
+    /// The kill switch goes on while the book is empty: every close of the first delivery (the first pass's and the final
+    /// sweep's) expires unfilled. Before, those spent the delivery's every close id, and each redelivery walked the same
+    /// spent orders, placed nothing and failed, so the position stayed open under the switch once the book was back. Now
+    /// a redelivery steps over them and closes under the next id.
+    /// </summary>
+    [Fact]
+    public async Task KillSwitchTriggered_ClosesExpireOnAnEmptyBook_ARedeliveryClosesOnceTheBookIsBack()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.5", leverage: 2));
+        await stack.Paper.SetDepthAsync("ETHUSDT", 0m);
+
+        await stack.Risk.TriggerKillSwitchAsync(new TriggerKillSwitchRequest
+        {
+            IdempotencyKey = Orders.NewId("ks"), Trigger = KillSwitchTrigger.Operator, Reason = "operator test", Actor = "tester",
+        });
+        // The first delivery over: its eight closes (four ids in each pass) expired.
+        await WaitUntilAsync(stack, async () => await stack.CountAsync(
+            "risk_events WHERE event_type = 'emergency_close_all' AND reason LIKE '%0 symbol(s) flattened, 1 failed;%'") >= 1, TimeSpan.FromSeconds(30));
+        Assert.True((await stack.Paper.OrdersAsync()).Count(o => o.Side == "SELL" && o.Status == "EXPIRED") >= 8);
+        await stack.Paper.SetDepthAsync("ETHUSDT", null);
+
+        await WaitUntilAsync(stack, async () => await stack.CountAsync("positions WHERE status = 'open'") == 0, TimeSpan.FromSeconds(30));
+        Assert.All(await stack.Venue().GetPositionsAsync("ETHUSDT"), p => Assert.Equal(0m, p.PositionAmt));
+        var sells = (await stack.Paper.OrdersAsync()).Where(o => o.Side == "SELL").ToList();
+        Assert.Equal(("ETHUSDT", 0.5m), (Assert.Single(sells, o => o.Status == "FILLED").Symbol, sells.Single(o => o.Status == "FILLED").ExecutedQty));
+        Assert.All(sells.Where(o => o.Status != "FILLED"), o => Assert.Equal(("EXPIRED", 0m), (o.Status, o.ExecutedQty)));
+        Assert.Equal(sells.Count, sells.Select(o => o.ClientOrderId).Distinct().Count());
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND symbol = 'ETHUSDT'"));
+        Assert.Equal(0, await stack.CountAsync("risk_events WHERE event_type = 'kill_switch_flatten_failed'"));
+    }
+
+    /// <summary>
+    /// The kill switch's event arrives while Risk does not answer: the final sweep runs all the same (the event says the
+    /// switch is on). A position opened at the venue while the first pass's close was on its way is closed by it. Before,
+    /// a Risk that did not answer read as a switch that was off: no sweep, the delivery passed, the position stood.
+    /// </summary>
+    [Fact]
+    public async Task KillSwitchTriggered_RiskDoesNotAnswer_TheFinalSweepStillClosesAPositionOpenedMeanwhile()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionSettings: new Dictionary<string, string?>
+        {
+            ["services:risk:http:0"] = "http://127.0.0.1:1/",
+        });
+        var venue = stack.Venue();
+        await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Buy, OrderType.Market, 0.2m), Orders.NewId("hand"));
+        var orders = await stack.Paper.RequestCountAsync("POST /fapi/v1/order");
+        // The close's two order requests (its look-up, then its order) are held 1.5 s each on the way in.
+        await stack.Paper.InjectFaultAsync(FaultKind.Latency, "/fapi/v1/order", count: 2, latencyMs: 1_500);
+
+        var on = new KillSwitchTriggered(NewId.NextGuid(), DateTimeOffset.UtcNow, true, "operator", "operator test", "tester");
+        await stack.ExecutionHost.Services.GetRequiredService<IBus>().Publish(on);
+        await WaitUntilAsync(stack, async () => await stack.Paper.RequestCountAsync("POST /fapi/v1/order") > orders, TimeSpan.FromSeconds(30));
+        // After the first pass listed the positions: one it has not seen.
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.002m), Orders.NewId("hand"));
+
+        await WaitUntilAsync(stack, async () => (await venue.GetPositionsAsync()).All(p => p.PositionAmt == 0m), TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'emergency_close_all' AND reason = 'Kill switch: operator test: 2 symbol(s) flattened, 0 failed; kill switch unknown (Risk did not answer)'"));
     }
 
     /// <summary>The BTC price at which (wallet + unrealized) / maintenance margin equals <paramref name="ratio"/>, ETH held at 3000.</summary>

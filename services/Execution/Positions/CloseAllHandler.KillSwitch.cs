@@ -1,6 +1,7 @@
 using Grpc.Core;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
+using TradeEngine.Execution.V1;
 using TradeEngine.Risk.V1;
 
 namespace TradeEngine.Execution.Positions;
@@ -15,7 +16,7 @@ public sealed partial class CloseAllHandler
     /// the switch on no new open passes Risk, so once the locks held now are released the venue is listed again, and
     /// whatever is open is closed. Before, close-all answered with such a position still open.
     /// </summary>
-    private async Task<IReadOnlyList<string>> OpenAfterTheSwitchAsync(CancellationToken ct)
+    private async Task<IReadOnlyList<string>> OpenAfterTheSwitchAsync(CloseAllPositionsResponse response, CancellationToken ct)
     {
         try
         {
@@ -30,8 +31,9 @@ public sealed partial class CloseAllHandler
         }
         catch (Binance.Errors.BinanceException ex)
         {
-            // The first pass stands; the KillSwitchTriggered consumer's sweep and reconciliation come after.
+            // The first pass stands, and the answer says the sweep could not look (an event's delivery is then redelivered).
             Log.CloseAllSymbolFailed(logger, ex, "(second listing)");
+            response.ListingErrors.Add("the venue's positions could not be listed again once the switch was on: " + ex.Message);
             return [];
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -48,8 +50,8 @@ public sealed partial class CloseAllHandler
     /// </summary>
     private static string SweepId(string key, string symbol) => ExecutionWire.Derived(ExecutionWire.Derived(key, symbol), "sweep");
 
-    /// <summary>Pulls the kill switch through Risk (or, with no <paramref name="trigger"/>, reads it); false when Risk did not answer.</summary>
-    private async Task<bool> TriggerKillSwitchAsync(string key, string reason, string actor, KillSwitchTrigger? trigger, CancellationToken ct)
+    /// <summary>Pulls the kill switch through Risk (or, with no <paramref name="trigger"/>, reads it); null when Risk did not answer.</summary>
+    private async Task<bool?> TriggerKillSwitchAsync(string key, string reason, string actor, KillSwitchTrigger? trigger, CancellationToken ct)
     {
         try
         {
@@ -70,7 +72,7 @@ public sealed partial class CloseAllHandler
         catch (RpcException ex)
         {
             Log.KillSwitchFailed(logger, ex);
-            return false;
+            return null;
         }
     }
 }

@@ -68,19 +68,27 @@ public sealed partial class CloseAllHandler
 
     /// <summary>
     /// Closes the symbol under <paramref name="closeId"/> (derived from the key); when the venue did not complete a close
-    /// under an id (it filled part or nothing), the next one (rest-1, rest-2) closes what is left. The ids are the same on
-    /// every attempt of the key, so a repeat walks the same orders and finds them instead of placing new ones.
+    /// under an id (it filled part or nothing), the next one (rest-1, rest-2, ...) closes what is left. The ids are the
+    /// same on every attempt of the key, so a repeat walks the same orders and finds them instead of placing new ones.
     /// </summary>
+    /// <remarks>
+    /// A pass places at most <see cref="MaxCloseOrders"/> orders; an id whose order an earlier pass placed and that did
+    /// not close the position (it expired unfilled on an empty book, or filled in part) is stepped over without counting,
+    /// up to <see cref="MaxCloseIds"/> ids in all. Before, the ids were counted whether placed now or found: a first pass
+    /// whose closes all expired unfilled used up every id, and each redelivery of the kill switch's event walked the same
+    /// spent orders, placed nothing, and failed, so the position stayed open under the kill switch once the book was back.
+    /// </remarks>
     private async Task<ClosePositionResponse> CloseWhatIsLeftAsync(string symbol, string closeId, string reason)
     {
         var id = closeId;
+        var placed = 0;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await closer.CloseSymbolAsync(symbol, id, reason, cancelOrders: false).ConfigureAwait(false);
             }
-            catch (CloseIncompleteException ex) when (attempt < MaxCloseIds)
+            catch (CloseIncompleteException ex) when (attempt < MaxCloseIds && (ex.Earlier || ++placed < MaxCloseOrders))
             {
                 Log.CloseAllSymbolFailed(logger, ex, symbol);
                 id = ExecutionWire.Derived(closeId, "rest-" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -88,5 +96,9 @@ public sealed partial class CloseAllHandler
         }
     }
 
-    private const int MaxCloseIds = 4;
+    /// <summary>The most close orders one pass places on a symbol.</summary>
+    private const int MaxCloseOrders = 4;
+
+    /// <summary>The most ids one pass walks on a symbol, found spent or placed (five deliveries of a key place at most 20 each symbol and sweep).</summary>
+    private const int MaxCloseIds = 48;
 }

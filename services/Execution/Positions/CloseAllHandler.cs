@@ -70,24 +70,28 @@ public sealed partial class CloseAllHandler(
         var ordersTask = venue.GetOpenOrdersAsync(null, ct);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, ct);
         var open = (await positionsTask.ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).Select(p => p.Symbol).ToHashSet(StringComparer.Ordinal);
-        var withOrders = (await ListedAsync(ordersTask, o => o.Symbol).ConfigureAwait(false))
-            .Concat(await ListedAsync(conditionalTask, o => o.Symbol).ConfigureAwait(false));
+        var response = new CloseAllPositionsResponse();
+        var withOrders = (await ListedAsync(ordersTask, o => o.Symbol, "open orders", response).ConfigureAwait(false))
+            .Concat(await ListedAsync(conditionalTask, o => o.Symbol, "open conditional orders", response).ConfigureAwait(false));
         var symbols = open.Concat(withOrders).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
-        var response = new CloseAllPositionsResponse();
         foreach (var symbol in symbols)
         {
             response.Results.Add(await FlattenSymbolAsync(symbol, open.Contains(symbol), ExecutionWire.Derived(key, symbol), reason, ct).ConfigureAwait(false));
         }
 
-        var switchedOn = switchTask is not null && await switchTask.ConfigureAwait(false);
-        response.KillSwitchActive = switchedOn || await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
-        if (response.KillSwitchActive)
+        var switchedOn = switchTask is not null && await switchTask.ConfigureAwait(false) == true;
+        var switchState = switchedOn ? true : await TriggerKillSwitchAsync(key, reason, actor, trigger, ct).ConfigureAwait(false);
+        response.KillSwitchActive = switchState == true;
+        // Swept unless Risk says the switch is off: when Risk does not answer, a switch that was to be pulled (or that the
+        // kill switch's event says is on) is taken as on. Before, a Risk that did not answer skipped the sweep, and the
+        // event's delivery passed with a position an open in flight made still standing.
+        if (switchState != false)
         {
             // Every symbol with a position now, those closed above too: an open that passed Risk before the switch went on
             // may have reopened one once its close let go of the symbol's lock. Before, those were left out, and answered
             // as flattened while open. One closed above is closed again under an id of its own (SweepId).
-            foreach (var symbol in await OpenAfterTheSwitchAsync(ct).ConfigureAwait(false))
+            foreach (var symbol in await OpenAfterTheSwitchAsync(response, ct).ConfigureAwait(false))
             {
                 // One result per symbol: a symbol listed before is answered by its close now.
                 var closeId = open.Contains(symbol) ? SweepId(key, symbol) : ExecutionWire.Derived(key, symbol);
@@ -105,10 +109,12 @@ public sealed partial class CloseAllHandler(
         }
 
         var failed = response.Results.Count(r => !Flattened(r));
+        var switchText = switchState switch { true => "on", false => "NOT on", null => "unknown (Risk did not answer)" };
+        var listings = response.ListingErrors.Count == 0 ? "" : $"; {response.ListingErrors.Count} venue listing(s) failed ({string.Join("; ", response.ListingErrors)})";
         // Keyed by the outcome too: a repeat that ends the same way replays; one that gets further is logged as well.
         // Logged whatever the service stopping cut short: what was closed is on record (the host's stop waits for it).
-        await ledger.LogRiskEventAsync($"close-all:{key}:{response.Results.Count - failed}/{failed}", "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
-            $"{reason}: {response.Results.Count - failed} symbol(s) flattened, {failed} failed; kill switch {(response.KillSwitchActive ? "on" : "NOT on")}",
+        await ledger.LogRiskEventAsync($"close-all:{key}:{response.Results.Count - failed}/{failed}/{response.ListingErrors.Count}", "emergency_close_all", LedgerV1.RiskEventSeverity.Critical,
+            $"{reason}: {response.Results.Count - failed} symbol(s) flattened, {failed} failed; kill switch {switchText}{listings}",
             null, CancellationToken.None, metric: response.Results.Count)
             .ConfigureAwait(false);
         return response;
@@ -126,6 +132,12 @@ public sealed partial class CloseAllHandler(
         if (failed.Count > 0)
         {
             throw new InvalidOperationException($"Close-all {key} left {failed.Count} symbol(s) not flattened: {string.Join(", ", failed)}");
+        }
+
+        if (response.ListingErrors.Count > 0)
+        {
+            // A symbol holding only orders (an entry order that would open a position under the switch) may have been missed.
+            throw new InvalidOperationException($"Close-all {key} could not list the venue: {string.Join("; ", response.ListingErrors)}");
         }
 
         if (killSwitchRequired && !response.KillSwitchActive)
@@ -153,8 +165,12 @@ public sealed partial class CloseAllHandler(
     /// <summary>A symbol is flattened when its position is closed and none of its orders is left.</summary>
     private static bool Flattened(SymbolCloseResult result) => result.Closed && result.Error.Length == 0;
 
-    /// <summary>The symbols of an order listing; a listing that failed counts as none (the positions are closed regardless).</summary>
-    private async Task<IEnumerable<string>> ListedAsync<T>(Task<IReadOnlyList<T>> listing, Func<T, string> symbol)
+    /// <summary>
+    /// The symbols of an order listing; a listing that failed counts as none (the positions are closed regardless) and is
+    /// named in the answer's listing_errors, so the close-all is not taken for complete. Before, it was passed over: a
+    /// symbol holding only an entry order was never visited, and the run answered every symbol flattened.
+    /// </summary>
+    private async Task<IEnumerable<string>> ListedAsync<T>(Task<IReadOnlyList<T>> listing, Func<T, string> symbol, string what, CloseAllPositionsResponse response)
     {
         try
         {
@@ -163,6 +179,7 @@ public sealed partial class CloseAllHandler(
         catch (Binance.Errors.BinanceException ex)
         {
             Log.CloseAllSymbolFailed(logger, ex, "(order listing)");
+            response.ListingErrors.Add($"the venue's {what} could not be listed: {ex.Message}");
             return [];
         }
     }

@@ -8,4 +8,13 @@ namespace TradeEngine.Execution.Positions;
 /// FAILED_PRECONDITION); close-all and the margin consumer tell it apart from every other failure by its type, and go on
 /// under another id.
 /// </summary>
-public sealed class CloseIncompleteException(Status status) : RpcException(status);
+/// <param name="status">The caller's answer.</param>
+/// <param name="earlier">
+/// The order under the id was placed by an earlier call (found, not placed now): close-all steps over such an id
+/// without counting it against the orders one pass may place.
+/// </param>
+public sealed class CloseIncompleteException(Status status, bool earlier = false) : RpcException(status)
+{
+    /// <summary>Whether the order under the id was placed by an earlier call, not by this one.</summary>
+    public bool Earlier { get; } = earlier;
+}

@@ -78,7 +78,7 @@ public sealed partial class ClosePositionHandler(
 
             if (existing.ExecutedQty <= 0m)
             {
-                throw Unfilled(clientOrderId, existing);
+                throw Unfilled(clientOrderId, existing, earlier: true);
             }
 
             if (open is not null && CloseLookup.StoodBefore(open, record, existing))
@@ -90,7 +90,8 @@ public sealed partial class ClosePositionHandler(
                 await recorder.RecordReduceAsync(symbol, record, deferred, existing, clientOrderId, reason + " (close filled in part)", resumed: true, open, ct)
                     .ConfigureAwait(false);
                 throw new CloseIncompleteException(new Status(StatusCode.AlreadyExists,
-                    $"client_order_id: {clientOrderId} is order {existing.OrderId} ({Wire.Format(existing.ExecutedQty)} {symbol}), which did not close the position still open ({Wire.Format(open.PositionAmt)}); a close needs a client_order_id of its own"));
+                    $"client_order_id: {clientOrderId} is order {existing.OrderId} ({Wire.Format(existing.ExecutedQty)} {symbol}), which did not close the position still open ({Wire.Format(open.PositionAmt)}); a close needs a client_order_id of its own"),
+                    earlier: true);
             }
 
             Log.Resuming(logger, symbol, clientOrderId, existing.Status.ToString());
@@ -239,9 +240,10 @@ public sealed partial class ClosePositionHandler(
             $"order: the venue filled {Wire.Format(order.ExecutedQty)} of the {Wire.Format(size)} {symbol} close {clientOrderId} (status {order.Status}); that part is recorded as a reduce, and the venue now holds {holds}. Close what is left with a new client_order_id"));
     }
 
-    private static CloseIncompleteException Unfilled(string clientOrderId, OrderInfo order, bool reduce = false) =>
+    private static CloseIncompleteException Unfilled(string clientOrderId, OrderInfo order, bool reduce = false, bool earlier = false) =>
         new(new Status(StatusCode.FailedPrecondition,
-            $"order: the venue did not fill {(reduce ? "reduce" : "close")} {clientOrderId} (status {order.Status}); nothing was {(reduce ? "reduced" : "closed")}"));
+            $"order: the venue did not fill {(reduce ? "reduce" : "close")} {clientOrderId} (status {order.Status}); nothing was {(reduce ? "reduced" : "closed")}"),
+            earlier);
 
     private async Task<string> RequireSymbolAsync(string symbol, CancellationToken cancellationToken)
     {
