@@ -206,6 +206,43 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
         Assert.Equal(("BTCUSDT", "FILLED", 0.005m), (sells[^1].Symbol, sells[^1].Status, sells[^1].ExecutedQty));
     }
 
+    /// <summary>
+    /// An isolated position near its own liquidation price in an account far from any limit: Execution's account shows
+    /// its isolated wallet, Risk's monitor raises a Reduce naming it, and Execution halves that one, not the largest
+    /// (halving another does nothing for the margin the venue liquidates it against). Before, the monitor judged the
+    /// account's totals only, and nothing happened until the venue liquidated it.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_IsolatedPositionNearItsLiquidation_ThatPositionHalvesNotTheLargest()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, marginMonitor: true);
+        Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2))).Denials); // 1,000 USDT
+        Assert.Empty((await stack.Execution.OpenPositionAsync(
+            Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 5, marginType: TradeEngine.Common.V1.MarginType.Isolated))).Denials); // ~600 USDT
+
+        var account = await stack.Execution.GetAccountAsync(new GetAccountRequest());
+        Assert.Equal("", account.Positions.Single(p => p.Symbol == "BTCUSDT").IsolatedWallet);
+        var eth = account.Positions.Single(p => p.Symbol == "ETHUSDT");
+        var own = Parse(eth.IsolatedWallet);
+        Assert.InRange(own, 100m, 130m); // 0.2 × ~3,000 / 5
+        var entry = Parse(eth.EntryPrice);
+        var brackets = BracketTables.For(new Symbol("ETHUSDT"));
+        // The Reduce band is narrow in price (the ratio moves by about 0.08 a dollar here): walked down by the tick.
+        var price = Math.Floor(entry);
+        while ((own + 0.2m * (price - entry)) / MarginMath.MaintenanceMargin(0.2m * price, brackets) > 1.08m)
+        {
+            price -= 0.01m;
+        }
+
+        await stack.Paper.SetPriceAsync("ETHUSDT", price);
+
+        await WaitUntilAsync(stack, async () => await QuantityAsync(stack, "ETHUSDT") == 0.1m, TimeSpan.FromSeconds(30));
+        Assert.Equal(0.01m, await QuantityAsync(stack, "BTCUSDT"));
+        var sell = Assert.Single(await stack.Paper.OrdersAsync(), o => o.Side == "SELL");
+        Assert.Equal(("ETHUSDT", 0.1m), (sell.Symbol, sell.ExecutedQty));
+        Assert.False((await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
     /// <summary>Every attempt meets an empty book: the operator gets a critical risk event, and nothing else is touched.</summary>
     [Fact]
     public async Task MarginAlertReduce_EveryOrderExpiresUnfilled_CriticalRiskEventAndNothingElseReduced()

@@ -99,6 +99,57 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// An isolated position is liquidated against its own wallet, whatever the account holds besides: near its own
+    /// liquidation price the monitor raises Reduce naming it (its ratio, its equity), though the account's totals are far
+    /// from any limit. Before, only the totals were judged (a ratio in the hundreds here) and nothing went out before the
+    /// venue liquidated it.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_IsolatedPositionNearItsOwnLiquidation_ReduceAlertNamesIt()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        await paper.ResetAsync(10_000m);
+        var venue = provider.GetRequiredService<IBinanceClient>();
+        await venue.ChangeMarginTypeAsync("BTCUSDT", MarginType.Isolated);
+        await venue.ChangeLeverageAsync("BTCUSDT", 20);
+        await venue.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.01m), "monitor-isolated-1");
+        var source = new VenueAccountSource(venue);
+        var account = await source.GetAccountAsync(CancellationToken.None);
+        var position = Assert.Single(account.Positions);
+        var own = Assert.NotNull(position.IsolatedWallet);
+        var brackets = BracketTables.For(new Symbol("BTCUSDT"));
+        decimal OwnRatio(decimal p) => (own + 0.01m * (p - position.EntryPrice)) / MarginMath.MaintenanceMargin(0.01m * p, brackets);
+        var reducePrice = Math.Ceiling(LiquidationPrice.Exchange(new LiquidationInput
+        {
+            MarginType = MarginType.Isolated, Side = Side.Long, Quantity = 0.01m, EntryPrice = position.EntryPrice, WalletBalance = own, Brackets = brackets,
+        }).Price);
+        while (OwnRatio(reducePrice) < 1.05m)
+        {
+            reducePrice += 1m;
+        }
+
+        Assert.InRange(OwnRatio(reducePrice), 1.05m, 1.15m);
+        // By the account's totals alone that price is nowhere near a limit.
+        Assert.Equal(MarginAction.Ok, HealthAt(account, reducePrice).Action);
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Empty(alerts.Received);
+
+        await paper.SetPriceAsync("BTCUSDT", reducePrice);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // more ticks in the same state: nothing more
+
+        var reduce = Assert.Single(alerts.Received);
+        Assert.Equal((MarginAlertAction.Reduce, "BTCUSDT"), (reduce.Action, reduce.Symbol));
+        Assert.InRange(reduce.MarginRatio!.Value, 1.04m, 1.15m);
+        Assert.InRange(reduce.Equity, own - 50m, own);
+        Assert.Contains("isolated BTCUSDT position", reduce.Reason, StringComparison.Ordinal);
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    /// <summary>
     /// The plan reduces again on every check while the ratio is inside the buffer: once the position the Reduce alert
     /// targeted (the largest) has shrunk, as Execution's halving shrinks it, and the ratio is still inside, a second Reduce
     /// alert goes out under a new event id; while the position stays as it is, nothing more. Before, one Reduce alert was raised per

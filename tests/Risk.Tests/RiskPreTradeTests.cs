@@ -762,6 +762,32 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
+    /// A position's isolated wallet that cannot be: negative, more decimals than money carries, not a number, or a
+    /// wallet of its own on a cross position. INVALID_ARGUMENT naming it (before, the field was not read at all).
+    /// </summary>
+    [Theory]
+    [InlineData("-1", Common.V1.MarginType.Isolated)]
+    [InlineData("1.000000001", Common.V1.MarginType.Isolated)]
+    [InlineData("12x", Common.V1.MarginType.Isolated)]
+    [InlineData("100", Common.V1.MarginType.Cross)]
+    public async Task Check_PositionIsolatedWalletThatCannotBe_InvalidArgumentNamingIt(string wallet, Common.V1.MarginType marginType)
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.1", EntryPrice = "50000", MarkPrice = "50000", Leverage = 5,
+            MarginType = marginType, IsolatedWallet = wallet,
+        });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.01", 5, "50000"), Account = account }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("account.positions[0].isolated_wallet", Assert.Single(ex.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations).Field);
+    }
+
+    /// <summary>
     /// A cross add to a position marked away from the order's price: the account's totals count the position at its mark,
     /// so that is what comes out of them, leaving the other positions' share (none here). Taken out at the order's price,
     /// 100 of the position's own loss stayed in as "other" unrealized PnL and the liquidation price moved by about 500.

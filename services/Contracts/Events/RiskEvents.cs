@@ -9,7 +9,12 @@ public enum MarginAlertAction
     LiquidateAll = 2,
 }
 
-/// <summary>The margin monitor found the account in a worse margin state than before (one event per change).</summary>
+/// <summary>
+/// The margin monitor found the account in a worse margin state than before (one event per change). <see cref="Symbol"/>
+/// names an isolated position whose own margin raised a Reduce (that position is the one to halve, not the largest);
+/// null when the account's cross margin raised it (and in events written before it was carried). <see cref="MarginRatio"/>,
+/// <see cref="Equity"/> and <see cref="MaintenanceMargin"/> are then that position's.
+/// </summary>
 public sealed record MarginAlertRaised(
     Guid EventId,
     DateTimeOffset OccurredAt,
@@ -17,7 +22,8 @@ public sealed record MarginAlertRaised(
     decimal? MarginRatio,
     decimal Equity,
     decimal MaintenanceMargin,
-    string Reason);
+    string Reason,
+    string? Symbol = null);
 
 /// <summary>The kill switch changed state. <see cref="Active"/> false means an operator reset it.</summary>
 public sealed record KillSwitchTriggered(

@@ -14,7 +14,8 @@ namespace TradeEngine.Execution.Consumers;
 
 /// <summary>
 /// The plan's margin responses. Reduce: halve the largest position by notional at mark (Domain's choice, rounded
-/// down to the step). Liquidate all: the emergency close-all, kill switch included. The venue client order ids derive
+/// down to the step), or the isolated position the alert names (its own margin raised it: halving another does not help
+/// it). Liquidate all: the emergency close-all, kill switch included. The venue client order ids derive
 /// from the event id, so even a redelivery the inbox did not catch (a crash between acting and recording) finds the
 /// orders it already placed instead of acting twice; a redelivered reduce is finished on the symbol it was placed on,
 /// not planned again (the largest position may be another one by then), unless it filled nothing (below).
@@ -187,10 +188,17 @@ public sealed class MarginAlertRaisedConsumer(
                 continue;
             }
 
+            if (alert.Symbol is { } target && !string.Equals(p.Symbol, target, StringComparison.Ordinal))
+            {
+                // The alert names an isolated position whose own margin raised it: that one is halved, not the largest.
+                continue;
+            }
+
             candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m, instrument?.Filters.MinQty ?? 0m));
         }
 
         var marked = candidates.ToArray();
+        var what = alert.Symbol is null ? "the largest position" : $"the isolated {alert.Symbol} position";
 
         if (!ReducePlanner.TryChooseReduceByHalf(marked, out var order))
         {
@@ -206,6 +214,7 @@ public sealed class MarginAlertRaisedConsumer(
                 return;
             }
 
+            // Nothing open (or the isolated position the alert named is closed already): nothing to halve.
             Log.NothingToReduce(logger, alert.EventId);
             return;
         }
@@ -220,7 +229,7 @@ public sealed class MarginAlertRaisedConsumer(
             }
 
             await closer.ReduceSymbolAsync(order.Symbol.Value, ReduceId(key, attempt), fraction: null, quantity: order.Quantity,
-                "Margin alert: reduce the largest position by half").ConfigureAwait(false);
+                $"Margin alert: reduce {what} by half").ConfigureAwait(false);
         }
         catch (CloseIncompleteException ex) when (ex.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition && attempt >= MaxOrderAttempts)
         {

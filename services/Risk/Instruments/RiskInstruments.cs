@@ -56,7 +56,7 @@ public sealed class RiskInstruments(IInstrumentSource source)
     /// catalog for a retry). A read the venue's rate limit holds back is RESOURCE_EXHAUSTED with its delay, not UNAVAILABLE
     /// (which a client retries at once into the same refusal).
     /// </remarks>
-    private async ValueTask<Instrument?> FindAsync(Symbol symbol, CancellationToken cancellationToken)
+    public async ValueTask<Instrument?> FindAsync(Symbol symbol, CancellationToken cancellationToken)
     {
         try
         {

@@ -2,7 +2,10 @@ using TradeEngine.Domain;
 
 namespace TradeEngine.Risk.Mapping;
 
-/// <summary>One open position as Risk needs it: signed size (long positive), entry and mark price.</summary>
+/// <summary>
+/// One open position as Risk needs it: signed size (long positive), entry and mark price; <see cref="IsolatedWallet"/> is
+/// an isolated position's own margin (what the venue liquidates it against), null for a cross position or when not sent.
+/// </summary>
 public readonly record struct PositionView(
     Symbol Symbol,
     decimal SignedSize,
@@ -10,7 +13,8 @@ public readonly record struct PositionView(
     decimal MarkPrice,
     int Leverage,
     MarginType? MarginType,
-    decimal UnrealizedPnl);
+    decimal UnrealizedPnl,
+    decimal? IsolatedWallet = null);
 
 /// <summary>
 /// The account at one instant, in USDT, whatever it came from (a caller's snapshot, Execution's GetAccount).

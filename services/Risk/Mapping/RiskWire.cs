@@ -184,7 +184,26 @@ public static class RiskWire
             throw new RequestValidationException(field + ".leverage", $"must be from {Domain.Leverage.Min} to {Domain.Leverage.Max} (or 0, unknown)");
         }
 
-        return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized);
+        // An isolated position's own wallet: what the venue liquidates it against, whatever the account holds besides.
+        // Execution sends "0" for a cross position; anything else there is a figure that cannot be (refused, not dropped).
+        decimal? isolatedWallet = null;
+        if (Wire.OptionalDecimal(p.IsolatedWallet, field + ".isolated_wallet") is { } sentWallet)
+        {
+            var wallet = Money(sentWallet, field + ".isolated_wallet");
+            if (wallet < 0m)
+            {
+                throw new RequestValidationException(field + ".isolated_wallet", "must not be negative");
+            }
+
+            if (marginType != Domain.MarginType.Isolated && wallet != 0m)
+            {
+                throw new RequestValidationException(field + ".isolated_wallet", "must be 0 or empty unless margin_type is ISOLATED");
+            }
+
+            isolatedWallet = marginType == Domain.MarginType.Isolated ? wallet : null;
+        }
+
+        return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized, isolatedWallet);
     }
 
     public static decimal MaintenanceOf(IReadOnlyList<PositionView> positions, IReadOnlyDictionary<Symbol, BracketTable>? brackets, string field)

@@ -32,6 +32,7 @@ public sealed class ExecutionAccountSource(ExecutionService.ExecutionServiceClie
                 MarginType = p.MarginType,
                 UnrealizedPnl = p.UnrealizedPnl,
                 LiquidationPrice = p.LiquidationPrice,
+                IsolatedWallet = p.IsolatedWallet,
             });
         }
 

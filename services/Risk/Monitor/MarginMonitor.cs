@@ -35,6 +35,7 @@ public sealed partial class MarginMonitor(
     ITransferCheck transfers,
     LedgerService.LedgerServiceClient ledger,
     IMarginAlertPublisher alerts,
+    Instruments.RiskInstruments instruments,
     TimeProvider time,
     IOptions<RiskOptions> options,
     ILogger<MarginMonitor> logger) : BackgroundService
@@ -111,7 +112,8 @@ public sealed partial class MarginMonitor(
         var account = await accounts.GetAccountAsync(cancellationToken).ConfigureAwait(false);
 
         var limits = evaluator.Limits;
-        var health = MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, limits.LiquidationBuffer);
+        var picture = await JudgeAsync(account, limits.LiquidationBuffer, cancellationToken).ConfigureAwait(false);
+        var health = picture.Health;
 
         // The Ledger being down must not silence a margin alert: its parts are best effort, the alert is not.
         var state = await TryAsync(() => cache.GetAsync(cancellationToken).AsTask(), cancellationToken).ConfigureAwait(false);
@@ -161,14 +163,14 @@ public sealed partial class MarginMonitor(
                 // The position the last Reduce alert targeted has shrunk and the ratio is still inside the buffer: the plan
                 // reduces again. A new alert (a new event id), raised and recorded like the first.
                 LogReducingAgain(logger, Wire.Format(health.Ratio));
-                await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
+                await RaiseAsync(account, state, picture, now, cancellationToken).ConfigureAwait(false);
                 return;
             case MarginEpisodeStep.Republish:
                 // Published again under the resumed alert's event id (kept as the unconfirmed one): the consumers' inbox
                 // takes it as done if the first process's went out, and acts on it if it did not. Only a published alert
                 // clears it: a failed publish is tried again next tick.
                 LogEpisodeRepublished(logger, action, _episode.KeptEventId(health.Action) ?? Guid.Empty);
-                await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
+                await RaiseAsync(account, state, picture, now, cancellationToken).ConfigureAwait(false);
                 _episode.Republished();
                 return;
             case MarginEpisodeStep.None:
@@ -185,19 +187,23 @@ public sealed partial class MarginMonitor(
             }
 
             // Only a published alert moves the state on: if publishing fails, the next tick raises it again.
-            await RaiseAsync(account, state, health, now, cancellationToken).ConfigureAwait(false);
+            await RaiseAsync(account, state, picture, now, cancellationToken).ConfigureAwait(false);
         }
 
         _episode.Changed(action);
     }
 
-    private async Task RaiseAsync(AccountView account, RiskState? state, MarginHealthResult health, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task RaiseAsync(AccountView account, RiskState? state, MarginPicture picture, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var health = picture.Health;
         var liquidate = health.Action == MarginAction.LiquidateAll;
         var ratio = Wire.Format(RecordedRatio(health.Ratio));
+        var of = picture.Symbol is null ? "Margin ratio" : $"The isolated {picture.Symbol} position's margin ratio";
         var reason = liquidate
-            ? $"Margin ratio {ratio} at or below 1: flatten everything"
-            : $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half";
+            ? $"{of} {ratio} at or below 1: flatten everything"
+            : picture.Symbol is null
+                ? $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half"
+                : $"{of} {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce it by half";
         Task? latch = null;
         if (liquidate)
         {
@@ -227,7 +233,7 @@ public sealed partial class MarginMonitor(
         {
             await alerts.PublishAsync(new MarginAlertRaised(
                 eventId, now, liquidate ? MarginAlertAction.LiquidateAll : MarginAlertAction.Reduce,
-                health.Ratio, account.Equity, account.MaintenanceMargin, reason), cancellationToken).ConfigureAwait(false);
+                health.Ratio, picture.Equity, picture.Maintenance, reason, liquidate ? null : picture.Symbol), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -237,7 +243,8 @@ public sealed partial class MarginMonitor(
             }
         }
 
-        _episode.Published(Largest(account));
+        // The position the alert's halving targets: the isolated one whose own margin raised it, or the largest.
+        _episode.Published(picture.Symbol is { } isolated ? (isolated, Math.Abs(account.SizeOn(new Symbol(isolated)))) : Largest(account));
         LogAlert(logger, health.Action, ratio);
     }
 

@@ -17,7 +17,8 @@ public sealed class VenueAccountSource(IBinanceClient venue) : IAccountSource
         var account = await venue.GetAccountAsync(cancellationToken);
         var risks = await venue.GetPositionsAsync(null, cancellationToken);
         var positions = risks.Where(p => p.PositionAmt != 0m).Select(p => new PositionView(
-            new Symbol(p.Symbol), p.PositionAmt, p.EntryPrice, p.MarkPrice, p.Leverage, p.MarginType, p.UnrealizedProfit)).ToList();
+            new Symbol(p.Symbol), p.PositionAmt, p.EntryPrice, p.MarkPrice, p.Leverage, p.MarginType, p.UnrealizedProfit,
+            p.MarginType == MarginType.Isolated ? p.IsolatedWallet : null)).ToList();
         return new AccountView(
             account.TotalWalletBalance,
             account.AvailableBalance,

@@ -1,0 +1,100 @@
+using TradeEngine.Domain;
+using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
+using TradeEngine.Risk.Mapping;
+
+namespace TradeEngine.Risk.Monitor;
+
+/// <summary>The margin judged as the venue liquidates: the cross margin as one, each isolated position on its own.</summary>
+/// <param name="Health">The worst of them: the higher action, then the lower ratio.</param>
+/// <param name="Symbol">The isolated position whose own margin is the worst; null when the cross margin is.</param>
+/// <param name="Equity">The equity the ratio is of: the cross margin balance, or the isolated position's.</param>
+/// <param name="Maintenance">The maintenance margin the ratio is of.</param>
+public readonly record struct MarginPicture(MarginHealthResult Health, string? Symbol, decimal Equity, decimal Maintenance);
+
+// MarginMonitor's reading of an account with isolated positions.
+public sealed partial class MarginMonitor
+{
+    /// <summary>
+    /// The venue liquidates an isolated position when its own wallet plus its unrealized PnL falls to its maintenance
+    /// margin, whatever the rest of the account holds, and the cross positions when the cross margin balance (the wallet
+    /// without the isolated wallets, plus the cross positions' unrealized PnL) falls to theirs (Binance, "Liquidation Price
+    /// of USDⓈ-M Futures"). Each is judged by the plan's ratio and thresholds, and the worst stands for the account. Before,
+    /// only the account's totals were judged: an isolated position of 1,000 USDT in an account of 10,000 had a ratio in
+    /// the hundreds at its own liquidation price, and no alert went out before the venue liquidated it.
+    /// </summary>
+    /// <remarks>
+    /// An isolated position's maintenance margin is its notional at the mark in its symbol's brackets. One without its
+    /// wallet (a snapshot that sends none) or on a symbol the venue does not list stays in the account's totals, judged
+    /// as before.
+    /// </remarks>
+    public async Task<MarginPicture> JudgeAsync(AccountView account, decimal buffer, CancellationToken cancellationToken)
+    {
+        var wallet = account.WalletBalance;
+        var unrealized = account.UnrealizedPnl;
+        var maintenance = account.MaintenanceMargin;
+        MarginPicture? worst = null;
+        foreach (var p in account.Positions)
+        {
+            if (p.MarginType != MarginType.Isolated || p.IsolatedWallet is not { } own || p.SignedSize == 0m
+                || await BracketsAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not { } brackets)
+            {
+                continue;
+            }
+
+            var positionMaintenance = MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), brackets);
+            var health = MarginHealth.Evaluate(own, p.UnrealizedPnl, positionMaintenance, buffer);
+            worst = Worse(worst, new MarginPicture(health, p.Symbol.Value, own + p.UnrealizedPnl, positionMaintenance));
+            wallet -= own;
+            unrealized -= p.UnrealizedPnl;
+            maintenance -= positionMaintenance;
+        }
+
+        if (worst is null)
+        {
+            return new MarginPicture(MarginHealth.Evaluate(account.WalletBalance, account.UnrealizedPnl, account.MaintenanceMargin, buffer), null,
+                account.Equity, account.MaintenanceMargin);
+        }
+
+        // The venue's total maintenance margin and the brackets' figures for the isolated positions may differ in the last
+        // digits: what is left for the cross positions is never below 0.
+        maintenance = Math.Max(0m, maintenance);
+        var cross = new MarginPicture(MarginHealth.Evaluate(wallet, unrealized, maintenance, buffer), null, wallet + unrealized, maintenance);
+        return Worse(cross, worst.Value)!.Value;
+    }
+
+    /// <summary>The symbol's brackets; null when the venue does not list it or its catalog cannot be read now (never fails the tick).</summary>
+    private async Task<BracketTable?> BracketsAsync(Symbol symbol, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false))?.Brackets;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStepFailed(logger, ex.GetType().Name, ex.Message);
+            return null;
+        }
+    }
+
+    private static MarginPicture? Worse(MarginPicture? a, MarginPicture b)
+    {
+        if (a is not { } x)
+        {
+            return b;
+        }
+
+        if (x.Health.Action != b.Health.Action)
+        {
+            return x.Health.Action > b.Health.Action ? x : b;
+        }
+
+        // The same action: the lower ratio (none, nothing open, is the best).
+        return (x.Health.Ratio, b.Health.Ratio) switch
+        {
+            (null, _) => b,
+            (_, null) => x,
+            ({ } rx, { } rb) => rx <= rb ? x : b,
+        };
+    }
+}
