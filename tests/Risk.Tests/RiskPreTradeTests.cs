@@ -734,6 +734,50 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     }
 
     /// <summary>
+    /// As above with the snapshot's isolated wallet: 1,300 (500 added by hand to the 800 deposited), which the venue
+    /// liquidates against. Before, the wallet was estimated as size × entry / leverage whatever the snapshot said.
+    /// </summary>
+    [Fact]
+    public async Task PreviewPosition_IsolatedAddWithTheSnapshotsIsolatedWallet_ThatWalletPlusTheAddsMargin()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "BTCUSDT", Side = Common.V1.Side.Long, Quantity = "0.1", EntryPrice = "40000", MarkPrice = "50000", Leverage = 5,
+            MarginType = Common.V1.MarginType.Isolated, IsolatedWallet = "1300",
+        });
+        var order = RiskWorld.Order("0.1", 5, "50000");
+        order.MarginType = Common.V1.MarginType.Isolated;
+
+        var reply = await world.Risk.PreviewPositionAsync(new PreviewPositionRequest { Order = order, Account = account });
+
+        // (2,300 - 0.2 × 45,000) / (0.2 × 0.004 - 0.2) = 33,634.538152610...
+        Assert.Equal("33634.53815261", reply.LiquidationPrice);
+    }
+
+    /// <summary>
+    /// A cross position's liquidation leaves the isolated positions out (Binance: the cross wallet, the other cross
+    /// positions' maintenance and PnL): 3,000 of a 10,000 wallet held by an isolated ETH position, a cross long of 0.2 BTC
+    /// at 50,000 is liquidated at (7,000 - 10,000) / (0.2 × 0.004 - 0.2). Before, the whole wallet was counted: about 0.
+    /// </summary>
+    [Fact]
+    public async Task PreviewPosition_CrossBesideAnIsolatedPosition_LiquidatedOnTheCrossWalletOnly()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: w => w.SnapshotAsync(10_000m, DateTimeOffset.UtcNow));
+        var account = RiskWorld.Account(10_000m);
+        account.Positions.Add(new Common.V1.PositionSnapshot
+        {
+            Symbol = "ETHUSDT", Side = Common.V1.Side.Long, Quantity = "1", EntryPrice = "3000", MarkPrice = "3000", Leverage = 1,
+            MarginType = Common.V1.MarginType.Isolated, IsolatedWallet = "3000", UnrealizedPnl = "0",
+        });
+
+        var reply = await world.Risk.PreviewPositionAsync(new PreviewPositionRequest { Order = RiskWorld.Order("0.2", 5, "50000"), Account = account });
+
+        Assert.Equal("15060.24096386", reply.LiquidationPrice);
+    }
+
+    /// <summary>
     /// A position's leverage no venue holds: INVALID_ARGUMENT naming it. Before, it was taken as sent, and an isolated add
     /// to a position "at 1000x" was previewed with a thousandth of its margin (a liquidation price thousands off).
     /// </summary>

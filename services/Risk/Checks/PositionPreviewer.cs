@@ -63,9 +63,13 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
         response.InitialMargin = Wire.Format(Round(initial));
         response.MaintenanceMargin = Wire.Format(Round(positionMaintenance));
         response.MarginRatio = Wire.Format(health.Ratio is { } r ? Round(r) : null);
+        var isolatedElsewhere = after.IsFlat || order.MarginType == Domain.MarginType.Isolated
+            ? default
+            : await IsolatedElsewhereAsync(account, instrument.Symbol, cancellationToken).ConfigureAwait(false);
         response.LiquidationPrice = after.IsFlat
             ? string.Empty
-            : Liquidation(order, account, after, IsolatedWallet(order, account, existing, after), existingUnrealized, accountMaintenance - positionMaintenance);
+            : Liquidation(order, account, after, IsolatedWallet(order, account, existing, after), existingUnrealized,
+                accountMaintenance - positionMaintenance, isolatedElsewhere);
 
         var quote = await funding.GetAsync(instrument.Symbol, cancellationToken).ConfigureAwait(false);
         if (quote is { } q && !after.IsFlat)
@@ -82,9 +86,10 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
     /// <summary>
     /// The isolated margin the resulting position would hold. Binance keeps what was deposited: an add brings its own
     /// initial margin (order notional / leverage) on top of the position's; a reduce releases its share; a flip starts
-    /// a new position with its own. The snapshot carries no isolated wallet, so a position's is taken as its initial
-    /// margin at its entry (size × entry / its leverage, the order's when the snapshot has none), not re-priced at the
-    /// order's price: 0.1 BTC from 40,000 at 5x holds 800, and adding 0.1 at 50,000 makes 1,800, not 0.2 × 50,000 / 5.
+    /// a new position with its own. The position's own is the snapshot's isolated_wallet (margin added by hand, funding
+    /// and fees taken from it included); a snapshot without one has it taken as its initial margin at its entry (size ×
+    /// entry / its leverage, the order's when the snapshot has none), not re-priced at the order's price: 0.1 BTC from
+    /// 40,000 at 5x holds 800, and adding 0.1 at 50,000 makes 1,800, not 0.2 × 50,000 / 5.
     /// </summary>
     private static decimal IsolatedWallet(ParsedOrder order, AccountView account, Position existing, Position after)
     {
@@ -96,30 +101,64 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
             return Math.Abs(after.SignedSize) * order.Price.Value / leverage;
         }
 
-        var existingLeverage = account.Positions.FirstOrDefault(p => p.Symbol == existing.Symbol).Leverage is > 0 and var l ? l : leverage;
-        var existingMargin = Math.Abs(existing.SignedSize) * existing.EntryPrice / existingLeverage;
+        var existingView = account.Positions.FirstOrDefault(p => p.Symbol == existing.Symbol);
+        var existingLeverage = existingView.Leverage is > 0 and var l ? l : leverage;
+        var existingMargin = existingView.IsolatedWallet ?? Math.Abs(existing.SignedSize) * existing.EntryPrice / existingLeverage;
         return Math.Abs(after.SignedSize) > Math.Abs(existing.SignedSize)
             ? existingMargin + orderMargin
             : existingMargin * Math.Abs(after.SignedSize) / Math.Abs(existing.SignedSize);
     }
 
     /// <param name="existingUnrealized">The existing position's unrealized PnL as the account counts it (at its mark).</param>
-    private static string Liquidation(ParsedOrder order, AccountView account, Position after, decimal isolatedWallet, decimal existingUnrealized, decimal otherMaintenance)
+    /// <param name="elsewhere">The other symbols' isolated positions, which a cross position's liquidation leaves out.</param>
+    private static string Liquidation(
+        ParsedOrder order, AccountView account, Position after, decimal isolatedWallet, decimal existingUnrealized, decimal otherMaintenance,
+        IsolatedTotals elsewhere)
     {
         var isolated = order.MarginType == Domain.MarginType.Isolated;
-        var otherUnrealized = account.UnrealizedPnl - existingUnrealized;
+        var otherUnrealized = account.UnrealizedPnl - existingUnrealized - elsewhere.Unrealized;
         var result = LiquidationPrice.Exchange(new LiquidationInput
         {
             MarginType = order.MarginType,
             Side = after.SignedSize > 0m ? Domain.Side.Long : Domain.Side.Short,
             Quantity = Math.Abs(after.SignedSize),
             EntryPrice = after.EntryPrice,
-            WalletBalance = isolated ? isolatedWallet : account.WalletBalance,
-            OtherMaintenanceMargin = isolated ? 0m : otherMaintenance,
+            WalletBalance = isolated ? isolatedWallet : account.WalletBalance - elsewhere.Wallet,
+            OtherMaintenanceMargin = isolated ? 0m : Math.Max(0m, otherMaintenance - elsewhere.Maintenance),
             OtherUnrealizedPnl = isolated ? 0m : otherUnrealized,
             Brackets = order.Instrument.Brackets,
         });
         return result.HasPrice ? Wire.Format(Round(result.Price)) : string.Empty;
+    }
+
+    /// <summary>The wallets, unrealized PnL and maintenance margin of isolated positions.</summary>
+    private readonly record struct IsolatedTotals(decimal Wallet, decimal Unrealized, decimal Maintenance);
+
+    /// <summary>
+    /// The isolated positions on other symbols whose wallets the snapshot gives. Binance's formula for a cross position
+    /// takes the cross wallet (the account's without the isolated wallets) and the other cross positions' maintenance
+    /// margin and unrealized PnL; the isolated ones stand apart. Before, the account's totals were used: with 3,000 of a
+    /// 10,000 wallet held by an isolated position, a cross long of 0.2 BTC at 50,000 was shown liquidated near 15 where
+    /// Binance puts it near 15,060. One on a symbol the venue does not list stays in the totals.
+    /// </summary>
+    private async Task<IsolatedTotals> IsolatedElsewhereAsync(AccountView account, Symbol symbol, CancellationToken cancellationToken)
+    {
+        var totals = default(IsolatedTotals);
+        foreach (var p in account.Positions)
+        {
+            if (p.Symbol == symbol || p.MarginType != Domain.MarginType.Isolated || p.IsolatedWallet is not { } wallet || p.SignedSize == 0m
+                || await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not { } other)
+            {
+                continue;
+            }
+
+            totals = new IsolatedTotals(
+                totals.Wallet + wallet,
+                totals.Unrealized + p.UnrealizedPnl,
+                totals.Maintenance + MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), other.Brackets));
+        }
+
+        return totals;
     }
 
     private static Position Existing(AccountView account, Symbol symbol)

@@ -28,7 +28,7 @@ public sealed partial class MarginMonitor
     /// wallet (a snapshot that sends none) or on a symbol the venue does not list stays in the account's totals, judged
     /// as before.
     /// </remarks>
-    public async Task<MarginPicture> JudgeAsync(AccountView account, decimal buffer, CancellationToken cancellationToken)
+    private async Task<MarginPicture> JudgeAsync(AccountView account, decimal buffer, CancellationToken cancellationToken)
     {
         var wallet = account.WalletBalance;
         var unrealized = account.UnrealizedPnl;
