@@ -14,6 +14,37 @@ namespace TradeEngine.Execution.Tests;
 [Collection(StackCollection.Name)]
 public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
+    /// <summary>
+    /// Fail closed: until its first reconciliation of the venue and the Ledger succeeds, Execution opens nothing (UNAVAILABLE
+    /// naming the rule, no order request at the venue); once the venue answers and a pass succeeds, the same open goes
+    /// through. (Every other test waits for the first pass; this rule had no test of its own.)
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_BeforeTheFirstReconciliationSucceeds_RefusedAndNothingSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.StopExecutionAsync();
+        // The venue will not list positions: every reconciliation pass fails.
+        await stack.Paper.InjectFaultAsync(PaperExchange.Control.FaultKind.Unavailable, "/fapi/v2/positionRisk", count: 100_000);
+        await stack.StartExecutionAsync(waitForReconciliation: false);
+        var state = stack.ExecutionHost.Services.GetRequiredService<Reconciliation.ReconciliationState>();
+        Assert.False(state.IsReady);
+        var orders = await stack.OrderRequestsAsync();
+        var open = Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2);
+
+        var refused = await Orders.FailsWith(StatusCode.Unavailable, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.StartsWith("reconciliation: the venue and the Ledger have not been reconciled since start", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(orders, await stack.OrderRequestsAsync());
+        Assert.Empty(await stack.Paper.OrdersAsync(open.ClientOrderId));
+
+        await stack.Paper.ClearFaultsAsync();
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(state.IsReady), TimeSpan.FromSeconds(90), "the first reconciliation to succeed");
+        var opened = await stack.Execution.OpenPositionAsync(open);
+        Assert.Equal("0.2", opened.Quantity);
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+    }
+
     [Fact]
     public async Task OpenPosition_ExecutionKilledAfterTheFillAndRestarted_ReconciledAndRetryPlacesNoSecondOrder()
     {

@@ -185,10 +185,11 @@ public sealed class ExecutionStack : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts Execution (again, on the same port) and waits until its first reconciliation succeeded. On failure it is
-    /// stopped again.
+    /// Starts Execution (again, on the same port) and waits until its first reconciliation succeeded (unless
+    /// <paramref name="waitForReconciliation"/> is false: then only until its consumers attach). On failure it is stopped
+    /// again.
     /// </summary>
-    public async Task StartExecutionAsync()
+    public async Task StartExecutionAsync(bool waitForReconciliation = true)
     {
         if (_rabbit is not null)
         {
@@ -201,7 +202,7 @@ public sealed class ExecutionStack : IAsyncDisposable
         {
             var state = _execution.Services.GetRequiredService<ReconciliationState>();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            while (!state.IsReady)
+            while (waitForReconciliation && !state.IsReady)
             {
                 await Task.Delay(50, cts.Token);
             }
