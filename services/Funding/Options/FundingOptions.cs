@@ -57,9 +57,12 @@ public sealed class FundingAccrualOptions
     /// <summary>
     /// A settlement is posted only once it is this old (seconds of venue time). A fill at or just before a funding time
     /// reaches the Ledger a little later (at once normally; after Execution's retries when the Ledger blipped), and the
-    /// settlement must be posted at the size that fill made: posting is first-wins, never corrected in place.
+    /// settlement must be posted at the size that fill made: posting is first-wins, never corrected in place. A close the
+    /// venue makes itself (a stop-loss, a take-profit, a liquidation) reaches the Ledger only through Execution's
+    /// reconciliation, once a minute: 180 s leaves three passes (60 s left about one, and a close booked after the
+    /// settlement it preceded leaves a payment the venue never charged, which nothing reverses).
     /// </summary>
-    public int SettleAfterSeconds { get; set; } = 60;
+    public int SettleAfterSeconds { get; set; } = 180;
 
     /// <summary>After downtime, settlements up to this far back are backfilled.</summary>
     public int MaxBackfillDays { get; set; } = 30;
