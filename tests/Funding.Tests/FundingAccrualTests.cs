@@ -126,7 +126,8 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         var openedAt = opened.OpenedAt.ToDateTimeOffset();
         var eightHours = TimeSpan.FromHours(8);
         var settlement = new DateTimeOffset((openedAt.UtcTicks / eightHours.Ticks + 1) * eightHours.Ticks, TimeSpan.Zero);
-        world.Paper.Engine.Advance(settlement - world.Paper.Clock.GetUtcNow() + TimeSpan.FromMinutes(1));
+        // Past the settlement's 180 s grace (Funding:Accrual:SettleAfterSeconds).
+        world.Paper.Engine.Advance(settlement - world.Paper.Clock.GetUtcNow() + TimeSpan.FromMinutes(4));
         await world.Ledger.ClosePositionAsync(new Ledger.V1.ClosePositionRequest
         {
             IdempotencyKey = "close-" + Guid.NewGuid().ToString("N"), PositionId = opened.PositionId, ExitPrice = "60000",
@@ -394,8 +395,8 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Equal(reads, await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate"));
 
-        // Past 20:00 (and its grace): one read finds the 4 h settlement, and it is posted.
-        world.Paper.Engine.Advance(TimeSpan.FromMinutes(192));
+        // Past 20:00 (and its 180 s grace): one read finds the 4 h settlement, and it is posted.
+        world.Paper.Engine.Advance(TimeSpan.FromMinutes(194));
         btc = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 4);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.Equal(midnight.AddHours(20), btc.Events[^1].FundingTime.ToDateTimeOffset());
