@@ -208,12 +208,13 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
 
     /// <summary>
     /// An isolated position near its own liquidation price in an account far from any limit: Execution's account shows
-    /// its isolated wallet, Risk's monitor raises a Reduce naming it, and Execution halves that one, not the largest
-    /// (halving another does nothing for the margin the venue liquidates it against). Before, the monitor judged the
-    /// account's totals only, and nothing happened until the venue liquidated it.
+    /// its isolated wallet, Risk's monitor raises a Reduce naming it, and Execution closes that one in one order, not
+    /// the largest (halving another does nothing for the margin the venue liquidates it against, and halving it would not
+    /// move its ratio). Before, the monitor judged the account's totals only, and nothing happened until the venue
+    /// liquidated it.
     /// </summary>
     [Fact]
-    public async Task MarginMonitor_IsolatedPositionNearItsLiquidation_ThatPositionHalvesNotTheLargest()
+    public async Task MarginMonitor_IsolatedPositionNearItsLiquidation_ThatPositionClosedNotTheLargest()
     {
         await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, marginMonitor: true);
         Assert.Empty((await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2))).Denials); // 1,000 USDT
@@ -236,10 +237,13 @@ public sealed class MarginResponseTests(PostgresServer postgres, RabbitMqServer 
 
         await stack.Paper.SetPriceAsync("ETHUSDT", price);
 
-        await WaitUntilAsync(stack, async () => await QuantityAsync(stack, "ETHUSDT") == 0.1m, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(stack, async () => await stack.CountAsync(
+            "positions WHERE status = 'closed' AND symbol = 'ETHUSDT' AND exit_reason LIKE 'Margin alert: close the isolated ETHUSDT position%'") == 1,
+            TimeSpan.FromSeconds(30));
+        Assert.Equal(0m, await QuantityAsync(stack, "ETHUSDT"));
         Assert.Equal(0.01m, await QuantityAsync(stack, "BTCUSDT"));
         var sell = Assert.Single(await stack.Paper.OrdersAsync(), o => o.Side == "SELL");
-        Assert.Equal(("ETHUSDT", 0.1m), (sell.Symbol, sell.ExecutedQty));
+        Assert.Equal(("ETHUSDT", 0.2m), (sell.Symbol, sell.ExecutedQty));
         Assert.False((await stack.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
     }
 

@@ -150,6 +150,94 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// An isolated position past its own liquidation point (its wallet plus its loss below its maintenance margin): its loss
+    /// is bounded by its wallet, so its alert is a Reduce naming it (Execution closes it), never a LiquidateAll that
+    /// flattens the account and latches the kill switch. The cross part (no cross position here) is Ok.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_IsolatedPositionPastItsOwnLiquidation_ReduceNamingItNoKillSwitch()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        var source = new SetAccountSource(IsolatedEthAccount(crossWallet: 1_000m, ethMark: 3_000m));
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Empty(alerts.Received);
+
+        source.Account = IsolatedEthAccount(crossWallet: 1_000m, ethMark: EthMarkForRatio(0.9m));
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var alert = Assert.Single(alerts.Received);
+        Assert.Equal((MarginAlertAction.Reduce, "ETHUSDT"), (alert.Action, alert.Symbol));
+        Assert.InRange(alert.MarginRatio!.Value, 0.89m, 0.91m);
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    /// <summary>
+    /// A Reduce episode under way for the cross margin (its alert targeted the largest position), and then an isolated
+    /// position falls into Reduce by its own margin, worse: that position's alert goes out at once (before, nothing was
+    /// raised until the largest position had shrunk).
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_IsolatedPositionFallsIntoReduceDuringACrossReduce_ItsOwnAlertGoesOut()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        // The cross part: 0.1 BTC at 100,000 (maintenance 40) on a cross wallet of 44: ratio 1.1, Reduce.
+        var source = new SetAccountSource(IsolatedEthAccount(crossWallet: 44m, ethMark: 3_000m, crossBtc: true));
+        await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var first = Assert.Single(alerts.Received);
+        Assert.Equal((MarginAlertAction.Reduce, (string?)null), (first.Action, first.Symbol));
+
+        source.Account = IsolatedEthAccount(crossWallet: 44m, ethMark: EthMarkForRatio(1.05m), crossBtc: true);
+        await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var received = alerts.Received.ToArray();
+        Assert.Equal(2, received.Length);
+        Assert.Equal((MarginAlertAction.Reduce, "ETHUSDT"), (received[1].Action, received[1].Symbol));
+        Assert.NotEqual(first.EventId, received[1].EventId);
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+    }
+
+    /// <summary>
+    /// 0.2 ETH isolated from 3,000 at 5x (a wallet of 120) at <paramref name="ethMark"/>, beside a cross wallet of
+    /// <paramref name="crossWallet"/> (and 0.1 BTC cross at 100,000, flat, when <paramref name="crossBtc"/>).
+    /// </summary>
+    private static AccountView IsolatedEthAccount(decimal crossWallet, decimal ethMark, bool crossBtc = false)
+    {
+        const decimal Own = 120m;
+        var ethUnrealized = 0.2m * (ethMark - 3_000m);
+        var ethMaintenance = MarginMath.MaintenanceMargin(0.2m * ethMark, BracketTables.For(new Symbol("ETHUSDT")));
+        var positions = new List<PositionView> { new(new Symbol("ETHUSDT"), 0.2m, 3_000m, ethMark, 5, MarginType.Isolated, ethUnrealized, Own) };
+        var maintenance = ethMaintenance;
+        if (crossBtc)
+        {
+            positions.Add(new PositionView(new Symbol("BTCUSDT"), 0.1m, 100_000m, 100_000m, 5, MarginType.Cross, 0m));
+            maintenance += MarginMath.MaintenanceMargin(10_000m, BracketTables.For(new Symbol("BTCUSDT")));
+        }
+
+        var wallet = crossWallet + Own;
+        return new AccountView(wallet, crossWallet, ethUnrealized, wallet + ethUnrealized, maintenance, positions);
+    }
+
+    /// <summary>The ETH mark (to the cent, from 3,000 down) at which the isolated position's own ratio reaches <paramref name="ratio"/>.</summary>
+    private static decimal EthMarkForRatio(decimal ratio)
+    {
+        var brackets = BracketTables.For(new Symbol("ETHUSDT"));
+        var mark = 3_000m;
+        while ((120m + 0.2m * (mark - 3_000m)) / MarginMath.MaintenanceMargin(0.2m * mark, brackets) > ratio)
+        {
+            mark -= 0.01m;
+        }
+
+        return mark;
+    }
+
+    /// <summary>
     /// The plan reduces again on every check while the ratio is inside the buffer: once the position the Reduce alert
     /// targeted (the largest) has shrunk, as Execution's halving shrinks it, and the ratio is still inside, a second Reduce
     /// alert goes out under a new event id; while the position stays as it is, nothing more. Before, one Reduce alert was raised per

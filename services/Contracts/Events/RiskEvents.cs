@@ -11,9 +11,11 @@ public enum MarginAlertAction
 
 /// <summary>
 /// The margin monitor found the account in a worse margin state than before (one event per change). <see cref="Symbol"/>
-/// names an isolated position whose own margin raised a Reduce (that position is the one to halve, not the largest);
-/// null when the account's cross margin raised it (and in events written before it was carried). <see cref="MarginRatio"/>,
-/// <see cref="Equity"/> and <see cref="MaintenanceMargin"/> are then that position's.
+/// names an isolated position whose own margin raised a Reduce (always Reduce: that position is closed, not the largest
+/// halved); null when the account's margin raised it (and in events written before it was carried).
+/// <see cref="MarginRatio"/>, <see cref="Equity"/> and <see cref="MaintenanceMargin"/> are those of what raised it: the
+/// isolated position's, or the cross margin's when the account holds isolated positions judged apart (the totals' when
+/// it holds none).
 /// </summary>
 public sealed record MarginAlertRaised(
     Guid EventId,

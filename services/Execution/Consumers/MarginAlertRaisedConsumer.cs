@@ -14,8 +14,9 @@ namespace TradeEngine.Execution.Consumers;
 
 /// <summary>
 /// The plan's margin responses. Reduce: halve the largest position by notional at mark (Domain's choice, rounded
-/// down to the step), or the isolated position the alert names (its own margin raised it: halving another does not help
-/// it). Liquidate all: the emergency close-all, kill switch included. The venue client order ids derive
+/// down to the step); or, when the alert names an isolated position (its own margin raised it), close that one: halving
+/// another does nothing for its margin, and halving it would not move its ratio (the venue releases its margin in
+/// proportion). Liquidate all: the emergency close-all, kill switch included. The venue client order ids derive
 /// from the event id, so even a redelivery the inbox did not catch (a crash between acting and recording) finds the
 /// orders it already placed instead of acting twice; a redelivered reduce is finished on the symbol it was placed on,
 /// not planned again (the largest position may be another one by then), unless it filled nothing (below).
@@ -91,17 +92,22 @@ public sealed class MarginAlertRaisedConsumer(
     /// The small largest position's close. One the venue filled only in part has still reduced it, which is what the
     /// alert asked: that is the answer (a redelivery would only meet the same partial order again).
     /// </summary>
-    private async Task CloseSmallAsync(string symbol, string key, int attempt)
+    private async Task CloseSmallAsync(string symbol, string key, int attempt, string reason = "Margin alert: reduce (position below two steps)")
     {
         try
         {
-            await closer.CloseSymbolAsync(symbol, CloseId(key, attempt), "Margin alert: reduce (position below two steps)").ConfigureAwait(false);
+            await closer.CloseSymbolAsync(symbol, CloseId(key, attempt), reason).ConfigureAwait(false);
         }
         catch (CloseIncompleteException ex) when (ex.StatusCode is global::Grpc.Core.StatusCode.Aborted or global::Grpc.Core.StatusCode.AlreadyExists)
         {
             Log.SmallCloseIncomplete(logger, symbol, ex.Status.Detail);
         }
     }
+
+    /// <summary>Why a margin alert's close closes: the position it names (an isolated one), or the largest, too small to halve.</summary>
+    private static string CloseReason(MarginAlertRaised alert) => alert.Symbol is { } isolated
+        ? $"Margin alert: close the isolated {isolated} position (its own margin)"
+        : "Margin alert: reduce (position below two steps)";
 
     // The reduce and the small-position close have ids of their own, so a redelivery knows which one it finds; the first
     // attempt's ids are the ones every earlier version used.
@@ -159,7 +165,7 @@ public sealed class MarginAlertRaisedConsumer(
                 }
                 else
                 {
-                    await CloseSmallAsync(placed.Symbol, key, placedAttempt).ConfigureAwait(false);
+                    await CloseSmallAsync(placed.Symbol, key, placedAttempt, CloseReason(alert)).ConfigureAwait(false);
                 }
 
                 return;
@@ -198,7 +204,6 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var marked = candidates.ToArray();
-        var what = alert.Symbol is null ? "the largest position" : $"the isolated {alert.Symbol} position";
 
         if (!ReducePlanner.TryChooseReduceByHalf(marked, out var order))
         {
@@ -222,14 +227,14 @@ public sealed class MarginAlertRaisedConsumer(
         var size = Math.Abs(marked[order.Index].SignedSize);
         try
         {
-            if (order.Quantity >= size)
+            if (order.Quantity >= size || alert.Symbol is not null)
             {
-                await CloseSmallAsync(order.Symbol.Value, key, attempt).ConfigureAwait(false);
+                await CloseSmallAsync(order.Symbol.Value, key, attempt, CloseReason(alert)).ConfigureAwait(false);
                 return;
             }
 
             await closer.ReduceSymbolAsync(order.Symbol.Value, ReduceId(key, attempt), fraction: null, quantity: order.Quantity,
-                $"Margin alert: reduce {what} by half").ConfigureAwait(false);
+                "Margin alert: reduce the largest position by half").ConfigureAwait(false);
         }
         catch (CloseIncompleteException ex) when (ex.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition && attempt >= MaxOrderAttempts)
         {

@@ -29,7 +29,7 @@ public static class PositionMapping
             Strategy = record?.Strategy ?? string.Empty,
             OpenedAt = record?.OpenedAt,
             Notional = Wire.Format(quantity * venue.MarkPrice),
-            IsolatedWallet = venue.MarginType == Domain.MarginType.Isolated ? Wire.Format(venue.IsolatedWallet) : string.Empty,
+            IsolatedWallet = venue.MarginType == Domain.MarginType.Isolated && venue.IsolatedWallet > 0m ? Wire.Format(venue.IsolatedWallet) : string.Empty,
         };
     }
 

@@ -139,7 +139,7 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
     /// takes the cross wallet (the account's without the isolated wallets) and the other cross positions' maintenance
     /// margin and unrealized PnL; the isolated ones stand apart. Before, the account's totals were used: with 3,000 of a
     /// 10,000 wallet held by an isolated position, a cross long of 0.2 BTC at 50,000 was shown liquidated near 15 where
-    /// Binance puts it near 15,060. One on a symbol the venue does not list stays in the totals.
+    /// Binance puts it near 15,060. One on a symbol the venue does not list, or past its last bracket, stays in the totals.
     /// </summary>
     private async Task<IsolatedTotals> IsolatedElsewhereAsync(AccountView account, Symbol symbol, CancellationToken cancellationToken)
     {
@@ -152,10 +152,18 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
                 continue;
             }
 
-            totals = new IsolatedTotals(
-                totals.Wallet + wallet,
-                totals.Unrealized + p.UnrealizedPnl,
-                totals.Maintenance + MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), other.Brackets));
+            decimal maintenance;
+            try
+            {
+                maintenance = MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), other.Brackets);
+            }
+            catch (DomainException)
+            {
+                // Past its symbol's last bracket: left in the totals.
+                continue;
+            }
+
+            totals = new IsolatedTotals(totals.Wallet + wallet, totals.Unrealized + p.UnrealizedPnl, totals.Maintenance + maintenance);
         }
 
         return totals;

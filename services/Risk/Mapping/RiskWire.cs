@@ -185,7 +185,8 @@ public static class RiskWire
         }
 
         // An isolated position's own wallet: what the venue liquidates it against, whatever the account holds besides.
-        // Execution sends "0" for a cross position; anything else there is a figure that cannot be (refused, not dropped).
+        // A cross position has none ("0" or empty; anything else there is a figure that cannot be: refused, not dropped).
+        // An isolated one of 0 is unknown (an open isolated position holds its margin): judged as if unsent.
         decimal? isolatedWallet = null;
         if (Wire.OptionalDecimal(p.IsolatedWallet, field + ".isolated_wallet") is { } sentWallet)
         {
@@ -200,7 +201,7 @@ public static class RiskWire
                 throw new RequestValidationException(field + ".isolated_wallet", "must be 0 or empty unless margin_type is ISOLATED");
             }
 
-            isolatedWallet = marginType == Domain.MarginType.Isolated ? wallet : null;
+            isolatedWallet = marginType == Domain.MarginType.Isolated && wallet > 0m ? wallet : null;
         }
 
         return new PositionView(symbol, signed, entry, mark, p.Leverage, marginType, unrealized, isolatedWallet);

@@ -79,6 +79,9 @@ public sealed class MarginEpisode
     /// <summary>The margin state of the last tick.</summary>
     public MarginAction Last { get; private set; } = MarginAction.Ok;
 
+    /// <summary>The symbol the last Reduce alert targeted, while a Reduce is under way; null otherwise.</summary>
+    public string? Targeted => _reducedAt?.Symbol;
+
     /// <summary>
     /// Whether the Ledger's record of the last episode has been read (<see cref="Resume"/>): tried each tick until it is,
     /// or until this process raises an alert without it (de-risking beats silence).

@@ -20,34 +20,49 @@ public sealed partial class MarginMonitor
     /// margin, whatever the rest of the account holds, and the cross positions when the cross margin balance (the wallet
     /// without the isolated wallets, plus the cross positions' unrealized PnL) falls to theirs (Binance, "Liquidation Price
     /// of USDⓈ-M Futures"). Each is judged by the plan's ratio and thresholds, and the worst stands for the account. Before,
-    /// only the account's totals were judged: an isolated position of 1,000 USDT in an account of 10,000 had a ratio in
-    /// the hundreds at its own liquidation price, and no alert went out before the venue liquidated it.
+    /// only the account's totals were judged: an isolated position of 120 USDT in an account of 10,000 had a ratio in
+    /// the thousands at its own liquidation price, and no alert went out before the venue liquidated it.
     /// </summary>
     /// <remarks>
-    /// An isolated position's maintenance margin is its notional at the mark in its symbol's brackets. One without its
-    /// wallet (a snapshot that sends none) or on a symbol the venue does not list stays in the account's totals, judged
-    /// as before.
+    /// An isolated position's part is at worst Reduce, never LiquidateAll: its loss is bounded by its own wallet, so its
+    /// liquidation is no call to flatten the account and latch the kill switch. Its Reduce alert names it, and Execution
+    /// closes it (halving it would not move its ratio: the venue releases its margin in proportion). Its maintenance margin
+    /// is its notional at the mark in its symbol's brackets. One without a wallet (a snapshot that sends none, or 0, which
+    /// an open isolated position cannot hold), on a symbol the venue does not list, or past its symbol's last bracket stays
+    /// in the account's totals, judged as before. The cross part is the cross positions' own unrealized PnL against the
+    /// wallet without the isolated wallets; with no cross position it is Ok.
     /// </remarks>
     private async Task<MarginPicture> JudgeAsync(AccountView account, decimal buffer, CancellationToken cancellationToken)
     {
         var wallet = account.WalletBalance;
-        var unrealized = account.UnrealizedPnl;
         var maintenance = account.MaintenanceMargin;
+        var crossUnrealized = 0m;
+        var crossPositions = 0;
         MarginPicture? worst = null;
         foreach (var p in account.Positions)
         {
-            if (p.MarginType != MarginType.Isolated || p.IsolatedWallet is not { } own || p.SignedSize == 0m
-                || await BracketsAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not { } brackets)
+            if (p.SignedSize == 0m)
             {
                 continue;
             }
 
-            var positionMaintenance = MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), brackets);
-            var health = MarginHealth.Evaluate(own, p.UnrealizedPnl, positionMaintenance, buffer);
-            worst = Worse(worst, new MarginPicture(health, p.Symbol.Value, own + p.UnrealizedPnl, positionMaintenance));
-            wallet -= own;
-            unrealized -= p.UnrealizedPnl;
-            maintenance -= positionMaintenance;
+            if (p.MarginType == MarginType.Isolated && p.IsolatedWallet is { } own
+                && await IsolatedMaintenanceAsync(p, cancellationToken).ConfigureAwait(false) is { } positionMaintenance)
+            {
+                var health = MarginHealth.Evaluate(own, p.UnrealizedPnl, positionMaintenance, buffer);
+                if (health.Action == MarginAction.LiquidateAll)
+                {
+                    health = health with { Action = MarginAction.Reduce };
+                }
+
+                worst = Worse(worst, new MarginPicture(health, p.Symbol.Value, own + p.UnrealizedPnl, positionMaintenance));
+                wallet -= own;
+                maintenance -= positionMaintenance;
+                continue;
+            }
+
+            crossUnrealized += p.UnrealizedPnl;
+            crossPositions++;
         }
 
         if (worst is null)
@@ -57,10 +72,30 @@ public sealed partial class MarginMonitor
         }
 
         // The venue's total maintenance margin and the brackets' figures for the isolated positions may differ in the last
-        // digits: what is left for the cross positions is never below 0.
-        maintenance = Math.Max(0m, maintenance);
-        var cross = new MarginPicture(MarginHealth.Evaluate(wallet, unrealized, maintenance, buffer), null, wallet + unrealized, maintenance);
+        // digits: what is left for the cross positions is never below 0, and with none of them there is nothing to judge.
+        maintenance = crossPositions == 0 ? 0m : Math.Max(0m, maintenance);
+        var cross = new MarginPicture(MarginHealth.Evaluate(wallet, crossUnrealized, maintenance, buffer), null, wallet + crossUnrealized, maintenance);
         return Worse(cross, worst.Value)!.Value;
+    }
+
+    /// <summary>An isolated position's maintenance margin at its mark; null when it cannot be had (never fails the tick).</summary>
+    private async Task<decimal?> IsolatedMaintenanceAsync(PositionView p, CancellationToken cancellationToken)
+    {
+        if (await BracketsAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not { } brackets)
+        {
+            return null;
+        }
+
+        try
+        {
+            return MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), brackets);
+        }
+        catch (DomainException ex)
+        {
+            // Past the symbol's last bracket (brackets older than the venue's): judged in the totals.
+            LogStepFailed(logger, ex.GetType().Name, ex.Message);
+            return null;
+        }
     }
 
     /// <summary>The symbol's brackets; null when the venue does not list it or its catalog cannot be read now (never fails the tick).</summary>

@@ -173,6 +173,14 @@ public sealed partial class MarginMonitor(
                 await RaiseAsync(account, state, picture, now, cancellationToken).ConfigureAwait(false);
                 _episode.Republished();
                 return;
+            case MarginEpisodeStep.None when action == MarginAction.Reduce && health.Action == MarginAction.Reduce
+                                             && picture.Symbol is { } isolated && _episode.Targeted is { } targeted && targeted != isolated:
+                // Still in Reduce, now by an isolated position's own margin, while the last alert targeted another position
+                // (the largest, or another isolated one): that position's alert goes out, or nothing would close it until
+                // the other had shrunk.
+                LogReducingAgain(logger, Wire.Format(health.Ratio));
+                await RaiseAsync(account, state, picture, now, cancellationToken).ConfigureAwait(false);
+                return;
             case MarginEpisodeStep.None:
                 return;
         }
@@ -198,12 +206,12 @@ public sealed partial class MarginMonitor(
         var health = picture.Health;
         var liquidate = health.Action == MarginAction.LiquidateAll;
         var ratio = Wire.Format(RecordedRatio(health.Ratio));
-        var of = picture.Symbol is null ? "Margin ratio" : $"The isolated {picture.Symbol} position's margin ratio";
+        // An isolated position's part is never LiquidateAll (JudgeAsync): its alert names it, and Execution closes it.
         var reason = liquidate
-            ? $"{of} {ratio} at or below 1: flatten everything"
+            ? $"Margin ratio {ratio} at or below 1: flatten everything"
             : picture.Symbol is null
                 ? $"Margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce the largest position by half"
-                : $"{of} {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: reduce it by half";
+                : $"The isolated {picture.Symbol} position's margin ratio {ratio} below 1 + buffer {Wire.Format(evaluator.Limits.LiquidationBuffer)}: close it";
         Task? latch = null;
         if (liquidate)
         {
@@ -233,7 +241,7 @@ public sealed partial class MarginMonitor(
         {
             await alerts.PublishAsync(new MarginAlertRaised(
                 eventId, now, liquidate ? MarginAlertAction.LiquidateAll : MarginAlertAction.Reduce,
-                health.Ratio, picture.Equity, picture.Maintenance, reason, liquidate ? null : picture.Symbol), cancellationToken).ConfigureAwait(false);
+                health.Ratio, picture.Equity, picture.Maintenance, reason, picture.Symbol), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -243,7 +251,7 @@ public sealed partial class MarginMonitor(
             }
         }
 
-        // The position the alert's halving targets: the isolated one whose own margin raised it, or the largest.
+        // The position the alert targets: the isolated one whose own margin raised it (closed), or the largest (halved).
         _episode.Published(picture.Symbol is { } isolated ? (isolated, Math.Abs(account.SizeOn(new Symbol(isolated)))) : Largest(account));
         LogAlert(logger, health.Action, ratio);
     }
