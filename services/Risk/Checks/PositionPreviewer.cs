@@ -147,19 +147,8 @@ public sealed class PositionPreviewer(PreTradeEvaluator evaluator, RiskStateCach
         foreach (var p in account.Positions)
         {
             if (p.Symbol == symbol || p.MarginType != Domain.MarginType.Isolated || p.IsolatedWallet is not { } wallet || p.SignedSize == 0m
-                || await instruments.FindAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not { } other)
+                || await instruments.MaintenanceAtMarkAsync(p, cancellationToken).ConfigureAwait(false) is not { } maintenance)
             {
-                continue;
-            }
-
-            decimal maintenance;
-            try
-            {
-                maintenance = MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), other.Brackets);
-            }
-            catch (DomainException)
-            {
-                // Past its symbol's last bracket: left in the totals.
                 continue;
             }
 

@@ -3,6 +3,7 @@ using TradeEngine.Binance.Errors;
 using TradeEngine.Binance.Instruments;
 using TradeEngine.Domain;
 using TradeEngine.Domain.Instruments;
+using TradeEngine.Domain.Margin;
 using TradeEngine.Risk.Mapping;
 using TradeEngine.Common.V1;
 using TradeEngine.ServiceDefaults.Grpc;
@@ -47,6 +48,28 @@ public sealed class RiskInstruments(IInstrumentSource source)
         }
 
         return RiskWire.Account(snapshot, field, brackets);
+    }
+
+    /// <summary>
+    /// A position's maintenance margin at its mark in its symbol's brackets (what the venue liquidates an isolated
+    /// position against); null when the venue does not list the symbol or the notional is past its last bracket (brackets
+    /// older than the venue's).
+    /// </summary>
+    public async ValueTask<decimal?> MaintenanceAtMarkAsync(PositionView position, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(position.Symbol, cancellationToken).ConfigureAwait(false) is not { } instrument)
+        {
+            return null;
+        }
+
+        try
+        {
+            return MarginMath.MaintenanceMargin(MarginMath.Notional(position.SignedSize, position.MarkPrice), instrument.Brackets);
+        }
+        catch (DomainException)
+        {
+            return null;
+        }
     }
 
     /// <remarks>

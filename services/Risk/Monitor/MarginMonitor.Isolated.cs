@@ -1,5 +1,4 @@
 using TradeEngine.Domain;
-using TradeEngine.Domain.Instruments;
 using TradeEngine.Domain.Margin;
 using TradeEngine.Risk.Mapping;
 
@@ -81,32 +80,13 @@ public sealed partial class MarginMonitor
     /// <summary>An isolated position's maintenance margin at its mark; null when it cannot be had (never fails the tick).</summary>
     private async Task<decimal?> IsolatedMaintenanceAsync(PositionView p, CancellationToken cancellationToken)
     {
-        if (await BracketsAsync(p.Symbol, cancellationToken).ConfigureAwait(false) is not { } brackets)
-        {
-            return null;
-        }
-
         try
         {
-            return MarginMath.MaintenanceMargin(MarginMath.Notional(p.SignedSize, p.MarkPrice), brackets);
-        }
-        catch (DomainException ex)
-        {
-            // Past the symbol's last bracket (brackets older than the venue's): judged in the totals.
-            LogStepFailed(logger, ex.GetType().Name, ex.Message);
-            return null;
-        }
-    }
-
-    /// <summary>The symbol's brackets; null when the venue does not list it or its catalog cannot be read now (never fails the tick).</summary>
-    private async Task<BracketTable?> BracketsAsync(Symbol symbol, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await instruments.FindAsync(symbol, cancellationToken).ConfigureAwait(false))?.Brackets;
+            return await instruments.MaintenanceAtMarkAsync(p, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // The catalog cannot be read now: judged in the totals this tick.
             LogStepFailed(logger, ex.GetType().Name, ex.Message);
             return null;
         }
