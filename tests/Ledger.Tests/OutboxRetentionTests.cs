@@ -10,19 +10,14 @@ namespace TradeEngine.Ledger.Tests;
 [Collection(LedgerCollection.Name)]
 public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
+    /// <summary>$4 outbox rows of aggregate $1, written at $2 and sent at $3 (NULL: never sent).</summary>
+    private const string Insert = "INSERT INTO outbox (event_id, aggregate_id, message_type, payload, created_at, sent_at) " +
+                                  "SELECT gen_random_uuid(), $1, 'TradeRecorded', '{}'::jsonb, $2, $3 FROM generate_series(1, $4)";
+
     [Fact]
     public async Task Cleanup_DeletesOnlySentRowsPastRetention_InBatchesThroughThePrimaryKey()
     {
-        // A sequential-scan plan cached while the outbox was small would be kept as it grows (see GenericPlans).
-        var database = await GenericPlans.DatabaseAsync(postgres);
-
-        // The monitor's own run happens at start, on the empty outbox; the next would come in ten minutes.
-        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false, settings: new Dictionary<string, string?>
-        {
-            ["Ledger:Outbox:BacklogRefresh"] = "00:10:00",
-        });
-        const string Insert = "INSERT INTO outbox (event_id, aggregate_id, message_type, payload, created_at, sent_at) " +
-                              "SELECT gen_random_uuid(), $1, 'TradeRecorded', '{}'::jsonb, $2, $3 FROM generate_series(1, $4)";
+        await using var ledger = await StartLedgerAsync();
         var now = DateTime.UtcNow;
         // Past retention (7 days) and sent: more rows than two batches, with an old row never sent among them.
         await ledger.ExecuteAsync(Insert, "expired", now.AddDays(-9), now.AddDays(-8), 6_000);
@@ -56,13 +51,7 @@ public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer
     [Fact]
     public async Task Cleanup_StepsOverABatchOfRowsNeverSent_AndDeletesTheExpiredRowsAfterThem()
     {
-        var database = await GenericPlans.DatabaseAsync(postgres);
-        await using var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, relay: false, settings: new Dictionary<string, string?>
-        {
-            ["Ledger:Outbox:BacklogRefresh"] = "00:10:00",
-        });
-        const string Insert = "INSERT INTO outbox (event_id, aggregate_id, message_type, payload, created_at, sent_at) " +
-                              "SELECT gen_random_uuid(), $1, 'TradeRecorded', '{}'::jsonb, $2, $3 FROM generate_series(1, $4)";
+        await using var ledger = await StartLedgerAsync();
         var now = DateTime.UtcNow;
         // More rows than a batch at the lowest ids that were never sent (an aggregate parked for a message type this
         // release cannot publish, for days), then expired sent rows, then recent ones.
@@ -78,4 +67,14 @@ public sealed class OutboxRetentionTests(PostgresServer postgres, RabbitMqServer
         Assert.Equal(5, await ledger.ScalarAsync<long>("SELECT count(*) FROM outbox WHERE aggregate_id = 'recent'"));
         Assert.Equal(0, await monitor.CleanupAsync(CancellationToken.None));
     }
+
+    /// <summary>
+    /// A Ledger without its relay on a database whose plans cannot be sequential scans cached while the outbox was small
+    /// (see GenericPlans). The monitor's own cleanup runs at start, on the empty outbox; the next would come in ten minutes.
+    /// </summary>
+    private async Task<LedgerHost> StartLedgerAsync() =>
+        await LedgerHost.StartAsync(postgres, rabbit, await GenericPlans.DatabaseAsync(postgres), relay: false, settings: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:BacklogRefresh"] = "00:10:00",
+        });
 }
