@@ -75,6 +75,33 @@ public sealed partial class BinanceClient
         }
     }
 
+    public async Task<PositionMode> GetPositionModeAsync(CancellationToken ct = default)
+    {
+        var dto = await _transport.SendAsync(SignedRequest(HttpMethod.Get, "fapi/v1/positionSide/dual", 30), VenueJsonContext.Default.PositionModeDto, ct)
+            .ConfigureAwait(false);
+        return BinanceParse.PositionModeOf(dto);
+    }
+
+    public async Task<PositionModeChange> ChangePositionModeAsync(PositionMode mode, CancellationToken ct = default)
+    {
+        var dual = mode switch
+        {
+            PositionMode.OneWay => "false",
+            PositionMode.Hedge => "true",
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "not a position mode"),
+        };
+        var request = SignedRequest(HttpMethod.Post, "fapi/v1/positionSide/dual", 1).Add("dualSidePosition", dual);
+        try
+        {
+            await _transport.SendAsync(request, VenueJsonContext.Default.CodeMsgDto, ct).ConfigureAwait(false);
+            return new PositionModeChange(mode, Changed: true);
+        }
+        catch (BinanceApiException e) when (e.Code == BinanceErrors.NoNeedToChangePositionSide)
+        {
+            return new PositionModeChange(mode, Changed: false);
+        }
+    }
+
     /// <summary><c>/fapi/v2/positionRisk</c>: leverage, margin type and liquidation price per symbol.</summary>
     public async Task<IReadOnlyList<PositionRisk>> GetPositionsAsync(string? symbol = null, CancellationToken ct = default)
     {

@@ -60,6 +60,15 @@ public interface IBinanceClient
 
     Task<MarginTypeChange> ChangeMarginTypeAsync(string symbol, MarginType marginType, CancellationToken ct = default);
 
+    /// <summary>The account's position mode: <c>GET /fapi/v1/positionSide/dual</c> (weight 30).</summary>
+    Task<PositionMode> GetPositionModeAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Sets the account's position mode (<c>POST /fapi/v1/positionSide/dual</c>), for every symbol. Binance refuses it while
+    /// any position (-4068) or open order (-4067) exists; the mode the account already has is not a failure (Changed false).
+    /// </summary>
+    Task<PositionModeChange> ChangePositionModeAsync(PositionMode mode, CancellationToken ct = default);
+
     Task<IReadOnlyList<PositionRisk>> GetPositionsAsync(string? symbol = null, CancellationToken ct = default);
 
     Task<IReadOnlyList<AccountBalance>> GetBalancesAsync(CancellationToken ct = default);

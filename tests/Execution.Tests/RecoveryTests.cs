@@ -45,6 +45,48 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
     }
 
+    /// <summary>
+    /// Hedge (dual-side) position mode, which nothing here is built for (one position a symbol, orders without a position
+    /// side): the account switched to it after Execution's first pass makes the next pass fail without comparing or
+    /// repairing, with a critical risk event naming the mode; opening is refused (FAILED_PRECONDITION naming it, no order
+    /// request at the venue) and readiness says so, until the account is back in one-way mode and a pass succeeds.
+    /// </summary>
+    [Fact]
+    public async Task Reconciliation_AccountInHedgeMode_OpeningRefusedWithACriticalEvent_UntilItIsOneWayAgain()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            executionSettings: new Dictionary<string, string?> { ["Execution:ReconcileInterval"] = "00:00:00.500" });
+        var state = stack.ExecutionHost.Services.GetRequiredService<Reconciliation.ReconciliationState>();
+        Assert.True(state.IsReady);
+        Assert.Null(state.Blocked);
+
+        Assert.True((await stack.Venue().ChangePositionModeAsync(PositionMode.Hedge)).Changed);
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(state.Blocked is not null), TimeSpan.FromSeconds(30), "a pass to find the account in hedge mode");
+        var orders = await stack.OrderRequestsAsync();
+        var open = Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2);
+
+        var refused = await Orders.FailsWith(StatusCode.FailedPrecondition, () => stack.Execution.OpenPositionAsync(open).ResponseAsync);
+
+        Assert.Contains("hedge (dual-side) position mode", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(orders, await stack.OrderRequestsAsync());
+        Assert.Empty(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        var health = await state.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, health.Status);
+        Assert.Contains("hedge", health.Description, StringComparison.Ordinal);
+        // Once a UTC day, however many passes find it.
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND severity = 'critical' AND reason LIKE '%hedge (dual-side) position mode%'") == 1,
+            TimeSpan.FromSeconds(30), "the hedge mode's risk event");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE reason LIKE '%hedge (dual-side) position mode%'"));
+
+        Assert.True((await stack.Venue().ChangePositionModeAsync(PositionMode.OneWay)).Changed);
+        await ExecutionStack.WaitUntilAsync(() => Task.FromResult(state.Blocked is null), TimeSpan.FromSeconds(30), "a pass to succeed in one-way mode");
+        var opened = await stack.Execution.OpenPositionAsync(open);
+        Assert.Equal("0.2", opened.Quantity);
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+    }
+
     [Fact]
     public async Task OpenPosition_ExecutionKilledAfterTheFillAndRestarted_ReconciledAndRetryPlacesNoSecondOrder()
     {

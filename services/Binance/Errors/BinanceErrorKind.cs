@@ -24,7 +24,7 @@ public enum BinanceErrorKind
     MinNotional,
     InvalidLeverage,
     NoNeedToChangeMarginType,
-    NoNeedToChangeLeverage,
+    NoNeedToChangePositionSide,
     OrderWouldTrigger,
     UnsupportedOrderType,
     ServerBusy,

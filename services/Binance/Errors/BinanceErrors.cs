@@ -60,7 +60,9 @@ public static class BinanceErrors
     public const int InvalidLeverage = -4028;
     public const int StepSizeMismatch = -4023;
     public const int NoNeedToChangeMarginType = -4046;
-    public const int NoNeedToChangeLeverage = -4059;
+    public const int NoNeedToChangePositionSide = -4059;
+    public const int PositionSideChangeWithOpenOrders = -4067;
+    public const int PositionSideChangeWithPosition = -4068;
     public const int DuplicatedClientOrderId = -4116;
     public const int UnsupportedOrderTypeOnEndpoint = -4120;
 
@@ -151,7 +153,9 @@ public static class BinanceErrors
             [StepSizeMismatch] = (BinanceErrorKind.QuantityOffStep, "Qty not increased by step size."),
             [InvalidLeverage] = (BinanceErrorKind.InvalidLeverage, "Leverage is not valid"),
             [NoNeedToChangeMarginType] = (BinanceErrorKind.NoNeedToChangeMarginType, "No need to change margin type."),
-            [NoNeedToChangeLeverage] = (BinanceErrorKind.NoNeedToChangeLeverage, "No need to change position side."),
+            [NoNeedToChangePositionSide] = (BinanceErrorKind.NoNeedToChangePositionSide, "No need to change position side."),
+            [PositionSideChangeWithOpenOrders] = (BinanceErrorKind.InvalidParameter, "Position side cannot be changed if there exists open orders."),
+            [PositionSideChangeWithPosition] = (BinanceErrorKind.InvalidParameter, "Position side cannot be changed if there exists position."),
             [DuplicatedClientOrderId] = (BinanceErrorKind.DuplicateClientOrderId, "ClientOrderId is duplicated."),
             [UnsupportedOrderTypeOnEndpoint] = (BinanceErrorKind.UnsupportedOrderType, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead."),
             [MarketOrderOutsidePercentPrice] = (BinanceErrorKind.PriceOutsideBand, "The counterparty's best price does not meet the PERCENT_PRICE filter limit"),

@@ -30,6 +30,10 @@ internal static partial class BinanceParse
         _ => IncomeType.Other,
     };
 
+    /// <summary>GET /fapi/v1/positionSide/dual: the flag must be a JSON boolean (missing or null is a protocol error).</summary>
+    public static PositionMode PositionModeOf(PositionModeDto d) =>
+        Required("positionSide/dual", "dualSidePosition", d.DualSidePosition) ? PositionMode.Hedge : PositionMode.OneWay;
+
     public static LeverageSetting Leverage(LeverageDto d)
     {
         const string ep = "leverage";

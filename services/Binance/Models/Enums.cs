@@ -19,6 +19,17 @@ public enum ConditionalOrderType
     TakeProfitMarket,
 }
 
+/// <summary>
+/// The account's position mode (GET /fapi/v1/positionSide/dual), one setting for every USD-M symbol. One-way
+/// (<c>dualSidePosition</c> false): one position a symbol, orders with positionSide BOTH or none. Hedge (true): a LONG and
+/// a SHORT position a symbol, every order naming its side.
+/// </summary>
+public enum PositionMode
+{
+    OneWay,
+    Hedge,
+}
+
 public enum TimeInForce
 {
     Gtc,

@@ -64,5 +64,8 @@ public sealed record LeverageSetting(string Symbol, int Leverage, decimal MaxNot
 /// <summary>Result of a margin type change: <see cref="Changed"/> is false when it already had that type (-4046).</summary>
 public sealed record MarginTypeChange(string Symbol, MarginType MarginType, bool Changed);
 
+/// <summary>Result of a position mode change: <see cref="Changed"/> is false when the account already had that mode (-4059).</summary>
+public sealed record PositionModeChange(PositionMode Mode, bool Changed);
+
 /// <summary>A plain order placed through <see cref="BinanceClient"/>: the result and how it was obtained.</summary>
 public sealed record OrderPlacement(OrderInfo Order, int Attempts, bool RecoveredByLookup);

@@ -11,6 +11,7 @@ using TradeEngine.Execution.V1;
 using TradeEngine.Execution.Venue;
 using TradeEngine.ServiceDefaults.Grpc;
 using LedgerV1 = TradeEngine.Ledger.V1;
+using PositionMode = TradeEngine.Binance.Models.PositionMode;
 
 namespace TradeEngine.Execution.Reconciliation;
 
@@ -64,9 +65,22 @@ public sealed class Reconciler(
                 $"{writes.Backlog} Ledger write(s) after fills are still queued; the venue and the Ledger are compared once they land");
         }
 
+        var modeTask = venue.GetPositionModeAsync(cancellationToken);
         var positionsTask = venue.GetPositionsAsync(null, cancellationToken);
         var recordsTask = ledger.OpenRecordsAsync(cancellationToken);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, cancellationToken);
+        if (await modeTask.ConfigureAwait(false) == PositionMode.Hedge)
+        {
+            // Hedge mode: a symbol may hold a long and a short at once, every order must name its side, and the rows read
+            // here are per side. Nothing here is built for it; comparing would misread the account, and every order this
+            // service sends would be refused (-4061). The pass fails (no repair), opening is refused, the operator is told
+            // once a UTC day.
+            await report.ReportAsync("hedge-mode", "", HedgeModeException.Text,
+                time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture), cancellationToken, LedgerV1.RiskEventSeverity.Critical)
+                .ConfigureAwait(false);
+            throw new HedgeModeException();
+        }
+
         var symbols = (await positionsTask.ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).Select(p => p.Symbol)
             .Concat((await recordsTask.ConfigureAwait(false)).Select(r => r.Symbol))
             .Concat((await conditionalTask.ConfigureAwait(false)).Select(o => o.Symbol))
@@ -128,7 +142,14 @@ public sealed class Reconciler(
         var positionsTask = venue.GetPositionsAsync(symbol, ct);
         var conditionalTask = venue.GetOpenConditionalOrdersAsync(symbol, ct);
         var recordTask = ledger.OpenRecordAsync(symbol, ct);
-        var open = (await positionsTask.ConfigureAwait(false)).FirstOrDefault(p => p.PositionAmt != 0m);
+        var positions = await positionsTask.ConfigureAwait(false);
+        if (positions.Any(p => p.PositionSide != "BOTH"))
+        {
+            // A LONG or SHORT row: the account went to hedge mode since the pass read it (see ReconcileAsync).
+            throw new HedgeModeException();
+        }
+
+        var open = positions.FirstOrDefault(p => p.PositionAmt != 0m);
         var conditional = await conditionalTask.ConfigureAwait(false);
         var record = await recordTask.ConfigureAwait(false);
         var stamp = time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);

@@ -25,6 +25,12 @@ public sealed class ReconciliationService(
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Found by the pass's read of the mode, or by a symbol's rows (the mode changed during the pass).
+                if (ex is HedgeModeException || (ex is AggregateException all && all.InnerExceptions.Any(e => e is HedgeModeException)))
+                {
+                    state.MarkBlocked(HedgeModeException.Text);
+                }
+
                 Log.ReconcileFailed(logger, ex);
                 wait = state.IsReady ? options.Value.ReconcileInterval : options.Value.ReconcileRetryDelay;
             }

@@ -153,6 +153,7 @@ public sealed class EngineSnapshot
     public decimal TakerFeeRate { get; set; }
     public decimal MakerFeeRate { get; set; }
     public bool FeeBurn { get; set; }
+    public bool DualSidePosition { get; set; }
     public decimal BnbWallet { get; set; }
     public decimal SlippageBps { get; set; }
     public long NextOrderId { get; set; }

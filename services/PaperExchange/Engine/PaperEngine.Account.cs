@@ -124,14 +124,24 @@ public sealed partial class PaperEngine
                     continue;
                 }
 
-                WritePosition(w, pos, m, version);
+                if (_dualSide)
+                {
+                    // Hedge mode: a LONG and a SHORT row a symbol (flat: the account changes mode only when flat, and takes
+                    // no order in it here).
+                    WritePosition(w, pos, m, version, "LONG");
+                    WritePosition(w, pos, m, version, "SHORT");
+                }
+                else
+                {
+                    WritePosition(w, pos, m, version, "BOTH");
+                }
             }
 
             w.WriteEndArray();
         }
     }
 
-    private void WritePosition(Utf8JsonWriter w, PositionState pos, MarketState m, int version)
+    private void WritePosition(Utf8JsonWriter w, PositionState pos, MarketState m, int version, string positionSide)
     {
         var def = _definitions[m.Symbol];
         var qtyDecimals = def.Filters.QuantityPrecision;
@@ -144,7 +154,7 @@ public sealed partial class PaperEngine
         var breakEven = pos.Amount == 0m ? 0m : pos.EntryPrice * (1m + (Math.Sign(pos.Amount) * _takerFee));
         w.WriteStartObject();
         w.WriteString("symbol", m.Symbol);
-        w.WriteString("positionSide", "BOTH");
+        w.WriteString("positionSide", positionSide);
         w.WriteString("positionAmt", VenueJson.Fixed(pos.Amount, qtyDecimals));
         // The average entry is kept exact (a 28-digit quotient after an add at another price) and printed to 8 places,
         // as breakEvenPrice is: 28 significant digits are more than a client can read exactly.

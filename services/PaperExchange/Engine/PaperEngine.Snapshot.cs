@@ -20,6 +20,7 @@ public sealed partial class PaperEngine
         TakerFeeRate = _takerFee,
         MakerFeeRate = _makerFee,
         FeeBurn = _feeBurn,
+        DualSidePosition = _dualSide,
         BnbWallet = _bnbWallet,
         SlippageBps = _slippageBps,
         NextOrderId = _nextOrderId,
@@ -49,6 +50,7 @@ public sealed partial class PaperEngine
             _takerFee = s.TakerFeeRate;
             _makerFee = s.MakerFeeRate;
             _feeBurn = s.FeeBurn;
+            _dualSide = s.DualSidePosition;
             _bnbWallet = s.BnbWallet;
             _slippageBps = s.SlippageBps;
             _nextOrderId = s.NextOrderId;

@@ -20,7 +20,8 @@ public sealed record EngineSummary(
     IReadOnlyList<PositionSummary> Positions,
     bool LiquidationPaused,
     bool FeeBurn = false,
-    decimal BnbWalletBalance = 0m);
+    decimal BnbWalletBalance = 0m,
+    bool DualSidePosition = false);
 
 public sealed partial class PaperEngine
 {
@@ -55,7 +56,8 @@ public sealed partial class PaperEngine
                     .ToList(),
                 _liquidationPaused,
                 _feeBurn,
-                _bnbWallet);
+                _bnbWallet,
+                _dualSide);
         }
     }
 }

@@ -16,12 +16,22 @@ public sealed partial class PaperEngine
         }
     }
 
-    /// <summary>The simulator runs in one-way mode: positionSide may be absent or BOTH; LONG or SHORT get -4061.</summary>
-    private static void CheckPositionSide(VenueParams p)
+    /// <summary>
+    /// One-way mode: positionSide may be absent or BOTH; LONG or SHORT get -4061. Hedge mode: absent or BOTH get -4061,
+    /// as Binance answers; LONG or SHORT get it too, as the simulator has no hedge book (<see cref="Options.PaperOptions.DualSidePosition"/>).
+    /// Any other value: -1130.
+    /// </summary>
+    private void CheckPositionSide(VenueParams p)
     {
-        if (p.Get("positionSide") is { } side && side != "BOTH")
+        var side = p.Get("positionSide");
+        if (side is not (null or "BOTH" or "LONG" or "SHORT"))
         {
-            throw side is "LONG" or "SHORT" ? VenueErrors.PositionSideMismatch() : VenueErrors.IllegalValue("positionSide");
+            throw VenueErrors.IllegalValue("positionSide");
+        }
+
+        if (_dualSide || side is "LONG" or "SHORT")
+        {
+            throw VenueErrors.PositionSideMismatch();
         }
     }
 

@@ -47,6 +47,7 @@ public sealed partial class PaperEngine
     private decimal _takerFee;
     private decimal _makerFee;
     private bool _feeBurn;
+    private bool _dualSide;
     private decimal _bnbWallet;
     private decimal _slippageBps;
     private long _nextOrderId;
@@ -219,6 +220,7 @@ public sealed partial class PaperEngine
         _takerFee = _options.TakerFeeRate;
         _makerFee = _options.MakerFeeRate;
         _feeBurn = _options.FeeBurn;
+        _dualSide = _options.DualSidePosition;
         _bnbWallet = _options.StartingBnbBalance;
         _slippageBps = _options.SlippageBps;
         _liquidationPaused = false;

@@ -33,6 +33,15 @@ public sealed class PaperOptions
     /// </summary>
     public bool FeeBurn { get; set; }
 
+    /// <summary>
+    /// The account's position mode at start (and after a reset): false one-way (Binance's default), true hedge
+    /// (dual-side). POST /fapi/v1/positionSide/dual changes it at run time while the account is flat with no open orders.
+    /// The simulator has no hedge book: in hedge mode every order is refused with -4061 (as Binance answers one without
+    /// positionSide LONG or SHORT; one with it, which Binance would take, gets the same here) and positionRisk lists a
+    /// LONG and a SHORT row a symbol, both flat.
+    /// </summary>
+    public bool DualSidePosition { get; set; }
+
     /// <summary>BNB in the futures wallet at start (and after a reset), for the BNB fee discount. Not margin (single-asset mode).</summary>
     public decimal StartingBnbBalance { get; set; }
 

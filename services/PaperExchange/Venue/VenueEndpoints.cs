@@ -59,6 +59,8 @@ public static class VenueEndpoints
         Map("GET", "/fapi/v3/account", signedAccount, (_, w) => engine.Account(w));
         Map("GET", "/fapi/v1/income", new EndpointSpec(Signed: true, Weight: 30), engine.Income);
         Map("GET", "/fapi/v1/userTrades", signedAccount, engine.UserTrades);
+        Map("POST", "/fapi/v1/positionSide/dual", signedLight, engine.SetPositionMode);
+        Map("GET", "/fapi/v1/positionSide/dual", new EndpointSpec(Signed: true, Weight: 30), (_, w) => engine.PositionModeStatus(w));
         Map("POST", "/fapi/v1/feeBurn", signedLight, engine.SetFeeBurn);
         Map("GET", "/fapi/v1/feeBurn", new EndpointSpec(Signed: true, Weight: 30), (_, w) => engine.FeeBurnStatus(w));
         return app;

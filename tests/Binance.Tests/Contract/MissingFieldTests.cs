@@ -38,6 +38,7 @@ public class MissingFieldTests
             BinanceParse.AlgoOrder(Read(n, VenueJsonContext.Default.AlgoOrderDto));
         }),
         ["leverage"] = ("leverage.json", n => BinanceParse.Leverage(Read(n, VenueJsonContext.Default.LeverageDto))),
+        ["positionSide/dual"] = ("positionSideDual.json", n => BinanceParse.PositionModeOf(Read(n, VenueJsonContext.Default.PositionModeDto))),
         ["positionRisk"] = ("positionRiskV2.json", n => Read(n, VenueJsonContext.Default.ListPositionRiskDto).ForEach(d => BinanceParse.Position(d))),
         ["balance"] = ("balanceV3.json", n => Read(n, VenueJsonContext.Default.ListBalanceDto).ForEach(d => BinanceParse.Balance(d))),
         ["account"] = ("accountV3.json", n => BinanceParse.Account(Read(n, VenueJsonContext.Default.AccountDto))),
@@ -82,6 +83,7 @@ public class MissingFieldTests
     [InlineData("algoOrder", "createTime", "createTime")]
     [InlineData("algoOrder", "updateTime", "updateTime")]
     [InlineData("leverage", "leverage", "leverage")]
+    [InlineData("positionSide/dual", "dualSidePosition", "dualSidePosition")]
     [InlineData("positionRisk", "0.updateTime", "updateTime")]
     [InlineData("balance", "0.updateTime", "updateTime")]
     [InlineData("account", "assets.0.updateTime", "assets.updateTime")]

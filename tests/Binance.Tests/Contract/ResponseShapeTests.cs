@@ -49,6 +49,7 @@ public sealed class ResponseShapeTests : IAsyncLifetime
     [InlineData("userTrades.json", "GET", "fapi/v1/userTrades", "symbol=BTCUSDT", true)]
     [InlineData("algoOrder.json", "GET", "fapi/v1/algoOrder", "clientAlgoId=shape-sl", true)]
     [InlineData("leverage.json", "POST", "fapi/v1/leverage", "symbol=ETHUSDT&leverage=21", true)]
+    [InlineData("positionSideDual.json", "GET", "fapi/v1/positionSide/dual", "", true)]
     public async Task Endpoint_SimulatorResponse_HasDocumentedFieldsAndTypes(string fixture, string method, string path, string query, bool signed)
     {
         var expected = Load(fixture);

@@ -147,6 +147,9 @@ internal sealed record AlgoCancelDto(long? AlgoId, string? ClientAlgoId, JsonEle
 
 internal sealed record LeverageDto(int? Leverage, string? MaxNotionalValue, string? Symbol);
 
+/// <summary>GET /fapi/v1/positionSide/dual: true is hedge mode, false one-way.</summary>
+internal sealed record PositionModeDto(bool? DualSidePosition);
+
 internal sealed record PositionRiskDto(
     string? Symbol,
     string? PositionAmt,
@@ -263,6 +266,7 @@ internal sealed record UserTradeDto(
 [JsonSerializable(typeof(CodeMsgDto))]
 [JsonSerializable(typeof(AlgoCancelDto))]
 [JsonSerializable(typeof(LeverageDto))]
+[JsonSerializable(typeof(PositionModeDto))]
 [JsonSerializable(typeof(List<PositionRiskDto>))]
 [JsonSerializable(typeof(List<BalanceDto>))]
 [JsonSerializable(typeof(AccountDto))]
