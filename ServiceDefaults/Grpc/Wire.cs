@@ -71,7 +71,9 @@ public static class Wire
 
     /// <summary>
     /// A computed money figure (an average price, a PnL) rounded to <see cref="MoneyPlaces"/>, half away from zero: as
-    /// the venue reports figures and as PostgreSQL rounds into the Ledger's columns, so every service rounds alike.
+    /// the venue reports figures and as PostgreSQL rounds into the Ledger's columns, so every service rounds a computed
+    /// figure alike. Not for a funding payment: that is rounded half to even, as Binance posts it (FundingMath), and
+    /// the Ledger refuses one rounded otherwise.
     /// </summary>
     public static decimal RoundMoney(decimal value) => decimal.Round(value, MoneyPlaces, MidpointRounding.AwayFromZero);
 

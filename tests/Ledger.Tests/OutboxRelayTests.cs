@@ -118,6 +118,35 @@ public sealed class OutboxRelayTests(PostgresServer postgres, RabbitMqServer rab
         Assert.Equal(1L, await ledger.ScalarAsync<long>("SELECT count(DISTINCT sent_at) FROM outbox"));
     }
 
+    /// <summary>
+    /// A stop right after a publish: the published row is marked sent before the relay returns, so the next start does
+    /// not publish it again. Before, the linger after a small batch (here 5 s) ended in the stop's cancellation before
+    /// the mark: every graceful stop under traffic left up to a batch published and unmarked.
+    /// </summary>
+    [Fact]
+    public async Task Relay_StoppedDuringTheLingerAfterAPublish_TheRowIsMarkedSentBeforeItStops()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using (var ledger = await LedgerHost.StartAsync(postgres, rabbit, database, settings: new Dictionary<string, string?>
+        {
+            ["Ledger:Outbox:IdleWait"] = "00:10:00", ["Ledger:Outbox:Linger"] = "00:00:05",
+        }))
+        {
+            await using var consumer = await EventConsumerHost.StartAsync(rabbit.ConnectionString, ledger.Client);
+            await ledger.Client.RecordTradeAsync(Trade());
+            // Published after the first linger; the mark waits for the second, and the stop comes inside it.
+            await consumer.Recorder.WaitForAsync(r => r.Count == 1, Arrival);
+            Assert.Equal(1, await ledger.CountAsync("outbox WHERE sent_at IS NULL"));
+        }
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FILTER (WHERE sent_at IS NULL), min(attempts) FROM outbox", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((0L, 1), (reader.GetInt64(0), reader.GetInt32(1)));
+    }
+
     [Fact]
     public async Task Relay_WritesThroughAnInstanceThatDoesNotLead_NotifyWakesTheLeader()
     {

@@ -43,6 +43,12 @@ public sealed partial class OutboxRelay
 
                     return;
                 }
+                catch (Exception) when (stoppingToken.IsCancellationRequested)
+                {
+                    // Stopping: this row and the aggregate's next wait for the next start; the rows already published
+                    // (in this aggregate and the others) are returned, to be marked (RelayAsync).
+                    return;
+                }
             }
         });
         await Task.WhenAll(groups).ConfigureAwait(false);
@@ -50,7 +56,8 @@ public sealed partial class OutboxRelay
         {
             _parked[row.AggregateId] = DateTimeOffset.UtcNow + ParkFor;
             LogParked(logger, error, row.OutboxId, row.AggregateId, row.MessageType, ParkFor);
-            await RecordFailureAsync(row, error, stoppingToken).ConfigureAwait(false);
+            // Not cut short by a stop: the rows published beside it are still to be marked.
+            await RecordFailureAsync(row, error, CancellationToken.None).ConfigureAwait(false);
         }
 
         return (sent, failure);

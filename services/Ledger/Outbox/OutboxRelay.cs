@@ -123,14 +123,19 @@ public sealed partial class OutboxRelay(
 
             var (sent, failure) = await PublishAsync(batch, stoppingToken).ConfigureAwait(false);
             metrics.Published(sent.Count);
+            // Stopping (during the publish, or the linger below): what went out is marked before the relay returns, so a
+            // restart does not publish it again. MarkSentAsync takes no token; the stop does not cut it short.
+            if (stoppingToken.IsCancellationRequested
+                || (failure is null && batch.Count < _options.LingerBelowRows && !await LingerUnlessStoppedAsync(stoppingToken).ConfigureAwait(false)))
+            {
+                await MarkSentAsync(sent).ConfigureAwait(false);
+                return;
+            }
+
             if (failure is null)
             {
-                // Marking this batch and fetching the next share one round trip. After a small batch, the commits of the
-                // next moment are let in first, so under a steady trickle each read and mark carries several rows.
-                if (batch.Count < _options.LingerBelowRows)
-                {
-                    await LingerAsync(stoppingToken).ConfigureAwait(false);
-                }
+                // Marking this batch and fetching the next share one round trip. After a small batch (above), the commits
+                // of the next moment were let in first, so under a steady trickle each read and mark carries several rows.
 
                 batch = await MarkSentAndFetchAsync(sent).ConfigureAwait(false);
                 backoff = _options.InitialBackoff;
@@ -150,6 +155,20 @@ public sealed partial class OutboxRelay(
     /// <summary>Lets the commits of the next moment in before a read (<see cref="OutboxOptions.Linger"/>; zero reads at once).</summary>
     private Task LingerAsync(CancellationToken stoppingToken) =>
         _options.Linger > TimeSpan.Zero ? Task.Delay(_options.Linger, stoppingToken) : Task.CompletedTask;
+
+    /// <summary>The linger after a published batch: false, not an exception, when the stop comes during it.</summary>
+    private async Task<bool> LingerUnlessStoppedAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await LingerAsync(stoppingToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
 
     private static async Task<bool> TryLeadAsync(NpgsqlConnection listener, CancellationToken cancellationToken)
     {

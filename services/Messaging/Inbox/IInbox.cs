@@ -5,10 +5,10 @@ namespace TradeEngine.Messaging.Inbox;
 /// redelivered or republished event is acted on once per consumer.
 /// </summary>
 /// <remarks>
-/// <see cref="InboxConsumer{TMessage}"/> uses the claim protocol (<see cref="ClaimAsync"/>, then
-/// <see cref="CompleteAsync"/> or <see cref="ReleaseAsync"/>). The claim members have default implementations over
-/// the older check/record pair only so that existing implementations still compile; those defaults cannot stop two
-/// concurrent deliveries, so every real inbox overrides them (as <see cref="LedgerInbox"/> does).
+/// <see cref="InboxConsumer{TMessage}"/> uses the claim protocol (<see cref="ClaimAsync(string, Guid, TimeSpan, Guid, CancellationToken)"/>,
+/// then <see cref="CompleteAsync"/> or <see cref="ReleaseAsync"/>). Every member is the implementation's to write: the
+/// claim members once had defaults over the check/record pair, which could not stop two concurrent deliveries (both read
+/// "not processed" and both acted); an inbox that did not override them compiled and lost exactly-once without a word.
 /// </remarks>
 public interface IInbox
 {
@@ -18,25 +18,20 @@ public interface IInbox
     Task<bool> MarkProcessedAsync(string consumer, Guid eventId, CancellationToken cancellationToken);
 
     /// <summary>Claims the event for this consumer for <paramref name="lease"/>, unless it is processed or claimed by a live lease.</summary>
-    async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken) =>
-        await IsProcessedAsync(consumer, eventId, cancellationToken).ConfigureAwait(false)
-            ? InboxClaim.AlreadyProcessed
-            : new InboxClaim(InboxClaimStatus.Claimed, null);
+    Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>
     /// As <see cref="ClaimAsync(string, Guid, TimeSpan, CancellationToken)"/>, under a token the caller chose (a UUID) and
     /// keeps for every attempt of one delivery: an attempt repeated after its answer was lost gets its own claim back
-    /// instead of waiting out the lease. Inboxes without tokens ignore it.
+    /// instead of waiting out the lease.
     /// </summary>
-    Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, Guid claimToken, CancellationToken cancellationToken) =>
-        ClaimAsync(consumer, eventId, lease, cancellationToken);
+    Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, TimeSpan lease, Guid claimToken, CancellationToken cancellationToken);
 
     /// <summary>Records the event as processed (whoever holds the claim); false when it already was.</summary>
-    Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken) =>
-        MarkProcessedAsync(consumer, eventId, cancellationToken);
+    Task<bool> CompleteAsync(string consumer, Guid eventId, CancellationToken cancellationToken);
 
     /// <summary>Gives up this claim (the work failed) so a redelivery can claim the event at once.</summary>
-    Task ReleaseAsync(string consumer, Guid eventId, InboxClaim claim, CancellationToken cancellationToken) => Task.CompletedTask;
+    Task ReleaseAsync(string consumer, Guid eventId, InboxClaim claim, CancellationToken cancellationToken);
 }
 
 public enum InboxClaimStatus

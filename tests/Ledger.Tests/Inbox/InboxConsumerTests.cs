@@ -36,7 +36,7 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
         work.Gate.SetResult();
 
         // The second delivery is retried until the first has completed, and then skipped.
-        await WaitUntilAsync(() => inbox.Outcomes.Contains(InboxClaimStatus.AlreadyProcessed), TimeSpan.FromSeconds(10), mustHold: false);
+        await WaitUntilAsync(() => inbox.Outcomes.Contains(InboxClaimStatus.AlreadyProcessed), TimeSpan.FromSeconds(10), mustHold: true);
         await Task.Delay(300);
 
         Assert.Equal(1, work.Runs(probe.EventId));
@@ -55,7 +55,7 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
         await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1 && inbox.RecordAttempts >= 4);
         // The event is delivered again (an outbox republish, a redelivery): the claim still holds it.
         await consumer.SendAsync(probe);
-        await WaitUntilAsync(() => inbox.Outcomes.Count(o => o == InboxClaimStatus.InProgress) >= 2, TimeSpan.FromSeconds(10), mustHold: false);
+        await WaitUntilAsync(() => inbox.Outcomes.Count(o => o == InboxClaimStatus.InProgress) >= 2, TimeSpan.FromSeconds(10), mustHold: true);
 
         Assert.Equal(1, work.Runs(probe.EventId));
         Assert.Equal(1, await _ledger.CountAsync("inbox WHERE event_id = $1 AND status = 'in_progress'", probe.EventId));
