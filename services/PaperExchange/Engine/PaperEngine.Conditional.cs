@@ -234,8 +234,7 @@ public sealed partial class PaperEngine
                 Time = now,
                 UpdateTime = now,
             };
-            _ordersById[order.OrderId] = order;
-            _ordersByClientId.TryAdd((order.Symbol, order.ClientOrderId), order);
+            Register(order);
             Fill(order, qty, TakerPrice(def, m, sign, null), maker: false, now);
             a.ActualOrderId = order.OrderId;
             a.AlgoStatus = "FINISHED";

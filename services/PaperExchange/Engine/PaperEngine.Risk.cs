@@ -224,8 +224,7 @@ public sealed partial class PaperEngine
             Time = now,
             UpdateTime = now,
         };
-        _ordersById[order.OrderId] = order;
-        _ordersByClientId.TryAdd((order.Symbol, order.ClientOrderId), order);
+        Register(order);
         Fill(order, qty, price, maker: false, now, liquidation: true);
         ExpireCloseOrdersOfFlatPositions(now);
         var clearance = p.Isolated ? Math.Max(0m, isolatedBefore + realizedLoss) : Math.Max(0m, maintenance);

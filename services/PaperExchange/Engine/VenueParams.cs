@@ -40,9 +40,31 @@ public sealed class VenueParams
             throw VenueErrors.Mandatory(name);
         }
 
-        // Binance checks a decimal's characters against ^([0-9]{1,20})(\.[0-9]{1,20})?$ first: "abc", "1e-5" or a sign
-        // ("-0.010", which DecimalText reads as a number) is -1100.
-        return text[0] != '-' && DecimalText.TryParse(text, out var value, out _) ? value : throw VenueErrors.IllegalDecimal(name);
+        // Binance checks a decimal's characters against ^([0-9]{1,20})(\.[0-9]{1,20})?$ first: "abc", "1e-5", a sign
+        // ("-0.010", which DecimalText reads as a number) or more than 20 digits on either side of the point is -1100.
+        return InBinanceDecimalRange(text) && DecimalText.TryParse(text, out var value, out _) ? value : throw VenueErrors.IllegalDecimal(name);
+    }
+
+    /// <summary><c>^([0-9]{1,20})(\.[0-9]{1,20})?$</c>, without a regular expression.</summary>
+    private static bool InBinanceDecimalRange(string text)
+    {
+        var point = text.IndexOf('.', StringComparison.Ordinal);
+        var integer = point < 0 ? text.Length : point;
+        var fraction = point < 0 ? 0 : text.Length - point - 1;
+        if (integer is < 1 or > 20 || (point >= 0 && fraction is < 1 or > 20))
+        {
+            return false;
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (i != point && !char.IsAsciiDigit(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public decimal RequiredDecimal(string name) => Decimal(name) ?? throw VenueErrors.Mandatory(name);

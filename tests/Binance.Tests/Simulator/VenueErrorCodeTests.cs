@@ -307,6 +307,10 @@ public class VenueErrorCodeTests : PaperTest
     [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=1e-3", "quantity")]
     [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000,5&closePosition=true", "triggerPrice")]
     [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=-0.010", "quantity")] // a sign is outside the range
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010000000000000000000", "quantity")] // 21 decimals
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=000000000000000000000.010", "quantity")] // 21 integer digits
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=.010", "quantity")]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.", "quantity")]
     [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.010&price=-50000", "price")]
     [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=-58000&closePosition=true", "triggerPrice")]
     public async Task NewOrder_MalformedDecimal_Minus1100WithTheLegalRange(string path, string query, string name)
@@ -315,6 +319,17 @@ public class VenueErrorCodeTests : PaperTest
 
         AssertError(status, body, -1100, $"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.");
         Assert.DoesNotContain(await Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT");
+    }
+
+    /// <summary>The longest a decimal can be in that range (20 digits either side of the point) is taken.</summary>
+    [Fact]
+    public async Task NewOrder_DecimalOfTwentyDigitsEitherSide_Taken()
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order",
+            "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=00000000000000000000.01000000000000000000&newClientOrderId=twenty");
+
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal(0.010m, decimal.Parse(body.GetProperty("origQty").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>A closePosition order sent with a quantity: Binance's -4137, not -1106 (parameter not required).</summary>

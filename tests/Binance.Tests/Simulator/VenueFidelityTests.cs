@@ -28,6 +28,29 @@ public class VenueFidelityTests : PaperTest
         Assert.Equal(b.GetProperty("orderId").GetInt64(), found.GetProperty("orderId").GetInt64());
     }
 
+    /// <summary>
+    /// The same rule for the order a stop triggers under its clientAlgoId: an earlier filled order with that id does not
+    /// shadow it; the query by id answers the newest (before, the trigger's order did not replace the old one in the
+    /// look-up by id, so the query answered the earlier fill).
+    /// </summary>
+    [Fact]
+    public async Task TriggeredStop_UnderTheIdOfAnEarlierFilledOrder_TheQueryFindsTheTriggeredOrder()
+    {
+        var (opened, first) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/order", Market + "reused-by-stop");
+        Assert.Equal(200, opened);
+        var (placed, _) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, "fapi/v1/algoOrder",
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=55000&closePosition=true&workingType=MARK_PRICE&clientAlgoId=reused-by-stop");
+        Assert.Equal(200, placed);
+
+        await Paper.SetPriceAsync("BTCUSDT", 54000m);
+        await Poll.UntilAsync(() => Paper.OrdersAsync("reused-by-stop"), orders => orders.Count == 2, TimeSpan.FromSeconds(10));
+
+        var (_, found) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/order", "symbol=BTCUSDT&origClientOrderId=reused-by-stop");
+        Assert.NotEqual(first.GetProperty("orderId").GetInt64(), found.GetProperty("orderId").GetInt64());
+        Assert.Equal(("SELL", "FILLED", "STOP_MARKET"),
+            (found.GetProperty("side").GetString(), found.GetProperty("status").GetString(), found.GetProperty("origType").GetString()));
+    }
+
     [Theory]
     [InlineData("symbol=BTCUSDT&fromId=5000001&startTime=1700000000000", -1128)]
     [InlineData("symbol=BTCUSDT&fromId=5000001&endTime=1700000000000", -1128)]
