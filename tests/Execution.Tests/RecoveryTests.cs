@@ -7,6 +7,7 @@ using TradeEngine.Execution.Tests.Support;
 using TradeEngine.Execution.V1;
 using TradeEngine.ServiceDefaults.Grpc;
 using TradeEngine.Testing.Servers;
+using Side = TradeEngine.Common.V1.Side;
 
 namespace TradeEngine.Execution.Tests;
 
@@ -85,6 +86,37 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         var opened = await stack.Execution.OpenPositionAsync(open);
         Assert.Equal("0.2", opened.Quantity);
         Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+    }
+
+    /// <summary>
+    /// The venue closed the recorded position by its stop-loss, and an open on the symbol comes before the next
+    /// reconciliation pass (a minute apart): the stale record is closed first (with the venue's close, as a pass would),
+    /// and the open is booked as a position of its own. Before, a short was refused by the Ledger after the venue had
+    /// filled it (FAILED_PRECONDITION, as if nothing was done, with a short standing at the venue), and a long was
+    /// booked as an add to the position the venue had closed.
+    /// </summary>
+    [Theory]
+    [InlineData(Side.Short)]
+    [InlineData(Side.Long)]
+    public async Task OpenPosition_AfterTheVenueClosedTheRecordedPosition_TheRecordIsClosedFirstAndTheOpenBookedOnItsOwn(Side next)
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.SetPriceAsync("ETHUSDT", 3000m);
+        var first = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2, stopLoss: "2900"));
+        await stack.Paper.SetPriceAsync("ETHUSDT", 2850m);
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Venue().GetPositionsAsync("ETHUSDT")).All(p => p.PositionAmt == 0m),
+            TimeSpan.FromSeconds(10), "the stop-loss to close the position at the venue");
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND position_id = $1::uuid", first.PositionId));
+
+        var opened = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.1", leverage: 2, side: next));
+
+        Assert.Equal("0.1", opened.Quantity);
+        Assert.NotEqual(first.PositionId, opened.PositionId);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", first.PositionId));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND symbol = 'ETHUSDT' AND quantity = 0.1 AND position_id = $1::uuid", opened.PositionId));
+        Assert.Equal(1, await stack.CountAsync("risk_events WHERE event_type = 'reconciliation_mismatch' AND reason LIKE '%closed it by its own order%'"));
+        Assert.Equal(next == Side.Long ? 0.1m : -0.1m, Assert.Single(await stack.Venue().GetPositionsAsync("ETHUSDT")).PositionAmt);
+        Assert.Equal(0, await stack.ReconcileAsync());
     }
 
     [Fact]

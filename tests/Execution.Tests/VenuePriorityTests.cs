@@ -56,14 +56,16 @@ public sealed class VenuePriorityTests(PostgresServer postgres, RabbitMqServer r
 
         await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.4", leverage: 2));
 
-        // A reconciliation pass: its listing (no lock held) at the caller's priority, each symbol's part under the
-        // symbol's lock (a close waits on it; it restores protection) urgent.
+        // A reconciliation pass: its listings (no lock held: the position mode, the positions, the conditional orders)
+        // at the caller's priority, each symbol's part under the symbol's lock (a close waits on it; it restores
+        // protection) urgent.
         calls.Take();
         await stack.ReconcileAsync();
         var pass = calls.Take();
-        Assert.True(pass.Count > 2, "the pass read the symbol: " + string.Join(", ", pass));
-        Assert.All(pass[..2], c => Assert.Equal(VenuePriority.Normal, c.Priority));
-        AssertUrgent(pass[2..], "reconciliation's symbol pass");
+        Assert.True(pass.Count > 3, "the pass read the symbol: " + string.Join(", ", pass));
+        Assert.Equal(["GetOpenConditionalOrdersAsync", "GetPositionModeAsync", "GetPositionsAsync"], pass[..3].Select(c => c.Method).Order(StringComparer.Ordinal).ToArray());
+        Assert.All(pass[..3], c => Assert.Equal(VenuePriority.Normal, c.Priority));
+        AssertUrgent(pass[3..], "reconciliation's symbol pass");
         await stack.Execution.ReducePositionAsync(new ReducePositionRequest
         {
             ClientOrderId = Orders.NewId("reduce"), Symbol = "ETHUSDT", Fraction = "0.5", Reason = "test reduce",

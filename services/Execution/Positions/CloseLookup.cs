@@ -48,13 +48,14 @@ public sealed class CloseLookup(IBinanceClient venue, LedgerBook ledger, Reconci
     }
 
     /// <summary>
-    /// Reconciles <paramref name="symbol"/> now, under the lock its close or reduce holds, because the Ledger's record
-    /// differs from the venue's position. False when the repair failed (logged): the caller decides whether to go on.
+    /// Reconciles <paramref name="symbol"/> now, under the lock its open, close or reduce holds, because the Ledger's record
+    /// differs from the venue's position (<paramref name="open"/>; null when the venue holds none). False when the repair
+    /// failed (logged): the caller decides whether to go on.
     /// </summary>
     public async Task<bool> ReconcileBeforeOrderAsync(
-        string action, string symbol, LedgerV1.PositionRecord record, PositionRisk open, CancellationToken ct)
+        string action, string symbol, LedgerV1.PositionRecord record, PositionRisk? open, CancellationToken ct)
     {
-        Log.ReconcilingBefore(logger, action, symbol, record.Quantity, open.PositionAmt);
+        Log.ReconcilingBefore(logger, action, symbol, record.Quantity, open?.PositionAmt ?? 0m);
         try
         {
             await reconciler.ReconcileHeldSymbolAsync(symbol, ct).ConfigureAwait(false);

@@ -71,15 +71,16 @@ public sealed partial class ClosePositionHandler(
         {
             ExecutionWire.RequireSameOrder(existing, clientOrderId, side: null, reduceOnly: true, quantity: null);
             existing = await VenueOrders.EndedAsync(venue, existing, ct).ConfigureAwait(false);
-            // Read again now the order has ended, as a resumed reduce does: the position read beside the look-up could
-            // predate the order's fills, and judged against it a close that filled would read as one that left the
-            // position standing.
-            open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
-
+            // An order that ended unfilled needs nothing else read (a close-all walking spent ids meets one per id).
             if (existing.ExecutedQty <= 0m)
             {
                 throw Unfilled(clientOrderId, existing, earlier: true);
             }
+
+            // Read again now the order has ended, as a resumed reduce does: the position read beside the look-up could
+            // predate the order's fills, and judged against it a close that filled would read as one that left the
+            // position standing.
+            open = await fills.OpenAtVenueAsync(symbol, ct).ConfigureAwait(false);
 
             if (open is not null && CloseLookup.StoodBefore(open, record, existing))
             {

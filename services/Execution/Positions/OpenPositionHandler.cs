@@ -32,6 +32,7 @@ public sealed partial class OpenPositionHandler(
     FillRecorder fills,
     ProtectiveOrders protective,
     LedgerBook ledger,
+    CloseLookup lookup,
     IHostApplicationLifetime lifetime,
     ILogger<OpenPositionHandler> logger)
 {
@@ -109,6 +110,7 @@ public sealed partial class OpenPositionHandler(
         }
 
         var spentTask = ledger.SpentOnAsync(command.Symbol, command.ClientOrderId, ct);
+        var recordTask = ledger.TryOpenRecordAsync(command.Symbol, ct, RecordReadDeadline);
         var accountTask = VenueAccount.ReadAsync(venue, ct);
         var fundingTask = FundingQuote.GetAsync(funding, command.Symbol, ExecutionWire.Side(command.Side), command.Quantity, ct);
         var existing = await existingTask.ConfigureAwait(false);
@@ -126,6 +128,7 @@ public sealed partial class OpenPositionHandler(
         var account = await accountTask.ConfigureAwait(false);
 
         await LedgerBook.RequireUnspentAsync(spentTask, command.ClientOrderId, command.Symbol).ConfigureAwait(false);
+        account = await RepairStaleRecordAsync(command.Symbol, account, recordTask, ct).ConfigureAwait(false);
 
         RequireOpenedHere(command);
         RequireTrading(command);
@@ -179,6 +182,44 @@ public sealed partial class OpenPositionHandler(
         using var waitsAsLongAsItMust = VenueHoldLimit.Enter(null);
         var order = await VenueOrders.EndedAsync(venue, placement.Order, CancellationToken.None).ConfigureAwait(false);
         return await fills.CompleteOpenAsync(command, order, quote, resumed: false, before: position).ConfigureAwait(false);
+    }
+
+    /// <summary>How long an open waits for the Ledger's record of its symbol (read beside the venue's account) before going without it.</summary>
+    private static readonly TimeSpan RecordReadDeadline = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The Ledger's open record of the symbol against the venue's position, before the order: a record the venue no
+    /// longer holds as recorded (a stop-loss, take-profit or liquidation the venue made since the last reconciliation pass,
+    /// a minute apart at most) is repaired first, under the symbol's lock, as a close or reduce does. Before, the open's
+    /// fill was booked against the stale record: an add to a position the venue had closed (its entry and PnL wrong), or,
+    /// on the other side, refused by the Ledger after the venue had filled it, and answered as if nothing was done.
+    /// A Ledger that does not answer (within a second) is not waited for: the open goes on as before. A repair that fails:
+    /// UNAVAILABLE, nothing sent. Returns the account to judge the open with (read again after a repair).
+    /// </summary>
+    private async Task<VenueAccount> RepairStaleRecordAsync(
+        string symbol, VenueAccount account, Task<(global::TradeEngine.Ledger.V1.PositionRecord? Record, bool Answered)> recordTask, CancellationToken ct)
+    {
+        var (record, answered) = await recordTask.ConfigureAwait(false);
+        var open = account.Find(symbol) is { PositionAmt: not 0m } held ? held : null;
+        if (!answered || record is null || (open is not null && CloseLookup.SameAsVenue(record, open)))
+        {
+            return account;
+        }
+
+        if (await lookup.ReconcileBeforeOrderAsync("Open", symbol, record, open, ct).ConfigureAwait(false))
+        {
+            var reread = VenueAccount.ReadAsync(venue, ct);
+            var (after, again) = await ledger.TryOpenRecordAsync(symbol, ct, RecordReadDeadline).ConfigureAwait(false);
+            account = await reread.ConfigureAwait(false);
+            open = account.Find(symbol) is { PositionAmt: not 0m } now ? now : null;
+            if (again && (after is null || (open is not null && CloseLookup.SameAsVenue(after, open))))
+            {
+                return account;
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.Unavailable,
+            $"ledger: the Ledger's record of {symbol} differs from the venue's position and was not repaired yet; nothing was sent; retry with the same client order id"));
     }
 
     /// <summary>The margin type and leverage the open asks, set at the venue where the symbol's differ (or are not listed).</summary>

@@ -27,7 +27,9 @@ public sealed partial class PaperEngine
         if (position.Amount != 0m && Math.Sign(position.Amount) != sign)
         {
             var closeQty = Math.Min(qty, Math.Abs(position.Amount));
-            realized = closeQty * (price - position.EntryPrice) * Math.Sign(position.Amount);
+            // To 8 places, half to even, as a commission: the wallet takes what the REALIZED_PNL row and the trade show
+            // (the entry after an add at another price has 28 digits), so the wallet stays the sum of its income rows.
+            realized = Math.Round(closeQty * (price - position.EntryPrice) * Math.Sign(position.Amount), 8, MidpointRounding.ToEven);
             if (position.Isolated)
             {
                 var release = position.IsolatedWallet * closeQty / Math.Abs(position.Amount);
