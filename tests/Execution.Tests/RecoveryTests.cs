@@ -48,9 +48,10 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
 
     /// <summary>
     /// Hedge (dual-side) position mode, which nothing here is built for (one position a symbol, orders without a position
-    /// side): the account switched to it after Execution's first pass makes the next pass fail without comparing or
-    /// repairing, with a critical risk event naming the mode; opening is refused (FAILED_PRECONDITION naming it, no order
-    /// request at the venue) and readiness says so, until the account is back in one-way mode and a pass succeeds.
+    /// side): the account switched to it after Execution's first pass makes the next passes fail without comparing or
+    /// repairing (a position closed by hand at the venue stays open in the Ledger through them), with one critical risk
+    /// event naming the mode and no listing read; opening is refused (FAILED_PRECONDITION naming it, no order request at
+    /// the venue) and readiness says so, until the account is back in one-way mode and a pass succeeds (and repairs).
     /// </summary>
     [Fact]
     public async Task Reconciliation_AccountInHedgeMode_OpeningRefusedWithACriticalEvent_UntilItIsOneWayAgain()
@@ -60,9 +61,20 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         var state = stack.ExecutionHost.Services.GetRequiredService<Reconciliation.ReconciliationState>();
         Assert.True(state.IsReady);
         Assert.Null(state.Blocked);
+        var held = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "BTCUSDT", quantity: "0.01", leverage: 2));
+        // Closed by hand at the venue, a difference the next successful pass repairs, then the account switched to hedge
+        // mode (Binance takes it only when flat), under the symbol's lock: a pass that read the mode before the switch
+        // reaches the symbol after it, and finds its rows by side.
+        using (await stack.ExecutionHost.Services.GetRequiredService<Concurrency.SymbolLocks>().AcquireAsync("BTCUSDT", CancellationToken.None))
+        {
+            await stack.Venue().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.01m, ReduceOnly: true), "by-hand-close");
+            Assert.True((await stack.Venue().ChangePositionModeAsync(PositionMode.Hedge)).Changed);
+        }
 
-        Assert.True((await stack.Venue().ChangePositionModeAsync(PositionMode.Hedge)).Changed);
         await ExecutionStack.WaitUntilAsync(() => Task.FromResult(state.Blocked is not null), TimeSpan.FromSeconds(30), "a pass to find the account in hedge mode");
+        var day = DateTime.UtcNow.Date;
+        var listings = await stack.Paper.RequestCountAsync("GET /fapi/v1/openAlgoOrders");
+        var modeReads = await stack.Paper.RequestCountAsync("GET /fapi/v1/positionSide/dual");
         var orders = await stack.OrderRequestsAsync();
         var open = Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2);
 
@@ -74,15 +86,19 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         var health = await state.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, health.Status);
         Assert.Contains("hedge", health.Description, StringComparison.Ordinal);
-        // Once a UTC day, however many passes find it.
-        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync(
-            "risk_events WHERE event_type = 'reconciliation_mismatch' AND severity = 'critical' AND reason LIKE '%hedge (dual-side) position mode%'") == 1,
-            TimeSpan.FromSeconds(30), "the hedge mode's risk event");
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.Equal(1, await stack.CountAsync("risk_events WHERE reason LIKE '%hedge (dual-side) position mode%'"));
+        // Several passes (0.5 s apart): each reads the mode and stops there; nothing repaired, one event a UTC day.
+        await TradeEngine.Testing.Poll.UntilAsync(() => stack.Paper.RequestCountAsync("GET /fapi/v1/positionSide/dual"), n => n >= modeReads + 2, TimeSpan.FromSeconds(10));
+        Assert.Equal(listings, await stack.Paper.RequestCountAsync("GET /fapi/v1/openAlgoOrders"));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'open' AND position_id = $1::uuid", held.PositionId));
+        if (DateTime.UtcNow.Date == day)
+        {
+            Assert.Equal(1, await stack.CountAsync(
+                "risk_events WHERE event_type = 'reconciliation_mismatch' AND severity = 'critical' AND reason LIKE '%hedge (dual-side) position mode%'"));
+        }
 
         Assert.True((await stack.Venue().ChangePositionModeAsync(PositionMode.OneWay)).Changed);
         await ExecutionStack.WaitUntilAsync(() => Task.FromResult(state.Blocked is null), TimeSpan.FromSeconds(30), "a pass to succeed in one-way mode");
+        Assert.Equal(1, await stack.CountAsync("positions WHERE status = 'closed' AND position_id = $1::uuid", held.PositionId));
         var opened = await stack.Execution.OpenPositionAsync(open);
         Assert.Equal("0.2", opened.Quantity);
         Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));

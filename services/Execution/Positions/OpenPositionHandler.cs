@@ -32,6 +32,7 @@ public sealed partial class OpenPositionHandler(
     FillRecorder fills,
     ProtectiveOrders protective,
     LedgerBook ledger,
+    LedgerWrites writes,
     CloseLookup lookup,
     IHostApplicationLifetime lifetime,
     ILogger<OpenPositionHandler> logger)
@@ -193,20 +194,31 @@ public sealed partial class OpenPositionHandler(
     /// a minute apart at most) is repaired first, under the symbol's lock, as a close or reduce does. Before, the open's
     /// fill was booked against the stale record: an add to a position the venue had closed (its entry and PnL wrong), or,
     /// on the other side, refused by the Ledger after the venue had filled it, and answered as if nothing was done.
-    /// A Ledger that does not answer (within a second) is not waited for: the open goes on as before. A repair that fails:
-    /// UNAVAILABLE, nothing sent. Returns the account to judge the open with (read again after a repair).
+    /// A Ledger that does not answer (within a second) is not waited for, and Ledger writes still queued (the difference
+    /// may be theirs: a close booked while the Ledger was down) are left to land first, the open's own booking queued
+    /// behind them: the open goes on as before. A repair that fails: UNAVAILABLE, nothing sent. Returns the account to
+    /// judge the open with (read again after a repair).
     /// </summary>
     private async Task<VenueAccount> RepairStaleRecordAsync(
         string symbol, VenueAccount account, Task<(global::TradeEngine.Ledger.V1.PositionRecord? Record, bool Answered)> recordTask, CancellationToken ct)
     {
         var (record, answered) = await recordTask.ConfigureAwait(false);
         var open = account.Find(symbol) is { PositionAmt: not 0m } held ? held : null;
-        if (!answered || record is null || (open is not null && CloseLookup.SameAsVenue(record, open)))
+        if (!answered || record is null || writes.Backlog > 0 || (open is not null && CloseLookup.SameAsVenue(record, open)))
         {
             return account;
         }
 
-        if (await lookup.ReconcileBeforeOrderAsync("Open", symbol, record, open, ct).ConfigureAwait(false))
+        // The repair is reconciliation's work under the symbol's lock (it may cancel or restore protective orders while a
+        // close waits on the lock): urgent, and not held to the open's hold limit, as in a pass and before a close.
+        bool repaired;
+        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
+        using (VenueHoldLimit.Enter(null))
+        {
+            repaired = await lookup.ReconcileBeforeOrderAsync("Open", symbol, record, open, ct).ConfigureAwait(false);
+        }
+
+        if (repaired)
         {
             var reread = VenueAccount.ReadAsync(venue, ct);
             var (after, again) = await ledger.TryOpenRecordAsync(symbol, ct, RecordReadDeadline).ConfigureAwait(false);

@@ -48,6 +48,9 @@ public sealed class Reconciler(
     /// </summary>
     private readonly ConcurrentDictionary<string, string> _leftAloneReported = new(StringComparer.Ordinal);
 
+    /// <summary>The UTC day (yyyyMMdd) hedge mode was last reported on, so that it is reported once a day (ReconcileAsync).</summary>
+    private string? _hedgeModeReported;
+
     /// <summary>The strategy of a record the reconciliation adopted from the venue, without the fills that built it.</summary>
     public const string AdoptedStrategy = "reconciled";
 
@@ -65,21 +68,28 @@ public sealed class Reconciler(
                 $"{writes.Backlog} Ledger write(s) after fills are still queued; the venue and the Ledger are compared once they land");
         }
 
-        var modeTask = venue.GetPositionModeAsync(cancellationToken);
-        var positionsTask = venue.GetPositionsAsync(null, cancellationToken);
-        var recordsTask = ledger.OpenRecordsAsync(cancellationToken);
-        var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, cancellationToken);
-        if (await modeTask.ConfigureAwait(false) == PositionMode.Hedge)
+        // The mode first, alone: in hedge mode the listings below would be read for nothing (the all-symbol conditional
+        // orders cost 40 of the IP's weight a minute).
+        if (await venue.GetPositionModeAsync(cancellationToken).ConfigureAwait(false) == PositionMode.Hedge)
         {
             // Hedge mode: a symbol may hold a long and a short at once, every order must name its side, and the rows read
             // here are per side. Nothing here is built for it; comparing would misread the account, and every order this
             // service sends would be refused (-4061). The pass fails (no repair), opening is refused, the operator is told
-            // once a UTC day.
-            await report.ReportAsync("hedge-mode", "", HedgeModeException.Text,
-                time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture), cancellationToken, LedgerV1.RiskEventSeverity.Critical)
-                .ConfigureAwait(false);
+            // once a UTC day (the risk event; the failed pass is logged as every failed pass is).
+            var day = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+            if (!string.Equals(_hedgeModeReported, day, StringComparison.Ordinal))
+            {
+                await report.ReportAsync("hedge-mode", "", HedgeModeException.Text, day, cancellationToken, LedgerV1.RiskEventSeverity.Critical)
+                    .ConfigureAwait(false);
+                _hedgeModeReported = day;
+            }
+
             throw new HedgeModeException();
         }
+
+        var positionsTask = venue.GetPositionsAsync(null, cancellationToken);
+        var recordsTask = ledger.OpenRecordsAsync(cancellationToken);
+        var conditionalTask = venue.GetOpenConditionalOrdersAsync(null, cancellationToken);
 
         var symbols = (await positionsTask.ConfigureAwait(false)).Where(p => p.PositionAmt != 0m).Select(p => p.Symbol)
             .Concat((await recordsTask.ConfigureAwait(false)).Select(r => r.Symbol))

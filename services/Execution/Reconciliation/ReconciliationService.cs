@@ -32,7 +32,9 @@ public sealed class ReconciliationService(
                 }
 
                 Log.ReconcileFailed(logger, ex);
-                wait = state.IsReady ? options.Value.ReconcileInterval : options.Value.ReconcileRetryDelay;
+                // In hedge mode too the interval: the operator must switch the mode; retrying every few seconds would only
+                // spend the venue's weight (and log the same) until then.
+                wait = state.IsReady || state.Blocked is not null ? options.Value.ReconcileInterval : options.Value.ReconcileRetryDelay;
             }
 
             try

@@ -210,7 +210,8 @@ public sealed partial class PaperEngine
         var maintenance = MaintenanceMargin(p);
         var isolatedBefore = p.IsolatedWallet;
         var qty = Math.Abs(p.Amount);
-        var realizedLoss = qty * (price - p.EntryPrice) * Math.Sign(p.Amount);
+        // As Fill credits it: to 8 places, half to even (so the clearance below, and the wallet, stay the sum of the rows).
+        var realizedLoss = Math.Round(qty * (price - p.EntryPrice) * Math.Sign(p.Amount), 8, MidpointRounding.ToEven);
         var order = new OrderState
         {
             OrderId = _nextOrderId++,
@@ -228,7 +229,7 @@ public sealed partial class PaperEngine
         Fill(order, qty, price, maker: false, now, liquidation: true);
         ExpireCloseOrdersOfFlatPositions(now);
         var clearance = p.Isolated ? Math.Max(0m, isolatedBefore + realizedLoss) : Math.Max(0m, maintenance);
-        clearance = Math.Min(clearance, Math.Max(0m, _crossWallet));
+        clearance = Math.Round(Math.Min(clearance, Math.Max(0m, _crossWallet)), 8, MidpointRounding.ToEven);
         if (clearance > 0m)
         {
             _crossWallet -= clearance;

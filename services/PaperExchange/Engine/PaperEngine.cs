@@ -7,7 +7,7 @@ using TradeEngine.PaperExchange.Options;
 namespace TradeEngine.PaperExchange.Engine;
 
 /// <summary>
-/// The simulated exchange: one USDT account in one-way mode, a market per symbol, orders, conditional (algo)
+/// The simulated exchange: one USDT account (one-way mode by default; hedge mode takes no order), a market per symbol, orders, conditional (algo)
 /// orders, fills, funding, liquidation and the income ledger. Every public member takes the one lock, first
 /// brings the simulation up to the clock (price steps, funding times, triggers), then acts.
 /// Trading lives in <c>PaperEngine.Orders.cs</c> (orders), <c>PaperEngine.Conditional.cs</c> (algo orders and their

@@ -80,13 +80,14 @@ public static class VenueErrors
 
     public static VenueRejection DuplicateClientOrderId() => new(-4116, "ClientOrderId is duplicated.");
 
-    /// <summary>LONG or SHORT sent in one-way mode (the simulator's only mode).</summary>
+    /// <summary>POST /fapi/v1/positionSide/dual asking for the mode the account already has.</summary>
     public static VenueRejection NoNeedToChangePositionSide() => new(-4059, "No need to change position side.");
 
     public static VenueRejection PositionSideWithOpenOrders() => new(-4067, "Position side cannot be changed if there exists open orders.");
 
     public static VenueRejection PositionSideWithPosition() => new(-4068, "Position side cannot be changed if there exists position.");
 
+    /// <summary>An order whose positionSide does not fit the account's mode (LONG or SHORT in one-way mode; BOTH or none in hedge mode).</summary>
     public static VenueRejection PositionSideMismatch() => new(-4061, "Order's position side does not match user's setting.");
 
     /// <summary>MAX_NUM_ORDERS reached for the symbol.</summary>
