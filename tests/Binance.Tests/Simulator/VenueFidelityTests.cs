@@ -53,27 +53,27 @@ public class VenueFidelityTests : PaperTest
 
     /// <summary>
     /// The wallet is the sum of its income rows, to the last of their 8 places: a realized PnL is credited as the income
-    /// row shows it (rounded to 8 places, half to even, as a commission is). Three closes of 0.001 against an entry of
-    /// 60,004.666… each realize 0.006333333…, shown as 0.00633333; before, the wallet took the unrounded figures, and
-    /// after the three it stood 0.00000001 above the sum of its rows.
+    /// row shows it (rounded to 8 places, half to even, as a commission is). Three closes of 0.002 against an entry of
+    /// 60,004.666… each realize 0.0126666…, shown as 0.01266667; before, the wallet took the unrounded figures, and
+    /// after the three it stood 0.00000001 below the sum of its rows.
     /// </summary>
     [Fact]
     public async Task RealizedPnl_AfterAnAddAtAnotherPrice_TheWalletIsTheSumOfItsIncomeRows()
     {
         await Paper.SetPriceAsync("BTCUSDT", 60000m);
-        await Client.PlaceOrderAsync(new Binance.Models.NewOrder("BTCUSDT", Binance.Models.OrderSide.Buy, Binance.Models.OrderType.Market, 0.001m), "entry");
+        await Client.PlaceOrderAsync(new Binance.Models.NewOrder("BTCUSDT", Binance.Models.OrderSide.Buy, Binance.Models.OrderType.Market, 0.002m), "entry");
         await Paper.SetPriceAsync("BTCUSDT", 60007m);
-        await Client.PlaceOrderAsync(new Binance.Models.NewOrder("BTCUSDT", Binance.Models.OrderSide.Buy, Binance.Models.OrderType.Market, 0.002m), "add");
+        await Client.PlaceOrderAsync(new Binance.Models.NewOrder("BTCUSDT", Binance.Models.OrderSide.Buy, Binance.Models.OrderType.Market, 0.004m), "add");
         await Paper.SetPriceAsync("BTCUSDT", 60011m);
         for (var i = 0; i < 3; i++)
         {
             await Client.PlaceOrderAsync(
-                new Binance.Models.NewOrder("BTCUSDT", Binance.Models.OrderSide.Sell, Binance.Models.OrderType.Market, 0.001m, ReduceOnly: true), "close-" + i);
+                new Binance.Models.NewOrder("BTCUSDT", Binance.Models.OrderSide.Sell, Binance.Models.OrderType.Market, 0.002m, ReduceOnly: true), "close-" + i);
         }
 
         var income = await Client.GetIncomeHistoryAsync(new Binance.Models.IncomeQuery("BTCUSDT"));
         var realized = income.Where(r => r.IncomeType == Binance.Models.IncomeType.RealizedPnl).Select(r => r.Income).ToList();
-        Assert.Equal([0.00633333m, 0.00633333m, 0.00633333m], realized);
+        Assert.Equal([0.01266667m, 0.01266667m, 0.01266667m], realized);
         var account = await Client.GetAccountAsync();
         Assert.Equal(10_000m + income.Sum(r => r.Income), account.TotalWalletBalance);
         Assert.Equal(10_000m + income.Sum(r => r.Income), (await Paper.StateAsync()).CrossWalletBalance);
