@@ -86,6 +86,32 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A reduce must leave what a market order can close: with MARKET_LOT_SIZE's minimum (0.002) above the step (0.001),
+    /// reducing 0.004 of 0.005 would leave 0.001, which no market order could close (a close, or the kill switch's
+    /// flatten, would be refused for it): FAILED_PRECONDITION saying so, nothing sent. Leaving 0.002 goes through.
+    /// </summary>
+    [Fact]
+    public async Task ReducePosition_LeavingLessThanTheMarketMinimum_RefusedAndNothingSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
+            executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, VenueProxy.MarketLotSize("BTCUSDT", 0.002m, 0.004m))));
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.003"));
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.002"));
+        var orders = await stack.OrderRequestsAsync();
+        ReducePositionRequest Reduce(string quantity) =>
+            new() { ClientOrderId = Orders.NewId("r"), Symbol = "BTCUSDT", Reason = "test", Quantity = quantity };
+
+        var refused = await Orders.FailsWith(StatusCode.FailedPrecondition, () => stack.Execution.ReducePositionAsync(Reduce("0.004")).ResponseAsync);
+
+        Assert.StartsWith("quantity: reduces 0.004 of the 0.005 BTCUSDT position and leaves 0.001, below the symbol's market order minimum 0.002",
+            refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(orders, await stack.OrderRequestsAsync());
+        var reduced = await stack.Execution.ReducePositionAsync(Reduce("0.003"));
+        Assert.Equal(("0.003", "0.002"), (reduced.ReducedQuantity, reduced.RemainingQuantity));
+        Assert.Equal(0.002m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+    }
+
+    /// <summary>
     /// A reduce while the Ledger's record is smaller than the venue's position (an add made by hand at the venue, not yet
     /// reconciled): the symbol is reconciled first (the add booked, a risk event logged), then the reduce is judged and
     /// booked against the repaired record, and the two agree after it. Before, half of the venue's 2 was 1, the record's

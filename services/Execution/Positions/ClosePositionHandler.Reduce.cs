@@ -143,6 +143,14 @@ public sealed partial class ClosePositionHandler
                     $"{field}: reduces {Wire.Format(amount)} of the {Wire.Format(size)} {symbol} position, and a market order's quantity {limits}; nothing was sent"));
             }
 
+            // What is left must be closable: below the market minimum (a symbol whose minimum is above its step), no market
+            // order could close it, and a close or the kill switch's flatten would be refused for it.
+            if (size - amount < info.Filters.MarketMinQty)
+            {
+                throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                    $"{field}: reduces {Wire.Format(amount)} of the {Wire.Format(size)} {symbol} position and leaves {Wire.Format(size - amount)}, below the symbol's market order minimum {Wire.Format(info.Filters.MarketMinQty)}, which no market order could close; reduce less, or use ClosePosition; nothing was sent"));
+            }
+
             var side = open.PositionAmt > 0 ? Domain.Side.Long : Domain.Side.Short;
             try
             {
