@@ -46,6 +46,11 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>A stack whose Execution reads BTCUSDT's MARKET_LOT_SIZE as 0.002..0.004 (the step stays 0.001).</summary>
+    private Task<ExecutionStack> StartWithBtcMarketLotSizeAsync() =>
+        ExecutionStack.StartAsync(postgres, rabbit,
+            executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, VenueProxy.MarketLotSize("BTCUSDT", 0.002m, 0.004m))));
+
     /// <summary>
     /// MARKET_LOT_SIZE binds a reduce's market order as any other: a reduce outside it is refused before anything is sent
     /// (a quantity as INVALID_ARGUMENT naming it, a fraction's amount as FAILED_PRECONDITION naming the fraction), and one
@@ -54,8 +59,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     [Fact]
     public async Task ReducePosition_OutsideTheMarketLotSize_RefusedAndNothingSent_InsideItReduces()
     {
-        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
-            executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, VenueProxy.MarketLotSize("BTCUSDT", 0.002m, 0.004m))));
+        await using var stack = await StartWithBtcMarketLotSizeAsync();
         await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.004"));
         await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.004"));
         var orders = await stack.OrderRequestsAsync();
@@ -93,8 +97,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     [Fact]
     public async Task ReducePosition_LeavingLessThanTheMarketMinimum_RefusedAndNothingSent()
     {
-        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit,
-            executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, VenueProxy.MarketLotSize("BTCUSDT", 0.002m, 0.004m))));
+        await using var stack = await StartWithBtcMarketLotSizeAsync();
         await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.003"));
         await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.002"));
         var orders = await stack.OrderRequestsAsync();

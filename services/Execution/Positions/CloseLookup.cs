@@ -1,5 +1,6 @@
 using TradeEngine.Binance;
 using TradeEngine.Binance.Models;
+using TradeEngine.Domain;
 using TradeEngine.Execution.Ledger;
 using TradeEngine.Execution.Logging;
 using TradeEngine.Execution.Mapping;
@@ -50,12 +51,16 @@ public sealed class CloseLookup(IBinanceClient venue, LedgerBook ledger, Reconci
     /// <summary>
     /// Reconciles <paramref name="symbol"/> now, under the lock its open, close or reduce holds, because the Ledger's record
     /// differs from the venue's position (<paramref name="open"/>; null when the venue holds none). False when the repair
-    /// failed (logged): the caller decides whether to go on.
+    /// failed (logged): the caller decides whether to go on. The repair is reconciliation's work under the symbol's lock (it
+    /// may cancel or restore protective orders while a close waits on the lock): urgent, and not held to an open's hold
+    /// limit, whoever asks for it, as in a pass.
     /// </summary>
     public async Task<bool> ReconcileBeforeOrderAsync(
         string action, string symbol, LedgerV1.PositionRecord record, PositionRisk? open, CancellationToken ct)
     {
         Log.ReconcilingBefore(logger, action, symbol, record.Quantity, open?.PositionAmt ?? 0m);
+        using var urgent = VenueRequestPriority.Enter(VenuePriority.Urgent);
+        using var unbounded = VenueHoldLimit.Enter(null);
         try
         {
             await reconciler.ReconcileHeldSymbolAsync(symbol, ct).ConfigureAwait(false);

@@ -209,16 +209,7 @@ public sealed partial class OpenPositionHandler(
             return account;
         }
 
-        // The repair is reconciliation's work under the symbol's lock (it may cancel or restore protective orders while a
-        // close waits on the lock): urgent, and not held to the open's hold limit, as in a pass and before a close.
-        bool repaired;
-        using (VenueRequestPriority.Enter(VenuePriority.Urgent))
-        using (VenueHoldLimit.Enter(null))
-        {
-            repaired = await lookup.ReconcileBeforeOrderAsync("Open", symbol, record, open, ct).ConfigureAwait(false);
-        }
-
-        if (repaired)
+        if (await lookup.ReconcileBeforeOrderAsync("Open", symbol, record, open, ct).ConfigureAwait(false))
         {
             var reread = VenueAccount.ReadAsync(venue, ct);
             var (after, again) = await ledger.TryOpenRecordAsync(symbol, ct, RecordReadDeadline).ConfigureAwait(false);
