@@ -934,6 +934,49 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         Assert.Equal(0, await stack.ReconcileAsync());
     }
 
+    /// <summary>
+    /// The Ledger refuses an open's record after the venue has filled its order (here: its key already holds another
+    /// record). Before, the refusal was the open's answer (ALREADY_EXISTS, as if nothing was done, the client order id
+    /// freed) while the position stood at the venue: a caller would open again under another id and double it. Now the
+    /// answer is the fill with a warning, a critical risk event says the Ledger lacks it, a retry is the same answer (no
+    /// second order), and the next reconciliation pass adopts the position with the order's fills.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_LedgerRefusesTheFillsRecord_AnsweredAsFilledWithACriticalEvent_AndReconciliationAdoptsIt()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        var open = Orders.Open(quantity: "0.01", leverage: 3);
+        await stack.Ledger.OpenPositionAsync(new TradeEngine.Ledger.V1.OpenPositionRequest
+        {
+            IdempotencyKey = "open:" + open.ClientOrderId, Account = "default", Venue = "binance", Symbol = "ETHUSDT", Side = Common.V1.Side.Long,
+            Quantity = "1", EntryPrice = "3000", Leverage = 2, MarginType = Common.V1.MarginType.Cross, Fee = "0",
+        });
+
+        var opened = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.Equal("0.01", opened.Quantity);
+        Assert.Equal(string.Empty, opened.PositionId);
+        Assert.False(string.IsNullOrEmpty(opened.VenueOrderId));
+        var warning = Assert.Single(opened.Warnings, w => w.StartsWith("ledger:", StringComparison.Ordinal));
+        Assert.Contains("the Ledger refused its record (AlreadyExists", warning, StringComparison.Ordinal);
+        Assert.Equal(0.01m, Assert.Single(await stack.Venue().GetPositionsAsync("BTCUSDT")).PositionAmt);
+        Assert.Equal(0, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT'"));
+        Assert.Equal(1, await stack.CountAsync(
+            "risk_events WHERE event_type = 'reconciliation_mismatch' AND severity = 'critical' AND symbol = 'BTCUSDT' AND reason LIKE '%the Ledger refused its record%'"));
+
+        var retried = await stack.Execution.OpenPositionAsync(open);
+        Assert.True(retried.Replayed);
+        Assert.Equal(opened.VenueOrderId, retried.VenueOrderId);
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+
+        Assert.True(await stack.ReconcileAsync() >= 1);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'open' AND quantity = 0.01 AND side = 'long'"));
+        var venueFills = await stack.Venue().GetUserTradesAsync(new TradeEngine.Binance.Models.UserTradesQuery("BTCUSDT"));
+        Assert.NotEmpty(venueFills);
+        Assert.Equal(venueFills.Count, await stack.CountAsync("trades WHERE symbol = 'BTCUSDT' AND client_order_id = $1", open.ClientOrderId));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
     [Fact]
     public async Task Reconcile_VenueHoldsLessAndNoFillsExplainIt_BookedAtTheMarkWithoutFills()
     {

@@ -131,6 +131,7 @@ public sealed partial class FillRecorder(
 
         LedgerV1.PositionRecord? record;
         Exception? recordingFailure = null;
+        var refusedByLedger = false;
         try
         {
             record = await RecordOpenAsync(recorded, order, fills, resumed, ct).ConfigureAwait(false);
@@ -140,6 +141,20 @@ public sealed partial class FillRecorder(
             // The position stands without its stop-loss: closing it comes first, the bookkeeping that failed after.
             Log.OpenUnrecordedBeforeUnprotectedClose(logger, ex, command.Symbol, command.ClientOrderId);
             (record, recordingFailure) = (null, ex);
+        }
+        catch (RpcException ex) when (!LedgerWrites.IsTransient(ex))
+        {
+            // The Ledger answered the fill's record with a refusal (not an outage, which queues the write): the order has
+            // filled at the venue all the same. Answered as a refusal, the caller would take it that nothing was done (a
+            // refusal frees the client order id) and could open again under another id, doubling the position. The answer
+            // is the fill, with a warning; a critical risk event says the Ledger lacks it, and reconciliation adopts the
+            // venue's position (with the venue's fills of the order) at its next pass.
+            Log.OpenRefusedByLedger(logger, ex, command.Symbol, command.ClientOrderId, ex.StatusCode);
+            await ledger.LogRiskEventAsync("open-refused:" + command.ClientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Critical,
+                $"Opened {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}, order {command.ClientOrderId}), but the Ledger refused its record ({ex.StatusCode}: {ex.Status.Detail}): the position is missing from the Ledger until reconciliation adopts it",
+                command.Symbol, ct).ConfigureAwait(false);
+            warnings.Add($"ledger: the order filled at the venue, but the Ledger refused its record ({ex.StatusCode}: {ex.Status.Detail}); the position is open at the venue, and the next reconciliation pass (a minute apart at most) adopts it into the Ledger");
+            (record, refusedByLedger) = (null, true);
         }
 
         if (stopFailure is not null)
@@ -160,7 +175,7 @@ public sealed partial class FillRecorder(
                 $"stop_loss_price: the stop-loss could not be placed ({stopFailure.Message}); the position was closed at once"));
         }
 
-        if (record is null)
+        if (record is null && !refusedByLedger)
         {
             warnings.Add("ledger: the fill is recorded in the background (the Ledger is not answering, or earlier writes still wait for it); it will land");
         }
