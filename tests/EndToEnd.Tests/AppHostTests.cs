@@ -99,14 +99,15 @@ public sealed class AppHostTests(AppHostFixture fixture)
     /// <summary>
     /// Every service answers only calls carrying the run's generated service key (the secret parameter <c>service-key</c>,
     /// given to each service and the demo): a call without it is UNAUTHENTICATED, one with another key PERMISSION_DENIED,
-    /// at each of the four services; the other tests' calls (and the demo's) carry it.
+    /// at each of the four services, and one with it is let through to the method (which answers the empty request: OK, or
+    /// INVALID_ARGUMENT for the symbol GetCurrentRate needs).
     /// </summary>
     [Theory]
-    [InlineData("ledger", "/tradeengine.ledger.v1.LedgerService/GetKillSwitch")]
-    [InlineData("funding", "/tradeengine.funding.v1.FundingService/GetCurrentRate")]
-    [InlineData("risk", "/tradeengine.risk.v1.RiskService/GetLimits")]
-    [InlineData("execution", "/tradeengine.execution.v1.ExecutionService/GetAccount")]
-    public async Task Call_ThroughTheAppHost_NeedsTheGeneratedServiceKey(string service, string method)
+    [InlineData("ledger", "/tradeengine.ledger.v1.LedgerService/GetKillSwitch", StatusCode.OK)]
+    [InlineData("funding", "/tradeengine.funding.v1.FundingService/GetCurrentRate", StatusCode.InvalidArgument)]
+    [InlineData("risk", "/tradeengine.risk.v1.RiskService/GetLimits", StatusCode.OK)]
+    [InlineData("execution", "/tradeengine.execution.v1.ExecutionService/GetAccount", StatusCode.OK)]
+    public async Task Call_ThroughTheAppHost_NeedsTheGeneratedServiceKey(string service, string method, StatusCode withTheKey)
     {
         var parameter = fixture.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>()
             .Single(p => p.Name == "service-key");
@@ -116,12 +117,15 @@ public sealed class AppHostTests(AppHostFixture fixture)
         using var other = TradeEngine.Testing.Hosting.TestServiceKey.Channel(address, "not-the-generated-service-key");
         Assert.True(parameter.Secret);
         Assert.True(key?.Length >= 32);
+        using var keyed = TradeEngine.Testing.Hosting.TestServiceKey.Channel(address, key!);
 
         var missing = await Assert.ThrowsAsync<RpcException>(() => CallAsync(bare, method));
         var wrong = await Assert.ThrowsAsync<RpcException>(() => CallAsync(other, method));
+        var answered = await Record.ExceptionAsync(() => CallAsync(keyed, method));
 
         Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
         Assert.Equal(StatusCode.PermissionDenied, wrong.StatusCode);
+        Assert.Equal(withTheKey, answered is RpcException rpc ? rpc.StatusCode : answered is null ? StatusCode.OK : throw answered);
     }
 
     /// <summary>Calls <paramref name="method"/> with an empty message (the refusal comes before the message is read).</summary>

@@ -15,11 +15,12 @@ public sealed class TracingTests(AppHostFixture fixture)
         var client = new ExecutionService.ExecutionServiceClient(fixture.Channel("execution"));
 
         // Leverage 50 is above the default maximum (5): Execution asks Risk, which says no, so no venue call follows.
+        var trace = TestTrace.Start();
         var ex = await Assert.ThrowsAsync<RpcException>(() => client.SetLeverageAsync(
-            new SetLeverageRequest { IdempotencyKey = "trace-test-1", Symbol = "BTCUSDT", Leverage = 50 }).ResponseAsync);
+            new SetLeverageRequest { IdempotencyKey = "trace-test-1", Symbol = "BTCUSDT", Leverage = 50 }, trace.Headers).ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
 
-        var (execution, risk) = await WaitForSpans(TimeSpan.FromSeconds(30));
+        var (execution, risk) = await WaitForSpans(trace.TraceId, TimeSpan.FromSeconds(30));
 
         Assert.Equal(execution.TraceId, risk.TraceId);
         Assert.NotEqual(execution.SpanId, risk.SpanId);
@@ -56,13 +57,14 @@ public sealed class TracingTests(AppHostFixture fixture)
         Assert.Contains(spans, s => s.ServiceName == "paper-exchange" && s.Attributes.TryGetValue("url.query", out var q) && q.Contains("signature=REDACTED", StringComparison.Ordinal));
     }
 
-    private async Task<(ReceivedSpan Execution, ReceivedSpan Risk)> WaitForSpans(TimeSpan timeout)
+    /// <summary>The Execution and Risk server spans of the test's own trace (<paramref name="traceId"/>).</summary>
+    private async Task<(ReceivedSpan Execution, ReceivedSpan Risk)> WaitForSpans(string traceId, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var spans = fixture.Traces.Snapshot();
-            var execution = spans.FirstOrDefault(s => s.ServiceName == "execution" && s.Kind == ServerKind
+            var execution = spans.FirstOrDefault(s => s.ServiceName == "execution" && s.Kind == ServerKind && s.TraceId == traceId
                 && s.Name.Contains("ExecutionService/SetLeverage", StringComparison.Ordinal));
             var risk = execution is null ? null : spans.FirstOrDefault(s => s.ServiceName == "risk" && s.Kind == ServerKind
                 && s.TraceId == execution.TraceId && s.Name.Contains("RiskService/ValidateLeverage", StringComparison.Ordinal));

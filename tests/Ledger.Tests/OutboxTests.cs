@@ -186,10 +186,13 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
 
         // A Ledger in its own process writes and relays under load, and is SIGKILLed in the middle of it: some writes
         // committed and published, some committed and not published (or published and not marked), some never answered.
+        // Its relay lingers a second before every read, so the kill surely leaves committed rows it never published.
         var child = await ServiceProcess.StartAsync("TradeEngine.Ledger.dll", new Dictionary<string, string?>
         {
             ["ConnectionStrings__ledgerdb"] = database,
             ["ConnectionStrings__eventbus"] = rabbit.ConnectionString,
+            ["Ledger__Outbox__Linger"] = "00:00:01",
+            ["Ledger__Outbox__LingerBelowRows"] = "1000000",
         });
         var childClient = new LedgerService.LedgerServiceClient(child.Channel);
         var answered = new System.Collections.Concurrent.ConcurrentBag<string>();
@@ -213,6 +216,14 @@ public sealed class OutboxTests(PostgresServer postgres, RabbitMqServer rabbit)
         await stop.CancelAsync();
         await Task.WhenAll(writers);
         await child.DisposeAsync();
+        // Before, nothing showed the kill had left anything to recover: a relay that had caught up passed the test on the
+        // path without recovery.
+        await using (var connection = new Npgsql.NpgsqlConnection(database))
+        {
+            await connection.OpenAsync();
+            await using var unsent = new Npgsql.NpgsqlCommand("SELECT count(*) FROM outbox WHERE sent_at IS NULL", connection);
+            Assert.True((long)(await unsent.ExecuteScalarAsync())! > 0, "the kill left no committed event unpublished");
+        }
 
         // The restarted Ledger's relay publishes whatever the dead one left; the consumer's inbox drops repeats.
         await using var restarted = await LedgerHost.StartAsync(postgres, rabbit, database);

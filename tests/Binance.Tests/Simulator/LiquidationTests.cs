@@ -45,17 +45,12 @@ public class LiquidationTests : PaperTest
         await Paper.ResetAsync(balance: 1_000m);
         await Client.ChangeLeverageAsync("ETHUSDT", 20);
         await Client.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 5.000m), "short-eth");
-        var wallet = 1_000m - (15_000m * 0.0005m);
-        var expected = LiquidationPrice.Exchange(new LiquidationInput
-        {
-            MarginType = TradeEngine.Domain.MarginType.Cross,
-            Side = Side.Short,
-            Quantity = 5m,
-            EntryPrice = 3000m,
-            WalletBalance = wallet,
-            Brackets = BracketTables.For(new Symbol("ETHUSDT")),
-        }).Price;
-        Assert.Equal(Math.Round(expected, 8), (await Client.GetPositionsAsync("ETHUSDT")).Single().LiquidationPrice);
+        // Worked by hand (not with Domain's LiquidationPrice, which the simulator itself uses): the wallet after the
+        // opening commission is 1,000 - 15,000 x 0.0005 = 992.5; the 15,000 notional is in ETHUSDT's second bracket
+        // (maintenance 0.65 %, cum 15), and at the price found it still is (5 x 3180.82 = 15,904).
+        // LP = (WB + cum - Side x Q x EP) / (Q x MMR - Side x Q) = (992.5 + 15 + 15,000) / (0.0325 + 5) = 3180.8246398410...
+        var expected = 16_007.5m / 5.0325m;
+        Assert.Equal(3180.82463984m, (await Client.GetPositionsAsync("ETHUSDT")).Single().LiquidationPrice);
 
         await Paper.SetPathAsync("ETHUSDT", [3100m, Math.Floor(expected * 100m) / 100m]);
         Assert.Equal(-5m, (await Client.GetPositionsAsync("ETHUSDT")).Single().PositionAmt);

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using TradeEngine.Common.V1;
+using TradeEngine.EndToEnd.Tests.Telemetry;
 using TradeEngine.Execution.V1;
 
 namespace TradeEngine.EndToEnd.Tests.Execution;
@@ -15,6 +16,7 @@ public sealed class PositionLifecycleEndToEndTests(AppHostFixture fixture)
     {
         var client = new ExecutionService.ExecutionServiceClient(fixture.Channel("execution"));
         var id = Guid.NewGuid().ToString("N")[..16];
+        var trace = TestTrace.Start();
 
         var opened = await client.OpenPositionAsync(new OpenPositionRequest
         {
@@ -25,7 +27,7 @@ public sealed class PositionLifecycleEndToEndTests(AppHostFixture fixture)
             Leverage = 2,
             MarginType = MarginType.Cross,
             Strategy = "e2e",
-        });
+        }, trace.Headers);
 
         Assert.Empty(opened.Denials);
         Assert.NotEmpty(opened.PositionId);
@@ -43,15 +45,14 @@ public sealed class PositionLifecycleEndToEndTests(AppHostFixture fixture)
         var gone = await Assert.ThrowsAsync<RpcException>(() => client.GetPositionAsync(new GetPositionRequest { Symbol = "ETHUSDT" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, gone.StatusCode);
 
-        // The open's trace reaches Risk, Funding and the Ledger from Execution.
+        // This open's trace (its own trace id, not the demo's open) reaches Risk, Funding and the Ledger from Execution.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var spans = fixture.Traces.Snapshot();
-            var open = spans.FirstOrDefault(s => s.ServiceName == "execution" && s.Kind == ServerKind
-                && s.Name.Contains("ExecutionService/OpenPosition", StringComparison.Ordinal));
-            var services = open is null ? [] : spans.Where(s => s.TraceId == open.TraceId && s.Kind == ServerKind).Select(s => s.ServiceName).ToHashSet();
-            if (services.IsSupersetOf(["execution", "risk", "funding", "ledger"]))
+            var spans = fixture.Traces.Snapshot().Where(s => s.TraceId == trace.TraceId && s.Kind == ServerKind).ToList();
+            var services = spans.Select(s => s.ServiceName).ToHashSet();
+            if (spans.Any(s => s.ServiceName == "execution" && s.Name.Contains("ExecutionService/OpenPosition", StringComparison.Ordinal))
+                && services.IsSupersetOf(["execution", "risk", "funding", "ledger"]))
             {
                 break;
             }

@@ -9,20 +9,15 @@ namespace TradeEngine.Ledger.Tests.Infrastructure;
 public sealed class ServerFixtureTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
     [Fact]
-    public async Task PostgresServer_Started_AnswersQueriesOnLoopback()
+    public async Task PostgresServer_Started_ANewDatabaseAnswersQueries()
     {
         var connectionString = await postgres.CreateDatabaseAsync();
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT inet_server_addr()::text, current_setting('fsync')", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync());
-        if (postgres.Source == ServerSource.Local)
-        {
-            Assert.Equal("127.0.0.1/32", reader.GetString(0));
-            Assert.Equal("off", reader.GetString(1));
-            Assert.True(postgres.StartupTime < TimeSpan.FromSeconds(15), $"PostgreSQL took {postgres.StartupTime} to start.");
-        }
+        // The new database is the one connected to (the local server's own settings are checked by
+        // ServerFixtureIsolationTests, on a server started local whatever the environment offers).
+        await using var command = new NpgsqlCommand("SELECT current_database()", connection);
+        Assert.Equal(new NpgsqlConnectionStringBuilder(connectionString).Database, (string?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -31,7 +26,6 @@ public sealed class ServerFixtureTests(PostgresServer postgres, RabbitMqServer r
         Assert.True(rabbit.IsRunning);
         await using var connection = await rabbit.ConnectAsync();
         Assert.True(connection.IsOpen);
-        Assert.True(rabbit.StartupTime < TimeSpan.FromSeconds(60), $"RabbitMQ took {rabbit.StartupTime} to start.");
     }
 
     [Fact]

@@ -18,10 +18,13 @@ public sealed class OutboxWakeSignalTests
         var first = Task.Run(() => signal.WaitAsync(Listening, TimeSpan.FromSeconds(30), CancellationToken.None));
         Assert.Same(first, await Task.WhenAny(first, Task.Delay(TimeSpan.FromSeconds(10))));
 
-        // The thousand Sets were one wake-up: the next wait sleeps until its idle time.
-        var second = signal.WaitAsync(Listening, TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        // The thousand Sets were one wake-up: the next wait sleeps (its idle time is far off), until the next Set. Before,
+        // its idle time was 300 ms and a stalled thread pool could let it pass before the check.
+        var second = signal.WaitAsync(Listening, TimeSpan.FromMinutes(5), CancellationToken.None);
         await Task.Delay(100);
         Assert.False(second.IsCompleted);
+        signal.Set();
+        Assert.Same(second, await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(10))));
         await second;
     }
 

@@ -43,6 +43,13 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
     /// </summary>
     public int? PreferredPort { get; init; }
 
+    /// <summary>
+    /// Always a local server from the Debian package, whatever TEST_POSTGRES or a Docker endpoint say: for the tests of the
+    /// local server itself, which would otherwise have nothing of theirs to check where a container or an external
+    /// server is used (they returned early, passing on a path that checked nothing).
+    /// </summary>
+    public bool LocalOnly { get; init; }
+
     /// <summary>The data directory of a local server (its unique name is also its <c>cluster_name</c>); null otherwise.</summary>
     public string? DataDirectory => _root is null || _connectionString is null ? null : Path.Combine(_root, "data");
 
@@ -58,12 +65,12 @@ public sealed class PostgresServer : IAsyncLifetime, IAsyncDisposable
 
         var started = Stopwatch.StartNew();
         var external = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(external))
+        if (!LocalOnly && !string.IsNullOrWhiteSpace(external))
         {
             Source = ServerSource.External;
             _connectionString = external;
         }
-        else if (await DockerProbe.IsAvailableAsync().ConfigureAwait(false))
+        else if (!LocalOnly && await DockerProbe.IsAvailableAsync().ConfigureAwait(false))
         {
             Source = ServerSource.Container;
             try

@@ -58,6 +58,13 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
     public int? PreferredPort { get; init; }
 
     /// <summary>
+    /// Always a local server from the Debian package, whatever TEST_RABBITMQ or a Docker endpoint say: for the tests of the
+    /// local server itself, which would otherwise have nothing of theirs to check where a container or an external
+    /// server is used (they returned early, passing on a path that checked nothing).
+    /// </summary>
+    public bool LocalOnly { get; init; }
+
+    /// <summary>
     /// The Erlang node name of a local broker (also its <c>cluster_name</c>, which the fixture checks on every
     /// connection it makes while starting); null for a container or an external broker.
     /// </summary>
@@ -217,7 +224,7 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
     private async Task StartFirstTimeAsync(CancellationToken cancellationToken)
     {
         var external = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(external))
+        if (!LocalOnly && !string.IsNullOrWhiteSpace(external))
         {
             Source = ServerSource.External;
             _amqpUri = new Uri(external);
@@ -231,7 +238,7 @@ public sealed class RabbitMqServer : IAsyncLifetime, IAsyncDisposable
                 throw;
             }
         }
-        else if (await DockerProbe.IsAvailableAsync().ConfigureAwait(false))
+        else if (!LocalOnly && await DockerProbe.IsAvailableAsync().ConfigureAwait(false))
         {
             Source = ServerSource.Container;
             try
