@@ -31,7 +31,9 @@ public static class RiskServiceCollectionExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<RiskOptions>().Bind(configuration.GetSection(RiskOptions.SectionName)).ValidateOnStart();
+        // A key under Risk that names no setting stops the service at start (naming the key): a misspelt tightening
+        // ("Risk:MaxNotional" for Risk:MaxPositionNotional) was dropped in silence, and the hard limit applied instead.
+        services.AddOptions<RiskOptions>().Bind(configuration.GetSection(RiskOptions.SectionName), Strict).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RiskOptions>, RiskOptionsValidator>();
 
         // Filters and brackets come from the venue (section Binance), through its cached instrument catalog.
@@ -64,7 +66,7 @@ public static class RiskServiceCollectionExtensions
             services.TryAddSingleton<IMarginAlertPublisher, BusMarginAlertPublisher>();
         }
 
-        var monitor = configuration.GetSection(RiskOptions.SectionName).Get<RiskOptions>()?.MarginMonitor ?? new MarginMonitorOptions();
+        var monitor = configuration.GetSection(RiskOptions.SectionName).Get<RiskOptions>(Strict)?.MarginMonitor ?? new MarginMonitorOptions();
         var hasExecution = !string.IsNullOrWhiteSpace(configuration["services:execution:http:0"]);
         if (hasExecution)
         {
@@ -85,13 +87,23 @@ public static class RiskServiceCollectionExtensions
         }
         else
         {
-            // Off is allowed (a Risk without Execution, tests), but never silently: the log says what goes unwatched.
+            // Off is allowed outside Production (a Risk without Execution, tests, tools), but never silently: the log says
+            // what goes unwatched. In Production it is refused: the monitor is what latches the kill switch on a daily-loss
+            // or drawdown breach while no order is checked, and the hard limits are not configuration's to switch off.
             var cause = monitor.Enabled == false
                 ? "Risk:MarginMonitor:Enabled is false"
                 : "Execution's address (services:execution:http:0) is not configured";
+            if (builder.Environment.IsProduction())
+            {
+                throw new InvalidOperationException(
+                    $"The margin monitor is off ({cause}), which Production refuses: it is what latches the kill switch on a daily-loss or drawdown breach while no order is checked, and raises the margin alerts. Give Risk Execution's address and leave Risk:MarginMonitor:Enabled unset or true.");
+            }
+
             services.AddHostedService(sp => new MarginMonitorOffNotice(cause, sp.GetRequiredService<ILogger<MarginMonitorOffNotice>>()));
         }
 
         return builder;
     }
+
+    private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;
 }
