@@ -935,6 +935,49 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
     }
 
     /// <summary>
+    /// The venue closed the recorded long by its stop-loss, and a short was opened since (by hand here; an open whose
+    /// record the Ledger refused leaves the same): the pass finds the venue on the record's other side. Before, the long
+    /// was closed at the short's mark without fees; now it is closed with the stop's own fills (their price and fees),
+    /// the short's newer fills stepped over, and the short adopted with its own.
+    /// </summary>
+    [Fact]
+    public async Task Reconcile_RecordClosedByItsStopAndTheOtherSideOpenedSince_ClosedWithTheStopsFillsAndTheOtherSideAdopted()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.SetPriceAsync("ETHUSDT", 3000m);
+        var first = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.2", leverage: 2, stopLoss: "2900"));
+        var venue = stack.Venue();
+        var buys = (await venue.GetUserTradesAsync(new TradeEngine.Binance.Models.UserTradesQuery("ETHUSDT"))).Count;
+        await stack.Paper.SetPriceAsync("ETHUSDT", 2850m);
+        await ExecutionStack.WaitUntilAsync(async () => (await venue.GetPositionsAsync("ETHUSDT")).All(p => p.PositionAmt == 0m),
+            TimeSpan.FromSeconds(10), "the stop-loss to close the position at the venue");
+        var stopFills = (await venue.GetUserTradesAsync(new TradeEngine.Binance.Models.UserTradesQuery("ETHUSDT"))).Skip(buys).ToList();
+        Assert.NotEmpty(stopFills);
+        Assert.All(stopFills, f => Assert.Equal(OrderSide.Sell, f.Side));
+        Assert.Equal(0.2m, stopFills.Sum(f => f.Qty));
+        await stack.Paper.SetPriceAsync("ETHUSDT", 2700m);
+        await venue.PlaceOrderAsync(new NewOrder("ETHUSDT", OrderSide.Sell, OrderType.Market, 0.3m), "by-hand-short");
+
+        Assert.True(await stack.ReconcileAsync() >= 2);
+
+        var exit = Math.Round(stopFills.Sum(f => f.Price * f.Qty) / 0.2m, 8, MidpointRounding.AwayFromZero);
+        var fees = stopFills.Sum(f => f.Commission);
+        Assert.True(fees > 0m);
+        Assert.Equal(1, await stack.CountAsync(
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_price = $2 AND fees >= $3 AND exit_reason LIKE 'venue:%'",
+            first.PositionId, exit, fees));
+        Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND realized_pnl = $2", first.PositionId, (exit - 3000m) * 0.2m));
+        foreach (var fill in stopFills)
+        {
+            Assert.Equal(1, await stack.CountAsync("trades WHERE exchange_trade_id = $1 AND symbol = 'ETHUSDT' AND position_id = $2::uuid AND fee = $3",
+                fill.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), first.PositionId, fill.Commission));
+        }
+
+        Assert.Equal(1, await stack.CountAsync("positions WHERE symbol = 'ETHUSDT' AND status = 'open' AND side = 'short' AND quantity = 0.3"));
+        Assert.Equal(0, await stack.ReconcileAsync());
+    }
+
+    /// <summary>
     /// The Ledger refuses an open's record after the venue has filled its order (here: its key already holds another
     /// record). Before, the refusal was the open's answer (ALREADY_EXISTS, as if nothing was done, the client order id
     /// freed) while the position stood at the venue: a caller would open again under another id and double it. Now the

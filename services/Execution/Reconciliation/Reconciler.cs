@@ -191,10 +191,14 @@ public sealed class Reconciler(
             return 0;
         }
 
-        if (record is not null && open is null && await history.VenueCloseAsync(symbol, record, ct).ConfigureAwait(false) is { } venueClose)
+        // The venue holds the record's other side now: the record was closed, and the other side opened, since.
+        var flipped = record is not null && open is not null && ExecutionWire.SideOfSize(open.PositionAmt) != record.Side;
+        if (record is not null && (open is null || flipped)
+            && await history.VenueCloseAsync(symbol, record, ct, flipped ? Math.Abs(open!.PositionAmt) : 0m).ConfigureAwait(false) is { } venueClose)
         {
             // The venue closed it with its own order (a stop-loss or take-profit that triggered, a liquidation): record
-            // that close as it happened, with its fills, fees and realized PnL, not at today's mark.
+            // that close as it happened, with its fills, fees and realized PnL, not at today's mark (nor, when the other
+            // side stands now, at its mark: that position's own fills are newer, and are stepped over).
             mismatches++;
             var (order, closeFills, liquidation) = venueClose;
             // The venue's liquidation engine closing it is recorded as liquidated (the Ledger's status and the

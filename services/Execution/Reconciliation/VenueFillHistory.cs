@@ -21,13 +21,21 @@ public sealed class VenueFillHistory(IBinanceClient venue, LedgerBook ledger)
     /// <c>Liquidation</c> is the client order id of the venue's liquidation order among them, if one is: Binance gives its
     /// liquidation orders ids starting "autoclose-" (ADL's "adl_autoclose" is a deleveraging, not a liquidation of ours).
     /// </summary>
-    public async Task<(OrderInfo Order, OrderFills Fills, string? Liquidation)?> VenueCloseAsync(string symbol, LedgerV1.PositionRecord record, CancellationToken ct)
+    /// <param name="opened">
+    /// The size of the position the venue holds now on the record's other side (zero when it is flat): the record was
+    /// closed and the other side opened since (a stop-loss, then an open by hand, or one whose record the Ledger refused).
+    /// Its opening fills are on the record's closing side too, and the newest: they are stepped over first (whole fills
+    /// making exactly that size), and the fills before them must make the record's close. Before, such a record was
+    /// closed at the mark of the new position, without fees.
+    /// </param>
+    public async Task<(OrderInfo Order, OrderFills Fills, string? Liquidation)?> VenueCloseAsync(
+        string symbol, LedgerV1.PositionRecord record, CancellationToken ct, decimal opened = 0m)
     {
         const int Limit = 1000;
         var now = await venue.GetServerTimeAsync(ct).ConfigureAwait(false);
-        var opened = record.OpenedAt?.ToDateTimeOffset() ?? now;
+        var since = record.OpenedAt?.ToDateTimeOffset() ?? now;
         var earliest = now - TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1);
-        var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: opened > earliest ? opened : earliest, Limit: Limit), ct)
+        var trades = await venue.GetUserTradesAsync(new UserTradesQuery(symbol, StartTime: since > earliest ? since : earliest, Limit: Limit), ct)
             .ConfigureAwait(false);
         if (trades.Count >= Limit)
         {
@@ -35,7 +43,7 @@ public sealed class VenueFillHistory(IBinanceClient venue, LedgerBook ledger)
         }
 
         var closing = record.Side == Common.V1.Side.Long ? OrderSide.Sell : OrderSide.Buy;
-        if (LatestFillsMaking(trades, closing, Wire.Decimal(record.Quantity, "quantity")) is not { } picked)
+        if (LatestFillsMaking(trades, closing, Wire.Decimal(record.Quantity, "quantity"), skipNewest: opened) is not { } picked)
         {
             return null;
         }
@@ -106,17 +114,30 @@ public sealed class VenueFillHistory(IBinanceClient venue, LedgerBook ledger)
     /// <summary>
     /// The latest of <paramref name="trades"/>, all on <paramref name="side"/>, that add up exactly to
     /// <paramref name="quantity"/>, oldest first. Fills are whole, and the walk back from the newest stops at the first
-    /// fill of the other side. Null when they do not add up.
+    /// fill of the other side. Null when they do not add up. The newest fills making exactly <paramref name="skipNewest"/>
+    /// (on the same side) are stepped over first; null when they do not make it exactly (one fill across both).
     /// </summary>
-    private static List<UserTrade>? LatestFillsMaking(IEnumerable<UserTrade> trades, OrderSide side, decimal quantity)
+    private static List<UserTrade>? LatestFillsMaking(IEnumerable<UserTrade> trades, OrderSide side, decimal quantity, decimal skipNewest = 0m)
     {
         var picked = new List<UserTrade>();
         var sum = 0m;
+        var skipped = 0m;
         foreach (var trade in trades.OrderByDescending(t => t.Time).ThenByDescending(t => t.Id))
         {
             if (trade.Side != side || sum >= quantity)
             {
                 break;
+            }
+
+            if (skipped < skipNewest)
+            {
+                skipped += trade.Qty;
+                if (skipped > skipNewest)
+                {
+                    return null;
+                }
+
+                continue;
             }
 
             picked.Add(trade);
