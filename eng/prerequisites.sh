@@ -46,6 +46,9 @@ te_ensure_servers() {
   local missing=()
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  # ps: the test servers' watchdog lists their process tree with it to stop it after a test host killed outright (a
+  # hang past --blame-hang-timeout); minimal images lack it, and the watchdog then stopped nothing.
+  command -v ps >/dev/null || missing+=(procps)
   if [ ${#missing[@]} -eq 0 ]; then
     te_say "No container runtime; using the installed PostgreSQL and RabbitMQ servers."
     return 0

@@ -52,6 +52,28 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
             executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, VenueProxy.MarketLotSize("BTCUSDT", 0.002m, 0.004m))));
 
     /// <summary>
+    /// A Reduce margin alert whose half of the largest position is below the symbol's market order minimum (a minimum above
+    /// LOT_SIZE's, which the plan halves by): the position is closed whole. Before, the reduce was refused (INVALID_ARGUMENT)
+    /// on every delivery, and the margin call went unanswered.
+    /// </summary>
+    [Fact]
+    public async Task MarginReduceAlert_HalfBelowTheMarketMinimum_ThePositionIsClosedWhole()
+    {
+        await using var stack = await StartWithBtcMarketLotSizeAsync();
+        await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.003"));
+
+        // Half of 0.003 is 0.001 on the lot's step: below the market minimum 0.002.
+        await stack.ExecutionHost.Services.GetRequiredService<MassTransit.IBus>().Publish(new TradeEngine.Contracts.Events.MarginAlertRaised(
+            MassTransit.NewId.NextGuid(), DateTimeOffset.UtcNow, TradeEngine.Contracts.Events.MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio in the buffer"));
+
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Venue().GetPositionsAsync("BTCUSDT")).All(p => p.PositionAmt == 0m),
+            TimeSpan.FromSeconds(30), "the margin alert to close the position");
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'closed'") == 1,
+            TimeSpan.FromSeconds(10), "the close to be recorded");
+        Assert.Equal(0, await stack.CountAsync("positions WHERE status = 'open'"));
+    }
+
+    /// <summary>
     /// MARKET_LOT_SIZE binds a reduce's market order as any other: a reduce outside it is refused before anything is sent
     /// (a quantity as INVALID_ARGUMENT naming it, a fraction's amount as FAILED_PRECONDITION naming the fraction), and one
     /// inside it goes through. Before, the order was sent and the venue refused it (-4004, -4005).

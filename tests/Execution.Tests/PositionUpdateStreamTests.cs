@@ -20,6 +20,47 @@ public sealed class PositionUpdateStreamTests(PostgresServer postgres, RabbitMqS
 {
     private static readonly Dictionary<string, string?> ShortInlineBudget = new() { ["Execution:LedgerWriteInlineBudget"] = "00:00:01" };
 
+    /// <summary>
+    /// A subscriber that does not read falls behind: once its buffer is full it is ended, ABORTED, after every update it
+    /// held, in order and without a gap. Before, its oldest updates were dropped without a sign (a CLOSED among them, and
+    /// the caller went on showing a position that no longer stood), and the stream went on.
+    /// </summary>
+    [Fact]
+    public async Task StreamPositionUpdates_SubscriberFallsBehind_EndedAbortedAfterWhatItHeld_NothingSkipped()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var call = await SubscribeAsync(stack, cts.Token);
+        var hub = stack.ExecutionHost.Services.GetRequiredService<TradeEngine.Execution.Streaming.PositionUpdateHub>();
+        // Large enough that HTTP/2's flow control (the caller reads nothing) holds the server's writes back long before
+        // the buffer is through: most of them wait in it.
+        var padding = new string('x', 4000);
+        const int Published = 4000;
+
+        for (var i = 0; i < Published; i++)
+        {
+            hub.Publish(new PositionUpdate
+            {
+                Kind = PositionUpdateKind.Changed,
+                Position = new Position { Symbol = "ETHUSDT", Quantity = i.ToString(CultureInfo.InvariantCulture), Strategy = padding },
+            });
+        }
+
+        Assert.Equal(0, hub.SubscriberCount);
+        var received = new List<int>();
+        var ended = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(cts.Token))
+            {
+                received.Add(int.Parse(call.ResponseStream.Current.Position.Quantity, CultureInfo.InvariantCulture));
+            }
+        });
+        Assert.Equal(StatusCode.Aborted, ended.StatusCode);
+        Assert.Contains("fell more than 1024 updates behind", ended.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(0, received.Count), received);
+        Assert.InRange(received.Count, TradeEngine.Execution.Streaming.PositionUpdateHub.BufferSize, Published - 1);
+    }
+
     /// <summary>Before, an open whose write was queued was never streamed.</summary>
     [Fact]
     public async Task OpenPosition_LedgerWriteQueued_StreamedAsOpenedWithTheFillsSize()

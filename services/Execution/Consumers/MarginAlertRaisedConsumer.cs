@@ -182,6 +182,7 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var candidates = new List<MarkedPosition>(positions.Count);
+        var marketMinimums = new List<decimal>(positions.Count);
         List<string>? leftAlone = null;
         foreach (var p in positions)
         {
@@ -201,6 +202,7 @@ public sealed class MarginAlertRaisedConsumer(
             }
 
             candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m, instrument?.Filters.MinQty ?? 0m));
+            marketMinimums.Add(instrument?.Filters.MarketMinQty ?? 0m);
         }
 
         var marked = candidates.ToArray();
@@ -225,9 +227,14 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var size = Math.Abs(marked[order.Index].SignedSize);
+        // A half below the symbol's market order minimum, or one that would leave less than it (a minimum above LOT_SIZE's,
+        // which the plan halves by), is not a reduce a market order can make, nor one that leaves what a market order can
+        // close: the position is closed whole. Before, the reduce was refused for it every delivery, and the margin call
+        // went unanswered.
+        var marketMin = marketMinimums[order.Index];
         try
         {
-            if (order.Quantity >= size || alert.Symbol is not null)
+            if (order.Quantity >= size || order.Quantity < marketMin || size - order.Quantity < marketMin || alert.Symbol is not null)
             {
                 await CloseSmallAsync(order.Symbol.Value, key, attempt, CloseReason(alert)).ConfigureAwait(false);
                 return;

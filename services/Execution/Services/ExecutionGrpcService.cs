@@ -100,5 +100,10 @@ public sealed class ExecutionGrpcService(
         {
             // The caller hung up: the stream ends normally.
         }
+        catch (Exception ex) when (ex is SubscriberFellBehindException || ex.InnerException is SubscriberFellBehindException)
+        {
+            // Every update it held was sent; the next would have been lost. ABORTED: subscribe again (a fresh snapshot).
+            throw new RpcException(new Status(StatusCode.Aborted, (ex as SubscriberFellBehindException ?? ex.InnerException!).Message));
+        }
     }
 }

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace TradeEngine.Testing.Servers;
 
 /// <summary>
-/// Does a Docker engine answer? Checked once per test run: <c>DOCKER_HOST</c> (unix or tcp) or the default socket,
+/// Does a Docker engine answer (and may the tests use it)? Checked once per test run: <c>DOCKER_HOST</c> (unix or tcp) or the default socket,
 /// with a short ping, so a machine without Docker falls back to local servers in milliseconds.
 /// </summary>
 public static class DockerProbe
@@ -14,6 +14,13 @@ public static class DockerProbe
 
     private static async Task<bool> PingAsync()
     {
+        // As the README, the scripts and the AppHost read it: TRADEENGINE_LOCAL_SERVERS=true forces the local servers even
+        // where Docker answers. Before, the tests alone ignored it and took containers.
+        if (string.Equals(Environment.GetEnvironmentVariable("TRADEENGINE_LOCAL_SERVERS"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
         var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
         try
         {
