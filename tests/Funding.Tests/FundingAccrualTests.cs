@@ -24,7 +24,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         var sol = await Poll.UntilAsync(() => world.LedgerFundingAsync("SOLUSDT"), r => r.Events.Count >= 6);
         var btc = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 3);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more passes run; nothing more may be posted
+        await world.AccrualPassesAsync(2); // more passes run; nothing more may be posted
         sol = await world.LedgerFundingAsync("SOLUSDT");
         btc = await world.LedgerFundingAsync("BTCUSDT");
 
@@ -57,10 +57,10 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         await world.StartFundingAsync();
         var after = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await world.AccrualPassesAsync(2);
         await world.StopFundingAsync();
         await world.StartFundingAsync(); // a second restart must not post it again either
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await world.AccrualPassesAsync(2);
         after = await world.LedgerFundingAsync("BTCUSDT");
 
         Assert.Equal(2, after.Events.Count);
@@ -104,7 +104,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         await world.StartFundingAsync();
         var posted = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2)); // more passes: nothing more, nothing twice
+        await world.AccrualPassesAsync(2); // more passes: nothing more, nothing twice
 
         // Short 0.1 BTC × 60,000 × 0.0001 = 0.6 received, once.
         var settlement = Assert.Single((await world.LedgerFundingAsync("BTCUSDT")).Events);
@@ -207,7 +207,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         world.Paper.Engine.Advance(TimeSpan.FromHours(8));
         var mismatches = await Poll.UntilAsync(
             () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(2)); // more passes: nothing more to log
+        await world.AccrualPassesAsync(2); // more passes: nothing more to log
 
         Assert.Equal(2, mismatches);
         Assert.Equal(2, await world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"));
@@ -236,7 +236,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         await world.StartFundingAsync();
         var mismatches = await Poll.UntilAsync(
             () => world.CountAsync("SELECT count(*) FROM risk_events WHERE event_type = 'funding_reconciliation_mismatch'"), n => n >= 6);
-        await Task.Delay(TimeSpan.FromSeconds(2)); // more passes: nothing more to ask
+        await world.AccrualPassesAsync(2); // more passes: nothing more to ask
 
         Assert.Equal(6, mismatches);
         Assert.Equal(6, (await world.LedgerFundingAsync("BTCUSDT")).Events.Count);
@@ -255,7 +255,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         world.Paper.Engine.Advance(TimeSpan.FromHours(7.5) + TimeSpan.FromSeconds(30));
         var fundingTime = FundingWorld.Start.AddMinutes(-30).AddHours(8);
 
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // passes run each second: none may post it yet
+        await world.AccrualPassesAsync(2); // passes run each second: none may post it yet
         Assert.Empty((await world.LedgerFundingAsync("BTCUSDT")).Events);
         // A fill from just before the funding time reaches the Ledger late (Execution retried it): 0.1 more.
         await world.Ledger.OpenPositionAsync(new Ledger.V1.OpenPositionRequest
@@ -356,7 +356,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         await world.StartFundingAsync();
         await Poll.UntilAsync(() => world.LedgerFundingAsync("SOLUSDT"), r => r.Events.Count >= 3);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more passes run; nothing more may be posted
+        await world.AccrualPassesAsync(2); // more passes run; nothing more may be posted
         var sol = await world.LedgerFundingAsync("SOLUSDT");
 
         var midnight = FundingWorld.Start.AddMinutes(-30);
@@ -382,7 +382,7 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
         await world.StartFundingAsync();
         await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 3);
         var reads = await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate");
-        await Task.Delay(TimeSpan.FromSeconds(3.5)); // three more passes (one a second)
+        await world.AccrualPassesAsync(3); // three more passes (one a second)
         var btc = await world.LedgerFundingAsync("BTCUSDT");
 
         var midnight = FundingWorld.Start.AddMinutes(-30);
@@ -392,13 +392,13 @@ public sealed class FundingAccrualTests(PostgresServer postgres, RabbitMqServer 
 
         // Time passes within the hour (16:30 to 16:50): no settlement can have happened, and the venue is not asked.
         world.Paper.Engine.Advance(TimeSpan.FromMinutes(20));
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await world.AccrualPassesAsync(2);
         Assert.Equal(reads, await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate"));
 
         // Past 20:00 (and its 180 s grace): one read finds the 4 h settlement, and it is posted.
         world.Paper.Engine.Advance(TimeSpan.FromMinutes(194));
         btc = await Poll.UntilAsync(() => world.LedgerFundingAsync("BTCUSDT"), r => r.Events.Count >= 4);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await world.AccrualPassesAsync(2);
         Assert.Equal(midnight.AddHours(20), btc.Events[^1].FundingTime.ToDateTimeOffset());
         Assert.Equal(reads + 1, await world.Paper.RequestCountAsync("GET /fapi/v1/fundingRate"));
     }

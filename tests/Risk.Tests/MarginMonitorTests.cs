@@ -82,12 +82,12 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
 
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await MonitorTicks.PassAsync(source, 2);
         Assert.Empty(alerts.Received);
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.Reduce)), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // three more ticks in the same state
+        await MonitorTicks.PassAsync(source, 3); // three more ticks in the same state
 
         var reduce = Assert.Single(alerts.Received);
         Assert.Equal(MarginAlertAction.Reduce, reduce.Action);
@@ -134,12 +134,12 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         Assert.Equal(MarginAction.Ok, HealthAt(account, reducePrice).Action);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await MonitorTicks.PassAsync(source, 2);
         Assert.Empty(alerts.Received);
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2)); // more ticks in the same state: nothing more
+        await MonitorTicks.PassAsync(source, 2); // more ticks in the same state: nothing more
 
         var reduce = Assert.Single(alerts.Received);
         Assert.Equal((MarginAlertAction.Reduce, "BTCUSDT"), (reduce.Action, reduce.Symbol));
@@ -161,12 +161,12 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         var source = new SetAccountSource(IsolatedEthAccount(crossWallet: 1_000m, ethMark: 3_000m));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await MonitorTicks.PassAsync(source, 2);
         Assert.Empty(alerts.Received);
 
         source.Account = IsolatedEthAccount(crossWallet: 1_000m, ethMark: EthMarkForRatio(0.9m));
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
 
         var alert = Assert.Single(alerts.Received);
         Assert.Equal((MarginAlertAction.Reduce, "ETHUSDT"), (alert.Action, alert.Symbol));
@@ -188,13 +188,13 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
         var first = Assert.Single(alerts.Received);
         Assert.Equal((MarginAlertAction.Reduce, (string?)null), (first.Action, first.Symbol));
 
         source.Account = IsolatedEthAccount(crossWallet: 44m, ethMark: EthMarkForRatio(1.05m), crossBtc: true);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
 
         var received = alerts.Received.ToArray();
         Assert.Equal(2, received.Length);
@@ -255,7 +255,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks, the position unchanged: nothing more
+        await MonitorTicks.PassAsync(source, 2); // more ticks, the position unchanged: nothing more
         Assert.Single(alerts.Received);
 
         // A hundredth of the position sold by hand: the ratio rises about 1 %, still inside the buffer.
@@ -263,7 +263,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
             new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.001m, ReduceOnly: true), "monitor-reduce-by-hand");
         Assert.Equal(MarginAction.Reduce, HealthAt(await source.GetAccountAsync(CancellationToken.None), reducePrice).Action);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks, the position unchanged since: nothing more
+        await MonitorTicks.PassAsync(source, 2); // more ticks, the position unchanged since: nothing more
 
         var received = alerts.Received.ToArray();
         Assert.Equal(2, received.Length);
@@ -301,11 +301,11 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
             s.AddSingleton<IAccountSource>(source);
             s.AddSingleton<IMarginAlertPublisher>(sp => publisher.Over(new BusMarginAlertPublisher(sp.GetRequiredService<MassTransit.IBus>())));
         }, paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= (recoversBeforeTheNextTick ? 1 : 2));
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks: in the same state nothing more, or recovered
+        await MonitorTicks.PassAsync(source, 2); // more ticks: in the same state nothing more, or recovered
         if (recoversBeforeTheNextTick)
         {
             await paper.SetPriceAsync("BTCUSDT", reducePrice);
@@ -370,7 +370,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         var recovered = RecoveredPrice(account, okPrice);
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
 
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 1);
@@ -378,17 +378,17 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         foreach (var price in new[] { okPrice, reducePrice, okPrice, reducePrice })
         {
             await paper.SetPriceAsync("BTCUSDT", price);
-            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            await MonitorTicks.PassAsync(source, 2);
         }
 
         Assert.Equal([MarginAlertAction.Reduce], alerts.Received.Select(a => a.Action));
 
         // A real recovery, then a new fall: a new episode, a new alert.
         await paper.SetPriceAsync("BTCUSDT", recovered);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await MonitorTicks.PassAsync(source, 2);
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count), n => n >= 2);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await MonitorTicks.PassAsync(source, 1);
 
         Assert.Equal([MarginAlertAction.Reduce, MarginAlertAction.Reduce], alerts.Received.Select(a => a.Action));
     }
@@ -407,20 +407,20 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         var (reducePrice, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
         Assert.Empty(alerts.Received);
         await paper.SetLiquidationPausedAsync(true);
 
         // One price a simulated second, as the market falls; the monitor ticks every second on the way.
         await paper.SetPathAsync("BTCUSDT", [59_000m, 58_000m, 57_500m, reducePrice], immediate: false);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.Reduce)), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // more ticks in the same state
+        await MonitorTicks.PassAsync(source, 2); // more ticks in the same state
         await paper.SetPathAsync("BTCUSDT", [liquidatePrice + 10m, liquidatePrice], immediate: false);
         await Poll.UntilAsync(() => Task.FromResult(alerts.Received.Count(a => a.Action == MarginAlertAction.LiquidateAll)), n => n >= 1);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await MonitorTicks.PassAsync(source, 2);
         // The mark comes back into the Reduce zone before the flattening: no Reduce alert races it.
         await paper.SetPriceAsync("BTCUSDT", reducePrice);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await MonitorTicks.PassAsync(source, 2);
         Assert.Equal(MarginAction.LiquidateAll, world.RiskServices.GetRequiredService<MarginMonitor>().LastAction);
 
         Assert.Equal([MarginAlertAction.Reduce, MarginAlertAction.LiquidateAll], alerts.Received.Select(a => a.Action));
@@ -454,7 +454,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         var (_, liquidatePrice) = Prices(await source.GetAccountAsync(CancellationToken.None));
         await using var alerts = await EventListener<MarginAlertRaised>.StartAsync(rabbit.ConnectionString, "risk-tests-alerts-");
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
         await paper.SetLiquidationPausedAsync(true);
 
         // The Ledger answers but refuses every kill-switch write (as with a failing disk or a constraint it trips on).
@@ -470,7 +470,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         // Flattened (what Execution does on that alert): the account is healthy from here on.
         await provider.GetRequiredService<IBinanceClient>().PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Sell, OrderType.Market, 0.1m, ReduceOnly: true), "monitor-flatten-3");
         await Poll.UntilAsync(() => Task.FromResult(world.RiskServices.GetRequiredService<MarginMonitor>().LastAction), a => a == MarginAction.Ok);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await MonitorTicks.PassAsync(source, 1);
         // Not in the Ledger yet; Risk enforces it meanwhile (the latch is owed, on in Risk's memory).
         Assert.False((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
         Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
@@ -499,7 +499,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
             s.AddSingleton<IAccountSource>(source);
             s.AddSingleton<IMarginAlertPublisher>(new RefusingPublisher(refused));
         }, paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
         await paper.SetLiquidationPausedAsync(true);
 
         await paper.SetPathAsync("BTCUSDT", [liquidatePrice], immediate: true);
@@ -534,7 +534,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-4");
         var entry = Assert.Single((await source.GetAccountAsync(CancellationToken.None)).Positions).EntryPrice;
         await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await MonitorTicks.PassAsync(source, 2);
         await using var db = new Npgsql.NpgsqlConnection(world.Database);
         await db.OpenAsync();
         await ExecuteAsync(db, """
@@ -548,7 +548,7 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await paper.SetPriceAsync("BTCUSDT", entry - 5_100m);
         await Poll.UntilAsync(() => world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(30));
         await paper.SetPriceAsync("BTCUSDT", entry);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await MonitorTicks.PassAsync(source, 1);
         // Not in the Ledger yet; Risk enforces it meanwhile (the latch is owed, on in Risk's memory).
         Assert.False((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
         Assert.True((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);

@@ -14,6 +14,11 @@ public sealed partial class FundingAccrualService(
     IOptions<FundingOptions> options,
     ILogger<FundingAccrualService> logger) : BackgroundService
 {
+    private long _passes;
+
+    /// <summary>Passes run since start, failed ones too (what a test waits on to know passes ran, rather than a clock).</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Nobody waits on a pass: its venue reads are background work and stop first when the IP's limits run short.
@@ -34,6 +39,8 @@ public sealed partial class FundingAccrualService(
             {
                 LogPassFailed(logger, ex.GetType().Name, ex.Message);
             }
+
+            Interlocked.Increment(ref _passes);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }

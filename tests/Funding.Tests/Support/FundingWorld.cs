@@ -103,6 +103,19 @@ public sealed class FundingWorld : IAsyncDisposable
         return world;
     }
 
+    /// <summary>
+    /// Returns once <paramref name="passes"/> whole accrual passes have run after the call (the pass running now may have
+    /// read before it, so one more is waited for): "nothing more after more passes" is asserted after passes that surely
+    /// ran, not after a sleep in which, on a loaded machine, none may have.
+    /// </summary>
+    public Task AccrualPassesAsync(int passes)
+    {
+        var accrual = FundingHost.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
+            .OfType<TradeEngine.Funding.Accrual.FundingAccrualService>().Single();
+        var target = accrual.Passes + passes + 1;
+        return TradeEngine.Testing.Poll.UntilAsync(() => Task.FromResult(accrual.Passes), n => n >= target, TimeSpan.FromSeconds(60));
+    }
+
     public async Task StartFundingAsync()
     {
         if (_funding is not null)

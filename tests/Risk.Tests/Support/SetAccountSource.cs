@@ -4,8 +4,12 @@ using TradeEngine.Risk.Monitor;
 namespace TradeEngine.Risk.Tests.Support;
 
 /// <summary>An account the test sets, read as it stands at each tick: figures no simulator reaches (past an isolated liquidation).</summary>
-public sealed class SetAccountSource(AccountView account) : IAccountSource
+public sealed class SetAccountSource(AccountView account) : IAccountSource, IReadCounting
 {
+    private int _reads;
+
+    public int Reads => Volatile.Read(ref _reads);
+
     private volatile AccountView _account = account;
 
     public AccountView Account
@@ -14,5 +18,9 @@ public sealed class SetAccountSource(AccountView account) : IAccountSource
         set => _account = value;
     }
 
-    public Task<AccountView> GetAccountAsync(CancellationToken cancellationToken) => Task.FromResult(_account);
+    public Task<AccountView> GetAccountAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _reads);
+        return Task.FromResult(_account);
+    }
 }

@@ -10,10 +10,15 @@ namespace TradeEngine.Risk.Tests.Support;
 /// /fapi/v2/positionRisk): the path Execution's GetAccount takes. Used by the margin monitor tests until an end-to-end
 /// test with Execution exists.
 /// </summary>
-public sealed class VenueAccountSource(IBinanceClient venue) : IAccountSource
+public sealed class VenueAccountSource(IBinanceClient venue) : IAccountSource, IReadCounting
 {
+    private int _reads;
+
+    public int Reads => Volatile.Read(ref _reads);
+
     public async Task<AccountView> GetAccountAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _reads);
         var account = await venue.GetAccountAsync(cancellationToken);
         var risks = await venue.GetPositionsAsync(null, cancellationToken);
         var positions = risks.Where(p => p.PositionAmt != 0m).Select(p => new PositionView(
