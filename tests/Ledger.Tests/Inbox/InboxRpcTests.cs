@@ -74,10 +74,11 @@ public sealed class InboxRpcTests(PostgresServer postgres, RabbitMqServer rabbit
     public async Task ClaimInbox_LeaseExpired_ClaimedAgain()
     {
         var eventId = Guid.NewGuid().ToString();
-        var first = await Claim("c", eventId, leaseSeconds: 1);
+        // A 3 s lease: the claim right after it must still find it held on a loaded machine (1 s left too little room).
+        var first = await Claim("c", eventId, leaseSeconds: 3);
         Assert.Equal(InboxClaimOutcome.InProgress, (await Claim("c", eventId)).Outcome);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.3));
+        await Task.Delay(TimeSpan.FromSeconds(3.3));
         var second = await Claim("c", eventId);
 
         Assert.Equal(InboxClaimOutcome.Claimed, second.Outcome);
