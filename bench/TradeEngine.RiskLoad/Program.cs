@@ -20,7 +20,9 @@ var callers = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture)
 var calls = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000;
 var seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+// As Production for everything that reads the environment (IsDevelopment), except Risk's refusal of a margin monitor
+// off (it has no Execution to watch here), which Production enforces.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark" });
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 // Every call to our services carries the deployment's service key; the load's channel sends this one.
 const string serviceKey = "risk-load-service-key-5d2e8b71";

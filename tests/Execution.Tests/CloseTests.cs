@@ -74,6 +74,29 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A Reduce margin alert whose half of the largest position is above the symbol's market order maximum: reduced by the
+    /// maximum. Before, the reduce of the half was refused (INVALID_ARGUMENT) on every delivery.
+    /// </summary>
+    [Fact]
+    public async Task MarginReduceAlert_HalfAboveTheMarketMaximum_ReducedByTheMaximum()
+    {
+        await using var stack = await StartWithBtcMarketLotSizeAsync();
+        foreach (var quantity in new[] { "0.004", "0.004", "0.002" })
+        {
+            await stack.Execution.OpenPositionAsync(Orders.Open(quantity: quantity));
+        }
+
+        // Half of 0.010 is 0.005: above the market maximum 0.004.
+        await stack.ExecutionHost.Services.GetRequiredService<MassTransit.IBus>().Publish(new TradeEngine.Contracts.Events.MarginAlertRaised(
+            MassTransit.NewId.NextGuid(), DateTimeOffset.UtcNow, TradeEngine.Contracts.Events.MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio in the buffer"));
+
+        await ExecutionStack.WaitUntilAsync(async () => (await stack.Venue().GetPositionsAsync("BTCUSDT")).Any(p => p.PositionAmt == 0.006m),
+            TimeSpan.FromSeconds(30), "the margin alert to reduce the position by 0.004");
+        await ExecutionStack.WaitUntilAsync(async () => await stack.CountAsync("positions WHERE symbol = 'BTCUSDT' AND status = 'open' AND quantity = 0.006") == 1,
+            TimeSpan.FromSeconds(10), "the reduce to be recorded");
+    }
+
+    /// <summary>
     /// MARKET_LOT_SIZE binds a reduce's market order as any other: a reduce outside it is refused before anything is sent
     /// (a quantity as INVALID_ARGUMENT naming it, a fraction's amount as FAILED_PRECONDITION naming the fraction), and one
     /// inside it goes through. Before, the order was sent and the venue refused it (-4004, -4005).

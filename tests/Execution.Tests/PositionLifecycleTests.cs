@@ -13,6 +13,34 @@ namespace TradeEngine.Execution.Tests;
 public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServer rabbit)
 {
     /// <summary>
+    /// A retry of an open already answered gets that answer, even after the symbol's lot changed (Binance coarsens a lot
+    /// from time to time) so that the same request, judged afresh, would be refused. Before, the retry was parsed against
+    /// the new list first and answered INVALID_ARGUMENT for an order that had filled.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_RetriedAfterTheSymbolsLotChanged_AnsweredWithTheFirstResult()
+    {
+        var coarse = false;
+        var coarseLot = TradeEngine.Testing.Venue.VenueProxy.LotStep("BTCUSDT", 0.01m);
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit, executionServices: s => TradeEngine.Testing.Venue.VenueProxy.Install(s,
+            real => TradeEngine.Testing.Venue.VenueProxy.Wrap(real, (method, args, call) => Volatile.Read(ref coarse) ? coarseLot(method, args, call) : call())));
+        var open = Orders.Open(quantity: "0.005", leverage: 2);
+        var opened = await stack.Execution.OpenPositionAsync(open);
+        Volatile.Write(ref coarse, true);
+        await stack.ExecutionHost.Services.GetRequiredService<TradeEngine.Binance.Instruments.VenueInstrumentCatalog>().RefreshAsync();
+
+        var retried = await stack.Execution.OpenPositionAsync(open);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal((opened.VenueOrderId, opened.PositionId, "0.005"), (retried.VenueOrderId, retried.PositionId, retried.Quantity));
+        Assert.Single(await stack.Paper.OrdersAsync(open.ClientOrderId));
+        // The new lot is in force: the same figures under a new id are refused, nothing sent.
+        var orders = await stack.OrderRequestsAsync();
+        await Orders.InvalidArgument("quantity", () => stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.005", leverage: 2)).ResponseAsync);
+        Assert.Equal(orders, await stack.OrderRequestsAsync());
+    }
+
+    /// <summary>
     /// The Ledger is down: the account and a position still read, with the venue's figures and a warning, and without
     /// the records' details. Before, both reads failed, and Risk's margin monitor, which judges the account through
     /// GetAccount, raised no alert for as long as the Ledger was down.

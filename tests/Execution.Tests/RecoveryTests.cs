@@ -963,9 +963,10 @@ public sealed class RecoveryTests(PostgresServer postgres, RabbitMqServer rabbit
         var exit = Math.Round(stopFills.Sum(f => f.Price * f.Qty) / 0.2m, 8, MidpointRounding.AwayFromZero);
         var fees = stopFills.Sum(f => f.Commission);
         Assert.True(fees > 0m);
+        // Its fees: the open's and the stop's fills', exactly.
         Assert.Equal(1, await stack.CountAsync(
-            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_price = $2 AND fees >= $3 AND exit_reason LIKE 'venue:%'",
-            first.PositionId, exit, fees));
+            "positions WHERE position_id = $1::uuid AND status = 'closed' AND exit_price = $2 AND fees = $3 AND exit_reason LIKE 'venue:%'",
+            first.PositionId, exit, decimal.Parse(first.Fee, CultureInfo.InvariantCulture) + fees));
         Assert.Equal(1, await stack.CountAsync("positions WHERE position_id = $1::uuid AND realized_pnl = $2", first.PositionId, (exit - 3000m) * 0.2m));
         foreach (var fill in stopFills)
         {

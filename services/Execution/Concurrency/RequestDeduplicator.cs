@@ -132,6 +132,24 @@ public sealed class RequestDeduplicator(IOptions<ExecutionOptions> options)
         }
     }
 
+    /// <summary>
+    /// The result a finished run kept for this key and this very request, when there is one: answered before the request
+    /// is judged again. A retry must get the first result, and judging it again against what has changed since (the
+    /// symbol's tick or step, its listing) could refuse it, INVALID_ARGUMENT for an order that filled. Null otherwise
+    /// (no run, one still going, one that failed, another request under the key): the request then goes the usual way.
+    /// </summary>
+    public TResponse? Finished<TResponse>(string operation, string key, IMessage request)
+        where TResponse : class
+    {
+        var scope = operation is "open" or "close" or "reduce" ? "order" : operation;
+        return _entries.TryGetValue(scope + "\n" + key, out var entry)
+               && entry.Work is { IsValueCreated: true, Value: { IsCompletedSuccessfully: true } done }
+               && done.Result is TResponse response
+               && string.Equals(entry.Fingerprint, Fingerprint(operation, request), StringComparison.Ordinal)
+            ? response
+            : null;
+    }
+
     private static string Fingerprint(string operation, IMessage request)
     {
         var name = System.Text.Encoding.UTF8.GetBytes(operation);

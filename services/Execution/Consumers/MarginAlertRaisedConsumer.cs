@@ -182,7 +182,7 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var candidates = new List<MarkedPosition>(positions.Count);
-        var marketMinimums = new List<decimal>(positions.Count);
+        var marketLimits = new List<(decimal Min, decimal Max)>(positions.Count);
         List<string>? leftAlone = null;
         foreach (var p in positions)
         {
@@ -202,7 +202,7 @@ public sealed class MarginAlertRaisedConsumer(
             }
 
             candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m, instrument?.Filters.MinQty ?? 0m));
-            marketMinimums.Add(instrument?.Filters.MarketMinQty ?? 0m);
+            marketLimits.Add((instrument?.Filters.MarketMinQty ?? 0m, instrument?.Filters.MarketMaxQty ?? 0m));
         }
 
         var marked = candidates.ToArray();
@@ -227,20 +227,23 @@ public sealed class MarginAlertRaisedConsumer(
         }
 
         var size = Math.Abs(marked[order.Index].SignedSize);
-        // A half below the symbol's market order minimum, or one that would leave less than it (a minimum above LOT_SIZE's,
-        // which the plan halves by), is not a reduce a market order can make, nor one that leaves what a market order can
-        // close: the position is closed whole. Before, the reduce was refused for it every delivery, and the margin call
-        // went unanswered.
-        var marketMin = marketMinimums[order.Index];
+        // MARKET_LOT_SIZE binds the reduce's market order (the plan halves by LOT_SIZE). A half below its minimum, or one
+        // that would leave less than it, is not a reduce a market order can make, nor one that leaves what a market order
+        // can close: the position is closed whole. A half above its maximum is reduced by the maximum (on the lot's step,
+        // from LOT_SIZE's minimum, as the reduce checks). Before, the reduce was refused for either every delivery, and the
+        // margin call went unanswered.
+        var (marketMin, marketMax) = marketLimits[order.Index];
+        var (minQty, step) = (marked[order.Index].MinQty, marked[order.Index].StepSize);
+        var quantity = marketMax > 0m && order.Quantity > marketMax ? minQty + (decimal.Floor((marketMax - minQty) / step) * step) : order.Quantity;
         try
         {
-            if (order.Quantity >= size || order.Quantity < marketMin || size - order.Quantity < marketMin || alert.Symbol is not null)
+            if (quantity >= size || quantity < marketMin || size - quantity < marketMin || alert.Symbol is not null)
             {
                 await CloseSmallAsync(order.Symbol.Value, key, attempt, CloseReason(alert)).ConfigureAwait(false);
                 return;
             }
 
-            await closer.ReduceSymbolAsync(order.Symbol.Value, ReduceId(key, attempt), fraction: null, quantity: order.Quantity,
+            await closer.ReduceSymbolAsync(order.Symbol.Value, ReduceId(key, attempt), fraction: null, quantity: quantity,
                 "Margin alert: reduce the largest position by half").ConfigureAwait(false);
         }
         catch (CloseIncompleteException ex) when (ex.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition && attempt >= MaxOrderAttempts)

@@ -89,7 +89,7 @@ public static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "{Symbol}: resumed order {ClientOrderId} is already booked in the Ledger (its record holds what the venue holds); nothing more to record")]
     public static partial void AlreadyBooked(ILogger logger, string symbol, string clientOrderId);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Open {Symbol} {ClientOrderId}: the order filled at the venue, but the Ledger refused its record ({Status}); answered as filled, and reconciliation adopts the position")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Open {Symbol} {ClientOrderId}: the order filled at the venue, but the Ledger refused its record ({Status}); answered as filled, and reconciliation repairs the Ledger's record from the venue")]
     public static partial void OpenRefusedByLedger(ILogger logger, Exception exception, string symbol, string clientOrderId, StatusCode status);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Open {Symbol} {ClientOrderId}: recording the fill failed and its stop-loss could not be placed; closing the position first")]

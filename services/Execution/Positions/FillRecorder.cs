@@ -147,13 +147,14 @@ public sealed partial class FillRecorder(
             // The Ledger answered the fill's record with a refusal (not an outage, which queues the write): the order has
             // filled at the venue all the same. Answered as a refusal, the caller would take it that nothing was done (a
             // refusal frees the client order id) and could open again under another id, doubling the position. The answer
-            // is the fill, with a warning; a critical risk event says the Ledger lacks it, and reconciliation adopts the
-            // venue's position (with the venue's fills of the order) at its next pass.
+            // is the fill, with a warning; a critical risk event says the Ledger's record of the symbol lacks it, and the
+            // next reconciliation pass repairs that record from the venue (adopts the position with the order's fills when
+            // the Ledger holds none; books the difference when it holds one, an add's record).
             Log.OpenRefusedByLedger(logger, ex, command.Symbol, command.ClientOrderId, ex.StatusCode);
             await ledger.LogRiskEventAsync("open-refused:" + command.ClientOrderId, "reconciliation_mismatch", LedgerV1.RiskEventSeverity.Critical,
-                $"Opened {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}, order {command.ClientOrderId}), but the Ledger refused its record ({ex.StatusCode}: {ex.Status.Detail}): the position is missing from the Ledger until reconciliation adopts it",
+                $"Opened {command.Symbol} at the venue ({Wire.Format(order.ExecutedQty)} at {Wire.Format(order.AvgPrice)}, order {command.ClientOrderId}), but the Ledger refused its record ({ex.StatusCode}: {ex.Status.Detail}): the Ledger's record of {command.Symbol} lacks this fill until reconciliation repairs it from the venue",
                 command.Symbol, ct).ConfigureAwait(false);
-            warnings.Add($"ledger: the order filled at the venue, but the Ledger refused its record ({ex.StatusCode}: {ex.Status.Detail}); the position is open at the venue, and the next reconciliation pass (a minute apart at most) adopts it into the Ledger");
+            warnings.Add($"ledger: the order filled at the venue, but the Ledger refused its record ({ex.StatusCode}: {ex.Status.Detail}); the position is open at the venue, and the next reconciliation pass (a minute apart at most) repairs the Ledger's record from the venue");
             (record, refusedByLedger) = (null, true);
         }
 

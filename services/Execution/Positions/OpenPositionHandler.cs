@@ -46,6 +46,15 @@ public sealed partial class OpenPositionHandler(
     /// </param>
     private async Task<OpenPositionResponse> OpenAsync(OpenPositionRequest request, bool resumeOnly, CancellationToken cancellationToken)
     {
+        // A retry of an open already answered gets that answer, before the request is judged against the instrument list
+        // as it is now (a tick or step changed since would refuse it). A denial is not kept as the id's answer.
+        if (!resumeOnly && deduplicator.Finished<OpenPositionResponse>("open", request.ClientOrderId, request) is { Denials.Count: 0 } finished)
+        {
+            var again = finished.Clone();
+            again.Replayed = true;
+            return again;
+        }
+
         Instrument? instrument;
         try
         {

@@ -59,6 +59,17 @@ public class VenueProxy : DispatchProxy
                 marketMinQty, marketMaxQty, s.Filters.MinNotional, s.Filters.PricePrecision, s.Filters.QuantityPrecision),
         });
 
+    /// <summary>
+    /// An <c>around</c> that lists <paramref name="symbol"/> in exchangeInfo with LOT_SIZE's and MARKET_LOT_SIZE's step and
+    /// minimum <paramref name="step"/> (a coarser lot, as Binance sets from time to time), and passes every other call on.
+    /// </summary>
+    public static Func<MethodInfo, object?[]?, Func<object?>, object?> LotStep(string symbol, decimal step) =>
+        Relisting(symbol, s => s with
+        {
+            Filters = new Domain.Instruments.SymbolFilters(s.Filters.TickSize, step, step, s.Filters.MaxQty,
+                step, s.Filters.MarketMaxQty, s.Filters.MinNotional, s.Filters.PricePrecision, s.Filters.QuantityPrecision),
+        });
+
     private static Func<MethodInfo, object?[]?, Func<object?>, object?> Relisting(string symbol, Func<Binance.Models.SymbolInfo, Binance.Models.SymbolInfo> change)
     {
         return (method, _, call) => method.Name == nameof(IBinanceClient.GetExchangeInfoAsync) ? RelistAsync((Task<Binance.Models.ExchangeInfo>)call()!) : call();
