@@ -47,6 +47,11 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>A stack whose Execution reads BTCUSDT's MARKET_LOT_SIZE as 0.002..0.004 (the step stays 0.001).</summary>
+    /// <summary>A Reduce margin alert, as the margin monitor publishes it.</summary>
+    private static Task PublishReduceAlertAsync(ExecutionStack stack) =>
+        stack.ExecutionHost.Services.GetRequiredService<MassTransit.IBus>().Publish(new TradeEngine.Contracts.Events.MarginAlertRaised(
+            MassTransit.NewId.NextGuid(), DateTimeOffset.UtcNow, TradeEngine.Contracts.Events.MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio in the buffer"));
+
     private Task<ExecutionStack> StartWithBtcMarketLotSizeAsync() =>
         ExecutionStack.StartAsync(postgres, rabbit,
             executionServices: s => VenueProxy.Install(s, real => VenueProxy.Wrap(real, VenueProxy.MarketLotSize("BTCUSDT", 0.002m, 0.004m))));
@@ -63,8 +68,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.003"));
 
         // Half of 0.003 is 0.001 on the lot's step: below the market minimum 0.002.
-        await stack.ExecutionHost.Services.GetRequiredService<MassTransit.IBus>().Publish(new TradeEngine.Contracts.Events.MarginAlertRaised(
-            MassTransit.NewId.NextGuid(), DateTimeOffset.UtcNow, TradeEngine.Contracts.Events.MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio in the buffer"));
+        await PublishReduceAlertAsync(stack);
 
         await ExecutionStack.WaitUntilAsync(async () => (await stack.Venue().GetPositionsAsync("BTCUSDT")).All(p => p.PositionAmt == 0m),
             TimeSpan.FromSeconds(30), "the margin alert to close the position");
@@ -87,8 +91,7 @@ public sealed class CloseTests(PostgresServer postgres, RabbitMqServer rabbit)
         }
 
         // Half of 0.010 is 0.005: above the market maximum 0.004.
-        await stack.ExecutionHost.Services.GetRequiredService<MassTransit.IBus>().Publish(new TradeEngine.Contracts.Events.MarginAlertRaised(
-            MassTransit.NewId.NextGuid(), DateTimeOffset.UtcNow, TradeEngine.Contracts.Events.MarginAlertAction.Reduce, 1.05m, 100m, 95m, "ratio in the buffer"));
+        await PublishReduceAlertAsync(stack);
 
         await ExecutionStack.WaitUntilAsync(async () => (await stack.Venue().GetPositionsAsync("BTCUSDT")).Any(p => p.PositionAmt == 0.006m),
             TimeSpan.FromSeconds(30), "the margin alert to reduce the position by 0.004");

@@ -202,7 +202,8 @@ public sealed class MarginAlertRaisedConsumer(
             }
 
             candidates.Add(new MarkedPosition(new Symbol(p.Symbol), p.PositionAmt, p.MarkPrice, instrument?.Filters.StepSize ?? 0.001m, instrument?.Filters.MinQty ?? 0m));
-            marketLimits.Add((instrument?.Filters.MarketMinQty ?? 0m, instrument?.Filters.MarketMaxQty ?? 0m));
+            // The market maximum on the lot's grid (from LOT_SIZE's minimum, as the reduce checks it): what a reduce above it takes.
+            marketLimits.Add(instrument is null ? (0m, 0m) : (instrument.Filters.MarketMinQty, instrument.Filters.FloorToStep(instrument.Filters.MarketMaxQty)));
         }
 
         var marked = candidates.ToArray();
@@ -229,12 +230,10 @@ public sealed class MarginAlertRaisedConsumer(
         var size = Math.Abs(marked[order.Index].SignedSize);
         // MARKET_LOT_SIZE binds the reduce's market order (the plan halves by LOT_SIZE). A half below its minimum, or one
         // that would leave less than it, is not a reduce a market order can make, nor one that leaves what a market order
-        // can close: the position is closed whole. A half above its maximum is reduced by the maximum (on the lot's step,
-        // from LOT_SIZE's minimum, as the reduce checks). Before, the reduce was refused for either every delivery, and the
-        // margin call went unanswered.
+        // can close: the position is closed whole. A half above its maximum is reduced by the maximum. Before, the reduce
+        // was refused for either every delivery, and the margin call went unanswered.
         var (marketMin, marketMax) = marketLimits[order.Index];
-        var (minQty, step) = (marked[order.Index].MinQty, marked[order.Index].StepSize);
-        var quantity = marketMax > 0m && order.Quantity > marketMax ? minQty + (decimal.Floor((marketMax - minQty) / step) * step) : order.Quantity;
+        var quantity = marketMax > 0m && order.Quantity > marketMax ? marketMax : order.Quantity;
         try
         {
             if (quantity >= size || quantity < marketMin || size - quantity < marketMin || alert.Symbol is not null)
