@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source eng/prerequisites.sh
+te_require_dotnet
 te_ensure_servers
 te_say "Starting the AppHost. Dashboard: http://localhost:18888 (the login link with its token is printed below)."
 exec dotnet run --project AppHost/TradeEngine.AppHost.csproj --launch-profile http "$@"

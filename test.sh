@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source eng/prerequisites.sh
+te_require_dotnet
 te_ensure_servers local
 dotnet build TradeEngine.Services.sln -c Release -warnaserror
 log=$(mktemp)

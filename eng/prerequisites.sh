@@ -6,6 +6,14 @@
 
 te_say() { printf '[tradeengine] %s\n' "$*"; }
 
+# The .NET 10 SDK is the one thing these scripts do not install: said before anything is installed with apt.
+te_require_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    te_say "The .NET 10 SDK (dotnet) is not on PATH; install it first (https://dot.net), then run this again." >&2
+    exit 1
+  fi
+}
+
 # As the AppHost decides (AppHost/Infrastructure/ContainerRuntime.cs): TradeEngine__Containers=true takes the containers,
 # TRADEENGINE_LOCAL_SERVERS=true (any case) the local servers; otherwise docker or podman must answer within 5 s. (The
 # AppHost also reads TradeEngine:Containers from its other configuration sources; set it in the environment for both.)
