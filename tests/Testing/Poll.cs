@@ -35,6 +35,19 @@ public static class Poll
     }
 
     /// <summary>
+    /// Returns once a loop's run counter (<paramref name="runs"/>: a monitor's ticks, an accrual's passes) shows
+    /// <paramref name="more"/> whole runs after the call: the run going on now may have started before it, so one more is
+    /// waited for. What a test waits on to know a background loop ran, instead of a sleep in which, on a loaded machine, it
+    /// may not have. Times out (60 s) as <see cref="UntilAsync{T}"/> does.
+    /// </summary>
+    public static Task RunsAsync(Func<long> runs, int more)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var target = runs() + more + 1;
+        return UntilAsync(() => Task.FromResult(runs()), n => n >= target, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
     /// Calls every 100 ms until the answer is not RESOURCE_EXHAUSTED (a wait refused under a hold limit while the shared
     /// work it waited for goes on) and returns it; any other failure is thrown at once, and a timeout (default 10 s) as
     /// <see cref="TimeoutException"/>.

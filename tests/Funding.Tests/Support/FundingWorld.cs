@@ -112,8 +112,7 @@ public sealed class FundingWorld : IAsyncDisposable
     {
         var accrual = FundingHost.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
             .OfType<TradeEngine.Funding.Accrual.FundingAccrualService>().Single();
-        var target = accrual.Passes + passes + 1;
-        return TradeEngine.Testing.Poll.UntilAsync(() => Task.FromResult(accrual.Passes), n => n >= target, TimeSpan.FromSeconds(60));
+        return TradeEngine.Testing.Poll.RunsAsync(() => accrual.Passes, passes);
     }
 
     public async Task StartFundingAsync()

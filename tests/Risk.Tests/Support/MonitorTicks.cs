@@ -22,7 +22,6 @@ public static class MonitorTicks
     public static Task PassAsync(IReadCounting source, int ticks)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var target = source.Reads + ticks + 1;
-        return Poll.UntilAsync(() => Task.FromResult(source.Reads), n => n >= target, TimeSpan.FromSeconds(60));
+        return Poll.RunsAsync(() => source.Reads, ticks);
     }
 }
