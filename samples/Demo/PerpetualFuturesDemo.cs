@@ -155,17 +155,21 @@ public sealed class PerpetualFuturesDemo(
     internal static async Task<T> RetryWhileUnavailableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
         var deadline = DateTimeOffset.UtcNow + (patience ?? TimeSpan.FromMinutes(1));
+        // Set once a wait is cut to the deadline: the call after it is the last. Before, a timer that fired a hair before
+        // the wall clock reached the deadline let one more call go at once after it.
+        var last = false;
         while (true)
         {
             try
             {
                 return await call().ConfigureAwait(false);
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted && DateTimeOffset.UtcNow < deadline)
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.ResourceExhausted && !last && DateTimeOffset.UtcNow < deadline)
             {
                 var delay = GrpcStatuses.RetryDelay(ex) is { } asked && asked > TimeSpan.FromSeconds(1) ? asked : TimeSpan.FromSeconds(1);
                 var left = deadline - DateTimeOffset.UtcNow;
-                await Task.Delay(delay < left ? delay : left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                last = delay >= left;
+                await Task.Delay(last ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : delay, cancellationToken).ConfigureAwait(false);
             }
         }
     }
