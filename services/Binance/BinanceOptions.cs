@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 
 namespace TradeEngine.Binance;
 
@@ -8,14 +9,20 @@ namespace TradeEngine.Binance;
 /// <remarks>
 /// The key and secret come from user secrets or the environment, never from a committed file.
 /// <see cref="ToString"/> never prints them.
+/// The venue is never a default: an empty <see cref="BaseUrl"/> is refused at start unless <see cref="Testnet"/> is set,
+/// so a service started without its configuration cannot reach real money. Plain <c>http</c> is taken for a loopback
+/// host only (PaperExchange on this machine): the API key travels in a header of every request.
 /// </remarks>
-public sealed class BinanceOptions
+public sealed class BinanceOptions : IValidatableObject
 {
     public const string SectionName = "Binance";
     public const string LiveBaseUrl = "https://fapi.binance.com";
     public const string TestnetBaseUrl = "https://testnet.binancefuture.com";
 
-    /// <summary>The venue's REST root. Empty: the live or testnet URL, as <see cref="Testnet"/> says.</summary>
+    /// <summary>
+    /// The venue's REST root: a PaperExchange address, <see cref="TestnetBaseUrl"/>, or <see cref="LiveBaseUrl"/> to
+    /// trade real money. Empty: Binance's testnet when <see cref="Testnet"/> is set, otherwise refused at start.
+    /// </summary>
     public string? BaseUrl { get; set; }
 
     public string? ApiKey { get; set; }
@@ -81,11 +88,39 @@ public sealed class BinanceOptions
     /// </summary>
     public TimeSpan InstrumentCatalogTtl { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The venue's REST root with a trailing slash.</summary>
+    /// <exception cref="InvalidOperationException">No venue is named, or the address is not one the client may use.</exception>
     public Uri ResolveBaseUri() =>
-        new(string.IsNullOrWhiteSpace(BaseUrl) ? (Testnet ? TestnetBaseUrl : LiveBaseUrl) : BaseUrl.TrimEnd('/') + "/");
+        CheckBaseUrl() is { } error ? throw new InvalidOperationException(error)
+        : new Uri(string.IsNullOrWhiteSpace(BaseUrl) ? TestnetBaseUrl + "/" : BaseUrl.Trim().TrimEnd('/') + "/");
+
+    /// <summary>Why <see cref="BaseUrl"/> cannot be used, or null when it can.</summary>
+    public string? CheckBaseUrl()
+    {
+        if (string.IsNullOrWhiteSpace(BaseUrl))
+            return Testnet
+                ? null
+                : $"Binance:BaseUrl is not set: name the venue (a PaperExchange address such as http://127.0.0.1:5080, {TestnetBaseUrl}, or {LiveBaseUrl} to trade real money). An empty value never means the live venue.";
+        if (!Uri.TryCreate(BaseUrl.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            return "Binance:BaseUrl must be an absolute http or https address.";
+        if (uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            return "Binance:BaseUrl must not carry user information, a query or a fragment.";
+        if (uri.Scheme == Uri.UriSchemeHttp && !IsLoopback(uri))
+            return $"Binance:BaseUrl uses plain http for {uri.Host}, which is not this machine: the API key would cross the network unencrypted. Use https.";
+        return null;
+    }
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if (CheckBaseUrl() is { } error)
+            yield return new ValidationResult(error, [nameof(BaseUrl)]);
+    }
+
+    private static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
 
     public bool HasCredentials => !string.IsNullOrEmpty(ApiKey) && !string.IsNullOrEmpty(ApiSecret);
 
     public override string ToString() =>
-        $"BinanceOptions {{ BaseUrl = {ResolveBaseUri()}, Testnet = {Testnet}, RecvWindow = {RecvWindow}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "<none>" : "<redacted>")}, ApiSecret = {(string.IsNullOrEmpty(ApiSecret) ? "<none>" : "<redacted>")} }}";
+        $"BinanceOptions {{ BaseUrl = {(CheckBaseUrl() is null ? ResolveBaseUri().ToString() : "<not usable>")}, Testnet = {Testnet}, RecvWindow = {RecvWindow}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "<none>" : "<redacted>")}, ApiSecret = {(string.IsNullOrEmpty(ApiSecret) ? "<none>" : "<redacted>")} }}";
 }
