@@ -36,7 +36,25 @@ public static class PaperExchangeExtensions
         services.AddHostedService<StatePersistenceService>();
         services.AddHostedService<EngineTicker>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowReadingFromString);
+        services.PostConfigure<LoggerFilterOptions>(KeepRequestLogOff);
         return builder;
+    }
+
+    /// <summary>ASP.NET Core's request log, which writes each request's query string: a signed request's signature.</summary>
+    public const string RequestLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
+    /// <summary>
+    /// Keeps <see cref="RequestLogCategory"/> at Warning for every logging provider whatever the configuration says
+    /// (<c>Logging__LogLevel__Default=Trace</c>, or a provider's own level): its Information lines ("Request starting
+    /// ... ?symbol=...&amp;signature=...") would put every signature in the logs. The rule is the most specific there can
+    /// be (the category's full name, for each provider named in the rules and for all) and added last, so it wins.
+    /// </summary>
+    private static void KeepRequestLogOff(LoggerFilterOptions options)
+    {
+        foreach (var provider in options.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToList())
+        {
+            options.Rules.Add(new LoggerFilterRule(provider, RequestLogCategory, LogLevel.Warning, filter: null));
+        }
     }
 
     /// <summary>

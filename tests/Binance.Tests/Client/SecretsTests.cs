@@ -78,6 +78,35 @@ public class SecretsTests : PaperTest
         }
     }
 
+    [Fact]
+    public async Task PaperExchange_LoggingRaisedToTrace_ItsRequestLogNeverWritesTheSignature()
+    {
+        var sink = new ListLoggerProvider();
+        await using var paper = await PaperExchangeHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Trace",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Trace",
+            [$"Logging:LogLevel:{TradeEngine.PaperExchange.Extensions.PaperExchangeExtensions.RequestLogCategory}"] = "Trace",
+            [$"Logging:{typeof(ListLoggerProvider).FullName}:LogLevel:{TradeEngine.PaperExchange.Extensions.PaperExchangeExtensions.RequestLogCategory}"] = "Trace",
+        });
+        paper.Services.GetRequiredService<ILoggerFactory>().AddProvider(sink);
+        var client = paper.CreateClient(configure: null);
+
+        await client.GetBalancesAsync();
+        await client.PlaceOrderAsync(new NewOrder("BTCUSDT", OrderSide.Buy, OrderType.Market, 0.010m), "trace-logged");
+
+        // Logging did reach the sink at Debug for the requests themselves (routing names each matched endpoint) ...
+        Assert.Contains(sink.Messages, m => m.Contains("/fapi/v3/balance", StringComparison.Ordinal));
+        Assert.Contains(sink.Messages, m => m.Contains("/fapi/v1/order", StringComparison.Ordinal));
+        // ... and no line carries a signature, the key or the secret.
+        foreach (var text in sink.Messages)
+        {
+            Assert.DoesNotContain("signature=", text, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(PaperExchangeHost.ApiKey, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(PaperExchangeHost.ApiSecret, text, StringComparison.Ordinal);
+        }
+    }
+
     private sealed class ListLoggerProvider : ILoggerProvider
     {
         public ConcurrentQueue<string> Messages { get; } = new();
