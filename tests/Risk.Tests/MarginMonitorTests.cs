@@ -10,6 +10,7 @@ using TradeEngine.Domain.Margin;
 using TradeEngine.Domain.Risk;
 using TradeEngine.Risk.Mapping;
 using TradeEngine.Risk.Monitor;
+using TradeEngine.Risk.State;
 using TradeEngine.Risk.Tests.Support;
 using TradeEngine.Risk.V1;
 using TradeEngine.Testing;
@@ -557,6 +558,54 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
         await ExecuteAsync(db, "DROP TRIGGER test_refuse_kill_switch ON kill_switch; DROP FUNCTION test_refuse_kill_switch();");
         var latched = await Poll.UntilAsync(() => world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
         Assert.Equal("daily_loss", latched.Trigger);
+    }
+
+    /// <summary>
+    /// The Ledger stops, and what Risk holds of its state grows past its age (a check would be UNAVAILABLE: fail closed);
+    /// then the account loses more than the $500 daily limit and makes it good again, all before the Ledger is back. The
+    /// monitor judges the loss on the day-start it last read (still today's) and the switch is on in Risk at once (owed),
+    /// and in the Ledger once it answers. Before, a tick with no fresh state judged no loss limit at all: the breach was
+    /// never latched.
+    /// </summary>
+    [Fact]
+    public async Task MarginMonitor_DailyLossWhileTheLedgerIsDownAndTheStateStale_LatchedOnceTheLedgerIsBack()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-stale");
+        var entry = Assert.Single((await source.GetAccountAsync(CancellationToken.None)).Positions).EntryPrice;
+        var settings = new Dictionary<string, string?>(MonitorOn) { ["Risk:StateRefreshSeconds"] = "1", ["Risk:StateMaxAgeSeconds"] = "2" };
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, settings, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await MonitorTicks.PassAsync(source, 2);
+        await world.StopLedgerAsync();
+        var cache = world.RiskServices.GetRequiredService<RiskStateCache>();
+        await Poll.UntilAsync(() => Task.FromResult(cache.TryGetFresh(out _)), fresh => !fresh, TimeSpan.FromSeconds(30));
+        Assert.NotNull(cache.Current);
+
+        // 0.1 BTC down 5,100: a loss of 510 (limit 500), with the margin still healthy; made good once a tick has seen it.
+        await paper.SetPriceAsync("BTCUSDT", entry - 5_100m);
+        // Risk answers the switch from the Ledger (UNAVAILABLE while it is down) unless it owes it a latch.
+        var on = await Poll.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest());
+                }
+                catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.Unavailable)
+                {
+                    return null;
+                }
+            },
+            k => k is { Active: true }, TimeSpan.FromSeconds(30));
+        await paper.SetPriceAsync("BTCUSDT", entry);
+        await MonitorTicks.PassAsync(source, 1);
+
+        Assert.Equal((KillSwitchTrigger.DailyLoss, "risk"), (on!.Trigger, on.Actor));
+        await world.StartLedgerAsync(sameAddress: true);
+        var latched = await Poll.UntilAsync(() => world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest()).ResponseAsync, k => k.Active, TimeSpan.FromSeconds(40));
+        Assert.Equal(("daily_loss", "risk"), (latched.Trigger, latched.Actor));
+        Assert.Contains("510", latched.Reason, StringComparison.Ordinal);
     }
 
     /// <summary>

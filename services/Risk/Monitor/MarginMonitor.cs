@@ -137,6 +137,16 @@ public sealed partial class MarginMonitor(
 
             await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
         }
+        else if (cache.Current is { } last && last.Day == DayOf(now))
+        {
+            // The Ledger's state could not be read and what this process holds is past its age: its day-start and peak are
+            // still today's (the Ledger has not answered since, so nothing newer was written there), and a breach measured
+            // against them latches the switch as the checks do while the Ledger is down: owed, on in this process at once,
+            // written when the Ledger answers. Before, the tick judged no loss limit at all until the Ledger was back, so a
+            // loss over the limit that recovered during an outage was never latched.
+            CheckLossLimits(account, last, limits, now);
+            await LatchPendingAsync(last, cancellationToken).ConfigureAwait(false);
+        }
 
         if (!_episode.Read)
         {
