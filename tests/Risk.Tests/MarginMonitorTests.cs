@@ -609,6 +609,36 @@ public sealed class MarginMonitorTests(PostgresServer postgres, RabbitMqServer r
     }
 
     /// <summary>
+    /// With the margin monitor on, a pre-trade check judges its caller's account but writes none of it: a what-if check
+    /// with an equity of 1,000,000 (the venue's is about 1,000) leaves no snapshot, the peak stays the venue's, and the
+    /// monitor's ticks after it measure no drawdown. Before, the check wrote its account as a peak, which stayed the
+    /// Ledger's peak for good: the next tick measured a drawdown of about 999,000 and latched the kill switch, and so did
+    /// every tick after a reset.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_MonitorOnAndTheCallersAccountAboveThePeak_NothingWrittenAndNoDrawdownLatch()
+    {
+        await using var paper = await PaperExchangeHost.StartAsync();
+        await using var provider = VenueClient(paper);
+        var source = await OpenTenthBitcoinAt20xAsync(paper, provider, 1_000m, "monitor-open-what-if");
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, MonitorOn, s => s.AddSingleton<IAccountSource>(source), paper: paper);
+        await MonitorTicks.PassAsync(source, 2);
+        var snapshots = await world.CountAsync("pnl_snapshots");
+
+        var whatIf = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest { Order = RiskWorld.Order("0.001"), Account = RiskWorld.Account(1_000_000m) });
+        await MonitorTicks.PassAsync(source, 3);
+
+        Assert.True(snapshots >= 1, "the monitor's ticks wrote the venue's account");
+        Assert.Equal("0", whatIf.Drawdown);
+        Assert.Equal(0, await world.CountAsync("pnl_snapshots WHERE equity > 2000"));
+        var peak = await world.Ledger.GetPeakEquityAsync(new Ledger.V1.GetPeakEquityRequest());
+        Assert.InRange(decimal.Parse(peak.PeakEquity, System.Globalization.CultureInfo.InvariantCulture), 900m, 1_000m);
+        Assert.False((await world.Ledger.GetKillSwitchAsync(new Ledger.V1.GetKillSwitchRequest())).Active);
+        Assert.False((await world.Risk.GetKillSwitchAsync(new GetKillSwitchRequest())).Active);
+        Assert.Equal(MarginAction.Ok, world.RiskServices.GetRequiredService<MarginMonitor>().LastAction);
+    }
+
+    /// <summary>
     /// For a single cross long: a price inside the 15 % buffer but above the exchange liquidation price, and one below
     /// it (at or under maintenance), each checked with Domain.
     /// </summary>

@@ -7,6 +7,7 @@ using TradeEngine.Domain.Risk;
 using TradeEngine.Risk.Instruments;
 using TradeEngine.Risk.KillSwitch;
 using TradeEngine.Risk.Mapping;
+using TradeEngine.Risk.Monitor;
 using TradeEngine.Risk.Options;
 using TradeEngine.Risk.State;
 using TradeEngine.Risk.V1;
@@ -37,8 +38,13 @@ public readonly record struct PreTradeOutcome(RiskDecision Decision, MarginHealt
 /// judged again on a read of the Ledger made after that, in today's money: a withdrawal is no loss.
 /// </summary>
 public sealed class PreTradeEvaluator(
-    RiskStateCache cache, KillSwitchService killSwitch, EquityBaseline baseline, ITransferCheck transfers, IOptions<RiskOptions> options)
+    RiskStateCache cache, KillSwitchService killSwitch, EquityBaseline baseline, ITransferCheck transfers, IOptions<RiskOptions> options,
+    MarginMonitorPresence? monitor = null)
 {
+    // With the monitor on, the caller's account is judged but never written as the day's start or a peak (the class
+    // comment of MarginMonitorPresence says why).
+    private readonly bool _checksObserve = monitor is not { On: true };
+
     private readonly RiskLimits _limits = options.Value.ToLimits();
 
     public RiskLimits Limits => _limits;
@@ -116,19 +122,24 @@ public sealed class PreTradeEvaluator(
         // leave no day-start or peak snapshot in the Ledger. The state's equity figures change only the decision's
         // daily loss and drawdown, never whether the request is well formed, so the judgement below cannot refuse it.
         _ = Evaluate(order, account, state);
-        if (EquityBaseline.IsMissing(state))
+        // With the monitor on, its snapshots of the venue's account are the day-start and the peak: this check measures
+        // from them (or from its own account while there are none yet) and writes nothing.
+        if (_checksObserve)
         {
-            state = await baseline.AnchorAsync(account, state, cancellationToken).ConfigureAwait(false);
-        }
-        else if (!baseline.ObservedOn(state))
-        {
-            state = await baseline.ObserveDayAsync(account, state, cancellationToken).ConfigureAwait(false);
-        }
+            if (EquityBaseline.IsMissing(state))
+            {
+                state = await baseline.AnchorAsync(account, state, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!baseline.ObservedOn(state))
+            {
+                state = await baseline.ObserveDayAsync(account, state, cancellationToken).ConfigureAwait(false);
+            }
 
-        if (account.Equity > state.PeakEquity)
-        {
-            // A later check must measure drawdown from this high (this one takes the higher of the two anyway).
-            baseline.RecordPeak(account, state);
+            if (account.Equity > state.PeakEquity)
+            {
+                // A later check must measure drawdown from this high (this one takes the higher of the two anyway).
+                baseline.RecordPeak(account, state);
+            }
         }
 
         // A reload (anchoring, the day's observation) returns the Ledger's switch: a latch still owed is on all the same.

@@ -84,6 +84,7 @@ public static class RiskServiceCollectionExtensions
 
             services.AddSingleton<MarginMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<MarginMonitor>());
+            services.AddSingleton(new MarginMonitorPresence(On: true));
         }
         else
         {
@@ -100,6 +101,7 @@ public static class RiskServiceCollectionExtensions
             }
 
             services.AddHostedService(sp => new MarginMonitorOffNotice(cause, sp.GetRequiredService<ILogger<MarginMonitorOffNotice>>()));
+            services.AddSingleton(new MarginMonitorPresence(On: false));
         }
 
         return builder;
