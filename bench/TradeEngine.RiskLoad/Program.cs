@@ -27,6 +27,9 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 // Every call to our services carries the deployment's service key; the load's channel sends this one.
 const string serviceKey = "risk-load-service-key-5d2e8b71";
 builder.Configuration[ServiceKey.Setting] = serviceKey;
+// Risk refuses to start without a venue named; this load never calls it (a fixed instrument source), so a loopback port
+// nothing listens on.
+builder.Configuration["Binance:BaseUrl"] = "http://127.0.0.1:9";
 builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
 builder.Services.AddSingleton<IRiskStateSource, FixedRiskStateSource>();
 builder.Services.AddSingleton<TradeEngine.Binance.Instruments.IInstrumentSource, CatalogInstrumentSource>();

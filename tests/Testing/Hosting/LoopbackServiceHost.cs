@@ -36,10 +36,19 @@ public class LoopbackServiceHost<TProgram> : WebApplicationFactory<TProgram>
         int port = 0)
     {
         // The tests' service key unless the test names another (or none): the service refuses to start without one.
-        _settings = TestServiceKey.With(settings ?? new Dictionary<string, string?>());
+        // Likewise a venue: a service with no Binance:BaseUrl refuses to start (it never means the live venue), so a
+        // test that names none gets a loopback port nothing listens on (the discard port); venue calls there fail.
+        var withKey = TestServiceKey.With(settings ?? new Dictionary<string, string?>());
+        _settings = withKey.ContainsKey(VenueSetting) ? withKey : new Dictionary<string, string?>(withKey) { [VenueSetting] = NoVenue };
         _configureServices = configureServices;
         UseKestrel(o => o.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
     }
+
+    /// <summary>The venue setting a host gets when its test names none.</summary>
+    public const string VenueSetting = "Binance:BaseUrl";
+
+    /// <summary>The venue a host whose test names none is given: loopback, port 9 (discard), where nothing answers.</summary>
+    public const string NoVenue = "http://127.0.0.1:9";
 
     /// <summary>The address Kestrel bound, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public Uri Address { get; private set; } = null!;
