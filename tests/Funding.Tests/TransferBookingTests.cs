@@ -285,6 +285,40 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
     }
 
     /// <summary>
+    /// The venue lists a deposit three minutes after its own time (the row left out of its income answers until then):
+    /// the read after that still starts before the deposit's time (the listing lag, 10 minutes by default), so it is
+    /// booked, once. Before, each read started a minute before the last one's end: a transfer listed later than that was
+    /// never read again while Funding ran (a withdrawal read as a loss until a restart).
+    /// </summary>
+    [Fact]
+    public async Task BookTransfers_TransferListedMinutesAfterItsTime_BookedByALaterRunOnce()
+    {
+        var rows = new IncomeRows();
+        await using var world = await FundingWorld.StartAsync(postgres, rabbit, rewriteVenueAnswer: rows.Rewrite);
+        var first = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        var late = await world.Paper.TransferAsync(55m);
+        rows.Hide(late.TranId);
+
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(90));
+        var whileHidden = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(90));
+        var stillHidden = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(10));
+        rows.Show(late.TranId);
+        var listed = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+        await world.Paper.AdvanceAsync(TimeSpan.FromSeconds(10));
+        var again = await world.Funding.BookTransfersAsync(new BookTransfersRequest());
+
+        Assert.Equal((1, Opening), (first.Booked, Amount(first.BookedNet)));
+        Assert.Equal((0, 0, 1, 0), (whileHidden.Booked, stillHidden.Booked, listed.Booked, again.Booked));
+        Assert.True(rows.Hidden(late.TranId) >= 2, "the late deposit was left out of both reads before it was listed");
+        Assert.Equal(55m, Amount(listed.BookedNet));
+        var booked = (await world.LedgerTransfersAsync()).Transfers;
+        Assert.Single(booked, t => t.TranId == Id(late) && Amount(t.Amount) == 55m);
+        Assert.Equal(2, booked.Count);
+    }
+
+    /// <summary>
     /// The venue's income read times out (the HttpClient's TaskCanceledException, not the caller's cancellation):
     /// UNAVAILABLE naming the venue, and the transfers are booked on the next run.
     /// </summary>
@@ -360,6 +394,8 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
     [InlineData("Funding:Transfers:LookBackDays", "0")]
     [InlineData("Funding:Transfers:LookBackDays", "91")]
     [InlineData("Funding:Transfers:PollSeconds", "0")]
+    [InlineData("Funding:Transfers:ListingLagSeconds", "59")]
+    [InlineData("Funding:Transfers:ListingLagSeconds", "1801")]
     [InlineData("Funding:Transfers:Asset", "usdt")]
     [InlineData("Funding:Transfers:Asset", "US DT")]
     public async Task Start_TransferSettingOutOfRange_RefusedNamingIt(string key, string value)
@@ -389,8 +425,18 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
     {
         private readonly ConcurrentDictionary<long, Action<JsonObject>> _changes = new();
         private readonly ConcurrentDictionary<long, int> _served = new();
+        private readonly ConcurrentDictionary<long, int> _hidden = new();
+        private readonly ConcurrentDictionary<long, bool> _shown = new();
 
         public void Change(long tranId, Action<JsonObject> change) => _changes[tranId] = change;
+
+        /// <summary>Leaves the row out of every answer (the venue has not listed it yet) until <see cref="Show"/>.</summary>
+        public void Hide(long tranId) => _hidden.TryAdd(tranId, 0);
+
+        public void Show(long tranId) => _shown[tranId] = true;
+
+        /// <summary>How many answers left the row out.</summary>
+        public int Hidden(long tranId) => _hidden.GetValueOrDefault(tranId);
 
         public int Served(long tranId) => _served.GetValueOrDefault(tranId);
 
@@ -401,9 +447,16 @@ public sealed class TransferBookingTests(PostgresServer postgres, RabbitMqServer
                 return body;
             }
 
-            foreach (var row in rows.OfType<JsonObject>())
+            foreach (var row in rows.OfType<JsonObject>().ToList())
             {
                 var tranId = row["tranId"]!.GetValue<long>();
+                if (_hidden.ContainsKey(tranId) && !_shown.ContainsKey(tranId))
+                {
+                    rows.Remove(row);
+                    _hidden.AddOrUpdate(tranId, 1, (_, n) => n + 1);
+                    continue;
+                }
+
                 if (_changes.TryGetValue(tranId, out var change))
                 {
                     change(row);

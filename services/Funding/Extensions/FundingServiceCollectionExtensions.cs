@@ -35,6 +35,7 @@ public static class FundingServiceCollectionExtensions
             .Validate(o => o.Accrual.MaxBackfillDays is >= 1 and <= 365, "Funding:Accrual:MaxBackfillDays must be from 1 to 365.")
             .Validate(o => o.Transfers.PollSeconds is >= 1 and <= 3600, "Funding:Transfers:PollSeconds must be from 1 to 3600.")
             .Validate(o => o.Transfers.LookBackDays is >= 1 and <= 90, "Funding:Transfers:LookBackDays must be from 1 to 90.")
+            .Validate(o => o.Transfers.ListingLagSeconds is >= 60 and <= 1800, "Funding:Transfers:ListingLagSeconds must be from 60 to 1800.")
             .Validate(
                 o => o.Transfers.Asset is { Length: >= 1 and <= 16 } asset && asset.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9')),
                 "Funding:Transfers:Asset must be the margin asset's code, 1 to 16 upper-case letters or digits (e.g. USDT).")

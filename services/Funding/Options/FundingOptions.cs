@@ -39,6 +39,15 @@ public sealed class FundingTransferOptions
     public int LookBackDays { get; set; } = 7;
 
     /// <summary>
+    /// How late (seconds, 60..1800) the venue may list a transfer after its own time and still be booked by the next read:
+    /// each read starts this far before the end of the last complete one. A withdrawal listed later than this is booked
+    /// only by the look-back after a restart, and until then reads as a loss. Before, the overlap was a fixed minute: a
+    /// withdrawal listed 90 s after its time was never read again while Funding ran, and could latch the kill switch as
+    /// a loss.
+    /// </summary>
+    public int ListingLagSeconds { get; set; } = 600;
+
+    /// <summary>
     /// The account's margin asset, the one equity is measured in (the USD-M account's USDT figures): only its transfers are
     /// booked. A transfer of another asset (BNB for the fee discount) is skipped with a warning: the Ledger sums transfers
     /// as money of this asset.

@@ -29,8 +29,8 @@ public readonly record struct TransferRun(int Booked, decimal BookedNet);
 /// <remarks>
 /// Each run makes one paged read of every income type (the endpoint weighs 30: one read per capital-flow type every
 /// poll would spend six times that) and keeps the capital flows. The watermark (in memory) is where the next read starts, inclusive: at first <see cref="FundingTransferOptions.LookBackDays"/>
-/// before now. A run that booked everything it read moves it to <see cref="Overlap"/> before the read's end (each entry
-/// up to there was booked; the overlap finds a transfer the venue lists a little late); a run that stopped at an entry
+/// before now. A run that booked everything it read moves it to <see cref="FundingTransferOptions.ListingLagSeconds"/> before the
+/// read's end (each entry up to there was booked; the overlap finds a transfer the venue lists late); a run that stopped at an entry
 /// (the venue or the Ledger failed) leaves it, so that entry and the ones after it are read again. The entries booked
 /// since the watermark are remembered, so reading them again costs no Ledger call, and a replay would be idempotent
 /// anyway. One run at a time: the poller and BookTransfers share it.
@@ -43,11 +43,9 @@ public sealed partial class TransferBooker(
     TimeProvider time,
     ILogger<TransferBooker> logger) : IDisposable
 {
-    /// <summary>How far before the end of a complete read the next one starts.</summary>
-    public static readonly TimeSpan Overlap = TimeSpan.FromMinutes(1);
-
     /// <summary>
-    /// The longest window read in one request of every income type (a poll's: its interval plus <see cref="Overlap"/>);
+    /// The longest window read in one request of every income type (a poll's: its interval plus the listing lag,
+    /// <see cref="FundingTransferOptions.ListingLagSeconds"/>);
     /// a longer one is read one capital-flow type at a time (six reads of weight 30 instead of every fill's rows).
     /// </summary>
     public static readonly TimeSpan AllTypesWindow = TimeSpan.FromHours(1);
@@ -124,8 +122,9 @@ public sealed partial class TransferBooker(
             _done[(entry.RawIncomeType, entry.TranId)] = entry.Time;
         }
 
-        // Every entry up to the read's end is booked: the next read starts an overlap before it.
-        var next = to - Overlap;
+        // Every entry up to the read's end is booked: the next read starts the listing lag before it, so a transfer the
+        // venue lists up to that late after its time is still read (those booked already cost no Ledger call).
+        var next = to - TimeSpan.FromSeconds(settings.Transfers.ListingLagSeconds);
         if (next > from)
         {
             _watermark = next;
