@@ -320,5 +320,42 @@ public sealed class PositionLifecycleTests(PostgresServer postgres, RabbitMqServ
         Assert.Equal(0, await _ledger.CountAsync("funding_events"));
     }
 
+    /// <summary>
+    /// A settlement's size is the position's at that instant as its journal has it: 2 for a position that held 1, or the
+    /// size before a reduce dated before the settlement, is refused naming position_size and the size held, and nothing
+    /// is posted; the journal's sizes are. Before, any size of the right sign was booked (twice the settlement charged).
+    /// </summary>
+    [Fact]
+    public async Task LogFundingEvent_SizeOtherThanTheJournalsAtThatInstant_InvalidArgumentNothingPosted()
+    {
+        var opened = await Client.OpenPositionAsync(Open());
+        await Client.ReducePositionAsync(new ReducePositionRequest
+        {
+            IdempotencyKey = Key(), PositionId = opened.PositionId, Quantity = "0.4", ExitPrice = "100", ReducedAt = At(T0.AddHours(2)),
+        });
+        var doubled = Funding(opened, T0.AddHours(1));
+        (doubled.PositionSize, doubled.Notional, doubled.Payment) = ("2", "200", "0.02");
+        var beforeTheReduce = Funding(opened, T0.AddHours(8));
+
+        var refusedDoubled = await RpcAssert.FailsWith(StatusCode.InvalidArgument, () => Client.LogFundingEventAsync(doubled).ResponseAsync);
+        var refusedStale = await RpcAssert.FailsWith(StatusCode.InvalidArgument, () => Client.LogFundingEventAsync(beforeTheReduce).ResponseAsync);
+
+        Assert.StartsWith("position_size:", refusedDoubled.Status.Detail, StringComparison.Ordinal);
+        Assert.EndsWith(": 1", refusedDoubled.Status.Detail, StringComparison.Ordinal);
+        Assert.EndsWith(": 0.6", refusedStale.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, await _ledger.CountAsync("funding_events"));
+        Assert.Equal(0, await _ledger.CountAsync("outbox WHERE message_type = 'FundingPaid'"));
+        Assert.Equal("0", (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+
+        var atOne = await Client.LogFundingEventAsync(Funding(opened, T0.AddHours(1)));
+        var atEight = Funding(opened, T0.AddHours(8));
+        (atEight.PositionSize, atEight.Notional, atEight.Payment) = ("0.6", "60", "0.006");
+        var afterTheReduce = await Client.LogFundingEventAsync(atEight);
+
+        Assert.False(atOne.Replayed || afterTheReduce.Replayed);
+        Assert.Equal(2, await _ledger.CountAsync("funding_events"));
+        Assert.Equal("0.016", (await Client.GetPositionAsync(new GetPositionRequest { PositionId = opened.PositionId })).Funding);
+    }
+
     private static LogFundingEventRequest Funding(PositionRecord position, DateTimeOffset at) => FundingEvent(position.PositionId, at);
 }

@@ -18,7 +18,8 @@ namespace TradeEngine.Ledger.Funding;
 /// <summary>
 /// Funding settlements: one per position and funding time (a unique constraint, so a settlement is never counted
 /// twice, whatever key it arrives with), within the position's life (opened_at &lt; funding_time ≤ closed_at, or the
-/// position still open; FAILED_PRECONDITION otherwise). Posting adds the payment to the position's funding and
+/// position still open; FAILED_PRECONDITION otherwise), at the size the position's journal holds then (INVALID_ARGUMENT
+/// otherwise: the poster reads the size again). Posting adds the payment to the position's funding and
 /// publishes <see cref="FundingPaid"/> in the position's event order. Payment is positive when we paid.
 /// </summary>
 public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter writer, RecordedTimes times)
@@ -75,6 +76,22 @@ public sealed class FundingStore(NpgsqlDataSource dataSource, IdempotentWriter w
                 }
 
                 CheckSettlement(size, mark, rate, notional, payment);
+            }
+
+            // The size is the position's own at that instant (its journal: changes before it, as GetPositionSizeAt
+            // answers), read under the row lock that holds the journal still. Before, any size of the right sign was
+            // booked: a posting of 2 for a position holding 1 charged twice the settlement, and a reduce dated before the
+            // settlement that landed between the poster's read and its posting was charged on the size before it.
+            await using (var held = Sql.Command(
+                "SELECT COALESCE(SUM(CASE WHEN kind IN ('open', 'add') THEN quantity ELSE -quantity END), 0) " +
+                "FROM position_changes WHERE position_id = $1 AND occurred_at < $2", connection, transaction, positionId, fundingTime))
+            {
+                var heldThen = (decimal)(await held.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+                if (Math.Abs(size) != heldThen)
+                {
+                    throw new RequestValidationException("position_size",
+                        $"must be the position's size at funding_time as its journal has it (the changes before that instant): {Format(Math.Sign(size) * heldThen)}");
+                }
             }
 
             await using var batch = new NpgsqlBatch(connection, transaction)
