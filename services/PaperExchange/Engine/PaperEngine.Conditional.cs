@@ -69,7 +69,7 @@ public sealed partial class PaperEngine
 
             if (!IsValidClientId(clientAlgoId))
             {
-                throw VenueErrors.IllegalValue("clientAlgoId");
+                throw VenueErrors.IllegalClientId("clientAlgoId");
             }
 
             // Same rule as newClientOrderId: unique among open algo orders unless StrictClientOrderIds.

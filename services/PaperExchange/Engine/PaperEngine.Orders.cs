@@ -193,7 +193,7 @@ public sealed partial class PaperEngine
 
         if (!IsValidClientId(requested))
         {
-            throw VenueErrors.IllegalValue("newClientOrderId");
+            throw VenueErrors.IllegalClientId("newClientOrderId");
         }
 
         // Binance USD-M: newClientOrderId is "a unique id among open orders". An id whose order is filled, cancelled

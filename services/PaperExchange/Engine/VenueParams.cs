@@ -77,7 +77,17 @@ public sealed class VenueParams
             return null;
         }
 
-        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : throw VenueErrors.Mandatory(name);
+        if (text.Length == 0)
+        {
+            throw VenueErrors.Mandatory(name);
+        }
+
+        // Binance checks an integer's characters against ^[0-9]{1,20}$ first: a sign ("-5", "+17..."), a point or letters
+        // are -1100 naming the pattern. Before, a sign was taken and anything else answered -1102.
+        return text.Length <= 20 && text.All(char.IsAsciiDigit)
+               && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw VenueErrors.IllegalInteger(name);
     }
 
     public bool Bool(string name)

@@ -20,6 +20,14 @@ public static class VenueErrors
     public static VenueRejection IllegalDecimal(string name) =>
         new(-1100, $"Illegal characters found in parameter '{name}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'.");
 
+    /// <summary>An integer parameter (an id, a time, a count) that is not 1 to 20 digits: Binance's answer, regex and all.</summary>
+    public static VenueRejection IllegalInteger(string name) =>
+        new(-1100, $"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.");
+
+    /// <summary>A client order id (newClientOrderId, clientAlgoId) with a character outside Binance's pattern.</summary>
+    public static VenueRejection IllegalClientId(string name) =>
+        new(-1100, $"Illegal characters found in parameter '{name}'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{{1,36}}$'.");
+
     public static VenueRejection IllegalValue(string name) => new(-1130, $"Data sent for parameter '{name}' is not valid.");
 
     public static VenueRejection LookupTooLong(int hours) => new(-1127, $"More than {hours} hours between startTime and endTime.");

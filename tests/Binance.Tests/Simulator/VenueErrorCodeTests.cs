@@ -354,6 +354,38 @@ public class VenueErrorCodeTests : PaperTest
         Assert.DoesNotContain(await Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT");
     }
 
+    /// <summary>
+    /// A client id with a character outside Binance's pattern: -1100 naming the parameter and the pattern, as Binance
+    /// answers (not -1130); nothing placed.
+    /// </summary>
+    [Theory]
+    [InlineData("fapi/v1/order", "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.010&newClientOrderId=bad%20id!", "newClientOrderId")]
+    [InlineData("fapi/v1/algoOrder", "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP_MARKET&triggerPrice=58000&closePosition=true&clientAlgoId=bad%23id", "clientAlgoId")]
+    public async Task NewOrder_ClientIdWithIllegalCharacters_Minus1100(string path, string query, string name)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Post, path, query);
+
+        AssertError(status, body, -1100, $"Illegal characters found in parameter '{name}'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{{1,36}}$'.");
+        Assert.DoesNotContain(await Paper.OrdersAsync(), o => o.Symbol == "BTCUSDT");
+    }
+
+    /// <summary>
+    /// An integer parameter that is not digits (letters, a sign, a point): -1100 naming it and '^[0-9]{1,20}$', as Binance
+    /// answers. Before, a sign was taken ("orderId=-5" looked up) and letters answered -1102.
+    /// </summary>
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("-5")]
+    [InlineData("+5")]
+    [InlineData("5.0")]
+    [InlineData("123456789012345678901")]
+    public async Task QueryOrder_OrderIdNotDigits_Minus1100(string orderId)
+    {
+        var (status, body) = await SignedHttp.SendAsync(Paper.Http, HttpMethod.Get, "fapi/v1/order", "symbol=BTCUSDT&orderId=" + Uri.EscapeDataString(orderId));
+
+        AssertError(status, body, -1100, "Illegal characters found in parameter 'orderId'; legal range is '^[0-9]{1,20}$'.");
+    }
+
     [Theory]
     [InlineData("fapi/v1/order", "side=BUY&type=MARKET&quantity=0.010")]
     [InlineData("fapi/v1/order", "symbol=&side=BUY&type=MARKET&quantity=0.010")]
