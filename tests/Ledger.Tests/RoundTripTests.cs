@@ -106,7 +106,8 @@ public sealed class RoundTripTests(PostgresServer postgres, RabbitMqServer rabbi
         // A short position: its size is signed negative. At a negative rate shorts pay: 0.00000001 × 12,345,678,901.12345678
         // = 123.4567890112345678 of notional (123.45678901 to 8 decimals), × 0.0001 = 0.01234567890112… paid (0.01234568).
         const string notional = "123.45678901", paid = "0.01234568";
-        var opened = await Client.OpenPositionAsync(Open(side: Side.Short));
+        // The position holds the size posted (the Ledger checks it against the position's journal at the funding time).
+        var opened = await Client.OpenPositionAsync(Open(side: Side.Short, quantity: Tiny));
         var logged = await Client.LogFundingEventAsync(new LogFundingEventRequest
         {
             IdempotencyKey = Key(), PositionId = opened.PositionId, Symbol = "BTCUSDT", Venue = "binance", FundingRate = "-0.00010000",

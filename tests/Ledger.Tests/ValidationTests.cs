@@ -781,7 +781,8 @@ public sealed class ValidationTests(PostgresServer postgres, RabbitMqServer rabb
     {
         // A row written before the notional bound (notional 10^28 at entry): a close within every bound (notional 10^6)
         // realizes about -10^28, past the realized_pnl column; one more funding payment (100 × 100 × 0.0001 = 1) takes funding past its column.
-        var opened = await Client.OpenPositionAsync(Open(quantity: "1", price: "100"));
+        // Opened at 100, the size its journal holds at the settlement (the posted size must be it).
+        var opened = await Client.OpenPositionAsync(Open(quantity: "100", price: "100"));
         await _ledger.ExecuteAsync(
             "UPDATE positions SET quantity = 1000000000, entry_price = 10000000000000000000, funding = 99999999999999999999 " +
             "WHERE position_id = $1", Guid.Parse(opened.PositionId));
