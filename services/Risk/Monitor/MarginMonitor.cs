@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using TradeEngine.Contracts.Events;
 using TradeEngine.Domain;
 using TradeEngine.Domain.Margin;
+using TradeEngine.Domain.Risk;
 using TradeEngine.Ledger.V1;
 using TradeEngine.Risk.Checks;
 using TradeEngine.Risk.KillSwitch;
@@ -121,31 +122,18 @@ public sealed partial class MarginMonitor(
         {
             await TryAsync(() => SnapshotAsync(account, state, health, now, cancellationToken), cancellationToken).ConfigureAwait(false);
             cache.ObserveEquity(account.Equity);
-            if (CheckLossLimits(account, state, limits, now))
-            {
-                // The venue's transfers are booked and the breach judged again on a read of the Ledger made after that,
-                // whoever booked them (a withdrawal is no loss). A reload that fails leaves the breach as measured (fail
-                // closed).
-                await transfers.BookNowAsync(cancellationToken).ConfigureAwait(false);
-                if (await TryAsync(() => cache.RefreshAfterNowAsync(cancellationToken), cancellationToken).ConfigureAwait(false) is { } reloaded)
-                {
-                    _pendingLatch = null;
-                    state = reloaded;
-                    CheckLossLimits(account, state, limits, now);
-                }
-            }
-
-            await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
+            state = await JudgeLossLimitsAsync(account, state, limits, now, cancellationToken).ConfigureAwait(false);
         }
         else if (cache.Current is { } last && last.Day == DayOf(now))
         {
             // The Ledger's state could not be read and what this process holds is past its age: its day-start and peak are
             // still today's (the Ledger has not answered since, so nothing newer was written there), and a breach measured
-            // against them latches the switch as the checks do while the Ledger is down: owed, on in this process at once,
-            // written when the Ledger answers. Before, the tick judged no loss limit at all until the Ledger was back, so a
-            // loss over the limit that recovered during an outage was never latched.
-            CheckLossLimits(account, last, limits, now);
-            await LatchPendingAsync(last, cancellationToken).ConfigureAwait(false);
+            // against them is judged as on any tick: transfers booked first, then the latch, owed while the Ledger is down
+            // (on in this process at once, written when it answers). With the Ledger down a transfer cannot be booked, so
+            // a withdrawal made during the outage reads as a loss and latches (fail closed, as a check's breach does when
+            // Funding cannot book). Before, the tick judged no loss limit at all until the Ledger was back, so a loss over
+            // the limit that recovered during an outage was never latched.
+            await JudgeLossLimitsAsync(account, last, limits, now, cancellationToken).ConfigureAwait(false);
         }
 
         if (!_episode.Read)
@@ -281,6 +269,30 @@ public sealed partial class MarginMonitor(
         }
 
         return largest;
+    }
+
+    /// <summary>
+    /// The daily-loss and drawdown limits on <paramref name="state"/>: a breach first has the venue's transfers booked and
+    /// is judged again on a read of the Ledger made after that, whoever booked them (a withdrawal is no loss); a reload
+    /// that fails leaves the breach as measured (fail closed). A breach still standing is latched (owed when the Ledger
+    /// does not take it). Returns the state judged last.
+    /// </summary>
+    private async Task<RiskState> JudgeLossLimitsAsync(
+        AccountView account, RiskState state, RiskLimits limits, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (CheckLossLimits(account, state, limits, now))
+        {
+            await transfers.BookNowAsync(cancellationToken).ConfigureAwait(false);
+            if (await TryAsync(() => cache.RefreshAfterNowAsync(cancellationToken), cancellationToken).ConfigureAwait(false) is { } reloaded)
+            {
+                _pendingLatch = null;
+                state = reloaded;
+                CheckLossLimits(account, state, limits, now);
+            }
+        }
+
+        await LatchPendingAsync(state, cancellationToken).ConfigureAwait(false);
+        return state;
     }
 
     private async Task<T?> TryAsync<T>(Func<Task<T>> action, CancellationToken cancellationToken)
