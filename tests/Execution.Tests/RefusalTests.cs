@@ -44,6 +44,52 @@ public sealed class RefusalTests(PostgresServer postgres, RabbitMqServer rabbit)
     }
 
     /// <summary>
+    /// A market buy fills at the ask, above the mark: it is judged at the mark plus 0.1 % (the fill allowance), so a buy
+    /// within the $10,000 limit at the mark by less than that is denied and nothing is sent, while the same size sold
+    /// (a short fills at the bid, at or under the mark) opens. Before, 0.166 BTC bought at a 60,240 mark (9,999.84) was
+    /// allowed, and at a 1 bp spread filled above the limit.
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_BuyWithinTheLimitAtTheMarkButNotAtItsFill_DeniedNothingSentAndTheSellOpens()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.SetPriceAsync("BTCUSDT", 60_240m);
+
+        var buy = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.166", leverage: 5));
+        var requestsAfterTheBuy = await stack.OrderRequestsAsync();
+        var sell = await stack.Execution.OpenPositionAsync(Orders.Open(quantity: "0.166", leverage: 5, side: Side.Short));
+
+        var denial = Assert.Single(buy.Denials);
+        Assert.Equal(RiskReasonCode.NotionalAboveLimit, denial.Code);
+        // 0.166 × 60,240 × 1.001.
+        Assert.Equal(("10009.83984", "10000"), (denial.Actual, denial.Limit));
+        Assert.Equal(0, requestsAfterTheBuy);
+        Assert.Empty(sell.Denials);
+        Assert.Equal("0.166", sell.Quantity);
+        Assert.Equal(1, await stack.CountAsync("positions WHERE side = 'short'"));
+    }
+
+    /// <summary>
+    /// The allowance raises the price Risk judges a buy at, not the venue's minimum: a buy whose notional at the mark is
+    /// under MIN_NOTIONAL (0.008 ETH at 2,499: 19.992 under 20), which Risk allows at 2,501.499 (20.012), is denied with
+    /// Risk's reason at the mark and nothing is sent, the leverage included (the venue would refuse the order, -4164).
+    /// </summary>
+    [Fact]
+    public async Task OpenPosition_BuyUnderTheMinimumAtTheMarkButNotAtTheAllowance_DeniedNothingSent()
+    {
+        await using var stack = await ExecutionStack.StartAsync(postgres, rabbit);
+        await stack.Paper.SetPriceAsync("ETHUSDT", 2_499m);
+        var requestsBefore = await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage");
+
+        var buy = await stack.Execution.OpenPositionAsync(Orders.Open(symbol: "ETHUSDT", quantity: "0.008", leverage: 2));
+
+        var denial = Assert.Single(buy.Denials);
+        Assert.Equal((RiskReasonCode.NotionalBelowExchangeMinimum, "19.992", "20"), (denial.Code, denial.Actual, denial.Limit));
+        Assert.Equal(0, await stack.OrderRequestsAsync());
+        Assert.Equal(requestsBefore, await stack.Paper.RequestCountAsync("POST /fapi/v1/leverage"));
+    }
+
+    /// <summary>
     /// A denial does nothing at the venue, so it is not kept as the client order id's result: the same request again is
     /// judged afresh (not replayed), and the request corrected under the same id opens. Before, the denial was answered
     /// again, and the corrected request was ALREADY_EXISTS though nothing had been sent (after a restart both were judged

@@ -150,6 +150,13 @@ public sealed partial class OpenPositionHandler(
             : (await venue.GetTickerPriceAsync(command.Symbol, ct).ConfigureAwait(false)).Price;
         command.CheckProtectiveSides(price);
         var position = RequireCompatiblePosition(command, account);
+        // Judged at the price the market order may fill at: a buy takes the ask, above the mark, so it is judged at the
+        // mark plus MarketFillAllowance (the position's notional after it, its margin); a sell takes the bid, at or under
+        // the mark. Before, a buy was judged at the mark: 0.166 BTC at a 60,240 mark (9,999.84) passed the $10,000 limit
+        // and filled above it at a 1 bp spread.
+        var judgedAt = command.Side == Domain.Side.Long
+            ? decimal.Round(price * (1m + MarketFillAllowance), 8, MidpointRounding.ToPositiveInfinity)
+            : price;
 
         // Risk judges while Funding's quote is still coming; both are in before anything is sent.
         using var checkCall = risk.CheckPreTradeAsync(new CheckPreTradeRequest
@@ -159,7 +166,7 @@ public sealed partial class OpenPositionHandler(
                 Symbol = command.Symbol,
                 Side = ExecutionWire.Side(command.Side),
                 Quantity = Wire.Format(command.Quantity),
-                Price = Wire.Format(price),
+                Price = Wire.Format(judgedAt),
                 Leverage = command.Leverage,
                 MarginType = ExecutionWire.MarginType(command.MarginType),
             },
@@ -175,6 +182,7 @@ public sealed partial class OpenPositionHandler(
             check = await checkCall.ResponseAsync.ConfigureAwait(false);
         }
 
+        check = AtTheMarksMinimum(command, price, check);
         if (!check.Allowed)
         {
             Log.Denied(logger, command.Symbol, command.ClientOrderId, string.Join("; ", check.Reasons.Select(r => r.Code + ": " + r.Message)));
@@ -192,6 +200,39 @@ public sealed partial class OpenPositionHandler(
         using var waitsAsLongAsItMust = VenueHoldLimit.Enter(null);
         var order = await VenueOrders.EndedAsync(venue, placement.Order, CancellationToken.None).ConfigureAwait(false);
         return await fills.CompleteOpenAsync(command, order, quote, resumed: false, before: position).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// How far above the mark a market buy is judged (0.1 %): room for the spread and the book the order walks, so a
+    /// position within Risk's notional limit at the mark plus this is still within it at its fill. A buy that would fill
+    /// further above the mark is not held to the limit by this (a market order has no price cap).
+    /// </summary>
+    public const decimal MarketFillAllowance = 0.001m;
+
+    /// <summary>
+    /// The venue judges a market order's MIN_NOTIONAL at the mark: a buy Risk judged at the mark plus the allowance and
+    /// allowed, whose notional at the mark is under the symbol's minimum, would be refused there (-4164) after the
+    /// settings change. It is denied here instead, with Risk's reason and figures at the mark.
+    /// </summary>
+    private static CheckPreTradeResponse AtTheMarksMinimum(OpenCommand command, decimal mark, CheckPreTradeResponse check)
+    {
+        var minimum = command.Instrument.Filters.MinNotional;
+        var atMark = command.Quantity * mark;
+        if (!check.Allowed || atMark >= minimum)
+        {
+            return check;
+        }
+
+        var denied = check.Clone();
+        denied.Allowed = false;
+        denied.Reasons.Add(new RiskReason
+        {
+            Code = RiskReasonCode.NotionalBelowExchangeMinimum,
+            Message = $"Order notional {Wire.Format(atMark)} at the mark is below the symbol's minimum {Wire.Format(minimum)}",
+            Limit = Wire.Format(minimum),
+            Actual = Wire.Format(atMark),
+        });
+        return denied;
     }
 
     /// <summary>How long an open waits for the Ledger's record of its symbol (read beside the venue's account) before going without it.</summary>
