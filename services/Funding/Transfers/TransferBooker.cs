@@ -45,8 +45,7 @@ public sealed partial class TransferBooker(
 {
     /// <summary>
     /// The longest window read in one request of every income type (a poll's: its interval plus the listing lag,
-    /// <see cref="FundingTransferOptions.ListingLagSeconds"/>);
-    /// a longer one is read one capital-flow type at a time (six reads of weight 30 instead of every fill's rows).
+    /// <see cref="FundingTransferOptions.ListingLagSeconds"/>: about 10 minutes with the defaults); a longer one is read one capital-flow type at a time (six reads of weight 30 instead of every fill's rows).
     /// </summary>
     public static readonly TimeSpan AllTypesWindow = TimeSpan.FromHours(1);
 

@@ -46,8 +46,10 @@ public static class PaperExchangeExtensions
     /// <summary>
     /// Keeps <see cref="RequestLogCategory"/> at Warning for every logging provider whatever the configuration says
     /// (<c>Logging__LogLevel__Default=Trace</c>, or a provider's own level): its Information lines ("Request starting
-    /// ... ?symbol=...&amp;signature=...") would put every signature in the logs. The rule is the most specific there can
-    /// be (the category's full name, for each provider named in the rules and for all) and added last, so it wins.
+    /// ... ?symbol=...&amp;signature=...") would put every signature in the logs. The rule names the category in full, for
+    /// each provider named in the rules and for all, and is added last, so it wins over every rule written without a
+    /// wildcard. A wildcard rule longer than the category (<c>Microsoft.AspNetCore.Hosting.Diagnostics*</c>) would still
+    /// win; so would Kestrel's Debug log of a malformed request's target.
     /// </summary>
     private static void KeepRequestLogOff(LoggerFilterOptions options)
     {
