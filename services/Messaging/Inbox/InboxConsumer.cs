@@ -19,10 +19,11 @@ namespace TradeEngine.Messaging.Inbox;
 /// <item>CLAIMED: <see cref="ConsumeOnce"/> runs. On success the claim is completed, retried a few times; on failure
 /// the claim is released and the exception rethrown, so the retry runs the work again.</item>
 /// </list></para>
-/// <para>What remains: a process that dies while acting, or a completion that still fails after its retries, leaves
-/// the claim to expire after <see cref="ClaimLease"/>, and a later delivery runs the work again. So a handler derives
-/// its downstream idempotency keys (client order ids, Ledger keys) from the event id, as Execution's consumers do,
-/// and finishes well within the lease.</para>
+/// <para>While the work runs the claim is renewed every third of <see cref="ClaimLease"/>. What remains: a process that
+/// dies while acting, or a completion that still fails after its retries, leaves the claim to expire after
+/// <see cref="ClaimLease"/>, and a later delivery runs the work again; so does a renewal that cannot reach the inbox for
+/// a whole lease. So a handler derives its downstream idempotency keys (client order ids, Ledger keys) from the event
+/// id, as Execution's consumers do.</para>
 /// </remarks>
 public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logger) : IConsumer<TMessage>
     where TMessage : class
@@ -46,7 +47,11 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
         ArgumentNullException.ThrowIfNull(context);
         var eventId = EventIdOf(context);
         var consumer = ConsumerName;
-        var claim = await ClaimAsync(consumer, eventId, context.CancellationToken).ConfigureAwait(false);
+        // One token for every attempt of this delivery: a claim the inbox made whose answer was lost is this delivery's
+        // own, and the next attempt gets it back rather than waiting out its lease as another delivery's. The renewals
+        // while the work runs ask with it too.
+        var token = Guid.CreateVersion7();
+        var claim = await ClaimAsync(consumer, eventId, token, context.CancellationToken).ConfigureAwait(false);
         switch (claim.Status)
         {
             case InboxClaimStatus.AlreadyProcessed:
@@ -57,17 +62,56 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
                 throw new InboxEventInProgressException(consumer, eventId, claim.LeaseUntil);
         }
 
+        using var working = new CancellationTokenSource();
+        var renewal = RenewWhileWorkingAsync(consumer, eventId, token, working.Token);
         try
         {
             await ConsumeOnce(context).ConfigureAwait(false);
         }
         catch (Exception work)
         {
+            await working.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(false);
             await ReleaseAsync(consumer, eventId, claim, work).ConfigureAwait(false);
             throw;
         }
 
+        await working.CancelAsync().ConfigureAwait(false);
+        await renewal.ConfigureAwait(false);
         await CompleteAsync(consumer, eventId).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Renews the claim every third of <see cref="ClaimLease"/> while the work runs (the same token: the inbox answers
+    /// CLAIMED with a new lease), so work that outlasts one lease (a close-all on a slow venue, its retries) is not run
+    /// again meanwhile by a redelivery that found the lease expired. A renewal that fails is logged and tried at the next
+    /// interval; one answered otherwise than CLAIMED (the lease had already lapsed and another delivery holds the event)
+    /// ends the renewals, with a warning. Never throws.
+    /// </summary>
+    private async Task RenewWhileWorkingAsync(string consumer, Guid eventId, Guid token, CancellationToken working)
+    {
+        var every = ClaimLease / 3;
+        while (!working.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(every, working).ConfigureAwait(false);
+                var renewed = await inbox.ClaimAsync(consumer, eventId, ClaimLease, token, working).ConfigureAwait(false);
+                if (renewed.Status != InboxClaimStatus.Claimed)
+                {
+                    LogClaimLost(logger, consumer, eventId, renewed.Status);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (working.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogRenewalFailed(logger, consumer, eventId, ex.GetType().Name, ex.Message);
+            }
+        }
     }
 
     /// <summary>
@@ -83,11 +127,8 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
     /// endpoint's few quick retries. Held here rather than by a retry layer of the bus, whose attempts a consumer's own
     /// <c>GetRetryAttempt</c> would count.
     /// </summary>
-    private async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, CancellationToken cancellationToken)
+    private async Task<InboxClaim> ClaimAsync(string consumer, Guid eventId, Guid token, CancellationToken cancellationToken)
     {
-        // One token for every attempt of this delivery: a claim the inbox made whose answer was lost is this delivery's
-        // own, and the next attempt gets it back rather than waiting out its lease as another delivery's.
-        var token = Guid.CreateVersion7();
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -175,6 +216,13 @@ public abstract partial class InboxConsumer<TMessage>(IInbox inbox, ILogger logg
             LogReleaseFailed(logger, ex, consumer, eventId, work.GetType().Name);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "{Consumer} lost its claim on event {EventId} while working on it (the inbox answered {Status}); another delivery may run it too")]
+    private static partial void LogClaimLost(ILogger logger, string consumer, Guid eventId, InboxClaimStatus status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Consumer} could not renew its claim on event {EventId}; trying again at the next interval: {Error} {Message}")]
+    private static partial void LogRenewalFailed(ILogger logger, string consumer, Guid eventId, string error, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Consumer} skipped event {EventId}: already processed")]
     private static partial void LogDuplicate(ILogger logger, string consumer, Guid eventId);

@@ -43,6 +43,33 @@ public sealed class InboxConsumerTests(PostgresServer postgres, RabbitMqServer r
         Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
     }
 
+    /// <summary>
+    /// Work that outlasts its claim's lease (2 s here; a close-all on a slow venue against the product's 60 s): the claim is
+    /// renewed while the work runs, so a redelivery 3.5 s in finds it held (IN_PROGRESS) and, once the work is done,
+    /// processed; the work ran once. Before, the lease lapsed under the work and the redelivery ran it a second time.
+    /// </summary>
+    [Fact]
+    public async Task Consume_WorkOutlastsTheLease_ClaimRenewedAndARedeliveryDoesNotRunItAgain()
+    {
+        var inbox = new ObservedInbox(new LedgerInbox(_ledger.Client));
+        var work = new ProbeWork { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), Lease = TimeSpan.FromSeconds(2) };
+        await using var consumer = await ProbeHost.StartAsync(rabbit.ConnectionString, inbox, work);
+        var probe = new InboxProbe(Guid.NewGuid());
+
+        await consumer.SendAsync(probe);
+        await WaitUntilAsync(() => work.Runs(probe.EventId) >= 1);
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        await consumer.SendAsync(probe);
+        await WaitUntilAsync(() => inbox.Outcomes.Contains(InboxClaimStatus.InProgress), TimeSpan.FromSeconds(10), mustHold: true);
+        var runsWhileHeld = work.Runs(probe.EventId);
+        work.Gate.SetResult();
+        await WaitUntilAsync(() => inbox.Outcomes.Contains(InboxClaimStatus.AlreadyProcessed), TimeSpan.FromSeconds(15), mustHold: true);
+
+        Assert.Equal(1, runsWhileHeld);
+        Assert.Equal(1, work.Runs(probe.EventId));
+        Assert.True((await _ledger.Client.CheckInboxAsync(new CheckInboxRequest { Consumer = work.ConsumerName, EventId = probe.EventId.ToString() })).Processed);
+    }
+
     [Fact]
     public async Task Consume_RecordingFailsAfterWork_WorkNotRepeatedWhileLeaseHolds()
     {

@@ -22,6 +22,9 @@ public sealed class ProbeWork
 
     public bool FailFirst { get; init; }
 
+    /// <summary>The consumer's claim lease (60 s, the product's default, unless given).</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Every try but the endpoint's last fails; the last waits until its delivery is cancelled (the service stopping).</summary>
     public bool HoldLastTry { get; init; }
 
@@ -67,6 +70,8 @@ public sealed class ProbeWork
 
 public sealed class ProbeConsumer(IInbox inbox, ILogger<ProbeConsumer> logger, ProbeWork work) : InboxConsumer<InboxProbe>(inbox, logger)
 {
+    protected override TimeSpan ClaimLease => work.Lease;
+
     protected override async Task ConsumeOnce(ConsumeContext<InboxProbe> context)
     {
         work.ConsumerName = ConsumerName;
