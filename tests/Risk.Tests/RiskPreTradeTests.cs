@@ -294,6 +294,38 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
         Assert.Equal("100", reply.DailyLoss);
     }
 
+    /// <summary>
+    /// A reset moves neither the peak nor the day's start (the contract says so): after a drawdown breach latched the
+    /// switch and an operator reset it, the next check at the same equity is refused for the drawdown and latches it
+    /// again, with a second latch in the switch's history; a check back within the limit of the peak would be allowed.
+    /// </summary>
+    [Fact]
+    public async Task CheckPreTrade_DrawdownStillOverTheLimitAfterAReset_LatchedAgain()
+    {
+        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: async w =>
+        {
+            var today = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
+            await w.SnapshotAsync(11_500m, today.AddDays(-3)); // the peak
+            await w.SnapshotAsync(10_000m, today); // equity at 00:00 UTC
+        });
+        var stillDown = new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m) };
+        Assert.False((await world.Risk.CheckPreTradeAsync(stillDown)).Allowed);
+        await AssertLatchedAsync(world, KillSwitchTrigger.Drawdown);
+
+        var reset = await world.Risk.ResetKillSwitchAsync(new ResetKillSwitchRequest
+        {
+            IdempotencyKey = "reset-after-drawdown", Operator = "alice", Reason = "reviewed the drawdown",
+        }, RiskWorld.OperatorHeaders);
+        var again = await world.Risk.CheckPreTradeAsync(stillDown);
+
+        Assert.False(reset.Active);
+        Assert.False(again.Allowed);
+        Assert.Contains(again.Reasons, r => r.Code == RiskReasonCode.DrawdownLimitBreached && r.Actual == "1500");
+        await AssertLatchedAsync(world, KillSwitchTrigger.Drawdown);
+        var history = await world.Ledger.GetKillSwitchHistoryAsync(new Ledger.V1.GetKillSwitchHistoryRequest());
+        Assert.Equal(3, history.Changes.Count);
+    }
+
     [Fact]
     public async Task CheckPreTrade_MonitorOffDrawdownFromAHighOnlyAChecksSaw_RefusedAndKillSwitchLatched()
     {
