@@ -273,12 +273,7 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     [Fact]
     public async Task CheckPreTrade_DrawdownFromOldPeak_RefusedWithDrawdownReason()
     {
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: async w =>
-        {
-            var today = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
-            await w.SnapshotAsync(11_500m, today.AddDays(-3)); // the peak
-            await w.SnapshotAsync(10_100m, today); // equity at 00:00 UTC
-        });
+        await using var world = await OldPeakAsync(dayStart: 10_100m);
 
         var reply = await world.Risk.CheckPreTradeAsync(new CheckPreTradeRequest
         {
@@ -297,17 +292,12 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
     /// <summary>
     /// A reset moves neither the peak nor the day's start (the contract says so): after a drawdown breach latched the
     /// switch and an operator reset it, the next check at the same equity is refused for the drawdown and latches it
-    /// again, with a second latch in the switch's history; a check back within the limit of the peak would be allowed.
+    /// again, with a second latch in the switch's history.
     /// </summary>
     [Fact]
     public async Task CheckPreTrade_DrawdownStillOverTheLimitAfterAReset_LatchedAgain()
     {
-        await using var world = await RiskWorld.StartAsync(postgres, rabbit, beforeRisk: async w =>
-        {
-            var today = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
-            await w.SnapshotAsync(11_500m, today.AddDays(-3)); // the peak
-            await w.SnapshotAsync(10_000m, today); // equity at 00:00 UTC
-        });
+        await using var world = await OldPeakAsync(dayStart: 10_000m);
         var stillDown = new CheckPreTradeRequest { Order = RiskWorld.Order("0.1"), Account = RiskWorld.Account(10_000m) };
         Assert.False((await world.Risk.CheckPreTradeAsync(stillDown)).Allowed);
         await AssertLatchedAsync(world, KillSwitchTrigger.Drawdown);
@@ -916,6 +906,15 @@ public sealed class RiskPreTradeTests(PostgresServer postgres, RabbitMqServer ra
 
         Assert.Equal("9538.15261044", reply.LiquidationPrice);
     }
+
+    /// <summary>Risk and the Ledger with a peak of 11,500 three days ago and <paramref name="dayStart"/> at 00:00 UTC today.</summary>
+    private Task<RiskWorld> OldPeakAsync(decimal dayStart) =>
+        RiskWorld.StartAsync(postgres, rabbit, beforeRisk: async w =>
+        {
+            var today = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
+            await w.SnapshotAsync(11_500m, today.AddDays(-3));
+            await w.SnapshotAsync(dayStart, today);
+        });
 
     private static async Task AssertLatchedAsync(RiskWorld world, KillSwitchTrigger trigger)
     {
